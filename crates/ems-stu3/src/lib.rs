@@ -1,0 +1,96 @@
+//! FHIR STU3 data model with lossless, schema-ordered XML and JSON codecs.
+//!
+//! # Overview
+//!
+//! * [`Resource`] is an enum of all 117 STU3 resource types; each variant holds
+//!   a generated struct ([`Bundle`], [`Patient`], [`MessageHeader`], ...) whose
+//!   fields follow the STU3 element table, with choice elements as enums
+//!   ([`PatientDeceased`]) and primitives as [`Primitive`] values that keep
+//!   their lexical form, element id and extensions.
+//! * [`from_xml`] / [`from_json`] read bytes straight into the model (no DOM)
+//!   and return a [`Parsed`] resource with an [`Outcome`] of non-fatal issues,
+//!   or a [`ReadError`] for input that cannot be read (malformed, hostile,
+//!   oversized). Bounds are set with [`ReadOptions`].
+//! * [`to_xml`] / [`to_json`] (and the `_pretty` variants) write the model back,
+//!   XML in schema element order with the namespace on the root only.
+//!
+//! ```
+//! use ems_stu3::{from_xml, to_json, to_xml, Resource, Patient};
+//!
+//! let xml = br#"<Patient xmlns="http://hl7.org/fhir">
+//!   <id value="p1"/>
+//!   <birthDate value="2019-10"/>
+//! </Patient>"#;
+//! let parsed = from_xml(xml)?;
+//! assert!(parsed.outcome.issues.is_empty());
+//! let patient: &Patient = parsed.resource.get().unwrap();
+//! assert_eq!(patient.birth_date.as_ref().unwrap().value.as_deref(), Some("2019-10"));
+//! assert_eq!(to_json(&parsed.resource),
+//!            r#"{"resourceType":"Patient","id":"p1","birthDate":"2019-10"}"#);
+//! assert_eq!(to_xml(&parsed.resource),
+//!            r#"<Patient xmlns="http://hl7.org/fhir"><id value="p1"/><birthDate value="2019-10"/></Patient>"#);
+//! # Ok::<(), ems_stu3::ReadError>(())
+//! ```
+//!
+//! Findings use the shared [`Issue`] type: severity, FHIR issue type, a stable
+//! rule id (`SCHEMA-ORDER`, `SCHEMA-UNKNOWN`, `PRIMITIVE-FORMAT`, ...; see
+//! [`rules`]), a FHIRPath-like location and line:column.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod generated;
+pub mod issue;
+pub mod json;
+pub mod lexical;
+pub mod node;
+pub mod primitive;
+mod read;
+pub mod xml;
+
+pub use generated::*;
+pub use issue::{Issue, IssueType, Outcome, Severity};
+pub use json::{from_json, to_json, to_json_pretty};
+pub use primitive::*;
+pub use read::{
+    line_col, rules, Parsed, ReadError, ReadOptions, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE, FHIR_NS,
+    XHTML_NS,
+};
+pub use xml::{from_xml, to_xml, to_xml_pretty};
+
+impl Extension {
+    /// An extension with a URL and a value.
+    ///
+    /// ```
+    /// use ems_stu3::{Extension, ExtensionValue, Primitive};
+    /// let e = Extension::new("nhsNumber", ExtensionValue::String(Primitive::from("x")));
+    /// assert_eq!(e.url.as_deref(), Some("nhsNumber"));
+    /// ```
+    pub fn new(url: impl Into<String>, value: ExtensionValue) -> Extension {
+        Extension {
+            url: Some(url.into()),
+            value: Some(value),
+            ..Default::default()
+        }
+    }
+
+    /// An extension with a URL and nested extensions (a complex extension).
+    pub fn complex(url: impl Into<String>, extension: Vec<Extension>) -> Extension {
+        Extension {
+            url: Some(url.into()),
+            extension,
+            ..Default::default()
+        }
+    }
+}
+
+impl Resource {
+    /// Borrows the resource as concrete type `T`, if it is one.
+    pub fn get<T: ResourceKind>(&self) -> Option<&T> {
+        T::from_resource(self)
+    }
+    /// Mutably borrows the resource as concrete type `T`, if it is one.
+    pub fn get_mut<T: ResourceKind>(&mut self) -> Option<&mut T> {
+        T::from_resource_mut(self)
+    }
+}

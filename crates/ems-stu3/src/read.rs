@@ -1,0 +1,262 @@
+//! Shared reader infrastructure: options, results, paths and positions.
+
+use crate::issue::{Issue, IssueType, Outcome, Severity};
+use crate::Resource;
+use std::fmt::Write as _;
+
+/// NEMS' message size limit: 3 MiB.
+pub const DEFAULT_MAX_SIZE: usize = 3 * 1024 * 1024;
+/// Default nesting depth limit (elements or JSON containers).
+pub const DEFAULT_MAX_DEPTH: usize = 100;
+
+/// The FHIR XML namespace.
+pub const FHIR_NS: &str = "http://hl7.org/fhir";
+/// The XHTML namespace required on `Narrative.div`.
+pub const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
+/// Bounds and behaviour of the XML and JSON readers.
+///
+/// ```
+/// use ems_stu3::ReadOptions;
+/// let opts = ReadOptions::default().max_size(1 << 20);
+/// assert_eq!(opts.max_depth, ems_stu3::DEFAULT_MAX_DEPTH);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Largest accepted input in bytes (default [`DEFAULT_MAX_SIZE`], 3 MiB).
+    pub max_size: usize,
+    /// Deepest accepted nesting (default [`DEFAULT_MAX_DEPTH`]).
+    pub max_depth: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_size: DEFAULT_MAX_SIZE,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// Sets the size cap.
+    pub fn max_size(mut self, bytes: usize) -> Self {
+        self.max_size = bytes;
+        self
+    }
+    /// Sets the depth cap.
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth;
+        self
+    }
+    /// Reads a resource from FHIR XML.
+    pub fn read_xml(&self, input: &[u8]) -> Result<Parsed, ReadError> {
+        crate::xml::read(input, self)
+    }
+    /// Reads a resource from FHIR JSON.
+    pub fn read_json(&self, input: &[u8]) -> Result<Parsed, ReadError> {
+        crate::json::read(input, self)
+    }
+}
+
+/// A successfully read resource and the non-fatal issues found on the way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed {
+    /// The resource.
+    pub resource: Resource,
+    /// Issues that did not stop reading (unknown elements, order, lexical forms, ...).
+    pub outcome: Outcome,
+}
+
+/// Reading stopped: the input is not readable (malformed, hostile or oversized).
+/// The outcome holds the fatal issue last, after any issues found before it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}", .outcome.issues.last().map(|i| i.to_string()).unwrap_or_default())]
+pub struct ReadError {
+    /// All issues, the fatal one last.
+    pub outcome: Outcome,
+}
+
+impl ReadError {
+    /// The fatal issue.
+    pub fn issue(&self) -> Option<&Issue> {
+        self.outcome.issues.last()
+    }
+}
+
+/// One step of a location path.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    pub name: &'static str,
+    pub index: Option<usize>,
+    pub of_type: Option<&'static str>,
+}
+
+/// Location tracking without allocation until an issue is rendered.
+#[derive(Default)]
+pub(crate) struct PathStack {
+    frames: Vec<Frame>,
+}
+
+impl PathStack {
+    pub fn push(&mut self, name: &'static str, index: Option<usize>, of_type: Option<&'static str>) {
+        self.frames.push(Frame {
+            name,
+            index,
+            of_type,
+        });
+    }
+    pub fn pop(&mut self) {
+        self.frames.pop();
+    }
+    /// Renders the path, optionally followed by one more (dynamic) name.
+    pub fn render(&self, extra: Option<&str>) -> String {
+        let mut s = String::new();
+        for (k, f) in self.frames.iter().enumerate() {
+            if k > 0 && !f.name.is_empty() {
+                s.push('.');
+            }
+            s.push_str(f.name);
+            if let Some(i) = f.index {
+                let _ = write!(s, "[{i}]");
+            }
+            if let Some(t) = f.of_type {
+                let _ = write!(s, ".ofType({t})");
+            }
+        }
+        if let Some(e) = extra {
+            if !s.is_empty() {
+                s.push('.');
+            }
+            s.push_str(e);
+        }
+        s
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `pos` in `src`.
+pub fn line_col(src: &[u8], pos: usize) -> (u32, u32) {
+    let pos = pos.min(src.len());
+    let before = &src[..pos];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    (line as u32, col as u32)
+}
+
+/// Issue builder shared by both readers.
+pub(crate) struct Reporter<'a> {
+    pub src: &'a [u8],
+    pub path: PathStack,
+    pub outcome: Outcome,
+}
+
+impl<'a> Reporter<'a> {
+    pub fn new(src: &'a [u8]) -> Self {
+        Reporter {
+            src,
+            path: PathStack::default(),
+            outcome: Outcome::new(),
+        }
+    }
+
+    pub fn make(
+        &self,
+        severity: Severity,
+        code: IssueType,
+        rule: &'static str,
+        extra: Option<&str>,
+        pos: usize,
+        message: String,
+    ) -> Issue {
+        let (l, c) = line_col(self.src, pos);
+        Issue::new(severity, code, rule, self.path.render(extra), message).at(l, c)
+    }
+
+    pub fn error(
+        &mut self,
+        code: IssueType,
+        rule: &'static str,
+        extra: Option<&str>,
+        pos: usize,
+        message: String,
+    ) {
+        let i = self.make(Severity::Error, code, rule, extra, pos, message);
+        self.outcome.push(i);
+    }
+
+    /// Builds the fatal error that stops reading.
+    pub fn fatal(
+        &mut self,
+        code: IssueType,
+        rule: &'static str,
+        pos: usize,
+        message: String,
+    ) -> ReadError {
+        let i = self.make(Severity::Fatal, code, rule, None, pos, message);
+        let mut outcome = std::mem::take(&mut self.outcome);
+        outcome.push(i);
+        ReadError { outcome }
+    }
+}
+
+/// Checks size and UTF-8 before any parsing.
+pub(crate) fn precheck<'a>(input: &'a [u8], opts: &ReadOptions) -> Result<&'a str, ReadError> {
+    if input.len() > opts.max_size {
+        let mut r = Reporter::new(&[]);
+        return Err(r.fatal(
+            IssueType::TooCostly,
+            rules::INPUT_TOO_LARGE,
+            0,
+            format!(
+                "input is {} bytes; the limit is {} bytes (NEMS accepts at most 3 MB)",
+                input.len(),
+                opts.max_size
+            ),
+        ));
+    }
+    match std::str::from_utf8(input) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let mut r = Reporter::new(input);
+            Err(r.fatal(
+                IssueType::Structure,
+                rules::INPUT_UTF8,
+                e.valid_up_to(),
+                "input is not valid UTF-8".into(),
+            ))
+        }
+    }
+}
+
+/// Rule ids reported by the readers (see `docs/conformance.md`).
+pub mod rules {
+    /// Element not defined for this type (digest section 2.7).
+    pub const SCHEMA_UNKNOWN: &str = "SCHEMA-UNKNOWN";
+    /// Element out of schema order (digest section 2.7).
+    pub const SCHEMA_ORDER: &str = "SCHEMA-ORDER";
+    /// A single-valued element appears more than once.
+    pub const SCHEMA_REPEATED: &str = "SCHEMA-REPEATED";
+    /// Text content where FHIR XML allows none, or a JSON value of the wrong shape.
+    pub const SCHEMA_CONTENT: &str = "SCHEMA-CONTENT";
+    /// A primitive with neither a value nor an extension.
+    pub const PRIMITIVE_EMPTY: &str = "PRIMITIVE-EMPTY";
+    /// A primitive value whose lexical form is invalid for its type.
+    pub const PRIMITIVE_FORMAT: &str = "PRIMITIVE-FORMAT";
+    /// Missing or wrong XML namespace.
+    pub const XML_NAMESPACE: &str = "XML-NAMESPACE";
+    /// Not well-formed XML.
+    pub const XML_MALFORMED: &str = "XML-MALFORMED";
+    /// DTDs and entity declarations are rejected without expansion.
+    pub const XML_DTD: &str = "XML-DTD";
+    /// Not well-formed JSON.
+    pub const JSON_MALFORMED: &str = "JSON-MALFORMED";
+    /// Unknown or missing resource type.
+    pub const RESOURCE_TYPE: &str = "RESOURCE-TYPE";
+    /// Input larger than the size cap.
+    pub const INPUT_TOO_LARGE: &str = "INPUT-TOO-LARGE";
+    /// Nesting deeper than the depth cap.
+    pub const INPUT_DEPTH: &str = "INPUT-DEPTH";
+    /// Input is not UTF-8.
+    pub const INPUT_UTF8: &str = "INPUT-UTF8";
+}

@@ -1,0 +1,962 @@
+//! FHIR XML: streaming reader (quick-xml, no DOM) and schema-order writer.
+
+use crate::issue::IssueType;
+use crate::node::{ChoiceMut, ChoiceRef, FieldKind, FieldMut, FieldRef, Node};
+use crate::primitive::{PrimKind, PrimNode};
+use crate::read::{precheck, rules, Parsed, ReadError, ReadOptions, Reporter, FHIR_NS, XHTML_NS};
+use crate::{Extension, Resource};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use std::borrow::Cow;
+
+/// Reads a resource from FHIR XML with default [`ReadOptions`].
+///
+/// ```
+/// let xml = br#"<Patient xmlns="http://hl7.org/fhir"><birthDate value="2019-10"/></Patient>"#;
+/// let parsed = ems_stu3::from_xml(xml).unwrap();
+/// assert_eq!(parsed.resource.resource_type(), "Patient");
+/// assert!(parsed.outcome.issues.is_empty());
+/// ```
+pub fn from_xml(input: &[u8]) -> Result<Parsed, ReadError> {
+    read(input, &ReadOptions::default())
+}
+
+type R<T> = Result<T, ReadError>;
+
+struct Ctx<'a> {
+    src: &'a str,
+    reader: Reader<&'a [u8]>,
+    rep: Reporter<'a>,
+    max_depth: usize,
+    depth: usize,
+}
+
+pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError> {
+    let src = precheck(input, opts)?;
+    let mut reader = Reader::from_str(src);
+    {
+        let c = reader.config_mut();
+        c.trim_text(false);
+        c.check_end_names = true;
+        c.expand_empty_elements = false;
+    }
+    let mut cx = Ctx {
+        src,
+        reader,
+        rep: Reporter::new(src.as_bytes()),
+        max_depth: opts.max_depth,
+        depth: 0,
+    };
+    let resource = cx.document()?;
+    Ok(Parsed {
+        resource,
+        outcome: cx.rep.outcome,
+    })
+}
+
+/// Number of values already held by repeating element `i` of `node`.
+fn count(node: &dyn Node, i: usize) -> usize {
+    match node.field(i) {
+        FieldRef::Many(v) => v.len(),
+        FieldRef::PrimList(v) => v.len(),
+        FieldRef::Resources(v) => v.len(),
+        _ => 0,
+    }
+}
+
+fn is_ws(b: &[u8]) -> bool {
+    b.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+impl<'a> Ctx<'a> {
+    fn pos(&self) -> usize {
+        self.reader.buffer_position() as usize
+    }
+
+    fn next(&mut self) -> R<(usize, Event<'a>)> {
+        let pos = self.pos();
+        match self.reader.read_event() {
+            Ok(Event::DocType(_)) => Err(self.rep.fatal(
+                IssueType::Security,
+                rules::XML_DTD,
+                pos,
+                "DOCTYPE declarations (DTDs, entity declarations) are not accepted".into(),
+            )),
+            Ok(ev) => Ok((pos, ev)),
+            Err(e) => {
+                let at = self.reader.error_position() as usize;
+                Err(self.rep.fatal(
+                    IssueType::Structure,
+                    rules::XML_MALFORMED,
+                    at,
+                    format!("XML is not well-formed: {e}"),
+                ))
+            }
+        }
+    }
+
+    fn name_of<'e>(&mut self, e: &'e BytesStart<'_>, pos: usize) -> R<&'e str> {
+        match std::str::from_utf8(e.name().into_inner()) {
+            Ok(s) => Ok(s),
+            Err(_) => Err(self.rep.fatal(
+                IssueType::Structure,
+                rules::XML_MALFORMED,
+                pos,
+                "element name is not UTF-8".into(),
+            )),
+        }
+    }
+
+    fn enter(&mut self, pos: usize) -> R<()> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            return Err(self.rep.fatal(
+                IssueType::TooCostly,
+                rules::INPUT_DEPTH,
+                pos,
+                format!("elements nested deeper than {} levels", self.max_depth),
+            ));
+        }
+        Ok(())
+    }
+
+    fn skip(&mut self, e: &BytesStart<'_>, empty: bool) -> R<()> {
+        if !empty {
+            let name = e.name();
+            if let Err(err) = self.reader.read_to_end(name) {
+                let at = self.reader.error_position() as usize;
+                return Err(self.rep.fatal(
+                    IssueType::Structure,
+                    rules::XML_MALFORMED,
+                    at,
+                    format!("XML is not well-formed: {err}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn document(&mut self) -> R<Resource> {
+        let mut result: Option<Resource> = None;
+        loop {
+            let (pos, ev) = self.next()?;
+            match ev {
+                Event::Start(_) | Event::Empty(_) if result.is_some() => {
+                    return Err(self.rep.fatal(
+                        IssueType::Structure,
+                        rules::XML_MALFORMED,
+                        pos,
+                        "more than one root element".into(),
+                    ));
+                }
+                Event::Start(e) => {
+                    result = Some(self.resource_element(&e, false, pos, true)?);
+                }
+                Event::Empty(e) => {
+                    result = Some(self.resource_element(&e, true, pos, true)?);
+                }
+                Event::Eof => break,
+                Event::Text(t) if is_ws(&t) => {}
+                Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
+                _ => {
+                    return Err(self.rep.fatal(
+                        IssueType::Structure,
+                        rules::XML_MALFORMED,
+                        pos,
+                        "content outside the root element".into(),
+                    ))
+                }
+            }
+        }
+        match result {
+            Some(r) => Ok(r),
+            None => Err(self.rep.fatal(
+                IssueType::Structure,
+                rules::XML_MALFORMED,
+                self.src.len(),
+                "no root element".into(),
+            )),
+        }
+    }
+
+    /// Reads `<Patient ...>...</Patient>` (the start event already consumed).
+    fn resource_element(&mut self, e: &BytesStart<'_>, empty: bool, pos: usize, root: bool) -> R<Resource> {
+        let name = self.name_of(e, pos)?;
+        let Some(mut res) = Resource::new_of_type(name) else {
+            return Err(self.rep.fatal(
+                IssueType::NotSupported,
+                rules::RESOURCE_TYPE,
+                pos,
+                format!("`{name}` is not an STU3 resource type"),
+            ));
+        };
+        let ty = res.resource_type();
+        if root {
+            self.rep.path.push(ty, None, None);
+        } else {
+            self.rep.path.push("", None, Some(ty));
+        }
+        self.enter(pos)?;
+        let mut saw_ns = false;
+        for a in e.attributes() {
+            let a = self.attr(a, pos)?;
+            match a.0 {
+                "xmlns" => {
+                    saw_ns = true;
+                    if a.1 != FHIR_NS {
+                        self.rep.error(
+                            IssueType::Structure,
+                            rules::XML_NAMESPACE,
+                            None,
+                            pos,
+                            format!("namespace is `{}`; FHIR resources use `{FHIR_NS}`", a.1),
+                        );
+                    }
+                }
+                other => self.unknown_attr(other, pos),
+            }
+        }
+        if root && !saw_ns {
+            self.rep.error(
+                IssueType::Structure,
+                rules::XML_NAMESPACE,
+                None,
+                pos,
+                format!("root element has no namespace; FHIR XML requires xmlns=\"{FHIR_NS}\""),
+            );
+        }
+        if name.contains(':') {
+            self.rep.error(
+                IssueType::Structure,
+                rules::XML_NAMESPACE,
+                None,
+                pos,
+                "namespace prefixes are not supported; use the default FHIR namespace".into(),
+            );
+        }
+        if !empty {
+            self.children(res.as_node_mut())?;
+        }
+        self.depth -= 1;
+        self.rep.path.pop();
+        Ok(res)
+    }
+
+    /// Decodes one attribute: known FHIR attribute names come back as
+    /// static strings; any other attribute is reported and returned as `""`.
+    fn attr<'e>(
+        &mut self,
+        a: Result<quick_xml::events::attributes::Attribute<'e>, quick_xml::events::attributes::AttrError>,
+        pos: usize,
+    ) -> R<(&'static str, Cow<'e, str>)> {
+        let a = match a {
+            Ok(a) => a,
+            Err(e) => {
+                return Err(self.rep.fatal(
+                    IssueType::Structure,
+                    rules::XML_MALFORMED,
+                    pos,
+                    format!("malformed attribute: {e}"),
+                ))
+            }
+        };
+        let key: &'static str = match a.key.as_ref() {
+            b"value" => "value",
+            b"id" => "id",
+            b"url" => "url",
+            b"xmlns" => "xmlns",
+            other => {
+                let k = String::from_utf8_lossy(other).into_owned();
+                self.unknown_attr(&k, pos);
+                return Ok(("", Cow::Borrowed("")));
+            }
+        };
+        let decoded = match a.value {
+            Cow::Borrowed(b) => match std::str::from_utf8(b) {
+                Ok(s) => quick_xml::escape::unescape(s),
+                Err(_) => Ok(Cow::Borrowed("")),
+            },
+            Cow::Owned(b) => match String::from_utf8(b) {
+                Ok(s) => quick_xml::escape::unescape(&s).map(|c| Cow::Owned(c.into_owned())),
+                Err(_) => Ok(Cow::Borrowed("")),
+            },
+        };
+        match decoded {
+            Ok(v) => Ok((key, v)),
+            Err(err) => Err(self.rep.fatal(
+                IssueType::Structure,
+                rules::XML_MALFORMED,
+                pos,
+                format!("attribute `{key}`: {err}"),
+            )),
+        }
+    }
+
+    fn unknown_attr(&mut self, name: &str, pos: usize) {
+        if name.is_empty() {
+            return;
+        }
+        if name.starts_with("xmlns:") {
+            self.rep.error(
+                IssueType::Structure,
+                rules::XML_NAMESPACE,
+                None,
+                pos,
+                format!("namespace declaration `{name}` is not supported in FHIR XML"),
+            );
+        } else {
+            self.rep.error(
+                IssueType::Structure,
+                rules::SCHEMA_UNKNOWN,
+                Some(&format!("@{name}")),
+                pos,
+                format!("unknown attribute `{name}`"),
+            );
+        }
+    }
+
+    fn check_ns(&mut self, e: &BytesStart<'_>, pos: usize) {
+        for a in e.attributes().flatten() {
+            if a.key.as_ref() == b"xmlns" && a.value.as_ref() != FHIR_NS.as_bytes() {
+                self.rep.error(
+                    IssueType::Structure,
+                    rules::XML_NAMESPACE,
+                    None,
+                    pos,
+                    "element is not in the FHIR namespace".into(),
+                );
+            }
+        }
+    }
+
+    /// Reads the children of a complex node up to its end tag.
+    fn children(&mut self, node: &mut dyn Node) -> R<()> {
+        let desc = node.desc();
+        let mut cursor = 0usize;
+        let mut prev_cursor = 0usize;
+        let mut last: (&'static str, Option<usize>, usize) = ("", None, 0);
+        let mut seen = [0u64; 2];
+        loop {
+            let (pos, ev) = self.next()?;
+            let (e, empty) = match ev {
+                Event::Start(e) => (e, false),
+                Event::Empty(e) => (e, true),
+                Event::End(_) => return Ok(()),
+                Event::Text(t) => {
+                    if !is_ws(&t) {
+                        self.rep.error(
+                            IssueType::Structure,
+                            rules::SCHEMA_CONTENT,
+                            None,
+                            pos,
+                            "text content is not allowed here (FHIR XML carries values in `value` attributes)".into(),
+                        );
+                    }
+                    continue;
+                }
+                Event::CData(_) => {
+                    self.rep.error(
+                        IssueType::Structure,
+                        rules::SCHEMA_CONTENT,
+                        None,
+                        pos,
+                        "CDATA is not allowed in FHIR XML".into(),
+                    );
+                    continue;
+                }
+                Event::Comment(_) | Event::PI(_) => continue,
+                Event::Eof => {
+                    return Err(self.rep.fatal(
+                        IssueType::Structure,
+                        rules::XML_MALFORMED,
+                        pos,
+                        "unexpected end of input".into(),
+                    ))
+                }
+                _ => {
+                    return Err(self.rep.fatal(
+                        IssueType::Structure,
+                        rules::XML_MALFORMED,
+                        pos,
+                        "unexpected XML declaration".into(),
+                    ))
+                }
+            };
+            let name = self.name_of(&e, pos)?;
+            if name.contains(':') {
+                self.rep.error(
+                    IssueType::Structure,
+                    rules::XML_NAMESPACE,
+                    Some(name),
+                    pos,
+                    format!("element `{name}` uses a namespace prefix; FHIR XML uses the default namespace"),
+                );
+                self.skip(&e, empty)?;
+                continue;
+            }
+            let Some((i, alt)) = crate::node::find_field(desc, name, cursor) else {
+                self.rep.error(
+                    IssueType::Structure,
+                    rules::SCHEMA_UNKNOWN,
+                    Some(name),
+                    pos,
+                    format!("`{name}` is not an element of {}", desc.name),
+                );
+                self.skip(&e, empty)?;
+                continue;
+            };
+            let f = &desc.fields[i];
+            let bit = (seen[i / 64] >> (i % 64)) & 1 == 1;
+            if bit && !f.many {
+                self.rep.error(
+                    IssueType::Structure,
+                    rules::SCHEMA_REPEATED,
+                    Some(name),
+                    pos,
+                    format!("`{name}` may appear only once in {}; the repeat is ignored", desc.name),
+                );
+                self.skip(&e, empty)?;
+                continue;
+            }
+            let occurrence = if f.many { Some(count(node, i)) } else { None };
+            if i >= cursor {
+                prev_cursor = cursor;
+                cursor = i;
+                last = (f.name, occurrence, pos);
+            } else if i >= prev_cursor && last.0 != f.name {
+                // the previous element jumped ahead: it is the misplaced one
+                let (lname, lidx, lpos) = last;
+                let extra = match lidx {
+                    Some(k) => format!("{lname}[{k}]"),
+                    None => lname.to_string(),
+                };
+                self.rep.error(
+                    IssueType::Structure,
+                    rules::SCHEMA_ORDER,
+                    Some(&extra),
+                    lpos,
+                    format!("`{lname}` is out of schema order: it must come after `{name}` in {}", desc.name),
+                );
+                cursor = i;
+                last = (f.name, occurrence, pos);
+            } else {
+                let after = desc.fields[cursor].name;
+                let extra = match occurrence {
+                    Some(k) => format!("{name}[{k}]"),
+                    None => name.to_string(),
+                };
+                self.rep.error(
+                    IssueType::Structure,
+                    rules::SCHEMA_ORDER,
+                    Some(&extra),
+                    pos,
+                    format!("`{name}` is out of schema order: it must come before `{after}` in {}", desc.name),
+                );
+            }
+            seen[i / 64] |= 1 << (i % 64);
+            if !matches!(f.kind, FieldKind::Xhtml) {
+                self.check_ns(&e, pos);
+            }
+            self.field(node, i, alt, &e, empty, pos)?;
+        }
+    }
+
+    fn field(
+        &mut self,
+        node: &mut dyn Node,
+        i: usize,
+        alt: Option<usize>,
+        e: &BytesStart<'_>,
+        empty: bool,
+        pos: usize,
+    ) -> R<()> {
+        let f = &node.desc().fields[i];
+        let fname = f.name;
+        match (node.field_mut(i), &f.kind) {
+            (FieldMut::Prim(slot), FieldKind::Prim(k)) => {
+                self.rep.path.push(fname, None, None);
+                self.prim(slot.get_or_insert(), *k, e, empty, pos)?;
+            }
+            (FieldMut::PrimList(v), FieldKind::Prim(k)) => {
+                self.rep.path.push(fname, Some(v.len()), None);
+                self.prim(v.push_default(), *k, e, empty, pos)?;
+            }
+            (FieldMut::One(slot), _) => {
+                self.rep.path.push(fname, None, None);
+                self.complex(slot.get_or_insert(), e, empty, pos)?;
+            }
+            (FieldMut::Many(v), _) => {
+                self.rep.path.push(fname, Some(v.len()), None);
+                self.complex(v.push_default(), e, empty, pos)?;
+            }
+            (FieldMut::Choice(slot), FieldKind::Choice(alts)) => {
+                let a = alt.unwrap_or(0);
+                let ad = &alts[a];
+                self.rep.path.push(fname, None, Some(ad.type_name));
+                match slot.set_variant(a) {
+                    Some(ChoiceMut::Prim(p)) => {
+                        self.prim(p, ad.prim.unwrap_or(PrimKind::String), e, empty, pos)?
+                    }
+                    Some(ChoiceMut::Node(n)) => self.complex(n, e, empty, pos)?,
+                    None => self.skip(e, empty)?,
+                }
+            }
+            (FieldMut::Resource(slot), _) => {
+                self.rep.path.push(fname, None, None);
+                if let Some(r) = self.wrapped_resource(empty, pos)? {
+                    *slot = Some(r);
+                }
+            }
+            (FieldMut::Resources(v), _) => {
+                self.rep.path.push(fname, Some(v.len()), None);
+                if let Some(r) = self.wrapped_resource(empty, pos)? {
+                    v.push(r);
+                }
+            }
+            (FieldMut::Xhtml(slot), _) => {
+                self.rep.path.push(fname, None, None);
+                let mut ok_ns = false;
+                for a in e.attributes().flatten() {
+                    if a.key.as_ref() == b"xmlns" && a.value.as_ref() == XHTML_NS.as_bytes() {
+                        ok_ns = true;
+                    }
+                }
+                if !ok_ns {
+                    self.rep.error(
+                        IssueType::Structure,
+                        rules::XML_NAMESPACE,
+                        None,
+                        pos,
+                        format!("Narrative.div must declare xmlns=\"{XHTML_NS}\""),
+                    );
+                }
+                self.skip(e, empty)?;
+                let end = self.pos();
+                *slot = Some(self.src[pos..end].to_owned());
+            }
+            (FieldMut::Attr(_), _) => {
+                self.rep.path.push(fname, None, None);
+                self.rep.error(
+                    IssueType::Structure,
+                    rules::SCHEMA_UNKNOWN,
+                    None,
+                    pos,
+                    format!("`{fname}` must be an XML attribute here, not an element"),
+                );
+                self.skip(e, empty)?;
+            }
+            _ => {
+                self.rep.path.push(fname, None, None);
+                self.skip(e, empty)?;
+            }
+        }
+        self.rep.path.pop();
+        Ok(())
+    }
+
+    fn prim(&mut self, p: &mut dyn PrimNode, kind: PrimKind, e: &BytesStart<'_>, empty: bool, pos: usize) -> R<()> {
+        for a in e.attributes() {
+            let (k, v) = self.attr(a, pos)?;
+            match k {
+                "value" => {
+                    if let Err(exp) = p.set_lexical(kind, &v) {
+                        let shown: String = v.chars().take(80).collect();
+                        self.rep.error(
+                            IssueType::Value,
+                            rules::PRIMITIVE_FORMAT,
+                            None,
+                            pos,
+                            format!("`{shown}` is not a valid {}: expected {exp}", kind.fhir_name()),
+                        );
+                    }
+                }
+                "id" => *p.id_mut() = Some(v.into_owned()),
+                "xmlns" | "" => {}
+                other => self.unknown_attr(other, pos),
+            }
+        }
+        if !empty {
+            self.enter(pos)?;
+            loop {
+                let (cpos, ev) = self.next()?;
+                let (ce, cempty) = match ev {
+                    Event::Start(ce) => (ce, false),
+                    Event::Empty(ce) => (ce, true),
+                    Event::End(_) => break,
+                    Event::Text(t) if is_ws(&t) => continue,
+                    Event::Comment(_) | Event::PI(_) => continue,
+                    Event::Eof => {
+                        return Err(self.rep.fatal(
+                            IssueType::Structure,
+                            rules::XML_MALFORMED,
+                            cpos,
+                            "unexpected end of input".into(),
+                        ))
+                    }
+                    _ => {
+                        self.rep.error(
+                            IssueType::Structure,
+                            rules::SCHEMA_CONTENT,
+                            None,
+                            cpos,
+                            "text content is not allowed in a primitive element (use the `value` attribute)".into(),
+                        );
+                        continue;
+                    }
+                };
+                let cname = self.name_of(&ce, cpos)?;
+                if cname == "extension" {
+                    let ext = p.extension_mut();
+                    self.rep.path.push("extension", Some(ext.len()), None);
+                    ext.push(Extension::default());
+                    let last = ext.len() - 1;
+                    self.complex(&mut ext[last], &ce, cempty, cpos)?;
+                    self.rep.path.pop();
+                } else {
+                    self.rep.error(
+                        IssueType::Structure,
+                        rules::SCHEMA_UNKNOWN,
+                        Some(cname),
+                        cpos,
+                        format!("`{cname}` is not allowed in a primitive element (only `extension`)"),
+                    );
+                    self.skip(&ce, cempty)?;
+                }
+            }
+            self.depth -= 1;
+        }
+        if !p.has_value() && p.extension().is_empty() {
+            self.rep.error(
+                IssueType::Required,
+                rules::PRIMITIVE_EMPTY,
+                None,
+                pos,
+                "primitive element has neither a value nor an extension".into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn complex(&mut self, n: &mut dyn Node, e: &BytesStart<'_>, empty: bool, pos: usize) -> R<()> {
+        let desc = n.desc();
+        for a in e.attributes() {
+            let (k, v) = self.attr(a, pos)?;
+            if k.is_empty() || k == "xmlns" {
+                continue;
+            }
+            match crate::node::find_field(desc, k, 0) {
+                Some((i, None)) if matches!(desc.fields[i].kind, FieldKind::Attr) => {
+                    if let FieldMut::Attr(s) = n.field_mut(i) {
+                        *s = Some(v.into_owned());
+                    }
+                }
+                _ => self.unknown_attr(k, pos),
+            }
+        }
+        if !empty {
+            self.enter(pos)?;
+            self.children(n)?;
+            self.depth -= 1;
+        }
+        Ok(())
+    }
+
+    /// `<resource><Patient>...</Patient></resource>` (the wrapper start consumed).
+    fn wrapped_resource(&mut self, empty: bool, pos: usize) -> R<Option<Resource>> {
+        if empty {
+            self.rep.error(
+                IssueType::Required,
+                rules::SCHEMA_CONTENT,
+                None,
+                pos,
+                "resource wrapper holds no resource".into(),
+            );
+            return Ok(None);
+        }
+        self.enter(pos)?;
+        let mut out = None;
+        loop {
+            let (cpos, ev) = self.next()?;
+            let (ce, cempty) = match ev {
+                Event::Start(ce) => (ce, false),
+                Event::Empty(ce) => (ce, true),
+                Event::End(_) => break,
+                Event::Text(t) if is_ws(&t) => continue,
+                Event::Comment(_) | Event::PI(_) => continue,
+                Event::Eof => {
+                    return Err(self.rep.fatal(
+                        IssueType::Structure,
+                        rules::XML_MALFORMED,
+                        cpos,
+                        "unexpected end of input".into(),
+                    ))
+                }
+                _ => {
+                    self.rep.error(
+                        IssueType::Structure,
+                        rules::SCHEMA_CONTENT,
+                        None,
+                        cpos,
+                        "unexpected content in a resource wrapper".into(),
+                    );
+                    continue;
+                }
+            };
+            let n = self.name_of(&ce, cpos)?;
+            if out.is_some() {
+                self.rep.error(
+                    IssueType::Structure,
+                    rules::SCHEMA_CONTENT,
+                    Some(n),
+                    cpos,
+                    "a resource wrapper holds exactly one resource".into(),
+                );
+                self.skip(&ce, cempty)?;
+            } else if Resource::new_of_type(n).is_none() {
+                self.rep.error(
+                    IssueType::NotSupported,
+                    rules::RESOURCE_TYPE,
+                    Some(n),
+                    cpos,
+                    format!("`{n}` is not an STU3 resource type"),
+                );
+                self.skip(&ce, cempty)?;
+            } else {
+                out = Some(self.resource_element(&ce, cempty, cpos, false)?);
+            }
+        }
+        self.depth -= 1;
+        if out.is_none() {
+            self.rep.error(
+                IssueType::Required,
+                rules::SCHEMA_CONTENT,
+                None,
+                pos,
+                "resource wrapper holds no resource".into(),
+            );
+        }
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------- writer
+
+/// Writes compact FHIR XML (schema order, `xmlns` on the root only).
+///
+/// ```
+/// use ems_stu3::{Patient, Resource, Primitive};
+/// let p = Patient { birth_date: Some(Primitive::from("2019-10")), ..Default::default() };
+/// let xml = ems_stu3::to_xml(&Resource::from(p));
+/// assert_eq!(xml, r#"<Patient xmlns="http://hl7.org/fhir"><birthDate value="2019-10"/></Patient>"#);
+/// ```
+pub fn to_xml(resource: &Resource) -> String {
+    let mut w = XmlWriter {
+        out: String::with_capacity(4096),
+        pretty: false,
+        depth: 0,
+    };
+    w.resource(resource, true);
+    w.out
+}
+
+/// Writes indented FHIR XML (two spaces per level).
+pub fn to_xml_pretty(resource: &Resource) -> String {
+    let mut w = XmlWriter {
+        out: String::with_capacity(8192),
+        pretty: true,
+        depth: 0,
+    };
+    w.resource(resource, true);
+    w.out
+}
+
+struct XmlWriter {
+    out: String,
+    pretty: bool,
+    depth: usize,
+}
+
+/// Escapes text for an XML attribute value (keeping newlines and tabs as
+/// character references, so attribute-value normalisation cannot change them).
+pub(crate) fn escape_attr(out: &mut String, s: &str) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\n' => "&#10;",
+            b'\r' => "&#13;",
+            b'\t' => "&#9;",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+}
+
+impl XmlWriter {
+    fn indent(&mut self) {
+        if self.pretty {
+            for _ in 0..self.depth {
+                self.out.push_str("  ");
+            }
+        }
+    }
+    fn nl(&mut self) {
+        if self.pretty {
+            self.out.push('\n');
+        }
+    }
+
+    fn resource(&mut self, r: &Resource, root: bool) {
+        let name = r.resource_type();
+        self.indent();
+        self.out.push('<');
+        self.out.push_str(name);
+        if root {
+            self.out.push_str(" xmlns=\"http://hl7.org/fhir\"");
+        }
+        self.body(name, r.as_node());
+    }
+
+    /// After `<name attrs`: writes `>children</name>` or `/>`.
+    fn body(&mut self, name: &str, n: &dyn Node) {
+        let close_at = self.out.len();
+        self.out.push('>');
+        self.nl();
+        let mark = self.out.len();
+        self.depth += 1;
+        self.fields(n);
+        self.depth -= 1;
+        if self.out.len() == mark {
+            self.out.truncate(close_at);
+            self.out.push_str("/>");
+        } else {
+            self.indent();
+            self.out.push_str("</");
+            self.out.push_str(name);
+            self.out.push('>');
+        }
+        self.nl();
+    }
+
+    fn fields(&mut self, n: &dyn Node) {
+        let desc = n.desc();
+        for (i, f) in desc.fields.iter().enumerate() {
+            match n.field(i) {
+                FieldRef::Attr(_) => {}
+                FieldRef::Prim(Some(p)) => self.prim(f.name, p),
+                FieldRef::PrimList(v) => {
+                    for k in 0..v.len() {
+                        if let Some(p) = v.get(k) {
+                            self.prim(f.name, p);
+                        }
+                    }
+                }
+                FieldRef::One(Some(c)) => self.complex(f.name, c),
+                FieldRef::Many(v) => {
+                    for k in 0..v.len() {
+                        if let Some(c) = v.get(k) {
+                            self.complex(f.name, c);
+                        }
+                    }
+                }
+                FieldRef::Choice(Some((a, v))) => {
+                    if let FieldKind::Choice(alts) = &f.kind {
+                        let cname = alts[a].name;
+                        match v {
+                            ChoiceRef::Prim(p) => self.prim(cname, p),
+                            ChoiceRef::Node(c) => self.complex(cname, c),
+                        }
+                    }
+                }
+                FieldRef::Resource(Some(r)) => self.wrapped(f.name, r),
+                FieldRef::Resources(v) => {
+                    for r in v {
+                        self.wrapped(f.name, r);
+                    }
+                }
+                FieldRef::Xhtml(Some(s)) => {
+                    self.indent();
+                    self.out.push_str(s);
+                    self.nl();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn wrapped(&mut self, name: &str, r: &Resource) {
+        self.indent();
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+        self.nl();
+        self.depth += 1;
+        self.resource(r, false);
+        self.depth -= 1;
+        self.indent();
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+        self.nl();
+    }
+
+    fn prim(&mut self, name: &str, p: &dyn PrimNode) {
+        self.indent();
+        self.out.push('<');
+        self.out.push_str(name);
+        if let Some(id) = p.id() {
+            self.out.push_str(" id=\"");
+            escape_attr(&mut self.out, id);
+            self.out.push('"');
+        }
+        if p.has_value() {
+            self.out.push_str(" value=\"");
+            let mut v = String::new();
+            p.write_value(&mut v);
+            escape_attr(&mut self.out, &v);
+            self.out.push('"');
+        }
+        let ext = p.extension();
+        if ext.is_empty() {
+            self.out.push_str("/>");
+        } else {
+            self.out.push('>');
+            self.nl();
+            self.depth += 1;
+            for x in ext {
+                self.complex("extension", x);
+            }
+            self.depth -= 1;
+            self.indent();
+            self.out.push_str("</");
+            self.out.push_str(name);
+            self.out.push('>');
+        }
+        self.nl();
+    }
+
+    fn complex(&mut self, name: &str, n: &dyn Node) {
+        self.indent();
+        self.out.push('<');
+        self.out.push_str(name);
+        let desc = n.desc();
+        for (i, f) in desc.fields.iter().enumerate() {
+            if let FieldKind::Attr = f.kind {
+                if let FieldRef::Attr(Some(v)) = n.field(i) {
+                    self.out.push(' ');
+                    self.out.push_str(f.name);
+                    self.out.push_str("=\"");
+                    escape_attr(&mut self.out, v);
+                    self.out.push('"');
+                }
+            }
+        }
+        self.body(name, n);
+    }
+}

@@ -1,0 +1,2 @@
+//! Facade over the ems crates.
+pub use ems_stu3 as stu3;
