@@ -482,7 +482,11 @@ impl<'a> P<'a> {
             if (prims[i / 64] >> (i % 64)) & 1 == 0 {
                 continue;
             }
+            // a value that was given but could not be kept is reported as
+            // PRIMITIVE-FORMAT / SCHEMA-CONTENT already
+            let value_given = (seen[i / 64] >> (i % 64)) & 1 == 1;
             let empty_at: Option<Option<usize>> = match node.field(i) {
+                _ if value_given && !f.many => None,
                 FieldRef::Prim(Some(p)) if !p.has_value() && p.extension().is_empty() => Some(None),
                 FieldRef::PrimList(v) => (0..v.len())
                     .find(|&k| v.get(k).is_some_and(|p| !p.has_value() && p.extension().is_empty()))

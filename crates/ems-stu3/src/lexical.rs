@@ -17,7 +17,14 @@ pub fn check(kind: PrimKind, s: &str) -> Result<(), &'static str> {
         PrimKind::UnsignedInt => is_unsigned(s) && s.parse::<i32>().is_ok(),
         PrimKind::Decimal => is_decimal(s),
         PrimKind::String | PrimKind::Markdown => !s.is_empty(),
-        PrimKind::Uri => !s.is_empty() && !s.chars().any(char::is_whitespace),
+        PrimKind::Uri => {
+            !s.is_empty()
+                && if s.is_ascii() {
+                    !s.bytes().any(|b| b.is_ascii_whitespace())
+                } else {
+                    !s.chars().any(char::is_whitespace)
+                }
+        }
         PrimKind::Code => is_code(s),
         PrimKind::Id => is_id(s),
         PrimKind::Oid => is_oid(s),
@@ -98,6 +105,15 @@ pub fn is_decimal(s: &str) -> bool {
 }
 
 fn is_code(s: &str) -> bool {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+        return !b.is_empty()
+            && !ws(&b[0])
+            && !ws(&b[b.len() - 1])
+            && !b.windows(2).any(|w| ws(&w[0]) && ws(&w[1]))
+            && !b.iter().any(|c| ws(c) && *c != b' ');
+    }
     if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
         return false;
     }

@@ -36,7 +36,10 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
     let mut reader = Reader::from_str(src);
     {
         let c = reader.config_mut();
-        c.trim_text(false);
+        // whitespace before markup is skipped inside the tokenizer; element
+        // start offsets are recovered from the event length in `next`
+        c.trim_text_start = true;
+        c.trim_text_end = false;
         c.check_end_names = true;
         c.expand_empty_elements = false;
     }
@@ -52,6 +55,14 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
         resource,
         outcome: cx.rep.outcome,
     })
+}
+
+/// Attributes without quick-xml's duplicate-key bookkeeping (it allocates
+/// per element); `Ctx::attr` detects duplicates of the FHIR attributes.
+fn unchecked_attrs<'e>(e: &'e BytesStart<'_>) -> quick_xml::events::attributes::Attributes<'e> {
+    let mut it = e.attributes();
+    it.with_checks(false);
+    it
 }
 
 /// Number of values already held by repeating element `i` of `node`.
@@ -73,9 +84,18 @@ impl<'a> Ctx<'a> {
         self.reader.buffer_position() as usize
     }
 
+    /// Next event and the byte offset where it starts (`<` of a tag).
     fn next(&mut self) -> R<(usize, Event<'a>)> {
-        let pos = self.pos();
-        match self.reader.read_event() {
+        let before = self.pos();
+        let ev = self.reader.read_event();
+        let end = self.pos();
+        let pos = match &ev {
+            Ok(Event::Start(e)) => end.saturating_sub(e.len() + 2),
+            Ok(Event::Empty(e)) => end.saturating_sub(e.len() + 3),
+            Ok(Event::End(e)) => end.saturating_sub(e.len() + 3),
+            _ => before,
+        };
+        match ev {
             Ok(Event::DocType(_)) => Err(self.rep.fatal(
                 IssueType::Security,
                 rules::XML_DTD,
@@ -95,8 +115,23 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn name_of<'e>(&mut self, e: &'e BytesStart<'_>, pos: usize) -> R<&'e str> {
-        match std::str::from_utf8(e.name().into_inner()) {
+    /// The text of `bytes`, a sub-slice of the (already UTF-8 checked) input,
+    /// found by offset so it is not validated again.
+    fn sub_str<'e>(&self, bytes: &'e [u8]) -> Option<&'a str> {
+        let base = self.src.as_ptr() as usize;
+        let at = (bytes.as_ptr() as usize).checked_sub(base)?;
+        self.src.get(at..at + bytes.len())
+    }
+
+    fn name_of<'e>(&mut self, e: &'e BytesStart<'_>, pos: usize) -> R<&'e str>
+    where
+        'a: 'e,
+    {
+        let raw = e.name().into_inner();
+        if let Some(s) = self.sub_str(raw) {
+            return Ok(s);
+        }
+        match std::str::from_utf8(raw) {
             Ok(s) => Ok(s),
             Err(_) => Err(self.rep.fatal(
                 IssueType::Structure,
@@ -198,8 +233,9 @@ impl<'a> Ctx<'a> {
         }
         self.enter(pos)?;
         let mut saw_ns = false;
-        for a in e.attributes() {
-            let a = self.attr(a, pos)?;
+        let mut dup = 0u8;
+        for a in unchecked_attrs(e) {
+            let a = self.attr(a, pos, &mut dup)?;
             match a.0 {
                 "xmlns" => {
                     saw_ns = true;
@@ -248,7 +284,10 @@ impl<'a> Ctx<'a> {
         &mut self,
         a: Result<quick_xml::events::attributes::Attribute<'e>, quick_xml::events::attributes::AttrError>,
         pos: usize,
-    ) -> R<(&'static str, Cow<'e, str>)> {
+        dup: &mut u8,
+    ) -> R<(&'static str, Cow<'e, str>)> where
+        'a: 'e,
+    {
         let a = match a {
             Ok(a) => a,
             Err(e) => {
@@ -260,20 +299,35 @@ impl<'a> Ctx<'a> {
                 ))
             }
         };
-        let key: &'static str = match a.key.as_ref() {
-            b"value" => "value",
-            b"id" => "id",
-            b"url" => "url",
-            b"xmlns" => "xmlns",
+        let (key, bit): (&'static str, u8) = match a.key.as_ref() {
+            b"value" => ("value", 1),
+            b"id" => ("id", 2),
+            b"url" => ("url", 4),
+            b"xmlns" => ("xmlns", 8),
             other => {
                 let k = String::from_utf8_lossy(other).into_owned();
                 self.unknown_attr(&k, pos);
                 return Ok(("", Cow::Borrowed("")));
             }
         };
+        if *dup & bit != 0 {
+            return Err(self.rep.fatal(
+                IssueType::Structure,
+                rules::XML_MALFORMED,
+                pos,
+                format!("duplicate attribute `{key}`"),
+            ));
+        }
+        *dup |= bit;
         let decoded = match a.value {
-            Cow::Borrowed(b) => match std::str::from_utf8(b) {
-                Ok(s) => quick_xml::escape::unescape(s),
+            Cow::Borrowed(b) => match self.sub_str(b).map(Ok).unwrap_or_else(|| std::str::from_utf8(b)) {
+                Ok(s) => {
+                    if s.as_bytes().contains(&b'&') {
+                        quick_xml::escape::unescape(s)
+                    } else {
+                        Ok(Cow::Borrowed(s))
+                    }
+                }
                 Err(_) => Ok(Cow::Borrowed("")),
             },
             Cow::Owned(b) => match String::from_utf8(b) {
@@ -315,17 +369,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn check_ns(&mut self, e: &BytesStart<'_>, pos: usize) {
-        for a in e.attributes().flatten() {
-            if a.key.as_ref() == b"xmlns" && a.value.as_ref() != FHIR_NS.as_bytes() {
-                self.rep.error(
-                    IssueType::Structure,
-                    rules::XML_NAMESPACE,
-                    None,
-                    pos,
-                    "element is not in the FHIR namespace".into(),
-                );
-            }
+    fn child_ns(&mut self, value: &str, pos: usize) {
+        if value != FHIR_NS {
+            self.rep.error(
+                IssueType::Structure,
+                rules::XML_NAMESPACE,
+                None,
+                pos,
+                format!("element is in namespace `{value}`, not the FHIR namespace"),
+            );
         }
     }
 
@@ -454,9 +506,6 @@ impl<'a> Ctx<'a> {
                 );
             }
             seen[i / 64] |= 1 << (i % 64);
-            if !matches!(f.kind, FieldKind::Xhtml) {
-                self.check_ns(&e, pos);
-            }
             self.field(node, i, alt, &e, empty, pos)?;
         }
     }
@@ -555,10 +604,13 @@ impl<'a> Ctx<'a> {
     }
 
     fn prim(&mut self, p: &mut dyn PrimNode, kind: PrimKind, e: &BytesStart<'_>, empty: bool, pos: usize) -> R<()> {
-        for a in e.attributes() {
-            let (k, v) = self.attr(a, pos)?;
+        let mut value_given = false;
+        let mut dup = 0u8;
+        for a in unchecked_attrs(e) {
+            let (k, v) = self.attr(a, pos, &mut dup)?;
             match k {
                 "value" => {
+                    value_given = true;
                     if let Err(exp) = p.set_lexical(kind, &v) {
                         let shown: String = v.chars().take(80).collect();
                         self.rep.error(
@@ -571,7 +623,8 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 "id" => *p.id_mut() = Some(v.into_owned()),
-                "xmlns" | "" => {}
+                "xmlns" => self.child_ns(&v, pos),
+                "" => {}
                 other => self.unknown_attr(other, pos),
             }
         }
@@ -625,7 +678,7 @@ impl<'a> Ctx<'a> {
             }
             self.depth -= 1;
         }
-        if !p.has_value() && p.extension().is_empty() {
+        if !value_given && p.extension().is_empty() {
             self.rep.error(
                 IssueType::Required,
                 rules::PRIMITIVE_EMPTY,
@@ -639,9 +692,14 @@ impl<'a> Ctx<'a> {
 
     fn complex(&mut self, n: &mut dyn Node, e: &BytesStart<'_>, empty: bool, pos: usize) -> R<()> {
         let desc = n.desc();
-        for a in e.attributes() {
-            let (k, v) = self.attr(a, pos)?;
-            if k.is_empty() || k == "xmlns" {
+        let mut dup = 0u8;
+        for a in unchecked_attrs(e) {
+            let (k, v) = self.attr(a, pos, &mut dup)?;
+            if k == "xmlns" {
+                self.child_ns(&v, pos);
+                continue;
+            }
+            if k.is_empty() {
                 continue;
             }
             match crate::node::find_field(desc, k, 0) {

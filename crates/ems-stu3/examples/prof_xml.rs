@@ -1,0 +1,13 @@
+//! Profiling driver: reads the NEMS corpus repeatedly (`perf record`).
+fn main() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/nems");
+    let files: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    for _ in 0..2000 {
+        for f in &files {
+            std::hint::black_box(ems_stu3::from_xml(f).unwrap());
+        }
+    }
+}
