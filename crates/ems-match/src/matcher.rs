@@ -1,0 +1,819 @@
+//! The matching engine: an index over explicit and generic subscriptions,
+//! and per-mailbox deliveries with their `Mex-Partnerid` header.
+
+use crate::criteria::{AgeFilter, CriteriaKind, GpRegistration, RuleType, ServiceType};
+use crate::events::{event_index, EVENT_TYPES};
+use crate::geography::Geography;
+use crate::index::{id_hash, Chunked, Interner, MixMap, SortedIndex};
+use crate::nhs::NhsNumber;
+use crate::partner::format_partner_id;
+use crate::subscription::{Subscription, SubscriptionStatus};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use std::sync::Arc;
+
+/// PDS record flags that stop all deliveries (digest 7.1 item 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PdsFlag {
+    /// `S`: sensitive record.
+    Sensitive,
+    /// `I`: invalid record.
+    Invalid,
+}
+
+impl PdsFlag {
+    /// Parses `S` or `I`.
+    pub fn parse(s: &str) -> Option<PdsFlag> {
+        match s.trim() {
+            "S" | "s" => Some(PdsFlag::Sensitive),
+            "I" | "i" => Some(PdsFlag::Invalid),
+            _ => None,
+        }
+    }
+}
+
+/// What the matcher knows about the patient from PDS (not from the message).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PatientContext {
+    /// Current home postcode.
+    pub postcode: Option<String>,
+    /// Previous home postcode; set it for PDS Change of Address so that the
+    /// residential rules match the old and the new address (7.1 item 3).
+    pub previous_postcode: Option<String>,
+    /// Registered GP practice (ODS code); `None` when not registered.
+    pub gp_practice: Option<String>,
+    /// `S` or `I` flag on the PDS record.
+    pub pds_flag: Option<PdsFlag>,
+}
+
+/// The matcher's input for one published message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchEvent {
+    /// Routing NHS number (`None` for a birth notification without the mother's number).
+    pub nhs_number: Option<NhsNumber>,
+    /// `MessageHeader.event.code`.
+    pub event_code: String,
+    /// Patient's date of birth (for `Patient.age`).
+    pub birth_date: Option<NaiveDate>,
+    /// Evaluation instant: when NEMS accepted the message.
+    pub at: DateTime<Utc>,
+    /// PDS context.
+    pub patient: PatientContext,
+}
+
+/// One copy of the message for one MESH mailbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// MESH mailbox id.
+    pub mailbox: String,
+    /// MESH WorkflowID of the event type.
+    pub workflow_id: &'static str,
+    /// Ids of all matching subscriptions of this mailbox, ascending.
+    pub subscriptions: Vec<String>,
+    /// `Mex-Partnerid` value: `id|tag` for each matching subscription with a
+    /// tag, ascending by id, joined by `~~~`; `None` when none has a tag.
+    pub partner_id: Option<String>,
+}
+
+/// Why a subscription cannot be indexed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MatcherError {
+    /// An id is empty.
+    #[error("subscription id is empty")]
+    EmptyId,
+    /// The mailbox is empty.
+    #[error("subscription {0}: mailbox (channel.endpoint) is empty")]
+    EmptyMailbox(String),
+}
+
+/// Seconds since 2000-01-01T00:00:00Z, saturating into `u32` (good to 2136).
+const EPOCH_2000: i64 = 946_684_800;
+
+fn to_secs(t: DateTime<Utc>) -> u32 {
+    (t.timestamp() - EPOCH_2000).clamp(0, u32::MAX as i64 - 1) as u32
+}
+
+fn from_secs(s: u32) -> DateTime<Utc> {
+    Utc.timestamp_opt(EPOCH_2000 + s as i64, 0).single().unwrap_or_default()
+}
+
+const NO_END: u32 = u32::MAX;
+const NO_AGE: u8 = u8::MAX;
+
+/// A subscription in 48 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Record {
+    /// canonical UUID bytes (`flags[7] == 0`) or arena offset/len (`flags[7] == 1`)
+    pub id: [u8; 16],
+    pub mailbox: u32,
+    pub events: u32,
+    pub created: u32,
+    pub end: u32,
+    pub tag: u32,
+    pub contact: u32,
+    /// status, kind (0 explicit, 1 + rule index), gp registration (0 any, 1
+    /// registered, 2 unregistered), service type (0 none, 1..), age lt, age
+    /// gt, live, id kind
+    pub flags: [u8; 8],
+}
+
+pub(crate) const RECORD_BYTES: usize = 48;
+
+impl Record {
+    pub fn to_bytes(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.id);
+        for v in [self.mailbox, self.events, self.created, self.end, self.tag, self.contact] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.flags);
+    }
+    pub fn from_bytes(b: &[u8]) -> Option<Record> {
+        let b = b.get(..RECORD_BYTES)?;
+        let u = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&b[..16]);
+        let mut flags = [0u8; 8];
+        flags.copy_from_slice(&b[40..48]);
+        Some(Record {
+            id,
+            mailbox: u(16),
+            events: u(20),
+            created: u(24),
+            end: u(28),
+            tag: u(32),
+            contact: u(36),
+            flags,
+        })
+    }
+    fn live(&self) -> bool {
+        self.flags[6] == 1
+    }
+}
+
+fn rule_index(r: RuleType) -> u8 {
+    RuleType::ALL.iter().position(|x| *x == r).unwrap_or(0) as u8
+}
+
+fn parse_uuid(s: &str) -> Option<[u8; 16]> {
+    let b = s.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut k = 0;
+    let mut i = 0;
+    while i < 36 {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if b[i] != b'-' {
+                return None;
+            }
+            i += 1;
+            continue;
+        }
+        let hi = hex(b[i])?;
+        let lo = hex(b[i + 1])?;
+        out[k] = hi << 4 | lo;
+        k += 1;
+        i += 2;
+    }
+    Some(out)
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+fn format_uuid(b: &[u8; 16], out: &mut String) {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    for (i, v) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(H[(v >> 4) as usize] as char);
+        out.push(H[(v & 15) as usize] as char);
+    }
+}
+
+/// The subscription index and matcher.
+///
+/// Reads (`match_event`) take `&self` and no lock; `Matcher` is `Send + Sync`,
+/// so a service shares it behind an `Arc<RwLock<Matcher>>` (one read guard per
+/// batch of events) or swaps whole snapshots.
+///
+/// ```
+/// use ems_match::*;
+/// let geo = std::sync::Arc::new(CsvGeography::sample());
+/// let mut m = Matcher::new(geo);
+/// let c = "/Bundle?type=message&Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919&MessageHeader.event=pds-change-of-address-1&tag=siteA";
+/// m.insert(&Subscription::new("s1", "X26ABC1", c.parse().unwrap(), "2024-01-01T00:00:00Z".parse().unwrap())).unwrap();
+/// let ev = MatchEvent {
+///     nhs_number: Some("9434765919".parse().unwrap()),
+///     event_code: "pds-change-of-address-1".into(),
+///     birth_date: None,
+///     at: "2024-06-01T00:00:00Z".parse().unwrap(),
+///     patient: PatientContext::default(),
+/// };
+/// let d = m.match_event(&ev);
+/// assert_eq!(d.len(), 1);
+/// assert_eq!(d[0].workflow_id, "CHANGEOFADDRESS_1");
+/// assert_eq!(d[0].partner_id.as_deref(), Some("s1|siteA"));
+/// ```
+pub struct Matcher {
+    geography: Arc<dyn Geography>,
+    records: Chunked<Record>,
+    explicit: SortedIndex<u64>,
+    ids: SortedIndex<u32>,
+    generic: MixMap<u64, Vec<u32>>,
+    strings: Interner,
+    arena: String,
+    live: usize,
+    dead: usize,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("subscriptions", &self.live)
+            .finish_non_exhaustive()
+    }
+}
+
+fn generic_key(rule: u8, org: u32) -> u64 {
+    (rule as u64) << 32 | org as u64
+}
+
+impl Matcher {
+    /// An empty matcher using `geography` for the generic rules.
+    pub fn new(geography: Arc<dyn Geography>) -> Matcher {
+        Matcher {
+            geography,
+            records: Chunked::default(),
+            explicit: SortedIndex::default(),
+            ids: SortedIndex::default(),
+            generic: MixMap::default(),
+            strings: Interner::default(),
+            arena: String::new(),
+            live: 0,
+            dead: 0,
+        }
+    }
+
+    /// Number of subscriptions held.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// `true` when no subscription is held.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    fn id_of(&self, r: &Record, out: &mut String) {
+        if r.flags[7] == 0 {
+            format_uuid(&r.id, out);
+        } else {
+            let off = u64::from_le_bytes(r.id[..8].try_into().unwrap_or([0; 8])) as usize;
+            let len = u32::from_le_bytes(r.id[8..12].try_into().unwrap_or([0; 4])) as usize;
+            out.push_str(self.arena.get(off..off + len).unwrap_or(""));
+        }
+    }
+
+    fn id_string(&self, r: &Record) -> String {
+        let mut s = String::new();
+        self.id_of(r, &mut s);
+        s
+    }
+
+    fn find(&self, id: &str) -> Option<u32> {
+        let mut found = None;
+        let mut buf = String::new();
+        self.ids.for_each(id_hash(id), |i| {
+            if found.is_none() {
+                if let Some(r) = self.records.get(i) {
+                    if r.live() {
+                        buf.clear();
+                        self.id_of(r, &mut buf);
+                        if buf == id {
+                            found = Some(i);
+                        }
+                    }
+                }
+            }
+        });
+        found
+    }
+
+    fn record_of(&mut self, s: &Subscription) -> Record {
+        let mut r = Record::default();
+        match parse_uuid(&s.id) {
+            Some(u) => r.id = u,
+            None => {
+                let off = self.arena.len() as u64;
+                self.arena.push_str(&s.id);
+                r.id[..8].copy_from_slice(&off.to_le_bytes());
+                r.id[8..12].copy_from_slice(&(s.id.len() as u32).to_le_bytes());
+                r.flags[7] = 1;
+            }
+        }
+        r.mailbox = self.strings.intern(&s.mailbox);
+        for e in &s.criteria.events {
+            if let Some(i) = event_index(e) {
+                r.events |= 1 << i;
+            }
+        }
+        r.created = to_secs(s.created);
+        r.end = s.end.map(to_secs).unwrap_or(NO_END);
+        r.tag = s.criteria.tag.as_deref().map(|t| self.strings.intern(t)).unwrap_or(0);
+        r.contact = s.contact_ods.as_deref().map(|t| self.strings.intern(t)).unwrap_or(0);
+        r.flags[0] = s.status.to_u8();
+        r.flags[1] = match &s.criteria.kind {
+            CriteriaKind::Explicit { .. } => 0,
+            CriteriaKind::Generic { rule, .. } => 1 + rule_index(*rule),
+        };
+        r.flags[2] = match s.criteria.gp_registration {
+            None => 0,
+            Some(GpRegistration::RegisteredOnly) => 1,
+            Some(GpRegistration::UnregisteredOnly) => 2,
+        };
+        r.flags[3] = match s.criteria.service_type {
+            None => 0,
+            Some(ServiceType::Gp) => 1,
+            Some(ServiceType::Cho) => 2,
+            Some(ServiceType::Uhv) => 3,
+            Some(ServiceType::Epchr) => 4,
+        };
+        r.flags[4] = NO_AGE;
+        r.flags[5] = NO_AGE;
+        for a in &s.criteria.age {
+            match *a {
+                AgeFilter::LessThan(n) => r.flags[4] = n.min(254) as u8,
+                AgeFilter::GreaterThan(n) => r.flags[5] = n.min(254) as u8,
+            }
+        }
+        r.flags[6] = 1;
+        r
+    }
+
+    /// Adds a subscription; one with the same id is replaced.
+    pub fn insert(&mut self, s: &Subscription) -> Result<(), MatcherError> {
+        if s.id.is_empty() {
+            return Err(MatcherError::EmptyId);
+        }
+        if s.mailbox.is_empty() {
+            return Err(MatcherError::EmptyMailbox(s.id.clone()));
+        }
+        self.remove(&s.id);
+        let rec = self.record_of(s);
+        let key = match &s.criteria.kind {
+            CriteriaKind::Explicit { nhs_number, .. } => Ok(nhs_number.as_u64()),
+            CriteriaKind::Generic { rule, organization } => {
+                Err(generic_key(rule_index(*rule), self.strings.intern(organization)))
+            }
+        };
+        self.push(rec, key);
+        Ok(())
+    }
+
+    /// `key`: `Ok(nhs number)` for explicit, `Err(generic key)` for generic.
+    fn push(&mut self, rec: Record, key: Result<u64, u64>) {
+        let idh = id_hash(&self.id_string(&rec));
+        let i = self.records.push(rec);
+        let records = &self.records;
+        let live = |v: u32| records.get(v).is_some_and(|r| r.live());
+        match key {
+            Ok(nhs) => self.explicit.insert(nhs, i, live),
+            Err(g) => self.generic.entry(g).or_default().push(i),
+        }
+        self.ids.insert(idh, i, live);
+        self.live += 1;
+    }
+
+    /// Removes the subscription with this id; `false` when there is none.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(i) = self.find(id) else {
+            return false;
+        };
+        if let Some(r) = self.records.get_mut(i) {
+            r.flags[6] = 0;
+        }
+        self.live -= 1;
+        self.dead += 1;
+        if self.dead > 65_536 && self.dead > self.live / 4 {
+            self.compact();
+        }
+        true
+    }
+
+    /// Merges pending inserts into the sorted arrays and drops removed entries
+    /// from the indexes (called automatically; call after a bulk load to
+    /// release the insert buffers).
+    pub fn compact(&mut self) {
+        let records = &self.records;
+        let live = |v: u32| records.get(v).is_some_and(|r| r.live());
+        self.explicit.merge(live);
+        self.ids.merge(live);
+        for v in self.generic.values_mut() {
+            v.retain(|&i| live(i));
+        }
+        self.generic.retain(|_, v| !v.is_empty());
+        // dead records stay in the store until the next snapshot round trip
+        self.dead = 0;
+    }
+
+    /// Bytes held by the index structures (excluding the geography).
+    pub fn heap_bytes(&self) -> usize {
+        self.records.heap_bytes()
+            + self.explicit.heap_bytes()
+            + self.ids.heap_bytes()
+            + self.generic.capacity() * 40
+            + self.generic.values().map(|v| v.capacity() * 4).sum::<usize>()
+            + self.arena.capacity()
+    }
+
+    #[inline]
+    fn accepts(&self, r: &Record, bit: u32, at: u32, age: Option<u32>, registered: bool) -> bool {
+        if !r.live() || r.flags[0] != SubscriptionStatus::Active.to_u8() || r.events & bit == 0 {
+            return false;
+        }
+        if r.created > at || (r.end != NO_END && r.end < at) {
+            return false;
+        }
+        match r.flags[2] {
+            1 if !registered => return false,
+            2 if registered => return false,
+            _ => {}
+        }
+        if r.flags[4] != NO_AGE || r.flags[5] != NO_AGE {
+            let Some(a) = age else {
+                return false;
+            };
+            if r.flags[4] != NO_AGE && a >= r.flags[4] as u32 {
+                return false;
+            }
+            if r.flags[5] != NO_AGE && a <= r.flags[5] as u32 {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Finds every matching subscription and returns one delivery per mailbox,
+    /// sorted by mailbox. Unknown event codes and patients flagged `S`/`I` on
+    /// PDS get no deliveries.
+    pub fn match_event(&self, ev: &MatchEvent) -> Vec<Delivery> {
+        let mut hits: Vec<u32> = Vec::new();
+        self.collect(ev, &mut hits);
+        self.deliveries(ev, hits)
+    }
+
+    /// Record numbers of the matching subscriptions (unsorted, deduplicated).
+    fn collect(&self, ev: &MatchEvent, hits: &mut Vec<u32>) {
+        if ev.patient.pds_flag.is_some() {
+            return;
+        }
+        let Some(ei) = event_index(&ev.event_code) else {
+            return;
+        };
+        let bit = 1u32 << ei;
+        let at = to_secs(ev.at);
+        let age = ev.birth_date.map(|b| age_on(b, ev.at.date_naive()));
+        let registered = ev.patient.gp_practice.is_some();
+        if let Some(n) = ev.nhs_number {
+            self.explicit.for_each(n.as_u64(), |i| {
+                if let Some(r) = self.records.get(i) {
+                    if self.accepts(r, bit, at, age, registered) {
+                        hits.push(i);
+                    }
+                }
+            });
+        }
+        if self.generic.is_empty() {
+            return;
+        }
+        let mut keys: Vec<(RuleType, &str)> = Vec::with_capacity(8);
+        if let Some(p) = ev.patient.gp_practice.as_deref() {
+            keys.push((RuleType::GpGpGp, p));
+            if let Some(s) = self.geography.practice_sub_icb(p) {
+                keys.push((RuleType::ChoGpCcg, s));
+            }
+        }
+        for pc in [ev.patient.postcode.as_deref(), ev.patient.previous_postcode.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(a) = self.geography.postcode(pc) {
+                if let Some(s) = a.sub_icb.as_deref() {
+                    keys.push((RuleType::ChoPostcodeCcg, s));
+                }
+                if let Some(s) = a.local_authority.as_deref() {
+                    keys.push((RuleType::UhvPostcodeLacode, s));
+                }
+                if let Some(s) = a.country.as_deref() {
+                    keys.push((RuleType::CountryCode, s));
+                }
+            }
+        }
+        let start = hits.len();
+        for (rule, code) in keys {
+            let Some(org) = self.strings.get(code) else {
+                continue;
+            };
+            if let Some(v) = self.generic.get(&generic_key(rule_index(rule), org)) {
+                for &i in v {
+                    if let Some(r) = self.records.get(i) {
+                        if self.accepts(r, bit, at, age, registered) {
+                            hits.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        // old and new address in the same area give the same subscription twice
+        if hits.len() > start + 1 {
+            hits[start..].sort_unstable();
+            let mut seen = std::collections::HashSet::new();
+            hits.retain(|i| seen.insert(*i));
+        }
+    }
+
+    fn deliveries(&self, ev: &MatchEvent, hits: Vec<u32>) -> Vec<Delivery> {
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        let workflow_id = event_index(&ev.event_code)
+            .map(|i| EVENT_TYPES[i].workflow_id)
+            .unwrap_or("");
+        let mut rows: Vec<(&str, String, u32)> = hits
+            .into_iter()
+            .filter_map(|i| self.records.get(i))
+            .map(|r| (self.strings.resolve(r.mailbox), self.id_string(r), r.tag))
+            .collect();
+        rows.sort();
+        rows.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        let mut out: Vec<Delivery> = Vec::new();
+        for (mailbox, id, tag) in rows {
+            if out.last().map(|d| d.mailbox.as_str()) != Some(mailbox) {
+                out.push(Delivery {
+                    mailbox: mailbox.to_string(),
+                    workflow_id,
+                    subscriptions: Vec::new(),
+                    partner_id: None,
+                });
+            }
+            if let Some(d) = out.last_mut() {
+                if tag != 0 {
+                    let pairs = d.partner_id.take();
+                    d.partner_id = Some(format_partner_id(pairs.as_deref(), &id, self.strings.resolve(tag)));
+                }
+                d.subscriptions.push(id);
+            }
+        }
+        out
+    }
+
+    /// Number of matching subscriptions (no delivery grouping); for benchmarks
+    /// and capacity planning.
+    pub fn count_matches(&self, ev: &MatchEvent) -> usize {
+        let mut hits = Vec::new();
+        self.collect(ev, &mut hits);
+        hits.len()
+    }
+
+    /// All live subscriptions as plain data (for snapshots and inspection).
+    /// The criteria are rebuilt from the index, so they come back in canonical form.
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        let mut nhs_of: MixMap<u32, u64> = MixMap::default();
+        for (k, v) in self.explicit.pairs() {
+            nhs_of.insert(v, k);
+        }
+        let mut org_of: MixMap<u32, u64> = MixMap::default();
+        for (k, vs) in &self.generic {
+            for v in vs {
+                org_of.insert(*v, *k);
+            }
+        }
+        let mut out = Vec::with_capacity(self.live);
+        for (i, r) in self.records.iter().enumerate() {
+            if !r.live() {
+                continue;
+            }
+            let kind = if r.flags[1] == 0 {
+                match nhs_of.get(&(i as u32)).and_then(|n| NhsNumber::from_u64(*n).ok()) {
+                    Some(nhs_number) => CriteriaKind::Explicit {
+                        system: crate::criteria::NhsNumberSystem::Current,
+                        nhs_number,
+                    },
+                    None => continue,
+                }
+            } else {
+                let Some(k) = org_of.get(&(i as u32)) else { continue };
+                CriteriaKind::Generic {
+                    rule: RuleType::ALL[(r.flags[1] - 1) as usize % 5],
+                    organization: self.strings.resolve(*k as u32).to_string(),
+                }
+            };
+            out.push(self.to_subscription(r, kind));
+        }
+        out
+    }
+
+    fn to_subscription(&self, r: &Record, kind: CriteriaKind) -> Subscription {
+        let mut age = Vec::new();
+        if r.flags[5] != NO_AGE {
+            age.push(AgeFilter::GreaterThan(r.flags[5] as u32));
+        }
+        if r.flags[4] != NO_AGE {
+            age.push(AgeFilter::LessThan(r.flags[4] as u32));
+        }
+        Subscription {
+            id: self.id_string(r),
+            status: SubscriptionStatus::from_u8(r.flags[0]),
+            end: (r.end != NO_END).then(|| from_secs(r.end)),
+            created: from_secs(r.created),
+            mailbox: self.strings.resolve(r.mailbox).to_string(),
+            contact_ods: (r.contact != 0).then(|| self.strings.resolve(r.contact).to_string()),
+            criteria: crate::criteria::Criteria {
+                kind,
+                service_type: match r.flags[3] {
+                    1 => Some(ServiceType::Gp),
+                    2 => Some(ServiceType::Cho),
+                    3 => Some(ServiceType::Uhv),
+                    4 => Some(ServiceType::Epchr),
+                    _ => None,
+                },
+                events: EVENT_TYPES
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| r.events & (1 << i) != 0)
+                    .map(|(_, e)| e.code.to_string())
+                    .collect(),
+                age,
+                gp_registration: match r.flags[2] {
+                    1 => Some(GpRegistration::RegisteredOnly),
+                    2 => Some(GpRegistration::UnregisteredOnly),
+                    _ => None,
+                },
+                tag: (r.tag != 0).then(|| self.strings.resolve(r.tag).to_string()),
+            },
+        }
+    }
+}
+
+/// Age in completed years on `on` of someone born on `birth`.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// let b = NaiveDate::from_ymd_opt(2010, 6, 15).unwrap();
+/// assert_eq!(ems_match::age_on(b, NaiveDate::from_ymd_opt(2020, 6, 14).unwrap()), 9);
+/// assert_eq!(ems_match::age_on(b, NaiveDate::from_ymd_opt(2020, 6, 15).unwrap()), 10);
+/// ```
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> u32 {
+    if on < birth {
+        return 0;
+    }
+    let mut years = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years.max(0) as u32
+}
+
+// ---------------------------------------------------------------- snapshot
+
+const MAGIC: &[u8; 8] = b"EMSMATCH";
+const VERSION: u32 = 1;
+
+/// A snapshot that cannot be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("snapshot byte {offset}: {message}")]
+pub struct SnapshotError {
+    /// Where reading failed.
+    pub offset: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+struct Cur<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cur<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
+        let s = self.b.get(self.pos..self.pos.checked_add(n).unwrap_or(usize::MAX)).ok_or(SnapshotError {
+            offset: self.pos,
+            message: format!("truncated: {n} more bytes expected"),
+        })?;
+        self.pos += n;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32, SnapshotError> {
+        let s = self.take(4)?;
+        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, SnapshotError> {
+        let s = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(s);
+        Ok(u64::from_le_bytes(a))
+    }
+}
+
+impl Matcher {
+    /// Serialises the index (live subscriptions only) for a fast restart.
+    /// Format: magic `EMSMATCH`, version, string table, id arena, then one
+    /// 56-byte row per subscription (48-byte record + 8-byte key), little-endian.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut key_of: Vec<u64> = vec![u64::MAX; self.records.len()];
+        for (k, v) in self.explicit.pairs() {
+            if let Some(slot) = key_of.get_mut(v as usize) {
+                *slot = k;
+            }
+        }
+        for (k, vs) in &self.generic {
+            for v in vs {
+                if let Some(slot) = key_of.get_mut(*v as usize) {
+                    *slot = *k;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(64 + self.live * 56 + self.arena.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        let strings = self.strings.strings();
+        out.extend_from_slice(&(strings.len() as u32).to_le_bytes());
+        for s in strings {
+            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        out.extend_from_slice(&(self.arena.len() as u64).to_le_bytes());
+        out.extend_from_slice(self.arena.as_bytes());
+        out.extend_from_slice(&(self.live as u64).to_le_bytes());
+        for (i, r) in self.records.iter().enumerate() {
+            if r.live() && key_of[i] != u64::MAX {
+                r.to_bytes(&mut out);
+                out.extend_from_slice(&key_of[i].to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Loads a snapshot made by [`Matcher::snapshot`].
+    pub fn from_snapshot(bytes: &[u8], geography: Arc<dyn Geography>) -> Result<Matcher, SnapshotError> {
+        let mut c = Cur { b: bytes, pos: 0 };
+        if c.take(8)? != MAGIC {
+            return Err(SnapshotError { offset: 0, message: "not an ems-match snapshot".into() });
+        }
+        let v = c.u32()?;
+        if v != VERSION {
+            return Err(SnapshotError { offset: 8, message: format!("version {v}, expected {VERSION}") });
+        }
+        let n = c.u32()? as usize;
+        let mut strings: Vec<Box<str>> = Vec::with_capacity(n.min(bytes.len()));
+        for _ in 0..n {
+            let len = c.u32()? as usize;
+            let at = c.pos;
+            let s = std::str::from_utf8(c.take(len)?).map_err(|_| SnapshotError { offset: at, message: "string is not UTF-8".into() })?;
+            strings.push(s.into());
+        }
+        let alen = c.u64()? as usize;
+        let at = c.pos;
+        let arena = std::str::from_utf8(c.take(alen)?)
+            .map_err(|_| SnapshotError { offset: at, message: "id arena is not UTF-8".into() })?
+            .to_string();
+        let count = c.u64()? as usize;
+        if count.saturating_mul(RECORD_BYTES + 8) > bytes.len().saturating_sub(c.pos) {
+            return Err(SnapshotError { offset: c.pos, message: format!("{count} records do not fit in the remaining bytes") });
+        }
+        let mut m = Matcher::new(geography);
+        m.strings = Interner::from_strings(strings);
+        m.arena = arena;
+        let mut explicit = Vec::with_capacity(count);
+        let mut ids = Vec::with_capacity(count);
+        let mut idbuf = String::new();
+        for _ in 0..count {
+            let at = c.pos;
+            let r = Record::from_bytes(c.take(RECORD_BYTES)?).ok_or(SnapshotError { offset: at, message: "bad record".into() })?;
+            let key = c.u64()?;
+            if r.mailbox as usize >= m.strings.strings().len() || r.tag as usize >= m.strings.strings().len() {
+                return Err(SnapshotError { offset: at, message: "record refers to a missing string".into() });
+            }
+            idbuf.clear();
+            m.id_of(&r, &mut idbuf);
+            let i = m.records.push(r);
+            ids.push((crate::index::mix(id_hash(&idbuf) as u64), id_hash(&idbuf), i));
+            if r.flags[1] == 0 {
+                explicit.push((crate::index::mix(key), key, i));
+            } else {
+                m.generic.entry(key).or_default().push(i);
+            }
+            m.live += 1;
+        }
+        m.explicit.build(explicit);
+        m.ids.build(ids);
+        Ok(m)
+    }
+}

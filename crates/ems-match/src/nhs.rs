@@ -1,0 +1,95 @@
+//! NHS numbers.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A 10-digit NHS number with a valid Modulus 11 check digit.
+///
+/// ```
+/// use ems_match::NhsNumber;
+/// let n: NhsNumber = "9434765919".parse().unwrap();
+/// assert_eq!(n.to_string(), "9434765919");
+/// assert!("9434765918".parse::<NhsNumber>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NhsNumber(u64);
+
+/// Why a string is not an NHS number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NhsNumberError {
+    /// Not exactly 10 ASCII digits.
+    #[error("an NHS number is exactly 10 digits")]
+    Format,
+    /// The Modulus 11 check digit does not match (or the remainder gives 10).
+    #[error("the NHS number check digit is wrong (Modulus 11)")]
+    CheckDigit,
+}
+
+impl NhsNumber {
+    /// Parses and checks a 10-digit NHS number (no spaces).
+    pub fn parse(s: &str) -> Result<NhsNumber, NhsNumberError> {
+        let b = s.as_bytes();
+        if b.len() != 10 || !b.iter().all(u8::is_ascii_digit) {
+            return Err(NhsNumberError::Format);
+        }
+        let d: Vec<u32> = b.iter().map(|c| (c - b'0') as u32).collect();
+        let sum: u32 = d[..9].iter().enumerate().map(|(i, v)| v * (10 - i as u32)).sum();
+        let check = match 11 - sum % 11 {
+            11 => 0,
+            10 => return Err(NhsNumberError::CheckDigit),
+            c => c,
+        };
+        if check != d[9] {
+            return Err(NhsNumberError::CheckDigit);
+        }
+        Ok(NhsNumber(s.parse().map_err(|_| NhsNumberError::Format)?))
+    }
+
+    /// The number as an integer.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// Builds from an integer, checking it.
+    pub fn from_u64(v: u64) -> Result<NhsNumber, NhsNumberError> {
+        NhsNumber::parse(&format!("{v:010}"))
+    }
+
+    /// `true` for numbers that pass the check digit but are obviously
+    /// placeholders: all ten digits the same (e.g. `9999999999`).
+    pub fn is_placeholder(self) -> bool {
+        let s = self.to_string();
+        let first = s.as_bytes()[0];
+        s.bytes().all(|c| c == first)
+    }
+}
+
+impl fmt::Display for NhsNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:010}", self.0)
+    }
+}
+
+impl FromStr for NhsNumber {
+    type Err = NhsNumberError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        NhsNumber::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn check_digits() {
+        for ok in ["9434765919", "9912003888", "9999999999", "4010232137"] {
+            assert!(NhsNumber::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["1112223330", "6101231234", "943476591", "94347659190", "943476591a", "9434765918"] {
+            assert!(NhsNumber::parse(bad).is_err(), "{bad}");
+        }
+        assert!(NhsNumber::parse("9999999999").unwrap().is_placeholder());
+        assert!(!NhsNumber::parse("9434765919").unwrap().is_placeholder());
+        assert_eq!(NhsNumber::from_u64(9434765919).unwrap().as_u64(), 9434765919);
+    }
+}
