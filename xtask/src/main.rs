@@ -48,7 +48,8 @@ pub fn shared() -> PathBuf {
 fn codegen(check: bool) -> Result<(), String> {
     let path = shared().join("fhir-assets/hl7-stu3/stu3-elements.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let model = Model::load(&json)?;
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     let gen_dir = root().join("crates/ems-stu3/src/generated");
@@ -101,7 +102,10 @@ fn rustfmt(src: &str) -> Result<String, String> {
         .map_err(|_| "rustfmt writer")?
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!("rustfmt failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "rustfmt failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     String::from_utf8(out.stdout).map_err(|e| e.to_string())
 }
@@ -441,13 +445,19 @@ impl Model {
                 }
                 let _ = writeln!(o, "}}\n");
                 let _ = writeln!(o, "impl Choice for {en} {{");
-                let _ = writeln!(o, "    fn new_variant(i: usize) -> Option<Self> {{ match i {{");
+                let _ = writeln!(
+                    o,
+                    "    fn new_variant(i: usize) -> Option<Self> {{ match i {{"
+                );
                 for (k, (_, ty)) in alts.iter().enumerate() {
                     let (var, _) = self.variant(ty);
                     let _ = writeln!(o, "        {k} => Some(Self::{var}(Default::default())),");
                 }
                 let _ = writeln!(o, "        _ => None, }} }}");
-                let _ = writeln!(o, "    fn value_mut(&mut self) -> ChoiceMut<'_> {{ match self {{");
+                let _ = writeln!(
+                    o,
+                    "    fn value_mut(&mut self) -> ChoiceMut<'_> {{ match self {{"
+                );
                 for (_, ty) in alts {
                     let (var, _) = self.variant(ty);
                     if prim(ty).is_some() {
@@ -457,13 +467,17 @@ impl Model {
                     }
                 }
                 let _ = writeln!(o, "    }} }}");
-                let _ = writeln!(o, "    fn value(&self) -> (usize, ChoiceRef<'_>) {{ match self {{");
+                let _ = writeln!(
+                    o,
+                    "    fn value(&self) -> (usize, ChoiceRef<'_>) {{ match self {{"
+                );
                 for (k, (_, ty)) in alts.iter().enumerate() {
                     let (var, _) = self.variant(ty);
                     if prim(ty).is_some() {
                         let _ = writeln!(o, "        Self::{var}(v) => ({k}, ChoiceRef::Prim(v)),");
                     } else {
-                        let _ = writeln!(o, "        Self::{var}(v) => ({k}, ChoiceRef::Node(&**v)),");
+                        let _ =
+                            writeln!(o, "        Self::{var}(v) => ({k}, ChoiceRef::Node(&**v)),");
                     }
                 }
                 let _ = writeln!(o, "    }} }}\n}}\n");
@@ -488,11 +502,18 @@ impl Model {
         }
 
         // descriptor
-        let _ = writeln!(o, "static {upper}_FIELDS: [FieldDesc; {}] = [", s.fields.len());
+        let _ = writeln!(
+            o,
+            "static {upper}_FIELDS: [FieldDesc; {}] = [",
+            s.fields.len()
+        );
         for f in &s.fields {
             let kind = match &f.kind {
                 Kind::Attr => "FieldKind::Attr".to_string(),
-                Kind::Prim(p) => format!("FieldKind::Prim(PrimKind::{})", prim(p).map(|x| x.2).unwrap_or("String")),
+                Kind::Prim(p) => format!(
+                    "FieldKind::Prim(PrimKind::{})",
+                    prim(p).map(|x| x.2).unwrap_or("String")
+                ),
                 Kind::Complex(t) => format!("FieldKind::Complex(\"{t}\")"),
                 Kind::Choice(_) => format!(
                     "FieldKind::Choice(&{upper}_{}_CHOICES)",
@@ -518,8 +539,14 @@ impl Model {
 
         // Node impl
         let _ = writeln!(o, "impl Node for {} {{", s.rust);
-        let _ = writeln!(o, "    fn desc(&self) -> &'static TypeDesc {{ &{upper}_DESC }}");
-        let _ = writeln!(o, "    fn field_mut(&mut self, i: usize) -> FieldMut<'_> {{ match i {{");
+        let _ = writeln!(
+            o,
+            "    fn desc(&self) -> &'static TypeDesc {{ &{upper}_DESC }}"
+        );
+        let _ = writeln!(
+            o,
+            "    fn field_mut(&mut self, i: usize) -> FieldMut<'_> {{ match i {{"
+        );
         for (k, f) in s.fields.iter().enumerate() {
             let v = match (&f.kind, f.many) {
                 (Kind::Attr, _) => "Attr",
@@ -534,8 +561,15 @@ impl Model {
             };
             let _ = writeln!(o, "        {k} => FieldMut::{v}(&mut self.{}),", f.rust);
         }
-        let _ = writeln!(o, "        _ => panic!(\"{}: no element {{i}}\"), }} }}", s.fhir);
-        let _ = writeln!(o, "    fn field(&self, i: usize) -> FieldRef<'_> {{ match i {{");
+        let _ = writeln!(
+            o,
+            "        _ => panic!(\"{}: no element {{i}}\"), }} }}",
+            s.fhir
+        );
+        let _ = writeln!(
+            o,
+            "    fn field(&self, i: usize) -> FieldRef<'_> {{ match i {{"
+        );
         for (k, f) in s.fields.iter().enumerate() {
             let r = &f.rust;
             let e = match (&f.kind, f.many) {
@@ -551,7 +585,11 @@ impl Model {
             };
             let _ = writeln!(o, "        {k} => {e},");
         }
-        let _ = writeln!(o, "        _ => panic!(\"{}: no element {{i}}\"), }} }}", s.fhir);
+        let _ = writeln!(
+            o,
+            "        _ => panic!(\"{}: no element {{i}}\"), }} }}",
+            s.fhir
+        );
         let _ = writeln!(o, "}}\n");
     }
 
@@ -563,7 +601,11 @@ impl Model {
     }
 
     fn emit_resource_enum(&self) -> String {
-        let res: Vec<&Struct> = self.structs.iter().filter(|s| s.kind == "resource").collect();
+        let res: Vec<&Struct> = self
+            .structs
+            .iter()
+            .filter(|s| s.kind == "resource")
+            .collect();
         let mut o = String::from(HEADER);
         o.push_str("use crate::node::*;\n#[allow(unused_imports)]\nuse crate::generated::*;\n\n");
         o.push_str("/// Any STU3 resource (all ");
@@ -587,12 +629,20 @@ impl Model {
         o.push_str("    } }\n\n");
         o.push_str("    /// An empty resource of the named type, or `None` for an unknown name.\n    pub fn new_of_type(name: &str) -> Option<Resource> {\n        let i = RESOURCE_TYPES.binary_search(&name).ok()?;\n        Some(match i {\n");
         for (k, s) in res.iter().enumerate() {
-            let _ = writeln!(o, "            {k} => Resource::{}(Box::default()),", s.rust);
+            let _ = writeln!(
+                o,
+                "            {k} => Resource::{}(Box::default()),",
+                s.rust
+            );
         }
         o.push_str("            _ => return None,\n        })\n    }\n\n");
         o.push_str("    /// The logical id (`Resource.id`), if present.\n    pub fn id(&self) -> Option<&str> { match self {\n");
         for s in &res {
-            let _ = writeln!(o, "        Resource::{}(r) => r.id.as_ref().and_then(|p| p.value.as_deref()),", s.rust);
+            let _ = writeln!(
+                o,
+                "        Resource::{}(r) => r.id.as_ref().and_then(|p| p.value.as_deref()),",
+                s.rust
+            );
         }
         o.push_str("    } }\n\n");
         o.push_str("    /// `Resource.meta`, if present.\n    pub fn meta(&self) -> Option<&Meta> { match self {\n");

@@ -237,7 +237,12 @@ pub mod rules {
     pub const NHS_NUMBER: &str = "NHS-NUMBER-CHECKDIGIT";
 }
 
-fn err(component: &str, offset: usize, rule: &'static str, message: impl Into<String>) -> CriteriaError {
+fn err(
+    component: &str,
+    offset: usize,
+    rule: &'static str,
+    message: impl Into<String>,
+) -> CriteriaError {
     CriteriaError {
         component: component.to_string(),
         offset,
@@ -252,7 +257,12 @@ impl Criteria {
     /// Parses and checks a criteria string.
     pub fn parse(s: &str) -> Result<Criteria, CriteriaError> {
         let Some(query) = s.strip_prefix("/Bundle?") else {
-            return Err(err("criteria", 0, rules::PATH, "criteria must start with `/Bundle?`"));
+            return Err(err(
+                "criteria",
+                0,
+                rules::PATH,
+                "criteria must start with `/Bundle?`",
+            ));
         };
         let base = "/Bundle?".len();
         let mut type_message = false;
@@ -273,20 +283,35 @@ impl Criteria {
             let at = offset;
             offset += comp.len() + 1;
             if comp.is_empty() {
-                return Err(err("criteria", at, rules::VALUE, "empty component (`&&` or trailing `&`)"));
+                return Err(err(
+                    "criteria",
+                    at,
+                    rules::VALUE,
+                    "empty component (`&&` or trailing `&`)",
+                ));
             }
             let Some((name, value)) = comp.split_once('=') else {
                 return Err(err(comp, at, rules::VALUE, "component has no `=`"));
             };
             let dup = |set: bool| -> Result<(), CriteriaError> {
                 if set {
-                    Err(err(name, at, rules::CARDINALITY, format!("`{name}` may appear only once")))
+                    Err(err(
+                        name,
+                        at,
+                        rules::CARDINALITY,
+                        format!("`{name}` may appear only once"),
+                    ))
                 } else {
                     Ok(())
                 }
             };
             if value.is_empty() {
-                return Err(err(name, at, rules::VALUE, format!("`{name}` has an empty value")));
+                return Err(err(
+                    name,
+                    at,
+                    rules::VALUE,
+                    format!("`{name}` has an empty value"),
+                ));
             }
             match name {
                 "type" => {
@@ -299,7 +324,12 @@ impl Criteria {
                 "serviceType" => {
                     dup(service_type.is_some())?;
                     service_type = Some(ServiceType::parse(value).ok_or_else(|| {
-                        err(name, at, rules::VALUE, format!("`{value}` is not a service type (GP, CHO, UHV, EPCHR)"))
+                        err(
+                            name,
+                            at,
+                            rules::VALUE,
+                            format!("`{value}` is not a service type (GP, CHO, UHV, EPCHR)"),
+                        )
                     })?);
                 }
                 "Patient.identifier" => {
@@ -319,42 +349,64 @@ impl Criteria {
                             ))
                         }
                     };
-                    let n = NhsNumber::parse(number)
-                        .map_err(|e| err(name, at, rules::NHS_NUMBER, format!("`{number}`: {e}")))?;
+                    let n = NhsNumber::parse(number).map_err(|e| {
+                        err(name, at, rules::NHS_NUMBER, format!("`{number}`: {e}"))
+                    })?;
                     identifier = Some((system, n));
                     explicit_at = Some(at);
                 }
                 "MessageHeader.event" => {
                     if event_type(value).is_none() {
                         let why = match classify_unknown_event(value) {
-                            UnknownEvent::Unsupported => "is an EventType-1 code that NEMS does not support",
-                            UnknownEvent::Legacy => "is a pre-2.0.0 EMS-EventType-1 code, replaced by EventType-1",
+                            UnknownEvent::Unsupported => {
+                                "is an EventType-1 code that NEMS does not support"
+                            }
+                            UnknownEvent::Legacy => {
+                                "is a pre-2.0.0 EMS-EventType-1 code, replaced by EventType-1"
+                            }
                             UnknownEvent::Unknown => "is not a NEMS event code",
                         };
                         return Err(err(name, at, rules::EVENT, format!("`{value}` {why}")));
                     }
                     if events.iter().any(|e| e == value) {
-                        return Err(err(name, at, rules::CARDINALITY, format!("event `{value}` is listed twice")));
+                        return Err(err(
+                            name,
+                            at,
+                            rules::CARDINALITY,
+                            format!("event `{value}` is listed twice"),
+                        ));
                     }
                     events.push(value.to_string());
                     event_offsets.push(at);
                 }
                 "Patient.age" => {
                     let (cmp, num) = value.split_at(value.len().min(2));
-                    let years: Option<u32> = if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
-                        num.parse().ok()
-                    } else {
-                        None
-                    };
-                    let f = match (cmp, years) {
-                        ("lt", Some(n)) => AgeFilter::LessThan(n),
-                        ("gt", Some(n)) => AgeFilter::GreaterThan(n),
-                        _ => {
-                            return Err(err(name, at, rules::VALUE, format!("`{value}`: expected `lt` or `gt` and whole years, e.g. `gt5`")))
-                        }
-                    };
+                    let years: Option<u32> =
+                        if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
+                            num.parse().ok()
+                        } else {
+                            None
+                        };
+                    let f =
+                        match (cmp, years) {
+                            ("lt", Some(n)) => AgeFilter::LessThan(n),
+                            ("gt", Some(n)) => AgeFilter::GreaterThan(n),
+                            _ => return Err(err(
+                                name,
+                                at,
+                                rules::VALUE,
+                                format!(
+                                    "`{value}`: expected `lt` or `gt` and whole years, e.g. `gt5`"
+                                ),
+                            )),
+                        };
                     if age.len() == 2 {
-                        return Err(err(name, at, rules::CARDINALITY, "`Patient.age` may appear at most twice"));
+                        return Err(err(
+                            name,
+                            at,
+                            rules::CARDINALITY,
+                            "`Patient.age` may appear at most twice",
+                        ));
                     }
                     if let Some(prev) = age.first() {
                         let (lo, hi) = match (*prev, f) {
@@ -364,20 +416,31 @@ impl Criteria {
                             }
                         };
                         if hi <= lo.saturating_add(1) {
-                            return Err(err(name, at, rules::VALUE, format!("age range gt{lo} and lt{hi} contains no whole year")));
+                            return Err(err(
+                                name,
+                                at,
+                                rules::VALUE,
+                                format!("age range gt{lo} and lt{hi} contains no whole year"),
+                            ));
                         }
                     }
                     age.push(f);
                 }
                 "GPRegistration" => {
                     dup(gp_registration.is_some())?;
-                    gp_registration = Some(match value {
-                        "RegisteredOnly" => GpRegistration::RegisteredOnly,
-                        "UnregisteredOnly" => GpRegistration::UnregisteredOnly,
-                        _ => {
-                            return Err(err(name, at, rules::VALUE, format!("`{value}`: expected `RegisteredOnly` or `UnregisteredOnly`")))
-                        }
-                    });
+                    gp_registration =
+                        Some(match value {
+                            "RegisteredOnly" => GpRegistration::RegisteredOnly,
+                            "UnregisteredOnly" => GpRegistration::UnregisteredOnly,
+                            _ => return Err(err(
+                                name,
+                                at,
+                                rules::VALUE,
+                                format!(
+                                    "`{value}`: expected `RegisteredOnly` or `UnregisteredOnly`"
+                                ),
+                            )),
+                        });
                 }
                 "subscriptionRuleType" => {
                     dup(rule.is_some())?;
@@ -389,7 +452,12 @@ impl Criteria {
                 "Organization.identifier" => {
                     dup(organization.is_some())?;
                     if !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                        return Err(err(name, at, rules::VALUE, format!("`{value}`: an organisation code is letters and digits only")));
+                        return Err(err(
+                            name,
+                            at,
+                            rules::VALUE,
+                            format!("`{value}`: an organisation code is letters and digits only"),
+                        ));
                     }
                     organization = Some(value.to_string());
                     first_generic.get_or_insert((name, at));
@@ -397,14 +465,33 @@ impl Criteria {
                 "tag" => {
                     dup(tag.is_some())?;
                     if value.len() > MAX_TAG {
-                        return Err(err(name, at, rules::VALUE, format!("tag is {} characters; at most {MAX_TAG}", value.len())));
+                        return Err(err(
+                            name,
+                            at,
+                            rules::VALUE,
+                            format!("tag is {} characters; at most {MAX_TAG}", value.len()),
+                        ));
                     }
-                    if let Some(c) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '|' | ','))) {
-                        return Err(err(name, at, rules::VALUE, format!("tag character `{c}` not allowed (A-Z a-z 0-9 - _ | ,)")));
+                    if let Some(c) = value.chars().find(|c| {
+                        !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '|' | ','))
+                    }) {
+                        return Err(err(
+                            name,
+                            at,
+                            rules::VALUE,
+                            format!("tag character `{c}` not allowed (A-Z a-z 0-9 - _ | ,)"),
+                        ));
                     }
                     tag = Some(value.to_string());
                 }
-                _ => return Err(err(name, at, rules::UNKNOWN, format!("unknown criteria component `{name}`"))),
+                _ => {
+                    return Err(err(
+                        name,
+                        at,
+                        rules::UNKNOWN,
+                        format!("unknown criteria component `{name}`"),
+                    ))
+                }
             }
         }
         if !type_message {
@@ -457,7 +544,12 @@ impl Criteria {
             }
         };
         if events.is_empty() {
-            return Err(err("MessageHeader.event", s.len(), rules::CARDINALITY, "at least one `MessageHeader.event` is required"));
+            return Err(err(
+                "MessageHeader.event",
+                s.len(),
+                rules::CARDINALITY,
+                "at least one `MessageHeader.event` is required",
+            ));
         }
         // a range is the same whichever component came first: gt before lt
         age.sort_by_key(|a| matches!(a, AgeFilter::LessThan(_)));
@@ -511,7 +603,11 @@ impl fmt::Display for Criteria {
             write!(f, "&GPRegistration={}", g.code())?;
         }
         if let CriteriaKind::Generic { rule, organization } = &self.kind {
-            write!(f, "&subscriptionRuleType={}&Organization.identifier={organization}", rule.code())?;
+            write!(
+                f,
+                "&subscriptionRuleType={}&Organization.identifier={organization}",
+                rule.code()
+            )?;
         }
         if let Some(t) = &self.tag {
             write!(f, "&tag={t}")?;

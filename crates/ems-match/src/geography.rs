@@ -6,7 +6,7 @@
 //! coding (for example ODS sub-ICB location codes such as `15F`, or ONS codes
 //! such as `E38000225`, but not a mix).
 
-use std::collections::HashMap;
+use crate::index::MixMap;
 use std::io::BufRead;
 
 /// The areas a postcode lies in.
@@ -94,8 +94,8 @@ pub(crate) fn split_csv(line: &str) -> Vec<String> {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct CsvGeography {
-    postcodes: HashMap<String, PostcodeArea>,
-    practices: HashMap<String, String>,
+    postcodes: MixMap<String, PostcodeArea>,
+    practices: MixMap<String, String>,
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -120,7 +120,9 @@ impl CsvGeography {
         let pcds = col("pcds").ok_or(GeographyError::MissingColumn("pcds"))?;
         let la = col("oslaua").ok_or(GeographyError::MissingColumn("oslaua"))?;
         let ctry = col("ctry").ok_or(GeographyError::MissingColumn("ctry"))?;
-        let sicbl = col("sicbl").or_else(|| col("ccg")).ok_or(GeographyError::MissingColumn("sicbl"))?;
+        let sicbl = col("sicbl")
+            .or_else(|| col("ccg"))
+            .ok_or(GeographyError::MissingColumn("sicbl"))?;
         let mut n = 0;
         for (i, line) in lines.enumerate() {
             let line = line?;
@@ -166,7 +168,8 @@ impl CsvGeography {
                 });
             }
             if !f[0].is_empty() && !f[14].is_empty() {
-                self.practices.insert(f[0].to_ascii_uppercase(), f[14].clone());
+                self.practices
+                    .insert(f[0].to_ascii_uppercase(), f[14].clone());
                 n += 1;
             }
         }
@@ -182,7 +185,9 @@ impl CsvGeography {
         };
         let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
         let p = col("practice").ok_or(GeographyError::MissingColumn("practice"))?;
-        let s = col("sicbl").or_else(|| col("ccg")).ok_or(GeographyError::MissingColumn("sicbl"))?;
+        let s = col("sicbl")
+            .or_else(|| col("ccg"))
+            .ok_or(GeographyError::MissingColumn("sicbl"))?;
         let mut n = 0;
         for (i, line) in lines.enumerate() {
             let line = line?;
@@ -227,7 +232,8 @@ impl CsvGeography {
 
     /// Adds one practice.
     pub fn insert_practice(&mut self, practice: &str, sub_icb: &str) {
-        self.practices.insert(practice.to_ascii_uppercase(), sub_icb.to_string());
+        self.practices
+            .insert(practice.to_ascii_uppercase(), sub_icb.to_string());
     }
 
     /// The sample data set shipped with the crate (`data/`): a handful of
@@ -244,12 +250,28 @@ impl CsvGeography {
 
 impl Geography for CsvGeography {
     fn postcode(&self, postcode: &str) -> Option<&PostcodeArea> {
-        self.postcodes.get(&normalise_postcode(postcode))
+        // normalise on the stack (UK postcodes are at most 7 characters)
+        let mut buf = [0u8; 16];
+        let mut n = 0;
+        for b in postcode.bytes() {
+            if b.is_ascii_whitespace() {
+                continue;
+            }
+            if n == buf.len() || !b.is_ascii() {
+                return self.postcodes.get(&normalise_postcode(postcode));
+            }
+            buf[n] = b.to_ascii_uppercase();
+            n += 1;
+        }
+        self.postcodes.get(std::str::from_utf8(&buf[..n]).ok()?)
     }
     fn practice_sub_icb(&self, practice: &str) -> Option<&str> {
         match self.practices.get(practice) {
             Some(s) => Some(s),
-            None => self.practices.get(&practice.to_ascii_uppercase()).map(String::as_str),
+            None => self
+                .practices
+                .get(&practice.to_ascii_uppercase())
+                .map(String::as_str),
         }
     }
 }
@@ -259,7 +281,10 @@ mod tests {
     use super::*;
     #[test]
     fn csv_quoting() {
-        assert_eq!(split_csv(r#"a,"b,c","d""e",f"#), vec!["a", "b,c", "d\"e", "f"]);
+        assert_eq!(
+            split_csv(r#"a,"b,c","d""e",f"#),
+            vec!["a", "b,c", "d\"e", "f"]
+        );
     }
     #[test]
     fn layouts() {
@@ -270,7 +295,10 @@ mod tests {
         ));
         g.load_postcodes("\"pcds\",\"oslaua\",\"ctry\",\"ccg\"\n\"LS1 1AA\",\"E08000035\",\"E92000001\",\"E38000225\"\n".as_bytes())
             .unwrap();
-        assert_eq!(g.postcode("LS1 1AA").unwrap().sub_icb.as_deref(), Some("E38000225"));
+        assert_eq!(
+            g.postcode("LS1 1AA").unwrap().sub_icb.as_deref(),
+            Some("E38000225")
+        );
         // an epraccur row whose name column is PRACTICE is not a header
         let epr = "B86001,PRACTICE,X,Y,Z,LEEDS,,,LS1 1AA,,,A,B,C,15F,,\n";
         assert_eq!(g.load_practices(epr).unwrap(), 1);

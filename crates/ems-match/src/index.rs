@@ -19,9 +19,20 @@ impl Hasher for MixHasher {
         mix(self.0)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8 | *b as u64) ^ (self.0 >> 56);
+        // FNV-1a, 8 bytes at a time
+        let mut h = self.0 ^ 0xcbf2_9ce4_8422_2325;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            h = (h ^ u64::from_le_bytes(a))
+                .wrapping_mul(0x0000_0100_0000_01b3)
+                .rotate_left(29);
         }
+        for b in chunks.remainder() {
+            h = (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
     }
     fn write_u64(&mut self, v: u64) {
         self.0 ^= v;
@@ -50,7 +61,7 @@ pub(crate) fn id_hash(s: &str) -> u32 {
 /// Interns strings as `u32` ids (0 is reserved for "none").
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
-    map: HashMap<Box<str>, u32>,
+    map: MixMap<Box<str>, u32>,
     strings: Vec<Box<str>>,
 }
 
@@ -109,7 +120,7 @@ impl<T> Default for Chunked<T> {
 
 impl<T> Chunked<T> {
     pub fn push(&mut self, v: T) -> u32 {
-        if self.len % CHUNK == 0 {
+        if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         let i = self.len;
@@ -127,7 +138,9 @@ impl<T> Chunked<T> {
     #[inline]
     pub fn get_mut(&mut self, i: u32) -> Option<&mut T> {
         let i = i as usize;
-        self.chunks.get_mut(i >> CHUNK_BITS)?.get_mut(i & (CHUNK - 1))
+        self.chunks
+            .get_mut(i >> CHUNK_BITS)?
+            .get_mut(i & (CHUNK - 1))
     }
     pub fn len(&self) -> usize {
         self.len
@@ -170,7 +183,10 @@ pub(crate) struct SortedIndex<K: IndexKey> {
     vals: Vec<u32>,
     dir: Vec<u32>,
     shift: u32,
-    delta: MixMap<K, Vec<u32>>,
+    /// key → index of the newest entry of its chain in `chain`
+    delta: MixMap<K, u32>,
+    /// (value, index of the next older entry or `u32::MAX`)
+    chain: Vec<(u32, u32)>,
     delta_len: usize,
 }
 
@@ -193,44 +209,70 @@ impl<K: IndexKey> SortedIndex<K> {
             }
         }
         if self.delta_len > 0 {
-            if let Some(v) = self.delta.get(&k) {
-                v.iter().copied().for_each(f);
+            if let Some(&head) = self.delta.get(&k) {
+                let mut at = head;
+                while let Some(&(v, next)) = self.chain.get(at as usize) {
+                    f(v);
+                    at = next;
+                }
             }
         }
     }
 
     /// Adds `k → v`; `merge_if` is used to drop dead values when the delta is merged.
     pub fn insert(&mut self, k: K, v: u32, live: impl Fn(u32) -> bool) {
-        self.delta.entry(k).or_default().push(v);
+        let at = self.chain.len() as u32;
+        let prev = self.delta.insert(k, at).unwrap_or(u32::MAX);
+        self.chain.push((v, prev));
         self.delta_len += 1;
         if self.delta_len > 4096 && self.delta_len * 4 > self.keys.len() {
             self.merge(live);
         }
     }
 
-    /// Moves the delta into the sorted arrays, dropping dead values.
+    /// Moves the delta into the sorted arrays, dropping dead values: the
+    /// delta is sorted and merged linearly with the (already sorted) arrays.
     pub fn merge(&mut self, live: impl Fn(u32) -> bool) {
-        let mut entries: Vec<(u64, K, u32)> = Vec::with_capacity(self.keys.len() + self.delta_len);
-        for (k, v) in self.keys.iter().zip(&self.vals) {
-            if live(*v) {
-                entries.push((mix(k.to_u64()), *k, *v));
+        let mut delta: Vec<(u64, K, u32)> = self
+            .delta_pairs()
+            .filter(|(_, v)| live(*v))
+            .map(|(k, v)| (mix(k.to_u64()), k, v))
+            .collect();
+        delta.sort_unstable_by_key(|e| (e.0, e.2));
+        self.delta = MixMap::default();
+        self.chain = Vec::new();
+        self.delta_len = 0;
+        let keys = std::mem::take(&mut self.keys);
+        let vals = std::mem::take(&mut self.vals);
+        let mut out: Vec<(u64, K, u32)> = Vec::with_capacity(keys.len() + delta.len());
+        let mut d = delta.into_iter().peekable();
+        for (k, v) in keys.into_iter().zip(vals) {
+            if !live(v) {
+                continue;
             }
-        }
-        for (k, vs) in self.delta.drain() {
-            for v in vs {
-                if live(v) {
-                    entries.push((mix(k.to_u64()), k, v));
+            let h = mix(k.to_u64());
+            while let Some(&e) = d.peek() {
+                if (e.0, e.2) < (h, v) {
+                    out.push(e);
+                    d.next();
+                } else {
+                    break;
                 }
             }
+            out.push((h, k, v));
         }
-        self.delta_len = 0;
-        self.delta.shrink_to_fit();
-        self.build(entries);
+        out.extend(d);
+        self.build_sorted(out);
     }
 
     /// Replaces the content with `entries` (hash, key, value), in any order.
     pub fn build(&mut self, mut entries: Vec<(u64, K, u32)>) {
         entries.sort_unstable_by_key(|e| (e.0, e.2));
+        self.build_sorted(entries);
+    }
+
+    /// Replaces the content with `entries` already sorted by (hash, value).
+    fn build_sorted(&mut self, entries: Vec<(u64, K, u32)>) {
         let n = entries.len();
         let bits = ((n / 4).max(1).next_power_of_two().trailing_zeros()).min(30);
         let nb = 1usize << bits;
@@ -252,21 +294,32 @@ impl<K: IndexKey> SortedIndex<K> {
         self.dir = dir;
     }
 
+    fn delta_pairs(&self) -> impl Iterator<Item = (K, u32)> + '_ {
+        self.delta.iter().flat_map(move |(k, head)| {
+            let mut at = *head;
+            std::iter::from_fn(move || {
+                let &(v, next) = self.chain.get(at as usize)?;
+                at = next;
+                Some((*k, v))
+            })
+        })
+    }
+
     /// Every (key, value) pair, dead values included.
     pub fn pairs(&self) -> impl Iterator<Item = (K, u32)> + '_ {
         self.keys
             .iter()
             .copied()
             .zip(self.vals.iter().copied())
-            .chain(self.delta.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (*k, *v))))
+            .chain(self.delta_pairs())
     }
 
     pub fn heap_bytes(&self) -> usize {
         self.keys.capacity() * std::mem::size_of::<K>()
             + self.vals.capacity() * 4
             + self.dir.capacity() * 4
-            + self.delta.capacity() * (std::mem::size_of::<K>() + 24 + 1)
-            + self.delta_len * 4
+            + self.delta.capacity() * (std::mem::size_of::<K>() + 4 + 1)
+            + self.chain.capacity() * 8
     }
 }
 

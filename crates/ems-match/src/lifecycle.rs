@@ -116,34 +116,62 @@ impl LifecycleRegistry {
     }
 
     /// Schedules `state` for `code` from `from` (inclusive); `url` points at details.
-    pub fn schedule(&mut self, code: &str, from: NaiveDate, state: LifecycleState, url: Option<&str>) {
+    pub fn schedule(
+        &mut self,
+        code: &str,
+        from: NaiveDate,
+        state: LifecycleState,
+        url: Option<&str>,
+    ) {
         let v = self.events.entry(code.to_string()).or_default();
-        v.push(Transition { from, state, url: url.map(str::to_string) });
+        v.push(Transition {
+            from,
+            state,
+            url: url.map(str::to_string),
+        });
         v.sort_by_key(|t| t.from);
     }
 
     /// The state of `code` on `on`; `None` for codes that are not NEMS events.
     pub fn state(&self, code: &str, on: NaiveDate) -> Option<LifecycleState> {
         let v = self.events.get(code)?;
-        Some(v.iter().rev().find(|t| t.from <= on).map(|t| t.state).unwrap_or(LifecycleState::Active))
+        Some(
+            v.iter()
+                .rev()
+                .find(|t| t.from <= on)
+                .map(|t| t.state)
+                .unwrap_or(LifecycleState::Active),
+        )
     }
 
     fn notice(&self, code: &str, on: NaiveDate, error: bool) -> Option<LifecycleNotice> {
         let v = self.events.get(code)?;
         let cur = v.iter().rev().find(|t| t.from <= on)?;
         let next = v.iter().find(|t| t.from > on);
-        let url = v.iter().rev().filter(|t| t.from <= on).find_map(|t| t.url.clone());
+        let url = v
+            .iter()
+            .rev()
+            .filter(|t| t.from <= on)
+            .find_map(|t| t.url.clone());
         let name = event_type(code).map(|e| e.display).unwrap_or(code);
         let mut d = format!("{} ({code}): {}", name, cur.state.display());
         if let Some(n) = next {
-            d.push_str(&format!("; it becomes {} on {}", n.state.display().to_lowercase(), n.from.format("%d/%m/%Y")));
+            d.push_str(&format!(
+                "; it becomes {} on {}",
+                n.state.display().to_lowercase(),
+                n.from.format("%d/%m/%Y")
+            ));
         }
         if let Some(u) = url {
             d.push_str(&format!("; for more information go to {u}"));
         }
         Some(LifecycleNotice {
             event: code.to_string(),
-            severity: if error { NoticeSeverity::Error } else { NoticeSeverity::Warning },
+            severity: if error {
+                NoticeSeverity::Error
+            } else {
+                NoticeSeverity::Warning
+            },
             spine_code: cur.state.spine_code()?,
             diagnostics: d,
         })
@@ -166,10 +194,17 @@ impl LifecycleRegistry {
             match self.state(code, on) {
                 None => notices.push(Self::unknown(code)),
                 Some(LifecycleState::Active) => {}
-                Some(s) => notices.extend(self.notice(code, on, s >= LifecycleState::NoLongerSupported)),
+                Some(s) => {
+                    notices.extend(self.notice(code, on, s >= LifecycleState::NoLongerSupported))
+                }
             }
         }
-        LifecycleDecision { accepted: notices.iter().all(|n| n.severity == NoticeSeverity::Warning), notices }
+        LifecycleDecision {
+            accepted: notices
+                .iter()
+                .all(|n| n.severity == NoticeSeverity::Warning),
+            notices,
+        }
     }
 
     /// What publishing an event of `code` gets on `on`: deprecated or no longer
@@ -181,6 +216,11 @@ impl LifecycleRegistry {
             Some(LifecycleState::Active) => {}
             Some(s) => notices.extend(self.notice(code, on, s == LifecycleState::Withdrawn)),
         }
-        LifecycleDecision { accepted: notices.iter().all(|n| n.severity == NoticeSeverity::Warning), notices }
+        LifecycleDecision {
+            accepted: notices
+                .iter()
+                .all(|n| n.severity == NoticeSeverity::Warning),
+            notices,
+        }
     }
 }

@@ -6,7 +6,6 @@ use crate::events::{event_index, EVENT_TYPES};
 use crate::geography::Geography;
 use crate::index::{id_hash, Chunked, Interner, MixMap, SortedIndex};
 use crate::nhs::NhsNumber;
-use crate::partner::format_partner_id;
 use crate::subscription::{Subscription, SubscriptionStatus};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
@@ -93,7 +92,9 @@ fn to_secs(t: DateTime<Utc>) -> u32 {
 }
 
 fn from_secs(s: u32) -> DateTime<Utc> {
-    Utc.timestamp_opt(EPOCH_2000 + s as i64, 0).single().unwrap_or_default()
+    Utc.timestamp_opt(EPOCH_2000 + s as i64, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 const NO_END: u32 = u32::MAX;
@@ -119,9 +120,16 @@ pub(crate) struct Record {
 pub(crate) const RECORD_BYTES: usize = 48;
 
 impl Record {
-    pub fn to_bytes(&self, out: &mut Vec<u8>) {
+    pub fn write_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.id);
-        for v in [self.mailbox, self.events, self.created, self.end, self.tag, self.contact] {
+        for v in [
+            self.mailbox,
+            self.events,
+            self.created,
+            self.end,
+            self.tag,
+            self.contact,
+        ] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.extend_from_slice(&self.flags);
@@ -241,8 +249,11 @@ impl std::fmt::Debug for Matcher {
     }
 }
 
-fn generic_key(rule: u8, org: u32) -> u64 {
-    (rule as u64) << 32 | org as u64
+/// Generic index key: rule, event and organisation code. A generic
+/// subscription has exactly one event (digest 6.1), so lists only hold
+/// candidates for the event being matched.
+fn generic_key(rule: u8, event: u32, org: u32) -> u64 {
+    (rule as u64) << 40 | (event as u64) << 32 | org as u64
 }
 
 impl Matcher {
@@ -282,7 +293,7 @@ impl Matcher {
     }
 
     fn id_string(&self, r: &Record) -> String {
-        let mut s = String::new();
+        let mut s = String::with_capacity(36);
         self.id_of(r, &mut s);
         s
     }
@@ -326,8 +337,17 @@ impl Matcher {
         }
         r.created = to_secs(s.created);
         r.end = s.end.map(to_secs).unwrap_or(NO_END);
-        r.tag = s.criteria.tag.as_deref().map(|t| self.strings.intern(t)).unwrap_or(0);
-        r.contact = s.contact_ods.as_deref().map(|t| self.strings.intern(t)).unwrap_or(0);
+        r.tag = s
+            .criteria
+            .tag
+            .as_deref()
+            .map(|t| self.strings.intern(t))
+            .unwrap_or(0);
+        r.contact = s
+            .contact_ods
+            .as_deref()
+            .map(|t| self.strings.intern(t))
+            .unwrap_or(0);
         r.flags[0] = s.status.to_u8();
         r.flags[1] = match &s.criteria.kind {
             CriteriaKind::Explicit { .. } => 0,
@@ -369,17 +389,18 @@ impl Matcher {
         let rec = self.record_of(s);
         let key = match &s.criteria.kind {
             CriteriaKind::Explicit { nhs_number, .. } => Ok(nhs_number.as_u64()),
-            CriteriaKind::Generic { rule, organization } => {
-                Err(generic_key(rule_index(*rule), self.strings.intern(organization)))
-            }
+            CriteriaKind::Generic { rule, organization } => Err(generic_key(
+                rule_index(*rule),
+                rec.events.trailing_zeros(),
+                self.strings.intern(organization),
+            )),
         };
-        self.push(rec, key);
+        self.push(rec, key, id_hash(&s.id));
         Ok(())
     }
 
     /// `key`: `Ok(nhs number)` for explicit, `Err(generic key)` for generic.
-    fn push(&mut self, rec: Record, key: Result<u64, u64>) {
-        let idh = id_hash(&self.id_string(&rec));
+    fn push(&mut self, rec: Record, key: Result<u64, u64>, idh: u32) {
         let i = self.records.push(rec);
         let records = &self.records;
         let live = |v: u32| records.get(v).is_some_and(|r| r.live());
@@ -429,7 +450,11 @@ impl Matcher {
             + self.explicit.heap_bytes()
             + self.ids.heap_bytes()
             + self.generic.capacity() * 40
-            + self.generic.values().map(|v| v.capacity() * 4).sum::<usize>()
+            + self
+                .generic
+                .values()
+                .map(|v| v.capacity() * 4)
+                .sum::<usize>()
             + self.arena.capacity()
     }
 
@@ -493,35 +518,50 @@ impl Matcher {
         if self.generic.is_empty() {
             return;
         }
-        let mut keys: Vec<(RuleType, &str)> = Vec::with_capacity(8);
+        let mut keys: [(RuleType, &str); 8] = [(RuleType::GpGpGp, ""); 8];
+        let mut nk = 0usize;
+        macro_rules! add {
+            ($k:expr) => {
+                if nk < keys.len() {
+                    keys[nk] = $k;
+                    nk += 1;
+                }
+            };
+        }
         if let Some(p) = ev.patient.gp_practice.as_deref() {
-            keys.push((RuleType::GpGpGp, p));
+            add!((RuleType::GpGpGp, p));
             if let Some(s) = self.geography.practice_sub_icb(p) {
-                keys.push((RuleType::ChoGpCcg, s));
+                add!((RuleType::ChoGpCcg, s));
             }
         }
-        for pc in [ev.patient.postcode.as_deref(), ev.patient.previous_postcode.as_deref()]
-            .into_iter()
-            .flatten()
+        for pc in [
+            ev.patient.postcode.as_deref(),
+            ev.patient.previous_postcode.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
         {
             if let Some(a) = self.geography.postcode(pc) {
                 if let Some(s) = a.sub_icb.as_deref() {
-                    keys.push((RuleType::ChoPostcodeCcg, s));
+                    add!((RuleType::ChoPostcodeCcg, s));
                 }
                 if let Some(s) = a.local_authority.as_deref() {
-                    keys.push((RuleType::UhvPostcodeLacode, s));
+                    add!((RuleType::UhvPostcodeLacode, s));
                 }
                 if let Some(s) = a.country.as_deref() {
-                    keys.push((RuleType::CountryCode, s));
+                    add!((RuleType::CountryCode, s));
                 }
             }
         }
         let start = hits.len();
-        for (rule, code) in keys {
+        for &(rule, code) in &keys[..nk] {
             let Some(org) = self.strings.get(code) else {
                 continue;
             };
-            if let Some(v) = self.generic.get(&generic_key(rule_index(rule), org)) {
+            if let Some(v) = self
+                .generic
+                .get(&generic_key(rule_index(rule), ei as u32, org))
+            {
                 for &i in v {
                     if let Some(r) = self.records.get(i) {
                         if self.accepts(r, bit, at, age, registered) {
@@ -546,12 +586,13 @@ impl Matcher {
         let workflow_id = event_index(&ev.event_code)
             .map(|i| EVENT_TYPES[i].workflow_id)
             .unwrap_or("");
-        let mut rows: Vec<(&str, String, u32)> = hits
-            .into_iter()
-            .filter_map(|i| self.records.get(i))
-            .map(|r| (self.strings.resolve(r.mailbox), self.id_string(r), r.tag))
-            .collect();
-        rows.sort();
+        let mut rows: Vec<(&str, String, u32)> = Vec::with_capacity(hits.len());
+        for i in hits {
+            if let Some(r) = self.records.get(i) {
+                rows.push((self.strings.resolve(r.mailbox), self.id_string(r), r.tag));
+            }
+        }
+        rows.sort_unstable();
         rows.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
         let mut out: Vec<Delivery> = Vec::new();
         for (mailbox, id, tag) in rows {
@@ -559,14 +600,21 @@ impl Matcher {
                 out.push(Delivery {
                     mailbox: mailbox.to_string(),
                     workflow_id,
-                    subscriptions: Vec::new(),
+                    subscriptions: Vec::with_capacity(2),
                     partner_id: None,
                 });
             }
             if let Some(d) = out.last_mut() {
                 if tag != 0 {
-                    let pairs = d.partner_id.take();
-                    d.partner_id = Some(format_partner_id(pairs.as_deref(), &id, self.strings.resolve(tag)));
+                    let p = d
+                        .partner_id
+                        .get_or_insert_with(|| String::with_capacity(64));
+                    if !p.is_empty() {
+                        p.push_str("~~~");
+                    }
+                    p.push_str(&id);
+                    p.push('|');
+                    p.push_str(self.strings.resolve(tag));
                 }
                 d.subscriptions.push(id);
             }
@@ -601,7 +649,10 @@ impl Matcher {
                 continue;
             }
             let kind = if r.flags[1] == 0 {
-                match nhs_of.get(&(i as u32)).and_then(|n| NhsNumber::from_u64(*n).ok()) {
+                match nhs_of
+                    .get(&(i as u32))
+                    .and_then(|n| NhsNumber::from_u64(*n).ok())
+                {
                     Some(nhs_number) => CriteriaKind::Explicit {
                         system: crate::criteria::NhsNumberSystem::Current,
                         nhs_number,
@@ -609,7 +660,9 @@ impl Matcher {
                     None => continue,
                 }
             } else {
-                let Some(k) = org_of.get(&(i as u32)) else { continue };
+                let Some(k) = org_of.get(&(i as u32)) else {
+                    continue;
+                };
                 CriteriaKind::Generic {
                     rule: RuleType::ALL[(r.flags[1] - 1) as usize % 5],
                     organization: self.strings.resolve(*k as u32).to_string(),
@@ -703,10 +756,13 @@ struct Cur<'a> {
 
 impl<'a> Cur<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
-        let s = self.b.get(self.pos..self.pos.checked_add(n).unwrap_or(usize::MAX)).ok_or(SnapshotError {
-            offset: self.pos,
-            message: format!("truncated: {n} more bytes expected"),
-        })?;
+        let s = self
+            .b
+            .get(self.pos..self.pos.saturating_add(n))
+            .ok_or(SnapshotError {
+                offset: self.pos,
+                message: format!("truncated: {n} more bytes expected"),
+            })?;
         self.pos += n;
         Ok(s)
     }
@@ -754,7 +810,7 @@ impl Matcher {
         out.extend_from_slice(&(self.live as u64).to_le_bytes());
         for (i, r) in self.records.iter().enumerate() {
             if r.live() && key_of[i] != u64::MAX {
-                r.to_bytes(&mut out);
+                r.write_to(&mut out);
                 out.extend_from_slice(&key_of[i].to_le_bytes());
             }
         }
@@ -762,31 +818,49 @@ impl Matcher {
     }
 
     /// Loads a snapshot made by [`Matcher::snapshot`].
-    pub fn from_snapshot(bytes: &[u8], geography: Arc<dyn Geography>) -> Result<Matcher, SnapshotError> {
+    pub fn from_snapshot(
+        bytes: &[u8],
+        geography: Arc<dyn Geography>,
+    ) -> Result<Matcher, SnapshotError> {
         let mut c = Cur { b: bytes, pos: 0 };
         if c.take(8)? != MAGIC {
-            return Err(SnapshotError { offset: 0, message: "not an ems-match snapshot".into() });
+            return Err(SnapshotError {
+                offset: 0,
+                message: "not an ems-match snapshot".into(),
+            });
         }
         let v = c.u32()?;
         if v != VERSION {
-            return Err(SnapshotError { offset: 8, message: format!("version {v}, expected {VERSION}") });
+            return Err(SnapshotError {
+                offset: 8,
+                message: format!("version {v}, expected {VERSION}"),
+            });
         }
         let n = c.u32()? as usize;
         let mut strings: Vec<Box<str>> = Vec::with_capacity(n.min(bytes.len()));
         for _ in 0..n {
             let len = c.u32()? as usize;
             let at = c.pos;
-            let s = std::str::from_utf8(c.take(len)?).map_err(|_| SnapshotError { offset: at, message: "string is not UTF-8".into() })?;
+            let s = std::str::from_utf8(c.take(len)?).map_err(|_| SnapshotError {
+                offset: at,
+                message: "string is not UTF-8".into(),
+            })?;
             strings.push(s.into());
         }
         let alen = c.u64()? as usize;
         let at = c.pos;
         let arena = std::str::from_utf8(c.take(alen)?)
-            .map_err(|_| SnapshotError { offset: at, message: "id arena is not UTF-8".into() })?
+            .map_err(|_| SnapshotError {
+                offset: at,
+                message: "id arena is not UTF-8".into(),
+            })?
             .to_string();
         let count = c.u64()? as usize;
         if count.saturating_mul(RECORD_BYTES + 8) > bytes.len().saturating_sub(c.pos) {
-            return Err(SnapshotError { offset: c.pos, message: format!("{count} records do not fit in the remaining bytes") });
+            return Err(SnapshotError {
+                offset: c.pos,
+                message: format!("{count} records do not fit in the remaining bytes"),
+            });
         }
         let mut m = Matcher::new(geography);
         m.strings = Interner::from_strings(strings);
@@ -796,15 +870,27 @@ impl Matcher {
         let mut idbuf = String::new();
         for _ in 0..count {
             let at = c.pos;
-            let r = Record::from_bytes(c.take(RECORD_BYTES)?).ok_or(SnapshotError { offset: at, message: "bad record".into() })?;
+            let r = Record::from_bytes(c.take(RECORD_BYTES)?).ok_or(SnapshotError {
+                offset: at,
+                message: "bad record".into(),
+            })?;
             let key = c.u64()?;
-            if r.mailbox as usize >= m.strings.strings().len() || r.tag as usize >= m.strings.strings().len() {
-                return Err(SnapshotError { offset: at, message: "record refers to a missing string".into() });
+            if r.mailbox as usize >= m.strings.strings().len()
+                || r.tag as usize >= m.strings.strings().len()
+            {
+                return Err(SnapshotError {
+                    offset: at,
+                    message: "record refers to a missing string".into(),
+                });
             }
             idbuf.clear();
             m.id_of(&r, &mut idbuf);
             let i = m.records.push(r);
-            ids.push((crate::index::mix(id_hash(&idbuf) as u64), id_hash(&idbuf), i));
+            ids.push((
+                crate::index::mix(id_hash(&idbuf) as u64),
+                id_hash(&idbuf),
+                i,
+            ));
             if r.flags[1] == 0 {
                 explicit.push((crate::index::mix(key), key, i));
             } else {

@@ -33,7 +33,11 @@ impl NhsNumber {
             return Err(NhsNumberError::Format);
         }
         let d: Vec<u32> = b.iter().map(|c| (c - b'0') as u32).collect();
-        let sum: u32 = d[..9].iter().enumerate().map(|(i, v)| v * (10 - i as u32)).sum();
+        let sum: u32 = d[..9]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * (10 - i as u32))
+            .sum();
         let check = match 11 - sum % 11 {
             11 => 0,
             10 => return Err(NhsNumberError::CheckDigit),
@@ -85,11 +89,21 @@ mod tests {
         for ok in ["9434765919", "9912003888", "9999999999", "4010232137"] {
             assert!(NhsNumber::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["1112223330", "6101231234", "943476591", "94347659190", "943476591a", "9434765918"] {
+        for bad in [
+            "1112223330",
+            "6101231234",
+            "943476591",
+            "94347659190",
+            "943476591a",
+            "9434765918",
+        ] {
             assert!(NhsNumber::parse(bad).is_err(), "{bad}");
         }
         assert!(NhsNumber::parse("9999999999").unwrap().is_placeholder());
         assert!(!NhsNumber::parse("9434765919").unwrap().is_placeholder());
-        assert_eq!(NhsNumber::from_u64(9434765919).unwrap().as_u64(), 9434765919);
+        assert_eq!(
+            NhsNumber::from_u64(9434765919).unwrap().as_u64(),
+            9434765919
+        );
     }
 }

@@ -45,7 +45,9 @@ pub fn parse_partner_id(value: &str) -> Result<Vec<PartnerPair>, PartnerIdError>
                 pair: pair.to_string(),
                 message,
             };
-            let (id, tag) = pair.split_once('|').ok_or_else(|| bad("no `|` between subscription id and tag"))?;
+            let (id, tag) = pair
+                .split_once('|')
+                .ok_or_else(|| bad("no `|` between subscription id and tag"))?;
             if id.is_empty() {
                 return Err(bad("empty subscription id"));
             }

@@ -83,7 +83,12 @@ pub struct Subscription {
 
 impl Subscription {
     /// An active subscription without end or contact.
-    pub fn new(id: impl Into<String>, mailbox: impl Into<String>, criteria: Criteria, created: DateTime<Utc>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        mailbox: impl Into<String>,
+        criteria: Criteria,
+        created: DateTime<Utc>,
+    ) -> Self {
         Subscription {
             id: id.into(),
             status: SubscriptionStatus::Active,

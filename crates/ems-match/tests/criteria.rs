@@ -28,7 +28,10 @@ fn spec_examples_parse() {
     }
     let c = Criteria::parse(ex[2]).unwrap();
     assert_eq!(c.events.len(), 3);
-    assert_eq!(Criteria::parse(ex[1]).unwrap().tag.as_deref(), Some("site123"));
+    assert_eq!(
+        Criteria::parse(ex[1]).unwrap().tag.as_deref(),
+        Some("site123")
+    );
 }
 
 /// (criteria, Ok or Err(component, rule))
@@ -120,14 +123,29 @@ fn every_component_valid_and_invalid() {
     for (s, want) in table() {
         match (Criteria::parse(&s), want) {
             (Ok(c), Ok(())) => {
-                assert_eq!(Criteria::parse(&c.to_string()).as_ref(), Ok(&c), "canonical form of {s}");
+                assert_eq!(
+                    Criteria::parse(&c.to_string()).as_ref(),
+                    Ok(&c),
+                    "canonical form of {s}"
+                );
             }
             (Err(e), Err((component, rule))) => {
-                assert_eq!((e.component.as_str(), e.rule), (component, rule), "{s}: {e}");
+                assert_eq!(
+                    (e.component.as_str(), e.rule),
+                    (component, rule),
+                    "{s}: {e}"
+                );
                 assert!(e.offset <= s.len(), "{s}: offset {}", e.offset);
                 // missing components point where they belong (or at the end)
-                if e.component != "criteria" && e.offset < s.len() && s.contains(&format!("{component}=")) {
-                    assert!(s[e.offset..].starts_with(component), "{s}: offset {} does not point at {component}", e.offset);
+                if e.component != "criteria"
+                    && e.offset < s.len()
+                    && s.contains(&format!("{component}="))
+                {
+                    assert!(
+                        s[e.offset..].starts_with(component),
+                        "{s}: offset {} does not point at {component}",
+                        e.offset
+                    );
                 }
             }
             (got, want) => panic!("{s}: got {got:?}, want {want:?}"),
@@ -148,15 +166,25 @@ fn corpus_subscription_criteria() {
     assert!(e.is_explicit());
     assert_eq!(e.service_type, Some(ServiceType::Uhv));
     let g = Criteria::parse(&criteria_of("subscription-create-generic.xml")).unwrap();
-    assert_eq!(g.kind, CriteriaKind::Generic { rule: RuleType::ChoPostcodeCcg, organization: "X2458".into() });
+    assert_eq!(
+        g.kind,
+        CriteriaKind::Generic {
+            rule: RuleType::ChoPostcodeCcg,
+            organization: "X2458".into()
+        }
+    );
     // the read-response example: no subscriptionRuleType and a non-existent event
     let r = Criteria::parse(&criteria_of("subscription-read-response.xml")).unwrap_err();
-    assert!(matches!(r.rule, "SUB-CRITERIA-EVENT" | "SUB-CRITERIA-CARDINALITY"), "{r}");
+    assert!(
+        matches!(r.rule, "SUB-CRITERIA-EVENT" | "SUB-CRITERIA-CARDINALITY"),
+        "{r}"
+    );
 }
 
 #[test]
 fn event_table_matches_event_types_json() {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/event-types.json");
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/spec/event-types.json");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
     let events = v["events"].as_array().unwrap();
     assert_eq!(events.len(), EVENT_TYPES.len());
@@ -164,20 +192,42 @@ fn event_table_matches_event_types_json() {
         assert_eq!(j["code"], e.code);
         assert_eq!(j["display"], e.display);
         assert_eq!(j["meshWorkflowId"], e.workflow_id);
-        assert_eq!(j["publishInteractionEventCode"].as_str(), e.publish_interaction_code);
-        let mets: Vec<&str> = j["allowedMessageEventTypes"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+        assert_eq!(
+            j["publishInteractionEventCode"].as_str(),
+            e.publish_interaction_code
+        );
+        let mets: Vec<&str> = j["allowedMessageEventTypes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
         assert_eq!(mets, e.message_event_types);
         assert_eq!(j["focusResource"], e.focus);
-        assert_eq!(j["routingDemographicsRequired"], e.routing_demographics_required);
-        assert_eq!(j["deleteRoutingNameDobOptional"].as_bool().unwrap_or(false), e.delete_routing_name_dob_optional);
+        assert_eq!(
+            j["routingDemographicsRequired"],
+            e.routing_demographics_required
+        );
+        assert_eq!(
+            j["deleteRoutingNameDobOptional"].as_bool().unwrap_or(false),
+            e.delete_routing_name_dob_optional
+        );
         assert_eq!(j["metaLastUpdatedRequired"], e.meta_last_updated_required);
         assert_eq!(j["responsibleInBundle"], e.responsible_in_bundle);
-        assert_eq!(j["organizationNameRequired"].as_bool().unwrap_or(false), e.organization_name_required);
+        assert_eq!(
+            j["organizationNameRequired"].as_bool().unwrap_or(false),
+            e.organization_name_required
+        );
         assert_eq!(j["maturity"], e.maturity);
         if let Some(id) = j["publishInteractionId"].as_str() {
             assert_eq!(e.publish_interaction_id().as_deref(), Some(id));
         }
     }
-    let other: Vec<&str> = v["otherEventTypeCodes"]["codes"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    let other: Vec<&str> = v["otherEventTypeCodes"]["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
     assert_eq!(other, UNSUPPORTED_EVENT_CODES.to_vec());
 }

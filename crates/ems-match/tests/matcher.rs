@@ -9,8 +9,23 @@ use std::sync::Arc;
 
 const NHS: [&str; 4] = ["9434765919", "9912003888", "4010232137", "9999999999"];
 const PRACTICES: [&str; 4] = ["B86001", "B83001", "P84001", "Z99999"];
-const POSTCODES: [&str; 6] = ["LS17 7DF", "BD1 1AA", "YO1 7HH", "CF10 1EP", "EH1 1YZ", "ZZ1 1ZZ"];
-const ORGS: [&str; 12] = ["B86001", "B83001", "15F", "36J", "42D", "14L", "E08000035", "E06000014", "E92000001", "W92000004", "S92000003", "X1"];
+const POSTCODES: [&str; 6] = [
+    "LS17 7DF", "BD1 1AA", "YO1 7HH", "CF10 1EP", "EH1 1YZ", "ZZ1 1ZZ",
+];
+const ORGS: [&str; 12] = [
+    "B86001",
+    "B83001",
+    "15F",
+    "36J",
+    "42D",
+    "14L",
+    "E08000035",
+    "E06000014",
+    "E92000001",
+    "W92000004",
+    "S92000003",
+    "X1",
+];
 const MAILBOXES: [&str; 3] = ["MBOXA01", "MBOXB02", "MBOXC03"];
 
 fn t(secs: i64) -> DateTime<Utc> {
@@ -22,7 +37,9 @@ fn reference(subs: &[Subscription], geo: &CsvGeography, ev: &MatchEvent) -> Vec<
     if ev.patient.pds_flag.is_some() {
         return vec![];
     }
-    let Some(et) = event_type(&ev.event_code) else { return vec![] };
+    let Some(et) = event_type(&ev.event_code) else {
+        return vec![];
+    };
     let mut by_mailbox: BTreeMap<String, Vec<&Subscription>> = BTreeMap::new();
     for s in subs {
         if s.status != SubscriptionStatus::Active || !s.criteria.events.contains(&ev.event_code) {
@@ -34,17 +51,28 @@ fn reference(subs: &[Subscription], geo: &CsvGeography, ev: &MatchEvent) -> Vec<
         let matches = match &s.criteria.kind {
             CriteriaKind::Explicit { nhs_number, .. } => ev.nhs_number == Some(*nhs_number),
             CriteriaKind::Generic { rule, organization } => {
-                let areas: Vec<&PostcodeArea> = [ev.patient.postcode.as_deref(), ev.patient.previous_postcode.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|p| geo.postcode(p))
-                    .collect();
+                let areas: Vec<&PostcodeArea> = [
+                    ev.patient.postcode.as_deref(),
+                    ev.patient.previous_postcode.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .filter_map(|p| geo.postcode(p))
+                .collect();
                 let org = Some(organization.as_str());
                 match rule {
                     RuleType::GpGpGp => ev.patient.gp_practice.as_deref() == org,
-                    RuleType::ChoGpCcg => ev.patient.gp_practice.as_deref().and_then(|p| geo.practice_sub_icb(p)) == org,
+                    RuleType::ChoGpCcg => {
+                        ev.patient
+                            .gp_practice
+                            .as_deref()
+                            .and_then(|p| geo.practice_sub_icb(p))
+                            == org
+                    }
                     RuleType::ChoPostcodeCcg => areas.iter().any(|a| a.sub_icb.as_deref() == org),
-                    RuleType::UhvPostcodeLacode => areas.iter().any(|a| a.local_authority.as_deref() == org),
+                    RuleType::UhvPostcodeLacode => {
+                        areas.iter().any(|a| a.local_authority.as_deref() == org)
+                    }
                     RuleType::CountryCode => areas.iter().any(|a| a.country.as_deref() == org),
                 }
             }
@@ -70,12 +98,19 @@ fn reference(subs: &[Subscription], geo: &CsvGeography, ev: &MatchEvent) -> Vec<
         .into_iter()
         .map(|(mailbox, mut v)| {
             v.sort_by(|a, b| a.id.cmp(&b.id));
-            let tagged: Vec<String> = v.iter().filter_map(|s| s.tag().map(|t| format!("{}|{}", s.id, t))).collect();
+            let tagged: Vec<String> = v
+                .iter()
+                .filter_map(|s| s.tag().map(|t| format!("{}|{}", s.id, t)))
+                .collect();
             Delivery {
                 mailbox,
                 workflow_id: et.workflow_id,
                 subscriptions: v.iter().map(|s| s.id.clone()).collect(),
-                partner_id: if tagged.is_empty() { None } else { Some(tagged.join("~~~")) },
+                partner_id: if tagged.is_empty() {
+                    None
+                } else {
+                    Some(tagged.join("~~~"))
+                },
             }
         })
         .collect()
@@ -140,7 +175,11 @@ fn arb_event() -> impl Strategy<Value = MatchEvent> {
     )
         .prop_map(|(n, e, b, at, pc, prev, gp, flag)| MatchEvent {
             nhs_number: n.map(|i| NHS[i].parse().unwrap()),
-            event_code: if e == 10 { "referral-1".into() } else { EVENT_TYPES[e].code.into() },
+            event_code: if e == 10 {
+                "referral-1".into()
+            } else {
+                EVENT_TYPES[e].code.into()
+            },
             birth_date: b.map(|d| NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + Duration::days(d)),
             at: t(at),
             patient: PatientContext {
@@ -202,7 +241,11 @@ fn event(code: &str) -> MatchEvent {
         event_code: code.into(),
         birth_date: Some(NaiveDate::from_ymd_opt(2015, 6, 1).unwrap()),
         at: t(100),
-        patient: PatientContext { postcode: Some("LS17 7DF".into()), gp_practice: Some("B86001".into()), ..Default::default() },
+        patient: PatientContext {
+            postcode: Some("LS17 7DF".into()),
+            gp_practice: Some("B86001".into()),
+            ..Default::default()
+        },
     }
 }
 
@@ -211,8 +254,10 @@ const EXP: &str = "/Bundle?type=message&Patient.identifier=https://fhir.nhs.uk/I
 #[test]
 fn one_delivery_per_mailbox_with_partner_ids() {
     let mut m = Matcher::new(Arc::new(CsvGeography::sample()));
-    m.insert(&sub("subC", "MBOX1", &format!("{EXP}&tag=tagC"))).unwrap();
-    m.insert(&sub("subA", "MBOX1", &format!("{EXP}&tag=tagA"))).unwrap();
+    m.insert(&sub("subC", "MBOX1", &format!("{EXP}&tag=tagC")))
+        .unwrap();
+    m.insert(&sub("subA", "MBOX1", &format!("{EXP}&tag=tagA")))
+        .unwrap();
     m.insert(&sub("subB", "MBOX1", EXP)).unwrap();
     m.insert(&sub("subD", "MBOX0", "/Bundle?type=message&subscriptionRuleType=GP_GP_GP&Organization.identifier=B86001&MessageHeader.event=vaccinations-1")).unwrap();
     let d = m.match_event(&event("vaccinations-1"));
@@ -233,16 +278,25 @@ fn status_end_created_and_flags() {
     let mut s = sub("s", "M", EXP);
     s.status = SubscriptionStatus::Requested;
     m.insert(&s).unwrap();
-    assert!(m.match_event(&event("vaccinations-1")).is_empty(), "requested does not match");
+    assert!(
+        m.match_event(&event("vaccinations-1")).is_empty(),
+        "requested does not match"
+    );
     s.status = SubscriptionStatus::Active;
     s.end = Some(t(50));
     m.insert(&s).unwrap();
     assert_eq!(m.len(), 1, "same id replaces");
-    assert!(m.match_event(&event("vaccinations-1")).is_empty(), "past end");
+    assert!(
+        m.match_event(&event("vaccinations-1")).is_empty(),
+        "past end"
+    );
     s.end = Some(t(500));
     s.created = t(200);
     m.insert(&s).unwrap();
-    assert!(m.match_event(&event("vaccinations-1")).is_empty(), "created after publication");
+    assert!(
+        m.match_event(&event("vaccinations-1")).is_empty(),
+        "created after publication"
+    );
     s.created = t(0);
     m.insert(&s).unwrap();
     assert_eq!(m.match_event(&event("vaccinations-1")).len(), 1);
@@ -251,7 +305,10 @@ fn status_end_created_and_flags() {
         e.patient.pds_flag = Some(flag);
         assert!(m.match_event(&e).is_empty(), "{flag:?}");
     }
-    assert!(m.match_event(&event("pds-change-of-gp-1")).is_empty(), "other event");
+    assert!(
+        m.match_event(&event("pds-change-of-gp-1")).is_empty(),
+        "other event"
+    );
     assert!(m.remove("s"));
     assert!(!m.remove("s"));
     assert!(m.match_event(&event("vaccinations-1")).is_empty());
@@ -270,19 +327,43 @@ fn change_of_address_matches_old_and_new_area() {
     let d = m.match_event(&e);
     let boxes: Vec<_> = d.iter().map(|d| d.mailbox.as_str()).collect();
     assert_eq!(boxes, vec!["ENG0001", "LEEDS01", "YORK001"]);
-    assert_eq!(d[0].subscriptions, vec!["eng"], "both addresses in England: one match");
+    assert_eq!(
+        d[0].subscriptions,
+        vec!["eng"],
+        "both addresses in England: one match"
+    );
 }
 
 #[test]
 fn age_and_gp_registration_filters() {
     let mut m = Matcher::new(Arc::new(CsvGeography::sample()));
-    m.insert(&sub("kids", "M1", &format!("{EXP}&Patient.age=gt2&Patient.age=lt11"))).unwrap();
-    m.insert(&sub("reg", "M2", &format!("{EXP}&GPRegistration=RegisteredOnly"))).unwrap();
-    m.insert(&sub("unreg", "M3", &format!("{EXP}&GPRegistration=UnregisteredOnly"))).unwrap();
+    m.insert(&sub(
+        "kids",
+        "M1",
+        &format!("{EXP}&Patient.age=gt2&Patient.age=lt11"),
+    ))
+    .unwrap();
+    m.insert(&sub(
+        "reg",
+        "M2",
+        &format!("{EXP}&GPRegistration=RegisteredOnly"),
+    ))
+    .unwrap();
+    m.insert(&sub(
+        "unreg",
+        "M3",
+        &format!("{EXP}&GPRegistration=UnregisteredOnly"),
+    ))
+    .unwrap();
     m.insert(&sub("ccg", "M4", "/Bundle?type=message&subscriptionRuleType=CHO_GP_CCG&Organization.identifier=15F&MessageHeader.event=vaccinations-1")).unwrap();
     let mut e = event("vaccinations-1"); // born 2015-06-01, event in 2001 → age 0
     e.at = Utc.with_ymd_and_hms(2020, 6, 1, 0, 0, 0).unwrap(); // age 5
-    let boxes = |e: &MatchEvent| m.match_event(e).into_iter().map(|d| d.mailbox).collect::<Vec<_>>();
+    let boxes = |e: &MatchEvent| {
+        m.match_event(e)
+            .into_iter()
+            .map(|d| d.mailbox)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(boxes(&e), vec!["M1", "M2", "M4"]);
     e.patient.gp_practice = None;
     assert_eq!(boxes(&e), vec!["M1", "M3"]);
@@ -307,31 +388,62 @@ fn birth_notification_without_nhs_number_matches_only_generic() {
 fn snapshot_rejects_garbage() {
     let geo: Arc<dyn Geography> = Arc::new(CsvGeography::sample());
     assert!(Matcher::from_snapshot(b"", geo.clone()).is_err());
-    assert!(Matcher::from_snapshot(b"EMSMATCH\x01\x00\x00\x00\xff\xff\xff\xff", geo.clone()).is_err());
+    assert!(
+        Matcher::from_snapshot(b"EMSMATCH\x01\x00\x00\x00\xff\xff\xff\xff", geo.clone()).is_err()
+    );
     let mut m = Matcher::new(geo.clone());
     m.insert(&sub("a", "M", EXP)).unwrap();
     let snap = m.snapshot();
     for cut in 0..snap.len() {
-        assert!(Matcher::from_snapshot(&snap[..cut], geo.clone()).is_err(), "cut {cut}");
+        assert!(
+            Matcher::from_snapshot(&snap[..cut], geo.clone()).is_err(),
+            "cut {cut}"
+        );
     }
     let back = Matcher::from_snapshot(&snap, geo).unwrap();
     assert_eq!(back.subscriptions().len(), 1);
-    assert_eq!(back.subscriptions()[0].criteria.to_string(), sub("a", "M", EXP).criteria.to_string());
+    assert_eq!(
+        back.subscriptions()[0].criteria.to_string(),
+        sub("a", "M", EXP).criteria.to_string()
+    );
 }
 
 #[test]
 fn lifecycle_rules() {
     let d = |s: &str| s.parse::<NaiveDate>().unwrap();
     let mut reg = LifecycleRegistry::new();
-    reg.schedule("nipe-outcome-1", d("2025-01-01"), LifecycleState::Deprecated, None);
-    reg.schedule("nipe-outcome-1", d("2025-06-01"), LifecycleState::NoLongerSupported, None);
-    reg.schedule("nipe-outcome-1", d("2026-01-01"), LifecycleState::Withdrawn, None);
-    let on = |day| (reg.check_publish("nipe-outcome-1", d(day)), reg.check_subscribe(&["nipe-outcome-1", "vaccinations-1"], d(day)));
+    reg.schedule(
+        "nipe-outcome-1",
+        d("2025-01-01"),
+        LifecycleState::Deprecated,
+        None,
+    );
+    reg.schedule(
+        "nipe-outcome-1",
+        d("2025-06-01"),
+        LifecycleState::NoLongerSupported,
+        None,
+    );
+    reg.schedule(
+        "nipe-outcome-1",
+        d("2026-01-01"),
+        LifecycleState::Withdrawn,
+        None,
+    );
+    let on = |day| {
+        (
+            reg.check_publish("nipe-outcome-1", d(day)),
+            reg.check_subscribe(&["nipe-outcome-1", "vaccinations-1"], d(day)),
+        )
+    };
     let (p, s) = on("2024-12-31");
     assert!(p.accepted && p.notices.is_empty() && s.accepted && s.notices.is_empty());
     let (p, s) = on("2025-02-01");
     assert!(p.accepted && s.accepted);
-    assert_eq!((p.notices[0].spine_code, s.notices[0].spine_code), ("DEPRECATED", "DEPRECATED"));
+    assert_eq!(
+        (p.notices[0].spine_code, s.notices[0].spine_code),
+        ("DEPRECATED", "DEPRECATED")
+    );
     let (p, s) = on("2025-07-01");
     assert!(p.accepted && !s.accepted);
     assert_eq!(s.notices[0].spine_code, "NO_LONGER_SUPPORTED");
@@ -356,7 +468,12 @@ fn large_sets_with_merges_and_removals_equal_reference() {
         let n = valid[i % valid.len()];
         let ev = EVENT_TYPES[i % 10].code;
         let c = format!("/Bundle?type=message&Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|{n}&MessageHeader.event={ev}&tag=t{}", i % 7);
-        let s = Subscription::new(format!("{:08x}-0000-4000-8000-000000000000", i), MAILBOXES[i % 3], c.parse().unwrap(), t(0));
+        let s = Subscription::new(
+            format!("{:08x}-0000-4000-8000-000000000000", i),
+            MAILBOXES[i % 3],
+            c.parse().unwrap(),
+            t(0),
+        );
         m.insert(&s).unwrap();
         subs.push(s);
     }

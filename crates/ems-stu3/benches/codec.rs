@@ -18,7 +18,10 @@ fn corpus() -> Vec<Vec<u8>> {
         .filter(|p| p.extension().is_some_and(|e| e == "xml"))
         .collect();
     files.sort();
-    files.into_iter().map(|p| std::fs::read(p).unwrap()).collect()
+    files
+        .into_iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect()
 }
 
 fn tokenise(bytes: &[u8]) -> usize {
@@ -87,10 +90,16 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     // one typical 6 KB NEMS message
-    let one = xml.iter().min_by_key(|x| x.len().abs_diff(6000)).unwrap().clone();
+    let one = xml
+        .iter()
+        .min_by_key(|x| x.len().abs_diff(6000))
+        .unwrap()
+        .clone();
     let mut g = c.benchmark_group("single_message");
     g.throughput(Throughput::Bytes(one.len() as u64));
-    g.bench_function("typed_xml_read", |b| b.iter(|| black_box(from_xml(black_box(&one)).unwrap())));
+    g.bench_function("typed_xml_read", |b| {
+        b.iter(|| black_box(from_xml(black_box(&one)).unwrap()))
+    });
     g.finish();
 }
 

@@ -7,8 +7,8 @@
 //! [`Outcome`] collects them and converts to an STU3 `OperationOutcome`.
 
 use crate::{
-    CodeableConcept, Coding, Extension, ExtensionValue, OperationOutcome,
-    OperationOutcomeIssue, Primitive,
+    CodeableConcept, Coding, Extension, ExtensionValue, OperationOutcome, OperationOutcomeIssue,
+    Primitive,
 };
 use std::fmt;
 

@@ -175,7 +175,9 @@ impl<'a> P<'a> {
                         Some(b'u') => {
                             let hi = self.hex4()?;
                             let c = if (0xD800..0xDC00).contains(&hi) {
-                                if self.b.get(self.pos) == Some(&b'\\') && self.b.get(self.pos + 1) == Some(&b'u') {
+                                if self.b.get(self.pos) == Some(&b'\\')
+                                    && self.b.get(self.pos + 1) == Some(&b'u')
+                                {
                                     self.pos += 2;
                                     let lo = self.hex4()?;
                                     if !(0xDC00..0xE000).contains(&lo) {
@@ -212,7 +214,10 @@ impl<'a> P<'a> {
     }
 
     fn hex4(&mut self) -> R<u32> {
-        let h = self.b.get(self.pos..self.pos + 4).and_then(|h| std::str::from_utf8(h).ok());
+        let h = self
+            .b
+            .get(self.pos..self.pos + 4)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match h.and_then(|h| u32::from_str_radix(h, 16).ok()) {
             Some(v) => {
                 self.pos += 4;
@@ -340,7 +345,11 @@ impl<'a> P<'a> {
                 self.pos += 1;
                 Ok(true)
             }
-            _ => Err(self.malformed(if close == b'}' { "expected `,` or `}`" } else { "expected `,` or `]`" })),
+            _ => Err(self.malformed(if close == b'}' {
+                "expected `,` or `}`"
+            } else {
+                "expected `,` or `]`"
+            })),
         }
     }
 
@@ -368,9 +377,8 @@ impl<'a> P<'a> {
                 let key = self.string()?;
                 self.expect(b':')?;
                 if key == "resourceType" {
-                    match self.scalar()? {
-                        Some(Scalar::Str(s)) => rt = Some(s),
-                        _ => {}
+                    if let Some(Scalar::Str(s)) = self.scalar()? {
+                        rt = Some(s);
                     }
                     break;
                 }
@@ -389,9 +397,20 @@ impl<'a> P<'a> {
                 None => "object has no `resourceType`".to_string(),
             };
             if root {
-                return Err(self.rep.fatal(IssueType::NotSupported, rules::RESOURCE_TYPE, start, msg));
+                return Err(self.rep.fatal(
+                    IssueType::NotSupported,
+                    rules::RESOURCE_TYPE,
+                    start,
+                    msg,
+                ));
             }
-            self.rep.error(IssueType::NotSupported, rules::RESOURCE_TYPE, None, start, msg);
+            self.rep.error(
+                IssueType::NotSupported,
+                rules::RESOURCE_TYPE,
+                None,
+                start,
+                msg,
+            );
             self.skip_value()?;
             return Ok(None);
         };
@@ -429,9 +448,7 @@ impl<'a> P<'a> {
                 self.pos
             };
             let key: &str = &key;
-            if is_resource && key == "resourceType" {
-                self.skip_value()?;
-            } else if key == "fhir_comments" {
+            if (is_resource && key == "resourceType") || key == "fhir_comments" {
                 self.skip_value()?;
             } else {
                 let (under, name) = match key.strip_prefix('_') {
@@ -489,9 +506,14 @@ impl<'a> P<'a> {
                 _ if value_given && !f.many => None,
                 FieldRef::Prim(Some(p)) if !p.has_value() && p.extension().is_empty() => Some(None),
                 FieldRef::PrimList(v) => (0..v.len())
-                    .find(|&k| v.get(k).is_some_and(|p| !p.has_value() && p.extension().is_empty()))
+                    .find(|&k| {
+                        v.get(k)
+                            .is_some_and(|p| !p.has_value() && p.extension().is_empty())
+                    })
                     .map(Some),
-                FieldRef::Choice(Some((_, ChoiceRef::Prim(p)))) if !p.has_value() && p.extension().is_empty() => {
+                FieldRef::Choice(Some((_, ChoiceRef::Prim(p))))
+                    if !p.has_value() && p.extension().is_empty() =>
+                {
                     Some(None)
                 }
                 _ => None,
@@ -653,7 +675,11 @@ impl<'a> P<'a> {
                 }
                 self.rep.path.push(fname, None, Some(ad.type_name));
                 let keep = matches!(slot.get(), Some((cur, _)) if cur == a);
-                let target = if keep { slot.get_mut() } else { slot.set_variant(a) };
+                let target = if keep {
+                    slot.get_mut()
+                } else {
+                    slot.set_variant(a)
+                };
                 match target {
                     Some(ChoiceMut::Prim(p)) => {
                         let k = ad.prim.unwrap_or(PrimKind::String);
@@ -736,7 +762,9 @@ impl<'a> P<'a> {
         let (text, ok_shape): (Cow<'_, str>, bool) = match (&sc, kind.json_kind()) {
             (Scalar::Str(s), JsonKind::String) => (Cow::Borrowed(&**s), true),
             (Scalar::Num(n), JsonKind::Number) => (Cow::Borrowed(*n), true),
-            (Scalar::Bool(b), JsonKind::Bool) => (Cow::Borrowed(if *b { "true" } else { "false" }), true),
+            (Scalar::Bool(b), JsonKind::Bool) => {
+                (Cow::Borrowed(if *b { "true" } else { "false" }), true)
+            }
             (Scalar::Null, _) => (Cow::Borrowed(""), false),
             (Scalar::Str(s), _) => (Cow::Borrowed(&**s), false),
             (Scalar::Num(n), _) => (Cow::Borrowed(*n), false),
@@ -766,7 +794,10 @@ impl<'a> P<'a> {
                 rules::PRIMITIVE_FORMAT,
                 None,
                 vpos,
-                format!("`{shown}` is not a valid {}: expected {exp}", kind.fhir_name()),
+                format!(
+                    "`{shown}` is not a valid {}: expected {exp}",
+                    kind.fhir_name()
+                ),
             );
         }
         Ok(())
@@ -996,7 +1027,10 @@ impl JsonWriter {
                         }
                         self.close(']', false);
                     }
-                    if items.iter().any(|p| p.id().is_some() || !p.extension().is_empty()) {
+                    if items
+                        .iter()
+                        .any(|p| p.id().is_some() || !p.extension().is_empty())
+                    {
                         self.key(&mut first, true, f.name);
                         self.open('[');
                         let mut f2 = true;
@@ -1031,9 +1065,12 @@ impl JsonWriter {
                     if let FieldKind::Choice(alts) = &f.kind {
                         let ad = &alts[a];
                         match v {
-                            ChoiceRef::Prim(p) => {
-                                self.prim(&mut first, ad.name, p, ad.prim.unwrap_or(PrimKind::String))
-                            }
+                            ChoiceRef::Prim(p) => self.prim(
+                                &mut first,
+                                ad.name,
+                                p,
+                                ad.prim.unwrap_or(PrimKind::String),
+                            ),
                             ChoiceRef::Node(c) => {
                                 self.key(&mut first, false, ad.name);
                                 self.object(c, None);

@@ -164,7 +164,7 @@ fn is_base64(s: &str) -> bool {
         }
         n += 1;
     }
-    n % 4 == 0
+    n.is_multiple_of(4)
 }
 
 fn two(b: &[u8], i: usize) -> Option<u32> {
@@ -195,7 +195,7 @@ fn date_prefix(b: &[u8]) -> Option<(usize, u8)> {
         return Some((7, 2));
     }
     let day = two(b, 8)?;
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let max = match month {
         2 if leap => 29,
         2 => 28,
@@ -301,7 +301,14 @@ mod tests {
         for ok in ["2019", "2019-10", "2019-10-02", "2000-02-29", "0001"] {
             assert!(is_date(ok), "{ok}");
         }
-        for bad in ["19", "2019-13", "2019-02-29", "2019-1-02", "2019-10-02T", ""] {
+        for bad in [
+            "19",
+            "2019-13",
+            "2019-02-29",
+            "2019-1-02",
+            "2019-10-02T",
+            "",
+        ] {
             assert!(!is_date(bad), "{bad}");
         }
     }
@@ -361,6 +368,8 @@ mod tests {
         assert!(check(PrimKind::Time, "12:00").is_err());
         assert!(is_urn_uuid("urn:uuid:3cfdf880-13e9-4f6b-8299-53e96ef5ec02"));
         assert!(!is_urn_uuid("3cfdf880-13e9-4f6b-8299-53e96ef5ec02"));
-        assert!(!is_urn_uuid("urn:uuid:3CFDF880-13e9-4f6b-8299-53e96ef5ec02"));
+        assert!(!is_urn_uuid(
+            "urn:uuid:3CFDF880-13e9-4f6b-8299-53e96ef5ec02"
+        ));
     }
 }

@@ -74,9 +74,10 @@ impl PrimKind {
     pub fn json_kind(self) -> JsonKind {
         match self {
             PrimKind::Boolean => JsonKind::Bool,
-            PrimKind::Integer | PrimKind::PositiveInt | PrimKind::UnsignedInt | PrimKind::Decimal => {
-                JsonKind::Number
-            }
+            PrimKind::Integer
+            | PrimKind::PositiveInt
+            | PrimKind::UnsignedInt
+            | PrimKind::Decimal => JsonKind::Number,
             _ => JsonKind::String,
         }
     }

@@ -99,7 +99,12 @@ pub(crate) struct PathStack {
 }
 
 impl PathStack {
-    pub fn push(&mut self, name: &'static str, index: Option<usize>, of_type: Option<&'static str>) {
+    pub fn push(
+        &mut self,
+        name: &'static str,
+        index: Option<usize>,
+        of_type: Option<&'static str>,
+    ) {
         self.frames.push(Frame {
             name,
             index,
@@ -139,7 +144,10 @@ pub fn line_col(src: &[u8], pos: usize) -> (u32, u32) {
     let pos = pos.min(src.len());
     let before = &src[..pos];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
     let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
     (line as u32, col as u32)
 }

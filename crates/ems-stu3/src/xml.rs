@@ -215,7 +215,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// Reads `<Patient ...>...</Patient>` (the start event already consumed).
-    fn resource_element(&mut self, e: &BytesStart<'_>, empty: bool, pos: usize, root: bool) -> R<Resource> {
+    fn resource_element(
+        &mut self,
+        e: &BytesStart<'_>,
+        empty: bool,
+        pos: usize,
+        root: bool,
+    ) -> R<Resource> {
         let name = self.name_of(e, pos)?;
         let Some(mut res) = Resource::new_of_type(name) else {
             return Err(self.rep.fatal(
@@ -282,10 +288,14 @@ impl<'a> Ctx<'a> {
     /// static strings; any other attribute is reported and returned as `""`.
     fn attr<'e>(
         &mut self,
-        a: Result<quick_xml::events::attributes::Attribute<'e>, quick_xml::events::attributes::AttrError>,
+        a: Result<
+            quick_xml::events::attributes::Attribute<'e>,
+            quick_xml::events::attributes::AttrError,
+        >,
         pos: usize,
         dup: &mut u8,
-    ) -> R<(&'static str, Cow<'e, str>)> where
+    ) -> R<(&'static str, Cow<'e, str>)>
+    where
         'a: 'e,
     {
         let a = match a {
@@ -320,7 +330,11 @@ impl<'a> Ctx<'a> {
         }
         *dup |= bit;
         let decoded = match a.value {
-            Cow::Borrowed(b) => match self.sub_str(b).map(Ok).unwrap_or_else(|| std::str::from_utf8(b)) {
+            Cow::Borrowed(b) => match self
+                .sub_str(b)
+                .map(Ok)
+                .unwrap_or_else(|| std::str::from_utf8(b))
+            {
                 Ok(s) => {
                     if s.as_bytes().contains(&b'&') {
                         quick_xml::escape::unescape(s)
@@ -465,7 +479,10 @@ impl<'a> Ctx<'a> {
                     rules::SCHEMA_REPEATED,
                     Some(name),
                     pos,
-                    format!("`{name}` may appear only once in {}; the repeat is ignored", desc.name),
+                    format!(
+                        "`{name}` may appear only once in {}; the repeat is ignored",
+                        desc.name
+                    ),
                 );
                 self.skip(&e, empty)?;
                 continue;
@@ -487,7 +504,10 @@ impl<'a> Ctx<'a> {
                     rules::SCHEMA_ORDER,
                     Some(&extra),
                     lpos,
-                    format!("`{lname}` is out of schema order: it must come after `{name}` in {}", desc.name),
+                    format!(
+                        "`{lname}` is out of schema order: it must come after `{name}` in {}",
+                        desc.name
+                    ),
                 );
                 cursor = i;
                 last = (f.name, occurrence, pos);
@@ -502,7 +522,10 @@ impl<'a> Ctx<'a> {
                     rules::SCHEMA_ORDER,
                     Some(&extra),
                     pos,
-                    format!("`{name}` is out of schema order: it must come before `{after}` in {}", desc.name),
+                    format!(
+                        "`{name}` is out of schema order: it must come before `{after}` in {}",
+                        desc.name
+                    ),
                 );
             }
             seen[i / 64] |= 1 << (i % 64);
@@ -603,7 +626,14 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    fn prim(&mut self, p: &mut dyn PrimNode, kind: PrimKind, e: &BytesStart<'_>, empty: bool, pos: usize) -> R<()> {
+    fn prim(
+        &mut self,
+        p: &mut dyn PrimNode,
+        kind: PrimKind,
+        e: &BytesStart<'_>,
+        empty: bool,
+        pos: usize,
+    ) -> R<()> {
         let mut value_given = false;
         let mut dup = 0u8;
         for a in unchecked_attrs(e) {
@@ -618,7 +648,10 @@ impl<'a> Ctx<'a> {
                             rules::PRIMITIVE_FORMAT,
                             None,
                             pos,
-                            format!("`{shown}` is not a valid {}: expected {exp}", kind.fhir_name()),
+                            format!(
+                                "`{shown}` is not a valid {}: expected {exp}",
+                                kind.fhir_name()
+                            ),
                         );
                     }
                 }
@@ -671,7 +704,9 @@ impl<'a> Ctx<'a> {
                         rules::SCHEMA_UNKNOWN,
                         Some(cname),
                         cpos,
-                        format!("`{cname}` is not allowed in a primitive element (only `extension`)"),
+                        format!(
+                            "`{cname}` is not allowed in a primitive element (only `extension`)"
+                        ),
                     );
                     self.skip(&ce, cempty)?;
                 }

@@ -22,9 +22,17 @@ fn nems_xml_round_trips() {
         };
         let want = norm(&src);
         for out in [to_xml(&parsed.resource), to_xml_pretty(&parsed.resource)] {
-            let root = format!("<{} xmlns=\"http://hl7.org/fhir\"", parsed.resource.resource_type());
+            let root = format!(
+                "<{} xmlns=\"http://hl7.org/fhir\"",
+                parsed.resource.resource_type()
+            );
             assert!(out.starts_with(&root), "{}: root namespace", f.display());
-            assert_eq!(out.matches("xmlns=\"http://hl7.org/fhir\"").count(), 1, "{}", f.display());
+            assert_eq!(
+                out.matches("xmlns=\"http://hl7.org/fhir\"").count(),
+                1,
+                "{}",
+                f.display()
+            );
             let got = norm(&out);
             assert_eq!(got, want, "{}: XML -> model -> XML differs", f.display());
         }
@@ -38,10 +46,20 @@ fn nems_xml_round_trips() {
                 .map(|i| (i.rule.to_string(), i.location.clone()))
                 .collect()
         };
-        assert_eq!(key(&back.outcome), key(&parsed.outcome), "{}: JSON re-read issues differ", f.display());
+        assert_eq!(
+            key(&back.outcome),
+            key(&parsed.outcome),
+            "{}: JSON re-read issues differ",
+            f.display()
+        );
         let got = norm(&to_xml(&back.resource));
         assert_eq!(got, want, "{}: XML -> JSON -> XML differs", f.display());
-        assert_eq!(back.resource, parsed.resource, "{}: models differ", f.display());
+        assert_eq!(
+            back.resource,
+            parsed.resource,
+            "{}: models differ",
+            f.display()
+        );
     }
 }
 
@@ -63,12 +81,22 @@ fn stu3_official_json_round_trips() {
         for out in [to_json(&parsed.resource), to_json_pretty(&parsed.resource)] {
             let got: serde_json::Value = serde_json::from_str(&out).unwrap();
             assert_eq!(got, want, "{}: JSON -> model -> JSON differs", f.display());
-            assert_eq!(number_lexemes(&out), number_lexemes(&strip_comments(&src)), "{}: numbers", f.display());
+            assert_eq!(
+                number_lexemes(&out),
+                number_lexemes(&strip_comments(&src)),
+                "{}: numbers",
+                f.display()
+            );
         }
         // JSON -> XML -> JSON
         let xml = to_xml(&parsed.resource);
         let back = from_xml(xml.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        assert!(back.outcome.issues.is_empty(), "{}: {}", f.display(), back.outcome);
+        assert!(
+            back.outcome.issues.is_empty(),
+            "{}: {}",
+            f.display(),
+            back.outcome
+        );
         let got: serde_json::Value = serde_json::from_str(&to_json(&back.resource)).unwrap();
         assert_eq!(got, want, "{}: JSON -> XML -> JSON differs", f.display());
     }
@@ -86,7 +114,9 @@ fn strip_comments(s: &str) -> String {
                 }
                 let empty: Vec<String> = m
                     .iter()
-                    .filter(|(k, x)| k.starts_with('_') && x.as_object().is_some_and(|o| o.is_empty()))
+                    .filter(|(k, x)| {
+                        k.starts_with('_') && x.as_object().is_some_and(|o| o.is_empty())
+                    })
                     .map(|(k, _)| k.clone())
                     .collect();
                 for k in empty {
@@ -108,14 +138,17 @@ fn strip_comments(s: &str) -> String {
 #[test]
 fn death_notifications_report_schema_order_at_communication_sender() {
     for name in ["formal", "informal", "removed"] {
-        let p = shared().join(format!("corpus/nems/PDS-Death-Notification-{name}-ems-example.xml"));
+        let p = shared().join(format!(
+            "corpus/nems/PDS-Death-Notification-{name}-ems-example.xml"
+        ));
         let src = std::fs::read(&p).unwrap();
         let parsed = from_xml(&src).unwrap();
         let order: Vec<_> = parsed.outcome.with_rule("SCHEMA-ORDER").collect();
         assert_eq!(order.len(), 1, "{name}: {}", parsed.outcome);
         let i = order[0];
         assert!(
-            i.location.ends_with(".resource.ofType(Communication).sender"),
+            i.location
+                .ends_with(".resource.ofType(Communication).sender"),
             "{name}: {}",
             i.location
         );

@@ -22,50 +22,85 @@ fn date() -> impl Strategy<Value = String> {
 }
 
 fn date_time() -> impl Strategy<Value = String> {
-    (date(), 0u32..24, 0u32..60, proptest::option::of(0u32..1000), -13i32..14).prop_map(|(d, h, m, frac, tz)| {
-        if d.len() < 10 {
-            return d;
-        }
-        let f = frac.map(|f| format!(".{f:03}")).unwrap_or_default();
-        let z = if tz == 0 { "Z".to_string() } else { format!("{:+03}:00", tz) };
-        format!("{d}T{h:02}:{m:02}:07{f}{z}")
-    })
+    (
+        date(),
+        0u32..24,
+        0u32..60,
+        proptest::option::of(0u32..1000),
+        -13i32..14,
+    )
+        .prop_map(|(d, h, m, frac, tz)| {
+            if d.len() < 10 {
+                return d;
+            }
+            let f = frac.map(|f| format!(".{f:03}")).unwrap_or_default();
+            let z = if tz == 0 {
+                "Z".to_string()
+            } else {
+                format!("{:+03}:00", tz)
+            };
+            format!("{d}T{h:02}:{m:02}:07{f}{z}")
+        })
 }
 
 fn decimal() -> impl Strategy<Value = String> {
-    (any::<bool>(), 0u32..100000, proptest::option::of("[0-9]{1,4}")).prop_map(|(neg, i, f)| {
-        let s = match f {
-            Some(f) => format!("{i}.{f}"),
-            None => i.to_string(),
-        };
-        if neg {
-            format!("-{s}")
-        } else {
-            s
-        }
-    })
+    (
+        any::<bool>(),
+        0u32..100000,
+        proptest::option::of("[0-9]{1,4}"),
+    )
+        .prop_map(|(neg, i, f)| {
+            let s = match f {
+                Some(f) => format!("{i}.{f}"),
+                None => i.to_string(),
+            };
+            if neg {
+                format!("-{s}")
+            } else {
+                s
+            }
+        })
 }
 
 fn ext() -> impl Strategy<Value = Extension> {
     prop_oneof![
-        (code(), text()).prop_map(|(u, v)| Extension::new(format!("http://x/{u}"), ExtensionValue::String(Primitive::new(v)))),
+        (code(), text()).prop_map(|(u, v)| Extension::new(
+            format!("http://x/{u}"),
+            ExtensionValue::String(Primitive::new(v))
+        )),
         (code(), decimal()).prop_map(|(u, v)| Extension::new(
             format!("http://x/{u}"),
             ExtensionValue::Decimal(Primitive::new(DecimalValue::parse(&v).unwrap()))
         )),
-        (code(), any::<bool>()).prop_map(|(u, v)| Extension::new(format!("http://x/{u}"), ExtensionValue::Boolean(Primitive::new(v)))),
+        (code(), any::<bool>()).prop_map(|(u, v)| Extension::new(
+            format!("http://x/{u}"),
+            ExtensionValue::Boolean(Primitive::new(v))
+        )),
         (code(), code()).prop_map(|(u, c)| Extension::complex(
             format!("http://x/{u}"),
-            vec![Extension::new("inner", ExtensionValue::Code(Primitive::new(c)))]
+            vec![Extension::new(
+                "inner",
+                ExtensionValue::Code(Primitive::new(c))
+            )]
         )),
     ]
 }
 
 /// A string primitive that may have only extensions (no value), an id, or both.
 fn prim_str(v: impl Strategy<Value = String>) -> impl Strategy<Value = FhirString> {
-    (proptest::option::of(v), proptest::option::of("[a-z0-9]{1,6}"), proptest::collection::vec(ext(), 0..2))
-        .prop_filter("value or extension", |(v, _, e)| v.is_some() || !e.is_empty())
-        .prop_map(|(value, id, extension)| Primitive { id, extension, value })
+    (
+        proptest::option::of(v),
+        proptest::option::of("[a-z0-9]{1,6}"),
+        proptest::collection::vec(ext(), 0..2),
+    )
+        .prop_filter("value or extension", |(v, _, e)| {
+            v.is_some() || !e.is_empty()
+        })
+        .prop_map(|(value, id, extension)| Primitive {
+            id,
+            extension,
+            value,
+        })
 }
 
 fn human_name() -> impl Strategy<Value = HumanName> {
@@ -86,7 +121,12 @@ fn patient() -> impl Strategy<Value = Resource> {
     (
         proptest::option::of("[A-Za-z0-9.-]{1,20}"),
         proptest::option::of(any::<bool>()),
-        proptest::option::of(prop_oneof![Just("male"), Just("female"), Just("other"), Just("unknown")]),
+        proptest::option::of(prop_oneof![
+            Just("male"),
+            Just("female"),
+            Just("other"),
+            Just("unknown")
+        ]),
         proptest::option::of(prim_str(date())),
         proptest::collection::vec(human_name(), 0..3),
         proptest::option::of(prop_oneof![
@@ -96,24 +136,31 @@ fn patient() -> impl Strategy<Value = Resource> {
         proptest::option::of(any::<i32>()),
         proptest::collection::vec(ext(), 0..3),
     )
-        .prop_map(|(id, active, gender, birth, name, deceased, mb, extension)| {
-            Resource::from(Patient {
-                id: id.map(Primitive::new),
-                active: active.map(Primitive::new),
-                gender: gender.map(Primitive::from),
-                birth_date: birth,
-                name,
-                deceased,
-                multiple_birth: mb.map(|v| PatientMultipleBirth::Integer(Primitive::new(v))),
-                extension,
-                ..Default::default()
-            })
-        })
+        .prop_map(
+            |(id, active, gender, birth, name, deceased, mb, extension)| {
+                Resource::from(Patient {
+                    id: id.map(Primitive::new),
+                    active: active.map(Primitive::new),
+                    gender: gender.map(Primitive::from),
+                    birth_date: birth,
+                    name,
+                    deceased,
+                    multiple_birth: mb.map(|v| PatientMultipleBirth::Integer(Primitive::new(v))),
+                    extension,
+                    ..Default::default()
+                })
+            },
+        )
 }
 
 fn observation() -> impl Strategy<Value = Resource> {
-    (decimal(), text(), proptest::option::of(date_time()), proptest::collection::vec(code(), 1..3)).prop_map(
-        |(v, unit, eff, codes)| {
+    (
+        decimal(),
+        text(),
+        proptest::option::of(date_time()),
+        proptest::collection::vec(code(), 1..3),
+    )
+        .prop_map(|(v, unit, eff, codes)| {
             Resource::from(Observation {
                 status: Some(Primitive::from("final")),
                 code: Some(CodeableConcept {
@@ -135,8 +182,7 @@ fn observation() -> impl Strategy<Value = Resource> {
                 }))),
                 ..Default::default()
             })
-        },
-    )
+        })
 }
 
 fn bundle() -> impl Strategy<Value = Resource> {
@@ -147,7 +193,9 @@ fn bundle() -> impl Strategy<Value = Resource> {
                 .into_iter()
                 .enumerate()
                 .map(|(i, r)| BundleEntry {
-                    full_url: Some(Primitive::new(format!("urn:uuid:00000000-0000-4000-8000-{i:012}"))),
+                    full_url: Some(Primitive::new(format!(
+                        "urn:uuid:00000000-0000-4000-8000-{i:012}"
+                    ))),
                     resource: Some(r),
                     ..Default::default()
                 })

@@ -4,12 +4,20 @@ use ems_stu3::{from_json, from_xml, rules, ReadOptions, Severity};
 
 fn xml_rules(x: &str) -> Vec<(&'static str, String)> {
     let p = from_xml(x.as_bytes()).unwrap_or_else(|e| panic!("{x}: {e}"));
-    p.outcome.issues.iter().map(|i| (i.rule, i.location.clone())).collect()
+    p.outcome
+        .issues
+        .iter()
+        .map(|i| (i.rule, i.location.clone()))
+        .collect()
 }
 
 fn json_rules(j: &str) -> Vec<(&'static str, String)> {
     let p = from_json(j.as_bytes()).unwrap_or_else(|e| panic!("{j}: {e}"));
-    p.outcome.issues.iter().map(|i| (i.rule, i.location.clone())).collect()
+    p.outcome
+        .issues
+        .iter()
+        .map(|i| (i.rule, i.location.clone()))
+        .collect()
 }
 
 fn xml_fatal(x: &[u8], opts: &ReadOptions) -> &'static str {
@@ -32,12 +40,21 @@ const NS: &str = r#"xmlns="http://hl7.org/fhir""#;
 #[test]
 fn unknown_element_and_property() {
     let x = format!(r#"<Patient {NS}><colour value="red"/><gender value="male"/></Patient>"#);
-    assert_eq!(xml_rules(&x), vec![(rules::SCHEMA_UNKNOWN, "Patient.colour".to_string())]);
+    assert_eq!(
+        xml_rules(&x),
+        vec![(rules::SCHEMA_UNKNOWN, "Patient.colour".to_string())]
+    );
     let j = r#"{"resourceType":"Patient","colour":"red","gender":"male"}"#;
-    assert_eq!(json_rules(j), vec![(rules::SCHEMA_UNKNOWN, "Patient.colour".to_string())]);
+    assert_eq!(
+        json_rules(j),
+        vec![(rules::SCHEMA_UNKNOWN, "Patient.colour".to_string())]
+    );
     // unknown attribute
     let x = format!(r#"<Patient {NS}><gender value="male" colour="red"/></Patient>"#);
-    assert_eq!(xml_rules(&x), vec![(rules::SCHEMA_UNKNOWN, "Patient.gender.@colour".to_string())]);
+    assert_eq!(
+        xml_rules(&x),
+        vec![(rules::SCHEMA_UNKNOWN, "Patient.gender.@colour".to_string())]
+    );
     // `_` on a complex element
     let j = r#"{"resourceType":"Patient","_name":{"id":"x"}}"#;
     assert_eq!(json_rules(j)[0].0, rules::SCHEMA_UNKNOWN);
@@ -49,12 +66,18 @@ fn out_of_order_element_is_located() {
     let x = format!(
         r#"<Patient {NS}><gender value="male"/><birthDate value="2000-01-01"/><active value="true"/></Patient>"#
     );
-    assert_eq!(xml_rules(&x), vec![(rules::SCHEMA_ORDER, "Patient.active".to_string())]);
+    assert_eq!(
+        xml_rules(&x),
+        vec![(rules::SCHEMA_ORDER, "Patient.active".to_string())]
+    );
     // one element written too early: address before birthDate
     let x = format!(
         r#"<Patient {NS}><gender value="male"/><address><line value="x"/></address><birthDate value="2000-01-01"/></Patient>"#
     );
-    assert_eq!(xml_rules(&x), vec![(rules::SCHEMA_ORDER, "Patient.address[0]".to_string())]);
+    assert_eq!(
+        xml_rules(&x),
+        vec![(rules::SCHEMA_ORDER, "Patient.address[0]".to_string())]
+    );
     // the issue carries line and column of the offending element
     let x = format!(
         "<Patient {NS}>\n  <gender value=\"male\"/>\n  <birthDate value=\"2000-01-01\"/>\n  <active value=\"true\"/>\n</Patient>"
@@ -68,9 +91,15 @@ fn out_of_order_element_is_located() {
 #[test]
 fn repeated_single_valued_element() {
     let x = format!(r#"<Patient {NS}><gender value="male"/><gender value="female"/></Patient>"#);
-    assert_eq!(xml_rules(&x), vec![(rules::SCHEMA_REPEATED, "Patient.gender".to_string())]);
+    assert_eq!(
+        xml_rules(&x),
+        vec![(rules::SCHEMA_REPEATED, "Patient.gender".to_string())]
+    );
     let j = r#"{"resourceType":"Patient","gender":"male","gender":"female"}"#;
-    assert_eq!(json_rules(j), vec![(rules::SCHEMA_REPEATED, "Patient.gender".to_string())]);
+    assert_eq!(
+        json_rules(j),
+        vec![(rules::SCHEMA_REPEATED, "Patient.gender".to_string())]
+    );
     let j = r#"{"resourceType":"Patient","deceasedBoolean":true,"deceasedDateTime":"2019"}"#;
     assert_eq!(json_rules(j)[0].0, rules::SCHEMA_REPEATED);
 }
@@ -78,11 +107,23 @@ fn repeated_single_valued_element() {
 #[test]
 fn empty_primitive() {
     let x = format!(r#"<Patient {NS}><birthDate/></Patient>"#);
-    assert_eq!(xml_rules(&x), vec![(rules::PRIMITIVE_EMPTY, "Patient.birthDate".to_string())]);
+    assert_eq!(
+        xml_rules(&x),
+        vec![(rules::PRIMITIVE_EMPTY, "Patient.birthDate".to_string())]
+    );
     let j = r#"{"resourceType":"Patient","_birthDate":{"id":"a"}}"#;
-    assert_eq!(json_rules(j), vec![(rules::PRIMITIVE_EMPTY, "Patient.birthDate".to_string())]);
+    assert_eq!(
+        json_rules(j),
+        vec![(rules::PRIMITIVE_EMPTY, "Patient.birthDate".to_string())]
+    );
     let j = r#"{"resourceType":"Patient","name":[{"given":["a",null]}]}"#;
-    assert_eq!(json_rules(j), vec![(rules::PRIMITIVE_EMPTY, "Patient.name[0].given[1]".to_string())]);
+    assert_eq!(
+        json_rules(j),
+        vec![(
+            rules::PRIMITIVE_EMPTY,
+            "Patient.name[0].given[1]".to_string()
+        )]
+    );
     // extension and no value is fine
     let x = format!(
         r#"<Patient {NS}><birthDate><extension url="http://x"><valueCode value="unknown"/></extension></birthDate></Patient>"#
@@ -94,29 +135,104 @@ fn empty_primitive() {
 fn malformed_lexical_forms_every_kind() {
     // (resource XML body, JSON body, location)
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("Patient", r#"<birthDate value="2019-02-30"/>"#, r#""birthDate":"2019-02-30""#, "Patient.birthDate"),
-        ("Patient", r#"<deceasedDateTime value="2019-01-01T10:00:00"/>"#, r#""deceasedDateTime":"2019-01-01T10:00:00""#, "Patient.deceased.ofType(dateTime)"),
-        ("Patient", r#"<meta><lastUpdated value="2019-01-01"/></meta>"#, r#""meta":{"lastUpdated":"2019-01-01"}"#, "Patient.meta.lastUpdated"),
-        ("Observation", r#"<status value="final"/><code><text value="x"/></code><valueTime value="25:00:00"/>"#, r#""status":"final","code":{"text":"x"},"valueTime":"25:00:00""#, "Observation.value.ofType(time)"),
-        ("Patient", r#"<multipleBirthInteger value="2147483648"/>"#, r#""multipleBirthInteger":2147483648"#, "Patient.multipleBirth.ofType(integer)"),
-        ("Observation", r#"<status value="final"/><code><text value="x"/></code><valueQuantity><value value="01.5"/></valueQuantity>"#, r#""status":"final","code":{"text":"x"},"valueQuantity":{"value":"1.5"}"#, "Observation.value.ofType(Quantity).value"),
-        ("Patient", r#"<active value="yes"/>"#, r#""active":"yes""#, "Patient.active"),
-        ("Patient", r#"<id value="a_b"/>"#, r#""id":"a_b""#, "Patient.id"),
-        ("Patient", r#"<implicitRules value="http://a b"/>"#, r#""implicitRules":"http://a b""#, "Patient.implicitRules"),
-        ("Patient", r#"<gender value=" male"/>"#, r#""gender":" male""#, "Patient.gender"),
-        ("ImagingStudy", r#"<uid value="1.2.3"/><patient><reference value="Patient/1"/></patient>"#, r#""uid":"1.2.3","patient":{"reference":"Patient/1"}"#, "ImagingStudy.uid"),
-        ("Immunization", r#"<vaccinationProtocol><doseSequence value="0"/></vaccinationProtocol>"#, r#""vaccinationProtocol":[{"doseSequence":0}]"#, "Immunization.vaccinationProtocol[0].doseSequence"),
-        ("Bundle", r#"<type value="searchset"/><total value="-1"/>"#, r#""type":"searchset","total":-1"#, "Bundle.total"),
-        ("Binary", r#"<contentType value="text/plain"/><content value="abc"/>"#, r#""contentType":"text/plain","content":"abc""#, "Binary.content"),
+        (
+            "Patient",
+            r#"<birthDate value="2019-02-30"/>"#,
+            r#""birthDate":"2019-02-30""#,
+            "Patient.birthDate",
+        ),
+        (
+            "Patient",
+            r#"<deceasedDateTime value="2019-01-01T10:00:00"/>"#,
+            r#""deceasedDateTime":"2019-01-01T10:00:00""#,
+            "Patient.deceased.ofType(dateTime)",
+        ),
+        (
+            "Patient",
+            r#"<meta><lastUpdated value="2019-01-01"/></meta>"#,
+            r#""meta":{"lastUpdated":"2019-01-01"}"#,
+            "Patient.meta.lastUpdated",
+        ),
+        (
+            "Observation",
+            r#"<status value="final"/><code><text value="x"/></code><valueTime value="25:00:00"/>"#,
+            r#""status":"final","code":{"text":"x"},"valueTime":"25:00:00""#,
+            "Observation.value.ofType(time)",
+        ),
+        (
+            "Patient",
+            r#"<multipleBirthInteger value="2147483648"/>"#,
+            r#""multipleBirthInteger":2147483648"#,
+            "Patient.multipleBirth.ofType(integer)",
+        ),
+        (
+            "Observation",
+            r#"<status value="final"/><code><text value="x"/></code><valueQuantity><value value="01.5"/></valueQuantity>"#,
+            r#""status":"final","code":{"text":"x"},"valueQuantity":{"value":"1.5"}"#,
+            "Observation.value.ofType(Quantity).value",
+        ),
+        (
+            "Patient",
+            r#"<active value="yes"/>"#,
+            r#""active":"yes""#,
+            "Patient.active",
+        ),
+        (
+            "Patient",
+            r#"<id value="a_b"/>"#,
+            r#""id":"a_b""#,
+            "Patient.id",
+        ),
+        (
+            "Patient",
+            r#"<implicitRules value="http://a b"/>"#,
+            r#""implicitRules":"http://a b""#,
+            "Patient.implicitRules",
+        ),
+        (
+            "Patient",
+            r#"<gender value=" male"/>"#,
+            r#""gender":" male""#,
+            "Patient.gender",
+        ),
+        (
+            "ImagingStudy",
+            r#"<uid value="1.2.3"/><patient><reference value="Patient/1"/></patient>"#,
+            r#""uid":"1.2.3","patient":{"reference":"Patient/1"}"#,
+            "ImagingStudy.uid",
+        ),
+        (
+            "Immunization",
+            r#"<vaccinationProtocol><doseSequence value="0"/></vaccinationProtocol>"#,
+            r#""vaccinationProtocol":[{"doseSequence":0}]"#,
+            "Immunization.vaccinationProtocol[0].doseSequence",
+        ),
+        (
+            "Bundle",
+            r#"<type value="searchset"/><total value="-1"/>"#,
+            r#""type":"searchset","total":-1"#,
+            "Bundle.total",
+        ),
+        (
+            "Binary",
+            r#"<contentType value="text/plain"/><content value="abc"/>"#,
+            r#""contentType":"text/plain","content":"abc""#,
+            "Binary.content",
+        ),
     ];
     for (ty, x, j, loc) in cases {
         let xml = format!("<{ty} {NS}>{x}</{ty}>");
         let got = xml_rules(&xml);
-        assert!(got.contains(&(rules::PRIMITIVE_FORMAT, loc.to_string())), "{xml}: {got:?}");
+        assert!(
+            got.contains(&(rules::PRIMITIVE_FORMAT, loc.to_string())),
+            "{xml}: {got:?}"
+        );
         let json = format!(r#"{{"resourceType":"{ty}",{j}}}"#);
         let got = json_rules(&json);
         assert!(
-            got.iter().any(|(r, l)| (*r == rules::PRIMITIVE_FORMAT || *r == rules::SCHEMA_CONTENT) && l == loc),
+            got.iter().any(
+                |(r, l)| (*r == rules::PRIMITIVE_FORMAT || *r == rules::SCHEMA_CONTENT) && l == loc
+            ),
             "{json}: {got:?}"
         );
     }
@@ -127,22 +243,39 @@ fn malformed_lexical_forms_every_kind() {
 #[test]
 fn json_types_and_ranges() {
     let j = r#"{"resourceType":"Patient","active":"true"}"#;
-    assert_eq!(json_rules(j), vec![(rules::SCHEMA_CONTENT, "Patient.active".to_string())]);
+    assert_eq!(
+        json_rules(j),
+        vec![(rules::SCHEMA_CONTENT, "Patient.active".to_string())]
+    );
     let j = r#"{"resourceType":"Patient","multipleBirthInteger":1.5}"#;
-    assert_eq!(json_rules(j), vec![(rules::PRIMITIVE_FORMAT, "Patient.multipleBirth.ofType(integer)".to_string())]);
+    assert_eq!(
+        json_rules(j),
+        vec![(
+            rules::PRIMITIVE_FORMAT,
+            "Patient.multipleBirth.ofType(integer)".to_string()
+        )]
+    );
     let j = r#"{"resourceType":"Patient","name":{"family":"x"}}"#;
     assert_eq!(json_rules(j)[0].0, rules::SCHEMA_CONTENT);
 }
 
 #[test]
 fn namespace_rules() {
-    assert_eq!(xml_rules(r#"<Patient><active value="true"/></Patient>"#), vec![(rules::XML_NAMESPACE, "Patient".to_string())]);
     assert_eq!(
-        xml_rules(r#"<Patient xmlns="http://hl7.org/fhir/x"><active value="true"/></Patient>"#)[0].0,
+        xml_rules(r#"<Patient><active value="true"/></Patient>"#),
+        vec![(rules::XML_NAMESPACE, "Patient".to_string())]
+    );
+    assert_eq!(
+        xml_rules(r#"<Patient xmlns="http://hl7.org/fhir/x"><active value="true"/></Patient>"#)[0]
+            .0,
         rules::XML_NAMESPACE
     );
-    let x = format!(r#"<Patient {NS}><text><status value="generated"/><div>x</div></text></Patient>"#);
-    assert_eq!(xml_rules(&x), vec![(rules::XML_NAMESPACE, "Patient.text.div".to_string())]);
+    let x =
+        format!(r#"<Patient {NS}><text><status value="generated"/><div>x</div></text></Patient>"#);
+    assert_eq!(
+        xml_rules(&x),
+        vec![(rules::XML_NAMESPACE, "Patient.text.div".to_string())]
+    );
 }
 
 #[test]
@@ -158,12 +291,21 @@ fn narrative_is_verbatim() {
 #[test]
 fn bounds_size() {
     let opts = ReadOptions::default().max_size(10);
-    assert_eq!(xml_fatal(format!("<Patient {NS}/>").as_bytes(), &opts), rules::INPUT_TOO_LARGE);
-    assert_eq!(json_fatal(br#"{"resourceType":"Patient"}"#, &opts), rules::INPUT_TOO_LARGE);
+    assert_eq!(
+        xml_fatal(format!("<Patient {NS}/>").as_bytes(), &opts),
+        rules::INPUT_TOO_LARGE
+    );
+    assert_eq!(
+        json_fatal(br#"{"resourceType":"Patient"}"#, &opts),
+        rules::INPUT_TOO_LARGE
+    );
     // default is NEMS' 3 MiB
     assert_eq!(ReadOptions::default().max_size, 3 * 1024 * 1024);
     let big = vec![b' '; 3 * 1024 * 1024 + 1];
-    assert_eq!(xml_fatal(&big, &ReadOptions::default()), rules::INPUT_TOO_LARGE);
+    assert_eq!(
+        xml_fatal(&big, &ReadOptions::default()),
+        rules::INPUT_TOO_LARGE
+    );
 }
 
 #[test]
@@ -176,10 +318,16 @@ fn bounds_depth() {
         x.push_str("</item>");
     }
     x.push_str("</Questionnaire>");
-    assert_eq!(xml_fatal(x.as_bytes(), &ReadOptions::default()), rules::INPUT_DEPTH);
+    assert_eq!(
+        xml_fatal(x.as_bytes(), &ReadOptions::default()),
+        rules::INPUT_DEPTH
+    );
     let j = format!("{}{}", "[".repeat(500), "]".repeat(500));
     let j = format!(r#"{{"resourceType":"Patient","x":{j}}}"#);
-    assert_eq!(json_fatal(j.as_bytes(), &ReadOptions::default()), rules::INPUT_DEPTH);
+    assert_eq!(
+        json_fatal(j.as_bytes(), &ReadOptions::default()),
+        rules::INPUT_DEPTH
+    );
     // within the limit it reads
     let opts = ReadOptions::default().max_depth(1000);
     assert!(opts.read_xml(x.as_bytes()).is_ok());
@@ -191,7 +339,10 @@ fn dtd_and_entities_rejected() {
     assert_eq!(xml_fatal(x, &ReadOptions::default()), rules::XML_DTD);
     // undeclared entity reference
     let x = format!(r#"<Patient {NS}><gender value="&lol;"/></Patient>"#);
-    assert_eq!(xml_fatal(x.as_bytes(), &ReadOptions::default()), rules::XML_MALFORMED);
+    assert_eq!(
+        xml_fatal(x.as_bytes(), &ReadOptions::default()),
+        rules::XML_MALFORMED
+    );
 }
 
 #[test]
@@ -199,34 +350,69 @@ fn invalid_utf8_rejected() {
     let mut x = format!(r#"<Patient {NS}><gender value="m"/></Patient>"#).into_bytes();
     x[30] = 0xff;
     assert_eq!(xml_fatal(&x, &ReadOptions::default()), rules::INPUT_UTF8);
-    assert_eq!(json_fatal(b"{\"resourceType\":\"Pat\xffent\"}", &ReadOptions::default()), rules::INPUT_UTF8);
+    assert_eq!(
+        json_fatal(
+            b"{\"resourceType\":\"Pat\xffent\"}",
+            &ReadOptions::default()
+        ),
+        rules::INPUT_UTF8
+    );
 }
 
 #[test]
 fn malformed_input() {
     let o = ReadOptions::default();
-    assert_eq!(xml_fatal(format!("<Patient {NS}><gender value=\"m\"></Patient>").as_bytes(), &o), rules::XML_MALFORMED);
+    assert_eq!(
+        xml_fatal(
+            format!("<Patient {NS}><gender value=\"m\"></Patient>").as_bytes(),
+            &o
+        ),
+        rules::XML_MALFORMED
+    );
     assert_eq!(xml_fatal(b"", &o), rules::XML_MALFORMED);
     assert_eq!(xml_fatal(b"hello", &o), rules::XML_MALFORMED);
-    assert_eq!(xml_fatal(format!("<Patient {NS}>").as_bytes(), &o), rules::XML_MALFORMED);
+    assert_eq!(
+        xml_fatal(format!("<Patient {NS}>").as_bytes(), &o),
+        rules::XML_MALFORMED
+    );
     assert_eq!(json_fatal(b"", &o), rules::JSON_MALFORMED);
-    assert_eq!(json_fatal(br#"{"resourceType":"Patient","#, &o), rules::JSON_MALFORMED);
-    assert_eq!(json_fatal(br#"{"resourceType":"Patient"} x"#, &o), rules::JSON_MALFORMED);
-    assert_eq!(json_fatal(br#"{"resourceType":"Patient","gender":"\x"}"#, &o), rules::JSON_MALFORMED);
+    assert_eq!(
+        json_fatal(br#"{"resourceType":"Patient","#, &o),
+        rules::JSON_MALFORMED
+    );
+    assert_eq!(
+        json_fatal(br#"{"resourceType":"Patient"} x"#, &o),
+        rules::JSON_MALFORMED
+    );
+    assert_eq!(
+        json_fatal(br#"{"resourceType":"Patient","gender":"\x"}"#, &o),
+        rules::JSON_MALFORMED
+    );
     assert_eq!(json_fatal(br#"[1]"#, &o), rules::JSON_MALFORMED);
 }
 
 #[test]
 fn unknown_resource_type() {
     let o = ReadOptions::default();
-    assert_eq!(xml_fatal(format!("<Patientx {NS}/>").as_bytes(), &o), rules::RESOURCE_TYPE);
-    assert_eq!(json_fatal(br#"{"resourceType":"Patientx"}"#, &o), rules::RESOURCE_TYPE);
+    assert_eq!(
+        xml_fatal(format!("<Patientx {NS}/>").as_bytes(), &o),
+        rules::RESOURCE_TYPE
+    );
+    assert_eq!(
+        json_fatal(br#"{"resourceType":"Patientx"}"#, &o),
+        rules::RESOURCE_TYPE
+    );
     assert_eq!(json_fatal(br#"{"id":"a"}"#, &o), rules::RESOURCE_TYPE);
     // nested: reported, skipped
-    let x = format!(r#"<Bundle {NS}><type value="collection"/><entry><resource><Nope/></resource></entry></Bundle>"#);
+    let x = format!(
+        r#"<Bundle {NS}><type value="collection"/><entry><resource><Nope/></resource></entry></Bundle>"#
+    );
     assert_eq!(xml_rules(&x)[0].0, rules::RESOURCE_TYPE);
     let j = r#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Nope"}}]}"#;
-    assert_eq!(json_rules(j), vec![(rules::RESOURCE_TYPE, "Bundle.entry[0].resource".to_string())]);
+    assert_eq!(
+        json_rules(j),
+        vec![(rules::RESOURCE_TYPE, "Bundle.entry[0].resource".to_string())]
+    );
 }
 
 #[test]
@@ -257,15 +443,26 @@ fn primitive_arrays_align_with_null() {
 fn text_content_is_reported() {
     let x = format!(r#"<Patient {NS}><gender value="male">oops</gender>stray</Patient>"#);
     let r = xml_rules(&x);
-    assert_eq!(r.iter().filter(|(r, _)| *r == rules::SCHEMA_CONTENT).count(), 2, "{r:?}");
+    assert_eq!(
+        r.iter()
+            .filter(|(r, _)| *r == rules::SCHEMA_CONTENT)
+            .count(),
+        2,
+        "{r:?}"
+    );
 }
 
 #[test]
 fn escaping_round_trips() {
-    let x = format!(r#"<Patient {NS}><name><text value="a &amp; b &lt;c&gt; &quot;d&quot; &#10;e"/></name></Patient>"#);
+    let x = format!(
+        r#"<Patient {NS}><name><text value="a &amp; b &lt;c&gt; &quot;d&quot; &#10;e"/></name></Patient>"#
+    );
     let p = from_xml(x.as_bytes()).unwrap();
     let pat: &ems_stu3::Patient = p.resource.get().unwrap();
-    assert_eq!(pat.name[0].text.as_ref().unwrap().value.as_deref(), Some("a & b <c> \"d\" \ne"));
+    assert_eq!(
+        pat.name[0].text.as_ref().unwrap().value.as_deref(),
+        Some("a & b <c> \"d\" \ne")
+    );
     let again = from_xml(ems_stu3::to_xml(&p.resource).as_bytes()).unwrap();
     assert_eq!(again.resource, p.resource);
     let j = from_json(ems_stu3::to_json(&p.resource).as_bytes()).unwrap();
@@ -275,5 +472,8 @@ fn escaping_round_trips() {
 #[test]
 fn duplicate_attribute_is_malformed() {
     let x = format!(r#"<Patient {NS}><gender value="male" value="female"/></Patient>"#);
-    assert_eq!(xml_fatal(x.as_bytes(), &ReadOptions::default()), rules::XML_MALFORMED);
+    assert_eq!(
+        xml_fatal(x.as_bytes(), &ReadOptions::default()),
+        rules::XML_MALFORMED
+    );
 }

@@ -15,7 +15,12 @@ pub fn shared() -> PathBuf {
 pub fn files(dir: &str, ext: &str) -> Vec<PathBuf> {
     let d = shared().join(dir);
     let mut v: Vec<PathBuf> = std::fs::read_dir(&d)
-        .unwrap_or_else(|e| panic!("{}: {e} (the shared corpus must sit beside the checkout)", d.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (the shared corpus must sit beside the checkout)",
+                d.display()
+            )
+        })
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == ext))
         .collect();
@@ -73,7 +78,11 @@ fn el(e: &quick_xml::events::BytesStart) -> XNode {
         })
         .collect();
     attrs.sort();
-    XNode::El(String::from_utf8(e.name().as_ref().to_vec()).unwrap(), attrs, vec![])
+    XNode::El(
+        String::from_utf8(e.name().as_ref().to_vec()).unwrap(),
+        attrs,
+        vec![],
+    )
 }
 
 fn push(stack: &mut [XNode], n: XNode) {
@@ -123,7 +132,9 @@ pub fn number_lexemes(s: &str) -> Vec<String> {
         }
         if c == b'-' || c.is_ascii_digit() {
             let st = i;
-            while i < b.len() && (b[i].is_ascii_digit() || matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E')) {
+            while i < b.len()
+                && (b[i].is_ascii_digit() || matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E'))
+            {
                 i += 1;
             }
             out.push(s[st..i].to_string());
