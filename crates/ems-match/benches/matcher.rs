@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
                     .iter()
                     .filter(|s| {
                         matches!(&s.criteria.kind, CriteriaKind::Explicit { nhs_number, .. } if Some(*nhs_number) == ev.nhs_number)
-                            && s.criteria.events.iter().any(|e| *e == ev.event_code)
+                            && s.criteria.events.contains(&ev.event_code)
                     })
                     .count(),
             )

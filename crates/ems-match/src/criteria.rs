@@ -387,19 +387,20 @@ impl Criteria {
                         } else {
                             None
                         };
-                    let f =
-                        match (cmp, years) {
-                            ("lt", Some(n)) => AgeFilter::LessThan(n),
-                            ("gt", Some(n)) => AgeFilter::GreaterThan(n),
-                            _ => return Err(err(
+                    let f = match (cmp, years) {
+                        ("lt", Some(n)) => AgeFilter::LessThan(n),
+                        ("gt", Some(n)) => AgeFilter::GreaterThan(n),
+                        _ => {
+                            return Err(err(
                                 name,
                                 at,
                                 rules::VALUE,
                                 format!(
                                     "`{value}`: expected `lt` or `gt` and whole years, e.g. `gt5`"
                                 ),
-                            )),
-                        };
+                            ))
+                        }
+                    };
                     if age.len() == 2 {
                         return Err(err(
                             name,
@@ -428,19 +429,20 @@ impl Criteria {
                 }
                 "GPRegistration" => {
                     dup(gp_registration.is_some())?;
-                    gp_registration =
-                        Some(match value {
-                            "RegisteredOnly" => GpRegistration::RegisteredOnly,
-                            "UnregisteredOnly" => GpRegistration::UnregisteredOnly,
-                            _ => return Err(err(
+                    gp_registration = Some(match value {
+                        "RegisteredOnly" => GpRegistration::RegisteredOnly,
+                        "UnregisteredOnly" => GpRegistration::UnregisteredOnly,
+                        _ => {
+                            return Err(err(
                                 name,
                                 at,
                                 rules::VALUE,
                                 format!(
                                     "`{value}`: expected `RegisteredOnly` or `UnregisteredOnly`"
                                 ),
-                            )),
-                        });
+                            ))
+                        }
+                    });
                 }
                 "subscriptionRuleType" => {
                     dup(rule.is_some())?;
