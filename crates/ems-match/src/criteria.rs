@@ -254,15 +254,41 @@ fn err(
 const MAX_TAG: usize = 100;
 
 impl Criteria {
-    /// Parses and checks a criteria string.
+    /// Parses and checks a criteria string; the first problem is the error.
     pub fn parse(s: &str) -> Result<Criteria, CriteriaError> {
+        let mut errs = Vec::new();
+        match Criteria::parse_all(s, &mut errs) {
+            Some(c) if errs.is_empty() => Ok(c),
+            _ => Err(errs
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| err("criteria", 0, rules::VALUE, "invalid criteria"))),
+        }
+    }
+
+    /// Checks a criteria string and returns every problem found (empty when
+    /// valid), for validators that report all defects at once.
+    ///
+    /// ```
+    /// let errs = ems_match::Criteria::check(
+    ///     "/Bundle?type=message&Organization.identifier=X1&MessageHeader.event=nope-1&MessageHeader.event=vaccinations-1&MessageHeader.event=pds-change-of-gp-1");
+    /// assert_eq!(errs.len(), 3); // unknown event, no rule type, two events on a generic subscription
+    /// ```
+    pub fn check(s: &str) -> Vec<CriteriaError> {
+        let mut errs = Vec::new();
+        Criteria::parse_all(s, &mut errs);
+        errs
+    }
+
+    fn parse_all(s: &str, errs: &mut Vec<CriteriaError>) -> Option<Criteria> {
         let Some(query) = s.strip_prefix("/Bundle?") else {
-            return Err(err(
+            errs.push(err(
                 "criteria",
                 0,
                 rules::PATH,
                 "criteria must start with `/Bundle?`",
             ));
+            return None;
         };
         let base = "/Bundle?".len();
         let mut type_message = false;
@@ -283,15 +309,21 @@ impl Criteria {
             let at = offset;
             offset += comp.len() + 1;
             if comp.is_empty() {
-                return Err(err(
-                    "criteria",
-                    at,
-                    rules::VALUE,
-                    "empty component (`&&` or trailing `&`)",
-                ));
+                {
+                    errs.push(err(
+                        "criteria",
+                        at,
+                        rules::VALUE,
+                        "empty component (`&&` or trailing `&`)",
+                    ));
+                    continue;
+                }
             }
             let Some((name, value)) = comp.split_once('=') else {
-                return Err(err(comp, at, rules::VALUE, "component has no `=`"));
+                {
+                    errs.push(err(comp, at, rules::VALUE, "component has no `=`"));
+                    continue;
+                }
             };
             let dup = |set: bool| -> Result<(), CriteriaError> {
                 if set {
@@ -306,54 +338,80 @@ impl Criteria {
                 }
             };
             if value.is_empty() {
-                return Err(err(
-                    name,
-                    at,
-                    rules::VALUE,
-                    format!("`{name}` has an empty value"),
-                ));
+                {
+                    errs.push(err(
+                        name,
+                        at,
+                        rules::VALUE,
+                        format!("`{name}` has an empty value"),
+                    ));
+                    continue;
+                }
             }
             match name {
                 "type" => {
-                    dup(type_message)?;
+                    if let Err(e) = dup(type_message) {
+                        errs.push(e);
+                        continue;
+                    }
                     if value != "message" {
-                        return Err(err(name, at, rules::PATH, "`type` must be `message`"));
+                        {
+                            errs.push(err(name, at, rules::PATH, "`type` must be `message`"));
+                            continue;
+                        }
                     }
                     type_message = true;
                 }
                 "serviceType" => {
-                    dup(service_type.is_some())?;
-                    service_type = Some(ServiceType::parse(value).ok_or_else(|| {
-                        err(
-                            name,
-                            at,
-                            rules::VALUE,
-                            format!("`{value}` is not a service type (GP, CHO, UHV, EPCHR)"),
-                        )
-                    })?);
+                    if let Err(e) = dup(service_type.is_some()) {
+                        errs.push(e);
+                        continue;
+                    }
+                    match ServiceType::parse(value) {
+                        Some(v) => service_type = Some(v),
+                        None => {
+                            errs.push(err(
+                                name,
+                                at,
+                                rules::VALUE,
+                                format!("`{value}` is not a service type (GP, CHO, UHV, EPCHR)"),
+                            ));
+                            continue;
+                        }
+                    }
                 }
                 "Patient.identifier" => {
-                    dup(identifier.is_some())?;
+                    if let Err(e) = dup(identifier.is_some()) {
+                        errs.push(e);
+                        continue;
+                    }
                     let Some((system, number)) = value.split_once('|') else {
-                        return Err(err(name, at, rules::VALUE, "expected `system|NHS number`"));
+                        {
+                            errs.push(err(name, at, rules::VALUE, "expected `system|NHS number`"));
+                            continue;
+                        }
                     };
                     let system = match system {
                         "http://fhir.nhs.net/Id/nhs-number" => NhsNumberSystem::Legacy,
                         "https://fhir.nhs.uk/Id/nhs-number" => NhsNumberSystem::Current,
                         _ => {
-                            return Err(err(
+                            errs.push(err(
                                 name,
                                 at,
                                 rules::VALUE,
                                 format!("`{system}` is not an NHS number system (use https://fhir.nhs.uk/Id/nhs-number)"),
-                            ))
+                            ));
+                            continue;
                         }
                     };
-                    let n = NhsNumber::parse(number).map_err(|e| {
-                        err(name, at, rules::NHS_NUMBER, format!("`{number}`: {e}"))
-                    })?;
-                    identifier = Some((system, n));
                     explicit_at = Some(at);
+                    match NhsNumber::parse(number) {
+                        Ok(n) => identifier = Some((system, n)),
+                        Err(e) => {
+                            errs.push(err(name, at, rules::NHS_NUMBER, format!("`{number}`: {e}")));
+                            continue;
+                        }
+                    }
                 }
                 "MessageHeader.event" => {
                     if event_type(value).is_none() {
@@ -366,15 +424,21 @@ impl Criteria {
                             }
                             UnknownEvent::Unknown => "is not a NEMS event code",
                         };
-                        return Err(err(name, at, rules::EVENT, format!("`{value}` {why}")));
+                        {
+                            errs.push(err(name, at, rules::EVENT, format!("`{value}` {why}")));
+                            continue;
+                        }
                     }
                     if events.iter().any(|e| e == value) {
-                        return Err(err(
-                            name,
-                            at,
-                            rules::CARDINALITY,
-                            format!("event `{value}` is listed twice"),
-                        ));
+                        {
+                            errs.push(err(
+                                name,
+                                at,
+                                rules::CARDINALITY,
+                                format!("event `{value}` is listed twice"),
+                            ));
+                            continue;
+                        }
                     }
                     events.push(value.to_string());
                     event_offsets.push(at);
@@ -391,162 +455,223 @@ impl Criteria {
                         ("lt", Some(n)) => AgeFilter::LessThan(n),
                         ("gt", Some(n)) => AgeFilter::GreaterThan(n),
                         _ => {
-                            return Err(err(
+                            errs.push(err(
                                 name,
                                 at,
                                 rules::VALUE,
                                 format!(
                                     "`{value}`: expected `lt` or `gt` and whole years, e.g. `gt5`"
                                 ),
-                            ))
+                            ));
+                            continue;
                         }
                     };
                     if age.len() == 2 {
-                        return Err(err(
-                            name,
-                            at,
-                            rules::CARDINALITY,
-                            "`Patient.age` may appear at most twice",
-                        ));
+                        {
+                            errs.push(err(
+                                name,
+                                at,
+                                rules::CARDINALITY,
+                                "`Patient.age` may appear at most twice",
+                            ));
+                            continue;
+                        }
                     }
                     if let Some(prev) = age.first() {
                         let (lo, hi) = match (*prev, f) {
-                            (AgeFilter::GreaterThan(g), AgeFilter::LessThan(l)) | (AgeFilter::LessThan(l), AgeFilter::GreaterThan(g)) => (g, l),
+                            (AgeFilter::GreaterThan(g), AgeFilter::LessThan(l))
+                            | (AgeFilter::LessThan(l), AgeFilter::GreaterThan(g)) => (g, l),
                             _ => {
-                                return Err(err(name, at, rules::CARDINALITY, "two `Patient.age` components must be one `gt` and one `lt` (a range)"))
+                                errs.push(err(name, at, rules::CARDINALITY, "two `Patient.age` components must be one `gt` and one `lt` (a range)"));
+                                continue;
                             }
                         };
                         if hi <= lo.saturating_add(1) {
-                            return Err(err(
-                                name,
-                                at,
-                                rules::VALUE,
-                                format!("age range gt{lo} and lt{hi} contains no whole year"),
-                            ));
+                            {
+                                errs.push(err(
+                                    name,
+                                    at,
+                                    rules::VALUE,
+                                    format!("age range gt{lo} and lt{hi} contains no whole year"),
+                                ));
+                                continue;
+                            }
                         }
                     }
                     age.push(f);
                 }
                 "GPRegistration" => {
-                    dup(gp_registration.is_some())?;
+                    if let Err(e) = dup(gp_registration.is_some()) {
+                        errs.push(e);
+                        continue;
+                    }
                     gp_registration = Some(match value {
                         "RegisteredOnly" => GpRegistration::RegisteredOnly,
                         "UnregisteredOnly" => GpRegistration::UnregisteredOnly,
                         _ => {
-                            return Err(err(
+                            errs.push(err(
                                 name,
                                 at,
                                 rules::VALUE,
                                 format!(
                                     "`{value}`: expected `RegisteredOnly` or `UnregisteredOnly`"
                                 ),
-                            ))
+                            ));
+                            continue;
                         }
                     });
                 }
                 "subscriptionRuleType" => {
-                    dup(rule.is_some())?;
-                    rule = Some(RuleType::parse(value).ok_or_else(|| {
-                        err(name, at, rules::VALUE, format!("`{value}` is not a rule type (GP_GP_GP, UHV_POSTCODE_LACODE, CHO_GP_CCG, CHO_POSTCODE_CCG, COUNTRYCODE)"))
-                    })?);
+                    if let Err(e) = dup(rule.is_some()) {
+                        errs.push(e);
+                        continue;
+                    }
                     first_generic.get_or_insert((name, at));
+                    match RuleType::parse(value) {
+                        Some(v) => rule = Some(v),
+                        None => {
+                            errs.push(err(name, at, rules::VALUE, format!("`{value}` is not a rule type (GP_GP_GP, UHV_POSTCODE_LACODE, CHO_GP_CCG, CHO_POSTCODE_CCG, COUNTRYCODE)")));
+                            continue;
+                        }
+                    }
                 }
                 "Organization.identifier" => {
-                    dup(organization.is_some())?;
+                    if let Err(e) = dup(organization.is_some()) {
+                        errs.push(e);
+                        continue;
+                    }
                     if !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                        return Err(err(
-                            name,
-                            at,
-                            rules::VALUE,
-                            format!("`{value}`: an organisation code is letters and digits only"),
-                        ));
+                        {
+                            errs.push(err(
+                                name,
+                                at,
+                                rules::VALUE,
+                                format!(
+                                    "`{value}`: an organisation code is letters and digits only"
+                                ),
+                            ));
+                            continue;
+                        }
                     }
                     organization = Some(value.to_string());
                     first_generic.get_or_insert((name, at));
                 }
                 "tag" => {
-                    dup(tag.is_some())?;
+                    if let Err(e) = dup(tag.is_some()) {
+                        errs.push(e);
+                        continue;
+                    }
                     if value.len() > MAX_TAG {
-                        return Err(err(
-                            name,
-                            at,
-                            rules::VALUE,
-                            format!("tag is {} characters; at most {MAX_TAG}", value.len()),
-                        ));
+                        {
+                            errs.push(err(
+                                name,
+                                at,
+                                rules::VALUE,
+                                format!("tag is {} characters; at most {MAX_TAG}", value.len()),
+                            ));
+                            continue;
+                        }
                     }
                     if let Some(c) = value.chars().find(|c| {
                         !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '|' | ','))
                     }) {
-                        return Err(err(
-                            name,
-                            at,
-                            rules::VALUE,
-                            format!("tag character `{c}` not allowed (A-Z a-z 0-9 - _ | ,)"),
-                        ));
+                        {
+                            errs.push(err(
+                                name,
+                                at,
+                                rules::VALUE,
+                                format!("tag character `{c}` not allowed (A-Z a-z 0-9 - _ | ,)"),
+                            ));
+                            continue;
+                        }
                     }
                     tag = Some(value.to_string());
                 }
                 _ => {
-                    return Err(err(
+                    errs.push(err(
                         name,
                         at,
                         rules::UNKNOWN,
                         format!("unknown criteria component `{name}`"),
-                    ))
+                    ));
+                    continue;
                 }
             }
         }
         if !type_message {
-            return Err(err("type", base, rules::PATH, "`type=message` is required"));
+            errs.push(err("type", base, rules::PATH, "`type=message` is required"));
         }
         let kind = match (identifier, first_generic) {
             (Some(_), Some((gname, gat))) => {
                 let _ = explicit_at;
-                return Err(err(
+                errs.push(err(
                     gname,
                     gat,
                     rules::KIND,
                     format!("`{gname}` is not allowed with `Patient.identifier`: a subscription is explicit or generic, not both"),
                 ));
+                return None;
             }
             (None, None) => {
-                return Err(err(
-                    "criteria",
-                    0,
-                    rules::KIND,
-                    "neither `Patient.identifier` (explicit) nor `subscriptionRuleType` (generic) is given",
-                ))
+                if explicit_at.is_none() {
+                    errs.push(err(
+                        "criteria",
+                        0,
+                        rules::KIND,
+                        "neither `Patient.identifier` (explicit) nor `subscriptionRuleType` (generic) is given",
+                    ));
+                }
+                return None;
             }
             (Some((system, nhs_number)), None) => CriteriaKind::Explicit { system, nhs_number },
             (None, Some(_)) => {
-                let Some(rule) = rule else {
-                    return Err(err("subscriptionRuleType", s.len(), rules::CARDINALITY, "a generic subscription needs `subscriptionRuleType`"));
-                };
-                let Some(organization) = organization else {
-                    return Err(err(
-                        "Organization.identifier",
-                        s.len(),
-                        rules::CARDINALITY,
-                        format!("rule `{}` needs `Organization.identifier` to compare with", rule.code()),
-                    ));
-                };
-                if rule == RuleType::CountryCode && !COUNTRY_CODES.iter().any(|(c, _)| *c == organization) {
-                    let at = s.find("Organization.identifier=").unwrap_or(0);
-                    return Err(err("Organization.identifier", at, rules::VALUE, format!("`{organization}` is not a country code (E92000001, W92000004, S92000003, N92000002, L93000001, M83000003)")));
-                }
                 if events.len() > 1 {
-                    return Err(err(
+                    errs.push(err(
                         "MessageHeader.event",
                         event_offsets[1],
                         rules::CARDINALITY,
                         "a generic subscription has exactly one `MessageHeader.event`",
                     ));
                 }
+                let Some(rule) = rule else {
+                    if !errs.iter().any(|e| e.component == "subscriptionRuleType") {
+                        errs.push(err(
+                            "subscriptionRuleType",
+                            s.len(),
+                            rules::CARDINALITY,
+                            "a generic subscription needs `subscriptionRuleType`",
+                        ));
+                    }
+                    return None;
+                };
+                let Some(organization) = organization else {
+                    if !errs
+                        .iter()
+                        .any(|e| e.component == "Organization.identifier")
+                    {
+                        errs.push(err(
+                            "Organization.identifier",
+                            s.len(),
+                            rules::CARDINALITY,
+                            format!(
+                                "rule `{}` needs `Organization.identifier` to compare with",
+                                rule.code()
+                            ),
+                        ));
+                    }
+                    return None;
+                };
+                if rule == RuleType::CountryCode
+                    && !COUNTRY_CODES.iter().any(|(c, _)| *c == organization)
+                {
+                    let at = s.find("Organization.identifier=").unwrap_or(0);
+                    errs.push(err("Organization.identifier", at, rules::VALUE, format!("`{organization}` is not a country code (E92000001, W92000004, S92000003, N92000002, L93000001, M83000003)")));
+                }
                 CriteriaKind::Generic { rule, organization }
             }
         };
-        if events.is_empty() {
-            return Err(err(
+        if events.is_empty() && !errs.iter().any(|e| e.component == "MessageHeader.event") {
+            errs.push(err(
                 "MessageHeader.event",
                 s.len(),
                 rules::CARDINALITY,
@@ -555,7 +680,7 @@ impl Criteria {
         }
         // a range is the same whichever component came first: gt before lt
         age.sort_by_key(|a| matches!(a, AgeFilter::LessThan(_)));
-        Ok(Criteria {
+        Some(Criteria {
             kind,
             service_type,
             events,

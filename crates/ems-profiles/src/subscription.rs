@@ -1,0 +1,218 @@
+//! EMS-Subscription-1 (digest 5.2) and the criteria grammar (section 6).
+
+use crate::event::s;
+use crate::rules::Report;
+use ems_match::Criteria;
+use ems_stu3::{Bundle, Resource, Subscription};
+
+/// Canonical URL of the subscription profile.
+pub const SUB_PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1";
+const DIRECTORY: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
+
+pub(crate) fn validate(r: &Resource, rep: &mut Report) {
+    match r {
+        Resource::Subscription(sub) => one(sub, "Subscription", rep),
+        Resource::Bundle(b) => bundle(b, rep),
+        other => rep.add(
+            "RESOURCE-TYPE",
+            other.resource_type(),
+            format!(
+                "expected a Subscription (or a searchset Bundle of them), got a {}",
+                other.resource_type()
+            ),
+        ),
+    }
+}
+
+fn bundle(b: &Bundle, rep: &mut Report) {
+    let n = b.entry.iter().filter(|e| e.resource.is_some()).count();
+    if let Some(t) = b.total.as_ref().and_then(|t| t.value) {
+        if t as usize != n {
+            rep.add(
+                "BUNDLE-TOTAL",
+                "Bundle.total",
+                format!("Bundle.total is {t} but the bundle holds {n} entries"),
+            );
+        }
+    }
+    for (i, e) in b.entry.iter().enumerate() {
+        match &e.resource {
+            Some(Resource::Subscription(sub)) => one(
+                sub,
+                &format!("Bundle.entry[{i}].resource.ofType(Subscription)"),
+                rep,
+            ),
+            Some(Resource::OperationOutcome(_)) => {}
+            Some(other) => rep.add(
+                "RESOURCE-TYPE",
+                format!("Bundle.entry[{i}].resource"),
+                format!("expected a Subscription, got a {}", other.resource_type()),
+            ),
+            None => {}
+        }
+    }
+}
+
+fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
+    let l = |x: &str| format!("{loc}.{x}");
+    let create = sub.id.is_none();
+    let meta = sub.meta.as_ref();
+    if !meta.is_some_and(|m| {
+        m.profile
+            .iter()
+            .any(|p| p.value.as_deref() == Some(SUB_PROFILE))
+    }) {
+        rep.add(
+            "SUB-PROFILE",
+            l("meta.profile"),
+            format!("meta.profile should carry {SUB_PROFILE}"),
+        );
+    }
+    if create {
+        if let Some(m) = meta {
+            if m.version_id.is_some() {
+                rep.add(
+                    "SUB-CREATE-META",
+                    l("meta.versionId"),
+                    "meta.versionId must not be sent on create; NEMS assigns it",
+                );
+            }
+            if m.last_updated.is_some() {
+                rep.add(
+                    "SUB-CREATE-META",
+                    l("meta.lastUpdated"),
+                    "meta.lastUpdated must not be sent on create; NEMS assigns it",
+                );
+            }
+        }
+    }
+    match s(&sub.status) {
+        None => rep.add("SUB-STATUS", l("status"), "status is required"),
+        Some(st) if create && st != "requested" => rep.add(
+            "SUB-STATUS",
+            l("status"),
+            format!("a new subscription has status `requested`, not `{st}`"),
+        ),
+        Some(st) if !matches!(st, "requested" | "active" | "error" | "off") => rep.add(
+            "SUB-STATUS",
+            l("status"),
+            format!("`{st}` is not a Subscription status"),
+        ),
+        _ => {}
+    }
+    if sub.contact.is_empty() {
+        rep.add(
+            "SUB-CONTACT",
+            l("contact"),
+            "contact (the subscribing organisation's ODS directory URL) is required",
+        );
+    }
+    for (j, c) in sub.contact.iter().enumerate() {
+        let cl = l(&format!("contact[{j}]"));
+        if s(&c.system) != Some("url") {
+            rep.add(
+                "SUB-CONTACT",
+                format!("{cl}.system"),
+                "contact.system must be `url`",
+            );
+        }
+        if s(&c.use_) != Some("work") {
+            rep.add(
+                "SUB-CONTACT",
+                format!("{cl}.use"),
+                "contact.use must be `work`",
+            );
+        }
+        match s(&c.value) {
+            Some(v) => match v.strip_prefix(DIRECTORY) {
+                Some(ods)
+                    if !ods.is_empty()
+                        && ods
+                            .bytes()
+                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) => {}
+                _ => rep.add(
+                    "SUB-CONTACT",
+                    format!("{cl}.value"),
+                    format!("`{v}` is not {DIRECTORY}<ODS code>"),
+                ),
+            },
+            None => rep.add(
+                "SUB-CONTACT",
+                format!("{cl}.value"),
+                "contact.value is required",
+            ),
+        }
+    }
+    if s(&sub.reason).is_none() {
+        rep.add(
+            "SUB-REASON",
+            l("reason"),
+            "reason (why the subscription exists) is required",
+        );
+    }
+    match s(&sub.criteria) {
+        None => rep.add("SUB-CRITERIA-PATH", l("criteria"), "criteria is required"),
+        Some(c) => {
+            if let Err(e) = Criteria::parse(c) {
+                rep.add(
+                    e.rule,
+                    l("criteria"),
+                    format!(
+                        "component `{}` at character {}: {}",
+                        e.component,
+                        e.offset + 1,
+                        e.message
+                    ),
+                );
+            }
+        }
+    }
+    match &sub.channel {
+        None => rep.add("SUB-CHANNEL", l("channel"), "channel is required"),
+        Some(ch) => {
+            if s(&ch.type_) != Some("message") {
+                rep.add(
+                    "SUB-CHANNEL",
+                    l("channel.type"),
+                    format!(
+                        "channel.type must be `message` (MESH), not `{}`",
+                        s(&ch.type_).unwrap_or("(missing)")
+                    ),
+                );
+            }
+            if s(&ch.endpoint).is_none() {
+                rep.add(
+                    "SUB-CHANNEL",
+                    l("channel.endpoint"),
+                    "channel.endpoint (the MESH mailbox id) is required",
+                );
+            }
+        }
+    }
+    if s(&sub.error).is_some() {
+        rep.add(
+            "SUB-PROHIBITED",
+            l("error"),
+            "Subscription.error is prohibited by EMS-Subscription-1",
+        );
+    }
+    if !sub.tag.is_empty() {
+        rep.add(
+            "SUB-PROHIBITED",
+            l("tag"),
+            "Subscription.tag is prohibited (use the criteria `tag` component)",
+        );
+    }
+    for (j, c) in sub.contained.iter().enumerate() {
+        if c.resource_type() != "Provenance" {
+            rep.add(
+                "SUB-PROHIBITED",
+                l(&format!("contained[{j}]")),
+                format!(
+                    "only Provenance may be contained, not {}",
+                    c.resource_type()
+                ),
+            );
+        }
+    }
+}

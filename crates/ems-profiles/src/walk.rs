@@ -1,0 +1,277 @@
+//! Checks that apply to every element of every resource, found by walking
+//! the model through the `ems_stu3::node` reflection layer: NEMS dateTime
+//! forms, codings against the embedded code systems, and `urn:uuid:`
+//! references that do not resolve inside the bundle.
+
+use crate::codes::{code_system, CODE_SYSTEMS};
+use crate::rules::Report;
+use ems_stu3::lexical;
+use ems_stu3::node::{find_field, ChoiceRef, FieldKind, FieldRef, Node};
+use ems_stu3::primitive::{PrimKind, PrimNode};
+use ems_stu3::Resource;
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+struct Frame {
+    name: &'static str,
+    index: Option<usize>,
+    of_type: Option<&'static str>,
+}
+
+struct Walker<'r, 'u> {
+    rep: &'r mut Report,
+    frames: Vec<Frame>,
+    scratch: String,
+    full_urls: Option<&'u HashSet<&'u str>>,
+}
+
+/// Walks `r`; `full_urls` (the bundle's entry fullUrls) enables the
+/// unresolved-reference check.
+pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&HashSet<&str>>) {
+    let mut w = Walker {
+        rep,
+        frames: Vec::with_capacity(16),
+        scratch: String::new(),
+        full_urls,
+    };
+    w.frames.push(Frame {
+        name: r.resource_type(),
+        index: None,
+        of_type: None,
+    });
+    w.node(r.as_node());
+}
+
+fn prim_str<'a>(n: &'a dyn Node, name: &str, buf: &mut String) -> Option<String> {
+    let (i, _) = find_field(n.desc(), name, 0)?;
+    match n.field(i) {
+        FieldRef::Prim(Some(p)) => {
+            buf.clear();
+            if p.write_value(buf) {
+                Some(buf.clone())
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+impl Walker<'_, '_> {
+    fn path(&self, extra: Option<&str>) -> String {
+        let mut s = String::new();
+        for (k, f) in self.frames.iter().enumerate() {
+            if k > 0 && !f.name.is_empty() {
+                s.push('.');
+            }
+            s.push_str(f.name);
+            if let Some(i) = f.index {
+                let _ = write!(s, "[{i}]");
+            }
+            if let Some(t) = f.of_type {
+                let _ = write!(s, ".ofType({t})");
+            }
+        }
+        if let Some(e) = extra {
+            s.push('.');
+            s.push_str(e);
+        }
+        s
+    }
+
+    fn push(&mut self, name: &'static str, index: Option<usize>, of_type: Option<&'static str>) {
+        self.frames.push(Frame {
+            name,
+            index,
+            of_type,
+        });
+    }
+
+    fn node(&mut self, n: &dyn Node) {
+        let desc = n.desc();
+        match desc.name {
+            "Coding" => self.coding(n),
+            "Reference" => self.reference(n),
+            _ => {}
+        }
+        for (i, f) in desc.fields.iter().enumerate() {
+            match n.field(i) {
+                FieldRef::Prim(Some(p)) => {
+                    if let FieldKind::Prim(k) = f.kind {
+                        self.push(f.name, None, None);
+                        self.prim(k, p);
+                        self.frames.pop();
+                    }
+                }
+                FieldRef::PrimList(v) => {
+                    if let FieldKind::Prim(k) = f.kind {
+                        for j in 0..v.len() {
+                            if let Some(p) = v.get(j) {
+                                self.push(f.name, Some(j), None);
+                                self.prim(k, p);
+                                self.frames.pop();
+                            }
+                        }
+                    }
+                }
+                FieldRef::One(Some(c)) => {
+                    self.push(f.name, None, None);
+                    self.node(c);
+                    self.frames.pop();
+                }
+                FieldRef::Many(v) => {
+                    for j in 0..v.len() {
+                        if let Some(c) = v.get(j) {
+                            self.push(f.name, Some(j), None);
+                            self.node(c);
+                            self.frames.pop();
+                        }
+                    }
+                }
+                FieldRef::Choice(Some((a, v))) => {
+                    if let FieldKind::Choice(alts) = &f.kind {
+                        self.push(f.name, None, Some(alts[a].type_name));
+                        match v {
+                            ChoiceRef::Prim(p) => {
+                                self.prim(alts[a].prim.unwrap_or(PrimKind::String), p)
+                            }
+                            ChoiceRef::Node(c) => self.node(c),
+                        }
+                        self.frames.pop();
+                    }
+                }
+                FieldRef::Resource(Some(r)) => {
+                    self.push(f.name, None, None);
+                    self.push("", None, Some(r.resource_type()));
+                    self.node(r.as_node());
+                    self.frames.pop();
+                    self.frames.pop();
+                }
+                FieldRef::Resources(v) => {
+                    for (j, r) in v.iter().enumerate() {
+                        self.push(f.name, Some(j), None);
+                        self.push("", None, Some(r.resource_type()));
+                        self.node(r.as_node());
+                        self.frames.pop();
+                        self.frames.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn prim(&mut self, kind: PrimKind, p: &dyn PrimNode) {
+        if matches!(kind, PrimKind::DateTime | PrimKind::Instant) {
+            self.scratch.clear();
+            let mut s = std::mem::take(&mut self.scratch);
+            if p.write_value(&mut s) {
+                let ok = if kind == PrimKind::Instant {
+                    lexical::is_instant(&s)
+                } else {
+                    lexical::is_date_time(&s)
+                };
+                if !ok {
+                    let what = if kind == PrimKind::Instant {
+                        "an instant"
+                    } else {
+                        "a dateTime"
+                    };
+                    let loc = self.path(None);
+                    self.rep.add(
+                        "DATETIME-FORMAT",
+                        loc,
+                        format!("`{s}` is not {what} in the NEMS form: a time needs seconds and a UTC offset between -13:59 and +14:00 (Z or ±hh:mm)"),
+                    );
+                }
+            }
+            self.scratch = s;
+        }
+        for (j, x) in p.extension().iter().enumerate() {
+            self.push("extension", Some(j), None);
+            self.node(x);
+            self.frames.pop();
+        }
+    }
+
+    fn reference(&mut self, n: &dyn Node) {
+        let Some(urls) = self.full_urls else { return };
+        let mut buf = String::new();
+        if let Some(r) = prim_str(n, "reference", &mut buf) {
+            if r.starts_with("urn:uuid:") && !urls.contains(r.as_str()) {
+                let loc = self.path(Some("reference"));
+                self.rep.add(
+                    "REF-UNRESOLVED",
+                    loc,
+                    format!("`{r}` does not match the fullUrl of any entry in the bundle"),
+                );
+            }
+        }
+    }
+
+    fn coding(&mut self, n: &dyn Node) {
+        let mut buf = String::new();
+        let system = prim_str(n, "system", &mut buf);
+        let code = prim_str(n, "code", &mut buf);
+        let display = prim_str(n, "display", &mut buf);
+        let Some(system) = system else {
+            if let Some(c) = code {
+                let loc = self.path(None);
+                self.rep.add(
+                    "CODING-NO-SYSTEM",
+                    loc,
+                    format!("coding `{c}` has no system, so its meaning is not defined"),
+                );
+            }
+            return;
+        };
+        if let Some(cs) = code_system(&system) {
+            let Some(code) = code else { return };
+            match cs.display(&code) {
+                None if cs.complete => {
+                    let loc = self.path(Some("code"));
+                    self.rep.add(
+                        "CODE-INVALID",
+                        loc,
+                        format!("`{code}` is not a code of {system}"),
+                    );
+                }
+                Some(d) => {
+                    if let Some(disp) = display {
+                        if disp != d {
+                            let loc = self.path(Some("display"));
+                            self.rep.add("CODE-DISPLAY", loc, format!("display `{disp}` for {code} differs from the code system display `{d}`"));
+                        }
+                    }
+                }
+                None => {}
+            }
+            return;
+        }
+        let nhs = system.starts_with("https://fhir.nhs.uk/")
+            || system.starts_with("https://fhir.hl7.org.uk/");
+        if !nhs || system.contains("/Id/") {
+            return;
+        }
+        let loc = self.path(Some("system"));
+        if system.contains("/ValueSet/") {
+            self.rep.add(
+                "CODING-SYSTEM",
+                loc,
+                format!("`{system}` is a ValueSet URL, not a code system; use the code system of the codes (e.g. http://snomed.info/sct)"),
+            );
+        } else {
+            let last = system.rsplit('/').next().unwrap_or("");
+            let hint = CODE_SYSTEMS
+                .iter()
+                .find(|c| c.url.ends_with(&format!("/{last}")))
+                .map(|c| format!("; did you mean {}?", c.url))
+                .unwrap_or_default();
+            self.rep.add(
+                "CODING-SYSTEM",
+                loc,
+                format!("`{system}` is not a known NHS or HL7 UK code system{hint}"),
+            );
+        }
+    }
+}
