@@ -153,7 +153,7 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
     match s(&sub.criteria) {
         None => rep.add("SUB-CRITERIA-PATH", l("criteria"), "criteria is required"),
         Some(c) => {
-            if let Err(e) = Criteria::parse(c) {
+            for e in Criteria::check(c) {
                 rep.add(
                     e.rule,
                     l("criteria"),
