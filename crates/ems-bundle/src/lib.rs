@@ -1,1 +1,57 @@
-//! placeholder
+//! Typed NEMS event-message builders (all ten events) and the receiver
+//! toolkit.
+//!
+//! # Overview
+//!
+//! * Builders — [`BloodSpotTestOutcome`], [`NewbornHearing`], [`NipeOutcome`],
+//!   [`PdsBirthNotification`], [`PdsChangeOfAddress`], [`PdsChangeOfGp`],
+//!   [`PdsDeathNotification`], [`PdsRecordChange`], [`ProfessionalContacts`],
+//!   [`Vaccinations`] — take the event's mandatory data as constructor
+//!   arguments and produce a [`BuiltMessage`]: MessageHeader first, routing
+//!   demographics from the Patient, `urn:uuid:` fullUrls, profiles,
+//!   `meta.lastUpdated` and a `meta.versionId` sequence number, written as
+//!   schema-ordered XML. A [`BuildContext`] injects the clock, ids and
+//!   sequence numbers (deterministic for tests).
+//! * [`EventMessage`] reads a received message and answers the receiver's
+//!   questions (id, event, patient, sequence, focus) without walking the bundle.
+//! * [`SequenceTracker`] classifies messages as new, duplicate, stale or after
+//!   a gap; [`OwnIdentity`] recognises loop-back.
+//!
+//! ```
+//! use ems_bundle::*;
+//! use chrono::NaiveDate;
+//!
+//! let patient = PatientInfo::new("9434765919".parse().unwrap(), "SMITH", "Jo",
+//!     NaiveDate::from_ymd_opt(2023, 2, 1).unwrap());
+//! let mut cx = BuildContext::deterministic(example_publisher(), 42);
+//! let msg = Vaccinations::given(patient, RecordId::new("https://example.org/Id/imm", "IMM-1"),
+//!         Snomed::new("170433008", "Measles mumps and rubella vaccination - second dose (procedure)"),
+//!         Snomed::new("34925411000001109", "Priorix vaccine powder and solvent for solution for injection 0.5ml pre-filled syringes (GlaxoSmithKline UK Ltd) 1 pre-filled disposable injection (product)"),
+//!         NaiveDate::from_ymd_opt(2024, 5, 30).unwrap(), example_publisher().organization)
+//!     .build(&mut cx)?;
+//! assert_eq!(msg.interaction_id().as_deref(), Some("urn:nhs:names:services:events:Vaccinations.Write"));
+//! let xml = msg.to_xml();
+//! let received = EventMessage::from_xml(xml.as_bytes()).unwrap();
+//! assert_eq!(received.event_type(), EventKind::Vaccinations);
+//! # Ok::<(), BuildError>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod build;
+mod context;
+mod events;
+mod read;
+pub mod samples;
+mod sequence;
+
+pub use build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
+pub use context::*;
+pub use ems_match::{parse_partner_id, PartnerPair};
+pub use events::*;
+pub use read::{EventKind, EventMessage, EventMessageError};
+pub use sequence::{
+    Classification, InMemoryStore, OwnIdentity, SequenceTracker, StreamKey, StreamState,
+    TrackerStore,
+};

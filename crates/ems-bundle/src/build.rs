@@ -1,0 +1,443 @@
+//! Shared message construction: header, routing demographics, entries with
+//! `urn:uuid:` fullUrls, CareConnect Patient and Organization resources.
+
+use crate::context::{BuildContext, OrgInfo, SourceContact};
+use chrono::NaiveDate;
+use ems_match::{EventType, NhsNumber};
+use ems_stu3::*;
+
+pub(crate) const CC: &str = "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-";
+pub(crate) const SCT: &str = "http://snomed.info/sct";
+pub(crate) const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+pub(crate) const NHS_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
+pub(crate) const DIRECTORY: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
+
+/// `new`, `update` or `delete` (MessageEventType-1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageEventType {
+    /// New information.
+    New,
+    /// A change to information sent earlier.
+    Update,
+    /// Removal of information sent earlier.
+    Delete,
+}
+
+impl MessageEventType {
+    /// The code.
+    pub fn code(self) -> &'static str {
+        match self {
+            MessageEventType::New => "new",
+            MessageEventType::Update => "update",
+            MessageEventType::Delete => "delete",
+        }
+    }
+    /// The MessageEventType-1 display.
+    pub fn display(self) -> &'static str {
+        match self {
+            MessageEventType::New => "New event message",
+            MessageEventType::Update => "Update event message",
+            MessageEventType::Delete => "Delete event message",
+        }
+    }
+    /// Parses a code.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "new" => Some(MessageEventType::New),
+            "update" => Some(MessageEventType::Update),
+            "delete" => Some(MessageEventType::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// Administrative gender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gender {
+    /// `male`
+    Male,
+    /// `female`
+    Female,
+    /// `other`
+    Other,
+    /// `unknown`
+    Unknown,
+}
+
+impl Gender {
+    fn code(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+            Gender::Other => "other",
+            Gender::Unknown => "unknown",
+        }
+    }
+}
+
+/// A postal address as PDS holds it: lines in order (town and district
+/// included, never split into city/district), postcode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressInfo {
+    /// Address lines, first line first.
+    pub lines: Vec<String>,
+    /// Postcode.
+    pub postcode: String,
+    /// When the patient started living there.
+    pub from: NaiveDate,
+    /// When the patient stopped living there (previous addresses).
+    pub to: Option<NaiveDate>,
+}
+
+impl AddressInfo {
+    pub(crate) fn to_fhir(&self, use_: &str) -> Address {
+        let mut text = self.lines.join(", ");
+        text.push_str(", ");
+        text.push_str(&self.postcode);
+        Address {
+            use_: Some(Primitive::from(use_)),
+            text: Some(Primitive::new(text)),
+            line: self
+                .lines
+                .iter()
+                .map(|l| Primitive::from(l.as_str()))
+                .collect(),
+            postal_code: Some(Primitive::from(self.postcode.as_str())),
+            period: Some(Period {
+                start: Some(Primitive::new(self.from.to_string())),
+                end: self.to.map(|d| Primitive::new(d.to_string())),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+/// The patient an event is about (as traced on PDS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientInfo {
+    /// NHS number (verified against PDS).
+    pub nhs_number: NhsNumber,
+    /// Official family name.
+    pub family: String,
+    /// Official given names.
+    pub given: Vec<String>,
+    /// Date of birth.
+    pub birth_date: NaiveDate,
+    /// Gender, when known.
+    pub gender: Option<Gender>,
+    /// Home address, when known.
+    pub address: Option<AddressInfo>,
+}
+
+impl PatientInfo {
+    /// A patient with NHS number, official name and date of birth.
+    pub fn new(
+        nhs_number: NhsNumber,
+        family: impl Into<String>,
+        given: impl Into<String>,
+        birth_date: NaiveDate,
+    ) -> PatientInfo {
+        PatientInfo {
+            nhs_number,
+            family: family.into(),
+            given: vec![given.into()],
+            birth_date,
+            gender: None,
+            address: None,
+        }
+    }
+    /// Sets the gender.
+    pub fn with_gender(mut self, g: Gender) -> Self {
+        self.gender = Some(g);
+        self
+    }
+    /// Sets the home address.
+    pub fn with_address(mut self, a: AddressInfo) -> Self {
+        self.address = Some(a);
+        self
+    }
+
+    pub(crate) fn official_name(&self) -> HumanName {
+        HumanName {
+            use_: Some(Primitive::from("official")),
+            family: Some(Primitive::from(self.family.as_str())),
+            given: self
+                .given
+                .iter()
+                .map(|g| Primitive::from(g.as_str()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// An incomplete or inconsistent message: the builder names what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{event}: {field}: {message}")]
+pub struct BuildError {
+    /// Event code.
+    pub event: &'static str,
+    /// The field that is missing or wrong.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+pub(crate) fn st(s: &str) -> Option<FhirString> {
+    Some(Primitive::from(s))
+}
+
+pub(crate) fn coding(system: &str, code: &str, display: &str) -> Coding {
+    Coding {
+        system: st(system),
+        code: st(code),
+        display: st(display),
+        ..Default::default()
+    }
+}
+
+/// A coding whose display comes from the embedded NHS code system.
+pub(crate) fn nhs_coding(system: &str, code: &str) -> Coding {
+    let display = ems_profiles::code_system(system)
+        .and_then(|c| c.display(code))
+        .unwrap_or(code);
+    coding(system, code, display)
+}
+
+pub(crate) fn cc(c: Coding) -> CodeableConcept {
+    CodeableConcept {
+        coding: vec![c],
+        ..Default::default()
+    }
+}
+
+pub(crate) fn reference(r: &str) -> Reference {
+    Reference {
+        reference: st(r),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn meta(profile: &str) -> Meta {
+    Meta {
+        profile: vec![Primitive::from(profile)],
+        ..Default::default()
+    }
+}
+
+pub(crate) fn identifier(system: &str, value: &str) -> Identifier {
+    Identifier {
+        system: st(system),
+        value: st(value),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn organization(id: &str, o: &OrgInfo) -> Organization {
+    Organization {
+        id: st(id),
+        meta: Some(meta(&format!("{CC}Organization-1"))),
+        identifier: vec![identifier(ODS_SYSTEM, &o.ods_code)],
+        name: st(&o.name),
+        telecom: o
+            .phone
+            .iter()
+            .map(|p| ContactPoint {
+                system: st("phone"),
+                value: st(p),
+                use_: st("work"),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn patient(id: &str, p: &PatientInfo) -> Patient {
+    let mut nhs = identifier(NHS_SYSTEM, &p.nhs_number.to_string());
+    nhs.extension.push(Extension::new(
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1",
+        ExtensionValue::CodeableConcept(Box::new(cc(nhs_coding(
+            "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1",
+            "01",
+        )))),
+    ));
+    Patient {
+        id: st(id),
+        meta: Some(meta(&format!("{CC}Patient-1"))),
+        identifier: vec![nhs],
+        name: vec![p.official_name()],
+        gender: p.gender.map(|g| Primitive::from(g.code())),
+        birth_date: Some(Primitive::new(p.birth_date.to_string())),
+        address: p.address.iter().map(|a| a.to_fhir("home")).collect(),
+        ..Default::default()
+    }
+}
+
+/// The header data of one message.
+pub(crate) struct Header<'a> {
+    pub event: &'static EventType,
+    pub met: MessageEventType,
+    /// Routing demographics: NHS number always when `Some`; name and birth
+    /// date when `routing_full`.
+    pub patient: Option<&'a PatientInfo>,
+    pub routing_full: bool,
+    pub focus: String,
+    pub responsible: String,
+    pub enterer: Option<String>,
+    pub sender: Option<String>,
+}
+
+/// Collects entries; the MessageHeader is added first by `finish`.
+pub(crate) struct Assembly<'c> {
+    pub cx: &'c mut BuildContext,
+    entries: Vec<(String, Resource)>,
+}
+
+impl<'c> Assembly<'c> {
+    pub fn new(cx: &'c mut BuildContext) -> Self {
+        Assembly {
+            cx,
+            entries: Vec::new(),
+        }
+    }
+
+    /// A new resource id.
+    pub fn id(&mut self) -> String {
+        self.cx.uuid()
+    }
+
+    /// Adds a resource that already carries `id`; returns its fullUrl.
+    pub fn add(&mut self, id: String, r: impl Into<Resource>) -> String {
+        let url = format!("urn:uuid:{id}");
+        self.entries.push((id, r.into()));
+        url
+    }
+
+    /// Adds an Organization; returns its fullUrl.
+    pub fn organization(&mut self, o: &OrgInfo) -> String {
+        let id = self.id();
+        let org = organization(&id, o);
+        self.add(id, org)
+    }
+
+    /// Adds a Patient; returns its fullUrl.
+    pub fn patient(&mut self, p: &PatientInfo) -> String {
+        let id = self.id();
+        let pat = patient(&id, p);
+        self.add(id, pat)
+    }
+
+    /// The publisher's own Organization, added once.
+    pub fn publisher_org(&mut self) -> String {
+        let o = self.cx.publisher.organization.clone();
+        self.organization(&o)
+    }
+
+    /// Builds the MessageHeader and the Bundle.
+    pub fn finish(mut self, h: Header<'_>) -> Bundle {
+        let mh_id = self.id();
+        let now = self.cx.now_instant();
+        let publisher = self.cx.publisher.clone();
+        let version = h.patient.map(|p| {
+            self.cx.sequence.next(
+                &publisher.endpoint(),
+                &p.nhs_number.to_string(),
+                h.event.code,
+            )
+        });
+        let mut ext = Vec::new();
+        if let Some(p) = h.patient {
+            let mut parts = vec![Extension::new(
+                "nhsNumber",
+                ExtensionValue::Identifier(Box::new(identifier(
+                    NHS_SYSTEM,
+                    &p.nhs_number.to_string(),
+                ))),
+            )];
+            if h.routing_full {
+                parts.push(Extension::new(
+                    "name",
+                    ExtensionValue::HumanName(Box::new(p.official_name())),
+                ));
+                parts.push(Extension::new(
+                    "birthDateTime",
+                    ExtensionValue::DateTime(Primitive::new(p.birth_date.to_string())),
+                ));
+            }
+            ext.push(Extension::complex(
+                "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1",
+                parts,
+            ));
+        }
+        ext.push(Extension::new(
+            "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1",
+            ExtensionValue::CodeableConcept(Box::new(cc(coding(
+                ems_match::MESSAGE_EVENT_TYPE_SYSTEM,
+                h.met.code(),
+                h.met.display(),
+            )))),
+        ));
+        let contact = match &publisher.contact {
+            SourceContact::Phone(p) => ContactPoint {
+                system: st("phone"),
+                value: st(p),
+                ..Default::default()
+            },
+            SourceContact::Email(e) => ContactPoint {
+                system: st("email"),
+                value: st(e),
+                ..Default::default()
+            },
+        };
+        let mh = MessageHeader {
+            id: st(&mh_id),
+            meta: Some(Meta {
+                version_id: version.map(|v| Primitive::new(v.to_string())),
+                last_updated: Some(Primitive::new(now.clone())),
+                profile: vec![Primitive::from(
+                    "https://fhir.nhs.uk/STU3/StructureDefinition/Event-MessageHeader-1",
+                )],
+                ..Default::default()
+            }),
+            extension: ext,
+            event: Some(coding(
+                ems_match::EVENT_TYPE_SYSTEM,
+                h.event.code,
+                h.event.display,
+            )),
+            sender: h.sender.as_deref().map(reference),
+            timestamp: Some(Primitive::new(now)),
+            enterer: h.enterer.as_deref().map(reference),
+            source: Some(MessageHeaderSource {
+                name: st(&publisher.system_name),
+                contact: Some(contact),
+                endpoint: Some(Primitive::new(publisher.endpoint())),
+                ..Default::default()
+            }),
+            responsible: Some(reference(&h.responsible)),
+            focus: vec![reference(&h.focus)],
+            ..Default::default()
+        };
+        let bundle_id = self.id();
+        let mut entries = vec![BundleEntry {
+            full_url: Some(Primitive::new(format!("urn:uuid:{mh_id}"))),
+            resource: Some(Resource::from(mh)),
+            ..Default::default()
+        }];
+        for (id, r) in self.entries {
+            entries.push(BundleEntry {
+                full_url: Some(Primitive::new(format!("urn:uuid:{id}"))),
+                resource: Some(r),
+                ..Default::default()
+            });
+        }
+        Bundle {
+            id: st(&bundle_id),
+            type_: st("message"),
+            entry: entries,
+            ..Default::default()
+        }
+    }
+}
