@@ -59,8 +59,13 @@ pub enum GeographyError {
     },
 }
 
-/// Splits one CSV record (RFC 4180 quoting; no embedded newlines).
-pub(crate) fn split_csv(line: &str) -> Vec<String> {
+/// Splits one CSV record (RFC 4180 quoting; no embedded newlines); fields
+/// are trimmed.
+///
+/// ```
+/// assert_eq!(ems_match::split_csv(r#"a, "b,c" ,d"#), vec!["a", "b,c", "d"]);
+/// ```
+pub fn split_csv(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;

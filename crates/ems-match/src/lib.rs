@@ -65,7 +65,9 @@ pub use events::{
     classify_unknown_event, event_index, event_type, EventType, UnknownEvent, EVENT_TYPES,
     EVENT_TYPE_SYSTEM, LEGACY_EVENT_CODES, MESSAGE_EVENT_TYPE_SYSTEM, UNSUPPORTED_EVENT_CODES,
 };
-pub use geography::{normalise_postcode, CsvGeography, Geography, GeographyError, PostcodeArea};
+pub use geography::{
+    normalise_postcode, split_csv, CsvGeography, Geography, GeographyError, PostcodeArea,
+};
 pub use lifecycle::{
     LifecycleDecision, LifecycleNotice, LifecycleRegistry, LifecycleState, NoticeSeverity,
 };
