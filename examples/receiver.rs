@@ -35,8 +35,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let validator = Validator::new(Mode::Receive);
     let mut tracker = SequenceTracker::new(InMemoryStore::default());
     println!(
-        "{:<46} {:<26} {:<7} {:>6} {:>8}  {}",
-        "file", "event", "type", "errors", "warnings", "classification"
+        "{:<46} {:<26} {:<7} {:>6} {:>8}  classification",
+        "file", "event", "type", "errors", "warnings"
     );
     let mut counts = std::collections::BTreeMap::new();
     for i in shuffled {

@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use ems_match::{EventType, NhsNumber};
 use ems_stu3::*;
 
-pub(crate) const CC: &str = "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-";
 pub(crate) const SCT: &str = "http://snomed.info/sct";
 pub(crate) const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 pub(crate) const NHS_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
@@ -237,7 +236,11 @@ pub(crate) fn identifier(system: &str, value: &str) -> Identifier {
 pub(crate) fn organization(id: &str, o: &OrgInfo) -> Organization {
     Organization {
         id: st(id),
-        meta: Some(meta(&format!("{CC}Organization-1"))),
+        meta: Some(meta(concat!(
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+            "Organization",
+            "-1"
+        ))),
         identifier: vec![identifier(ODS_SYSTEM, &o.ods_code)],
         name: st(&o.name),
         telecom: o
@@ -265,7 +268,11 @@ pub(crate) fn patient(id: &str, p: &PatientInfo) -> Patient {
     ));
     Patient {
         id: st(id),
-        meta: Some(meta(&format!("{CC}Patient-1"))),
+        meta: Some(meta(concat!(
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+            "Patient",
+            "-1"
+        ))),
         identifier: vec![nhs],
         name: vec![p.official_name()],
         gender: p.gender.map(|g| Primitive::from(g.code())),
@@ -293,14 +300,24 @@ pub(crate) struct Header<'a> {
 pub(crate) struct Assembly<'c> {
     pub cx: &'c mut BuildContext,
     entries: Vec<(String, Resource)>,
+    now: Option<String>,
 }
 
 impl<'c> Assembly<'c> {
     pub fn new(cx: &'c mut BuildContext) -> Self {
         Assembly {
             cx,
-            entries: Vec::new(),
+            entries: Vec::with_capacity(16),
+            now: None,
         }
+    }
+
+    /// The message's instant (read from the clock once per message).
+    pub fn now(&mut self) -> String {
+        if self.now.is_none() {
+            self.now = Some(self.cx.now_instant());
+        }
+        self.now.clone().unwrap_or_default()
     }
 
     /// A new resource id.
@@ -338,15 +355,14 @@ impl<'c> Assembly<'c> {
     /// Builds the MessageHeader and the Bundle.
     pub fn finish(mut self, h: Header<'_>) -> Bundle {
         let mh_id = self.id();
-        let now = self.cx.now_instant();
-        let publisher = self.cx.publisher.clone();
+        let now = self.now();
+        let endpoint = self.cx.publisher.endpoint();
         let version = h.patient.map(|p| {
-            self.cx.sequence.next(
-                &publisher.endpoint(),
-                &p.nhs_number.to_string(),
-                h.event.code,
-            )
+            self.cx
+                .sequence
+                .next(&endpoint, &p.nhs_number.to_string(), h.event.code)
         });
+        let publisher = &self.cx.publisher;
         let mut ext = Vec::new();
         if let Some(p) = h.patient {
             let mut parts = vec![Extension::new(
@@ -413,7 +429,7 @@ impl<'c> Assembly<'c> {
             source: Some(MessageHeaderSource {
                 name: st(&publisher.system_name),
                 contact: Some(contact),
-                endpoint: Some(Primitive::new(publisher.endpoint())),
+                endpoint: Some(Primitive::new(endpoint)),
                 ..Default::default()
             }),
             responsible: Some(reference(&h.responsible)),

@@ -107,7 +107,11 @@ impl PractitionerInfo {
     fn fhir(&self, id: &str) -> Practitioner {
         Practitioner {
             id: st(id),
-            meta: Some(meta(&format!("{CC}Practitioner-1"))),
+            meta: Some(meta(concat!(
+                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                "Practitioner",
+                "-1"
+            ))),
             name: vec![HumanName {
                 family: st(&self.family),
                 given: self
@@ -155,7 +159,11 @@ fn encounter(
 ) -> Encounter {
     Encounter {
         id: st(id),
-        meta: Some(meta(&format!("{CC}Encounter-1"))),
+        meta: Some(meta(concat!(
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+            "Encounter",
+            "-1"
+        ))),
         identifier: vec![record.fhir()],
         status: st(if deleted {
             "entered-in-error"
@@ -191,7 +199,11 @@ fn procedure(
 ) -> Procedure {
     Procedure {
         id: st(id),
-        meta: Some(meta(&format!("{CC}Procedure-1"))),
+        meta: Some(meta(concat!(
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+            "Procedure",
+            "-1"
+        ))),
         status: st("completed"),
         code: Some(cc(code)),
         subject: Some(reference(patient)),
@@ -357,7 +369,11 @@ impl BloodSpotTestOutcome {
             let dr_id = a.id();
             let report = DiagnosticReport {
                 id: st(&dr_id),
-                meta: Some(meta(&format!("{CC}DiagnosticReport-1"))),
+                meta: Some(meta(concat!(
+                    "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                    "DiagnosticReport",
+                    "-1"
+                ))),
                 status: st("final"),
                 code: Some(CodeableConcept {
                     text: st("Newborn blood spot screening"),
@@ -503,7 +519,11 @@ impl NewbornHearing {
                 let id = a.id();
                 let o = Observation {
                     id: st(&id),
-                    meta: Some(meta(&format!("{CC}Observation-1"))),
+                    meta: Some(meta(concat!(
+                        "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                        "Observation",
+                        "-1"
+                    ))),
                     status: st("final"),
                     code: Some(CodeableConcept {
                         text: st("Newborn hearing screening outcome"),
@@ -706,7 +726,11 @@ impl NipeOutcome {
 fn communication(id: &str, subject: &str, sender: &str, sent: &str) -> Communication {
     Communication {
         id: st(id),
-        meta: Some(meta(&format!("{CC}Communication-1"))),
+        meta: Some(meta(concat!(
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+            "Communication",
+            "-1"
+        ))),
         status: st("completed"),
         subject: Some(reference(subject)),
         sent: Some(Primitive::from(sent)),
@@ -754,7 +778,7 @@ impl PdsChangeOfAddress {
         p.address.push(self.previous.to_fhir("old"));
         let pat = a.add(pid, p);
         let cid = a.id();
-        let now = a.cx.now_instant();
+        let now = a.now();
         let focus = a.add(cid.clone(), communication(&cid, &pat, &org, &now));
         let bundle = a.finish(Header {
             event,
@@ -848,7 +872,11 @@ impl PdsChangeOfGp {
             let id = a.id();
             let eoc = EpisodeOfCare {
                 id: st(&id),
-                meta: Some(meta(&format!("{CC}EpisodeOfCare-1"))),
+                meta: Some(meta(concat!(
+                    "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                    "EpisodeOfCare",
+                    "-1"
+                ))),
                 status: st("finished"),
                 type_: vec![cc(nhs_coding(
                     "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-PatientCareProvisionType-1",
@@ -866,7 +894,7 @@ impl PdsChangeOfGp {
             a.add(id, eoc);
         }
         let cid = a.id();
-        let now = a.cx.now_instant();
+        let now = a.now();
         let focus = a.add(cid.clone(), communication(&cid, &pat, &org, &now));
         let bundle = a.finish(Header {
             event,
@@ -949,7 +977,7 @@ impl PdsDeathNotification {
         p.deceased = died.map(|t| PatientDeceased::DateTime(Primitive::new(instant(t))));
         let pat = a.add(pid, p);
         let cid = a.id();
-        let now = a.cx.now_instant();
+        let now = a.now();
         let focus = a.add(cid.clone(), communication(&cid, &pat, &org, &now));
         let bundle = a.finish(Header {
             event,
@@ -1112,7 +1140,11 @@ impl PdsBirthNotification {
             Some(m) => patient(&mid, m),
             None => Patient {
                 id: st(&mid),
-                meta: Some(meta(&format!("{CC}Patient-1"))),
+                meta: Some(meta(concat!(
+                    "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                    "Patient",
+                    "-1"
+                ))),
                 ..Default::default()
             },
         };
@@ -1124,7 +1156,11 @@ impl PdsBirthNotification {
         let mother_url = a.add(mid, mother);
         let rp = RelatedPerson {
             id: st(&rid),
-            meta: Some(meta(&format!("{CC}RelatedPerson-1"))),
+            meta: Some(meta(concat!(
+                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                "RelatedPerson",
+                "-1"
+            ))),
             patient: Some(reference(&baby_url)),
             relationship: Some(cc(coding(
                 "http://hl7.org/fhir/v3/RoleCode",
@@ -1147,7 +1183,11 @@ impl PdsBirthNotification {
             let id = a.id();
             let o = Observation {
                 id: st(&id),
-                meta: Some(meta(&format!("{CC}Observation-1"))),
+                meta: Some(meta(concat!(
+                    "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                    "Observation",
+                    "-1"
+                ))),
                 status: st("final"),
                 category,
                 code: Some(code),
@@ -1234,7 +1274,11 @@ impl PdsBirthNotification {
         let eid = a.id();
         let eoc = EpisodeOfCare {
             id: st(&eid),
-            meta: Some(meta(&format!("{CC}EpisodeOfCare-1"))),
+            meta: Some(meta(concat!(
+                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                "EpisodeOfCare",
+                "-1"
+            ))),
             status: st("active"),
             type_: vec![cc(nhs_coding(
                 "https://fhir.nhs.uk/STU3/CodeSystem/BirthEpisodeCategory-1",
@@ -1246,7 +1290,7 @@ impl PdsBirthNotification {
         };
         a.add(eid, eoc);
         let cid = a.id();
-        let now = a.cx.now_instant();
+        let now = a.now();
         let focus = a.add(cid.clone(), communication(&cid, &mother_url, &org, &now));
         let bundle = a.finish(Header {
             event,
@@ -1332,7 +1376,11 @@ impl ProfessionalContacts {
         let id = a.id();
         let eoc = EpisodeOfCare {
             id: st(&id),
-            meta: Some(meta(&format!("{CC}EpisodeOfCare-1"))),
+            meta: Some(meta(concat!(
+                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                "EpisodeOfCare",
+                "-1"
+            ))),
             identifier: vec![self.record.fhir()],
             status: st(&self.status),
             type_: vec![cc(self.care_setting.coding())],
@@ -1452,7 +1500,7 @@ impl Vaccinations {
         let id = a.id();
         let im = Immunization {
             id: st(&id),
-            meta: Some(meta(&format!("{CC}Immunization-1"))),
+            meta: Some(meta(concat!("https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-", "Immunization", "-1"))),
             extension: vec![Extension::new(
                 "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1",
                 ExtensionValue::CodeableConcept(Box::new(cc(self.procedure.coding()))),

@@ -77,7 +77,10 @@ pub fn split_csv(line: &str) -> Vec<String> {
                 chars.next();
             }
             ('"', true) => quoted = false,
-            ('"', false) if cur.is_empty() => quoted = true,
+            ('"', false) if cur.trim().is_empty() => {
+                cur.clear();
+                quoted = true
+            }
             (',', false) => out.push(std::mem::take(&mut cur)),
             (c, _) => cur.push(c),
         }

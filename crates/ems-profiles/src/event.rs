@@ -4,7 +4,7 @@
 
 use crate::rules::{Report, Strength};
 use ems_match::{event_type, EventType, NhsNumber};
-use ems_stu3::lexical::{is_urn_uuid, is_uuid};
+use ems_stu3::lexical::is_uuid;
 use ems_stu3::*;
 use std::collections::{HashMap, HashSet};
 
@@ -148,7 +148,7 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) -> Option<HashSet<String>
                 "entry has no fullUrl; NEMS uses `urn:uuid:` + the resource id",
             ),
             Some(u) => {
-                if !is_urn_uuid(u) && !(u.starts_with("urn:uuid:") && is_uuid(&u[9..])) {
+                if !u.strip_prefix("urn:uuid:").is_some_and(is_uuid) {
                     rep.add(
                         "FULLURL-FORMAT",
                         loc.clone(),
@@ -1129,10 +1129,9 @@ fn birth(cx: &mut Ctx) {
                     "the baby's gender is required",
                 );
             }
-            if !p
-                .birth_date
+            if p.birth_date
                 .as_ref()
-                .is_some_and(|b| ext(&b.extension, BIRTH_TIME_URL).is_some())
+                .is_none_or(|b| ext(&b.extension, BIRTH_TIME_URL).is_none())
             {
                 cx.rep.add("BN-BABY", format!("{loc}.birthDate"), "the baby's birthDate with the patient-birthTime extension (delivery time) is required");
             }

@@ -21,7 +21,6 @@ struct Frame {
 struct Walker<'r, 'u> {
     rep: &'r mut Report,
     frames: Vec<Frame>,
-    scratch: String,
     full_urls: Option<&'u HashSet<&'u str>>,
 }
 
@@ -31,7 +30,6 @@ pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&HashSet<&s
     let mut w = Walker {
         rep,
         frames: Vec::with_capacity(16),
-        scratch: String::new(),
         full_urls,
     };
     w.frames.push(Frame {
@@ -42,17 +40,11 @@ pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&HashSet<&s
     w.node(r.as_node());
 }
 
-fn prim_str<'a>(n: &'a dyn Node, name: &str, buf: &mut String) -> Option<String> {
+/// A string-valued primitive element of `n`, borrowed.
+fn prim_str<'a>(n: &'a dyn Node, name: &str) -> Option<&'a str> {
     let (i, _) = find_field(n.desc(), name, 0)?;
     match n.field(i) {
-        FieldRef::Prim(Some(p)) => {
-            buf.clear();
-            if p.write_value(buf) {
-                Some(buf.clone())
-            } else {
-                None
-            }
-        }
+        FieldRef::Prim(Some(p)) => p.value_str(),
         _ => None,
     }
 }
@@ -163,13 +155,11 @@ impl Walker<'_, '_> {
 
     fn prim(&mut self, kind: PrimKind, p: &dyn PrimNode) {
         if matches!(kind, PrimKind::DateTime | PrimKind::Instant) {
-            self.scratch.clear();
-            let mut s = std::mem::take(&mut self.scratch);
-            if p.write_value(&mut s) {
+            if let Some(s) = p.value_str() {
                 let ok = if kind == PrimKind::Instant {
-                    lexical::is_instant(&s)
+                    lexical::is_instant(s)
                 } else {
-                    lexical::is_date_time(&s)
+                    lexical::is_date_time(s)
                 };
                 if !ok {
                     let what = if kind == PrimKind::Instant {
@@ -185,7 +175,6 @@ impl Walker<'_, '_> {
                     );
                 }
             }
-            self.scratch = s;
         }
         for (j, x) in p.extension().iter().enumerate() {
             self.push("extension", Some(j), None);
@@ -196,9 +185,8 @@ impl Walker<'_, '_> {
 
     fn reference(&mut self, n: &dyn Node) {
         let Some(urls) = self.full_urls else { return };
-        let mut buf = String::new();
-        if let Some(r) = prim_str(n, "reference", &mut buf) {
-            if r.starts_with("urn:uuid:") && !urls.contains(r.as_str()) {
+        if let Some(r) = prim_str(n, "reference") {
+            if r.starts_with("urn:uuid:") && !urls.contains(r) {
                 let loc = self.path(Some("reference"));
                 self.rep.add(
                     "REF-UNRESOLVED",
@@ -210,10 +198,9 @@ impl Walker<'_, '_> {
     }
 
     fn coding(&mut self, n: &dyn Node) {
-        let mut buf = String::new();
-        let system = prim_str(n, "system", &mut buf);
-        let code = prim_str(n, "code", &mut buf);
-        let display = prim_str(n, "display", &mut buf);
+        let system = prim_str(n, "system");
+        let code = prim_str(n, "code");
+        let display = prim_str(n, "display");
         let Some(system) = system else {
             if let Some(c) = code {
                 let loc = self.path(None);
@@ -225,9 +212,9 @@ impl Walker<'_, '_> {
             }
             return;
         };
-        if let Some(cs) = code_system(&system) {
+        if let Some(cs) = code_system(system) {
             let Some(code) = code else { return };
-            match cs.display(&code) {
+            match cs.display(code) {
                 None if cs.complete => {
                     let loc = self.path(Some("code"));
                     self.rep.add(

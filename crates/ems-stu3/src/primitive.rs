@@ -142,6 +142,10 @@ pub trait PrimValue: Clone + fmt::Debug + PartialEq + Default + 'static {
     fn keep_invalid(s: &str) -> Option<Self>;
     /// Appends the lexical form.
     fn write_lexical(&self, out: &mut String);
+    /// The value as text without copying, for string-backed values.
+    fn as_str(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl PrimValue for String {
@@ -153,6 +157,9 @@ impl PrimValue for String {
     }
     fn write_lexical(&self, out: &mut String) {
         out.push_str(self)
+    }
+    fn as_str(&self) -> Option<&str> {
+        Some(self)
     }
 }
 
@@ -209,6 +216,9 @@ impl PrimValue for DecimalValue {
     }
     fn write_lexical(&self, out: &mut String) {
         out.push_str(&self.0)
+    }
+    fn as_str(&self) -> Option<&str> {
+        Some(&self.0)
     }
 }
 
@@ -330,6 +340,9 @@ pub trait PrimNode {
     fn write_value(&self, out: &mut String) -> bool;
     /// `true` when a value is present.
     fn has_value(&self) -> bool;
+    /// The value as text without copying (strings, codes, dates, decimals, ...);
+    /// `None` for booleans and integers or when there is no value.
+    fn value_str(&self) -> Option<&str>;
     /// Element id.
     fn id_mut(&mut self) -> &mut Option<String>;
     /// Element id.
@@ -364,6 +377,9 @@ impl<V: PrimValue> PrimNode for Primitive<V> {
     }
     fn has_value(&self) -> bool {
         self.value.is_some()
+    }
+    fn value_str(&self) -> Option<&str> {
+        self.value.as_ref().and_then(|v| v.as_str())
     }
     fn id_mut(&mut self) -> &mut Option<String> {
         &mut self.id
