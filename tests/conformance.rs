@@ -387,3 +387,124 @@ fn wire_level_mutations() {
     );
     assert_eq!(errors_of_xml(&unknown), vec!["SCHEMA-UNKNOWN"]);
 }
+
+fn findings(b: Bundle) -> Vec<(&'static str, ems::stu3::Severity)> {
+    let v = Validator::new(Mode::Publish).validate_resource(&Resource::from(b), Kind::Event);
+    let mut r: Vec<_> = v.issues.iter().map(|i| (i.rule, i.severity)).collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
+/// SHOULD-level defects: exactly one warning, no error.
+#[test]
+fn single_defect_mutations_giving_warnings() {
+    use ems::stu3::Severity::{Information, Warning};
+    use MessageEventType::*;
+    let cases: &[Mutation] = &[
+        ("vaccinations-1", New, "REF-UNRESOLVED", |b| {
+            first::<Immunization>(b).location = Some(Reference {
+                reference: Some(Primitive::from(
+                    "urn:uuid:00000000-0000-4000-8000-000000000001",
+                )),
+                ..Default::default()
+            })
+        }),
+        ("vaccinations-1", New, "MH-PROFILE", |b| {
+            mh(b).meta.as_mut().unwrap().profile.clear()
+        }),
+        ("vaccinations-1", New, "PATIENT-BIRTHTIME", |b| {
+            let p = first::<Patient>(b);
+            p.birth_date
+                .as_mut()
+                .unwrap()
+                .extension
+                .push(Extension::new(
+                    "http://hl7.org/fhir/StructureDefinition/patient-birthTime",
+                    ExtensionValue::DateTime(Primitive::from("2020-01-01T10:00:00Z")),
+                ));
+        }),
+        ("vaccinations-1", New, "CODING-NO-SYSTEM", |b| {
+            first::<Immunization>(b)
+                .vaccine_code
+                .as_mut()
+                .unwrap()
+                .coding[0]
+                .system = None
+        }),
+        ("vaccinations-1", New, "CODE-DISPLAY", |b| {
+            if let Some(ExtensionValue::CodeableConcept(cc)) =
+                &mut first::<Patient>(b).identifier[0].extension[0].value
+            {
+                cc.coding[0].display = Some(Primitive::from("Verified"));
+            }
+        }),
+        ("vaccinations-1", New, "VACC-VACCINECODE", |b| {
+            first::<Immunization>(b)
+                .vaccine_code
+                .as_mut()
+                .unwrap()
+                .coding[0] = Coding {
+                system: Some(Primitive::from("http://hl7.org/fhir/v3/NullFlavor")),
+                code: Some(Primitive::from("NA")),
+                display: Some(Primitive::from("not applicable")),
+                ..Default::default()
+            }
+        }),
+    ];
+    for (event, met, rule, mutate) in cases {
+        let mut b = valid(event, *met);
+        mutate(&mut b);
+        let f: Vec<_> = findings(b)
+            .into_iter()
+            .filter(|(_, s)| *s != Information)
+            .collect();
+        assert_eq!(
+            f,
+            vec![(*rule, Warning)],
+            "{event} {met:?}: mutation for {rule}"
+        );
+    }
+}
+
+/// Errors that need a coordinated change (the same defect in two places).
+#[test]
+fn mutations_with_related_findings() {
+    use MessageEventType::*;
+    // a placeholder NHS number passes the check digit: warning at both places
+    let mut b = valid("vaccinations-1", New);
+    let placeholder = Primitive::from("9999999999");
+    first::<Patient>(&mut b).identifier[0].value = Some(placeholder.clone());
+    routing(&mut b, "nhsNumber").value = Some(ExtensionValue::Identifier(Box::new(Identifier {
+        system: Some(Primitive::from("https://fhir.nhs.uk/Id/nhs-number")),
+        value: Some(placeholder),
+        ..Default::default()
+    })));
+    assert_eq!(
+        findings(b),
+        vec![("NHS-NUMBER-PLACEHOLDER", ems::stu3::Severity::Warning)]
+    );
+    // no official name: PATIENT-NAME (the routing name cannot be compared)
+    let mut b = valid("vaccinations-1", New);
+    first::<Patient>(&mut b).name[0].use_ = Some(Primitive::from("usual"));
+    assert_eq!(errors(b), vec!["PATIENT-NAME"]);
+    // no timestamp
+    let mut b = valid("vaccinations-1", New);
+    mh(&mut b).timestamp = None;
+    assert_eq!(errors(b), vec!["MH-TIMESTAMP"]);
+    // a screening delete may omit the Patient; a new message may not
+    assert!(errors(valid("blood-spot-test-outcome-1", Delete)).is_empty());
+    let mut routing_only = valid("blood-spot-test-outcome-1", New);
+    routing_only
+        .entry
+        .retain(|e| !matches!(e.resource, Some(Resource::Patient(_))));
+    let errs = errors(routing_only);
+    assert!(errs.contains(&"PATIENT-SUBJECT"), "{errs:?}");
+    // sent before the change happened: information only
+    let mut b = valid("vaccinations-1", New);
+    mh(&mut b).timestamp = Some(Primitive::from("2020-01-01T00:00:00+00:00"));
+    assert_eq!(
+        findings(b),
+        vec![("INFO-TIMESTAMP", ems::stu3::Severity::Information)]
+    );
+}

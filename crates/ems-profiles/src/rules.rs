@@ -131,7 +131,6 @@ pub static RULES: &[Rule] = &[
     r!("CODING-NO-SYSTEM", Should, false, T::CodeInvalid, Some("INVALID_CODE_SYSTEM"), "11", "codings carry a system"),
     r!("CODE-INVALID", Must, false, T::CodeInvalid, Some("INVALID_CODE_VALUE"), "11", "codes exist in their (complete) code system"),
     r!("CODE-DISPLAY", Should, false, T::CodeInvalid, None, "11", "displays match the code system"),
-    r!("FIXED-VALUE", Must, false, T::Value, Some("INVALID_VALUE"), "10", "fixed codings and values of the event page"),
     // per event
     r!("COMM-STATUS", Must, false, T::Value, Some("INVALID_VALUE"), "10", "focus Communication status `completed` with a subject"),
     r!("PDS-SCN", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.1-10.5", "PDS Patient meta.versionId (serial change number)"),
