@@ -134,21 +134,30 @@ impl<S: TrackerStore> SequenceTracker<S> {
 
     /// Classifies `m` and records it: the id is marked seen, and the stream
     /// state advances for `New` and `Gap` (stale messages never move it back).
+    /// Equivalent to [`peek`](Self::peek) followed by [`commit`](Self::commit).
     pub fn classify(&mut self, m: &EventMessage) -> Classification {
+        let c = self.peek(m);
+        self.commit(m, &c);
+        c
+    }
+
+    /// Classifies `m` without recording anything. A receiver that must not
+    /// lose a message peeks, processes, then commits (and only then
+    /// acknowledges): if processing fails, the message comes back and is
+    /// still `New`.
+    pub fn peek(&self, m: &EventMessage) -> Classification {
         let Some(id) = m.message_id() else {
             return Classification::Unidentified;
         };
         if self.store.seen(id) {
             return Classification::Duplicate;
         }
-        self.store.mark_seen(id);
         let key = StreamKey::of(m);
         let now = StreamState {
             last_updated: m.last_updated(),
             version: m.version_id(),
         };
-        let prev = self.store.state(&key);
-        let class = match prev {
+        match self.store.state(&key) {
             None => Classification::New,
             Some(p) => {
                 let older_time =
@@ -167,11 +176,23 @@ impl<S: TrackerStore> SequenceTracker<S> {
                     }
                 }
             }
-        };
-        if matches!(class, Classification::New | Classification::Gap { .. }) {
-            self.store.set_state(key, now);
         }
-        class
+    }
+
+    /// Records `m` as processed with classification `c` (from [`peek`](Self::peek)).
+    pub fn commit(&mut self, m: &EventMessage, c: &Classification) {
+        let Some(id) = m.message_id() else { return };
+        self.store.mark_seen(id);
+        if matches!(c, Classification::New | Classification::Gap { .. }) {
+            let key = StreamKey::of(m);
+            self.store.set_state(
+                key,
+                StreamState {
+                    last_updated: m.last_updated(),
+                    version: m.version_id(),
+                },
+            );
+        }
     }
 }
 
