@@ -234,6 +234,9 @@ fn single_defect_mutations_give_exactly_the_expected_rule() {
                 cc.coding[0].code = Some(Primitive::from("99"));
             }
         }),
+        ("vaccinations-1", New, "CODE-INVALID", |b| {
+            first::<Patient>(b).gender = Some(Primitive::from("F"))
+        }),
         ("vaccinations-1", New, "ORG-ODS", |b| {
             first::<Organization>(b).identifier.clear()
         }),
@@ -412,6 +415,9 @@ fn single_defect_mutations_giving_warnings() {
         }),
         ("vaccinations-1", New, "MH-PROFILE", |b| {
             mh(b).meta.as_mut().unwrap().profile.clear()
+        }),
+        ("vaccinations-1", New, "CONTACTPOINT-VALUE", |b| {
+            first::<Organization>(b).telecom[0].value = Some(Primitive::from("call the ward"))
         }),
         ("vaccinations-1", New, "PATIENT-BIRTHTIME", |b| {
             let p = first::<Patient>(b);

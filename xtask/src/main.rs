@@ -131,6 +131,8 @@ struct Field {
     kind: Kind,
     types: Vec<String>,
     boxed: bool,
+    codes: Vec<String>,
+    codes_complete: bool,
 }
 
 #[derive(Debug)]
@@ -268,6 +270,15 @@ impl Model {
                     Kind::Complex(types[0].clone())
                 };
                 let _ = &owner;
+                let codes: Vec<String> = e["codes"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|c| c.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let codes_complete = e["codesComplete"].as_bool() != Some(false);
                 fields.push(Field {
                     name: base.clone(),
                     rust: snake(&base),
@@ -276,6 +287,8 @@ impl Model {
                     kind: fk,
                     types,
                     boxed: false,
+                    codes,
+                    codes_complete,
                 });
             }
             structs.push(Struct {
@@ -522,10 +535,22 @@ impl Model {
                 Kind::Resource => "FieldKind::Resource".into(),
                 Kind::Xhtml => "FieldKind::Xhtml".into(),
             };
+            let codes = if f.codes.is_empty() {
+                "&[]".to_string()
+            } else {
+                format!(
+                    "&[{}]",
+                    f.codes
+                        .iter()
+                        .map(|c| format!("{c:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
             let _ = writeln!(
                 o,
-                "    FieldDesc {{ name: \"{}\", min: {}, many: {}, kind: {kind} }},",
-                f.name, f.min, f.many
+                "    FieldDesc {{ name: \"{}\", min: {}, many: {}, kind: {kind}, codes: {codes}, codes_complete: {} }},",
+                f.name, f.min, f.many, f.codes_complete
             );
         }
         let _ = writeln!(o, "];\n");

@@ -553,7 +553,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
     routing(cx, mh, at);
 }
 
-fn looks_like_email(v: &str) -> bool {
+pub(crate) fn looks_like_email(v: &str) -> bool {
     let v = v.strip_prefix("mailto:").unwrap_or(v);
     match v.split_once('@') {
         Some((a, d)) => {
@@ -567,7 +567,7 @@ fn looks_like_email(v: &str) -> bool {
     }
 }
 
-fn looks_like_phone(v: &str) -> bool {
+pub(crate) fn looks_like_phone(v: &str) -> bool {
     let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
     digits >= 6 && v.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) && !v.is_empty()
 }

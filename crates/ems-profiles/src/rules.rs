@@ -129,7 +129,8 @@ pub static RULES: &[Rule] = &[
     r!("ORG-NAME", Must, false, T::Required, Some("INVALID_RESOURCE"), "2.6", "Organization has a name"),
     r!("CODING-SYSTEM", Must, false, T::CodeInvalid, Some("INVALID_CODE_SYSTEM"), "11", "coding.system is a known code system (not a ValueSet or malformed URL)"),
     r!("CODING-NO-SYSTEM", Should, false, T::CodeInvalid, Some("INVALID_CODE_SYSTEM"), "11", "codings carry a system"),
-    r!("CODE-INVALID", Must, false, T::CodeInvalid, Some("INVALID_CODE_VALUE"), "11", "codes exist in their (complete) code system"),
+    r!("CODE-INVALID", Must, false, T::CodeInvalid, Some("INVALID_CODE_VALUE"), "11", "codes exist in their (complete) code system; required core bindings (STU3 element table)"),
+    r!("CONTACTPOINT-VALUE", Should, false, T::Value, Some("INVALID_VALUE"), "2.2", "phone and e-mail contact points have values of that shape"),
     r!("CODE-DISPLAY", Should, false, T::CodeInvalid, None, "11", "displays match the code system"),
     // per event
     r!("COMM-STATUS", Must, false, T::Value, Some("INVALID_VALUE"), "10", "focus Communication status `completed` with a subject"),

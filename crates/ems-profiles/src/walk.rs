@@ -4,6 +4,7 @@
 //! references that do not resolve inside the bundle.
 
 use crate::codes::{code_system, CODE_SYSTEMS};
+use crate::event::{looks_like_email, looks_like_phone};
 use crate::rules::Report;
 use ems_stu3::lexical;
 use ems_stu3::node::{find_field, ChoiceRef, FieldKind, FieldRef, Node};
@@ -84,6 +85,7 @@ impl Walker<'_, '_> {
         match desc.name {
             "Coding" => self.coding(n),
             "Reference" => self.reference(n),
+            "ContactPoint" => self.contact_point(n),
             _ => {}
         }
         for (i, f) in desc.fields.iter().enumerate() {
@@ -91,6 +93,7 @@ impl Walker<'_, '_> {
                 FieldRef::Prim(Some(p)) => {
                     if let FieldKind::Prim(k) = f.kind {
                         self.push(f.name, None, None);
+                        self.bound(desc.name, f, p);
                         self.prim(k, p);
                         self.frames.pop();
                     }
@@ -100,6 +103,7 @@ impl Walker<'_, '_> {
                         for j in 0..v.len() {
                             if let Some(p) = v.get(j) {
                                 self.push(f.name, Some(j), None);
+                                self.bound(desc.name, f, p);
                                 self.prim(k, p);
                                 self.frames.pop();
                             }
@@ -150,6 +154,47 @@ impl Walker<'_, '_> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Required bindings to core value sets (`codes` of the STU3 element
+    /// table); partial lists (`codes_complete == false`) are not enforced.
+    fn bound(&mut self, owner: &str, f: &ems_stu3::node::FieldDesc, p: &dyn PrimNode) {
+        if f.codes.is_empty() || !f.codes_complete {
+            return;
+        }
+        if let Some(v) = p.value_str() {
+            if !f.codes.contains(&v) {
+                let loc = self.path(None);
+                self.rep.add(
+                    "CODE-INVALID",
+                    loc,
+                    format!(
+                        "`{v}` is not an allowed {owner}.{} code ({})",
+                        f.name,
+                        f.codes.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn contact_point(&mut self, n: &dyn Node) {
+        let (Some(system), Some(value)) = (prim_str(n, "system"), prim_str(n, "value")) else {
+            return;
+        };
+        let ok = match system {
+            "email" => looks_like_email(value),
+            "phone" | "fax" | "sms" => looks_like_phone(value),
+            _ => true,
+        };
+        if !ok {
+            let loc = self.path(Some("value"));
+            self.rep.add(
+                "CONTACTPOINT-VALUE",
+                loc,
+                format!("`{value}` does not look like a {system} contact"),
+            );
         }
     }
 

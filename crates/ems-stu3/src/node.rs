@@ -31,6 +31,12 @@ pub struct FieldDesc {
     pub many: bool,
     /// What kind of value the element holds.
     pub kind: FieldKind,
+    /// Allowed codes of a `code` element with a required binding to a core
+    /// value set (empty when unbound or bound to a large/external value set).
+    pub codes: &'static [&'static str],
+    /// `false` when `codes` is only a prefix of the allowed codes (the STU3
+    /// model truncates 14 lists): other values must not be rejected.
+    pub codes_complete: bool,
 }
 
 /// The kind of value an element holds.
