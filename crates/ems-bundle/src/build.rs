@@ -352,6 +352,33 @@ impl<'c> Assembly<'c> {
         self.organization(&o)
     }
 
+    /// Finishes a message with full routing demographics of `patient`, no
+    /// enterer or sender.
+    pub fn message(
+        self,
+        event: &'static EventType,
+        met: MessageEventType,
+        patient: Option<&PatientInfo>,
+        focus: String,
+        responsible: String,
+    ) -> crate::events::BuiltMessage {
+        let bundle = self.finish(Header {
+            event,
+            met,
+            patient,
+            routing_full: true,
+            focus,
+            responsible,
+            enterer: None,
+            sender: None,
+        });
+        crate::events::BuiltMessage {
+            bundle,
+            event,
+            message_event_type: met,
+        }
+    }
+
     /// Builds the MessageHeader and the Bundle.
     pub fn finish(mut self, h: Header<'_>) -> Bundle {
         let mh_id = self.id();

@@ -214,6 +214,22 @@ fn procedure(
     }
 }
 
+/// The minimal screening `delete`: the Encounter with its identifier
+/// (entered-in-error); the responsible organisation by ODS directory URL.
+/// Returns (focus fullUrl, responsible reference).
+fn screening_delete(
+    a: &mut Assembly,
+    enc_id: &str,
+    record: &RecordId,
+    provider: &OrgInfo,
+) -> (String, String) {
+    let focus = a.add(
+        enc_id.to_string(),
+        encounter(enc_id, record, None, None, None, None, true),
+    );
+    (focus, ods_url(provider))
+}
+
 fn ods_url(o: &OrgInfo) -> String {
     format!("{DIRECTORY}{}", o.ods_code)
 }
@@ -355,13 +371,7 @@ impl BloodSpotTestOutcome {
         let mut a = Assembly::new(cx);
         let enc_id = a.id();
         let (focus, responsible) = if self.met == MessageEventType::Delete {
-            (
-                a.add(
-                    enc_id.clone(),
-                    encounter(&enc_id, &self.record, None, None, None, None, true),
-                ),
-                ods_url(&self.provider),
-            )
+            screening_delete(&mut a, &enc_id, &self.record, &self.provider)
         } else {
             let org = a.organization(&self.provider);
             let pat = a.patient(&self.patient);
@@ -409,21 +419,7 @@ impl BloodSpotTestOutcome {
             );
             (a.add(enc_id, enc), org)
         };
-        let bundle = a.finish(Header {
-            event,
-            met: self.met,
-            patient: Some(&self.patient),
-            routing_full: true,
-            focus,
-            responsible,
-            enterer: None,
-            sender: None,
-        });
-        Ok(BuiltMessage {
-            bundle,
-            event,
-            message_event_type: self.met,
-        })
+        Ok(a.message(event, self.met, Some(&self.patient), focus, responsible))
     }
 }
 
@@ -504,13 +500,7 @@ impl NewbornHearing {
         let mut a = Assembly::new(cx);
         let enc_id = a.id();
         let (focus, responsible) = if self.met == MessageEventType::Delete {
-            (
-                a.add(
-                    enc_id.clone(),
-                    encounter(&enc_id, &self.record, None, None, None, None, true),
-                ),
-                ods_url(&self.provider),
-            )
+            screening_delete(&mut a, &enc_id, &self.record, &self.provider)
         } else {
             let org = a.organization(&self.provider);
             let pat = a.patient(&self.patient);
@@ -569,21 +559,7 @@ impl NewbornHearing {
             );
             (a.add(enc_id, enc), org)
         };
-        let bundle = a.finish(Header {
-            event,
-            met: self.met,
-            patient: Some(&self.patient),
-            routing_full: true,
-            focus,
-            responsible,
-            enterer: None,
-            sender: None,
-        });
-        Ok(BuiltMessage {
-            bundle,
-            event,
-            message_event_type: self.met,
-        })
+        Ok(a.message(event, self.met, Some(&self.patient), focus, responsible))
     }
 }
 
@@ -653,13 +629,7 @@ impl NipeOutcome {
         let mut a = Assembly::new(cx);
         let enc_id = a.id();
         let (focus, responsible) = if self.met == MessageEventType::Delete {
-            (
-                a.add(
-                    enc_id.clone(),
-                    encounter(&enc_id, &self.record, None, None, None, None, true),
-                ),
-                ods_url(&self.provider),
-            )
+            screening_delete(&mut a, &enc_id, &self.record, &self.provider)
         } else {
             let org = a.organization(&self.provider);
             let pat = a.patient(&self.patient);
@@ -703,21 +673,7 @@ impl NipeOutcome {
             );
             (a.add(enc_id, enc), org)
         };
-        let bundle = a.finish(Header {
-            event,
-            met: self.met,
-            patient: Some(&self.patient),
-            routing_full: true,
-            focus,
-            responsible,
-            enterer: None,
-            sender: None,
-        });
-        Ok(BuiltMessage {
-            bundle,
-            event,
-            message_event_type: self.met,
-        })
+        Ok(a.message(event, self.met, Some(&self.patient), focus, responsible))
     }
 }
 
@@ -780,21 +736,13 @@ impl PdsChangeOfAddress {
         let cid = a.id();
         let now = a.now();
         let focus = a.add(cid.clone(), communication(&cid, &pat, &org, &now));
-        let bundle = a.finish(Header {
+        Ok(a.message(
             event,
-            met: MessageEventType::New,
-            patient: Some(&self.patient),
-            routing_full: true,
+            MessageEventType::New,
+            Some(&self.patient),
             focus,
-            responsible: org.clone(),
-            enterer: None,
-            sender: None,
-        });
-        Ok(BuiltMessage {
-            bundle,
-            event,
-            message_event_type: MessageEventType::New,
-        })
+            org.clone(),
+        ))
     }
 }
 
@@ -896,21 +844,13 @@ impl PdsChangeOfGp {
         let cid = a.id();
         let now = a.now();
         let focus = a.add(cid.clone(), communication(&cid, &pat, &org, &now));
-        let bundle = a.finish(Header {
+        Ok(a.message(
             event,
-            met: MessageEventType::New,
-            patient: Some(&self.patient),
-            routing_full: true,
+            MessageEventType::New,
+            Some(&self.patient),
             focus,
-            responsible: org.clone(),
-            enterer: None,
-            sender: None,
-        });
-        Ok(BuiltMessage {
-            bundle,
-            event,
-            message_event_type: MessageEventType::New,
-        })
+            org.clone(),
+        ))
     }
 }
 
@@ -979,21 +919,13 @@ impl PdsDeathNotification {
         let cid = a.id();
         let now = a.now();
         let focus = a.add(cid.clone(), communication(&cid, &pat, &org, &now));
-        let bundle = a.finish(Header {
+        Ok(a.message(
             event,
-            met: MessageEventType::New,
-            patient: Some(&self.patient),
-            routing_full: true,
+            MessageEventType::New,
+            Some(&self.patient),
             focus,
-            responsible: org.clone(),
-            enterer: None,
-            sender: None,
-        });
-        Ok(BuiltMessage {
-            bundle,
-            event,
-            message_event_type: MessageEventType::New,
-        })
+            org.clone(),
+        ))
     }
 }
 
@@ -1017,21 +949,13 @@ impl PdsRecordChange {
         let pid = a.id();
         let p = with_scn(patient(&pid, &self.patient), self.scn);
         let focus = a.add(pid, p);
-        let bundle = a.finish(Header {
+        Ok(a.message(
             event,
-            met: MessageEventType::New,
-            patient: Some(&self.patient),
-            routing_full: true,
+            MessageEventType::New,
+            Some(&self.patient),
             focus,
             responsible,
-            enterer: None,
-            sender: None,
-        });
-        Ok(BuiltMessage {
-            bundle,
-            event,
-            message_event_type: MessageEventType::New,
-        })
+        ))
     }
 }
 
@@ -1397,21 +1321,7 @@ impl ProfessionalContacts {
             ..Default::default()
         };
         let focus = a.add(id, eoc);
-        let bundle = a.finish(Header {
-            event,
-            met: self.met,
-            patient: Some(&self.patient),
-            routing_full: true,
-            focus,
-            responsible: org.clone(),
-            enterer: None,
-            sender: None,
-        });
-        Ok(BuiltMessage {
-            bundle,
-            event,
-            message_event_type: self.met,
-        })
+        Ok(a.message(event, self.met, Some(&self.patient), focus, org.clone()))
     }
 }
 
@@ -1516,20 +1426,6 @@ impl Vaccinations {
             ..Default::default()
         };
         let focus = a.add(id, im);
-        let bundle = a.finish(Header {
-            event,
-            met: self.met,
-            patient: Some(&self.patient),
-            routing_full: true,
-            focus,
-            responsible: org.clone(),
-            enterer: None,
-            sender: None,
-        });
-        Ok(BuiltMessage {
-            bundle,
-            event,
-            message_event_type: self.met,
-        })
+        Ok(a.message(event, self.met, Some(&self.patient), focus, org.clone()))
     }
 }
