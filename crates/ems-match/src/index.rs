@@ -153,19 +153,44 @@ impl<T> Chunked<T> {
     }
 }
 
-/// Key types of [`SortedIndex`].
+/// Bits of a packed entry that hold the record number: record numbers are
+/// below 2^30 (about a billion subscriptions).
+pub(crate) const VAL_BITS: u32 = 30;
+/// Largest record number an index can hold.
+pub(crate) const MAX_VAL: u32 = (1 << VAL_BITS) - 1;
+
+/// Key types of [`SortedIndex`]: at most 34 bits (NHS numbers are below
+/// 10^10 < 2^34; id hashes are 32 bits), so that key and record number pack
+/// into one `u64` and a lookup touches one cache line.
 pub(crate) trait IndexKey: Copy + Eq + std::hash::Hash + Default {
     fn to_u64(self) -> u64;
+    fn from_u64(v: u64) -> Self;
 }
 impl IndexKey for u64 {
     fn to_u64(self) -> u64 {
         self
+    }
+    fn from_u64(v: u64) -> Self {
+        v
     }
 }
 impl IndexKey for u32 {
     fn to_u64(self) -> u64 {
         self as u64
     }
+    fn from_u64(v: u64) -> Self {
+        v as u32
+    }
+}
+
+#[inline]
+fn pack<K: IndexKey>(k: K, v: u32) -> u64 {
+    k.to_u64() << VAL_BITS | (v & MAX_VAL) as u64
+}
+
+#[inline]
+fn unpack<K: IndexKey>(e: u64) -> (K, u32) {
+    (K::from_u64(e >> VAL_BITS), (e & MAX_VAL as u64) as u32)
 }
 
 /// A multi-map from keys to record numbers.
@@ -179,8 +204,8 @@ impl IndexKey for u32 {
 /// merges drop them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SortedIndex<K: IndexKey> {
-    keys: Vec<K>,
-    vals: Vec<u32>,
+    /// `key << 30 | record`, sorted by (mix(key), record)
+    entries: Vec<u64>,
     dir: Vec<u32>,
     shift: u32,
     /// key → index of the newest entry of its chain in `chain`
@@ -199,12 +224,13 @@ impl<K: IndexKey> SortedIndex<K> {
     /// Calls `f` with every value stored under `k` (dead ones included).
     #[inline]
     pub fn for_each(&self, k: K, mut f: impl FnMut(u32)) {
-        if !self.keys.is_empty() {
+        if !self.entries.is_empty() {
             let b = self.bucket(k);
             let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
-            for i in lo..hi {
-                if self.keys[i] == k {
-                    f(self.vals[i]);
+            let want = k.to_u64();
+            for &e in &self.entries[lo..hi] {
+                if e >> VAL_BITS == want {
+                    f((e & MAX_VAL as u64) as u32);
                 }
             }
         }
@@ -225,7 +251,7 @@ impl<K: IndexKey> SortedIndex<K> {
         let prev = self.delta.insert(k, at).unwrap_or(u32::MAX);
         self.chain.push((v, prev));
         self.delta_len += 1;
-        if self.delta_len > 4096 && self.delta_len * 4 > self.keys.len() {
+        if self.delta_len > 4096 && self.delta_len * 4 > self.entries.len() {
             self.merge(live);
         }
     }
@@ -242,11 +268,10 @@ impl<K: IndexKey> SortedIndex<K> {
         self.delta = MixMap::default();
         self.chain = Vec::new();
         self.delta_len = 0;
-        let keys = std::mem::take(&mut self.keys);
-        let vals = std::mem::take(&mut self.vals);
-        let mut out: Vec<(u64, K, u32)> = Vec::with_capacity(keys.len() + delta.len());
+        let entries = std::mem::take(&mut self.entries);
+        let mut out: Vec<(u64, K, u32)> = Vec::with_capacity(entries.len() + delta.len());
         let mut d = delta.into_iter().peekable();
-        for (k, v) in keys.into_iter().zip(vals) {
+        for (k, v) in entries.into_iter().map(unpack::<K>) {
             if !live(v) {
                 continue;
             }
@@ -277,20 +302,17 @@ impl<K: IndexKey> SortedIndex<K> {
         let bits = ((n / 4).max(1).next_power_of_two().trailing_zeros()).min(30);
         let nb = 1usize << bits;
         self.shift = 64 - bits;
-        let mut keys = Vec::with_capacity(n);
-        let mut vals = Vec::with_capacity(n);
+        let mut packed = Vec::with_capacity(n);
         let mut dir = vec![0u32; nb + 1];
         for (h, k, v) in &entries {
             let b = h.checked_shr(self.shift).unwrap_or(0) as usize;
             dir[b + 1] += 1;
-            keys.push(*k);
-            vals.push(*v);
+            packed.push(pack(*k, *v));
         }
         for b in 0..nb {
             dir[b + 1] += dir[b];
         }
-        self.keys = keys;
-        self.vals = vals;
+        self.entries = packed;
         self.dir = dir;
     }
 
@@ -307,16 +329,14 @@ impl<K: IndexKey> SortedIndex<K> {
 
     /// Every (key, value) pair, dead values included.
     pub fn pairs(&self) -> impl Iterator<Item = (K, u32)> + '_ {
-        self.keys
+        self.entries
             .iter()
-            .copied()
-            .zip(self.vals.iter().copied())
+            .map(|e| unpack::<K>(*e))
             .chain(self.delta_pairs())
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.keys.capacity() * std::mem::size_of::<K>()
-            + self.vals.capacity() * 4
+        self.entries.capacity() * 8
             + self.dir.capacity() * 4
             + self.delta.capacity() * (std::mem::size_of::<K>() + 4 + 1)
             + self.chain.capacity() * 8

@@ -82,6 +82,9 @@ pub enum MatcherError {
     /// The mailbox is empty.
     #[error("subscription {0}: mailbox (channel.endpoint) is empty")]
     EmptyMailbox(String),
+    /// The index holds its maximum of 2^30 records (compact or restart from a snapshot).
+    #[error("the matcher is full (2^30 subscription records)")]
+    Full,
 }
 
 /// Seconds since 2000-01-01T00:00:00Z, saturating into `u32` (good to 2136).
@@ -385,6 +388,9 @@ impl Matcher {
         if s.mailbox.is_empty() {
             return Err(MatcherError::EmptyMailbox(s.id.clone()));
         }
+        if self.records.len() as u64 > crate::index::MAX_VAL as u64 {
+            return Err(MatcherError::Full);
+        }
         self.remove(&s.id);
         let rec = self.record_of(s);
         let key = match &s.criteria.kind {
@@ -489,9 +495,29 @@ impl Matcher {
     /// sorted by mailbox. Unknown event codes and patients flagged `S`/`I` on
     /// PDS get no deliveries.
     pub fn match_event(&self, ev: &MatchEvent) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        self.match_event_into(ev, &mut out);
+        out
+    }
+
+    /// Like [`match_event`](Self::match_event), writing into `out` and reusing
+    /// the strings and vectors already in it (a router that keeps one buffer
+    /// per thread allocates almost nothing per event). `out` holds exactly the
+    /// deliveries of `ev` afterwards.
+    ///
+    /// ```
+    /// # use ems_match::*;
+    /// # let m = Matcher::new(std::sync::Arc::new(CsvGeography::sample()));
+    /// # let ev = MatchEvent { nhs_number: None, event_code: "vaccinations-1".into(), birth_date: None,
+    /// #     at: "2024-01-01T00:00:00Z".parse().unwrap(), patient: PatientContext::default() };
+    /// let mut buf = Vec::new();
+    /// m.match_event_into(&ev, &mut buf);
+    /// assert!(buf.is_empty());
+    /// ```
+    pub fn match_event_into(&self, ev: &MatchEvent, out: &mut Vec<Delivery>) {
         let mut hits: Vec<u32> = Vec::new();
         self.collect(ev, &mut hits);
-        self.deliveries(ev, hits)
+        self.deliveries_into(ev, &hits, out);
     }
 
     /// Record numbers of the matching subscriptions (unsorted, deduplicated).
@@ -579,47 +605,84 @@ impl Matcher {
         }
     }
 
-    fn deliveries(&self, ev: &MatchEvent, hits: Vec<u32>) -> Vec<Delivery> {
-        if hits.is_empty() {
-            return Vec::new();
-        }
+    fn deliveries_into(&self, ev: &MatchEvent, hits: &[u32], out: &mut Vec<Delivery>) {
         let workflow_id = event_index(&ev.event_code)
             .map(|i| EVENT_TYPES[i].workflow_id)
             .unwrap_or("");
-        let mut rows: Vec<(&str, String, u32)> = Vec::with_capacity(hits.len());
-        for i in hits {
-            if let Some(r) = self.records.get(i) {
-                rows.push((self.strings.resolve(r.mailbox), self.id_string(r), r.tag));
-            }
-        }
-        rows.sort_unstable();
-        rows.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-        let mut out: Vec<Delivery> = Vec::new();
-        for (mailbox, id, tag) in rows {
-            if out.last().map(|d| d.mailbox.as_str()) != Some(mailbox) {
-                out.push(Delivery {
-                    mailbox: mailbox.to_string(),
-                    workflow_id,
-                    subscriptions: Vec::with_capacity(2),
-                    partner_id: None,
-                });
-            }
-            if let Some(d) = out.last_mut() {
-                if tag != 0 {
-                    let p = d
-                        .partner_id
-                        .get_or_insert_with(|| String::with_capacity(64));
-                    if !p.is_empty() {
-                        p.push_str("~~~");
-                    }
-                    p.push_str(&id);
-                    p.push('|');
-                    p.push_str(self.strings.resolve(tag));
+        // (mailbox, id as sortable bytes, record): UUID ids sort by their
+        // bytes exactly as by their lower-case text
+        let mut rows: Vec<(&str, &Record)> = hits
+            .iter()
+            .filter_map(|&i| self.records.get(i))
+            .map(|r| (self.strings.resolve(r.mailbox), r))
+            .collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(b.0).then_with(|| self.cmp_ids(a.1, b.1)));
+        rows.dedup_by(|a, b| std::ptr::eq(a.1, b.1));
+        let mut n = 0usize;
+        let mut k = 0usize;
+        for (i, (mailbox, r)) in rows.iter().enumerate() {
+            let new_mailbox = i == 0 || rows[i - 1].0 != *mailbox;
+            if new_mailbox {
+                if n > 0 {
+                    out[n - 1].subscriptions.truncate(k);
                 }
-                d.subscriptions.push(id);
+                if n == out.len() {
+                    out.push(Delivery {
+                        mailbox: String::new(),
+                        workflow_id,
+                        subscriptions: Vec::new(),
+                        partner_id: None,
+                    });
+                }
+                let d = &mut out[n];
+                d.mailbox.clear();
+                d.mailbox.push_str(mailbox);
+                d.workflow_id = workflow_id;
+                if let Some(p) = d.partner_id.as_mut() {
+                    p.clear();
+                }
+                n += 1;
+                k = 0;
+            }
+            let d = &mut out[n - 1];
+            if k == d.subscriptions.len() {
+                d.subscriptions.push(String::with_capacity(36));
+            }
+            let id = &mut d.subscriptions[k];
+            id.clear();
+            self.id_of(r, id);
+            k += 1;
+            if r.tag != 0 {
+                let p = d
+                    .partner_id
+                    .get_or_insert_with(|| String::with_capacity(64));
+                if !p.is_empty() {
+                    p.push_str("~~~");
+                }
+                p.push_str(&d.subscriptions[k - 1]);
+                p.push('|');
+                p.push_str(self.strings.resolve(r.tag));
             }
         }
-        out
+        if n > 0 {
+            out[n - 1].subscriptions.truncate(k);
+        }
+        out.truncate(n);
+        for d in out.iter_mut() {
+            if d.partner_id.as_deref() == Some("") {
+                d.partner_id = None;
+            }
+        }
+    }
+
+    fn cmp_ids(&self, a: &Record, b: &Record) -> std::cmp::Ordering {
+        if a.flags[7] == 0 && b.flags[7] == 0 {
+            return a.id.cmp(&b.id);
+        }
+        let (mut x, mut y) = (String::new(), String::new());
+        self.id_of(a, &mut x);
+        self.id_of(b, &mut y);
+        x.cmp(&y)
     }
 
     /// Number of matching subscriptions (no delivery grouping); for benchmarks

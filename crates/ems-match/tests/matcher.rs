@@ -223,10 +223,14 @@ proptest! {
         prop_assert_eq!(m.len(), kept.len());
         let restored = Matcher::from_snapshot(&m.snapshot(), Arc::new(geo.clone())).unwrap();
         prop_assert_eq!(restored.len(), kept.len());
+        // one buffer reused across all events must give the same deliveries
+        let mut buf = Vec::new();
         for ev in &events {
             let want = reference(&kept, &geo, ev);
             prop_assert_eq!(&m.match_event(ev), &want, "{:?}", ev);
             prop_assert_eq!(&restored.match_event(ev), &want);
+            m.match_event_into(ev, &mut buf);
+            prop_assert_eq!(&buf, &want);
         }
     }
 }
