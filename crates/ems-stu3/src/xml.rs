@@ -57,6 +57,28 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
     })
 }
 
+/// The value of `raw` (the attribute part of a start tag) when it is exactly
+/// one ` value="..."` attribute whose text needs no unescaping.
+fn simple_value_attr(raw: &[u8]) -> Option<&[u8]> {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let start = raw.iter().position(|b| !ws(b))?;
+    if start == 0 {
+        return None;
+    }
+    let rest = raw[start..].strip_prefix(b"value")?;
+    let rest = &rest[rest.iter().position(|b| !ws(b))?..];
+    let rest = rest.strip_prefix(b"=")?;
+    let rest = &rest[rest.iter().position(|b| !ws(b))?..];
+    let rest = rest.strip_prefix(b"\"")?;
+    let end = rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'&' || b == b'<')?;
+    if rest[end] != b'"' || !rest[end + 1..].iter().all(ws) {
+        return None;
+    }
+    Some(&rest[..end])
+}
+
 /// Attributes without quick-xml's duplicate-key bookkeeping (it allocates
 /// per element); `Ctx::attr` detects duplicates of the FHIR attributes.
 fn unchecked_attrs<'e>(e: &'e BytesStart<'_>) -> quick_xml::events::attributes::Attributes<'e> {
@@ -400,7 +422,9 @@ impl<'a> Ctx<'a> {
         let desc = node.desc();
         let mut cursor = 0usize;
         let mut prev_cursor = 0usize;
-        let mut last: (&'static str, Option<usize>, usize) = ("", None, 0);
+        // the element that last advanced the cursor: (field index, position);
+        // its occurrence index is only computed when an issue names it
+        let mut last: (usize, usize) = (usize::MAX, 0);
         let mut seen = [0u64; 2];
         loop {
             let (pos, ev) = self.next()?;
@@ -487,17 +511,20 @@ impl<'a> Ctx<'a> {
                 self.skip(&e, empty)?;
                 continue;
             }
-            let occurrence = if f.many { Some(count(node, i)) } else { None };
             if i >= cursor {
                 prev_cursor = cursor;
                 cursor = i;
-                last = (f.name, occurrence, pos);
-            } else if i >= prev_cursor && last.0 != f.name {
+                last = (i, pos);
+            } else if i >= prev_cursor && last.0 != i && last.0 < desc.fields.len() {
                 // the previous element jumped ahead: it is the misplaced one
-                let (lname, lidx, lpos) = last;
-                let extra = match lidx {
-                    Some(k) => format!("{lname}[{k}]"),
-                    None => lname.to_string(),
+                // (no element of its field was read after it, so it is the last one held)
+                let (li, lpos) = last;
+                let lf = &desc.fields[li];
+                let lname = lf.name;
+                let extra = if lf.many {
+                    format!("{lname}[{}]", count(node, li).saturating_sub(1))
+                } else {
+                    lname.to_string()
                 };
                 self.rep.error(
                     IssueType::Structure,
@@ -510,12 +537,13 @@ impl<'a> Ctx<'a> {
                     ),
                 );
                 cursor = i;
-                last = (f.name, occurrence, pos);
+                last = (i, pos);
             } else {
                 let after = desc.fields[cursor].name;
-                let extra = match occurrence {
-                    Some(k) => format!("{name}[{k}]"),
-                    None => name.to_string(),
+                let extra = if f.many {
+                    format!("{name}[{}]", count(node, i))
+                } else {
+                    name.to_string()
                 };
                 self.rep.error(
                     IssueType::Structure,
@@ -636,7 +664,29 @@ impl<'a> Ctx<'a> {
     ) -> R<()> {
         let mut value_given = false;
         let mut dup = 0u8;
-        for a in unchecked_attrs(e) {
+        // fast path for the usual ` value="..."` with nothing to unescape
+        if let Some(v) = simple_value_attr(e.attributes_raw()).and_then(|v| self.sub_str(v)) {
+            value_given = true;
+            if let Err(exp) = p.set_lexical(kind, v) {
+                let shown: String = v.chars().take(80).collect();
+                self.rep.error(
+                    IssueType::Value,
+                    rules::PRIMITIVE_FORMAT,
+                    None,
+                    pos,
+                    format!(
+                        "`{shown}` is not a valid {}: expected {exp}",
+                        kind.fhir_name()
+                    ),
+                );
+            }
+        }
+        let attrs = if value_given {
+            None
+        } else {
+            Some(unchecked_attrs(e))
+        };
+        for a in attrs.into_iter().flatten() {
             let (k, v) = self.attr(a, pos, &mut dup)?;
             match k {
                 "value" => {
@@ -1010,9 +1060,14 @@ impl XmlWriter {
         }
         if p.has_value() {
             self.out.push_str(" value=\"");
-            let mut v = String::new();
-            p.write_value(&mut v);
-            escape_attr(&mut self.out, &v);
+            match p.value_str() {
+                Some(v) => escape_attr(&mut self.out, v),
+                None => {
+                    let mut v = String::new();
+                    p.write_value(&mut v);
+                    escape_attr(&mut self.out, &v);
+                }
+            }
             self.out.push('"');
         }
         let ext = p.extension();
@@ -1051,5 +1106,42 @@ impl XmlWriter {
             }
         }
         self.body(name, n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::simple_value_attr;
+
+    #[test]
+    fn simple_value_fast_path_only_for_plain_values() {
+        assert_eq!(simple_value_attr(b" value=\"abc\""), Some(&b"abc"[..]));
+        assert_eq!(simple_value_attr(b"  value = \"\" "), Some(&b""[..]));
+        assert_eq!(
+            simple_value_attr(b"value=\"abc\""),
+            None,
+            "no separating space"
+        );
+        assert_eq!(
+            simple_value_attr(b" value='abc'"),
+            None,
+            "single quotes: general path"
+        );
+        assert_eq!(
+            simple_value_attr(b" value=\"a&amp;b\""),
+            None,
+            "escapes: general path"
+        );
+        assert_eq!(
+            simple_value_attr(b" value=\"a\" id=\"x\""),
+            None,
+            "more attributes: general path"
+        );
+        assert_eq!(simple_value_attr(b" id=\"x\""), None);
+        assert_eq!(
+            simple_value_attr(b" value=\"abc"),
+            None,
+            "unterminated: general path reports it"
+        );
     }
 }
