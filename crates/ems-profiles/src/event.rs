@@ -2,11 +2,12 @@
 //! CareConnect Patient and Organization (2.5, 2.6) and the per-event rules of
 //! section 10.
 
+use crate::fnv::{FnvMap, FnvSet};
 use crate::rules::{Report, Strength};
 use ems_match::{event_type, EventType, NhsNumber};
 use ems_stu3::lexical::is_uuid;
 use ems_stu3::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 pub const ROUTING_URL: &str =
     "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1";
@@ -56,7 +57,7 @@ impl Entry<'_> {
 struct Ctx<'a, 'r> {
     rep: &'r mut Report,
     entries: Vec<Entry<'a>>,
-    by_url: HashMap<&'a str, usize>,
+    by_url: FnvMap<&'a str, usize>,
     event: Option<&'static EventType>,
     met: Option<String>,
     /// index (in `entries`) of the focus resource
@@ -102,7 +103,7 @@ impl<'a> Ctx<'a, '_> {
 
 /// Validates an event-message Bundle; returns the entry fullUrls for the
 /// reference check.
-pub(crate) fn validate(r: &Resource, rep: &mut Report) -> Option<HashSet<String>> {
+pub(crate) fn validate(r: &Resource, rep: &mut Report) -> Option<FnvSet<String>> {
     let Some(b) = r.get::<Bundle>() else {
         rep.add(
             "BUNDLE-TYPE",
@@ -137,8 +138,8 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) -> Option<HashSet<String>
             });
         }
     }
-    let mut by_url = HashMap::new();
-    let mut urls = HashSet::new();
+    let mut by_url = FnvMap::default();
+    let mut urls = FnvSet::default();
     for (k, e) in entries.iter().enumerate() {
         let loc = format!("Bundle.entry[{}].fullUrl", e.i);
         match e.full_url {

@@ -30,6 +30,7 @@
 
 mod codes;
 mod event;
+mod fnv;
 #[rustfmt::skip]
 mod generated_codes;
 mod oo;
@@ -231,7 +232,7 @@ impl Validator {
             }
             _ => event::validate(r, &mut rep),
         };
-        let refs: Option<std::collections::HashSet<&str>> = urls
+        let refs: Option<fnv::FnvSet<&str>> = urls
             .as_ref()
             .map(|u| u.iter().map(String::as_str).collect());
         walk::walk(r, &mut rep, refs.as_ref());

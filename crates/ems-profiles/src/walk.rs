@@ -5,12 +5,12 @@
 
 use crate::codes::{code_system, CODE_SYSTEMS};
 use crate::event::{looks_like_email, looks_like_phone};
+use crate::fnv::FnvSet;
 use crate::rules::Report;
 use ems_stu3::lexical;
 use ems_stu3::node::{find_field, ChoiceRef, FieldKind, FieldRef, Node};
 use ems_stu3::primitive::{PrimKind, PrimNode};
 use ems_stu3::Resource;
-use std::collections::HashSet;
 use std::fmt::Write as _;
 
 struct Frame {
@@ -22,12 +22,12 @@ struct Frame {
 struct Walker<'r, 'u> {
     rep: &'r mut Report,
     frames: Vec<Frame>,
-    full_urls: Option<&'u HashSet<&'u str>>,
+    full_urls: Option<&'u FnvSet<&'u str>>,
 }
 
 /// Walks `r`; `full_urls` (the bundle's entry fullUrls) enables the
 /// unresolved-reference check.
-pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&HashSet<&str>>) {
+pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvSet<&str>>) {
     let mut w = Walker {
         rep,
         frames: Vec::with_capacity(16),
@@ -41,9 +41,11 @@ pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&HashSet<&s
     w.node(r.as_node());
 }
 
-/// A string-valued primitive element of `n`, borrowed.
-fn prim_str<'a>(n: &'a dyn Node, name: &str) -> Option<&'a str> {
-    let (i, _) = find_field(n.desc(), name, 0)?;
+/// A string-valued primitive element of `n`, borrowed. `hint` is where the
+/// element normally sits in the table (checked first, so the usual lookup is
+/// one comparison).
+fn prim_str<'a>(n: &'a dyn Node, name: &str, hint: usize) -> Option<&'a str> {
+    let (i, _) = find_field(n.desc(), name, hint)?;
     match n.field(i) {
         FieldRef::Prim(Some(p)) => p.value_str(),
         _ => None,
@@ -180,7 +182,8 @@ impl Walker<'_, '_> {
     }
 
     fn contact_point(&mut self, n: &dyn Node) {
-        let (Some(system), Some(value)) = (prim_str(n, "system"), prim_str(n, "value")) else {
+        let (Some(system), Some(value)) = (prim_str(n, "system", 2), prim_str(n, "value", 3))
+        else {
             return;
         };
         let ok = match system {
@@ -230,7 +233,7 @@ impl Walker<'_, '_> {
 
     fn reference(&mut self, n: &dyn Node) {
         let Some(urls) = self.full_urls else { return };
-        if let Some(r) = prim_str(n, "reference") {
+        if let Some(r) = prim_str(n, "reference", 2) {
             if r.starts_with("urn:uuid:") && !urls.contains(r) {
                 let loc = self.path(Some("reference"));
                 self.rep.add(
@@ -243,9 +246,9 @@ impl Walker<'_, '_> {
     }
 
     fn coding(&mut self, n: &dyn Node) {
-        let system = prim_str(n, "system");
-        let code = prim_str(n, "code");
-        let display = prim_str(n, "display");
+        let system = prim_str(n, "system", 2);
+        let code = prim_str(n, "code", 4);
+        let display = prim_str(n, "display", 5);
         let Some(system) = system else {
             if let Some(c) = code {
                 let loc = self.path(None);
