@@ -580,6 +580,11 @@ impl Matcher {
             }
         }
         let start = hits.len();
+        // gather the candidate lists first, then touch every candidate record
+        // in one pass of independent loads (the CPU overlaps the cache
+        // misses), then evaluate them
+        let mut lists: [&[u32]; 8] = [&[]; 8];
+        let mut nl = 0usize;
         for &(rule, code) in &keys[..nk] {
             let Some(org) = self.strings.get(code) else {
                 continue;
@@ -588,20 +593,40 @@ impl Matcher {
                 .generic
                 .get(&generic_key(rule_index(rule), ei as u32, org))
             {
-                for &i in v {
-                    if let Some(r) = self.records.get(i) {
-                        if self.accepts(r, bit, at, age, registered) {
-                            hits.push(i);
-                        }
+                lists[nl] = v;
+                nl += 1;
+            }
+        }
+        let mut live = 0u32;
+        for list in &lists[..nl] {
+            for &i in *list {
+                if let Some(r) = self.records.get(i) {
+                    live = live.wrapping_add(r.flags[6] as u32);
+                }
+            }
+        }
+        std::hint::black_box(live);
+        for list in &lists[..nl] {
+            for &i in *list {
+                if let Some(r) = self.records.get(i) {
+                    if self.accepts(r, bit, at, age, registered) {
+                        hits.push(i);
                     }
                 }
             }
         }
-        // old and new address in the same area give the same subscription twice
+        // old and new address in the same area give the same subscription
+        // twice; explicit and generic hits are different records
         if hits.len() > start + 1 {
             hits[start..].sort_unstable();
-            let mut seen = std::collections::HashSet::new();
-            hits.retain(|i| seen.insert(*i));
+            let mut w = start + 1;
+            for k in start + 1..hits.len() {
+                if hits[k] != hits[w - 1] {
+                    hits[w] = hits[k];
+                    w += 1;
+                }
+            }
+            hits.truncate(w);
         }
     }
 
