@@ -5,7 +5,11 @@ fn main() {
         .unwrap()
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
         .collect();
-    for _ in 0..2000 {
+    for _ in 0..std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+    {
         for f in &files {
             std::hint::black_box(ems_stu3::from_xml(f).unwrap());
         }

@@ -29,6 +29,14 @@ struct Ctx<'a> {
     rep: Reporter<'a>,
     max_depth: usize,
     depth: usize,
+    /// Namespace prefixes in scope (`xmlns:p=...`), innermost last:
+    /// (prefix, bound to the FHIR namespace).
+    prefixes: Vec<(String, bool)>,
+    /// Searches attribute text for `xmlns:` (built once per document).
+    xmlns_finder: memchr::memmem::Finder<'static>,
+    /// The document contains `xmlns:` somewhere (prefix declarations are
+    /// rare; without any, elements are not scanned for them).
+    any_prefixes: bool,
 }
 
 pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError> {
@@ -49,6 +57,9 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
         rep: Reporter::new(src.as_bytes()),
         max_depth: opts.max_depth,
         depth: 0,
+        prefixes: Vec::new(),
+        xmlns_finder: memchr::memmem::Finder::new(b"xmlns:"),
+        any_prefixes: memchr::memmem::find(src.as_bytes(), b"xmlns:").is_some(),
     };
     let resource = cx.document()?;
     Ok(Parsed {
@@ -164,6 +175,55 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Brings the `xmlns:p` declarations of `e` into scope; returns how many
+    /// to drop with [`pop_prefixes`](Self::pop_prefixes) when `e` ends.
+    fn push_prefixes(&mut self, e: &BytesStart<'_>) -> usize {
+        let raw = e.attributes_raw();
+        if !self.any_prefixes || raw.len() < 8 || self.xmlns_finder.find(raw).is_none() {
+            return 0;
+        }
+        let mut n = 0;
+        for a in unchecked_attrs(e).flatten() {
+            if let Some(p) = a.key.as_ref().strip_prefix(b"xmlns:") {
+                let fhir = a.value.as_ref() == FHIR_NS.as_bytes();
+                self.prefixes
+                    .push((String::from_utf8_lossy(p).into_owned(), fhir));
+                n += 1;
+            }
+        }
+        n
+    }
+
+    fn pop_prefixes(&mut self, n: usize) {
+        let keep = self.prefixes.len().saturating_sub(n);
+        self.prefixes.truncate(keep);
+    }
+
+    /// The local name of an element in the FHIR namespace: unprefixed names,
+    /// or names whose prefix is bound to `http://hl7.org/fhir`. `None` for a
+    /// prefix that is unbound or bound to another namespace.
+    #[inline]
+    fn resolve<'n>(&self, name: &'n str) -> Option<&'n str> {
+        let Some(i) = name.bytes().position(|b| b == b':') else {
+            return Some(name);
+        };
+        let (prefix, local) = (&name[..i], &name[i + 1..]);
+        match self.prefixes.iter().rev().find(|(p, _)| p == prefix) {
+            Some((_, true)) => Some(local),
+            _ => None,
+        }
+    }
+
+    fn foreign_element(&mut self, name: &str, pos: usize) {
+        self.rep.error(
+            IssueType::Structure,
+            rules::XML_NAMESPACE,
+            Some(name),
+            pos,
+            format!("element `{name}` is not in the FHIR namespace ({FHIR_NS}); it is ignored"),
+        );
+    }
+
     fn enter(&mut self, pos: usize) -> R<()> {
         self.depth += 1;
         if self.depth > self.max_depth {
@@ -244,7 +304,10 @@ impl<'a> Ctx<'a> {
         pos: usize,
         root: bool,
     ) -> R<Resource> {
-        let name = self.name_of(e, pos)?;
+        let pushed = self.push_prefixes(e);
+        let raw_name = self.name_of(e, pos)?;
+        let prefixed_fhir = raw_name.contains(':') && self.resolve(raw_name).is_some();
+        let name = self.resolve(raw_name).unwrap_or(raw_name);
         let Some(mut res) = Resource::new_of_type(name) else {
             return Err(self.rep.fatal(
                 IssueType::NotSupported,
@@ -280,7 +343,7 @@ impl<'a> Ctx<'a> {
                 other => self.unknown_attr(other, pos),
             }
         }
-        if root && !saw_ns {
+        if root && !saw_ns && !prefixed_fhir {
             self.rep.error(
                 IssueType::Structure,
                 rules::XML_NAMESPACE,
@@ -289,13 +352,13 @@ impl<'a> Ctx<'a> {
                 format!("root element has no namespace; FHIR XML requires xmlns=\"{FHIR_NS}\""),
             );
         }
-        if name.contains(':') {
+        if raw_name.contains(':') && !prefixed_fhir {
             self.rep.error(
                 IssueType::Structure,
                 rules::XML_NAMESPACE,
                 None,
                 pos,
-                "namespace prefixes are not supported; use the default FHIR namespace".into(),
+                format!("`{raw_name}` is not in the FHIR namespace ({FHIR_NS})"),
             );
         }
         if !empty {
@@ -303,6 +366,7 @@ impl<'a> Ctx<'a> {
         }
         self.depth -= 1;
         self.rep.path.pop();
+        self.pop_prefixes(pushed);
         Ok(res)
     }
 
@@ -336,6 +400,7 @@ impl<'a> Ctx<'a> {
             b"id" => ("id", 2),
             b"url" => ("url", 4),
             b"xmlns" => ("xmlns", 8),
+            other if other.starts_with(b"xmlns:") => return Ok(("", Cow::Borrowed(""))),
             other => {
                 let k = String::from_utf8_lossy(other).into_owned();
                 self.unknown_attr(&k, pos);
@@ -472,19 +537,28 @@ impl<'a> Ctx<'a> {
                     ))
                 }
             };
-            let name = self.name_of(&e, pos)?;
-            if name.contains(':') {
-                self.rep.error(
-                    IssueType::Structure,
-                    rules::XML_NAMESPACE,
-                    Some(name),
-                    pos,
-                    format!("element `{name}` uses a namespace prefix; FHIR XML uses the default namespace"),
-                );
+            let pushed = self.push_prefixes(&e);
+            let raw_name = self.name_of(&e, pos)?;
+            // without any prefix declaration in the document, names are used
+            // as they are (a prefixed one matches no element and is reported below)
+            let resolved = if self.any_prefixes {
+                self.resolve(raw_name)
+            } else {
+                Some(raw_name)
+            };
+            let Some(name) = resolved else {
+                self.foreign_element(raw_name, pos);
                 self.skip(&e, empty)?;
+                self.pop_prefixes(pushed);
                 continue;
-            }
+            };
             let Some((i, alt)) = crate::node::find_field(desc, name, cursor) else {
+                if name.contains(':') {
+                    self.foreign_element(name, pos);
+                    self.skip(&e, empty)?;
+                    self.pop_prefixes(pushed);
+                    continue;
+                }
                 self.rep.error(
                     IssueType::Structure,
                     rules::SCHEMA_UNKNOWN,
@@ -493,6 +567,7 @@ impl<'a> Ctx<'a> {
                     format!("`{name}` is not an element of {}", desc.name),
                 );
                 self.skip(&e, empty)?;
+                self.pop_prefixes(pushed);
                 continue;
             };
             let f = &desc.fields[i];
@@ -509,6 +584,7 @@ impl<'a> Ctx<'a> {
                     ),
                 );
                 self.skip(&e, empty)?;
+                self.pop_prefixes(pushed);
                 continue;
             }
             if i >= cursor {
@@ -558,6 +634,7 @@ impl<'a> Ctx<'a> {
             }
             seen[i / 64] |= 1 << (i % 64);
             self.field(node, i, alt, &e, empty, pos)?;
+            self.pop_prefixes(pushed);
         }
     }
 
@@ -740,7 +817,17 @@ impl<'a> Ctx<'a> {
                         continue;
                     }
                 };
-                let cname = self.name_of(&ce, cpos)?;
+                let pushed = self.push_prefixes(&ce);
+                let raw = self.name_of(&ce, cpos)?;
+                let cname = match self.resolve(raw) {
+                    Some(n) => n,
+                    None => {
+                        self.foreign_element(raw, cpos);
+                        self.skip(&ce, cempty)?;
+                        self.pop_prefixes(pushed);
+                        continue;
+                    }
+                };
                 if cname == "extension" {
                     let ext = p.extension_mut();
                     self.rep.path.push("extension", Some(ext.len()), None);
@@ -760,6 +847,7 @@ impl<'a> Ctx<'a> {
                     );
                     self.skip(&ce, cempty)?;
                 }
+                self.pop_prefixes(pushed);
             }
             self.depth -= 1;
         }
@@ -845,7 +933,10 @@ impl<'a> Ctx<'a> {
                     continue;
                 }
             };
-            let n = self.name_of(&ce, cpos)?;
+            let pushed = self.push_prefixes(&ce);
+            let raw = self.name_of(&ce, cpos)?;
+            let n = self.resolve(raw).unwrap_or(raw);
+            self.pop_prefixes(pushed);
             if out.is_some() {
                 self.rep.error(
                     IssueType::Structure,

@@ -477,3 +477,36 @@ fn duplicate_attribute_is_malformed() {
         rules::XML_MALFORMED
     );
 }
+
+#[test]
+fn namespace_prefixes_bound_to_fhir_are_read() {
+    let plain = format!(
+        r#"<Bundle {NS}><type value="collection"/><entry><resource><Patient><name><given value="A"/></name><gender value="male"/></Patient></resource></entry></Bundle>"#
+    );
+    let prefixed = r#"<f:Bundle xmlns:f="http://hl7.org/fhir"><f:type value="collection"/><f:entry><f:resource><f:Patient><f:name><f:given value="A"/></f:name><f:gender value="male"/></f:Patient></f:resource></f:entry></f:Bundle>"#;
+    let a = from_xml(plain.as_bytes()).unwrap();
+    let b = from_xml(prefixed.as_bytes()).unwrap();
+    assert!(b.outcome.issues.is_empty(), "{}", b.outcome);
+    assert_eq!(a.resource, b.resource);
+    // a prefix declared on an inner element, mixed with the default namespace
+    let inner = format!(
+        r#"<Patient {NS}><h:name xmlns:h="http://hl7.org/fhir"><h:family value="X"/></h:name></Patient>"#
+    );
+    let c = from_xml(inner.as_bytes()).unwrap();
+    assert!(c.outcome.issues.is_empty(), "{}", c.outcome);
+    // elements in another namespace are reported and skipped, and the prefix goes out of scope
+    let other = format!(
+        r#"<Patient {NS} xmlns:x="urn:other"><x:colour value="red"/><gender value="male"/></Patient>"#
+    );
+    assert_eq!(
+        xml_rules(&other),
+        vec![(rules::XML_NAMESPACE, "Patient.x:colour".to_string())]
+    );
+    let scoped = format!(
+        r#"<Patient {NS}><name xmlns:h="http://hl7.org/fhir"><h:family value="X"/></name><h:gender value="male"/></Patient>"#
+    );
+    assert_eq!(
+        xml_rules(&scoped),
+        vec![(rules::XML_NAMESPACE, "Patient.h:gender".to_string())]
+    );
+}
