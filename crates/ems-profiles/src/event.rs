@@ -7,6 +7,7 @@ use crate::rules::{Report, Strength};
 use ems_match::{event_type, EventType, NhsNumber};
 use ems_stu3::lexical::is_uuid;
 use ems_stu3::*;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 pub const ROUTING_URL: &str =
@@ -45,12 +46,31 @@ pub(crate) struct Entry<'a> {
 }
 
 impl Entry<'_> {
-    fn loc(&self) -> String {
-        format!(
-            "Bundle.entry[{}].resource.ofType({})",
-            self.i,
-            self.res.resource_type()
-        )
+    /// The entry's location, formatted only when an issue uses it.
+    fn loc(&self) -> Loc {
+        Loc {
+            i: self.i,
+            ty: self.res.resource_type(),
+        }
+    }
+}
+
+/// `Bundle.entry[i].resource.ofType(T)`, written out only when displayed.
+#[derive(Clone, Copy)]
+struct Loc {
+    i: usize,
+    ty: &'static str,
+}
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bundle.entry[{}].resource.ofType({})", self.i, self.ty)
+    }
+}
+
+impl From<Loc> for String {
+    fn from(l: Loc) -> String {
+        l.to_string()
     }
 }
 
@@ -103,7 +123,7 @@ impl<'a> Ctx<'a, '_> {
 
 /// Validates an event-message Bundle; returns the entry fullUrls for the
 /// reference check.
-pub(crate) fn validate(r: &Resource, rep: &mut Report) -> Option<FnvSet<String>> {
+pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvSet<Cow<'a, str>>> {
     let Some(b) = r.get::<Bundle>() else {
         rep.add(
             "BUNDLE-TYPE",
@@ -138,28 +158,28 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) -> Option<FnvSet<String>>
             });
         }
     }
-    let mut by_url = FnvMap::default();
-    let mut urls = FnvSet::default();
+    let mut by_url = FnvMap::with_capacity_and_hasher(entries.len(), Default::default());
+    let mut urls = FnvSet::with_capacity_and_hasher(entries.len() + 1, Default::default());
     for (k, e) in entries.iter().enumerate() {
-        let loc = format!("Bundle.entry[{}].fullUrl", e.i);
+        let loc = || format!("Bundle.entry[{}].fullUrl", e.i);
         match e.full_url {
             None => rep.add(
                 "FULLURL-FORMAT",
-                loc,
+                loc(),
                 "entry has no fullUrl; NEMS uses `urn:uuid:` + the resource id",
             ),
             Some(u) => {
                 if !u.strip_prefix("urn:uuid:").is_some_and(is_uuid) {
                     rep.add(
                         "FULLURL-FORMAT",
-                        loc.clone(),
+                        loc(),
                         format!("fullUrl `{u}` is not `urn:uuid:<uuid>`"),
                     );
                 } else if let Some(id) = e.res.id() {
                     if &u[9..] != id {
                         rep.add(
                             "FULLURL-FORMAT",
-                            loc.clone(),
+                            loc(),
                             format!("fullUrl `{u}` does not carry the resource id `{id}`"),
                         );
                     }
@@ -167,14 +187,14 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) -> Option<FnvSet<String>>
                 if by_url.insert(u, k).is_some() {
                     rep.add(
                         "FULLURL-UNIQUE",
-                        loc,
+                        loc(),
                         format!("fullUrl `{u}` is used by more than one entry"),
                     );
                 }
-                urls.insert(u.to_string());
+                urls.insert(Cow::Borrowed(u));
                 // a bare UUID fullUrl (reported above) still identifies the entry
                 if is_uuid(u) {
-                    urls.insert(format!("urn:uuid:{u}"));
+                    urls.insert(Cow::Owned(format!("urn:uuid:{u}")));
                 }
             }
         }
@@ -210,7 +230,7 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) -> Option<FnvSet<String>>
     }
     let (mh_entry_loc, mh) = {
         let e = &cx.entries[mh_pos];
-        (e.loc(), e.res.get::<MessageHeader>())
+        (e.loc().to_string(), e.res.get::<MessageHeader>())
     };
     if let Some(mh) = mh {
         header(&mut cx, mh, &mh_entry_loc);
@@ -341,11 +361,11 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         }
     }
     // messageEventType
-    let met_loc = format!("{at}.extension('{MET_URL}')");
+    let met_loc = || format!("{at}.extension('{MET_URL}')");
     match ext(&mh.extension, MET_URL) {
         None => cx.rep.add(
             "MH-MSGEVENTTYPE",
-            met_loc,
+            met_loc(),
             "the messageEventType extension is missing (new, update or delete)",
         ),
         Some(x) => match &x.value {
@@ -353,30 +373,30 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                 if cc.coding.len() != 1 {
                     cx.rep.add(
                         "MH-MSGEVENTTYPE",
-                        format!("{met_loc}.value.ofType(CodeableConcept).coding"),
+                        format!("{}.value.ofType(CodeableConcept).coding", met_loc()),
                         "exactly one coding is required",
                     );
                 }
                 if cc.text.is_some() {
                     cx.rep.add(
                         "MH-MSGEVENTTYPE",
-                        format!("{met_loc}.value.ofType(CodeableConcept).text"),
+                        format!("{}.value.ofType(CodeableConcept).text", met_loc()),
                         "text is prohibited",
                     );
                 }
                 if let Some(c) = cc.coding.first() {
-                    let cl = format!("{met_loc}.value.ofType(CodeableConcept).coding[0]");
+                    let cl = || format!("{}.value.ofType(CodeableConcept).coding[0]", met_loc());
                     if s(&c.system) != Some(ems_match::MESSAGE_EVENT_TYPE_SYSTEM) {
                         cx.rep.add(
                             "MH-MSGEVENTTYPE",
-                            format!("{cl}.system"),
+                            format!("{}.system", cl()),
                             format!("system must be {}", ems_match::MESSAGE_EVENT_TYPE_SYSTEM),
                         );
                     }
                     if c.version.is_some() || c.user_selected.is_some() {
                         cx.rep.add(
                             "MH-MSGEVENTTYPE",
-                            cl.clone(),
+                            cl(),
                             "version and userSelected are prohibited",
                         );
                     }
@@ -393,7 +413,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                                 if !et.message_event_types.contains(&code) {
                                     cx.rep.add(
                                         "MH-MSGEVENTTYPE",
-                                        format!("{cl}.code"),
+                                        format!("{}.code", cl()),
                                         format!(
                                             "`{code}` is not allowed for {} (allowed: {})",
                                             et.code,
@@ -405,14 +425,14 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                             if s(&c.display) != display(code) {
                                 cx.rep.add(
                                     "MH-MSGEVENTTYPE",
-                                    format!("{cl}.display"),
+                                    format!("{}.display", cl()),
                                     format!("display must be `{}`", display(code).unwrap_or("")),
                                 );
                             }
                         }
                         other => cx.rep.add(
                             "MH-MSGEVENTTYPE",
-                            format!("{cl}.code"),
+                            format!("{}.code", cl()),
                             format!(
                                 "`{}` is not new, update or delete",
                                 other.unwrap_or("(missing)")
@@ -423,7 +443,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             }
             _ => cx.rep.add(
                 "MH-MSGEVENTTYPE",
-                met_loc,
+                met_loc(),
                 "the messageEventType extension needs a valueCodeableConcept",
             ),
         },
@@ -620,12 +640,13 @@ fn given(n: &HumanName) -> String {
         .join(" ")
 }
 
-fn check_nhs_number(rep: &mut Report, value: &str, loc: String) {
+/// Checks an NHS number; `loc` is only called when there is something to report.
+fn check_nhs_number(rep: &mut Report, value: &str, loc: impl FnOnce() -> String) {
     match NhsNumber::parse(value) {
-        Err(e) => rep.add("NHS-NUMBER-CHECKDIGIT", loc, format!("`{value}`: {e}")),
+        Err(e) => rep.add("NHS-NUMBER-CHECKDIGIT", loc(), format!("`{value}`: {e}")),
         Ok(n) if n.is_placeholder() => rep.add(
             "NHS-NUMBER-PLACEHOLDER",
-            loc,
+            loc(),
             format!(
                 "`{value}` passes the check digit but is a placeholder, not a traced NHS number"
             ),
@@ -678,7 +699,7 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                     "routing NHS number has no value",
                 ),
                 Some(v) => {
-                    check_nhs_number(cx.rep, v, format!("{nl}.value.ofType(Identifier).value"));
+                    check_nhs_number(cx.rep, v, || format!("{nl}.value.ofType(Identifier).value"));
                     if let Some((_, pid)) = subject.and_then(nhs_identifier) {
                         if let Some(pv) = s(&pid.value) {
                             if pv != v {
@@ -803,7 +824,7 @@ fn patients(cx: &mut Ctx) {
     let (mother, baby) = if bn { birth_roles(cx) } else { (None, None) };
     let pds = cx.pds();
     let rc = cx.is("pds-record-change-1");
-    let list: Vec<(usize, String)> = (0..cx.entries.len())
+    let list: Vec<(usize, Loc)> = (0..cx.entries.len())
         .filter(|&k| matches!(cx.entries[k].res, Resource::Patient(_)))
         .map(|k| (k, cx.entries[k].loc()))
         .collect();
@@ -825,7 +846,7 @@ fn patients(cx: &mut Ctx) {
             }
             Some((j, id)) => {
                 if let Some(v) = s(&id.value) {
-                    check_nhs_number(cx.rep, v, l(&format!("identifier[{j}].value")));
+                    check_nhs_number(cx.rep, v, || l(&format!("identifier[{j}].value")));
                 }
                 if ext(&id.extension, VERIFICATION_URL).is_none() {
                     cx.rep.add(
@@ -875,7 +896,7 @@ fn patients(cx: &mut Ctx) {
         if p.animal.is_some() || !p.communication.is_empty() {
             cx.rep.add(
                 "PROFILE-PATIENT",
-                loc.clone(),
+                loc,
                 "animal and communication are prohibited by CareConnect-Patient-1",
             );
         }
@@ -923,7 +944,7 @@ fn organizations(cx: &mut Ctx) {
     } else {
         Strength::Must
     };
-    let list: Vec<(usize, String)> = (0..cx.entries.len())
+    let list: Vec<(usize, Loc)> = (0..cx.entries.len())
         .filter(|&k| matches!(cx.entries[k].res, Resource::Organization(_)))
         .map(|k| (k, cx.entries[k].loc()))
         .collect();
@@ -1024,16 +1045,14 @@ fn per_event(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             death(cx);
         }
         "blood-spot-test-outcome-1" | "newborn-hearing-1" | "nipe-outcome-1" => {
-            screening(cx, focus.as_ref().map(|f| (f.0.clone(), f.1)))
+            screening(cx, focus.as_ref().map(|f| (f.0, f.1)))
         }
-        "professional-contacts-1" => {
-            professional_contacts(cx, focus.as_ref().map(|f| (f.0.clone(), f.1)))
-        }
-        "vaccinations-1" => vaccinations(cx, focus.as_ref().map(|f| (f.0.clone(), f.1))),
+        "professional-contacts-1" => professional_contacts(cx, focus.as_ref().map(|f| (f.0, f.1))),
+        "vaccinations-1" => vaccinations(cx, focus.as_ref().map(|f| (f.0, f.1))),
         _ => {}
     }
     if cx.screening() || et.code == "vaccinations-1" {
-        let list: Vec<(String, &HealthcareService)> = cx
+        let list: Vec<(Loc, &HealthcareService)> = cx
             .all::<HealthcareService>()
             .map(|(e, h)| (e.loc(), h))
             .collect();
@@ -1062,7 +1081,7 @@ fn coding_is(c: &Coding, system: &str, code: &str) -> bool {
 
 fn birth(cx: &mut Ctx) {
     // RelatedPerson
-    let rps: Vec<(String, &RelatedPerson)> = cx
+    let rps: Vec<(Loc, &RelatedPerson)> = cx
         .all::<RelatedPerson>()
         .map(|(e, r)| (e.loc(), r))
         .collect();
@@ -1169,7 +1188,7 @@ fn birth(cx: &mut Ctx) {
         ("237364002", "Stillbirth"),
         ("1097291000000101", "Suspected congenital abnormality"),
     ];
-    let obs: Vec<(String, &Observation)> =
+    let obs: Vec<(Loc, &Observation)> =
         cx.all::<Observation>().map(|(e, o)| (e.loc(), o)).collect();
     for (loc, o) in obs {
         let Some(code) = &o.code else { continue };
@@ -1274,7 +1293,7 @@ fn change_of_gp(cx: &mut Ctx) {
             }
         }
     }
-    let eocs: Vec<(String, &EpisodeOfCare)> = cx
+    let eocs: Vec<(Loc, &EpisodeOfCare)> = cx
         .all::<EpisodeOfCare>()
         .map(|(e, x)| (e.loc(), x))
         .collect();
@@ -1394,7 +1413,7 @@ fn death(cx: &mut Ctx) {
     }
 }
 
-fn screening(cx: &mut Ctx, focus: Option<(String, &Resource)>) {
+fn screening(cx: &mut Ctx, focus: Option<(Loc, &Resource)>) {
     let Some((loc, Resource::Encounter(enc))) = focus else {
         return;
     };
@@ -1432,7 +1451,7 @@ fn screening(cx: &mut Ctx, focus: Option<(String, &Resource)>) {
     }
 }
 
-fn professional_contacts(cx: &mut Ctx, focus: Option<(String, &Resource)>) {
+fn professional_contacts(cx: &mut Ctx, focus: Option<(Loc, &Resource)>) {
     let Some((loc, Resource::EpisodeOfCare(eoc))) = focus else {
         return;
     };
@@ -1464,7 +1483,7 @@ fn professional_contacts(cx: &mut Ctx, focus: Option<(String, &Resource)>) {
     }
 }
 
-fn vaccinations(cx: &mut Ctx, focus: Option<(String, &Resource)>) {
+fn vaccinations(cx: &mut Ctx, focus: Option<(Loc, &Resource)>) {
     let Some((loc, Resource::Immunization(im))) = focus else {
         return;
     };

@@ -232,10 +232,7 @@ impl Validator {
             }
             _ => event::validate(r, &mut rep),
         };
-        let refs: Option<fnv::FnvSet<&str>> = urls
-            .as_ref()
-            .map(|u| u.iter().map(String::as_str).collect());
-        walk::walk(r, &mut rep, refs.as_ref());
+        walk::walk(r, &mut rep, urls.as_ref());
         rep.finish()
     }
 }

@@ -11,6 +11,7 @@ use ems_stu3::lexical;
 use ems_stu3::node::{find_field, ChoiceRef, FieldKind, FieldRef, Node};
 use ems_stu3::primitive::{PrimKind, PrimNode};
 use ems_stu3::Resource;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 struct Frame {
@@ -22,12 +23,12 @@ struct Frame {
 struct Walker<'r, 'u> {
     rep: &'r mut Report,
     frames: Vec<Frame>,
-    full_urls: Option<&'u FnvSet<&'u str>>,
+    full_urls: Option<&'u FnvSet<Cow<'u, str>>>,
 }
 
 /// Walks `r`; `full_urls` (the bundle's entry fullUrls) enables the
 /// unresolved-reference check.
-pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvSet<&str>>) {
+pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvSet<Cow<'_, str>>>) {
     let mut w = Walker {
         rep,
         frames: Vec::with_capacity(16),
