@@ -659,12 +659,12 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
     let bn = cx.is("pds-birth-notification-1");
     let optional_name_dob =
         bn || (cx.is_delete() && cx.event.is_some_and(|e| e.delete_routing_name_dob_optional));
-    let rl = format!("{at}.extension('{ROUTING_URL}')");
+    let rl = || format!("{at}.extension('{ROUTING_URL}')");
     let Some(rd) = ext(&mh.extension, ROUTING_URL) else {
         if !bn {
             cx.rep.add(
                 "MH-ROUTING-NHSNUMBER",
-                rl,
+                rl(),
                 "the routingDemographics extension is missing, so the patient cannot be determined",
             );
         }
@@ -673,13 +673,13 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
     let sub = |name: &str| ext(&rd.extension, name);
     let subject = cx.subject.and_then(|k| cx.entries[k].res.get::<Patient>());
     // NHS number
-    let nl = format!("{rl}.extension('nhsNumber')");
+    let nl = || format!("{}.extension('nhsNumber')", rl());
     match sub("nhsNumber").map(|x| &x.value) {
         None => {
             if !bn {
                 cx.rep.add(
                     "MH-ROUTING-NHSNUMBER",
-                    nl,
+                    nl(),
                     "routing nhsNumber is missing, so the patient cannot be determined",
                 );
             }
@@ -688,24 +688,26 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             if s(&id.system) != Some(NHS_SYSTEM) {
                 cx.rep.add(
                     "MH-ROUTING",
-                    format!("{nl}.value.ofType(Identifier).system"),
+                    format!("{}.value.ofType(Identifier).system", nl()),
                     format!("system must be {NHS_SYSTEM}"),
                 );
             }
             match s(&id.value) {
                 None => cx.rep.add(
                     "MH-ROUTING-NHSNUMBER",
-                    format!("{nl}.value.ofType(Identifier).value"),
+                    format!("{}.value.ofType(Identifier).value", nl()),
                     "routing NHS number has no value",
                 ),
                 Some(v) => {
-                    check_nhs_number(cx.rep, v, || format!("{nl}.value.ofType(Identifier).value"));
+                    check_nhs_number(cx.rep, v, || {
+                        format!("{}.value.ofType(Identifier).value", nl())
+                    });
                     if let Some((_, pid)) = subject.and_then(nhs_identifier) {
                         if let Some(pv) = s(&pid.value) {
                             if pv != v {
                                 cx.rep.add(
                                     "MH-ROUTING-MISMATCH",
-                                    format!("{nl}.value.ofType(Identifier).value"),
+                                    format!("{}.value.ofType(Identifier).value", nl()),
                                     format!("routing NHS number {v} differs from the subject Patient's NHS number {pv}"),
                                 );
                             }
@@ -716,18 +718,18 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         }
         Some(_) => cx.rep.add(
             "MH-ROUTING-NHSNUMBER",
-            nl,
+            nl(),
             "routing nhsNumber needs a valueIdentifier",
         ),
     }
     // name
-    let nml = format!("{rl}.extension('name')");
+    let nml = || format!("{}.extension('name')", rl());
     match sub("name").map(|x| &x.value) {
         None => {
             if !optional_name_dob {
                 cx.rep.add(
                     "MH-ROUTING",
-                    nml,
+                    nml(),
                     "routing name (the patient's official name) is missing",
                 );
             }
@@ -736,14 +738,14 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             if s(&n.use_) != Some("official") {
                 cx.rep.add(
                     "MH-ROUTING",
-                    format!("{nml}.value.ofType(HumanName).use"),
+                    format!("{}.value.ofType(HumanName).use", nml()),
                     "routing name use must be `official`",
                 );
             }
             if s(&n.family).is_none() || n.given.is_empty() {
                 cx.rep.add(
                     "MH-ROUTING",
-                    format!("{nml}.value.ofType(HumanName)"),
+                    format!("{}.value.ofType(HumanName)", nml()),
                     "routing name needs family and given",
                 );
             }
@@ -754,7 +756,7 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                 if !same_family || !same_given {
                     cx.rep.add(
                         "MH-ROUTING-MISMATCH",
-                        format!("{nml}.value.ofType(HumanName)"),
+                        format!("{}.value.ofType(HumanName)", nml()),
                         format!(
                             "routing name `{} {}` differs from the subject Patient's official name `{} {}`",
                             given(n),
@@ -768,15 +770,15 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         }
         Some(_) => cx
             .rep
-            .add("MH-ROUTING", nml, "routing name needs a valueHumanName"),
+            .add("MH-ROUTING", nml(), "routing name needs a valueHumanName"),
     }
     // birthDateTime
-    let bl = format!("{rl}.extension('birthDateTime')");
+    let bl = || format!("{}.extension('birthDateTime')", rl());
     match sub("birthDateTime").map(|x| &x.value) {
         None => {
             if !optional_name_dob {
                 cx.rep
-                    .add("MH-ROUTING", bl, "routing birthDateTime is missing");
+                    .add("MH-ROUTING", bl(), "routing birthDateTime is missing");
             }
         }
         Some(Some(ExtensionValue::DateTime(d))) => {
@@ -786,7 +788,7 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                 if v.get(..10).unwrap_or(v) != pb {
                     cx.rep.add(
                         "MH-ROUTING-MISMATCH",
-                        format!("{bl}.value.ofType(dateTime)"),
+                        format!("{}.value.ofType(dateTime)", bl()),
                         format!("routing birthDateTime {v} is not on the subject Patient's birthDate {pb}"),
                     );
                 }
@@ -794,7 +796,7 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         }
         Some(_) => cx.rep.add(
             "MH-ROUTING",
-            bl,
+            bl(),
             "routing birthDateTime needs a valueDateTime",
         ),
     }

@@ -300,7 +300,7 @@ impl Walker<'_, '_> {
             let last = system.rsplit('/').next().unwrap_or("");
             let hint = CODE_SYSTEMS
                 .iter()
-                .find(|c| c.url.ends_with(&format!("/{last}")))
+                .find(|c| c.url.rsplit('/').next() == Some(last))
                 .map(|c| format!("; did you mean {}?", c.url))
                 .unwrap_or_default();
             self.rep.add(
