@@ -183,6 +183,20 @@ pub struct BuildError {
     pub message: String,
 }
 
+/// `a` followed by `b`, allocated once (cheaper than `format!` on the build
+/// path, where most values are such concatenations).
+pub(crate) fn concat(a: &str, b: &str) -> String {
+    let mut s = String::with_capacity(a.len() + b.len());
+    s.push_str(a);
+    s.push_str(b);
+    s
+}
+
+/// The `urn:uuid:` fullUrl of a resource id.
+pub(crate) fn urn_uuid(id: &str) -> String {
+    concat("urn:uuid:", id)
+}
+
 pub(crate) fn st(s: &str) -> Option<FhirString> {
     Some(Primitive::from(s))
 }
@@ -327,7 +341,7 @@ impl<'c> Assembly<'c> {
 
     /// Adds a resource that already carries `id`; returns its fullUrl.
     pub fn add(&mut self, id: String, r: impl Into<Resource>) -> String {
-        let url = format!("urn:uuid:{id}");
+        let url = urn_uuid(&id);
         self.entries.push((id, r.into()));
         url
     }
@@ -465,13 +479,13 @@ impl<'c> Assembly<'c> {
         };
         let bundle_id = self.id();
         let mut entries = vec![BundleEntry {
-            full_url: Some(Primitive::new(format!("urn:uuid:{mh_id}"))),
+            full_url: Some(Primitive::new(urn_uuid(&mh_id))),
             resource: Some(Resource::from(mh)),
             ..Default::default()
         }];
         for (id, r) in self.entries {
             entries.push(BundleEntry {
-                full_url: Some(Primitive::new(format!("urn:uuid:{id}"))),
+                full_url: Some(Primitive::new(urn_uuid(&id))),
                 resource: Some(r),
                 ..Default::default()
             });

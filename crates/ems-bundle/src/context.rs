@@ -158,7 +158,7 @@ pub struct Publisher {
 impl Publisher {
     /// `urn:nhs:addressing:asid:<ASID>`.
     pub fn endpoint(&self) -> String {
-        format!("urn:nhs:addressing:asid:{}", self.asid)
+        crate::build::concat("urn:nhs:addressing:asid:", &self.asid)
     }
 }
 
@@ -201,7 +201,12 @@ impl BuildContext {
     }
 
     pub(crate) fn uuid(&mut self) -> String {
-        self.ids.next_uuid().to_string()
+        let mut buf = uuid::Uuid::encode_buffer();
+        self.ids
+            .next_uuid()
+            .hyphenated()
+            .encode_lower(&mut buf)
+            .to_owned()
     }
 
     pub(crate) fn now_instant(&self) -> String {

@@ -231,7 +231,7 @@ fn screening_delete(
 }
 
 fn ods_url(o: &OrgInfo) -> String {
-    format!("{DIRECTORY}{}", o.ods_code)
+    concat(DIRECTORY, &o.ods_code)
 }
 
 // ------------------------------------------------------------ blood spot
@@ -375,7 +375,7 @@ impl BloodSpotTestOutcome {
         } else {
             let org = a.organization(&self.provider);
             let pat = a.patient(&self.patient);
-            let enc_url = format!("urn:uuid:{enc_id}");
+            let enc_url = urn_uuid(&enc_id);
             let dr_id = a.id();
             let report = DiagnosticReport {
                 id: st(&dr_id),
@@ -504,7 +504,7 @@ impl NewbornHearing {
         } else {
             let org = a.organization(&self.provider);
             let pat = a.patient(&self.patient);
-            let enc_url = format!("urn:uuid:{enc_id}");
+            let enc_url = urn_uuid(&enc_id);
             if let Some((outcome, set)) = &self.outcome {
                 let id = a.id();
                 let o = Observation {
@@ -633,7 +633,7 @@ impl NipeOutcome {
         } else {
             let org = a.organization(&self.provider);
             let pat = a.patient(&self.patient);
-            let enc_url = format!("urn:uuid:{enc_id}");
+            let enc_url = urn_uuid(&enc_id);
             if let Some(ex) = &self.examiner {
                 let id = a.id();
                 let p = ex.fhir(&id);
@@ -805,7 +805,7 @@ impl PdsChangeOfGp {
         let practice = |a: &mut Assembly, p: &PracticeInfo| {
             let id = a.id();
             let mut o = organization(&id, &p.practice);
-            o.part_of = Some(reference(&format!("{DIRECTORY}{}", p.commissioner)));
+            o.part_of = Some(reference(&concat(DIRECTORY, &p.commissioner)));
             a.add(id, o)
         };
         let gp = self.new_practice.as_ref().map(|p| practice(&mut a, p));
@@ -1058,7 +1058,7 @@ impl PdsBirthNotification {
         let baby_url = a.add(bid, baby);
         // mother and the RelatedPerson linking her to the baby
         let rid = a.id();
-        let rp_url = format!("urn:uuid:{rid}");
+        let rp_url = urn_uuid(&rid);
         let mid = a.id();
         let mut mother = match &self.mother {
             Some(m) => patient(&mid, m),

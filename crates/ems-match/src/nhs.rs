@@ -70,7 +70,15 @@ impl NhsNumber {
 
 impl fmt::Display for NhsNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:010}", self.0)
+        // ten digits, leading zeros kept; no integer formatting machinery
+        let mut d = [b'0'; 10];
+        let mut n = self.0;
+        for b in d.iter_mut().rev() {
+            *b = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        // the bytes are ASCII digits, so this never fails
+        f.pad(std::str::from_utf8(&d).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -105,5 +113,19 @@ mod tests {
             NhsNumber::from_u64(9434765919).unwrap().as_u64(),
             9434765919
         );
+    }
+
+    #[test]
+    fn display_keeps_ten_digits() {
+        // leading zeros are part of the number
+        let n = NhsNumber::parse("0000000019").unwrap();
+        assert_eq!(n.to_string(), "0000000019");
+        assert_eq!(NhsNumber::from_u64(19).unwrap().to_string(), "0000000019");
+        assert_eq!(
+            NhsNumber::parse("9434765919").unwrap().to_string(),
+            "9434765919"
+        );
+        // width and alignment flags are honoured
+        assert_eq!(format!("[{:>12}]", n), "[  0000000019]");
     }
 }

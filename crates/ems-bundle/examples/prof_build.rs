@@ -1,0 +1,26 @@
+//! Profiling driver for `perf record` / callgrind: builds one message per
+//! event type repeatedly (`N` rounds, default 2000); `SER=1` also serialises.
+use ems_bundle::samples::sample;
+use ems_bundle::{example_publisher, BuildContext, MessageEventType};
+use ems_match::EVENT_TYPES;
+
+fn main() {
+    let rounds: usize = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let ser = std::env::var_os("SER").is_some();
+    let mut cx = BuildContext::deterministic(example_publisher(), 1);
+    let mut bytes = 0;
+    for _ in 0..rounds {
+        for e in &EVENT_TYPES {
+            let m = sample(e.code, MessageEventType::New, true, &mut cx).unwrap();
+            if ser {
+                bytes += ems_stu3::to_xml(&ems_stu3::Resource::from(m.bundle)).len();
+            } else {
+                bytes += m.bundle.entry.len();
+            }
+        }
+    }
+    println!("{bytes}");
+}
