@@ -445,6 +445,32 @@ impl Model {
         }
         let _ = writeln!(o, "}}\n");
 
+        // accessors for repeating elements: `push_<name>` appends and chains
+        let repeating: Vec<&Field> = s
+            .fields
+            .iter()
+            .filter(|f| self.field_type(s, f).starts_with("Vec<"))
+            .collect();
+        if !repeating.is_empty() {
+            let _ = writeln!(o, "impl {} {{", s.rust);
+            for f in repeating {
+                let ty = self.field_type(s, f);
+                let inner = &ty["Vec<".len()..ty.len() - 1];
+                let _ = writeln!(
+                    o,
+                    "    /// Appends `v` to the repeating element `{}`; returns `self` so calls chain.",
+                    f.name
+                );
+                let _ = writeln!(
+                    o,
+                    "    pub fn push_{}(&mut self, v: impl Into<{inner}>) -> &mut Self {{\n        self.{}.push(v.into());\n        self\n    }}",
+                    f.rust.trim_end_matches('_'),
+                    f.rust
+                );
+            }
+            let _ = writeln!(o, "}}\n");
+        }
+
         // choice enums
         for f in &s.fields {
             if let Kind::Choice(alts) = &f.kind {

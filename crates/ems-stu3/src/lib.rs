@@ -32,6 +32,26 @@
 //! # Ok::<(), ems_stu3::ReadError>(())
 //! ```
 //!
+//! Repeating elements are public `Vec` fields; every one also has a generated
+//! `push_<name>` accessor that converts its argument and chains:
+//!
+//! ```
+//! use ems_stu3::{to_xml, HumanName, Identifier, Patient, Resource};
+//!
+//! let mut name = HumanName::default();
+//! name.push_given("Jane").push_given("Ann");
+//! let mut patient = Patient::default();
+//! patient
+//!     .push_identifier(Identifier {
+//!         system: Some("https://fhir.nhs.uk/Id/nhs-number".into()),
+//!         value: Some("9434765919".into()),
+//!         ..Default::default()
+//!     })
+//!     .push_name(name);
+//! assert_eq!(patient.name[0].given.len(), 2);
+//! assert!(to_xml(&Resource::from(patient)).contains(r#"<given value="Ann"/>"#));
+//! ```
+//!
 //! Findings use the shared [`Issue`] type: severity, FHIR issue type, a stable
 //! rule id (`SCHEMA-ORDER`, `SCHEMA-UNKNOWN`, `PRIMITIVE-FORMAT`, ...; see
 //! [`rules`]), a FHIRPath-like location and line:column.

@@ -35,6 +35,19 @@ pub struct Address {
     pub period: Option<Period>,
 }
 
+impl Address {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `line`; returns `self` so calls chain.
+    pub fn push_line(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.line.push(v.into());
+        self
+    }
+}
+
 static ADDRESS_FIELDS: [FieldDesc; 12] = [
     FieldDesc {
         name: "id",
@@ -200,6 +213,14 @@ pub struct Age {
     pub code: Option<Code>,
 }
 
+impl Age {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static AGE_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -309,6 +330,14 @@ pub struct Annotation {
     pub time: Option<DateTime>,
     /// `text` (1..1, string).
     pub text: Option<FhirString>,
+}
+
+impl Annotation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Annotation.author[x]`.
@@ -456,6 +485,14 @@ pub struct Attachment {
     pub creation: Option<DateTime>,
 }
 
+impl Attachment {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static ATTACHMENT_FIELDS: [FieldDesc; 10] = [
     FieldDesc {
         name: "id",
@@ -595,6 +632,19 @@ pub struct CodeableConcept {
     pub text: Option<FhirString>,
 }
 
+impl CodeableConcept {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `coding`; returns `self` so calls chain.
+    pub fn push_coding(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.coding.push(v.into());
+        self
+    }
+}
+
 static CODEABLECONCEPT_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -678,6 +728,14 @@ pub struct Coding {
     pub display: Option<FhirString>,
     /// `userSelected` (0..1, boolean).
     pub user_selected: Option<Boolean>,
+}
+
+impl Coding {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 static CODING_FIELDS: [FieldDesc; 7] = [
@@ -789,6 +847,19 @@ pub struct ContactDetail {
     pub telecom: Vec<ContactPoint>,
 }
 
+impl ContactDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+}
+
 static CONTACTDETAIL_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -872,6 +943,14 @@ pub struct ContactPoint {
     pub rank: Option<PositiveInt>,
     /// `period` (0..1, Period).
     pub period: Option<Period>,
+}
+
+impl ContactPoint {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 static CONTACTPOINT_FIELDS: [FieldDesc; 7] = [
@@ -985,6 +1064,19 @@ pub struct Contributor {
     pub contact: Vec<ContactDetail>,
 }
 
+impl Contributor {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+}
+
 static CONTRIBUTOR_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -1078,6 +1170,14 @@ pub struct Count {
     pub system: Option<Uri>,
     /// `code` (0..1, code).
     pub code: Option<Code>,
+}
+
+impl Count {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 static COUNT_FIELDS: [FieldDesc; 7] = [
@@ -1195,6 +1295,34 @@ pub struct DataRequirement {
     pub date_filter: Vec<DataRequirementDateFilter>,
 }
 
+impl DataRequirement {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `profile`; returns `self` so calls chain.
+    pub fn push_profile(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.profile.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `mustSupport`; returns `self` so calls chain.
+    pub fn push_must_support(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.must_support.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `codeFilter`; returns `self` so calls chain.
+    pub fn push_code_filter(&mut self, v: impl Into<DataRequirementCodeFilter>) -> &mut Self {
+        self.code_filter.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dateFilter`; returns `self` so calls chain.
+    pub fn push_date_filter(&mut self, v: impl Into<DataRequirementDateFilter>) -> &mut Self {
+        self.date_filter.push(v.into());
+        self
+    }
+}
+
 static DATAREQUIREMENT_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -1308,6 +1436,29 @@ pub struct DataRequirementCodeFilter {
     pub value_coding: Vec<Coding>,
     /// `valueCodeableConcept` (0..*, CodeableConcept).
     pub value_codeable_concept: Vec<CodeableConcept>,
+}
+
+impl DataRequirementCodeFilter {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `valueCode`; returns `self` so calls chain.
+    pub fn push_value_code(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.value_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `valueCoding`; returns `self` so calls chain.
+    pub fn push_value_coding(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.value_coding.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `valueCodeableConcept`; returns `self` so calls chain.
+    pub fn push_value_codeable_concept(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.value_codeable_concept.push(v.into());
+        self
+    }
 }
 
 /// Choice `DataRequirement.codeFilter.valueSet[x]`.
@@ -1463,6 +1614,14 @@ pub struct DataRequirementDateFilter {
     pub value: Option<DataRequirementDateFilterValue>,
 }
 
+impl DataRequirementDateFilter {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `DataRequirement.dateFilter.value[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DataRequirementDateFilterValue {
@@ -1602,6 +1761,14 @@ pub struct Distance {
     pub code: Option<Code>,
 }
 
+impl Distance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static DISTANCE_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -1733,6 +1900,19 @@ pub struct Dosage {
     pub max_dose_per_lifetime: Option<Quantity>,
     /// `rate` (0..1, Ratio | Range | Quantity).
     pub rate: Option<DosageRate>,
+}
+
+impl Dosage {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `additionalInstruction`; returns `self` so calls chain.
+    pub fn push_additional_instruction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.additional_instruction.push(v.into());
+        self
+    }
 }
 
 /// Choice `Dosage.asNeeded[x]`.
@@ -2082,6 +2262,14 @@ pub struct Duration {
     pub code: Option<Code>,
 }
 
+impl Duration {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static DURATION_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -2249,6 +2437,54 @@ pub struct ElementDefinition {
     pub binding: Option<ElementDefinitionBinding>,
     /// `mapping` (0..*, Element).
     pub mapping: Vec<ElementDefinitionMapping>,
+}
+
+impl ElementDefinition {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `representation`; returns `self` so calls chain.
+    pub fn push_representation(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.representation.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `code`; returns `self` so calls chain.
+    pub fn push_code(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `alias`; returns `self` so calls chain.
+    pub fn push_alias(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.alias.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<ElementDefinitionType>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `example`; returns `self` so calls chain.
+    pub fn push_example(&mut self, v: impl Into<ElementDefinitionExample>) -> &mut Self {
+        self.example.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `condition`; returns `self` so calls chain.
+    pub fn push_condition(&mut self, v: impl Into<Id>) -> &mut Self {
+        self.condition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `constraint`; returns `self` so calls chain.
+    pub fn push_constraint(&mut self, v: impl Into<ElementDefinitionConstraint>) -> &mut Self {
+        self.constraint.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `mapping`; returns `self` so calls chain.
+    pub fn push_mapping(&mut self, v: impl Into<ElementDefinitionMapping>) -> &mut Self {
+        self.mapping.push(v.into());
+        self
+    }
 }
 
 /// Choice `ElementDefinition.defaultValue[x]`.
@@ -4072,6 +4308,14 @@ pub struct ElementDefinitionBase {
     pub max: Option<FhirString>,
 }
 
+impl ElementDefinitionBase {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static ELEMENTDEFINITIONBASE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -4161,6 +4405,14 @@ pub struct ElementDefinitionBinding {
     pub description: Option<FhirString>,
     /// `valueSet` (0..1, uri | Reference).
     pub value_set: Option<ElementDefinitionBindingValueSet>,
+}
+
+impl ElementDefinitionBinding {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `ElementDefinition.binding.valueSet[x]`.
@@ -4306,6 +4558,14 @@ pub struct ElementDefinitionConstraint {
     pub source: Option<Uri>,
 }
 
+impl ElementDefinitionConstraint {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static ELEMENTDEFINITIONCONSTRAINT_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -4433,6 +4693,14 @@ pub struct ElementDefinitionExample {
     pub label: Option<FhirString>,
     /// `value` (1..1, base64Binary | boolean | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | Address | Age | Annotation | Attachment | CodeableConcept | Coding | ContactPoint | Count | Distance | Duration | HumanName | Identifier | Money | Period | Quantity | Range | Ratio | Reference | SampledData | Signature | Timing | Meta).
     pub value: Option<ElementDefinitionExampleValue>,
+}
+
+impl ElementDefinitionExample {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `ElementDefinition.example.value[x]`.
@@ -4922,6 +5190,14 @@ pub struct ElementDefinitionMapping {
     pub comment: Option<FhirString>,
 }
 
+impl ElementDefinitionMapping {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static ELEMENTDEFINITIONMAPPING_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -5025,6 +5301,22 @@ pub struct ElementDefinitionSlicing {
     pub rules: Option<Code>,
 }
 
+impl ElementDefinitionSlicing {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `discriminator`; returns `self` so calls chain.
+    pub fn push_discriminator(
+        &mut self,
+        v: impl Into<ElementDefinitionSlicingDiscriminator>,
+    ) -> &mut Self {
+        self.discriminator.push(v.into());
+        self
+    }
+}
+
 static ELEMENTDEFINITIONSLICING_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -5124,6 +5416,14 @@ pub struct ElementDefinitionSlicingDiscriminator {
     pub path: Option<FhirString>,
 }
 
+impl ElementDefinitionSlicingDiscriminator {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static ELEMENTDEFINITIONSLICINGDISCRIMINATOR_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -5207,6 +5507,19 @@ pub struct ElementDefinitionType {
     pub aggregation: Vec<Code>,
     /// `versioning` (0..1, code).
     pub versioning: Option<Code>,
+}
+
+impl ElementDefinitionType {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `aggregation`; returns `self` so calls chain.
+    pub fn push_aggregation(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.aggregation.push(v.into());
+        self
+    }
 }
 
 static ELEMENTDEFINITIONTYPE_FIELDS: [FieldDesc; 7] = [
@@ -5316,6 +5629,14 @@ pub struct Extension {
     pub url: Option<String>,
     /// `value` (0..1, base64Binary | boolean | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | Address | Age | Annotation | Attachment | CodeableConcept | Coding | ContactPoint | Count | Distance | Duration | HumanName | Identifier | Money | Period | Quantity | Range | Ratio | Reference | SampledData | Signature | Timing | Meta).
     pub value: Option<ExtensionValue>,
+}
+
+impl Extension {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Extension.value[x]`.
@@ -5811,6 +6132,29 @@ pub struct HumanName {
     pub period: Option<Period>,
 }
 
+impl HumanName {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `given`; returns `self` so calls chain.
+    pub fn push_given(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.given.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `prefix`; returns `self` so calls chain.
+    pub fn push_prefix(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.prefix.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `suffix`; returns `self` so calls chain.
+    pub fn push_suffix(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.suffix.push(v.into());
+        self
+    }
+}
+
 static HUMANNAME_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -5956,6 +6300,14 @@ pub struct Identifier {
     pub assigner: Option<Box<Reference>>,
 }
 
+impl Identifier {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static IDENTIFIER_FIELDS: [FieldDesc; 8] = [
     FieldDesc {
         name: "id",
@@ -6081,6 +6433,29 @@ pub struct Meta {
     pub tag: Vec<Coding>,
 }
 
+impl Meta {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `profile`; returns `self` so calls chain.
+    pub fn push_profile(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.profile.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `security`; returns `self` so calls chain.
+    pub fn push_security(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.security.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `tag`; returns `self` so calls chain.
+    pub fn push_tag(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.tag.push(v.into());
+        self
+    }
+}
+
 static META_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -6196,6 +6571,14 @@ pub struct Money {
     pub code: Option<Code>,
 }
 
+impl Money {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static MONEY_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -6305,6 +6688,14 @@ pub struct Narrative {
     pub div: Option<String>,
 }
 
+impl Narrative {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static NARRATIVE_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -6392,6 +6783,14 @@ pub struct ParameterDefinition {
     pub type_: Option<Code>,
     /// `profile` (0..1, Reference).
     pub profile: Option<Reference>,
+}
+
+impl ParameterDefinition {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 static PARAMETERDEFINITION_FIELDS: [FieldDesc; 9] = [
@@ -6523,6 +6922,14 @@ pub struct Period {
     pub end: Option<DateTime>,
 }
 
+impl Period {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static PERIOD_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -6606,6 +7013,14 @@ pub struct Quantity {
     pub system: Option<Uri>,
     /// `code` (0..1, code).
     pub code: Option<Code>,
+}
+
+impl Quantity {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 static QUANTITY_FIELDS: [FieldDesc; 7] = [
@@ -6717,6 +7132,14 @@ pub struct Range {
     pub high: Option<Quantity>,
 }
 
+impl Range {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static RANGE_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -6794,6 +7217,14 @@ pub struct Ratio {
     pub numerator: Option<Quantity>,
     /// `denominator` (0..1, Quantity).
     pub denominator: Option<Quantity>,
+}
+
+impl Ratio {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 static RATIO_FIELDS: [FieldDesc; 4] = [
@@ -6875,6 +7306,14 @@ pub struct Reference {
     pub identifier: Option<Box<Identifier>>,
     /// `display` (0..1, string).
     pub display: Option<FhirString>,
+}
+
+impl Reference {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 static REFERENCE_FIELDS: [FieldDesc; 5] = [
@@ -6972,6 +7411,14 @@ pub struct RelatedArtifact {
     pub document: Option<Attachment>,
     /// `resource` (0..1, Reference).
     pub resource: Option<Reference>,
+}
+
+impl RelatedArtifact {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 static RELATEDARTIFACT_FIELDS: [FieldDesc; 8] = [
@@ -7112,6 +7559,14 @@ pub struct SampledData {
     pub data: Option<FhirString>,
 }
 
+impl SampledData {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 static SAMPLEDDATA_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -7247,6 +7702,19 @@ pub struct Signature {
     pub content_type: Option<Code>,
     /// `blob` (0..1, base64Binary).
     pub blob: Option<Base64Binary>,
+}
+
+impl Signature {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
 }
 
 /// Choice `Signature.who[x]`.
@@ -7458,6 +7926,19 @@ pub struct Timing {
     pub code: Option<CodeableConcept>,
 }
 
+impl Timing {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `event`; returns `self` so calls chain.
+    pub fn push_event(&mut self, v: impl Into<DateTime>) -> &mut Self {
+        self.event.push(v.into());
+        self
+    }
+}
+
 static TIMING_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -7571,6 +8052,29 @@ pub struct TimingRepeat {
     pub when: Vec<Code>,
     /// `offset` (0..1, unsignedInt).
     pub offset: Option<UnsignedInt>,
+}
+
+impl TimingRepeat {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dayOfWeek`; returns `self` so calls chain.
+    pub fn push_day_of_week(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.day_of_week.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `timeOfDay`; returns `self` so calls chain.
+    pub fn push_time_of_day(&mut self, v: impl Into<Time>) -> &mut Self {
+        self.time_of_day.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `when`; returns `self` so calls chain.
+    pub fn push_when(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.when.push(v.into());
+        self
+    }
 }
 
 /// Choice `Timing.repeat.bounds[x]`.
@@ -7840,6 +8344,14 @@ pub struct TriggerDefinition {
     pub event_data: Option<DataRequirement>,
 }
 
+impl TriggerDefinition {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `TriggerDefinition.eventTiming[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TriggerDefinitionEventTiming {
@@ -8009,6 +8521,14 @@ pub struct UsageContext {
     pub code: Option<Coding>,
     /// `value` (1..1, CodeableConcept | Quantity | Range).
     pub value: Option<UsageContextValue>,
+}
+
+impl UsageContext {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `UsageContext.value[x]`.

@@ -51,6 +51,39 @@ pub struct Account {
     pub guarantor: Vec<AccountGuarantor>,
 }
 
+impl Account {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `coverage`; returns `self` so calls chain.
+    pub fn push_coverage(&mut self, v: impl Into<AccountCoverage>) -> &mut Self {
+        self.coverage.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `guarantor`; returns `self` so calls chain.
+    pub fn push_guarantor(&mut self, v: impl Into<AccountGuarantor>) -> &mut Self {
+        self.guarantor.push(v.into());
+        self
+    }
+}
+
 static ACCOUNT_FIELDS: [FieldDesc; 20] = [
     FieldDesc {
         name: "id",
@@ -292,6 +325,19 @@ pub struct AccountCoverage {
     pub priority: Option<PositiveInt>,
 }
 
+impl AccountCoverage {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static ACCOUNTCOVERAGE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -383,6 +429,19 @@ pub struct AccountGuarantor {
     pub on_hold: Option<Boolean>,
     /// `period` (0..1, Period).
     pub period: Option<Period>,
+}
+
+impl AccountGuarantor {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static ACCOUNTGUARANTOR_FIELDS: [FieldDesc; 6] = [
@@ -558,6 +617,87 @@ pub struct ActivityDefinition {
     pub transform: Option<Reference>,
     /// `dynamicValue` (0..*, BackboneElement).
     pub dynamic_value: Vec<ActivityDefinitionDynamicValue>,
+}
+
+impl ActivityDefinition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `topic`; returns `self` so calls chain.
+    pub fn push_topic(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.topic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contributor`; returns `self` so calls chain.
+    pub fn push_contributor(&mut self, v: impl Into<Contributor>) -> &mut Self {
+        self.contributor.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatedArtifact`; returns `self` so calls chain.
+    pub fn push_related_artifact(&mut self, v: impl Into<RelatedArtifact>) -> &mut Self {
+        self.related_artifact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `library`; returns `self` so calls chain.
+    pub fn push_library(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.library.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `participant`; returns `self` so calls chain.
+    pub fn push_participant(&mut self, v: impl Into<ActivityDefinitionParticipant>) -> &mut Self {
+        self.participant.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dosage`; returns `self` so calls chain.
+    pub fn push_dosage(&mut self, v: impl Into<Dosage>) -> &mut Self {
+        self.dosage.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `bodySite`; returns `self` so calls chain.
+    pub fn push_body_site(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.body_site.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dynamicValue`; returns `self` so calls chain.
+    pub fn push_dynamic_value(
+        &mut self,
+        v: impl Into<ActivityDefinitionDynamicValue>,
+    ) -> &mut Self {
+        self.dynamic_value.push(v.into());
+        self
+    }
 }
 
 /// Choice `ActivityDefinition.timing[x]`.
@@ -1133,6 +1273,19 @@ pub struct ActivityDefinitionDynamicValue {
     pub expression: Option<FhirString>,
 }
 
+impl ActivityDefinitionDynamicValue {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static ACTIVITYDEFINITIONDYNAMICVALUE_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -1242,6 +1395,19 @@ pub struct ActivityDefinitionParticipant {
     pub type_: Option<Code>,
     /// `role` (0..1, CodeableConcept).
     pub role: Option<CodeableConcept>,
+}
+
+impl ActivityDefinitionParticipant {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static ACTIVITYDEFINITIONPARTICIPANT_FIELDS: [FieldDesc; 5] = [
@@ -1371,6 +1537,49 @@ pub struct AdverseEvent {
     pub reference_document: Vec<Reference>,
     /// `study` (0..*, Reference).
     pub study: Vec<Reference>,
+}
+
+impl AdverseEvent {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reaction`; returns `self` so calls chain.
+    pub fn push_reaction(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reaction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `suspectEntity`; returns `self` so calls chain.
+    pub fn push_suspect_entity(&mut self, v: impl Into<AdverseEventSuspectEntity>) -> &mut Self {
+        self.suspect_entity.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subjectMedicalHistory`; returns `self` so calls chain.
+    pub fn push_subject_medical_history(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.subject_medical_history.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `referenceDocument`; returns `self` so calls chain.
+    pub fn push_reference_document(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reference_document.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `study`; returns `self` so calls chain.
+    pub fn push_study(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.study.push(v.into());
+        self
+    }
 }
 
 static ADVERSEEVENT_FIELDS: [FieldDesc; 24] = [
@@ -1664,6 +1873,19 @@ pub struct AdverseEventSuspectEntity {
     pub causality_result: Option<CodeableConcept>,
 }
 
+impl AdverseEventSuspectEntity {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static ADVERSEEVENTSUSPECTENTITY_FIELDS: [FieldDesc; 10] = [
     FieldDesc {
         name: "id",
@@ -1839,6 +2061,44 @@ pub struct AllergyIntolerance {
     pub note: Vec<Annotation>,
     /// `reaction` (0..*, BackboneElement).
     pub reaction: Vec<AllergyIntoleranceReaction>,
+}
+
+impl AllergyIntolerance {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reaction`; returns `self` so calls chain.
+    pub fn push_reaction(&mut self, v: impl Into<AllergyIntoleranceReaction>) -> &mut Self {
+        self.reaction.push(v.into());
+        self
+    }
 }
 
 /// Choice `AllergyIntolerance.onset[x]`.
@@ -2196,6 +2456,29 @@ pub struct AllergyIntoleranceReaction {
     pub note: Vec<Annotation>,
 }
 
+impl AllergyIntoleranceReaction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `manifestation`; returns `self` so calls chain.
+    pub fn push_manifestation(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.manifestation.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+}
+
 static ALLERGYINTOLERANCEREACTION_FIELDS: [FieldDesc; 10] = [
     FieldDesc {
         name: "id",
@@ -2381,6 +2664,74 @@ pub struct Appointment {
     pub participant: Vec<AppointmentParticipant>,
     /// `requestedPeriod` (0..*, Period).
     pub requested_period: Vec<Period>,
+}
+
+impl Appointment {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `serviceType`; returns `self` so calls chain.
+    pub fn push_service_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.service_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `specialty`; returns `self` so calls chain.
+    pub fn push_specialty(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.specialty.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reason`; returns `self` so calls chain.
+    pub fn push_reason(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `indication`; returns `self` so calls chain.
+    pub fn push_indication(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.indication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingInformation`; returns `self` so calls chain.
+    pub fn push_supporting_information(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_information.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `slot`; returns `self` so calls chain.
+    pub fn push_slot(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.slot.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `incomingReferral`; returns `self` so calls chain.
+    pub fn push_incoming_referral(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.incoming_referral.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `participant`; returns `self` so calls chain.
+    pub fn push_participant(&mut self, v: impl Into<AppointmentParticipant>) -> &mut Self {
+        self.participant.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `requestedPeriod`; returns `self` so calls chain.
+    pub fn push_requested_period(&mut self, v: impl Into<Period>) -> &mut Self {
+        self.requested_period.push(v.into());
+        self
+    }
 }
 
 static APPOINTMENT_FIELDS: [FieldDesc; 28] = [
@@ -2717,6 +3068,24 @@ pub struct AppointmentParticipant {
     pub status: Option<Code>,
 }
 
+impl AppointmentParticipant {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+}
+
 static APPOINTMENTPARTICIPANT_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -2848,6 +3217,34 @@ pub struct AppointmentResponse {
     pub participant_status: Option<Code>,
     /// `comment` (0..1, string).
     pub comment: Option<FhirString>,
+}
+
+impl AppointmentResponse {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `participantType`; returns `self` so calls chain.
+    pub fn push_participant_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.participant_type.push(v.into());
+        self
+    }
 }
 
 static APPOINTMENTRESPONSE_FIELDS: [FieldDesc; 16] = [
@@ -3083,6 +3480,44 @@ pub struct AuditEvent {
     pub source: Option<AuditEventSource>,
     /// `entity` (0..*, BackboneElement).
     pub entity: Vec<AuditEventEntity>,
+}
+
+impl AuditEvent {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subtype`; returns `self` so calls chain.
+    pub fn push_subtype(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.subtype.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `purposeOfEvent`; returns `self` so calls chain.
+    pub fn push_purpose_of_event(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.purpose_of_event.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `agent`; returns `self` so calls chain.
+    pub fn push_agent(&mut self, v: impl Into<AuditEventAgent>) -> &mut Self {
+        self.agent.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `entity`; returns `self` so calls chain.
+    pub fn push_entity(&mut self, v: impl Into<AuditEventEntity>) -> &mut Self {
+        self.entity.push(v.into());
+        self
+    }
 }
 
 static AUDITEVENT_FIELDS: [FieldDesc; 18] = [
@@ -3324,6 +3759,34 @@ pub struct AuditEventAgent {
     pub purpose_of_use: Vec<CodeableConcept>,
 }
 
+impl AuditEventAgent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `role`; returns `self` so calls chain.
+    pub fn push_role(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.role.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `policy`; returns `self` so calls chain.
+    pub fn push_policy(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.policy.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `purposeOfUse`; returns `self` so calls chain.
+    pub fn push_purpose_of_use(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.purpose_of_use.push(v.into());
+        self
+    }
+}
+
 static AUDITEVENTAGENT_FIELDS: [FieldDesc; 14] = [
     FieldDesc {
         name: "id",
@@ -3505,6 +3968,19 @@ pub struct AuditEventAgentNetwork {
     pub type_: Option<Code>,
 }
 
+impl AuditEventAgentNetwork {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static AUDITEVENTAGENTNETWORK_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -3610,6 +4086,29 @@ pub struct AuditEventEntity {
     pub query: Option<Base64Binary>,
     /// `detail` (0..*, BackboneElement).
     pub detail: Vec<AuditEventEntityDetail>,
+}
+
+impl AuditEventEntity {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `securityLabel`; returns `self` so calls chain.
+    pub fn push_security_label(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.security_label.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detail`; returns `self` so calls chain.
+    pub fn push_detail(&mut self, v: impl Into<AuditEventEntityDetail>) -> &mut Self {
+        self.detail.push(v.into());
+        self
+    }
 }
 
 static AUDITEVENTENTITY_FIELDS: [FieldDesc; 13] = [
@@ -3783,6 +4282,19 @@ pub struct AuditEventEntityDetail {
     pub value: Option<Base64Binary>,
 }
 
+impl AuditEventEntityDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static AUDITEVENTENTITYDETAIL_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -3874,6 +4386,24 @@ pub struct AuditEventSource {
     pub identifier: Option<Identifier>,
     /// `type` (0..*, Coding).
     pub type_: Vec<Coding>,
+}
+
+impl AuditEventSource {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
 }
 
 static AUDITEVENTSOURCE_FIELDS: [FieldDesc; 6] = [
@@ -3991,6 +4521,29 @@ pub struct Basic {
     pub created: Option<Date>,
     /// `author` (0..1, Reference).
     pub author: Option<Reference>,
+}
+
+impl Basic {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
 }
 
 static BASIC_FIELDS: [FieldDesc; 13] = [
@@ -4299,6 +4852,39 @@ pub struct BodySite {
     pub patient: Option<Reference>,
 }
 
+impl BodySite {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `qualifier`; returns `self` so calls chain.
+    pub fn push_qualifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.qualifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `image`; returns `self` so calls chain.
+    pub fn push_image(&mut self, v: impl Into<Attachment>) -> &mut Self {
+        self.image.push(v.into());
+        self
+    }
+}
+
 static BODYSITE_FIELDS: [FieldDesc; 15] = [
     FieldDesc {
         name: "id",
@@ -4500,6 +5086,19 @@ pub struct Bundle {
     pub signature: Option<Signature>,
 }
 
+impl Bundle {
+    /// Appends `v` to the repeating element `link`; returns `self` so calls chain.
+    pub fn push_link(&mut self, v: impl Into<BundleLink>) -> &mut Self {
+        self.link.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `entry`; returns `self` so calls chain.
+    pub fn push_entry(&mut self, v: impl Into<BundleEntry>) -> &mut Self {
+        self.entry.push(v.into());
+        self
+    }
+}
+
 static BUNDLE_FIELDS: [FieldDesc; 10] = [
     FieldDesc {
         name: "id",
@@ -4659,6 +5258,24 @@ pub struct BundleEntry {
     pub response: Option<BundleEntryResponse>,
 }
 
+impl BundleEntry {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `link`; returns `self` so calls chain.
+    pub fn push_link(&mut self, v: impl Into<BundleLink>) -> &mut Self {
+        self.link.push(v.into());
+        self
+    }
+}
+
 static BUNDLEENTRY_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -4798,6 +5415,19 @@ pub struct BundleEntryRequest {
     pub if_none_exist: Option<FhirString>,
 }
 
+impl BundleEntryRequest {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static BUNDLEENTRYREQUEST_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -4935,6 +5565,19 @@ pub struct BundleEntryResponse {
     pub outcome: Option<Resource>,
 }
 
+impl BundleEntryResponse {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static BUNDLEENTRYRESPONSE_FIELDS: [FieldDesc; 8] = [
     FieldDesc {
         name: "id",
@@ -5056,6 +5699,19 @@ pub struct BundleEntrySearch {
     pub score: Option<Decimal>,
 }
 
+impl BundleEntrySearch {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static BUNDLEENTRYSEARCH_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -5145,6 +5801,19 @@ pub struct BundleLink {
     pub relation: Option<FhirString>,
     /// `url` (1..1, uri).
     pub url: Option<Uri>,
+}
+
+impl BundleLink {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static BUNDLELINK_FIELDS: [FieldDesc; 5] = [
@@ -5296,6 +5965,79 @@ pub struct CapabilityStatement {
     pub messaging: Vec<CapabilityStatementMessaging>,
     /// `document` (0..*, BackboneElement).
     pub document: Vec<CapabilityStatementDocument>,
+}
+
+impl CapabilityStatement {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `instantiates`; returns `self` so calls chain.
+    pub fn push_instantiates(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.instantiates.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `format`; returns `self` so calls chain.
+    pub fn push_format(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.format.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `patchFormat`; returns `self` so calls chain.
+    pub fn push_patch_format(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.patch_format.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `implementationGuide`; returns `self` so calls chain.
+    pub fn push_implementation_guide(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.implementation_guide.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `profile`; returns `self` so calls chain.
+    pub fn push_profile(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.profile.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `rest`; returns `self` so calls chain.
+    pub fn push_rest(&mut self, v: impl Into<CapabilityStatementRest>) -> &mut Self {
+        self.rest.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `messaging`; returns `self` so calls chain.
+    pub fn push_messaging(&mut self, v: impl Into<CapabilityStatementMessaging>) -> &mut Self {
+        self.messaging.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `document`; returns `self` so calls chain.
+    pub fn push_document(&mut self, v: impl Into<CapabilityStatementDocument>) -> &mut Self {
+        self.document.push(v.into());
+        self
+    }
 }
 
 static CAPABILITYSTATEMENT_FIELDS: [FieldDesc; 35] = [
@@ -5691,6 +6433,19 @@ pub struct CapabilityStatementDocument {
     pub profile: Option<Reference>,
 }
 
+impl CapabilityStatementDocument {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CAPABILITYSTATEMENTDOCUMENT_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -5792,6 +6547,19 @@ pub struct CapabilityStatementImplementation {
     pub url: Option<Uri>,
 }
 
+impl CapabilityStatementImplementation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CAPABILITYSTATEMENTIMPLEMENTATION_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -5887,6 +6655,40 @@ pub struct CapabilityStatementMessaging {
     pub supported_message: Vec<CapabilityStatementMessagingSupportedMessage>,
     /// `event` (0..*, BackboneElement).
     pub event: Vec<CapabilityStatementMessagingEvent>,
+}
+
+impl CapabilityStatementMessaging {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `endpoint`; returns `self` so calls chain.
+    pub fn push_endpoint(
+        &mut self,
+        v: impl Into<CapabilityStatementMessagingEndpoint>,
+    ) -> &mut Self {
+        self.endpoint.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportedMessage`; returns `self` so calls chain.
+    pub fn push_supported_message(
+        &mut self,
+        v: impl Into<CapabilityStatementMessagingSupportedMessage>,
+    ) -> &mut Self {
+        self.supported_message.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `event`; returns `self` so calls chain.
+    pub fn push_event(&mut self, v: impl Into<CapabilityStatementMessagingEvent>) -> &mut Self {
+        self.event.push(v.into());
+        self
+    }
 }
 
 static CAPABILITYSTATEMENTMESSAGING_FIELDS: [FieldDesc; 8] = [
@@ -6010,6 +6812,19 @@ pub struct CapabilityStatementMessagingEndpoint {
     pub address: Option<Uri>,
 }
 
+impl CapabilityStatementMessagingEndpoint {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CAPABILITYSTATEMENTMESSAGINGENDPOINT_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -6109,6 +6924,19 @@ pub struct CapabilityStatementMessagingEvent {
     pub response: Option<Reference>,
     /// `documentation` (0..1, string).
     pub documentation: Option<FhirString>,
+}
+
+impl CapabilityStatementMessagingEvent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CAPABILITYSTATEMENTMESSAGINGEVENT_FIELDS: [FieldDesc; 10] = [
@@ -6252,6 +7080,19 @@ pub struct CapabilityStatementMessagingSupportedMessage {
     pub definition: Option<Reference>,
 }
 
+impl CapabilityStatementMessagingSupportedMessage {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CAPABILITYSTATEMENTMESSAGINGSUPPORTEDMESSAGE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -6353,6 +7194,50 @@ pub struct CapabilityStatementRest {
     pub operation: Vec<CapabilityStatementRestOperation>,
     /// `compartment` (0..*, uri).
     pub compartment: Vec<Uri>,
+}
+
+impl CapabilityStatementRest {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `resource`; returns `self` so calls chain.
+    pub fn push_resource(&mut self, v: impl Into<CapabilityStatementRestResource>) -> &mut Self {
+        self.resource.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `interaction`; returns `self` so calls chain.
+    pub fn push_interaction(
+        &mut self,
+        v: impl Into<CapabilityStatementRestInteraction>,
+    ) -> &mut Self {
+        self.interaction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `searchParam`; returns `self` so calls chain.
+    pub fn push_search_param(
+        &mut self,
+        v: impl Into<CapabilityStatementRestResourceSearchParam>,
+    ) -> &mut Self {
+        self.search_param.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `operation`; returns `self` so calls chain.
+    pub fn push_operation(&mut self, v: impl Into<CapabilityStatementRestOperation>) -> &mut Self {
+        self.operation.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `compartment`; returns `self` so calls chain.
+    pub fn push_compartment(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.compartment.push(v.into());
+        self
+    }
 }
 
 static CAPABILITYSTATEMENTREST_FIELDS: [FieldDesc; 11] = [
@@ -6506,6 +7391,19 @@ pub struct CapabilityStatementRestInteraction {
     pub documentation: Option<FhirString>,
 }
 
+impl CapabilityStatementRestInteraction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CAPABILITYSTATEMENTRESTINTERACTION_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -6595,6 +7493,19 @@ pub struct CapabilityStatementRestOperation {
     pub name: Option<FhirString>,
     /// `definition` (1..1, Reference).
     pub definition: Option<Reference>,
+}
+
+impl CapabilityStatementRestOperation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CAPABILITYSTATEMENTRESTOPERATION_FIELDS: [FieldDesc; 5] = [
@@ -6712,6 +7623,50 @@ pub struct CapabilityStatementRestResource {
     pub search_rev_include: Vec<FhirString>,
     /// `searchParam` (0..*, BackboneElement).
     pub search_param: Vec<CapabilityStatementRestResourceSearchParam>,
+}
+
+impl CapabilityStatementRestResource {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `interaction`; returns `self` so calls chain.
+    pub fn push_interaction(
+        &mut self,
+        v: impl Into<CapabilityStatementRestResourceInteraction>,
+    ) -> &mut Self {
+        self.interaction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `referencePolicy`; returns `self` so calls chain.
+    pub fn push_reference_policy(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.reference_policy.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `searchInclude`; returns `self` so calls chain.
+    pub fn push_search_include(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.search_include.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `searchRevInclude`; returns `self` so calls chain.
+    pub fn push_search_rev_include(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.search_rev_include.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `searchParam`; returns `self` so calls chain.
+    pub fn push_search_param(
+        &mut self,
+        v: impl Into<CapabilityStatementRestResourceSearchParam>,
+    ) -> &mut Self {
+        self.search_param.push(v.into());
+        self
+    }
 }
 
 static CAPABILITYSTATEMENTRESTRESOURCE_FIELDS: [FieldDesc; 18] = [
@@ -6940,6 +7895,19 @@ pub struct CapabilityStatementRestResourceInteraction {
     pub documentation: Option<FhirString>,
 }
 
+impl CapabilityStatementRestResourceInteraction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CAPABILITYSTATEMENTRESTRESOURCEINTERACTION_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -7043,6 +8011,19 @@ pub struct CapabilityStatementRestResourceSearchParam {
     pub type_: Option<Code>,
     /// `documentation` (0..1, string).
     pub documentation: Option<FhirString>,
+}
+
+impl CapabilityStatementRestResourceSearchParam {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CAPABILITYSTATEMENTRESTRESOURCESEARCHPARAM_FIELDS: [FieldDesc; 7] = [
@@ -7169,6 +8150,32 @@ pub struct CapabilityStatementRestSecurity {
     pub certificate: Vec<CapabilityStatementRestSecurityCertificate>,
 }
 
+impl CapabilityStatementRestSecurity {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `service`; returns `self` so calls chain.
+    pub fn push_service(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.service.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `certificate`; returns `self` so calls chain.
+    pub fn push_certificate(
+        &mut self,
+        v: impl Into<CapabilityStatementRestSecurityCertificate>,
+    ) -> &mut Self {
+        self.certificate.push(v.into());
+        self
+    }
+}
+
 static CAPABILITYSTATEMENTRESTSECURITY_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -7280,6 +8287,19 @@ pub struct CapabilityStatementRestSecurityCertificate {
     pub blob: Option<Base64Binary>,
 }
 
+impl CapabilityStatementRestSecurityCertificate {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CAPABILITYSTATEMENTRESTSECURITYCERTIFICATE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -7371,6 +8391,19 @@ pub struct CapabilityStatementSoftware {
     pub version: Option<FhirString>,
     /// `releaseDate` (0..1, dateTime).
     pub release_date: Option<DateTime>,
+}
+
+impl CapabilityStatementSoftware {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CAPABILITYSTATEMENTSOFTWARE_FIELDS: [FieldDesc; 6] = [
@@ -7518,6 +8551,89 @@ pub struct CarePlan {
     pub activity: Vec<CarePlanActivity>,
     /// `note` (0..*, Annotation).
     pub note: Vec<Annotation>,
+}
+
+impl CarePlan {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `replaces`; returns `self` so calls chain.
+    pub fn push_replaces(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.replaces.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `author`; returns `self` so calls chain.
+    pub fn push_author(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.author.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `careTeam`; returns `self` so calls chain.
+    pub fn push_care_team(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.care_team.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `addresses`; returns `self` so calls chain.
+    pub fn push_addresses(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.addresses.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingInfo`; returns `self` so calls chain.
+    pub fn push_supporting_info(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_info.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `goal`; returns `self` so calls chain.
+    pub fn push_goal(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.goal.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `activity`; returns `self` so calls chain.
+    pub fn push_activity(&mut self, v: impl Into<CarePlanActivity>) -> &mut Self {
+        self.activity.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
 }
 
 static CAREPLAN_FIELDS: [FieldDesc; 28] = [
@@ -7855,6 +8971,34 @@ pub struct CarePlanActivity {
     pub detail: Option<CarePlanActivityDetail>,
 }
 
+impl CarePlanActivity {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `outcomeCodeableConcept`; returns `self` so calls chain.
+    pub fn push_outcome_codeable_concept(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.outcome_codeable_concept.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `outcomeReference`; returns `self` so calls chain.
+    pub fn push_outcome_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.outcome_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `progress`; returns `self` so calls chain.
+    pub fn push_progress(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.progress.push(v.into());
+        self
+    }
+}
+
 static CAREPLANACTIVITY_FIELDS: [FieldDesc; 8] = [
     FieldDesc {
         name: "id",
@@ -8002,6 +9146,39 @@ pub struct CarePlanActivityDetail {
     pub quantity: Option<Quantity>,
     /// `description` (0..1, string).
     pub description: Option<FhirString>,
+}
+
+impl CarePlanActivityDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `goal`; returns `self` so calls chain.
+    pub fn push_goal(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.goal.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `performer`; returns `self` so calls chain.
+    pub fn push_performer(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.performer.push(v.into());
+        self
+    }
 }
 
 /// Choice `CarePlan.activity.detail.scheduled[x]`.
@@ -8371,6 +9548,59 @@ pub struct CareTeam {
     pub note: Vec<Annotation>,
 }
 
+impl CareTeam {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `participant`; returns `self` so calls chain.
+    pub fn push_participant(&mut self, v: impl Into<CareTeamParticipant>) -> &mut Self {
+        self.participant.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `managingOrganization`; returns `self` so calls chain.
+    pub fn push_managing_organization(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.managing_organization.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+}
+
 static CARETEAM_FIELDS: [FieldDesc; 20] = [
     FieldDesc {
         name: "id",
@@ -8622,6 +9852,19 @@ pub struct CareTeamParticipant {
     pub period: Option<Period>,
 }
 
+impl CareTeamParticipant {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CARETEAMPARTICIPANT_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -8783,6 +10026,69 @@ pub struct ChargeItem {
     pub note: Vec<Annotation>,
     /// `supportingInformation` (0..*, Reference).
     pub supporting_information: Vec<Reference>,
+}
+
+impl ChargeItem {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `participant`; returns `self` so calls chain.
+    pub fn push_participant(&mut self, v: impl Into<ChargeItemParticipant>) -> &mut Self {
+        self.participant.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `bodysite`; returns `self` so calls chain.
+    pub fn push_bodysite(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.bodysite.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reason`; returns `self` so calls chain.
+    pub fn push_reason(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `service`; returns `self` so calls chain.
+    pub fn push_service(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.service.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `account`; returns `self` so calls chain.
+    pub fn push_account(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.account.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingInformation`; returns `self` so calls chain.
+    pub fn push_supporting_information(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_information.push(v.into());
+        self
+    }
 }
 
 /// Choice `ChargeItem.occurrence[x]`.
@@ -9198,6 +10504,19 @@ pub struct ChargeItemParticipant {
     pub actor: Option<Reference>,
 }
 
+impl ChargeItemParticipant {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CHARGEITEMPARTICIPANT_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -9353,6 +10672,69 @@ pub struct Claim {
     pub item: Vec<ClaimItem>,
     /// `total` (0..1, Money).
     pub total: Option<Money>,
+}
+
+impl Claim {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subType`; returns `self` so calls chain.
+    pub fn push_sub_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.sub_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `related`; returns `self` so calls chain.
+    pub fn push_related(&mut self, v: impl Into<ClaimRelated>) -> &mut Self {
+        self.related.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `careTeam`; returns `self` so calls chain.
+    pub fn push_care_team(&mut self, v: impl Into<ClaimCareTeam>) -> &mut Self {
+        self.care_team.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `information`; returns `self` so calls chain.
+    pub fn push_information(&mut self, v: impl Into<ClaimInformation>) -> &mut Self {
+        self.information.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `diagnosis`; returns `self` so calls chain.
+    pub fn push_diagnosis(&mut self, v: impl Into<ClaimDiagnosis>) -> &mut Self {
+        self.diagnosis.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `procedure`; returns `self` so calls chain.
+    pub fn push_procedure(&mut self, v: impl Into<ClaimProcedure>) -> &mut Self {
+        self.procedure.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `insurance`; returns `self` so calls chain.
+    pub fn push_insurance(&mut self, v: impl Into<ClaimInsurance>) -> &mut Self {
+        self.insurance.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<ClaimItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
 }
 
 static CLAIM_FIELDS: [FieldDesc; 38] = [
@@ -9778,6 +11160,19 @@ pub struct ClaimAccident {
     pub location: Option<ClaimAccidentLocation>,
 }
 
+impl ClaimAccident {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Claim.accident.location[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClaimAccidentLocation {
@@ -9929,6 +11324,19 @@ pub struct ClaimCareTeam {
     pub qualification: Option<CodeableConcept>,
 }
 
+impl ClaimCareTeam {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CLAIMCARETEAM_FIELDS: [FieldDesc; 8] = [
     FieldDesc {
         name: "id",
@@ -10052,6 +11460,24 @@ pub struct ClaimDiagnosis {
     pub type_: Vec<CodeableConcept>,
     /// `packageCode` (0..1, CodeableConcept).
     pub package_code: Option<CodeableConcept>,
+}
+
+impl ClaimDiagnosis {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
 }
 
 /// Choice `Claim.diagnosis.diagnosis[x]`.
@@ -10215,6 +11641,19 @@ pub struct ClaimInformation {
     pub value: Option<ClaimInformationValue>,
     /// `reason` (0..1, CodeableConcept).
     pub reason: Option<CodeableConcept>,
+}
+
+impl ClaimInformation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Claim.information.timing[x]`.
@@ -10464,6 +11903,24 @@ pub struct ClaimInsurance {
     pub claim_response: Option<Reference>,
 }
 
+impl ClaimInsurance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `preAuthRef`; returns `self` so calls chain.
+    pub fn push_pre_auth_ref(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.pre_auth_ref.push(v.into());
+        self
+    }
+}
+
 static CLAIMINSURANCE_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -10631,6 +12088,69 @@ pub struct ClaimItem {
     pub encounter: Vec<Reference>,
     /// `detail` (0..*, BackboneElement).
     pub detail: Vec<ClaimItemDetail>,
+}
+
+impl ClaimItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `careTeamLinkId`; returns `self` so calls chain.
+    pub fn push_care_team_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.care_team_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `diagnosisLinkId`; returns `self` so calls chain.
+    pub fn push_diagnosis_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.diagnosis_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `procedureLinkId`; returns `self` so calls chain.
+    pub fn push_procedure_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.procedure_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `informationLinkId`; returns `self` so calls chain.
+    pub fn push_information_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.information_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `programCode`; returns `self` so calls chain.
+    pub fn push_program_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.program_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `udi`; returns `self` so calls chain.
+    pub fn push_udi(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.udi.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subSite`; returns `self` so calls chain.
+    pub fn push_sub_site(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.sub_site.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `encounter`; returns `self` so calls chain.
+    pub fn push_encounter(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.encounter.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detail`; returns `self` so calls chain.
+    pub fn push_detail(&mut self, v: impl Into<ClaimItemDetail>) -> &mut Self {
+        self.detail.push(v.into());
+        self
+    }
 }
 
 /// Choice `Claim.item.serviced[x]`.
@@ -11032,6 +12552,39 @@ pub struct ClaimItemDetail {
     pub sub_detail: Vec<ClaimItemDetailSubDetail>,
 }
 
+impl ClaimItemDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `programCode`; returns `self` so calls chain.
+    pub fn push_program_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.program_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `udi`; returns `self` so calls chain.
+    pub fn push_udi(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.udi.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subDetail`; returns `self` so calls chain.
+    pub fn push_sub_detail(&mut self, v: impl Into<ClaimItemDetailSubDetail>) -> &mut Self {
+        self.sub_detail.push(v.into());
+        self
+    }
+}
+
 static CLAIMITEMDETAIL_FIELDS: [FieldDesc; 15] = [
     FieldDesc {
         name: "id",
@@ -11241,6 +12794,34 @@ pub struct ClaimItemDetailSubDetail {
     pub udi: Vec<Reference>,
 }
 
+impl ClaimItemDetailSubDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `programCode`; returns `self` so calls chain.
+    pub fn push_program_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.program_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `udi`; returns `self` so calls chain.
+    pub fn push_udi(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.udi.push(v.into());
+        self
+    }
+}
+
 static CLAIMITEMDETAILSUBDETAIL_FIELDS: [FieldDesc; 14] = [
     FieldDesc {
         name: "id",
@@ -11424,6 +13005,19 @@ pub struct ClaimPayee {
     pub party: Option<Reference>,
 }
 
+impl ClaimPayee {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CLAIMPAYEE_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -11525,6 +13119,19 @@ pub struct ClaimProcedure {
     pub date: Option<DateTime>,
     /// `procedure` (1..1, CodeableConcept | Reference).
     pub procedure: Option<ClaimProcedureProcedure>,
+}
+
+impl ClaimProcedure {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Claim.procedure.procedure[x]`.
@@ -11672,6 +13279,19 @@ pub struct ClaimRelated {
     pub relationship: Option<CodeableConcept>,
     /// `reference` (0..1, Identifier).
     pub reference: Option<Identifier>,
+}
+
+impl ClaimRelated {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CLAIMRELATED_FIELDS: [FieldDesc; 6] = [
@@ -11825,6 +13445,59 @@ pub struct ClaimResponse {
     pub communication_request: Vec<Reference>,
     /// `insurance` (0..*, BackboneElement).
     pub insurance: Vec<ClaimResponseInsurance>,
+}
+
+impl ClaimResponse {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<ClaimResponseItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `addItem`; returns `self` so calls chain.
+    pub fn push_add_item(&mut self, v: impl Into<ClaimResponseAddItem>) -> &mut Self {
+        self.add_item.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `error`; returns `self` so calls chain.
+    pub fn push_error(&mut self, v: impl Into<ClaimResponseError>) -> &mut Self {
+        self.error.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `processNote`; returns `self` so calls chain.
+    pub fn push_process_note(&mut self, v: impl Into<ClaimResponseProcessNote>) -> &mut Self {
+        self.process_note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `communicationRequest`; returns `self` so calls chain.
+    pub fn push_communication_request(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.communication_request.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `insurance`; returns `self` so calls chain.
+    pub fn push_insurance(&mut self, v: impl Into<ClaimResponseInsurance>) -> &mut Self {
+        self.insurance.push(v.into());
+        self
+    }
 }
 
 static CLAIMRESPONSE_FIELDS: [FieldDesc; 31] = [
@@ -12192,6 +13865,44 @@ pub struct ClaimResponseAddItem {
     pub detail: Vec<ClaimResponseAddItemDetail>,
 }
 
+impl ClaimResponseAddItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `sequenceLinkId`; returns `self` so calls chain.
+    pub fn push_sequence_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.sequence_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(&mut self, v: impl Into<ClaimResponseItemAdjudication>) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detail`; returns `self` so calls chain.
+    pub fn push_detail(&mut self, v: impl Into<ClaimResponseAddItemDetail>) -> &mut Self {
+        self.detail.push(v.into());
+        self
+    }
+}
+
 static CLAIMRESPONSEADDITEM_FIELDS: [FieldDesc; 12] = [
     FieldDesc {
         name: "id",
@@ -12363,6 +14074,34 @@ pub struct ClaimResponseAddItemDetail {
     pub adjudication: Vec<ClaimResponseItemAdjudication>,
 }
 
+impl ClaimResponseAddItemDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(&mut self, v: impl Into<ClaimResponseItemAdjudication>) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+}
+
 static CLAIMRESPONSEADDITEMDETAIL_FIELDS: [FieldDesc; 10] = [
     FieldDesc {
         name: "id",
@@ -12508,6 +14247,19 @@ pub struct ClaimResponseError {
     pub code: Option<CodeableConcept>,
 }
 
+impl ClaimResponseError {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CLAIMRESPONSEERROR_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -12625,6 +14377,24 @@ pub struct ClaimResponseInsurance {
     pub pre_auth_ref: Vec<FhirString>,
     /// `claimResponse` (0..1, Reference).
     pub claim_response: Option<Reference>,
+}
+
+impl ClaimResponseInsurance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `preAuthRef`; returns `self` so calls chain.
+    pub fn push_pre_auth_ref(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.pre_auth_ref.push(v.into());
+        self
+    }
 }
 
 static CLAIMRESPONSEINSURANCE_FIELDS: [FieldDesc; 9] = [
@@ -12762,6 +14532,34 @@ pub struct ClaimResponseItem {
     pub detail: Vec<ClaimResponseItemDetail>,
 }
 
+impl ClaimResponseItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(&mut self, v: impl Into<ClaimResponseItemAdjudication>) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detail`; returns `self` so calls chain.
+    pub fn push_detail(&mut self, v: impl Into<ClaimResponseItemDetail>) -> &mut Self {
+        self.detail.push(v.into());
+        self
+    }
+}
+
 static CLAIMRESPONSEITEM_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -12875,6 +14673,19 @@ pub struct ClaimResponseItemAdjudication {
     pub amount: Option<Money>,
     /// `value` (0..1, decimal).
     pub value: Option<Decimal>,
+}
+
+impl ClaimResponseItemAdjudication {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CLAIMRESPONSEITEMADJUDICATION_FIELDS: [FieldDesc; 7] = [
@@ -12992,6 +14803,34 @@ pub struct ClaimResponseItemDetail {
     pub sub_detail: Vec<ClaimResponseItemDetailSubDetail>,
 }
 
+impl ClaimResponseItemDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(&mut self, v: impl Into<ClaimResponseItemAdjudication>) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subDetail`; returns `self` so calls chain.
+    pub fn push_sub_detail(&mut self, v: impl Into<ClaimResponseItemDetailSubDetail>) -> &mut Self {
+        self.sub_detail.push(v.into());
+        self
+    }
+}
+
 static CLAIMRESPONSEITEMDETAIL_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -13105,6 +14944,29 @@ pub struct ClaimResponseItemDetailSubDetail {
     pub adjudication: Vec<ClaimResponseItemAdjudication>,
 }
 
+impl ClaimResponseItemDetailSubDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(&mut self, v: impl Into<ClaimResponseItemAdjudication>) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+}
+
 static CLAIMRESPONSEITEMDETAILSUBDETAIL_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -13212,6 +15074,19 @@ pub struct ClaimResponsePayment {
     pub amount: Option<Money>,
     /// `identifier` (0..1, Identifier).
     pub identifier: Option<Identifier>,
+}
+
+impl ClaimResponsePayment {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CLAIMRESPONSEPAYMENT_FIELDS: [FieldDesc; 9] = [
@@ -13347,6 +15222,19 @@ pub struct ClaimResponseProcessNote {
     pub text: Option<FhirString>,
     /// `language` (0..1, CodeableConcept).
     pub language: Option<CodeableConcept>,
+}
+
+impl ClaimResponseProcessNote {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CLAIMRESPONSEPROCESSNOTE_FIELDS: [FieldDesc; 7] = [
@@ -13502,6 +15390,72 @@ pub struct ClinicalImpression {
     pub action: Vec<Reference>,
     /// `note` (0..*, Annotation).
     pub note: Vec<Annotation>,
+}
+
+impl ClinicalImpression {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `problem`; returns `self` so calls chain.
+    pub fn push_problem(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.problem.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `investigation`; returns `self` so calls chain.
+    pub fn push_investigation(
+        &mut self,
+        v: impl Into<ClinicalImpressionInvestigation>,
+    ) -> &mut Self {
+        self.investigation.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `protocol`; returns `self` so calls chain.
+    pub fn push_protocol(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.protocol.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `finding`; returns `self` so calls chain.
+    pub fn push_finding(&mut self, v: impl Into<ClinicalImpressionFinding>) -> &mut Self {
+        self.finding.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `prognosisCodeableConcept`; returns `self` so calls chain.
+    pub fn push_prognosis_codeable_concept(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.prognosis_codeable_concept.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `prognosisReference`; returns `self` so calls chain.
+    pub fn push_prognosis_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.prognosis_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
 }
 
 /// Choice `ClinicalImpression.effective[x]`.
@@ -13859,6 +15813,19 @@ pub struct ClinicalImpressionFinding {
     pub basis: Option<FhirString>,
 }
 
+impl ClinicalImpressionFinding {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `ClinicalImpression.finding.item[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClinicalImpressionFindingItem {
@@ -13992,6 +15959,24 @@ pub struct ClinicalImpressionInvestigation {
     pub code: Option<CodeableConcept>,
     /// `item` (0..*, Reference).
     pub item: Vec<Reference>,
+}
+
+impl ClinicalImpressionInvestigation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
 }
 
 static CLINICALIMPRESSIONINVESTIGATION_FIELDS: [FieldDesc; 5] = [
@@ -14139,6 +16124,54 @@ pub struct CodeSystem {
     pub property: Vec<CodeSystemProperty>,
     /// `concept` (0..*, BackboneElement).
     pub concept: Vec<CodeSystemConcept>,
+}
+
+impl CodeSystem {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `filter`; returns `self` so calls chain.
+    pub fn push_filter(&mut self, v: impl Into<CodeSystemFilter>) -> &mut Self {
+        self.filter.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `property`; returns `self` so calls chain.
+    pub fn push_property(&mut self, v: impl Into<CodeSystemProperty>) -> &mut Self {
+        self.property.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `concept`; returns `self` so calls chain.
+    pub fn push_concept(&mut self, v: impl Into<CodeSystemConcept>) -> &mut Self {
+        self.concept.push(v.into());
+        self
+    }
 }
 
 static CODESYSTEM_FIELDS: [FieldDesc; 33] = [
@@ -14520,6 +16553,34 @@ pub struct CodeSystemConcept {
     pub concept: Vec<CodeSystemConcept>,
 }
 
+impl CodeSystemConcept {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `designation`; returns `self` so calls chain.
+    pub fn push_designation(&mut self, v: impl Into<CodeSystemConceptDesignation>) -> &mut Self {
+        self.designation.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `property`; returns `self` so calls chain.
+    pub fn push_property(&mut self, v: impl Into<CodeSystemConceptProperty>) -> &mut Self {
+        self.property.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `concept`; returns `self` so calls chain.
+    pub fn push_concept(&mut self, v: impl Into<CodeSystemConcept>) -> &mut Self {
+        self.concept.push(v.into());
+        self
+    }
+}
+
 static CODESYSTEMCONCEPT_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -14653,6 +16714,19 @@ pub struct CodeSystemConceptDesignation {
     pub value: Option<FhirString>,
 }
 
+impl CodeSystemConceptDesignation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CODESYSTEMCONCEPTDESIGNATION_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -14752,6 +16826,19 @@ pub struct CodeSystemConceptProperty {
     pub code: Option<Code>,
     /// `value` (1..1, code | Coding | string | integer | boolean | dateTime).
     pub value: Option<CodeSystemConceptPropertyValue>,
+}
+
+impl CodeSystemConceptProperty {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `CodeSystem.concept.property.value[x]`.
@@ -14933,6 +17020,24 @@ pub struct CodeSystemFilter {
     pub value: Option<FhirString>,
 }
 
+impl CodeSystemFilter {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `operator`; returns `self` so calls chain.
+    pub fn push_operator(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.operator.push(v.into());
+        self
+    }
+}
+
 static CODESYSTEMFILTER_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -15046,6 +17151,19 @@ pub struct CodeSystemProperty {
     pub description: Option<FhirString>,
     /// `type` (1..1, code).
     pub type_: Option<Code>,
+}
+
+impl CodeSystemProperty {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CODESYSTEMPROPERTY_FIELDS: [FieldDesc; 7] = [
@@ -15203,6 +17321,84 @@ pub struct Communication {
     pub payload: Vec<CommunicationPayload>,
     /// `note` (0..*, Annotation).
     pub note: Vec<Annotation>,
+}
+
+impl Communication {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `medium`; returns `self` so calls chain.
+    pub fn push_medium(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.medium.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `recipient`; returns `self` so calls chain.
+    pub fn push_recipient(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.recipient.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `topic`; returns `self` so calls chain.
+    pub fn push_topic(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.topic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `payload`; returns `self` so calls chain.
+    pub fn push_payload(&mut self, v: impl Into<CommunicationPayload>) -> &mut Self {
+        self.payload.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
 }
 
 static COMMUNICATION_FIELDS: [FieldDesc; 28] = [
@@ -15531,6 +17727,19 @@ pub struct CommunicationPayload {
     pub content: Option<CommunicationPayloadContent>,
 }
 
+impl CommunicationPayload {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Communication.payload.content[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommunicationPayloadContent {
@@ -15710,6 +17919,79 @@ pub struct CommunicationRequest {
     pub reason_reference: Vec<Reference>,
     /// `note` (0..*, Annotation).
     pub note: Vec<Annotation>,
+}
+
+impl CommunicationRequest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `replaces`; returns `self` so calls chain.
+    pub fn push_replaces(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.replaces.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `medium`; returns `self` so calls chain.
+    pub fn push_medium(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.medium.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `recipient`; returns `self` so calls chain.
+    pub fn push_recipient(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.recipient.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `topic`; returns `self` so calls chain.
+    pub fn push_topic(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.topic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `payload`; returns `self` so calls chain.
+    pub fn push_payload(&mut self, v: impl Into<CommunicationRequestPayload>) -> &mut Self {
+        self.payload.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
 }
 
 /// Choice `CommunicationRequest.occurrence[x]`.
@@ -16083,6 +18365,19 @@ pub struct CommunicationRequestPayload {
     pub content: Option<CommunicationRequestPayloadContent>,
 }
 
+impl CommunicationRequestPayload {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `CommunicationRequest.payload.content[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommunicationRequestPayloadContent {
@@ -16218,6 +18513,19 @@ pub struct CommunicationRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl CommunicationRequestRequester {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static COMMUNICATIONREQUESTREQUESTER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -16343,6 +18651,44 @@ pub struct CompartmentDefinition {
     pub search: Option<Boolean>,
     /// `resource` (0..*, BackboneElement).
     pub resource: Vec<CompartmentDefinitionResource>,
+}
+
+impl CompartmentDefinition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `resource`; returns `self` so calls chain.
+    pub fn push_resource(&mut self, v: impl Into<CompartmentDefinitionResource>) -> &mut Self {
+        self.resource.push(v.into());
+        self
+    }
 }
 
 static COMPARTMENTDEFINITION_FIELDS: [FieldDesc; 23] = [
@@ -16624,6 +18970,24 @@ pub struct CompartmentDefinitionResource {
     pub documentation: Option<FhirString>,
 }
 
+impl CompartmentDefinitionResource {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `param`; returns `self` so calls chain.
+    pub fn push_param(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.param.push(v.into());
+        self
+    }
+}
+
 static COMPARTMENTDEFINITIONRESOURCE_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -16759,6 +19123,49 @@ pub struct Composition {
     pub event: Vec<CompositionEvent>,
     /// `section` (0..*, BackboneElement).
     pub section: Vec<CompositionSection>,
+}
+
+impl Composition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `author`; returns `self` so calls chain.
+    pub fn push_author(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.author.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `attester`; returns `self` so calls chain.
+    pub fn push_attester(&mut self, v: impl Into<CompositionAttester>) -> &mut Self {
+        self.attester.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatesTo`; returns `self` so calls chain.
+    pub fn push_relates_to(&mut self, v: impl Into<CompositionRelatesTo>) -> &mut Self {
+        self.relates_to.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `event`; returns `self` so calls chain.
+    pub fn push_event(&mut self, v: impl Into<CompositionEvent>) -> &mut Self {
+        self.event.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `section`; returns `self` so calls chain.
+    pub fn push_section(&mut self, v: impl Into<CompositionSection>) -> &mut Self {
+        self.section.push(v.into());
+        self
+    }
 }
 
 static COMPOSITION_FIELDS: [FieldDesc; 23] = [
@@ -17034,6 +19441,24 @@ pub struct CompositionAttester {
     pub party: Option<Reference>,
 }
 
+impl CompositionAttester {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `mode`; returns `self` so calls chain.
+    pub fn push_mode(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.mode.push(v.into());
+        self
+    }
+}
+
 static COMPOSITIONATTESTER_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -17137,6 +19562,29 @@ pub struct CompositionEvent {
     pub detail: Vec<Reference>,
 }
 
+impl CompositionEvent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `code`; returns `self` so calls chain.
+    pub fn push_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detail`; returns `self` so calls chain.
+    pub fn push_detail(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.detail.push(v.into());
+        self
+    }
+}
+
 static COMPOSITIONEVENT_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -17236,6 +19684,19 @@ pub struct CompositionRelatesTo {
     pub code: Option<Code>,
     /// `target` (1..1, Identifier | Reference).
     pub target: Option<CompositionRelatesToTarget>,
+}
+
+impl CompositionRelatesTo {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Composition.relatesTo.target[x]`.
@@ -17383,6 +19844,29 @@ pub struct CompositionSection {
     pub empty_reason: Option<CodeableConcept>,
     /// `section` (0..*, BackboneElement).
     pub section: Vec<CompositionSection>,
+}
+
+impl CompositionSection {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `entry`; returns `self` so calls chain.
+    pub fn push_entry(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.entry.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `section`; returns `self` so calls chain.
+    pub fn push_section(&mut self, v: impl Into<CompositionSection>) -> &mut Self {
+        self.section.push(v.into());
+        self
+    }
 }
 
 static COMPOSITIONSECTION_FIELDS: [FieldDesc; 11] = [
@@ -17576,6 +20060,44 @@ pub struct ConceptMap {
     pub target: Option<ConceptMapTarget>,
     /// `group` (0..*, BackboneElement).
     pub group: Vec<ConceptMapGroup>,
+}
+
+impl ConceptMap {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `group`; returns `self` so calls chain.
+    pub fn push_group(&mut self, v: impl Into<ConceptMapGroup>) -> &mut Self {
+        self.group.push(v.into());
+        self
+    }
 }
 
 /// Choice `ConceptMap.source[x]`.
@@ -17975,6 +20497,24 @@ pub struct ConceptMapGroup {
     pub unmapped: Option<ConceptMapGroupUnmapped>,
 }
 
+impl ConceptMapGroup {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `element`; returns `self` so calls chain.
+    pub fn push_element(&mut self, v: impl Into<ConceptMapGroupElement>) -> &mut Self {
+        self.element.push(v.into());
+        self
+    }
+}
+
 static CONCEPTMAPGROUP_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -18108,6 +20648,24 @@ pub struct ConceptMapGroupElement {
     pub target: Vec<ConceptMapGroupElementTarget>,
 }
 
+impl ConceptMapGroupElement {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `target`; returns `self` so calls chain.
+    pub fn push_target(&mut self, v: impl Into<ConceptMapGroupElementTarget>) -> &mut Self {
+        self.target.push(v.into());
+        self
+    }
+}
+
 static CONCEPTMAPGROUPELEMENT_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -18215,6 +20773,35 @@ pub struct ConceptMapGroupElementTarget {
     pub depends_on: Vec<ConceptMapGroupElementTargetDependsOn>,
     /// `product` (0..*, BackboneElement).
     pub product: Vec<ConceptMapGroupElementTargetDependsOn>,
+}
+
+impl ConceptMapGroupElementTarget {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dependsOn`; returns `self` so calls chain.
+    pub fn push_depends_on(
+        &mut self,
+        v: impl Into<ConceptMapGroupElementTargetDependsOn>,
+    ) -> &mut Self {
+        self.depends_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `product`; returns `self` so calls chain.
+    pub fn push_product(
+        &mut self,
+        v: impl Into<ConceptMapGroupElementTargetDependsOn>,
+    ) -> &mut Self {
+        self.product.push(v.into());
+        self
+    }
 }
 
 static CONCEPTMAPGROUPELEMENTTARGET_FIELDS: [FieldDesc; 9] = [
@@ -18363,6 +20950,19 @@ pub struct ConceptMapGroupElementTargetDependsOn {
     pub display: Option<FhirString>,
 }
 
+impl ConceptMapGroupElementTargetDependsOn {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CONCEPTMAPGROUPELEMENTTARGETDEPENDSON_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -18476,6 +21076,19 @@ pub struct ConceptMapGroupUnmapped {
     pub display: Option<FhirString>,
     /// `url` (0..1, uri).
     pub url: Option<Uri>,
+}
+
+impl ConceptMapGroupUnmapped {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CONCEPTMAPGROUPUNMAPPED_FIELDS: [FieldDesc; 7] = [
@@ -18625,6 +21238,49 @@ pub struct Condition {
     pub evidence: Vec<ConditionEvidence>,
     /// `note` (0..*, Annotation).
     pub note: Vec<Annotation>,
+}
+
+impl Condition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `bodySite`; returns `self` so calls chain.
+    pub fn push_body_site(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.body_site.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `evidence`; returns `self` so calls chain.
+    pub fn push_evidence(&mut self, v: impl Into<ConditionEvidence>) -> &mut Self {
+        self.evidence.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
 }
 
 /// Choice `Condition.onset[x]`.
@@ -19073,6 +21729,29 @@ pub struct ConditionEvidence {
     pub detail: Vec<Reference>,
 }
 
+impl ConditionEvidence {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `code`; returns `self` so calls chain.
+    pub fn push_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detail`; returns `self` so calls chain.
+    pub fn push_detail(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.detail.push(v.into());
+        self
+    }
+}
+
 static CONDITIONEVIDENCE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -19162,6 +21841,24 @@ pub struct ConditionStage {
     pub summary: Option<CodeableConcept>,
     /// `assessment` (0..*, Reference).
     pub assessment: Vec<Reference>,
+}
+
+impl ConditionStage {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `assessment`; returns `self` so calls chain.
+    pub fn push_assessment(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.assessment.push(v.into());
+        self
+    }
 }
 
 static CONDITIONSTAGE_FIELDS: [FieldDesc; 5] = [
@@ -19295,6 +21992,74 @@ pub struct Consent {
     pub data: Vec<ConsentData>,
     /// `except` (0..*, BackboneElement).
     pub except: Vec<ConsentExcept>,
+}
+
+impl Consent {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `consentingParty`; returns `self` so calls chain.
+    pub fn push_consenting_party(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.consenting_party.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `actor`; returns `self` so calls chain.
+    pub fn push_actor(&mut self, v: impl Into<ConsentActor>) -> &mut Self {
+        self.actor.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `organization`; returns `self` so calls chain.
+    pub fn push_organization(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.organization.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `policy`; returns `self` so calls chain.
+    pub fn push_policy(&mut self, v: impl Into<ConsentPolicy>) -> &mut Self {
+        self.policy.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `securityLabel`; returns `self` so calls chain.
+    pub fn push_security_label(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.security_label.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `purpose`; returns `self` so calls chain.
+    pub fn push_purpose(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.purpose.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `data`; returns `self` so calls chain.
+    pub fn push_data(&mut self, v: impl Into<ConsentData>) -> &mut Self {
+        self.data.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `except`; returns `self` so calls chain.
+    pub fn push_except(&mut self, v: impl Into<ConsentExcept>) -> &mut Self {
+        self.except.push(v.into());
+        self
+    }
 }
 
 /// Choice `Consent.source[x]`.
@@ -19659,6 +22424,19 @@ pub struct ConsentActor {
     pub reference: Option<Reference>,
 }
 
+impl ConsentActor {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CONSENTACTOR_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -19748,6 +22526,19 @@ pub struct ConsentData {
     pub meaning: Option<Code>,
     /// `reference` (1..1, Reference).
     pub reference: Option<Reference>,
+}
+
+impl ConsentData {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CONSENTDATA_FIELDS: [FieldDesc; 5] = [
@@ -19855,6 +22646,54 @@ pub struct ConsentExcept {
     pub data_period: Option<Period>,
     /// `data` (0..*, BackboneElement).
     pub data: Vec<ConsentExceptData>,
+}
+
+impl ConsentExcept {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `actor`; returns `self` so calls chain.
+    pub fn push_actor(&mut self, v: impl Into<ConsentExceptActor>) -> &mut Self {
+        self.actor.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `securityLabel`; returns `self` so calls chain.
+    pub fn push_security_label(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.security_label.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `purpose`; returns `self` so calls chain.
+    pub fn push_purpose(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.purpose.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `class`; returns `self` so calls chain.
+    pub fn push_class(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.class_.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `code`; returns `self` so calls chain.
+    pub fn push_code(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `data`; returns `self` so calls chain.
+    pub fn push_data(&mut self, v: impl Into<ConsentExceptData>) -> &mut Self {
+        self.data.push(v.into());
+        self
+    }
 }
 
 static CONSENTEXCEPT_FIELDS: [FieldDesc; 13] = [
@@ -20028,6 +22867,19 @@ pub struct ConsentExceptActor {
     pub reference: Option<Reference>,
 }
 
+impl ConsentExceptActor {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CONSENTEXCEPTACTOR_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -20119,6 +22971,19 @@ pub struct ConsentExceptData {
     pub reference: Option<Reference>,
 }
 
+impl ConsentExceptData {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static CONSENTEXCEPTDATA_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -20208,6 +23073,19 @@ pub struct ConsentPolicy {
     pub authority: Option<Uri>,
     /// `uri` (0..1, uri).
     pub uri: Option<Uri>,
+}
+
+impl ConsentPolicy {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static CONSENTPOLICY_FIELDS: [FieldDesc; 5] = [
@@ -20351,6 +23229,99 @@ pub struct Contract {
     pub legal: Vec<ContractLegal>,
     /// `rule` (0..*, BackboneElement).
     pub rule: Vec<ContractRule>,
+}
+
+impl Contract {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subject`; returns `self` so calls chain.
+    pub fn push_subject(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.subject.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `topic`; returns `self` so calls chain.
+    pub fn push_topic(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.topic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `authority`; returns `self` so calls chain.
+    pub fn push_authority(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.authority.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `domain`; returns `self` so calls chain.
+    pub fn push_domain(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.domain.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subType`; returns `self` so calls chain.
+    pub fn push_sub_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.sub_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `actionReason`; returns `self` so calls chain.
+    pub fn push_action_reason(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.action_reason.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `securityLabel`; returns `self` so calls chain.
+    pub fn push_security_label(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.security_label.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `agent`; returns `self` so calls chain.
+    pub fn push_agent(&mut self, v: impl Into<ContractAgent>) -> &mut Self {
+        self.agent.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `signer`; returns `self` so calls chain.
+    pub fn push_signer(&mut self, v: impl Into<ContractSigner>) -> &mut Self {
+        self.signer.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `valuedItem`; returns `self` so calls chain.
+    pub fn push_valued_item(&mut self, v: impl Into<ContractValuedItem>) -> &mut Self {
+        self.valued_item.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `term`; returns `self` so calls chain.
+    pub fn push_term(&mut self, v: impl Into<ContractTerm>) -> &mut Self {
+        self.term.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `friendly`; returns `self` so calls chain.
+    pub fn push_friendly(&mut self, v: impl Into<ContractFriendly>) -> &mut Self {
+        self.friendly.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `legal`; returns `self` so calls chain.
+    pub fn push_legal(&mut self, v: impl Into<ContractLegal>) -> &mut Self {
+        self.legal.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `rule`; returns `self` so calls chain.
+    pub fn push_rule(&mut self, v: impl Into<ContractRule>) -> &mut Self {
+        self.rule.push(v.into());
+        self
+    }
 }
 
 /// Choice `Contract.binding[x]`.
@@ -20764,6 +23735,24 @@ pub struct ContractAgent {
     pub role: Vec<CodeableConcept>,
 }
 
+impl ContractAgent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `role`; returns `self` so calls chain.
+    pub fn push_role(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.role.push(v.into());
+        self
+    }
+}
+
 static CONTRACTAGENT_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -20851,6 +23840,19 @@ pub struct ContractFriendly {
     pub modifier_extension: Vec<Extension>,
     /// `content` (1..1, Attachment | Reference | Reference | Reference).
     pub content: Option<ContractFriendlyContent>,
+}
+
+impl ContractFriendly {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Contract.friendly.content[x]`.
@@ -20976,6 +23978,19 @@ pub struct ContractLegal {
     pub content: Option<ContractLegalContent>,
 }
 
+impl ContractLegal {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Contract.legal.content[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ContractLegalContent {
@@ -21097,6 +24112,19 @@ pub struct ContractRule {
     pub modifier_extension: Vec<Extension>,
     /// `content` (1..1, Attachment | Reference).
     pub content: Option<ContractRuleContent>,
+}
+
+impl ContractRule {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Contract.rule.content[x]`.
@@ -21226,6 +24254,24 @@ pub struct ContractSigner {
     pub signature: Vec<Signature>,
 }
 
+impl ContractSigner {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `signature`; returns `self` so calls chain.
+    pub fn push_signature(&mut self, v: impl Into<Signature>) -> &mut Self {
+        self.signature.push(v.into());
+        self
+    }
+}
+
 static CONTRACTSIGNER_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -21347,6 +24393,54 @@ pub struct ContractTerm {
     pub valued_item: Vec<ContractTermValuedItem>,
     /// `group` (0..*, BackboneElement).
     pub group: Vec<ContractTerm>,
+}
+
+impl ContractTerm {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `topic`; returns `self` so calls chain.
+    pub fn push_topic(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.topic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `actionReason`; returns `self` so calls chain.
+    pub fn push_action_reason(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.action_reason.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `securityLabel`; returns `self` so calls chain.
+    pub fn push_security_label(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.security_label.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `agent`; returns `self` so calls chain.
+    pub fn push_agent(&mut self, v: impl Into<ContractTermAgent>) -> &mut Self {
+        self.agent.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `valuedItem`; returns `self` so calls chain.
+    pub fn push_valued_item(&mut self, v: impl Into<ContractTermValuedItem>) -> &mut Self {
+        self.valued_item.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `group`; returns `self` so calls chain.
+    pub fn push_group(&mut self, v: impl Into<ContractTerm>) -> &mut Self {
+        self.group.push(v.into());
+        self
+    }
 }
 
 static CONTRACTTERM_FIELDS: [FieldDesc; 16] = [
@@ -21550,6 +24644,24 @@ pub struct ContractTermAgent {
     pub role: Vec<CodeableConcept>,
 }
 
+impl ContractTermAgent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `role`; returns `self` so calls chain.
+    pub fn push_role(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.role.push(v.into());
+        self
+    }
+}
+
 static CONTRACTTERMAGENT_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -21651,6 +24763,19 @@ pub struct ContractTermValuedItem {
     pub points: Option<Decimal>,
     /// `net` (0..1, Money).
     pub net: Option<Money>,
+}
+
+impl ContractTermValuedItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Contract.term.valuedItem.entity[x]`.
@@ -21858,6 +24983,19 @@ pub struct ContractValuedItem {
     pub points: Option<Decimal>,
     /// `net` (0..1, Money).
     pub net: Option<Money>,
+}
+
+impl ContractValuedItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Contract.valuedItem.entity[x]`.
@@ -22091,6 +25229,39 @@ pub struct Coverage {
     pub network: Option<FhirString>,
     /// `contract` (0..*, Reference).
     pub contract: Vec<Reference>,
+}
+
+impl Coverage {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `payor`; returns `self` so calls chain.
+    pub fn push_payor(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.payor.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contract`; returns `self` so calls chain.
+    pub fn push_contract(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.contract.push(v.into());
+        self
+    }
 }
 
 static COVERAGE_FIELDS: [FieldDesc; 24] = [
@@ -22394,6 +25565,19 @@ pub struct CoverageGrouping {
     pub sub_class_display: Option<FhirString>,
 }
 
+impl CoverageGrouping {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static COVERAGEGROUPING_FIELDS: [FieldDesc; 15] = [
     FieldDesc {
         name: "id",
@@ -22621,6 +25805,54 @@ pub struct DataElement {
     pub mapping: Vec<DataElementMapping>,
     /// `element` (1..*, ElementDefinition).
     pub element: Vec<ElementDefinition>,
+}
+
+impl DataElement {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `mapping`; returns `self` so calls chain.
+    pub fn push_mapping(&mut self, v: impl Into<DataElementMapping>) -> &mut Self {
+        self.mapping.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `element`; returns `self` so calls chain.
+    pub fn push_element(&mut self, v: impl Into<ElementDefinition>) -> &mut Self {
+        self.element.push(v.into());
+        self
+    }
 }
 
 static DATAELEMENT_FIELDS: [FieldDesc; 24] = [
@@ -22915,6 +26147,19 @@ pub struct DataElementMapping {
     pub comment: Option<FhirString>,
 }
 
+impl DataElementMapping {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static DATAELEMENTMAPPING_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -23052,6 +26297,34 @@ pub struct DetectedIssue {
     pub reference: Option<Uri>,
     /// `mitigation` (0..*, BackboneElement).
     pub mitigation: Vec<DetectedIssueMitigation>,
+}
+
+impl DetectedIssue {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `implicated`; returns `self` so calls chain.
+    pub fn push_implicated(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.implicated.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `mitigation`; returns `self` so calls chain.
+    pub fn push_mitigation(&mut self, v: impl Into<DetectedIssueMitigation>) -> &mut Self {
+        self.mitigation.push(v.into());
+        self
+    }
 }
 
 static DETECTEDISSUE_FIELDS: [FieldDesc; 19] = [
@@ -23287,6 +26560,19 @@ pub struct DetectedIssueMitigation {
     pub author: Option<Reference>,
 }
 
+impl DetectedIssueMitigation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static DETECTEDISSUEMITIGATION_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -23426,6 +26712,44 @@ pub struct Device {
     pub note: Vec<Annotation>,
     /// `safety` (0..*, CodeableConcept).
     pub safety: Vec<CodeableConcept>,
+}
+
+impl Device {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `safety`; returns `self` so calls chain.
+    pub fn push_safety(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.safety.push(v.into());
+        self
+    }
 }
 
 static DEVICE_FIELDS: [FieldDesc; 25] = [
@@ -23729,6 +27053,19 @@ pub struct DeviceUdi {
     pub entry_type: Option<Code>,
 }
 
+impl DeviceUdi {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static DEVICEUDI_FIELDS: [FieldDesc; 10] = [
     FieldDesc {
         name: "id",
@@ -23894,6 +27231,37 @@ pub struct DeviceComponent {
     pub production_specification: Vec<DeviceComponentProductionSpecification>,
     /// `languageCode` (0..1, CodeableConcept).
     pub language_code: Option<CodeableConcept>,
+}
+
+impl DeviceComponent {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `operationalStatus`; returns `self` so calls chain.
+    pub fn push_operational_status(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.operational_status.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `productionSpecification`; returns `self` so calls chain.
+    pub fn push_production_specification(
+        &mut self,
+        v: impl Into<DeviceComponentProductionSpecification>,
+    ) -> &mut Self {
+        self.production_specification.push(v.into());
+        self
+    }
 }
 
 static DEVICECOMPONENT_FIELDS: [FieldDesc; 18] = [
@@ -24131,6 +27499,19 @@ pub struct DeviceComponentProductionSpecification {
     pub production_spec: Option<FhirString>,
 }
 
+impl DeviceComponentProductionSpecification {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static DEVICECOMPONENTPRODUCTIONSPECIFICATION_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -24256,6 +27637,29 @@ pub struct DeviceMetric {
     pub measurement_period: Option<Timing>,
     /// `calibration` (0..*, BackboneElement).
     pub calibration: Vec<DeviceMetricCalibration>,
+}
+
+impl DeviceMetric {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `calibration`; returns `self` so calls chain.
+    pub fn push_calibration(&mut self, v: impl Into<DeviceMetricCalibration>) -> &mut Self {
+        self.calibration.push(v.into());
+        self
+    }
 }
 
 static DEVICEMETRIC_FIELDS: [FieldDesc; 18] = [
@@ -24483,6 +27887,19 @@ pub struct DeviceMetricCalibration {
     pub time: Option<Instant>,
 }
 
+impl DeviceMetricCalibration {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static DEVICEMETRICCALIBRATION_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -24635,6 +28052,69 @@ pub struct DeviceRequest {
     pub note: Vec<Annotation>,
     /// `relevantHistory` (0..*, Reference).
     pub relevant_history: Vec<Reference>,
+}
+
+impl DeviceRequest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `priorRequest`; returns `self` so calls chain.
+    pub fn push_prior_request(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.prior_request.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingInfo`; returns `self` so calls chain.
+    pub fn push_supporting_info(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_info.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relevantHistory`; returns `self` so calls chain.
+    pub fn push_relevant_history(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.relevant_history.push(v.into());
+        self
+    }
 }
 
 /// Choice `DeviceRequest.code[x]`.
@@ -25073,6 +28553,19 @@ pub struct DeviceRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl DeviceRequestRequester {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static DEVICEREQUESTREQUESTER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -25190,6 +28683,39 @@ pub struct DeviceUseStatement {
     pub body_site: Option<CodeableConcept>,
     /// `note` (0..*, Annotation).
     pub note: Vec<Annotation>,
+}
+
+impl DeviceUseStatement {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `indication`; returns `self` so calls chain.
+    pub fn push_indication(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.indication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
 }
 
 /// Choice `DeviceUseStatement.timing[x]`.
@@ -25515,6 +29041,69 @@ pub struct DiagnosticReport {
     pub coded_diagnosis: Vec<CodeableConcept>,
     /// `presentedForm` (0..*, Attachment).
     pub presented_form: Vec<Attachment>,
+}
+
+impl DiagnosticReport {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `performer`; returns `self` so calls chain.
+    pub fn push_performer(&mut self, v: impl Into<DiagnosticReportPerformer>) -> &mut Self {
+        self.performer.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `specimen`; returns `self` so calls chain.
+    pub fn push_specimen(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.specimen.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `result`; returns `self` so calls chain.
+    pub fn push_result(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.result.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `imagingStudy`; returns `self` so calls chain.
+    pub fn push_imaging_study(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.imaging_study.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `image`; returns `self` so calls chain.
+    pub fn push_image(&mut self, v: impl Into<DiagnosticReportImage>) -> &mut Self {
+        self.image.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `codedDiagnosis`; returns `self` so calls chain.
+    pub fn push_coded_diagnosis(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.coded_diagnosis.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `presentedForm`; returns `self` so calls chain.
+    pub fn push_presented_form(&mut self, v: impl Into<Attachment>) -> &mut Self {
+        self.presented_form.push(v.into());
+        self
+    }
 }
 
 /// Choice `DiagnosticReport.effective[x]`.
@@ -25852,6 +29441,19 @@ pub struct DiagnosticReportImage {
     pub link: Option<Reference>,
 }
 
+impl DiagnosticReportImage {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static DIAGNOSTICREPORTIMAGE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -25941,6 +29543,19 @@ pub struct DiagnosticReportPerformer {
     pub role: Option<CodeableConcept>,
     /// `actor` (1..1, Reference).
     pub actor: Option<Reference>,
+}
+
+impl DiagnosticReportPerformer {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static DIAGNOSTICREPORTPERFORMER_FIELDS: [FieldDesc; 5] = [
@@ -26062,6 +29677,49 @@ pub struct DocumentManifest {
     pub content: Vec<DocumentManifestContent>,
     /// `related` (0..*, BackboneElement).
     pub related: Vec<DocumentManifestRelated>,
+}
+
+impl DocumentManifest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `author`; returns `self` so calls chain.
+    pub fn push_author(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.author.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `recipient`; returns `self` so calls chain.
+    pub fn push_recipient(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.recipient.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `content`; returns `self` so calls chain.
+    pub fn push_content(&mut self, v: impl Into<DocumentManifestContent>) -> &mut Self {
+        self.content.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `related`; returns `self` so calls chain.
+    pub fn push_related(&mut self, v: impl Into<DocumentManifestRelated>) -> &mut Self {
+        self.related.push(v.into());
+        self
+    }
 }
 
 static DOCUMENTMANIFEST_FIELDS: [FieldDesc; 20] = [
@@ -26303,6 +29961,19 @@ pub struct DocumentManifestContent {
     pub p: Option<DocumentManifestContentP>,
 }
 
+impl DocumentManifestContent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `DocumentManifest.content.p[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DocumentManifestContentP {
@@ -26426,6 +30097,19 @@ pub struct DocumentManifestRelated {
     pub identifier: Option<Identifier>,
     /// `ref` (0..1, Reference).
     pub ref_: Option<Reference>,
+}
+
+impl DocumentManifestRelated {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static DOCUMENTMANIFESTRELATED_FIELDS: [FieldDesc; 5] = [
@@ -26557,6 +30241,49 @@ pub struct DocumentReference {
     pub content: Vec<DocumentReferenceContent>,
     /// `context` (0..1, BackboneElement).
     pub context: Option<DocumentReferenceContext>,
+}
+
+impl DocumentReference {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `author`; returns `self` so calls chain.
+    pub fn push_author(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.author.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatesTo`; returns `self` so calls chain.
+    pub fn push_relates_to(&mut self, v: impl Into<DocumentReferenceRelatesTo>) -> &mut Self {
+        self.relates_to.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `securityLabel`; returns `self` so calls chain.
+    pub fn push_security_label(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.security_label.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `content`; returns `self` so calls chain.
+    pub fn push_content(&mut self, v: impl Into<DocumentReferenceContent>) -> &mut Self {
+        self.content.push(v.into());
+        self
+    }
 }
 
 static DOCUMENTREFERENCE_FIELDS: [FieldDesc; 25] = [
@@ -26856,6 +30583,19 @@ pub struct DocumentReferenceContent {
     pub format: Option<Coding>,
 }
 
+impl DocumentReferenceContent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static DOCUMENTREFERENCECONTENT_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -26955,6 +30695,29 @@ pub struct DocumentReferenceContext {
     pub source_patient_info: Option<Reference>,
     /// `related` (0..*, BackboneElement).
     pub related: Vec<DocumentReferenceContextRelated>,
+}
+
+impl DocumentReferenceContext {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `event`; returns `self` so calls chain.
+    pub fn push_event(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.event.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `related`; returns `self` so calls chain.
+    pub fn push_related(&mut self, v: impl Into<DocumentReferenceContextRelated>) -> &mut Self {
+        self.related.push(v.into());
+        self
+    }
 }
 
 static DOCUMENTREFERENCECONTEXT_FIELDS: [FieldDesc; 10] = [
@@ -27098,6 +30861,19 @@ pub struct DocumentReferenceContextRelated {
     pub ref_: Option<Reference>,
 }
 
+impl DocumentReferenceContextRelated {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static DOCUMENTREFERENCECONTEXTRELATED_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -27187,6 +30963,19 @@ pub struct DocumentReferenceRelatesTo {
     pub code: Option<Code>,
     /// `target` (1..1, Reference).
     pub target: Option<Reference>,
+}
+
+impl DocumentReferenceRelatesTo {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static DOCUMENTREFERENCERELATESTO_FIELDS: [FieldDesc; 5] = [
@@ -27314,6 +31103,29 @@ pub struct EligibilityRequest {
     pub benefit_category: Option<CodeableConcept>,
     /// `benefitSubCategory` (0..1, CodeableConcept).
     pub benefit_sub_category: Option<CodeableConcept>,
+}
+
+impl EligibilityRequest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
 }
 
 /// Choice `EligibilityRequest.serviced[x]`.
@@ -27663,6 +31475,39 @@ pub struct EligibilityResponse {
     pub error: Vec<EligibilityResponseError>,
 }
 
+impl EligibilityResponse {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `insurance`; returns `self` so calls chain.
+    pub fn push_insurance(&mut self, v: impl Into<EligibilityResponseInsurance>) -> &mut Self {
+        self.insurance.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `error`; returns `self` so calls chain.
+    pub fn push_error(&mut self, v: impl Into<EligibilityResponseError>) -> &mut Self {
+        self.error.push(v.into());
+        self
+    }
+}
+
 static ELIGIBILITYRESPONSE_FIELDS: [FieldDesc; 21] = [
     FieldDesc {
         name: "id",
@@ -27912,6 +31757,19 @@ pub struct EligibilityResponseError {
     pub code: Option<CodeableConcept>,
 }
 
+impl EligibilityResponseError {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static ELIGIBILITYRESPONSEERROR_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -27993,6 +31851,27 @@ pub struct EligibilityResponseInsurance {
     pub contract: Option<Reference>,
     /// `benefitBalance` (0..*, BackboneElement).
     pub benefit_balance: Vec<EligibilityResponseInsuranceBenefitBalance>,
+}
+
+impl EligibilityResponseInsurance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `benefitBalance`; returns `self` so calls chain.
+    pub fn push_benefit_balance(
+        &mut self,
+        v: impl Into<EligibilityResponseInsuranceBenefitBalance>,
+    ) -> &mut Self {
+        self.benefit_balance.push(v.into());
+        self
+    }
 }
 
 static ELIGIBILITYRESPONSEINSURANCE_FIELDS: [FieldDesc; 6] = [
@@ -28108,6 +31987,27 @@ pub struct EligibilityResponseInsuranceBenefitBalance {
     pub term: Option<CodeableConcept>,
     /// `financial` (0..*, BackboneElement).
     pub financial: Vec<EligibilityResponseInsuranceBenefitBalanceFinancial>,
+}
+
+impl EligibilityResponseInsuranceBenefitBalance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `financial`; returns `self` so calls chain.
+    pub fn push_financial(
+        &mut self,
+        v: impl Into<EligibilityResponseInsuranceBenefitBalanceFinancial>,
+    ) -> &mut Self {
+        self.financial.push(v.into());
+        self
+    }
 }
 
 static ELIGIBILITYRESPONSEINSURANCEBENEFITBALANCE_FIELDS: [FieldDesc; 12] = [
@@ -28271,6 +32171,19 @@ pub struct EligibilityResponseInsuranceBenefitBalanceFinancial {
     pub allowed: Option<EligibilityResponseInsuranceBenefitBalanceFinancialAllowed>,
     /// `used` (0..1, unsignedInt | Money).
     pub used: Option<EligibilityResponseInsuranceBenefitBalanceFinancialUsed>,
+}
+
+impl EligibilityResponseInsuranceBenefitBalanceFinancial {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `EligibilityResponse.insurance.benefitBalance.financial.allowed[x]`.
@@ -28520,6 +32433,79 @@ pub struct Encounter {
     pub service_provider: Option<Reference>,
     /// `partOf` (0..1, Reference).
     pub part_of: Option<Reference>,
+}
+
+impl Encounter {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `statusHistory`; returns `self` so calls chain.
+    pub fn push_status_history(&mut self, v: impl Into<EncounterStatusHistory>) -> &mut Self {
+        self.status_history.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `classHistory`; returns `self` so calls chain.
+    pub fn push_class_history(&mut self, v: impl Into<EncounterClassHistory>) -> &mut Self {
+        self.class_history.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `episodeOfCare`; returns `self` so calls chain.
+    pub fn push_episode_of_care(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.episode_of_care.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `incomingReferral`; returns `self` so calls chain.
+    pub fn push_incoming_referral(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.incoming_referral.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `participant`; returns `self` so calls chain.
+    pub fn push_participant(&mut self, v: impl Into<EncounterParticipant>) -> &mut Self {
+        self.participant.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reason`; returns `self` so calls chain.
+    pub fn push_reason(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `diagnosis`; returns `self` so calls chain.
+    pub fn push_diagnosis(&mut self, v: impl Into<EncounterDiagnosis>) -> &mut Self {
+        self.diagnosis.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `account`; returns `self` so calls chain.
+    pub fn push_account(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.account.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `location`; returns `self` so calls chain.
+    pub fn push_location(&mut self, v: impl Into<EncounterLocation>) -> &mut Self {
+        self.location.push(v.into());
+        self
+    }
 }
 
 static ENCOUNTER_FIELDS: [FieldDesc; 29] = [
@@ -28861,6 +32847,19 @@ pub struct EncounterClassHistory {
     pub period: Option<Period>,
 }
 
+impl EncounterClassHistory {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static ENCOUNTERCLASSHISTORY_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -28952,6 +32951,19 @@ pub struct EncounterDiagnosis {
     pub role: Option<CodeableConcept>,
     /// `rank` (0..1, positiveInt).
     pub rank: Option<PositiveInt>,
+}
+
+impl EncounterDiagnosis {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static ENCOUNTERDIAGNOSIS_FIELDS: [FieldDesc; 6] = [
@@ -29067,6 +33079,34 @@ pub struct EncounterHospitalization {
     pub destination: Option<Reference>,
     /// `dischargeDisposition` (0..1, CodeableConcept).
     pub discharge_disposition: Option<CodeableConcept>,
+}
+
+impl EncounterHospitalization {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dietPreference`; returns `self` so calls chain.
+    pub fn push_diet_preference(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.diet_preference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `specialCourtesy`; returns `self` so calls chain.
+    pub fn push_special_courtesy(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.special_courtesy.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `specialArrangement`; returns `self` so calls chain.
+    pub fn push_special_arrangement(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.special_arrangement.push(v.into());
+        self
+    }
 }
 
 static ENCOUNTERHOSPITALIZATION_FIELDS: [FieldDesc; 12] = [
@@ -29232,6 +33272,19 @@ pub struct EncounterLocation {
     pub period: Option<Period>,
 }
 
+impl EncounterLocation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static ENCOUNTERLOCATION_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -29335,6 +33388,24 @@ pub struct EncounterParticipant {
     pub individual: Option<Reference>,
 }
 
+impl EncounterParticipant {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+}
+
 static ENCOUNTERPARTICIPANT_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -29434,6 +33505,19 @@ pub struct EncounterStatusHistory {
     pub status: Option<Code>,
     /// `period` (1..1, Period).
     pub period: Option<Period>,
+}
+
+impl EncounterStatusHistory {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static ENCOUNTERSTATUSHISTORY_FIELDS: [FieldDesc; 5] = [
@@ -29561,6 +33645,49 @@ pub struct Endpoint {
     pub address: Option<Uri>,
     /// `header` (0..*, string).
     pub header: Vec<FhirString>,
+}
+
+impl Endpoint {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `payloadType`; returns `self` so calls chain.
+    pub fn push_payload_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.payload_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `payloadMimeType`; returns `self` so calls chain.
+    pub fn push_payload_mime_type(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.payload_mime_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `header`; returns `self` so calls chain.
+    pub fn push_header(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.header.push(v.into());
+        self
+    }
 }
 
 static ENDPOINT_FIELDS: [FieldDesc; 19] = [
@@ -29823,6 +33950,29 @@ pub struct EnrollmentRequest {
     pub coverage: Option<Reference>,
 }
 
+impl EnrollmentRequest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+}
+
 static ENROLLMENTREQUEST_FIELDS: [FieldDesc; 16] = [
     FieldDesc {
         name: "id",
@@ -30046,6 +34196,29 @@ pub struct EnrollmentResponse {
     pub request_provider: Option<Reference>,
     /// `requestOrganization` (0..1, Reference).
     pub request_organization: Option<Reference>,
+}
+
+impl EnrollmentResponse {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
 }
 
 static ENROLLMENTRESPONSE_FIELDS: [FieldDesc; 17] = [
@@ -30287,6 +34460,59 @@ pub struct EpisodeOfCare {
     pub team: Vec<Reference>,
     /// `account` (0..*, Reference).
     pub account: Vec<Reference>,
+}
+
+impl EpisodeOfCare {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `statusHistory`; returns `self` so calls chain.
+    pub fn push_status_history(&mut self, v: impl Into<EpisodeOfCareStatusHistory>) -> &mut Self {
+        self.status_history.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `diagnosis`; returns `self` so calls chain.
+    pub fn push_diagnosis(&mut self, v: impl Into<EpisodeOfCareDiagnosis>) -> &mut Self {
+        self.diagnosis.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `referralRequest`; returns `self` so calls chain.
+    pub fn push_referral_request(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.referral_request.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `team`; returns `self` so calls chain.
+    pub fn push_team(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.team.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `account`; returns `self` so calls chain.
+    pub fn push_account(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.account.push(v.into());
+        self
+    }
 }
 
 static EPISODEOFCARE_FIELDS: [FieldDesc; 20] = [
@@ -30540,6 +34766,19 @@ pub struct EpisodeOfCareDiagnosis {
     pub rank: Option<PositiveInt>,
 }
 
+impl EpisodeOfCareDiagnosis {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static EPISODEOFCAREDIAGNOSIS_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -30639,6 +34878,19 @@ pub struct EpisodeOfCareStatusHistory {
     pub status: Option<Code>,
     /// `period` (1..1, Period).
     pub period: Option<Period>,
+}
+
+impl EpisodeOfCareStatusHistory {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static EPISODEOFCARESTATUSHISTORY_FIELDS: [FieldDesc; 5] = [
@@ -30790,6 +35042,44 @@ pub struct ExpansionProfile {
     pub display_language: Option<Code>,
     /// `limitedExpansion` (0..1, boolean).
     pub limited_expansion: Option<Boolean>,
+}
+
+impl ExpansionProfile {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `fixedVersion`; returns `self` so calls chain.
+    pub fn push_fixed_version(&mut self, v: impl Into<ExpansionProfileFixedVersion>) -> &mut Self {
+        self.fixed_version.push(v.into());
+        self
+    }
 }
 
 static EXPANSIONPROFILE_FIELDS: [FieldDesc; 31] = [
@@ -31143,6 +35433,19 @@ pub struct ExpansionProfileDesignation {
     pub exclude: Option<ExpansionProfileDesignationExclude>,
 }
 
+impl ExpansionProfileDesignation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static EXPANSIONPROFILEDESIGNATION_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -31232,6 +35535,27 @@ pub struct ExpansionProfileDesignationExclude {
     pub designation: Vec<ExpansionProfileDesignationExcludeDesignation>,
 }
 
+impl ExpansionProfileDesignationExclude {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `designation`; returns `self` so calls chain.
+    pub fn push_designation(
+        &mut self,
+        v: impl Into<ExpansionProfileDesignationExcludeDesignation>,
+    ) -> &mut Self {
+        self.designation.push(v.into());
+        self
+    }
+}
+
 static EXPANSIONPROFILEDESIGNATIONEXCLUDE_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -31311,6 +35635,19 @@ pub struct ExpansionProfileDesignationExcludeDesignation {
     pub language: Option<Code>,
     /// `use` (0..1, Coding).
     pub use_: Option<Coding>,
+}
+
+impl ExpansionProfileDesignationExcludeDesignation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static EXPANSIONPROFILEDESIGNATIONEXCLUDEDESIGNATION_FIELDS: [FieldDesc; 5] = [
@@ -31402,6 +35739,27 @@ pub struct ExpansionProfileDesignationInclude {
     pub designation: Vec<ExpansionProfileDesignationIncludeDesignation>,
 }
 
+impl ExpansionProfileDesignationInclude {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `designation`; returns `self` so calls chain.
+    pub fn push_designation(
+        &mut self,
+        v: impl Into<ExpansionProfileDesignationIncludeDesignation>,
+    ) -> &mut Self {
+        self.designation.push(v.into());
+        self
+    }
+}
+
 static EXPANSIONPROFILEDESIGNATIONINCLUDE_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -31481,6 +35839,19 @@ pub struct ExpansionProfileDesignationIncludeDesignation {
     pub language: Option<Code>,
     /// `use` (0..1, Coding).
     pub use_: Option<Coding>,
+}
+
+impl ExpansionProfileDesignationIncludeDesignation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static EXPANSIONPROFILEDESIGNATIONINCLUDEDESIGNATION_FIELDS: [FieldDesc; 5] = [
@@ -31574,6 +35945,19 @@ pub struct ExpansionProfileExcludedSystem {
     pub version: Option<FhirString>,
 }
 
+impl ExpansionProfileExcludedSystem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static EXPANSIONPROFILEEXCLUDEDSYSTEM_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -31665,6 +36049,19 @@ pub struct ExpansionProfileFixedVersion {
     pub version: Option<FhirString>,
     /// `mode` (1..1, code).
     pub mode: Option<Code>,
+}
+
+impl ExpansionProfileFixedVersion {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static EXPANSIONPROFILEFIXEDVERSION_FIELDS: [FieldDesc; 6] = [
@@ -31850,6 +36247,85 @@ pub struct ExplanationOfBenefit {
     pub process_note: Vec<ExplanationOfBenefitProcessNote>,
     /// `benefitBalance` (0..*, BackboneElement).
     pub benefit_balance: Vec<ExplanationOfBenefitBenefitBalance>,
+}
+
+impl ExplanationOfBenefit {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subType`; returns `self` so calls chain.
+    pub fn push_sub_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.sub_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `related`; returns `self` so calls chain.
+    pub fn push_related(&mut self, v: impl Into<ExplanationOfBenefitRelated>) -> &mut Self {
+        self.related.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `information`; returns `self` so calls chain.
+    pub fn push_information(&mut self, v: impl Into<ExplanationOfBenefitInformation>) -> &mut Self {
+        self.information.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `careTeam`; returns `self` so calls chain.
+    pub fn push_care_team(&mut self, v: impl Into<ExplanationOfBenefitCareTeam>) -> &mut Self {
+        self.care_team.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `diagnosis`; returns `self` so calls chain.
+    pub fn push_diagnosis(&mut self, v: impl Into<ExplanationOfBenefitDiagnosis>) -> &mut Self {
+        self.diagnosis.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `procedure`; returns `self` so calls chain.
+    pub fn push_procedure(&mut self, v: impl Into<ExplanationOfBenefitProcedure>) -> &mut Self {
+        self.procedure.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<ExplanationOfBenefitItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `addItem`; returns `self` so calls chain.
+    pub fn push_add_item(&mut self, v: impl Into<ExplanationOfBenefitAddItem>) -> &mut Self {
+        self.add_item.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `processNote`; returns `self` so calls chain.
+    pub fn push_process_note(
+        &mut self,
+        v: impl Into<ExplanationOfBenefitProcessNote>,
+    ) -> &mut Self {
+        self.process_note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `benefitBalance`; returns `self` so calls chain.
+    pub fn push_benefit_balance(
+        &mut self,
+        v: impl Into<ExplanationOfBenefitBenefitBalance>,
+    ) -> &mut Self {
+        self.benefit_balance.push(v.into());
+        self
+    }
 }
 
 static EXPLANATIONOFBENEFIT_FIELDS: [FieldDesc; 47] = [
@@ -32365,6 +36841,19 @@ pub struct ExplanationOfBenefitAccident {
     pub location: Option<ExplanationOfBenefitAccidentLocation>,
 }
 
+impl ExplanationOfBenefitAccident {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `ExplanationOfBenefit.accident.location[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExplanationOfBenefitAccidentLocation {
@@ -32522,6 +37011,47 @@ pub struct ExplanationOfBenefitAddItem {
     pub adjudication: Vec<ExplanationOfBenefitItemAdjudication>,
     /// `detail` (0..*, BackboneElement).
     pub detail: Vec<ExplanationOfBenefitAddItemDetail>,
+}
+
+impl ExplanationOfBenefitAddItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `sequenceLinkId`; returns `self` so calls chain.
+    pub fn push_sequence_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.sequence_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(
+        &mut self,
+        v: impl Into<ExplanationOfBenefitItemAdjudication>,
+    ) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detail`; returns `self` so calls chain.
+    pub fn push_detail(&mut self, v: impl Into<ExplanationOfBenefitAddItemDetail>) -> &mut Self {
+        self.detail.push(v.into());
+        self
+    }
 }
 
 static EXPLANATIONOFBENEFITADDITEM_FIELDS: [FieldDesc; 12] = [
@@ -32695,6 +37225,37 @@ pub struct ExplanationOfBenefitAddItemDetail {
     pub adjudication: Vec<ExplanationOfBenefitItemAdjudication>,
 }
 
+impl ExplanationOfBenefitAddItemDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(
+        &mut self,
+        v: impl Into<ExplanationOfBenefitItemAdjudication>,
+    ) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+}
+
 static EXPLANATIONOFBENEFITADDITEMDETAIL_FIELDS: [FieldDesc; 10] = [
     FieldDesc {
         name: "id",
@@ -32848,6 +37409,27 @@ pub struct ExplanationOfBenefitBenefitBalance {
     pub term: Option<CodeableConcept>,
     /// `financial` (0..*, BackboneElement).
     pub financial: Vec<ExplanationOfBenefitBenefitBalanceFinancial>,
+}
+
+impl ExplanationOfBenefitBenefitBalance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `financial`; returns `self` so calls chain.
+    pub fn push_financial(
+        &mut self,
+        v: impl Into<ExplanationOfBenefitBenefitBalanceFinancial>,
+    ) -> &mut Self {
+        self.financial.push(v.into());
+        self
+    }
 }
 
 static EXPLANATIONOFBENEFITBENEFITBALANCE_FIELDS: [FieldDesc; 12] = [
@@ -33011,6 +37593,19 @@ pub struct ExplanationOfBenefitBenefitBalanceFinancial {
     pub allowed: Option<ExplanationOfBenefitBenefitBalanceFinancialAllowed>,
     /// `used` (0..1, unsignedInt | Money).
     pub used: Option<ExplanationOfBenefitBenefitBalanceFinancialUsed>,
+}
+
+impl ExplanationOfBenefitBenefitBalanceFinancial {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `ExplanationOfBenefit.benefitBalance.financial.allowed[x]`.
@@ -33218,6 +37813,19 @@ pub struct ExplanationOfBenefitCareTeam {
     pub qualification: Option<CodeableConcept>,
 }
 
+impl ExplanationOfBenefitCareTeam {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static EXPLANATIONOFBENEFITCARETEAM_FIELDS: [FieldDesc; 8] = [
     FieldDesc {
         name: "id",
@@ -33341,6 +37949,24 @@ pub struct ExplanationOfBenefitDiagnosis {
     pub type_: Vec<CodeableConcept>,
     /// `packageCode` (0..1, CodeableConcept).
     pub package_code: Option<CodeableConcept>,
+}
+
+impl ExplanationOfBenefitDiagnosis {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
 }
 
 /// Choice `ExplanationOfBenefit.diagnosis.diagnosis[x]`.
@@ -33504,6 +38130,19 @@ pub struct ExplanationOfBenefitInformation {
     pub value: Option<ExplanationOfBenefitInformationValue>,
     /// `reason` (0..1, Coding).
     pub reason: Option<Coding>,
+}
+
+impl ExplanationOfBenefitInformation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `ExplanationOfBenefit.information.timing[x]`.
@@ -33745,6 +38384,24 @@ pub struct ExplanationOfBenefitInsurance {
     pub pre_auth_ref: Vec<FhirString>,
 }
 
+impl ExplanationOfBenefitInsurance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `preAuthRef`; returns `self` so calls chain.
+    pub fn push_pre_auth_ref(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.pre_auth_ref.push(v.into());
+        self
+    }
+}
+
 static EXPLANATIONOFBENEFITINSURANCE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -33876,6 +38533,82 @@ pub struct ExplanationOfBenefitItem {
     pub adjudication: Vec<ExplanationOfBenefitItemAdjudication>,
     /// `detail` (0..*, BackboneElement).
     pub detail: Vec<ExplanationOfBenefitItemDetail>,
+}
+
+impl ExplanationOfBenefitItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `careTeamLinkId`; returns `self` so calls chain.
+    pub fn push_care_team_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.care_team_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `diagnosisLinkId`; returns `self` so calls chain.
+    pub fn push_diagnosis_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.diagnosis_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `procedureLinkId`; returns `self` so calls chain.
+    pub fn push_procedure_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.procedure_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `informationLinkId`; returns `self` so calls chain.
+    pub fn push_information_link_id(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.information_link_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `programCode`; returns `self` so calls chain.
+    pub fn push_program_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.program_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `udi`; returns `self` so calls chain.
+    pub fn push_udi(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.udi.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subSite`; returns `self` so calls chain.
+    pub fn push_sub_site(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.sub_site.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `encounter`; returns `self` so calls chain.
+    pub fn push_encounter(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.encounter.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(
+        &mut self,
+        v: impl Into<ExplanationOfBenefitItemAdjudication>,
+    ) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detail`; returns `self` so calls chain.
+    pub fn push_detail(&mut self, v: impl Into<ExplanationOfBenefitItemDetail>) -> &mut Self {
+        self.detail.push(v.into());
+        self
+    }
 }
 
 /// Choice `ExplanationOfBenefit.item.serviced[x]`.
@@ -34281,6 +39014,19 @@ pub struct ExplanationOfBenefitItemAdjudication {
     pub value: Option<Decimal>,
 }
 
+impl ExplanationOfBenefitItemAdjudication {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static EXPLANATIONOFBENEFITITEMADJUDICATION_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -34416,6 +39162,55 @@ pub struct ExplanationOfBenefitItemDetail {
     pub adjudication: Vec<ExplanationOfBenefitItemAdjudication>,
     /// `subDetail` (0..*, BackboneElement).
     pub sub_detail: Vec<ExplanationOfBenefitItemDetailSubDetail>,
+}
+
+impl ExplanationOfBenefitItemDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `programCode`; returns `self` so calls chain.
+    pub fn push_program_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.program_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `udi`; returns `self` so calls chain.
+    pub fn push_udi(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.udi.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(
+        &mut self,
+        v: impl Into<ExplanationOfBenefitItemAdjudication>,
+    ) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subDetail`; returns `self` so calls chain.
+    pub fn push_sub_detail(
+        &mut self,
+        v: impl Into<ExplanationOfBenefitItemDetailSubDetail>,
+    ) -> &mut Self {
+        self.sub_detail.push(v.into());
+        self
+    }
 }
 
 static EXPLANATIONOFBENEFITITEMDETAIL_FIELDS: [FieldDesc; 18] = [
@@ -34663,6 +39458,47 @@ pub struct ExplanationOfBenefitItemDetailSubDetail {
     pub adjudication: Vec<ExplanationOfBenefitItemAdjudication>,
 }
 
+impl ExplanationOfBenefitItemDetailSubDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `programCode`; returns `self` so calls chain.
+    pub fn push_program_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.program_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `udi`; returns `self` so calls chain.
+    pub fn push_udi(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.udi.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `noteNumber`; returns `self` so calls chain.
+    pub fn push_note_number(&mut self, v: impl Into<PositiveInt>) -> &mut Self {
+        self.note_number.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `adjudication`; returns `self` so calls chain.
+    pub fn push_adjudication(
+        &mut self,
+        v: impl Into<ExplanationOfBenefitItemAdjudication>,
+    ) -> &mut Self {
+        self.adjudication.push(v.into());
+        self
+    }
+}
+
 static EXPLANATIONOFBENEFITITEMDETAILSUBDETAIL_FIELDS: [FieldDesc; 17] = [
     FieldDesc {
         name: "id",
@@ -34876,6 +39712,19 @@ pub struct ExplanationOfBenefitPayee {
     pub party: Option<Reference>,
 }
 
+impl ExplanationOfBenefitPayee {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static EXPLANATIONOFBENEFITPAYEE_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -34983,6 +39832,19 @@ pub struct ExplanationOfBenefitPayment {
     pub amount: Option<Money>,
     /// `identifier` (0..1, Identifier).
     pub identifier: Option<Identifier>,
+}
+
+impl ExplanationOfBenefitPayment {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static EXPLANATIONOFBENEFITPAYMENT_FIELDS: [FieldDesc; 9] = [
@@ -35116,6 +39978,19 @@ pub struct ExplanationOfBenefitProcedure {
     pub date: Option<DateTime>,
     /// `procedure` (1..1, CodeableConcept | Reference).
     pub procedure: Option<ExplanationOfBenefitProcedureProcedure>,
+}
+
+impl ExplanationOfBenefitProcedure {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `ExplanationOfBenefit.procedure.procedure[x]`.
@@ -35267,6 +40142,19 @@ pub struct ExplanationOfBenefitProcessNote {
     pub language: Option<CodeableConcept>,
 }
 
+impl ExplanationOfBenefitProcessNote {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static EXPLANATIONOFBENEFITPROCESSNOTE_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -35378,6 +40266,19 @@ pub struct ExplanationOfBenefitRelated {
     pub relationship: Option<CodeableConcept>,
     /// `reference` (0..1, Identifier).
     pub reference: Option<Identifier>,
+}
+
+impl ExplanationOfBenefitRelated {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static EXPLANATIONOFBENEFITRELATED_FIELDS: [FieldDesc; 6] = [
@@ -35521,6 +40422,54 @@ pub struct FamilyMemberHistory {
     pub note: Vec<Annotation>,
     /// `condition` (0..*, BackboneElement).
     pub condition: Vec<FamilyMemberHistoryCondition>,
+}
+
+impl FamilyMemberHistory {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `condition`; returns `self` so calls chain.
+    pub fn push_condition(&mut self, v: impl Into<FamilyMemberHistoryCondition>) -> &mut Self {
+        self.condition.push(v.into());
+        self
+    }
 }
 
 /// Choice `FamilyMemberHistory.born[x]`.
@@ -36010,6 +40959,24 @@ pub struct FamilyMemberHistoryCondition {
     pub note: Vec<Annotation>,
 }
 
+impl FamilyMemberHistoryCondition {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+}
+
 /// Choice `FamilyMemberHistory.condition.onset[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FamilyMemberHistoryConditionOnset {
@@ -36205,6 +41172,29 @@ pub struct Flag {
     pub encounter: Option<Reference>,
     /// `author` (0..1, Reference).
     pub author: Option<Reference>,
+}
+
+impl Flag {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
 }
 
 static FLAG_FIELDS: [FieldDesc; 16] = [
@@ -36442,6 +41432,54 @@ pub struct Goal {
     pub outcome_code: Vec<CodeableConcept>,
     /// `outcomeReference` (0..*, Reference).
     pub outcome_reference: Vec<Reference>,
+}
+
+impl Goal {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `addresses`; returns `self` so calls chain.
+    pub fn push_addresses(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.addresses.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `outcomeCode`; returns `self` so calls chain.
+    pub fn push_outcome_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.outcome_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `outcomeReference`; returns `self` so calls chain.
+    pub fn push_outcome_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.outcome_reference.push(v.into());
+        self
+    }
 }
 
 /// Choice `Goal.start[x]`.
@@ -36775,6 +41813,19 @@ pub struct GoalTarget {
     pub due: Option<GoalTargetDue>,
 }
 
+impl GoalTarget {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Goal.target.detail[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GoalTargetDetail {
@@ -37008,6 +42059,44 @@ pub struct GraphDefinition {
     pub profile: Option<Uri>,
     /// `link` (0..*, BackboneElement).
     pub link: Vec<GraphDefinitionLink>,
+}
+
+impl GraphDefinition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `link`; returns `self` so calls chain.
+    pub fn push_link(&mut self, v: impl Into<GraphDefinitionLink>) -> &mut Self {
+        self.link.push(v.into());
+        self
+    }
 }
 
 static GRAPHDEFINITION_FIELDS: [FieldDesc; 23] = [
@@ -37289,6 +42378,24 @@ pub struct GraphDefinitionLink {
     pub target: Vec<GraphDefinitionLinkTarget>,
 }
 
+impl GraphDefinitionLink {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `target`; returns `self` so calls chain.
+    pub fn push_target(&mut self, v: impl Into<GraphDefinitionLinkTarget>) -> &mut Self {
+        self.target.push(v.into());
+        self
+    }
+}
+
 static GRAPHDEFINITIONLINK_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -37424,6 +42531,32 @@ pub struct GraphDefinitionLinkTarget {
     pub link: Vec<GraphDefinitionLink>,
 }
 
+impl GraphDefinitionLinkTarget {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `compartment`; returns `self` so calls chain.
+    pub fn push_compartment(
+        &mut self,
+        v: impl Into<GraphDefinitionLinkTargetCompartment>,
+    ) -> &mut Self {
+        self.compartment.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `link`; returns `self` so calls chain.
+    pub fn push_link(&mut self, v: impl Into<GraphDefinitionLink>) -> &mut Self {
+        self.link.push(v.into());
+        self
+    }
+}
+
 static GRAPHDEFINITIONLINKTARGET_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -37537,6 +42670,19 @@ pub struct GraphDefinitionLinkTargetCompartment {
     pub expression: Option<FhirString>,
     /// `description` (0..1, string).
     pub description: Option<FhirString>,
+}
+
+impl GraphDefinitionLinkTargetCompartment {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static GRAPHDEFINITIONLINKTARGETCOMPARTMENT_FIELDS: [FieldDesc; 7] = [
@@ -37672,6 +42818,39 @@ pub struct Group {
     pub characteristic: Vec<GroupCharacteristic>,
     /// `member` (0..*, BackboneElement).
     pub member: Vec<GroupMember>,
+}
+
+impl Group {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `characteristic`; returns `self` so calls chain.
+    pub fn push_characteristic(&mut self, v: impl Into<GroupCharacteristic>) -> &mut Self {
+        self.characteristic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `member`; returns `self` so calls chain.
+    pub fn push_member(&mut self, v: impl Into<GroupMember>) -> &mut Self {
+        self.member.push(v.into());
+        self
+    }
 }
 
 static GROUP_FIELDS: [FieldDesc; 17] = [
@@ -37896,6 +43075,19 @@ pub struct GroupCharacteristic {
     pub period: Option<Period>,
 }
 
+impl GroupCharacteristic {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Group.characteristic.value[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GroupCharacteristicValue {
@@ -38073,6 +43265,19 @@ pub struct GroupMember {
     pub inactive: Option<Boolean>,
 }
 
+impl GroupMember {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static GROUPMEMBER_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -38206,6 +43411,39 @@ pub struct GuidanceResponse {
     pub result: Option<Reference>,
     /// `dataRequirement` (0..*, DataRequirement).
     pub data_requirement: Vec<DataRequirement>,
+}
+
+impl GuidanceResponse {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `evaluationMessage`; returns `self` so calls chain.
+    pub fn push_evaluation_message(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.evaluation_message.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dataRequirement`; returns `self` so calls chain.
+    pub fn push_data_requirement(&mut self, v: impl Into<DataRequirement>) -> &mut Self {
+        self.data_requirement.push(v.into());
+        self
+    }
 }
 
 /// Choice `GuidanceResponse.reason[x]`.
@@ -38574,6 +43812,92 @@ pub struct HealthcareService {
     pub endpoint: Vec<Reference>,
 }
 
+impl HealthcareService {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `specialty`; returns `self` so calls chain.
+    pub fn push_specialty(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.specialty.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `location`; returns `self` so calls chain.
+    pub fn push_location(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.location.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `coverageArea`; returns `self` so calls chain.
+    pub fn push_coverage_area(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.coverage_area.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `serviceProvisionCode`; returns `self` so calls chain.
+    pub fn push_service_provision_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.service_provision_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `programName`; returns `self` so calls chain.
+    pub fn push_program_name(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.program_name.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `characteristic`; returns `self` so calls chain.
+    pub fn push_characteristic(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.characteristic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `referralMethod`; returns `self` so calls chain.
+    pub fn push_referral_method(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.referral_method.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `availableTime`; returns `self` so calls chain.
+    pub fn push_available_time(
+        &mut self,
+        v: impl Into<HealthcareServiceAvailableTime>,
+    ) -> &mut Self {
+        self.available_time.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `notAvailable`; returns `self` so calls chain.
+    pub fn push_not_available(&mut self, v: impl Into<HealthcareServiceNotAvailable>) -> &mut Self {
+        self.not_available.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `endpoint`; returns `self` so calls chain.
+    pub fn push_endpoint(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.endpoint.push(v.into());
+        self
+    }
+}
+
 static HEALTHCARESERVICE_FIELDS: [FieldDesc; 32] = [
     FieldDesc {
         name: "id",
@@ -38939,6 +44263,24 @@ pub struct HealthcareServiceAvailableTime {
     pub available_end_time: Option<Time>,
 }
 
+impl HealthcareServiceAvailableTime {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `daysOfWeek`; returns `self` so calls chain.
+    pub fn push_days_of_week(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.days_of_week.push(v.into());
+        self
+    }
+}
+
 static HEALTHCARESERVICEAVAILABLETIME_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -39050,6 +44392,19 @@ pub struct HealthcareServiceNotAvailable {
     pub during: Option<Period>,
 }
 
+impl HealthcareServiceNotAvailable {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static HEALTHCARESERVICENOTAVAILABLE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -39157,6 +44512,29 @@ pub struct ImagingManifest {
     pub description: Option<FhirString>,
     /// `study` (1..*, BackboneElement).
     pub study: Vec<ImagingManifestStudy>,
+}
+
+impl ImagingManifest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `study`; returns `self` so calls chain.
+    pub fn push_study(&mut self, v: impl Into<ImagingManifestStudy>) -> &mut Self {
+        self.study.push(v.into());
+        self
+    }
 }
 
 static IMAGINGMANIFEST_FIELDS: [FieldDesc; 14] = [
@@ -39344,6 +44722,29 @@ pub struct ImagingManifestStudy {
     pub series: Vec<ImagingManifestStudySeries>,
 }
 
+impl ImagingManifestStudy {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `endpoint`; returns `self` so calls chain.
+    pub fn push_endpoint(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.endpoint.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `series`; returns `self` so calls chain.
+    pub fn push_series(&mut self, v: impl Into<ImagingManifestStudySeries>) -> &mut Self {
+        self.series.push(v.into());
+        self
+    }
+}
+
 static IMAGINGMANIFESTSTUDY_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -39457,6 +44858,29 @@ pub struct ImagingManifestStudySeries {
     pub instance: Vec<ImagingManifestStudySeriesInstance>,
 }
 
+impl ImagingManifestStudySeries {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `endpoint`; returns `self` so calls chain.
+    pub fn push_endpoint(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.endpoint.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `instance`; returns `self` so calls chain.
+    pub fn push_instance(&mut self, v: impl Into<ImagingManifestStudySeriesInstance>) -> &mut Self {
+        self.instance.push(v.into());
+        self
+    }
+}
+
 static IMAGINGMANIFESTSTUDYSERIES_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -39556,6 +44980,19 @@ pub struct ImagingManifestStudySeriesInstance {
     pub sop_class: Option<Oid>,
     /// `uid` (1..1, oid).
     pub uid: Option<Oid>,
+}
+
+impl ImagingManifestStudySeriesInstance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static IMAGINGMANIFESTSTUDYSERIESINSTANCE_FIELDS: [FieldDesc; 5] = [
@@ -39691,6 +45128,64 @@ pub struct ImagingStudy {
     pub description: Option<FhirString>,
     /// `series` (0..*, BackboneElement).
     pub series: Vec<ImagingStudySeries>,
+}
+
+impl ImagingStudy {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modalityList`; returns `self` so calls chain.
+    pub fn push_modality_list(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.modality_list.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `interpreter`; returns `self` so calls chain.
+    pub fn push_interpreter(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.interpreter.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `endpoint`; returns `self` so calls chain.
+    pub fn push_endpoint(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.endpoint.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `procedureReference`; returns `self` so calls chain.
+    pub fn push_procedure_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.procedure_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `procedureCode`; returns `self` so calls chain.
+    pub fn push_procedure_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.procedure_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `series`; returns `self` so calls chain.
+    pub fn push_series(&mut self, v: impl Into<ImagingStudySeries>) -> &mut Self {
+        self.series.push(v.into());
+        self
+    }
 }
 
 static IMAGINGSTUDY_FIELDS: [FieldDesc; 27] = [
@@ -40024,6 +45519,34 @@ pub struct ImagingStudySeries {
     pub instance: Vec<ImagingStudySeriesInstance>,
 }
 
+impl ImagingStudySeries {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `endpoint`; returns `self` so calls chain.
+    pub fn push_endpoint(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.endpoint.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `performer`; returns `self` so calls chain.
+    pub fn push_performer(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.performer.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `instance`; returns `self` so calls chain.
+    pub fn push_instance(&mut self, v: impl Into<ImagingStudySeriesInstance>) -> &mut Self {
+        self.instance.push(v.into());
+        self
+    }
+}
+
 static IMAGINGSTUDYSERIES_FIELDS: [FieldDesc; 15] = [
     FieldDesc {
         name: "id",
@@ -40219,6 +45742,19 @@ pub struct ImagingStudySeriesInstance {
     pub title: Option<FhirString>,
 }
 
+impl ImagingStudySeriesInstance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static IMAGINGSTUDYSERIESINSTANCE_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -40376,6 +45912,52 @@ pub struct Immunization {
     pub reaction: Vec<ImmunizationReaction>,
     /// `vaccinationProtocol` (0..*, BackboneElement).
     pub vaccination_protocol: Vec<ImmunizationVaccinationProtocol>,
+}
+
+impl Immunization {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `practitioner`; returns `self` so calls chain.
+    pub fn push_practitioner(&mut self, v: impl Into<ImmunizationPractitioner>) -> &mut Self {
+        self.practitioner.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reaction`; returns `self` so calls chain.
+    pub fn push_reaction(&mut self, v: impl Into<ImmunizationReaction>) -> &mut Self {
+        self.reaction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `vaccinationProtocol`; returns `self` so calls chain.
+    pub fn push_vaccination_protocol(
+        &mut self,
+        v: impl Into<ImmunizationVaccinationProtocol>,
+    ) -> &mut Self {
+        self.vaccination_protocol.push(v.into());
+        self
+    }
 }
 
 static IMMUNIZATION_FIELDS: [FieldDesc; 29] = [
@@ -40709,6 +46291,29 @@ pub struct ImmunizationExplanation {
     pub reason_not_given: Vec<CodeableConcept>,
 }
 
+impl ImmunizationExplanation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reason`; returns `self` so calls chain.
+    pub fn push_reason(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonNotGiven`; returns `self` so calls chain.
+    pub fn push_reason_not_given(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_not_given.push(v.into());
+        self
+    }
+}
+
 static IMMUNIZATIONEXPLANATION_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -40798,6 +46403,19 @@ pub struct ImmunizationPractitioner {
     pub role: Option<CodeableConcept>,
     /// `actor` (1..1, Reference).
     pub actor: Option<Reference>,
+}
+
+impl ImmunizationPractitioner {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static IMMUNIZATIONPRACTITIONER_FIELDS: [FieldDesc; 5] = [
@@ -40891,6 +46509,19 @@ pub struct ImmunizationReaction {
     pub detail: Option<Reference>,
     /// `reported` (0..1, boolean).
     pub reported: Option<Boolean>,
+}
+
+impl ImmunizationReaction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static IMMUNIZATIONREACTION_FIELDS: [FieldDesc; 6] = [
@@ -41004,6 +46635,24 @@ pub struct ImmunizationVaccinationProtocol {
     pub dose_status: Option<CodeableConcept>,
     /// `doseStatusReason` (0..1, CodeableConcept).
     pub dose_status_reason: Option<CodeableConcept>,
+}
+
+impl ImmunizationVaccinationProtocol {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `targetDisease`; returns `self` so calls chain.
+    pub fn push_target_disease(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.target_disease.push(v.into());
+        self
+    }
 }
 
 static IMMUNIZATIONVACCINATIONPROTOCOL_FIELDS: [FieldDesc; 11] = [
@@ -41167,6 +46816,37 @@ pub struct ImmunizationRecommendation {
     pub patient: Option<Reference>,
     /// `recommendation` (1..*, BackboneElement).
     pub recommendation: Vec<ImmunizationRecommendationRecommendation>,
+}
+
+impl ImmunizationRecommendation {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `recommendation`; returns `self` so calls chain.
+    pub fn push_recommendation(
+        &mut self,
+        v: impl Into<ImmunizationRecommendationRecommendation>,
+    ) -> &mut Self {
+        self.recommendation.push(v.into());
+        self
+    }
 }
 
 static IMMUNIZATIONRECOMMENDATION_FIELDS: [FieldDesc; 11] = [
@@ -41334,6 +47014,37 @@ pub struct ImmunizationRecommendationRecommendation {
     pub supporting_patient_information: Vec<Reference>,
 }
 
+impl ImmunizationRecommendationRecommendation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dateCriterion`; returns `self` so calls chain.
+    pub fn push_date_criterion(
+        &mut self,
+        v: impl Into<ImmunizationRecommendationRecommendationDateCriterion>,
+    ) -> &mut Self {
+        self.date_criterion.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingImmunization`; returns `self` so calls chain.
+    pub fn push_supporting_immunization(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_immunization.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingPatientInformation`; returns `self` so calls chain.
+    pub fn push_supporting_patient_information(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_patient_information.push(v.into());
+        self
+    }
+}
+
 static IMMUNIZATIONRECOMMENDATIONRECOMMENDATION_FIELDS: [FieldDesc; 12] = [
     FieldDesc {
         name: "id",
@@ -41495,6 +47206,19 @@ pub struct ImmunizationRecommendationRecommendationDateCriterion {
     pub value: Option<DateTime>,
 }
 
+impl ImmunizationRecommendationRecommendationDateCriterion {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static IMMUNIZATIONRECOMMENDATIONRECOMMENDATIONDATECRITERION_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -41588,6 +47312,19 @@ pub struct ImmunizationRecommendationRecommendationProtocol {
     pub authority: Option<Reference>,
     /// `series` (0..1, string).
     pub series: Option<FhirString>,
+}
+
+impl ImmunizationRecommendationRecommendationProtocol {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static IMMUNIZATIONRECOMMENDATIONRECOMMENDATIONPROTOCOL_FIELDS: [FieldDesc; 7] = [
@@ -41741,6 +47478,59 @@ pub struct ImplementationGuide {
     pub binary: Vec<Uri>,
     /// `page` (0..1, BackboneElement).
     pub page: Option<ImplementationGuidePage>,
+}
+
+impl ImplementationGuide {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dependency`; returns `self` so calls chain.
+    pub fn push_dependency(&mut self, v: impl Into<ImplementationGuideDependency>) -> &mut Self {
+        self.dependency.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `package`; returns `self` so calls chain.
+    pub fn push_package(&mut self, v: impl Into<ImplementationGuidePackage>) -> &mut Self {
+        self.package.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `global`; returns `self` so calls chain.
+    pub fn push_global(&mut self, v: impl Into<ImplementationGuideGlobal>) -> &mut Self {
+        self.global.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `binary`; returns `self` so calls chain.
+    pub fn push_binary(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.binary.push(v.into());
+        self
+    }
 }
 
 static IMPLEMENTATIONGUIDE_FIELDS: [FieldDesc; 26] = [
@@ -42044,6 +47834,19 @@ pub struct ImplementationGuideDependency {
     pub uri: Option<Uri>,
 }
 
+impl ImplementationGuideDependency {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static IMPLEMENTATIONGUIDEDEPENDENCY_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -42133,6 +47936,19 @@ pub struct ImplementationGuideGlobal {
     pub type_: Option<Code>,
     /// `profile` (1..1, Reference).
     pub profile: Option<Reference>,
+}
+
+impl ImplementationGuideGlobal {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static IMPLEMENTATIONGUIDEGLOBAL_FIELDS: [FieldDesc; 5] = [
@@ -42226,6 +48042,24 @@ pub struct ImplementationGuidePackage {
     pub description: Option<FhirString>,
     /// `resource` (1..*, BackboneElement).
     pub resource: Vec<ImplementationGuidePackageResource>,
+}
+
+impl ImplementationGuidePackage {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `resource`; returns `self` so calls chain.
+    pub fn push_resource(&mut self, v: impl Into<ImplementationGuidePackageResource>) -> &mut Self {
+        self.resource.push(v.into());
+        self
+    }
 }
 
 static IMPLEMENTATIONGUIDEPACKAGE_FIELDS: [FieldDesc; 6] = [
@@ -42335,6 +48169,19 @@ pub struct ImplementationGuidePackageResource {
     pub source: Option<ImplementationGuidePackageResourceSource>,
     /// `exampleFor` (0..1, Reference).
     pub example_for: Option<Reference>,
+}
+
+impl ImplementationGuidePackageResource {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `ImplementationGuide.package.resource.source[x]`.
@@ -42520,6 +48367,34 @@ pub struct ImplementationGuidePage {
     pub format: Option<Code>,
     /// `page` (0..*, BackboneElement).
     pub page: Vec<ImplementationGuidePage>,
+}
+
+impl ImplementationGuidePage {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `package`; returns `self` so calls chain.
+    pub fn push_package(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.package.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `page`; returns `self` so calls chain.
+    pub fn push_page(&mut self, v: impl Into<ImplementationGuidePage>) -> &mut Self {
+        self.page.push(v.into());
+        self
+    }
 }
 
 static IMPLEMENTATIONGUIDEPAGE_FIELDS: [FieldDesc; 10] = [
@@ -42728,6 +48603,74 @@ pub struct Library {
     pub data_requirement: Vec<DataRequirement>,
     /// `content` (0..*, Attachment).
     pub content: Vec<Attachment>,
+}
+
+impl Library {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `topic`; returns `self` so calls chain.
+    pub fn push_topic(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.topic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contributor`; returns `self` so calls chain.
+    pub fn push_contributor(&mut self, v: impl Into<Contributor>) -> &mut Self {
+        self.contributor.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatedArtifact`; returns `self` so calls chain.
+    pub fn push_related_artifact(&mut self, v: impl Into<RelatedArtifact>) -> &mut Self {
+        self.related_artifact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `parameter`; returns `self` so calls chain.
+    pub fn push_parameter(&mut self, v: impl Into<ParameterDefinition>) -> &mut Self {
+        self.parameter.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dataRequirement`; returns `self` so calls chain.
+    pub fn push_data_requirement(&mut self, v: impl Into<DataRequirement>) -> &mut Self {
+        self.data_requirement.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `content`; returns `self` so calls chain.
+    pub fn push_content(&mut self, v: impl Into<Attachment>) -> &mut Self {
+        self.content.push(v.into());
+        self
+    }
 }
 
 static LIBRARY_FIELDS: [FieldDesc; 34] = [
@@ -43123,6 +49066,29 @@ pub struct Linkage {
     pub item: Vec<LinkageItem>,
 }
 
+impl Linkage {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<LinkageItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
+}
+
 static LINKAGE_FIELDS: [FieldDesc; 11] = [
     FieldDesc {
         name: "id",
@@ -43274,6 +49240,19 @@ pub struct LinkageItem {
     pub resource: Option<Reference>,
 }
 
+impl LinkageItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static LINKAGEITEM_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -43395,6 +49374,39 @@ pub struct List {
     pub entry: Vec<ListEntry>,
     /// `emptyReason` (0..1, CodeableConcept).
     pub empty_reason: Option<CodeableConcept>,
+}
+
+impl List {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `entry`; returns `self` so calls chain.
+    pub fn push_entry(&mut self, v: impl Into<ListEntry>) -> &mut Self {
+        self.entry.push(v.into());
+        self
+    }
 }
 
 static LIST_FIELDS: [FieldDesc; 21] = [
@@ -43652,6 +49664,19 @@ pub struct ListEntry {
     pub item: Option<Reference>,
 }
 
+impl ListEntry {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static LISTENTRY_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -43797,6 +49822,44 @@ pub struct Location {
     pub part_of: Option<Reference>,
     /// `endpoint` (0..*, Reference).
     pub endpoint: Vec<Reference>,
+}
+
+impl Location {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `alias`; returns `self` so calls chain.
+    pub fn push_alias(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.alias.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `endpoint`; returns `self` so calls chain.
+    pub fn push_endpoint(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.endpoint.push(v.into());
+        self
+    }
 }
 
 static LOCATION_FIELDS: [FieldDesc; 23] = [
@@ -44072,6 +50135,19 @@ pub struct LocationPosition {
     pub altitude: Option<Decimal>,
 }
 
+impl LocationPosition {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static LOCATIONPOSITION_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -44251,6 +50327,84 @@ pub struct Measure {
     pub group: Vec<MeasureGroup>,
     /// `supplementalData` (0..*, BackboneElement).
     pub supplemental_data: Vec<MeasureSupplementalData>,
+}
+
+impl Measure {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `topic`; returns `self` so calls chain.
+    pub fn push_topic(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.topic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contributor`; returns `self` so calls chain.
+    pub fn push_contributor(&mut self, v: impl Into<Contributor>) -> &mut Self {
+        self.contributor.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatedArtifact`; returns `self` so calls chain.
+    pub fn push_related_artifact(&mut self, v: impl Into<RelatedArtifact>) -> &mut Self {
+        self.related_artifact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `library`; returns `self` so calls chain.
+    pub fn push_library(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.library.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Markdown>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `group`; returns `self` so calls chain.
+    pub fn push_group(&mut self, v: impl Into<MeasureGroup>) -> &mut Self {
+        self.group.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supplementalData`; returns `self` so calls chain.
+    pub fn push_supplemental_data(&mut self, v: impl Into<MeasureSupplementalData>) -> &mut Self {
+        self.supplemental_data.push(v.into());
+        self
+    }
 }
 
 static MEASURE_FIELDS: [FieldDesc; 45] = [
@@ -44750,6 +50904,29 @@ pub struct MeasureGroup {
     pub stratifier: Vec<MeasureGroupStratifier>,
 }
 
+impl MeasureGroup {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `population`; returns `self` so calls chain.
+    pub fn push_population(&mut self, v: impl Into<MeasureGroupPopulation>) -> &mut Self {
+        self.population.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `stratifier`; returns `self` so calls chain.
+    pub fn push_stratifier(&mut self, v: impl Into<MeasureGroupStratifier>) -> &mut Self {
+        self.stratifier.push(v.into());
+        self
+    }
+}
+
 static MEASUREGROUP_FIELDS: [FieldDesc; 8] = [
     FieldDesc {
         name: "id",
@@ -44877,6 +51054,19 @@ pub struct MeasureGroupPopulation {
     pub criteria: Option<FhirString>,
 }
 
+impl MeasureGroupPopulation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MEASUREGROUPPOPULATION_FIELDS: [FieldDesc; 8] = [
     FieldDesc {
         name: "id",
@@ -45000,6 +51190,19 @@ pub struct MeasureGroupStratifier {
     pub path: Option<FhirString>,
 }
 
+impl MeasureGroupStratifier {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MEASUREGROUPSTRATIFIER_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -45103,6 +51306,24 @@ pub struct MeasureSupplementalData {
     pub criteria: Option<FhirString>,
     /// `path` (0..1, string).
     pub path: Option<FhirString>,
+}
+
+impl MeasureSupplementalData {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `usage`; returns `self` so calls chain.
+    pub fn push_usage(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.usage.push(v.into());
+        self
+    }
 }
 
 static MEASURESUPPLEMENTALDATA_FIELDS: [FieldDesc; 7] = [
@@ -45240,6 +51461,29 @@ pub struct MeasureReport {
     pub group: Vec<MeasureReportGroup>,
     /// `evaluatedResources` (0..1, Reference).
     pub evaluated_resources: Option<Reference>,
+}
+
+impl MeasureReport {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `group`; returns `self` so calls chain.
+    pub fn push_group(&mut self, v: impl Into<MeasureReportGroup>) -> &mut Self {
+        self.group.push(v.into());
+        self
+    }
 }
 
 static MEASUREREPORT_FIELDS: [FieldDesc; 18] = [
@@ -45467,6 +51711,29 @@ pub struct MeasureReportGroup {
     pub stratifier: Vec<MeasureReportGroupStratifier>,
 }
 
+impl MeasureReportGroup {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `population`; returns `self` so calls chain.
+    pub fn push_population(&mut self, v: impl Into<MeasureReportGroupPopulation>) -> &mut Self {
+        self.population.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `stratifier`; returns `self` so calls chain.
+    pub fn push_stratifier(&mut self, v: impl Into<MeasureReportGroupStratifier>) -> &mut Self {
+        self.stratifier.push(v.into());
+        self
+    }
+}
+
 static MEASUREREPORTGROUP_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -45582,6 +51849,19 @@ pub struct MeasureReportGroupPopulation {
     pub patients: Option<Reference>,
 }
 
+impl MeasureReportGroupPopulation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MEASUREREPORTGROUPPOPULATION_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -45693,6 +51973,24 @@ pub struct MeasureReportGroupStratifier {
     pub stratum: Vec<MeasureReportGroupStratifierStratum>,
 }
 
+impl MeasureReportGroupStratifier {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `stratum`; returns `self` so calls chain.
+    pub fn push_stratum(&mut self, v: impl Into<MeasureReportGroupStratifierStratum>) -> &mut Self {
+        self.stratum.push(v.into());
+        self
+    }
+}
+
 static MEASUREREPORTGROUPSTRATIFIER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -45784,6 +52082,27 @@ pub struct MeasureReportGroupStratifierStratum {
     pub population: Vec<MeasureReportGroupStratifierStratumPopulation>,
     /// `measureScore` (0..1, decimal).
     pub measure_score: Option<Decimal>,
+}
+
+impl MeasureReportGroupStratifierStratum {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `population`; returns `self` so calls chain.
+    pub fn push_population(
+        &mut self,
+        v: impl Into<MeasureReportGroupStratifierStratumPopulation>,
+    ) -> &mut Self {
+        self.population.push(v.into());
+        self
+    }
 }
 
 static MEASUREREPORTGROUPSTRATIFIERSTRATUM_FIELDS: [FieldDesc; 6] = [
@@ -45889,6 +52208,19 @@ pub struct MeasureReportGroupStratifierStratumPopulation {
     pub count: Option<Integer>,
     /// `patients` (0..1, Reference).
     pub patients: Option<Reference>,
+}
+
+impl MeasureReportGroupStratifierStratumPopulation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static MEASUREREPORTGROUPSTRATIFIERSTRATUMPOPULATION_FIELDS: [FieldDesc; 7] = [
@@ -46042,6 +52374,44 @@ pub struct Media {
     pub content: Option<Attachment>,
     /// `note` (0..*, Annotation).
     pub note: Vec<Annotation>,
+}
+
+impl Media {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
 }
 
 /// Choice `Media.occurrence[x]`.
@@ -46413,6 +52783,34 @@ pub struct Medication {
     pub image: Vec<Attachment>,
 }
 
+impl Medication {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `ingredient`; returns `self` so calls chain.
+    pub fn push_ingredient(&mut self, v: impl Into<MedicationIngredient>) -> &mut Self {
+        self.ingredient.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `image`; returns `self` so calls chain.
+    pub fn push_image(&mut self, v: impl Into<Attachment>) -> &mut Self {
+        self.image.push(v.into());
+        self
+    }
+}
+
 static MEDICATION_FIELDS: [FieldDesc; 17] = [
     FieldDesc {
         name: "id",
@@ -46626,6 +53024,19 @@ pub struct MedicationIngredient {
     pub amount: Option<Ratio>,
 }
 
+impl MedicationIngredient {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Medication.ingredient.item[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MedicationIngredientItem {
@@ -46773,6 +53184,29 @@ pub struct MedicationPackage {
     pub batch: Vec<MedicationPackageBatch>,
 }
 
+impl MedicationPackage {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `content`; returns `self` so calls chain.
+    pub fn push_content(&mut self, v: impl Into<MedicationPackageContent>) -> &mut Self {
+        self.content.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `batch`; returns `self` so calls chain.
+    pub fn push_batch(&mut self, v: impl Into<MedicationPackageBatch>) -> &mut Self {
+        self.batch.push(v.into());
+        self
+    }
+}
+
 static MEDICATIONPACKAGE_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -46874,6 +53308,19 @@ pub struct MedicationPackageBatch {
     pub expiration_date: Option<DateTime>,
 }
 
+impl MedicationPackageBatch {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MEDICATIONPACKAGEBATCH_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -46963,6 +53410,19 @@ pub struct MedicationPackageContent {
     pub item: Option<MedicationPackageContentItem>,
     /// `amount` (0..1, Quantity).
     pub amount: Option<Quantity>,
+}
+
+impl MedicationPackageContent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Medication.package.content.item[x]`.
@@ -47144,6 +53604,79 @@ pub struct MedicationAdministration {
     pub dosage: Option<MedicationAdministrationDosage>,
     /// `eventHistory` (0..*, Reference).
     pub event_history: Vec<Reference>,
+}
+
+impl MedicationAdministration {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingInformation`; returns `self` so calls chain.
+    pub fn push_supporting_information(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_information.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `performer`; returns `self` so calls chain.
+    pub fn push_performer(&mut self, v: impl Into<MedicationAdministrationPerformer>) -> &mut Self {
+        self.performer.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonNotGiven`; returns `self` so calls chain.
+    pub fn push_reason_not_given(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_not_given.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `device`; returns `self` so calls chain.
+    pub fn push_device(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.device.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `eventHistory`; returns `self` so calls chain.
+    pub fn push_event_history(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.event_history.push(v.into());
+        self
+    }
 }
 
 /// Choice `MedicationAdministration.medication[x]`.
@@ -47570,6 +54103,19 @@ pub struct MedicationAdministrationDosage {
     pub rate: Option<MedicationAdministrationDosageRate>,
 }
 
+impl MedicationAdministrationDosage {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `MedicationAdministration.dosage.rate[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MedicationAdministrationDosageRate {
@@ -47745,6 +54291,19 @@ pub struct MedicationAdministrationPerformer {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl MedicationAdministrationPerformer {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MEDICATIONADMINISTRATIONPERFORMER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -47888,6 +54447,74 @@ pub struct MedicationDispense {
     pub not_done_reason: Option<MedicationDispenseNotDoneReason>,
     /// `eventHistory` (0..*, Reference).
     pub event_history: Vec<Reference>,
+}
+
+impl MedicationDispense {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingInformation`; returns `self` so calls chain.
+    pub fn push_supporting_information(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_information.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `performer`; returns `self` so calls chain.
+    pub fn push_performer(&mut self, v: impl Into<MedicationDispensePerformer>) -> &mut Self {
+        self.performer.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `authorizingPrescription`; returns `self` so calls chain.
+    pub fn push_authorizing_prescription(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.authorizing_prescription.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `receiver`; returns `self` so calls chain.
+    pub fn push_receiver(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.receiver.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dosageInstruction`; returns `self` so calls chain.
+    pub fn push_dosage_instruction(&mut self, v: impl Into<Dosage>) -> &mut Self {
+        self.dosage_instruction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detectedIssue`; returns `self` so calls chain.
+    pub fn push_detected_issue(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.detected_issue.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `eventHistory`; returns `self` so calls chain.
+    pub fn push_event_history(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.event_history.push(v.into());
+        self
+    }
 }
 
 /// Choice `MedicationDispense.medication[x]`.
@@ -48346,6 +54973,19 @@ pub struct MedicationDispensePerformer {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl MedicationDispensePerformer {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MEDICATIONDISPENSEPERFORMER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -48439,6 +55079,29 @@ pub struct MedicationDispenseSubstitution {
     pub reason: Vec<CodeableConcept>,
     /// `responsibleParty` (0..*, Reference).
     pub responsible_party: Vec<Reference>,
+}
+
+impl MedicationDispenseSubstitution {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reason`; returns `self` so calls chain.
+    pub fn push_reason(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `responsibleParty`; returns `self` so calls chain.
+    pub fn push_responsible_party(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.responsible_party.push(v.into());
+        self
+    }
 }
 
 static MEDICATIONDISPENSESUBSTITUTION_FIELDS: [FieldDesc; 7] = [
@@ -48604,6 +55267,74 @@ pub struct MedicationRequest {
     pub detected_issue: Vec<Reference>,
     /// `eventHistory` (0..*, Reference).
     pub event_history: Vec<Reference>,
+}
+
+impl MedicationRequest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingInformation`; returns `self` so calls chain.
+    pub fn push_supporting_information(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_information.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dosageInstruction`; returns `self` so calls chain.
+    pub fn push_dosage_instruction(&mut self, v: impl Into<Dosage>) -> &mut Self {
+        self.dosage_instruction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detectedIssue`; returns `self` so calls chain.
+    pub fn push_detected_issue(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.detected_issue.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `eventHistory`; returns `self` so calls chain.
+    pub fn push_event_history(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.event_history.push(v.into());
+        self
+    }
 }
 
 /// Choice `MedicationRequest.medication[x]`.
@@ -49026,6 +55757,19 @@ pub struct MedicationRequestDispenseRequest {
     pub performer: Option<Reference>,
 }
 
+impl MedicationRequestDispenseRequest {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MEDICATIONREQUESTDISPENSEREQUEST_FIELDS: [FieldDesc; 8] = [
     FieldDesc {
         name: "id",
@@ -49147,6 +55891,19 @@ pub struct MedicationRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl MedicationRequestRequester {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MEDICATIONREQUESTREQUESTER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -49236,6 +55993,19 @@ pub struct MedicationRequestSubstitution {
     pub allowed: Option<Boolean>,
     /// `reason` (0..1, CodeableConcept).
     pub reason: Option<CodeableConcept>,
+}
+
+impl MedicationRequestSubstitution {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static MEDICATIONREQUESTSUBSTITUTION_FIELDS: [FieldDesc; 5] = [
@@ -49369,6 +56139,69 @@ pub struct MedicationStatement {
     pub note: Vec<Annotation>,
     /// `dosage` (0..*, Dosage).
     pub dosage: Vec<Dosage>,
+}
+
+impl MedicationStatement {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `derivedFrom`; returns `self` so calls chain.
+    pub fn push_derived_from(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.derived_from.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonNotTaken`; returns `self` so calls chain.
+    pub fn push_reason_not_taken(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_not_taken.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dosage`; returns `self` so calls chain.
+    pub fn push_dosage(&mut self, v: impl Into<Dosage>) -> &mut Self {
+        self.dosage.push(v.into());
+        self
+    }
 }
 
 /// Choice `MedicationStatement.medication[x]`.
@@ -49819,6 +56652,62 @@ pub struct MessageDefinition {
     pub allowed_response: Vec<MessageDefinitionAllowedResponse>,
 }
 
+impl MessageDefinition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `parent`; returns `self` so calls chain.
+    pub fn push_parent(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.parent.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `replaces`; returns `self` so calls chain.
+    pub fn push_replaces(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.replaces.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `focus`; returns `self` so calls chain.
+    pub fn push_focus(&mut self, v: impl Into<MessageDefinitionFocus>) -> &mut Self {
+        self.focus.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `allowedResponse`; returns `self` so calls chain.
+    pub fn push_allowed_response(
+        &mut self,
+        v: impl Into<MessageDefinitionAllowedResponse>,
+    ) -> &mut Self {
+        self.allowed_response.push(v.into());
+        self
+    }
+}
+
 static MESSAGEDEFINITION_FIELDS: [FieldDesc; 31] = [
     FieldDesc {
         name: "id",
@@ -50170,6 +57059,19 @@ pub struct MessageDefinitionAllowedResponse {
     pub situation: Option<Markdown>,
 }
 
+impl MessageDefinitionAllowedResponse {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MESSAGEDEFINITIONALLOWEDRESPONSE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -50263,6 +57165,19 @@ pub struct MessageDefinitionFocus {
     pub min: Option<UnsignedInt>,
     /// `max` (0..1, string).
     pub max: Option<FhirString>,
+}
+
+impl MessageDefinitionFocus {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static MESSAGEDEFINITIONFOCUS_FIELDS: [FieldDesc; 7] = [
@@ -50404,6 +57319,34 @@ pub struct MessageHeader {
     pub response: Option<MessageHeaderResponse>,
     /// `focus` (0..*, Reference).
     pub focus: Vec<Reference>,
+}
+
+impl MessageHeader {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `destination`; returns `self` so calls chain.
+    pub fn push_destination(&mut self, v: impl Into<MessageHeaderDestination>) -> &mut Self {
+        self.destination.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `focus`; returns `self` so calls chain.
+    pub fn push_focus(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.focus.push(v.into());
+        self
+    }
 }
 
 static MESSAGEHEADER_FIELDS: [FieldDesc; 20] = [
@@ -50649,6 +57592,19 @@ pub struct MessageHeaderDestination {
     pub endpoint: Option<Uri>,
 }
 
+impl MessageHeaderDestination {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static MESSAGEHEADERDESTINATION_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -50750,6 +57706,19 @@ pub struct MessageHeaderResponse {
     pub code: Option<Code>,
     /// `details` (0..1, Reference).
     pub details: Option<Reference>,
+}
+
+impl MessageHeaderResponse {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static MESSAGEHEADERRESPONSE_FIELDS: [FieldDesc; 6] = [
@@ -50857,6 +57826,19 @@ pub struct MessageHeaderSource {
     pub contact: Option<ContactPoint>,
     /// `endpoint` (1..1, uri).
     pub endpoint: Option<Uri>,
+}
+
+impl MessageHeaderSource {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static MESSAGEHEADERSOURCE_FIELDS: [FieldDesc; 8] = [
@@ -51012,6 +57994,44 @@ pub struct NamingSystem {
     pub unique_id: Vec<NamingSystemUniqueId>,
     /// `replacedBy` (0..1, Reference).
     pub replaced_by: Option<Reference>,
+}
+
+impl NamingSystem {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `uniqueId`; returns `self` so calls chain.
+    pub fn push_unique_id(&mut self, v: impl Into<NamingSystemUniqueId>) -> &mut Self {
+        self.unique_id.push(v.into());
+        self
+    }
 }
 
 static NAMINGSYSTEM_FIELDS: [FieldDesc; 22] = [
@@ -51281,6 +58301,19 @@ pub struct NamingSystemUniqueId {
     pub period: Option<Period>,
 }
 
+impl NamingSystemUniqueId {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static NAMINGSYSTEMUNIQUEID_FIELDS: [FieldDesc; 8] = [
     FieldDesc {
         name: "id",
@@ -51430,6 +58463,49 @@ pub struct NutritionOrder {
     pub supplement: Vec<NutritionOrderSupplement>,
     /// `enteralFormula` (0..1, BackboneElement).
     pub enteral_formula: Option<NutritionOrderEnteralFormula>,
+}
+
+impl NutritionOrder {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `allergyIntolerance`; returns `self` so calls chain.
+    pub fn push_allergy_intolerance(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.allergy_intolerance.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `foodPreferenceModifier`; returns `self` so calls chain.
+    pub fn push_food_preference_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.food_preference_modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `excludeFoodModifier`; returns `self` so calls chain.
+    pub fn push_exclude_food_modifier(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.exclude_food_modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supplement`; returns `self` so calls chain.
+    pub fn push_supplement(&mut self, v: impl Into<NutritionOrderSupplement>) -> &mut Self {
+        self.supplement.push(v.into());
+        self
+    }
 }
 
 static NUTRITIONORDER_FIELDS: [FieldDesc; 20] = [
@@ -51697,6 +58773,27 @@ pub struct NutritionOrderEnteralFormula {
     pub administration_instruction: Option<FhirString>,
 }
 
+impl NutritionOrderEnteralFormula {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `administration`; returns `self` so calls chain.
+    pub fn push_administration(
+        &mut self,
+        v: impl Into<NutritionOrderEnteralFormulaAdministration>,
+    ) -> &mut Self {
+        self.administration.push(v.into());
+        self
+    }
+}
+
 static NUTRITIONORDERENTERALFORMULA_FIELDS: [FieldDesc; 12] = [
     FieldDesc {
         name: "id",
@@ -51860,6 +58957,19 @@ pub struct NutritionOrderEnteralFormulaAdministration {
     pub rate: Option<NutritionOrderEnteralFormulaAdministrationRate>,
 }
 
+impl NutritionOrderEnteralFormulaAdministration {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `NutritionOrder.enteralFormula.administration.rate[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NutritionOrderEnteralFormulaAdministrationRate {
@@ -52013,6 +59123,44 @@ pub struct NutritionOrderOralDiet {
     pub instruction: Option<FhirString>,
 }
 
+impl NutritionOrderOralDiet {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `schedule`; returns `self` so calls chain.
+    pub fn push_schedule(&mut self, v: impl Into<Timing>) -> &mut Self {
+        self.schedule.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `nutrient`; returns `self` so calls chain.
+    pub fn push_nutrient(&mut self, v: impl Into<NutritionOrderOralDietNutrient>) -> &mut Self {
+        self.nutrient.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `texture`; returns `self` so calls chain.
+    pub fn push_texture(&mut self, v: impl Into<NutritionOrderOralDietTexture>) -> &mut Self {
+        self.texture.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `fluidConsistencyType`; returns `self` so calls chain.
+    pub fn push_fluid_consistency_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.fluid_consistency_type.push(v.into());
+        self
+    }
+}
+
 static NUTRITIONORDERORALDIET_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -52144,6 +59292,19 @@ pub struct NutritionOrderOralDietNutrient {
     pub amount: Option<Quantity>,
 }
 
+impl NutritionOrderOralDietNutrient {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static NUTRITIONORDERORALDIETNUTRIENT_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -52233,6 +59394,19 @@ pub struct NutritionOrderOralDietTexture {
     pub modifier: Option<CodeableConcept>,
     /// `foodType` (0..1, CodeableConcept).
     pub food_type: Option<CodeableConcept>,
+}
+
+impl NutritionOrderOralDietTexture {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static NUTRITIONORDERORALDIETTEXTURE_FIELDS: [FieldDesc; 5] = [
@@ -52330,6 +59504,24 @@ pub struct NutritionOrderSupplement {
     pub quantity: Option<Quantity>,
     /// `instruction` (0..1, string).
     pub instruction: Option<FhirString>,
+}
+
+impl NutritionOrderSupplement {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `schedule`; returns `self` so calls chain.
+    pub fn push_schedule(&mut self, v: impl Into<Timing>) -> &mut Self {
+        self.schedule.push(v.into());
+        self
+    }
 }
 
 static NUTRITIONORDERSUPPLEMENT_FIELDS: [FieldDesc; 8] = [
@@ -52499,6 +59691,59 @@ pub struct Observation {
     pub related: Vec<ObservationRelated>,
     /// `component` (0..*, BackboneElement).
     pub component: Vec<ObservationComponent>,
+}
+
+impl Observation {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `performer`; returns `self` so calls chain.
+    pub fn push_performer(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.performer.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `referenceRange`; returns `self` so calls chain.
+    pub fn push_reference_range(&mut self, v: impl Into<ObservationReferenceRange>) -> &mut Self {
+        self.reference_range.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `related`; returns `self` so calls chain.
+    pub fn push_related(&mut self, v: impl Into<ObservationRelated>) -> &mut Self {
+        self.related.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `component`; returns `self` so calls chain.
+    pub fn push_component(&mut self, v: impl Into<ObservationComponent>) -> &mut Self {
+        self.component.push(v.into());
+        self
+    }
 }
 
 /// Choice `Observation.effective[x]`.
@@ -53016,6 +60261,24 @@ pub struct ObservationComponent {
     pub reference_range: Vec<ObservationReferenceRange>,
 }
 
+impl ObservationComponent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `referenceRange`; returns `self` so calls chain.
+    pub fn push_reference_range(&mut self, v: impl Into<ObservationReferenceRange>) -> &mut Self {
+        self.reference_range.push(v.into());
+        self
+    }
+}
+
 /// Choice `Observation.component.value[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ObservationComponentValue {
@@ -53269,6 +60532,24 @@ pub struct ObservationReferenceRange {
     pub text: Option<FhirString>,
 }
 
+impl ObservationReferenceRange {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `appliesTo`; returns `self` so calls chain.
+    pub fn push_applies_to(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.applies_to.push(v.into());
+        self
+    }
+}
+
 static OBSERVATIONREFERENCERANGE_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -53398,6 +60679,19 @@ pub struct ObservationRelated {
     pub type_: Option<Code>,
     /// `target` (1..1, Reference).
     pub target: Option<Reference>,
+}
+
+impl ObservationRelated {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static OBSERVATIONRELATED_FIELDS: [FieldDesc; 5] = [
@@ -53548,6 +60842,54 @@ pub struct OperationDefinition {
     pub parameter: Vec<OperationDefinitionParameter>,
     /// `overload` (0..*, BackboneElement).
     pub overload: Vec<OperationDefinitionOverload>,
+}
+
+impl OperationDefinition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `resource`; returns `self` so calls chain.
+    pub fn push_resource(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.resource.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `parameter`; returns `self` so calls chain.
+    pub fn push_parameter(&mut self, v: impl Into<OperationDefinitionParameter>) -> &mut Self {
+        self.parameter.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `overload`; returns `self` so calls chain.
+    pub fn push_overload(&mut self, v: impl Into<OperationDefinitionOverload>) -> &mut Self {
+        self.overload.push(v.into());
+        self
+    }
 }
 
 static OPERATIONDEFINITION_FIELDS: [FieldDesc; 31] = [
@@ -53901,6 +61243,24 @@ pub struct OperationDefinitionOverload {
     pub comment: Option<FhirString>,
 }
 
+impl OperationDefinitionOverload {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `parameterName`; returns `self` so calls chain.
+    pub fn push_parameter_name(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.parameter_name.push(v.into());
+        self
+    }
+}
+
 static OPERATIONDEFINITIONOVERLOAD_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -54006,6 +61366,24 @@ pub struct OperationDefinitionParameter {
     pub binding: Option<OperationDefinitionParameterBinding>,
     /// `part` (0..*, BackboneElement).
     pub part: Vec<OperationDefinitionParameter>,
+}
+
+impl OperationDefinitionParameter {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `part`; returns `self` so calls chain.
+    pub fn push_part(&mut self, v: impl Into<OperationDefinitionParameter>) -> &mut Self {
+        self.part.push(v.into());
+        self
+    }
 }
 
 static OPERATIONDEFINITIONPARAMETER_FIELDS: [FieldDesc; 13] = [
@@ -54188,6 +61566,19 @@ pub struct OperationDefinitionParameterBinding {
     pub value_set: Option<OperationDefinitionParameterBindingValueSet>,
 }
 
+impl OperationDefinitionParameterBinding {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `OperationDefinition.parameter.binding.valueSet[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OperationDefinitionParameterBindingValueSet {
@@ -54331,6 +61722,29 @@ pub struct OperationOutcome {
     pub issue: Vec<OperationOutcomeIssue>,
 }
 
+impl OperationOutcome {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `issue`; returns `self` so calls chain.
+    pub fn push_issue(&mut self, v: impl Into<OperationOutcomeIssue>) -> &mut Self {
+        self.issue.push(v.into());
+        self
+    }
+}
+
 static OPERATIONOUTCOME_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -54468,6 +61882,29 @@ pub struct OperationOutcomeIssue {
     pub location: Vec<FhirString>,
     /// `expression` (0..*, string).
     pub expression: Vec<FhirString>,
+}
+
+impl OperationOutcomeIssue {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `location`; returns `self` so calls chain.
+    pub fn push_location(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.location.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `expression`; returns `self` so calls chain.
+    pub fn push_expression(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.expression.push(v.into());
+        self
+    }
 }
 
 static OPERATIONOUTCOMEISSUE_FIELDS: [FieldDesc; 9] = [
@@ -54625,6 +62062,59 @@ pub struct Organization {
     pub contact: Vec<OrganizationContact>,
     /// `endpoint` (0..*, Reference).
     pub endpoint: Vec<Reference>,
+}
+
+impl Organization {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `type`; returns `self` so calls chain.
+    pub fn push_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.type_.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `alias`; returns `self` so calls chain.
+    pub fn push_alias(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.alias.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `address`; returns `self` so calls chain.
+    pub fn push_address(&mut self, v: impl Into<Address>) -> &mut Self {
+        self.address.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<OrganizationContact>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `endpoint`; returns `self` so calls chain.
+    pub fn push_endpoint(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.endpoint.push(v.into());
+        self
+    }
 }
 
 static ORGANIZATION_FIELDS: [FieldDesc; 18] = [
@@ -54852,6 +62342,24 @@ pub struct OrganizationContact {
     pub address: Option<Address>,
 }
 
+impl OrganizationContact {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+}
+
 static ORGANIZATIONCONTACT_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -54963,6 +62471,14 @@ pub struct Parameters {
     pub parameter: Vec<ParametersParameter>,
 }
 
+impl Parameters {
+    /// Appends `v` to the repeating element `parameter`; returns `self` so calls chain.
+    pub fn push_parameter(&mut self, v: impl Into<ParametersParameter>) -> &mut Self {
+        self.parameter.push(v.into());
+        self
+    }
+}
+
 static PARAMETERS_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -55056,6 +62572,24 @@ pub struct ParametersParameter {
     pub resource: Option<Resource>,
     /// `part` (0..*, BackboneElement).
     pub part: Vec<ParametersParameter>,
+}
+
+impl ParametersParameter {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `part`; returns `self` so calls chain.
+    pub fn push_part(&mut self, v: impl Into<ParametersParameter>) -> &mut Self {
+        self.part.push(v.into());
+        self
+    }
 }
 
 /// Choice `Parameters.parameter.value[x]`.
@@ -55613,6 +63147,69 @@ pub struct Patient {
     pub link: Vec<PatientLink>,
 }
 
+impl Patient {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `name`; returns `self` so calls chain.
+    pub fn push_name(&mut self, v: impl Into<HumanName>) -> &mut Self {
+        self.name.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `address`; returns `self` so calls chain.
+    pub fn push_address(&mut self, v: impl Into<Address>) -> &mut Self {
+        self.address.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `photo`; returns `self` so calls chain.
+    pub fn push_photo(&mut self, v: impl Into<Attachment>) -> &mut Self {
+        self.photo.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<PatientContact>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `communication`; returns `self` so calls chain.
+    pub fn push_communication(&mut self, v: impl Into<PatientCommunication>) -> &mut Self {
+        self.communication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `generalPractitioner`; returns `self` so calls chain.
+    pub fn push_general_practitioner(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.general_practitioner.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `link`; returns `self` so calls chain.
+    pub fn push_link(&mut self, v: impl Into<PatientLink>) -> &mut Self {
+        self.link.push(v.into());
+        self
+    }
+}
+
 /// Choice `Patient.deceased[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PatientDeceased {
@@ -55994,6 +63591,19 @@ pub struct PatientAnimal {
     pub gender_status: Option<CodeableConcept>,
 }
 
+impl PatientAnimal {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PATIENTANIMAL_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -56095,6 +63705,19 @@ pub struct PatientCommunication {
     pub preferred: Option<Boolean>,
 }
 
+impl PatientCommunication {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PATIENTCOMMUNICATION_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -56194,6 +63817,29 @@ pub struct PatientContact {
     pub organization: Option<Reference>,
     /// `period` (0..1, Period).
     pub period: Option<Period>,
+}
+
+impl PatientContact {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relationship`; returns `self` so calls chain.
+    pub fn push_relationship(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.relationship.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
 }
 
 static PATIENTCONTACT_FIELDS: [FieldDesc; 10] = [
@@ -56337,6 +63983,19 @@ pub struct PatientLink {
     pub type_: Option<Code>,
 }
 
+impl PatientLink {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PATIENTLINK_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -56452,6 +64111,29 @@ pub struct PaymentNotice {
     pub organization: Option<Reference>,
     /// `paymentStatus` (0..1, CodeableConcept).
     pub payment_status: Option<CodeableConcept>,
+}
+
+impl PaymentNotice {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
 }
 
 static PAYMENTNOTICE_FIELDS: [FieldDesc; 18] = [
@@ -56707,6 +64389,42 @@ pub struct PaymentReconciliation {
     pub total: Option<Money>,
     /// `processNote` (0..*, BackboneElement).
     pub process_note: Vec<PaymentReconciliationProcessNote>,
+}
+
+impl PaymentReconciliation {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `detail`; returns `self` so calls chain.
+    pub fn push_detail(&mut self, v: impl Into<PaymentReconciliationDetail>) -> &mut Self {
+        self.detail.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `processNote`; returns `self` so calls chain.
+    pub fn push_process_note(
+        &mut self,
+        v: impl Into<PaymentReconciliationProcessNote>,
+    ) -> &mut Self {
+        self.process_note.push(v.into());
+        self
+    }
 }
 
 static PAYMENTRECONCILIATION_FIELDS: [FieldDesc; 22] = [
@@ -56980,6 +64698,19 @@ pub struct PaymentReconciliationDetail {
     pub amount: Option<Money>,
 }
 
+impl PaymentReconciliationDetail {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PAYMENTRECONCILIATIONDETAIL_FIELDS: [FieldDesc; 10] = [
     FieldDesc {
         name: "id",
@@ -57121,6 +64852,19 @@ pub struct PaymentReconciliationProcessNote {
     pub text: Option<FhirString>,
 }
 
+impl PaymentReconciliationProcessNote {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PAYMENTRECONCILIATIONPROCESSNOTE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -57236,6 +64980,49 @@ pub struct Person {
     pub active: Option<Boolean>,
     /// `link` (0..*, BackboneElement).
     pub link: Vec<PersonLink>,
+}
+
+impl Person {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `name`; returns `self` so calls chain.
+    pub fn push_name(&mut self, v: impl Into<HumanName>) -> &mut Self {
+        self.name.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `address`; returns `self` so calls chain.
+    pub fn push_address(&mut self, v: impl Into<Address>) -> &mut Self {
+        self.address.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `link`; returns `self` so calls chain.
+    pub fn push_link(&mut self, v: impl Into<PersonLink>) -> &mut Self {
+        self.link.push(v.into());
+        self
+    }
 }
 
 static PERSON_FIELDS: [FieldDesc; 18] = [
@@ -57459,6 +65246,19 @@ pub struct PersonLink {
     pub assurance: Option<Code>,
 }
 
+impl PersonLink {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PERSONLINK_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -57606,6 +65406,74 @@ pub struct PlanDefinition {
     pub goal: Vec<PlanDefinitionGoal>,
     /// `action` (0..*, BackboneElement).
     pub action: Vec<PlanDefinitionAction>,
+}
+
+impl PlanDefinition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `topic`; returns `self` so calls chain.
+    pub fn push_topic(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.topic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contributor`; returns `self` so calls chain.
+    pub fn push_contributor(&mut self, v: impl Into<Contributor>) -> &mut Self {
+        self.contributor.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatedArtifact`; returns `self` so calls chain.
+    pub fn push_related_artifact(&mut self, v: impl Into<RelatedArtifact>) -> &mut Self {
+        self.related_artifact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `library`; returns `self` so calls chain.
+    pub fn push_library(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.library.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `goal`; returns `self` so calls chain.
+    pub fn push_goal(&mut self, v: impl Into<PlanDefinitionGoal>) -> &mut Self {
+        self.goal.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<PlanDefinitionAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
 }
 
 static PLANDEFINITION_FIELDS: [FieldDesc; 34] = [
@@ -58035,6 +65903,85 @@ pub struct PlanDefinitionAction {
     pub action: Vec<PlanDefinitionAction>,
 }
 
+impl PlanDefinitionAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `code`; returns `self` so calls chain.
+    pub fn push_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reason`; returns `self` so calls chain.
+    pub fn push_reason(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `documentation`; returns `self` so calls chain.
+    pub fn push_documentation(&mut self, v: impl Into<RelatedArtifact>) -> &mut Self {
+        self.documentation.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `goalId`; returns `self` so calls chain.
+    pub fn push_goal_id(&mut self, v: impl Into<Id>) -> &mut Self {
+        self.goal_id.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `triggerDefinition`; returns `self` so calls chain.
+    pub fn push_trigger_definition(&mut self, v: impl Into<TriggerDefinition>) -> &mut Self {
+        self.trigger_definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `condition`; returns `self` so calls chain.
+    pub fn push_condition(&mut self, v: impl Into<PlanDefinitionActionCondition>) -> &mut Self {
+        self.condition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `input`; returns `self` so calls chain.
+    pub fn push_input(&mut self, v: impl Into<DataRequirement>) -> &mut Self {
+        self.input.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `output`; returns `self` so calls chain.
+    pub fn push_output(&mut self, v: impl Into<DataRequirement>) -> &mut Self {
+        self.output.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatedAction`; returns `self` so calls chain.
+    pub fn push_related_action(
+        &mut self,
+        v: impl Into<PlanDefinitionActionRelatedAction>,
+    ) -> &mut Self {
+        self.related_action.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `participant`; returns `self` so calls chain.
+    pub fn push_participant(&mut self, v: impl Into<PlanDefinitionActionParticipant>) -> &mut Self {
+        self.participant.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dynamicValue`; returns `self` so calls chain.
+    pub fn push_dynamic_value(
+        &mut self,
+        v: impl Into<PlanDefinitionActionDynamicValue>,
+    ) -> &mut Self {
+        self.dynamic_value.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<PlanDefinitionAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+}
+
 /// Choice `PlanDefinition.action.timing[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PlanDefinitionActionTiming {
@@ -58441,6 +66388,19 @@ pub struct PlanDefinitionActionCondition {
     pub expression: Option<FhirString>,
 }
 
+impl PlanDefinitionActionCondition {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PLANDEFINITIONACTIONCONDITION_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -58556,6 +66516,19 @@ pub struct PlanDefinitionActionDynamicValue {
     pub expression: Option<FhirString>,
 }
 
+impl PlanDefinitionActionDynamicValue {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PLANDEFINITIONACTIONDYNAMICVALUE_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -58667,6 +66640,19 @@ pub struct PlanDefinitionActionParticipant {
     pub role: Option<CodeableConcept>,
 }
 
+impl PlanDefinitionActionParticipant {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PLANDEFINITIONACTIONPARTICIPANT_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -58758,6 +66744,19 @@ pub struct PlanDefinitionActionRelatedAction {
     pub relationship: Option<Code>,
     /// `offset` (0..1, Duration | Range).
     pub offset: Option<PlanDefinitionActionRelatedActionOffset>,
+}
+
+impl PlanDefinitionActionRelatedAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `PlanDefinition.action.relatedAction.offset[x]`.
@@ -58925,6 +66924,34 @@ pub struct PlanDefinitionGoal {
     pub target: Vec<PlanDefinitionGoalTarget>,
 }
 
+impl PlanDefinitionGoal {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `addresses`; returns `self` so calls chain.
+    pub fn push_addresses(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.addresses.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `documentation`; returns `self` so calls chain.
+    pub fn push_documentation(&mut self, v: impl Into<RelatedArtifact>) -> &mut Self {
+        self.documentation.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `target`; returns `self` so calls chain.
+    pub fn push_target(&mut self, v: impl Into<PlanDefinitionGoalTarget>) -> &mut Self {
+        self.target.push(v.into());
+        self
+    }
+}
+
 static PLANDEFINITIONGOAL_FIELDS: [FieldDesc; 10] = [
     FieldDesc {
         name: "id",
@@ -59066,6 +67093,19 @@ pub struct PlanDefinitionGoalTarget {
     pub detail: Option<PlanDefinitionGoalTargetDetail>,
     /// `due` (0..1, Duration).
     pub due: Option<Duration>,
+}
+
+impl PlanDefinitionGoalTarget {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `PlanDefinition.goal.target.detail[x]`.
@@ -59247,6 +67287,59 @@ pub struct Practitioner {
     pub qualification: Vec<PractitionerQualification>,
     /// `communication` (0..*, CodeableConcept).
     pub communication: Vec<CodeableConcept>,
+}
+
+impl Practitioner {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `name`; returns `self` so calls chain.
+    pub fn push_name(&mut self, v: impl Into<HumanName>) -> &mut Self {
+        self.name.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `address`; returns `self` so calls chain.
+    pub fn push_address(&mut self, v: impl Into<Address>) -> &mut Self {
+        self.address.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `photo`; returns `self` so calls chain.
+    pub fn push_photo(&mut self, v: impl Into<Attachment>) -> &mut Self {
+        self.photo.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `qualification`; returns `self` so calls chain.
+    pub fn push_qualification(&mut self, v: impl Into<PractitionerQualification>) -> &mut Self {
+        self.qualification.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `communication`; returns `self` so calls chain.
+    pub fn push_communication(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.communication.push(v.into());
+        self
+    }
 }
 
 static PRACTITIONER_FIELDS: [FieldDesc; 18] = [
@@ -59474,6 +67567,24 @@ pub struct PractitionerQualification {
     pub issuer: Option<Reference>,
 }
 
+impl PractitionerQualification {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+}
+
 static PRACTITIONERQUALIFICATION_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -59617,6 +67728,72 @@ pub struct PractitionerRole {
     pub availability_exceptions: Option<FhirString>,
     /// `endpoint` (0..*, Reference).
     pub endpoint: Vec<Reference>,
+}
+
+impl PractitionerRole {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `code`; returns `self` so calls chain.
+    pub fn push_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `specialty`; returns `self` so calls chain.
+    pub fn push_specialty(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.specialty.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `location`; returns `self` so calls chain.
+    pub fn push_location(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.location.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `healthcareService`; returns `self` so calls chain.
+    pub fn push_healthcare_service(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.healthcare_service.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `availableTime`; returns `self` so calls chain.
+    pub fn push_available_time(
+        &mut self,
+        v: impl Into<PractitionerRoleAvailableTime>,
+    ) -> &mut Self {
+        self.available_time.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `notAvailable`; returns `self` so calls chain.
+    pub fn push_not_available(&mut self, v: impl Into<PractitionerRoleNotAvailable>) -> &mut Self {
+        self.not_available.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `endpoint`; returns `self` so calls chain.
+    pub fn push_endpoint(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.endpoint.push(v.into());
+        self
+    }
 }
 
 static PRACTITIONERROLE_FIELDS: [FieldDesc; 22] = [
@@ -59884,6 +68061,24 @@ pub struct PractitionerRoleAvailableTime {
     pub available_end_time: Option<Time>,
 }
 
+impl PractitionerRoleAvailableTime {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `daysOfWeek`; returns `self` so calls chain.
+    pub fn push_days_of_week(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.days_of_week.push(v.into());
+        self
+    }
+}
+
 static PRACTITIONERROLEAVAILABLETIME_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -59993,6 +68188,19 @@ pub struct PractitionerRoleNotAvailable {
     pub description: Option<FhirString>,
     /// `during` (0..1, Period).
     pub during: Option<Period>,
+}
+
+impl PractitionerRoleNotAvailable {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static PRACTITIONERROLENOTAVAILABLE_FIELDS: [FieldDesc; 5] = [
@@ -60142,6 +68350,104 @@ pub struct Procedure {
     pub used_reference: Vec<Reference>,
     /// `usedCode` (0..*, CodeableConcept).
     pub used_code: Vec<CodeableConcept>,
+}
+
+impl Procedure {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `performer`; returns `self` so calls chain.
+    pub fn push_performer(&mut self, v: impl Into<ProcedurePerformer>) -> &mut Self {
+        self.performer.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `bodySite`; returns `self` so calls chain.
+    pub fn push_body_site(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.body_site.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `report`; returns `self` so calls chain.
+    pub fn push_report(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.report.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `complication`; returns `self` so calls chain.
+    pub fn push_complication(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.complication.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `complicationDetail`; returns `self` so calls chain.
+    pub fn push_complication_detail(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.complication_detail.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `followUp`; returns `self` so calls chain.
+    pub fn push_follow_up(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.follow_up.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `focalDevice`; returns `self` so calls chain.
+    pub fn push_focal_device(&mut self, v: impl Into<ProcedureFocalDevice>) -> &mut Self {
+        self.focal_device.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `usedReference`; returns `self` so calls chain.
+    pub fn push_used_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.used_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `usedCode`; returns `self` so calls chain.
+    pub fn push_used_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.used_code.push(v.into());
+        self
+    }
 }
 
 /// Choice `Procedure.performed[x]`.
@@ -60577,6 +68883,19 @@ pub struct ProcedureFocalDevice {
     pub manipulated: Option<Reference>,
 }
 
+impl ProcedureFocalDevice {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PROCEDUREFOCALDEVICE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -60668,6 +68987,19 @@ pub struct ProcedurePerformer {
     pub actor: Option<Reference>,
     /// `onBehalfOf` (0..1, Reference).
     pub on_behalf_of: Option<Reference>,
+}
+
+impl ProcedurePerformer {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static PROCEDUREPERFORMER_FIELDS: [FieldDesc; 6] = [
@@ -60827,6 +69159,84 @@ pub struct ProcedureRequest {
     pub note: Vec<Annotation>,
     /// `relevantHistory` (0..*, Reference).
     pub relevant_history: Vec<Reference>,
+}
+
+impl ProcedureRequest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `replaces`; returns `self` so calls chain.
+    pub fn push_replaces(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.replaces.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingInfo`; returns `self` so calls chain.
+    pub fn push_supporting_info(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_info.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `specimen`; returns `self` so calls chain.
+    pub fn push_specimen(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.specimen.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `bodySite`; returns `self` so calls chain.
+    pub fn push_body_site(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.body_site.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relevantHistory`; returns `self` so calls chain.
+    pub fn push_relevant_history(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.relevant_history.push(v.into());
+        self
+    }
 }
 
 /// Choice `ProcedureRequest.occurrence[x]`.
@@ -61315,6 +69725,19 @@ pub struct ProcedureRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl ProcedureRequestRequester {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PROCEDUREREQUESTREQUESTER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -61440,6 +69863,44 @@ pub struct ProcessRequest {
     pub exclude: Vec<FhirString>,
     /// `period` (0..1, Period).
     pub period: Option<Period>,
+}
+
+impl ProcessRequest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<ProcessRequestItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `include`; returns `self` so calls chain.
+    pub fn push_include(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.include.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `exclude`; returns `self` so calls chain.
+    pub fn push_exclude(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.exclude.push(v.into());
+        self
+    }
 }
 
 static PROCESSREQUEST_FIELDS: [FieldDesc; 23] = [
@@ -61711,6 +70172,19 @@ pub struct ProcessRequestItem {
     pub sequence_link_id: Option<Integer>,
 }
 
+impl ProcessRequestItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PROCESSREQUESTITEM_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -61822,6 +70296,44 @@ pub struct ProcessResponse {
     pub error: Vec<CodeableConcept>,
     /// `communicationRequest` (0..*, Reference).
     pub communication_request: Vec<Reference>,
+}
+
+impl ProcessResponse {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `processNote`; returns `self` so calls chain.
+    pub fn push_process_note(&mut self, v: impl Into<ProcessResponseProcessNote>) -> &mut Self {
+        self.process_note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `error`; returns `self` so calls chain.
+    pub fn push_error(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.error.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `communicationRequest`; returns `self` so calls chain.
+    pub fn push_communication_request(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.communication_request.push(v.into());
+        self
+    }
 }
 
 static PROCESSRESPONSE_FIELDS: [FieldDesc; 21] = [
@@ -62075,6 +70587,19 @@ pub struct ProcessResponseProcessNote {
     pub text: Option<FhirString>,
 }
 
+impl ProcessResponseProcessNote {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static PROCESSRESPONSEPROCESSNOTE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -62190,6 +70715,54 @@ pub struct Provenance {
     pub entity: Vec<ProvenanceEntity>,
     /// `signature` (0..*, Signature).
     pub signature: Vec<Signature>,
+}
+
+impl Provenance {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `target`; returns `self` so calls chain.
+    pub fn push_target(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.target.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `policy`; returns `self` so calls chain.
+    pub fn push_policy(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.policy.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reason`; returns `self` so calls chain.
+    pub fn push_reason(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.reason.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `agent`; returns `self` so calls chain.
+    pub fn push_agent(&mut self, v: impl Into<ProvenanceAgent>) -> &mut Self {
+        self.agent.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `entity`; returns `self` so calls chain.
+    pub fn push_entity(&mut self, v: impl Into<ProvenanceEntity>) -> &mut Self {
+        self.entity.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `signature`; returns `self` so calls chain.
+    pub fn push_signature(&mut self, v: impl Into<Signature>) -> &mut Self {
+        self.signature.push(v.into());
+        self
+    }
 }
 
 static PROVENANCE_FIELDS: [FieldDesc; 18] = [
@@ -62417,6 +70990,24 @@ pub struct ProvenanceAgent {
     pub related_agent_type: Option<CodeableConcept>,
 }
 
+impl ProvenanceAgent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `role`; returns `self` so calls chain.
+    pub fn push_role(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.role.push(v.into());
+        self
+    }
+}
+
 /// Choice `Provenance.agent.who[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProvenanceAgentWho {
@@ -62616,6 +71207,24 @@ pub struct ProvenanceEntity {
     pub what: Option<ProvenanceEntityWhat>,
     /// `agent` (0..*, BackboneElement).
     pub agent: Vec<ProvenanceAgent>,
+}
+
+impl ProvenanceEntity {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `agent`; returns `self` so calls chain.
+    pub fn push_agent(&mut self, v: impl Into<ProvenanceAgent>) -> &mut Self {
+        self.agent.push(v.into());
+        self
+    }
 }
 
 /// Choice `Provenance.entity.what[x]`.
@@ -62819,6 +71428,59 @@ pub struct Questionnaire {
     pub subject_type: Vec<Code>,
     /// `item` (0..*, BackboneElement).
     pub item: Vec<QuestionnaireItem>,
+}
+
+impl Questionnaire {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `code`; returns `self` so calls chain.
+    pub fn push_code(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `subjectType`; returns `self` so calls chain.
+    pub fn push_subject_type(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.subject_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<QuestionnaireItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
 }
 
 static QUESTIONNAIRE_FIELDS: [FieldDesc; 29] = [
@@ -63176,6 +71838,39 @@ pub struct QuestionnaireItem {
     pub initial: Option<QuestionnaireItemInitial>,
     /// `item` (0..*, BackboneElement).
     pub item: Vec<QuestionnaireItem>,
+}
+
+impl QuestionnaireItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `code`; returns `self` so calls chain.
+    pub fn push_code(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `enableWhen`; returns `self` so calls chain.
+    pub fn push_enable_when(&mut self, v: impl Into<QuestionnaireItemEnableWhen>) -> &mut Self {
+        self.enable_when.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `option`; returns `self` so calls chain.
+    pub fn push_option(&mut self, v: impl Into<QuestionnaireItemOption>) -> &mut Self {
+        self.option.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<QuestionnaireItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
 }
 
 /// Choice `Questionnaire.item.initial[x]`.
@@ -63547,6 +72242,19 @@ pub struct QuestionnaireItemEnableWhen {
     pub answer: Option<QuestionnaireItemEnableWhenAnswer>,
 }
 
+impl QuestionnaireItemEnableWhen {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Questionnaire.item.enableWhen.answer[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum QuestionnaireItemEnableWhenAnswer {
@@ -63790,6 +72498,19 @@ pub struct QuestionnaireItemOption {
     pub value: Option<QuestionnaireItemOptionValue>,
 }
 
+impl QuestionnaireItemOption {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Questionnaire.item.option.value[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum QuestionnaireItemOptionValue {
@@ -63971,6 +72692,39 @@ pub struct QuestionnaireResponse {
     pub source: Option<Reference>,
     /// `item` (0..*, BackboneElement).
     pub item: Vec<QuestionnaireResponseItem>,
+}
+
+impl QuestionnaireResponse {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `parent`; returns `self` so calls chain.
+    pub fn push_parent(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.parent.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<QuestionnaireResponseItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
 }
 
 static QUESTIONNAIRERESPONSE_FIELDS: [FieldDesc; 19] = [
@@ -64218,6 +72972,29 @@ pub struct QuestionnaireResponseItem {
     pub item: Vec<QuestionnaireResponseItem>,
 }
 
+impl QuestionnaireResponseItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `answer`; returns `self` so calls chain.
+    pub fn push_answer(&mut self, v: impl Into<QuestionnaireResponseItemAnswer>) -> &mut Self {
+        self.answer.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<QuestionnaireResponseItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
+}
+
 static QUESTIONNAIRERESPONSEITEM_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -64347,6 +73124,24 @@ pub struct QuestionnaireResponseItemAnswer {
     pub value: Option<QuestionnaireResponseItemAnswerValue>,
     /// `item` (0..*, BackboneElement).
     pub item: Vec<QuestionnaireResponseItem>,
+}
+
+impl QuestionnaireResponseItemAnswer {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `item`; returns `self` so calls chain.
+    pub fn push_item(&mut self, v: impl Into<QuestionnaireResponseItem>) -> &mut Self {
+        self.item.push(v.into());
+        self
+    }
 }
 
 /// Choice `QuestionnaireResponse.item.answer.value[x]`.
@@ -64634,6 +73429,79 @@ pub struct ReferralRequest {
     pub note: Vec<Annotation>,
     /// `relevantHistory` (0..*, Reference).
     pub relevant_history: Vec<Reference>,
+}
+
+impl ReferralRequest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `replaces`; returns `self` so calls chain.
+    pub fn push_replaces(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.replaces.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `serviceRequested`; returns `self` so calls chain.
+    pub fn push_service_requested(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.service_requested.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `recipient`; returns `self` so calls chain.
+    pub fn push_recipient(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.recipient.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonCode`; returns `self` so calls chain.
+    pub fn push_reason_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.reason_code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `reasonReference`; returns `self` so calls chain.
+    pub fn push_reason_reference(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.reason_reference.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supportingInfo`; returns `self` so calls chain.
+    pub fn push_supporting_info(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supporting_info.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relevantHistory`; returns `self` so calls chain.
+    pub fn push_relevant_history(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.relevant_history.push(v.into());
+        self
+    }
 }
 
 /// Choice `ReferralRequest.occurrence[x]`.
@@ -65039,6 +73907,19 @@ pub struct ReferralRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl ReferralRequestRequester {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static REFERRALREQUESTREQUESTER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -65156,6 +74037,49 @@ pub struct RelatedPerson {
     pub photo: Vec<Attachment>,
     /// `period` (0..1, Period).
     pub period: Option<Period>,
+}
+
+impl RelatedPerson {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `name`; returns `self` so calls chain.
+    pub fn push_name(&mut self, v: impl Into<HumanName>) -> &mut Self {
+        self.name.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `telecom`; returns `self` so calls chain.
+    pub fn push_telecom(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.telecom.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `address`; returns `self` so calls chain.
+    pub fn push_address(&mut self, v: impl Into<Address>) -> &mut Self {
+        self.address.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `photo`; returns `self` so calls chain.
+    pub fn push_photo(&mut self, v: impl Into<Attachment>) -> &mut Self {
+        self.photo.push(v.into());
+        self
+    }
 }
 
 static RELATEDPERSON_FIELDS: [FieldDesc; 19] = [
@@ -65423,6 +74347,54 @@ pub struct RequestGroup {
     pub note: Vec<Annotation>,
     /// `action` (0..*, BackboneElement).
     pub action: Vec<RequestGroupAction>,
+}
+
+impl RequestGroup {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `definition`; returns `self` so calls chain.
+    pub fn push_definition(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.definition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `replaces`; returns `self` so calls chain.
+    pub fn push_replaces(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.replaces.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<RequestGroupAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
 }
 
 /// Choice `RequestGroup.reason[x]`.
@@ -65780,6 +74752,52 @@ pub struct RequestGroupAction {
     pub action: Vec<RequestGroupAction>,
 }
 
+impl RequestGroupAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `code`; returns `self` so calls chain.
+    pub fn push_code(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.code.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `documentation`; returns `self` so calls chain.
+    pub fn push_documentation(&mut self, v: impl Into<RelatedArtifact>) -> &mut Self {
+        self.documentation.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `condition`; returns `self` so calls chain.
+    pub fn push_condition(&mut self, v: impl Into<RequestGroupActionCondition>) -> &mut Self {
+        self.condition.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatedAction`; returns `self` so calls chain.
+    pub fn push_related_action(
+        &mut self,
+        v: impl Into<RequestGroupActionRelatedAction>,
+    ) -> &mut Self {
+        self.related_action.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `participant`; returns `self` so calls chain.
+    pub fn push_participant(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.participant.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<RequestGroupAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+}
+
 /// Choice `RequestGroup.action.timing[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RequestGroupActionTiming {
@@ -66116,6 +75134,19 @@ pub struct RequestGroupActionCondition {
     pub expression: Option<FhirString>,
 }
 
+impl RequestGroupActionCondition {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static REQUESTGROUPACTIONCONDITION_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -66227,6 +75258,19 @@ pub struct RequestGroupActionRelatedAction {
     pub relationship: Option<Code>,
     /// `offset` (0..1, Duration | Range).
     pub offset: Option<RequestGroupActionRelatedActionOffset>,
+}
+
+impl RequestGroupActionRelatedAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `RequestGroup.action.relatedAction.offset[x]`.
@@ -66428,6 +75472,89 @@ pub struct ResearchStudy {
     pub note: Vec<Annotation>,
     /// `arm` (0..*, BackboneElement).
     pub arm: Vec<ResearchStudyArm>,
+}
+
+impl ResearchStudy {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `protocol`; returns `self` so calls chain.
+    pub fn push_protocol(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.protocol.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `focus`; returns `self` so calls chain.
+    pub fn push_focus(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.focus.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatedArtifact`; returns `self` so calls chain.
+    pub fn push_related_artifact(&mut self, v: impl Into<RelatedArtifact>) -> &mut Self {
+        self.related_artifact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `keyword`; returns `self` so calls chain.
+    pub fn push_keyword(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.keyword.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `enrollment`; returns `self` so calls chain.
+    pub fn push_enrollment(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.enrollment.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `site`; returns `self` so calls chain.
+    pub fn push_site(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.site.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `arm`; returns `self` so calls chain.
+    pub fn push_arm(&mut self, v: impl Into<ResearchStudyArm>) -> &mut Self {
+        self.arm.push(v.into());
+        self
+    }
 }
 
 static RESEARCHSTUDY_FIELDS: [FieldDesc; 28] = [
@@ -66760,6 +75887,19 @@ pub struct ResearchStudyArm {
     pub description: Option<FhirString>,
 }
 
+impl ResearchStudyArm {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static RESEARCHSTUDYARM_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -66881,6 +76021,24 @@ pub struct ResearchSubject {
     pub actual_arm: Option<FhirString>,
     /// `consent` (0..1, Reference).
     pub consent: Option<Reference>,
+}
+
+impl ResearchSubject {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static RESEARCHSUBJECT_FIELDS: [FieldDesc; 16] = [
@@ -67127,6 +76285,34 @@ pub struct RiskAssessment {
     pub mitigation: Option<FhirString>,
     /// `comment` (0..1, string).
     pub comment: Option<FhirString>,
+}
+
+impl RiskAssessment {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basis`; returns `self` so calls chain.
+    pub fn push_basis(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.basis.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `prediction`; returns `self` so calls chain.
+    pub fn push_prediction(&mut self, v: impl Into<RiskAssessmentPrediction>) -> &mut Self {
+        self.prediction.push(v.into());
+        self
+    }
 }
 
 /// Choice `RiskAssessment.occurrence[x]`.
@@ -67506,6 +76692,19 @@ pub struct RiskAssessmentPrediction {
     pub rationale: Option<FhirString>,
 }
 
+impl RiskAssessmentPrediction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `RiskAssessment.prediction.probability[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RiskAssessmentPredictionProbability {
@@ -67745,6 +76944,44 @@ pub struct Schedule {
     pub planning_horizon: Option<Period>,
     /// `comment` (0..1, string).
     pub comment: Option<FhirString>,
+}
+
+impl Schedule {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `serviceType`; returns `self` so calls chain.
+    pub fn push_service_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.service_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `specialty`; returns `self` so calls chain.
+    pub fn push_specialty(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.specialty.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `actor`; returns `self` so calls chain.
+    pub fn push_actor(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.actor.push(v.into());
+        self
+    }
 }
 
 static SCHEDULE_FIELDS: [FieldDesc; 16] = [
@@ -68000,6 +77237,69 @@ pub struct SearchParameter {
     pub chain: Vec<FhirString>,
     /// `component` (0..*, BackboneElement).
     pub component: Vec<SearchParameterComponent>,
+}
+
+impl SearchParameter {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `base`; returns `self` so calls chain.
+    pub fn push_base(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.base.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `target`; returns `self` so calls chain.
+    pub fn push_target(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.target.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `comparator`; returns `self` so calls chain.
+    pub fn push_comparator(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.comparator.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifier`; returns `self` so calls chain.
+    pub fn push_modifier(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.modifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `chain`; returns `self` so calls chain.
+    pub fn push_chain(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.chain.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `component`; returns `self` so calls chain.
+    pub fn push_component(&mut self, v: impl Into<SearchParameterComponent>) -> &mut Self {
+        self.component.push(v.into());
+        self
+    }
 }
 
 static SEARCHPARAMETER_FIELDS: [FieldDesc; 32] = [
@@ -68374,6 +77674,19 @@ pub struct SearchParameterComponent {
     pub expression: Option<FhirString>,
 }
 
+impl SearchParameterComponent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static SEARCHPARAMETERCOMPONENT_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -68499,6 +77812,49 @@ pub struct Sequence {
     pub repository: Vec<SequenceRepository>,
     /// `pointer` (0..*, Reference).
     pub pointer: Vec<Reference>,
+}
+
+impl Sequence {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `variant`; returns `self` so calls chain.
+    pub fn push_variant(&mut self, v: impl Into<SequenceVariant>) -> &mut Self {
+        self.variant.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `quality`; returns `self` so calls chain.
+    pub fn push_quality(&mut self, v: impl Into<SequenceQuality>) -> &mut Self {
+        self.quality.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `repository`; returns `self` so calls chain.
+    pub fn push_repository(&mut self, v: impl Into<SequenceRepository>) -> &mut Self {
+        self.repository.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `pointer`; returns `self` so calls chain.
+    pub fn push_pointer(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.pointer.push(v.into());
+        self
+    }
 }
 
 static SEQUENCE_FIELDS: [FieldDesc; 23] = [
@@ -68796,6 +78152,19 @@ pub struct SequenceQuality {
     pub f_score: Option<Decimal>,
 }
 
+impl SequenceQuality {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static SEQUENCEQUALITY_FIELDS: [FieldDesc; 17] = [
     FieldDesc {
         name: "id",
@@ -69019,6 +78388,19 @@ pub struct SequenceReferenceSeq {
     pub window_end: Option<Integer>,
 }
 
+impl SequenceReferenceSeq {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static SEQUENCEREFERENCESEQ_FIELDS: [FieldDesc; 11] = [
     FieldDesc {
         name: "id",
@@ -69178,6 +78560,19 @@ pub struct SequenceRepository {
     pub readset_id: Option<FhirString>,
 }
 
+impl SequenceRepository {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static SEQUENCEREPOSITORY_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -69315,6 +78710,19 @@ pub struct SequenceVariant {
     pub cigar: Option<FhirString>,
     /// `variantPointer` (0..1, Reference).
     pub variant_pointer: Option<Reference>,
+}
+
+impl SequenceVariant {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static SEQUENCEVARIANT_FIELDS: [FieldDesc; 9] = [
@@ -69502,6 +78910,69 @@ pub struct ServiceDefinition {
     pub data_requirement: Vec<DataRequirement>,
     /// `operationDefinition` (0..1, Reference).
     pub operation_definition: Option<Reference>,
+}
+
+impl ServiceDefinition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `topic`; returns `self` so calls chain.
+    pub fn push_topic(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.topic.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contributor`; returns `self` so calls chain.
+    pub fn push_contributor(&mut self, v: impl Into<Contributor>) -> &mut Self {
+        self.contributor.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relatedArtifact`; returns `self` so calls chain.
+    pub fn push_related_artifact(&mut self, v: impl Into<RelatedArtifact>) -> &mut Self {
+        self.related_artifact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `trigger`; returns `self` so calls chain.
+    pub fn push_trigger(&mut self, v: impl Into<TriggerDefinition>) -> &mut Self {
+        self.trigger.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dataRequirement`; returns `self` so calls chain.
+    pub fn push_data_requirement(&mut self, v: impl Into<DataRequirement>) -> &mut Self {
+        self.data_requirement.push(v.into());
+        self
+    }
 }
 
 static SERVICEDEFINITION_FIELDS: [FieldDesc; 33] = [
@@ -69903,6 +79374,39 @@ pub struct Slot {
     pub comment: Option<FhirString>,
 }
 
+impl Slot {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `serviceType`; returns `self` so calls chain.
+    pub fn push_service_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.service_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `specialty`; returns `self` so calls chain.
+    pub fn push_specialty(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.specialty.push(v.into());
+        self
+    }
+}
+
 static SLOT_FIELDS: [FieldDesc; 19] = [
     FieldDesc {
         name: "id",
@@ -70170,6 +79674,54 @@ pub struct Specimen {
     pub note: Vec<Annotation>,
 }
 
+impl Specimen {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `parent`; returns `self` so calls chain.
+    pub fn push_parent(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.parent.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `request`; returns `self` so calls chain.
+    pub fn push_request(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.request.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `processing`; returns `self` so calls chain.
+    pub fn push_processing(&mut self, v: impl Into<SpecimenProcessing>) -> &mut Self {
+        self.processing.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `container`; returns `self` so calls chain.
+    pub fn push_container(&mut self, v: impl Into<SpecimenContainer>) -> &mut Self {
+        self.container.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+}
+
 static SPECIMEN_FIELDS: [FieldDesc; 20] = [
     FieldDesc {
         name: "id",
@@ -70422,6 +79974,19 @@ pub struct SpecimenCollection {
     pub body_site: Option<CodeableConcept>,
 }
 
+impl SpecimenCollection {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Specimen.collection.collected[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SpecimenCollectionCollected {
@@ -70593,6 +80158,24 @@ pub struct SpecimenContainer {
     pub specimen_quantity: Option<Quantity>,
     /// `additive` (0..1, CodeableConcept | Reference).
     pub additive: Option<SpecimenContainerAdditive>,
+}
+
+impl SpecimenContainer {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
 }
 
 /// Choice `Specimen.container.additive[x]`.
@@ -70772,6 +80355,24 @@ pub struct SpecimenProcessing {
     pub additive: Vec<Reference>,
     /// `time` (0..1, dateTime | Period).
     pub time: Option<SpecimenProcessingTime>,
+}
+
+impl SpecimenProcessing {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `additive`; returns `self` so calls chain.
+    pub fn push_additive(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.additive.push(v.into());
+        self
+    }
 }
 
 /// Choice `Specimen.processing.time[x]`.
@@ -70989,6 +80590,64 @@ pub struct StructureDefinition {
     pub snapshot: Option<StructureDefinitionSnapshot>,
     /// `differential` (0..1, BackboneElement).
     pub differential: Option<StructureDefinitionDifferential>,
+}
+
+impl StructureDefinition {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `keyword`; returns `self` so calls chain.
+    pub fn push_keyword(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.keyword.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `mapping`; returns `self` so calls chain.
+    pub fn push_mapping(&mut self, v: impl Into<StructureDefinitionMapping>) -> &mut Self {
+        self.mapping.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `context`; returns `self` so calls chain.
+    pub fn push_context(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contextInvariant`; returns `self` so calls chain.
+    pub fn push_context_invariant(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.context_invariant.push(v.into());
+        self
+    }
 }
 
 static STRUCTUREDEFINITION_FIELDS: [FieldDesc; 36] = [
@@ -71390,6 +81049,24 @@ pub struct StructureDefinitionDifferential {
     pub element: Vec<ElementDefinition>,
 }
 
+impl StructureDefinitionDifferential {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `element`; returns `self` so calls chain.
+    pub fn push_element(&mut self, v: impl Into<ElementDefinition>) -> &mut Self {
+        self.element.push(v.into());
+        self
+    }
+}
+
 static STRUCTUREDEFINITIONDIFFERENTIAL_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -71473,6 +81150,19 @@ pub struct StructureDefinitionMapping {
     pub name: Option<FhirString>,
     /// `comment` (0..1, string).
     pub comment: Option<FhirString>,
+}
+
+impl StructureDefinitionMapping {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static STRUCTUREDEFINITIONMAPPING_FIELDS: [FieldDesc; 7] = [
@@ -71582,6 +81272,24 @@ pub struct StructureDefinitionSnapshot {
     pub modifier_extension: Vec<Extension>,
     /// `element` (1..*, ElementDefinition).
     pub element: Vec<ElementDefinition>,
+}
+
+impl StructureDefinitionSnapshot {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `element`; returns `self` so calls chain.
+    pub fn push_element(&mut self, v: impl Into<ElementDefinition>) -> &mut Self {
+        self.element.push(v.into());
+        self
+    }
 }
 
 static STRUCTUREDEFINITIONSNAPSHOT_FIELDS: [FieldDesc; 4] = [
@@ -71705,6 +81413,59 @@ pub struct StructureMap {
     pub import: Vec<Uri>,
     /// `group` (1..*, BackboneElement).
     pub group: Vec<StructureMapGroup>,
+}
+
+impl StructureMap {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `structure`; returns `self` so calls chain.
+    pub fn push_structure(&mut self, v: impl Into<StructureMapStructure>) -> &mut Self {
+        self.structure.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `import`; returns `self` so calls chain.
+    pub fn push_import(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.import.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `group`; returns `self` so calls chain.
+    pub fn push_group(&mut self, v: impl Into<StructureMapGroup>) -> &mut Self {
+        self.group.push(v.into());
+        self
+    }
 }
 
 static STRUCTUREMAP_FIELDS: [FieldDesc; 26] = [
@@ -72016,6 +81777,29 @@ pub struct StructureMapGroup {
     pub rule: Vec<StructureMapGroupRule>,
 }
 
+impl StructureMapGroup {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `input`; returns `self` so calls chain.
+    pub fn push_input(&mut self, v: impl Into<StructureMapGroupInput>) -> &mut Self {
+        self.input.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `rule`; returns `self` so calls chain.
+    pub fn push_rule(&mut self, v: impl Into<StructureMapGroupRule>) -> &mut Self {
+        self.rule.push(v.into());
+        self
+    }
+}
+
 static STRUCTUREMAPGROUP_FIELDS: [FieldDesc; 9] = [
     FieldDesc {
         name: "id",
@@ -72151,6 +81935,19 @@ pub struct StructureMapGroupInput {
     pub documentation: Option<FhirString>,
 }
 
+impl StructureMapGroupInput {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static STRUCTUREMAPGROUPINPUT_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -72268,6 +82065,39 @@ pub struct StructureMapGroupRule {
     pub dependent: Vec<StructureMapGroupRuleDependent>,
     /// `documentation` (0..1, string).
     pub documentation: Option<FhirString>,
+}
+
+impl StructureMapGroupRule {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `source`; returns `self` so calls chain.
+    pub fn push_source(&mut self, v: impl Into<StructureMapGroupRuleSource>) -> &mut Self {
+        self.source.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `target`; returns `self` so calls chain.
+    pub fn push_target(&mut self, v: impl Into<StructureMapGroupRuleTarget>) -> &mut Self {
+        self.target.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `rule`; returns `self` so calls chain.
+    pub fn push_rule(&mut self, v: impl Into<StructureMapGroupRule>) -> &mut Self {
+        self.rule.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dependent`; returns `self` so calls chain.
+    pub fn push_dependent(&mut self, v: impl Into<StructureMapGroupRuleDependent>) -> &mut Self {
+        self.dependent.push(v.into());
+        self
+    }
 }
 
 static STRUCTUREMAPGROUPRULE_FIELDS: [FieldDesc; 9] = [
@@ -72401,6 +82231,24 @@ pub struct StructureMapGroupRuleDependent {
     pub variable: Vec<FhirString>,
 }
 
+impl StructureMapGroupRuleDependent {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `variable`; returns `self` so calls chain.
+    pub fn push_variable(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.variable.push(v.into());
+        self
+    }
+}
+
 static STRUCTUREMAPGROUPRULEDEPENDENT_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -72506,6 +82354,19 @@ pub struct StructureMapGroupRuleSource {
     pub condition: Option<FhirString>,
     /// `check` (0..1, string).
     pub check: Option<FhirString>,
+}
+
+impl StructureMapGroupRuleSource {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `StructureMap.group.rule.source.defaultValue[x]`.
@@ -73095,6 +82956,32 @@ pub struct StructureMapGroupRuleTarget {
     pub parameter: Vec<StructureMapGroupRuleTargetParameter>,
 }
 
+impl StructureMapGroupRuleTarget {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `listMode`; returns `self` so calls chain.
+    pub fn push_list_mode(&mut self, v: impl Into<Code>) -> &mut Self {
+        self.list_mode.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `parameter`; returns `self` so calls chain.
+    pub fn push_parameter(
+        &mut self,
+        v: impl Into<StructureMapGroupRuleTargetParameter>,
+    ) -> &mut Self {
+        self.parameter.push(v.into());
+        self
+    }
+}
+
 static STRUCTUREMAPGROUPRULETARGET_FIELDS: [FieldDesc; 11] = [
     FieldDesc {
         name: "id",
@@ -73242,6 +83129,19 @@ pub struct StructureMapGroupRuleTargetParameter {
     pub modifier_extension: Vec<Extension>,
     /// `value` (1..1, id | string | boolean | integer | decimal).
     pub value: Option<StructureMapGroupRuleTargetParameterValue>,
+}
+
+impl StructureMapGroupRuleTargetParameter {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `StructureMap.group.rule.target.parameter.value[x]`.
@@ -73403,6 +83303,19 @@ pub struct StructureMapStructure {
     pub documentation: Option<FhirString>,
 }
 
+impl StructureMapStructure {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static STRUCTUREMAPSTRUCTURE_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -73534,6 +83447,34 @@ pub struct Subscription {
     pub channel: Option<SubscriptionChannel>,
     /// `tag` (0..*, Coding).
     pub tag: Vec<Coding>,
+}
+
+impl Subscription {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactPoint>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `tag`; returns `self` so calls chain.
+    pub fn push_tag(&mut self, v: impl Into<Coding>) -> &mut Self {
+        self.tag.push(v.into());
+        self
+    }
 }
 
 static SUBSCRIPTION_FIELDS: [FieldDesc; 16] = [
@@ -73741,6 +83682,24 @@ pub struct SubscriptionChannel {
     pub header: Vec<FhirString>,
 }
 
+impl SubscriptionChannel {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `header`; returns `self` so calls chain.
+    pub fn push_header(&mut self, v: impl Into<FhirString>) -> &mut Self {
+        self.header.push(v.into());
+        self
+    }
+}
+
 static SUBSCRIPTIONCHANNEL_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -73870,6 +83829,44 @@ pub struct Substance {
     pub instance: Vec<SubstanceInstance>,
     /// `ingredient` (0..*, BackboneElement).
     pub ingredient: Vec<SubstanceIngredient>,
+}
+
+impl Substance {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `category`; returns `self` so calls chain.
+    pub fn push_category(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.category.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `instance`; returns `self` so calls chain.
+    pub fn push_instance(&mut self, v: impl Into<SubstanceInstance>) -> &mut Self {
+        self.instance.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `ingredient`; returns `self` so calls chain.
+    pub fn push_ingredient(&mut self, v: impl Into<SubstanceIngredient>) -> &mut Self {
+        self.ingredient.push(v.into());
+        self
+    }
 }
 
 static SUBSTANCE_FIELDS: [FieldDesc; 15] = [
@@ -74063,6 +84060,19 @@ pub struct SubstanceIngredient {
     pub substance: Option<SubstanceIngredientSubstance>,
 }
 
+impl SubstanceIngredient {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Substance.ingredient.substance[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SubstanceIngredientSubstance {
@@ -74200,6 +84210,19 @@ pub struct SubstanceInstance {
     pub quantity: Option<Quantity>,
 }
 
+impl SubstanceInstance {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static SUBSTANCEINSTANCE_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -74327,6 +84350,39 @@ pub struct SupplyDelivery {
     pub destination: Option<Reference>,
     /// `receiver` (0..*, Reference).
     pub receiver: Vec<Reference>,
+}
+
+impl SupplyDelivery {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `receiver`; returns `self` so calls chain.
+    pub fn push_receiver(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.receiver.push(v.into());
+        self
+    }
 }
 
 /// Choice `SupplyDelivery.occurrence[x]`.
@@ -74614,6 +84670,19 @@ pub struct SupplyDeliverySuppliedItem {
     pub item: Option<SupplyDeliverySuppliedItemItem>,
 }
 
+impl SupplyDeliverySuppliedItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `SupplyDelivery.suppliedItem.item[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SupplyDeliverySuppliedItemItem {
@@ -74777,6 +84846,29 @@ pub struct SupplyRequest {
     pub deliver_from: Option<Reference>,
     /// `deliverTo` (0..1, Reference).
     pub deliver_to: Option<Reference>,
+}
+
+impl SupplyRequest {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `supplier`; returns `self` so calls chain.
+    pub fn push_supplier(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.supplier.push(v.into());
+        self
+    }
 }
 
 /// Choice `SupplyRequest.occurrence[x]`.
@@ -75118,6 +85210,19 @@ pub struct SupplyRequestOrderedItem {
     pub item: Option<SupplyRequestOrderedItemItem>,
 }
 
+impl SupplyRequestOrderedItem {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `SupplyRequest.orderedItem.item[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SupplyRequestOrderedItemItem {
@@ -75251,6 +85356,19 @@ pub struct SupplyRequestRequester {
     pub agent: Option<Reference>,
     /// `onBehalfOf` (0..1, Reference).
     pub on_behalf_of: Option<Reference>,
+}
+
+impl SupplyRequestRequester {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static SUPPLYREQUESTREQUESTER_FIELDS: [FieldDesc; 5] = [
@@ -75402,6 +85520,64 @@ pub struct Task {
     pub input: Vec<TaskInput>,
     /// `output` (0..*, BackboneElement).
     pub output: Vec<TaskOutput>,
+}
+
+impl Task {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `basedOn`; returns `self` so calls chain.
+    pub fn push_based_on(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.based_on.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `partOf`; returns `self` so calls chain.
+    pub fn push_part_of(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.part_of.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `performerType`; returns `self` so calls chain.
+    pub fn push_performer_type(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.performer_type.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `relevantHistory`; returns `self` so calls chain.
+    pub fn push_relevant_history(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.relevant_history.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `input`; returns `self` so calls chain.
+    pub fn push_input(&mut self, v: impl Into<TaskInput>) -> &mut Self {
+        self.input.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `output`; returns `self` so calls chain.
+    pub fn push_output(&mut self, v: impl Into<TaskOutput>) -> &mut Self {
+        self.output.push(v.into());
+        self
+    }
 }
 
 /// Choice `Task.definition[x]`.
@@ -75837,6 +86013,19 @@ pub struct TaskInput {
     pub type_: Option<CodeableConcept>,
     /// `value` (1..1, base64Binary | boolean | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | Address | Age | Annotation | Attachment | CodeableConcept | Coding | ContactPoint | Count | Distance | Duration | HumanName | Identifier | Money | Period | Quantity | Range | Ratio | Reference | SampledData | Signature | Timing | Meta).
     pub value: Option<TaskInputValue>,
+}
+
+impl TaskInput {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `Task.input.value[x]`.
@@ -76334,6 +86523,19 @@ pub struct TaskOutput {
     pub value: Option<TaskOutputValue>,
 }
 
+impl TaskOutput {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 /// Choice `Task.output.value[x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TaskOutputValue {
@@ -76829,6 +87031,19 @@ pub struct TaskRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl TaskRequester {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static TASKREQUESTER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -76920,6 +87135,24 @@ pub struct TaskRestriction {
     pub period: Option<Period>,
     /// `recipient` (0..*, Reference).
     pub recipient: Vec<Reference>,
+}
+
+impl TaskRestriction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `recipient`; returns `self` so calls chain.
+    pub fn push_recipient(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.recipient.push(v.into());
+        self
+    }
 }
 
 static TASKRESTRICTION_FIELDS: [FieldDesc; 6] = [
@@ -77051,6 +87284,34 @@ pub struct TestReport {
     pub test: Vec<TestReportTest>,
     /// `teardown` (0..1, BackboneElement).
     pub teardown: Option<TestReportTeardown>,
+}
+
+impl TestReport {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `participant`; returns `self` so calls chain.
+    pub fn push_participant(&mut self, v: impl Into<TestReportParticipant>) -> &mut Self {
+        self.participant.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `test`; returns `self` so calls chain.
+    pub fn push_test(&mut self, v: impl Into<TestReportTest>) -> &mut Self {
+        self.test.push(v.into());
+        self
+    }
 }
 
 static TESTREPORT_FIELDS: [FieldDesc; 20] = [
@@ -77302,6 +87563,19 @@ pub struct TestReportParticipant {
     pub display: Option<FhirString>,
 }
 
+impl TestReportParticipant {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static TESTREPORTPARTICIPANT_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -77401,6 +87675,24 @@ pub struct TestReportSetup {
     pub action: Vec<TestReportSetupAction>,
 }
 
+impl TestReportSetup {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<TestReportSetupAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+}
+
 static TESTREPORTSETUP_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -77480,6 +87772,19 @@ pub struct TestReportSetupAction {
     pub operation: Option<TestReportSetupActionOperation>,
     /// `assert` (0..1, BackboneElement).
     pub assert: Option<TestReportSetupActionAssert>,
+}
+
+impl TestReportSetupAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTREPORTSETUPACTION_FIELDS: [FieldDesc; 5] = [
@@ -77573,6 +87878,19 @@ pub struct TestReportSetupActionAssert {
     pub message: Option<Markdown>,
     /// `detail` (0..1, string).
     pub detail: Option<FhirString>,
+}
+
+impl TestReportSetupActionAssert {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTREPORTSETUPACTIONASSERT_FIELDS: [FieldDesc; 6] = [
@@ -77678,6 +87996,19 @@ pub struct TestReportSetupActionOperation {
     pub detail: Option<Uri>,
 }
 
+impl TestReportSetupActionOperation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static TESTREPORTSETUPACTIONOPERATION_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -77777,6 +88108,24 @@ pub struct TestReportTeardown {
     pub action: Vec<TestReportTeardownAction>,
 }
 
+impl TestReportTeardown {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<TestReportTeardownAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+}
+
 static TESTREPORTTEARDOWN_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -77854,6 +88203,19 @@ pub struct TestReportTeardownAction {
     pub modifier_extension: Vec<Extension>,
     /// `operation` (1..1, BackboneElement).
     pub operation: Option<TestReportSetupActionOperation>,
+}
+
+impl TestReportTeardownAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTREPORTTEARDOWNACTION_FIELDS: [FieldDesc; 4] = [
@@ -77937,6 +88299,24 @@ pub struct TestReportTest {
     pub description: Option<FhirString>,
     /// `action` (1..*, BackboneElement).
     pub action: Vec<TestReportTestAction>,
+}
+
+impl TestReportTest {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<TestReportTestAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
 }
 
 static TESTREPORTTEST_FIELDS: [FieldDesc; 6] = [
@@ -78038,6 +88418,19 @@ pub struct TestReportTestAction {
     pub operation: Option<TestReportSetupActionOperation>,
     /// `assert` (0..1, BackboneElement).
     pub assert: Option<TestReportSetupActionAssert>,
+}
+
+impl TestReportTestAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTREPORTTESTACTION_FIELDS: [FieldDesc; 5] = [
@@ -78187,6 +88580,79 @@ pub struct TestScript {
     pub test: Vec<TestScriptTest>,
     /// `teardown` (0..1, BackboneElement).
     pub teardown: Option<TestScriptTeardown>,
+}
+
+impl TestScript {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `origin`; returns `self` so calls chain.
+    pub fn push_origin(&mut self, v: impl Into<TestScriptOrigin>) -> &mut Self {
+        self.origin.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `destination`; returns `self` so calls chain.
+    pub fn push_destination(&mut self, v: impl Into<TestScriptDestination>) -> &mut Self {
+        self.destination.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `fixture`; returns `self` so calls chain.
+    pub fn push_fixture(&mut self, v: impl Into<TestScriptFixture>) -> &mut Self {
+        self.fixture.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `profile`; returns `self` so calls chain.
+    pub fn push_profile(&mut self, v: impl Into<Reference>) -> &mut Self {
+        self.profile.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `variable`; returns `self` so calls chain.
+    pub fn push_variable(&mut self, v: impl Into<TestScriptVariable>) -> &mut Self {
+        self.variable.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `rule`; returns `self` so calls chain.
+    pub fn push_rule(&mut self, v: impl Into<TestScriptRule>) -> &mut Self {
+        self.rule.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `ruleset`; returns `self` so calls chain.
+    pub fn push_ruleset(&mut self, v: impl Into<TestScriptRuleset>) -> &mut Self {
+        self.ruleset.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `test`; returns `self` so calls chain.
+    pub fn push_test(&mut self, v: impl Into<TestScriptTest>) -> &mut Self {
+        self.test.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPT_FIELDS: [FieldDesc; 34] = [
@@ -78570,6 +89036,19 @@ pub struct TestScriptDestination {
     pub profile: Option<Coding>,
 }
 
+impl TestScriptDestination {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTDESTINATION_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -78661,6 +89140,19 @@ pub struct TestScriptFixture {
     pub autodelete: Option<Boolean>,
     /// `resource` (0..1, Reference).
     pub resource: Option<Reference>,
+}
+
+impl TestScriptFixture {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTFIXTURE_FIELDS: [FieldDesc; 6] = [
@@ -78764,6 +89256,29 @@ pub struct TestScriptMetadata {
     pub capability: Vec<TestScriptMetadataCapability>,
 }
 
+impl TestScriptMetadata {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `link`; returns `self` so calls chain.
+    pub fn push_link(&mut self, v: impl Into<TestScriptMetadataLink>) -> &mut Self {
+        self.link.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `capability`; returns `self` so calls chain.
+    pub fn push_capability(&mut self, v: impl Into<TestScriptMetadataCapability>) -> &mut Self {
+        self.capability.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTMETADATA_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -78863,6 +89378,29 @@ pub struct TestScriptMetadataCapability {
     pub link: Vec<Uri>,
     /// `capabilities` (1..1, Reference).
     pub capabilities: Option<Reference>,
+}
+
+impl TestScriptMetadataCapability {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `origin`; returns `self` so calls chain.
+    pub fn push_origin(&mut self, v: impl Into<Integer>) -> &mut Self {
+        self.origin.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `link`; returns `self` so calls chain.
+    pub fn push_link(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.link.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTMETADATACAPABILITY_FIELDS: [FieldDesc; 10] = [
@@ -79006,6 +89544,19 @@ pub struct TestScriptMetadataLink {
     pub description: Option<FhirString>,
 }
 
+impl TestScriptMetadataLink {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTMETADATALINK_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -79095,6 +89646,19 @@ pub struct TestScriptOrigin {
     pub index: Option<Integer>,
     /// `profile` (1..1, Coding).
     pub profile: Option<Coding>,
+}
+
+impl TestScriptOrigin {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTORIGIN_FIELDS: [FieldDesc; 5] = [
@@ -79188,6 +89752,24 @@ pub struct TestScriptRule {
     pub param: Vec<TestScriptRuleParam>,
 }
 
+impl TestScriptRule {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `param`; returns `self` so calls chain.
+    pub fn push_param(&mut self, v: impl Into<TestScriptRuleParam>) -> &mut Self {
+        self.param.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTRULE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -79277,6 +89859,19 @@ pub struct TestScriptRuleParam {
     pub name: Option<FhirString>,
     /// `value` (0..1, string).
     pub value: Option<FhirString>,
+}
+
+impl TestScriptRuleParam {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTRULEPARAM_FIELDS: [FieldDesc; 5] = [
@@ -79370,6 +89965,24 @@ pub struct TestScriptRuleset {
     pub rule: Vec<TestScriptRulesetRule>,
 }
 
+impl TestScriptRuleset {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `rule`; returns `self` so calls chain.
+    pub fn push_rule(&mut self, v: impl Into<TestScriptRulesetRule>) -> &mut Self {
+        self.rule.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTRULESET_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -79459,6 +90072,24 @@ pub struct TestScriptRulesetRule {
     pub rule_id: Option<Id>,
     /// `param` (0..*, BackboneElement).
     pub param: Vec<TestScriptRulesetRuleParam>,
+}
+
+impl TestScriptRulesetRule {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `param`; returns `self` so calls chain.
+    pub fn push_param(&mut self, v: impl Into<TestScriptRulesetRuleParam>) -> &mut Self {
+        self.param.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTRULESETRULE_FIELDS: [FieldDesc; 5] = [
@@ -79552,6 +90183,19 @@ pub struct TestScriptRulesetRuleParam {
     pub value: Option<FhirString>,
 }
 
+impl TestScriptRulesetRuleParam {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTRULESETRULEPARAM_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -79641,6 +90285,24 @@ pub struct TestScriptSetup {
     pub action: Vec<TestScriptSetupAction>,
 }
 
+impl TestScriptSetup {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<TestScriptSetupAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTSETUP_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -79720,6 +90382,19 @@ pub struct TestScriptSetupAction {
     pub operation: Option<TestScriptSetupActionOperation>,
     /// `assert` (0..1, BackboneElement).
     pub assert: Option<TestScriptSetupActionAssert>,
+}
+
+impl TestScriptSetupAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTSETUPACTION_FIELDS: [FieldDesc; 5] = [
@@ -79855,6 +90530,19 @@ pub struct TestScriptSetupActionAssert {
     pub value: Option<FhirString>,
     /// `warningOnly` (0..1, boolean).
     pub warning_only: Option<Boolean>,
+}
+
+impl TestScriptSetupActionAssert {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTSETUPACTIONASSERT_FIELDS: [FieldDesc; 27] = [
@@ -80193,6 +90881,24 @@ pub struct TestScriptSetupActionAssertRule {
     pub param: Vec<TestScriptSetupActionAssertRuleParam>,
 }
 
+impl TestScriptSetupActionAssertRule {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `param`; returns `self` so calls chain.
+    pub fn push_param(&mut self, v: impl Into<TestScriptSetupActionAssertRuleParam>) -> &mut Self {
+        self.param.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTSETUPACTIONASSERTRULE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -80282,6 +90988,19 @@ pub struct TestScriptSetupActionAssertRuleParam {
     pub name: Option<FhirString>,
     /// `value` (1..1, string).
     pub value: Option<FhirString>,
+}
+
+impl TestScriptSetupActionAssertRuleParam {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTSETUPACTIONASSERTRULEPARAM_FIELDS: [FieldDesc; 5] = [
@@ -80375,6 +91094,24 @@ pub struct TestScriptSetupActionAssertRuleset {
     pub rule: Vec<TestScriptSetupActionAssertRulesetRule>,
 }
 
+impl TestScriptSetupActionAssertRuleset {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `rule`; returns `self` so calls chain.
+    pub fn push_rule(&mut self, v: impl Into<TestScriptSetupActionAssertRulesetRule>) -> &mut Self {
+        self.rule.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTSETUPACTIONASSERTRULESET_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -80466,6 +91203,27 @@ pub struct TestScriptSetupActionAssertRulesetRule {
     pub param: Vec<TestScriptSetupActionAssertRulesetRuleParam>,
 }
 
+impl TestScriptSetupActionAssertRulesetRule {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `param`; returns `self` so calls chain.
+    pub fn push_param(
+        &mut self,
+        v: impl Into<TestScriptSetupActionAssertRulesetRuleParam>,
+    ) -> &mut Self {
+        self.param.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTSETUPACTIONASSERTRULESETRULE_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -80555,6 +91313,19 @@ pub struct TestScriptSetupActionAssertRulesetRuleParam {
     pub name: Option<FhirString>,
     /// `value` (1..1, string).
     pub value: Option<FhirString>,
+}
+
+impl TestScriptSetupActionAssertRulesetRuleParam {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTSETUPACTIONASSERTRULESETRULEPARAM_FIELDS: [FieldDesc; 5] = [
@@ -80674,6 +91445,27 @@ pub struct TestScriptSetupActionOperation {
     pub target_id: Option<Id>,
     /// `url` (0..1, string).
     pub url: Option<FhirString>,
+}
+
+impl TestScriptSetupActionOperation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `requestHeader`; returns `self` so calls chain.
+    pub fn push_request_header(
+        &mut self,
+        v: impl Into<TestScriptSetupActionOperationRequestHeader>,
+    ) -> &mut Self {
+        self.request_header.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTSETUPACTIONOPERATION_FIELDS: [FieldDesc; 19] = [
@@ -80907,6 +91699,19 @@ pub struct TestScriptSetupActionOperationRequestHeader {
     pub value: Option<FhirString>,
 }
 
+impl TestScriptSetupActionOperationRequestHeader {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTSETUPACTIONOPERATIONREQUESTHEADER_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -80996,6 +91801,24 @@ pub struct TestScriptTeardown {
     pub action: Vec<TestScriptTeardownAction>,
 }
 
+impl TestScriptTeardown {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<TestScriptTeardownAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTTEARDOWN_FIELDS: [FieldDesc; 4] = [
     FieldDesc {
         name: "id",
@@ -81073,6 +91896,19 @@ pub struct TestScriptTeardownAction {
     pub modifier_extension: Vec<Extension>,
     /// `operation` (1..1, BackboneElement).
     pub operation: Option<TestScriptSetupActionOperation>,
+}
+
+impl TestScriptTeardownAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTTEARDOWNACTION_FIELDS: [FieldDesc; 4] = [
@@ -81156,6 +91992,24 @@ pub struct TestScriptTest {
     pub description: Option<FhirString>,
     /// `action` (1..*, BackboneElement).
     pub action: Vec<TestScriptTestAction>,
+}
+
+impl TestScriptTest {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `action`; returns `self` so calls chain.
+    pub fn push_action(&mut self, v: impl Into<TestScriptTestAction>) -> &mut Self {
+        self.action.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTTEST_FIELDS: [FieldDesc; 6] = [
@@ -81259,6 +92113,19 @@ pub struct TestScriptTestAction {
     pub assert: Option<TestScriptSetupActionAssert>,
 }
 
+impl TestScriptTestAction {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static TESTSCRIPTTESTACTION_FIELDS: [FieldDesc; 5] = [
     FieldDesc {
         name: "id",
@@ -81360,6 +92227,19 @@ pub struct TestScriptVariable {
     pub path: Option<FhirString>,
     /// `sourceId` (0..1, id).
     pub source_id: Option<Id>,
+}
+
+impl TestScriptVariable {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static TESTSCRIPTVARIABLE_FIELDS: [FieldDesc; 11] = [
@@ -81555,6 +92435,44 @@ pub struct ValueSet {
     pub compose: Option<ValueSetCompose>,
     /// `expansion` (0..1, BackboneElement).
     pub expansion: Option<ValueSetExpansion>,
+}
+
+impl ValueSet {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contact`; returns `self` so calls chain.
+    pub fn push_contact(&mut self, v: impl Into<ContactDetail>) -> &mut Self {
+        self.contact.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `useContext`; returns `self` so calls chain.
+    pub fn push_use_context(&mut self, v: impl Into<UsageContext>) -> &mut Self {
+        self.use_context.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `jurisdiction`; returns `self` so calls chain.
+    pub fn push_jurisdiction(&mut self, v: impl Into<CodeableConcept>) -> &mut Self {
+        self.jurisdiction.push(v.into());
+        self
+    }
 }
 
 static VALUESET_FIELDS: [FieldDesc; 27] = [
@@ -81872,6 +92790,29 @@ pub struct ValueSetCompose {
     pub exclude: Vec<ValueSetComposeInclude>,
 }
 
+impl ValueSetCompose {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `include`; returns `self` so calls chain.
+    pub fn push_include(&mut self, v: impl Into<ValueSetComposeInclude>) -> &mut Self {
+        self.include.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `exclude`; returns `self` so calls chain.
+    pub fn push_exclude(&mut self, v: impl Into<ValueSetComposeInclude>) -> &mut Self {
+        self.exclude.push(v.into());
+        self
+    }
+}
+
 static VALUESETCOMPOSE_FIELDS: [FieldDesc; 7] = [
     FieldDesc {
         name: "id",
@@ -81987,6 +92928,34 @@ pub struct ValueSetComposeInclude {
     pub filter: Vec<ValueSetComposeIncludeFilter>,
     /// `valueSet` (0..*, uri).
     pub value_set: Vec<Uri>,
+}
+
+impl ValueSetComposeInclude {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `concept`; returns `self` so calls chain.
+    pub fn push_concept(&mut self, v: impl Into<ValueSetComposeIncludeConcept>) -> &mut Self {
+        self.concept.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `filter`; returns `self` so calls chain.
+    pub fn push_filter(&mut self, v: impl Into<ValueSetComposeIncludeFilter>) -> &mut Self {
+        self.filter.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `valueSet`; returns `self` so calls chain.
+    pub fn push_value_set(&mut self, v: impl Into<Uri>) -> &mut Self {
+        self.value_set.push(v.into());
+        self
+    }
 }
 
 static VALUESETCOMPOSEINCLUDE_FIELDS: [FieldDesc; 8] = [
@@ -82112,6 +93081,27 @@ pub struct ValueSetComposeIncludeConcept {
     pub designation: Vec<ValueSetComposeIncludeConceptDesignation>,
 }
 
+impl ValueSetComposeIncludeConcept {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `designation`; returns `self` so calls chain.
+    pub fn push_designation(
+        &mut self,
+        v: impl Into<ValueSetComposeIncludeConceptDesignation>,
+    ) -> &mut Self {
+        self.designation.push(v.into());
+        self
+    }
+}
+
 static VALUESETCOMPOSEINCLUDECONCEPT_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -82215,6 +93205,19 @@ pub struct ValueSetComposeIncludeConceptDesignation {
     pub value: Option<FhirString>,
 }
 
+impl ValueSetComposeIncludeConceptDesignation {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+}
+
 static VALUESETCOMPOSEINCLUDECONCEPTDESIGNATION_FIELDS: [FieldDesc; 6] = [
     FieldDesc {
         name: "id",
@@ -82316,6 +93319,19 @@ pub struct ValueSetComposeIncludeFilter {
     pub op: Option<Code>,
     /// `value` (1..1, code).
     pub value: Option<Code>,
+}
+
+impl ValueSetComposeIncludeFilter {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 static VALUESETCOMPOSEINCLUDEFILTER_FIELDS: [FieldDesc; 6] = [
@@ -82435,6 +93451,29 @@ pub struct ValueSetExpansion {
     pub parameter: Vec<ValueSetExpansionParameter>,
     /// `contains` (0..*, BackboneElement).
     pub contains: Vec<ValueSetExpansionContains>,
+}
+
+impl ValueSetExpansion {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `parameter`; returns `self` so calls chain.
+    pub fn push_parameter(&mut self, v: impl Into<ValueSetExpansionParameter>) -> &mut Self {
+        self.parameter.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contains`; returns `self` so calls chain.
+    pub fn push_contains(&mut self, v: impl Into<ValueSetExpansionContains>) -> &mut Self {
+        self.contains.push(v.into());
+        self
+    }
 }
 
 static VALUESETEXPANSION_FIELDS: [FieldDesc; 9] = [
@@ -82578,6 +93617,32 @@ pub struct ValueSetExpansionContains {
     pub designation: Vec<ValueSetComposeIncludeConceptDesignation>,
     /// `contains` (0..*, BackboneElement).
     pub contains: Vec<ValueSetExpansionContains>,
+}
+
+impl ValueSetExpansionContains {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `designation`; returns `self` so calls chain.
+    pub fn push_designation(
+        &mut self,
+        v: impl Into<ValueSetComposeIncludeConceptDesignation>,
+    ) -> &mut Self {
+        self.designation.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `contains`; returns `self` so calls chain.
+    pub fn push_contains(&mut self, v: impl Into<ValueSetExpansionContains>) -> &mut Self {
+        self.contains.push(v.into());
+        self
+    }
 }
 
 static VALUESETEXPANSIONCONTAINS_FIELDS: [FieldDesc; 11] = [
@@ -82729,6 +93794,19 @@ pub struct ValueSetExpansionParameter {
     pub name: Option<FhirString>,
     /// `value` (0..1, string | boolean | integer | decimal | uri | code).
     pub value: Option<ValueSetExpansionParameterValue>,
+}
+
+impl ValueSetExpansionParameter {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
 }
 
 /// Choice `ValueSet.expansion.parameter.value[x]`.
@@ -82926,6 +94004,34 @@ pub struct VisionPrescription {
     pub reason: Option<VisionPrescriptionReason>,
     /// `dispense` (0..*, BackboneElement).
     pub dispense: Vec<VisionPrescriptionDispense>,
+}
+
+impl VisionPrescription {
+    /// Appends `v` to the repeating element `contained`; returns `self` so calls chain.
+    pub fn push_contained(&mut self, v: impl Into<Resource>) -> &mut Self {
+        self.contained.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `identifier`; returns `self` so calls chain.
+    pub fn push_identifier(&mut self, v: impl Into<Identifier>) -> &mut Self {
+        self.identifier.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `dispense`; returns `self` so calls chain.
+    pub fn push_dispense(&mut self, v: impl Into<VisionPrescriptionDispense>) -> &mut Self {
+        self.dispense.push(v.into());
+        self
+    }
 }
 
 /// Choice `VisionPrescription.reason[x]`.
@@ -83197,6 +94303,24 @@ pub struct VisionPrescriptionDispense {
     pub brand: Option<FhirString>,
     /// `note` (0..*, Annotation).
     pub note: Vec<Annotation>,
+}
+
+impl VisionPrescriptionDispense {
+    /// Appends `v` to the repeating element `extension`; returns `self` so calls chain.
+    pub fn push_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `modifierExtension`; returns `self` so calls chain.
+    pub fn push_modifier_extension(&mut self, v: impl Into<Extension>) -> &mut Self {
+        self.modifier_extension.push(v.into());
+        self
+    }
+    /// Appends `v` to the repeating element `note`; returns `self` so calls chain.
+    pub fn push_note(&mut self, v: impl Into<Annotation>) -> &mut Self {
+        self.note.push(v.into());
+        self
+    }
 }
 
 static VISIONPRESCRIPTIONDISPENSE_FIELDS: [FieldDesc; 18] = [
