@@ -214,6 +214,15 @@ fn format_uuid(b: &[u8; 16], out: &mut String) {
 /// so a service shares it behind an `Arc<RwLock<Matcher>>` (one read guard per
 /// batch of events) or swaps whole snapshots.
 ///
+/// Memory: about 68 bytes per subscription (10 M explicit + 100 k generic,
+/// see `docs/benchmarks.md`). Under glibc, a process that builds a large index
+/// online keeps some freed merge buffers resident (glibc raises its mmap
+/// threshold dynamically, so buffers up to 32 MiB come from the heap and their
+/// holes are not returned): 82.5 instead of 68.0 bytes per subscription at
+/// 10 M. Start such a process with `MALLOC_MMAP_THRESHOLD_=131072` (or use
+/// jemalloc/mimalloc), or load the index from a [`snapshot`](Self::snapshot),
+/// which has no such overhead.
+///
 /// ```
 /// use ems_match::*;
 /// let geo = std::sync::Arc::new(CsvGeography::sample());
