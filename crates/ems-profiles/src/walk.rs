@@ -10,19 +10,12 @@ use crate::rules::Report;
 use ems_stu3::lexical;
 use ems_stu3::node::{find_field, ChoiceRef, FieldKind, FieldRef, Node};
 use ems_stu3::primitive::{PrimKind, PrimNode};
-use ems_stu3::Resource;
+use ems_stu3::{PathStack, Resource};
 use std::borrow::Cow;
-use std::fmt::Write as _;
-
-struct Frame {
-    name: &'static str,
-    index: Option<usize>,
-    of_type: Option<&'static str>,
-}
 
 struct Walker<'r, 'u> {
     rep: &'r mut Report,
-    frames: Vec<Frame>,
+    path: PathStack,
     full_urls: Option<&'u FnvSet<Cow<'u, str>>>,
 }
 
@@ -31,14 +24,10 @@ struct Walker<'r, 'u> {
 pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvSet<Cow<'_, str>>>) {
     let mut w = Walker {
         rep,
-        frames: Vec::with_capacity(16),
+        path: PathStack::default(),
         full_urls,
     };
-    w.frames.push(Frame {
-        name: r.resource_type(),
-        index: None,
-        of_type: None,
-    });
+    w.path.push(r.resource_type(), None, None);
     w.node(r.as_node());
 }
 
@@ -54,35 +43,6 @@ fn prim_str<'a>(n: &'a dyn Node, name: &str, hint: usize) -> Option<&'a str> {
 }
 
 impl Walker<'_, '_> {
-    fn path(&self, extra: Option<&str>) -> String {
-        let mut s = String::new();
-        for (k, f) in self.frames.iter().enumerate() {
-            if k > 0 && !f.name.is_empty() {
-                s.push('.');
-            }
-            s.push_str(f.name);
-            if let Some(i) = f.index {
-                let _ = write!(s, "[{i}]");
-            }
-            if let Some(t) = f.of_type {
-                let _ = write!(s, ".ofType({t})");
-            }
-        }
-        if let Some(e) = extra {
-            s.push('.');
-            s.push_str(e);
-        }
-        s
-    }
-
-    fn push(&mut self, name: &'static str, index: Option<usize>, of_type: Option<&'static str>) {
-        self.frames.push(Frame {
-            name,
-            index,
-            of_type,
-        });
-    }
-
     fn node(&mut self, n: &dyn Node) {
         let desc = n.desc();
         match desc.name {
@@ -95,64 +55,64 @@ impl Walker<'_, '_> {
             match n.field(i) {
                 FieldRef::Prim(Some(p)) => {
                     if let FieldKind::Prim(k) = f.kind {
-                        self.push(f.name, None, None);
+                        self.path.push(f.name, None, None);
                         self.bound(desc.name, f, p);
                         self.prim(k, p);
-                        self.frames.pop();
+                        self.path.pop();
                     }
                 }
                 FieldRef::PrimList(v) => {
                     if let FieldKind::Prim(k) = f.kind {
                         for j in 0..v.len() {
                             if let Some(p) = v.get(j) {
-                                self.push(f.name, Some(j), None);
+                                self.path.push(f.name, Some(j), None);
                                 self.bound(desc.name, f, p);
                                 self.prim(k, p);
-                                self.frames.pop();
+                                self.path.pop();
                             }
                         }
                     }
                 }
                 FieldRef::One(Some(c)) => {
-                    self.push(f.name, None, None);
+                    self.path.push(f.name, None, None);
                     self.node(c);
-                    self.frames.pop();
+                    self.path.pop();
                 }
                 FieldRef::Many(v) => {
                     for j in 0..v.len() {
                         if let Some(c) = v.get(j) {
-                            self.push(f.name, Some(j), None);
+                            self.path.push(f.name, Some(j), None);
                             self.node(c);
-                            self.frames.pop();
+                            self.path.pop();
                         }
                     }
                 }
                 FieldRef::Choice(Some((a, v))) => {
                     if let FieldKind::Choice(alts) = &f.kind {
-                        self.push(f.name, None, Some(alts[a].type_name));
+                        self.path.push(f.name, None, Some(alts[a].type_name));
                         match v {
                             ChoiceRef::Prim(p) => {
                                 self.prim(alts[a].prim.unwrap_or(PrimKind::String), p)
                             }
                             ChoiceRef::Node(c) => self.node(c),
                         }
-                        self.frames.pop();
+                        self.path.pop();
                     }
                 }
                 FieldRef::Resource(Some(r)) => {
-                    self.push(f.name, None, None);
-                    self.push("", None, Some(r.resource_type()));
+                    self.path.push(f.name, None, None);
+                    self.path.push("", None, Some(r.resource_type()));
                     self.node(r.as_node());
-                    self.frames.pop();
-                    self.frames.pop();
+                    self.path.pop();
+                    self.path.pop();
                 }
                 FieldRef::Resources(v) => {
                     for (j, r) in v.iter().enumerate() {
-                        self.push(f.name, Some(j), None);
-                        self.push("", None, Some(r.resource_type()));
+                        self.path.push(f.name, Some(j), None);
+                        self.path.push("", None, Some(r.resource_type()));
                         self.node(r.as_node());
-                        self.frames.pop();
-                        self.frames.pop();
+                        self.path.pop();
+                        self.path.pop();
                     }
                 }
                 _ => {}
@@ -168,7 +128,7 @@ impl Walker<'_, '_> {
         }
         if let Some(v) = p.value_str() {
             if !f.codes.contains(&v) {
-                let loc = self.path(None);
+                let loc = self.path.render(None);
                 self.rep.add(
                     "CODE-INVALID",
                     loc,
@@ -193,7 +153,7 @@ impl Walker<'_, '_> {
             _ => true,
         };
         if !ok {
-            let loc = self.path(Some("value"));
+            let loc = self.path.render(Some("value"));
             self.rep.add(
                 "CONTACTPOINT-VALUE",
                 loc,
@@ -216,7 +176,7 @@ impl Walker<'_, '_> {
                     } else {
                         "a dateTime"
                     };
-                    let loc = self.path(None);
+                    let loc = self.path.render(None);
                     self.rep.add(
                         "DATETIME-FORMAT",
                         loc,
@@ -226,9 +186,9 @@ impl Walker<'_, '_> {
             }
         }
         for (j, x) in p.extension().iter().enumerate() {
-            self.push("extension", Some(j), None);
+            self.path.push("extension", Some(j), None);
             self.node(x);
-            self.frames.pop();
+            self.path.pop();
         }
     }
 
@@ -236,7 +196,7 @@ impl Walker<'_, '_> {
         let Some(urls) = self.full_urls else { return };
         if let Some(r) = prim_str(n, "reference", 2) {
             if r.starts_with("urn:uuid:") && !urls.contains(r) {
-                let loc = self.path(Some("reference"));
+                let loc = self.path.render(Some("reference"));
                 self.rep.add(
                     "REF-UNRESOLVED",
                     loc,
@@ -252,7 +212,7 @@ impl Walker<'_, '_> {
         let display = prim_str(n, "display", 5);
         let Some(system) = system else {
             if let Some(c) = code {
-                let loc = self.path(None);
+                let loc = self.path.render(None);
                 self.rep.add(
                     "CODING-NO-SYSTEM",
                     loc,
@@ -265,7 +225,7 @@ impl Walker<'_, '_> {
             let Some(code) = code else { return };
             match cs.display(code) {
                 None if cs.complete => {
-                    let loc = self.path(Some("code"));
+                    let loc = self.path.render(Some("code"));
                     self.rep.add(
                         "CODE-INVALID",
                         loc,
@@ -275,7 +235,7 @@ impl Walker<'_, '_> {
                 Some(d) => {
                     if let Some(disp) = display {
                         if disp != d {
-                            let loc = self.path(Some("display"));
+                            let loc = self.path.render(Some("display"));
                             self.rep.add("CODE-DISPLAY", loc, format!("display `{disp}` for {code} differs from the code system display `{d}`"));
                         }
                     }
@@ -289,7 +249,7 @@ impl Walker<'_, '_> {
         if !nhs || system.contains("/Id/") {
             return;
         }
-        let loc = self.path(Some("system"));
+        let loc = self.path.render(Some("system"));
         if system.contains("/ValueSet/") {
             self.rep.add(
                 "CODING-SYSTEM",

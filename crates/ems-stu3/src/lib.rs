@@ -73,8 +73,8 @@ pub use issue::{Issue, IssueType, Outcome, Severity};
 pub use json::{from_json, to_json, to_json_pretty};
 pub use primitive::*;
 pub use read::{
-    line_col, rules, Parsed, ReadError, ReadOptions, DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE, FHIR_NS,
-    XHTML_NS,
+    line_col, rules, Parsed, PathStack, ReadError, ReadOptions, DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_SIZE, FHIR_NS, XHTML_NS,
 };
 pub use xml::{from_xml, to_xml, to_xml_pretty};
 

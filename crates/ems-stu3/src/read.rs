@@ -92,13 +92,29 @@ pub(crate) struct Frame {
     pub of_type: Option<&'static str>,
 }
 
-/// Location tracking without allocation until an issue is rendered.
-#[derive(Default)]
-pub(crate) struct PathStack {
+/// A FHIRPath-like location (`Bundle.entry[2].resource.ofType(Patient).birthDate`)
+/// kept as a stack of static steps, so tracking it allocates nothing until a
+/// finding renders it. Used by the readers and by model walkers (the
+/// validator).
+///
+/// ```
+/// let mut p = ems_stu3::PathStack::default();
+/// p.push("Bundle", None, None);
+/// p.push("entry", Some(2), None);
+/// p.push("resource", None, Some("Patient"));
+/// assert_eq!(p.render(Some("birthDate")), "Bundle.entry[2].resource.ofType(Patient).birthDate");
+/// p.pop();
+/// assert_eq!(p.render(None), "Bundle.entry[2]");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct PathStack {
     frames: Vec<Frame>,
 }
 
 impl PathStack {
+    /// Enters an element: its name, its index when it repeats, and the type
+    /// of a choice or contained resource (`ofType(..)`). An empty name adds
+    /// only the `ofType` step.
     pub fn push(
         &mut self,
         name: &'static str,
@@ -111,6 +127,7 @@ impl PathStack {
             of_type,
         });
     }
+    /// Leaves the innermost element.
     pub fn pop(&mut self) {
         self.frames.pop();
     }
