@@ -787,19 +787,7 @@ impl<'a> P<'a> {
                 return Ok(());
             }
         }
-        if let Err(exp) = p.set_lexical(kind, &text) {
-            let shown: String = text.chars().take(80).collect();
-            self.rep.error(
-                IssueType::Value,
-                rules::PRIMITIVE_FORMAT,
-                None,
-                vpos,
-                format!(
-                    "`{shown}` is not a valid {}: expected {exp}",
-                    kind.fhir_name()
-                ),
-            );
-        }
+        self.rep.set_value(p, kind, &text, vpos);
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Shared reader infrastructure: options, results, paths and positions.
 
 use crate::issue::{Issue, IssueType, Outcome, Severity};
+use crate::primitive::{PrimKind, PrimNode};
 use crate::Resource;
 use std::fmt::Write as _;
 
@@ -208,6 +209,24 @@ impl<'a> Reporter<'a> {
     ) {
         let i = self.make(Severity::Error, code, rule, extra, pos, message);
         self.outcome.push(i);
+    }
+
+    /// Stores the lexical value `v` of primitive `p`; a malformed one is
+    /// reported as `PRIMITIVE-FORMAT` (value shown up to 80 characters).
+    pub fn set_value(&mut self, p: &mut dyn PrimNode, kind: PrimKind, v: &str, pos: usize) {
+        if let Err(exp) = p.set_lexical(kind, v) {
+            let shown: String = v.chars().take(80).collect();
+            self.error(
+                IssueType::Value,
+                rules::PRIMITIVE_FORMAT,
+                None,
+                pos,
+                format!(
+                    "`{shown}` is not a valid {}: expected {exp}",
+                    kind.fhir_name()
+                ),
+            );
+        }
     }
 
     /// Builds the fatal error that stops reading.

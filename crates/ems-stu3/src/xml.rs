@@ -744,19 +744,7 @@ impl<'a> Ctx<'a> {
         // fast path for the usual ` value="..."` with nothing to unescape
         if let Some(v) = simple_value_attr(e.attributes_raw()).and_then(|v| self.sub_str(v)) {
             value_given = true;
-            if let Err(exp) = p.set_lexical(kind, v) {
-                let shown: String = v.chars().take(80).collect();
-                self.rep.error(
-                    IssueType::Value,
-                    rules::PRIMITIVE_FORMAT,
-                    None,
-                    pos,
-                    format!(
-                        "`{shown}` is not a valid {}: expected {exp}",
-                        kind.fhir_name()
-                    ),
-                );
-            }
+            self.rep.set_value(p, kind, v, pos);
         }
         let attrs = if value_given {
             None
@@ -768,19 +756,7 @@ impl<'a> Ctx<'a> {
             match k {
                 "value" => {
                     value_given = true;
-                    if let Err(exp) = p.set_lexical(kind, &v) {
-                        let shown: String = v.chars().take(80).collect();
-                        self.rep.error(
-                            IssueType::Value,
-                            rules::PRIMITIVE_FORMAT,
-                            None,
-                            pos,
-                            format!(
-                                "`{shown}` is not a valid {}: expected {exp}",
-                                kind.fhir_name()
-                            ),
-                        );
-                    }
+                    self.rep.set_value(p, kind, &v, pos);
                 }
                 "id" => *p.id_mut() = Some(v.into_owned()),
                 "xmlns" => self.child_ns(&v, pos),
