@@ -114,35 +114,54 @@ fn opt(s: &str) -> Option<String> {
     }
 }
 
+/// The non-blank rows of a CSV, split, with their 1-based line numbers.
+fn csv_rows(r: impl BufRead) -> impl Iterator<Item = Result<(usize, Vec<String>), GeographyError>> {
+    r.lines().enumerate().filter_map(|(i, l)| match l {
+        Err(e) => Some(Err(e.into())),
+        Ok(l) if l.trim().is_empty() => None,
+        Ok(l) => Some(Ok((i + 1, split_csv(&l)))),
+    })
+}
+
+/// The header row; an empty file lacks `first` (its first required column).
+fn header(
+    rows: &mut impl Iterator<Item = Result<(usize, Vec<String>), GeographyError>>,
+    first: &'static str,
+) -> Result<Vec<String>, GeographyError> {
+    match rows.next() {
+        Some(h) => Ok(h?.1),
+        None => Err(GeographyError::MissingColumn(first)),
+    }
+}
+
+/// The index of the first of `names` present in `header` (case-insensitive);
+/// a missing column is reported by its first name.
+fn column(header: &[String], names: &[&'static str]) -> Result<usize, GeographyError> {
+    names
+        .iter()
+        .find_map(|n| header.iter().position(|h| h.eq_ignore_ascii_case(n)))
+        .ok_or(GeographyError::MissingColumn(names[0]))
+}
+
 impl CsvGeography {
     /// Loads an ONS Postcode Directory style CSV: header row; uses `pcds`,
     /// `oslaua`, `ctry` and `sicbl` (or `ccg`); other columns are ignored.
     /// Returns the number of postcodes loaded.
     pub fn load_postcodes(&mut self, r: impl BufRead) -> Result<usize, GeographyError> {
-        let mut lines = r.lines();
-        let header = match lines.next() {
-            Some(h) => split_csv(&h?),
-            None => return Err(GeographyError::MissingColumn("pcds")),
-        };
-        let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-        let pcds = col("pcds").ok_or(GeographyError::MissingColumn("pcds"))?;
-        let la = col("oslaua").ok_or(GeographyError::MissingColumn("oslaua"))?;
-        let ctry = col("ctry").ok_or(GeographyError::MissingColumn("ctry"))?;
-        let sicbl = col("sicbl")
-            .or_else(|| col("ccg"))
-            .ok_or(GeographyError::MissingColumn("sicbl"))?;
+        let mut rows = csv_rows(r);
+        let header = header(&mut rows, "pcds")?;
+        let pcds = column(&header, &["pcds"])?;
+        let la = column(&header, &["oslaua"])?;
+        let ctry = column(&header, &["ctry"])?;
+        let sicbl = column(&header, &["sicbl", "ccg"])?;
         let mut n = 0;
-        for (i, line) in lines.enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let f = split_csv(&line);
+        for row in rows {
+            let (line, f) = row?;
             let get = |k: usize| f.get(k).map(String::as_str).unwrap_or("");
             let pc = normalise_postcode(get(pcds));
             if pc.is_empty() {
                 return Err(GeographyError::Line {
-                    line: i + 2,
+                    line,
                     message: "empty postcode".into(),
                 });
             }
@@ -163,15 +182,11 @@ impl CsvGeography {
     /// code, column 15 the commissioner (sub-ICB location).
     pub fn load_practices_epraccur(&mut self, r: impl BufRead) -> Result<usize, GeographyError> {
         let mut n = 0;
-        for (i, line) in r.lines().enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let f = split_csv(&line);
+        for row in csv_rows(r) {
+            let (line, f) = row?;
             if f.len() < 15 {
                 return Err(GeographyError::Line {
-                    line: i + 1,
+                    line,
                     message: format!("{} columns; epraccur has at least 15", f.len()),
                 });
             }
@@ -186,23 +201,13 @@ impl CsvGeography {
 
     /// Loads a simple `practice,sicbl` CSV with a header row.
     pub fn load_practices_simple(&mut self, r: impl BufRead) -> Result<usize, GeographyError> {
-        let mut lines = r.lines();
-        let header = match lines.next() {
-            Some(h) => split_csv(&h?),
-            None => return Err(GeographyError::MissingColumn("practice")),
-        };
-        let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-        let p = col("practice").ok_or(GeographyError::MissingColumn("practice"))?;
-        let s = col("sicbl")
-            .or_else(|| col("ccg"))
-            .ok_or(GeographyError::MissingColumn("sicbl"))?;
+        let mut rows = csv_rows(r);
+        let header = header(&mut rows, "practice")?;
+        let p = column(&header, &["practice"])?;
+        let s = column(&header, &["sicbl", "ccg"])?;
         let mut n = 0;
-        for (i, line) in lines.enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let f = split_csv(&line);
+        for row in rows {
+            let (line, f) = row?;
             match (f.get(p), f.get(s)) {
                 (Some(pr), Some(sc)) if !pr.is_empty() && !sc.is_empty() => {
                     self.practices.insert(pr.to_ascii_uppercase(), sc.clone());
@@ -210,7 +215,7 @@ impl CsvGeography {
                 }
                 _ => {
                     return Err(GeographyError::Line {
-                        line: i + 2,
+                        line,
                         message: "practice or sicbl missing".into(),
                     })
                 }
@@ -315,5 +320,33 @@ mod tests {
         assert!(g.load_practices_epraccur("A,B\n".as_bytes()).is_err());
         let s = CsvGeography::sample();
         assert!(s.postcode("LS17 7DF").is_some());
+    }
+    #[test]
+    fn errors_name_the_line_and_column() {
+        let mut g = CsvGeography::default();
+        let line_of = |r: Result<usize, GeographyError>| match r {
+            Err(GeographyError::Line { line, .. }) => line,
+            other => panic!("{other:?}"),
+        };
+        // blank lines are skipped but still counted
+        assert_eq!(
+            line_of(
+                g.load_postcodes("pcds,oslaua,ctry,sicbl\nLS1 1AA,a,b,c\n\n,a,b,c\n".as_bytes())
+            ),
+            4
+        );
+        assert_eq!(line_of(g.load_practices_epraccur("\nA,B\n".as_bytes())), 2);
+        assert_eq!(
+            line_of(g.load_practices_simple("practice,sicbl\nB86001,\n".as_bytes())),
+            2
+        );
+        assert!(matches!(
+            g.load_postcodes("".as_bytes()),
+            Err(GeographyError::MissingColumn("pcds"))
+        ));
+        assert!(matches!(
+            g.load_practices_simple("practice,x\n".as_bytes()),
+            Err(GeographyError::MissingColumn("sicbl"))
+        ));
     }
 }
