@@ -467,15 +467,13 @@ impl Criteria {
                         }
                     };
                     if age.len() == 2 {
-                        {
-                            errs.push(err(
-                                name,
-                                at,
-                                rules::CARDINALITY,
-                                "`Patient.age` may appear at most twice",
-                            ));
-                            continue;
-                        }
+                        errs.push(err(
+                            name,
+                            at,
+                            rules::CARDINALITY,
+                            "`Patient.age` may appear at most twice",
+                        ));
+                        continue;
                     }
                     if let Some(prev) = age.first() {
                         let (lo, hi) = match (*prev, f) {
@@ -487,15 +485,13 @@ impl Criteria {
                             }
                         };
                         if hi <= lo.saturating_add(1) {
-                            {
-                                errs.push(err(
-                                    name,
-                                    at,
-                                    rules::VALUE,
-                                    format!("age range gt{lo} and lt{hi} contains no whole year"),
-                                ));
-                                continue;
-                            }
+                            errs.push(err(
+                                name,
+                                at,
+                                rules::VALUE,
+                                format!("age range gt{lo} and lt{hi} contains no whole year"),
+                            ));
+                            continue;
                         }
                     }
                     age.push(f);

@@ -155,9 +155,8 @@ fn every_component_valid_and_invalid() {
 
 #[test]
 fn corpus_subscription_criteria() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/nems");
     let criteria_of = |f: &str| -> String {
-        let t = std::fs::read_to_string(dir.join(f)).unwrap();
+        let t = String::from_utf8(ems_testdata::nems(f)).unwrap();
         let i = t.find("<criteria value=\"").unwrap() + 17;
         let j = t[i..].find('"').unwrap();
         t[i..i + j].replace("&amp;", "&")

@@ -1,13 +1,8 @@
 //! Profiling driver for `perf record`: validates the parsed NEMS corpus repeatedly.
 fn main() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/nems");
-    let parsed: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            ems_stu3::from_xml(&std::fs::read(e.unwrap().path()).unwrap())
-                .unwrap()
-                .resource
-        })
+    let parsed: Vec<_> = ems_testdata::nems_xml()
+        .iter()
+        .map(|x| ems_stu3::from_xml(x).unwrap().resource)
         .collect();
     let v = ems_profiles::Validator::new(ems_profiles::Mode::Publish);
     let mut n = 0;

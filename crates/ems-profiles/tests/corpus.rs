@@ -21,14 +21,7 @@
 //! non-canonical `Bundle.meta.profile` (accepted, as the README advises).
 
 use ems_profiles::{rule, Kind, Mode, Severity, Validator};
-use std::path::PathBuf;
-
-fn corpus(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/nems")
-        .join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
+use ems_testdata::nems as corpus;
 
 #[rustfmt::skip]
 const EXPECTED: &[(&str, &[(&str, &str)])] = &[
@@ -233,13 +226,10 @@ const RD: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-Routing
 
 #[test]
 fn publish_mode_reports_exactly_the_known_defects() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/nems");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".xml"))
+    let files: Vec<String> = ems_testdata::files("corpus/nems", "xml")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    files.sort();
     assert_eq!(
         files.len(),
         EXPECTED.len(),

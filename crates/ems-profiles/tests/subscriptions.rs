@@ -32,10 +32,7 @@ fn valid_create_request_and_corpus_examples() {
         "subscription-create-explicit.xml",
         "subscription-create-generic.xml",
     ] {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/corpus/nems")
-            .join(f);
-        let xml = std::fs::read_to_string(p).unwrap();
+        let xml = String::from_utf8(ems_testdata::nems(f)).unwrap();
         assert!(findings(&xml, Mode::Publish).is_empty(), "{f}");
     }
 }

@@ -4,37 +4,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ems_stu3::{from_json, from_xml, to_json, to_xml};
-use std::path::PathBuf;
-
-fn corpus() -> Vec<Vec<u8>> {
-    let dir = match std::env::var_os("EMS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-    .join("corpus/nems");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("../shared/corpus/nems")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect()
-}
-
-fn tokenise(bytes: &[u8]) -> usize {
-    let mut r = quick_xml::Reader::from_reader(bytes);
-    let mut n = 0;
-    loop {
-        match r.read_event() {
-            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
-            Ok(_) => n += 1,
-        }
-    }
-    n
-}
+use ems_testdata::{nems_xml as corpus, tokenise};
 
 fn bench(c: &mut Criterion) {
     let xml = corpus();

@@ -2,31 +2,8 @@
 #![allow(dead_code)]
 
 use quick_xml::events::Event;
-use std::path::PathBuf;
 
-/// `../shared` beside the checkout (override with `EMS_SHARED`).
-pub fn shared() -> PathBuf {
-    match std::env::var_os("EMS_SHARED") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
-pub fn files(dir: &str, ext: &str) -> Vec<PathBuf> {
-    let d = shared().join(dir);
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&d)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (the shared corpus must sit beside the checkout)",
-                d.display()
-            )
-        })
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
-        .collect();
-    v.sort();
-    v
-}
+pub use ems_testdata::{files, shared};
 
 /// A canonical XML tree: element name, sorted attributes, trimmed non-empty
 /// text; whitespace and comments dropped.
