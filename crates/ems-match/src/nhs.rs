@@ -32,21 +32,20 @@ impl NhsNumber {
         if b.len() != 10 || !b.iter().all(u8::is_ascii_digit) {
             return Err(NhsNumberError::Format);
         }
-        let d: Vec<u32> = b.iter().map(|c| (c - b'0') as u32).collect();
-        let sum: u32 = d[..9]
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v * (10 - i as u32))
-            .sum();
+        let digit = |i: usize| u32::from(b[i] - b'0');
+        let sum: u32 = (0..9).map(|i| digit(i) * (10 - i as u32)).sum();
         let check = match 11 - sum % 11 {
             11 => 0,
             10 => return Err(NhsNumberError::CheckDigit),
             c => c,
         };
-        if check != d[9] {
+        if check != digit(9) {
             return Err(NhsNumberError::CheckDigit);
         }
-        Ok(NhsNumber(s.parse().map_err(|_| NhsNumberError::Format)?))
+        // ten ASCII digits always fit in a u64
+        Ok(NhsNumber(
+            b.iter().fold(0u64, |v, c| v * 10 + u64::from(c - b'0')),
+        ))
     }
 
     /// The number as an integer.
