@@ -398,20 +398,16 @@ impl<'c> Assembly<'c> {
         let mh_id = self.id();
         let now = self.now();
         let endpoint = self.cx.publisher.endpoint();
-        let version = h.patient.map(|p| {
-            self.cx
-                .sequence
-                .next(&endpoint, &p.nhs_number.to_string(), h.event.code)
-        });
+        let nhs_number = h.patient.map(|p| p.nhs_number.to_string());
+        let version = nhs_number
+            .as_deref()
+            .map(|n| self.cx.sequence.next(&endpoint, n, h.event.code));
         let publisher = &self.cx.publisher;
         let mut ext = Vec::new();
-        if let Some(p) = h.patient {
+        if let (Some(p), Some(n)) = (h.patient, nhs_number.as_deref()) {
             let mut parts = vec![Extension::new(
                 "nhsNumber",
-                ExtensionValue::Identifier(Box::new(identifier(
-                    NHS_SYSTEM,
-                    &p.nhs_number.to_string(),
-                ))),
+                ExtensionValue::Identifier(Box::new(identifier(NHS_SYSTEM, n))),
             )];
             if h.routing_full {
                 parts.push(Extension::new(
