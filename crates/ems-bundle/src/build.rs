@@ -183,18 +183,9 @@ pub struct BuildError {
     pub message: String,
 }
 
-/// `a` followed by `b`, allocated once (cheaper than `format!` on the build
-/// path, where most values are such concatenations).
-pub(crate) fn concat(a: &str, b: &str) -> String {
-    let mut s = String::with_capacity(a.len() + b.len());
-    s.push_str(a);
-    s.push_str(b);
-    s
-}
-
 /// The `urn:uuid:` fullUrl of a resource id.
 pub(crate) fn urn_uuid(id: &str) -> String {
-    concat("urn:uuid:", id)
+    ["urn:uuid:", id].concat()
 }
 
 pub(crate) fn st(s: &str) -> Option<FhirString> {

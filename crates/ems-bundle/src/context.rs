@@ -158,7 +158,7 @@ pub struct Publisher {
 impl Publisher {
     /// `urn:nhs:addressing:asid:<ASID>`.
     pub fn endpoint(&self) -> String {
-        crate::build::concat("urn:nhs:addressing:asid:", &self.asid)
+        ["urn:nhs:addressing:asid:", &self.asid].concat()
     }
 }
 

@@ -231,7 +231,7 @@ fn screening_delete(
 }
 
 fn ods_url(o: &OrgInfo) -> String {
-    concat(DIRECTORY, &o.ods_code)
+    [DIRECTORY, &o.ods_code].concat()
 }
 
 // ------------------------------------------------------------ blood spot
@@ -805,7 +805,7 @@ impl PdsChangeOfGp {
         let practice = |a: &mut Assembly, p: &PracticeInfo| {
             let id = a.id();
             let mut o = organization(&id, &p.practice);
-            o.part_of = Some(reference(&concat(DIRECTORY, &p.commissioner)));
+            o.part_of = Some(reference(&[DIRECTORY, &p.commissioner].concat()));
             a.add(id, o)
         };
         let gp = self.new_practice.as_ref().map(|p| practice(&mut a, p));
