@@ -169,7 +169,8 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvSet<C
                 "entry has no fullUrl; NEMS uses `urn:uuid:` + the resource id",
             ),
             Some(u) => {
-                if !u.strip_prefix("urn:uuid:").is_some_and(is_uuid) {
+                let urn = u.strip_prefix("urn:uuid:").is_some_and(is_uuid);
+                if !urn {
                     rep.add(
                         "FULLURL-FORMAT",
                         loc(),
@@ -193,7 +194,7 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvSet<C
                 }
                 urls.insert(Cow::Borrowed(u));
                 // a bare UUID fullUrl (reported above) still identifies the entry
-                if is_uuid(u) {
+                if !urn && is_uuid(u) {
                     urls.insert(Cow::Owned(format!("urn:uuid:{u}")));
                 }
             }

@@ -116,6 +116,7 @@ impl PathStack {
     /// Enters an element: its name, its index when it repeats, and the type
     /// of a choice or contained resource (`ofType(..)`). An empty name adds
     /// only the `ofType` step.
+    #[inline]
     pub fn push(
         &mut self,
         name: &'static str,
@@ -129,6 +130,7 @@ impl PathStack {
         });
     }
     /// Leaves the innermost element.
+    #[inline]
     pub fn pop(&mut self) {
         self.frames.pop();
     }
