@@ -11,7 +11,7 @@ use ems::matching::{Criteria, CsvGeography, Matcher, Subscription, SubscriptionS
 use ems::ToMatchEvent;
 use std::sync::Arc;
 
-fn s(p: &Option<ems::stu3::Primitive<String>>) -> Option<&str> {
+fn s(p: &Option<ems::stu3::FhirString>) -> Option<&str> {
     p.as_ref().and_then(|p| p.value.as_deref())
 }
 

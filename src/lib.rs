@@ -44,9 +44,9 @@ mod bridge {
     use chrono::{DateTime, NaiveDate, Utc};
     use ems_bundle::EventMessage;
     use ems_match::{MatchEvent, PatientContext};
-    use ems_stu3::{Organization, Primitive, Resource};
+    use ems_stu3::{Organization, Resource};
 
-    fn s(p: &Option<Primitive<String>>) -> Option<&str> {
+    fn s(p: &Option<ems_stu3::FhirString>) -> Option<&str> {
         p.as_ref().and_then(|p| p.value.as_deref())
     }
 

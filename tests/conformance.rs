@@ -424,7 +424,7 @@ fn single_defect_mutations_giving_warnings() {
             p.birth_date
                 .as_mut()
                 .unwrap()
-                .extension
+                .extension_mut()
                 .push(Extension::new(
                     "http://hl7.org/fhir/StructureDefinition/patient-birthTime",
                     ExtensionValue::DateTime(Primitive::from("2020-01-01T10:00:00Z")),

@@ -382,7 +382,8 @@ impl Model {
 
     fn field_type(&self, s: &Struct, f: &Field) -> String {
         let inner = match &f.kind {
-            Kind::Attr | Kind::Xhtml => "String".to_string(),
+            Kind::Attr => "Str".to_string(),
+            Kind::Xhtml => "String".to_string(),
             Kind::Prim(p) => prim(p).map(|x| x.1.to_string()).unwrap_or_default(),
             Kind::Complex(t) => self.rust_of(t),
             Kind::Choice(_) => Self::choice_enum_name(&s.rust, &f.name),

@@ -159,7 +159,7 @@ impl PatientInfo {
 
     pub(crate) fn official_name(&self) -> HumanName {
         HumanName {
-            use_: Some(Primitive::from("official")),
+            use_: Some(Primitive::from_static("official")),
             family: Some(Primitive::from(self.family.as_str())),
             given: self
                 .given
@@ -184,29 +184,74 @@ pub struct BuildError {
 }
 
 /// The `urn:uuid:` fullUrl of a resource id.
-pub(crate) fn urn_uuid(id: &str) -> String {
-    ["urn:uuid:", id].concat()
+pub(crate) fn urn_uuid(id: &str) -> Str {
+    cat("urn:uuid:", id)
 }
 
+/// `a` followed by `b`, allocated once (and not at all when short).
+pub(crate) fn cat(a: &str, b: &str) -> Str {
+    let mut s = Str::with_capacity(a.len() + b.len());
+    s.push_str(a);
+    s.push_str(b);
+    s
+}
+
+/// A string primitive copied from `s` (inline when short).
 pub(crate) fn st(s: &str) -> Option<FhirString> {
     Some(Primitive::from(s))
 }
 
-pub(crate) fn coding(system: &str, code: &str, display: &str) -> Coding {
+/// A string primitive referring to a literal (no copy, no allocation):
+/// fixed codes, systems and displays make up most of a message's values.
+pub(crate) fn lit(s: &'static str) -> Option<FhirString> {
+    Some(Primitive::from_static(s))
+}
+
+/// An extension with a literal URL.
+pub(crate) fn ext(url: &'static str, value: ExtensionValue) -> Extension {
+    Extension {
+        url: Some(Str::const_new(url)),
+        value: Some(value),
+        ..Default::default()
+    }
+}
+
+/// A complex extension with a literal URL.
+pub(crate) fn ext_complex(url: &'static str, extension: Vec<Extension>) -> Extension {
+    Extension {
+        url: Some(Str::const_new(url)),
+        extension,
+        ..Default::default()
+    }
+}
+
+/// A coding made of literals.
+pub(crate) fn coding(system: &'static str, code: &'static str, display: &'static str) -> Coding {
     Coding {
-        system: st(system),
+        system: lit(system),
+        code: lit(code),
+        display: lit(display),
+        ..Default::default()
+    }
+}
+
+/// A coding with a literal system and caller-supplied code and display.
+pub(crate) fn coding_of(system: &'static str, code: &str, display: &str) -> Coding {
+    Coding {
+        system: lit(system),
         code: st(code),
         display: st(display),
         ..Default::default()
     }
 }
 
-/// A coding whose display comes from the embedded NHS code system.
-pub(crate) fn nhs_coding(system: &str, code: &str) -> Coding {
-    let display = ems_profiles::code_system(system)
-        .and_then(|c| c.display(code))
-        .unwrap_or(code);
-    coding(system, code, display)
+/// A coding whose display comes from the embedded NHS code system (code and
+/// display then refer to the embedded text; an unknown code is copied).
+pub(crate) fn nhs_coding(system: &'static str, code: &str) -> Coding {
+    match ems_profiles::code_system(system).and_then(|c| c.concept(code)) {
+        Some((code, display)) => coding(system, code, display),
+        None => coding_of(system, code, code),
+    }
 }
 
 pub(crate) fn cc(c: Coding) -> CodeableConcept {
@@ -223,16 +268,16 @@ pub(crate) fn reference(r: &str) -> Reference {
     }
 }
 
-pub(crate) fn meta(profile: &str) -> Meta {
+pub(crate) fn meta(profile: &'static str) -> Meta {
     Meta {
-        profile: vec![Primitive::from(profile)],
+        profile: vec![Primitive::from_static(profile)],
         ..Default::default()
     }
 }
 
-pub(crate) fn identifier(system: &str, value: &str) -> Identifier {
+pub(crate) fn identifier(system: &'static str, value: &str) -> Identifier {
     Identifier {
-        system: st(system),
+        system: lit(system),
         value: st(value),
         ..Default::default()
     }
@@ -252,9 +297,9 @@ pub(crate) fn organization(id: &str, o: &OrgInfo) -> Organization {
             .phone
             .iter()
             .map(|p| ContactPoint {
-                system: st("phone"),
+                system: lit("phone"),
                 value: st(p),
-                use_: st("work"),
+                use_: lit("work"),
                 ..Default::default()
             })
             .collect(),
@@ -264,7 +309,7 @@ pub(crate) fn organization(id: &str, o: &OrgInfo) -> Organization {
 
 pub(crate) fn patient(id: &str, p: &PatientInfo) -> Patient {
     let mut nhs = identifier(NHS_SYSTEM, &p.nhs_number.to_string());
-    nhs.extension.push(Extension::new(
+    nhs.extension.push(ext(
         "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1",
         ExtensionValue::CodeableConcept(Box::new(cc(nhs_coding(
             "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1",
@@ -280,7 +325,7 @@ pub(crate) fn patient(id: &str, p: &PatientInfo) -> Patient {
         ))),
         identifier: vec![nhs],
         name: vec![p.official_name()],
-        gender: p.gender.map(|g| Primitive::from(g.code())),
+        gender: p.gender.map(|g| Primitive::from_static(g.code())),
         birth_date: Some(Primitive::new(p.birth_date.to_string())),
         address: p.address.iter().map(|a| a.to_fhir("home")).collect(),
         ..Default::default()
@@ -295,17 +340,17 @@ pub(crate) struct Header<'a> {
     /// date when `routing_full`.
     pub patient: Option<&'a PatientInfo>,
     pub routing_full: bool,
-    pub focus: String,
-    pub responsible: String,
-    pub enterer: Option<String>,
-    pub sender: Option<String>,
+    pub focus: Str,
+    pub responsible: Str,
+    pub enterer: Option<Str>,
+    pub sender: Option<Str>,
 }
 
 /// Collects entries; the MessageHeader is added first by `finish`.
 pub(crate) struct Assembly<'c> {
     pub cx: &'c mut BuildContext,
-    entries: Vec<(String, Resource)>,
-    now: Option<String>,
+    entries: Vec<(Str, Resource)>,
+    now: Option<Str>,
 }
 
 impl<'c> Assembly<'c> {
@@ -318,7 +363,7 @@ impl<'c> Assembly<'c> {
     }
 
     /// The message's instant (read from the clock once per message).
-    pub fn now(&mut self) -> String {
+    pub fn now(&mut self) -> Str {
         if self.now.is_none() {
             self.now = Some(self.cx.now_instant());
         }
@@ -326,35 +371,36 @@ impl<'c> Assembly<'c> {
     }
 
     /// A new resource id.
-    pub fn id(&mut self) -> String {
+    pub fn id(&mut self) -> Str {
         self.cx.uuid()
     }
 
     /// Adds a resource that already carries `id`; returns its fullUrl.
-    pub fn add(&mut self, id: String, r: impl Into<Resource>) -> String {
+    pub fn add(&mut self, id: Str, r: impl Into<Resource>) -> Str {
         let url = urn_uuid(&id);
         self.entries.push((id, r.into()));
         url
     }
 
     /// Adds an Organization; returns its fullUrl.
-    pub fn organization(&mut self, o: &OrgInfo) -> String {
+    pub fn organization(&mut self, o: &OrgInfo) -> Str {
         let id = self.id();
         let org = organization(&id, o);
         self.add(id, org)
     }
 
     /// Adds a Patient; returns its fullUrl.
-    pub fn patient(&mut self, p: &PatientInfo) -> String {
+    pub fn patient(&mut self, p: &PatientInfo) -> Str {
         let id = self.id();
         let pat = patient(&id, p);
         self.add(id, pat)
     }
 
     /// The publisher's own Organization, added once.
-    pub fn publisher_org(&mut self) -> String {
-        let o = self.cx.publisher.organization.clone();
-        self.organization(&o)
+    pub fn publisher_org(&mut self) -> Str {
+        let id = self.id();
+        let org = organization(&id, &self.cx.publisher.organization);
+        self.add(id, org)
     }
 
     /// Finishes a message with full routing demographics of `patient`, no
@@ -364,8 +410,8 @@ impl<'c> Assembly<'c> {
         event: &'static EventType,
         met: MessageEventType,
         patient: Option<&PatientInfo>,
-        focus: String,
-        responsible: String,
+        focus: Str,
+        responsible: Str,
     ) -> crate::events::BuiltMessage {
         let bundle = self.finish(Header {
             event,
@@ -394,28 +440,28 @@ impl<'c> Assembly<'c> {
             .as_deref()
             .map(|n| self.cx.sequence.next(&endpoint, n, h.event.code));
         let publisher = &self.cx.publisher;
-        let mut ext = Vec::new();
+        let mut exts = Vec::new();
         if let (Some(p), Some(n)) = (h.patient, nhs_number.as_deref()) {
-            let mut parts = vec![Extension::new(
+            let mut parts = vec![ext(
                 "nhsNumber",
                 ExtensionValue::Identifier(Box::new(identifier(NHS_SYSTEM, n))),
             )];
             if h.routing_full {
-                parts.push(Extension::new(
+                parts.push(ext(
                     "name",
                     ExtensionValue::HumanName(Box::new(p.official_name())),
                 ));
-                parts.push(Extension::new(
+                parts.push(ext(
                     "birthDateTime",
                     ExtensionValue::DateTime(Primitive::new(p.birth_date.to_string())),
                 ));
             }
-            ext.push(Extension::complex(
+            exts.push(ext_complex(
                 "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1",
                 parts,
             ));
         }
-        ext.push(Extension::new(
+        exts.push(ext(
             "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1",
             ExtensionValue::CodeableConcept(Box::new(cc(coding(
                 ems_match::MESSAGE_EVENT_TYPE_SYSTEM,
@@ -425,12 +471,12 @@ impl<'c> Assembly<'c> {
         ));
         let contact = match &publisher.contact {
             SourceContact::Phone(p) => ContactPoint {
-                system: st("phone"),
+                system: lit("phone"),
                 value: st(p),
                 ..Default::default()
             },
             SourceContact::Email(e) => ContactPoint {
-                system: st("email"),
+                system: lit("email"),
                 value: st(e),
                 ..Default::default()
             },
@@ -445,7 +491,7 @@ impl<'c> Assembly<'c> {
                 )],
                 ..Default::default()
             }),
-            extension: ext,
+            extension: exts,
             event: Some(coding(
                 ems_match::EVENT_TYPE_SYSTEM,
                 h.event.code,
@@ -479,7 +525,7 @@ impl<'c> Assembly<'c> {
         }
         Bundle {
             id: st(&bundle_id),
-            type_: st("message"),
+            type_: lit("message"),
             entry: entries,
             ..Default::default()
         }

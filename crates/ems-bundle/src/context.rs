@@ -200,17 +200,22 @@ impl BuildContext {
         }
     }
 
-    pub(crate) fn uuid(&mut self) -> String {
+    pub(crate) fn uuid(&mut self) -> ems_stu3::Str {
         let mut buf = uuid::Uuid::encode_buffer();
-        self.ids
-            .next_uuid()
-            .hyphenated()
-            .encode_lower(&mut buf)
-            .to_owned()
+        ems_stu3::Str::from(
+            &*self
+                .ids
+                .next_uuid()
+                .hyphenated()
+                .encode_lower(&mut buf),
+        )
     }
 
-    pub(crate) fn now_instant(&self) -> String {
-        self.clock.now().to_rfc3339_opts(SecondsFormat::Secs, false)
+    pub(crate) fn now_instant(&self) -> ems_stu3::Str {
+        self.clock
+            .now()
+            .to_rfc3339_opts(SecondsFormat::Secs, false)
+            .into()
     }
 }
 

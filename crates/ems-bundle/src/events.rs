@@ -60,8 +60,8 @@ fn ev(code: &str) -> &'static EventType {
     event_type(code).expect("built-in event table holds every builder's event")
 }
 
-fn instant(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+fn instant(t: DateTime<Utc>) -> Str {
+    t.to_rfc3339_opts(SecondsFormat::Secs, false).into()
 }
 
 /// A business identifier the publisher keeps stable across messages
@@ -83,7 +83,11 @@ impl RecordId {
         }
     }
     fn fhir(&self) -> Identifier {
-        identifier(&self.system, &self.value)
+        Identifier {
+            system: st(&self.system),
+            value: st(&self.value),
+            ..Default::default()
+        }
     }
 }
 
@@ -144,7 +148,7 @@ impl Snomed {
         }
     }
     fn coding(&self) -> Coding {
-        coding(SCT, &self.code, &self.display)
+        coding_of(SCT, &self.code, &self.display)
     }
 }
 
@@ -165,7 +169,7 @@ fn encounter(
             "-1"
         ))),
         identifier: vec![record.fhir()],
-        status: st(if deleted {
+        status: lit(if deleted {
             "entered-in-error"
         } else {
             "finished"
@@ -204,7 +208,7 @@ fn procedure(
             "Procedure",
             "-1"
         ))),
-        status: st("completed"),
+        status: lit("completed"),
         code: Some(cc(code)),
         subject: Some(reference(patient)),
         context: Some(reference(context)),
@@ -222,16 +226,16 @@ fn screening_delete(
     enc_id: &str,
     record: &RecordId,
     provider: &OrgInfo,
-) -> (String, String) {
+) -> (Str, Str) {
     let focus = a.add(
-        enc_id.to_string(),
+        enc_id.into(),
         encounter(enc_id, record, None, None, None, None, true),
     );
     (focus, ods_url(provider))
 }
 
-fn ods_url(o: &OrgInfo) -> String {
-    [DIRECTORY, &o.ods_code].concat()
+fn ods_url(o: &OrgInfo) -> Str {
+    cat(DIRECTORY, &o.ods_code)
 }
 
 // ------------------------------------------------------------ blood spot
@@ -384,9 +388,9 @@ impl BloodSpotTestOutcome {
                     "DiagnosticReport",
                     "-1"
                 ))),
-                status: st("final"),
+                status: lit("final"),
                 code: Some(CodeableConcept {
-                    text: st("Newborn blood spot screening"),
+                    text: lit("Newborn blood spot screening"),
                     ..Default::default()
                 }),
                 subject: Some(reference(&pat)),
@@ -514,9 +518,9 @@ impl NewbornHearing {
                         "Observation",
                         "-1"
                     ))),
-                    status: st("final"),
+                    status: lit("final"),
                     code: Some(CodeableConcept {
-                        text: st("Newborn hearing screening outcome"),
+                        text: lit("Newborn hearing screening outcome"),
                         ..Default::default()
                     }),
                     subject: Some(reference(&pat)),
@@ -653,7 +657,7 @@ impl NipeOutcome {
                     let id = a.id();
                     let p = procedure(
                         &id,
-                        coding(SCT, code, &format!("{exam}, {what}")),
+                        coding_of(SCT, code, &format!("{exam}, {what}")),
                         Some(outcome.coding()),
                         &pat,
                         &enc_url,
@@ -687,7 +691,7 @@ fn communication(id: &str, subject: &str, sender: &str, sent: &str) -> Communica
             "Communication",
             "-1"
         ))),
-        status: st("completed"),
+        status: lit("completed"),
         subject: Some(reference(subject)),
         sent: Some(Primitive::from(sent)),
         sender: Some(reference(sender)),
@@ -805,7 +809,7 @@ impl PdsChangeOfGp {
         let practice = |a: &mut Assembly, p: &PracticeInfo| {
             let id = a.id();
             let mut o = organization(&id, &p.practice);
-            o.part_of = Some(reference(&[DIRECTORY, &p.commissioner].concat()));
+            o.part_of = Some(reference(&cat(DIRECTORY, &p.commissioner)));
             a.add(id, o)
         };
         let gp = self.new_practice.as_ref().map(|p| practice(&mut a, p));
@@ -825,7 +829,7 @@ impl PdsChangeOfGp {
                     "EpisodeOfCare",
                     "-1"
                 ))),
-                status: st("finished"),
+                status: lit("finished"),
                 type_: vec![cc(nhs_coding(
                     "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-PatientCareProvisionType-1",
                     "1",
@@ -901,17 +905,17 @@ impl PdsDeathNotification {
             DeathStatus::Formal(t) => ("2", Some(t)),
             DeathStatus::Removed => ("U", None),
         };
-        p.extension.push(Extension::complex(
+        p.extension.push(ext_complex(
             "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-DeathNotificationStatus-1",
             vec![
-                Extension::new(
+                ext(
                     "deathNotificationStatus",
                     ExtensionValue::CodeableConcept(Box::new(cc(nhs_coding(
                         "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-DeathNotificationStatus-1",
                         code,
                     )))),
                 ),
-                Extension::new("systemEffectiveDate", ExtensionValue::DateTime(Primitive::new(instant(self.effective)))),
+                ext("systemEffectiveDate", ExtensionValue::DateTime(Primitive::new(instant(self.effective)))),
             ],
         ));
         p.deceased = died.map(|t| PatientDeceased::DateTime(Primitive::new(instant(t))));
@@ -1040,7 +1044,7 @@ impl PdsBirthNotification {
         let bid = a.id();
         let mut baby = with_scn(patient(&bid, &self.baby.patient), self.baby.scn);
         if let Some(bd) = baby.birth_date.as_mut() {
-            bd.extension.push(Extension::new(
+            bd.extension_mut().push(ext(
                 "http://hl7.org/fhir/StructureDefinition/patient-birthTime",
                 ExtensionValue::DateTime(Primitive::new(instant(self.baby.birth_time))),
             ));
@@ -1048,7 +1052,7 @@ impl PdsBirthNotification {
         baby.multiple_birth = Some(PatientMultipleBirth::Integer(Primitive::new(
             self.baby.birth_order as i32,
         )));
-        baby.extension.push(Extension::new(
+        baby.extension.push(ext(
             "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-EthnicCategory-1",
             ExtensionValue::CodeableConcept(Box::new(cc(nhs_coding(
                 "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-EthnicCategory-1",
@@ -1074,7 +1078,7 @@ impl PdsBirthNotification {
         };
         mother.link.push(PatientLink {
             other: Some(reference(&rp_url)),
-            type_: st("seealso"),
+            type_: lit("seealso"),
             ..Default::default()
         });
         let mother_url = a.add(mid, mother);
@@ -1112,7 +1116,7 @@ impl PdsBirthNotification {
                     "Observation",
                     "-1"
                 ))),
-                status: st("final"),
+                status: lit("final"),
                 category,
                 code: Some(code),
                 subject: Some(reference(subject)),
@@ -1125,7 +1129,7 @@ impl PdsBirthNotification {
             ObservationValue::Quantity(Box::new(Quantity {
                 value: Some(Primitive::new(DecimalValue::from(v as i64))),
                 unit: st(unit),
-                system: st("http://unitsofmeasure.org"),
+                system: lit("http://unitsofmeasure.org"),
                 code: st(unit),
                 ..Default::default()
             }))
@@ -1150,8 +1154,8 @@ impl PdsBirthNotification {
         let weight_code = CodeableConcept {
             coding: vec![
                 Coding {
-                    system: st("http://loinc.org"),
-                    code: st("29463-7"),
+                    system: lit("http://loinc.org"),
+                    code: lit("29463-7"),
                     ..Default::default()
                 },
                 coding(SCT, "364589006", "Birth weight"),
@@ -1203,7 +1207,7 @@ impl PdsBirthNotification {
                 "EpisodeOfCare",
                 "-1"
             ))),
-            status: st("active"),
+            status: lit("active"),
             type_: vec![cc(nhs_coding(
                 "https://fhir.nhs.uk/STU3/CodeSystem/BirthEpisodeCategory-1",
                 "registering-authority",
@@ -1411,12 +1415,12 @@ impl Vaccinations {
         let im = Immunization {
             id: st(&id),
             meta: Some(meta(concat!("https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-", "Immunization", "-1"))),
-            extension: vec![Extension::new(
+            extension: vec![ext(
                 "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1",
                 ExtensionValue::CodeableConcept(Box::new(cc(self.procedure.coding()))),
             )],
             identifier: vec![self.record.fhir()],
-            status: st("completed"),
+            status: lit("completed"),
             not_given: Some(Primitive::new(self.not_given_reason.is_some())),
             vaccine_code: Some(cc(self.vaccine.coding())),
             patient: Some(reference(&pat)),

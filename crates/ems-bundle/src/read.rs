@@ -96,7 +96,7 @@ pub struct EventMessage {
     outcome: Outcome,
 }
 
-fn s(p: &Option<Primitive<String>>) -> Option<&str> {
+fn s(p: &Option<ems_stu3::FhirString>) -> Option<&str> {
     p.as_ref().and_then(|p| p.value.as_deref())
 }
 

@@ -37,7 +37,7 @@ pub(crate) struct RouteArgs {
     events: Vec<String>,
 }
 
-fn s(p: &Option<ems::stu3::Primitive<String>>) -> Option<&str> {
+fn s(p: &Option<ems::stu3::FhirString>) -> Option<&str> {
     p.as_ref().and_then(|p| p.value.as_deref())
 }
 

@@ -17,10 +17,18 @@ pub struct CodeSystemDef {
 impl CodeSystemDef {
     /// The display of `code`, if the code is in the list.
     pub fn display(&self, code: &str) -> Option<&'static str> {
-        self.concepts
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|(_, d)| *d)
+        self.concept(code).map(|(_, d)| d)
+    }
+
+    /// The embedded `(code, display)` pair of `code`, if the code is in the list
+    /// (lets builders refer to the embedded text instead of copying it).
+    ///
+    /// ```
+    /// let cs = ems_profiles::code_system("https://fhir.nhs.uk/STU3/CodeSystem/MessageEventType-1").unwrap();
+    /// assert_eq!(cs.concept("new"), Some(("new", "New event message")));
+    /// ```
+    pub fn concept(&self, code: &str) -> Option<(&'static str, &'static str)> {
+        self.concepts.iter().find(|(c, _)| *c == code).copied()
     }
 }
 

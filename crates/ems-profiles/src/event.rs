@@ -27,7 +27,7 @@ pub const VACC_PROC_URL: &str =
     "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1";
 const SCT: &str = "http://snomed.info/sct";
 
-pub(crate) fn s(p: &Option<Primitive<String>>) -> Option<&str> {
+pub(crate) fn s(p: &Option<ems_stu3::FhirString>) -> Option<&str> {
     p.as_ref().and_then(|p| p.value.as_deref())
 }
 
@@ -882,7 +882,7 @@ fn patients(cx: &mut Ctx) {
             s(&p.birth_date),
             p.birth_date
                 .as_ref()
-                .and_then(|b| ext(&b.extension, BIRTH_TIME_URL)),
+                .and_then(|b| ext(b.extension(), BIRTH_TIME_URL)),
         ) {
             if let Some(ExtensionValue::DateTime(t)) = &bt.value {
                 if let Some(v) = t.value.as_deref() {
@@ -1154,7 +1154,7 @@ fn birth(cx: &mut Ctx) {
             }
             if p.birth_date
                 .as_ref()
-                .is_none_or(|b| ext(&b.extension, BIRTH_TIME_URL).is_none())
+                .is_none_or(|b| ext(b.extension(), BIRTH_TIME_URL).is_none())
             {
                 cx.rep.add("BN-BABY", format!("{loc}.birthDate"), "the baby's birthDate with the patient-birthTime extension (delivery time) is required");
             }

@@ -565,7 +565,7 @@ impl<'a> P<'a> {
         }
         match node.field_mut(i) {
             FieldMut::Attr(slot) => match self.scalar()? {
-                Some(Scalar::Str(s)) => *slot = Some(s.into_owned()),
+                Some(Scalar::Str(s)) => *slot = Some(crate::Str::from(&*s)),
                 _ => {
                     self.pos = vpos;
                     self.wrong_shape(vpos, Some(key), "a string")?
@@ -809,7 +809,7 @@ impl<'a> P<'a> {
             self.expect(b':')?;
             match &*key {
                 "id" => match self.scalar()? {
-                    Some(Scalar::Str(s)) => *p.id_mut() = Some(s.into_owned()),
+                    Some(Scalar::Str(s)) => p.set_id(Some(s.into_owned())),
                     _ => self.wrong_shape(kpos, Some("id"), "a string")?,
                 },
                 "extension" => {

@@ -86,7 +86,7 @@ impl Extension {
     /// let e = Extension::new("nhsNumber", ExtensionValue::String(Primitive::from("x")));
     /// assert_eq!(e.url.as_deref(), Some("nhsNumber"));
     /// ```
-    pub fn new(url: impl Into<String>, value: ExtensionValue) -> Extension {
+    pub fn new(url: impl Into<Str>, value: ExtensionValue) -> Extension {
         Extension {
             url: Some(url.into()),
             value: Some(value),
@@ -95,7 +95,7 @@ impl Extension {
     }
 
     /// An extension with a URL and nested extensions (a complex extension).
-    pub fn complex(url: impl Into<String>, extension: Vec<Extension>) -> Extension {
+    pub fn complex(url: impl Into<Str>, extension: Vec<Extension>) -> Extension {
         Extension {
             url: Some(url.into()),
             extension,

@@ -71,7 +71,7 @@ pub struct ChoiceDesc {
 /// Mutable access to one element slot of a [`Node`].
 pub enum FieldMut<'a> {
     /// Attribute-like string (`id`, `Extension.url`).
-    Attr(&'a mut Option<String>),
+    Attr(&'a mut Option<crate::Str>),
     /// Single-valued primitive.
     Prim(&'a mut dyn PrimOpt),
     /// Repeating primitive.

@@ -10,6 +10,21 @@ use crate::lexical;
 use crate::Extension;
 use std::fmt;
 
+/// The string type of string-valued primitives (`string`, `uri`, `code`,
+/// `id`, `dateTime`, ...): a [`compact_str::CompactString`], 24 bytes like
+/// `String`, that keeps values of up to 24 bytes inline and can refer to a
+/// `&'static str` without copying it ([`Str::const_new`]). It derefs to
+/// `str`, compares with `&str` and `String`, and converts from both.
+///
+/// ```
+/// use ems_stu3::Str;
+/// let code = Str::from("female");
+/// assert_eq!(code, "female");
+/// let system = Str::const_new("https://fhir.nhs.uk/Id/nhs-number");
+/// assert_eq!(system.as_static_str(), Some("https://fhir.nhs.uk/Id/nhs-number"));
+/// ```
+pub type Str = compact_str::CompactString;
+
 /// The FHIR primitive type of an element, used to validate lexical forms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PrimKind {
@@ -102,13 +117,13 @@ pub enum JsonKind {
 
 /// A decimal kept in its lexical form (`1.50` stays `1.50`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct DecimalValue(String);
+pub struct DecimalValue(Str);
 
 impl DecimalValue {
     /// Creates a decimal from its lexical form, checking it.
     pub fn parse(s: &str) -> Result<Self, &'static str> {
         lexical::check(PrimKind::Decimal, s)?;
-        Ok(DecimalValue(s.to_owned()))
+        Ok(DecimalValue(Str::from(s)))
     }
     /// The lexical form.
     pub fn as_str(&self) -> &str {
@@ -128,7 +143,7 @@ impl fmt::Display for DecimalValue {
 
 impl From<i64> for DecimalValue {
     fn from(v: i64) -> Self {
-        DecimalValue(v.to_string())
+        DecimalValue(compact_str::ToCompactString::to_compact_string(&v))
     }
 }
 
@@ -148,12 +163,12 @@ pub trait PrimValue: Clone + fmt::Debug + PartialEq + Default + 'static {
     }
 }
 
-impl PrimValue for String {
+impl PrimValue for Str {
     fn from_lexical(_: PrimKind, s: &str) -> Result<Self, &'static str> {
-        Ok(s.to_owned())
+        Ok(Str::from(s))
     }
     fn keep_invalid(s: &str) -> Option<Self> {
-        Some(s.to_owned())
+        Some(Str::from(s))
     }
     fn write_lexical(&self, out: &mut String) {
         out.push_str(self)
@@ -209,10 +224,10 @@ impl PrimValue for u32 {
 
 impl PrimValue for DecimalValue {
     fn from_lexical(_: PrimKind, s: &str) -> Result<Self, &'static str> {
-        Ok(DecimalValue(s.to_owned()))
+        Ok(DecimalValue(Str::from(s)))
     }
     fn keep_invalid(s: &str) -> Option<Self> {
-        Some(DecimalValue(s.to_owned()))
+        Some(DecimalValue(Str::from(s)))
     }
     fn write_lexical(&self, out: &mut String) {
         out.push_str(&self.0)
@@ -224,44 +239,112 @@ impl PrimValue for DecimalValue {
 
 /// A FHIR primitive element: value, element id and extensions.
 ///
+/// The value is a public field; the element id and the extensions, which
+/// few primitives carry, live behind one optional box so that a primitive
+/// is small (32 bytes for strings) — the model holds thousands of them.
+///
 /// ```
-/// use ems_stu3::{Date, Primitive};
-/// let d: Date = Primitive::new("2019-10".to_string());
+/// use ems_stu3::{Date, Extension, ExtensionValue, Primitive};
+/// let mut d: Date = Primitive::new("2019-10".to_string());
 /// assert_eq!(d.value.as_deref(), Some("2019-10"));
-/// assert!(d.extension.is_empty());
+/// assert!(d.extension().is_empty() && d.id().is_none());
+/// d.set_id(Some("d1".into()));
+/// d.extension_mut().push(Extension::new("http://example.org/x", ExtensionValue::Boolean(true.into())));
+/// assert_eq!((d.id(), d.extension().len()), (Some("d1"), 1));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Primitive<V> {
-    /// Element id (`id` attribute in XML, `_name.id` in JSON).
-    pub id: Option<String>,
-    /// Extensions on the primitive.
-    pub extension: Vec<Extension>,
     /// The value; `None` when the primitive only carries extensions.
     pub value: Option<V>,
+    extra: Option<Box<PrimExtra>>,
+}
+
+/// The rarely present parts of a primitive.
+#[derive(Clone, Debug, Default)]
+struct PrimExtra {
+    id: Option<String>,
+    extension: Vec<Extension>,
+}
+
+impl<V: PartialEq> PartialEq for Primitive<V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+            && self.id() == other.id()
+            && self.extension() == other.extension()
+    }
 }
 
 impl<V> Primitive<V> {
     /// A primitive with a value and nothing else.
-    pub fn new(value: V) -> Self {
+    pub fn new(value: impl Into<V>) -> Self {
         Primitive {
-            id: None,
-            extension: Vec::new(),
-            value: Some(value),
+            value: Some(value.into()),
+            extra: None,
         }
     }
     /// The value, if any.
     pub fn value(&self) -> Option<&V> {
         self.value.as_ref()
     }
-}
-
-impl From<&str> for Primitive<String> {
-    fn from(s: &str) -> Self {
-        Primitive::new(s.to_owned())
+    /// Element id (`id` attribute in XML, `_name.id` in JSON).
+    pub fn id(&self) -> Option<&str> {
+        self.extra.as_ref().and_then(|x| x.id.as_deref())
+    }
+    /// Sets (or with `None` clears) the element id.
+    pub fn set_id(&mut self, id: Option<String>) {
+        match (id, &mut self.extra) {
+            (None, None) => {}
+            (id, _) => self.extra_mut().id = id,
+        }
+    }
+    /// Extensions on the primitive.
+    pub fn extension(&self) -> &[Extension] {
+        self.extra.as_ref().map_or(&[], |x| &x.extension)
+    }
+    /// Extensions on the primitive, for adding or editing.
+    pub fn extension_mut(&mut self) -> &mut Vec<Extension> {
+        &mut self.extra_mut().extension
+    }
+    /// Builder form: adds an extension.
+    pub fn with_extension(mut self, e: Extension) -> Self {
+        self.extension_mut().push(e);
+        self
+    }
+    fn extra_mut(&mut self) -> &mut PrimExtra {
+        self.extra.get_or_insert_with(Box::default)
     }
 }
-impl From<String> for Primitive<String> {
+
+impl Primitive<Str> {
+    /// A string primitive that refers to a `&'static str` without copying
+    /// it (system URIs, profile URLs, codes and displays known at compile
+    /// time); usable in `const` items.
+    ///
+    /// ```
+    /// use ems_stu3::{Primitive, Uri};
+    /// const NHS_NUMBER: Uri = Primitive::from_static("https://fhir.nhs.uk/Id/nhs-number");
+    /// assert_eq!(NHS_NUMBER.value.as_deref(), Some("https://fhir.nhs.uk/Id/nhs-number"));
+    /// ```
+    pub const fn from_static(s: &'static str) -> Self {
+        Primitive {
+            value: Some(Str::const_new(s)),
+            extra: None,
+        }
+    }
+}
+
+impl From<&str> for Primitive<Str> {
+    fn from(s: &str) -> Self {
+        Primitive::new(s)
+    }
+}
+impl From<String> for Primitive<Str> {
     fn from(s: String) -> Self {
+        Primitive::new(s)
+    }
+}
+impl From<Str> for Primitive<Str> {
+    fn from(s: Str) -> Self {
         Primitive::new(s)
     }
 }
@@ -286,13 +369,13 @@ impl From<DecimalValue> for Primitive<DecimalValue> {
     }
 }
 
-/// Convenience for `Option<Primitive<String>>` fields.
+/// Convenience for `Option<Primitive<Str>>` fields.
 pub trait OptStrExt {
     /// The string value, if the element and its value are present.
     fn str_value(&self) -> Option<&str>;
 }
 
-impl OptStrExt for Option<Primitive<String>> {
+impl OptStrExt for Option<Primitive<Str>> {
     fn str_value(&self) -> Option<&str> {
         self.as_ref().and_then(|p| p.value.as_deref())
     }
@@ -309,27 +392,27 @@ pub type UnsignedInt = Primitive<u32>;
 /// `decimal` (lexical form kept)
 pub type Decimal = Primitive<DecimalValue>;
 /// `string`
-pub type FhirString = Primitive<String>;
+pub type FhirString = Primitive<Str>;
 /// `uri`
-pub type Uri = Primitive<String>;
+pub type Uri = Primitive<Str>;
 /// `code`
-pub type Code = Primitive<String>;
+pub type Code = Primitive<Str>;
 /// `id`
-pub type Id = Primitive<String>;
+pub type Id = Primitive<Str>;
 /// `oid`
-pub type Oid = Primitive<String>;
+pub type Oid = Primitive<Str>;
 /// `markdown`
-pub type Markdown = Primitive<String>;
+pub type Markdown = Primitive<Str>;
 /// `base64Binary`
-pub type Base64Binary = Primitive<String>;
+pub type Base64Binary = Primitive<Str>;
 /// `date` (partial precision kept: `2019`, `2019-10`, `2019-10-02`)
-pub type Date = Primitive<String>;
+pub type Date = Primitive<Str>;
 /// `dateTime` (lexical form kept)
-pub type DateTime = Primitive<String>;
+pub type DateTime = Primitive<Str>;
 /// `instant` (lexical form kept)
-pub type Instant = Primitive<String>;
+pub type Instant = Primitive<Str>;
 /// `time`
-pub type Time = Primitive<String>;
+pub type Time = Primitive<Str>;
 
 /// Type-erased access to a [`Primitive`] used by the codecs.
 pub trait PrimNode {
@@ -343,8 +426,8 @@ pub trait PrimNode {
     /// The value as text without copying (strings, codes, dates, decimals, ...);
     /// `None` for booleans and integers or when there is no value.
     fn value_str(&self) -> Option<&str>;
-    /// Element id.
-    fn id_mut(&mut self) -> &mut Option<String>;
+    /// Sets the element id.
+    fn set_id(&mut self, id: Option<String>);
     /// Element id.
     fn id(&self) -> Option<&str>;
     /// Extensions.
@@ -381,17 +464,17 @@ impl<V: PrimValue> PrimNode for Primitive<V> {
     fn value_str(&self) -> Option<&str> {
         self.value.as_ref().and_then(|v| v.as_str())
     }
-    fn id_mut(&mut self) -> &mut Option<String> {
-        &mut self.id
+    fn set_id(&mut self, id: Option<String>) {
+        Primitive::set_id(self, id)
     }
     fn id(&self) -> Option<&str> {
-        self.id.as_deref()
+        Primitive::id(self)
     }
     fn extension_mut(&mut self) -> &mut Vec<Extension> {
-        &mut self.extension
+        Primitive::extension_mut(self)
     }
     fn extension(&self) -> &[Extension] {
-        &self.extension
+        Primitive::extension(self)
     }
 }
 
@@ -421,5 +504,44 @@ impl<V: PrimValue> crate::node::PrimVec for Vec<Primitive<V>> {
     }
     fn get(&self, i: usize) -> Option<&dyn PrimNode> {
         self.as_slice().get(i).map(|p| p as &dyn PrimNode)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model holds thousands of primitives: keep them small (value
+    /// inline, id and extensions behind one optional box).
+    #[test]
+    fn primitives_stay_small() {
+        assert_eq!(std::mem::size_of::<Str>(), 24);
+        assert_eq!(std::mem::size_of::<Primitive<Str>>(), 32);
+        assert_eq!(std::mem::size_of::<Option<Primitive<Str>>>(), 32);
+        assert_eq!(std::mem::size_of::<Option<Primitive<bool>>>(), 16);
+    }
+
+    #[test]
+    fn equality_ignores_an_empty_extra_box() {
+        let a: FhirString = Primitive::from("x");
+        let mut b: FhirString = Primitive::from("x");
+        b.set_id(Some("i".into()));
+        assert_ne!(a, b);
+        b.set_id(None);
+        b.extension_mut();
+        assert_eq!(a, b, "an allocated but empty id/extension part equals none");
+        b.extension_mut().push(Extension::default());
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn static_and_copied_values_compare_equal() {
+        let long = "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1";
+        let s: Uri = Primitive::from_static(long);
+        assert_eq!(s.value.as_ref().and_then(|v| v.as_static_str()), Some(long));
+        assert_eq!(s, Primitive::from(long.to_string()));
+        let mut p = s.clone();
+        assert!(p.set_lexical(PrimKind::Uri, "urn:uuid:1").is_ok());
+        assert_eq!(p.value.as_deref(), Some("urn:uuid:1"));
     }
 }

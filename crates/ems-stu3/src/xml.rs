@@ -758,7 +758,7 @@ impl<'a> Ctx<'a> {
                     value_given = true;
                     self.rep.set_value(p, kind, &v, pos);
                 }
-                "id" => *p.id_mut() = Some(v.into_owned()),
+                "id" => p.set_id(Some(v.into_owned())),
                 "xmlns" => self.child_ns(&v, pos),
                 "" => {}
                 other => self.unknown_attr(other, pos),
@@ -854,7 +854,7 @@ impl<'a> Ctx<'a> {
             match crate::node::find_field(desc, k, 0) {
                 Some((i, None)) if matches!(desc.fields[i].kind, FieldKind::Attr) => {
                     if let FieldMut::Attr(s) = n.field_mut(i) {
-                        *s = Some(v.into_owned());
+                        *s = Some(crate::Str::from(&*v));
                     }
                 }
                 _ => self.unknown_attr(k, pos),

@@ -96,10 +96,11 @@ fn prim_str(v: impl Strategy<Value = String>) -> impl Strategy<Value = FhirStrin
         .prop_filter("value or extension", |(v, _, e)| {
             v.is_some() || !e.is_empty()
         })
-        .prop_map(|(value, id, extension)| Primitive {
-            id,
-            extension,
-            value,
+        .prop_map(|(value, id, extension)| {
+            let mut p: FhirString = value.map(Primitive::new).unwrap_or_default();
+            p.set_id(id);
+            p.extension_mut().extend(extension);
+            p
         })
 }
 

@@ -431,8 +431,8 @@ fn primitive_arrays_align_with_null() {
     let pat: &ems_stu3::Patient = p.resource.get().unwrap();
     let g = &pat.name[0].given;
     assert_eq!(g.len(), 3);
-    assert!(g[1].value.is_none() && g[1].extension.len() == 1);
-    assert_eq!(g[2].id.as_deref(), Some("c"));
+    assert!(g[1].value.is_none() && g[1].extension().len() == 1);
+    assert_eq!(g[2].id(), Some("c"));
     let out = ems_stu3::to_json(&p.resource);
     let a: serde_json::Value = serde_json::from_str(j).unwrap();
     let b: serde_json::Value = serde_json::from_str(&out).unwrap();

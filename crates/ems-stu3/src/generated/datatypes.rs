@@ -10,7 +10,7 @@ use crate::primitive::*;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Address {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `use` (0..1, code).
@@ -198,7 +198,7 @@ impl Node for Address {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Age {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `value` (0..1, decimal).
@@ -321,7 +321,7 @@ impl Node for Age {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Annotation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `author` (0..1, Reference | Reference | Reference | string).
@@ -464,7 +464,7 @@ impl Node for Annotation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Attachment {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `contentType` (0..1, code).
@@ -623,7 +623,7 @@ impl Node for Attachment {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeableConcept {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `coding` (0..*, Coding).
@@ -715,7 +715,7 @@ impl Node for CodeableConcept {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Coding {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `system` (0..1, uri).
@@ -838,7 +838,7 @@ impl Node for Coding {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `name` (0..1, string).
@@ -930,7 +930,7 @@ impl Node for ContactDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactPoint {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `system` (0..1, code).
@@ -1053,7 +1053,7 @@ impl Node for ContactPoint {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Contributor {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `type` (1..1, code).
@@ -1157,7 +1157,7 @@ impl Node for Contributor {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Count {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `value` (0..1, decimal).
@@ -1280,7 +1280,7 @@ impl Node for Count {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataRequirement {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `type` (1..1, code).
@@ -1423,7 +1423,7 @@ impl Node for DataRequirement {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataRequirementCodeFilter {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `path` (1..1, string).
@@ -1605,7 +1605,7 @@ impl Node for DataRequirementCodeFilter {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataRequirementDateFilter {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `path` (1..1, string).
@@ -1746,7 +1746,7 @@ impl Node for DataRequirementDateFilter {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Distance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `value` (0..1, decimal).
@@ -1869,7 +1869,7 @@ impl Node for Distance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dosage {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `sequence` (0..1, integer).
@@ -2247,7 +2247,7 @@ impl Node for Dosage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Duration {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `value` (0..1, decimal).
@@ -2370,7 +2370,7 @@ impl Node for Duration {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElementDefinition {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `path` (1..1, string).
@@ -4297,7 +4297,7 @@ impl Node for ElementDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElementDefinitionBase {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `path` (1..1, string).
@@ -4396,7 +4396,7 @@ impl Node for ElementDefinitionBase {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElementDefinitionBinding {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `strength` (1..1, code).
@@ -4539,7 +4539,7 @@ impl Node for ElementDefinitionBinding {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElementDefinitionConstraint {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `key` (1..1, id).
@@ -4686,7 +4686,7 @@ impl Node for ElementDefinitionConstraint {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElementDefinitionExample {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `label` (1..1, string).
@@ -5177,7 +5177,7 @@ impl Node for ElementDefinitionExample {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElementDefinitionMapping {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `identity` (1..1, id).
@@ -5288,7 +5288,7 @@ impl Node for ElementDefinitionMapping {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElementDefinitionSlicing {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `discriminator` (0..*, Element).
@@ -5407,7 +5407,7 @@ impl Node for ElementDefinitionSlicing {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElementDefinitionSlicingDiscriminator {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `type` (1..1, code).
@@ -5494,7 +5494,7 @@ impl Node for ElementDefinitionSlicingDiscriminator {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElementDefinitionType {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `code` (1..1, uri).
@@ -5622,11 +5622,11 @@ impl Node for ElementDefinitionType {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Extension {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `url` (1..1, uri).
-    pub url: Option<String>,
+    pub url: Option<Str>,
     /// `value` (0..1, base64Binary | boolean | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | Address | Age | Annotation | Attachment | CodeableConcept | Coding | ContactPoint | Count | Distance | Duration | HumanName | Identifier | Money | Period | Quantity | Range | Ratio | Reference | SampledData | Signature | Timing | Meta).
     pub value: Option<ExtensionValue>,
 }
@@ -6113,7 +6113,7 @@ impl Node for Extension {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HumanName {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `use` (0..1, code).
@@ -6283,7 +6283,7 @@ impl Node for HumanName {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Identifier {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `use` (0..1, code).
@@ -6418,7 +6418,7 @@ impl Node for Identifier {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Meta {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `versionId` (0..1, id).
@@ -6556,7 +6556,7 @@ impl Node for Meta {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Money {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `value` (0..1, decimal).
@@ -6679,7 +6679,7 @@ impl Node for Money {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Narrative {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `status` (1..1, code).
@@ -6766,7 +6766,7 @@ impl Node for Narrative {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterDefinition {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `name` (0..1, code).
@@ -6913,7 +6913,7 @@ impl Node for ParameterDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Period {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `start` (0..1, dateTime).
@@ -7000,7 +7000,7 @@ impl Node for Period {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Quantity {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `value` (0..1, decimal).
@@ -7123,7 +7123,7 @@ impl Node for Quantity {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Range {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `low` (0..1, Quantity).
@@ -7210,7 +7210,7 @@ impl Node for Range {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ratio {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `numerator` (0..1, Quantity).
@@ -7297,7 +7297,7 @@ impl Node for Ratio {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Reference {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `reference` (0..1, string).
@@ -7396,7 +7396,7 @@ impl Node for Reference {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelatedArtifact {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `type` (1..1, code).
@@ -7540,7 +7540,7 @@ impl Node for RelatedArtifact {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampledData {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `origin` (1..1, Quantity).
@@ -7687,7 +7687,7 @@ impl Node for SampledData {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Signature {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `type` (1..*, Coding).
@@ -7915,7 +7915,7 @@ impl Node for Signature {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timing {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `event` (0..*, dateTime).
@@ -8019,7 +8019,7 @@ impl Node for Timing {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimingRepeat {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `bounds` (0..1, Duration | Range | Period).
@@ -8331,7 +8331,7 @@ impl Node for TimingRepeat {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TriggerDefinition {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `type` (1..1, code).
@@ -8514,7 +8514,7 @@ impl Node for TriggerDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsageContext {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `code` (1..1, Coding).

@@ -314,7 +314,7 @@ impl Node for Account {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountCoverage {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -418,7 +418,7 @@ impl Node for AccountCoverage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountGuarantor {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -1258,7 +1258,7 @@ impl Node for ActivityDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActivityDefinitionDynamicValue {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -1386,7 +1386,7 @@ impl Node for ActivityDefinitionDynamicValue {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActivityDefinitionParticipant {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -1852,7 +1852,7 @@ impl Node for AdverseEvent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdverseEventSuspectEntity {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -2435,7 +2435,7 @@ impl Node for AllergyIntolerance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllergyIntoleranceReaction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -3053,7 +3053,7 @@ impl Node for Appointment {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppointmentParticipant {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -3730,7 +3730,7 @@ impl Node for AuditEvent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditEventAgent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -3957,7 +3957,7 @@ impl Node for AuditEventAgent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditEventAgentNetwork {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -4061,7 +4061,7 @@ impl Node for AuditEventAgentNetwork {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditEventEntity {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -4271,7 +4271,7 @@ impl Node for AuditEventEntity {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditEventEntityDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -4375,7 +4375,7 @@ impl Node for AuditEventEntityDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditEventSource {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -5239,7 +5239,7 @@ impl Node for Bundle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BundleEntry {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -5396,7 +5396,7 @@ impl Node for BundleEntry {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BundleEntryRequest {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -5548,7 +5548,7 @@ impl Node for BundleEntryRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BundleEntryResponse {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -5688,7 +5688,7 @@ impl Node for BundleEntryResponse {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BundleEntrySearch {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -5792,7 +5792,7 @@ impl Node for BundleEntrySearch {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BundleLink {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -6420,7 +6420,7 @@ impl Node for CapabilityStatement {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementDocument {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -6536,7 +6536,7 @@ impl Node for CapabilityStatementDocument {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementImplementation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -6640,7 +6640,7 @@ impl Node for CapabilityStatementImplementation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementMessaging {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -6801,7 +6801,7 @@ impl Node for CapabilityStatementMessaging {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementMessagingEndpoint {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -6905,7 +6905,7 @@ impl Node for CapabilityStatementMessagingEndpoint {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementMessagingEvent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -7069,7 +7069,7 @@ impl Node for CapabilityStatementMessagingEvent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementMessagingSupportedMessage {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -7173,7 +7173,7 @@ impl Node for CapabilityStatementMessagingSupportedMessage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementRest {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -7380,7 +7380,7 @@ impl Node for CapabilityStatementRest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementRestInteraction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -7484,7 +7484,7 @@ impl Node for CapabilityStatementRestInteraction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementRestOperation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -7588,7 +7588,7 @@ impl Node for CapabilityStatementRestOperation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementRestResource {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -7884,7 +7884,7 @@ impl Node for CapabilityStatementRestResource {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementRestResourceInteraction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -7998,7 +7998,7 @@ impl Node for CapabilityStatementRestResourceInteraction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementRestResourceSearchParam {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -8135,7 +8135,7 @@ impl Node for CapabilityStatementRestResourceSearchParam {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementRestSecurity {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -8276,7 +8276,7 @@ impl Node for CapabilityStatementRestSecurity {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementRestSecurityCertificate {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -8380,7 +8380,7 @@ impl Node for CapabilityStatementRestSecurityCertificate {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityStatementSoftware {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -8954,7 +8954,7 @@ impl Node for CarePlan {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CarePlanActivity {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -9109,7 +9109,7 @@ impl Node for CarePlanActivity {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CarePlanActivityDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -9837,7 +9837,7 @@ impl Node for CareTeam {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CareTeamParticipant {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -10493,7 +10493,7 @@ impl Node for ChargeItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChargeItemParticipant {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -11147,7 +11147,7 @@ impl Node for Claim {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimAccident {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -11307,7 +11307,7 @@ impl Node for ClaimAccident {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimCareTeam {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -11447,7 +11447,7 @@ impl Node for ClaimCareTeam {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimDiagnosis {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -11624,7 +11624,7 @@ impl Node for ClaimDiagnosis {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimInformation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -11884,7 +11884,7 @@ impl Node for ClaimInformation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimInsurance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -12041,7 +12041,7 @@ impl Node for ClaimInsurance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -12521,7 +12521,7 @@ impl Node for ClaimItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimItemDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -12765,7 +12765,7 @@ impl Node for ClaimItemDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimItemDetailSubDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -12992,7 +12992,7 @@ impl Node for ClaimItemDetailSubDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimPayee {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -13108,7 +13108,7 @@ impl Node for ClaimPayee {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimProcedure {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -13268,7 +13268,7 @@ impl Node for ClaimProcedure {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimRelated {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -13840,7 +13840,7 @@ impl Node for ClaimResponse {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponseAddItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -14053,7 +14053,7 @@ impl Node for ClaimResponseAddItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponseAddItemDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -14232,7 +14232,7 @@ impl Node for ClaimResponseAddItemDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponseError {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -14360,7 +14360,7 @@ impl Node for ClaimResponseError {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponseInsurance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -14517,7 +14517,7 @@ impl Node for ClaimResponseInsurance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponseItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -14660,7 +14660,7 @@ impl Node for ClaimResponseItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponseItemAdjudication {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -14788,7 +14788,7 @@ impl Node for ClaimResponseItemAdjudication {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponseItemDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -14931,7 +14931,7 @@ impl Node for ClaimResponseItemDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponseItemDetailSubDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -15057,7 +15057,7 @@ impl Node for ClaimResponseItemDetailSubDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponsePayment {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -15209,7 +15209,7 @@ impl Node for ClaimResponsePayment {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimResponseProcessNote {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -15802,7 +15802,7 @@ impl Node for ClinicalImpression {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClinicalImpressionFinding {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -15950,7 +15950,7 @@ impl Node for ClinicalImpressionFinding {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClinicalImpressionInvestigation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -16534,7 +16534,7 @@ impl Node for CodeSystem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSystemConcept {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -16701,7 +16701,7 @@ impl Node for CodeSystemConcept {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSystemConceptDesignation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -16817,7 +16817,7 @@ impl Node for CodeSystemConceptDesignation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSystemConceptProperty {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -17005,7 +17005,7 @@ impl Node for CodeSystemConceptProperty {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSystemFilter {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -17138,7 +17138,7 @@ impl Node for CodeSystemFilter {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSystemProperty {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -17718,7 +17718,7 @@ impl Node for Communication {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommunicationPayload {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -18356,7 +18356,7 @@ impl Node for CommunicationRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommunicationRequestPayload {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -18502,7 +18502,7 @@ impl Node for CommunicationRequestPayload {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommunicationRequestRequester {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -18957,7 +18957,7 @@ impl Node for CompartmentDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompartmentDefinitionResource {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -19428,7 +19428,7 @@ impl Node for Composition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositionAttester {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -19549,7 +19549,7 @@ impl Node for CompositionAttester {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositionEvent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -19675,7 +19675,7 @@ impl Node for CompositionEvent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositionRelatesTo {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -19823,7 +19823,7 @@ impl Node for CompositionRelatesTo {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositionSection {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -20478,7 +20478,7 @@ impl Node for ConceptMap {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConceptMapGroup {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -20635,7 +20635,7 @@ impl Node for ConceptMapGroup {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConceptMapGroupElement {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -20756,7 +20756,7 @@ impl Node for ConceptMapGroupElement {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConceptMapGroupElementTarget {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -20935,7 +20935,7 @@ impl Node for ConceptMapGroupElementTarget {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConceptMapGroupElementTargetDependsOn {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -21063,7 +21063,7 @@ impl Node for ConceptMapGroupElementTargetDependsOn {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConceptMapGroupUnmapped {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -21718,7 +21718,7 @@ impl Node for Condition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionEvidence {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -21832,7 +21832,7 @@ impl Node for ConditionEvidence {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionStage {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -22413,7 +22413,7 @@ impl Node for Consent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsentActor {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -22517,7 +22517,7 @@ impl Node for ConsentActor {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsentData {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -22621,7 +22621,7 @@ impl Node for ConsentData {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsentExcept {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -22856,7 +22856,7 @@ impl Node for ConsentExcept {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsentExceptActor {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -22960,7 +22960,7 @@ impl Node for ConsentExceptActor {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsentExceptData {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -23064,7 +23064,7 @@ impl Node for ConsentExceptData {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsentPolicy {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -23724,7 +23724,7 @@ impl Node for Contract {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContractAgent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -23833,7 +23833,7 @@ impl Node for ContractAgent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContractFriendly {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -23969,7 +23969,7 @@ impl Node for ContractFriendly {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContractLegal {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -24105,7 +24105,7 @@ impl Node for ContractLegal {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContractRule {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -24241,7 +24241,7 @@ impl Node for ContractRule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContractSigner {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -24362,7 +24362,7 @@ impl Node for ContractSigner {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContractTerm {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -24633,7 +24633,7 @@ impl Node for ContractTerm {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContractTermAgent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -24742,7 +24742,7 @@ impl Node for ContractTermAgent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContractTermValuedItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -24962,7 +24962,7 @@ impl Node for ContractTermValuedItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContractValuedItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -25534,7 +25534,7 @@ impl Node for Coverage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CoverageGrouping {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -26132,7 +26132,7 @@ impl Node for DataElement {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataElementMapping {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -26547,7 +26547,7 @@ impl Node for DetectedIssue {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DetectedIssueMitigation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -27032,7 +27032,7 @@ impl Node for Device {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceUdi {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -27486,7 +27486,7 @@ impl Node for DeviceComponent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceComponentProductionSpecification {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -27874,7 +27874,7 @@ impl Node for DeviceMetric {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceMetricCalibration {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -28542,7 +28542,7 @@ impl Node for DeviceRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceRequestRequester {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -29430,7 +29430,7 @@ impl Node for DiagnosticReport {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiagnosticReportImage {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -29534,7 +29534,7 @@ impl Node for DiagnosticReportImage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiagnosticReportPerformer {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -29952,7 +29952,7 @@ impl Node for DocumentManifest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentManifestContent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -30088,7 +30088,7 @@ impl Node for DocumentManifestContent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentManifestRelated {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -30572,7 +30572,7 @@ impl Node for DocumentReference {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentReferenceContent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -30676,7 +30676,7 @@ impl Node for DocumentReferenceContent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentReferenceContext {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -30850,7 +30850,7 @@ impl Node for DocumentReferenceContext {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentReferenceContextRelated {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -30954,7 +30954,7 @@ impl Node for DocumentReferenceContextRelated {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentReferenceRelatesTo {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -31748,7 +31748,7 @@ impl Node for EligibilityResponse {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EligibilityResponseError {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -31840,7 +31840,7 @@ impl Node for EligibilityResponseError {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EligibilityResponseInsurance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -31964,7 +31964,7 @@ impl Node for EligibilityResponseInsurance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EligibilityResponseInsuranceBenefitBalance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -32160,7 +32160,7 @@ impl Node for EligibilityResponseInsuranceBenefitBalance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EligibilityResponseInsuranceBenefitBalanceFinancial {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -32836,7 +32836,7 @@ impl Node for Encounter {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncounterClassHistory {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -32940,7 +32940,7 @@ impl Node for EncounterClassHistory {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncounterDiagnosis {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -33056,7 +33056,7 @@ impl Node for EncounterDiagnosis {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncounterHospitalization {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -33259,7 +33259,7 @@ impl Node for EncounterHospitalization {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncounterLocation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -33375,7 +33375,7 @@ impl Node for EncounterLocation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncounterParticipant {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -33496,7 +33496,7 @@ impl Node for EncounterParticipant {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncounterStatusHistory {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -34753,7 +34753,7 @@ impl Node for EpisodeOfCare {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EpisodeOfCareDiagnosis {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -34869,7 +34869,7 @@ impl Node for EpisodeOfCareDiagnosis {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EpisodeOfCareStatusHistory {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -35422,7 +35422,7 @@ impl Node for ExpansionProfile {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpansionProfileDesignation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -35526,7 +35526,7 @@ impl Node for ExpansionProfileDesignation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpansionProfileDesignationExclude {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -35626,7 +35626,7 @@ impl Node for ExpansionProfileDesignationExclude {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpansionProfileDesignationExcludeDesignation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -35730,7 +35730,7 @@ impl Node for ExpansionProfileDesignationExcludeDesignation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpansionProfileDesignationInclude {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -35830,7 +35830,7 @@ impl Node for ExpansionProfileDesignationInclude {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpansionProfileDesignationIncludeDesignation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -35934,7 +35934,7 @@ impl Node for ExpansionProfileDesignationIncludeDesignation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpansionProfileExcludedSystem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -36038,7 +36038,7 @@ impl Node for ExpansionProfileExcludedSystem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpansionProfileFixedVersion {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -36828,7 +36828,7 @@ impl Node for ExplanationOfBenefit {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitAccident {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -36988,7 +36988,7 @@ impl Node for ExplanationOfBenefitAccident {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitAddItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -37204,7 +37204,7 @@ impl Node for ExplanationOfBenefitAddItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitAddItemDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -37386,7 +37386,7 @@ impl Node for ExplanationOfBenefitAddItemDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitBenefitBalance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -37582,7 +37582,7 @@ impl Node for ExplanationOfBenefitBenefitBalance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitBenefitBalanceFinancial {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -37796,7 +37796,7 @@ impl Node for ExplanationOfBenefitBenefitBalanceFinancial {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitCareTeam {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -37936,7 +37936,7 @@ impl Node for ExplanationOfBenefitCareTeam {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitDiagnosis {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -38113,7 +38113,7 @@ impl Node for ExplanationOfBenefitDiagnosis {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitInformation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -38373,7 +38373,7 @@ impl Node for ExplanationOfBenefitInformation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitInsurance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -38482,7 +38482,7 @@ impl Node for ExplanationOfBenefitInsurance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -38999,7 +38999,7 @@ impl Node for ExplanationOfBenefitItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitItemAdjudication {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -39127,7 +39127,7 @@ impl Node for ExplanationOfBenefitItemAdjudication {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitItemDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -39423,7 +39423,7 @@ impl Node for ExplanationOfBenefitItemDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitItemDetailSubDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -39699,7 +39699,7 @@ impl Node for ExplanationOfBenefitItemDetailSubDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitPayee {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -39815,7 +39815,7 @@ impl Node for ExplanationOfBenefitPayee {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitPayment {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -39967,7 +39967,7 @@ impl Node for ExplanationOfBenefitPayment {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitProcedure {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -40127,7 +40127,7 @@ impl Node for ExplanationOfBenefitProcedure {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitProcessNote {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -40255,7 +40255,7 @@ impl Node for ExplanationOfBenefitProcessNote {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplanationOfBenefitRelated {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -40944,7 +40944,7 @@ impl Node for FamilyMemberHistory {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FamilyMemberHistoryCondition {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -41800,7 +41800,7 @@ impl Node for Goal {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GoalTarget {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -42359,7 +42359,7 @@ impl Node for GraphDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GraphDefinitionLink {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -42516,7 +42516,7 @@ impl Node for GraphDefinitionLink {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GraphDefinitionLinkTarget {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -42657,7 +42657,7 @@ impl Node for GraphDefinitionLinkTarget {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GraphDefinitionLinkTargetCompartment {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -43060,7 +43060,7 @@ impl Node for Group {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupCharacteristic {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -43252,7 +43252,7 @@ impl Node for GroupCharacteristic {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupMember {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -44248,7 +44248,7 @@ impl Node for HealthcareService {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthcareServiceAvailableTime {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -44381,7 +44381,7 @@ impl Node for HealthcareServiceAvailableTime {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthcareServiceNotAvailable {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -44707,7 +44707,7 @@ impl Node for ImagingManifest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImagingManifestStudy {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -44845,7 +44845,7 @@ impl Node for ImagingManifestStudy {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImagingManifestStudySeries {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -44971,7 +44971,7 @@ impl Node for ImagingManifestStudySeries {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImagingManifestStudySeriesInstance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -45488,7 +45488,7 @@ impl Node for ImagingStudy {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImagingStudySeries {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -45727,7 +45727,7 @@ impl Node for ImagingStudySeries {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImagingStudySeriesInstance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -46280,7 +46280,7 @@ impl Node for Immunization {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImmunizationExplanation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -46394,7 +46394,7 @@ impl Node for ImmunizationExplanation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImmunizationPractitioner {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -46498,7 +46498,7 @@ impl Node for ImmunizationPractitioner {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImmunizationReaction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -46614,7 +46614,7 @@ impl Node for ImmunizationReaction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImmunizationVaccinationProtocol {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -46989,7 +46989,7 @@ impl Node for ImmunizationRecommendation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImmunizationRecommendationRecommendation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -47195,7 +47195,7 @@ impl Node for ImmunizationRecommendationRecommendation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImmunizationRecommendationRecommendationDateCriterion {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -47299,7 +47299,7 @@ impl Node for ImmunizationRecommendationRecommendationDateCriterion {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImmunizationRecommendationRecommendationProtocol {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -47823,7 +47823,7 @@ impl Node for ImplementationGuide {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImplementationGuideDependency {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -47927,7 +47927,7 @@ impl Node for ImplementationGuideDependency {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImplementationGuideGlobal {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -48031,7 +48031,7 @@ impl Node for ImplementationGuideGlobal {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImplementationGuidePackage {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -48152,7 +48152,7 @@ impl Node for ImplementationGuidePackage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImplementationGuidePackageResource {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -48348,7 +48348,7 @@ impl Node for ImplementationGuidePackageResource {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImplementationGuidePage {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -49229,7 +49229,7 @@ impl Node for Linkage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkageItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -49649,7 +49649,7 @@ impl Node for List {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListEntry {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -50122,7 +50122,7 @@ impl Node for Location {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationPosition {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -50887,7 +50887,7 @@ impl Node for Measure {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureGroup {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -51037,7 +51037,7 @@ impl Node for MeasureGroup {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureGroupPopulation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -51177,7 +51177,7 @@ impl Node for MeasureGroupPopulation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureGroupStratifier {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -51293,7 +51293,7 @@ impl Node for MeasureGroupStratifier {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureSupplementalData {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -51696,7 +51696,7 @@ impl Node for MeasureReport {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureReportGroup {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -51834,7 +51834,7 @@ impl Node for MeasureReportGroup {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureReportGroupPopulation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -51962,7 +51962,7 @@ impl Node for MeasureReportGroupPopulation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureReportGroupStratifier {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -52071,7 +52071,7 @@ impl Node for MeasureReportGroupStratifier {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureReportGroupStratifierStratum {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -52195,7 +52195,7 @@ impl Node for MeasureReportGroupStratifierStratum {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureReportGroupStratifierStratumPopulation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -53011,7 +53011,7 @@ impl Node for Medication {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationIngredient {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -53171,7 +53171,7 @@ impl Node for MedicationIngredient {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationPackage {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -53297,7 +53297,7 @@ impl Node for MedicationPackage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationPackageBatch {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -53401,7 +53401,7 @@ impl Node for MedicationPackageBatch {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationPackageContent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -54084,7 +54084,7 @@ impl Node for MedicationAdministration {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationAdministrationDosage {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -54280,7 +54280,7 @@ impl Node for MedicationAdministrationDosage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationAdministrationPerformer {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -54962,7 +54962,7 @@ impl Node for MedicationDispense {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationDispensePerformer {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -55066,7 +55066,7 @@ impl Node for MedicationDispensePerformer {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationDispenseSubstitution {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -55740,7 +55740,7 @@ impl Node for MedicationRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationRequestDispenseRequest {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -55880,7 +55880,7 @@ impl Node for MedicationRequestDispenseRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationRequestRequester {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -55984,7 +55984,7 @@ impl Node for MedicationRequestRequester {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MedicationRequestSubstitution {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -57048,7 +57048,7 @@ impl Node for MessageDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageDefinitionAllowedResponse {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -57152,7 +57152,7 @@ impl Node for MessageDefinitionAllowedResponse {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageDefinitionFocus {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -57579,7 +57579,7 @@ impl Node for MessageHeader {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageHeaderDestination {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -57695,7 +57695,7 @@ impl Node for MessageHeaderDestination {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageHeaderResponse {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -57811,7 +57811,7 @@ impl Node for MessageHeaderResponse {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageHeaderSource {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -58284,7 +58284,7 @@ impl Node for NamingSystem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamingSystemUniqueId {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -58748,7 +58748,7 @@ impl Node for NutritionOrder {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NutritionOrderEnteralFormula {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -58944,7 +58944,7 @@ impl Node for NutritionOrderEnteralFormula {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NutritionOrderEnteralFormulaAdministration {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -59104,7 +59104,7 @@ impl Node for NutritionOrderEnteralFormulaAdministration {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NutritionOrderOralDiet {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -59281,7 +59281,7 @@ impl Node for NutritionOrderOralDiet {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NutritionOrderOralDietNutrient {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -59385,7 +59385,7 @@ impl Node for NutritionOrderOralDietNutrient {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NutritionOrderOralDietTexture {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -59489,7 +59489,7 @@ impl Node for NutritionOrderOralDietTexture {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NutritionOrderSupplement {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -60244,7 +60244,7 @@ impl Node for Observation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObservationComponent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -60513,7 +60513,7 @@ impl Node for ObservationComponent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObservationReferenceRange {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -60670,7 +60670,7 @@ impl Node for ObservationReferenceRange {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObservationRelated {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -61232,7 +61232,7 @@ impl Node for OperationDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OperationDefinitionOverload {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -61341,7 +61341,7 @@ impl Node for OperationDefinitionOverload {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OperationDefinitionParameter {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -61555,7 +61555,7 @@ impl Node for OperationDefinitionParameter {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OperationDefinitionParameterBinding {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -61865,7 +61865,7 @@ impl Node for OperationOutcome {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OperationOutcomeIssue {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -62327,7 +62327,7 @@ impl Node for Organization {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationContact {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -62559,7 +62559,7 @@ impl Node for Parameters {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParametersParameter {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -63578,7 +63578,7 @@ impl Node for Patient {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatientAnimal {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -63694,7 +63694,7 @@ impl Node for PatientAnimal {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatientCommunication {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -63798,7 +63798,7 @@ impl Node for PatientCommunication {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatientContact {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -63972,7 +63972,7 @@ impl Node for PatientContact {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatientLink {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -64677,7 +64677,7 @@ impl Node for PaymentReconciliation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaymentReconciliationDetail {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -64841,7 +64841,7 @@ impl Node for PaymentReconciliationDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaymentReconciliationProcessNote {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -65235,7 +65235,7 @@ impl Node for Person {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PersonLink {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -65846,7 +65846,7 @@ impl Node for PlanDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlanDefinitionAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -66373,7 +66373,7 @@ impl Node for PlanDefinitionAction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlanDefinitionActionCondition {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -66501,7 +66501,7 @@ impl Node for PlanDefinitionActionCondition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlanDefinitionActionDynamicValue {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -66629,7 +66629,7 @@ impl Node for PlanDefinitionActionDynamicValue {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlanDefinitionActionParticipant {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -66733,7 +66733,7 @@ impl Node for PlanDefinitionActionParticipant {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlanDefinitionActionRelatedAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -66903,7 +66903,7 @@ impl Node for PlanDefinitionActionRelatedAction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlanDefinitionGoal {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -67082,7 +67082,7 @@ impl Node for PlanDefinitionGoal {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlanDefinitionGoalTarget {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -67552,7 +67552,7 @@ impl Node for Practitioner {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PractitionerQualification {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -68046,7 +68046,7 @@ impl Node for PractitionerRole {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PractitionerRoleAvailableTime {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -68179,7 +68179,7 @@ impl Node for PractitionerRoleAvailableTime {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PractitionerRoleNotAvailable {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -68872,7 +68872,7 @@ impl Node for Procedure {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcedureFocalDevice {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -68976,7 +68976,7 @@ impl Node for ProcedureFocalDevice {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcedurePerformer {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -69714,7 +69714,7 @@ impl Node for ProcedureRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcedureRequestRequester {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -70163,7 +70163,7 @@ impl Node for ProcessRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessRequestItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -70576,7 +70576,7 @@ impl Node for ProcessResponse {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessResponseProcessNote {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -70975,7 +70975,7 @@ impl Node for Provenance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvenanceAgent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -71196,7 +71196,7 @@ impl Node for ProvenanceAgent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvenanceEntity {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -71803,7 +71803,7 @@ impl Node for Questionnaire {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuestionnaireItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -72229,7 +72229,7 @@ impl Node for QuestionnaireItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuestionnaireItemEnableWhen {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -72489,7 +72489,7 @@ impl Node for QuestionnaireItemEnableWhen {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuestionnaireItemOption {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -72953,7 +72953,7 @@ impl Node for QuestionnaireResponse {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuestionnaireResponseItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -73115,7 +73115,7 @@ impl Node for QuestionnaireResponseItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuestionnaireResponseItemAnswer {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -73896,7 +73896,7 @@ impl Node for ReferralRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferralRequestRequester {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -74709,7 +74709,7 @@ impl Node for RequestGroup {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestGroupAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -75119,7 +75119,7 @@ impl Node for RequestGroupAction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestGroupActionCondition {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -75247,7 +75247,7 @@ impl Node for RequestGroupActionCondition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestGroupActionRelatedAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -75874,7 +75874,7 @@ impl Node for ResearchStudy {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResearchStudyArm {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -76673,7 +76673,7 @@ impl Node for RiskAssessment {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RiskAssessmentPrediction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -77663,7 +77663,7 @@ impl Node for SearchParameter {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchParameterComponent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -78117,7 +78117,7 @@ impl Node for Sequence {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SequenceQuality {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -78365,7 +78365,7 @@ impl Node for SequenceQuality {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SequenceReferenceSeq {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -78541,7 +78541,7 @@ impl Node for SequenceReferenceSeq {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SequenceRepository {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -78693,7 +78693,7 @@ impl Node for SequenceRepository {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SequenceVariant {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -79957,7 +79957,7 @@ impl Node for Specimen {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpecimenCollection {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -80141,7 +80141,7 @@ impl Node for SpecimenCollection {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpecimenContainer {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -80342,7 +80342,7 @@ impl Node for SpecimenContainer {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpecimenProcessing {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -81040,7 +81040,7 @@ impl Node for StructureDefinition {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureDefinitionDifferential {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -81137,7 +81137,7 @@ impl Node for StructureDefinitionDifferential {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureDefinitionMapping {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -81265,7 +81265,7 @@ impl Node for StructureDefinitionMapping {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureDefinitionSnapshot {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -81758,7 +81758,7 @@ impl Node for StructureMap {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureMapGroup {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -81920,7 +81920,7 @@ impl Node for StructureMapGroup {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureMapGroupInput {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -82048,7 +82048,7 @@ impl Node for StructureMapGroupInput {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureMapGroupRule {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -82220,7 +82220,7 @@ impl Node for StructureMapGroupRule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureMapGroupRuleDependent {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -82329,7 +82329,7 @@ impl Node for StructureMapGroupRuleDependent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureMapGroupRuleSource {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -82933,7 +82933,7 @@ impl Node for StructureMapGroupRuleSource {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureMapGroupRuleTarget {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -83122,7 +83122,7 @@ impl Node for StructureMapGroupRuleTarget {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureMapGroupRuleTargetParameter {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -83288,7 +83288,7 @@ impl Node for StructureMapGroupRuleTargetParameter {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StructureMapStructure {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -83667,7 +83667,7 @@ impl Node for Subscription {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionChannel {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -84049,7 +84049,7 @@ impl Node for Substance {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubstanceIngredient {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -84197,7 +84197,7 @@ impl Node for SubstanceIngredient {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubstanceInstance {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -84659,7 +84659,7 @@ impl Node for SupplyDelivery {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SupplyDeliverySuppliedItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -85199,7 +85199,7 @@ impl Node for SupplyRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SupplyRequestOrderedItem {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -85347,7 +85347,7 @@ impl Node for SupplyRequestOrderedItem {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SupplyRequestRequester {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -86004,7 +86004,7 @@ impl Node for Task {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskInput {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -86512,7 +86512,7 @@ impl Node for TaskInput {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskOutput {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -87020,7 +87020,7 @@ impl Node for TaskOutput {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskRequester {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -87124,7 +87124,7 @@ impl Node for TaskRequester {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskRestriction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -87550,7 +87550,7 @@ impl Node for TestReport {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestReportParticipant {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -87666,7 +87666,7 @@ impl Node for TestReportParticipant {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestReportSetup {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -87763,7 +87763,7 @@ impl Node for TestReportSetup {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestReportSetupAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -87867,7 +87867,7 @@ impl Node for TestReportSetupAction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestReportSetupActionAssert {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -87983,7 +87983,7 @@ impl Node for TestReportSetupActionAssert {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestReportSetupActionOperation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -88099,7 +88099,7 @@ impl Node for TestReportSetupActionOperation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestReportTeardown {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -88196,7 +88196,7 @@ impl Node for TestReportTeardown {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestReportTeardownAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -88288,7 +88288,7 @@ impl Node for TestReportTeardownAction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestReportTest {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -88409,7 +88409,7 @@ impl Node for TestReportTest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestReportTestAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -89025,7 +89025,7 @@ impl Node for TestScript {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptDestination {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -89129,7 +89129,7 @@ impl Node for TestScriptDestination {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptFixture {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -89245,7 +89245,7 @@ impl Node for TestScriptFixture {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptMetadata {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -89359,7 +89359,7 @@ impl Node for TestScriptMetadata {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptMetadataCapability {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -89533,7 +89533,7 @@ impl Node for TestScriptMetadataCapability {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptMetadataLink {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -89637,7 +89637,7 @@ impl Node for TestScriptMetadataLink {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptOrigin {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -89741,7 +89741,7 @@ impl Node for TestScriptOrigin {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptRule {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -89850,7 +89850,7 @@ impl Node for TestScriptRule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptRuleParam {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -89954,7 +89954,7 @@ impl Node for TestScriptRuleParam {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptRuleset {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -90063,7 +90063,7 @@ impl Node for TestScriptRuleset {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptRulesetRule {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -90172,7 +90172,7 @@ impl Node for TestScriptRulesetRule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptRulesetRuleParam {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -90276,7 +90276,7 @@ impl Node for TestScriptRulesetRuleParam {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetup {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -90373,7 +90373,7 @@ impl Node for TestScriptSetup {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetupAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -90477,7 +90477,7 @@ impl Node for TestScriptSetupAction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetupActionAssert {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -90870,7 +90870,7 @@ impl Node for TestScriptSetupActionAssert {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRule {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -90979,7 +90979,7 @@ impl Node for TestScriptSetupActionAssertRule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRuleParam {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -91083,7 +91083,7 @@ impl Node for TestScriptSetupActionAssertRuleParam {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRuleset {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -91192,7 +91192,7 @@ impl Node for TestScriptSetupActionAssertRuleset {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRulesetRule {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -91304,7 +91304,7 @@ impl Node for TestScriptSetupActionAssertRulesetRule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRulesetRuleParam {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -91408,7 +91408,7 @@ impl Node for TestScriptSetupActionAssertRulesetRuleParam {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetupActionOperation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -91688,7 +91688,7 @@ impl Node for TestScriptSetupActionOperation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptSetupActionOperationRequestHeader {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -91792,7 +91792,7 @@ impl Node for TestScriptSetupActionOperationRequestHeader {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptTeardown {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -91889,7 +91889,7 @@ impl Node for TestScriptTeardown {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptTeardownAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -91981,7 +91981,7 @@ impl Node for TestScriptTeardownAction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptTest {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -92102,7 +92102,7 @@ impl Node for TestScriptTest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptTestAction {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -92206,7 +92206,7 @@ impl Node for TestScriptTestAction {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestScriptVariable {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -92775,7 +92775,7 @@ impl Node for ValueSet {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueSetCompose {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -92913,7 +92913,7 @@ impl Node for ValueSetCompose {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueSetComposeInclude {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -93068,7 +93068,7 @@ impl Node for ValueSetComposeInclude {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueSetComposeIncludeConcept {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -93192,7 +93192,7 @@ impl Node for ValueSetComposeIncludeConcept {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueSetComposeIncludeConceptDesignation {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -93308,7 +93308,7 @@ impl Node for ValueSetComposeIncludeConceptDesignation {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueSetComposeIncludeFilter {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -93434,7 +93434,7 @@ impl Node for ValueSetComposeIncludeFilter {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueSetExpansion {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -93596,7 +93596,7 @@ impl Node for ValueSetExpansion {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueSetExpansionContains {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -93785,7 +93785,7 @@ impl Node for ValueSetExpansionContains {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueSetExpansionParameter {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
@@ -94268,7 +94268,7 @@ impl Node for VisionPrescription {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisionPrescriptionDispense {
     /// `id` (0..1, string).
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// `extension` (0..*, Extension).
     pub extension: Vec<Extension>,
     /// `modifierExtension` (0..*, Extension).
