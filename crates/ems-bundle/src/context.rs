@@ -202,13 +202,7 @@ impl BuildContext {
 
     pub(crate) fn uuid(&mut self) -> ems_stu3::Str {
         let mut buf = uuid::Uuid::encode_buffer();
-        ems_stu3::Str::from(
-            &*self
-                .ids
-                .next_uuid()
-                .hyphenated()
-                .encode_lower(&mut buf),
-        )
+        ems_stu3::Str::from(&*self.ids.next_uuid().hyphenated().encode_lower(&mut buf))
     }
 
     pub(crate) fn now_instant(&self) -> ems_stu3::Str {

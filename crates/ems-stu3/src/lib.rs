@@ -66,6 +66,7 @@ pub mod lexical;
 pub mod node;
 pub mod primitive;
 mod read;
+mod scan;
 pub mod xml;
 
 pub use generated::*;

@@ -1,12 +1,11 @@
-//! FHIR XML: streaming reader (quick-xml, no DOM) and schema-order writer.
+//! FHIR XML: streaming reader (own tokenizer, no DOM) and schema-order writer.
 
 use crate::issue::IssueType;
 use crate::node::{ChoiceMut, ChoiceRef, FieldKind, FieldMut, FieldRef, Node};
 use crate::primitive::{PrimKind, PrimNode};
 use crate::read::{precheck, rules, Parsed, ReadError, ReadOptions, Reporter, FHIR_NS, XHTML_NS};
+use crate::scan::{Attrs, Scanner, Tag, Tok};
 use crate::{Extension, Resource};
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
 use std::borrow::Cow;
 
 /// Reads a resource from FHIR XML with default [`ReadOptions`].
@@ -25,7 +24,7 @@ type R<T> = Result<T, ReadError>;
 
 struct Ctx<'a> {
     src: &'a str,
-    reader: Reader<&'a [u8]>,
+    sc: Scanner<'a>,
     rep: Reporter<'a>,
     max_depth: usize,
     depth: usize,
@@ -41,19 +40,9 @@ struct Ctx<'a> {
 
 pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError> {
     let src = precheck(input, opts)?;
-    let mut reader = Reader::from_str(src);
-    {
-        let c = reader.config_mut();
-        // whitespace before markup is skipped inside the tokenizer; element
-        // start offsets are recovered from the event length in `next`
-        c.trim_text_start = true;
-        c.trim_text_end = false;
-        c.check_end_names = true;
-        c.expand_empty_elements = false;
-    }
     let mut cx = Ctx {
         src,
-        reader,
+        sc: Scanner::new(src),
         rep: Reporter::new(src.as_bytes()),
         max_depth: opts.max_depth,
         depth: 0,
@@ -90,14 +79,6 @@ fn simple_value_attr(raw: &[u8]) -> Option<&[u8]> {
     Some(&rest[..end])
 }
 
-/// Attributes without quick-xml's duplicate-key bookkeeping (it allocates
-/// per element); `Ctx::attr` detects duplicates of the FHIR attributes.
-fn unchecked_attrs<'e>(e: &'e BytesStart<'_>) -> quick_xml::events::attributes::Attributes<'e> {
-    let mut it = e.attributes();
-    it.with_checks(false);
-    it
-}
-
 /// Number of values already held by repeating element `i` of `node`.
 fn count(node: &dyn Node, i: usize) -> usize {
     match node.field(i) {
@@ -114,37 +95,25 @@ fn is_ws(b: &[u8]) -> bool {
 
 impl<'a> Ctx<'a> {
     fn pos(&self) -> usize {
-        self.reader.buffer_position() as usize
+        self.sc.pos()
     }
 
-    /// Next event and the byte offset where it starts (`<` of a tag).
-    fn next(&mut self) -> R<(usize, Event<'a>)> {
-        let before = self.pos();
-        let ev = self.reader.read_event();
-        let end = self.pos();
-        let pos = match &ev {
-            Ok(Event::Start(e)) => end.saturating_sub(e.len() + 2),
-            Ok(Event::Empty(e)) => end.saturating_sub(e.len() + 3),
-            Ok(Event::End(e)) => end.saturating_sub(e.len() + 3),
-            _ => before,
-        };
-        match ev {
-            Ok(Event::DocType(_)) => Err(self.rep.fatal(
+    /// Next token and the byte offset where it starts (`<` of a tag).
+    fn next(&mut self) -> R<(usize, Tok<'a>)> {
+        match self.sc.next() {
+            Ok((pos, Tok::DocType)) => Err(self.rep.fatal(
                 IssueType::Security,
                 rules::XML_DTD,
                 pos,
                 "DOCTYPE declarations (DTDs, entity declarations) are not accepted".into(),
             )),
-            Ok(ev) => Ok((pos, ev)),
-            Err(e) => {
-                let at = self.reader.error_position() as usize;
-                Err(self.rep.fatal(
-                    IssueType::Structure,
-                    rules::XML_MALFORMED,
-                    at,
-                    format!("XML is not well-formed: {e}"),
-                ))
-            }
+            Ok(t) => Ok(t),
+            Err(e) => Err(self.rep.fatal(
+                IssueType::Structure,
+                rules::XML_MALFORMED,
+                e.pos,
+                format!("XML is not well-formed: {}", e.msg),
+            )),
         }
     }
 
@@ -156,38 +125,17 @@ impl<'a> Ctx<'a> {
         self.src.get(at..at + bytes.len())
     }
 
-    fn name_of<'e>(&mut self, e: &'e BytesStart<'_>, pos: usize) -> R<&'e str>
-    where
-        'a: 'e,
-    {
-        let raw = e.name().into_inner();
-        if let Some(s) = self.sub_str(raw) {
-            return Ok(s);
-        }
-        match std::str::from_utf8(raw) {
-            Ok(s) => Ok(s),
-            Err(_) => Err(self.rep.fatal(
-                IssueType::Structure,
-                rules::XML_MALFORMED,
-                pos,
-                "element name is not UTF-8".into(),
-            )),
-        }
-    }
-
     /// Brings the `xmlns:p` declarations of `e` into scope; returns how many
     /// to drop with [`pop_prefixes`](Self::pop_prefixes) when `e` ends.
-    fn push_prefixes(&mut self, e: &BytesStart<'_>) -> usize {
-        let raw = e.attributes_raw();
+    fn push_prefixes(&mut self, e: &Tag<'a>) -> usize {
+        let raw = e.attrs.as_bytes();
         if !self.any_prefixes || raw.len() < 8 || self.xmlns_finder.find(raw).is_none() {
             return 0;
         }
         let mut n = 0;
-        for a in unchecked_attrs(e).flatten() {
-            if let Some(p) = a.key.as_ref().strip_prefix(b"xmlns:") {
-                let fhir = a.value.as_ref() == FHIR_NS.as_bytes();
-                self.prefixes
-                    .push((String::from_utf8_lossy(p).into_owned(), fhir));
+        for (k, v) in Attrs::new(e.attrs).flatten() {
+            if let Some(p) = k.strip_prefix("xmlns:") {
+                self.prefixes.push((p.to_owned(), v == FHIR_NS));
                 n += 1;
             }
         }
@@ -237,16 +185,14 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    fn skip(&mut self, e: &BytesStart<'_>, empty: bool) -> R<()> {
+    fn skip(&mut self, empty: bool) -> R<()> {
         if !empty {
-            let name = e.name();
-            if let Err(err) = self.reader.read_to_end(name) {
-                let at = self.reader.error_position() as usize;
+            if let Err(e) = self.sc.skip_element() {
                 return Err(self.rep.fatal(
                     IssueType::Structure,
                     rules::XML_MALFORMED,
-                    at,
-                    format!("XML is not well-formed: {err}"),
+                    e.pos,
+                    format!("XML is not well-formed: {}", e.msg),
                 ));
             }
         }
@@ -258,7 +204,7 @@ impl<'a> Ctx<'a> {
         loop {
             let (pos, ev) = self.next()?;
             match ev {
-                Event::Start(_) | Event::Empty(_) if result.is_some() => {
+                Tok::Start(_) | Tok::Empty(_) if result.is_some() => {
                     return Err(self.rep.fatal(
                         IssueType::Structure,
                         rules::XML_MALFORMED,
@@ -266,15 +212,15 @@ impl<'a> Ctx<'a> {
                         "more than one root element".into(),
                     ));
                 }
-                Event::Start(e) => {
+                Tok::Start(e) => {
                     result = Some(self.resource_element(&e, false, pos, true)?);
                 }
-                Event::Empty(e) => {
+                Tok::Empty(e) => {
                     result = Some(self.resource_element(&e, true, pos, true)?);
                 }
-                Event::Eof => break,
-                Event::Text(t) if is_ws(&t) => {}
-                Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
+                Tok::Eof => break,
+                Tok::Text(t) if is_ws(t.as_bytes()) => {}
+                Tok::Comment | Tok::PI | Tok::Decl => {}
                 _ => {
                     return Err(self.rep.fatal(
                         IssueType::Structure,
@@ -299,13 +245,13 @@ impl<'a> Ctx<'a> {
     /// Reads `<Patient ...>...</Patient>` (the start event already consumed).
     fn resource_element(
         &mut self,
-        e: &BytesStart<'_>,
+        e: &Tag<'a>,
         empty: bool,
         pos: usize,
         root: bool,
     ) -> R<Resource> {
         let pushed = self.push_prefixes(e);
-        let raw_name = self.name_of(e, pos)?;
+        let raw_name = e.name;
         let prefixed_fhir = raw_name.contains(':') && self.resolve(raw_name).is_some();
         let name = self.resolve(raw_name).unwrap_or(raw_name);
         let Some(mut res) = Resource::new_of_type(name) else {
@@ -325,7 +271,7 @@ impl<'a> Ctx<'a> {
         self.enter(pos)?;
         let mut saw_ns = false;
         let mut dup = 0u8;
-        for a in unchecked_attrs(e) {
+        for a in Attrs::new(e.attrs) {
             let a = self.attr(a, pos, &mut dup)?;
             match a.0 {
                 "xmlns" => {
@@ -372,19 +318,13 @@ impl<'a> Ctx<'a> {
 
     /// Decodes one attribute: known FHIR attribute names come back as
     /// static strings; any other attribute is reported and returned as `""`.
-    fn attr<'e>(
+    fn attr(
         &mut self,
-        a: Result<
-            quick_xml::events::attributes::Attribute<'e>,
-            quick_xml::events::attributes::AttrError,
-        >,
+        a: Result<(&'a str, &'a str), String>,
         pos: usize,
         dup: &mut u8,
-    ) -> R<(&'static str, Cow<'e, str>)>
-    where
-        'a: 'e,
-    {
-        let a = match a {
+    ) -> R<(&'static str, Cow<'a, str>)> {
+        let (k, v) = match a {
             Ok(a) => a,
             Err(e) => {
                 return Err(self.rep.fatal(
@@ -395,15 +335,14 @@ impl<'a> Ctx<'a> {
                 ))
             }
         };
-        let (key, bit): (&'static str, u8) = match a.key.as_ref() {
-            b"value" => ("value", 1),
-            b"id" => ("id", 2),
-            b"url" => ("url", 4),
-            b"xmlns" => ("xmlns", 8),
-            other if other.starts_with(b"xmlns:") => return Ok(("", Cow::Borrowed(""))),
+        let (key, bit): (&'static str, u8) = match k {
+            "value" => ("value", 1),
+            "id" => ("id", 2),
+            "url" => ("url", 4),
+            "xmlns" => ("xmlns", 8),
+            other if other.starts_with("xmlns:") => return Ok(("", Cow::Borrowed(""))),
             other => {
-                let k = String::from_utf8_lossy(other).into_owned();
-                self.unknown_attr(&k, pos);
+                self.unknown_attr(other, pos);
                 return Ok(("", Cow::Borrowed("")));
             }
         };
@@ -416,27 +355,10 @@ impl<'a> Ctx<'a> {
             ));
         }
         *dup |= bit;
-        let decoded = match a.value {
-            Cow::Borrowed(b) => match self
-                .sub_str(b)
-                .map(Ok)
-                .unwrap_or_else(|| std::str::from_utf8(b))
-            {
-                Ok(s) => {
-                    if s.as_bytes().contains(&b'&') {
-                        quick_xml::escape::unescape(s)
-                    } else {
-                        Ok(Cow::Borrowed(s))
-                    }
-                }
-                Err(_) => Ok(Cow::Borrowed("")),
-            },
-            Cow::Owned(b) => match String::from_utf8(b) {
-                Ok(s) => quick_xml::escape::unescape(&s).map(|c| Cow::Owned(c.into_owned())),
-                Err(_) => Ok(Cow::Borrowed("")),
-            },
-        };
-        match decoded {
+        if !v.as_bytes().contains(&b'&') {
+            return Ok((key, Cow::Borrowed(v)));
+        }
+        match quick_xml::escape::unescape(v) {
             Ok(v) => Ok((key, v)),
             Err(err) => Err(self.rep.fatal(
                 IssueType::Structure,
@@ -494,11 +416,11 @@ impl<'a> Ctx<'a> {
         loop {
             let (pos, ev) = self.next()?;
             let (e, empty) = match ev {
-                Event::Start(e) => (e, false),
-                Event::Empty(e) => (e, true),
-                Event::End(_) => return Ok(()),
-                Event::Text(t) => {
-                    if !is_ws(&t) {
+                Tok::Start(e) => (e, false),
+                Tok::Empty(e) => (e, true),
+                Tok::End => return Ok(()),
+                Tok::Text(t) => {
+                    if !is_ws(t.as_bytes()) {
                         self.rep.error(
                             IssueType::Structure,
                             rules::SCHEMA_CONTENT,
@@ -509,7 +431,7 @@ impl<'a> Ctx<'a> {
                     }
                     continue;
                 }
-                Event::CData(_) => {
+                Tok::CData => {
                     self.rep.error(
                         IssueType::Structure,
                         rules::SCHEMA_CONTENT,
@@ -519,8 +441,8 @@ impl<'a> Ctx<'a> {
                     );
                     continue;
                 }
-                Event::Comment(_) | Event::PI(_) => continue,
-                Event::Eof => {
+                Tok::Comment | Tok::PI => continue,
+                Tok::Eof => {
                     return Err(self.rep.fatal(
                         IssueType::Structure,
                         rules::XML_MALFORMED,
@@ -538,7 +460,7 @@ impl<'a> Ctx<'a> {
                 }
             };
             let pushed = self.push_prefixes(&e);
-            let raw_name = self.name_of(&e, pos)?;
+            let raw_name = e.name;
             // without any prefix declaration in the document, names are used
             // as they are (a prefixed one matches no element and is reported below)
             let resolved = if self.any_prefixes {
@@ -548,14 +470,14 @@ impl<'a> Ctx<'a> {
             };
             let Some(name) = resolved else {
                 self.foreign_element(raw_name, pos);
-                self.skip(&e, empty)?;
+                self.skip(empty)?;
                 self.pop_prefixes(pushed);
                 continue;
             };
             let Some((i, alt)) = crate::node::find_field(desc, name, cursor) else {
                 if name.contains(':') {
                     self.foreign_element(name, pos);
-                    self.skip(&e, empty)?;
+                    self.skip(empty)?;
                     self.pop_prefixes(pushed);
                     continue;
                 }
@@ -566,7 +488,7 @@ impl<'a> Ctx<'a> {
                     pos,
                     format!("`{name}` is not an element of {}", desc.name),
                 );
-                self.skip(&e, empty)?;
+                self.skip(empty)?;
                 self.pop_prefixes(pushed);
                 continue;
             };
@@ -583,7 +505,7 @@ impl<'a> Ctx<'a> {
                         desc.name
                     ),
                 );
-                self.skip(&e, empty)?;
+                self.skip(empty)?;
                 self.pop_prefixes(pushed);
                 continue;
             }
@@ -643,7 +565,7 @@ impl<'a> Ctx<'a> {
         node: &mut dyn Node,
         i: usize,
         alt: Option<usize>,
-        e: &BytesStart<'_>,
+        e: &Tag<'a>,
         empty: bool,
         pos: usize,
     ) -> R<()> {
@@ -675,7 +597,7 @@ impl<'a> Ctx<'a> {
                         self.prim(p, ad.prim.unwrap_or(PrimKind::String), e, empty, pos)?
                     }
                     Some(ChoiceMut::Node(n)) => self.complex(n, e, empty, pos)?,
-                    None => self.skip(e, empty)?,
+                    None => self.skip(empty)?,
                 }
             }
             (FieldMut::Resource(slot), _) => {
@@ -693,8 +615,8 @@ impl<'a> Ctx<'a> {
             (FieldMut::Xhtml(slot), _) => {
                 self.rep.path.push(fname, None, None);
                 let mut ok_ns = false;
-                for a in e.attributes().flatten() {
-                    if a.key.as_ref() == b"xmlns" && a.value.as_ref() == XHTML_NS.as_bytes() {
+                for (k, v) in Attrs::new(e.attrs).flatten() {
+                    if k == "xmlns" && v == XHTML_NS {
                         ok_ns = true;
                     }
                 }
@@ -707,7 +629,7 @@ impl<'a> Ctx<'a> {
                         format!("Narrative.div must declare xmlns=\"{XHTML_NS}\""),
                     );
                 }
-                self.skip(e, empty)?;
+                self.skip(empty)?;
                 let end = self.pos();
                 *slot = Some(self.src[pos..end].to_owned());
             }
@@ -720,11 +642,11 @@ impl<'a> Ctx<'a> {
                     pos,
                     format!("`{fname}` must be an XML attribute here, not an element"),
                 );
-                self.skip(e, empty)?;
+                self.skip(empty)?;
             }
             _ => {
                 self.rep.path.push(fname, None, None);
-                self.skip(e, empty)?;
+                self.skip(empty)?;
             }
         }
         self.rep.path.pop();
@@ -735,21 +657,21 @@ impl<'a> Ctx<'a> {
         &mut self,
         p: &mut dyn PrimNode,
         kind: PrimKind,
-        e: &BytesStart<'_>,
+        e: &Tag<'a>,
         empty: bool,
         pos: usize,
     ) -> R<()> {
         let mut value_given = false;
         let mut dup = 0u8;
         // fast path for the usual ` value="..."` with nothing to unescape
-        if let Some(v) = simple_value_attr(e.attributes_raw()).and_then(|v| self.sub_str(v)) {
+        if let Some(v) = simple_value_attr(e.attrs.as_bytes()).and_then(|v| self.sub_str(v)) {
             value_given = true;
             self.rep.set_value(p, kind, v, pos);
         }
         let attrs = if value_given {
             None
         } else {
-            Some(unchecked_attrs(e))
+            Some(Attrs::new(e.attrs))
         };
         for a in attrs.into_iter().flatten() {
             let (k, v) = self.attr(a, pos, &mut dup)?;
@@ -769,12 +691,12 @@ impl<'a> Ctx<'a> {
             loop {
                 let (cpos, ev) = self.next()?;
                 let (ce, cempty) = match ev {
-                    Event::Start(ce) => (ce, false),
-                    Event::Empty(ce) => (ce, true),
-                    Event::End(_) => break,
-                    Event::Text(t) if is_ws(&t) => continue,
-                    Event::Comment(_) | Event::PI(_) => continue,
-                    Event::Eof => {
+                    Tok::Start(ce) => (ce, false),
+                    Tok::Empty(ce) => (ce, true),
+                    Tok::End => break,
+                    Tok::Text(t) if is_ws(t.as_bytes()) => continue,
+                    Tok::Comment | Tok::PI => continue,
+                    Tok::Eof => {
                         return Err(self.rep.fatal(
                             IssueType::Structure,
                             rules::XML_MALFORMED,
@@ -794,12 +716,12 @@ impl<'a> Ctx<'a> {
                     }
                 };
                 let pushed = self.push_prefixes(&ce);
-                let raw = self.name_of(&ce, cpos)?;
+                let raw = ce.name;
                 let cname = match self.resolve(raw) {
                     Some(n) => n,
                     None => {
                         self.foreign_element(raw, cpos);
-                        self.skip(&ce, cempty)?;
+                        self.skip(cempty)?;
                         self.pop_prefixes(pushed);
                         continue;
                     }
@@ -821,7 +743,7 @@ impl<'a> Ctx<'a> {
                             "`{cname}` is not allowed in a primitive element (only `extension`)"
                         ),
                     );
-                    self.skip(&ce, cempty)?;
+                    self.skip(cempty)?;
                 }
                 self.pop_prefixes(pushed);
             }
@@ -839,10 +761,10 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    fn complex(&mut self, n: &mut dyn Node, e: &BytesStart<'_>, empty: bool, pos: usize) -> R<()> {
+    fn complex(&mut self, n: &mut dyn Node, e: &Tag<'a>, empty: bool, pos: usize) -> R<()> {
         let desc = n.desc();
         let mut dup = 0u8;
-        for a in unchecked_attrs(e) {
+        for a in Attrs::new(e.attrs) {
             let (k, v) = self.attr(a, pos, &mut dup)?;
             if k == "xmlns" {
                 self.child_ns(&v, pos);
@@ -885,12 +807,12 @@ impl<'a> Ctx<'a> {
         loop {
             let (cpos, ev) = self.next()?;
             let (ce, cempty) = match ev {
-                Event::Start(ce) => (ce, false),
-                Event::Empty(ce) => (ce, true),
-                Event::End(_) => break,
-                Event::Text(t) if is_ws(&t) => continue,
-                Event::Comment(_) | Event::PI(_) => continue,
-                Event::Eof => {
+                Tok::Start(ce) => (ce, false),
+                Tok::Empty(ce) => (ce, true),
+                Tok::End => break,
+                Tok::Text(t) if is_ws(t.as_bytes()) => continue,
+                Tok::Comment | Tok::PI => continue,
+                Tok::Eof => {
                     return Err(self.rep.fatal(
                         IssueType::Structure,
                         rules::XML_MALFORMED,
@@ -910,7 +832,7 @@ impl<'a> Ctx<'a> {
                 }
             };
             let pushed = self.push_prefixes(&ce);
-            let raw = self.name_of(&ce, cpos)?;
+            let raw = ce.name;
             let n = self.resolve(raw).unwrap_or(raw);
             self.pop_prefixes(pushed);
             if out.is_some() {
@@ -921,7 +843,7 @@ impl<'a> Ctx<'a> {
                     cpos,
                     "a resource wrapper holds exactly one resource".into(),
                 );
-                self.skip(&ce, cempty)?;
+                self.skip(cempty)?;
             } else if Resource::new_of_type(n).is_none() {
                 self.rep.error(
                     IssueType::NotSupported,
@@ -930,7 +852,7 @@ impl<'a> Ctx<'a> {
                     cpos,
                     format!("`{n}` is not an STU3 resource type"),
                 );
-                self.skip(&ce, cempty)?;
+                self.skip(cempty)?;
             } else {
                 out = Some(self.resource_element(&ce, cempty, cpos, false)?);
             }
