@@ -17,14 +17,7 @@ pub fn check(kind: PrimKind, s: &str) -> Result<(), &'static str> {
         PrimKind::UnsignedInt => is_unsigned(s) && s.parse::<i32>().is_ok(),
         PrimKind::Decimal => is_decimal(s),
         PrimKind::String | PrimKind::Markdown => !s.is_empty(),
-        PrimKind::Uri => {
-            !s.is_empty()
-                && if s.is_ascii() {
-                    !s.bytes().any(|b| b.is_ascii_whitespace())
-                } else {
-                    !s.chars().any(char::is_whitespace)
-                }
-        }
+        PrimKind::Uri => is_uri(s),
         PrimKind::Code => is_code(s),
         PrimKind::Id => is_id(s),
         PrimKind::Oid => is_oid(s),
@@ -104,16 +97,40 @@ pub fn is_decimal(s: &str) -> bool {
     true
 }
 
-fn is_code(s: &str) -> bool {
-    if s.is_ascii() {
-        let b = s.as_bytes();
-        let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
-        return !b.is_empty()
-            && !ws(&b[0])
-            && !ws(&b[b.len() - 1])
-            && !b.windows(2).any(|w| ws(&w[0]) && ws(&w[1]))
-            && !b.iter().any(|c| ws(c) && *c != b' ');
+/// No whitespace (one pass over the bytes; non-ASCII text falls back to
+/// Unicode whitespace).
+fn is_uri(s: &str) -> bool {
+    for &c in s.as_bytes() {
+        if c >= 0x80 {
+            return !s.chars().any(char::is_whitespace);
+        }
+        if c.is_ascii_whitespace() {
+            return false;
+        }
     }
+    !s.is_empty()
+}
+
+/// `[^\s]+(\s[^\s]+)*` where the only whitespace allowed is single spaces
+/// (one pass over the bytes; non-ASCII text takes the Unicode path).
+fn is_code(s: &str) -> bool {
+    let b = s.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let mut prev_ws = true; // rejects leading whitespace
+    for &c in b {
+        if c >= 0x80 {
+            return is_code_unicode(s);
+        }
+        let w = ws(c);
+        if w && (prev_ws || c != b' ') {
+            return false;
+        }
+        prev_ws = w;
+    }
+    !b.is_empty() && !prev_ws
+}
+
+fn is_code_unicode(s: &str) -> bool {
     if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
         return false;
     }
@@ -183,7 +200,7 @@ fn date_prefix(b: &[u8]) -> Option<(usize, u8)> {
     if !digits(y) {
         return None;
     }
-    let year: u32 = std::str::from_utf8(y).ok()?.parse().ok()?;
+    let year = y.iter().fold(0u32, |n, d| n * 10 + (d - b'0') as u32);
     if b.len() == 4 || b[4] != b'-' {
         return Some((4, 1));
     }
@@ -357,6 +374,22 @@ mod tests {
         assert!(check(PrimKind::Code, "a b").is_ok());
         assert!(check(PrimKind::Code, "a  b").is_err());
         assert!(check(PrimKind::Code, " a").is_err());
+        assert!(check(PrimKind::Code, "a ").is_err());
+        assert!(check(PrimKind::Code, "a\tb").is_err());
+        assert!(check(PrimKind::Code, "").is_err());
+        assert!(check(PrimKind::Code, "x").is_ok());
+        // non-ASCII codes: Unicode whitespace rules
+        assert!(check(PrimKind::Code, "café au lait").is_ok());
+        assert!(check(PrimKind::Code, "café\u{00a0}x").is_err());
+        assert!(check(PrimKind::Code, "café ").is_err());
+        assert!(check(PrimKind::Uri, "").is_err());
+        assert!(check(PrimKind::Uri, "urn:x\n").is_err());
+        assert!(check(PrimKind::Uri, "http://ex.org/é").is_ok());
+        assert!(check(PrimKind::Uri, "http://ex.org/é\u{2003}").is_err());
+        assert!(check(PrimKind::Date, "2024-02-29").is_ok());
+        assert!(check(PrimKind::Date, "2023-02-29").is_err());
+        assert!(check(PrimKind::Date, "1900-02-29").is_err());
+        assert!(check(PrimKind::Date, "2000-02-29").is_ok());
         assert!(check(PrimKind::Id, "abc-1.2").is_ok());
         assert!(check(PrimKind::Id, "a_b").is_err());
         assert!(check(PrimKind::Oid, "urn:oid:1.2.840").is_ok());

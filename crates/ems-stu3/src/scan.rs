@@ -51,6 +51,9 @@ pub(crate) struct Tag<'a> {
     pub name: &'a str,
     /// The attribute part of the tag (starts with whitespace when not empty).
     pub attrs: &'a str,
+    /// The value when the attribute part is exactly ` value="..."` with
+    /// nothing to unescape (the usual FHIR primitive), found while scanning.
+    pub value: Option<&'a str>,
 }
 
 /// A well-formedness error: where and what.
@@ -97,11 +100,11 @@ pub(crate) struct Scanner<'a> {
     src: &'a str,
     pos: usize,
     /// (start, end) of the names of the open elements, innermost last.
-    open: Vec<(u32, u32)>,
+    open: Vec<(usize, usize)>,
 }
 
 impl<'a> Scanner<'a> {
-    /// A scanner at the start of `src` (at most 4 GiB; the reader caps input far lower).
+    /// A scanner at the start of `src`.
     pub fn new(src: &'a str) -> Self {
         Scanner {
             src,
@@ -122,7 +125,7 @@ impl<'a> Scanner<'a> {
             let start = self.pos;
             if start >= b.len() {
                 if let Some(&(s, e)) = self.open.last() {
-                    let name = &self.src[s as usize..e as usize];
+                    let name = &self.src[s..e];
                     return err(b.len(), format!("end of input inside `<{name}>`"));
                 }
                 return Ok((start, Tok::Eof));
@@ -215,6 +218,9 @@ impl<'a> Scanner<'a> {
     fn start_tag(&mut self, lt: usize) -> Result<Tok<'a>, ScanError> {
         let b = self.src.as_bytes();
         let name_end = self.name_end(lt + 1, lt)?;
+        if let Some(t) = self.simple_value_tag(lt, name_end) {
+            return Ok(t);
+        }
         // find the closing `>` outside quoted attribute values (attribute
         // names are short: a plain loop beats a vector search there)
         let mut i = name_end;
@@ -235,13 +241,48 @@ impl<'a> Scanner<'a> {
         let tag = Tag {
             name: &self.src[lt + 1..name_end],
             attrs: &self.src[name_end..attrs_end],
+            value: None,
         };
         if empty {
             Ok(Tok::Empty(tag))
         } else {
-            self.open.push((lt as u32 + 1, name_end as u32));
+            self.open.push((lt + 1, name_end));
             Ok(Tok::Start(tag))
         }
+    }
+
+    /// `<name value="...">` or `<name value="..."/>` with a value free of
+    /// `&` and `<`: the tag and its value in one step; `None` for anything
+    /// else (the general path then scans the tag).
+    #[inline]
+    fn simple_value_tag(&mut self, lt: usize, name_end: usize) -> Option<Tok<'a>> {
+        let b = self.src.as_bytes();
+        let vs = name_end + 8;
+        if b.get(name_end..vs)? != b" value=\"" {
+            return None;
+        }
+        let ve = vs + memchr::memchr(b'"', &b[vs..])?;
+        let value = &b[vs..ve];
+        if memchr::memchr2(b'&', b'<', value).is_some() {
+            return None;
+        }
+        let (empty, end) = match b.get(ve + 1)? {
+            b'>' => (false, ve + 2),
+            b'/' if b.get(ve + 2) == Some(&b'>') => (true, ve + 3),
+            _ => return None,
+        };
+        self.pos = end;
+        let tag = Tag {
+            name: &self.src[lt + 1..name_end],
+            attrs: &self.src[name_end..ve + 1],
+            value: Some(&self.src[vs..ve]),
+        };
+        Some(if empty {
+            Tok::Empty(tag)
+        } else {
+            self.open.push((lt + 1, name_end));
+            Tok::Start(tag)
+        })
     }
 
     fn end_tag(&mut self, lt: usize) -> Result<Tok<'a>, ScanError> {
@@ -256,12 +297,12 @@ impl<'a> Scanner<'a> {
         }
         let name = &self.src[lt + 2..name_end];
         match self.open.pop() {
-            Some((s, e)) if &self.src[s as usize..e as usize] == name => {
+            Some((s, e)) if &self.src[s..e] == name => {
                 self.pos = i + 1;
                 Ok(Tok::End)
             }
             Some((s, e)) => {
-                let open = &self.src[s as usize..e as usize];
+                let open = &self.src[s..e];
                 err(
                     lt,
                     format!("end tag `</{name}>` does not match the start tag `<{open}>`"),
@@ -364,8 +405,8 @@ mod tests {
         loop {
             let (p, t) = sc.next()?;
             out.push(match t {
-                Tok::Start(t) => format!("{p}<{}|{}>", t.name, t.attrs),
-                Tok::Empty(t) => format!("{p}<{}|{}/>", t.name, t.attrs),
+                Tok::Start(t) => format!("{p}<{}|{}|{:?}>", t.name, t.attrs, t.value),
+                Tok::Empty(t) => format!("{p}<{}|{}|{:?}/>", t.name, t.attrs, t.value),
                 Tok::End => format!("{p}</>"),
                 Tok::Text(t) => format!("{p}T{t:?}"),
                 Tok::Eof => return Ok(out),
@@ -381,8 +422,8 @@ mod tests {
             t,
             [
                 "0Decl",
-                "22<a| x='1>2' y=\"/>\">",
-                "42<b| value=\"v\"/>",
+                "22<a| x='1>2' y=\"/>\"|None>",
+                "42<b| value=\"v\"|Some(\"v\")/>",
                 "56Comment",
                 "66T\"t\"",
                 "67PI",
@@ -435,6 +476,32 @@ mod tests {
         }
         assert_eq!(Attrs::new("").count(), 0);
         assert_eq!(Attrs::new("  ").count(), 0);
+    }
+
+    #[test]
+    fn simple_value_fast_path_only_for_plain_values() {
+        fn v(s: &str) -> (Option<&str>, &str) {
+            match Scanner::new(s).next().unwrap().1 {
+                Tok::Start(t) | Tok::Empty(t) => (t.value, t.attrs),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(v("<a value=\"x y\"/>"), (Some("x y"), " value=\"x y\""));
+        assert_eq!(v("<a value=\"\">"), (Some(""), " value=\"\""));
+        for general in [
+            "<a value='x'/>",
+            "<a value=\"a&amp;b\"/>",
+            "<a value=\"x\" id=\"i\"/>",
+            "<a  value=\"x\"/>",
+            "<a value=\"x\" />",
+            "<a id=\"i\"/>",
+        ] {
+            assert_eq!(v(general).0, None, "{general}");
+        }
+        // the general path still reads them
+        assert_eq!(v("<a value=\"x\" />").1, " value=\"x\" ");
+        assert!(toks("<a value=\"x</a>").is_err());
+        assert!(toks("<a value=\"x\"").is_err());
     }
 
     #[test]

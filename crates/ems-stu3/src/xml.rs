@@ -57,28 +57,6 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
     })
 }
 
-/// The value of `raw` (the attribute part of a start tag) when it is exactly
-/// one ` value="..."` attribute whose text needs no unescaping.
-fn simple_value_attr(raw: &[u8]) -> Option<&[u8]> {
-    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    let start = raw.iter().position(|b| !ws(b))?;
-    if start == 0 {
-        return None;
-    }
-    let rest = raw[start..].strip_prefix(b"value")?;
-    let rest = &rest[rest.iter().position(|b| !ws(b))?..];
-    let rest = rest.strip_prefix(b"=")?;
-    let rest = &rest[rest.iter().position(|b| !ws(b))?..];
-    let rest = rest.strip_prefix(b"\"")?;
-    let end = rest
-        .iter()
-        .position(|&b| b == b'"' || b == b'&' || b == b'<')?;
-    if rest[end] != b'"' || !rest[end + 1..].iter().all(ws) {
-        return None;
-    }
-    Some(&rest[..end])
-}
-
 /// Number of values already held by repeating element `i` of `node`.
 fn count(node: &dyn Node, i: usize) -> usize {
     match node.field(i) {
@@ -115,14 +93,6 @@ impl<'a> Ctx<'a> {
                 format!("XML is not well-formed: {}", e.msg),
             )),
         }
-    }
-
-    /// The text of `bytes`, a sub-slice of the (already UTF-8 checked) input,
-    /// found by offset so it is not validated again.
-    fn sub_str<'e>(&self, bytes: &'e [u8]) -> Option<&'a str> {
-        let base = self.src.as_ptr() as usize;
-        let at = (bytes.as_ptr() as usize).checked_sub(base)?;
-        self.src.get(at..at + bytes.len())
     }
 
     /// Brings the `xmlns:p` declarations of `e` into scope; returns how many
@@ -664,7 +634,7 @@ impl<'a> Ctx<'a> {
         let mut value_given = false;
         let mut dup = 0u8;
         // fast path for the usual ` value="..."` with nothing to unescape
-        if let Some(v) = simple_value_attr(e.attrs.as_bytes()).and_then(|v| self.sub_str(v)) {
+        if let Some(v) = e.value {
             value_given = true;
             self.rep.set_value(p, kind, v, pos);
         }
@@ -1095,42 +1065,5 @@ impl XmlWriter {
             }
         }
         self.body(name, n);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::simple_value_attr;
-
-    #[test]
-    fn simple_value_fast_path_only_for_plain_values() {
-        assert_eq!(simple_value_attr(b" value=\"abc\""), Some(&b"abc"[..]));
-        assert_eq!(simple_value_attr(b"  value = \"\" "), Some(&b""[..]));
-        assert_eq!(
-            simple_value_attr(b"value=\"abc\""),
-            None,
-            "no separating space"
-        );
-        assert_eq!(
-            simple_value_attr(b" value='abc'"),
-            None,
-            "single quotes: general path"
-        );
-        assert_eq!(
-            simple_value_attr(b" value=\"a&amp;b\""),
-            None,
-            "escapes: general path"
-        );
-        assert_eq!(
-            simple_value_attr(b" value=\"a\" id=\"x\""),
-            None,
-            "more attributes: general path"
-        );
-        assert_eq!(simple_value_attr(b" id=\"x\""), None);
-        assert_eq!(
-            simple_value_attr(b" value=\"abc"),
-            None,
-            "unterminated: general path reports it"
-        );
     }
 }
