@@ -42,29 +42,42 @@ fn prim_str<'a>(n: &'a dyn Node, name: &str, hint: usize) -> Option<&'a str> {
     }
 }
 
+/// Whether primitive `p` of element `f` has anything for the walk to check:
+/// a complete required binding, a NEMS dateTime/instant form, or extensions.
+#[inline]
+fn checked(f: &ems_stu3::node::FieldDesc, k: PrimKind, p: &dyn PrimNode) -> bool {
+    (f.codes_complete && !f.codes.is_empty())
+        || matches!(k, PrimKind::DateTime | PrimKind::Instant)
+        || !p.extension().is_empty()
+}
+
 impl Walker<'_, '_> {
     fn node(&mut self, n: &dyn Node) {
         let desc = n.desc();
-        match desc.name {
-            "Coding" => self.coding(n),
-            "Reference" => self.reference(n),
-            "ContactPoint" => self.contact_point(n),
-            _ => {}
+        // the type checks, by table identity (no name comparisons per node)
+        if std::ptr::eq(desc, &ems_stu3::CODING_DESC) {
+            self.coding(n);
+        } else if std::ptr::eq(desc, &ems_stu3::REFERENCE_DESC) {
+            self.reference(n);
+        } else if std::ptr::eq(desc, &ems_stu3::CONTACTPOINT_DESC) {
+            self.contact_point(n);
         }
         for (i, f) in desc.fields.iter().enumerate() {
             match n.field(i) {
                 FieldRef::Prim(Some(p)) => {
                     if let FieldKind::Prim(k) = f.kind {
-                        self.path.push(f.name, None, None);
-                        self.bound(desc.name, f, p);
-                        self.prim(k, p);
-                        self.path.pop();
+                        if checked(f, k, p) {
+                            self.path.push(f.name, None, None);
+                            self.bound(desc.name, f, p);
+                            self.prim(k, p);
+                            self.path.pop();
+                        }
                     }
                 }
                 FieldRef::PrimList(v) => {
                     if let FieldKind::Prim(k) = f.kind {
                         for j in 0..v.len() {
-                            if let Some(p) = v.get(j) {
+                            if let Some(p) = v.get(j).filter(|p| checked(f, k, *p)) {
                                 self.path.push(f.name, Some(j), None);
                                 self.bound(desc.name, f, p);
                                 self.prim(k, p);
@@ -89,14 +102,21 @@ impl Walker<'_, '_> {
                 }
                 FieldRef::Choice(Some((a, v))) => {
                     if let FieldKind::Choice(alts) = &f.kind {
-                        self.path.push(f.name, None, Some(alts[a].type_name));
                         match v {
                             ChoiceRef::Prim(p) => {
-                                self.prim(alts[a].prim.unwrap_or(PrimKind::String), p)
+                                let k = alts[a].prim.unwrap_or(PrimKind::String);
+                                if checked(f, k, p) {
+                                    self.path.push(f.name, None, Some(alts[a].type_name));
+                                    self.prim(k, p);
+                                    self.path.pop();
+                                }
                             }
-                            ChoiceRef::Node(c) => self.node(c),
+                            ChoiceRef::Node(c) => {
+                                self.path.push(f.name, None, Some(alts[a].type_name));
+                                self.node(c);
+                                self.path.pop();
+                            }
                         }
-                        self.path.pop();
                     }
                 }
                 FieldRef::Resource(Some(r)) => {
