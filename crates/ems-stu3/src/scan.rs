@@ -514,4 +514,69 @@ mod tests {
         sc.next().unwrap();
         assert!(sc.skip_element().is_err());
     }
+
+    /// Differential check against quick-xml on every NEMS corpus file: the
+    /// same element structure (start/empty/end, names), the same attribute
+    /// (name, raw value) pairs, and the same non-whitespace text.
+    #[test]
+    fn agrees_with_quick_xml_on_the_corpus() {
+        use quick_xml::events::Event;
+        let mut total = 0;
+        for bytes in ems_testdata::nems_xml() {
+            let src = std::str::from_utf8(&bytes).unwrap();
+            let mut ours = Vec::new();
+            let mut sc = Scanner::new(src);
+            loop {
+                match sc.next().unwrap().1 {
+                    Tok::Start(t) | Tok::Empty(t) => {
+                        let attrs: Vec<_> = Attrs::new(t.attrs).map(Result::unwrap).collect();
+                        ours.push(format!("<{} {attrs:?}", t.name));
+                    }
+                    Tok::End => ours.push("</".into()),
+                    Tok::Text(t) => ours.push(format!("T{}", t.trim())),
+                    Tok::Eof => break,
+                    _ => {}
+                }
+            }
+            let mut theirs = Vec::new();
+            let mut r = quick_xml::Reader::from_str(src);
+            loop {
+                match r.read_event().unwrap() {
+                    Event::Start(e) | Event::Empty(e) => {
+                        let attrs: Vec<_> = e
+                            .attributes()
+                            .map(|a| {
+                                let a = a.unwrap();
+                                (
+                                    std::str::from_utf8(a.key.as_ref()).unwrap().to_owned(),
+                                    std::str::from_utf8(&a.value).unwrap().to_owned(),
+                                )
+                            })
+                            .collect();
+                        let attrs: Vec<(&str, &str)> = attrs
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str()))
+                            .collect();
+                        theirs.push(format!(
+                            "<{} {attrs:?}",
+                            std::str::from_utf8(e.name().as_ref()).unwrap()
+                        ));
+                    }
+                    Event::End(_) => theirs.push("</".into()),
+                    Event::Text(t) => {
+                        let t = std::str::from_utf8(&t).unwrap().trim().to_owned();
+                        if !t.is_empty() {
+                            theirs.push(format!("T{t}"));
+                        }
+                    }
+                    Event::Eof => break,
+                    _ => {}
+                }
+            }
+            assert!(!ours.is_empty());
+            total += ours.len();
+            assert_eq!(ours, theirs);
+        }
+        assert!(total > 5000, "{total} tokens compared");
+    }
 }
