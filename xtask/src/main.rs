@@ -618,6 +618,30 @@ impl Model {
             "        _ => panic!(\"{}: no element {{i}}\"), }} }}",
             s.fhir
         );
+        // present(): bit k set when element k holds something (the readers'
+        // `seen` sets and this mask assume at most 128 elements per type)
+        assert!(
+            s.fields.len() <= 128,
+            "{} has more than 128 elements",
+            s.fhir
+        );
+        let _ = writeln!(o, "    fn present(&self) -> u128 {{");
+        if s.fields.is_empty() {
+            let _ = writeln!(o, "        0");
+        }
+        for (k, f) in s.fields.iter().enumerate() {
+            let r = &f.rust;
+            let test = match (&f.kind, f.many) {
+                (Kind::Attr | Kind::Xhtml | Kind::Choice(_), _) => format!("self.{r}.is_some()"),
+                (_, false) => format!("self.{r}.is_some()"),
+                (_, true) => format!("!self.{r}.is_empty()"),
+            };
+            let _ = match k {
+                0 => writeln!(o, "        u128::from({test})"),
+                _ => writeln!(o, "        | (u128::from({test}) << {k})"),
+            };
+        }
+        let _ = writeln!(o, "    }}");
         let _ = writeln!(
             o,
             "    fn field(&self, i: usize) -> FieldRef<'_> {{ match i {{"

@@ -62,7 +62,7 @@ impl Walker<'_, '_> {
         } else if std::ptr::eq(desc, &ems_stu3::CONTACTPOINT_DESC) {
             self.contact_point(n);
         }
-        for (i, f) in desc.fields.iter().enumerate() {
+        for (i, f) in ems_stu3::node::present_fields(n) {
             match n.field(i) {
                 FieldRef::Prim(Some(p)) => {
                     if let FieldKind::Prim(k) = f.kind {

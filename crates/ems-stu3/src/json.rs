@@ -983,8 +983,7 @@ impl JsonWriter {
             self.key(&mut first, false, "resourceType");
             escape_json(&mut self.out, rt);
         }
-        let desc = n.desc();
-        for (i, f) in desc.fields.iter().enumerate() {
+        for (i, f) in crate::node::present_fields(n) {
             match n.field(i) {
                 FieldRef::Attr(Some(v)) => {
                     self.key(&mut first, false, f.name);

@@ -124,6 +124,55 @@ pub trait Node: std::fmt::Debug {
     fn field_mut(&mut self, i: usize) -> FieldMut<'_>;
     /// Shared slot of element `i` of [`TypeDesc::fields`].
     fn field(&self, i: usize) -> FieldRef<'_>;
+    /// Bit `i` is set when element `i` holds something (a present value or
+    /// a non-empty list). Walkers use it to visit only the elements a
+    /// value has instead of asking for every slot of the table; generated
+    /// types compute it in one branch-free pass.
+    fn present(&self) -> u128 {
+        let mut m = 0u128;
+        for i in 0..self.desc().fields.len().min(128) {
+            if is_present(&self.field(i)) {
+                m |= 1 << i;
+            }
+        }
+        m
+    }
+}
+
+/// Whether a slot holds something (see [`Node::present`]).
+pub fn is_present(f: &FieldRef<'_>) -> bool {
+    match f {
+        FieldRef::Attr(v) | FieldRef::Xhtml(v) => v.is_some(),
+        FieldRef::Prim(p) => p.is_some(),
+        FieldRef::PrimList(v) => !v.is_empty(),
+        FieldRef::One(v) => v.is_some(),
+        FieldRef::Many(v) => !v.is_empty(),
+        FieldRef::Choice(v) => v.is_some(),
+        FieldRef::Resource(v) => v.is_some(),
+        FieldRef::Resources(v) => !v.is_empty(),
+    }
+}
+
+/// The elements of `n` that hold something, in schema order, with their
+/// descriptions (iterates the bits of [`Node::present`]).
+///
+/// ```
+/// use ems_stu3::{node::{present_fields, Node}, Patient, Primitive};
+/// let p = Patient { gender: Some(Primitive::from("female")), ..Default::default() };
+/// let names: Vec<_> = present_fields(&p).map(|(_, f)| f.name).collect();
+/// assert_eq!(names, ["gender"]);
+/// ```
+pub fn present_fields(n: &dyn Node) -> impl Iterator<Item = (usize, &'static FieldDesc)> {
+    let fields = n.desc().fields;
+    let mut m = n.present();
+    std::iter::from_fn(move || {
+        if m == 0 {
+            return None;
+        }
+        let i = m.trailing_zeros() as usize;
+        m &= m - 1;
+        fields.get(i).map(|f| (i, f))
+    })
 }
 
 /// A single-valued complex slot (`Option<T>` or `Option<Box<T>>`).

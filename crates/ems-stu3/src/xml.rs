@@ -947,8 +947,7 @@ impl XmlWriter {
     }
 
     fn fields(&mut self, n: &dyn Node) {
-        let desc = n.desc();
-        for (i, f) in desc.fields.iter().enumerate() {
+        for (i, f) in crate::node::present_fields(n) {
             match n.field(i) {
                 FieldRef::Attr(_) => {}
                 FieldRef::Prim(Some(p)) => self.prim(f.name, p),

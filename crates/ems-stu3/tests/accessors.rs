@@ -42,3 +42,42 @@ fn push_accessors_convert_chain_and_round_trip() {
         .collect();
     assert_eq!(given, ["Jane", "Ann"]);
 }
+
+/// The generated `Node::present` masks agree with asking every slot, on
+/// every node of every NEMS corpus message (and of an empty resource).
+#[test]
+fn generated_presence_masks_match_the_slots() {
+    use ems_stu3::node::{is_present, ChoiceRef, FieldRef, Node};
+    fn check(n: &dyn Node, count: &mut usize) {
+        *count += 1;
+        let desc = n.desc();
+        let mut want = 0u128;
+        for i in 0..desc.fields.len() {
+            let f = n.field(i);
+            if is_present(&f) {
+                want |= 1 << i;
+            }
+            match f {
+                FieldRef::One(Some(c)) => check(c, count),
+                FieldRef::Many(v) => (0..v.len())
+                    .filter_map(|j| v.get(j))
+                    .for_each(|c| check(c, count)),
+                FieldRef::Choice(Some((_, ChoiceRef::Node(c)))) => check(c, count),
+                FieldRef::Resource(Some(r)) => check(r.as_node(), count),
+                FieldRef::Resources(v) => v.iter().for_each(|r| check(r.as_node(), count)),
+                _ => {}
+            }
+        }
+        assert_eq!(n.present(), want, "{}", desc.name);
+    }
+    let mut count = 0;
+    for x in ems_testdata::nems_xml() {
+        let r = ems_stu3::from_xml(&x).unwrap().resource;
+        check(r.as_node(), &mut count);
+    }
+    check(
+        ems_stu3::Resource::from(ems_stu3::Patient::default()).as_node(),
+        &mut count,
+    );
+    assert!(count > 1000, "{count} nodes checked");
+}

@@ -175,6 +175,20 @@ impl Node for Address {
             _ => panic!("Address: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.use_.is_some()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.line.is_empty()) << 5)
+            | (u128::from(self.city.is_some()) << 6)
+            | (u128::from(self.district.is_some()) << 7)
+            | (u128::from(self.state.is_some()) << 8)
+            | (u128::from(self.postal_code.is_some()) << 9)
+            | (u128::from(self.country.is_some()) << 10)
+            | (u128::from(self.period.is_some()) << 11)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -302,6 +316,15 @@ impl Node for Age {
             6 => FieldMut::Prim(&mut self.code),
             _ => panic!("Age: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.value.is_some()) << 2)
+            | (u128::from(self.comparator.is_some()) << 3)
+            | (u128::from(self.unit.is_some()) << 4)
+            | (u128::from(self.system.is_some()) << 5)
+            | (u128::from(self.code.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -447,6 +470,13 @@ impl Node for Annotation {
             4 => FieldMut::Prim(&mut self.text),
             _ => panic!("Annotation: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.author.is_some()) << 2)
+            | (u128::from(self.time.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -602,6 +632,18 @@ impl Node for Attachment {
             _ => panic!("Attachment: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.content_type.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.data.is_some()) << 4)
+            | (u128::from(self.url.is_some()) << 5)
+            | (u128::from(self.size.is_some()) << 6)
+            | (u128::from(self.hash.is_some()) << 7)
+            | (u128::from(self.title.is_some()) << 8)
+            | (u128::from(self.creation.is_some()) << 9)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -699,6 +741,12 @@ impl Node for CodeableConcept {
             3 => FieldMut::Prim(&mut self.text),
             _ => panic!("CodeableConcept: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.coding.is_empty()) << 2)
+            | (u128::from(self.text.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -820,6 +868,15 @@ impl Node for Coding {
             _ => panic!("Coding: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.system.is_some()) << 2)
+            | (u128::from(self.version.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.display.is_some()) << 5)
+            | (u128::from(self.user_selected.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -914,6 +971,12 @@ impl Node for ContactDetail {
             3 => FieldMut::Many(&mut self.telecom),
             _ => panic!("ContactDetail: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.name.is_some()) << 2)
+            | (u128::from(!self.telecom.is_empty()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -1035,6 +1098,15 @@ impl Node for ContactPoint {
             _ => panic!("ContactPoint: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.system.is_some()) << 2)
+            | (u128::from(self.value.is_some()) << 3)
+            | (u128::from(self.use_.is_some()) << 4)
+            | (u128::from(self.rank.is_some()) << 5)
+            | (u128::from(self.period.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -1140,6 +1212,13 @@ impl Node for Contributor {
             4 => FieldMut::Many(&mut self.contact),
             _ => panic!("Contributor: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.type_.is_some()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(!self.contact.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -1261,6 +1340,15 @@ impl Node for Count {
             6 => FieldMut::Prim(&mut self.code),
             _ => panic!("Count: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.value.is_some()) << 2)
+            | (u128::from(self.comparator.is_some()) << 3)
+            | (u128::from(self.unit.is_some()) << 4)
+            | (u128::from(self.system.is_some()) << 5)
+            | (u128::from(self.code.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -1404,6 +1492,15 @@ impl Node for DataRequirement {
             6 => FieldMut::Many(&mut self.date_filter),
             _ => panic!("DataRequirement: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.type_.is_some()) << 2)
+            | (u128::from(!self.profile.is_empty()) << 3)
+            | (u128::from(!self.must_support.is_empty()) << 4)
+            | (u128::from(!self.code_filter.is_empty()) << 5)
+            | (u128::from(!self.date_filter.is_empty()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -1587,6 +1684,15 @@ impl Node for DataRequirementCodeFilter {
             _ => panic!("DataRequirement.codeFilter: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.path.is_some()) << 2)
+            | (u128::from(self.value_set.is_some()) << 3)
+            | (u128::from(!self.value_code.is_empty()) << 4)
+            | (u128::from(!self.value_coding.is_empty()) << 5)
+            | (u128::from(!self.value_codeable_concept.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -1731,6 +1837,12 @@ impl Node for DataRequirementDateFilter {
             _ => panic!("DataRequirement.dateFilter: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.path.is_some()) << 2)
+            | (u128::from(self.value.is_some()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -1850,6 +1962,15 @@ impl Node for Distance {
             6 => FieldMut::Prim(&mut self.code),
             _ => panic!("Distance: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.value.is_some()) << 2)
+            | (u128::from(self.comparator.is_some()) << 3)
+            | (u128::from(self.unit.is_some()) << 4)
+            | (u128::from(self.system.is_some()) << 5)
+            | (u128::from(self.code.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -2220,6 +2341,24 @@ impl Node for Dosage {
             _ => panic!("Dosage: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.sequence.is_some()) << 2)
+            | (u128::from(self.text.is_some()) << 3)
+            | (u128::from(!self.additional_instruction.is_empty()) << 4)
+            | (u128::from(self.patient_instruction.is_some()) << 5)
+            | (u128::from(self.timing.is_some()) << 6)
+            | (u128::from(self.as_needed.is_some()) << 7)
+            | (u128::from(self.site.is_some()) << 8)
+            | (u128::from(self.route.is_some()) << 9)
+            | (u128::from(self.method.is_some()) << 10)
+            | (u128::from(self.dose.is_some()) << 11)
+            | (u128::from(self.max_dose_per_period.is_some()) << 12)
+            | (u128::from(self.max_dose_per_administration.is_some()) << 13)
+            | (u128::from(self.max_dose_per_lifetime.is_some()) << 14)
+            | (u128::from(self.rate.is_some()) << 15)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -2351,6 +2490,15 @@ impl Node for Duration {
             6 => FieldMut::Prim(&mut self.code),
             _ => panic!("Duration: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.value.is_some()) << 2)
+            | (u128::from(self.comparator.is_some()) << 3)
+            | (u128::from(self.unit.is_some()) << 4)
+            | (u128::from(self.system.is_some()) << 5)
+            | (u128::from(self.code.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -4252,6 +4400,42 @@ impl Node for ElementDefinition {
             _ => panic!("ElementDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.path.is_some()) << 2)
+            | (u128::from(!self.representation.is_empty()) << 3)
+            | (u128::from(self.slice_name.is_some()) << 4)
+            | (u128::from(self.label.is_some()) << 5)
+            | (u128::from(!self.code.is_empty()) << 6)
+            | (u128::from(self.slicing.is_some()) << 7)
+            | (u128::from(self.short.is_some()) << 8)
+            | (u128::from(self.definition.is_some()) << 9)
+            | (u128::from(self.comment.is_some()) << 10)
+            | (u128::from(self.requirements.is_some()) << 11)
+            | (u128::from(!self.alias.is_empty()) << 12)
+            | (u128::from(self.min.is_some()) << 13)
+            | (u128::from(self.max.is_some()) << 14)
+            | (u128::from(self.base.is_some()) << 15)
+            | (u128::from(self.content_reference.is_some()) << 16)
+            | (u128::from(!self.type_.is_empty()) << 17)
+            | (u128::from(self.default_value.is_some()) << 18)
+            | (u128::from(self.meaning_when_missing.is_some()) << 19)
+            | (u128::from(self.order_meaning.is_some()) << 20)
+            | (u128::from(self.fixed.is_some()) << 21)
+            | (u128::from(self.pattern.is_some()) << 22)
+            | (u128::from(!self.example.is_empty()) << 23)
+            | (u128::from(self.min_value.is_some()) << 24)
+            | (u128::from(self.max_value.is_some()) << 25)
+            | (u128::from(self.max_length.is_some()) << 26)
+            | (u128::from(!self.condition.is_empty()) << 27)
+            | (u128::from(!self.constraint.is_empty()) << 28)
+            | (u128::from(self.must_support.is_some()) << 29)
+            | (u128::from(self.is_modifier.is_some()) << 30)
+            | (u128::from(self.is_summary.is_some()) << 31)
+            | (u128::from(self.binding.is_some()) << 32)
+            | (u128::from(!self.mapping.is_empty()) << 33)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -4379,6 +4563,13 @@ impl Node for ElementDefinitionBase {
             4 => FieldMut::Prim(&mut self.max),
             _ => panic!("ElementDefinition.base: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.path.is_some()) << 2)
+            | (u128::from(self.min.is_some()) << 3)
+            | (u128::from(self.max.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -4523,6 +4714,13 @@ impl Node for ElementDefinitionBinding {
             _ => panic!("ElementDefinition.binding: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.strength.is_some()) << 2)
+            | (u128::from(self.description.is_some()) << 3)
+            | (u128::from(self.value_set.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -4665,6 +4863,17 @@ impl Node for ElementDefinitionConstraint {
             8 => FieldMut::Prim(&mut self.source),
             _ => panic!("ElementDefinition.constraint: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.key.is_some()) << 2)
+            | (u128::from(self.requirements.is_some()) << 3)
+            | (u128::from(self.severity.is_some()) << 4)
+            | (u128::from(self.human.is_some()) << 5)
+            | (u128::from(self.expression.is_some()) << 6)
+            | (u128::from(self.xpath.is_some()) << 7)
+            | (u128::from(self.source.is_some()) << 8)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -5162,6 +5371,12 @@ impl Node for ElementDefinitionExample {
             _ => panic!("ElementDefinition.example: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.label.is_some()) << 2)
+            | (u128::from(self.value.is_some()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -5270,6 +5485,14 @@ impl Node for ElementDefinitionMapping {
             5 => FieldMut::Prim(&mut self.comment),
             _ => panic!("ElementDefinition.mapping: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.identity.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.map.is_some()) << 4)
+            | (u128::from(self.comment.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -5390,6 +5613,14 @@ impl Node for ElementDefinitionSlicing {
             _ => panic!("ElementDefinition.slicing: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.discriminator.is_empty()) << 2)
+            | (u128::from(self.description.is_some()) << 3)
+            | (u128::from(self.ordered.is_some()) << 4)
+            | (u128::from(self.rules.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -5478,6 +5709,12 @@ impl Node for ElementDefinitionSlicingDiscriminator {
             3 => FieldMut::Prim(&mut self.path),
             _ => panic!("ElementDefinition.slicing.discriminator: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.type_.is_some()) << 2)
+            | (u128::from(self.path.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -5603,6 +5840,15 @@ impl Node for ElementDefinitionType {
             6 => FieldMut::Prim(&mut self.versioning),
             _ => panic!("ElementDefinition.type: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.code.is_some()) << 2)
+            | (u128::from(self.profile.is_some()) << 3)
+            | (u128::from(self.target_profile.is_some()) << 4)
+            | (u128::from(!self.aggregation.is_empty()) << 5)
+            | (u128::from(self.versioning.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -6098,6 +6344,12 @@ impl Node for Extension {
             _ => panic!("Extension: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.url.is_some()) << 2)
+            | (u128::from(self.value.is_some()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -6263,6 +6515,17 @@ impl Node for HumanName {
             _ => panic!("HumanName: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.use_.is_some()) << 2)
+            | (u128::from(self.text.is_some()) << 3)
+            | (u128::from(self.family.is_some()) << 4)
+            | (u128::from(!self.given.is_empty()) << 5)
+            | (u128::from(!self.prefix.is_empty()) << 6)
+            | (u128::from(!self.suffix.is_empty()) << 7)
+            | (u128::from(self.period.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -6398,6 +6661,16 @@ impl Node for Identifier {
             7 => FieldMut::One(&mut self.assigner),
             _ => panic!("Identifier: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.use_.is_some()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.system.is_some()) << 4)
+            | (u128::from(self.value.is_some()) << 5)
+            | (u128::from(self.period.is_some()) << 6)
+            | (u128::from(self.assigner.is_some()) << 7)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -6538,6 +6811,15 @@ impl Node for Meta {
             _ => panic!("Meta: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.version_id.is_some()) << 2)
+            | (u128::from(self.last_updated.is_some()) << 3)
+            | (u128::from(!self.profile.is_empty()) << 4)
+            | (u128::from(!self.security.is_empty()) << 5)
+            | (u128::from(!self.tag.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -6661,6 +6943,15 @@ impl Node for Money {
             _ => panic!("Money: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.value.is_some()) << 2)
+            | (u128::from(self.comparator.is_some()) << 3)
+            | (u128::from(self.unit.is_some()) << 4)
+            | (u128::from(self.system.is_some()) << 5)
+            | (u128::from(self.code.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -6750,6 +7041,12 @@ impl Node for Narrative {
             3 => FieldMut::Xhtml(&mut self.div),
             _ => panic!("Narrative: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.status.is_some()) << 2)
+            | (u128::from(self.div.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -6893,6 +7190,17 @@ impl Node for ParameterDefinition {
             _ => panic!("ParameterDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.name.is_some()) << 2)
+            | (u128::from(self.use_.is_some()) << 3)
+            | (u128::from(self.min.is_some()) << 4)
+            | (u128::from(self.max.is_some()) << 5)
+            | (u128::from(self.documentation.is_some()) << 6)
+            | (u128::from(self.type_.is_some()) << 7)
+            | (u128::from(self.profile.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -6984,6 +7292,12 @@ impl Node for Period {
             3 => FieldMut::Prim(&mut self.end),
             _ => panic!("Period: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.start.is_some()) << 2)
+            | (u128::from(self.end.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -7105,6 +7419,15 @@ impl Node for Quantity {
             _ => panic!("Quantity: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.value.is_some()) << 2)
+            | (u128::from(self.comparator.is_some()) << 3)
+            | (u128::from(self.unit.is_some()) << 4)
+            | (u128::from(self.system.is_some()) << 5)
+            | (u128::from(self.code.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -7195,6 +7518,12 @@ impl Node for Range {
             _ => panic!("Range: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.low.is_some()) << 2)
+            | (u128::from(self.high.is_some()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -7281,6 +7610,12 @@ impl Node for Ratio {
             3 => FieldMut::One(&mut self.denominator),
             _ => panic!("Ratio: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.numerator.is_some()) << 2)
+            | (u128::from(self.denominator.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -7379,6 +7714,13 @@ impl Node for Reference {
             4 => FieldMut::Prim(&mut self.display),
             _ => panic!("Reference: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.reference.is_some()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.display.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -7520,6 +7862,16 @@ impl Node for RelatedArtifact {
             7 => FieldMut::One(&mut self.resource),
             _ => panic!("RelatedArtifact: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.type_.is_some()) << 2)
+            | (u128::from(self.display.is_some()) << 3)
+            | (u128::from(self.citation.is_some()) << 4)
+            | (u128::from(self.url.is_some()) << 5)
+            | (u128::from(self.document.is_some()) << 6)
+            | (u128::from(self.resource.is_some()) << 7)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -7666,6 +8018,17 @@ impl Node for SampledData {
             8 => FieldMut::Prim(&mut self.data),
             _ => panic!("SampledData: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.origin.is_some()) << 2)
+            | (u128::from(self.period.is_some()) << 3)
+            | (u128::from(self.factor.is_some()) << 4)
+            | (u128::from(self.lower_limit.is_some()) << 5)
+            | (u128::from(self.upper_limit.is_some()) << 6)
+            | (u128::from(self.dimensions.is_some()) << 7)
+            | (u128::from(self.data.is_some()) << 8)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -7896,6 +8259,16 @@ impl Node for Signature {
             _ => panic!("Signature: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.type_.is_empty()) << 2)
+            | (u128::from(self.when.is_some()) << 3)
+            | (u128::from(self.who.is_some()) << 4)
+            | (u128::from(self.on_behalf_of.is_some()) << 5)
+            | (u128::from(self.content_type.is_some()) << 6)
+            | (u128::from(self.blob.is_some()) << 7)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -8002,6 +8375,13 @@ impl Node for Timing {
             4 => FieldMut::One(&mut self.code),
             _ => panic!("Timing: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.event.is_empty()) << 2)
+            | (u128::from(self.repeat.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -8303,6 +8683,25 @@ impl Node for TimingRepeat {
             _ => panic!("Timing.repeat: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.bounds.is_some()) << 2)
+            | (u128::from(self.count.is_some()) << 3)
+            | (u128::from(self.count_max.is_some()) << 4)
+            | (u128::from(self.duration.is_some()) << 5)
+            | (u128::from(self.duration_max.is_some()) << 6)
+            | (u128::from(self.duration_unit.is_some()) << 7)
+            | (u128::from(self.frequency.is_some()) << 8)
+            | (u128::from(self.frequency_max.is_some()) << 9)
+            | (u128::from(self.period.is_some()) << 10)
+            | (u128::from(self.period_max.is_some()) << 11)
+            | (u128::from(self.period_unit.is_some()) << 12)
+            | (u128::from(!self.day_of_week.is_empty()) << 13)
+            | (u128::from(!self.time_of_day.is_empty()) << 14)
+            | (u128::from(!self.when.is_empty()) << 15)
+            | (u128::from(self.offset.is_some()) << 16)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -8497,6 +8896,14 @@ impl Node for TriggerDefinition {
             _ => panic!("TriggerDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.type_.is_some()) << 2)
+            | (u128::from(self.event_name.is_some()) << 3)
+            | (u128::from(self.event_timing.is_some()) << 4)
+            | (u128::from(self.event_data.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -8639,6 +9046,12 @@ impl Node for UsageContext {
             3 => FieldMut::Choice(&mut self.value),
             _ => panic!("UsageContext: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(self.code.is_some()) << 2)
+            | (u128::from(self.value.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {

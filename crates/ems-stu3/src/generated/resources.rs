@@ -283,6 +283,28 @@ impl Node for Account {
             _ => panic!("Account: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.type_.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.subject.is_some()) << 12)
+            | (u128::from(self.period.is_some()) << 13)
+            | (u128::from(self.active.is_some()) << 14)
+            | (u128::from(self.balance.is_some()) << 15)
+            | (u128::from(!self.coverage.is_empty()) << 16)
+            | (u128::from(self.owner.is_some()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(!self.guarantor.is_empty()) << 19)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -402,6 +424,13 @@ impl Node for AccountCoverage {
             _ => panic!("Account.coverage: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.coverage.is_some()) << 3)
+            | (u128::from(self.priority.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -516,6 +545,14 @@ impl Node for AccountGuarantor {
             5 => FieldMut::One(&mut self.period),
             _ => panic!("Account.guarantor: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.party.is_some()) << 3)
+            | (u128::from(self.on_hold.is_some()) << 4)
+            | (u128::from(self.period.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -1205,6 +1242,50 @@ impl Node for ActivityDefinition {
             _ => panic!("ActivityDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(self.purpose.is_some()) << 18)
+            | (u128::from(self.usage.is_some()) << 19)
+            | (u128::from(self.approval_date.is_some()) << 20)
+            | (u128::from(self.last_review_date.is_some()) << 21)
+            | (u128::from(self.effective_period.is_some()) << 22)
+            | (u128::from(!self.use_context.is_empty()) << 23)
+            | (u128::from(!self.jurisdiction.is_empty()) << 24)
+            | (u128::from(!self.topic.is_empty()) << 25)
+            | (u128::from(!self.contributor.is_empty()) << 26)
+            | (u128::from(!self.contact.is_empty()) << 27)
+            | (u128::from(self.copyright.is_some()) << 28)
+            | (u128::from(!self.related_artifact.is_empty()) << 29)
+            | (u128::from(!self.library.is_empty()) << 30)
+            | (u128::from(self.kind.is_some()) << 31)
+            | (u128::from(self.code.is_some()) << 32)
+            | (u128::from(self.timing.is_some()) << 33)
+            | (u128::from(self.location.is_some()) << 34)
+            | (u128::from(!self.participant.is_empty()) << 35)
+            | (u128::from(self.product.is_some()) << 36)
+            | (u128::from(self.quantity.is_some()) << 37)
+            | (u128::from(!self.dosage.is_empty()) << 38)
+            | (u128::from(!self.body_site.is_empty()) << 39)
+            | (u128::from(self.transform.is_some()) << 40)
+            | (u128::from(!self.dynamic_value.is_empty()) << 41)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -1368,6 +1449,15 @@ impl Node for ActivityDefinitionDynamicValue {
             _ => panic!("ActivityDefinition.dynamicValue: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.description.is_some()) << 3)
+            | (u128::from(self.path.is_some()) << 4)
+            | (u128::from(self.language.is_some()) << 5)
+            | (u128::from(self.expression.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -1473,6 +1563,13 @@ impl Node for ActivityDefinitionParticipant {
             4 => FieldMut::One(&mut self.role),
             _ => panic!("ActivityDefinition.participant: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.role.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -1817,6 +1914,32 @@ impl Node for AdverseEvent {
             _ => panic!("AdverseEvent: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.category.is_some()) << 9)
+            | (u128::from(self.type_.is_some()) << 10)
+            | (u128::from(self.subject.is_some()) << 11)
+            | (u128::from(self.date.is_some()) << 12)
+            | (u128::from(!self.reaction.is_empty()) << 13)
+            | (u128::from(self.location.is_some()) << 14)
+            | (u128::from(self.seriousness.is_some()) << 15)
+            | (u128::from(self.outcome.is_some()) << 16)
+            | (u128::from(self.recorder.is_some()) << 17)
+            | (u128::from(self.event_participant.is_some()) << 18)
+            | (u128::from(self.description.is_some()) << 19)
+            | (u128::from(!self.suspect_entity.is_empty()) << 20)
+            | (u128::from(!self.subject_medical_history.is_empty()) << 21)
+            | (u128::from(!self.reference_document.is_empty()) << 22)
+            | (u128::from(!self.study.is_empty()) << 23)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -1994,6 +2117,18 @@ impl Node for AdverseEventSuspectEntity {
             9 => FieldMut::One(&mut self.causality_result),
             _ => panic!("AdverseEvent.suspectEntity: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.instance.is_some()) << 3)
+            | (u128::from(self.causality.is_some()) << 4)
+            | (u128::from(self.causality_assessment.is_some()) << 5)
+            | (u128::from(self.causality_product_relatedness.is_some()) << 6)
+            | (u128::from(self.causality_method.is_some()) << 7)
+            | (u128::from(self.causality_author.is_some()) << 8)
+            | (u128::from(self.causality_result.is_some()) << 9)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -2401,6 +2536,31 @@ impl Node for AllergyIntolerance {
             _ => panic!("AllergyIntolerance: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.clinical_status.is_some()) << 9)
+            | (u128::from(self.verification_status.is_some()) << 10)
+            | (u128::from(self.type_.is_some()) << 11)
+            | (u128::from(!self.category.is_empty()) << 12)
+            | (u128::from(self.criticality.is_some()) << 13)
+            | (u128::from(self.code.is_some()) << 14)
+            | (u128::from(self.patient.is_some()) << 15)
+            | (u128::from(self.onset.is_some()) << 16)
+            | (u128::from(self.asserted_date.is_some()) << 17)
+            | (u128::from(self.recorder.is_some()) << 18)
+            | (u128::from(self.asserter.is_some()) << 19)
+            | (u128::from(self.last_occurrence.is_some()) << 20)
+            | (u128::from(!self.note.is_empty()) << 21)
+            | (u128::from(!self.reaction.is_empty()) << 22)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -2587,6 +2747,18 @@ impl Node for AllergyIntoleranceReaction {
             9 => FieldMut::Many(&mut self.note),
             _ => panic!("AllergyIntolerance.reaction: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.substance.is_some()) << 3)
+            | (u128::from(!self.manifestation.is_empty()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
+            | (u128::from(self.onset.is_some()) << 6)
+            | (u128::from(self.severity.is_some()) << 7)
+            | (u128::from(self.exposure_route.is_some()) << 8)
+            | (u128::from(!self.note.is_empty()) << 9)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -3014,6 +3186,36 @@ impl Node for Appointment {
             _ => panic!("Appointment: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.service_category.is_some()) << 10)
+            | (u128::from(!self.service_type.is_empty()) << 11)
+            | (u128::from(!self.specialty.is_empty()) << 12)
+            | (u128::from(self.appointment_type.is_some()) << 13)
+            | (u128::from(!self.reason.is_empty()) << 14)
+            | (u128::from(!self.indication.is_empty()) << 15)
+            | (u128::from(self.priority.is_some()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(!self.supporting_information.is_empty()) << 18)
+            | (u128::from(self.start.is_some()) << 19)
+            | (u128::from(self.end.is_some()) << 20)
+            | (u128::from(self.minutes_duration.is_some()) << 21)
+            | (u128::from(!self.slot.is_empty()) << 22)
+            | (u128::from(self.created.is_some()) << 23)
+            | (u128::from(self.comment.is_some()) << 24)
+            | (u128::from(!self.incoming_referral.is_empty()) << 25)
+            | (u128::from(!self.participant.is_empty()) << 26)
+            | (u128::from(!self.requested_period.is_empty()) << 27)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -3167,6 +3369,15 @@ impl Node for AppointmentParticipant {
             6 => FieldMut::Prim(&mut self.status),
             _ => panic!("Appointment.participant: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.type_.is_empty()) << 3)
+            | (u128::from(self.actor.is_some()) << 4)
+            | (u128::from(self.required.is_some()) << 5)
+            | (u128::from(self.status.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -3417,6 +3628,24 @@ impl Node for AppointmentResponse {
             15 => FieldMut::Prim(&mut self.comment),
             _ => panic!("AppointmentResponse: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.appointment.is_some()) << 9)
+            | (u128::from(self.start.is_some()) << 10)
+            | (u128::from(self.end.is_some()) << 11)
+            | (u128::from(!self.participant_type.is_empty()) << 12)
+            | (u128::from(self.actor.is_some()) << 13)
+            | (u128::from(self.participant_status.is_some()) << 14)
+            | (u128::from(self.comment.is_some()) << 15)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -3701,6 +3930,26 @@ impl Node for AuditEvent {
             _ => panic!("AuditEvent: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.type_.is_some()) << 8)
+            | (u128::from(!self.subtype.is_empty()) << 9)
+            | (u128::from(self.action.is_some()) << 10)
+            | (u128::from(self.recorded.is_some()) << 11)
+            | (u128::from(self.outcome.is_some()) << 12)
+            | (u128::from(self.outcome_desc.is_some()) << 13)
+            | (u128::from(!self.purpose_of_event.is_empty()) << 14)
+            | (u128::from(!self.agent.is_empty()) << 15)
+            | (u128::from(self.source.is_some()) << 16)
+            | (u128::from(!self.entity.is_empty()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -3932,6 +4181,22 @@ impl Node for AuditEventAgent {
             _ => panic!("AuditEvent.agent: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.role.is_empty()) << 3)
+            | (u128::from(self.reference.is_some()) << 4)
+            | (u128::from(self.user_id.is_some()) << 5)
+            | (u128::from(self.alt_id.is_some()) << 6)
+            | (u128::from(self.name.is_some()) << 7)
+            | (u128::from(self.requestor.is_some()) << 8)
+            | (u128::from(self.location.is_some()) << 9)
+            | (u128::from(!self.policy.is_empty()) << 10)
+            | (u128::from(self.media.is_some()) << 11)
+            | (u128::from(self.network.is_some()) << 12)
+            | (u128::from(!self.purpose_of_use.is_empty()) << 13)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -4044,6 +4309,13 @@ impl Node for AuditEventAgentNetwork {
             4 => FieldMut::Prim(&mut self.type_),
             _ => panic!("AuditEvent.agent.network: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.address.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -4247,6 +4519,21 @@ impl Node for AuditEventEntity {
             _ => panic!("AuditEvent.entity: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.reference.is_some()) << 4)
+            | (u128::from(self.type_.is_some()) << 5)
+            | (u128::from(self.role.is_some()) << 6)
+            | (u128::from(self.lifecycle.is_some()) << 7)
+            | (u128::from(!self.security_label.is_empty()) << 8)
+            | (u128::from(self.name.is_some()) << 9)
+            | (u128::from(self.description.is_some()) << 10)
+            | (u128::from(self.query.is_some()) << 11)
+            | (u128::from(!self.detail.is_empty()) << 12)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -4358,6 +4645,13 @@ impl Node for AuditEventEntityDetail {
             4 => FieldMut::Prim(&mut self.value),
             _ => panic!("AuditEvent.entity.detail: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -4478,6 +4772,14 @@ impl Node for AuditEventSource {
             5 => FieldMut::Many(&mut self.type_),
             _ => panic!("AuditEvent.source: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.site.is_some()) << 3)
+            | (u128::from(self.identifier.is_some()) << 4)
+            | (u128::from(!self.type_.is_empty()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -4682,6 +4984,21 @@ impl Node for Basic {
             _ => panic!("Basic: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.code.is_some()) << 9)
+            | (u128::from(self.subject.is_some()) << 10)
+            | (u128::from(self.created.is_some()) << 11)
+            | (u128::from(self.author.is_some()) << 12)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -4802,6 +5119,15 @@ impl Node for Binary {
             6 => FieldMut::Prim(&mut self.content),
             _ => panic!("Binary: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.content_type.is_some()) << 4)
+            | (u128::from(self.security_context.is_some()) << 5)
+            | (u128::from(self.content.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -5039,6 +5365,23 @@ impl Node for BodySite {
             _ => panic!("BodySite: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.active.is_some()) << 9)
+            | (u128::from(self.code.is_some()) << 10)
+            | (u128::from(!self.qualifier.is_empty()) << 11)
+            | (u128::from(self.description.is_some()) << 12)
+            | (u128::from(!self.image.is_empty()) << 13)
+            | (u128::from(self.patient.is_some()) << 14)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -5218,6 +5561,18 @@ impl Node for Bundle {
             _ => panic!("Bundle: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.identifier.is_some()) << 4)
+            | (u128::from(self.type_.is_some()) << 5)
+            | (u128::from(self.total.is_some()) << 6)
+            | (u128::from(!self.link.is_empty()) << 7)
+            | (u128::from(!self.entry.is_empty()) << 8)
+            | (u128::from(self.signature.is_some()) << 9)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -5376,6 +5731,17 @@ impl Node for BundleEntry {
             _ => panic!("Bundle.entry: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.link.is_empty()) << 3)
+            | (u128::from(self.full_url.is_some()) << 4)
+            | (u128::from(self.resource.is_some()) << 5)
+            | (u128::from(self.search.is_some()) << 6)
+            | (u128::from(self.request.is_some()) << 7)
+            | (u128::from(self.response.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -5528,6 +5894,17 @@ impl Node for BundleEntryRequest {
             _ => panic!("Bundle.entry.request: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.method.is_some()) << 3)
+            | (u128::from(self.url.is_some()) << 4)
+            | (u128::from(self.if_none_match.is_some()) << 5)
+            | (u128::from(self.if_modified_since.is_some()) << 6)
+            | (u128::from(self.if_match.is_some()) << 7)
+            | (u128::from(self.if_none_exist.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -5669,6 +6046,16 @@ impl Node for BundleEntryResponse {
             _ => panic!("Bundle.entry.response: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.status.is_some()) << 3)
+            | (u128::from(self.location.is_some()) << 4)
+            | (u128::from(self.etag.is_some()) << 5)
+            | (u128::from(self.last_modified.is_some()) << 6)
+            | (u128::from(self.outcome.is_some()) << 7)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -5776,6 +6163,13 @@ impl Node for BundleEntrySearch {
             _ => panic!("Bundle.entry.search: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.mode.is_some()) << 3)
+            | (u128::from(self.score.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -5879,6 +6273,13 @@ impl Node for BundleLink {
             4 => FieldMut::Prim(&mut self.url),
             _ => panic!("Bundle.link: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.relation.is_some()) << 3)
+            | (u128::from(self.url.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -6374,6 +6775,43 @@ impl Node for CapabilityStatement {
             _ => panic!("CapabilityStatement: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.version.is_some()) << 9)
+            | (u128::from(self.name.is_some()) << 10)
+            | (u128::from(self.title.is_some()) << 11)
+            | (u128::from(self.status.is_some()) << 12)
+            | (u128::from(self.experimental.is_some()) << 13)
+            | (u128::from(self.date.is_some()) << 14)
+            | (u128::from(self.publisher.is_some()) << 15)
+            | (u128::from(!self.contact.is_empty()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(!self.use_context.is_empty()) << 18)
+            | (u128::from(!self.jurisdiction.is_empty()) << 19)
+            | (u128::from(self.purpose.is_some()) << 20)
+            | (u128::from(self.copyright.is_some()) << 21)
+            | (u128::from(self.kind.is_some()) << 22)
+            | (u128::from(!self.instantiates.is_empty()) << 23)
+            | (u128::from(self.software.is_some()) << 24)
+            | (u128::from(self.implementation.is_some()) << 25)
+            | (u128::from(self.fhir_version.is_some()) << 26)
+            | (u128::from(self.accept_unknown.is_some()) << 27)
+            | (u128::from(!self.format.is_empty()) << 28)
+            | (u128::from(!self.patch_format.is_empty()) << 29)
+            | (u128::from(!self.implementation_guide.is_empty()) << 30)
+            | (u128::from(!self.profile.is_empty()) << 31)
+            | (u128::from(!self.rest.is_empty()) << 32)
+            | (u128::from(!self.messaging.is_empty()) << 33)
+            | (u128::from(!self.document.is_empty()) << 34)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -6519,6 +6957,14 @@ impl Node for CapabilityStatementDocument {
             _ => panic!("CapabilityStatement.document: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.mode.is_some()) << 3)
+            | (u128::from(self.documentation.is_some()) << 4)
+            | (u128::from(self.profile.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -6623,6 +7069,13 @@ impl Node for CapabilityStatementImplementation {
             4 => FieldMut::Prim(&mut self.url),
             _ => panic!("CapabilityStatement.implementation: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.description.is_some()) << 3)
+            | (u128::from(self.url.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -6782,6 +7235,16 @@ impl Node for CapabilityStatementMessaging {
             _ => panic!("CapabilityStatement.messaging: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.endpoint.is_empty()) << 3)
+            | (u128::from(self.reliable_cache.is_some()) << 4)
+            | (u128::from(self.documentation.is_some()) << 5)
+            | (u128::from(!self.supported_message.is_empty()) << 6)
+            | (u128::from(!self.event.is_empty()) << 7)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -6888,6 +7351,13 @@ impl Node for CapabilityStatementMessagingEndpoint {
             4 => FieldMut::Prim(&mut self.address),
             _ => panic!("CapabilityStatement.messaging.endpoint: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.protocol.is_some()) << 3)
+            | (u128::from(self.address.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -7048,6 +7518,18 @@ impl Node for CapabilityStatementMessagingEvent {
             _ => panic!("CapabilityStatement.messaging.event: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.category.is_some()) << 4)
+            | (u128::from(self.mode.is_some()) << 5)
+            | (u128::from(self.focus.is_some()) << 6)
+            | (u128::from(self.request.is_some()) << 7)
+            | (u128::from(self.response.is_some()) << 8)
+            | (u128::from(self.documentation.is_some()) << 9)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -7156,6 +7638,13 @@ impl Node for CapabilityStatementMessagingSupportedMessage {
             4 => FieldMut::One(&mut self.definition),
             _ => panic!("CapabilityStatement.messaging.supportedMessage: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.mode.is_some()) << 3)
+            | (u128::from(self.definition.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -7358,6 +7847,19 @@ impl Node for CapabilityStatementRest {
             _ => panic!("CapabilityStatement.rest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.mode.is_some()) << 3)
+            | (u128::from(self.documentation.is_some()) << 4)
+            | (u128::from(self.security.is_some()) << 5)
+            | (u128::from(!self.resource.is_empty()) << 6)
+            | (u128::from(!self.interaction.is_empty()) << 7)
+            | (u128::from(!self.search_param.is_empty()) << 8)
+            | (u128::from(!self.operation.is_empty()) << 9)
+            | (u128::from(!self.compartment.is_empty()) << 10)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -7468,6 +7970,13 @@ impl Node for CapabilityStatementRestInteraction {
             _ => panic!("CapabilityStatement.rest.interaction: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.documentation.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -7571,6 +8080,13 @@ impl Node for CapabilityStatementRestOperation {
             4 => FieldMut::One(&mut self.definition),
             _ => panic!("CapabilityStatement.rest.operation: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.definition.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -7855,6 +8371,26 @@ impl Node for CapabilityStatementRestResource {
             _ => panic!("CapabilityStatement.rest.resource: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.profile.is_some()) << 4)
+            | (u128::from(self.documentation.is_some()) << 5)
+            | (u128::from(!self.interaction.is_empty()) << 6)
+            | (u128::from(self.versioning.is_some()) << 7)
+            | (u128::from(self.read_history.is_some()) << 8)
+            | (u128::from(self.update_create.is_some()) << 9)
+            | (u128::from(self.conditional_create.is_some()) << 10)
+            | (u128::from(self.conditional_read.is_some()) << 11)
+            | (u128::from(self.conditional_update.is_some()) << 12)
+            | (u128::from(self.conditional_delete.is_some()) << 13)
+            | (u128::from(!self.reference_policy.is_empty()) << 14)
+            | (u128::from(!self.search_include.is_empty()) << 15)
+            | (u128::from(!self.search_rev_include.is_empty()) << 16)
+            | (u128::from(!self.search_param.is_empty()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -7981,6 +8517,13 @@ impl Node for CapabilityStatementRestResourceInteraction {
             4 => FieldMut::Prim(&mut self.documentation),
             _ => panic!("CapabilityStatement.rest.resource.interaction: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.documentation.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -8116,6 +8659,15 @@ impl Node for CapabilityStatementRestResourceSearchParam {
             6 => FieldMut::Prim(&mut self.documentation),
             _ => panic!("CapabilityStatement.rest.resource.searchParam: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.definition.is_some()) << 4)
+            | (u128::from(self.type_.is_some()) << 5)
+            | (u128::from(self.documentation.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -8258,6 +8810,15 @@ impl Node for CapabilityStatementRestSecurity {
             _ => panic!("CapabilityStatement.rest.security: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.cors.is_some()) << 3)
+            | (u128::from(!self.service.is_empty()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
+            | (u128::from(!self.certificate.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -8363,6 +8924,13 @@ impl Node for CapabilityStatementRestSecurityCertificate {
             4 => FieldMut::Prim(&mut self.blob),
             _ => panic!("CapabilityStatement.rest.security.certificate: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.blob.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -8478,6 +9046,14 @@ impl Node for CapabilityStatementSoftware {
             5 => FieldMut::Prim(&mut self.release_date),
             _ => panic!("CapabilityStatement.software: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.version.is_some()) << 4)
+            | (u128::from(self.release_date.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -8915,6 +9491,36 @@ impl Node for CarePlan {
             _ => panic!("CarePlan: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(!self.based_on.is_empty()) << 10)
+            | (u128::from(!self.replaces.is_empty()) << 11)
+            | (u128::from(!self.part_of.is_empty()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.intent.is_some()) << 14)
+            | (u128::from(!self.category.is_empty()) << 15)
+            | (u128::from(self.title.is_some()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(self.subject.is_some()) << 18)
+            | (u128::from(self.context.is_some()) << 19)
+            | (u128::from(self.period.is_some()) << 20)
+            | (u128::from(!self.author.is_empty()) << 21)
+            | (u128::from(!self.care_team.is_empty()) << 22)
+            | (u128::from(!self.addresses.is_empty()) << 23)
+            | (u128::from(!self.supporting_info.is_empty()) << 24)
+            | (u128::from(!self.goal.is_empty()) << 25)
+            | (u128::from(!self.activity.is_empty()) << 26)
+            | (u128::from(!self.note.is_empty()) << 27)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -9089,6 +9695,16 @@ impl Node for CarePlanActivity {
             7 => FieldMut::One(&mut self.detail),
             _ => panic!("CarePlan.activity: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.outcome_codeable_concept.is_empty()) << 3)
+            | (u128::from(!self.outcome_reference.is_empty()) << 4)
+            | (u128::from(!self.progress.is_empty()) << 5)
+            | (u128::from(self.reference.is_some()) << 6)
+            | (u128::from(self.detail.is_some()) << 7)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -9477,6 +10093,27 @@ impl Node for CarePlanActivityDetail {
             _ => panic!("CarePlan.activity.detail: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.category.is_some()) << 3)
+            | (u128::from(self.definition.is_some()) << 4)
+            | (u128::from(self.code.is_some()) << 5)
+            | (u128::from(!self.reason_code.is_empty()) << 6)
+            | (u128::from(!self.reason_reference.is_empty()) << 7)
+            | (u128::from(!self.goal.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.status_reason.is_some()) << 10)
+            | (u128::from(self.prohibited.is_some()) << 11)
+            | (u128::from(self.scheduled.is_some()) << 12)
+            | (u128::from(self.location.is_some()) << 13)
+            | (u128::from(!self.performer.is_empty()) << 14)
+            | (u128::from(self.product.is_some()) << 15)
+            | (u128::from(self.daily_amount.is_some()) << 16)
+            | (u128::from(self.quantity.is_some()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -9806,6 +10443,28 @@ impl Node for CareTeam {
             _ => panic!("CareTeam: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(!self.category.is_empty()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.subject.is_some()) << 12)
+            | (u128::from(self.context.is_some()) << 13)
+            | (u128::from(self.period.is_some()) << 14)
+            | (u128::from(!self.participant.is_empty()) << 15)
+            | (u128::from(!self.reason_code.is_empty()) << 16)
+            | (u128::from(!self.reason_reference.is_empty()) << 17)
+            | (u128::from(!self.managing_organization.is_empty()) << 18)
+            | (u128::from(!self.note.is_empty()) << 19)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -9946,6 +10605,15 @@ impl Node for CareTeamParticipant {
             6 => FieldMut::One(&mut self.period),
             _ => panic!("CareTeam.participant: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.role.is_some()) << 3)
+            | (u128::from(self.member.is_some()) << 4)
+            | (u128::from(self.on_behalf_of.is_some()) << 5)
+            | (u128::from(self.period.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -10451,6 +11119,39 @@ impl Node for ChargeItem {
             _ => panic!("ChargeItem: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(!self.part_of.is_empty()) << 11)
+            | (u128::from(self.code.is_some()) << 12)
+            | (u128::from(self.subject.is_some()) << 13)
+            | (u128::from(self.context.is_some()) << 14)
+            | (u128::from(self.occurrence.is_some()) << 15)
+            | (u128::from(!self.participant.is_empty()) << 16)
+            | (u128::from(self.performing_organization.is_some()) << 17)
+            | (u128::from(self.requesting_organization.is_some()) << 18)
+            | (u128::from(self.quantity.is_some()) << 19)
+            | (u128::from(!self.bodysite.is_empty()) << 20)
+            | (u128::from(self.factor_override.is_some()) << 21)
+            | (u128::from(self.price_override.is_some()) << 22)
+            | (u128::from(self.override_reason.is_some()) << 23)
+            | (u128::from(self.enterer.is_some()) << 24)
+            | (u128::from(self.entered_date.is_some()) << 25)
+            | (u128::from(!self.reason.is_empty()) << 26)
+            | (u128::from(!self.service.is_empty()) << 27)
+            | (u128::from(!self.account.is_empty()) << 28)
+            | (u128::from(!self.note.is_empty()) << 29)
+            | (u128::from(!self.supporting_information.is_empty()) << 30)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -10580,6 +11281,13 @@ impl Node for ChargeItemParticipant {
             4 => FieldMut::One(&mut self.actor),
             _ => panic!("ChargeItem.participant: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.role.is_some()) << 3)
+            | (u128::from(self.actor.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -11098,6 +11806,46 @@ impl Node for Claim {
             _ => panic!("Claim: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.type_.is_some()) << 10)
+            | (u128::from(!self.sub_type.is_empty()) << 11)
+            | (u128::from(self.use_.is_some()) << 12)
+            | (u128::from(self.patient.is_some()) << 13)
+            | (u128::from(self.billable_period.is_some()) << 14)
+            | (u128::from(self.created.is_some()) << 15)
+            | (u128::from(self.enterer.is_some()) << 16)
+            | (u128::from(self.insurer.is_some()) << 17)
+            | (u128::from(self.provider.is_some()) << 18)
+            | (u128::from(self.organization.is_some()) << 19)
+            | (u128::from(self.priority.is_some()) << 20)
+            | (u128::from(self.funds_reserve.is_some()) << 21)
+            | (u128::from(!self.related.is_empty()) << 22)
+            | (u128::from(self.prescription.is_some()) << 23)
+            | (u128::from(self.original_prescription.is_some()) << 24)
+            | (u128::from(self.payee.is_some()) << 25)
+            | (u128::from(self.referral.is_some()) << 26)
+            | (u128::from(self.facility.is_some()) << 27)
+            | (u128::from(!self.care_team.is_empty()) << 28)
+            | (u128::from(!self.information.is_empty()) << 29)
+            | (u128::from(!self.diagnosis.is_empty()) << 30)
+            | (u128::from(!self.procedure.is_empty()) << 31)
+            | (u128::from(!self.insurance.is_empty()) << 32)
+            | (u128::from(self.accident.is_some()) << 33)
+            | (u128::from(self.employment_impacted.is_some()) << 34)
+            | (u128::from(self.hospitalization.is_some()) << 35)
+            | (u128::from(!self.item.is_empty()) << 36)
+            | (u128::from(self.total.is_some()) << 37)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -11290,6 +12038,14 @@ impl Node for ClaimAccident {
             _ => panic!("Claim.accident: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.date.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
+            | (u128::from(self.location.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -11427,6 +12183,16 @@ impl Node for ClaimCareTeam {
             7 => FieldMut::One(&mut self.qualification),
             _ => panic!("Claim.careTeam: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.provider.is_some()) << 4)
+            | (u128::from(self.responsible.is_some()) << 5)
+            | (u128::from(self.role.is_some()) << 6)
+            | (u128::from(self.qualification.is_some()) << 7)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -11605,6 +12371,15 @@ impl Node for ClaimDiagnosis {
             6 => FieldMut::One(&mut self.package_code),
             _ => panic!("Claim.diagnosis: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.diagnosis.is_some()) << 4)
+            | (u128::from(!self.type_.is_empty()) << 5)
+            | (u128::from(self.package_code.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -11864,6 +12639,17 @@ impl Node for ClaimInformation {
             _ => panic!("Claim.information: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.category.is_some()) << 4)
+            | (u128::from(self.code.is_some()) << 5)
+            | (u128::from(self.timing.is_some()) << 6)
+            | (u128::from(self.value.is_some()) << 7)
+            | (u128::from(self.reason.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -12020,6 +12806,17 @@ impl Node for ClaimInsurance {
             8 => FieldMut::One(&mut self.claim_response),
             _ => panic!("Claim.insurance: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.focal.is_some()) << 4)
+            | (u128::from(self.coverage.is_some()) << 5)
+            | (u128::from(self.business_arrangement.is_some()) << 6)
+            | (u128::from(!self.pre_auth_ref.is_empty()) << 7)
+            | (u128::from(self.claim_response.is_some()) << 8)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -12486,6 +13283,32 @@ impl Node for ClaimItem {
             _ => panic!("Claim.item: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(!self.care_team_link_id.is_empty()) << 4)
+            | (u128::from(!self.diagnosis_link_id.is_empty()) << 5)
+            | (u128::from(!self.procedure_link_id.is_empty()) << 6)
+            | (u128::from(!self.information_link_id.is_empty()) << 7)
+            | (u128::from(self.revenue.is_some()) << 8)
+            | (u128::from(self.category.is_some()) << 9)
+            | (u128::from(self.service.is_some()) << 10)
+            | (u128::from(!self.modifier.is_empty()) << 11)
+            | (u128::from(!self.program_code.is_empty()) << 12)
+            | (u128::from(self.serviced.is_some()) << 13)
+            | (u128::from(self.location.is_some()) << 14)
+            | (u128::from(self.quantity.is_some()) << 15)
+            | (u128::from(self.unit_price.is_some()) << 16)
+            | (u128::from(self.factor.is_some()) << 17)
+            | (u128::from(self.net.is_some()) << 18)
+            | (u128::from(!self.udi.is_empty()) << 19)
+            | (u128::from(self.body_site.is_some()) << 20)
+            | (u128::from(!self.sub_site.is_empty()) << 21)
+            | (u128::from(!self.encounter.is_empty()) << 22)
+            | (u128::from(!self.detail.is_empty()) << 23)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -12739,6 +13562,23 @@ impl Node for ClaimItemDetail {
             _ => panic!("Claim.item.detail: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.revenue.is_some()) << 4)
+            | (u128::from(self.category.is_some()) << 5)
+            | (u128::from(self.service.is_some()) << 6)
+            | (u128::from(!self.modifier.is_empty()) << 7)
+            | (u128::from(!self.program_code.is_empty()) << 8)
+            | (u128::from(self.quantity.is_some()) << 9)
+            | (u128::from(self.unit_price.is_some()) << 10)
+            | (u128::from(self.factor.is_some()) << 11)
+            | (u128::from(self.net.is_some()) << 12)
+            | (u128::from(!self.udi.is_empty()) << 13)
+            | (u128::from(!self.sub_detail.is_empty()) << 14)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -12967,6 +13807,22 @@ impl Node for ClaimItemDetailSubDetail {
             _ => panic!("Claim.item.detail.subDetail: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.revenue.is_some()) << 4)
+            | (u128::from(self.category.is_some()) << 5)
+            | (u128::from(self.service.is_some()) << 6)
+            | (u128::from(!self.modifier.is_empty()) << 7)
+            | (u128::from(!self.program_code.is_empty()) << 8)
+            | (u128::from(self.quantity.is_some()) << 9)
+            | (u128::from(self.unit_price.is_some()) << 10)
+            | (u128::from(self.factor.is_some()) << 11)
+            | (u128::from(self.net.is_some()) << 12)
+            | (u128::from(!self.udi.is_empty()) << 13)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -13090,6 +13946,14 @@ impl Node for ClaimPayee {
             5 => FieldMut::One(&mut self.party),
             _ => panic!("Claim.payee: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.resource_type.is_some()) << 4)
+            | (u128::from(self.party.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -13251,6 +14115,14 @@ impl Node for ClaimProcedure {
             _ => panic!("Claim.procedure: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.date.is_some()) << 4)
+            | (u128::from(self.procedure.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -13366,6 +14238,14 @@ impl Node for ClaimRelated {
             5 => FieldMut::One(&mut self.reference),
             _ => panic!("Claim.related: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.claim.is_some()) << 3)
+            | (u128::from(self.relationship.is_some()) << 4)
+            | (u128::from(self.reference.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -13798,6 +14678,39 @@ impl Node for ClaimResponse {
             _ => panic!("ClaimResponse: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.patient.is_some()) << 10)
+            | (u128::from(self.created.is_some()) << 11)
+            | (u128::from(self.insurer.is_some()) << 12)
+            | (u128::from(self.request_provider.is_some()) << 13)
+            | (u128::from(self.request_organization.is_some()) << 14)
+            | (u128::from(self.request.is_some()) << 15)
+            | (u128::from(self.outcome.is_some()) << 16)
+            | (u128::from(self.disposition.is_some()) << 17)
+            | (u128::from(self.payee_type.is_some()) << 18)
+            | (u128::from(!self.item.is_empty()) << 19)
+            | (u128::from(!self.add_item.is_empty()) << 20)
+            | (u128::from(!self.error.is_empty()) << 21)
+            | (u128::from(self.total_cost.is_some()) << 22)
+            | (u128::from(self.unalloc_deductable.is_some()) << 23)
+            | (u128::from(self.total_benefit.is_some()) << 24)
+            | (u128::from(self.payment.is_some()) << 25)
+            | (u128::from(self.reserved.is_some()) << 26)
+            | (u128::from(self.form.is_some()) << 27)
+            | (u128::from(!self.process_note.is_empty()) << 28)
+            | (u128::from(!self.communication_request.is_empty()) << 29)
+            | (u128::from(!self.insurance.is_empty()) << 30)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -14030,6 +14943,20 @@ impl Node for ClaimResponseAddItem {
             _ => panic!("ClaimResponse.addItem: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.sequence_link_id.is_empty()) << 3)
+            | (u128::from(self.revenue.is_some()) << 4)
+            | (u128::from(self.category.is_some()) << 5)
+            | (u128::from(self.service.is_some()) << 6)
+            | (u128::from(!self.modifier.is_empty()) << 7)
+            | (u128::from(self.fee.is_some()) << 8)
+            | (u128::from(!self.note_number.is_empty()) << 9)
+            | (u128::from(!self.adjudication.is_empty()) << 10)
+            | (u128::from(!self.detail.is_empty()) << 11)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -14211,6 +15138,18 @@ impl Node for ClaimResponseAddItemDetail {
             _ => panic!("ClaimResponse.addItem.detail: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.revenue.is_some()) << 3)
+            | (u128::from(self.category.is_some()) << 4)
+            | (u128::from(self.service.is_some()) << 5)
+            | (u128::from(!self.modifier.is_empty()) << 6)
+            | (u128::from(self.fee.is_some()) << 7)
+            | (u128::from(!self.note_number.is_empty()) << 8)
+            | (u128::from(!self.adjudication.is_empty()) << 9)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -14341,6 +15280,15 @@ impl Node for ClaimResponseError {
             6 => FieldMut::One(&mut self.code),
             _ => panic!("ClaimResponse.error: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence_link_id.is_some()) << 3)
+            | (u128::from(self.detail_sequence_link_id.is_some()) << 4)
+            | (u128::from(self.subdetail_sequence_link_id.is_some()) << 5)
+            | (u128::from(self.code.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -14497,6 +15445,17 @@ impl Node for ClaimResponseInsurance {
             _ => panic!("ClaimResponse.insurance: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.focal.is_some()) << 4)
+            | (u128::from(self.coverage.is_some()) << 5)
+            | (u128::from(self.business_arrangement.is_some()) << 6)
+            | (u128::from(!self.pre_auth_ref.is_empty()) << 7)
+            | (u128::from(self.claim_response.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -14642,6 +15601,15 @@ impl Node for ClaimResponseItem {
             _ => panic!("ClaimResponse.item: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence_link_id.is_some()) << 3)
+            | (u128::from(!self.note_number.is_empty()) << 4)
+            | (u128::from(!self.adjudication.is_empty()) << 5)
+            | (u128::from(!self.detail.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -14769,6 +15737,15 @@ impl Node for ClaimResponseItemAdjudication {
             6 => FieldMut::Prim(&mut self.value),
             _ => panic!("ClaimResponse.item.adjudication: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.category.is_some()) << 3)
+            | (u128::from(self.reason.is_some()) << 4)
+            | (u128::from(self.amount.is_some()) << 5)
+            | (u128::from(self.value.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -14913,6 +15890,15 @@ impl Node for ClaimResponseItemDetail {
             _ => panic!("ClaimResponse.item.detail: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence_link_id.is_some()) << 3)
+            | (u128::from(!self.note_number.is_empty()) << 4)
+            | (u128::from(!self.adjudication.is_empty()) << 5)
+            | (u128::from(!self.sub_detail.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -15039,6 +16025,14 @@ impl Node for ClaimResponseItemDetailSubDetail {
             5 => FieldMut::Many(&mut self.adjudication),
             _ => panic!("ClaimResponse.item.detail.subDetail: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence_link_id.is_some()) << 3)
+            | (u128::from(!self.note_number.is_empty()) << 4)
+            | (u128::from(!self.adjudication.is_empty()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -15189,6 +16183,17 @@ impl Node for ClaimResponsePayment {
             _ => panic!("ClaimResponse.payment: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.adjustment.is_some()) << 4)
+            | (u128::from(self.adjustment_reason.is_some()) << 5)
+            | (u128::from(self.date.is_some()) << 6)
+            | (u128::from(self.amount.is_some()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -15318,6 +16323,15 @@ impl Node for ClaimResponseProcessNote {
             6 => FieldMut::One(&mut self.language),
             _ => panic!("ClaimResponse.processNote: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.number.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
+            | (u128::from(self.text.is_some()) << 5)
+            | (u128::from(self.language.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -15764,6 +16778,35 @@ impl Node for ClinicalImpression {
             _ => panic!("ClinicalImpression: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.code.is_some()) << 10)
+            | (u128::from(self.description.is_some()) << 11)
+            | (u128::from(self.subject.is_some()) << 12)
+            | (u128::from(self.context.is_some()) << 13)
+            | (u128::from(self.effective.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.assessor.is_some()) << 16)
+            | (u128::from(self.previous.is_some()) << 17)
+            | (u128::from(!self.problem.is_empty()) << 18)
+            | (u128::from(!self.investigation.is_empty()) << 19)
+            | (u128::from(!self.protocol.is_empty()) << 20)
+            | (u128::from(self.summary.is_some()) << 21)
+            | (u128::from(!self.finding.is_empty()) << 22)
+            | (u128::from(!self.prognosis_codeable_concept.is_empty()) << 23)
+            | (u128::from(!self.prognosis_reference.is_empty()) << 24)
+            | (u128::from(!self.action.is_empty()) << 25)
+            | (u128::from(!self.note.is_empty()) << 26)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -15934,6 +16977,13 @@ impl Node for ClinicalImpressionFinding {
             _ => panic!("ClinicalImpression.finding: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.item.is_some()) << 3)
+            | (u128::from(self.basis.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -16042,6 +17092,13 @@ impl Node for ClinicalImpressionInvestigation {
             4 => FieldMut::Many(&mut self.item),
             _ => panic!("ClinicalImpression.investigation: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(!self.item.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -16490,6 +17547,41 @@ impl Node for CodeSystem {
             _ => panic!("CodeSystem: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.identifier.is_some()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(!self.contact.is_empty()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(!self.use_context.is_empty()) << 19)
+            | (u128::from(!self.jurisdiction.is_empty()) << 20)
+            | (u128::from(self.purpose.is_some()) << 21)
+            | (u128::from(self.copyright.is_some()) << 22)
+            | (u128::from(self.case_sensitive.is_some()) << 23)
+            | (u128::from(self.value_set.is_some()) << 24)
+            | (u128::from(self.hierarchy_meaning.is_some()) << 25)
+            | (u128::from(self.compositional.is_some()) << 26)
+            | (u128::from(self.version_needed.is_some()) << 27)
+            | (u128::from(self.content.is_some()) << 28)
+            | (u128::from(self.count.is_some()) << 29)
+            | (u128::from(!self.filter.is_empty()) << 30)
+            | (u128::from(!self.property.is_empty()) << 31)
+            | (u128::from(!self.concept.is_empty()) << 32)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -16681,6 +17773,17 @@ impl Node for CodeSystemConcept {
             _ => panic!("CodeSystem.concept: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.display.is_some()) << 4)
+            | (u128::from(self.definition.is_some()) << 5)
+            | (u128::from(!self.designation.is_empty()) << 6)
+            | (u128::from(!self.property.is_empty()) << 7)
+            | (u128::from(!self.concept.is_empty()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -16799,6 +17902,14 @@ impl Node for CodeSystemConceptDesignation {
             5 => FieldMut::Prim(&mut self.value),
             _ => panic!("CodeSystem.concept.designation: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.use_.is_some()) << 4)
+            | (u128::from(self.value.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -16989,6 +18100,13 @@ impl Node for CodeSystemConceptProperty {
             _ => panic!("CodeSystem.concept.property: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -17120,6 +18238,15 @@ impl Node for CodeSystemFilter {
             _ => panic!("CodeSystem.filter: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(!self.operator.is_empty()) << 5)
+            | (u128::from(self.value.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -17247,6 +18374,15 @@ impl Node for CodeSystemProperty {
             6 => FieldMut::Prim(&mut self.type_),
             _ => panic!("CodeSystem.property: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.uri.is_some()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
+            | (u128::from(self.type_.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -17679,6 +18815,36 @@ impl Node for Communication {
             _ => panic!("Communication: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(!self.based_on.is_empty()) << 10)
+            | (u128::from(!self.part_of.is_empty()) << 11)
+            | (u128::from(self.status.is_some()) << 12)
+            | (u128::from(self.not_done.is_some()) << 13)
+            | (u128::from(self.not_done_reason.is_some()) << 14)
+            | (u128::from(!self.category.is_empty()) << 15)
+            | (u128::from(!self.medium.is_empty()) << 16)
+            | (u128::from(self.subject.is_some()) << 17)
+            | (u128::from(!self.recipient.is_empty()) << 18)
+            | (u128::from(!self.topic.is_empty()) << 19)
+            | (u128::from(self.context.is_some()) << 20)
+            | (u128::from(self.sent.is_some()) << 21)
+            | (u128::from(self.received.is_some()) << 22)
+            | (u128::from(self.sender.is_some()) << 23)
+            | (u128::from(!self.reason_code.is_empty()) << 24)
+            | (u128::from(!self.reason_reference.is_empty()) << 25)
+            | (u128::from(!self.payload.is_empty()) << 26)
+            | (u128::from(!self.note.is_empty()) << 27)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -17848,6 +19014,12 @@ impl Node for CommunicationPayload {
             3 => FieldMut::Choice(&mut self.content),
             _ => panic!("Communication.payload: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.content.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -18317,6 +19489,36 @@ impl Node for CommunicationRequest {
             _ => panic!("CommunicationRequest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.based_on.is_empty()) << 9)
+            | (u128::from(!self.replaces.is_empty()) << 10)
+            | (u128::from(self.group_identifier.is_some()) << 11)
+            | (u128::from(self.status.is_some()) << 12)
+            | (u128::from(!self.category.is_empty()) << 13)
+            | (u128::from(self.priority.is_some()) << 14)
+            | (u128::from(!self.medium.is_empty()) << 15)
+            | (u128::from(self.subject.is_some()) << 16)
+            | (u128::from(!self.recipient.is_empty()) << 17)
+            | (u128::from(!self.topic.is_empty()) << 18)
+            | (u128::from(self.context.is_some()) << 19)
+            | (u128::from(!self.payload.is_empty()) << 20)
+            | (u128::from(self.occurrence.is_some()) << 21)
+            | (u128::from(self.authored_on.is_some()) << 22)
+            | (u128::from(self.sender.is_some()) << 23)
+            | (u128::from(self.requester.is_some()) << 24)
+            | (u128::from(!self.reason_code.is_empty()) << 25)
+            | (u128::from(!self.reason_reference.is_empty()) << 26)
+            | (u128::from(!self.note.is_empty()) << 27)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -18487,6 +19689,12 @@ impl Node for CommunicationRequestPayload {
             _ => panic!("CommunicationRequest.payload: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.content.is_some()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -18589,6 +19797,13 @@ impl Node for CommunicationRequestRequester {
             4 => FieldMut::One(&mut self.on_behalf_of),
             _ => panic!("CommunicationRequest.requester: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.agent.is_some()) << 3)
+            | (u128::from(self.on_behalf_of.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -18923,6 +20138,31 @@ impl Node for CompartmentDefinition {
             _ => panic!("CompartmentDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.name.is_some()) << 9)
+            | (u128::from(self.title.is_some()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.experimental.is_some()) << 12)
+            | (u128::from(self.date.is_some()) << 13)
+            | (u128::from(self.publisher.is_some()) << 14)
+            | (u128::from(!self.contact.is_empty()) << 15)
+            | (u128::from(self.description.is_some()) << 16)
+            | (u128::from(self.purpose.is_some()) << 17)
+            | (u128::from(!self.use_context.is_empty()) << 18)
+            | (u128::from(!self.jurisdiction.is_empty()) << 19)
+            | (u128::from(self.code.is_some()) << 20)
+            | (u128::from(self.search.is_some()) << 21)
+            | (u128::from(!self.resource.is_empty()) << 22)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -19060,6 +20300,14 @@ impl Node for CompartmentDefinitionResource {
             5 => FieldMut::Prim(&mut self.documentation),
             _ => panic!("CompartmentDefinition.resource: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(!self.param.is_empty()) << 4)
+            | (u128::from(self.documentation.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -19394,6 +20642,31 @@ impl Node for Composition {
             _ => panic!("Composition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.type_.is_some()) << 10)
+            | (u128::from(self.class_.is_some()) << 11)
+            | (u128::from(self.subject.is_some()) << 12)
+            | (u128::from(self.encounter.is_some()) << 13)
+            | (u128::from(self.date.is_some()) << 14)
+            | (u128::from(!self.author.is_empty()) << 15)
+            | (u128::from(self.title.is_some()) << 16)
+            | (u128::from(self.confidentiality.is_some()) << 17)
+            | (u128::from(!self.attester.is_empty()) << 18)
+            | (u128::from(self.custodian.is_some()) << 19)
+            | (u128::from(!self.relates_to.is_empty()) << 20)
+            | (u128::from(!self.event.is_empty()) << 21)
+            | (u128::from(!self.section.is_empty()) << 22)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -19532,6 +20805,14 @@ impl Node for CompositionAttester {
             _ => panic!("Composition.attester: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.mode.is_empty()) << 3)
+            | (u128::from(self.time.is_some()) << 4)
+            | (u128::from(self.party.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -19657,6 +20938,14 @@ impl Node for CompositionEvent {
             5 => FieldMut::Many(&mut self.detail),
             _ => panic!("Composition.event: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.code.is_empty()) << 3)
+            | (u128::from(self.period.is_some()) << 4)
+            | (u128::from(!self.detail.is_empty()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -19806,6 +21095,13 @@ impl Node for CompositionRelatesTo {
             4 => FieldMut::Choice(&mut self.target),
             _ => panic!("Composition.relatesTo: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.target.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -19986,6 +21282,19 @@ impl Node for CompositionSection {
             10 => FieldMut::Many(&mut self.section),
             _ => panic!("Composition.section: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.title.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.text.is_some()) << 5)
+            | (u128::from(self.mode.is_some()) << 6)
+            | (u128::from(self.ordered_by.is_some()) << 7)
+            | (u128::from(!self.entry.is_empty()) << 8)
+            | (u128::from(self.empty_reason.is_some()) << 9)
+            | (u128::from(!self.section.is_empty()) << 10)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -20441,6 +21750,34 @@ impl Node for ConceptMap {
             _ => panic!("ConceptMap: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.identifier.is_some()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(!self.contact.is_empty()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(!self.use_context.is_empty()) << 19)
+            | (u128::from(!self.jurisdiction.is_empty()) << 20)
+            | (u128::from(self.purpose.is_some()) << 21)
+            | (u128::from(self.copyright.is_some()) << 22)
+            | (u128::from(self.source.is_some()) << 23)
+            | (u128::from(self.target.is_some()) << 24)
+            | (u128::from(!self.group.is_empty()) << 25)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -20615,6 +21952,17 @@ impl Node for ConceptMapGroup {
             _ => panic!("ConceptMap.group: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.source.is_some()) << 3)
+            | (u128::from(self.source_version.is_some()) << 4)
+            | (u128::from(self.target.is_some()) << 5)
+            | (u128::from(self.target_version.is_some()) << 6)
+            | (u128::from(!self.element.is_empty()) << 7)
+            | (u128::from(self.unmapped.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -20738,6 +22086,14 @@ impl Node for ConceptMapGroupElement {
             5 => FieldMut::Many(&mut self.target),
             _ => panic!("ConceptMap.group.element: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.display.is_some()) << 4)
+            | (u128::from(!self.target.is_empty()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -20915,6 +22271,17 @@ impl Node for ConceptMapGroupElementTarget {
             _ => panic!("ConceptMap.group.element.target: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.display.is_some()) << 4)
+            | (u128::from(self.equivalence.is_some()) << 5)
+            | (u128::from(self.comment.is_some()) << 6)
+            | (u128::from(!self.depends_on.is_empty()) << 7)
+            | (u128::from(!self.product.is_empty()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -21045,6 +22412,15 @@ impl Node for ConceptMapGroupElementTargetDependsOn {
             _ => panic!("ConceptMap.group.element.target.dependsOn: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.property.is_some()) << 3)
+            | (u128::from(self.system.is_some()) << 4)
+            | (u128::from(self.code.is_some()) << 5)
+            | (u128::from(self.display.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -21172,6 +22548,15 @@ impl Node for ConceptMapGroupUnmapped {
             6 => FieldMut::Prim(&mut self.url),
             _ => panic!("ConceptMap.group.unmapped: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.mode.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.display.is_some()) << 5)
+            | (u128::from(self.url.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -21683,6 +23068,32 @@ impl Node for Condition {
             _ => panic!("Condition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.clinical_status.is_some()) << 9)
+            | (u128::from(self.verification_status.is_some()) << 10)
+            | (u128::from(!self.category.is_empty()) << 11)
+            | (u128::from(self.severity.is_some()) << 12)
+            | (u128::from(self.code.is_some()) << 13)
+            | (u128::from(!self.body_site.is_empty()) << 14)
+            | (u128::from(self.subject.is_some()) << 15)
+            | (u128::from(self.context.is_some()) << 16)
+            | (u128::from(self.onset.is_some()) << 17)
+            | (u128::from(self.abatement.is_some()) << 18)
+            | (u128::from(self.asserted_date.is_some()) << 19)
+            | (u128::from(self.asserter.is_some()) << 20)
+            | (u128::from(self.stage.is_some()) << 21)
+            | (u128::from(!self.evidence.is_empty()) << 22)
+            | (u128::from(!self.note.is_empty()) << 23)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -21816,6 +23227,13 @@ impl Node for ConditionEvidence {
             _ => panic!("Condition.evidence: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.code.is_empty()) << 3)
+            | (u128::from(!self.detail.is_empty()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -21924,6 +23342,13 @@ impl Node for ConditionStage {
             4 => FieldMut::Many(&mut self.assessment),
             _ => panic!("Condition.stage: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.summary.is_some()) << 3)
+            | (u128::from(!self.assessment.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -22376,6 +23801,34 @@ impl Node for Consent {
             _ => panic!("Consent: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(!self.category.is_empty()) << 10)
+            | (u128::from(self.patient.is_some()) << 11)
+            | (u128::from(self.period.is_some()) << 12)
+            | (u128::from(self.date_time.is_some()) << 13)
+            | (u128::from(!self.consenting_party.is_empty()) << 14)
+            | (u128::from(!self.actor.is_empty()) << 15)
+            | (u128::from(!self.action.is_empty()) << 16)
+            | (u128::from(!self.organization.is_empty()) << 17)
+            | (u128::from(self.source.is_some()) << 18)
+            | (u128::from(!self.policy.is_empty()) << 19)
+            | (u128::from(self.policy_rule.is_some()) << 20)
+            | (u128::from(!self.security_label.is_empty()) << 21)
+            | (u128::from(!self.purpose.is_empty()) << 22)
+            | (u128::from(self.data_period.is_some()) << 23)
+            | (u128::from(!self.data.is_empty()) << 24)
+            | (u128::from(!self.except.is_empty()) << 25)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -22501,6 +23954,13 @@ impl Node for ConsentActor {
             _ => panic!("Consent.actor: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.role.is_some()) << 3)
+            | (u128::from(self.reference.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -22604,6 +24064,13 @@ impl Node for ConsentData {
             4 => FieldMut::One(&mut self.reference),
             _ => panic!("Consent.data: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.meaning.is_some()) << 3)
+            | (u128::from(self.reference.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -22832,6 +24299,21 @@ impl Node for ConsentExcept {
             _ => panic!("Consent.except: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.period.is_some()) << 4)
+            | (u128::from(!self.actor.is_empty()) << 5)
+            | (u128::from(!self.action.is_empty()) << 6)
+            | (u128::from(!self.security_label.is_empty()) << 7)
+            | (u128::from(!self.purpose.is_empty()) << 8)
+            | (u128::from(!self.class_.is_empty()) << 9)
+            | (u128::from(!self.code.is_empty()) << 10)
+            | (u128::from(self.data_period.is_some()) << 11)
+            | (u128::from(!self.data.is_empty()) << 12)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -22944,6 +24426,13 @@ impl Node for ConsentExceptActor {
             _ => panic!("Consent.except.actor: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.role.is_some()) << 3)
+            | (u128::from(self.reference.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -23048,6 +24537,13 @@ impl Node for ConsentExceptData {
             _ => panic!("Consent.except.data: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.meaning.is_some()) << 3)
+            | (u128::from(self.reference.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -23151,6 +24647,13 @@ impl Node for ConsentPolicy {
             4 => FieldMut::Prim(&mut self.uri),
             _ => panic!("Consent.policy: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.authority.is_some()) << 3)
+            | (u128::from(self.uri.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -23682,6 +25185,39 @@ impl Node for Contract {
             _ => panic!("Contract: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.issued.is_some()) << 10)
+            | (u128::from(self.applies.is_some()) << 11)
+            | (u128::from(!self.subject.is_empty()) << 12)
+            | (u128::from(!self.topic.is_empty()) << 13)
+            | (u128::from(!self.authority.is_empty()) << 14)
+            | (u128::from(!self.domain.is_empty()) << 15)
+            | (u128::from(self.type_.is_some()) << 16)
+            | (u128::from(!self.sub_type.is_empty()) << 17)
+            | (u128::from(!self.action.is_empty()) << 18)
+            | (u128::from(!self.action_reason.is_empty()) << 19)
+            | (u128::from(self.decision_type.is_some()) << 20)
+            | (u128::from(self.content_derivative.is_some()) << 21)
+            | (u128::from(!self.security_label.is_empty()) << 22)
+            | (u128::from(!self.agent.is_empty()) << 23)
+            | (u128::from(!self.signer.is_empty()) << 24)
+            | (u128::from(!self.valued_item.is_empty()) << 25)
+            | (u128::from(!self.term.is_empty()) << 26)
+            | (u128::from(self.binding.is_some()) << 27)
+            | (u128::from(!self.friendly.is_empty()) << 28)
+            | (u128::from(!self.legal.is_empty()) << 29)
+            | (u128::from(!self.rule.is_empty()) << 30)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -23816,6 +25352,13 @@ impl Node for ContractAgent {
             4 => FieldMut::Many(&mut self.role),
             _ => panic!("Contract.agent: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.actor.is_some()) << 3)
+            | (u128::from(!self.role.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -23954,6 +25497,12 @@ impl Node for ContractFriendly {
             _ => panic!("Contract.friendly: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.content.is_some()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -24089,6 +25638,12 @@ impl Node for ContractLegal {
             3 => FieldMut::Choice(&mut self.content),
             _ => panic!("Contract.legal: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.content.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -24226,6 +25781,12 @@ impl Node for ContractRule {
             _ => panic!("Contract.rule: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.content.is_some()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -24344,6 +25905,14 @@ impl Node for ContractSigner {
             5 => FieldMut::Many(&mut self.signature),
             _ => panic!("Contract.signer: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.party.is_some()) << 4)
+            | (u128::from(!self.signature.is_empty()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -24606,6 +26175,24 @@ impl Node for ContractTerm {
             _ => panic!("Contract.term: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.issued.is_some()) << 4)
+            | (u128::from(self.applies.is_some()) << 5)
+            | (u128::from(self.type_.is_some()) << 6)
+            | (u128::from(self.sub_type.is_some()) << 7)
+            | (u128::from(!self.topic.is_empty()) << 8)
+            | (u128::from(!self.action.is_empty()) << 9)
+            | (u128::from(!self.action_reason.is_empty()) << 10)
+            | (u128::from(!self.security_label.is_empty()) << 11)
+            | (u128::from(!self.agent.is_empty()) << 12)
+            | (u128::from(self.text.is_some()) << 13)
+            | (u128::from(!self.valued_item.is_empty()) << 14)
+            | (u128::from(!self.group.is_empty()) << 15)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -24725,6 +26312,13 @@ impl Node for ContractTermAgent {
             4 => FieldMut::Many(&mut self.role),
             _ => panic!("Contract.term.agent: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.actor.is_some()) << 3)
+            | (u128::from(!self.role.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -24939,6 +26533,19 @@ impl Node for ContractTermValuedItem {
             10 => FieldMut::One(&mut self.net),
             _ => panic!("Contract.term.valuedItem: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.entity.is_some()) << 3)
+            | (u128::from(self.identifier.is_some()) << 4)
+            | (u128::from(self.effective_time.is_some()) << 5)
+            | (u128::from(self.quantity.is_some()) << 6)
+            | (u128::from(self.unit_price.is_some()) << 7)
+            | (u128::from(self.factor.is_some()) << 8)
+            | (u128::from(self.points.is_some()) << 9)
+            | (u128::from(self.net.is_some()) << 10)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -25159,6 +26766,19 @@ impl Node for ContractValuedItem {
             10 => FieldMut::One(&mut self.net),
             _ => panic!("Contract.valuedItem: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.entity.is_some()) << 3)
+            | (u128::from(self.identifier.is_some()) << 4)
+            | (u128::from(self.effective_time.is_some()) << 5)
+            | (u128::from(self.quantity.is_some()) << 6)
+            | (u128::from(self.unit_price.is_some()) << 7)
+            | (u128::from(self.factor.is_some()) << 8)
+            | (u128::from(self.points.is_some()) << 9)
+            | (u128::from(self.net.is_some()) << 10)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -25499,6 +27119,32 @@ impl Node for Coverage {
             _ => panic!("Coverage: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.type_.is_some()) << 10)
+            | (u128::from(self.policy_holder.is_some()) << 11)
+            | (u128::from(self.subscriber.is_some()) << 12)
+            | (u128::from(self.subscriber_id.is_some()) << 13)
+            | (u128::from(self.beneficiary.is_some()) << 14)
+            | (u128::from(self.relationship.is_some()) << 15)
+            | (u128::from(self.period.is_some()) << 16)
+            | (u128::from(!self.payor.is_empty()) << 17)
+            | (u128::from(self.grouping.is_some()) << 18)
+            | (u128::from(self.dependent.is_some()) << 19)
+            | (u128::from(self.sequence.is_some()) << 20)
+            | (u128::from(self.order.is_some()) << 21)
+            | (u128::from(self.network.is_some()) << 22)
+            | (u128::from(!self.contract.is_empty()) << 23)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -25731,6 +27377,23 @@ impl Node for CoverageGrouping {
             14 => FieldMut::Prim(&mut self.sub_class_display),
             _ => panic!("Coverage.grouping: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.group.is_some()) << 3)
+            | (u128::from(self.group_display.is_some()) << 4)
+            | (u128::from(self.sub_group.is_some()) << 5)
+            | (u128::from(self.sub_group_display.is_some()) << 6)
+            | (u128::from(self.plan.is_some()) << 7)
+            | (u128::from(self.plan_display.is_some()) << 8)
+            | (u128::from(self.sub_plan.is_some()) << 9)
+            | (u128::from(self.sub_plan_display.is_some()) << 10)
+            | (u128::from(self.class_.is_some()) << 11)
+            | (u128::from(self.class_display.is_some()) << 12)
+            | (u128::from(self.sub_class.is_some()) << 13)
+            | (u128::from(self.sub_class_display.is_some()) << 14)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -26097,6 +27760,32 @@ impl Node for DataElement {
             _ => panic!("DataElement: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.experimental.is_some()) << 12)
+            | (u128::from(self.date.is_some()) << 13)
+            | (u128::from(self.publisher.is_some()) << 14)
+            | (u128::from(self.name.is_some()) << 15)
+            | (u128::from(self.title.is_some()) << 16)
+            | (u128::from(!self.contact.is_empty()) << 17)
+            | (u128::from(!self.use_context.is_empty()) << 18)
+            | (u128::from(!self.jurisdiction.is_empty()) << 19)
+            | (u128::from(self.copyright.is_some()) << 20)
+            | (u128::from(self.stringency.is_some()) << 21)
+            | (u128::from(!self.mapping.is_empty()) << 22)
+            | (u128::from(!self.element.is_empty()) << 23)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -26241,6 +27930,15 @@ impl Node for DataElementMapping {
             6 => FieldMut::Prim(&mut self.comment),
             _ => panic!("DataElement.mapping: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identity.is_some()) << 3)
+            | (u128::from(self.uri.is_some()) << 4)
+            | (u128::from(self.name.is_some()) << 5)
+            | (u128::from(self.comment.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -26517,6 +28215,27 @@ impl Node for DetectedIssue {
             _ => panic!("DetectedIssue: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.category.is_some()) << 10)
+            | (u128::from(self.severity.is_some()) << 11)
+            | (u128::from(self.patient.is_some()) << 12)
+            | (u128::from(self.date.is_some()) << 13)
+            | (u128::from(self.author.is_some()) << 14)
+            | (u128::from(!self.implicated.is_empty()) << 15)
+            | (u128::from(self.detail.is_some()) << 16)
+            | (u128::from(self.reference.is_some()) << 17)
+            | (u128::from(!self.mitigation.is_empty()) << 18)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -26645,6 +28364,14 @@ impl Node for DetectedIssueMitigation {
             5 => FieldMut::One(&mut self.author),
             _ => panic!("DetectedIssue.mitigation: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.action.is_some()) << 3)
+            | (u128::from(self.date.is_some()) << 4)
+            | (u128::from(self.author.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -26996,6 +28723,33 @@ impl Node for Device {
             _ => panic!("Device: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.udi.is_some()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(self.type_.is_some()) << 11)
+            | (u128::from(self.lot_number.is_some()) << 12)
+            | (u128::from(self.manufacturer.is_some()) << 13)
+            | (u128::from(self.manufacture_date.is_some()) << 14)
+            | (u128::from(self.expiration_date.is_some()) << 15)
+            | (u128::from(self.model.is_some()) << 16)
+            | (u128::from(self.version.is_some()) << 17)
+            | (u128::from(self.patient.is_some()) << 18)
+            | (u128::from(self.owner.is_some()) << 19)
+            | (u128::from(!self.contact.is_empty()) << 20)
+            | (u128::from(self.location.is_some()) << 21)
+            | (u128::from(self.url.is_some()) << 22)
+            | (u128::from(!self.note.is_empty()) << 23)
+            | (u128::from(!self.safety.is_empty()) << 24)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -27174,6 +28928,18 @@ impl Node for DeviceUdi {
             9 => FieldMut::Prim(&mut self.entry_type),
             _ => panic!("Device.udi: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.device_identifier.is_some()) << 3)
+            | (u128::from(self.name.is_some()) << 4)
+            | (u128::from(self.jurisdiction.is_some()) << 5)
+            | (u128::from(self.carrier_h_r_f.is_some()) << 6)
+            | (u128::from(self.carrier_a_i_d_c.is_some()) << 7)
+            | (u128::from(self.issuer.is_some()) << 8)
+            | (u128::from(self.entry_type.is_some()) << 9)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -27457,6 +29223,26 @@ impl Node for DeviceComponent {
             _ => panic!("DeviceComponent: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.type_.is_some()) << 9)
+            | (u128::from(self.last_system_change.is_some()) << 10)
+            | (u128::from(self.source.is_some()) << 11)
+            | (u128::from(self.parent.is_some()) << 12)
+            | (u128::from(!self.operational_status.is_empty()) << 13)
+            | (u128::from(self.parameter_group.is_some()) << 14)
+            | (u128::from(self.measurement_principle.is_some()) << 15)
+            | (u128::from(!self.production_specification.is_empty()) << 16)
+            | (u128::from(self.language_code.is_some()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -27584,6 +29370,14 @@ impl Node for DeviceComponentProductionSpecification {
             5 => FieldMut::Prim(&mut self.production_spec),
             _ => panic!("DeviceComponent.productionSpecification: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.spec_type.is_some()) << 3)
+            | (u128::from(self.component_id.is_some()) << 4)
+            | (u128::from(self.production_spec.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -27845,6 +29639,26 @@ impl Node for DeviceMetric {
             _ => panic!("DeviceMetric: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.type_.is_some()) << 9)
+            | (u128::from(self.unit.is_some()) << 10)
+            | (u128::from(self.source.is_some()) << 11)
+            | (u128::from(self.parent.is_some()) << 12)
+            | (u128::from(self.operational_status.is_some()) << 13)
+            | (u128::from(self.color.is_some()) << 14)
+            | (u128::from(self.category.is_some()) << 15)
+            | (u128::from(self.measurement_period.is_some()) << 16)
+            | (u128::from(!self.calibration.is_empty()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -27977,6 +29791,14 @@ impl Node for DeviceMetricCalibration {
             5 => FieldMut::Prim(&mut self.time),
             _ => panic!("DeviceMetric.calibration: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.state.is_some()) << 4)
+            | (u128::from(self.time.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -28502,6 +30324,37 @@ impl Node for DeviceRequest {
             _ => panic!("DeviceRequest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(!self.based_on.is_empty()) << 10)
+            | (u128::from(!self.prior_request.is_empty()) << 11)
+            | (u128::from(self.group_identifier.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.intent.is_some()) << 14)
+            | (u128::from(self.priority.is_some()) << 15)
+            | (u128::from(self.code.is_some()) << 16)
+            | (u128::from(self.subject.is_some()) << 17)
+            | (u128::from(self.context.is_some()) << 18)
+            | (u128::from(self.occurrence.is_some()) << 19)
+            | (u128::from(self.authored_on.is_some()) << 20)
+            | (u128::from(self.requester.is_some()) << 21)
+            | (u128::from(self.performer_type.is_some()) << 22)
+            | (u128::from(self.performer.is_some()) << 23)
+            | (u128::from(!self.reason_code.is_empty()) << 24)
+            | (u128::from(!self.reason_reference.is_empty()) << 25)
+            | (u128::from(!self.supporting_info.is_empty()) << 26)
+            | (u128::from(!self.note.is_empty()) << 27)
+            | (u128::from(!self.relevant_history.is_empty()) << 28)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -28629,6 +30482,13 @@ impl Node for DeviceRequestRequester {
             4 => FieldMut::One(&mut self.on_behalf_of),
             _ => panic!("DeviceRequest.requester: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.agent.is_some()) << 3)
+            | (u128::from(self.on_behalf_of.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -28961,6 +30821,27 @@ impl Node for DeviceUseStatement {
             18 => FieldMut::Many(&mut self.note),
             _ => panic!("DeviceUseStatement: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.subject.is_some()) << 10)
+            | (u128::from(self.when_used.is_some()) << 11)
+            | (u128::from(self.timing.is_some()) << 12)
+            | (u128::from(self.recorded_on.is_some()) << 13)
+            | (u128::from(self.source.is_some()) << 14)
+            | (u128::from(self.device.is_some()) << 15)
+            | (u128::from(!self.indication.is_empty()) << 16)
+            | (u128::from(self.body_site.is_some()) << 17)
+            | (u128::from(!self.note.is_empty()) << 18)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -29394,6 +31275,33 @@ impl Node for DiagnosticReport {
             _ => panic!("DiagnosticReport: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.based_on.is_empty()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(self.category.is_some()) << 11)
+            | (u128::from(self.code.is_some()) << 12)
+            | (u128::from(self.subject.is_some()) << 13)
+            | (u128::from(self.context.is_some()) << 14)
+            | (u128::from(self.effective.is_some()) << 15)
+            | (u128::from(self.issued.is_some()) << 16)
+            | (u128::from(!self.performer.is_empty()) << 17)
+            | (u128::from(!self.specimen.is_empty()) << 18)
+            | (u128::from(!self.result.is_empty()) << 19)
+            | (u128::from(!self.imaging_study.is_empty()) << 20)
+            | (u128::from(!self.image.is_empty()) << 21)
+            | (u128::from(self.conclusion.is_some()) << 22)
+            | (u128::from(!self.coded_diagnosis.is_empty()) << 23)
+            | (u128::from(!self.presented_form.is_empty()) << 24)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -29518,6 +31426,13 @@ impl Node for DiagnosticReportImage {
             _ => panic!("DiagnosticReport.image: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.comment.is_some()) << 3)
+            | (u128::from(self.link.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -29621,6 +31536,13 @@ impl Node for DiagnosticReportPerformer {
             4 => FieldMut::One(&mut self.actor),
             _ => panic!("DiagnosticReport.performer: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.role.is_some()) << 3)
+            | (u128::from(self.actor.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -29921,6 +31843,28 @@ impl Node for DocumentManifest {
             _ => panic!("DocumentManifest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.master_identifier.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(self.type_.is_some()) << 11)
+            | (u128::from(self.subject.is_some()) << 12)
+            | (u128::from(self.created.is_some()) << 13)
+            | (u128::from(!self.author.is_empty()) << 14)
+            | (u128::from(!self.recipient.is_empty()) << 15)
+            | (u128::from(self.source.is_some()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(!self.content.is_empty()) << 18)
+            | (u128::from(!self.related.is_empty()) << 19)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -30073,6 +32017,12 @@ impl Node for DocumentManifestContent {
             _ => panic!("DocumentManifest.content: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.p.is_some()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -30175,6 +32125,13 @@ impl Node for DocumentManifestRelated {
             4 => FieldMut::One(&mut self.ref_),
             _ => panic!("DocumentManifest.related: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.ref_.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -30536,6 +32493,33 @@ impl Node for DocumentReference {
             _ => panic!("DocumentReference: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.master_identifier.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(self.doc_status.is_some()) << 11)
+            | (u128::from(self.type_.is_some()) << 12)
+            | (u128::from(self.class_.is_some()) << 13)
+            | (u128::from(self.subject.is_some()) << 14)
+            | (u128::from(self.created.is_some()) << 15)
+            | (u128::from(self.indexed.is_some()) << 16)
+            | (u128::from(!self.author.is_empty()) << 17)
+            | (u128::from(self.authenticator.is_some()) << 18)
+            | (u128::from(self.custodian.is_some()) << 19)
+            | (u128::from(!self.relates_to.is_empty()) << 20)
+            | (u128::from(self.description.is_some()) << 21)
+            | (u128::from(!self.security_label.is_empty()) << 22)
+            | (u128::from(!self.content.is_empty()) << 23)
+            | (u128::from(self.context.is_some()) << 24)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -30659,6 +32643,13 @@ impl Node for DocumentReferenceContent {
             4 => FieldMut::One(&mut self.format),
             _ => panic!("DocumentReference.content: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.attachment.is_some()) << 3)
+            | (u128::from(self.format.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -30829,6 +32820,18 @@ impl Node for DocumentReferenceContext {
             _ => panic!("DocumentReference.context: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.encounter.is_some()) << 3)
+            | (u128::from(!self.event.is_empty()) << 4)
+            | (u128::from(self.period.is_some()) << 5)
+            | (u128::from(self.facility_type.is_some()) << 6)
+            | (u128::from(self.practice_setting.is_some()) << 7)
+            | (u128::from(self.source_patient_info.is_some()) << 8)
+            | (u128::from(!self.related.is_empty()) << 9)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -30938,6 +32941,13 @@ impl Node for DocumentReferenceContextRelated {
             _ => panic!("DocumentReference.context.related: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.ref_.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -31041,6 +33051,13 @@ impl Node for DocumentReferenceRelatesTo {
             4 => FieldMut::One(&mut self.target),
             _ => panic!("DocumentReference.relatesTo: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.target.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -31398,6 +33415,31 @@ impl Node for EligibilityRequest {
             _ => panic!("EligibilityRequest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.priority.is_some()) << 10)
+            | (u128::from(self.patient.is_some()) << 11)
+            | (u128::from(self.serviced.is_some()) << 12)
+            | (u128::from(self.created.is_some()) << 13)
+            | (u128::from(self.enterer.is_some()) << 14)
+            | (u128::from(self.provider.is_some()) << 15)
+            | (u128::from(self.organization.is_some()) << 16)
+            | (u128::from(self.insurer.is_some()) << 17)
+            | (u128::from(self.facility.is_some()) << 18)
+            | (u128::from(self.coverage.is_some()) << 19)
+            | (u128::from(self.business_arrangement.is_some()) << 20)
+            | (u128::from(self.benefit_category.is_some()) << 21)
+            | (u128::from(self.benefit_sub_category.is_some()) << 22)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -31716,6 +33758,29 @@ impl Node for EligibilityResponse {
             _ => panic!("EligibilityResponse: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.created.is_some()) << 10)
+            | (u128::from(self.request_provider.is_some()) << 11)
+            | (u128::from(self.request_organization.is_some()) << 12)
+            | (u128::from(self.request.is_some()) << 13)
+            | (u128::from(self.outcome.is_some()) << 14)
+            | (u128::from(self.disposition.is_some()) << 15)
+            | (u128::from(self.insurer.is_some()) << 16)
+            | (u128::from(self.inforce.is_some()) << 17)
+            | (u128::from(!self.insurance.is_empty()) << 18)
+            | (u128::from(self.form.is_some()) << 19)
+            | (u128::from(!self.error.is_empty()) << 20)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -31824,6 +33889,12 @@ impl Node for EligibilityResponseError {
             3 => FieldMut::One(&mut self.code),
             _ => panic!("EligibilityResponse.error: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -31946,6 +34017,14 @@ impl Node for EligibilityResponseInsurance {
             5 => FieldMut::Many(&mut self.benefit_balance),
             _ => panic!("EligibilityResponse.insurance: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.coverage.is_some()) << 3)
+            | (u128::from(self.contract.is_some()) << 4)
+            | (u128::from(!self.benefit_balance.is_empty()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -32136,6 +34215,20 @@ impl Node for EligibilityResponseInsuranceBenefitBalance {
             11 => FieldMut::Many(&mut self.financial),
             _ => panic!("EligibilityResponse.insurance.benefitBalance: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.category.is_some()) << 3)
+            | (u128::from(self.sub_category.is_some()) << 4)
+            | (u128::from(self.excluded.is_some()) << 5)
+            | (u128::from(self.name.is_some()) << 6)
+            | (u128::from(self.description.is_some()) << 7)
+            | (u128::from(self.network.is_some()) << 8)
+            | (u128::from(self.unit.is_some()) << 9)
+            | (u128::from(self.term.is_some()) << 10)
+            | (u128::from(!self.financial.is_empty()) << 11)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -32358,6 +34451,14 @@ impl Node for EligibilityResponseInsuranceBenefitBalanceFinancial {
             5 => FieldMut::Choice(&mut self.used),
             _ => panic!("EligibilityResponse.insurance.benefitBalance.financial: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.allowed.is_some()) << 4)
+            | (u128::from(self.used.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -32796,6 +34897,37 @@ impl Node for Encounter {
             _ => panic!("Encounter: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(!self.status_history.is_empty()) << 10)
+            | (u128::from(self.class_.is_some()) << 11)
+            | (u128::from(!self.class_history.is_empty()) << 12)
+            | (u128::from(!self.type_.is_empty()) << 13)
+            | (u128::from(self.priority.is_some()) << 14)
+            | (u128::from(self.subject.is_some()) << 15)
+            | (u128::from(!self.episode_of_care.is_empty()) << 16)
+            | (u128::from(!self.incoming_referral.is_empty()) << 17)
+            | (u128::from(!self.participant.is_empty()) << 18)
+            | (u128::from(self.appointment.is_some()) << 19)
+            | (u128::from(self.period.is_some()) << 20)
+            | (u128::from(self.length.is_some()) << 21)
+            | (u128::from(!self.reason.is_empty()) << 22)
+            | (u128::from(!self.diagnosis.is_empty()) << 23)
+            | (u128::from(!self.account.is_empty()) << 24)
+            | (u128::from(self.hospitalization.is_some()) << 25)
+            | (u128::from(!self.location.is_empty()) << 26)
+            | (u128::from(self.service_provider.is_some()) << 27)
+            | (u128::from(self.part_of.is_some()) << 28)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -32924,6 +35056,13 @@ impl Node for EncounterClassHistory {
             _ => panic!("Encounter.classHistory: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.class_.is_some()) << 3)
+            | (u128::from(self.period.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -33038,6 +35177,14 @@ impl Node for EncounterDiagnosis {
             5 => FieldMut::Prim(&mut self.rank),
             _ => panic!("Encounter.diagnosis: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.condition.is_some()) << 3)
+            | (u128::from(self.role.is_some()) << 4)
+            | (u128::from(self.rank.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -33236,6 +35383,20 @@ impl Node for EncounterHospitalization {
             _ => panic!("Encounter.hospitalization: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.pre_admission_identifier.is_some()) << 3)
+            | (u128::from(self.origin.is_some()) << 4)
+            | (u128::from(self.admit_source.is_some()) << 5)
+            | (u128::from(self.re_admission.is_some()) << 6)
+            | (u128::from(!self.diet_preference.is_empty()) << 7)
+            | (u128::from(!self.special_courtesy.is_empty()) << 8)
+            | (u128::from(!self.special_arrangement.is_empty()) << 9)
+            | (u128::from(self.destination.is_some()) << 10)
+            | (u128::from(self.discharge_disposition.is_some()) << 11)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -33358,6 +35519,14 @@ impl Node for EncounterLocation {
             _ => panic!("Encounter.location: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.location.is_some()) << 3)
+            | (u128::from(self.status.is_some()) << 4)
+            | (u128::from(self.period.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -33479,6 +35648,14 @@ impl Node for EncounterParticipant {
             _ => panic!("Encounter.participant: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.type_.is_empty()) << 3)
+            | (u128::from(self.period.is_some()) << 4)
+            | (u128::from(self.individual.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -33591,6 +35768,13 @@ impl Node for EncounterStatusHistory {
             4 => FieldMut::One(&mut self.period),
             _ => panic!("Encounter.statusHistory: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.status.is_some()) << 3)
+            | (u128::from(self.period.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -33887,6 +36071,27 @@ impl Node for Endpoint {
             _ => panic!("Endpoint: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.connection_type.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.managing_organization.is_some()) << 12)
+            | (u128::from(!self.contact.is_empty()) << 13)
+            | (u128::from(self.period.is_some()) << 14)
+            | (u128::from(!self.payload_type.is_empty()) << 15)
+            | (u128::from(!self.payload_mime_type.is_empty()) << 16)
+            | (u128::from(self.address.is_some()) << 17)
+            | (u128::from(!self.header.is_empty()) << 18)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -34135,6 +36340,24 @@ impl Node for EnrollmentRequest {
             15 => FieldMut::One(&mut self.coverage),
             _ => panic!("EnrollmentRequest: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.created.is_some()) << 10)
+            | (u128::from(self.insurer.is_some()) << 11)
+            | (u128::from(self.provider.is_some()) << 12)
+            | (u128::from(self.organization.is_some()) << 13)
+            | (u128::from(self.subject.is_some()) << 14)
+            | (u128::from(self.coverage.is_some()) << 15)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -34392,6 +36615,25 @@ impl Node for EnrollmentResponse {
             16 => FieldMut::One(&mut self.request_organization),
             _ => panic!("EnrollmentResponse: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.request.is_some()) << 10)
+            | (u128::from(self.outcome.is_some()) << 11)
+            | (u128::from(self.disposition.is_some()) << 12)
+            | (u128::from(self.created.is_some()) << 13)
+            | (u128::from(self.organization.is_some()) << 14)
+            | (u128::from(self.request_provider.is_some()) << 15)
+            | (u128::from(self.request_organization.is_some()) << 16)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -34722,6 +36964,28 @@ impl Node for EpisodeOfCare {
             _ => panic!("EpisodeOfCare: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(!self.status_history.is_empty()) << 10)
+            | (u128::from(!self.type_.is_empty()) << 11)
+            | (u128::from(!self.diagnosis.is_empty()) << 12)
+            | (u128::from(self.patient.is_some()) << 13)
+            | (u128::from(self.managing_organization.is_some()) << 14)
+            | (u128::from(self.period.is_some()) << 15)
+            | (u128::from(!self.referral_request.is_empty()) << 16)
+            | (u128::from(self.care_manager.is_some()) << 17)
+            | (u128::from(!self.team.is_empty()) << 18)
+            | (u128::from(!self.account.is_empty()) << 19)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -34852,6 +37116,14 @@ impl Node for EpisodeOfCareDiagnosis {
             _ => panic!("EpisodeOfCare.diagnosis: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.condition.is_some()) << 3)
+            | (u128::from(self.role.is_some()) << 4)
+            | (u128::from(self.rank.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -34964,6 +37236,13 @@ impl Node for EpisodeOfCareStatusHistory {
             4 => FieldMut::One(&mut self.period),
             _ => panic!("EpisodeOfCare.statusHistory: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.status.is_some()) << 3)
+            | (u128::from(self.period.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -35380,6 +37659,39 @@ impl Node for ExpansionProfile {
             _ => panic!("ExpansionProfile: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.identifier.is_some()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.status.is_some()) << 12)
+            | (u128::from(self.experimental.is_some()) << 13)
+            | (u128::from(self.date.is_some()) << 14)
+            | (u128::from(self.publisher.is_some()) << 15)
+            | (u128::from(!self.contact.is_empty()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(!self.use_context.is_empty()) << 18)
+            | (u128::from(!self.jurisdiction.is_empty()) << 19)
+            | (u128::from(!self.fixed_version.is_empty()) << 20)
+            | (u128::from(self.excluded_system.is_some()) << 21)
+            | (u128::from(self.include_designations.is_some()) << 22)
+            | (u128::from(self.designation.is_some()) << 23)
+            | (u128::from(self.include_definition.is_some()) << 24)
+            | (u128::from(self.active_only.is_some()) << 25)
+            | (u128::from(self.exclude_nested.is_some()) << 26)
+            | (u128::from(self.exclude_not_for_u_i.is_some()) << 27)
+            | (u128::from(self.exclude_post_coordinated.is_some()) << 28)
+            | (u128::from(self.display_language.is_some()) << 29)
+            | (u128::from(self.limited_expansion.is_some()) << 30)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -35510,6 +37822,13 @@ impl Node for ExpansionProfileDesignation {
             _ => panic!("ExpansionProfile.designation: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.include.is_some()) << 3)
+            | (u128::from(self.exclude.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -35610,6 +37929,12 @@ impl Node for ExpansionProfileDesignationExclude {
             3 => FieldMut::Many(&mut self.designation),
             _ => panic!("ExpansionProfile.designation.exclude: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.designation.is_empty()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -35714,6 +38039,13 @@ impl Node for ExpansionProfileDesignationExcludeDesignation {
             _ => panic!("ExpansionProfile.designation.exclude.designation: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.use_.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -35814,6 +38146,12 @@ impl Node for ExpansionProfileDesignationInclude {
             3 => FieldMut::Many(&mut self.designation),
             _ => panic!("ExpansionProfile.designation.include: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.designation.is_empty()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -35918,6 +38256,13 @@ impl Node for ExpansionProfileDesignationIncludeDesignation {
             _ => panic!("ExpansionProfile.designation.include.designation: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.use_.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -36021,6 +38366,13 @@ impl Node for ExpansionProfileExcludedSystem {
             4 => FieldMut::Prim(&mut self.version),
             _ => panic!("ExpansionProfile.excludedSystem: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.system.is_some()) << 3)
+            | (u128::from(self.version.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -36136,6 +38488,14 @@ impl Node for ExpansionProfileFixedVersion {
             5 => FieldMut::Prim(&mut self.mode),
             _ => panic!("ExpansionProfile.fixedVersion: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.system.is_some()) << 3)
+            | (u128::from(self.version.is_some()) << 4)
+            | (u128::from(self.mode.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -36770,6 +39130,55 @@ impl Node for ExplanationOfBenefit {
             _ => panic!("ExplanationOfBenefit: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.type_.is_some()) << 10)
+            | (u128::from(!self.sub_type.is_empty()) << 11)
+            | (u128::from(self.patient.is_some()) << 12)
+            | (u128::from(self.billable_period.is_some()) << 13)
+            | (u128::from(self.created.is_some()) << 14)
+            | (u128::from(self.enterer.is_some()) << 15)
+            | (u128::from(self.insurer.is_some()) << 16)
+            | (u128::from(self.provider.is_some()) << 17)
+            | (u128::from(self.organization.is_some()) << 18)
+            | (u128::from(self.referral.is_some()) << 19)
+            | (u128::from(self.facility.is_some()) << 20)
+            | (u128::from(self.claim.is_some()) << 21)
+            | (u128::from(self.claim_response.is_some()) << 22)
+            | (u128::from(self.outcome.is_some()) << 23)
+            | (u128::from(self.disposition.is_some()) << 24)
+            | (u128::from(!self.related.is_empty()) << 25)
+            | (u128::from(self.prescription.is_some()) << 26)
+            | (u128::from(self.original_prescription.is_some()) << 27)
+            | (u128::from(self.payee.is_some()) << 28)
+            | (u128::from(!self.information.is_empty()) << 29)
+            | (u128::from(!self.care_team.is_empty()) << 30)
+            | (u128::from(!self.diagnosis.is_empty()) << 31)
+            | (u128::from(!self.procedure.is_empty()) << 32)
+            | (u128::from(self.precedence.is_some()) << 33)
+            | (u128::from(self.insurance.is_some()) << 34)
+            | (u128::from(self.accident.is_some()) << 35)
+            | (u128::from(self.employment_impacted.is_some()) << 36)
+            | (u128::from(self.hospitalization.is_some()) << 37)
+            | (u128::from(!self.item.is_empty()) << 38)
+            | (u128::from(!self.add_item.is_empty()) << 39)
+            | (u128::from(self.total_cost.is_some()) << 40)
+            | (u128::from(self.unalloc_deductable.is_some()) << 41)
+            | (u128::from(self.total_benefit.is_some()) << 42)
+            | (u128::from(self.payment.is_some()) << 43)
+            | (u128::from(self.form.is_some()) << 44)
+            | (u128::from(!self.process_note.is_empty()) << 45)
+            | (u128::from(!self.benefit_balance.is_empty()) << 46)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -36970,6 +39379,14 @@ impl Node for ExplanationOfBenefitAccident {
             5 => FieldMut::Choice(&mut self.location),
             _ => panic!("ExplanationOfBenefit.accident: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.date.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
+            | (u128::from(self.location.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -37181,6 +39598,20 @@ impl Node for ExplanationOfBenefitAddItem {
             _ => panic!("ExplanationOfBenefit.addItem: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.sequence_link_id.is_empty()) << 3)
+            | (u128::from(self.revenue.is_some()) << 4)
+            | (u128::from(self.category.is_some()) << 5)
+            | (u128::from(self.service.is_some()) << 6)
+            | (u128::from(!self.modifier.is_empty()) << 7)
+            | (u128::from(self.fee.is_some()) << 8)
+            | (u128::from(!self.note_number.is_empty()) << 9)
+            | (u128::from(!self.adjudication.is_empty()) << 10)
+            | (u128::from(!self.detail.is_empty()) << 11)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -37364,6 +39795,18 @@ impl Node for ExplanationOfBenefitAddItemDetail {
             9 => FieldMut::Many(&mut self.adjudication),
             _ => panic!("ExplanationOfBenefit.addItem.detail: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.revenue.is_some()) << 3)
+            | (u128::from(self.category.is_some()) << 4)
+            | (u128::from(self.service.is_some()) << 5)
+            | (u128::from(!self.modifier.is_empty()) << 6)
+            | (u128::from(self.fee.is_some()) << 7)
+            | (u128::from(!self.note_number.is_empty()) << 8)
+            | (u128::from(!self.adjudication.is_empty()) << 9)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -37558,6 +40001,20 @@ impl Node for ExplanationOfBenefitBenefitBalance {
             11 => FieldMut::Many(&mut self.financial),
             _ => panic!("ExplanationOfBenefit.benefitBalance: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.category.is_some()) << 3)
+            | (u128::from(self.sub_category.is_some()) << 4)
+            | (u128::from(self.excluded.is_some()) << 5)
+            | (u128::from(self.name.is_some()) << 6)
+            | (u128::from(self.description.is_some()) << 7)
+            | (u128::from(self.network.is_some()) << 8)
+            | (u128::from(self.unit.is_some()) << 9)
+            | (u128::from(self.term.is_some()) << 10)
+            | (u128::from(!self.financial.is_empty()) << 11)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -37779,6 +40236,14 @@ impl Node for ExplanationOfBenefitBenefitBalanceFinancial {
             _ => panic!("ExplanationOfBenefit.benefitBalance.financial: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.allowed.is_some()) << 4)
+            | (u128::from(self.used.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -37916,6 +40381,16 @@ impl Node for ExplanationOfBenefitCareTeam {
             7 => FieldMut::One(&mut self.qualification),
             _ => panic!("ExplanationOfBenefit.careTeam: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.provider.is_some()) << 4)
+            | (u128::from(self.responsible.is_some()) << 5)
+            | (u128::from(self.role.is_some()) << 6)
+            | (u128::from(self.qualification.is_some()) << 7)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -38094,6 +40569,15 @@ impl Node for ExplanationOfBenefitDiagnosis {
             6 => FieldMut::One(&mut self.package_code),
             _ => panic!("ExplanationOfBenefit.diagnosis: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.diagnosis.is_some()) << 4)
+            | (u128::from(!self.type_.is_empty()) << 5)
+            | (u128::from(self.package_code.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -38353,6 +40837,17 @@ impl Node for ExplanationOfBenefitInformation {
             _ => panic!("ExplanationOfBenefit.information: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.category.is_some()) << 4)
+            | (u128::from(self.code.is_some()) << 5)
+            | (u128::from(self.timing.is_some()) << 6)
+            | (u128::from(self.value.is_some()) << 7)
+            | (u128::from(self.reason.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -38465,6 +40960,13 @@ impl Node for ExplanationOfBenefitInsurance {
             4 => FieldMut::PrimList(&mut self.pre_auth_ref),
             _ => panic!("ExplanationOfBenefit.insurance: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.coverage.is_some()) << 3)
+            | (u128::from(!self.pre_auth_ref.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -38962,6 +41464,34 @@ impl Node for ExplanationOfBenefitItem {
             _ => panic!("ExplanationOfBenefit.item: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(!self.care_team_link_id.is_empty()) << 4)
+            | (u128::from(!self.diagnosis_link_id.is_empty()) << 5)
+            | (u128::from(!self.procedure_link_id.is_empty()) << 6)
+            | (u128::from(!self.information_link_id.is_empty()) << 7)
+            | (u128::from(self.revenue.is_some()) << 8)
+            | (u128::from(self.category.is_some()) << 9)
+            | (u128::from(self.service.is_some()) << 10)
+            | (u128::from(!self.modifier.is_empty()) << 11)
+            | (u128::from(!self.program_code.is_empty()) << 12)
+            | (u128::from(self.serviced.is_some()) << 13)
+            | (u128::from(self.location.is_some()) << 14)
+            | (u128::from(self.quantity.is_some()) << 15)
+            | (u128::from(self.unit_price.is_some()) << 16)
+            | (u128::from(self.factor.is_some()) << 17)
+            | (u128::from(self.net.is_some()) << 18)
+            | (u128::from(!self.udi.is_empty()) << 19)
+            | (u128::from(self.body_site.is_some()) << 20)
+            | (u128::from(!self.sub_site.is_empty()) << 21)
+            | (u128::from(!self.encounter.is_empty()) << 22)
+            | (u128::from(!self.note_number.is_empty()) << 23)
+            | (u128::from(!self.adjudication.is_empty()) << 24)
+            | (u128::from(!self.detail.is_empty()) << 25)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -39108,6 +41638,15 @@ impl Node for ExplanationOfBenefitItemAdjudication {
             6 => FieldMut::Prim(&mut self.value),
             _ => panic!("ExplanationOfBenefit.item.adjudication: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.category.is_some()) << 3)
+            | (u128::from(self.reason.is_some()) << 4)
+            | (u128::from(self.amount.is_some()) << 5)
+            | (u128::from(self.value.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -39394,6 +41933,26 @@ impl Node for ExplanationOfBenefitItemDetail {
             _ => panic!("ExplanationOfBenefit.item.detail: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
+            | (u128::from(self.revenue.is_some()) << 5)
+            | (u128::from(self.category.is_some()) << 6)
+            | (u128::from(self.service.is_some()) << 7)
+            | (u128::from(!self.modifier.is_empty()) << 8)
+            | (u128::from(!self.program_code.is_empty()) << 9)
+            | (u128::from(self.quantity.is_some()) << 10)
+            | (u128::from(self.unit_price.is_some()) << 11)
+            | (u128::from(self.factor.is_some()) << 12)
+            | (u128::from(self.net.is_some()) << 13)
+            | (u128::from(!self.udi.is_empty()) << 14)
+            | (u128::from(!self.note_number.is_empty()) << 15)
+            | (u128::from(!self.adjudication.is_empty()) << 16)
+            | (u128::from(!self.sub_detail.is_empty()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -39671,6 +42230,25 @@ impl Node for ExplanationOfBenefitItemDetailSubDetail {
             _ => panic!("ExplanationOfBenefit.item.detail.subDetail: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
+            | (u128::from(self.revenue.is_some()) << 5)
+            | (u128::from(self.category.is_some()) << 6)
+            | (u128::from(self.service.is_some()) << 7)
+            | (u128::from(!self.modifier.is_empty()) << 8)
+            | (u128::from(!self.program_code.is_empty()) << 9)
+            | (u128::from(self.quantity.is_some()) << 10)
+            | (u128::from(self.unit_price.is_some()) << 11)
+            | (u128::from(self.factor.is_some()) << 12)
+            | (u128::from(self.net.is_some()) << 13)
+            | (u128::from(!self.udi.is_empty()) << 14)
+            | (u128::from(!self.note_number.is_empty()) << 15)
+            | (u128::from(!self.adjudication.is_empty()) << 16)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -39797,6 +42375,14 @@ impl Node for ExplanationOfBenefitPayee {
             5 => FieldMut::One(&mut self.party),
             _ => panic!("ExplanationOfBenefit.payee: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.resource_type.is_some()) << 4)
+            | (u128::from(self.party.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -39946,6 +42532,17 @@ impl Node for ExplanationOfBenefitPayment {
             8 => FieldMut::One(&mut self.identifier),
             _ => panic!("ExplanationOfBenefit.payment: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.adjustment.is_some()) << 4)
+            | (u128::from(self.adjustment_reason.is_some()) << 5)
+            | (u128::from(self.date.is_some()) << 6)
+            | (u128::from(self.amount.is_some()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -40110,6 +42707,14 @@ impl Node for ExplanationOfBenefitProcedure {
             _ => panic!("ExplanationOfBenefit.procedure: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence.is_some()) << 3)
+            | (u128::from(self.date.is_some()) << 4)
+            | (u128::from(self.procedure.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -40237,6 +42842,15 @@ impl Node for ExplanationOfBenefitProcessNote {
             _ => panic!("ExplanationOfBenefit.processNote: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.number.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
+            | (u128::from(self.text.is_some()) << 5)
+            | (u128::from(self.language.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -40353,6 +42967,14 @@ impl Node for ExplanationOfBenefitRelated {
             5 => FieldMut::One(&mut self.reference),
             _ => panic!("ExplanationOfBenefit.related: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.claim.is_some()) << 3)
+            | (u128::from(self.relationship.is_some()) << 4)
+            | (u128::from(self.reference.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -40907,6 +43529,34 @@ impl Node for FamilyMemberHistory {
             _ => panic!("FamilyMemberHistory: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(self.not_done.is_some()) << 11)
+            | (u128::from(self.not_done_reason.is_some()) << 12)
+            | (u128::from(self.patient.is_some()) << 13)
+            | (u128::from(self.date.is_some()) << 14)
+            | (u128::from(self.name.is_some()) << 15)
+            | (u128::from(self.relationship.is_some()) << 16)
+            | (u128::from(self.gender.is_some()) << 17)
+            | (u128::from(self.born.is_some()) << 18)
+            | (u128::from(self.age.is_some()) << 19)
+            | (u128::from(self.estimated_age.is_some()) << 20)
+            | (u128::from(self.deceased.is_some()) << 21)
+            | (u128::from(!self.reason_code.is_empty()) << 22)
+            | (u128::from(!self.reason_reference.is_empty()) << 23)
+            | (u128::from(!self.note.is_empty()) << 24)
+            | (u128::from(!self.condition.is_empty()) << 25)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -41122,6 +43772,15 @@ impl Node for FamilyMemberHistoryCondition {
             6 => FieldMut::Many(&mut self.note),
             _ => panic!("FamilyMemberHistory.condition: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.outcome.is_some()) << 4)
+            | (u128::from(self.onset.is_some()) << 5)
+            | (u128::from(!self.note.is_empty()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -41359,6 +44018,24 @@ impl Node for Flag {
             15 => FieldMut::One(&mut self.author),
             _ => panic!("Flag: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.category.is_some()) << 10)
+            | (u128::from(self.code.is_some()) << 11)
+            | (u128::from(self.subject.is_some()) << 12)
+            | (u128::from(self.period.is_some()) << 13)
+            | (u128::from(self.encounter.is_some()) << 14)
+            | (u128::from(self.author.is_some()) << 15)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -41766,6 +44443,31 @@ impl Node for Goal {
             _ => panic!("Goal: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(!self.category.is_empty()) << 10)
+            | (u128::from(self.priority.is_some()) << 11)
+            | (u128::from(self.description.is_some()) << 12)
+            | (u128::from(self.subject.is_some()) << 13)
+            | (u128::from(self.start.is_some()) << 14)
+            | (u128::from(self.target.is_some()) << 15)
+            | (u128::from(self.status_date.is_some()) << 16)
+            | (u128::from(self.status_reason.is_some()) << 17)
+            | (u128::from(self.expressed_by.is_some()) << 18)
+            | (u128::from(!self.addresses.is_empty()) << 19)
+            | (u128::from(!self.note.is_empty()) << 20)
+            | (u128::from(!self.outcome_code.is_empty()) << 21)
+            | (u128::from(!self.outcome_reference.is_empty()) << 22)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -41996,6 +44698,14 @@ impl Node for GoalTarget {
             5 => FieldMut::Choice(&mut self.due),
             _ => panic!("Goal.target: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.measure.is_some()) << 3)
+            | (u128::from(self.detail.is_some()) << 4)
+            | (u128::from(self.due.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -42325,6 +45035,31 @@ impl Node for GraphDefinition {
             _ => panic!("GraphDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.version.is_some()) << 9)
+            | (u128::from(self.name.is_some()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.experimental.is_some()) << 12)
+            | (u128::from(self.date.is_some()) << 13)
+            | (u128::from(self.publisher.is_some()) << 14)
+            | (u128::from(!self.contact.is_empty()) << 15)
+            | (u128::from(self.description.is_some()) << 16)
+            | (u128::from(!self.use_context.is_empty()) << 17)
+            | (u128::from(!self.jurisdiction.is_empty()) << 18)
+            | (u128::from(self.purpose.is_some()) << 19)
+            | (u128::from(self.start.is_some()) << 20)
+            | (u128::from(self.profile.is_some()) << 21)
+            | (u128::from(!self.link.is_empty()) << 22)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -42496,6 +45231,17 @@ impl Node for GraphDefinitionLink {
             _ => panic!("GraphDefinition.link: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.path.is_some()) << 3)
+            | (u128::from(self.slice_name.is_some()) << 4)
+            | (u128::from(self.min.is_some()) << 5)
+            | (u128::from(self.max.is_some()) << 6)
+            | (u128::from(self.description.is_some()) << 7)
+            | (u128::from(!self.target.is_empty()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -42639,6 +45385,15 @@ impl Node for GraphDefinitionLinkTarget {
             _ => panic!("GraphDefinition.link.target: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.profile.is_some()) << 4)
+            | (u128::from(!self.compartment.is_empty()) << 5)
+            | (u128::from(!self.link.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -42766,6 +45521,15 @@ impl Node for GraphDefinitionLinkTargetCompartment {
             6 => FieldMut::Prim(&mut self.description),
             _ => panic!("GraphDefinition.link.target.compartment: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.rule.is_some()) << 4)
+            | (u128::from(self.expression.is_some()) << 5)
+            | (u128::from(self.description.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -43032,6 +45796,25 @@ impl Node for Group {
             _ => panic!("Group: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.active.is_some()) << 9)
+            | (u128::from(self.type_.is_some()) << 10)
+            | (u128::from(self.actual.is_some()) << 11)
+            | (u128::from(self.code.is_some()) << 12)
+            | (u128::from(self.name.is_some()) << 13)
+            | (u128::from(self.quantity.is_some()) << 14)
+            | (u128::from(!self.characteristic.is_empty()) << 15)
+            | (u128::from(!self.member.is_empty()) << 16)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -43234,6 +46017,15 @@ impl Node for GroupCharacteristic {
             _ => panic!("Group.characteristic: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
+            | (u128::from(self.exclude.is_some()) << 5)
+            | (u128::from(self.period.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -43350,6 +46142,14 @@ impl Node for GroupMember {
             5 => FieldMut::Prim(&mut self.inactive),
             _ => panic!("Group.member: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.entity.is_some()) << 3)
+            | (u128::from(self.period.is_some()) << 4)
+            | (u128::from(self.inactive.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -43713,6 +46513,30 @@ impl Node for GuidanceResponse {
             21 => FieldMut::Many(&mut self.data_requirement),
             _ => panic!("GuidanceResponse: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.request_id.is_some()) << 8)
+            | (u128::from(self.identifier.is_some()) << 9)
+            | (u128::from(self.module.is_some()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.subject.is_some()) << 12)
+            | (u128::from(self.context.is_some()) << 13)
+            | (u128::from(self.occurrence_date_time.is_some()) << 14)
+            | (u128::from(self.performer.is_some()) << 15)
+            | (u128::from(self.reason.is_some()) << 16)
+            | (u128::from(!self.note.is_empty()) << 17)
+            | (u128::from(!self.evaluation_message.is_empty()) << 18)
+            | (u128::from(self.output_parameters.is_some()) << 19)
+            | (u128::from(self.result.is_some()) << 20)
+            | (u128::from(!self.data_requirement.is_empty()) << 21)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -44205,6 +47029,40 @@ impl Node for HealthcareService {
             _ => panic!("HealthcareService: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.active.is_some()) << 9)
+            | (u128::from(self.provided_by.is_some()) << 10)
+            | (u128::from(self.category.is_some()) << 11)
+            | (u128::from(!self.type_.is_empty()) << 12)
+            | (u128::from(!self.specialty.is_empty()) << 13)
+            | (u128::from(!self.location.is_empty()) << 14)
+            | (u128::from(self.name.is_some()) << 15)
+            | (u128::from(self.comment.is_some()) << 16)
+            | (u128::from(self.extra_details.is_some()) << 17)
+            | (u128::from(self.photo.is_some()) << 18)
+            | (u128::from(!self.telecom.is_empty()) << 19)
+            | (u128::from(!self.coverage_area.is_empty()) << 20)
+            | (u128::from(!self.service_provision_code.is_empty()) << 21)
+            | (u128::from(self.eligibility.is_some()) << 22)
+            | (u128::from(self.eligibility_note.is_some()) << 23)
+            | (u128::from(!self.program_name.is_empty()) << 24)
+            | (u128::from(!self.characteristic.is_empty()) << 25)
+            | (u128::from(!self.referral_method.is_empty()) << 26)
+            | (u128::from(self.appointment_required.is_some()) << 27)
+            | (u128::from(!self.available_time.is_empty()) << 28)
+            | (u128::from(!self.not_available.is_empty()) << 29)
+            | (u128::from(self.availability_exceptions.is_some()) << 30)
+            | (u128::from(!self.endpoint.is_empty()) << 31)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -44363,6 +47221,15 @@ impl Node for HealthcareServiceAvailableTime {
             _ => panic!("HealthcareService.availableTime: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.days_of_week.is_empty()) << 3)
+            | (u128::from(self.all_day.is_some()) << 4)
+            | (u128::from(self.available_start_time.is_some()) << 5)
+            | (u128::from(self.available_end_time.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -44468,6 +47335,13 @@ impl Node for HealthcareServiceNotAvailable {
             4 => FieldMut::One(&mut self.during),
             _ => panic!("HealthcareService.notAvailable: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.description.is_some()) << 3)
+            | (u128::from(self.during.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -44682,6 +47556,22 @@ impl Node for ImagingManifest {
             _ => panic!("ImagingManifest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.patient.is_some()) << 9)
+            | (u128::from(self.authoring_time.is_some()) << 10)
+            | (u128::from(self.author.is_some()) << 11)
+            | (u128::from(self.description.is_some()) << 12)
+            | (u128::from(!self.study.is_empty()) << 13)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -44827,6 +47717,15 @@ impl Node for ImagingManifestStudy {
             _ => panic!("ImagingManifest.study: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.uid.is_some()) << 3)
+            | (u128::from(self.imaging_study.is_some()) << 4)
+            | (u128::from(!self.endpoint.is_empty()) << 5)
+            | (u128::from(!self.series.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -44954,6 +47853,14 @@ impl Node for ImagingManifestStudySeries {
             _ => panic!("ImagingManifest.study.series: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.uid.is_some()) << 3)
+            | (u128::from(!self.endpoint.is_empty()) << 4)
+            | (u128::from(!self.instance.is_empty()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -45058,6 +47965,13 @@ impl Node for ImagingManifestStudySeriesInstance {
             4 => FieldMut::Prim(&mut self.uid),
             _ => panic!("ImagingManifest.study.series.instance: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sop_class.is_some()) << 3)
+            | (u128::from(self.uid.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -45450,6 +48364,35 @@ impl Node for ImagingStudy {
             _ => panic!("ImagingStudy: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.uid.is_some()) << 8)
+            | (u128::from(self.accession.is_some()) << 9)
+            | (u128::from(!self.identifier.is_empty()) << 10)
+            | (u128::from(self.availability.is_some()) << 11)
+            | (u128::from(!self.modality_list.is_empty()) << 12)
+            | (u128::from(self.patient.is_some()) << 13)
+            | (u128::from(self.context.is_some()) << 14)
+            | (u128::from(self.started.is_some()) << 15)
+            | (u128::from(!self.based_on.is_empty()) << 16)
+            | (u128::from(self.referrer.is_some()) << 17)
+            | (u128::from(!self.interpreter.is_empty()) << 18)
+            | (u128::from(!self.endpoint.is_empty()) << 19)
+            | (u128::from(self.number_of_series.is_some()) << 20)
+            | (u128::from(self.number_of_instances.is_some()) << 21)
+            | (u128::from(!self.procedure_reference.is_empty()) << 22)
+            | (u128::from(!self.procedure_code.is_empty()) << 23)
+            | (u128::from(self.reason.is_some()) << 24)
+            | (u128::from(self.description.is_some()) << 25)
+            | (u128::from(!self.series.is_empty()) << 26)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -45701,6 +48644,23 @@ impl Node for ImagingStudySeries {
             _ => panic!("ImagingStudy.series: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.uid.is_some()) << 3)
+            | (u128::from(self.number.is_some()) << 4)
+            | (u128::from(self.modality.is_some()) << 5)
+            | (u128::from(self.description.is_some()) << 6)
+            | (u128::from(self.number_of_instances.is_some()) << 7)
+            | (u128::from(self.availability.is_some()) << 8)
+            | (u128::from(!self.endpoint.is_empty()) << 9)
+            | (u128::from(self.body_site.is_some()) << 10)
+            | (u128::from(self.laterality.is_some()) << 11)
+            | (u128::from(self.started.is_some()) << 12)
+            | (u128::from(!self.performer.is_empty()) << 13)
+            | (u128::from(!self.instance.is_empty()) << 14)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -45836,6 +48796,15 @@ impl Node for ImagingStudySeriesInstance {
             6 => FieldMut::Prim(&mut self.title),
             _ => panic!("ImagingStudy.series.instance: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.uid.is_some()) << 3)
+            | (u128::from(self.number.is_some()) << 4)
+            | (u128::from(self.sop_class.is_some()) << 5)
+            | (u128::from(self.title.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -46240,6 +49209,37 @@ impl Node for Immunization {
             _ => panic!("Immunization: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.not_given.is_some()) << 10)
+            | (u128::from(self.vaccine_code.is_some()) << 11)
+            | (u128::from(self.patient.is_some()) << 12)
+            | (u128::from(self.encounter.is_some()) << 13)
+            | (u128::from(self.date.is_some()) << 14)
+            | (u128::from(self.primary_source.is_some()) << 15)
+            | (u128::from(self.report_origin.is_some()) << 16)
+            | (u128::from(self.location.is_some()) << 17)
+            | (u128::from(self.manufacturer.is_some()) << 18)
+            | (u128::from(self.lot_number.is_some()) << 19)
+            | (u128::from(self.expiration_date.is_some()) << 20)
+            | (u128::from(self.site.is_some()) << 21)
+            | (u128::from(self.route.is_some()) << 22)
+            | (u128::from(self.dose_quantity.is_some()) << 23)
+            | (u128::from(!self.practitioner.is_empty()) << 24)
+            | (u128::from(!self.note.is_empty()) << 25)
+            | (u128::from(self.explanation.is_some()) << 26)
+            | (u128::from(!self.reaction.is_empty()) << 27)
+            | (u128::from(!self.vaccination_protocol.is_empty()) << 28)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -46378,6 +49378,13 @@ impl Node for ImmunizationExplanation {
             _ => panic!("Immunization.explanation: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.reason.is_empty()) << 3)
+            | (u128::from(!self.reason_not_given.is_empty()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -46481,6 +49488,13 @@ impl Node for ImmunizationPractitioner {
             4 => FieldMut::One(&mut self.actor),
             _ => panic!("Immunization.practitioner: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.role.is_some()) << 3)
+            | (u128::from(self.actor.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -46596,6 +49610,14 @@ impl Node for ImmunizationReaction {
             5 => FieldMut::Prim(&mut self.reported),
             _ => panic!("Immunization.reaction: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.date.is_some()) << 3)
+            | (u128::from(self.detail.is_some()) << 4)
+            | (u128::from(self.reported.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -46772,6 +49794,19 @@ impl Node for ImmunizationVaccinationProtocol {
             10 => FieldMut::One(&mut self.dose_status_reason),
             _ => panic!("Immunization.vaccinationProtocol: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.dose_sequence.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(self.authority.is_some()) << 5)
+            | (u128::from(self.series.is_some()) << 6)
+            | (u128::from(self.series_doses.is_some()) << 7)
+            | (u128::from(!self.target_disease.is_empty()) << 8)
+            | (u128::from(self.dose_status.is_some()) << 9)
+            | (u128::from(self.dose_status_reason.is_some()) << 10)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -46966,6 +50001,19 @@ impl Node for ImmunizationRecommendation {
             10 => FieldMut::Many(&mut self.recommendation),
             _ => panic!("ImmunizationRecommendation: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.patient.is_some()) << 9)
+            | (u128::from(!self.recommendation.is_empty()) << 10)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -47172,6 +50220,20 @@ impl Node for ImmunizationRecommendationRecommendation {
             _ => panic!("ImmunizationRecommendation.recommendation: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.date.is_some()) << 3)
+            | (u128::from(self.vaccine_code.is_some()) << 4)
+            | (u128::from(self.target_disease.is_some()) << 5)
+            | (u128::from(self.dose_number.is_some()) << 6)
+            | (u128::from(self.forecast_status.is_some()) << 7)
+            | (u128::from(!self.date_criterion.is_empty()) << 8)
+            | (u128::from(self.protocol.is_some()) << 9)
+            | (u128::from(!self.supporting_immunization.is_empty()) << 10)
+            | (u128::from(!self.supporting_patient_information.is_empty()) << 11)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -47282,6 +50344,13 @@ impl Node for ImmunizationRecommendationRecommendationDateCriterion {
             4 => FieldMut::Prim(&mut self.value),
             _ => panic!("ImmunizationRecommendation.recommendation.dateCriterion: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -47408,6 +50477,15 @@ impl Node for ImmunizationRecommendationRecommendationProtocol {
             6 => FieldMut::Prim(&mut self.series),
             _ => panic!("ImmunizationRecommendation.recommendation.protocol: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.dose_sequence.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(self.authority.is_some()) << 5)
+            | (u128::from(self.series.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -47786,6 +50864,34 @@ impl Node for ImplementationGuide {
             _ => panic!("ImplementationGuide: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.version.is_some()) << 9)
+            | (u128::from(self.name.is_some()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.experimental.is_some()) << 12)
+            | (u128::from(self.date.is_some()) << 13)
+            | (u128::from(self.publisher.is_some()) << 14)
+            | (u128::from(!self.contact.is_empty()) << 15)
+            | (u128::from(self.description.is_some()) << 16)
+            | (u128::from(!self.use_context.is_empty()) << 17)
+            | (u128::from(!self.jurisdiction.is_empty()) << 18)
+            | (u128::from(self.copyright.is_some()) << 19)
+            | (u128::from(self.fhir_version.is_some()) << 20)
+            | (u128::from(!self.dependency.is_empty()) << 21)
+            | (u128::from(!self.package.is_empty()) << 22)
+            | (u128::from(!self.global.is_empty()) << 23)
+            | (u128::from(!self.binary.is_empty()) << 24)
+            | (u128::from(self.page.is_some()) << 25)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -47911,6 +51017,13 @@ impl Node for ImplementationGuideDependency {
             _ => panic!("ImplementationGuide.dependency: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.uri.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -48014,6 +51127,13 @@ impl Node for ImplementationGuideGlobal {
             4 => FieldMut::One(&mut self.profile),
             _ => panic!("ImplementationGuide.global: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.profile.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -48134,6 +51254,14 @@ impl Node for ImplementationGuidePackage {
             5 => FieldMut::Many(&mut self.resource),
             _ => panic!("ImplementationGuide.package: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(!self.resource.is_empty()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -48328,6 +51456,17 @@ impl Node for ImplementationGuidePackageResource {
             _ => panic!("ImplementationGuide.package.resource: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.example.is_some()) << 3)
+            | (u128::from(self.name.is_some()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
+            | (u128::from(self.acronym.is_some()) << 6)
+            | (u128::from(self.source.is_some()) << 7)
+            | (u128::from(self.example_for.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -48514,6 +51653,18 @@ impl Node for ImplementationGuidePage {
             9 => FieldMut::Many(&mut self.page),
             _ => panic!("ImplementationGuide.page: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.source.is_some()) << 3)
+            | (u128::from(self.title.is_some()) << 4)
+            | (u128::from(self.kind.is_some()) << 5)
+            | (u128::from(!self.type_.is_empty()) << 6)
+            | (u128::from(!self.package.is_empty()) << 7)
+            | (u128::from(self.format.is_some()) << 8)
+            | (u128::from(!self.page.is_empty()) << 9)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -48998,6 +52149,42 @@ impl Node for Library {
             _ => panic!("Library: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.type_.is_some()) << 15)
+            | (u128::from(self.date.is_some()) << 16)
+            | (u128::from(self.publisher.is_some()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(self.purpose.is_some()) << 19)
+            | (u128::from(self.usage.is_some()) << 20)
+            | (u128::from(self.approval_date.is_some()) << 21)
+            | (u128::from(self.last_review_date.is_some()) << 22)
+            | (u128::from(self.effective_period.is_some()) << 23)
+            | (u128::from(!self.use_context.is_empty()) << 24)
+            | (u128::from(!self.jurisdiction.is_empty()) << 25)
+            | (u128::from(!self.topic.is_empty()) << 26)
+            | (u128::from(!self.contributor.is_empty()) << 27)
+            | (u128::from(!self.contact.is_empty()) << 28)
+            | (u128::from(self.copyright.is_some()) << 29)
+            | (u128::from(!self.related_artifact.is_empty()) << 30)
+            | (u128::from(!self.parameter.is_empty()) << 31)
+            | (u128::from(!self.data_requirement.is_empty()) << 32)
+            | (u128::from(!self.content.is_empty()) << 33)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -49207,6 +52394,19 @@ impl Node for Linkage {
             _ => panic!("Linkage: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.active.is_some()) << 8)
+            | (u128::from(self.author.is_some()) << 9)
+            | (u128::from(!self.item.is_empty()) << 10)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -49316,6 +52516,13 @@ impl Node for LinkageItem {
             4 => FieldMut::One(&mut self.resource),
             _ => panic!("Linkage.item: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.resource.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -49617,6 +52824,29 @@ impl Node for List {
             _ => panic!("List: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.mode.is_some()) << 10)
+            | (u128::from(self.title.is_some()) << 11)
+            | (u128::from(self.code.is_some()) << 12)
+            | (u128::from(self.subject.is_some()) << 13)
+            | (u128::from(self.encounter.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.source.is_some()) << 16)
+            | (u128::from(self.ordered_by.is_some()) << 17)
+            | (u128::from(!self.note.is_empty()) << 18)
+            | (u128::from(!self.entry.is_empty()) << 19)
+            | (u128::from(self.empty_reason.is_some()) << 20)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -49758,6 +52988,15 @@ impl Node for ListEntry {
             6 => FieldMut::One(&mut self.item),
             _ => panic!("List.entry: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.flag.is_some()) << 3)
+            | (u128::from(self.deleted.is_some()) << 4)
+            | (u128::from(self.date.is_some()) << 5)
+            | (u128::from(self.item.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -50088,6 +53327,31 @@ impl Node for Location {
             _ => panic!("Location: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.operational_status.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(!self.alias.is_empty()) << 12)
+            | (u128::from(self.description.is_some()) << 13)
+            | (u128::from(self.mode.is_some()) << 14)
+            | (u128::from(self.type_.is_some()) << 15)
+            | (u128::from(!self.telecom.is_empty()) << 16)
+            | (u128::from(self.address.is_some()) << 17)
+            | (u128::from(self.physical_type.is_some()) << 18)
+            | (u128::from(self.position.is_some()) << 19)
+            | (u128::from(self.managing_organization.is_some()) << 20)
+            | (u128::from(self.part_of.is_some()) << 21)
+            | (u128::from(!self.endpoint.is_empty()) << 22)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -50220,6 +53484,14 @@ impl Node for LocationPosition {
             5 => FieldMut::Prim(&mut self.altitude),
             _ => panic!("Location.position: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.longitude.is_some()) << 3)
+            | (u128::from(self.latitude.is_some()) << 4)
+            | (u128::from(self.altitude.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -50831,6 +54103,53 @@ impl Node for Measure {
             _ => panic!("Measure: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(self.purpose.is_some()) << 18)
+            | (u128::from(self.usage.is_some()) << 19)
+            | (u128::from(self.approval_date.is_some()) << 20)
+            | (u128::from(self.last_review_date.is_some()) << 21)
+            | (u128::from(self.effective_period.is_some()) << 22)
+            | (u128::from(!self.use_context.is_empty()) << 23)
+            | (u128::from(!self.jurisdiction.is_empty()) << 24)
+            | (u128::from(!self.topic.is_empty()) << 25)
+            | (u128::from(!self.contributor.is_empty()) << 26)
+            | (u128::from(!self.contact.is_empty()) << 27)
+            | (u128::from(self.copyright.is_some()) << 28)
+            | (u128::from(!self.related_artifact.is_empty()) << 29)
+            | (u128::from(!self.library.is_empty()) << 30)
+            | (u128::from(self.disclaimer.is_some()) << 31)
+            | (u128::from(self.scoring.is_some()) << 32)
+            | (u128::from(self.composite_scoring.is_some()) << 33)
+            | (u128::from(!self.type_.is_empty()) << 34)
+            | (u128::from(self.risk_adjustment.is_some()) << 35)
+            | (u128::from(self.rate_aggregation.is_some()) << 36)
+            | (u128::from(self.rationale.is_some()) << 37)
+            | (u128::from(self.clinical_recommendation_statement.is_some()) << 38)
+            | (u128::from(self.improvement_notation.is_some()) << 39)
+            | (u128::from(!self.definition.is_empty()) << 40)
+            | (u128::from(self.guidance.is_some()) << 41)
+            | (u128::from(self.set.is_some()) << 42)
+            | (u128::from(!self.group.is_empty()) << 43)
+            | (u128::from(!self.supplemental_data.is_empty()) << 44)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -51018,6 +54337,16 @@ impl Node for MeasureGroup {
             _ => panic!("Measure.group: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.name.is_some()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
+            | (u128::from(!self.population.is_empty()) << 6)
+            | (u128::from(!self.stratifier.is_empty()) << 7)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -51158,6 +54487,16 @@ impl Node for MeasureGroupPopulation {
             _ => panic!("Measure.group.population: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.name.is_some()) << 5)
+            | (u128::from(self.description.is_some()) << 6)
+            | (u128::from(self.criteria.is_some()) << 7)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -51275,6 +54614,14 @@ impl Node for MeasureGroupStratifier {
             5 => FieldMut::Prim(&mut self.path),
             _ => panic!("Measure.group.stratifier: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.criteria.is_some()) << 4)
+            | (u128::from(self.path.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -51407,6 +54754,15 @@ impl Node for MeasureSupplementalData {
             6 => FieldMut::Prim(&mut self.path),
             _ => panic!("Measure.supplementalData: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(!self.usage.is_empty()) << 4)
+            | (u128::from(self.criteria.is_some()) << 5)
+            | (u128::from(self.path.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -51667,6 +55023,26 @@ impl Node for MeasureReport {
             _ => panic!("MeasureReport: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.type_.is_some()) << 10)
+            | (u128::from(self.measure.is_some()) << 11)
+            | (u128::from(self.patient.is_some()) << 12)
+            | (u128::from(self.date.is_some()) << 13)
+            | (u128::from(self.reporting_organization.is_some()) << 14)
+            | (u128::from(self.period.is_some()) << 15)
+            | (u128::from(!self.group.is_empty()) << 16)
+            | (u128::from(self.evaluated_resources.is_some()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -51816,6 +55192,15 @@ impl Node for MeasureReportGroup {
             _ => panic!("MeasureReport.group: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(!self.population.is_empty()) << 4)
+            | (u128::from(self.measure_score.is_some()) << 5)
+            | (u128::from(!self.stratifier.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -51944,6 +55329,15 @@ impl Node for MeasureReportGroupPopulation {
             _ => panic!("MeasureReport.group.population: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.count.is_some()) << 5)
+            | (u128::from(self.patients.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -52054,6 +55448,13 @@ impl Node for MeasureReportGroupStratifier {
             4 => FieldMut::Many(&mut self.stratum),
             _ => panic!("MeasureReport.group.stratifier: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(!self.stratum.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -52177,6 +55578,14 @@ impl Node for MeasureReportGroupStratifierStratum {
             5 => FieldMut::Prim(&mut self.measure_score),
             _ => panic!("MeasureReport.group.stratifier.stratum: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.value.is_some()) << 3)
+            | (u128::from(!self.population.is_empty()) << 4)
+            | (u128::from(self.measure_score.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -52304,6 +55713,15 @@ impl Node for MeasureReportGroupStratifierStratumPopulation {
             6 => FieldMut::One(&mut self.patients),
             _ => panic!("MeasureReport.group.stratifier.stratum.population: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.count.is_some()) << 5)
+            | (u128::from(self.patients.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -52711,6 +56129,34 @@ impl Node for Media {
             _ => panic!("Media: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.based_on.is_empty()) << 9)
+            | (u128::from(self.type_.is_some()) << 10)
+            | (u128::from(self.subtype.is_some()) << 11)
+            | (u128::from(self.view.is_some()) << 12)
+            | (u128::from(self.subject.is_some()) << 13)
+            | (u128::from(self.context.is_some()) << 14)
+            | (u128::from(self.occurrence.is_some()) << 15)
+            | (u128::from(self.operator.is_some()) << 16)
+            | (u128::from(!self.reason_code.is_empty()) << 17)
+            | (u128::from(self.body_site.is_some()) << 18)
+            | (u128::from(self.device.is_some()) << 19)
+            | (u128::from(self.height.is_some()) << 20)
+            | (u128::from(self.width.is_some()) << 21)
+            | (u128::from(self.frames.is_some()) << 22)
+            | (u128::from(self.duration.is_some()) << 23)
+            | (u128::from(self.content.is_some()) << 24)
+            | (u128::from(!self.note.is_empty()) << 25)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -52983,6 +56429,25 @@ impl Node for Medication {
             _ => panic!("Medication: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.code.is_some()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.is_brand.is_some()) << 10)
+            | (u128::from(self.is_over_the_counter.is_some()) << 11)
+            | (u128::from(self.manufacturer.is_some()) << 12)
+            | (u128::from(self.form.is_some()) << 13)
+            | (u128::from(!self.ingredient.is_empty()) << 14)
+            | (u128::from(self.package.is_some()) << 15)
+            | (u128::from(!self.image.is_empty()) << 16)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -53154,6 +56619,14 @@ impl Node for MedicationIngredient {
             _ => panic!("Medication.ingredient: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.item.is_some()) << 3)
+            | (u128::from(self.is_active.is_some()) << 4)
+            | (u128::from(self.amount.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -53280,6 +56753,14 @@ impl Node for MedicationPackage {
             _ => panic!("Medication.package: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.container.is_some()) << 3)
+            | (u128::from(!self.content.is_empty()) << 4)
+            | (u128::from(!self.batch.is_empty()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -53384,6 +56865,13 @@ impl Node for MedicationPackageBatch {
             4 => FieldMut::Prim(&mut self.expiration_date),
             _ => panic!("Medication.package.batch: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.lot_number.is_some()) << 3)
+            | (u128::from(self.expiration_date.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -53532,6 +57020,13 @@ impl Node for MedicationPackageContent {
             4 => FieldMut::One(&mut self.amount),
             _ => panic!("Medication.package.content: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.item.is_some()) << 3)
+            | (u128::from(self.amount.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -54045,6 +57540,36 @@ impl Node for MedicationAdministration {
             _ => panic!("MedicationAdministration: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(!self.part_of.is_empty()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.category.is_some()) << 12)
+            | (u128::from(self.medication.is_some()) << 13)
+            | (u128::from(self.subject.is_some()) << 14)
+            | (u128::from(self.context.is_some()) << 15)
+            | (u128::from(!self.supporting_information.is_empty()) << 16)
+            | (u128::from(self.effective.is_some()) << 17)
+            | (u128::from(!self.performer.is_empty()) << 18)
+            | (u128::from(self.not_given.is_some()) << 19)
+            | (u128::from(!self.reason_not_given.is_empty()) << 20)
+            | (u128::from(!self.reason_code.is_empty()) << 21)
+            | (u128::from(!self.reason_reference.is_empty()) << 22)
+            | (u128::from(self.prescription.is_some()) << 23)
+            | (u128::from(!self.device.is_empty()) << 24)
+            | (u128::from(!self.note.is_empty()) << 25)
+            | (u128::from(self.dosage.is_some()) << 26)
+            | (u128::from(!self.event_history.is_empty()) << 27)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -54260,6 +57785,17 @@ impl Node for MedicationAdministrationDosage {
             _ => panic!("MedicationAdministration.dosage: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.text.is_some()) << 3)
+            | (u128::from(self.site.is_some()) << 4)
+            | (u128::from(self.route.is_some()) << 5)
+            | (u128::from(self.method.is_some()) << 6)
+            | (u128::from(self.dose.is_some()) << 7)
+            | (u128::from(self.rate.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -54367,6 +57903,13 @@ impl Node for MedicationAdministrationPerformer {
             4 => FieldMut::One(&mut self.on_behalf_of),
             _ => panic!("MedicationAdministration.performer: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.actor.is_some()) << 3)
+            | (u128::from(self.on_behalf_of.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -54919,6 +58462,40 @@ impl Node for MedicationDispense {
             _ => panic!("MedicationDispense: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.part_of.is_empty()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(self.category.is_some()) << 11)
+            | (u128::from(self.medication.is_some()) << 12)
+            | (u128::from(self.subject.is_some()) << 13)
+            | (u128::from(self.context.is_some()) << 14)
+            | (u128::from(!self.supporting_information.is_empty()) << 15)
+            | (u128::from(!self.performer.is_empty()) << 16)
+            | (u128::from(!self.authorizing_prescription.is_empty()) << 17)
+            | (u128::from(self.type_.is_some()) << 18)
+            | (u128::from(self.quantity.is_some()) << 19)
+            | (u128::from(self.days_supply.is_some()) << 20)
+            | (u128::from(self.when_prepared.is_some()) << 21)
+            | (u128::from(self.when_handed_over.is_some()) << 22)
+            | (u128::from(self.destination.is_some()) << 23)
+            | (u128::from(!self.receiver.is_empty()) << 24)
+            | (u128::from(!self.note.is_empty()) << 25)
+            | (u128::from(!self.dosage_instruction.is_empty()) << 26)
+            | (u128::from(self.substitution.is_some()) << 27)
+            | (u128::from(!self.detected_issue.is_empty()) << 28)
+            | (u128::from(self.not_done.is_some()) << 29)
+            | (u128::from(self.not_done_reason.is_some()) << 30)
+            | (u128::from(!self.event_history.is_empty()) << 31)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -55049,6 +58626,13 @@ impl Node for MedicationDispensePerformer {
             4 => FieldMut::One(&mut self.on_behalf_of),
             _ => panic!("MedicationDispense.performer: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.actor.is_some()) << 3)
+            | (u128::from(self.on_behalf_of.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -55185,6 +58769,15 @@ impl Node for MedicationDispenseSubstitution {
             6 => FieldMut::Many(&mut self.responsible_party),
             _ => panic!("MedicationDispense.substitution: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.was_substituted.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
+            | (u128::from(!self.reason.is_empty()) << 5)
+            | (u128::from(!self.responsible_party.is_empty()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -55697,6 +59290,40 @@ impl Node for MedicationRequest {
             _ => panic!("MedicationRequest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(!self.based_on.is_empty()) << 10)
+            | (u128::from(self.group_identifier.is_some()) << 11)
+            | (u128::from(self.status.is_some()) << 12)
+            | (u128::from(self.intent.is_some()) << 13)
+            | (u128::from(self.category.is_some()) << 14)
+            | (u128::from(self.priority.is_some()) << 15)
+            | (u128::from(self.medication.is_some()) << 16)
+            | (u128::from(self.subject.is_some()) << 17)
+            | (u128::from(self.context.is_some()) << 18)
+            | (u128::from(!self.supporting_information.is_empty()) << 19)
+            | (u128::from(self.authored_on.is_some()) << 20)
+            | (u128::from(self.requester.is_some()) << 21)
+            | (u128::from(self.recorder.is_some()) << 22)
+            | (u128::from(!self.reason_code.is_empty()) << 23)
+            | (u128::from(!self.reason_reference.is_empty()) << 24)
+            | (u128::from(!self.note.is_empty()) << 25)
+            | (u128::from(!self.dosage_instruction.is_empty()) << 26)
+            | (u128::from(self.dispense_request.is_some()) << 27)
+            | (u128::from(self.substitution.is_some()) << 28)
+            | (u128::from(self.prior_prescription.is_some()) << 29)
+            | (u128::from(!self.detected_issue.is_empty()) << 30)
+            | (u128::from(!self.event_history.is_empty()) << 31)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -55861,6 +59488,16 @@ impl Node for MedicationRequestDispenseRequest {
             _ => panic!("MedicationRequest.dispenseRequest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.validity_period.is_some()) << 3)
+            | (u128::from(self.number_of_repeats_allowed.is_some()) << 4)
+            | (u128::from(self.quantity.is_some()) << 5)
+            | (u128::from(self.expected_supply_duration.is_some()) << 6)
+            | (u128::from(self.performer.is_some()) << 7)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -55968,6 +59605,13 @@ impl Node for MedicationRequestRequester {
             _ => panic!("MedicationRequest.requester: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.agent.is_some()) << 3)
+            | (u128::from(self.on_behalf_of.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -56071,6 +59715,13 @@ impl Node for MedicationRequestSubstitution {
             4 => FieldMut::One(&mut self.reason),
             _ => panic!("MedicationRequest.substitution: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.allowed.is_some()) << 3)
+            | (u128::from(self.reason.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -56552,6 +60203,34 @@ impl Node for MedicationStatement {
             _ => panic!("MedicationStatement: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.based_on.is_empty()) << 9)
+            | (u128::from(!self.part_of.is_empty()) << 10)
+            | (u128::from(self.context.is_some()) << 11)
+            | (u128::from(self.status.is_some()) << 12)
+            | (u128::from(self.category.is_some()) << 13)
+            | (u128::from(self.medication.is_some()) << 14)
+            | (u128::from(self.effective.is_some()) << 15)
+            | (u128::from(self.date_asserted.is_some()) << 16)
+            | (u128::from(self.information_source.is_some()) << 17)
+            | (u128::from(self.subject.is_some()) << 18)
+            | (u128::from(!self.derived_from.is_empty()) << 19)
+            | (u128::from(self.taken.is_some()) << 20)
+            | (u128::from(!self.reason_not_taken.is_empty()) << 21)
+            | (u128::from(!self.reason_code.is_empty()) << 22)
+            | (u128::from(!self.reason_reference.is_empty()) << 23)
+            | (u128::from(!self.note.is_empty()) << 24)
+            | (u128::from(!self.dosage.is_empty()) << 25)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -57006,6 +60685,39 @@ impl Node for MessageDefinition {
             _ => panic!("MessageDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.identifier.is_some()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(!self.contact.is_empty()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(!self.use_context.is_empty()) << 19)
+            | (u128::from(!self.jurisdiction.is_empty()) << 20)
+            | (u128::from(self.purpose.is_some()) << 21)
+            | (u128::from(self.copyright.is_some()) << 22)
+            | (u128::from(self.base.is_some()) << 23)
+            | (u128::from(!self.parent.is_empty()) << 24)
+            | (u128::from(!self.replaces.is_empty()) << 25)
+            | (u128::from(self.event.is_some()) << 26)
+            | (u128::from(self.category.is_some()) << 27)
+            | (u128::from(!self.focus.is_empty()) << 28)
+            | (u128::from(self.response_required.is_some()) << 29)
+            | (u128::from(!self.allowed_response.is_empty()) << 30)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -57136,6 +60848,13 @@ impl Node for MessageDefinitionAllowedResponse {
             _ => panic!("MessageDefinition.allowedResponse: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.message.is_some()) << 3)
+            | (u128::from(self.situation.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -57261,6 +60980,15 @@ impl Node for MessageDefinitionFocus {
             6 => FieldMut::Prim(&mut self.max),
             _ => panic!("MessageDefinition.focus: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.profile.is_some()) << 4)
+            | (u128::from(self.min.is_some()) << 5)
+            | (u128::from(self.max.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -57548,6 +61276,28 @@ impl Node for MessageHeader {
             _ => panic!("MessageHeader: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.event.is_some()) << 8)
+            | (u128::from(!self.destination.is_empty()) << 9)
+            | (u128::from(self.receiver.is_some()) << 10)
+            | (u128::from(self.sender.is_some()) << 11)
+            | (u128::from(self.timestamp.is_some()) << 12)
+            | (u128::from(self.enterer.is_some()) << 13)
+            | (u128::from(self.author.is_some()) << 14)
+            | (u128::from(self.source.is_some()) << 15)
+            | (u128::from(self.responsible.is_some()) << 16)
+            | (u128::from(self.reason.is_some()) << 17)
+            | (u128::from(self.response.is_some()) << 18)
+            | (u128::from(!self.focus.is_empty()) << 19)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -57678,6 +61428,14 @@ impl Node for MessageHeaderDestination {
             _ => panic!("MessageHeader.destination: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.target.is_some()) << 4)
+            | (u128::from(self.endpoint.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -57793,6 +61551,14 @@ impl Node for MessageHeaderResponse {
             5 => FieldMut::One(&mut self.details),
             _ => panic!("MessageHeader.response: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.details.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -57931,6 +61697,16 @@ impl Node for MessageHeaderSource {
             7 => FieldMut::Prim(&mut self.endpoint),
             _ => panic!("MessageHeader.source: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.software.is_some()) << 4)
+            | (u128::from(self.version.is_some()) << 5)
+            | (u128::from(self.contact.is_some()) << 6)
+            | (u128::from(self.endpoint.is_some()) << 7)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -58251,6 +62027,30 @@ impl Node for NamingSystem {
             _ => panic!("NamingSystem: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.name.is_some()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.kind.is_some()) << 10)
+            | (u128::from(self.date.is_some()) << 11)
+            | (u128::from(self.publisher.is_some()) << 12)
+            | (u128::from(!self.contact.is_empty()) << 13)
+            | (u128::from(self.responsible.is_some()) << 14)
+            | (u128::from(self.type_.is_some()) << 15)
+            | (u128::from(self.description.is_some()) << 16)
+            | (u128::from(!self.use_context.is_empty()) << 17)
+            | (u128::from(!self.jurisdiction.is_empty()) << 18)
+            | (u128::from(self.usage.is_some()) << 19)
+            | (u128::from(!self.unique_id.is_empty()) << 20)
+            | (u128::from(self.replaced_by.is_some()) << 21)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -58404,6 +62204,16 @@ impl Node for NamingSystemUniqueId {
             7 => FieldMut::One(&mut self.period),
             _ => panic!("NamingSystem.uniqueId: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
+            | (u128::from(self.preferred.is_some()) << 5)
+            | (u128::from(self.comment.is_some()) << 6)
+            | (u128::from(self.period.is_some()) << 7)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -58717,6 +62527,28 @@ impl Node for NutritionOrder {
             _ => panic!("NutritionOrder: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.patient.is_some()) << 10)
+            | (u128::from(self.encounter.is_some()) << 11)
+            | (u128::from(self.date_time.is_some()) << 12)
+            | (u128::from(self.orderer.is_some()) << 13)
+            | (u128::from(!self.allergy_intolerance.is_empty()) << 14)
+            | (u128::from(!self.food_preference_modifier.is_empty()) << 15)
+            | (u128::from(!self.exclude_food_modifier.is_empty()) << 16)
+            | (u128::from(self.oral_diet.is_some()) << 17)
+            | (u128::from(!self.supplement.is_empty()) << 18)
+            | (u128::from(self.enteral_formula.is_some()) << 19)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -58921,6 +62753,20 @@ impl Node for NutritionOrderEnteralFormula {
             _ => panic!("NutritionOrder.enteralFormula: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.base_formula_type.is_some()) << 3)
+            | (u128::from(self.base_formula_product_name.is_some()) << 4)
+            | (u128::from(self.additive_type.is_some()) << 5)
+            | (u128::from(self.additive_product_name.is_some()) << 6)
+            | (u128::from(self.caloric_density.is_some()) << 7)
+            | (u128::from(self.routeof_administration.is_some()) << 8)
+            | (u128::from(!self.administration.is_empty()) << 9)
+            | (u128::from(self.max_volume_to_deliver.is_some()) << 10)
+            | (u128::from(self.administration_instruction.is_some()) << 11)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -59086,6 +62932,14 @@ impl Node for NutritionOrderEnteralFormulaAdministration {
             5 => FieldMut::Choice(&mut self.rate),
             _ => panic!("NutritionOrder.enteralFormula.administration: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.schedule.is_some()) << 3)
+            | (u128::from(self.quantity.is_some()) << 4)
+            | (u128::from(self.rate.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -59261,6 +63115,17 @@ impl Node for NutritionOrderOralDiet {
             _ => panic!("NutritionOrder.oralDiet: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.type_.is_empty()) << 3)
+            | (u128::from(!self.schedule.is_empty()) << 4)
+            | (u128::from(!self.nutrient.is_empty()) << 5)
+            | (u128::from(!self.texture.is_empty()) << 6)
+            | (u128::from(!self.fluid_consistency_type.is_empty()) << 7)
+            | (u128::from(self.instruction.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -59369,6 +63234,13 @@ impl Node for NutritionOrderOralDietNutrient {
             _ => panic!("NutritionOrder.oralDiet.nutrient: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.modifier.is_some()) << 3)
+            | (u128::from(self.amount.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -59472,6 +63344,13 @@ impl Node for NutritionOrderOralDietTexture {
             4 => FieldMut::One(&mut self.food_type),
             _ => panic!("NutritionOrder.oralDiet.texture: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.modifier.is_some()) << 3)
+            | (u128::from(self.food_type.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -59614,6 +63493,16 @@ impl Node for NutritionOrderSupplement {
             7 => FieldMut::Prim(&mut self.instruction),
             _ => panic!("NutritionOrder.supplement: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.product_name.is_some()) << 4)
+            | (u128::from(!self.schedule.is_empty()) << 5)
+            | (u128::from(self.quantity.is_some()) << 6)
+            | (u128::from(self.instruction.is_some()) << 7)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -60204,6 +64093,37 @@ impl Node for Observation {
             _ => panic!("Observation: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.based_on.is_empty()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(!self.category.is_empty()) << 11)
+            | (u128::from(self.code.is_some()) << 12)
+            | (u128::from(self.subject.is_some()) << 13)
+            | (u128::from(self.context.is_some()) << 14)
+            | (u128::from(self.effective.is_some()) << 15)
+            | (u128::from(self.issued.is_some()) << 16)
+            | (u128::from(!self.performer.is_empty()) << 17)
+            | (u128::from(self.value.is_some()) << 18)
+            | (u128::from(self.data_absent_reason.is_some()) << 19)
+            | (u128::from(self.interpretation.is_some()) << 20)
+            | (u128::from(self.comment.is_some()) << 21)
+            | (u128::from(self.body_site.is_some()) << 22)
+            | (u128::from(self.method.is_some()) << 23)
+            | (u128::from(self.specimen.is_some()) << 24)
+            | (u128::from(self.device.is_some()) << 25)
+            | (u128::from(!self.reference_range.is_empty()) << 26)
+            | (u128::from(!self.related.is_empty()) << 27)
+            | (u128::from(!self.component.is_empty()) << 28)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -60494,6 +64414,16 @@ impl Node for ObservationComponent {
             _ => panic!("Observation.component: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
+            | (u128::from(self.data_absent_reason.is_some()) << 5)
+            | (u128::from(self.interpretation.is_some()) << 6)
+            | (u128::from(!self.reference_range.is_empty()) << 7)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -60650,6 +64580,17 @@ impl Node for ObservationReferenceRange {
             _ => panic!("Observation.referenceRange: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.low.is_some()) << 3)
+            | (u128::from(self.high.is_some()) << 4)
+            | (u128::from(self.type_.is_some()) << 5)
+            | (u128::from(!self.applies_to.is_empty()) << 6)
+            | (u128::from(self.age.is_some()) << 7)
+            | (u128::from(self.text.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -60764,6 +64705,13 @@ impl Node for ObservationRelated {
             4 => FieldMut::One(&mut self.target),
             _ => panic!("Observation.related: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.target.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -61190,6 +65138,39 @@ impl Node for OperationDefinition {
             _ => panic!("OperationDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.version.is_some()) << 9)
+            | (u128::from(self.name.is_some()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.kind.is_some()) << 12)
+            | (u128::from(self.experimental.is_some()) << 13)
+            | (u128::from(self.date.is_some()) << 14)
+            | (u128::from(self.publisher.is_some()) << 15)
+            | (u128::from(!self.contact.is_empty()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(!self.use_context.is_empty()) << 18)
+            | (u128::from(!self.jurisdiction.is_empty()) << 19)
+            | (u128::from(self.purpose.is_some()) << 20)
+            | (u128::from(self.idempotent.is_some()) << 21)
+            | (u128::from(self.code.is_some()) << 22)
+            | (u128::from(self.comment.is_some()) << 23)
+            | (u128::from(self.base.is_some()) << 24)
+            | (u128::from(!self.resource.is_empty()) << 25)
+            | (u128::from(self.system.is_some()) << 26)
+            | (u128::from(self.type_.is_some()) << 27)
+            | (u128::from(self.instance.is_some()) << 28)
+            | (u128::from(!self.parameter.is_empty()) << 29)
+            | (u128::from(!self.overload.is_empty()) << 30)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -61324,6 +65305,13 @@ impl Node for OperationDefinitionOverload {
             4 => FieldMut::Prim(&mut self.comment),
             _ => panic!("OperationDefinition.overload: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.parameter_name.is_empty()) << 3)
+            | (u128::from(self.comment.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -61531,6 +65519,21 @@ impl Node for OperationDefinitionParameter {
             _ => panic!("OperationDefinition.parameter: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.use_.is_some()) << 4)
+            | (u128::from(self.min.is_some()) << 5)
+            | (u128::from(self.max.is_some()) << 6)
+            | (u128::from(self.documentation.is_some()) << 7)
+            | (u128::from(self.type_.is_some()) << 8)
+            | (u128::from(self.search_type.is_some()) << 9)
+            | (u128::from(self.profile.is_some()) << 10)
+            | (u128::from(self.binding.is_some()) << 11)
+            | (u128::from(!self.part.is_empty()) << 12)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -61686,6 +65689,13 @@ impl Node for OperationDefinitionParameterBinding {
             4 => FieldMut::Choice(&mut self.value_set),
             _ => panic!("OperationDefinition.parameter.binding: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.strength.is_some()) << 3)
+            | (u128::from(self.value_set.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -61844,6 +65854,17 @@ impl Node for OperationOutcome {
             8 => FieldMut::Many(&mut self.issue),
             _ => panic!("OperationOutcome: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.issue.is_empty()) << 8)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -62006,6 +66027,17 @@ impl Node for OperationOutcomeIssue {
             8 => FieldMut::PrimList(&mut self.expression),
             _ => panic!("OperationOutcome.issue: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.severity.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.details.is_some()) << 5)
+            | (u128::from(self.diagnostics.is_some()) << 6)
+            | (u128::from(!self.location.is_empty()) << 7)
+            | (u128::from(!self.expression.is_empty()) << 8)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -62298,6 +66330,26 @@ impl Node for Organization {
             _ => panic!("Organization: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.active.is_some()) << 9)
+            | (u128::from(!self.type_.is_empty()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(!self.alias.is_empty()) << 12)
+            | (u128::from(!self.telecom.is_empty()) << 13)
+            | (u128::from(!self.address.is_empty()) << 14)
+            | (u128::from(self.part_of.is_some()) << 15)
+            | (u128::from(!self.contact.is_empty()) << 16)
+            | (u128::from(!self.endpoint.is_empty()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -62442,6 +66494,15 @@ impl Node for OrganizationContact {
             _ => panic!("Organization.contact: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.purpose.is_some()) << 3)
+            | (u128::from(self.name.is_some()) << 4)
+            | (u128::from(!self.telecom.is_empty()) << 5)
+            | (u128::from(self.address.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -62542,6 +66603,13 @@ impl Node for Parameters {
             4 => FieldMut::Many(&mut self.parameter),
             _ => panic!("Parameters: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(!self.parameter.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -63078,6 +67146,15 @@ impl Node for ParametersParameter {
             _ => panic!("Parameters.parameter: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
+            | (u128::from(self.resource.is_some()) << 5)
+            | (u128::from(!self.part.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -63542,6 +67619,33 @@ impl Node for Patient {
             _ => panic!("Patient: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.active.is_some()) << 9)
+            | (u128::from(!self.name.is_empty()) << 10)
+            | (u128::from(!self.telecom.is_empty()) << 11)
+            | (u128::from(self.gender.is_some()) << 12)
+            | (u128::from(self.birth_date.is_some()) << 13)
+            | (u128::from(self.deceased.is_some()) << 14)
+            | (u128::from(!self.address.is_empty()) << 15)
+            | (u128::from(self.marital_status.is_some()) << 16)
+            | (u128::from(self.multiple_birth.is_some()) << 17)
+            | (u128::from(!self.photo.is_empty()) << 18)
+            | (u128::from(!self.contact.is_empty()) << 19)
+            | (u128::from(self.animal.is_some()) << 20)
+            | (u128::from(!self.communication.is_empty()) << 21)
+            | (u128::from(!self.general_practitioner.is_empty()) << 22)
+            | (u128::from(self.managing_organization.is_some()) << 23)
+            | (u128::from(!self.link.is_empty()) << 24)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -63677,6 +67781,14 @@ impl Node for PatientAnimal {
             _ => panic!("Patient.animal: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.species.is_some()) << 3)
+            | (u128::from(self.breed.is_some()) << 4)
+            | (u128::from(self.gender_status.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -63781,6 +67893,13 @@ impl Node for PatientCommunication {
             4 => FieldMut::Prim(&mut self.preferred),
             _ => panic!("Patient.communication: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.preferred.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -63951,6 +68070,18 @@ impl Node for PatientContact {
             _ => panic!("Patient.contact: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.relationship.is_empty()) << 3)
+            | (u128::from(self.name.is_some()) << 4)
+            | (u128::from(!self.telecom.is_empty()) << 5)
+            | (u128::from(self.address.is_some()) << 6)
+            | (u128::from(self.gender.is_some()) << 7)
+            | (u128::from(self.organization.is_some()) << 8)
+            | (u128::from(self.period.is_some()) << 9)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -64059,6 +68190,13 @@ impl Node for PatientLink {
             4 => FieldMut::Prim(&mut self.type_),
             _ => panic!("Patient.link: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.other.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -64316,6 +68454,26 @@ impl Node for PaymentNotice {
             17 => FieldMut::One(&mut self.payment_status),
             _ => panic!("PaymentNotice: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.request.is_some()) << 10)
+            | (u128::from(self.response.is_some()) << 11)
+            | (u128::from(self.status_date.is_some()) << 12)
+            | (u128::from(self.created.is_some()) << 13)
+            | (u128::from(self.target.is_some()) << 14)
+            | (u128::from(self.provider.is_some()) << 15)
+            | (u128::from(self.organization.is_some()) << 16)
+            | (u128::from(self.payment_status.is_some()) << 17)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -64644,6 +68802,30 @@ impl Node for PaymentReconciliation {
             _ => panic!("PaymentReconciliation: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.period.is_some()) << 10)
+            | (u128::from(self.created.is_some()) << 11)
+            | (u128::from(self.organization.is_some()) << 12)
+            | (u128::from(self.request.is_some()) << 13)
+            | (u128::from(self.outcome.is_some()) << 14)
+            | (u128::from(self.disposition.is_some()) << 15)
+            | (u128::from(self.request_provider.is_some()) << 16)
+            | (u128::from(self.request_organization.is_some()) << 17)
+            | (u128::from(!self.detail.is_empty()) << 18)
+            | (u128::from(self.form.is_some()) << 19)
+            | (u128::from(self.total.is_some()) << 20)
+            | (u128::from(!self.process_note.is_empty()) << 21)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -64820,6 +69002,18 @@ impl Node for PaymentReconciliationDetail {
             _ => panic!("PaymentReconciliation.detail: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.request.is_some()) << 4)
+            | (u128::from(self.response.is_some()) << 5)
+            | (u128::from(self.submitter.is_some()) << 6)
+            | (u128::from(self.payee.is_some()) << 7)
+            | (u128::from(self.date.is_some()) << 8)
+            | (u128::from(self.amount.is_some()) << 9)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -64928,6 +69122,13 @@ impl Node for PaymentReconciliationProcessNote {
             4 => FieldMut::Prim(&mut self.text),
             _ => panic!("PaymentReconciliation.processNote: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -65206,6 +69407,26 @@ impl Node for Person {
             _ => panic!("Person: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.name.is_empty()) << 9)
+            | (u128::from(!self.telecom.is_empty()) << 10)
+            | (u128::from(self.gender.is_some()) << 11)
+            | (u128::from(self.birth_date.is_some()) << 12)
+            | (u128::from(!self.address.is_empty()) << 13)
+            | (u128::from(self.photo.is_some()) << 14)
+            | (u128::from(self.managing_organization.is_some()) << 15)
+            | (u128::from(self.active.is_some()) << 16)
+            | (u128::from(!self.link.is_empty()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -65322,6 +69543,13 @@ impl Node for PersonLink {
             4 => FieldMut::Prim(&mut self.assurance),
             _ => panic!("Person.link: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.target.is_some()) << 3)
+            | (u128::from(self.assurance.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -65800,6 +70028,42 @@ impl Node for PlanDefinition {
             33 => FieldMut::Many(&mut self.action),
             _ => panic!("PlanDefinition: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.type_.is_some()) << 13)
+            | (u128::from(self.status.is_some()) << 14)
+            | (u128::from(self.experimental.is_some()) << 15)
+            | (u128::from(self.date.is_some()) << 16)
+            | (u128::from(self.publisher.is_some()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(self.purpose.is_some()) << 19)
+            | (u128::from(self.usage.is_some()) << 20)
+            | (u128::from(self.approval_date.is_some()) << 21)
+            | (u128::from(self.last_review_date.is_some()) << 22)
+            | (u128::from(self.effective_period.is_some()) << 23)
+            | (u128::from(!self.use_context.is_empty()) << 24)
+            | (u128::from(!self.jurisdiction.is_empty()) << 25)
+            | (u128::from(!self.topic.is_empty()) << 26)
+            | (u128::from(!self.contributor.is_empty()) << 27)
+            | (u128::from(!self.contact.is_empty()) << 28)
+            | (u128::from(self.copyright.is_some()) << 29)
+            | (u128::from(!self.related_artifact.is_empty()) << 30)
+            | (u128::from(!self.library.is_empty()) << 31)
+            | (u128::from(!self.goal.is_empty()) << 32)
+            | (u128::from(!self.action.is_empty()) << 33)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -66334,6 +70598,36 @@ impl Node for PlanDefinitionAction {
             _ => panic!("PlanDefinition.action: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.label.is_some()) << 3)
+            | (u128::from(self.title.is_some()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
+            | (u128::from(self.text_equivalent.is_some()) << 6)
+            | (u128::from(!self.code.is_empty()) << 7)
+            | (u128::from(!self.reason.is_empty()) << 8)
+            | (u128::from(!self.documentation.is_empty()) << 9)
+            | (u128::from(!self.goal_id.is_empty()) << 10)
+            | (u128::from(!self.trigger_definition.is_empty()) << 11)
+            | (u128::from(!self.condition.is_empty()) << 12)
+            | (u128::from(!self.input.is_empty()) << 13)
+            | (u128::from(!self.output.is_empty()) << 14)
+            | (u128::from(!self.related_action.is_empty()) << 15)
+            | (u128::from(self.timing.is_some()) << 16)
+            | (u128::from(!self.participant.is_empty()) << 17)
+            | (u128::from(self.type_.is_some()) << 18)
+            | (u128::from(self.grouping_behavior.is_some()) << 19)
+            | (u128::from(self.selection_behavior.is_some()) << 20)
+            | (u128::from(self.required_behavior.is_some()) << 21)
+            | (u128::from(self.precheck_behavior.is_some()) << 22)
+            | (u128::from(self.cardinality_behavior.is_some()) << 23)
+            | (u128::from(self.definition.is_some()) << 24)
+            | (u128::from(self.transform.is_some()) << 25)
+            | (u128::from(!self.dynamic_value.is_empty()) << 26)
+            | (u128::from(!self.action.is_empty()) << 27)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -66483,6 +70777,15 @@ impl Node for PlanDefinitionActionCondition {
             _ => panic!("PlanDefinition.action.condition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.kind.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(self.language.is_some()) << 5)
+            | (u128::from(self.expression.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -66611,6 +70914,15 @@ impl Node for PlanDefinitionActionDynamicValue {
             _ => panic!("PlanDefinition.action.dynamicValue: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.description.is_some()) << 3)
+            | (u128::from(self.path.is_some()) << 4)
+            | (u128::from(self.language.is_some()) << 5)
+            | (u128::from(self.expression.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -66716,6 +71028,13 @@ impl Node for PlanDefinitionActionParticipant {
             4 => FieldMut::One(&mut self.role),
             _ => panic!("PlanDefinition.action.participant: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.role.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -66885,6 +71204,14 @@ impl Node for PlanDefinitionActionRelatedAction {
             5 => FieldMut::Choice(&mut self.offset),
             _ => panic!("PlanDefinition.action.relatedAction: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.action_id.is_some()) << 3)
+            | (u128::from(self.relationship.is_some()) << 4)
+            | (u128::from(self.offset.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -67061,6 +71388,18 @@ impl Node for PlanDefinitionGoal {
             _ => panic!("PlanDefinition.goal: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.category.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(self.priority.is_some()) << 5)
+            | (u128::from(self.start.is_some()) << 6)
+            | (u128::from(!self.addresses.is_empty()) << 7)
+            | (u128::from(!self.documentation.is_empty()) << 8)
+            | (u128::from(!self.target.is_empty()) << 9)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -67234,6 +71573,14 @@ impl Node for PlanDefinitionGoalTarget {
             5 => FieldMut::One(&mut self.due),
             _ => panic!("PlanDefinition.goal.target: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.measure.is_some()) << 3)
+            | (u128::from(self.detail.is_some()) << 4)
+            | (u128::from(self.due.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -67523,6 +71870,26 @@ impl Node for Practitioner {
             _ => panic!("Practitioner: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.active.is_some()) << 9)
+            | (u128::from(!self.name.is_empty()) << 10)
+            | (u128::from(!self.telecom.is_empty()) << 11)
+            | (u128::from(!self.address.is_empty()) << 12)
+            | (u128::from(self.gender.is_some()) << 13)
+            | (u128::from(self.birth_date.is_some()) << 14)
+            | (u128::from(!self.photo.is_empty()) << 15)
+            | (u128::from(!self.qualification.is_empty()) << 16)
+            | (u128::from(!self.communication.is_empty()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -67666,6 +72033,15 @@ impl Node for PractitionerQualification {
             6 => FieldMut::One(&mut self.issuer),
             _ => panic!("Practitioner.qualification: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.identifier.is_empty()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.period.is_some()) << 5)
+            | (u128::from(self.issuer.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -68013,6 +72389,30 @@ impl Node for PractitionerRole {
             _ => panic!("PractitionerRole: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.active.is_some()) << 9)
+            | (u128::from(self.period.is_some()) << 10)
+            | (u128::from(self.practitioner.is_some()) << 11)
+            | (u128::from(self.organization.is_some()) << 12)
+            | (u128::from(!self.code.is_empty()) << 13)
+            | (u128::from(!self.specialty.is_empty()) << 14)
+            | (u128::from(!self.location.is_empty()) << 15)
+            | (u128::from(!self.healthcare_service.is_empty()) << 16)
+            | (u128::from(!self.telecom.is_empty()) << 17)
+            | (u128::from(!self.available_time.is_empty()) << 18)
+            | (u128::from(!self.not_available.is_empty()) << 19)
+            | (u128::from(self.availability_exceptions.is_some()) << 20)
+            | (u128::from(!self.endpoint.is_empty()) << 21)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -68161,6 +72561,15 @@ impl Node for PractitionerRoleAvailableTime {
             _ => panic!("PractitionerRole.availableTime: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.days_of_week.is_empty()) << 3)
+            | (u128::from(self.all_day.is_some()) << 4)
+            | (u128::from(self.available_start_time.is_some()) << 5)
+            | (u128::from(self.available_end_time.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -68266,6 +72675,13 @@ impl Node for PractitionerRoleNotAvailable {
             4 => FieldMut::One(&mut self.during),
             _ => panic!("PractitionerRole.notAvailable: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.description.is_some()) << 3)
+            | (u128::from(self.during.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -68827,6 +73243,42 @@ impl Node for Procedure {
             _ => panic!("Procedure: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(!self.based_on.is_empty()) << 10)
+            | (u128::from(!self.part_of.is_empty()) << 11)
+            | (u128::from(self.status.is_some()) << 12)
+            | (u128::from(self.not_done.is_some()) << 13)
+            | (u128::from(self.not_done_reason.is_some()) << 14)
+            | (u128::from(self.category.is_some()) << 15)
+            | (u128::from(self.code.is_some()) << 16)
+            | (u128::from(self.subject.is_some()) << 17)
+            | (u128::from(self.context.is_some()) << 18)
+            | (u128::from(self.performed.is_some()) << 19)
+            | (u128::from(!self.performer.is_empty()) << 20)
+            | (u128::from(self.location.is_some()) << 21)
+            | (u128::from(!self.reason_code.is_empty()) << 22)
+            | (u128::from(!self.reason_reference.is_empty()) << 23)
+            | (u128::from(!self.body_site.is_empty()) << 24)
+            | (u128::from(self.outcome.is_some()) << 25)
+            | (u128::from(!self.report.is_empty()) << 26)
+            | (u128::from(!self.complication.is_empty()) << 27)
+            | (u128::from(!self.complication_detail.is_empty()) << 28)
+            | (u128::from(!self.follow_up.is_empty()) << 29)
+            | (u128::from(!self.note.is_empty()) << 30)
+            | (u128::from(!self.focal_device.is_empty()) << 31)
+            | (u128::from(!self.used_reference.is_empty()) << 32)
+            | (u128::from(!self.used_code.is_empty()) << 33)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -68960,6 +73412,13 @@ impl Node for ProcedureFocalDevice {
             _ => panic!("Procedure.focalDevice: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.action.is_some()) << 3)
+            | (u128::from(self.manipulated.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -69074,6 +73533,14 @@ impl Node for ProcedurePerformer {
             5 => FieldMut::One(&mut self.on_behalf_of),
             _ => panic!("Procedure.performer: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.role.is_some()) << 3)
+            | (u128::from(self.actor.is_some()) << 4)
+            | (u128::from(self.on_behalf_of.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -69669,6 +74136,42 @@ impl Node for ProcedureRequest {
             _ => panic!("ProcedureRequest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(!self.based_on.is_empty()) << 10)
+            | (u128::from(!self.replaces.is_empty()) << 11)
+            | (u128::from(self.requisition.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.intent.is_some()) << 14)
+            | (u128::from(self.priority.is_some()) << 15)
+            | (u128::from(self.do_not_perform.is_some()) << 16)
+            | (u128::from(!self.category.is_empty()) << 17)
+            | (u128::from(self.code.is_some()) << 18)
+            | (u128::from(self.subject.is_some()) << 19)
+            | (u128::from(self.context.is_some()) << 20)
+            | (u128::from(self.occurrence.is_some()) << 21)
+            | (u128::from(self.as_needed.is_some()) << 22)
+            | (u128::from(self.authored_on.is_some()) << 23)
+            | (u128::from(self.requester.is_some()) << 24)
+            | (u128::from(self.performer_type.is_some()) << 25)
+            | (u128::from(self.performer.is_some()) << 26)
+            | (u128::from(!self.reason_code.is_empty()) << 27)
+            | (u128::from(!self.reason_reference.is_empty()) << 28)
+            | (u128::from(!self.supporting_info.is_empty()) << 29)
+            | (u128::from(!self.specimen.is_empty()) << 30)
+            | (u128::from(!self.body_site.is_empty()) << 31)
+            | (u128::from(!self.note.is_empty()) << 32)
+            | (u128::from(!self.relevant_history.is_empty()) << 33)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -69801,6 +74304,13 @@ impl Node for ProcedureRequestRequester {
             4 => FieldMut::One(&mut self.on_behalf_of),
             _ => panic!("ProcedureRequest.requester: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.agent.is_some()) << 3)
+            | (u128::from(self.on_behalf_of.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -70129,6 +74639,31 @@ impl Node for ProcessRequest {
             _ => panic!("ProcessRequest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.action.is_some()) << 10)
+            | (u128::from(self.target.is_some()) << 11)
+            | (u128::from(self.created.is_some()) << 12)
+            | (u128::from(self.provider.is_some()) << 13)
+            | (u128::from(self.organization.is_some()) << 14)
+            | (u128::from(self.request.is_some()) << 15)
+            | (u128::from(self.response.is_some()) << 16)
+            | (u128::from(self.nullify.is_some()) << 17)
+            | (u128::from(self.reference.is_some()) << 18)
+            | (u128::from(!self.item.is_empty()) << 19)
+            | (u128::from(!self.include.is_empty()) << 20)
+            | (u128::from(!self.exclude.is_empty()) << 21)
+            | (u128::from(self.period.is_some()) << 22)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -70239,6 +74774,12 @@ impl Node for ProcessRequestItem {
             3 => FieldMut::Prim(&mut self.sequence_link_id),
             _ => panic!("ProcessRequest.item: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.sequence_link_id.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -70544,6 +75085,29 @@ impl Node for ProcessResponse {
             _ => panic!("ProcessResponse: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.created.is_some()) << 10)
+            | (u128::from(self.organization.is_some()) << 11)
+            | (u128::from(self.request.is_some()) << 12)
+            | (u128::from(self.outcome.is_some()) << 13)
+            | (u128::from(self.disposition.is_some()) << 14)
+            | (u128::from(self.request_provider.is_some()) << 15)
+            | (u128::from(self.request_organization.is_some()) << 16)
+            | (u128::from(self.form.is_some()) << 17)
+            | (u128::from(!self.process_note.is_empty()) << 18)
+            | (u128::from(!self.error.is_empty()) << 19)
+            | (u128::from(!self.communication_request.is_empty()) << 20)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -70663,6 +75227,13 @@ impl Node for ProcessResponseProcessNote {
             4 => FieldMut::Prim(&mut self.text),
             _ => panic!("ProcessResponse.processNote: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -70946,6 +75517,26 @@ impl Node for Provenance {
             _ => panic!("Provenance: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.target.is_empty()) << 8)
+            | (u128::from(self.period.is_some()) << 9)
+            | (u128::from(self.recorded.is_some()) << 10)
+            | (u128::from(!self.policy.is_empty()) << 11)
+            | (u128::from(self.location.is_some()) << 12)
+            | (u128::from(!self.reason.is_empty()) << 13)
+            | (u128::from(self.activity.is_some()) << 14)
+            | (u128::from(!self.agent.is_empty()) << 15)
+            | (u128::from(!self.entity.is_empty()) << 16)
+            | (u128::from(!self.signature.is_empty()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -71178,6 +75769,15 @@ impl Node for ProvenanceAgent {
             _ => panic!("Provenance.agent: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.role.is_empty()) << 3)
+            | (u128::from(self.who.is_some()) << 4)
+            | (u128::from(self.on_behalf_of.is_some()) << 5)
+            | (u128::from(self.related_agent_type.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -71353,6 +75953,14 @@ impl Node for ProvenanceEntity {
             5 => FieldMut::Many(&mut self.agent),
             _ => panic!("Provenance.entity: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.role.is_some()) << 3)
+            | (u128::from(self.what.is_some()) << 4)
+            | (u128::from(!self.agent.is_empty()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -71762,6 +76370,37 @@ impl Node for Questionnaire {
             28 => FieldMut::Many(&mut self.item),
             _ => panic!("Questionnaire: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(self.purpose.is_some()) << 18)
+            | (u128::from(self.approval_date.is_some()) << 19)
+            | (u128::from(self.last_review_date.is_some()) << 20)
+            | (u128::from(self.effective_period.is_some()) << 21)
+            | (u128::from(!self.use_context.is_empty()) << 22)
+            | (u128::from(!self.jurisdiction.is_empty()) << 23)
+            | (u128::from(!self.contact.is_empty()) << 24)
+            | (u128::from(self.copyright.is_some()) << 25)
+            | (u128::from(!self.code.is_empty()) << 26)
+            | (u128::from(!self.subject_type.is_empty()) << 27)
+            | (u128::from(!self.item.is_empty()) << 28)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -72200,6 +76839,26 @@ impl Node for QuestionnaireItem {
             _ => panic!("Questionnaire.item: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.link_id.is_some()) << 3)
+            | (u128::from(self.definition.is_some()) << 4)
+            | (u128::from(!self.code.is_empty()) << 5)
+            | (u128::from(self.prefix.is_some()) << 6)
+            | (u128::from(self.text.is_some()) << 7)
+            | (u128::from(self.type_.is_some()) << 8)
+            | (u128::from(!self.enable_when.is_empty()) << 9)
+            | (u128::from(self.required.is_some()) << 10)
+            | (u128::from(self.repeats.is_some()) << 11)
+            | (u128::from(self.read_only.is_some()) << 12)
+            | (u128::from(self.max_length.is_some()) << 13)
+            | (u128::from(self.options.is_some()) << 14)
+            | (u128::from(!self.option.is_empty()) << 15)
+            | (u128::from(self.initial.is_some()) << 16)
+            | (u128::from(!self.item.is_empty()) << 17)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -72472,6 +77131,14 @@ impl Node for QuestionnaireItemEnableWhen {
             _ => panic!("Questionnaire.item.enableWhen: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.question.is_some()) << 3)
+            | (u128::from(self.has_answer.is_some()) << 4)
+            | (u128::from(self.answer.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -72639,6 +77306,12 @@ impl Node for QuestionnaireItemOption {
             3 => FieldMut::Choice(&mut self.value),
             _ => panic!("Questionnaire.item.option: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.value.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -72923,6 +77596,27 @@ impl Node for QuestionnaireResponse {
             _ => panic!("QuestionnaireResponse: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(!self.based_on.is_empty()) << 9)
+            | (u128::from(!self.parent.is_empty()) << 10)
+            | (u128::from(self.questionnaire.is_some()) << 11)
+            | (u128::from(self.status.is_some()) << 12)
+            | (u128::from(self.subject.is_some()) << 13)
+            | (u128::from(self.context.is_some()) << 14)
+            | (u128::from(self.authored.is_some()) << 15)
+            | (u128::from(self.author.is_some()) << 16)
+            | (u128::from(self.source.is_some()) << 17)
+            | (u128::from(!self.item.is_empty()) << 18)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -73094,6 +77788,17 @@ impl Node for QuestionnaireResponseItem {
             8 => FieldMut::Many(&mut self.item),
             _ => panic!("QuestionnaireResponse.item: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.link_id.is_some()) << 3)
+            | (u128::from(self.definition.is_some()) << 4)
+            | (u128::from(self.text.is_some()) << 5)
+            | (u128::from(self.subject.is_some()) << 6)
+            | (u128::from(!self.answer.is_empty()) << 7)
+            | (u128::from(!self.item.is_empty()) << 8)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -73351,6 +78056,13 @@ impl Node for QuestionnaireResponseItemAnswer {
             4 => FieldMut::Many(&mut self.item),
             _ => panic!("QuestionnaireResponse.item.answer: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.value.is_some()) << 3)
+            | (u128::from(!self.item.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -73854,6 +78566,39 @@ impl Node for ReferralRequest {
             _ => panic!("ReferralRequest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(!self.based_on.is_empty()) << 10)
+            | (u128::from(!self.replaces.is_empty()) << 11)
+            | (u128::from(self.group_identifier.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.intent.is_some()) << 14)
+            | (u128::from(self.type_.is_some()) << 15)
+            | (u128::from(self.priority.is_some()) << 16)
+            | (u128::from(!self.service_requested.is_empty()) << 17)
+            | (u128::from(self.subject.is_some()) << 18)
+            | (u128::from(self.context.is_some()) << 19)
+            | (u128::from(self.occurrence.is_some()) << 20)
+            | (u128::from(self.authored_on.is_some()) << 21)
+            | (u128::from(self.requester.is_some()) << 22)
+            | (u128::from(self.specialty.is_some()) << 23)
+            | (u128::from(!self.recipient.is_empty()) << 24)
+            | (u128::from(!self.reason_code.is_empty()) << 25)
+            | (u128::from(!self.reason_reference.is_empty()) << 26)
+            | (u128::from(self.description.is_some()) << 27)
+            | (u128::from(!self.supporting_info.is_empty()) << 28)
+            | (u128::from(!self.note.is_empty()) << 29)
+            | (u128::from(!self.relevant_history.is_empty()) << 30)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -73983,6 +78728,13 @@ impl Node for ReferralRequestRequester {
             4 => FieldMut::One(&mut self.on_behalf_of),
             _ => panic!("ReferralRequest.requester: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.agent.is_some()) << 3)
+            | (u128::from(self.on_behalf_of.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -74271,6 +79023,27 @@ impl Node for RelatedPerson {
             18 => FieldMut::One(&mut self.period),
             _ => panic!("RelatedPerson: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.active.is_some()) << 9)
+            | (u128::from(self.patient.is_some()) << 10)
+            | (u128::from(self.relationship.is_some()) << 11)
+            | (u128::from(!self.name.is_empty()) << 12)
+            | (u128::from(!self.telecom.is_empty()) << 13)
+            | (u128::from(self.gender.is_some()) << 14)
+            | (u128::from(self.birth_date.is_some()) << 15)
+            | (u128::from(!self.address.is_empty()) << 16)
+            | (u128::from(!self.photo.is_empty()) << 17)
+            | (u128::from(self.period.is_some()) << 18)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -74674,6 +79447,31 @@ impl Node for RequestGroup {
             22 => FieldMut::Many(&mut self.action),
             _ => panic!("RequestGroup: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(!self.definition.is_empty()) << 9)
+            | (u128::from(!self.based_on.is_empty()) << 10)
+            | (u128::from(!self.replaces.is_empty()) << 11)
+            | (u128::from(self.group_identifier.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.intent.is_some()) << 14)
+            | (u128::from(self.priority.is_some()) << 15)
+            | (u128::from(self.subject.is_some()) << 16)
+            | (u128::from(self.context.is_some()) << 17)
+            | (u128::from(self.authored_on.is_some()) << 18)
+            | (u128::from(self.author.is_some()) << 19)
+            | (u128::from(self.reason.is_some()) << 20)
+            | (u128::from(!self.note.is_empty()) << 21)
+            | (u128::from(!self.action.is_empty()) << 22)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -75087,6 +79885,29 @@ impl Node for RequestGroupAction {
             _ => panic!("RequestGroup.action: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.label.is_some()) << 3)
+            | (u128::from(self.title.is_some()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
+            | (u128::from(self.text_equivalent.is_some()) << 6)
+            | (u128::from(!self.code.is_empty()) << 7)
+            | (u128::from(!self.documentation.is_empty()) << 8)
+            | (u128::from(!self.condition.is_empty()) << 9)
+            | (u128::from(!self.related_action.is_empty()) << 10)
+            | (u128::from(self.timing.is_some()) << 11)
+            | (u128::from(!self.participant.is_empty()) << 12)
+            | (u128::from(self.type_.is_some()) << 13)
+            | (u128::from(self.grouping_behavior.is_some()) << 14)
+            | (u128::from(self.selection_behavior.is_some()) << 15)
+            | (u128::from(self.required_behavior.is_some()) << 16)
+            | (u128::from(self.precheck_behavior.is_some()) << 17)
+            | (u128::from(self.cardinality_behavior.is_some()) << 18)
+            | (u128::from(self.resource.is_some()) << 19)
+            | (u128::from(!self.action.is_empty()) << 20)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -75228,6 +80049,15 @@ impl Node for RequestGroupActionCondition {
             6 => FieldMut::Prim(&mut self.expression),
             _ => panic!("RequestGroup.action.condition: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.kind.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(self.language.is_some()) << 5)
+            | (u128::from(self.expression.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -75399,6 +80229,14 @@ impl Node for RequestGroupActionRelatedAction {
             5 => FieldMut::Choice(&mut self.offset),
             _ => panic!("RequestGroup.action.relatedAction: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.action_id.is_some()) << 3)
+            | (u128::from(self.relationship.is_some()) << 4)
+            | (u128::from(self.offset.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -75835,6 +80673,36 @@ impl Node for ResearchStudy {
             _ => panic!("ResearchStudy: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.title.is_some()) << 9)
+            | (u128::from(!self.protocol.is_empty()) << 10)
+            | (u128::from(!self.part_of.is_empty()) << 11)
+            | (u128::from(self.status.is_some()) << 12)
+            | (u128::from(!self.category.is_empty()) << 13)
+            | (u128::from(!self.focus.is_empty()) << 14)
+            | (u128::from(!self.contact.is_empty()) << 15)
+            | (u128::from(!self.related_artifact.is_empty()) << 16)
+            | (u128::from(!self.keyword.is_empty()) << 17)
+            | (u128::from(!self.jurisdiction.is_empty()) << 18)
+            | (u128::from(self.description.is_some()) << 19)
+            | (u128::from(!self.enrollment.is_empty()) << 20)
+            | (u128::from(self.period.is_some()) << 21)
+            | (u128::from(self.sponsor.is_some()) << 22)
+            | (u128::from(self.principal_investigator.is_some()) << 23)
+            | (u128::from(!self.site.is_empty()) << 24)
+            | (u128::from(self.reason_stopped.is_some()) << 25)
+            | (u128::from(!self.note.is_empty()) << 26)
+            | (u128::from(!self.arm.is_empty()) << 27)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -75972,6 +80840,14 @@ impl Node for ResearchStudyArm {
             5 => FieldMut::Prim(&mut self.description),
             _ => panic!("ResearchStudy.arm: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.code.is_some()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -76210,6 +81086,24 @@ impl Node for ResearchSubject {
             15 => FieldMut::One(&mut self.consent),
             _ => panic!("ResearchSubject: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.period.is_some()) << 10)
+            | (u128::from(self.study.is_some()) << 11)
+            | (u128::from(self.individual.is_some()) << 12)
+            | (u128::from(self.assigned_arm.is_some()) << 13)
+            | (u128::from(self.actual_arm.is_some()) << 14)
+            | (u128::from(self.consent.is_some()) << 15)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -76638,6 +81532,32 @@ impl Node for RiskAssessment {
             _ => panic!("RiskAssessment: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.based_on.is_some()) << 9)
+            | (u128::from(self.parent.is_some()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.method.is_some()) << 12)
+            | (u128::from(self.code.is_some()) << 13)
+            | (u128::from(self.subject.is_some()) << 14)
+            | (u128::from(self.context.is_some()) << 15)
+            | (u128::from(self.occurrence.is_some()) << 16)
+            | (u128::from(self.condition.is_some()) << 17)
+            | (u128::from(self.performer.is_some()) << 18)
+            | (u128::from(self.reason.is_some()) << 19)
+            | (u128::from(!self.basis.is_empty()) << 20)
+            | (u128::from(!self.prediction.is_empty()) << 21)
+            | (u128::from(self.mitigation.is_some()) << 22)
+            | (u128::from(self.comment.is_some()) << 23)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -76893,6 +81813,17 @@ impl Node for RiskAssessmentPrediction {
             _ => panic!("RiskAssessment.prediction: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.outcome.is_some()) << 3)
+            | (u128::from(self.probability.is_some()) << 4)
+            | (u128::from(self.qualitative_risk.is_some()) << 5)
+            | (u128::from(self.relative_risk.is_some()) << 6)
+            | (u128::from(self.when.is_some()) << 7)
+            | (u128::from(self.rationale.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -77146,6 +82077,24 @@ impl Node for Schedule {
             15 => FieldMut::Prim(&mut self.comment),
             _ => panic!("Schedule: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.active.is_some()) << 9)
+            | (u128::from(self.service_category.is_some()) << 10)
+            | (u128::from(!self.service_type.is_empty()) << 11)
+            | (u128::from(!self.specialty.is_empty()) << 12)
+            | (u128::from(!self.actor.is_empty()) << 13)
+            | (u128::from(self.planning_horizon.is_some()) << 14)
+            | (u128::from(self.comment.is_some()) << 15)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -77620,6 +82569,40 @@ impl Node for SearchParameter {
             _ => panic!("SearchParameter: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.version.is_some()) << 9)
+            | (u128::from(self.name.is_some()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.experimental.is_some()) << 12)
+            | (u128::from(self.date.is_some()) << 13)
+            | (u128::from(self.publisher.is_some()) << 14)
+            | (u128::from(!self.contact.is_empty()) << 15)
+            | (u128::from(!self.use_context.is_empty()) << 16)
+            | (u128::from(!self.jurisdiction.is_empty()) << 17)
+            | (u128::from(self.purpose.is_some()) << 18)
+            | (u128::from(self.code.is_some()) << 19)
+            | (u128::from(!self.base.is_empty()) << 20)
+            | (u128::from(self.type_.is_some()) << 21)
+            | (u128::from(self.derived_from.is_some()) << 22)
+            | (u128::from(self.description.is_some()) << 23)
+            | (u128::from(self.expression.is_some()) << 24)
+            | (u128::from(self.xpath.is_some()) << 25)
+            | (u128::from(self.xpath_usage.is_some()) << 26)
+            | (u128::from(!self.target.is_empty()) << 27)
+            | (u128::from(!self.comparator.is_empty()) << 28)
+            | (u128::from(!self.modifier.is_empty()) << 29)
+            | (u128::from(!self.chain.is_empty()) << 30)
+            | (u128::from(!self.component.is_empty()) << 31)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -77750,6 +82733,13 @@ impl Node for SearchParameterComponent {
             4 => FieldMut::Prim(&mut self.expression),
             _ => panic!("SearchParameter.component: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.definition.is_some()) << 3)
+            | (u128::from(self.expression.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -78083,6 +83073,31 @@ impl Node for Sequence {
             _ => panic!("Sequence: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.type_.is_some()) << 9)
+            | (u128::from(self.coordinate_system.is_some()) << 10)
+            | (u128::from(self.patient.is_some()) << 11)
+            | (u128::from(self.specimen.is_some()) << 12)
+            | (u128::from(self.device.is_some()) << 13)
+            | (u128::from(self.performer.is_some()) << 14)
+            | (u128::from(self.quantity.is_some()) << 15)
+            | (u128::from(self.reference_seq.is_some()) << 16)
+            | (u128::from(!self.variant.is_empty()) << 17)
+            | (u128::from(self.observed_seq.is_some()) << 18)
+            | (u128::from(!self.quality.is_empty()) << 19)
+            | (u128::from(self.read_coverage.is_some()) << 20)
+            | (u128::from(!self.repository.is_empty()) << 21)
+            | (u128::from(!self.pointer.is_empty()) << 22)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -78337,6 +83352,25 @@ impl Node for SequenceQuality {
             _ => panic!("Sequence.quality: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.standard_sequence.is_some()) << 4)
+            | (u128::from(self.start.is_some()) << 5)
+            | (u128::from(self.end.is_some()) << 6)
+            | (u128::from(self.score.is_some()) << 7)
+            | (u128::from(self.method.is_some()) << 8)
+            | (u128::from(self.truth_t_p.is_some()) << 9)
+            | (u128::from(self.query_t_p.is_some()) << 10)
+            | (u128::from(self.truth_f_n.is_some()) << 11)
+            | (u128::from(self.query_f_p.is_some()) << 12)
+            | (u128::from(self.gt_f_p.is_some()) << 13)
+            | (u128::from(self.precision.is_some()) << 14)
+            | (u128::from(self.recall.is_some()) << 15)
+            | (u128::from(self.f_score.is_some()) << 16)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -78519,6 +83553,19 @@ impl Node for SequenceReferenceSeq {
             _ => panic!("Sequence.referenceSeq: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.chromosome.is_some()) << 3)
+            | (u128::from(self.genome_build.is_some()) << 4)
+            | (u128::from(self.reference_seq_id.is_some()) << 5)
+            | (u128::from(self.reference_seq_pointer.is_some()) << 6)
+            | (u128::from(self.reference_seq_string.is_some()) << 7)
+            | (u128::from(self.strand.is_some()) << 8)
+            | (u128::from(self.window_start.is_some()) << 9)
+            | (u128::from(self.window_end.is_some()) << 10)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -78673,6 +83720,17 @@ impl Node for SequenceRepository {
             _ => panic!("Sequence.repository: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.url.is_some()) << 4)
+            | (u128::from(self.name.is_some()) << 5)
+            | (u128::from(self.dataset_id.is_some()) << 6)
+            | (u128::from(self.variantset_id.is_some()) << 7)
+            | (u128::from(self.readset_id.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -78824,6 +83882,17 @@ impl Node for SequenceVariant {
             8 => FieldMut::One(&mut self.variant_pointer),
             _ => panic!("Sequence.variant: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.start.is_some()) << 3)
+            | (u128::from(self.end.is_some()) << 4)
+            | (u128::from(self.observed_allele.is_some()) << 5)
+            | (u128::from(self.reference_allele.is_some()) << 6)
+            | (u128::from(self.cigar.is_some()) << 7)
+            | (u128::from(self.variant_pointer.is_some()) << 8)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -79291,6 +84360,41 @@ impl Node for ServiceDefinition {
             _ => panic!("ServiceDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(self.description.is_some()) << 17)
+            | (u128::from(self.purpose.is_some()) << 18)
+            | (u128::from(self.usage.is_some()) << 19)
+            | (u128::from(self.approval_date.is_some()) << 20)
+            | (u128::from(self.last_review_date.is_some()) << 21)
+            | (u128::from(self.effective_period.is_some()) << 22)
+            | (u128::from(!self.use_context.is_empty()) << 23)
+            | (u128::from(!self.jurisdiction.is_empty()) << 24)
+            | (u128::from(!self.topic.is_empty()) << 25)
+            | (u128::from(!self.contributor.is_empty()) << 26)
+            | (u128::from(!self.contact.is_empty()) << 27)
+            | (u128::from(self.copyright.is_some()) << 28)
+            | (u128::from(!self.related_artifact.is_empty()) << 29)
+            | (u128::from(!self.trigger.is_empty()) << 30)
+            | (u128::from(!self.data_requirement.is_empty()) << 31)
+            | (u128::from(self.operation_definition.is_some()) << 32)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -79602,6 +84706,27 @@ impl Node for Slot {
             18 => FieldMut::Prim(&mut self.comment),
             _ => panic!("Slot: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.service_category.is_some()) << 9)
+            | (u128::from(!self.service_type.is_empty()) << 10)
+            | (u128::from(!self.specialty.is_empty()) << 11)
+            | (u128::from(self.appointment_type.is_some()) << 12)
+            | (u128::from(self.schedule.is_some()) << 13)
+            | (u128::from(self.status.is_some()) << 14)
+            | (u128::from(self.start.is_some()) << 15)
+            | (u128::from(self.end.is_some()) << 16)
+            | (u128::from(self.overbooked.is_some()) << 17)
+            | (u128::from(self.comment.is_some()) << 18)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -79926,6 +85051,28 @@ impl Node for Specimen {
             _ => panic!("Specimen: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.accession_identifier.is_some()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(self.type_.is_some()) << 11)
+            | (u128::from(self.subject.is_some()) << 12)
+            | (u128::from(self.received_time.is_some()) << 13)
+            | (u128::from(!self.parent.is_empty()) << 14)
+            | (u128::from(!self.request.is_empty()) << 15)
+            | (u128::from(self.collection.is_some()) << 16)
+            | (u128::from(!self.processing.is_empty()) << 17)
+            | (u128::from(!self.container.is_empty()) << 18)
+            | (u128::from(!self.note.is_empty()) << 19)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -80121,6 +85268,16 @@ impl Node for SpecimenCollection {
             7 => FieldMut::One(&mut self.body_site),
             _ => panic!("Specimen.collection: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.collector.is_some()) << 3)
+            | (u128::from(self.collected.is_some()) << 4)
+            | (u128::from(self.quantity.is_some()) << 5)
+            | (u128::from(self.method.is_some()) << 6)
+            | (u128::from(self.body_site.is_some()) << 7)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -80322,6 +85479,17 @@ impl Node for SpecimenContainer {
             _ => panic!("Specimen.container: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.identifier.is_empty()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(self.type_.is_some()) << 5)
+            | (u128::from(self.capacity.is_some()) << 6)
+            | (u128::from(self.specimen_quantity.is_some()) << 7)
+            | (u128::from(self.additive.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -80500,6 +85668,15 @@ impl Node for SpecimenProcessing {
             6 => FieldMut::Choice(&mut self.time),
             _ => panic!("Specimen.processing: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.description.is_some()) << 3)
+            | (u128::from(self.procedure.is_some()) << 4)
+            | (u128::from(!self.additive.is_empty()) << 5)
+            | (u128::from(self.time.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -80993,6 +86170,44 @@ impl Node for StructureDefinition {
             _ => panic!("StructureDefinition: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(!self.contact.is_empty()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(!self.use_context.is_empty()) << 19)
+            | (u128::from(!self.jurisdiction.is_empty()) << 20)
+            | (u128::from(self.purpose.is_some()) << 21)
+            | (u128::from(self.copyright.is_some()) << 22)
+            | (u128::from(!self.keyword.is_empty()) << 23)
+            | (u128::from(self.fhir_version.is_some()) << 24)
+            | (u128::from(!self.mapping.is_empty()) << 25)
+            | (u128::from(self.kind.is_some()) << 26)
+            | (u128::from(self.abstract_.is_some()) << 27)
+            | (u128::from(self.context_type.is_some()) << 28)
+            | (u128::from(!self.context.is_empty()) << 29)
+            | (u128::from(!self.context_invariant.is_empty()) << 30)
+            | (u128::from(self.type_.is_some()) << 31)
+            | (u128::from(self.base_definition.is_some()) << 32)
+            | (u128::from(self.derivation.is_some()) << 33)
+            | (u128::from(self.snapshot.is_some()) << 34)
+            | (u128::from(self.differential.is_some()) << 35)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -81122,6 +86337,12 @@ impl Node for StructureDefinitionDifferential {
             _ => panic!("StructureDefinition.differential: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.element.is_empty()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -81247,6 +86468,15 @@ impl Node for StructureDefinitionMapping {
             _ => panic!("StructureDefinition.mapping: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identity.is_some()) << 3)
+            | (u128::from(self.uri.is_some()) << 4)
+            | (u128::from(self.name.is_some()) << 5)
+            | (u128::from(self.comment.is_some()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -81346,6 +86576,12 @@ impl Node for StructureDefinitionSnapshot {
             3 => FieldMut::Many(&mut self.element),
             _ => panic!("StructureDefinition.snapshot: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.element.is_empty()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -81721,6 +86957,34 @@ impl Node for StructureMap {
             _ => panic!("StructureMap: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(!self.contact.is_empty()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(!self.use_context.is_empty()) << 19)
+            | (u128::from(!self.jurisdiction.is_empty()) << 20)
+            | (u128::from(self.purpose.is_some()) << 21)
+            | (u128::from(self.copyright.is_some()) << 22)
+            | (u128::from(!self.structure.is_empty()) << 23)
+            | (u128::from(!self.import.is_empty()) << 24)
+            | (u128::from(!self.group.is_empty()) << 25)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -81900,6 +87164,17 @@ impl Node for StructureMapGroup {
             _ => panic!("StructureMap.group: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.extends.is_some()) << 4)
+            | (u128::from(self.type_mode.is_some()) << 5)
+            | (u128::from(self.documentation.is_some()) << 6)
+            | (u128::from(!self.input.is_empty()) << 7)
+            | (u128::from(!self.rule.is_empty()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -82029,6 +87304,15 @@ impl Node for StructureMapGroupInput {
             6 => FieldMut::Prim(&mut self.documentation),
             _ => panic!("StructureMap.group.input: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.type_.is_some()) << 4)
+            | (u128::from(self.mode.is_some()) << 5)
+            | (u128::from(self.documentation.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -82200,6 +87484,17 @@ impl Node for StructureMapGroupRule {
             _ => panic!("StructureMap.group.rule: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(!self.source.is_empty()) << 4)
+            | (u128::from(!self.target.is_empty()) << 5)
+            | (u128::from(!self.rule.is_empty()) << 6)
+            | (u128::from(!self.dependent.is_empty()) << 7)
+            | (u128::from(self.documentation.is_some()) << 8)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -82312,6 +87607,13 @@ impl Node for StructureMapGroupRuleDependent {
             4 => FieldMut::PrimList(&mut self.variable),
             _ => panic!("StructureMap.group.rule.dependent: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(!self.variable.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -82909,6 +88211,21 @@ impl Node for StructureMapGroupRuleSource {
             _ => panic!("StructureMap.group.rule.source: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.context.is_some()) << 3)
+            | (u128::from(self.min.is_some()) << 4)
+            | (u128::from(self.max.is_some()) << 5)
+            | (u128::from(self.type_.is_some()) << 6)
+            | (u128::from(self.default_value.is_some()) << 7)
+            | (u128::from(self.element.is_some()) << 8)
+            | (u128::from(self.list_mode.is_some()) << 9)
+            | (u128::from(self.variable.is_some()) << 10)
+            | (u128::from(self.condition.is_some()) << 11)
+            | (u128::from(self.check.is_some()) << 12)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -83100,6 +88417,19 @@ impl Node for StructureMapGroupRuleTarget {
             _ => panic!("StructureMap.group.rule.target: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.context.is_some()) << 3)
+            | (u128::from(self.context_type.is_some()) << 4)
+            | (u128::from(self.element.is_some()) << 5)
+            | (u128::from(self.variable.is_some()) << 6)
+            | (u128::from(!self.list_mode.is_empty()) << 7)
+            | (u128::from(self.list_rule_id.is_some()) << 8)
+            | (u128::from(self.transform.is_some()) << 9)
+            | (u128::from(!self.parameter.is_empty()) << 10)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -83273,6 +88603,12 @@ impl Node for StructureMapGroupRuleTargetParameter {
             _ => panic!("StructureMap.group.rule.target.parameter: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.value.is_some()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -83397,6 +88733,15 @@ impl Node for StructureMapStructure {
             6 => FieldMut::Prim(&mut self.documentation),
             _ => panic!("StructureMap.structure: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.url.is_some()) << 3)
+            | (u128::from(self.mode.is_some()) << 4)
+            | (u128::from(self.alias.is_some()) << 5)
+            | (u128::from(self.documentation.is_some()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -83640,6 +88985,24 @@ impl Node for Subscription {
             _ => panic!("Subscription: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.status.is_some()) << 8)
+            | (u128::from(!self.contact.is_empty()) << 9)
+            | (u128::from(self.end.is_some()) << 10)
+            | (u128::from(self.reason.is_some()) << 11)
+            | (u128::from(self.criteria.is_some()) << 12)
+            | (u128::from(self.error.is_some()) << 13)
+            | (u128::from(self.channel.is_some()) << 14)
+            | (u128::from(!self.tag.is_empty()) << 15)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -83781,6 +89144,15 @@ impl Node for SubscriptionChannel {
             6 => FieldMut::PrimList(&mut self.header),
             _ => panic!("Subscription.channel: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.endpoint.is_some()) << 4)
+            | (u128::from(self.payload.is_some()) << 5)
+            | (u128::from(!self.header.is_empty()) << 6)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -84023,6 +89395,23 @@ impl Node for Substance {
             _ => panic!("Substance: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(!self.category.is_empty()) << 10)
+            | (u128::from(self.code.is_some()) << 11)
+            | (u128::from(self.description.is_some()) << 12)
+            | (u128::from(!self.instance.is_empty()) << 13)
+            | (u128::from(!self.ingredient.is_empty()) << 14)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -84181,6 +89570,13 @@ impl Node for SubstanceIngredient {
             _ => panic!("Substance.ingredient: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.quantity.is_some()) << 3)
+            | (u128::from(self.substance.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -84295,6 +89691,14 @@ impl Node for SubstanceInstance {
             5 => FieldMut::One(&mut self.quantity),
             _ => panic!("Substance.instance: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.expiry.is_some()) << 4)
+            | (u128::from(self.quantity.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -84629,6 +90033,27 @@ impl Node for SupplyDelivery {
             _ => panic!("SupplyDelivery: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(!self.based_on.is_empty()) << 9)
+            | (u128::from(!self.part_of.is_empty()) << 10)
+            | (u128::from(self.status.is_some()) << 11)
+            | (u128::from(self.patient.is_some()) << 12)
+            | (u128::from(self.type_.is_some()) << 13)
+            | (u128::from(self.supplied_item.is_some()) << 14)
+            | (u128::from(self.occurrence.is_some()) << 15)
+            | (u128::from(self.supplier.is_some()) << 16)
+            | (u128::from(self.destination.is_some()) << 17)
+            | (u128::from(!self.receiver.is_empty()) << 18)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -84790,6 +90215,13 @@ impl Node for SupplyDeliverySuppliedItem {
             4 => FieldMut::Choice(&mut self.item),
             _ => panic!("SupplyDelivery.suppliedItem: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.quantity.is_some()) << 3)
+            | (u128::from(self.item.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -85168,6 +90600,28 @@ impl Node for SupplyRequest {
             _ => panic!("SupplyRequest: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.category.is_some()) << 10)
+            | (u128::from(self.priority.is_some()) << 11)
+            | (u128::from(self.ordered_item.is_some()) << 12)
+            | (u128::from(self.occurrence.is_some()) << 13)
+            | (u128::from(self.authored_on.is_some()) << 14)
+            | (u128::from(self.requester.is_some()) << 15)
+            | (u128::from(!self.supplier.is_empty()) << 16)
+            | (u128::from(self.reason.is_some()) << 17)
+            | (u128::from(self.deliver_from.is_some()) << 18)
+            | (u128::from(self.deliver_to.is_some()) << 19)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -85331,6 +90785,13 @@ impl Node for SupplyRequestOrderedItem {
             _ => panic!("SupplyRequest.orderedItem: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.quantity.is_some()) << 3)
+            | (u128::from(self.item.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -85434,6 +90895,13 @@ impl Node for SupplyRequestRequester {
             4 => FieldMut::One(&mut self.on_behalf_of),
             _ => panic!("SupplyRequest.requester: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.agent.is_some()) << 3)
+            | (u128::from(self.on_behalf_of.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -85957,6 +91425,43 @@ impl Node for Task {
             34 => FieldMut::Many(&mut self.output),
             _ => panic!("Task: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.definition.is_some()) << 9)
+            | (u128::from(!self.based_on.is_empty()) << 10)
+            | (u128::from(self.group_identifier.is_some()) << 11)
+            | (u128::from(!self.part_of.is_empty()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.status_reason.is_some()) << 14)
+            | (u128::from(self.business_status.is_some()) << 15)
+            | (u128::from(self.intent.is_some()) << 16)
+            | (u128::from(self.priority.is_some()) << 17)
+            | (u128::from(self.code.is_some()) << 18)
+            | (u128::from(self.description.is_some()) << 19)
+            | (u128::from(self.focus.is_some()) << 20)
+            | (u128::from(self.for_.is_some()) << 21)
+            | (u128::from(self.context.is_some()) << 22)
+            | (u128::from(self.execution_period.is_some()) << 23)
+            | (u128::from(self.authored_on.is_some()) << 24)
+            | (u128::from(self.last_modified.is_some()) << 25)
+            | (u128::from(self.requester.is_some()) << 26)
+            | (u128::from(!self.performer_type.is_empty()) << 27)
+            | (u128::from(self.owner.is_some()) << 28)
+            | (u128::from(self.reason.is_some()) << 29)
+            | (u128::from(!self.note.is_empty()) << 30)
+            | (u128::from(!self.relevant_history.is_empty()) << 31)
+            | (u128::from(self.restriction.is_some()) << 32)
+            | (u128::from(!self.input.is_empty()) << 33)
+            | (u128::from(!self.output.is_empty()) << 34)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -86496,6 +92001,13 @@ impl Node for TaskInput {
             _ => panic!("Task.input: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -87004,6 +92516,13 @@ impl Node for TaskOutput {
             _ => panic!("Task.output: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -87107,6 +92626,13 @@ impl Node for TaskRequester {
             4 => FieldMut::One(&mut self.on_behalf_of),
             _ => panic!("Task.requester: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.agent.is_some()) << 3)
+            | (u128::from(self.on_behalf_of.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -87227,6 +92753,14 @@ impl Node for TaskRestriction {
             5 => FieldMut::Many(&mut self.recipient),
             _ => panic!("Task.restriction: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.repetitions.is_some()) << 3)
+            | (u128::from(self.period.is_some()) << 4)
+            | (u128::from(!self.recipient.is_empty()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -87519,6 +93053,28 @@ impl Node for TestReport {
             _ => panic!("TestReport: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.identifier.is_some()) << 8)
+            | (u128::from(self.name.is_some()) << 9)
+            | (u128::from(self.status.is_some()) << 10)
+            | (u128::from(self.test_script.is_some()) << 11)
+            | (u128::from(self.result.is_some()) << 12)
+            | (u128::from(self.score.is_some()) << 13)
+            | (u128::from(self.tester.is_some()) << 14)
+            | (u128::from(self.issued.is_some()) << 15)
+            | (u128::from(!self.participant.is_empty()) << 16)
+            | (u128::from(self.setup.is_some()) << 17)
+            | (u128::from(!self.test.is_empty()) << 18)
+            | (u128::from(self.teardown.is_some()) << 19)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -87649,6 +93205,14 @@ impl Node for TestReportParticipant {
             _ => panic!("TestReport.participant: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.uri.is_some()) << 4)
+            | (u128::from(self.display.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -87747,6 +93311,12 @@ impl Node for TestReportSetup {
             3 => FieldMut::Many(&mut self.action),
             _ => panic!("TestReport.setup: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.action.is_empty()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -87850,6 +93420,13 @@ impl Node for TestReportSetupAction {
             4 => FieldMut::One(&mut self.assert),
             _ => panic!("TestReport.setup.action: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.operation.is_some()) << 3)
+            | (u128::from(self.assert.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -87965,6 +93542,14 @@ impl Node for TestReportSetupActionAssert {
             5 => FieldMut::Prim(&mut self.detail),
             _ => panic!("TestReport.setup.action.assert: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.result.is_some()) << 3)
+            | (u128::from(self.message.is_some()) << 4)
+            | (u128::from(self.detail.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -88082,6 +93667,14 @@ impl Node for TestReportSetupActionOperation {
             _ => panic!("TestReport.setup.action.operation: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.result.is_some()) << 3)
+            | (u128::from(self.message.is_some()) << 4)
+            | (u128::from(self.detail.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -88181,6 +93774,12 @@ impl Node for TestReportTeardown {
             _ => panic!("TestReport.teardown: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.action.is_empty()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -88272,6 +93871,12 @@ impl Node for TestReportTeardownAction {
             3 => FieldMut::One(&mut self.operation),
             _ => panic!("TestReport.teardown.action: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.operation.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -88392,6 +93997,14 @@ impl Node for TestReportTest {
             _ => panic!("TestReport.test: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(!self.action.is_empty()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -88496,6 +94109,13 @@ impl Node for TestReportTestAction {
             4 => FieldMut::One(&mut self.assert),
             _ => panic!("TestReport.test.action: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.operation.is_some()) << 3)
+            | (u128::from(self.assert.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -88980,6 +94600,42 @@ impl Node for TestScript {
             _ => panic!("TestScript: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(self.identifier.is_some()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(!self.contact.is_empty()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(!self.use_context.is_empty()) << 19)
+            | (u128::from(!self.jurisdiction.is_empty()) << 20)
+            | (u128::from(self.purpose.is_some()) << 21)
+            | (u128::from(self.copyright.is_some()) << 22)
+            | (u128::from(!self.origin.is_empty()) << 23)
+            | (u128::from(!self.destination.is_empty()) << 24)
+            | (u128::from(self.metadata.is_some()) << 25)
+            | (u128::from(!self.fixture.is_empty()) << 26)
+            | (u128::from(!self.profile.is_empty()) << 27)
+            | (u128::from(!self.variable.is_empty()) << 28)
+            | (u128::from(!self.rule.is_empty()) << 29)
+            | (u128::from(!self.ruleset.is_empty()) << 30)
+            | (u128::from(self.setup.is_some()) << 31)
+            | (u128::from(!self.test.is_empty()) << 32)
+            | (u128::from(self.teardown.is_some()) << 33)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -89113,6 +94769,13 @@ impl Node for TestScriptDestination {
             _ => panic!("TestScript.destination: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.index.is_some()) << 3)
+            | (u128::from(self.profile.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -89228,6 +94891,14 @@ impl Node for TestScriptFixture {
             _ => panic!("TestScript.fixture: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.autocreate.is_some()) << 3)
+            | (u128::from(self.autodelete.is_some()) << 4)
+            | (u128::from(self.resource.is_some()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -89342,6 +95013,13 @@ impl Node for TestScriptMetadata {
             4 => FieldMut::Many(&mut self.capability),
             _ => panic!("TestScript.metadata: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.link.is_empty()) << 3)
+            | (u128::from(!self.capability.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -89512,6 +95190,18 @@ impl Node for TestScriptMetadataCapability {
             _ => panic!("TestScript.metadata.capability: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.required.is_some()) << 3)
+            | (u128::from(self.validated.is_some()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
+            | (u128::from(!self.origin.is_empty()) << 6)
+            | (u128::from(self.destination.is_some()) << 7)
+            | (u128::from(!self.link.is_empty()) << 8)
+            | (u128::from(self.capabilities.is_some()) << 9)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -89621,6 +95311,13 @@ impl Node for TestScriptMetadataLink {
             _ => panic!("TestScript.metadata.link: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.url.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -89724,6 +95421,13 @@ impl Node for TestScriptOrigin {
             4 => FieldMut::One(&mut self.profile),
             _ => panic!("TestScript.origin: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.index.is_some()) << 3)
+            | (u128::from(self.profile.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -89834,6 +95538,13 @@ impl Node for TestScriptRule {
             _ => panic!("TestScript.rule: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.resource.is_some()) << 3)
+            | (u128::from(!self.param.is_empty()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -89937,6 +95648,13 @@ impl Node for TestScriptRuleParam {
             4 => FieldMut::Prim(&mut self.value),
             _ => panic!("TestScript.rule.param: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -90047,6 +95765,13 @@ impl Node for TestScriptRuleset {
             _ => panic!("TestScript.ruleset: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.resource.is_some()) << 3)
+            | (u128::from(!self.rule.is_empty()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -90156,6 +95881,13 @@ impl Node for TestScriptRulesetRule {
             _ => panic!("TestScript.ruleset.rule: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.rule_id.is_some()) << 3)
+            | (u128::from(!self.param.is_empty()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -90260,6 +95992,13 @@ impl Node for TestScriptRulesetRuleParam {
             _ => panic!("TestScript.ruleset.rule.param: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -90357,6 +96096,12 @@ impl Node for TestScriptSetup {
             3 => FieldMut::Many(&mut self.action),
             _ => panic!("TestScript.setup: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.action.is_empty()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -90460,6 +96205,13 @@ impl Node for TestScriptSetupAction {
             4 => FieldMut::One(&mut self.assert),
             _ => panic!("TestScript.setup.action: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.operation.is_some()) << 3)
+            | (u128::from(self.assert.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -90832,6 +96584,35 @@ impl Node for TestScriptSetupActionAssert {
             _ => panic!("TestScript.setup.action.assert: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.label.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(self.direction.is_some()) << 5)
+            | (u128::from(self.compare_to_source_id.is_some()) << 6)
+            | (u128::from(self.compare_to_source_expression.is_some()) << 7)
+            | (u128::from(self.compare_to_source_path.is_some()) << 8)
+            | (u128::from(self.content_type.is_some()) << 9)
+            | (u128::from(self.expression.is_some()) << 10)
+            | (u128::from(self.header_field.is_some()) << 11)
+            | (u128::from(self.minimum_id.is_some()) << 12)
+            | (u128::from(self.navigation_links.is_some()) << 13)
+            | (u128::from(self.operator.is_some()) << 14)
+            | (u128::from(self.path.is_some()) << 15)
+            | (u128::from(self.request_method.is_some()) << 16)
+            | (u128::from(self.request_u_r_l.is_some()) << 17)
+            | (u128::from(self.resource.is_some()) << 18)
+            | (u128::from(self.response.is_some()) << 19)
+            | (u128::from(self.response_code.is_some()) << 20)
+            | (u128::from(self.rule.is_some()) << 21)
+            | (u128::from(self.ruleset.is_some()) << 22)
+            | (u128::from(self.source_id.is_some()) << 23)
+            | (u128::from(self.validate_profile_id.is_some()) << 24)
+            | (u128::from(self.value.is_some()) << 25)
+            | (u128::from(self.warning_only.is_some()) << 26)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -90963,6 +96744,13 @@ impl Node for TestScriptSetupActionAssertRule {
             _ => panic!("TestScript.setup.action.assert.rule: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.rule_id.is_some()) << 3)
+            | (u128::from(!self.param.is_empty()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -91066,6 +96854,13 @@ impl Node for TestScriptSetupActionAssertRuleParam {
             4 => FieldMut::Prim(&mut self.value),
             _ => panic!("TestScript.setup.action.assert.rule.param: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -91175,6 +96970,13 @@ impl Node for TestScriptSetupActionAssertRuleset {
             4 => FieldMut::Many(&mut self.rule),
             _ => panic!("TestScript.setup.action.assert.ruleset: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.ruleset_id.is_some()) << 3)
+            | (u128::from(!self.rule.is_empty()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -91288,6 +97090,13 @@ impl Node for TestScriptSetupActionAssertRulesetRule {
             _ => panic!("TestScript.setup.action.assert.ruleset.rule: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.rule_id.is_some()) << 3)
+            | (u128::from(!self.param.is_empty()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -91391,6 +97200,13 @@ impl Node for TestScriptSetupActionAssertRulesetRuleParam {
             4 => FieldMut::Prim(&mut self.value),
             _ => panic!("TestScript.setup.action.assert.ruleset.rule.param: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -91658,6 +97474,27 @@ impl Node for TestScriptSetupActionOperation {
             _ => panic!("TestScript.setup.action.operation: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.type_.is_some()) << 3)
+            | (u128::from(self.resource.is_some()) << 4)
+            | (u128::from(self.label.is_some()) << 5)
+            | (u128::from(self.description.is_some()) << 6)
+            | (u128::from(self.accept.is_some()) << 7)
+            | (u128::from(self.content_type.is_some()) << 8)
+            | (u128::from(self.destination.is_some()) << 9)
+            | (u128::from(self.encode_request_url.is_some()) << 10)
+            | (u128::from(self.origin.is_some()) << 11)
+            | (u128::from(self.params.is_some()) << 12)
+            | (u128::from(!self.request_header.is_empty()) << 13)
+            | (u128::from(self.request_id.is_some()) << 14)
+            | (u128::from(self.response_id.is_some()) << 15)
+            | (u128::from(self.source_id.is_some()) << 16)
+            | (u128::from(self.target_id.is_some()) << 17)
+            | (u128::from(self.url.is_some()) << 18)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -91776,6 +97613,13 @@ impl Node for TestScriptSetupActionOperationRequestHeader {
             _ => panic!("TestScript.setup.action.operation.requestHeader: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.field.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -91874,6 +97718,12 @@ impl Node for TestScriptTeardown {
             _ => panic!("TestScript.teardown: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(!self.action.is_empty()) << 3)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -91965,6 +97815,12 @@ impl Node for TestScriptTeardownAction {
             3 => FieldMut::One(&mut self.operation),
             _ => panic!("TestScript.teardown.action: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.operation.is_some()) << 3)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -92085,6 +97941,14 @@ impl Node for TestScriptTest {
             _ => panic!("TestScript.test: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.description.is_some()) << 4)
+            | (u128::from(!self.action.is_empty()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -92189,6 +98053,13 @@ impl Node for TestScriptTestAction {
             4 => FieldMut::One(&mut self.assert),
             _ => panic!("TestScript.test.action: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.operation.is_some()) << 3)
+            | (u128::from(self.assert.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -92359,6 +98230,19 @@ impl Node for TestScriptVariable {
             10 => FieldMut::Prim(&mut self.source_id),
             _ => panic!("TestScript.variable: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.default_value.is_some()) << 4)
+            | (u128::from(self.description.is_some()) << 5)
+            | (u128::from(self.expression.is_some()) << 6)
+            | (u128::from(self.header_field.is_some()) << 7)
+            | (u128::from(self.hint.is_some()) << 8)
+            | (u128::from(self.path.is_some()) << 9)
+            | (u128::from(self.source_id.is_some()) << 10)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -92737,6 +98621,35 @@ impl Node for ValueSet {
             _ => panic!("ValueSet: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(self.url.is_some()) << 8)
+            | (u128::from(!self.identifier.is_empty()) << 9)
+            | (u128::from(self.version.is_some()) << 10)
+            | (u128::from(self.name.is_some()) << 11)
+            | (u128::from(self.title.is_some()) << 12)
+            | (u128::from(self.status.is_some()) << 13)
+            | (u128::from(self.experimental.is_some()) << 14)
+            | (u128::from(self.date.is_some()) << 15)
+            | (u128::from(self.publisher.is_some()) << 16)
+            | (u128::from(!self.contact.is_empty()) << 17)
+            | (u128::from(self.description.is_some()) << 18)
+            | (u128::from(!self.use_context.is_empty()) << 19)
+            | (u128::from(!self.jurisdiction.is_empty()) << 20)
+            | (u128::from(self.immutable.is_some()) << 21)
+            | (u128::from(self.purpose.is_some()) << 22)
+            | (u128::from(self.copyright.is_some()) << 23)
+            | (u128::from(self.extensible.is_some()) << 24)
+            | (u128::from(self.compose.is_some()) << 25)
+            | (u128::from(self.expansion.is_some()) << 26)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -92895,6 +98808,15 @@ impl Node for ValueSetCompose {
             _ => panic!("ValueSet.compose: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.locked_date.is_some()) << 3)
+            | (u128::from(self.inactive.is_some()) << 4)
+            | (u128::from(!self.include.is_empty()) << 5)
+            | (u128::from(!self.exclude.is_empty()) << 6)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -93049,6 +98971,16 @@ impl Node for ValueSetComposeInclude {
             _ => panic!("ValueSet.compose.include: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.system.is_some()) << 3)
+            | (u128::from(self.version.is_some()) << 4)
+            | (u128::from(!self.concept.is_empty()) << 5)
+            | (u128::from(!self.filter.is_empty()) << 6)
+            | (u128::from(!self.value_set.is_empty()) << 7)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -93175,6 +99107,14 @@ impl Node for ValueSetComposeIncludeConcept {
             _ => panic!("ValueSet.compose.include.concept: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.code.is_some()) << 3)
+            | (u128::from(self.display.is_some()) << 4)
+            | (u128::from(!self.designation.is_empty()) << 5)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Attr(self.id.as_deref()),
@@ -93290,6 +99230,14 @@ impl Node for ValueSetComposeIncludeConceptDesignation {
             5 => FieldMut::Prim(&mut self.value),
             _ => panic!("ValueSet.compose.include.concept.designation: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.use_.is_some()) << 4)
+            | (u128::from(self.value.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -93416,6 +99364,14 @@ impl Node for ValueSetComposeIncludeFilter {
             5 => FieldMut::Prim(&mut self.value),
             _ => panic!("ValueSet.compose.include.filter: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.property.is_some()) << 3)
+            | (u128::from(self.op.is_some()) << 4)
+            | (u128::from(self.value.is_some()) << 5)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -93575,6 +99531,17 @@ impl Node for ValueSetExpansion {
             8 => FieldMut::Many(&mut self.contains),
             _ => panic!("ValueSet.expansion: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.identifier.is_some()) << 3)
+            | (u128::from(self.timestamp.is_some()) << 4)
+            | (u128::from(self.total.is_some()) << 5)
+            | (u128::from(self.offset.is_some()) << 6)
+            | (u128::from(!self.parameter.is_empty()) << 7)
+            | (u128::from(!self.contains.is_empty()) << 8)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -93762,6 +99729,19 @@ impl Node for ValueSetExpansionContains {
             10 => FieldMut::Many(&mut self.contains),
             _ => panic!("ValueSet.expansion.contains: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.system.is_some()) << 3)
+            | (u128::from(self.abstract_.is_some()) << 4)
+            | (u128::from(self.inactive.is_some()) << 5)
+            | (u128::from(self.version.is_some()) << 6)
+            | (u128::from(self.code.is_some()) << 7)
+            | (u128::from(self.display.is_some()) << 8)
+            | (u128::from(!self.designation.is_empty()) << 9)
+            | (u128::from(!self.contains.is_empty()) << 10)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -93956,6 +99936,13 @@ impl Node for ValueSetExpansionParameter {
             4 => FieldMut::Choice(&mut self.value),
             _ => panic!("ValueSet.expansion.parameter: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.name.is_some()) << 3)
+            | (u128::from(self.value.is_some()) << 4)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
@@ -94241,6 +100228,24 @@ impl Node for VisionPrescription {
             _ => panic!("VisionPrescription: no element {i}"),
         }
     }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(self.meta.is_some()) << 1)
+            | (u128::from(self.implicit_rules.is_some()) << 2)
+            | (u128::from(self.language.is_some()) << 3)
+            | (u128::from(self.text.is_some()) << 4)
+            | (u128::from(!self.contained.is_empty()) << 5)
+            | (u128::from(!self.extension.is_empty()) << 6)
+            | (u128::from(!self.modifier_extension.is_empty()) << 7)
+            | (u128::from(!self.identifier.is_empty()) << 8)
+            | (u128::from(self.status.is_some()) << 9)
+            | (u128::from(self.patient.is_some()) << 10)
+            | (u128::from(self.encounter.is_some()) << 11)
+            | (u128::from(self.date_written.is_some()) << 12)
+            | (u128::from(self.prescriber.is_some()) << 13)
+            | (u128::from(self.reason.is_some()) << 14)
+            | (u128::from(!self.dispense.is_empty()) << 15)
+    }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
             0 => FieldRef::Prim(PrimOpt::get(&self.id)),
@@ -94503,6 +100508,26 @@ impl Node for VisionPrescriptionDispense {
             17 => FieldMut::Many(&mut self.note),
             _ => panic!("VisionPrescription.dispense: no element {i}"),
         }
+    }
+    fn present(&self) -> u128 {
+        u128::from(self.id.is_some())
+            | (u128::from(!self.extension.is_empty()) << 1)
+            | (u128::from(!self.modifier_extension.is_empty()) << 2)
+            | (u128::from(self.product.is_some()) << 3)
+            | (u128::from(self.eye.is_some()) << 4)
+            | (u128::from(self.sphere.is_some()) << 5)
+            | (u128::from(self.cylinder.is_some()) << 6)
+            | (u128::from(self.axis.is_some()) << 7)
+            | (u128::from(self.prism.is_some()) << 8)
+            | (u128::from(self.base.is_some()) << 9)
+            | (u128::from(self.add.is_some()) << 10)
+            | (u128::from(self.power.is_some()) << 11)
+            | (u128::from(self.back_curve.is_some()) << 12)
+            | (u128::from(self.diameter.is_some()) << 13)
+            | (u128::from(self.duration.is_some()) << 14)
+            | (u128::from(self.color.is_some()) << 15)
+            | (u128::from(self.brand.is_some()) << 16)
+            | (u128::from(!self.note.is_empty()) << 17)
     }
     fn field(&self, i: usize) -> FieldRef<'_> {
         match i {
