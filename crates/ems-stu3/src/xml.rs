@@ -814,7 +814,7 @@ impl<'a> Ctx<'a> {
                     "a resource wrapper holds exactly one resource".into(),
                 );
                 self.skip(cempty)?;
-            } else if Resource::new_of_type(n).is_none() {
+            } else if crate::RESOURCE_TYPES.binary_search(&n).is_err() {
                 self.rep.error(
                     IssueType::NotSupported,
                     rules::RESOURCE_TYPE,
