@@ -100,7 +100,13 @@ pub fn is_decimal(s: &str) -> bool {
 /// No whitespace (one pass over the bytes; non-ASCII text falls back to
 /// Unicode whitespace).
 fn is_uri(s: &str) -> bool {
-    for &c in s.as_bytes() {
+    // fast path: printable ASCII without spaces (checked without early
+    // exit, which the compiler vectorises)
+    let b = s.as_bytes();
+    if !b.is_empty() && b.iter().fold(true, |ok, &c| ok & (c > b' ') & (c < 0x7f)) {
+        return true;
+    }
+    for &c in b {
         if c >= 0x80 {
             return !s.chars().any(char::is_whitespace);
         }
@@ -115,6 +121,10 @@ fn is_uri(s: &str) -> bool {
 /// (one pass over the bytes; non-ASCII text takes the Unicode path).
 fn is_code(s: &str) -> bool {
     let b = s.as_bytes();
+    // fast path: printable ASCII without any whitespace (most codes)
+    if !b.is_empty() && b.iter().fold(true, |ok, &c| ok & (c > b' ') & (c < 0x7f)) {
+        return true;
+    }
     let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
     let mut prev_ws = true; // rejects leading whitespace
     for &c in b {

@@ -312,6 +312,13 @@ impl<E: Choice> ChoiceSlot for Option<E> {
     }
 }
 
+/// Equality of two short strings (element names) without a library call:
+/// length and first byte first, then the bytes.
+#[inline]
+pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.first() == b.first() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// Finds the element called `name` in `desc`, trying index `hint` first
 /// (elements normally arrive in schema order). Returns the field index and,
 /// for choice elements, the alternative index.
@@ -324,14 +331,19 @@ pub fn find_field(desc: &TypeDesc, name: &str, hint: usize) -> Option<(usize, Op
         let f = &fields[i];
         match &f.kind {
             FieldKind::Choice(alts) => {
-                if name.len() > f.name.len() && name.starts_with(f.name) {
-                    if let Some(a) = alts.iter().position(|a| a.name == name) {
+                if name.len() > f.name.len()
+                    && short_eq(&name.as_bytes()[..f.name.len()], f.name.as_bytes())
+                {
+                    if let Some(a) = alts
+                        .iter()
+                        .position(|a| short_eq(a.name.as_bytes(), name.as_bytes()))
+                    {
                         return Some((i, Some(a)));
                     }
                 }
             }
             _ => {
-                if f.name == name {
+                if short_eq(f.name.as_bytes(), name.as_bytes()) {
                     return Some((i, None));
                 }
             }

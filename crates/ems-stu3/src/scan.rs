@@ -297,7 +297,7 @@ impl<'a> Scanner<'a> {
         }
         let name = &self.src[lt + 2..name_end];
         match self.open.pop() {
-            Some((s, e)) if &self.src[s..e] == name => {
+            Some((s, e)) if crate::node::short_eq(&b[s..e], name.as_bytes()) => {
                 self.pos = i + 1;
                 Ok(Tok::End)
             }

@@ -58,6 +58,16 @@ fn unknown_element_and_property() {
     // `_` on a complex element
     let j = r#"{"resourceType":"Patient","_name":{"id":"x"}}"#;
     assert_eq!(json_rules(j)[0].0, rules::SCHEMA_UNKNOWN);
+    // regression: non-ASCII names longer than a choice element's stem are
+    // compared as bytes (a `str` slice inside `€` would panic)
+    for name in ["valu€", "valueé", "deceas€d", "€"] {
+        let x = format!(r#"<Observation {NS}><{name} value="x"/></Observation>"#);
+        assert_eq!(
+            xml_rules(&x),
+            vec![(rules::SCHEMA_UNKNOWN, format!("Observation.{name}"))],
+            "{name}"
+        );
+    }
 }
 
 #[test]
