@@ -1,4 +1,5 @@
-//! FNV-1a hashing for the small string maps of one validation run
+//! FNV-style hashing (eight bytes per step, final avalanche) for the small
+//! string maps of one validation run
 //! (`std`'s SipHash is DoS-resistant but slow for short keys; these maps
 //! only ever hold one message's fullUrls).
 
@@ -10,7 +11,13 @@ pub(crate) struct Fnv(u64);
 
 impl Hasher for Fnv {
     fn finish(&self) -> u64 {
-        self.0
+        // final avalanche so the low bits (the bucket index) depend on
+        // every input bit
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
     }
     fn write(&mut self, bytes: &[u8]) {
         let mut h = if self.0 == 0 {
@@ -18,7 +25,13 @@ impl Hasher for Fnv {
         } else {
             self.0
         };
-        for b in bytes {
+        // eight bytes per step (URLs are 40-80 bytes), then the tail
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+        }
+        for b in chunks.remainder() {
             h = (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3);
         }
         self.0 = h;
@@ -27,3 +40,35 @@ impl Hasher for Fnv {
 
 pub(crate) type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 pub(crate) type FnvSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::Hash;
+
+    fn h(s: &str) -> u64 {
+        let mut f = Fnv::default();
+        s.hash(&mut f);
+        f.finish()
+    }
+
+    /// fullUrls that differ in one character anywhere, and by length,
+    /// hash apart, and their low bits (the bucket index) spread.
+    #[test]
+    fn distinguishes_and_spreads_urls() {
+        let base = "urn:uuid:5d5845f3-398f-474b-af59-14882fc7b0ca";
+        let mut seen = std::collections::HashSet::new();
+        let mut low = std::collections::HashSet::new();
+        for i in 9..base.len() {
+            let mut v = base.as_bytes().to_vec();
+            v[i] = if v[i] == b'0' { b'1' } else { b'0' };
+            let s = String::from_utf8(v).unwrap();
+            assert!(seen.insert(h(&s)), "collision at {i}");
+            low.insert(h(&s) & 63);
+        }
+        assert!(seen.insert(h(base)) && seen.insert(h(&base[..44])));
+        assert!(low.len() > 20, "low bits poorly spread: {}", low.len());
+        let set: FnvSet<&str> = [base, "urn:uuid:1"].into_iter().collect();
+        assert!(set.contains(base) && !set.contains("urn:uuid:2"));
+    }
+}

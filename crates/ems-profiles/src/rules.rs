@@ -176,7 +176,17 @@ pub static RULES: &[Rule] = &[
 
 /// Looks up a rule by id.
 pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+    // rule ids sorted once, then a binary search per reported finding
+    static BY_ID: std::sync::OnceLock<Vec<&'static Rule>> = std::sync::OnceLock::new();
+    let by_id = BY_ID.get_or_init(|| {
+        let mut v: Vec<&'static Rule> = RULES.iter().collect();
+        v.sort_by_key(|r| r.id);
+        v
+    });
+    by_id
+        .binary_search_by(|r| r.id.cmp(id))
+        .ok()
+        .map(|i| by_id[i])
 }
 
 /// Collects issues for one validation run.
@@ -227,5 +237,23 @@ impl Report {
 
     pub fn finish(self) -> Outcome {
         self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_found_by_its_id_and_ids_are_unique() {
+        let mut ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len(), "duplicate rule ids");
+        for r in RULES {
+            assert!(std::ptr::eq(rule(r.id).unwrap(), r), "{}", r.id);
+        }
+        assert!(rule("NO-SUCH-RULE").is_none());
+        assert!(rule("").is_none());
     }
 }

@@ -307,10 +307,13 @@ pub fn is_time(s: &str) -> bool {
 pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+        && b[8] == b'-'
+        && b[13] == b'-'
+        && b[18] == b'-'
+        && b[23] == b'-'
+        && [&b[0..8], &b[9..13], &b[14..18], &b[19..23], &b[24..36]]
+            .iter()
+            .all(|g| g.iter().fold(true, |ok, c| ok & c.is_ascii_hexdigit()))
 }
 
 /// FHIR `uuid`: `urn:uuid:` followed by a lower-case UUID.
@@ -410,6 +413,11 @@ mod tests {
         assert!(check(PrimKind::Time, "12:00:00").is_ok());
         assert!(check(PrimKind::Time, "12:00").is_err());
         assert!(is_urn_uuid("urn:uuid:3cfdf880-13e9-4f6b-8299-53e96ef5ec02"));
+        assert!(is_uuid("3CFDF880-13e9-4f6b-8299-53e96ef5ec02"));
+        assert!(!is_uuid("3cfdf880-13e9-4f6b-8299-53e96ef5ec0g"));
+        assert!(!is_uuid("3cfdf880-13e9-4f6b-8299_53e96ef5ec02"));
+        assert!(!is_uuid("3cfdf88013e9-4f6b-8299-53e96ef5ec02-"));
+        assert!(!is_uuid("3cfdf880-13e9-4f6b-8299-53e96ef5ec0"));
         assert!(!is_urn_uuid("3cfdf880-13e9-4f6b-8299-53e96ef5ec02"));
         assert!(!is_urn_uuid(
             "urn:uuid:3CFDF880-13e9-4f6b-8299-53e96ef5ec02"

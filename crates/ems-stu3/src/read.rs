@@ -3,7 +3,6 @@
 use crate::issue::{Issue, IssueType, Outcome, Severity};
 use crate::primitive::{PrimKind, PrimNode};
 use crate::Resource;
-use std::fmt::Write as _;
 
 /// NEMS' message size limit: 3 MiB.
 pub const DEFAULT_MAX_SIZE: usize = 3 * 1024 * 1024;
@@ -136,17 +135,33 @@ impl PathStack {
     }
     /// Renders the path, optionally followed by one more (dynamic) name.
     pub fn render(&self, extra: Option<&str>) -> String {
-        let mut s = String::new();
+        // sized up front: one allocation for the usual path
+        let cap = extra.map_or(0, |e| e.len() + 1)
+            + self
+                .frames
+                .iter()
+                .map(|f| {
+                    f.name.len()
+                        + 1
+                        + f.index.map_or(0, |_| 6)
+                        + f.of_type.map_or(0, |t| t.len() + 8)
+                })
+                .sum::<usize>();
+        let mut s = String::with_capacity(cap);
         for (k, f) in self.frames.iter().enumerate() {
             if k > 0 && !f.name.is_empty() {
                 s.push('.');
             }
             s.push_str(f.name);
             if let Some(i) = f.index {
-                let _ = write!(s, "[{i}]");
+                s.push('[');
+                push_decimal(&mut s, i);
+                s.push(']');
             }
             if let Some(t) = f.of_type {
-                let _ = write!(s, ".ofType({t})");
+                s.push_str(".ofType(");
+                s.push_str(t);
+                s.push(')');
             }
         }
         if let Some(e) = extra {
@@ -156,6 +171,23 @@ impl PathStack {
             s.push_str(e);
         }
         s
+    }
+}
+
+/// Appends `n` in decimal (no formatting machinery).
+fn push_decimal(s: &mut String, mut n: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        s.push(b as char);
     }
 }
 
@@ -305,4 +337,28 @@ pub mod rules {
     pub const INPUT_DEPTH: &str = "INPUT-DEPTH";
     /// Input is not UTF-8.
     pub const INPUT_UTF8: &str = "INPUT-UTF8";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rendered_indices_and_types() {
+        let mut p = PathStack::default();
+        p.push("Bundle", None, None);
+        for (i, want) in [(0, "[0]"), (9, "[9]"), (10, "[10]"), (1234567, "[1234567]")] {
+            p.push("entry", Some(i), None);
+            assert_eq!(p.render(None), format!("Bundle.entry{want}"));
+            p.pop();
+        }
+        p.push("value", None, Some("CodeableConcept"));
+        assert_eq!(
+            p.render(Some("x")),
+            "Bundle.value.ofType(CodeableConcept).x"
+        );
+        let mut s = String::new();
+        push_decimal(&mut s, usize::MAX);
+        assert_eq!(s, usize::MAX.to_string());
+    }
 }
