@@ -32,15 +32,6 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("tmp_parse_then_validate_resource", |b| {
-        b.iter(|| {
-            for x in &xml {
-                let p = ems_stu3::from_xml(black_box(x)).unwrap();
-                black_box(v.validate_resource(&p.resource, Kind::Auto));
-                black_box(p);
-            }
-        })
-    });
     g.bench_function("validate_only", |b| {
         b.iter(|| {
             for r in &parsed {
