@@ -658,33 +658,9 @@ impl<'a> Ctx<'a> {
         }
         if !empty {
             self.enter(pos)?;
-            loop {
-                let (cpos, ev) = self.next()?;
-                let (ce, cempty) = match ev {
-                    Tok::Start(ce) => (ce, false),
-                    Tok::Empty(ce) => (ce, true),
-                    Tok::End => break,
-                    Tok::Text(t) if is_ws(t.as_bytes()) => continue,
-                    Tok::Comment | Tok::PI => continue,
-                    Tok::Eof => {
-                        return Err(self.rep.fatal(
-                            IssueType::Structure,
-                            rules::XML_MALFORMED,
-                            cpos,
-                            "unexpected end of input".into(),
-                        ))
-                    }
-                    _ => {
-                        self.rep.error(
-                            IssueType::Structure,
-                            rules::SCHEMA_CONTENT,
-                            None,
-                            cpos,
-                            "text content is not allowed in a primitive element (use the `value` attribute)".into(),
-                        );
-                        continue;
-                    }
-                };
+            while let Some((cpos, ce, cempty)) = self.next_child(
+                "text content is not allowed in a primitive element (use the `value` attribute)",
+            )? {
                 let pushed = self.push_prefixes(&ce);
                 let raw = ce.name;
                 let cname = match self.resolve(raw) {
@@ -731,6 +707,40 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// The next child element of the element being read, `None` at its end
+    /// tag. Whitespace, comments and PIs are skipped; other content is
+    /// reported (SCHEMA-CONTENT) with `what` and skipped.
+    fn next_child(&mut self, what: &str) -> R<Option<(usize, Tag<'a>, bool)>> {
+        loop {
+            let (cpos, ev) = self.next()?;
+            return Ok(Some(match ev {
+                Tok::Start(ce) => (cpos, ce, false),
+                Tok::Empty(ce) => (cpos, ce, true),
+                Tok::End => return Ok(None),
+                Tok::Text(t) if is_ws(t.as_bytes()) => continue,
+                Tok::Comment | Tok::PI => continue,
+                Tok::Eof => {
+                    return Err(self.rep.fatal(
+                        IssueType::Structure,
+                        rules::XML_MALFORMED,
+                        cpos,
+                        "unexpected end of input".into(),
+                    ))
+                }
+                _ => {
+                    self.rep.error(
+                        IssueType::Structure,
+                        rules::SCHEMA_CONTENT,
+                        None,
+                        cpos,
+                        what.into(),
+                    );
+                    continue;
+                }
+            }));
+        }
+    }
+
     fn complex(&mut self, n: &mut dyn Node, e: &Tag<'a>, empty: bool, pos: usize) -> R<()> {
         let desc = n.desc();
         let mut dup = 0u8;
@@ -774,33 +784,9 @@ impl<'a> Ctx<'a> {
         }
         self.enter(pos)?;
         let mut out = None;
-        loop {
-            let (cpos, ev) = self.next()?;
-            let (ce, cempty) = match ev {
-                Tok::Start(ce) => (ce, false),
-                Tok::Empty(ce) => (ce, true),
-                Tok::End => break,
-                Tok::Text(t) if is_ws(t.as_bytes()) => continue,
-                Tok::Comment | Tok::PI => continue,
-                Tok::Eof => {
-                    return Err(self.rep.fatal(
-                        IssueType::Structure,
-                        rules::XML_MALFORMED,
-                        cpos,
-                        "unexpected end of input".into(),
-                    ))
-                }
-                _ => {
-                    self.rep.error(
-                        IssueType::Structure,
-                        rules::SCHEMA_CONTENT,
-                        None,
-                        cpos,
-                        "unexpected content in a resource wrapper".into(),
-                    );
-                    continue;
-                }
-            };
+        while let Some((cpos, ce, cempty)) =
+            self.next_child("unexpected content in a resource wrapper")?
+        {
             let pushed = self.push_prefixes(&ce);
             let raw = ce.name;
             let n = self.resolve(raw).unwrap_or(raw);
