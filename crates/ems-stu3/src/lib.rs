@@ -6,7 +6,9 @@
 //!   a generated struct ([`Bundle`], [`Patient`], [`MessageHeader`], ...) whose
 //!   fields follow the STU3 element table, with choice elements as enums
 //!   ([`PatientDeceased`]) and primitives as [`Primitive`] values that keep
-//!   their lexical form, element id and extensions.
+//!   their lexical form, element id and extensions. String values are
+//!   [`Str`]s: inline up to 24 bytes, and literals are referenced without a
+//!   copy ([`Primitive::from_static`]), so most values cost no allocation.
 //! * [`from_xml`] / [`from_json`] read bytes straight into the model (no DOM)
 //!   and return a [`Parsed`] resource with an [`Outcome`] of non-fatal issues,
 //!   or a [`ReadError`] for input that cannot be read (malformed, hostile,
