@@ -97,9 +97,18 @@ impl<'a> Ctx<'a> {
 
     /// Brings the `xmlns:p` declarations of `e` into scope; returns how many
     /// to drop with [`pop_prefixes`](Self::pop_prefixes) when `e` ends.
+    #[inline]
     fn push_prefixes(&mut self, e: &Tag<'a>) -> usize {
-        let raw = e.attrs.as_bytes();
-        if !self.any_prefixes || raw.len() < 8 || self.xmlns_finder.find(raw).is_none() {
+        // documents without any `xmlns:` (nearly all) skip this per element
+        if !self.any_prefixes || e.attrs.len() < 8 {
+            return 0;
+        }
+        self.push_prefixes_slow(e)
+    }
+
+    #[cold]
+    fn push_prefixes_slow(&mut self, e: &Tag<'a>) -> usize {
+        if self.xmlns_finder.find(e.attrs.as_bytes()).is_none() {
             return 0;
         }
         let mut n = 0;
