@@ -278,9 +278,14 @@ impl Walker<'_, '_> {
             );
         } else {
             let last = system.rsplit('/').next().unwrap_or("");
+            // same last path segment: a suffix compare per candidate
             let hint = CODE_SYSTEMS
                 .iter()
-                .find(|c| c.url.rsplit('/').next() == Some(last))
+                .find(|c| {
+                    c.url
+                        .strip_suffix(last)
+                        .is_some_and(|head| head.ends_with('/'))
+                })
                 .map(|c| format!("; did you mean {}?", c.url))
                 .unwrap_or_default();
             self.rep.add(
@@ -289,5 +294,56 @@ impl Walker<'_, '_> {
                 format!("`{system}` is not a known NHS or HL7 UK code system{hint}"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Mode;
+    use ems_stu3::{CodeableConcept, Coding, Patient, Primitive};
+
+    fn coding_findings(system: &str) -> Vec<String> {
+        let p = Patient {
+            marital_status: Some(CodeableConcept {
+                coding: vec![Coding {
+                    system: Some(Primitive::from(system)),
+                    code: Some(Primitive::from("x")),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut rep = Report::new(Mode::Publish);
+        walk(&Resource::from(p), &mut rep, None);
+        rep.finish()
+            .issues
+            .into_iter()
+            .filter(|i| i.rule == "CODING-SYSTEM")
+            .map(|i| i.message)
+            .collect()
+    }
+
+    /// An unknown NHS code system URL gets a hint when a known code system
+    /// has the same last path segment, and only then.
+    #[test]
+    fn unknown_code_system_hint() {
+        let m = coding_findings(
+            "https://fhir.hl7.org.uk/STU3/CareConnect-NHSNumberVerificationStatus-1",
+        );
+        assert_eq!(m.len(), 1);
+        assert!(
+            m[0].ends_with("did you mean https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1?"),
+            "{}",
+            m[0]
+        );
+        // a suffix of a segment is not the same segment
+        let m = coding_findings("https://fhir.nhs.uk/STU3/CodeSystem/Type-1");
+        assert_eq!(m.len(), 1);
+        assert!(!m[0].contains("did you mean"), "{}", m[0]);
+        // known systems and identifier systems are not reported
+        assert!(coding_findings("https://fhir.nhs.uk/STU3/CodeSystem/EventType-1").is_empty());
+        assert!(coding_findings("https://fhir.nhs.uk/Id/nhs-number").is_empty());
     }
 }
