@@ -2,12 +2,11 @@
 //! CareConnect Patient and Organization (2.5, 2.6) and the per-event rules of
 //! section 10.
 
-use crate::fnv::{FnvMap, FnvSet};
+use crate::fnv::FnvMap;
 use crate::rules::{Report, Strength};
 use ems_match::{event_type, EventType, NhsNumber};
 use ems_stu3::lexical::is_uuid;
 use ems_stu3::*;
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 pub const ROUTING_URL: &str =
@@ -88,17 +87,22 @@ struct Ctx<'a, 'r> {
 
 impl<'a> Ctx<'a, '_> {
     fn resolve(&self, r: &str) -> Option<&Entry<'a>> {
+        self.index_of(r).map(|k| &self.entries[k])
+    }
+    /// Index (in `entries`) of the entry a reference points at.
+    fn index_of(&self, r: &str) -> Option<usize> {
         if let Some(&k) = self.by_url.get(r) {
-            return self.entries.get(k);
+            return Some(k);
         }
         // a reference to urn:uuid:X finds an entry whose fullUrl is the bare X
         // (FULLURL-FORMAT reports the bare fullUrl)
         let id = r.strip_prefix("urn:uuid:")?;
-        self.entries.iter().find(|e| e.full_url == Some(id))
+        self.entries.iter().position(|e| e.full_url == Some(id))
     }
-    fn index_of(&self, r: &str) -> Option<usize> {
-        let e = self.resolve(r)?;
-        self.entries.iter().position(|x| x.i == e.i)
+    /// The subject Patient (with its entry location), once determined.
+    fn subject_patient(&self) -> Option<(Loc, &'a Patient)> {
+        let e = &self.entries[self.subject?];
+        Some((e.loc(), e.res.get::<Patient>()?))
     }
     fn all<T: ResourceKind + 'a>(&self) -> impl Iterator<Item = (&Entry<'a>, &'a T)> + '_ {
         self.entries
@@ -121,9 +125,9 @@ impl<'a> Ctx<'a, '_> {
     }
 }
 
-/// Validates an event-message Bundle; returns the entry fullUrls for the
-/// reference check.
-pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvSet<Cow<'a, str>>> {
+/// Validates an event-message Bundle; returns the entry fullUrls (with their
+/// indices) for the walk's reference check.
+pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&'a str, usize>> {
     let Some(b) = r.get::<Bundle>() else {
         rep.add(
             "BUNDLE-TYPE",
@@ -159,7 +163,6 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvSet<C
         }
     }
     let mut by_url = FnvMap::with_capacity_and_hasher(entries.len(), Default::default());
-    let mut urls = FnvSet::with_capacity_and_hasher(entries.len() + 1, Default::default());
     for (k, e) in entries.iter().enumerate() {
         let loc = || format!("Bundle.entry[{}].fullUrl", e.i);
         match e.full_url {
@@ -192,11 +195,6 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvSet<C
                         format!("fullUrl `{u}` is used by more than one entry"),
                     );
                 }
-                urls.insert(Cow::Borrowed(u));
-                // a bare UUID fullUrl (reported above) still identifies the entry
-                if !urn && is_uuid(u) {
-                    urls.insert(Cow::Owned(format!("urn:uuid:{u}")));
-                }
             }
         }
     }
@@ -219,7 +217,7 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvSet<C
             "Bundle.entry",
             "the bundle has no MessageHeader, so the event cannot be determined",
         );
-        return Some(urls);
+        return Some(cx.by_url);
     };
     if cx.entries[mh_pos].i != 0 {
         let loc = cx.entries[mh_pos].loc();
@@ -239,7 +237,7 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvSet<C
         organizations(&mut cx);
         per_event(&mut cx, mh, &mh_entry_loc);
     }
-    Some(urls)
+    Some(cx.by_url)
 }
 
 fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
@@ -672,7 +670,7 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         return;
     };
     let sub = |name: &str| ext(&rd.extension, name);
-    let subject = cx.subject.and_then(|k| cx.entries[k].res.get::<Patient>());
+    let subject = cx.subject_patient().map(|(_, p)| p);
     // NHS number
     let nl = || format!("{}.extension('nhsNumber')", rl());
     match sub("nhsNumber").map(|x| &x.value) {
@@ -1231,9 +1229,7 @@ fn birth(cx: &mut Ctx) {
 }
 
 fn change_of_address(cx: &mut Ctx) {
-    let Some(k) = cx.subject else { return };
-    let loc = cx.entries[k].loc();
-    let Some(p) = cx.entries[k].res.get::<Patient>() else {
+    let Some((loc, p)) = cx.subject_patient() else {
         return;
     };
     for want in ["home", "old"] {
@@ -1289,7 +1285,7 @@ fn change_of_address(cx: &mut Ctx) {
 fn change_of_gp(cx: &mut Ctx) {
     // practice organisations: the new GP and the previous one
     let mut practices: HashSet<usize> = HashSet::new();
-    if let Some(p) = cx.subject.and_then(|k| cx.entries[k].res.get::<Patient>()) {
+    if let Some((_, p)) = cx.subject_patient() {
         for g in &p.general_practitioner {
             if let Some(k) = s(&g.reference).and_then(|r| cx.index_of(r)) {
                 practices.insert(k);
@@ -1363,9 +1359,7 @@ fn change_of_gp(cx: &mut Ctx) {
 }
 
 fn death(cx: &mut Ctx) {
-    let Some(k) = cx.subject else { return };
-    let loc = cx.entries[k].loc();
-    let Some(p) = cx.entries[k].res.get::<Patient>() else {
+    let Some((loc, p)) = cx.subject_patient() else {
         return;
     };
     let status = ext(&p.extension, DEATH_URL);

@@ -5,23 +5,22 @@
 
 use crate::codes::{code_system, CODE_SYSTEMS};
 use crate::event::{looks_like_email, looks_like_phone};
-use crate::fnv::FnvSet;
+use crate::fnv::FnvMap;
 use crate::rules::Report;
 use ems_stu3::lexical;
 use ems_stu3::node::{find_field, ChoiceRef, FieldKind, FieldRef, Node};
 use ems_stu3::primitive::{PrimKind, PrimNode};
 use ems_stu3::{PathStack, Resource};
-use std::borrow::Cow;
 
 struct Walker<'r, 'u> {
     rep: &'r mut Report,
     path: PathStack,
-    full_urls: Option<&'u FnvSet<Cow<'u, str>>>,
+    full_urls: Option<&'u FnvMap<&'u str, usize>>,
 }
 
 /// Walks `r`; `full_urls` (the bundle's entry fullUrls) enables the
 /// unresolved-reference check.
-pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvSet<Cow<'_, str>>>) {
+pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvMap<&str, usize>>) {
     let mut w = Walker {
         rep,
         path: PathStack::default(),
@@ -215,7 +214,11 @@ impl Walker<'_, '_> {
     fn reference(&mut self, n: &dyn Node) {
         let Some(urls) = self.full_urls else { return };
         if let Some(r) = prim_str(n, "reference", 2) {
-            if r.starts_with("urn:uuid:") && !urls.contains(r) {
+            // `urn:uuid:X` also resolves to an entry whose fullUrl is the
+            // bare UUID X (FULLURL-FORMAT reports that fullUrl)
+            let bare = |id: &str| lexical::is_uuid(id) && urls.contains_key(id);
+            let resolved = urls.contains_key(r) || r.strip_prefix("urn:uuid:").is_some_and(bare);
+            if r.starts_with("urn:uuid:") && !resolved {
                 let loc = self.path.render(Some("reference"));
                 self.rep.add(
                     "REF-UNRESOLVED",
@@ -345,5 +348,39 @@ mod tests {
         // known systems and identifier systems are not reported
         assert!(coding_findings("https://fhir.nhs.uk/STU3/CodeSystem/EventType-1").is_empty());
         assert!(coding_findings("https://fhir.nhs.uk/Id/nhs-number").is_empty());
+    }
+
+    fn unresolved(full_url: &str, reference: &str) -> bool {
+        let p = Patient {
+            managing_organization: Some(ems_stu3::Reference {
+                reference: Some(Primitive::from(reference)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let urls: FnvMap<&str, usize> = [(full_url, 0)].into_iter().collect();
+        let mut rep = Report::new(Mode::Publish);
+        walk(&Resource::from(p), &mut rep, Some(&urls));
+        rep.finish()
+            .issues
+            .iter()
+            .any(|i| i.rule == "REF-UNRESOLVED")
+    }
+
+    /// `urn:uuid:X` resolves to fullUrl `urn:uuid:X`, or to a bare-UUID
+    /// fullUrl X; not to a bare fullUrl that is no UUID.
+    #[test]
+    fn reference_resolution() {
+        let u = "5d5845f3-398f-474b-af59-14882fc7b0ca";
+        let urn = format!("urn:uuid:{u}");
+        assert!(!unresolved(&urn, &urn));
+        assert!(!unresolved(u, &urn));
+        assert!(unresolved("foo", "urn:uuid:foo"));
+        assert!(unresolved(
+            &urn,
+            "urn:uuid:3ff6d789-af64-4d9c-aa1d-0087d29e9e1c"
+        ));
+        // only urn:uuid references are checked
+        assert!(!unresolved(&urn, "Patient/1"));
     }
 }
