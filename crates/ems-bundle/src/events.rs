@@ -218,20 +218,46 @@ fn procedure(
     }
 }
 
-/// The minimal screening `delete`: the Encounter with its identifier
-/// (entered-in-error); the responsible organisation by ODS directory URL.
-/// Returns (focus fullUrl, responsible reference).
-fn screening_delete(
-    a: &mut Assembly,
-    enc_id: &str,
+/// The common shape of the three screening messages (blood spot, hearing,
+/// NIPE). A `delete` carries only the Encounter (entered-in-error, found by
+/// its identifier) with the provider's ODS directory URL as responsible;
+/// otherwise the provider Organization, the Patient, the event's own
+/// entries (added by `entries`, given the Patient and Encounter fullUrls)
+/// and the Encounter, which is the focus.
+#[allow(clippy::too_many_arguments)]
+fn screening_message(
+    cx: &mut BuildContext,
+    event: &'static EventType,
+    met: MessageEventType,
+    patient: &PatientInfo,
     record: &RecordId,
     provider: &OrgInfo,
-) -> (Str, Str) {
-    let focus = a.add(
-        enc_id.into(),
-        encounter(enc_id, record, None, None, None, None, true),
-    );
-    (focus, ods_url(provider))
+    encounter_type: &str,
+    start: Option<DateTime<Utc>>,
+    entries: impl FnOnce(&mut Assembly, &str, &str),
+) -> BuiltMessage {
+    let mut a = Assembly::new(cx);
+    let enc_id = a.id();
+    let (focus, responsible) = if met == MessageEventType::Delete {
+        let enc = encounter(&enc_id, record, None, None, None, None, true);
+        (a.add(enc_id, enc), ods_url(provider))
+    } else {
+        let org = a.organization(provider);
+        let pat = a.patient(patient);
+        let enc_url = urn_uuid(&enc_id);
+        entries(&mut a, &pat, &enc_url);
+        let enc = encounter(
+            &enc_id,
+            record,
+            Some(encounter_type),
+            Some(&pat),
+            Some(&org),
+            start,
+            false,
+        );
+        (a.add(enc_id, enc), org)
+    };
+    a.message(event, met, Some(patient), focus, responsible)
 }
 
 fn ods_url(o: &OrgInfo) -> Str {
@@ -372,58 +398,50 @@ impl BloodSpotTestOutcome {
                 message: "at most 11 conditions".into(),
             });
         }
-        let mut a = Assembly::new(cx);
-        let enc_id = a.id();
-        let (focus, responsible) = if self.met == MessageEventType::Delete {
-            screening_delete(&mut a, &enc_id, &self.record, &self.provider)
-        } else {
-            let org = a.organization(&self.provider);
-            let pat = a.patient(&self.patient);
-            let enc_url = urn_uuid(&enc_id);
-            let dr_id = a.id();
-            let report = DiagnosticReport {
-                id: st(&dr_id),
-                meta: Some(meta(concat!(
-                    "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                    "DiagnosticReport",
-                    "-1"
-                ))),
-                status: lit("final"),
-                code: Some(CodeableConcept {
-                    text: lit("Newborn blood spot screening"),
+        Ok(screening_message(
+            cx,
+            event,
+            self.met,
+            &self.patient,
+            &self.record,
+            &self.provider,
+            "008",
+            None,
+            |a, pat, enc_url| {
+                let dr_id = a.id();
+                let report = DiagnosticReport {
+                    id: st(&dr_id),
+                    meta: Some(meta(concat!(
+                        "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                        "DiagnosticReport",
+                        "-1"
+                    ))),
+                    status: lit("final"),
+                    code: Some(CodeableConcept {
+                        text: lit("Newborn blood spot screening"),
+                        ..Default::default()
+                    }),
+                    subject: Some(reference(pat)),
+                    context: Some(reference(enc_url)),
+                    issued: self.received.map(|t| Primitive::new(instant(t))),
                     ..Default::default()
-                }),
-                subject: Some(reference(&pat)),
-                context: Some(reference(&enc_url)),
-                issued: self.received.map(|t| Primitive::new(instant(t))),
-                ..Default::default()
-            };
-            a.add(dr_id, report);
-            for (cond, outcome) in &self.results {
-                let (c, d) = cond.procedure();
-                let id = a.id();
-                let p = procedure(
-                    &id,
-                    coding(SCT, c, d),
-                    Some(outcome.coding()),
-                    &pat,
-                    &enc_url,
-                    None,
-                );
-                a.add(id, p);
-            }
-            let enc = encounter(
-                &enc_id,
-                &self.record,
-                Some("008"),
-                Some(&pat),
-                Some(&org),
-                None,
-                false,
-            );
-            (a.add(enc_id, enc), org)
-        };
-        Ok(a.message(event, self.met, Some(&self.patient), focus, responsible))
+                };
+                a.add(dr_id, report);
+                for (cond, outcome) in &self.results {
+                    let (c, d) = cond.procedure();
+                    let id = a.id();
+                    let p = procedure(
+                        &id,
+                        coding(SCT, c, d),
+                        Some(outcome.coding()),
+                        pat,
+                        enc_url,
+                        None,
+                    );
+                    a.add(id, p);
+                }
+            },
+        ))
     }
 }
 
@@ -501,69 +519,61 @@ impl NewbornHearing {
                 message: "at most 2 AABR and 4 AOAE tests".into(),
             });
         }
-        let mut a = Assembly::new(cx);
-        let enc_id = a.id();
-        let (focus, responsible) = if self.met == MessageEventType::Delete {
-            screening_delete(&mut a, &enc_id, &self.record, &self.provider)
-        } else {
-            let org = a.organization(&self.provider);
-            let pat = a.patient(&self.patient);
-            let enc_url = urn_uuid(&enc_id);
-            if let Some((outcome, set)) = &self.outcome {
-                let id = a.id();
-                let o = Observation {
-                    id: st(&id),
-                    meta: Some(meta(concat!(
-                        "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                        "Observation",
-                        "-1"
-                    ))),
-                    status: lit("final"),
-                    code: Some(CodeableConcept {
-                        text: lit("Newborn hearing screening outcome"),
+        Ok(screening_message(
+            cx,
+            event,
+            self.met,
+            &self.patient,
+            &self.record,
+            &self.provider,
+            "007",
+            self.start,
+            |a, pat, enc_url| {
+                if let Some((outcome, set)) = &self.outcome {
+                    let id = a.id();
+                    let o = Observation {
+                        id: st(&id),
+                        meta: Some(meta(concat!(
+                            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+                            "Observation",
+                            "-1"
+                        ))),
+                        status: lit("final"),
+                        code: Some(CodeableConcept {
+                            text: lit("Newborn hearing screening outcome"),
+                            ..Default::default()
+                        }),
+                        subject: Some(reference(pat)),
+                        context: Some(reference(enc_url)),
+                        effective: Some(ObservationEffective::DateTime(Primitive::new(instant(
+                            *set,
+                        )))),
+                        value: Some(ObservationValue::CodeableConcept(Box::new(cc(
+                            outcome.coding()
+                        )))),
                         ..Default::default()
-                    }),
-                    subject: Some(reference(&pat)),
-                    context: Some(reference(&enc_url)),
-                    effective: Some(ObservationEffective::DateTime(Primitive::new(instant(
-                        *set,
-                    )))),
-                    value: Some(ObservationValue::CodeableConcept(Box::new(cc(
-                        outcome.coding()
-                    )))),
-                    ..Default::default()
-                };
-                a.add(id, o);
-            }
-            for t in &self.tests {
-                let (c, d) = if t.aabr {
-                    ("413083006", "Automated auditory brainstem response test")
-                } else {
-                    ("446077009", "Automated otoacoustic emission test")
-                };
-                let id = a.id();
-                let p = procedure(
-                    &id,
-                    coding(SCT, c, d),
-                    Some(t.outcome.coding()),
-                    &pat,
-                    &enc_url,
-                    Some(t.performed),
-                );
-                a.add(id, p);
-            }
-            let enc = encounter(
-                &enc_id,
-                &self.record,
-                Some("007"),
-                Some(&pat),
-                Some(&org),
-                self.start,
-                false,
-            );
-            (a.add(enc_id, enc), org)
-        };
-        Ok(a.message(event, self.met, Some(&self.patient), focus, responsible))
+                    };
+                    a.add(id, o);
+                }
+                for t in &self.tests {
+                    let (c, d) = if t.aabr {
+                        ("413083006", "Automated auditory brainstem response test")
+                    } else {
+                        ("446077009", "Automated otoacoustic emission test")
+                    };
+                    let id = a.id();
+                    let p = procedure(
+                        &id,
+                        coding(SCT, c, d),
+                        Some(t.outcome.coding()),
+                        pat,
+                        enc_url,
+                        Some(t.performed),
+                    );
+                    a.add(id, p);
+                }
+            },
+        ))
     }
 }
 
@@ -630,54 +640,53 @@ impl NipeOutcome {
     /// Builds the message.
     pub fn build(&self, cx: &mut BuildContext) -> Result<BuiltMessage, BuildError> {
         let event = ev("nipe-outcome-1");
-        let mut a = Assembly::new(cx);
-        let enc_id = a.id();
-        let (focus, responsible) = if self.met == MessageEventType::Delete {
-            screening_delete(&mut a, &enc_id, &self.record, &self.provider)
-        } else {
-            let org = a.organization(&self.provider);
-            let pat = a.patient(&self.patient);
-            let enc_url = urn_uuid(&enc_id);
-            if let Some(ex) = &self.examiner {
-                let id = a.id();
-                let p = ex.fhir(&id);
-                a.add(id, p);
-            }
-            if let Some(f) = &self.findings {
-                let exam = "Newborn and Infant Physical Examination Screening Programme";
-                let mut procs = vec![
-                    ("985531000000102", "hip examination", &f.hips),
-                    ("988361000000105", "eye examination", &f.eyes),
-                    ("988351000000107", "heart examination", &f.heart),
-                ];
-                if let Some(t) = &f.testes {
-                    procs.push(("988371000000103", "testis examination", t));
-                }
-                for (code, what, outcome) in procs {
+        Ok(screening_message(
+            cx,
+            event,
+            self.met,
+            &self.patient,
+            &self.record,
+            &self.provider,
+            "006",
+            self.start,
+            |a, pat, enc_url| {
+                if let Some(ex) = &self.examiner {
                     let id = a.id();
-                    let p = procedure(
-                        &id,
-                        coding_of(SCT, code, &format!("{exam}, {what}")),
-                        Some(outcome.coding()),
-                        &pat,
-                        &enc_url,
-                        self.start,
-                    );
+                    let p = ex.fhir(&id);
                     a.add(id, p);
                 }
-            }
-            let enc = encounter(
-                &enc_id,
-                &self.record,
-                Some("006"),
-                Some(&pat),
-                Some(&org),
-                self.start,
-                false,
-            );
-            (a.add(enc_id, enc), org)
-        };
-        Ok(a.message(event, self.met, Some(&self.patient), focus, responsible))
+                if let Some(f) = &self.findings {
+                    macro_rules! nipe {
+                        ($what:literal) => {
+                            concat!(
+                                "Newborn and Infant Physical Examination Screening Programme, ",
+                                $what
+                            )
+                        };
+                    }
+                    let mut procs = vec![
+                        ("985531000000102", nipe!("hip examination"), &f.hips),
+                        ("988361000000105", nipe!("eye examination"), &f.eyes),
+                        ("988351000000107", nipe!("heart examination"), &f.heart),
+                    ];
+                    if let Some(t) = &f.testes {
+                        procs.push(("988371000000103", nipe!("testis examination"), t));
+                    }
+                    for (code, display, outcome) in procs {
+                        let id = a.id();
+                        let p = procedure(
+                            &id,
+                            coding(SCT, code, display),
+                            Some(outcome.coding()),
+                            pat,
+                            enc_url,
+                            self.start,
+                        );
+                        a.add(id, p);
+                    }
+                }
+            },
+        ))
     }
 }
 
