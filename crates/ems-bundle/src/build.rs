@@ -268,6 +268,19 @@ pub(crate) fn reference(r: &str) -> Reference {
     }
 }
 
+/// `Meta` with the CareConnect profile of resource type `$r`
+/// (`https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-$r-1`).
+macro_rules! care_connect_meta {
+    ($r:literal) => {
+        $crate::build::meta(concat!(
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+            $r,
+            "-1"
+        ))
+    };
+}
+pub(crate) use care_connect_meta;
+
 pub(crate) fn meta(profile: &'static str) -> Meta {
     Meta {
         profile: vec![Primitive::from_static(profile)],
@@ -286,11 +299,7 @@ pub(crate) fn identifier(system: &'static str, value: &str) -> Identifier {
 pub(crate) fn organization(id: &str, o: &OrgInfo) -> Organization {
     Organization {
         id: st(id),
-        meta: Some(meta(concat!(
-            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-            "Organization",
-            "-1"
-        ))),
+        meta: Some(care_connect_meta!("Organization")),
         identifier: vec![identifier(ODS_SYSTEM, &o.ods_code)],
         name: st(&o.name),
         telecom: o
@@ -318,11 +327,7 @@ pub(crate) fn patient(id: &str, p: &PatientInfo) -> Patient {
     ));
     Patient {
         id: st(id),
-        meta: Some(meta(concat!(
-            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-            "Patient",
-            "-1"
-        ))),
+        meta: Some(care_connect_meta!("Patient")),
         identifier: vec![nhs],
         name: vec![p.official_name()],
         gender: p.gender.map(|g| Primitive::from_static(g.code())),

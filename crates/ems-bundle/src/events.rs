@@ -111,11 +111,7 @@ impl PractitionerInfo {
     fn fhir(&self, id: &str) -> Practitioner {
         Practitioner {
             id: st(id),
-            meta: Some(meta(concat!(
-                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                "Practitioner",
-                "-1"
-            ))),
+            meta: Some(care_connect_meta!("Practitioner")),
             name: vec![HumanName {
                 family: st(&self.family),
                 given: self
@@ -163,11 +159,7 @@ fn encounter(
 ) -> Encounter {
     Encounter {
         id: st(id),
-        meta: Some(meta(concat!(
-            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-            "Encounter",
-            "-1"
-        ))),
+        meta: Some(care_connect_meta!("Encounter")),
         identifier: vec![record.fhir()],
         status: lit(if deleted {
             "entered-in-error"
@@ -203,11 +195,7 @@ fn procedure(
 ) -> Procedure {
     Procedure {
         id: st(id),
-        meta: Some(meta(concat!(
-            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-            "Procedure",
-            "-1"
-        ))),
+        meta: Some(care_connect_meta!("Procedure")),
         status: lit("completed"),
         code: Some(cc(code)),
         subject: Some(reference(patient)),
@@ -411,11 +399,7 @@ impl BloodSpotTestOutcome {
                 let dr_id = a.id();
                 let report = DiagnosticReport {
                     id: st(&dr_id),
-                    meta: Some(meta(concat!(
-                        "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                        "DiagnosticReport",
-                        "-1"
-                    ))),
+                    meta: Some(care_connect_meta!("DiagnosticReport")),
                     status: lit("final"),
                     code: Some(CodeableConcept {
                         text: lit("Newborn blood spot screening"),
@@ -533,11 +517,7 @@ impl NewbornHearing {
                     let id = a.id();
                     let o = Observation {
                         id: st(&id),
-                        meta: Some(meta(concat!(
-                            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                            "Observation",
-                            "-1"
-                        ))),
+                        meta: Some(care_connect_meta!("Observation")),
                         status: lit("final"),
                         code: Some(CodeableConcept {
                             text: lit("Newborn hearing screening outcome"),
@@ -695,11 +675,7 @@ impl NipeOutcome {
 fn communication(id: &str, subject: &str, sender: &str, sent: &str) -> Communication {
     Communication {
         id: st(id),
-        meta: Some(meta(concat!(
-            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-            "Communication",
-            "-1"
-        ))),
+        meta: Some(care_connect_meta!("Communication")),
         status: lit("completed"),
         subject: Some(reference(subject)),
         sent: Some(Primitive::from(sent)),
@@ -833,11 +809,7 @@ impl PdsChangeOfGp {
             let id = a.id();
             let eoc = EpisodeOfCare {
                 id: st(&id),
-                meta: Some(meta(concat!(
-                    "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                    "EpisodeOfCare",
-                    "-1"
-                ))),
+                meta: Some(care_connect_meta!("EpisodeOfCare")),
                 status: lit("finished"),
                 type_: vec![cc(nhs_coding(
                     "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-PatientCareProvisionType-1",
@@ -1077,11 +1049,7 @@ impl PdsBirthNotification {
             Some(m) => patient(&mid, m),
             None => Patient {
                 id: st(&mid),
-                meta: Some(meta(concat!(
-                    "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                    "Patient",
-                    "-1"
-                ))),
+                meta: Some(care_connect_meta!("Patient")),
                 ..Default::default()
             },
         };
@@ -1093,11 +1061,7 @@ impl PdsBirthNotification {
         let mother_url = a.add(mid, mother);
         let rp = RelatedPerson {
             id: st(&rid),
-            meta: Some(meta(concat!(
-                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                "RelatedPerson",
-                "-1"
-            ))),
+            meta: Some(care_connect_meta!("RelatedPerson")),
             patient: Some(reference(&baby_url)),
             relationship: Some(cc(coding(
                 "http://hl7.org/fhir/v3/RoleCode",
@@ -1120,11 +1084,7 @@ impl PdsBirthNotification {
             let id = a.id();
             let o = Observation {
                 id: st(&id),
-                meta: Some(meta(concat!(
-                    "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                    "Observation",
-                    "-1"
-                ))),
+                meta: Some(care_connect_meta!("Observation")),
                 status: lit("final"),
                 category,
                 code: Some(code),
@@ -1211,11 +1171,7 @@ impl PdsBirthNotification {
         let eid = a.id();
         let eoc = EpisodeOfCare {
             id: st(&eid),
-            meta: Some(meta(concat!(
-                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                "EpisodeOfCare",
-                "-1"
-            ))),
+            meta: Some(care_connect_meta!("EpisodeOfCare")),
             status: lit("active"),
             type_: vec![cc(nhs_coding(
                 "https://fhir.nhs.uk/STU3/CodeSystem/BirthEpisodeCategory-1",
@@ -1313,11 +1269,7 @@ impl ProfessionalContacts {
         let id = a.id();
         let eoc = EpisodeOfCare {
             id: st(&id),
-            meta: Some(meta(concat!(
-                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-                "EpisodeOfCare",
-                "-1"
-            ))),
+            meta: Some(care_connect_meta!("EpisodeOfCare")),
             identifier: vec![self.record.fhir()],
             status: st(&self.status),
             type_: vec![cc(self.care_setting.coding())],
@@ -1423,7 +1375,7 @@ impl Vaccinations {
         let id = a.id();
         let im = Immunization {
             id: st(&id),
-            meta: Some(meta(concat!("https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-", "Immunization", "-1"))),
+            meta: Some(care_connect_meta!("Immunization")),
             extension: vec![ext(
                 "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1",
                 ExtensionValue::CodeableConcept(Box::new(cc(self.procedure.coding()))),
