@@ -67,10 +67,6 @@ fn count(node: &dyn Node, i: usize) -> usize {
     }
 }
 
-fn is_ws(b: &[u8]) -> bool {
-    b.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
-}
-
 impl<'a> Ctx<'a> {
     fn pos(&self) -> usize {
         self.sc.pos()
@@ -198,7 +194,7 @@ impl<'a> Ctx<'a> {
                     result = Some(self.resource_element(&e, true, pos, true)?);
                 }
                 Tok::Eof => break,
-                Tok::Text(t) if is_ws(t.as_bytes()) => {}
+                // (the scanner never hands out whitespace-only text)
                 Tok::Comment | Tok::PI | Tok::Decl => {}
                 _ => {
                     return Err(self.rep.fatal(
@@ -398,16 +394,14 @@ impl<'a> Ctx<'a> {
                 Tok::Start(e) => (e, false),
                 Tok::Empty(e) => (e, true),
                 Tok::End => return Ok(()),
-                Tok::Text(t) => {
-                    if !is_ws(t.as_bytes()) {
-                        self.rep.error(
-                            IssueType::Structure,
-                            rules::SCHEMA_CONTENT,
-                            None,
-                            pos,
-                            "text content is not allowed here (FHIR XML carries values in `value` attributes)".into(),
-                        );
-                    }
+                Tok::Text(_) => {
+                    self.rep.error(
+                        IssueType::Structure,
+                        rules::SCHEMA_CONTENT,
+                        None,
+                        pos,
+                        "text content is not allowed here (FHIR XML carries values in `value` attributes)".into(),
+                    );
                     continue;
                 }
                 Tok::CData => {
@@ -717,8 +711,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// The next child element of the element being read, `None` at its end
-    /// tag. Whitespace, comments and PIs are skipped; other content is
-    /// reported (SCHEMA-CONTENT) with `what` and skipped.
+    /// tag. Comments and PIs are skipped (the scanner already drops
+    /// whitespace); other content is reported (SCHEMA-CONTENT) with `what`.
     fn next_child(&mut self, what: &str) -> R<Option<(usize, Tag<'a>, bool)>> {
         loop {
             let (cpos, ev) = self.next()?;
@@ -726,7 +720,6 @@ impl<'a> Ctx<'a> {
                 Tok::Start(ce) => (cpos, ce, false),
                 Tok::Empty(ce) => (cpos, ce, true),
                 Tok::End => return Ok(None),
-                Tok::Text(t) if is_ws(t.as_bytes()) => continue,
                 Tok::Comment | Tok::PI => continue,
                 Tok::Eof => {
                     return Err(self.rep.fatal(
