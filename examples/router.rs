@@ -8,12 +8,9 @@ use ems::bundle::{
     example_publisher, samples::sample, BuildContext, EventMessage, MessageEventType,
 };
 use ems::matching::{Criteria, CsvGeography, Matcher, Subscription, SubscriptionStatus};
+use ems::stu3::OptStrExt;
 use ems::ToMatchEvent;
 use std::sync::Arc;
-
-fn s(p: &Option<ems::stu3::FhirString>) -> Option<&str> {
-    p.as_ref().and_then(|p| p.value.as_deref())
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut m = Matcher::new(Arc::new(CsvGeography::sample()));
@@ -25,20 +22,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let parsed = ems::stu3::from_xml(&std::fs::read(&f)?)?;
         let r: &ems::stu3::Subscription = parsed.resource.get().ok_or("not a Subscription")?;
         let sub = Subscription {
-            id: s(&r.id).ok_or("no id")?.to_string(),
-            status: SubscriptionStatus::parse(s(&r.status).unwrap_or("")).ok_or("bad status")?,
+            id: r.id.str_value().ok_or("no id")?.to_string(),
+            status: SubscriptionStatus::parse(r.status.str_value().unwrap_or(""))
+                .ok_or("bad status")?,
             end: None,
-            created: s(&r.meta.as_ref().and_then(|m| m.last_updated.clone()))
+            created: r
+                .meta
+                .as_ref()
+                .and_then(|m| m.last_updated.str_value())
                 .unwrap_or("2000-01-01T00:00:00Z")
                 .parse()?,
             mailbox: r
                 .channel
                 .as_ref()
-                .and_then(|c| s(&c.endpoint))
+                .and_then(|c| c.endpoint.str_value())
                 .ok_or("no mailbox")?
                 .to_string(),
             contact_ods: None,
-            criteria: Criteria::parse(s(&r.criteria).ok_or("no criteria")?)?,
+            criteria: Criteria::parse(r.criteria.str_value().ok_or("no criteria")?)?,
         };
         println!(
             "subscription {} → {}: {}",

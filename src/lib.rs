@@ -44,11 +44,7 @@ mod bridge {
     use chrono::{DateTime, NaiveDate, Utc};
     use ems_bundle::EventMessage;
     use ems_match::{MatchEvent, PatientContext};
-    use ems_stu3::{Organization, Resource};
-
-    fn s(p: &Option<ems_stu3::FhirString>) -> Option<&str> {
-        p.as_ref().and_then(|p| p.value.as_deref())
-    }
+    use ems_stu3::{OptStrExt, Organization, Resource};
 
     /// Builds the matcher's input from a received event message.
     ///
@@ -68,7 +64,9 @@ mod bridge {
     impl ToMatchEvent for EventMessage {
         fn to_match_event(&self) -> Option<MatchEvent> {
             let h = self.header()?;
-            let at = s(&h.timestamp)
+            let at = h
+                .timestamp
+                .str_value()
                 .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                 .map(|t| t.with_timezone(&Utc))
                 .or_else(|| self.last_updated().map(|t| t.with_timezone(&Utc)))?;
@@ -80,19 +78,19 @@ mod bridge {
                 patient.postcode = p
                     .address
                     .iter()
-                    .find(|a| s(&a.use_) == Some("home"))
-                    .and_then(|a| s(&a.postal_code))
+                    .find(|a| a.use_.str_value() == Some("home"))
+                    .and_then(|a| a.postal_code.str_value())
                     .map(str::to_string);
                 patient.previous_postcode = p
                     .address
                     .iter()
-                    .find(|a| s(&a.use_) == Some("old"))
-                    .and_then(|a| s(&a.postal_code))
+                    .find(|a| a.use_.str_value() == Some("old"))
+                    .and_then(|a| a.postal_code.str_value())
                     .map(str::to_string);
                 patient.gp_practice = p
                     .general_practitioner
                     .first()
-                    .and_then(|g| s(&g.reference))
+                    .and_then(|g| g.reference.str_value())
                     .and_then(|r| {
                         r.strip_prefix("https://directory.spineservices.nhs.uk/STU3/Organization/")
                             .map(str::to_string)
@@ -101,10 +99,10 @@ mod bridge {
                                 org.identifier
                                     .iter()
                                     .find(|i| {
-                                        s(&i.system)
+                                        i.system.str_value()
                                             == Some("https://fhir.nhs.uk/Id/ods-organization-code")
                                     })
-                                    .and_then(|i| s(&i.value))
+                                    .and_then(|i| i.value.str_value())
                                     .map(str::to_string)
                             })
                     });

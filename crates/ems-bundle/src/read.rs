@@ -96,10 +96,6 @@ pub struct EventMessage {
     outcome: Outcome,
 }
 
-fn s(p: &Option<ems_stu3::FhirString>) -> Option<&str> {
-    p.as_ref().and_then(|p| p.value.as_deref())
-}
-
 impl EventMessage {
     /// Reads FHIR XML.
     pub fn from_xml(bytes: &[u8]) -> Result<EventMessage, EventMessageError> {
@@ -151,14 +147,14 @@ impl EventMessage {
     }
     /// `MessageHeader.id`: the message id used for duplicate detection.
     pub fn message_id(&self) -> Option<&str> {
-        self.header().and_then(|h| s(&h.id))
+        self.header().and_then(|h| h.id.str_value())
     }
     /// Event type.
     pub fn event_type(&self) -> EventKind {
         EventKind::from_code(
             self.header()
                 .and_then(|h| h.event.as_ref())
-                .and_then(|e| s(&e.code))
+                .and_then(|e| e.code.str_value())
                 .unwrap_or(""),
         )
     }
@@ -172,7 +168,7 @@ impl EventMessage {
             Some(ExtensionValue::CodeableConcept(cc)) => cc
                 .coding
                 .first()
-                .and_then(|c| s(&c.code))
+                .and_then(|c| c.code.str_value())
                 .and_then(MessageEventType::parse),
             _ => None,
         }
@@ -193,7 +189,9 @@ impl EventMessage {
     /// Routing NHS number (validated; `None` when absent or invalid).
     pub fn nhs_number(&self) -> Option<NhsNumber> {
         match self.routing("nhsNumber")? {
-            ExtensionValue::Identifier(i) => s(&i.value).and_then(|v| NhsNumber::parse(v).ok()),
+            ExtensionValue::Identifier(i) => {
+                i.value.str_value().and_then(|v| NhsNumber::parse(v).ok())
+            }
             _ => None,
         }
     }
@@ -217,7 +215,7 @@ impl EventMessage {
             .header()?
             .meta
             .as_ref()
-            .and_then(|m| s(&m.last_updated))?;
+            .and_then(|m| m.last_updated.str_value())?;
         chrono::DateTime::parse_from_rfc3339(v).ok()
     }
     /// `meta.versionId` of the MessageHeader (the sequence number).
@@ -225,13 +223,16 @@ impl EventMessage {
         self.header()?
             .meta
             .as_ref()
-            .and_then(|m| s(&m.version_id))?
+            .and_then(|m| m.version_id.str_value())?
             .parse()
             .ok()
     }
     /// `MessageHeader.source.endpoint` (e.g. `urn:nhs:addressing:asid:477121000323`).
     pub fn source_endpoint(&self) -> Option<&str> {
-        self.header()?.source.as_ref().and_then(|x| s(&x.endpoint))
+        self.header()?
+            .source
+            .as_ref()
+            .and_then(|x| x.endpoint.str_value())
     }
     /// The publisher's ASID, from `source.endpoint`.
     pub fn source_asid(&self) -> Option<&str> {
@@ -244,7 +245,7 @@ impl EventMessage {
             .header()?
             .responsible
             .as_ref()
-            .and_then(|r| s(&r.reference))?;
+            .and_then(|r| r.reference.str_value())?;
         if let Some(ods) =
             r.strip_prefix("https://directory.spineservices.nhs.uk/STU3/Organization/")
         {
@@ -253,20 +254,24 @@ impl EventMessage {
         let org = self.resolve(r)?.get::<Organization>()?;
         org.identifier
             .iter()
-            .find(|i| s(&i.system) == Some("https://fhir.nhs.uk/Id/ods-organization-code"))
-            .and_then(|i| s(&i.value))
+            .find(|i| i.system.str_value() == Some("https://fhir.nhs.uk/Id/ods-organization-code"))
+            .and_then(|i| i.value.str_value())
     }
     /// The entry whose fullUrl is `reference`.
     pub fn resolve(&self, reference: &str) -> Option<&Resource> {
         self.bundle
             .entry
             .iter()
-            .find(|e| s(&e.full_url) == Some(reference))
+            .find(|e| e.full_url.str_value() == Some(reference))
             .and_then(|e| e.resource.as_ref())
     }
     /// The focus resource.
     pub fn focus(&self) -> Option<&Resource> {
-        let r = self.header()?.focus.first().and_then(|f| s(&f.reference))?;
+        let r = self
+            .header()?
+            .focus
+            .first()
+            .and_then(|f| f.reference.str_value())?;
         self.resolve(r)
     }
     /// The first business identifier of the focus resource (links new/update/delete).
@@ -278,8 +283,12 @@ impl EventMessage {
             Resource::Communication(c) => &c.identifier,
             _ => return None,
         };
-        ids.first()
-            .map(|i| (s(&i.system).unwrap_or(""), s(&i.value).unwrap_or("")))
+        ids.first().map(|i| {
+            (
+                i.system.str_value().unwrap_or(""),
+                i.value.str_value().unwrap_or(""),
+            )
+        })
     }
     /// The subject Patient: the focus's subject/patient, the focus itself for
     /// PDS Record Change, or the only Patient in the bundle.
@@ -293,7 +302,7 @@ impl EventMessage {
             _ => None,
         };
         if let Some(p) = subject
-            .and_then(|r| s(&r.reference))
+            .and_then(|r| r.reference.str_value())
             .and_then(|r| self.resolve(r))
             .and_then(|r| r.get::<Patient>())
         {

@@ -6,7 +6,7 @@ use ems::matching::{
     split_csv, Criteria, CsvGeography, Matcher, NhsNumber, PatientContext, PdsFlag, Subscription,
     SubscriptionStatus,
 };
-use ems::stu3::Resource;
+use ems::stu3::{OptStrExt, Resource};
 use ems::ToMatchEvent;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -37,29 +37,25 @@ pub(crate) struct RouteArgs {
     events: Vec<String>,
 }
 
-fn s(p: &Option<ems::stu3::FhirString>) -> Option<&str> {
-    p.as_ref().and_then(|p| p.value.as_deref())
-}
-
 fn to_subscription(r: &ems::stu3::Subscription) -> Result<Subscription, String> {
-    let id = s(&r.id).ok_or("no id")?;
-    let status = s(&r.status).ok_or("no status")?;
+    let id = r.id.str_value().ok_or("no id")?;
+    let status = r.status.str_value().ok_or("no status")?;
     let status = SubscriptionStatus::parse(status)
         .ok_or_else(|| format!("status `{status}` is not a Subscription status"))?;
-    let criteria = s(&r.criteria).ok_or("no criteria")?;
+    let criteria = r.criteria.str_value().ok_or("no criteria")?;
     let criteria = Criteria::parse(criteria).map_err(|e| format!("[{}] {e}", e.rule))?;
     let mailbox = r
         .channel
         .as_ref()
-        .and_then(|c| s(&c.endpoint))
+        .and_then(|c| c.endpoint.str_value())
         .ok_or("no channel.endpoint (MESH mailbox)")?;
-    let created = match r.meta.as_ref().and_then(|m| s(&m.last_updated)) {
+    let created = match r.meta.as_ref().and_then(|m| m.last_updated.str_value()) {
         Some(t) => chrono::DateTime::parse_from_rfc3339(t)
             .map_err(|e| format!("meta.lastUpdated `{t}`: {e}"))?
             .with_timezone(&chrono::Utc),
         None => chrono::DateTime::<chrono::Utc>::MIN_UTC,
     };
-    let end = match s(&r.end) {
+    let end = match r.end.str_value() {
         Some(t) => Some(
             chrono::DateTime::parse_from_rfc3339(t)
                 .map_err(|e| format!("end `{t}`: {e}"))?
@@ -70,7 +66,7 @@ fn to_subscription(r: &ems::stu3::Subscription) -> Result<Subscription, String> 
     let contact_ods = r
         .contact
         .first()
-        .and_then(|c| s(&c.value))
+        .and_then(|c| c.value.str_value())
         .and_then(|v| v.rsplit('/').next())
         .map(str::to_string);
     Ok(Subscription {

@@ -26,16 +26,12 @@ pub const VACC_PROC_URL: &str =
     "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1";
 const SCT: &str = "http://snomed.info/sct";
 
-pub(crate) fn s(p: &Option<ems_stu3::FhirString>) -> Option<&str> {
-    p.as_ref().and_then(|p| p.value.as_deref())
-}
-
 fn ext<'a>(exts: &'a [Extension], url: &str) -> Option<&'a Extension> {
     exts.iter().find(|e| e.url.as_deref() == Some(url))
 }
 
 fn reference(r: &Option<Reference>) -> Option<&str> {
-    r.as_ref().and_then(|r| s(&r.reference))
+    r.as_ref().and_then(|r| r.reference.str_value())
 }
 
 pub(crate) struct Entry<'a> {
@@ -139,7 +135,7 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
         );
         return None;
     };
-    match s(&b.type_) {
+    match b.type_.str_value() {
         Some("message") => {}
         Some(t) => rep.add(
             "BUNDLE-TYPE",
@@ -157,7 +153,7 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
         if let Some(res) = &e.resource {
             entries.push(Entry {
                 i,
-                full_url: s(&e.full_url),
+                full_url: e.full_url.str_value(),
                 res,
             });
         }
@@ -243,7 +239,7 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
 fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
     let l = |x: &str| format!("{at}.{x}");
     // id
-    match s(&mh.id) {
+    match mh.id.str_value() {
         None => cx.rep.add(
             "MH-ID",
             l("id"),
@@ -264,18 +260,18 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             "MessageHeader.event is missing",
         ),
         Some(ev) => {
-            if s(&ev.system) != Some(ems_match::EVENT_TYPE_SYSTEM) {
+            if ev.system.str_value() != Some(ems_match::EVENT_TYPE_SYSTEM) {
                 cx.rep.add(
                     "MH-EVENT-SYSTEM",
                     l("event.system"),
                     format!(
                         "event.system is `{}`; expected {}",
-                        s(&ev.system).unwrap_or("(missing)"),
+                        ev.system.str_value().unwrap_or("(missing)"),
                         ems_match::EVENT_TYPE_SYSTEM
                     ),
                 );
             }
-            match s(&ev.code) {
+            match ev.code.str_value() {
                 None => cx
                     .rep
                     .add("MH-EVENT-CODE", l("event.code"), "event.code is missing"),
@@ -283,11 +279,11 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                     match event_type(c) {
                         Some(et) => {
                             cx.event = Some(et);
-                            if s(&ev.display) != Some(et.display) {
+                            if ev.display.str_value() != Some(et.display) {
                                 cx.rep.add(
                                 "MH-EVENT-DISPLAY",
                                 l("event.display"),
-                                format!("event.display is `{}`; the EventType-1 display of {c} is `{}`", s(&ev.display).unwrap_or("(missing)"), et.display),
+                                format!("event.display is `{}`; the EventType-1 display of {c} is `{}`", ev.display.str_value().unwrap_or("(missing)"), et.display),
                             );
                             }
                         }
@@ -321,7 +317,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             format!("meta.profile should carry {MH_PROFILE}"),
         );
     }
-    if let Some(v) = meta.and_then(|m| s(&m.version_id)) {
+    if let Some(v) = meta.and_then(|m| m.version_id.str_value()) {
         if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
             cx.rep.add(
                 "MH-SEQ",
@@ -330,7 +326,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             );
         }
     }
-    let last_updated = meta.and_then(|m| s(&m.last_updated));
+    let last_updated = meta.and_then(|m| m.last_updated.str_value());
     if last_updated.is_none() && cx.event.is_some_and(|e| e.meta_last_updated_required) {
         cx.rep.add(
             "MH-LASTUPDATED",
@@ -339,7 +335,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         );
     }
     // timestamp
-    match s(&mh.timestamp) {
+    match mh.timestamp.str_value() {
         None => cx.rep.add(
             "MH-TIMESTAMP",
             l("timestamp"),
@@ -385,7 +381,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                 }
                 if let Some(c) = cc.coding.first() {
                     let cl = || format!("{}.value.ofType(CodeableConcept).coding[0]", met_loc());
-                    if s(&c.system) != Some(ems_match::MESSAGE_EVENT_TYPE_SYSTEM) {
+                    if c.system.str_value() != Some(ems_match::MESSAGE_EVENT_TYPE_SYSTEM) {
                         cx.rep.add(
                             "MH-MSGEVENTTYPE",
                             format!("{}.system", cl()),
@@ -405,7 +401,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                         "delete" => Some("Delete event message"),
                         _ => None,
                     };
-                    match s(&c.code) {
+                    match c.code.str_value() {
                         Some(code) if display(code).is_some() => {
                             cx.met = Some(code.to_string());
                             if let Some(et) = cx.event {
@@ -421,7 +417,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                                     );
                                 }
                             }
-                            if s(&c.display) != display(code) {
+                            if c.display.str_value() != display(code) {
                                 cx.rep.add(
                                     "MH-MSGEVENTTYPE",
                                     format!("{}.display", cl()),
@@ -455,7 +451,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             "MessageHeader.source is missing",
         ),
         Some(src) => {
-            if s(&src.name).is_none() {
+            if src.name.str_value().is_none() {
                 cx.rep.add(
                     "MH-SOURCE-NAME",
                     l("source.name"),
@@ -465,8 +461,8 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             match &src.contact {
                 None => cx.rep.add("MH-SOURCE-CONTACT", l("source.contact"), "source.contact is required: subscribers use it to report problems with this message"),
                 Some(cp) => {
-                    let sys = s(&cp.system);
-                    let val = s(&cp.value);
+                    let sys = cp.system.str_value();
+                    let val = cp.value.str_value();
                     match (sys, val) {
                         (Some("email"), Some(v)) if !looks_like_email(v) => cx.rep.add("MH-SOURCE-CONTACT", l("source.contact.value"), format!("`{v}` is not an e-mail address")),
                         (Some("phone"), Some(v)) if !looks_like_phone(v) => cx.rep.add("MH-SOURCE-CONTACT", l("source.contact.value"), format!("`{v}` is not a phone number")),
@@ -478,7 +474,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                     }
                 }
             }
-            if s(&src.endpoint).is_none() {
+            if src.endpoint.str_value().is_none() {
                 cx.rep.add(
                     "MH-SOURCE-ENDPOINT",
                     l("source.endpoint"),
@@ -518,7 +514,7 @@ fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         );
     }
     if let Some(f) = mh.focus.first() {
-        match s(&f.reference) {
+        match f.reference.str_value() {
             None => cx.rep.add(
                 "MH-FOCUS",
                 l("focus[0].reference"),
@@ -621,14 +617,14 @@ fn nhs_identifier(p: &Patient) -> Option<(usize, &Identifier)> {
     p.identifier
         .iter()
         .enumerate()
-        .find(|(_, i)| s(&i.system) == Some(NHS_SYSTEM))
+        .find(|(_, i)| i.system.str_value() == Some(NHS_SYSTEM))
 }
 
 fn official_name(p: &Patient) -> Option<(usize, &HumanName)> {
     p.name
         .iter()
         .enumerate()
-        .find(|(_, n)| s(&n.use_) == Some("official"))
+        .find(|(_, n)| n.use_.str_value() == Some("official"))
 }
 
 fn given(n: &HumanName) -> String {
@@ -684,14 +680,14 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             }
         }
         Some(Some(ExtensionValue::Identifier(id))) => {
-            if s(&id.system) != Some(NHS_SYSTEM) {
+            if id.system.str_value() != Some(NHS_SYSTEM) {
                 cx.rep.add(
                     "MH-ROUTING",
                     format!("{}.value.ofType(Identifier).system", nl()),
                     format!("system must be {NHS_SYSTEM}"),
                 );
             }
-            match s(&id.value) {
+            match id.value.str_value() {
                 None => cx.rep.add(
                     "MH-ROUTING-NHSNUMBER",
                     format!("{}.value.ofType(Identifier).value", nl()),
@@ -702,7 +698,7 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                         format!("{}.value.ofType(Identifier).value", nl())
                     });
                     if let Some((_, pid)) = subject.and_then(nhs_identifier) {
-                        if let Some(pv) = s(&pid.value) {
+                        if let Some(pv) = pid.value.str_value() {
                             if pv != v {
                                 cx.rep.add(
                                     "MH-ROUTING-MISMATCH",
@@ -734,14 +730,14 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             }
         }
         Some(Some(ExtensionValue::HumanName(n))) => {
-            if s(&n.use_) != Some("official") {
+            if n.use_.str_value() != Some("official") {
                 cx.rep.add(
                     "MH-ROUTING",
                     format!("{}.value.ofType(HumanName).use", nml()),
                     "routing name use must be `official`",
                 );
             }
-            if s(&n.family).is_none() || n.given.is_empty() {
+            if n.family.str_value().is_none() || n.given.is_empty() {
                 cx.rep.add(
                     "MH-ROUTING",
                     format!("{}.value.ofType(HumanName)", nml()),
@@ -749,8 +745,8 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                 );
             }
             if let Some((_, pn)) = subject.and_then(official_name) {
-                let same_family =
-                    s(&n.family).map(str::to_lowercase) == s(&pn.family).map(str::to_lowercase);
+                let same_family = n.family.str_value().map(str::to_lowercase)
+                    == pn.family.str_value().map(str::to_lowercase);
                 let same_given = given(n).to_lowercase() == given(pn).to_lowercase();
                 if !same_family || !same_given {
                     cx.rep.add(
@@ -759,9 +755,9 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                         format!(
                             "routing name `{} {}` differs from the subject Patient's official name `{} {}`",
                             given(n),
-                            s(&n.family).unwrap_or(""),
+                            n.family.str_value().unwrap_or(""),
                             given(pn),
-                            s(&pn.family).unwrap_or("")
+                            pn.family.str_value().unwrap_or("")
                         ),
                     );
                 }
@@ -781,9 +777,10 @@ fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             }
         }
         Some(Some(ExtensionValue::DateTime(d))) => {
-            if let (Some(v), Some(pb)) =
-                (d.value.as_deref(), subject.and_then(|p| s(&p.birth_date)))
-            {
+            if let (Some(v), Some(pb)) = (
+                d.value.as_deref(),
+                subject.and_then(|p| p.birth_date.str_value()),
+            ) {
                 if v.get(..10).unwrap_or(v) != pb {
                     cx.rep.add(
                         "MH-ROUTING-MISMATCH",
@@ -846,7 +843,7 @@ fn patients(cx: &mut Ctx) {
                 }
             }
             Some((j, id)) => {
-                if let Some(v) = s(&id.value) {
+                if let Some(v) = id.value.str_value() {
                     check_nhs_number(cx.rep, v, || l(&format!("identifier[{j}].value")));
                 }
                 if ext(&id.extension, VERIFICATION_URL).is_none() {
@@ -861,7 +858,7 @@ fn patients(cx: &mut Ctx) {
         if !is_mother {
             match official_name(p) {
                 None => cx.rep.add("PATIENT-NAME", l("name"), "no official name"),
-                Some((j, n)) if s(&n.family).is_none() => cx.rep.add(
+                Some((j, n)) if n.family.str_value().is_none() => cx.rep.add(
                     "PATIENT-NAME",
                     l(&format!("name[{j}].family")),
                     "the official name needs a family name",
@@ -877,7 +874,7 @@ fn patients(cx: &mut Ctx) {
             }
         }
         if let (Some(bd), Some(bt)) = (
-            s(&p.birth_date),
+            p.birth_date.str_value(),
             p.birth_date
                 .as_ref()
                 .and_then(|b| ext(b.extension(), BIRTH_TIME_URL)),
@@ -902,7 +899,12 @@ fn patients(cx: &mut Ctx) {
             );
         }
         let needs_scn = (pds && !bn) || (bn && Some(k) == baby) || rc;
-        if needs_scn && p.meta.as_ref().and_then(|m| s(&m.version_id)).is_none() {
+        if needs_scn
+            && p.meta
+                .as_ref()
+                .and_then(|m| m.version_id.str_value())
+                .is_none()
+        {
             cx.rep.add(
                 "PDS-SCN",
                 l("meta.versionId"),
@@ -931,7 +933,7 @@ fn organizations(cx: &mut Ctx) {
             if eoc.type_.iter().any(|t| {
                 t.coding
                     .iter()
-                    .any(|c| s(&c.code) == Some("delivery-place"))
+                    .any(|c| c.code.str_value() == Some("delivery-place"))
             }) {
                 if let Some(k) = reference(&eoc.managing_organization).and_then(|r| cx.index_of(r))
                 {
@@ -962,7 +964,7 @@ fn organizations(cx: &mut Ctx) {
             .identifier
             .iter()
             .enumerate()
-            .find(|(_, i)| s(&i.system) == Some(ODS_SYSTEM))
+            .find(|(_, i)| i.system.str_value() == Some(ODS_SYSTEM))
         {
             None => cx.rep.add_as(
                 "ORG-ODS",
@@ -970,7 +972,7 @@ fn organizations(cx: &mut Ctx) {
                 format!("{loc}.identifier"),
                 format!("no identifier with system {ODS_SYSTEM}"),
             ),
-            Some((j, i)) => match s(&i.value) {
+            Some((j, i)) => match i.value.str_value() {
                 Some(v) if !is_ods_code(v) => cx.rep.add(
                     "ORG-ODS",
                     format!("{loc}.identifier[{j}].value"),
@@ -1001,7 +1003,7 @@ fn per_event(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
     // Communication focus events
     if et.focus == "Communication" {
         if let Some((loc, Resource::Communication(c))) = &focus {
-            if s(&c.status) != Some("completed") {
+            if c.status.str_value() != Some("completed") {
                 cx.rep.add(
                     "COMM-STATUS",
                     format!("{loc}.status"),
@@ -1077,7 +1079,7 @@ fn per_event(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
 }
 
 fn coding_is(c: &Coding, system: &str, code: &str) -> bool {
-    s(&c.system) == Some(system) && s(&c.code) == Some(code)
+    c.system.str_value() == Some(system) && c.code.str_value() == Some(code)
 }
 
 fn birth(cx: &mut Ctx) {
@@ -1090,7 +1092,7 @@ fn birth(cx: &mut Ctx) {
         let ok = rp.relationship.as_ref().is_some_and(|cc| {
             cc.coding.len() == 1
                 && coding_is(&cc.coding[0], "http://hl7.org/fhir/v3/RoleCode", "NMTH")
-                && s(&cc.coding[0].display) == Some("natural mother")
+                && cc.coding[0].display.str_value() == Some("natural mother")
         });
         if !ok {
             cx.rep.add(
@@ -1114,7 +1116,7 @@ fn birth(cx: &mut Ctx) {
             e.type_.iter().any(|t| {
                 t.coding
                     .iter()
-                    .any(|c| s(&c.code) == Some("registering-authority"))
+                    .any(|c| c.code.str_value() == Some("registering-authority"))
             })
         })
         .map(|(_, e)| reference(&e.managing_organization))
@@ -1194,25 +1196,25 @@ fn birth(cx: &mut Ctx) {
     for (loc, o) in obs {
         let Some(code) = &o.code else { continue };
         for (j, c) in code.coding.iter().enumerate() {
-            if s(&c.system) != Some(SCT) {
+            if c.system.str_value() != Some(SCT) {
                 continue;
             }
-            if let Some((_, d)) = FIXED.iter().find(|(k, _)| Some(*k) == s(&c.code)) {
-                if s(&c.display) != Some(d) {
+            if let Some((_, d)) = FIXED.iter().find(|(k, _)| Some(*k) == c.code.str_value()) {
+                if c.display.str_value() != Some(d) {
                     cx.rep.add(
                         "BN-OBSERVATION",
                         format!("{loc}.code.coding[{j}].display"),
                         format!(
                             "display must be `{d}`, found `{}`",
-                            s(&c.display).unwrap_or("(missing)")
+                            c.display.str_value().unwrap_or("(missing)")
                         ),
                     );
                 }
-                if s(&c.code) == Some("364589006") {
+                if c.code.str_value() == Some("364589006") {
                     let ok = o.category.iter().any(|cat| {
                         cat.coding.iter().any(|x| {
                             coding_is(x, "http://hl7.org/fhir/observation-category", "vital-signs")
-                                && s(&x.display) == Some("Vital Signs")
+                                && x.display.str_value() == Some("Vital Signs")
                         })
                     });
                     if !ok {
@@ -1237,7 +1239,7 @@ fn change_of_address(cx: &mut Ctx) {
             .address
             .iter()
             .enumerate()
-            .find(|(_, a)| s(&a.use_) == Some(want))
+            .find(|(_, a)| a.use_.str_value() == Some(want))
         {
             None => cx.rep.add(
                 "COA-ADDRESS",
@@ -1267,7 +1269,11 @@ fn change_of_address(cx: &mut Ctx) {
                         "address.text (the whole address as text) is required",
                     );
                 }
-                if a.period.as_ref().and_then(|p| s(&p.start)).is_none() {
+                if a.period
+                    .as_ref()
+                    .and_then(|p| p.start.str_value())
+                    .is_none()
+                {
                     cx.rep.add(
                         "COA-ADDRESS",
                         format!("{al}.period.start"),
@@ -1287,7 +1293,7 @@ fn change_of_gp(cx: &mut Ctx) {
     let mut practices: HashSet<usize> = HashSet::new();
     if let Some((_, p)) = cx.subject_patient() {
         for g in &p.general_practitioner {
-            if let Some(k) = s(&g.reference).and_then(|r| cx.index_of(r)) {
+            if let Some(k) = g.reference.str_value().and_then(|r| cx.index_of(r)) {
                 practices.insert(k);
             }
         }
@@ -1304,7 +1310,7 @@ fn change_of_gp(cx: &mut Ctx) {
         );
     }
     for (loc, eoc) in eocs {
-        if s(&eoc.status) != Some("finished") {
+        if eoc.status.str_value() != Some("finished") {
             cx.rep.add(
                 "COGP-EOC",
                 format!("{loc}.status"),
@@ -1366,7 +1372,9 @@ fn death(cx: &mut Ctx) {
     let code = status
         .and_then(|x| ext(&x.extension, "deathNotificationStatus"))
         .and_then(|x| match &x.value {
-            Some(ExtensionValue::CodeableConcept(cc)) => cc.coding.first().and_then(|c| s(&c.code)),
+            Some(ExtensionValue::CodeableConcept(cc)) => {
+                cc.coding.first().and_then(|c| c.code.str_value())
+            }
             _ => None,
         });
     let xl = format!("{loc}.extension('{DEATH_URL}')");
@@ -1438,7 +1446,11 @@ fn screening(cx: &mut Ctx, focus: Option<(Loc, &Resource)>) {
         }
     }
     if (cx.is("newborn-hearing-1") || cx.is("nipe-outcome-1"))
-        && enc.period.as_ref().and_then(|p| s(&p.start)).is_none()
+        && enc
+            .period
+            .as_ref()
+            .and_then(|p| p.start.str_value())
+            .is_none()
     {
         cx.rep.add(
             "SCREENING-ENCOUNTER",
@@ -1519,15 +1531,15 @@ fn vaccinations(cx: &mut Ctx, focus: Option<(Loc, &Resource)>) {
     }
     if let Some(vc) = &im.vaccine_code {
         for (j, c) in vc.coding.iter().enumerate() {
-            if s(&c.system) == Some("http://hl7.org/fhir/v3/NullFlavor")
-                && !matches!(s(&c.code), Some("NAVU" | "UNC" | "UNK"))
+            if c.system.str_value() == Some("http://hl7.org/fhir/v3/NullFlavor")
+                && !matches!(c.code.str_value(), Some("NAVU" | "UNC" | "UNK"))
             {
                 cx.rep.add(
                     "VACC-VACCINECODE",
                     format!("{loc}.vaccineCode.coding[{j}]"),
                     format!(
                         "NullFlavor `{}` is not in CareConnect-VaccineCode-1 (NAVU, UNC, UNK)",
-                        s(&c.code).unwrap_or("")
+                        c.code.str_value().unwrap_or("")
                     ),
                 );
             }

@@ -1,9 +1,8 @@
 //! NEMS OperationOutcome responses (digest 3.3, 4.3): structure and Spine codes.
 
-use crate::event::s;
 use crate::rules::Report;
 use ems_stu3::issue::SPINE_ERROR_OR_WARNING_SYSTEM;
-use ems_stu3::Resource;
+use ems_stu3::{OptStrExt, Resource};
 
 pub(crate) fn validate(r: &Resource, rep: &mut Report) {
     let Resource::OperationOutcome(oo) = r else {
@@ -23,18 +22,18 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) {
     }
     for (i, issue) in oo.issue.iter().enumerate() {
         let l = |x: &str| format!("OperationOutcome.issue[{i}].{x}");
-        if s(&issue.severity).is_none() {
+        if issue.severity.str_value().is_none() {
             rep.add("OO-ISSUE", l("severity"), "issue.severity is required");
         }
-        if s(&issue.code).is_none() {
+        if issue.code.str_value().is_none() {
             rep.add("OO-ISSUE", l("code"), "issue.code is required");
         }
         let spine: Vec<&str> = issue
             .details
             .iter()
             .flat_map(|d| d.coding.iter())
-            .filter(|c| s(&c.system) == Some(SPINE_ERROR_OR_WARNING_SYSTEM))
-            .filter_map(|c| s(&c.code))
+            .filter(|c| c.system.str_value() == Some(SPINE_ERROR_OR_WARNING_SYSTEM))
+            .filter_map(|c| c.code.str_value())
             .collect();
         match spine.len() {
             0 => rep.add(
@@ -52,7 +51,7 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) {
         if spine
             .iter()
             .any(|c| matches!(*c, "DEPRECATED" | "NO_LONGER_SUPPORTED" | "WITHDRAWN"))
-            && s(&issue.diagnostics).is_none()
+            && issue.diagnostics.str_value().is_none()
         {
             rep.add(
                 "OO-DIAGNOSTICS",

@@ -1,9 +1,8 @@
 //! EMS-Subscription-1 (digest 5.2) and the criteria grammar (section 6).
 
-use crate::event::s;
 use crate::rules::Report;
 use ems_match::Criteria;
-use ems_stu3::{Bundle, Resource, Subscription};
+use ems_stu3::{Bundle, OptStrExt, Resource, Subscription};
 
 /// Canonical URL of the subscription profile.
 pub const SUB_PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1";
@@ -86,7 +85,7 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
             }
         }
     }
-    match s(&sub.status) {
+    match sub.status.str_value() {
         None => rep.add("SUB-STATUS", l("status"), "status is required"),
         Some(st) if create && st != "requested" => rep.add(
             "SUB-STATUS",
@@ -109,21 +108,21 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
     }
     for (j, c) in sub.contact.iter().enumerate() {
         let cl = l(&format!("contact[{j}]"));
-        if s(&c.system) != Some("url") {
+        if c.system.str_value() != Some("url") {
             rep.add(
                 "SUB-CONTACT",
                 format!("{cl}.system"),
                 "contact.system must be `url`",
             );
         }
-        if s(&c.use_) != Some("work") {
+        if c.use_.str_value() != Some("work") {
             rep.add(
                 "SUB-CONTACT",
                 format!("{cl}.use"),
                 "contact.use must be `work`",
             );
         }
-        match s(&c.value) {
+        match c.value.str_value() {
             Some(v) => match v.strip_prefix(DIRECTORY) {
                 Some(ods)
                     if !ods.is_empty()
@@ -143,14 +142,14 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
             ),
         }
     }
-    if s(&sub.reason).is_none() {
+    if sub.reason.str_value().is_none() {
         rep.add(
             "SUB-REASON",
             l("reason"),
             "reason (why the subscription exists) is required",
         );
     }
-    match s(&sub.criteria) {
+    match sub.criteria.str_value() {
         None => rep.add("SUB-CRITERIA-PATH", l("criteria"), "criteria is required"),
         Some(c) => {
             for e in Criteria::check(c) {
@@ -170,17 +169,17 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
     match &sub.channel {
         None => rep.add("SUB-CHANNEL", l("channel"), "channel is required"),
         Some(ch) => {
-            if s(&ch.type_) != Some("message") {
+            if ch.type_.str_value() != Some("message") {
                 rep.add(
                     "SUB-CHANNEL",
                     l("channel.type"),
                     format!(
                         "channel.type must be `message` (MESH), not `{}`",
-                        s(&ch.type_).unwrap_or("(missing)")
+                        ch.type_.str_value().unwrap_or("(missing)")
                     ),
                 );
             }
-            if s(&ch.endpoint).is_none() {
+            if ch.endpoint.str_value().is_none() {
                 rep.add(
                     "SUB-CHANNEL",
                     l("channel.endpoint"),
@@ -189,7 +188,7 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
             }
         }
     }
-    if s(&sub.error).is_some() {
+    if sub.error.str_value().is_some() {
         rep.add(
             "SUB-PROHIBITED",
             l("error"),
