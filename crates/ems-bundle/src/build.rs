@@ -209,20 +209,12 @@ pub(crate) fn lit(s: &'static str) -> Option<FhirString> {
 
 /// An extension with a literal URL.
 pub(crate) fn ext(url: &'static str, value: ExtensionValue) -> Extension {
-    Extension {
-        url: Some(Str::const_new(url)),
-        value: Some(value),
-        ..Default::default()
-    }
+    Extension::new(Str::const_new(url), value)
 }
 
 /// A complex extension with a literal URL.
 pub(crate) fn ext_complex(url: &'static str, extension: Vec<Extension>) -> Extension {
-    Extension {
-        url: Some(Str::const_new(url)),
-        extension,
-        ..Default::default()
-    }
+    Extension::complex(Str::const_new(url), extension)
 }
 
 /// A coding made of literals.
