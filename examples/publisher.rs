@@ -11,6 +11,11 @@ use ems::bundle::{example_publisher, BuildContext};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = args.next().unwrap_or_else(|| "examples/out".into());
+    if dir.starts_with('-') {
+        // `--help` (or any option) is not an output folder
+        println!("usage: cargo run --example publisher [-- OUT_DIR [SEED]]");
+        return Ok(());
+    }
     let seed: Option<u64> = args.next().map(|s| s.parse()).transpose()?;
     std::fs::create_dir_all(&dir)?;
     let mut cx = match seed {

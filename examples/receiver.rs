@@ -12,6 +12,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "examples/out".into());
+    if dir.starts_with('-') {
+        println!("usage: cargo run --example receiver [-- DIR]");
+        return Ok(());
+    }
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{dir}: {e} (run `cargo run --example publisher` first)"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
