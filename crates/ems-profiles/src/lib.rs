@@ -152,14 +152,12 @@ impl Validator {
                 let mut outcome = self.classify_parse_issues(p.outcome);
                 let mut v = self.validate_resource(&p.resource, kind);
                 // NEMS dateTime checks replace the reader's generic lexical finding
-                let dt: Vec<String> = v
-                    .issues
-                    .iter()
-                    .filter(|i| i.rule == "DATETIME-FORMAT")
-                    .map(|i| i.location.clone())
-                    .collect();
                 outcome.issues.retain(|i| {
-                    !(i.rule == ems_stu3::rules::PRIMITIVE_FORMAT && dt.contains(&i.location))
+                    i.rule != ems_stu3::rules::PRIMITIVE_FORMAT
+                        || !v
+                            .issues
+                            .iter()
+                            .any(|d| d.rule == "DATETIME-FORMAT" && d.location == i.location)
                 });
                 outcome.issues.append(&mut v.issues);
                 Validation {
