@@ -31,15 +31,15 @@ impl BuiltMessage {
     }
     /// XML in schema order (the NEMS wire format).
     pub fn to_xml(&self) -> String {
-        ems_stu3::to_xml(&Resource::from(self.bundle.clone()))
+        ems_stu3::to_xml_of(&self.bundle)
     }
     /// Indented XML.
     pub fn to_xml_pretty(&self) -> String {
-        ems_stu3::to_xml_pretty(&Resource::from(self.bundle.clone()))
+        ems_stu3::to_xml_pretty_of(&self.bundle)
     }
     /// FHIR JSON.
     pub fn to_json(&self) -> String {
-        ems_stu3::to_json(&Resource::from(self.bundle.clone()))
+        ems_stu3::to_json_of(&self.bundle)
     }
     /// Publish `InteractionID` (`urn:nhs:names:services:events:<Code>.Write`);
     /// `None` for the PDS events, which only Spine publishes.
@@ -1394,3 +1394,41 @@ impl Vaccinations {
         Ok(a.message(event, self.met, Some(&self.patient), focus, org.clone()))
     }
 }
+
+/// Any event builder: holds the event's data and builds a message from it
+/// on each call (the builders keep their data, so one builder can make many
+/// messages, each with new ids, timestamps and sequence numbers).
+pub trait EventBuilder {
+    /// Builds the message (the same as the builder's own `build`).
+    fn build(&self, cx: &mut BuildContext) -> Result<BuiltMessage, BuildError>;
+    /// This builder behind a `Box<dyn EventBuilder>`, for lists of
+    /// builders of different events.
+    fn boxed(self) -> Box<dyn EventBuilder>
+    where
+        Self: Sized + 'static,
+    {
+        Box::new(self)
+    }
+}
+
+macro_rules! event_builders {
+    ($($t:ident),*) => {$(
+        impl EventBuilder for $t {
+            fn build(&self, cx: &mut BuildContext) -> Result<BuiltMessage, BuildError> {
+                $t::build(self, cx)
+            }
+        }
+    )*};
+}
+event_builders!(
+    BloodSpotTestOutcome,
+    NewbornHearing,
+    NipeOutcome,
+    PdsBirthNotification,
+    PdsChangeOfAddress,
+    PdsChangeOfGp,
+    PdsDeathNotification,
+    PdsRecordChange,
+    ProfessionalContacts,
+    Vaccinations
+);

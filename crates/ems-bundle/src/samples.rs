@@ -58,6 +58,17 @@ pub fn sample(
     full: bool,
     cx: &mut BuildContext,
 ) -> Result<BuiltMessage, BuildError> {
+    sample_builder(event, met, full)?.build(cx)
+}
+
+/// The builder behind [`sample`], holding the sample's data: call
+/// [`EventBuilder::build`] for each message (the benchmarks time exactly
+/// that call).
+pub fn sample_builder(
+    event: &str,
+    met: MessageEventType,
+    full: bool,
+) -> Result<Box<dyn EventBuilder>, BuildError> {
     let et = event_type(event).ok_or(BuildError {
         event: "unknown",
         field: "event",
@@ -75,15 +86,15 @@ pub fn sample(
         });
     }
     let del = met == MessageEventType::Delete;
-    match et.code {
+    Ok(match et.code {
         "blood-spot-test-outcome-1" => {
             if del {
-                return BloodSpotTestOutcome::delete(
+                return Ok(BloodSpotTestOutcome::delete(
                     sample_child(),
                     record("bloodspot"),
                     provider(),
                 )
-                .build(cx);
+                .boxed());
             }
             let mut b = BloodSpotTestOutcome::new(
                 sample_child(),
@@ -96,12 +107,12 @@ pub fn sample(
                     .result(BloodSpotCondition::Pku, Snomed::new("946431000000102", "Phenylketonuria screening, unsuitable sample: date of sample missing/not accurately recorded (finding)"))
                     .result(BloodSpotCondition::Cf, Snomed::new("947511000000106", "Cystic fibrosis not screened for or screening incomplete, not contactable, reasonable efforts made (finding)"));
             }
-            b.build(cx)
+            b.boxed()
         }
         "newborn-hearing-1" => {
             if del {
-                return NewbornHearing::delete(sample_child(), record("hearing"), provider())
-                    .build(cx);
+                return Ok(NewbornHearing::delete(sample_child(), record("hearing"), provider())
+                    .boxed());
             }
             let mut b = NewbornHearing::new(sample_child(), record("hearing"), provider(), t(2024, 3, 13, 10), Snomed::new("276781000000109", "Newborn hearing screening programme completed, clear response no follow-up required"), t(2024, 3, 13, 11));
             if full {
@@ -114,11 +125,11 @@ pub fn sample(
                     performed: t(2024, 3, 13, 10),
                 });
             }
-            b.build(cx)
+            b.boxed()
         }
         "nipe-outcome-1" => {
             if del {
-                return NipeOutcome::delete(sample_child(), record("nipe"), provider()).build(cx);
+                return Ok(NipeOutcome::delete(sample_child(), record("nipe"), provider()).boxed());
             }
             let nipe = |c: &str, what: &str| {
                 Snomed::new(
@@ -156,7 +167,7 @@ pub fn sample(
                 PractitionerInfo::new("JONES", "ANNA"),
                 f,
             )
-            .build(cx)
+            .boxed()
         }
         "pds-birth-notification-1" => {
             let baby = BabyInfo {
@@ -186,7 +197,7 @@ pub fn sample(
                         .with_gender(Gender::Female),
                 );
             }
-            b.build(cx)
+            b.boxed()
         }
         "pds-change-of-address-1" => {
             let previous = AddressInfo {
@@ -202,7 +213,7 @@ pub fn sample(
                 from: d(2024, 6, 1),
                 to: None,
             });
-            PdsChangeOfAddress::new(p, previous, 7).build(cx)
+            PdsChangeOfAddress::new(p, previous, 7).boxed()
         }
         "pds-change-of-gp-1" => {
             let new = PracticeInfo {
@@ -220,7 +231,7 @@ pub fn sample(
                     Some(d(2024, 5, 31)),
                 );
             }
-            b.build(cx)
+            b.boxed()
         }
         "pds-death-notification-1" => {
             let status = if full {
@@ -228,9 +239,9 @@ pub fn sample(
             } else {
                 DeathStatus::Informal(t(2024, 5, 30, 22))
             };
-            PdsDeathNotification::new(sample_adult(), 9, status, t(2024, 5, 31, 9)).build(cx)
+            PdsDeathNotification::new(sample_adult(), 9, status, t(2024, 5, 31, 9)).boxed()
         }
-        "pds-record-change-1" => PdsRecordChange::new(sample_adult(), 10).build(cx),
+        "pds-record-change-1" => PdsRecordChange::new(sample_adult(), 10).boxed(),
         "professional-contacts-1" => {
             let mut b = ProfessionalContacts::new(
                 sample_child(),
@@ -247,7 +258,7 @@ pub fn sample(
                 MessageEventType::Delete => b.delete(),
                 MessageEventType::New => b,
             }
-            .build(cx)
+            .boxed()
         }
         _ => {
             // concepts from the specification's vaccinations examples
@@ -284,9 +295,9 @@ pub fn sample(
                 MessageEventType::Delete => b.delete(),
                 MessageEventType::New => b,
             }
-            .build(cx)
+            .boxed()
         }
-    }
+    })
 }
 
 /// Every (event, message event type) pair a builder supports.

@@ -879,6 +879,46 @@ pub fn to_json(resource: &Resource) -> String {
     w.out
 }
 
+/// Writes compact FHIR JSON of a resource held as its own type (`&Bundle`,
+/// `&Patient`, ...) — the same bytes as [`to_json`], without moving or
+/// copying the value into a [`Resource`].
+///
+/// ```
+/// use ems_stu3::{Patient, Resource, Primitive};
+/// let p = Patient { birth_date: Some(Primitive::from("2019-10")), ..Default::default() };
+/// assert_eq!(ems_stu3::to_json_of(&p), ems_stu3::to_json(&Resource::from(p.clone())));
+/// ```
+pub fn to_json_of<R: Node>(resource: &R) -> String
+where
+    Resource: From<R>,
+{
+    let mut w = JsonWriter {
+        out: String::with_capacity(4096),
+        pretty: false,
+        depth: 0,
+        scratch: String::new(),
+    };
+    w.object(resource, Some(resource.desc().name));
+    w.out
+}
+
+/// Writes indented FHIR JSON of a resource held as its own type (see
+/// [`to_json_of`]).
+pub fn to_json_pretty_of<R: Node>(resource: &R) -> String
+where
+    Resource: From<R>,
+{
+    let mut w = JsonWriter {
+        out: String::with_capacity(8192),
+        pretty: true,
+        depth: 0,
+        scratch: String::new(),
+    };
+    w.object(resource, Some(resource.desc().name));
+    w.out.push('\n');
+    w.out
+}
+
 /// Writes indented FHIR JSON (two spaces per level).
 pub fn to_json_pretty(resource: &Resource) -> String {
     let mut w = JsonWriter {

@@ -849,6 +849,43 @@ pub fn to_xml(resource: &Resource) -> String {
     w.out
 }
 
+/// Writes compact FHIR XML of a resource held as its own type (`&Bundle`,
+/// `&Patient`, ...) — the same bytes as [`to_xml`], without moving or
+/// copying the value into a [`Resource`].
+///
+/// ```
+/// use ems_stu3::{Patient, Resource, Primitive};
+/// let p = Patient { birth_date: Some(Primitive::from("2019-10")), ..Default::default() };
+/// assert_eq!(ems_stu3::to_xml_of(&p), ems_stu3::to_xml(&Resource::from(p.clone())));
+/// ```
+pub fn to_xml_of<R: Node>(resource: &R) -> String
+where
+    Resource: From<R>,
+{
+    let mut w = XmlWriter {
+        out: String::with_capacity(4096),
+        pretty: false,
+        depth: 0,
+    };
+    w.root(resource);
+    w.out
+}
+
+/// Writes indented FHIR XML of a resource held as its own type (see
+/// [`to_xml_of`]).
+pub fn to_xml_pretty_of<R: Node>(resource: &R) -> String
+where
+    Resource: From<R>,
+{
+    let mut w = XmlWriter {
+        out: String::with_capacity(8192),
+        pretty: true,
+        depth: 0,
+    };
+    w.root(resource);
+    w.out
+}
+
 /// Writes indented FHIR XML (two spaces per level).
 pub fn to_xml_pretty(resource: &Resource) -> String {
     let mut w = XmlWriter {
@@ -900,6 +937,15 @@ impl XmlWriter {
         if self.pretty {
             self.out.push('\n');
         }
+    }
+
+    /// The root element of a resource given as its node.
+    fn root(&mut self, n: &dyn Node) {
+        let name = n.desc().name;
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str(" xmlns=\"http://hl7.org/fhir\"");
+        self.body(name, n);
     }
 
     fn resource(&mut self, r: &Resource, root: bool) {

@@ -156,3 +156,23 @@ fn death_notifications_report_schema_order_at_communication_sender() {
         assert!(i.line.is_some() && i.column.is_some());
     }
 }
+
+/// The typed writers (`to_xml_of` & co, used on a `&Bundle` without moving
+/// it into a `Resource`) write exactly the bytes of the `Resource` writers.
+#[test]
+fn typed_writers_match_resource_writers_over_the_corpus() {
+    let mut bundles = 0;
+    for f in files("corpus/nems", "xml") {
+        let src = std::fs::read(&f).unwrap();
+        let r = from_xml(&src).unwrap().resource;
+        if let ems_stu3::Resource::Bundle(b) = &r {
+            let b: &ems_stu3::Bundle = b;
+            bundles += 1;
+            assert_eq!(ems_stu3::to_xml_of(b), to_xml(&r), "{}", f.display());
+            assert_eq!(ems_stu3::to_xml_pretty_of(b), to_xml_pretty(&r));
+            assert_eq!(ems_stu3::to_json_of(b), to_json(&r));
+            assert_eq!(ems_stu3::to_json_pretty_of(b), to_json_pretty(&r));
+        }
+    }
+    assert_eq!(bundles, 29, "Bundles in corpus/nems");
+}
