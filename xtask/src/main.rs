@@ -721,6 +721,11 @@ impl Model {
             );
         }
         o.push_str("    } }\n\n");
+        o.push_str("    /// `Resource.id`, to set or clear the logical id in place.\n    pub fn id_mut(&mut self) -> &mut Option<crate::primitive::Id> { match self {\n");
+        for s in &res {
+            let _ = writeln!(o, "        Resource::{}(r) => &mut r.id,", s.rust);
+        }
+        o.push_str("    } }\n\n");
         o.push_str("    /// `Resource.meta`, if present.\n    pub fn meta(&self) -> Option<&Meta> { match self {\n");
         for s in &res {
             let _ = writeln!(o, "        Resource::{}(r) => r.meta.as_ref(),", s.rust);

@@ -1,6 +1,7 @@
 //! Profiling driver for `perf record` / callgrind: builds one message per
-//! event type repeatedly (`N` rounds, default 2000); `SER=1` also serialises.
-use ems_bundle::samples::sample;
+//! event type repeatedly (`N` rounds, default 2000) from prepared builders,
+//! as the `build` benchmark does; `SER=1` also serialises.
+use ems_bundle::samples::sample_builder;
 use ems_bundle::{example_publisher, BuildContext, MessageEventType};
 use ems_match::EVENT_TYPES;
 
@@ -11,12 +12,16 @@ fn main() {
         .unwrap_or(2000);
     let ser = std::env::var_os("SER").is_some();
     let mut cx = BuildContext::deterministic(example_publisher(), 1);
+    let builders: Vec<_> = EVENT_TYPES
+        .iter()
+        .map(|e| sample_builder(e.code, MessageEventType::New, true).unwrap())
+        .collect();
     let mut bytes = 0;
     for _ in 0..rounds {
-        for e in &EVENT_TYPES {
-            let m = sample(e.code, MessageEventType::New, true, &mut cx).unwrap();
+        for b in &builders {
+            let m = b.build(&mut cx).unwrap();
             if ser {
-                bytes += ems_stu3::to_xml(&ems_stu3::Resource::from(m.bundle)).len();
+                bytes += ems_stu3::to_xml_of(&m.bundle).len();
             } else {
                 bytes += m.bundle.entry.len();
             }

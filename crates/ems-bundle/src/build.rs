@@ -89,12 +89,17 @@ pub struct AddressInfo {
 }
 
 impl AddressInfo {
-    pub(crate) fn to_fhir(&self, use_: &str) -> Address {
-        let mut text = self.lines.join(", ");
-        text.push_str(", ");
+    pub(crate) fn to_fhir(&self, use_: &'static str) -> Address {
+        // "line, line, postcode", allocated once
+        let len = self.lines.iter().map(|l| l.len() + 2).sum::<usize>() + self.postcode.len();
+        let mut text = Str::with_capacity(len);
+        for l in &self.lines {
+            text.push_str(l);
+            text.push_str(", ");
+        }
         text.push_str(&self.postcode);
         Address {
-            use_: Some(Primitive::from(use_)),
+            use_: Some(Primitive::from_static(use_)),
             text: Some(Primitive::new(text)),
             line: self
                 .lines
@@ -103,8 +108,8 @@ impl AddressInfo {
                 .collect(),
             postal_code: Some(Primitive::from(self.postcode.as_str())),
             period: Some(Period {
-                start: Some(Primitive::new(self.from.to_string())),
-                end: self.to.map(|d| Primitive::new(d.to_string())),
+                start: Some(Primitive::new(date(self.from))),
+                end: self.to.map(|d| Primitive::new(date(d))),
                 ..Default::default()
             }),
             ..Default::default()
@@ -181,6 +186,35 @@ pub struct BuildError {
     pub field: &'static str,
     /// What is wrong.
     pub message: String,
+}
+
+/// `YYYY-MM-DD` of a date, written without the formatting machinery (and
+/// without a heap allocation: ten bytes are inline in a [`Str`]). Years
+/// outside 0..=9999 fall back to chrono's own form.
+pub(crate) fn date(d: NaiveDate) -> Str {
+    use chrono::Datelike;
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        return compact_str::format_compact!("{d}");
+    }
+    let mut b = *b"0000-00-00";
+    let put = |b: &mut [u8], v: u32| {
+        let mut v = v;
+        for c in b.iter_mut().rev() {
+            *c = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut b[0..4], y as u32);
+    put(&mut b[5..7], d.month());
+    put(&mut b[8..10], d.day());
+    Str::from_utf8(b).unwrap_or_default()
+}
+
+/// The ten digits of an NHS number (inline in a [`Str`], no heap allocation).
+pub(crate) fn nhs_digits(n: NhsNumber) -> Str {
+    use compact_str::ToCompactString;
+    n.to_compact_string()
 }
 
 /// The `urn:uuid:` fullUrl of a resource id.
@@ -260,6 +294,14 @@ pub(crate) fn reference(r: &str) -> Reference {
     }
 }
 
+/// A reference that takes `r` over (no copy).
+pub(crate) fn reference_to(r: Str) -> Reference {
+    Reference {
+        reference: Some(Primitive::new(r)),
+        ..Default::default()
+    }
+}
+
 /// `Meta` with the CareConnect profile of resource type `$r`
 /// (`https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-$r-1`).
 macro_rules! care_connect_meta {
@@ -288,9 +330,8 @@ pub(crate) fn identifier(system: &'static str, value: &str) -> Identifier {
     }
 }
 
-pub(crate) fn organization(id: &str, o: &OrgInfo) -> Organization {
+pub(crate) fn organization(o: &OrgInfo) -> Organization {
     Organization {
-        id: st(id),
         meta: Some(care_connect_meta!("Organization")),
         identifier: vec![identifier(ODS_SYSTEM, &o.ods_code)],
         name: st(&o.name),
@@ -308,8 +349,13 @@ pub(crate) fn organization(id: &str, o: &OrgInfo) -> Organization {
     }
 }
 
-pub(crate) fn patient(id: &str, p: &PatientInfo) -> Patient {
-    let mut nhs = identifier(NHS_SYSTEM, &p.nhs_number.to_string());
+pub(crate) fn patient(p: &PatientInfo) -> Patient {
+    let mut nhs = Identifier {
+        system: lit(NHS_SYSTEM),
+        value: Some(Primitive::new(nhs_digits(p.nhs_number))),
+        extension: Vec::with_capacity(1),
+        ..Default::default()
+    };
     nhs.extension.push(ext(
         "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1",
         ExtensionValue::CodeableConcept(Box::new(cc(nhs_coding(
@@ -318,12 +364,11 @@ pub(crate) fn patient(id: &str, p: &PatientInfo) -> Patient {
         )))),
     ));
     Patient {
-        id: st(id),
         meta: Some(care_connect_meta!("Patient")),
         identifier: vec![nhs],
         name: vec![p.official_name()],
         gender: p.gender.map(|g| Primitive::from_static(g.code())),
-        birth_date: Some(Primitive::new(p.birth_date.to_string())),
+        birth_date: Some(Primitive::new(date(p.birth_date))),
         address: p.address.iter().map(|a| a.to_fhir("home")).collect(),
         ..Default::default()
     }
@@ -343,18 +388,23 @@ pub(crate) struct Header<'a> {
     pub sender: Option<Str>,
 }
 
-/// Collects entries; the MessageHeader is added first by `finish`.
+/// Collects the Bundle's entries; slot 0 is kept for the MessageHeader,
+/// which `finish` writes last (it refers to the others).
 pub(crate) struct Assembly<'c> {
     pub cx: &'c mut BuildContext,
-    entries: Vec<(Str, Resource)>,
+    entries: Vec<BundleEntry>,
     now: Option<Str>,
 }
 
 impl<'c> Assembly<'c> {
     pub fn new(cx: &'c mut BuildContext) -> Self {
+        // room for the largest messages without regrowing (a blood spot
+        // outcome with all 11 conditions has 16 entries)
+        let mut entries = Vec::with_capacity(16);
+        entries.push(BundleEntry::default());
         Assembly {
             cx,
-            entries: Vec::with_capacity(16),
+            entries,
             now: None,
         }
     }
@@ -372,31 +422,46 @@ impl<'c> Assembly<'c> {
         self.cx.uuid()
     }
 
-    /// Adds a resource that already carries `id`; returns its fullUrl.
+    /// Adds a resource as the next entry, setting its logical id to `id`
+    /// (moved, not copied) and its fullUrl to `urn:uuid:<id>`; returns the
+    /// fullUrl for references.
     pub fn add(&mut self, id: Str, r: impl Into<Resource>) -> Str {
         let url = urn_uuid(&id);
-        self.entries.push((id, r.into()));
+        self.push(id, url.clone(), r.into());
         url
+    }
+
+    /// [`Assembly::add`] when nothing refers to the resource.
+    pub fn add_unreferenced(&mut self, id: Str, r: impl Into<Resource>) {
+        let url = urn_uuid(&id);
+        self.push(id, url, r.into());
+    }
+
+    fn push(&mut self, id: Str, url: Str, mut r: Resource) {
+        *r.id_mut() = Some(Primitive::new(id));
+        self.entries.push(BundleEntry {
+            full_url: Some(Primitive::new(url)),
+            resource: Some(r),
+            ..Default::default()
+        });
     }
 
     /// Adds an Organization; returns its fullUrl.
     pub fn organization(&mut self, o: &OrgInfo) -> Str {
         let id = self.id();
-        let org = organization(&id, o);
-        self.add(id, org)
+        self.add(id, organization(o))
     }
 
     /// Adds a Patient; returns its fullUrl.
     pub fn patient(&mut self, p: &PatientInfo) -> Str {
         let id = self.id();
-        let pat = patient(&id, p);
-        self.add(id, pat)
+        self.add(id, patient(p))
     }
 
     /// The publisher's own Organization, added once.
     pub fn publisher_org(&mut self) -> Str {
         let id = self.id();
-        let org = organization(&id, &self.cx.publisher.organization);
+        let org = organization(&self.cx.publisher.organization);
         self.add(id, org)
     }
 
@@ -430,19 +495,26 @@ impl<'c> Assembly<'c> {
     /// Builds the MessageHeader and the Bundle.
     pub fn finish(mut self, h: Header<'_>) -> Bundle {
         let mh_id = self.id();
-        let now = self.now();
-        let endpoint = self.cx.publisher.endpoint();
-        let nhs_number = h.patient.map(|p| p.nhs_number.to_string());
+        self.now();
+        let now = self.now.take().unwrap_or_default();
+        let publisher = &self.cx.publisher;
+        let endpoint = cat("urn:nhs:addressing:asid:", &publisher.asid);
+        let nhs_number = h.patient.map(|p| nhs_digits(p.nhs_number));
         let version = nhs_number
             .as_deref()
             .map(|n| self.cx.sequence.next(&endpoint, n, h.event.code));
         let publisher = &self.cx.publisher;
-        let mut exts = Vec::new();
-        if let (Some(p), Some(n)) = (h.patient, nhs_number.as_deref()) {
-            let mut parts = vec![ext(
+        let mut exts = Vec::with_capacity(2);
+        if let (Some(p), Some(n)) = (h.patient, nhs_number) {
+            let mut parts = Vec::with_capacity(3);
+            parts.push(ext(
                 "nhsNumber",
-                ExtensionValue::Identifier(Box::new(identifier(NHS_SYSTEM, n))),
-            )];
+                ExtensionValue::Identifier(Box::new(Identifier {
+                    system: lit(NHS_SYSTEM),
+                    value: Some(Primitive::new(n)),
+                    ..Default::default()
+                })),
+            ));
             if h.routing_full {
                 parts.push(ext(
                     "name",
@@ -450,7 +522,7 @@ impl<'c> Assembly<'c> {
                 ));
                 parts.push(ext(
                     "birthDateTime",
-                    ExtensionValue::DateTime(Primitive::new(p.birth_date.to_string())),
+                    ExtensionValue::DateTime(Primitive::new(date(p.birth_date))),
                 ));
             }
             exts.push(ext_complex(
@@ -479,11 +551,14 @@ impl<'c> Assembly<'c> {
             },
         };
         let mh = MessageHeader {
-            id: st(&mh_id),
+            id: Some(Primitive::new(mh_id)),
             meta: Some(Meta {
-                version_id: version.map(|v| Primitive::new(v.to_string())),
+                version_id: version.map(|v| {
+                    use compact_str::ToCompactString;
+                    Primitive::new(v.to_compact_string())
+                }),
                 last_updated: Some(Primitive::new(now.clone())),
-                profile: vec![Primitive::from(
+                profile: vec![Primitive::from_static(
                     "https://fhir.nhs.uk/STU3/StructureDefinition/Event-MessageHeader-1",
                 )],
                 ..Default::default()
@@ -494,36 +569,34 @@ impl<'c> Assembly<'c> {
                 h.event.code,
                 h.event.display,
             )),
-            sender: h.sender.as_deref().map(reference),
+            sender: h.sender.map(reference_to),
             timestamp: Some(Primitive::new(now)),
-            enterer: h.enterer.as_deref().map(reference),
+            enterer: h.enterer.map(reference_to),
             source: Some(MessageHeaderSource {
                 name: st(&publisher.system_name),
                 contact: Some(contact),
                 endpoint: Some(Primitive::new(endpoint)),
                 ..Default::default()
             }),
-            responsible: Some(reference(&h.responsible)),
-            focus: vec![reference(&h.focus)],
+            responsible: Some(reference_to(h.responsible)),
+            focus: vec![reference_to(h.focus)],
             ..Default::default()
         };
-        let bundle_id = self.id();
-        let mut entries = vec![BundleEntry {
-            full_url: Some(Primitive::new(urn_uuid(&mh_id))),
+        let mh_url = urn_uuid(
+            mh.id
+                .as_ref()
+                .and_then(|p| p.value.as_deref())
+                .unwrap_or(""),
+        );
+        self.entries[0] = BundleEntry {
+            full_url: Some(Primitive::new(mh_url)),
             resource: Some(Resource::from(mh)),
             ..Default::default()
-        }];
-        for (id, r) in self.entries {
-            entries.push(BundleEntry {
-                full_url: Some(Primitive::new(urn_uuid(&id))),
-                resource: Some(r),
-                ..Default::default()
-            });
-        }
+        };
         Bundle {
-            id: st(&bundle_id),
+            id: Some(Primitive::new(self.cx.uuid())),
             type_: lit("message"),
-            entry: entries,
+            entry: self.entries,
             ..Default::default()
         }
     }

@@ -87,19 +87,23 @@ pub trait SequenceSource: Send {
 /// In-memory sequence numbers.
 #[derive(Clone, Debug, Default)]
 pub struct InMemorySequence {
-    counters: HashMap<(String, String, String), u64>,
+    /// publisher → NHS number → event code → last number. Nested so that a
+    /// stream already seen is found by `&str` without building a key.
+    counters: HashMap<String, HashMap<String, HashMap<String, u64>>>,
 }
 
 impl SequenceSource for InMemorySequence {
     fn next(&mut self, publisher: &str, nhs_number: &str, event_code: &str) -> u64 {
-        let c = self
-            .counters
-            .entry((
-                publisher.to_string(),
-                nhs_number.to_string(),
-                event_code.to_string(),
-            ))
-            .or_insert(0);
+        fn slot<'m, V: Default>(m: &'m mut HashMap<String, V>, k: &str) -> &'m mut V {
+            if !m.contains_key(k) {
+                m.insert(k.to_string(), V::default());
+            }
+            m.get_mut(k).expect("inserted above")
+        }
+        let c = slot(
+            slot(slot(&mut self.counters, publisher), nhs_number),
+            event_code,
+        );
         *c += 1;
         *c
     }

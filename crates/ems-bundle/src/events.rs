@@ -5,6 +5,7 @@
 use crate::build::*;
 use crate::context::{BuildContext, OrgInfo};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use compact_str::ToCompactString;
 use ems_match::{event_type, EventType};
 use ems_stu3::*;
 
@@ -108,9 +109,8 @@ impl PractitionerInfo {
             given: vec![given.into()],
         }
     }
-    fn fhir(&self, id: &str) -> Practitioner {
+    fn fhir(&self) -> Practitioner {
         Practitioner {
-            id: st(id),
             meta: Some(care_connect_meta!("Practitioner")),
             name: vec![HumanName {
                 family: st(&self.family),
@@ -149,7 +149,6 @@ impl Snomed {
 }
 
 fn encounter(
-    id: &str,
     record: &RecordId,
     type_code: Option<&str>,
     patient: Option<&str>,
@@ -158,7 +157,6 @@ fn encounter(
     deleted: bool,
 ) -> Encounter {
     Encounter {
-        id: st(id),
         meta: Some(care_connect_meta!("Encounter")),
         identifier: vec![record.fhir()],
         status: lit(if deleted {
@@ -186,7 +184,6 @@ fn encounter(
 }
 
 fn procedure(
-    id: &str,
     code: Coding,
     outcome: Option<Coding>,
     patient: &str,
@@ -194,7 +191,6 @@ fn procedure(
     performed: Option<DateTime<Utc>>,
 ) -> Procedure {
     Procedure {
-        id: st(id),
         meta: Some(care_connect_meta!("Procedure")),
         status: lit("completed"),
         code: Some(cc(code)),
@@ -227,7 +223,7 @@ fn screening_message(
     let mut a = Assembly::new(cx);
     let enc_id = a.id();
     let (focus, responsible) = if met == MessageEventType::Delete {
-        let enc = encounter(&enc_id, record, None, None, None, None, true);
+        let enc = encounter(record, None, None, None, None, true);
         (a.add(enc_id, enc), ods_url(provider))
     } else {
         let org = a.organization(provider);
@@ -235,7 +231,6 @@ fn screening_message(
         let enc_url = urn_uuid(&enc_id);
         entries(&mut a, &pat, &enc_url);
         let enc = encounter(
-            &enc_id,
             record,
             Some(encounter_type),
             Some(&pat),
@@ -398,7 +393,6 @@ impl BloodSpotTestOutcome {
             |a, pat, enc_url| {
                 let dr_id = a.id();
                 let report = DiagnosticReport {
-                    id: st(&dr_id),
                     meta: Some(care_connect_meta!("DiagnosticReport")),
                     status: lit("final"),
                     code: Some(CodeableConcept {
@@ -410,19 +404,18 @@ impl BloodSpotTestOutcome {
                     issued: self.received.map(|t| Primitive::new(instant(t))),
                     ..Default::default()
                 };
-                a.add(dr_id, report);
+                a.add_unreferenced(dr_id, report);
                 for (cond, outcome) in &self.results {
                     let (c, d) = cond.procedure();
                     let id = a.id();
                     let p = procedure(
-                        &id,
                         coding(SCT, c, d),
                         Some(outcome.coding()),
                         pat,
                         enc_url,
                         None,
                     );
-                    a.add(id, p);
+                    a.add_unreferenced(id, p);
                 }
             },
         ))
@@ -516,7 +509,6 @@ impl NewbornHearing {
                 if let Some((outcome, set)) = &self.outcome {
                     let id = a.id();
                     let o = Observation {
-                        id: st(&id),
                         meta: Some(care_connect_meta!("Observation")),
                         status: lit("final"),
                         code: Some(CodeableConcept {
@@ -533,7 +525,7 @@ impl NewbornHearing {
                         )))),
                         ..Default::default()
                     };
-                    a.add(id, o);
+                    a.add_unreferenced(id, o);
                 }
                 for t in &self.tests {
                     let (c, d) = if t.aabr {
@@ -543,14 +535,13 @@ impl NewbornHearing {
                     };
                     let id = a.id();
                     let p = procedure(
-                        &id,
                         coding(SCT, c, d),
                         Some(t.outcome.coding()),
                         pat,
                         enc_url,
                         Some(t.performed),
                     );
-                    a.add(id, p);
+                    a.add_unreferenced(id, p);
                 }
             },
         ))
@@ -632,8 +623,8 @@ impl NipeOutcome {
             |a, pat, enc_url| {
                 if let Some(ex) = &self.examiner {
                     let id = a.id();
-                    let p = ex.fhir(&id);
-                    a.add(id, p);
+                    let p = ex.fhir();
+                    a.add_unreferenced(id, p);
                 }
                 if let Some(f) = &self.findings {
                     macro_rules! nipe {
@@ -655,14 +646,13 @@ impl NipeOutcome {
                     for (code, display, outcome) in procs {
                         let id = a.id();
                         let p = procedure(
-                            &id,
                             coding(SCT, code, display),
                             Some(outcome.coding()),
                             pat,
                             enc_url,
                             self.start,
                         );
-                        a.add(id, p);
+                        a.add_unreferenced(id, p);
                     }
                 }
             },
@@ -672,9 +662,8 @@ impl NipeOutcome {
 
 // ------------------------------------------------------------ PDS events
 
-fn communication(id: &str, subject: &str, sender: &str, sent: &str) -> Communication {
+fn communication(subject: &str, sender: &str, sent: &str) -> Communication {
     Communication {
-        id: st(id),
         meta: Some(care_connect_meta!("Communication")),
         status: lit("completed"),
         subject: Some(reference(subject)),
@@ -685,7 +674,8 @@ fn communication(id: &str, subject: &str, sender: &str, sent: &str) -> Communica
 }
 
 fn with_scn(mut p: Patient, scn: u32) -> Patient {
-    p.meta.get_or_insert_with(Meta::default).version_id = Some(Primitive::new(scn.to_string()));
+    p.meta.get_or_insert_with(Meta::default).version_id =
+        Some(Primitive::new(scn.to_compact_string()));
     p
 }
 
@@ -719,12 +709,12 @@ impl PdsChangeOfAddress {
         let mut a = Assembly::new(cx);
         let org = a.publisher_org();
         let pid = a.id();
-        let mut p = with_scn(patient(&pid, &self.patient), self.scn);
+        let mut p = with_scn(patient(&self.patient), self.scn);
         p.address.push(self.previous.to_fhir("old"));
         let pat = a.add(pid, p);
         let cid = a.id();
         let now = a.now();
-        let focus = a.add(cid.clone(), communication(&cid, &pat, &org, &now));
+        let focus = a.add(cid, communication(&pat, &org, &now));
         Ok(a.message(
             event,
             MessageEventType::New,
@@ -793,13 +783,13 @@ impl PdsChangeOfGp {
         let org = a.publisher_org();
         let practice = |a: &mut Assembly, p: &PracticeInfo| {
             let id = a.id();
-            let mut o = organization(&id, &p.practice);
+            let mut o = organization(&p.practice);
             o.part_of = Some(reference(&cat(DIRECTORY, &p.commissioner)));
             a.add(id, o)
         };
         let gp = self.new_practice.as_ref().map(|p| practice(&mut a, p));
         let pid = a.id();
-        let mut p = with_scn(patient(&pid, &self.patient), self.scn);
+        let mut p = with_scn(patient(&self.patient), self.scn);
         if let Some(gp) = &gp {
             p.general_practitioner.push(reference(gp));
         }
@@ -808,7 +798,6 @@ impl PdsChangeOfGp {
             let prev_url = practice(&mut a, prev);
             let id = a.id();
             let eoc = EpisodeOfCare {
-                id: st(&id),
                 meta: Some(care_connect_meta!("EpisodeOfCare")),
                 status: lit("finished"),
                 type_: vec![cc(nhs_coding(
@@ -818,17 +807,17 @@ impl PdsChangeOfGp {
                 patient: Some(reference(&pat)),
                 managing_organization: Some(reference(&prev_url)),
                 period: Some(Period {
-                    start: start.map(|d| Primitive::new(d.to_string())),
-                    end: end.map(|d| Primitive::new(d.to_string())),
+                    start: start.map(|d| Primitive::new(date(d))),
+                    end: end.map(|d| Primitive::new(date(d))),
                     ..Default::default()
                 }),
                 ..Default::default()
             };
-            a.add(id, eoc);
+            a.add_unreferenced(id, eoc);
         }
         let cid = a.id();
         let now = a.now();
-        let focus = a.add(cid.clone(), communication(&cid, &pat, &org, &now));
+        let focus = a.add(cid, communication(&pat, &org, &now));
         Ok(a.message(
             event,
             MessageEventType::New,
@@ -880,7 +869,7 @@ impl PdsDeathNotification {
         let mut a = Assembly::new(cx);
         let org = a.publisher_org();
         let pid = a.id();
-        let mut p = with_scn(patient(&pid, &self.patient), self.scn);
+        let mut p = with_scn(patient(&self.patient), self.scn);
         let (code, died) = match self.status {
             DeathStatus::Informal(t) => ("1", Some(t)),
             DeathStatus::Formal(t) => ("2", Some(t)),
@@ -903,7 +892,7 @@ impl PdsDeathNotification {
         let pat = a.add(pid, p);
         let cid = a.id();
         let now = a.now();
-        let focus = a.add(cid.clone(), communication(&cid, &pat, &org, &now));
+        let focus = a.add(cid, communication(&pat, &org, &now));
         Ok(a.message(
             event,
             MessageEventType::New,
@@ -932,7 +921,7 @@ impl PdsRecordChange {
         let mut a = Assembly::new(cx);
         let responsible = ods_url(&a.cx.publisher.organization);
         let pid = a.id();
-        let p = with_scn(patient(&pid, &self.patient), self.scn);
+        let p = with_scn(patient(&self.patient), self.scn);
         let focus = a.add(pid, p);
         Ok(a.message(
             event,
@@ -1023,7 +1012,7 @@ impl PdsBirthNotification {
         let org = a.publisher_org();
         // baby
         let bid = a.id();
-        let mut baby = with_scn(patient(&bid, &self.baby.patient), self.baby.scn);
+        let mut baby = with_scn(patient(&self.baby.patient), self.baby.scn);
         if let Some(bd) = baby.birth_date.as_mut() {
             bd.extension_mut().push(ext(
                 "http://hl7.org/fhir/StructureDefinition/patient-birthTime",
@@ -1046,9 +1035,8 @@ impl PdsBirthNotification {
         let rp_url = urn_uuid(&rid);
         let mid = a.id();
         let mut mother = match &self.mother {
-            Some(m) => patient(&mid, m),
+            Some(m) => patient(m),
             None => Patient {
-                id: st(&mid),
                 meta: Some(care_connect_meta!("Patient")),
                 ..Default::default()
             },
@@ -1060,7 +1048,6 @@ impl PdsBirthNotification {
         });
         let mother_url = a.add(mid, mother);
         let rp = RelatedPerson {
-            id: st(&rid),
             meta: Some(care_connect_meta!("RelatedPerson")),
             patient: Some(reference(&baby_url)),
             relationship: Some(cc(coding(
@@ -1070,10 +1057,10 @@ impl PdsBirthNotification {
             ))),
             ..Default::default()
         };
-        a.add(rid, rp);
+        a.add_unreferenced(rid, rp);
         // notifying practitioner
         let prid = a.id();
-        let pr = self.notifier.fhir(&prid);
+        let pr = self.notifier.fhir();
         let enterer = a.add(prid, pr);
         // observations
         let obs = |a: &mut Assembly,
@@ -1083,7 +1070,6 @@ impl PdsBirthNotification {
                    value: ObservationValue| {
             let id = a.id();
             let o = Observation {
-                id: st(&id),
                 meta: Some(care_connect_meta!("Observation")),
                 status: lit("final"),
                 category,
@@ -1092,7 +1078,7 @@ impl PdsBirthNotification {
                 value: Some(value),
                 ..Default::default()
             };
-            a.add(id, o);
+            a.add_unreferenced(id, o);
         };
         let qty = |v: u32, unit: &str| {
             ObservationValue::Quantity(Box::new(Quantity {
@@ -1162,7 +1148,7 @@ impl PdsBirthNotification {
         obs(&mut a, &baby_url, cc(coding(SCT, "1097291000000101", "Suspected congenital abnormality")), vec![], ObservationValue::CodeableConcept(Box::new(cc(nhs_coding("https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-SuspectedCongenitalAbnormalityIndicator-1", &d.congenital_abnormality)))));
         // registering authority
         let raid = a.id();
-        let mut ra = organization(&raid, &self.registering_authority);
+        let mut ra = organization(&self.registering_authority);
         ra.type_.push(cc(nhs_coding(
             "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-RegisteringAuthorityType-1",
             &self.registering_authority_type,
@@ -1170,7 +1156,6 @@ impl PdsBirthNotification {
         let ra_url = a.add(raid, ra);
         let eid = a.id();
         let eoc = EpisodeOfCare {
-            id: st(&eid),
             meta: Some(care_connect_meta!("EpisodeOfCare")),
             status: lit("active"),
             type_: vec![cc(nhs_coding(
@@ -1181,10 +1166,10 @@ impl PdsBirthNotification {
             managing_organization: Some(reference(&ra_url)),
             ..Default::default()
         };
-        a.add(eid, eoc);
+        a.add_unreferenced(eid, eoc);
         let cid = a.id();
         let now = a.now();
-        let focus = a.add(cid.clone(), communication(&cid, &mother_url, &org, &now));
+        let focus = a.add(cid, communication(&mother_url, &org, &now));
         let bundle = a.finish(Header {
             event,
             met: MessageEventType::New,
@@ -1268,7 +1253,6 @@ impl ProfessionalContacts {
         let pat = a.patient(&self.patient);
         let id = a.id();
         let eoc = EpisodeOfCare {
-            id: st(&id),
             meta: Some(care_connect_meta!("EpisodeOfCare")),
             identifier: vec![self.record.fhir()],
             status: st(&self.status),
@@ -1278,8 +1262,8 @@ impl ProfessionalContacts {
             period: match self.period {
                 (None, None) => None,
                 (s, e) => Some(Period {
-                    start: s.map(|d| Primitive::new(d.to_string())),
-                    end: e.map(|d| Primitive::new(d.to_string())),
+                    start: s.map(|d| Primitive::new(date(d))),
+                    end: e.map(|d| Primitive::new(date(d))),
                     ..Default::default()
                 }),
             },
@@ -1374,7 +1358,6 @@ impl Vaccinations {
         let pat = a.patient(&self.patient);
         let id = a.id();
         let im = Immunization {
-            id: st(&id),
             meta: Some(care_connect_meta!("Immunization")),
             extension: vec![ext(
                 "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1",
@@ -1385,7 +1368,7 @@ impl Vaccinations {
             not_given: Some(Primitive::new(self.not_given_reason.is_some())),
             vaccine_code: Some(cc(self.vaccine.coding())),
             patient: Some(reference(&pat)),
-            date: Some(Primitive::new(self.date.to_string())),
+            date: Some(Primitive::new(date(self.date))),
             primary_source: Some(Primitive::new(self.primary_source)),
             explanation: self.not_given_reason.as_ref().map(|r| ImmunizationExplanation { reason_not_given: vec![cc(r.clone())], ..Default::default() }),
             ..Default::default()

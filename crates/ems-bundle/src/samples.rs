@@ -111,8 +111,9 @@ pub fn sample_builder(
         }
         "newborn-hearing-1" => {
             if del {
-                return Ok(NewbornHearing::delete(sample_child(), record("hearing"), provider())
-                    .boxed());
+                return Ok(
+                    NewbornHearing::delete(sample_child(), record("hearing"), provider()).boxed(),
+                );
             }
             let mut b = NewbornHearing::new(sample_child(), record("hearing"), provider(), t(2024, 3, 13, 10), Snomed::new("276781000000109", "Newborn hearing screening programme completed, clear response no follow-up required"), t(2024, 3, 13, 11));
             if full {

@@ -165,3 +165,52 @@ fn sequence_numbers_increment_per_patient_and_event() {
         Some(1)
     );
 }
+
+#[test]
+fn in_memory_sequence_counts_each_publisher_patient_event_stream() {
+    use ems_bundle::{InMemorySequence, SequenceSource};
+    let mut s = InMemorySequence::default();
+    let asid = "urn:nhs:addressing:asid:200000000123";
+    assert_eq!(s.next(asid, "9434765919", "vaccinations-1"), 1);
+    assert_eq!(s.next(asid, "9434765919", "vaccinations-1"), 2);
+    // another event, patient or publisher: a stream of its own
+    assert_eq!(s.next(asid, "9434765919", "newborn-hearing-1"), 1);
+    assert_eq!(s.next(asid, "9912003888", "vaccinations-1"), 1);
+    assert_eq!(
+        s.next("urn:nhs:addressing:asid:1", "9434765919", "vaccinations-1"),
+        1
+    );
+    assert_eq!(s.next(asid, "9434765919", "vaccinations-1"), 3);
+    // the parts are not concatenated into one key
+    assert_eq!(s.next("a", "bc", "d"), 1);
+    assert_eq!(s.next("ab", "c", "d"), 1);
+}
+
+/// Dates are written as `YYYY-MM-DD` by the builders' own formatter; it
+/// must agree with chrono's for every kind of date (leading zeros, leap
+/// days, the ends of the supported range).
+#[test]
+fn built_dates_match_chrono() {
+    use chrono::NaiveDate;
+    let mut cx = BuildContext::deterministic(example_publisher(), 5);
+    for (y, m, d) in [
+        (2024, 2, 29),
+        (1, 1, 1),
+        (999, 12, 31),
+        (9999, 12, 31),
+        (2000, 10, 9),
+        (1900, 3, 1),
+        (10000, 1, 1),
+        (-1, 6, 15),
+    ] {
+        let day = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let p = PatientInfo::new("9434765919".parse().unwrap(), "SMITH", "JO", day);
+        let m = PdsRecordChange::new(p, 1).build(&mut cx).unwrap();
+        let r = EventMessage::from_resource(m.into_resource()).unwrap();
+        assert_eq!(
+            r.routing_birth_date(),
+            Some(day.to_string().as_str()),
+            "{day}"
+        );
+    }
+}
