@@ -6,6 +6,9 @@
 //! iteration is what a publisher runs per message: `build` (ids, clock,
 //! sequence number, every resource of the Bundle), serialise, and drop the
 //! model. `serialise_only` writes the finished Bundle of the same event.
+//! `clone_and_drop` copies and drops that finished Bundle: the allocations
+//! and writes any builder of the owned model must make at least, i.e. a
+//! floor under `build_and_serialise - serialise_only`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ems_bundle::samples::sample_builder;
@@ -20,6 +23,9 @@ fn bench(c: &mut Criterion) {
         let bundle = builder.build(&mut cx).unwrap().bundle;
         g.bench_function(format!("{}/serialise_only", e.code), |b| {
             b.iter(|| black_box(ems_stu3::to_xml_of(black_box(&bundle))))
+        });
+        g.bench_function(format!("{}/clone_and_drop", e.code), |b| {
+            b.iter(|| black_box(black_box(&bundle).clone()))
         });
         g.bench_function(format!("{}/build_and_serialise", e.code), |b| {
             b.iter(|| {

@@ -349,7 +349,9 @@ pub(crate) fn organization(o: &OrgInfo) -> Organization {
     }
 }
 
-pub(crate) fn patient(p: &PatientInfo) -> Patient {
+/// A CareConnect Patient; `previous` adds a former home address (`use`
+/// `old`) after the current one.
+pub(crate) fn patient(p: &PatientInfo, previous: Option<&AddressInfo>) -> Patient {
     let mut nhs = Identifier {
         system: lit(NHS_SYSTEM),
         value: Some(Primitive::new(nhs_digits(p.nhs_number))),
@@ -369,7 +371,12 @@ pub(crate) fn patient(p: &PatientInfo) -> Patient {
         name: vec![p.official_name()],
         gender: p.gender.map(|g| Primitive::from_static(g.code())),
         birth_date: Some(Primitive::new(date(p.birth_date))),
-        address: p.address.iter().map(|a| a.to_fhir("home")).collect(),
+        address: p
+            .address
+            .iter()
+            .map(|a| a.to_fhir("home"))
+            .chain(previous.map(|a| a.to_fhir("old")))
+            .collect(),
         ..Default::default()
     }
 }
@@ -455,7 +462,7 @@ impl<'c> Assembly<'c> {
     /// Adds a Patient; returns its fullUrl.
     pub fn patient(&mut self, p: &PatientInfo) -> Str {
         let id = self.id();
-        self.add(id, patient(p))
+        self.add(id, patient(p, None))
     }
 
     /// The publisher's own Organization, added once.

@@ -635,15 +635,16 @@ impl NipeOutcome {
                             )
                         };
                     }
-                    let mut procs = vec![
+                    let procs = [
                         ("985531000000102", nipe!("hip examination"), &f.hips),
                         ("988361000000105", nipe!("eye examination"), &f.eyes),
                         ("988351000000107", nipe!("heart examination"), &f.heart),
                     ];
-                    if let Some(t) = &f.testes {
-                        procs.push(("988371000000103", nipe!("testis examination"), t));
-                    }
-                    for (code, display, outcome) in procs {
+                    let testes = f
+                        .testes
+                        .as_ref()
+                        .map(|t| ("988371000000103", nipe!("testis examination"), t));
+                    for (code, display, outcome) in procs.into_iter().chain(testes) {
                         let id = a.id();
                         let p = procedure(
                             coding(SCT, code, display),
@@ -709,8 +710,7 @@ impl PdsChangeOfAddress {
         let mut a = Assembly::new(cx);
         let org = a.publisher_org();
         let pid = a.id();
-        let mut p = with_scn(patient(&self.patient), self.scn);
-        p.address.push(self.previous.to_fhir("old"));
+        let p = with_scn(patient(&self.patient, Some(&self.previous)), self.scn);
         let pat = a.add(pid, p);
         let cid = a.id();
         let now = a.now();
@@ -720,7 +720,7 @@ impl PdsChangeOfAddress {
             MessageEventType::New,
             Some(&self.patient),
             focus,
-            org.clone(),
+            org,
         ))
     }
 }
@@ -789,7 +789,7 @@ impl PdsChangeOfGp {
         };
         let gp = self.new_practice.as_ref().map(|p| practice(&mut a, p));
         let pid = a.id();
-        let mut p = with_scn(patient(&self.patient), self.scn);
+        let mut p = with_scn(patient(&self.patient, None), self.scn);
         if let Some(gp) = &gp {
             p.general_practitioner.push(reference(gp));
         }
@@ -823,7 +823,7 @@ impl PdsChangeOfGp {
             MessageEventType::New,
             Some(&self.patient),
             focus,
-            org.clone(),
+            org,
         ))
     }
 }
@@ -869,7 +869,7 @@ impl PdsDeathNotification {
         let mut a = Assembly::new(cx);
         let org = a.publisher_org();
         let pid = a.id();
-        let mut p = with_scn(patient(&self.patient), self.scn);
+        let mut p = with_scn(patient(&self.patient, None), self.scn);
         let (code, died) = match self.status {
             DeathStatus::Informal(t) => ("1", Some(t)),
             DeathStatus::Formal(t) => ("2", Some(t)),
@@ -898,7 +898,7 @@ impl PdsDeathNotification {
             MessageEventType::New,
             Some(&self.patient),
             focus,
-            org.clone(),
+            org,
         ))
     }
 }
@@ -921,7 +921,7 @@ impl PdsRecordChange {
         let mut a = Assembly::new(cx);
         let responsible = ods_url(&a.cx.publisher.organization);
         let pid = a.id();
-        let p = with_scn(patient(&self.patient), self.scn);
+        let p = with_scn(patient(&self.patient, None), self.scn);
         let focus = a.add(pid, p);
         Ok(a.message(
             event,
@@ -1012,7 +1012,7 @@ impl PdsBirthNotification {
         let org = a.publisher_org();
         // baby
         let bid = a.id();
-        let mut baby = with_scn(patient(&self.baby.patient), self.baby.scn);
+        let mut baby = with_scn(patient(&self.baby.patient, None), self.baby.scn);
         if let Some(bd) = baby.birth_date.as_mut() {
             bd.extension_mut().push(ext(
                 "http://hl7.org/fhir/StructureDefinition/patient-birthTime",
@@ -1035,7 +1035,7 @@ impl PdsBirthNotification {
         let rp_url = urn_uuid(&rid);
         let mid = a.id();
         let mut mother = match &self.mother {
-            Some(m) => patient(m),
+            Some(m) => patient(m, None),
             None => Patient {
                 meta: Some(care_connect_meta!("Patient")),
                 ..Default::default()
@@ -1176,7 +1176,7 @@ impl PdsBirthNotification {
             patient: self.mother.as_ref(),
             routing_full: true,
             focus,
-            responsible: org.clone(),
+            responsible: org,
             enterer: Some(enterer),
             sender: None,
         });
@@ -1270,7 +1270,7 @@ impl ProfessionalContacts {
             ..Default::default()
         };
         let focus = a.add(id, eoc);
-        Ok(a.message(event, self.met, Some(&self.patient), focus, org.clone()))
+        Ok(a.message(event, self.met, Some(&self.patient), focus, org))
     }
 }
 
@@ -1374,7 +1374,7 @@ impl Vaccinations {
             ..Default::default()
         };
         let focus = a.add(id, im);
-        Ok(a.message(event, self.met, Some(&self.patient), focus, org.clone()))
+        Ok(a.message(event, self.met, Some(&self.patient), focus, org))
     }
 }
 

@@ -60,7 +60,7 @@ pub fn send_event(
     let workflow = ems::matching::event_type(event.code())
         .map(|e| e.workflow_id)
         .ok_or_else(|| MeshError::Config(format!("`{}` has no MESH WorkflowID", event.code())))?;
-    let body = ems::stu3::to_xml(&ems::stu3::Resource::from(message.bundle().clone())).into_bytes();
+    let body = ems::stu3::to_xml_of(message.bundle()).into_bytes();
     client.send(&OutgoingMessage {
         to: to.to_string(),
         workflow_id: workflow.to_string(),

@@ -1,0 +1,66 @@
+//! The builders make no temporary heap allocations: everything a `build`
+//! allocates is still owned by the finished Bundle, apart from at most one
+//! per entry (the fullUrl handed back for references) and the message's
+//! cached instant.
+//! One test in its own binary, so no other test allocates meanwhile.
+
+use ems_bundle::samples::sample_builder;
+use ems_bundle::{example_publisher, BuildContext, MessageEventType};
+use ems_match::EVENT_TYPES;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+/// Counts allocations and frees, delegating everything to the system
+/// allocator.
+struct Counting;
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static FREES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards its arguments unchanged to `System`, which
+// upholds the `GlobalAlloc` contract; the counters are plain atomics and
+// never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        FREES.fetch_add(1, Relaxed);
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        // a regrown buffer counts as one more allocation
+        ALLOCS.fetch_add(1, Relaxed);
+        System.realloc(p, l, n)
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+#[test]
+fn builders_allocate_only_what_the_message_keeps() {
+    let mut cx = BuildContext::deterministic(example_publisher(), 1);
+    for e in &EVENT_TYPES {
+        for met in e.message_event_types {
+            let met = MessageEventType::parse(met).unwrap();
+            let b = sample_builder(e.code, met, true).unwrap();
+            b.build(&mut cx).unwrap(); // first message of each stream sets up the sequence counters
+            let (a0, f0) = (ALLOCS.load(Relaxed), FREES.load(Relaxed));
+            let m = b.build(&mut cx).unwrap();
+            let (a1, f1) = (ALLOCS.load(Relaxed), FREES.load(Relaxed));
+            let allocated = a1 - a0;
+            let freed = f1 - f0;
+            assert!(
+                freed <= m.bundle.entry.len() + 1,
+                "{} {}: {allocated} allocations, {freed} freed before the message was returned",
+                e.code,
+                met.code()
+            );
+            // and the message owns what is left: dropping it frees it all
+            drop(m);
+            let f2 = FREES.load(Relaxed);
+            assert_eq!(f2 - f0, allocated, "{} {}", e.code, met.code());
+        }
+    }
+}
