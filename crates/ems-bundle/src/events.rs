@@ -1381,6 +1381,19 @@ impl Vaccinations {
 /// Any event builder: holds the event's data and builds a message from it
 /// on each call (the builders keep their data, so one builder can make many
 /// messages, each with new ids, timestamps and sequence numbers).
+///
+/// ```
+/// use ems_bundle::*;
+/// let builders: Vec<Box<dyn EventBuilder>> = vec![
+///     samples::sample_builder("vaccinations-1", MessageEventType::New, false).unwrap(),
+///     samples::sample_builder("pds-record-change-1", MessageEventType::New, false).unwrap(),
+/// ];
+/// let mut cx = BuildContext::deterministic(example_publisher(), 1);
+/// let first: Vec<_> = builders.iter().map(|b| b.build(&mut cx).unwrap()).collect();
+/// let again = builders[0].build(&mut cx).unwrap();
+/// assert_eq!(first[1].event.code, "pds-record-change-1");
+/// assert_ne!(again.message_id(), first[0].message_id());
+/// ```
 pub trait EventBuilder {
     /// Builds the message (the same as the builder's own `build`).
     fn build(&self, cx: &mut BuildContext) -> Result<BuiltMessage, BuildError>;

@@ -11,7 +11,9 @@
 //!   demographics from the Patient, `urn:uuid:` fullUrls, profiles,
 //!   `meta.lastUpdated` and a `meta.versionId` sequence number, written as
 //!   schema-ordered XML. A [`BuildContext`] injects the clock, ids and
-//!   sequence numbers (deterministic for tests).
+//!   sequence numbers (deterministic for tests). A builder keeps its data:
+//!   each `build` makes a new message; [`EventBuilder`] holds builders of
+//!   different events behind one type.
 //! * [`EventMessage`] reads a received message and answers the receiver's
 //!   questions (id, event, patient, sequence, focus) without walking the bundle.
 //! * [`SequenceTracker`] classifies messages as new, duplicate, stale or after
