@@ -869,14 +869,7 @@ impl<'a> P<'a> {
 ///            r#"{"resourceType":"Patient","birthDate":"2019-10"}"#);
 /// ```
 pub fn to_json(resource: &Resource) -> String {
-    let mut w = JsonWriter {
-        out: String::with_capacity(4096),
-        pretty: false,
-        depth: 0,
-        scratch: String::new(),
-    };
-    w.resource(resource);
-    w.out
+    write_root(resource.as_node(), false)
 }
 
 /// Writes compact FHIR JSON of a resource held as its own type (`&Bundle`,
@@ -892,14 +885,7 @@ pub fn to_json_of<R: Node>(resource: &R) -> String
 where
     Resource: From<R>,
 {
-    let mut w = JsonWriter {
-        out: String::with_capacity(4096),
-        pretty: false,
-        depth: 0,
-        scratch: String::new(),
-    };
-    w.object(resource, Some(resource.desc().name));
-    w.out
+    write_root(resource, false)
 }
 
 /// Writes indented FHIR JSON of a resource held as its own type (see
@@ -908,27 +894,26 @@ pub fn to_json_pretty_of<R: Node>(resource: &R) -> String
 where
     Resource: From<R>,
 {
-    let mut w = JsonWriter {
-        out: String::with_capacity(8192),
-        pretty: true,
-        depth: 0,
-        scratch: String::new(),
-    };
-    w.object(resource, Some(resource.desc().name));
-    w.out.push('\n');
-    w.out
+    write_root(resource, true)
 }
 
 /// Writes indented FHIR JSON (two spaces per level).
 pub fn to_json_pretty(resource: &Resource) -> String {
+    write_root(resource.as_node(), true)
+}
+
+/// Writes resource `n` as the document (pretty output ends with a newline).
+fn write_root(n: &dyn Node, pretty: bool) -> String {
     let mut w = JsonWriter {
-        out: String::with_capacity(8192),
-        pretty: true,
+        out: String::with_capacity(if pretty { 8192 } else { 4096 }),
+        pretty,
         depth: 0,
         scratch: String::new(),
     };
-    w.resource(resource);
-    w.out.push('\n');
+    w.object(n, Some(n.desc().name));
+    if pretty {
+        w.out.push('\n');
+    }
     w.out
 }
 

@@ -840,13 +840,7 @@ impl<'a> Ctx<'a> {
 /// assert_eq!(xml, r#"<Patient xmlns="http://hl7.org/fhir"><birthDate value="2019-10"/></Patient>"#);
 /// ```
 pub fn to_xml(resource: &Resource) -> String {
-    let mut w = XmlWriter {
-        out: String::with_capacity(4096),
-        pretty: false,
-        depth: 0,
-    };
-    w.resource(resource, true);
-    w.out
+    write_root(resource.as_node(), false)
 }
 
 /// Writes compact FHIR XML of a resource held as its own type (`&Bundle`,
@@ -862,13 +856,7 @@ pub fn to_xml_of<R: Node>(resource: &R) -> String
 where
     Resource: From<R>,
 {
-    let mut w = XmlWriter {
-        out: String::with_capacity(4096),
-        pretty: false,
-        depth: 0,
-    };
-    w.root(resource);
-    w.out
+    write_root(resource, false)
 }
 
 /// Writes indented FHIR XML of a resource held as its own type (see
@@ -877,23 +865,22 @@ pub fn to_xml_pretty_of<R: Node>(resource: &R) -> String
 where
     Resource: From<R>,
 {
-    let mut w = XmlWriter {
-        out: String::with_capacity(8192),
-        pretty: true,
-        depth: 0,
-    };
-    w.root(resource);
-    w.out
+    write_root(resource, true)
 }
 
 /// Writes indented FHIR XML (two spaces per level).
 pub fn to_xml_pretty(resource: &Resource) -> String {
+    write_root(resource.as_node(), true)
+}
+
+/// Writes resource `n` as the document's root element.
+fn write_root(n: &dyn Node, pretty: bool) -> String {
     let mut w = XmlWriter {
-        out: String::with_capacity(8192),
-        pretty: true,
+        out: String::with_capacity(if pretty { 8192 } else { 4096 }),
+        pretty,
         depth: 0,
     };
-    w.resource(resource, true);
+    w.root(n);
     w.out
 }
 
@@ -948,14 +935,12 @@ impl XmlWriter {
         self.body(name, n);
     }
 
-    fn resource(&mut self, r: &Resource, root: bool) {
+    /// A contained or entry resource (the namespace is inherited).
+    fn resource(&mut self, r: &Resource) {
         let name = r.resource_type();
         self.indent();
         self.out.push('<');
         self.out.push_str(name);
-        if root {
-            self.out.push_str(" xmlns=\"http://hl7.org/fhir\"");
-        }
         self.body(name, r.as_node());
     }
 
@@ -1032,7 +1017,7 @@ impl XmlWriter {
         self.out.push('>');
         self.nl();
         self.depth += 1;
-        self.resource(r, false);
+        self.resource(r);
         self.depth -= 1;
         self.indent();
         self.out.push_str("</");
