@@ -163,16 +163,7 @@ impl PatientInfo {
     }
 
     pub(crate) fn official_name(&self) -> HumanName {
-        HumanName {
-            use_: Some(Primitive::from_static("official")),
-            family: Some(Primitive::from(self.family.as_str())),
-            given: self
-                .given
-                .iter()
-                .map(|g| Primitive::from(g.as_str()))
-                .collect(),
-            ..Default::default()
-        }
+        human_name(Some("official"), &self.family, &self.given)
     }
 }
 
@@ -186,6 +177,16 @@ pub struct BuildError {
     pub field: &'static str,
     /// What is wrong.
     pub message: String,
+}
+
+/// A HumanName of a family name and given names (copied; inline when short).
+pub(crate) fn human_name(use_: Option<&'static str>, family: &str, given: &[String]) -> HumanName {
+    HumanName {
+        use_: use_.map(Primitive::from_static),
+        family: st(family),
+        given: given.iter().map(|g| Primitive::from(g.as_str())).collect(),
+        ..Default::default()
+    }
 }
 
 /// `YYYY-MM-DD` of a date, written without the formatting machinery (and
@@ -418,28 +419,34 @@ impl<'c> Assembly<'c> {
 
     /// The message's instant (read from the clock once per message).
     pub fn now(&mut self) -> Str {
-        if self.now.is_none() {
-            self.now = Some(self.cx.now_instant());
-        }
-        self.now.clone().unwrap_or_default()
+        let cx = &self.cx;
+        self.now.get_or_insert_with(|| cx.now_instant()).clone()
     }
 
-    /// A new resource id.
-    pub fn id(&mut self) -> Str {
+    /// Reserves the id of a resource that is referred to before it can be
+    /// built (add it with [`Assembly::add_reserved`]).
+    pub fn reserve_id(&mut self) -> Str {
         self.cx.uuid()
     }
 
-    /// Adds a resource as the next entry, setting its logical id to `id`
-    /// (moved, not copied) and its fullUrl to `urn:uuid:<id>`; returns the
-    /// fullUrl for references.
-    pub fn add(&mut self, id: Str, r: impl Into<Resource>) -> Str {
+    /// Adds a resource as the next entry under a new id (its logical id;
+    /// fullUrl `urn:uuid:<id>`); returns the fullUrl for references.
+    pub fn add(&mut self, r: impl Into<Resource>) -> Str {
+        let id = self.cx.uuid();
         let url = urn_uuid(&id);
         self.push(id, url.clone(), r.into());
         url
     }
 
     /// [`Assembly::add`] when nothing refers to the resource.
-    pub fn add_unreferenced(&mut self, id: Str, r: impl Into<Resource>) {
+    pub fn add_unreferenced(&mut self, r: impl Into<Resource>) {
+        let id = self.cx.uuid();
+        self.add_reserved(id, r);
+    }
+
+    /// Adds a resource under an id from [`Assembly::reserve_id`] (moved
+    /// into the resource, not copied).
+    pub fn add_reserved(&mut self, id: Str, r: impl Into<Resource>) {
         let url = urn_uuid(&id);
         self.push(id, url, r.into());
     }
@@ -455,21 +462,18 @@ impl<'c> Assembly<'c> {
 
     /// Adds an Organization; returns its fullUrl.
     pub fn organization(&mut self, o: &OrgInfo) -> Str {
-        let id = self.id();
-        self.add(id, organization(o))
+        self.add(organization(o))
     }
 
     /// Adds a Patient; returns its fullUrl.
     pub fn patient(&mut self, p: &PatientInfo) -> Str {
-        let id = self.id();
-        self.add(id, patient(p, None))
+        self.add(patient(p, None))
     }
 
     /// The publisher's own Organization, added once.
     pub fn publisher_org(&mut self) -> Str {
-        let id = self.id();
         let org = organization(&self.cx.publisher.organization);
-        self.add(id, org)
+        self.add(org)
     }
 
     /// Finishes a message with full routing demographics of `patient`, no
@@ -501,9 +505,11 @@ impl<'c> Assembly<'c> {
 
     /// Builds the MessageHeader and the Bundle.
     pub fn finish(mut self, h: Header<'_>) -> Bundle {
-        let mh_id = self.id();
-        self.now();
-        let now = self.now.take().unwrap_or_default();
+        let mh_id = self.cx.uuid();
+        let now = match self.now.take() {
+            Some(now) => now,
+            None => self.cx.now_instant(),
+        };
         let publisher = &self.cx.publisher;
         let endpoint = cat("urn:nhs:addressing:asid:", &publisher.asid);
         let nhs_number = h.patient.map(|p| nhs_digits(p.nhs_number));

@@ -112,15 +112,7 @@ impl PractitionerInfo {
     fn fhir(&self) -> Practitioner {
         Practitioner {
             meta: Some(care_connect_meta!("Practitioner")),
-            name: vec![HumanName {
-                family: st(&self.family),
-                given: self
-                    .given
-                    .iter()
-                    .map(|g| Primitive::from(g.as_str()))
-                    .collect(),
-                ..Default::default()
-            }],
+            name: vec![human_name(None, &self.family, &self.given)],
             ..Default::default()
         }
     }
@@ -221,14 +213,14 @@ fn screening_message(
     entries: impl FnOnce(&mut Assembly, &str, &str),
 ) -> BuiltMessage {
     let mut a = Assembly::new(cx);
-    let enc_id = a.id();
-    let (focus, responsible) = if met == MessageEventType::Delete {
+    let enc_id = a.reserve_id();
+    let enc_url = urn_uuid(&enc_id);
+    let (responsible, enc) = if met == MessageEventType::Delete {
         let enc = encounter(record, None, None, None, None, true);
-        (a.add(enc_id, enc), ods_url(provider))
+        (ods_url(provider), enc)
     } else {
         let org = a.organization(provider);
         let pat = a.patient(patient);
-        let enc_url = urn_uuid(&enc_id);
         entries(&mut a, &pat, &enc_url);
         let enc = encounter(
             record,
@@ -238,8 +230,10 @@ fn screening_message(
             start,
             false,
         );
-        (a.add(enc_id, enc), org)
+        (org, enc)
     };
+    a.add_reserved(enc_id, enc);
+    let focus = enc_url;
     a.message(event, met, Some(patient), focus, responsible)
 }
 
@@ -391,7 +385,6 @@ impl BloodSpotTestOutcome {
             "008",
             None,
             |a, pat, enc_url| {
-                let dr_id = a.id();
                 let report = DiagnosticReport {
                     meta: Some(care_connect_meta!("DiagnosticReport")),
                     status: lit("final"),
@@ -404,10 +397,9 @@ impl BloodSpotTestOutcome {
                     issued: self.received.map(|t| Primitive::new(instant(t))),
                     ..Default::default()
                 };
-                a.add_unreferenced(dr_id, report);
+                a.add_unreferenced(report);
                 for (cond, outcome) in &self.results {
                     let (c, d) = cond.procedure();
-                    let id = a.id();
                     let p = procedure(
                         coding(SCT, c, d),
                         Some(outcome.coding()),
@@ -415,7 +407,7 @@ impl BloodSpotTestOutcome {
                         enc_url,
                         None,
                     );
-                    a.add_unreferenced(id, p);
+                    a.add_unreferenced(p);
                 }
             },
         ))
@@ -507,7 +499,6 @@ impl NewbornHearing {
             self.start,
             |a, pat, enc_url| {
                 if let Some((outcome, set)) = &self.outcome {
-                    let id = a.id();
                     let o = Observation {
                         meta: Some(care_connect_meta!("Observation")),
                         status: lit("final"),
@@ -525,7 +516,7 @@ impl NewbornHearing {
                         )))),
                         ..Default::default()
                     };
-                    a.add_unreferenced(id, o);
+                    a.add_unreferenced(o);
                 }
                 for t in &self.tests {
                     let (c, d) = if t.aabr {
@@ -533,7 +524,6 @@ impl NewbornHearing {
                     } else {
                         ("446077009", "Automated otoacoustic emission test")
                     };
-                    let id = a.id();
                     let p = procedure(
                         coding(SCT, c, d),
                         Some(t.outcome.coding()),
@@ -541,7 +531,7 @@ impl NewbornHearing {
                         enc_url,
                         Some(t.performed),
                     );
-                    a.add_unreferenced(id, p);
+                    a.add_unreferenced(p);
                 }
             },
         ))
@@ -622,9 +612,8 @@ impl NipeOutcome {
             self.start,
             |a, pat, enc_url| {
                 if let Some(ex) = &self.examiner {
-                    let id = a.id();
                     let p = ex.fhir();
-                    a.add_unreferenced(id, p);
+                    a.add_unreferenced(p);
                 }
                 if let Some(f) = &self.findings {
                     macro_rules! nipe {
@@ -645,7 +634,6 @@ impl NipeOutcome {
                         .as_ref()
                         .map(|t| ("988371000000103", nipe!("testis examination"), t));
                     for (code, display, outcome) in procs.into_iter().chain(testes) {
-                        let id = a.id();
                         let p = procedure(
                             coding(SCT, code, display),
                             Some(outcome.coding()),
@@ -653,7 +641,7 @@ impl NipeOutcome {
                             enc_url,
                             self.start,
                         );
-                        a.add_unreferenced(id, p);
+                        a.add_unreferenced(p);
                     }
                 }
             },
@@ -709,12 +697,10 @@ impl PdsChangeOfAddress {
         }
         let mut a = Assembly::new(cx);
         let org = a.publisher_org();
-        let pid = a.id();
         let p = with_scn(patient(&self.patient, Some(&self.previous)), self.scn);
-        let pat = a.add(pid, p);
-        let cid = a.id();
+        let pat = a.add(p);
         let now = a.now();
-        let focus = a.add(cid, communication(&pat, &org, &now));
+        let focus = a.add(communication(&pat, &org, &now));
         Ok(a.message(
             event,
             MessageEventType::New,
@@ -782,21 +768,18 @@ impl PdsChangeOfGp {
         let mut a = Assembly::new(cx);
         let org = a.publisher_org();
         let practice = |a: &mut Assembly, p: &PracticeInfo| {
-            let id = a.id();
             let mut o = organization(&p.practice);
             o.part_of = Some(reference(&cat(DIRECTORY, &p.commissioner)));
-            a.add(id, o)
+            a.add(o)
         };
         let gp = self.new_practice.as_ref().map(|p| practice(&mut a, p));
-        let pid = a.id();
         let mut p = with_scn(patient(&self.patient, None), self.scn);
         if let Some(gp) = &gp {
             p.general_practitioner.push(reference(gp));
         }
-        let pat = a.add(pid, p);
+        let pat = a.add(p);
         if let Some((prev, start, end)) = &self.previous {
             let prev_url = practice(&mut a, prev);
-            let id = a.id();
             let eoc = EpisodeOfCare {
                 meta: Some(care_connect_meta!("EpisodeOfCare")),
                 status: lit("finished"),
@@ -813,11 +796,10 @@ impl PdsChangeOfGp {
                 }),
                 ..Default::default()
             };
-            a.add_unreferenced(id, eoc);
+            a.add_unreferenced(eoc);
         }
-        let cid = a.id();
         let now = a.now();
-        let focus = a.add(cid, communication(&pat, &org, &now));
+        let focus = a.add(communication(&pat, &org, &now));
         Ok(a.message(
             event,
             MessageEventType::New,
@@ -868,7 +850,6 @@ impl PdsDeathNotification {
         let event = ev("pds-death-notification-1");
         let mut a = Assembly::new(cx);
         let org = a.publisher_org();
-        let pid = a.id();
         let mut p = with_scn(patient(&self.patient, None), self.scn);
         let (code, died) = match self.status {
             DeathStatus::Informal(t) => ("1", Some(t)),
@@ -889,10 +870,9 @@ impl PdsDeathNotification {
             ],
         ));
         p.deceased = died.map(|t| PatientDeceased::DateTime(Primitive::new(instant(t))));
-        let pat = a.add(pid, p);
-        let cid = a.id();
+        let pat = a.add(p);
         let now = a.now();
-        let focus = a.add(cid, communication(&pat, &org, &now));
+        let focus = a.add(communication(&pat, &org, &now));
         Ok(a.message(
             event,
             MessageEventType::New,
@@ -920,9 +900,8 @@ impl PdsRecordChange {
         let event = ev("pds-record-change-1");
         let mut a = Assembly::new(cx);
         let responsible = ods_url(&a.cx.publisher.organization);
-        let pid = a.id();
         let p = with_scn(patient(&self.patient, None), self.scn);
-        let focus = a.add(pid, p);
+        let focus = a.add(p);
         Ok(a.message(
             event,
             MessageEventType::New,
@@ -1011,7 +990,6 @@ impl PdsBirthNotification {
         let mut a = Assembly::new(cx);
         let org = a.publisher_org();
         // baby
-        let bid = a.id();
         let mut baby = with_scn(patient(&self.baby.patient, None), self.baby.scn);
         if let Some(bd) = baby.birth_date.as_mut() {
             bd.extension_mut().push(ext(
@@ -1029,11 +1007,10 @@ impl PdsBirthNotification {
                 &self.baby.ethnic_category,
             )))),
         ));
-        let baby_url = a.add(bid, baby);
+        let baby_url = a.add(baby);
         // mother and the RelatedPerson linking her to the baby
-        let rid = a.id();
+        let rid = a.reserve_id();
         let rp_url = urn_uuid(&rid);
-        let mid = a.id();
         let mut mother = match &self.mother {
             Some(m) => patient(m, None),
             None => Patient {
@@ -1046,7 +1023,7 @@ impl PdsBirthNotification {
             type_: lit("seealso"),
             ..Default::default()
         });
-        let mother_url = a.add(mid, mother);
+        let mother_url = a.add(mother);
         let rp = RelatedPerson {
             meta: Some(care_connect_meta!("RelatedPerson")),
             patient: Some(reference(&baby_url)),
@@ -1057,18 +1034,16 @@ impl PdsBirthNotification {
             ))),
             ..Default::default()
         };
-        a.add_unreferenced(rid, rp);
+        a.add_reserved(rid, rp);
         // notifying practitioner
-        let prid = a.id();
         let pr = self.notifier.fhir();
-        let enterer = a.add(prid, pr);
+        let enterer = a.add(pr);
         // observations
         let obs = |a: &mut Assembly,
                    subject: &str,
                    code: CodeableConcept,
                    category: Vec<CodeableConcept>,
                    value: ObservationValue| {
-            let id = a.id();
             let o = Observation {
                 meta: Some(care_connect_meta!("Observation")),
                 status: lit("final"),
@@ -1078,7 +1053,7 @@ impl PdsBirthNotification {
                 value: Some(value),
                 ..Default::default()
             };
-            a.add_unreferenced(id, o);
+            a.add_unreferenced(o);
         };
         let qty = |v: u32, unit: &str| {
             ObservationValue::Quantity(Box::new(Quantity {
@@ -1147,14 +1122,12 @@ impl PdsBirthNotification {
         );
         obs(&mut a, &baby_url, cc(coding(SCT, "1097291000000101", "Suspected congenital abnormality")), vec![], ObservationValue::CodeableConcept(Box::new(cc(nhs_coding("https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-SuspectedCongenitalAbnormalityIndicator-1", &d.congenital_abnormality)))));
         // registering authority
-        let raid = a.id();
         let mut ra = organization(&self.registering_authority);
         ra.type_.push(cc(nhs_coding(
             "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-RegisteringAuthorityType-1",
             &self.registering_authority_type,
         )));
-        let ra_url = a.add(raid, ra);
-        let eid = a.id();
+        let ra_url = a.add(ra);
         let eoc = EpisodeOfCare {
             meta: Some(care_connect_meta!("EpisodeOfCare")),
             status: lit("active"),
@@ -1166,10 +1139,9 @@ impl PdsBirthNotification {
             managing_organization: Some(reference(&ra_url)),
             ..Default::default()
         };
-        a.add_unreferenced(eid, eoc);
-        let cid = a.id();
+        a.add_unreferenced(eoc);
         let now = a.now();
-        let focus = a.add(cid, communication(&mother_url, &org, &now));
+        let focus = a.add(communication(&mother_url, &org, &now));
         let bundle = a.finish(Header {
             event,
             met: MessageEventType::New,
@@ -1251,7 +1223,6 @@ impl ProfessionalContacts {
         let mut a = Assembly::new(cx);
         let org = a.organization(&self.organization);
         let pat = a.patient(&self.patient);
-        let id = a.id();
         let eoc = EpisodeOfCare {
             meta: Some(care_connect_meta!("EpisodeOfCare")),
             identifier: vec![self.record.fhir()],
@@ -1269,7 +1240,7 @@ impl ProfessionalContacts {
             },
             ..Default::default()
         };
-        let focus = a.add(id, eoc);
+        let focus = a.add(eoc);
         Ok(a.message(event, self.met, Some(&self.patient), focus, org))
     }
 }
@@ -1356,7 +1327,6 @@ impl Vaccinations {
         let mut a = Assembly::new(cx);
         let org = a.organization(&self.organization);
         let pat = a.patient(&self.patient);
-        let id = a.id();
         let im = Immunization {
             meta: Some(care_connect_meta!("Immunization")),
             extension: vec![ext(
@@ -1373,7 +1343,7 @@ impl Vaccinations {
             explanation: self.not_given_reason.as_ref().map(|r| ImmunizationExplanation { reason_not_given: vec![cc(r.clone())], ..Default::default() }),
             ..Default::default()
         };
-        let focus = a.add(id, im);
+        let focus = a.add(im);
         Ok(a.message(event, self.met, Some(&self.patient), focus, org))
     }
 }
