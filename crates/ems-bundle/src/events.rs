@@ -42,6 +42,10 @@ impl BuiltMessage {
     pub fn to_json(&self) -> String {
         ems_stu3::to_json_of(&self.bundle)
     }
+    /// Indented FHIR JSON.
+    pub fn to_json_pretty(&self) -> String {
+        ems_stu3::to_json_pretty_of(&self.bundle)
+    }
     /// Publish `InteractionID` (`urn:nhs:names:services:events:<Code>.Write`);
     /// `None` for the PDS events, which only Spine publishes.
     pub fn interaction_id(&self) -> Option<String> {

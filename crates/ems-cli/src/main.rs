@@ -431,7 +431,7 @@ fn example(a: ExampleArgs) -> u8 {
         Ok(m) => {
             let text = match a.format {
                 Syntax::Xml => m.to_xml_pretty(),
-                Syntax::Json => ems::stu3::to_json_pretty(&m.into_resource()),
+                Syntax::Json => m.to_json_pretty(),
             };
             print!("{text}");
             EXIT_OK
