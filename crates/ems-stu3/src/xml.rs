@@ -884,15 +884,193 @@ fn write_root(n: &dyn Node, pretty: bool) -> String {
     w.out
 }
 
+/// Compact FHIR XML written element by element, for producers that
+/// already know their content and its schema order (the `ems-bundle`
+/// publishers write wire XML this way without building the model first).
+///
+/// The writer does not check element order or names: the caller owns that.
+/// Attribute values are escaped exactly as [`to_xml`] escapes them, so the
+/// same content gives the same bytes as writing the model.
+///
+/// ```
+/// use ems_stu3::{xml::XmlStream, Patient, Primitive};
+/// let mut w = XmlStream::with_capacity(128);
+/// w.root("Patient");
+/// w.start("name");
+/// w.value("family", "O'Brien & Sons");
+/// w.end("name");
+/// w.value("birthDate", "2019-10");
+/// w.end("Patient");
+/// let p = Patient {
+///     name: vec![ems_stu3::HumanName { family: Some(Primitive::from("O'Brien & Sons")), ..Default::default() }],
+///     birth_date: Some(Primitive::from("2019-10")),
+///     ..Default::default()
+/// };
+/// assert_eq!(w.as_str(), ems_stu3::to_xml_of(&p));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct XmlStream {
+    out: String,
+}
+
+impl XmlStream {
+    /// An empty stream with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> XmlStream {
+        XmlStream {
+            out: String::with_capacity(capacity),
+        }
+    }
+    /// `<name xmlns="http://hl7.org/fhir">`: the document's root resource.
+    pub fn root(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str(" xmlns=\"http://hl7.org/fhir\">");
+    }
+    /// `<name>`.
+    pub fn start(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+    /// `<name url="url">` (an extension).
+    pub fn start_url(&mut self, name: &str, url: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str(" url=\"");
+        escape_attr(&mut self.out, url);
+        self.out.push_str("\">");
+    }
+    /// `</name>`.
+    pub fn end(&mut self, name: &str) {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+    }
+    /// `<name/>`: an element with no content.
+    pub fn empty(&mut self, name: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str("/>");
+    }
+    /// `<name value="v"/>`: a primitive.
+    pub fn value(&mut self, name: &str, v: &str) {
+        self.value_open(name, v);
+        self.out.push_str("/>");
+    }
+    /// `<name value="v">`: a primitive with extensions (close it with
+    /// [`XmlStream::end`]).
+    pub fn value_start(&mut self, name: &str, v: &str) {
+        self.value_open(name, v);
+        self.out.push('>');
+    }
+    /// `<name value="n"/>`: an integer or decimal primitive, written as
+    /// the model writes an `i64` (no heap allocation).
+    pub fn value_i64(&mut self, name: &str, n: i64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut v = n.unsigned_abs();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str(" value=\"");
+        if n < 0 {
+            self.out.push('-');
+        }
+        // ASCII digits only
+        self.out
+            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+        self.out.push_str("\"/>");
+    }
+    fn value_open(&mut self, name: &str, v: &str) {
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push_str(" value=\"");
+        escape_attr(&mut self.out, v);
+        self.out.push('"');
+    }
+    /// Appends what `other` holds (a part written separately).
+    pub fn append(&mut self, other: &XmlStream) {
+        self.out.push_str(&other.out);
+    }
+    /// Reserves room for `n` more bytes.
+    pub fn reserve(&mut self, n: usize) {
+        self.out.reserve(n);
+    }
+    /// The bytes written so far.
+    pub fn as_str(&self) -> &str {
+        &self.out
+    }
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+    /// Nothing written yet.
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+    /// The document.
+    pub fn into_string(self) -> String {
+        self.out
+    }
+}
+
 struct XmlWriter {
     out: String,
     pretty: bool,
     depth: usize,
 }
 
+/// `b` is one of the bytes [`escape_attr`] replaces.
+#[inline(always)]
+fn escaped(b: u8) -> bool {
+    (b == b'&')
+        | (b == b'<')
+        | (b == b'>')
+        | (b == b'"')
+        | (b == b'\n')
+        | (b == b'\r')
+        | (b == b'\t')
+}
+
+/// Whether any of 16 bytes needs escaping, written without early exit so
+/// the compiler can test all 16 at once (vector compares).
+#[inline(always)]
+fn any_escaped(c: &[u8; 16]) -> bool {
+    let mut m = 0u8;
+    for &b in c {
+        m |= escaped(b) as u8;
+    }
+    m != 0
+}
+
 /// Escapes text for an XML attribute value (keeping newlines and tabs as
 /// character references, so attribute-value normalisation cannot change them).
 pub(crate) fn escape_attr(out: &mut String, s: &str) {
+    // Most values need no escaping: check them 16 bytes at a time and copy
+    // them whole.
+    let bytes = s.as_bytes();
+    let mut chunks = bytes.chunks_exact(16);
+    let clean = chunks
+        .by_ref()
+        .all(|c| c.try_into().map_or(true, |c| !any_escaped(c)))
+        && {
+            // the tail, padded with NULs (never escaped)
+            let rem = chunks.remainder();
+            let mut pad = [0u8; 16];
+            pad[..rem.len()].copy_from_slice(rem);
+            !any_escaped(&pad)
+        };
+    if clean {
+        out.push_str(s);
+        return;
+    }
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
         let rep = match b {

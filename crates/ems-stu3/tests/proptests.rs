@@ -246,3 +246,51 @@ proptest! {
         let _ = from_json(&j);
     }
 }
+
+/// The escaping every XML writer uses, one byte at a time (the reference
+/// for the 16-bytes-at-a-time fast path).
+fn escape_reference(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+proptest! {
+    /// Values of every length around the 16-byte blocks, with the escaped
+    /// bytes anywhere (first, last, in the padded tail) and multi-byte text.
+    #[test]
+    fn attribute_values_are_escaped_like_the_reference(
+        s in "[a-z0-9&<>\"'\\n\\r\\t é😀\\x00-\\x1f]{0,70}"
+    ) {
+        let mut w = ems_stu3::xml::XmlStream::default();
+        w.value("x", &s);
+        prop_assert_eq!(w.as_str(), format!("<x value=\"{}\"/>", escape_reference(&s)));
+    }
+
+    #[test]
+    fn integers_are_written_as_display(n in any::<i64>()) {
+        let mut w = ems_stu3::xml::XmlStream::default();
+        w.value_i64("x", n);
+        prop_assert_eq!(w.as_str(), format!("<x value=\"{n}\"/>"));
+    }
+}
+
+#[test]
+fn integer_extremes_are_written_as_display() {
+    for n in [0, -1, 9, 10, i64::MIN, i64::MAX] {
+        let mut w = ems_stu3::xml::XmlStream::default();
+        w.value_i64("x", n);
+        assert_eq!(w.as_str(), format!("<x value=\"{n}\"/>"));
+    }
+}
