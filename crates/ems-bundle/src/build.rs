@@ -2,7 +2,7 @@
 //! `urn:uuid:` fullUrls, CareConnect Patient and Organization resources.
 
 use crate::context::{BuildContext, OrgInfo, SourceContact};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use ems_match::{EventType, NhsNumber};
 use ems_stu3::*;
 
@@ -64,7 +64,7 @@ pub enum Gender {
 }
 
 impl Gender {
-    fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Gender::Male => "male",
             Gender::Female => "female",
@@ -189,6 +189,15 @@ pub(crate) fn human_name(use_: Option<&'static str>, family: &str, given: &[Stri
     }
 }
 
+/// Writes `v` as decimal digits filling `b` (leading zeros).
+fn put_digits(b: &mut [u8], v: u32) {
+    let mut v = v;
+    for c in b.iter_mut().rev() {
+        *c = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
 /// `YYYY-MM-DD` of a date, written without the formatting machinery (and
 /// without a heap allocation: ten bytes are inline in a [`Str`]). Years
 /// outside 0..=9999 fall back to chrono's own form.
@@ -199,17 +208,65 @@ pub(crate) fn date(d: NaiveDate) -> Str {
         return compact_str::format_compact!("{d}");
     }
     let mut b = *b"0000-00-00";
-    let put = |b: &mut [u8], v: u32| {
-        let mut v = v;
-        for c in b.iter_mut().rev() {
-            *c = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(&mut b[0..4], y as u32);
-    put(&mut b[5..7], d.month());
-    put(&mut b[8..10], d.day());
+    put_digits(&mut b[0..4], y as u32);
+    put_digits(&mut b[5..7], d.month());
+    put_digits(&mut b[8..10], d.day());
     Str::from_utf8(b).unwrap_or_default()
+}
+
+/// An instant as chrono's RFC 3339 form with whole seconds and `+00:00`
+/// (`2024-06-01T12:00:00+00:00`), formatted on the stack; years outside
+/// 0..=9999 and leap seconds fall back to chrono.
+#[derive(Clone, Debug)]
+pub(crate) enum InstantText {
+    Short([u8; 25]),
+    Long(String),
+}
+
+impl InstantText {
+    pub fn new(t: DateTime<Utc>) -> InstantText {
+        use chrono::{Datelike, Timelike};
+        let y = t.year();
+        if !(0..=9999).contains(&y) || t.nanosecond() >= 1_000_000_000 {
+            return InstantText::Long(t.to_rfc3339_opts(SecondsFormat::Secs, false));
+        }
+        let mut b = *b"0000-00-00T00:00:00+00:00";
+        put_digits(&mut b[0..4], y as u32);
+        put_digits(&mut b[5..7], t.month());
+        put_digits(&mut b[8..10], t.day());
+        put_digits(&mut b[11..13], t.hour());
+        put_digits(&mut b[14..16], t.minute());
+        put_digits(&mut b[17..19], t.second());
+        InstantText::Short(b)
+    }
+    pub fn as_str(&self) -> &str {
+        match self {
+            // ASCII digits and separators only
+            InstantText::Short(b) => std::str::from_utf8(b).unwrap_or_default(),
+            InstantText::Long(s) => s,
+        }
+    }
+}
+
+/// [`InstantText`] as a model string.
+pub(crate) fn instant(t: DateTime<Utc>) -> Str {
+    Str::from(InstantText::new(t).as_str())
+}
+
+/// A resource's `urn:uuid:<id>` fullUrl, on the stack.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Urn(pub [u8; 45]);
+
+impl Urn {
+    /// `urn:uuid:<id>`.
+    pub fn as_str(&self) -> &str {
+        // "urn:uuid:" and a hyphenated lower-case UUID: ASCII
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+    /// The id (the UUID).
+    pub fn id(&self) -> &str {
+        &self.as_str()[9..]
+    }
 }
 
 /// The ten digits of an NHS number (inline in a [`Str`], no heap allocation).
@@ -307,14 +364,22 @@ pub(crate) fn reference_to(r: Str) -> Reference {
 /// (`https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-$r-1`).
 macro_rules! care_connect_meta {
     ($r:literal) => {
-        $crate::build::meta(concat!(
-            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-            $r,
-            "-1"
-        ))
+        $crate::build::meta($crate::build::care_connect_profile!($r))
     };
 }
 pub(crate) use care_connect_meta;
+
+/// The CareConnect profile URL of resource type `$r`.
+macro_rules! care_connect_profile {
+    ($r:literal) => {
+        concat!(
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
+            $r,
+            "-1"
+        )
+    };
+}
+pub(crate) use care_connect_profile;
 
 pub(crate) fn meta(profile: &'static str) -> Meta {
     Meta {
@@ -611,6 +676,44 @@ impl<'c> Assembly<'c> {
             type_: lit("message"),
             entry: self.entries,
             ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// The stack-formatted instant is chrono's RFC 3339 form with whole
+    /// seconds, including the fallbacks (years outside 0..=9999, leap second).
+    #[test]
+    fn instants_match_chrono() {
+        let mut cases: Vec<DateTime<Utc>> = [
+            (2024, 6, 1, 12, 0, 0),
+            (1, 1, 1, 0, 0, 0),
+            (0, 1, 1, 0, 0, 0),
+            (9999, 12, 31, 23, 59, 59),
+            (10000, 1, 1, 0, 0, 0),
+            (-1, 6, 15, 7, 8, 9),
+            (2024, 2, 29, 9, 5, 3),
+        ]
+        .iter()
+        .map(|&(y, mo, d, h, mi, s)| Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap())
+        .collect();
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+            .unwrap();
+        cases.push(Utc.from_utc_datetime(&leap));
+        cases.push(Utc.timestamp_nanos(1_700_000_000_999_999_999));
+        for t in cases {
+            assert_eq!(
+                InstantText::new(t).as_str(),
+                t.to_rfc3339_opts(SecondsFormat::Secs, false),
+                "{t:?}"
+            );
+            assert_eq!(instant(t), t.to_rfc3339_opts(SecondsFormat::Secs, false));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What a publisher injects into the builders: clock, id generator,
 //! sequence numbers and its own identity.
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashMap;
 
 /// Source of "now".
@@ -209,11 +209,19 @@ impl BuildContext {
         ems_stu3::Str::from(&*self.ids.next_uuid().hyphenated().encode_lower(&mut buf))
     }
 
+    /// A new id as a `urn:uuid:` fullUrl, without a heap allocation.
+    pub(crate) fn urn(&mut self) -> crate::build::Urn {
+        let mut b = *b"urn:uuid:000000000000000000000000000000000000";
+        self.ids.next_uuid().hyphenated().encode_lower(&mut b[9..]);
+        crate::build::Urn(b)
+    }
+
+    pub(crate) fn now_text(&self) -> crate::build::InstantText {
+        crate::build::InstantText::new(self.clock.now())
+    }
+
     pub(crate) fn now_instant(&self) -> ems_stu3::Str {
-        self.clock
-            .now()
-            .to_rfc3339_opts(SecondsFormat::Secs, false)
-            .into()
+        ems_stu3::Str::from(self.now_text().as_str())
     }
 }
 

@@ -47,6 +47,7 @@ mod events;
 mod read;
 pub mod samples;
 mod sequence;
+mod wire;
 
 pub use build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
 pub use context::*;
