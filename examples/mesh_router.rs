@@ -5,7 +5,7 @@
 //! cargo run --example mesh_router` — routes the sample message of every event
 //! from mailbox X26ABC1 to the sandbox mailboxes X26ABC2 and X26ABC3.
 
-use ems::bundle::samples::{all_pairs, sample};
+use ems::bundle::samples::{all_pairs, sample_builder};
 use ems::bundle::{example_publisher, BuildContext};
 use ems::matching::{Criteria, CsvGeography, Matcher, Subscription, EVENT_TYPES};
 use ems_mesh::{route_published, MeshClient, MeshConfig};
@@ -52,7 +52,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut cx = BuildContext::new(example_publisher());
     for (event, met) in all_pairs() {
-        let xml = sample(event, met, true, &mut cx)?.to_xml();
+        // only the wire XML is needed: write it directly (same bytes as
+        // building the model and serialising it)
+        let xml = sample_builder(event, met, true)?.build_xml(&mut cx)?.xml;
         for (d, id) in route_published(&router, &m, pds, xml.as_bytes())? {
             println!(
                 "{event:<26} {:<6} → {} {} Mex-Partnerid {} (MESH id {id})",

@@ -13,7 +13,10 @@
 //!   schema-ordered XML. A [`BuildContext`] injects the clock, ids and
 //!   sequence numbers (deterministic for tests). A builder keeps its data:
 //!   each `build` makes a new message; [`EventBuilder`] holds builders of
-//!   different events behind one type.
+//!   different events behind one type. `build_xml` writes the same message
+//!   straight to wire XML ([`XmlMessage`], byte-identical to
+//!   [`BuiltMessage::to_xml`]) without building the model — the fast way
+//!   to bytes for sending.
 //! * [`EventMessage`] reads a received message and answers the receiver's
 //!   questions (id, event, patient, sequence, focus) without walking the bundle.
 //! * [`SequenceTracker`] classifies messages as new, duplicate, stale or after
@@ -26,15 +29,19 @@
 //! let patient = PatientInfo::new("9434765919".parse().unwrap(), "SMITH", "Jo",
 //!     NaiveDate::from_ymd_opt(2023, 2, 1).unwrap());
 //! let mut cx = BuildContext::deterministic(example_publisher(), 42);
-//! let msg = Vaccinations::given(patient, RecordId::new("https://example.org/Id/imm", "IMM-1"),
+//! let builder = Vaccinations::given(patient, RecordId::new("https://example.org/Id/imm", "IMM-1"),
 //!         Snomed::new("170433008", "Measles mumps and rubella vaccination - second dose (procedure)"),
 //!         Snomed::new("34925411000001109", "Priorix vaccine powder and solvent for solution for injection 0.5ml pre-filled syringes (GlaxoSmithKline UK Ltd) 1 pre-filled disposable injection (product)"),
-//!         NaiveDate::from_ymd_opt(2024, 5, 30).unwrap(), example_publisher().organization)
-//!     .build(&mut cx)?;
+//!         NaiveDate::from_ymd_opt(2024, 5, 30).unwrap(), example_publisher().organization);
+//! let msg = builder.build(&mut cx)?;
 //! assert_eq!(msg.interaction_id().as_deref(), Some("urn:nhs:names:services:events:Vaccinations.Write"));
 //! let xml = msg.to_xml();
 //! let received = EventMessage::from_xml(xml.as_bytes()).unwrap();
 //! assert_eq!(received.event_type(), EventKind::Vaccinations);
+//! // the same message written straight to wire XML (a context in the same state)
+//! let direct = builder.build_xml(&mut BuildContext::deterministic(example_publisher(), 42))?;
+//! assert_eq!(direct.xml, xml);
+//! assert_eq!(direct.message_id(), msg.message_id());
 //! # Ok::<(), BuildError>(())
 //! ```
 

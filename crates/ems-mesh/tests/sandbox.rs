@@ -3,7 +3,7 @@
 //! sandbox and sets `EMS_MESH_URL`; outside CI the tests skip with a message
 //! when it is unset (in CI, `EMS_CI=1`, they must run).
 
-use ems::bundle::samples::{all_pairs, sample};
+use ems::bundle::samples::{all_pairs, sample, sample_builder};
 use ems::bundle::{example_publisher, BuildContext, EventMessage, InMemoryStore, SequenceTracker};
 use ems::matching::{Criteria, CsvGeography, Matcher, Subscription};
 use ems::profiles::{Mode, Validator};
@@ -170,16 +170,12 @@ fn two_hundred_messages_routed_to_three_mailboxes_exactly_once() {
     }
     let mut cx = BuildContext::deterministic(example_publisher(), 23);
     let mut published = Vec::new();
-    for _ in 0..200 {
-        let built = sample(
-            "vaccinations-1",
-            ems::bundle::MessageEventType::New,
-            false,
-            &mut cx,
-        )
+    // the publisher writes the wire XML directly (build_xml)
+    let publisher = sample_builder("vaccinations-1", ems::bundle::MessageEventType::New, false)
         .unwrap();
-        let xml = built.to_xml();
-        let sent = route_published(&router, &m, |_| None, xml.as_bytes()).unwrap();
+    for _ in 0..200 {
+        let built = publisher.build_xml(&mut cx).unwrap();
+        let sent = route_published(&router, &m, |_| None, built.xml.as_bytes()).unwrap();
         assert_eq!(sent.len(), 3, "one copy per mailbox");
         published.push(built.message_id().to_string());
     }
