@@ -713,6 +713,20 @@ fn communication(subject: &str, sender: &str, sent: &str) -> Communication {
     }
 }
 
+/// Ends a PDS message: the Communication from the publisher `org` about
+/// the Patient `pat` is the focus.
+fn pds_message(
+    mut a: Assembly,
+    event: &'static EventType,
+    patient: &PatientInfo,
+    pat: &str,
+    org: Str,
+) -> BuiltMessage {
+    let now = a.now();
+    let focus = a.add(communication(pat, &org, &now));
+    a.message(event, MessageEventType::New, Some(patient), focus, org)
+}
+
 fn with_scn(mut p: Patient, scn: u32) -> Patient {
     p.meta.get_or_insert_with(Meta::default).version_id =
         Some(Primitive::new(scn.to_compact_string()));
@@ -755,15 +769,7 @@ impl PdsChangeOfAddress {
         let org = a.publisher_org();
         let p = with_scn(patient(&self.patient, Some(&self.previous)), self.scn);
         let pat = a.add(p);
-        let now = a.now();
-        let focus = a.add(communication(&pat, &org, &now));
-        Ok(a.message(
-            event,
-            MessageEventType::New,
-            Some(&self.patient),
-            focus,
-            org,
-        ))
+        Ok(pds_message(a, event, &self.patient, &pat, org))
     }
 }
 
@@ -859,15 +865,7 @@ impl PdsChangeOfGp {
             };
             a.add_unreferenced(eoc);
         }
-        let now = a.now();
-        let focus = a.add(communication(&pat, &org, &now));
-        Ok(a.message(
-            event,
-            MessageEventType::New,
-            Some(&self.patient),
-            focus,
-            org,
-        ))
+        Ok(pds_message(a, event, &self.patient, &pat, org))
     }
 }
 
@@ -942,15 +940,7 @@ impl PdsDeathNotification {
         ));
         p.deceased = died.map(|t| PatientDeceased::DateTime(Primitive::new(instant(t))));
         let pat = a.add(p);
-        let now = a.now();
-        let focus = a.add(communication(&pat, &org, &now));
-        Ok(a.message(
-            event,
-            MessageEventType::New,
-            Some(&self.patient),
-            focus,
-            org,
-        ))
+        Ok(pds_message(a, event, &self.patient, &pat, org))
     }
 }
 

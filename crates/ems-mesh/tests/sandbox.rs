@@ -171,8 +171,8 @@ fn two_hundred_messages_routed_to_three_mailboxes_exactly_once() {
     let mut cx = BuildContext::deterministic(example_publisher(), 23);
     let mut published = Vec::new();
     // the publisher writes the wire XML directly (build_xml)
-    let publisher = sample_builder("vaccinations-1", ems::bundle::MessageEventType::New, false)
-        .unwrap();
+    let publisher =
+        sample_builder("vaccinations-1", ems::bundle::MessageEventType::New, false).unwrap();
     for _ in 0..200 {
         let built = publisher.build_xml(&mut cx).unwrap();
         let sent = route_published(&router, &m, |_| None, built.xml.as_bytes()).unwrap();

@@ -276,12 +276,26 @@ impl NipeOutcome {
     }
 }
 
-/// The Communication that is the focus of a PDS message.
-fn pds_focus(a: &mut Wire, pat: &Urn, org: &Urn) -> Urn {
+/// Ends a PDS message (the counterpart of `pds_message`): the
+/// Communication from the publisher `org` about the Patient `pat` is the focus.
+fn pds_message(
+    mut a: Wire,
+    event: &'static EventType,
+    patient: &PatientInfo,
+    pat: &Urn,
+    org: &Urn,
+) -> XmlMessage {
     let now = a.now();
-    a.add("Communication", |w| {
+    let focus = a.add("Communication", |w| {
         wire::communication(w, pat.as_str(), org.as_str(), now.as_str())
-    })
+    });
+    a.message(
+        event,
+        MessageEventType::New,
+        Some(patient),
+        focus.as_str(),
+        org.as_str(),
+    )
 }
 
 impl PdsChangeOfAddress {
@@ -297,14 +311,7 @@ impl PdsChangeOfAddress {
             ..Default::default()
         };
         let pat = a.add("Patient", |w| wire::patient(w, Some(&self.patient), &x));
-        let focus = pds_focus(&mut a, &pat, &org);
-        Ok(a.message(
-            event,
-            MessageEventType::New,
-            Some(&self.patient),
-            focus.as_str(),
-            org.as_str(),
-        ))
+        Ok(pds_message(a, event, &self.patient, &pat, &org))
     }
 }
 
@@ -343,14 +350,7 @@ impl PdsChangeOfGp {
                 wire::date_period(w, *start, *end);
             });
         }
-        let focus = pds_focus(&mut a, &pat, &org);
-        Ok(a.message(
-            event,
-            MessageEventType::New,
-            Some(&self.patient),
-            focus.as_str(),
-            org.as_str(),
-        ))
+        Ok(pds_message(a, event, &self.patient, &pat, &org))
     }
 }
 
@@ -378,14 +378,7 @@ impl PdsDeathNotification {
             ..Default::default()
         };
         let pat = a.add("Patient", |w| wire::patient(w, Some(&self.patient), &x));
-        let focus = pds_focus(&mut a, &pat, &org);
-        Ok(a.message(
-            event,
-            MessageEventType::New,
-            Some(&self.patient),
-            focus.as_str(),
-            org.as_str(),
-        ))
+        Ok(pds_message(a, event, &self.patient, &pat, &org))
     }
 }
 
@@ -549,7 +542,10 @@ impl PdsBirthNotification {
             wire::reference(w, "patient", baby.as_str());
             wire::reference(w, "managingOrganization", ra.as_str());
         });
-        let focus = pds_focus(&mut a, &mother, &org);
+        let now = a.now();
+        let focus = a.add("Communication", |w| {
+            wire::communication(w, mother.as_str(), org.as_str(), now.as_str())
+        });
         Ok(a.finish(WireHeader {
             event,
             met: MessageEventType::New,
