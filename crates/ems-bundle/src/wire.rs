@@ -28,7 +28,9 @@ impl<'c> Wire<'c> {
     pub fn new(cx: &'c mut BuildContext) -> Self {
         Wire {
             cx,
-            w: XmlStream::with_capacity(8192),
+            // room for the largest messages (a birth notification is
+            // ~11 KB) without regrowing
+            w: XmlStream::with_capacity(16 * 1024),
             now: None,
         }
     }

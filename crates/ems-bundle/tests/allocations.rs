@@ -1,7 +1,8 @@
 //! The builders make no temporary heap allocations: everything a `build`
 //! allocates is still owned by the finished Bundle, apart from at most one
 //! per entry (the fullUrl handed back for references) and the message's
-//! cached instant.
+//! cached instant. `build_xml` makes a fixed handful of allocations and
+//! keeps only the XML.
 //! One test in its own binary, so no other test allocates meanwhile.
 
 use ems_bundle::samples::sample_builder;
@@ -61,6 +62,30 @@ fn builders_allocate_only_what_the_message_keeps() {
             drop(m);
             let f2 = FREES.load(Relaxed);
             assert_eq!(f2 - f0, allocated, "{} {}", e.code, met.code());
+
+            // the direct path: the output buffers and a few short-lived
+            // strings (ASID endpoint, address text, directory URLs),
+            // independent of the number of entries
+            b.build_xml(&mut cx).unwrap();
+            let (a0, f0) = (ALLOCS.load(Relaxed), FREES.load(Relaxed));
+            let x = b.build_xml(&mut cx).unwrap();
+            let (a1, f1) = (ALLOCS.load(Relaxed), FREES.load(Relaxed));
+            let allocated = a1 - a0;
+            assert!(
+                allocated <= 6,
+                "{} {}: build_xml made {allocated} allocations",
+                e.code,
+                met.code()
+            );
+            assert_eq!(
+                f1 - f0,
+                allocated - 1,
+                "{} {}: only the XML is kept ({} bytes)",
+                e.code,
+                met.code(),
+                x.xml.len()
+            );
+            drop(x);
         }
     }
 }
