@@ -15,7 +15,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ems_bundle::samples::sample_builder;
-use ems_bundle::{example_publisher, BuildContext, EventBuilder, MessageEventType};
+use ems_bundle::{example_publisher, BuildContext, MessageEventType};
 use ems_match::EVENT_TYPES;
 
 fn bench(c: &mut Criterion) {

@@ -3,7 +3,7 @@
 //! as the `build` benchmark does; `SER=1` also serialises; `XML=1` runs
 //! the direct path (`build_xml`) instead.
 use ems_bundle::samples::sample_builder;
-use ems_bundle::{example_publisher, BuildContext, EventBuilder, MessageEventType};
+use ems_bundle::{example_publisher, BuildContext, MessageEventType};
 use ems_match::EVENT_TYPES;
 
 fn main() {
