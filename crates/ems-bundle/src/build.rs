@@ -265,7 +265,7 @@ impl Urn {
     }
     /// The id (the UUID).
     pub fn id(&self) -> &str {
-        &self.as_str()[9..]
+        self.as_str().get(9..).unwrap_or_default()
     }
 }
 
