@@ -28,9 +28,9 @@ impl<'c> Wire<'c> {
     pub fn new(cx: &'c mut BuildContext) -> Self {
         Wire {
             cx,
-            // room for the largest messages (a birth notification is
-            // ~11 KB) without regrowing
-            w: XmlStream::with_capacity(16 * 1024),
+            // room for most messages and their header (a birth
+            // notification, ~11 KB, regrows once)
+            w: XmlStream::with_capacity(8 * 1024),
             now: None,
         }
     }
@@ -115,7 +115,7 @@ impl<'c> Wire<'c> {
         let bundle_id = self.cx.urn();
         let publisher = &self.cx.publisher;
 
-        let mut w = XmlStream::with_capacity(2048 + self.w.len());
+        let mut w = XmlStream::with_capacity(2048);
         w.root("Bundle");
         w.value("id", bundle_id.id());
         w.value("type", "message");
@@ -187,10 +187,12 @@ impl<'c> Wire<'c> {
             reference(w, "responsible", h.responsible);
             reference(w, "focus", h.focus);
         });
-        w.append(&self.w);
-        w.end("Bundle");
+        // the header goes in front of the entries, in the entries' buffer
+        let mut out = self.w;
+        out.prepend(&w);
+        out.end("Bundle");
         XmlMessage {
-            xml: w.into_string(),
+            xml: out.into_string(),
             message_id: mh,
             event: h.event,
             message_event_type: h.met,

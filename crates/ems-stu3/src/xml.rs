@@ -995,9 +995,11 @@ impl XmlStream {
         escape_attr(&mut self.out, v);
         self.out.push('"');
     }
-    /// Appends what `other` holds (a part written separately).
-    pub fn append(&mut self, other: &XmlStream) {
-        self.out.push_str(&other.out);
+    /// Puts what `head` holds in front of what this stream holds (a part
+    /// that could only be written after the rest, such as a header that
+    /// refers to later entries).
+    pub fn prepend(&mut self, head: &XmlStream) {
+        self.out.insert_str(0, &head.out);
     }
     /// Reserves room for `n` more bytes.
     pub fn reserve(&mut self, n: usize) {
