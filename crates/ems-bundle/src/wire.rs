@@ -19,8 +19,9 @@ use ems_stu3::Str;
 /// `Assembly`); the MessageHeader entry is written in front by `finish`.
 pub(crate) struct Wire<'c> {
     pub cx: &'c mut BuildContext,
-    /// The entries after the MessageHeader's.
-    pub w: XmlStream,
+    /// The entries after the MessageHeader's; `finish` puts the Bundle
+    /// start and the header in front, and this becomes the message.
+    w: XmlStream,
     now: Option<InstantText>,
 }
 
