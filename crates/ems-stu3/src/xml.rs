@@ -963,30 +963,10 @@ impl XmlStream {
         self.value_open(name, v);
         self.out.push('>');
     }
-    /// `<name value="n"/>`: an integer or decimal primitive, written as
-    /// the model writes an `i64` (no heap allocation).
+    /// `<name value="n"/>`: an integer or decimal primitive, formatted as
+    /// the model formats an `i64` (inline, no heap allocation).
     pub fn value_i64(&mut self, name: &str, n: i64) {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut v = n.unsigned_abs();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.out.push('<');
-        self.out.push_str(name);
-        self.out.push_str(" value=\"");
-        if n < 0 {
-            self.out.push('-');
-        }
-        // ASCII digits only
-        self.out
-            .push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
-        self.out.push_str("\"/>");
+        self.value(name, &compact_str::ToCompactString::to_compact_string(&n));
     }
     fn value_open(&mut self, name: &str, v: &str) {
         self.out.push('<');
@@ -1000,10 +980,6 @@ impl XmlStream {
     /// refers to later entries).
     pub fn prepend(&mut self, head: &XmlStream) {
         self.out.insert_str(0, &head.out);
-    }
-    /// Reserves room for `n` more bytes.
-    pub fn reserve(&mut self, n: usize) {
-        self.out.reserve(n);
     }
     /// The bytes written so far.
     pub fn as_str(&self) -> &str {
