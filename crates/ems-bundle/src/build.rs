@@ -89,8 +89,8 @@ pub struct AddressInfo {
 }
 
 impl AddressInfo {
-    pub(crate) fn to_fhir(&self, use_: &'static str) -> Address {
-        // "line, line, postcode", allocated once
+    /// `Address.text`: "line, line, postcode", allocated once.
+    pub(crate) fn text(&self) -> Str {
         let len = self.lines.iter().map(|l| l.len() + 2).sum::<usize>() + self.postcode.len();
         let mut text = Str::with_capacity(len);
         for l in &self.lines {
@@ -98,9 +98,13 @@ impl AddressInfo {
             text.push_str(", ");
         }
         text.push_str(&self.postcode);
+        text
+    }
+
+    pub(crate) fn to_fhir(&self, use_: &'static str) -> Address {
         Address {
             use_: Some(Primitive::from_static(use_)),
-            text: Some(Primitive::new(text)),
+            text: Some(Primitive::new(self.text())),
             line: self
                 .lines
                 .iter()
@@ -253,11 +257,18 @@ pub(crate) fn instant(t: DateTime<Utc>) -> Str {
     Str::from(InstantText::new(t).as_str())
 }
 
-/// A resource's `urn:uuid:<id>` fullUrl, on the stack.
+/// A resource's `urn:uuid:<id>` fullUrl, on the stack; derefs to the
+/// fullUrl text.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Urn(pub [u8; 45]);
+pub(crate) struct Urn([u8; 45]);
 
 impl Urn {
+    /// The fullUrl of resource id `id`.
+    pub fn new(id: uuid::Uuid) -> Urn {
+        let mut b = *b"urn:uuid:000000000000000000000000000000000000";
+        id.hyphenated().encode_lower(&mut b[9..]);
+        Urn(b)
+    }
     /// `urn:uuid:<id>`.
     pub fn as_str(&self) -> &str {
         // "urn:uuid:" and a hyphenated lower-case UUID: ASCII
@@ -269,15 +280,45 @@ impl Urn {
     }
 }
 
+impl std::ops::Deref for Urn {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// `MessageHeader.responsible`: an Organization entry of the message, or
+/// an ODS directory URL.
+pub(crate) enum Responsible {
+    Entry(Urn),
+    Url(Str),
+}
+
+impl std::ops::Deref for Responsible {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Responsible::Entry(u) => u,
+            Responsible::Url(s) => s,
+        }
+    }
+}
+
+/// The ODS directory URL of an organisation code.
+pub(crate) fn directory_url(ods: &str) -> Str {
+    cat(DIRECTORY, ods)
+}
+
+/// Code and display of `code` in the embedded NHS code system `system`
+/// (`None`: not found).
+pub(crate) fn nhs_concept(system: &str, code: &str) -> Option<(&'static str, &'static str)> {
+    ems_profiles::code_system(system).and_then(|c| c.concept(code))
+}
+
 /// The ten digits of an NHS number (inline in a [`Str`], no heap allocation).
 pub(crate) fn nhs_digits(n: NhsNumber) -> Str {
     use compact_str::ToCompactString;
     n.to_compact_string()
-}
-
-/// The `urn:uuid:` fullUrl of a resource id.
-pub(crate) fn urn_uuid(id: &str) -> Str {
-    cat("urn:uuid:", id)
 }
 
 /// `a` followed by `b`, allocated once (and not at all when short).
@@ -332,7 +373,7 @@ pub(crate) fn coding_of(system: &'static str, code: &str, display: &str) -> Codi
 /// A coding whose display comes from the embedded NHS code system (code and
 /// display then refer to the embedded text; an unknown code is copied).
 pub(crate) fn nhs_coding(system: &'static str, code: &str) -> Coding {
-    match ems_profiles::code_system(system).and_then(|c| c.concept(code)) {
+    match nhs_concept(system, code) {
         Some((code, display)) => coding(system, code, display),
         None => coding_of(system, code, code),
     }
@@ -348,14 +389,6 @@ pub(crate) fn cc(c: Coding) -> CodeableConcept {
 pub(crate) fn reference(r: &str) -> Reference {
     Reference {
         reference: st(r),
-        ..Default::default()
-    }
-}
-
-/// A reference that takes `r` over (no copy).
-pub(crate) fn reference_to(r: Str) -> Reference {
-    Reference {
-        reference: Some(Primitive::new(r)),
         ..Default::default()
     }
 }
@@ -447,18 +480,60 @@ pub(crate) fn patient(p: &PatientInfo, previous: Option<&AddressInfo>) -> Patien
     }
 }
 
-/// The header data of one message.
+/// The header data of one message (both paths).
 pub(crate) struct Header<'a> {
     pub event: &'static EventType,
     pub met: MessageEventType,
-    /// Routing demographics: NHS number always when `Some`; name and birth
-    /// date when `routing_full`.
+    /// Routing demographics (NHS number, name, birth date) when `Some`.
     pub patient: Option<&'a PatientInfo>,
-    pub routing_full: bool,
-    pub focus: Str,
-    pub responsible: Str,
-    pub enterer: Option<Str>,
-    pub sender: Option<Str>,
+    pub focus: &'a str,
+    pub responsible: &'a str,
+    pub enterer: Option<&'a str>,
+}
+
+/// What a message's MessageHeader and Bundle take from the context, drawn
+/// by both paths in this order after every entry's id: the header id, the
+/// message instant (unless an entry already read it), the sequence number
+/// of the publisher + patient + event stream, the Bundle id.
+pub(crate) struct Stamp {
+    pub header_id: Urn,
+    pub now: InstantText,
+    /// `urn:nhs:addressing:asid:<ASID>`.
+    pub endpoint: Str,
+    /// The routing NHS number's digits.
+    pub nhs_number: Option<Str>,
+    pub version: Option<u64>,
+    pub bundle_id: Urn,
+}
+
+impl Stamp {
+    pub fn draw(cx: &mut BuildContext, now: Option<InstantText>, h: &Header<'_>) -> Stamp {
+        let header_id = cx.urn();
+        let now = now.unwrap_or_else(|| cx.now_text());
+        let endpoint = cx.publisher.endpoint_str();
+        let nhs_number = h.patient.map(|p| nhs_digits(p.nhs_number));
+        let version = nhs_number
+            .as_deref()
+            .map(|n| cx.sequence.next(&endpoint, n, h.event.code));
+        let bundle_id = cx.urn();
+        Stamp {
+            header_id,
+            now,
+            endpoint,
+            nhs_number,
+            version,
+            bundle_id,
+        }
+    }
+}
+
+/// The message's instant, read from the clock once per message (`slot`
+/// caches it).
+pub(crate) fn message_now<'s>(
+    slot: &'s mut Option<InstantText>,
+    cx: &BuildContext,
+) -> &'s InstantText {
+    slot.get_or_insert_with(|| cx.now_text())
 }
 
 /// Collects the Bundle's entries; slot 0 is kept for the MessageHeader,
@@ -466,7 +541,7 @@ pub(crate) struct Header<'a> {
 pub(crate) struct Assembly<'c> {
     pub cx: &'c mut BuildContext,
     entries: Vec<BundleEntry>,
-    now: Option<Str>,
+    now: Option<InstantText>,
 }
 
 impl<'c> Assembly<'c> {
@@ -482,84 +557,69 @@ impl<'c> Assembly<'c> {
         }
     }
 
-    /// The message's instant (read from the clock once per message).
+    /// The message's instant.
     pub fn now(&mut self) -> Str {
-        let cx = &self.cx;
-        self.now.get_or_insert_with(|| cx.now_instant()).clone()
+        Str::from(message_now(&mut self.now, self.cx).as_str())
     }
 
     /// Reserves the id of a resource that is referred to before it can be
     /// built (add it with [`Assembly::add_reserved`]).
-    pub fn reserve_id(&mut self) -> Str {
-        self.cx.uuid()
+    pub fn reserve(&mut self) -> Urn {
+        self.cx.urn()
     }
 
     /// Adds a resource as the next entry under a new id (its logical id;
     /// fullUrl `urn:uuid:<id>`); returns the fullUrl for references.
-    pub fn add(&mut self, r: impl Into<Resource>) -> Str {
-        let id = self.cx.uuid();
-        let url = urn_uuid(&id);
-        self.push(id, url.clone(), r.into());
-        url
+    pub fn add(&mut self, r: impl Into<Resource>) -> Urn {
+        let u = self.cx.urn();
+        self.add_reserved(&u, r);
+        u
     }
 
-    /// [`Assembly::add`] when nothing refers to the resource.
-    pub fn add_unreferenced(&mut self, r: impl Into<Resource>) {
-        let id = self.cx.uuid();
-        self.add_reserved(id, r);
-    }
-
-    /// Adds a resource under an id from [`Assembly::reserve_id`] (moved
-    /// into the resource, not copied).
-    pub fn add_reserved(&mut self, id: Str, r: impl Into<Resource>) {
-        let url = urn_uuid(&id);
-        self.push(id, url, r.into());
-    }
-
-    fn push(&mut self, id: Str, url: Str, mut r: Resource) {
-        *r.id_mut() = Some(Primitive::new(id));
+    /// Adds a resource under an id from [`Assembly::reserve`].
+    pub fn add_reserved(&mut self, u: &Urn, r: impl Into<Resource>) {
+        let mut r = r.into();
+        *r.id_mut() = Some(Primitive::from(u.id()));
         self.entries.push(BundleEntry {
-            full_url: Some(Primitive::new(url)),
+            full_url: Some(Primitive::from(u.as_str())),
             resource: Some(r),
             ..Default::default()
         });
     }
 
     /// Adds an Organization; returns its fullUrl.
-    pub fn organization(&mut self, o: &OrgInfo) -> Str {
+    pub fn organization(&mut self, o: &OrgInfo) -> Urn {
         self.add(organization(o))
     }
 
     /// Adds a Patient; returns its fullUrl.
-    pub fn patient(&mut self, p: &PatientInfo) -> Str {
+    pub fn patient(&mut self, p: &PatientInfo) -> Urn {
         self.add(patient(p, None))
     }
 
-    /// The publisher's own Organization, added once.
-    pub fn publisher_org(&mut self) -> Str {
+    /// The publisher's own Organization.
+    pub fn publisher_org(&mut self) -> Urn {
         let org = organization(&self.cx.publisher.organization);
         self.add(org)
     }
 
-    /// Finishes a message with full routing demographics of `patient`, no
-    /// enterer or sender.
+    /// Finishes a message with the routing demographics of `patient` and
+    /// no enterer.
     pub fn message(
         self,
         event: &'static EventType,
         met: MessageEventType,
         patient: Option<&PatientInfo>,
-        focus: Str,
-        responsible: Str,
+        focus: &str,
+        responsible: &str,
     ) -> crate::events::BuiltMessage {
         let bundle = self.finish(Header {
             event,
             met,
             patient,
-            routing_full: true,
             focus,
             responsible,
             enterer: None,
-            sender: None,
         });
         crate::events::BuiltMessage {
             bundle,
@@ -570,42 +630,31 @@ impl<'c> Assembly<'c> {
 
     /// Builds the MessageHeader and the Bundle.
     pub fn finish(mut self, h: Header<'_>) -> Bundle {
-        let mh_id = self.cx.uuid();
-        let now = match self.now.take() {
-            Some(now) => now,
-            None => self.cx.now_instant(),
-        };
+        let stamp = Stamp::draw(self.cx, self.now.take(), &h);
         let publisher = &self.cx.publisher;
-        let endpoint = cat("urn:nhs:addressing:asid:", &publisher.asid);
-        let nhs_number = h.patient.map(|p| nhs_digits(p.nhs_number));
-        let version = nhs_number
-            .as_deref()
-            .map(|n| self.cx.sequence.next(&endpoint, n, h.event.code));
-        let publisher = &self.cx.publisher;
+        let now = stamp.now.as_str();
         let mut exts = Vec::with_capacity(2);
-        if let (Some(p), Some(n)) = (h.patient, nhs_number) {
-            let mut parts = Vec::with_capacity(3);
-            parts.push(ext(
-                "nhsNumber",
-                ExtensionValue::Identifier(Box::new(Identifier {
-                    system: lit(NHS_SYSTEM),
-                    value: Some(Primitive::new(n)),
-                    ..Default::default()
-                })),
-            ));
-            if h.routing_full {
-                parts.push(ext(
-                    "name",
-                    ExtensionValue::HumanName(Box::new(p.official_name())),
-                ));
-                parts.push(ext(
-                    "birthDateTime",
-                    ExtensionValue::DateTime(Primitive::new(date(p.birth_date))),
-                ));
-            }
+        if let (Some(p), Some(n)) = (h.patient, stamp.nhs_number) {
             exts.push(ext_complex(
                 "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1",
-                parts,
+                vec![
+                    ext(
+                        "nhsNumber",
+                        ExtensionValue::Identifier(Box::new(Identifier {
+                            system: lit(NHS_SYSTEM),
+                            value: Some(Primitive::new(n)),
+                            ..Default::default()
+                        })),
+                    ),
+                    ext(
+                        "name",
+                        ExtensionValue::HumanName(Box::new(p.official_name())),
+                    ),
+                    ext(
+                        "birthDateTime",
+                        ExtensionValue::DateTime(Primitive::new(date(p.birth_date))),
+                    ),
+                ],
             ));
         }
         exts.push(ext(
@@ -629,13 +678,13 @@ impl<'c> Assembly<'c> {
             },
         };
         let mh = MessageHeader {
-            id: Some(Primitive::new(mh_id)),
+            id: Some(Primitive::from(stamp.header_id.id())),
             meta: Some(Meta {
-                version_id: version.map(|v| {
+                version_id: stamp.version.map(|v| {
                     use compact_str::ToCompactString;
                     Primitive::new(v.to_compact_string())
                 }),
-                last_updated: Some(Primitive::new(now.clone())),
+                last_updated: Some(Primitive::from(now)),
                 profile: vec![Primitive::from_static(
                     "https://fhir.nhs.uk/STU3/StructureDefinition/Event-MessageHeader-1",
                 )],
@@ -647,32 +696,25 @@ impl<'c> Assembly<'c> {
                 h.event.code,
                 h.event.display,
             )),
-            sender: h.sender.map(reference_to),
-            timestamp: Some(Primitive::new(now)),
-            enterer: h.enterer.map(reference_to),
+            timestamp: Some(Primitive::from(now)),
+            enterer: h.enterer.map(reference),
             source: Some(MessageHeaderSource {
                 name: st(&publisher.system_name),
                 contact: Some(contact),
-                endpoint: Some(Primitive::new(endpoint)),
+                endpoint: Some(Primitive::new(stamp.endpoint)),
                 ..Default::default()
             }),
-            responsible: Some(reference_to(h.responsible)),
-            focus: vec![reference_to(h.focus)],
+            responsible: Some(reference(h.responsible)),
+            focus: vec![reference(h.focus)],
             ..Default::default()
         };
-        let mh_url = urn_uuid(
-            mh.id
-                .as_ref()
-                .and_then(|p| p.value.as_deref())
-                .unwrap_or(""),
-        );
         self.entries[0] = BundleEntry {
-            full_url: Some(Primitive::new(mh_url)),
+            full_url: Some(Primitive::from(stamp.header_id.as_str())),
             resource: Some(Resource::from(mh)),
             ..Default::default()
         };
         Bundle {
-            id: Some(Primitive::new(self.cx.uuid())),
+            id: Some(Primitive::from(stamp.bundle_id.id())),
             type_: lit("message"),
             entry: self.entries,
             ..Default::default()

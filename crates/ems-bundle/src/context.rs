@@ -162,7 +162,12 @@ pub struct Publisher {
 impl Publisher {
     /// `urn:nhs:addressing:asid:<ASID>`.
     pub fn endpoint(&self) -> String {
-        ["urn:nhs:addressing:asid:", &self.asid].concat()
+        self.endpoint_str().into()
+    }
+
+    /// [`Publisher::endpoint`] as a model string.
+    pub(crate) fn endpoint_str(&self) -> ems_stu3::Str {
+        crate::build::cat("urn:nhs:addressing:asid:", &self.asid)
     }
 }
 
@@ -204,24 +209,13 @@ impl BuildContext {
         }
     }
 
-    pub(crate) fn uuid(&mut self) -> ems_stu3::Str {
-        let mut buf = uuid::Uuid::encode_buffer();
-        ems_stu3::Str::from(&*self.ids.next_uuid().hyphenated().encode_lower(&mut buf))
-    }
-
     /// A new id as a `urn:uuid:` fullUrl, without a heap allocation.
     pub(crate) fn urn(&mut self) -> crate::build::Urn {
-        let mut b = *b"urn:uuid:000000000000000000000000000000000000";
-        self.ids.next_uuid().hyphenated().encode_lower(&mut b[9..]);
-        crate::build::Urn(b)
+        crate::build::Urn::new(self.ids.next_uuid())
     }
 
     pub(crate) fn now_text(&self) -> crate::build::InstantText {
         crate::build::InstantText::new(self.clock.now())
-    }
-
-    pub(crate) fn now_instant(&self) -> ems_stu3::Str {
-        ems_stu3::Str::from(self.now_text().as_str())
     }
 }
 

@@ -223,51 +223,56 @@ fn procedure(
     }
 }
 
-/// The common shape of the three screening messages (blood spot, hearing,
-/// NIPE). A `delete` carries only the Encounter (entered-in-error, found by
-/// its identifier) with the provider's ODS directory URL as responsible;
-/// otherwise the provider Organization, the Patient, the event's own
-/// entries (added by `entries`, given the Patient and Encounter fullUrls)
-/// and the Encounter, which is the focus.
-#[allow(clippy::too_many_arguments)]
+/// What the three screening builders (blood spot, hearing, NIPE) share.
+#[derive(Clone, Debug)]
+struct Screening {
+    met: MessageEventType,
+    /// The baby.
+    patient: PatientInfo,
+    /// The Encounter's identifier.
+    record: RecordId,
+    /// The screening provider.
+    provider: OrgInfo,
+}
+
+/// The common shape of the three screening messages. A `delete` carries
+/// only the Encounter (entered-in-error, found by its identifier) with the
+/// provider's ODS directory URL as responsible; otherwise the provider
+/// Organization, the Patient, the event's own entries (added by `entries`,
+/// given the Patient and Encounter fullUrls) and the Encounter, which is
+/// the focus.
 fn screening_message(
     cx: &mut BuildContext,
     event: &'static EventType,
-    met: MessageEventType,
-    patient: &PatientInfo,
-    record: &RecordId,
-    provider: &OrgInfo,
+    s: &Screening,
     encounter_type: &str,
     start: Option<DateTime<Utc>>,
     entries: impl FnOnce(&mut Assembly, &str, &str),
 ) -> BuiltMessage {
     let mut a = Assembly::new(cx);
-    let enc_id = a.reserve_id();
-    let enc_url = urn_uuid(&enc_id);
-    let (responsible, enc) = if met == MessageEventType::Delete {
-        let enc = encounter(record, None, None, None, None, true);
-        (ods_url(provider), enc)
+    let enc = a.reserve();
+    let (responsible, resource) = if s.met == MessageEventType::Delete {
+        let resource = encounter(&s.record, None, None, None, None, true);
+        (
+            Responsible::Url(directory_url(&s.provider.ods_code)),
+            resource,
+        )
     } else {
-        let org = a.organization(provider);
-        let pat = a.patient(patient);
-        entries(&mut a, &pat, &enc_url);
-        let enc = encounter(
-            record,
+        let org = a.organization(&s.provider);
+        let pat = a.patient(&s.patient);
+        entries(&mut a, &pat, &enc);
+        let resource = encounter(
+            &s.record,
             Some(encounter_type),
             Some(&pat),
             Some(&org),
             start,
             false,
         );
-        (org, enc)
+        (Responsible::Entry(org), resource)
     };
-    a.add_reserved(enc_id, enc);
-    let focus = enc_url;
-    a.message(event, met, Some(patient), focus, responsible)
-}
-
-fn ods_url(o: &OrgInfo) -> Str {
-    cat(DIRECTORY, &o.ods_code)
+    a.add_reserved(&enc, resource);
+    a.message(event, s.met, Some(&s.patient), &enc, &responsible)
 }
 
 // ------------------------------------------------------------ blood spot
@@ -352,10 +357,7 @@ impl BloodSpotCondition {
 /// ```
 #[derive(Clone, Debug)]
 pub struct BloodSpotTestOutcome {
-    met: MessageEventType,
-    patient: PatientInfo,
-    record: RecordId,
-    provider: OrgInfo,
+    s: Screening,
     received: Option<DateTime<Utc>>,
     results: Vec<(BloodSpotCondition, Snomed)>,
 }
@@ -370,10 +372,12 @@ impl BloodSpotTestOutcome {
         received: DateTime<Utc>,
     ) -> Self {
         BloodSpotTestOutcome {
-            met: MessageEventType::New,
-            patient,
-            record,
-            provider,
+            s: Screening {
+                met: MessageEventType::New,
+                patient,
+                record,
+                provider,
+            },
             received: Some(received),
             results: Vec::new(),
         }
@@ -381,10 +385,12 @@ impl BloodSpotTestOutcome {
     /// A `delete` of the record `record`.
     pub fn delete(patient: PatientInfo, record: RecordId, provider: OrgInfo) -> Self {
         BloodSpotTestOutcome {
-            met: MessageEventType::Delete,
-            patient,
-            record,
-            provider,
+            s: Screening {
+                met: MessageEventType::Delete,
+                patient,
+                record,
+                provider,
+            },
             received: None,
             results: Vec::new(),
         }
@@ -412,10 +418,7 @@ impl BloodSpotTestOutcome {
         Ok(screening_message(
             cx,
             event,
-            self.met,
-            &self.patient,
-            &self.record,
-            &self.provider,
+            &self.s,
             "008",
             None,
             |a, pat, enc_url| {
@@ -431,7 +434,7 @@ impl BloodSpotTestOutcome {
                     issued: self.received.map(|t| Primitive::new(instant(t))),
                     ..Default::default()
                 };
-                a.add_unreferenced(report);
+                a.add(report);
                 for (cond, outcome) in &self.results {
                     let (c, d) = cond.procedure();
                     let p = procedure(
@@ -441,7 +444,7 @@ impl BloodSpotTestOutcome {
                         enc_url,
                         None,
                     );
-                    a.add_unreferenced(p);
+                    a.add(p);
                 }
             },
         ))
@@ -464,10 +467,7 @@ pub struct HearingTest {
 /// Newborn Hearing (`newborn-hearing-1`): `new` or `delete`.
 #[derive(Clone, Debug)]
 pub struct NewbornHearing {
-    met: MessageEventType,
-    patient: PatientInfo,
-    record: RecordId,
-    provider: OrgInfo,
+    s: Screening,
     start: Option<DateTime<Utc>>,
     outcome: Option<(Snomed, DateTime<Utc>)>,
     tests: Vec<HearingTest>,
@@ -485,10 +485,12 @@ impl NewbornHearing {
         outcome_set: DateTime<Utc>,
     ) -> Self {
         NewbornHearing {
-            met: MessageEventType::New,
-            patient,
-            record,
-            provider,
+            s: Screening {
+                met: MessageEventType::New,
+                patient,
+                record,
+                provider,
+            },
             start: Some(encounter_start),
             outcome: Some((outcome, outcome_set)),
             tests: Vec::new(),
@@ -497,10 +499,12 @@ impl NewbornHearing {
     /// A `delete` of the record.
     pub fn delete(patient: PatientInfo, record: RecordId, provider: OrgInfo) -> Self {
         NewbornHearing {
-            met: MessageEventType::Delete,
-            patient,
-            record,
-            provider,
+            s: Screening {
+                met: MessageEventType::Delete,
+                patient,
+                record,
+                provider,
+            },
             start: None,
             outcome: None,
             tests: Vec::new(),
@@ -530,10 +534,7 @@ impl NewbornHearing {
         Ok(screening_message(
             cx,
             event,
-            self.met,
-            &self.patient,
-            &self.record,
-            &self.provider,
+            &self.s,
             "007",
             self.start,
             |a, pat, enc_url| {
@@ -555,7 +556,7 @@ impl NewbornHearing {
                         )))),
                         ..Default::default()
                     };
-                    a.add_unreferenced(o);
+                    a.add(o);
                 }
                 for t in &self.tests {
                     let (c, d) = hearing_test_code(t.aabr);
@@ -566,7 +567,7 @@ impl NewbornHearing {
                         enc_url,
                         Some(t.performed),
                     );
-                    a.add_unreferenced(p);
+                    a.add(p);
                 }
             },
         ))
@@ -624,10 +625,7 @@ impl NipeFindings {
 /// NIPE Outcome (`nipe-outcome-1`): `new` or `delete`.
 #[derive(Clone, Debug)]
 pub struct NipeOutcome {
-    met: MessageEventType,
-    patient: PatientInfo,
-    record: RecordId,
-    provider: OrgInfo,
+    s: Screening,
     start: Option<DateTime<Utc>>,
     examiner: Option<PractitionerInfo>,
     findings: Option<NipeFindings>,
@@ -645,10 +643,12 @@ impl NipeOutcome {
         findings: NipeFindings,
     ) -> Self {
         NipeOutcome {
-            met: MessageEventType::New,
-            patient,
-            record,
-            provider,
+            s: Screening {
+                met: MessageEventType::New,
+                patient,
+                record,
+                provider,
+            },
             start: Some(encounter_start),
             examiner: Some(examiner),
             findings: Some(findings),
@@ -657,10 +657,12 @@ impl NipeOutcome {
     /// A `delete` of the record.
     pub fn delete(patient: PatientInfo, record: RecordId, provider: OrgInfo) -> Self {
         NipeOutcome {
-            met: MessageEventType::Delete,
-            patient,
-            record,
-            provider,
+            s: Screening {
+                met: MessageEventType::Delete,
+                patient,
+                record,
+                provider,
+            },
             start: None,
             examiner: None,
             findings: None,
@@ -672,16 +674,13 @@ impl NipeOutcome {
         Ok(screening_message(
             cx,
             event,
-            self.met,
-            &self.patient,
-            &self.record,
-            &self.provider,
+            &self.s,
             "006",
             self.start,
             |a, pat, enc_url| {
                 if let Some(ex) = &self.examiner {
                     let p = ex.fhir();
-                    a.add_unreferenced(p);
+                    a.add(p);
                 }
                 if let Some(f) = &self.findings {
                     for (code, display, outcome) in f.procedures() {
@@ -692,7 +691,7 @@ impl NipeOutcome {
                             enc_url,
                             self.start,
                         );
-                        a.add_unreferenced(p);
+                        a.add(p);
                     }
                 }
             },
@@ -720,11 +719,11 @@ fn pds_message(
     event: &'static EventType,
     patient: &PatientInfo,
     pat: &str,
-    org: Str,
+    org: &str,
 ) -> BuiltMessage {
     let now = a.now();
-    let focus = a.add(communication(pat, &org, &now));
-    a.message(event, MessageEventType::New, Some(patient), focus, org)
+    let focus = a.add(communication(pat, org, &now));
+    a.message(event, MessageEventType::New, Some(patient), &focus, org)
 }
 
 fn with_scn(mut p: Patient, scn: u32) -> Patient {
@@ -769,7 +768,7 @@ impl PdsChangeOfAddress {
         let org = a.publisher_org();
         let p = with_scn(patient(&self.patient, Some(&self.previous)), self.scn);
         let pat = a.add(p);
-        Ok(pds_message(a, event, &self.patient, &pat, org))
+        Ok(pds_message(a, event, &self.patient, &pat, &org))
     }
 }
 
@@ -836,7 +835,7 @@ impl PdsChangeOfGp {
         let org = a.publisher_org();
         let practice = |a: &mut Assembly, p: &PracticeInfo| {
             let mut o = organization(&p.practice);
-            o.part_of = Some(reference(&cat(DIRECTORY, &p.commissioner)));
+            o.part_of = Some(reference(&directory_url(&p.commissioner)));
             a.add(o)
         };
         let gp = self.new_practice.as_ref().map(|p| practice(&mut a, p));
@@ -863,9 +862,9 @@ impl PdsChangeOfGp {
                 }),
                 ..Default::default()
             };
-            a.add_unreferenced(eoc);
+            a.add(eoc);
         }
-        Ok(pds_message(a, event, &self.patient, &pat, org))
+        Ok(pds_message(a, event, &self.patient, &pat, &org))
     }
 }
 
@@ -940,7 +939,7 @@ impl PdsDeathNotification {
         ));
         p.deceased = died.map(|t| PatientDeceased::DateTime(Primitive::new(instant(t))));
         let pat = a.add(p);
-        Ok(pds_message(a, event, &self.patient, &pat, org))
+        Ok(pds_message(a, event, &self.patient, &pat, &org))
     }
 }
 
@@ -960,15 +959,15 @@ impl PdsRecordChange {
     pub fn build(&self, cx: &mut BuildContext) -> Result<BuiltMessage, BuildError> {
         let event = ev("pds-record-change-1");
         let mut a = Assembly::new(cx);
-        let responsible = ods_url(&a.cx.publisher.organization);
+        let responsible = directory_url(&a.cx.publisher.organization.ods_code);
         let p = with_scn(patient(&self.patient, None), self.scn);
         let focus = a.add(p);
         Ok(a.message(
             event,
             MessageEventType::New,
             Some(&self.patient),
-            focus,
-            responsible,
+            &focus,
+            &responsible,
         ))
     }
 }
@@ -1075,8 +1074,7 @@ impl PdsBirthNotification {
         ));
         let baby_url = a.add(baby);
         // mother and the RelatedPerson linking her to the baby
-        let rid = a.reserve_id();
-        let rp_url = urn_uuid(&rid);
+        let rp_url = a.reserve();
         let mut mother = match &self.mother {
             Some(m) => patient(m, None),
             None => Patient {
@@ -1096,7 +1094,7 @@ impl PdsBirthNotification {
             relationship: Some(cc(coding(ROLE_CODE_SYSTEM, "NMTH", "natural mother"))),
             ..Default::default()
         };
-        a.add_reserved(rid, rp);
+        a.add_reserved(&rp_url, rp);
         // notifying practitioner
         let pr = self.notifier.fhir();
         let enterer = a.add(pr);
@@ -1115,7 +1113,7 @@ impl PdsBirthNotification {
                 value: Some(value),
                 ..Default::default()
             };
-            a.add_unreferenced(o);
+            a.add(o);
         };
         let qty = |v: u32, unit: &str| {
             ObservationValue::Quantity(Box::new(Quantity {
@@ -1214,18 +1212,16 @@ impl PdsBirthNotification {
             managing_organization: Some(reference(&ra_url)),
             ..Default::default()
         };
-        a.add_unreferenced(eoc);
+        a.add(eoc);
         let now = a.now();
         let focus = a.add(communication(&mother_url, &org, &now));
         let bundle = a.finish(Header {
             event,
             met: MessageEventType::New,
             patient: self.mother.as_ref(),
-            routing_full: true,
-            focus,
-            responsible: org,
-            enterer: Some(enterer),
-            sender: None,
+            focus: &focus,
+            responsible: &org,
+            enterer: Some(&enterer),
         });
         Ok(BuiltMessage {
             bundle,
@@ -1321,7 +1317,7 @@ impl ProfessionalContacts {
             ..Default::default()
         };
         let focus = a.add(eoc);
-        Ok(a.message(event, self.met, Some(&self.patient), focus, org))
+        Ok(a.message(event, self.met, Some(&self.patient), &focus, &org))
     }
 }
 
@@ -1430,7 +1426,7 @@ impl Vaccinations {
             ..Default::default()
         };
         let focus = a.add(im);
-        Ok(a.message(event, self.met, Some(&self.patient), focus, org))
+        Ok(a.message(event, self.met, Some(&self.patient), &focus, &org))
     }
 }
 

@@ -13,7 +13,6 @@ use crate::events::XmlMessage;
 use chrono::{DateTime, NaiveDate, Utc};
 use ems_match::EventType;
 use ems_stu3::xml::XmlStream;
-use ems_stu3::Str;
 
 /// Collects the entries of a message as XML (the counterpart of
 /// `Assembly`); the MessageHeader entry is written in front by `finish`.
@@ -36,10 +35,9 @@ impl<'c> Wire<'c> {
         }
     }
 
-    /// The message's instant (read from the clock once per message).
+    /// The message's instant.
     pub fn now(&mut self) -> InstantText {
-        let cx = &self.cx;
-        self.now.get_or_insert_with(|| cx.now_text()).clone()
+        message_now(&mut self.now, self.cx).clone()
     }
 
     /// A new id for a resource that is referred to before it is written.
@@ -90,7 +88,7 @@ impl<'c> Wire<'c> {
         focus: &str,
         responsible: &str,
     ) -> XmlMessage {
-        self.finish(WireHeader {
+        self.finish(Header {
             event,
             met,
             patient,
@@ -101,28 +99,18 @@ impl<'c> Wire<'c> {
     }
 
     /// Writes the Bundle: its id, the MessageHeader entry, then the entries.
-    pub fn finish(mut self, h: WireHeader<'_>) -> XmlMessage {
-        let mh = self.cx.urn();
-        let now = match self.now.take() {
-            Some(now) => now,
-            None => self.cx.now_text(),
-        };
-        let now = now.as_str();
-        let endpoint = cat("urn:nhs:addressing:asid:", &self.cx.publisher.asid);
-        let nhs_number = h.patient.map(|p| nhs_digits(p.nhs_number));
-        let version = nhs_number
-            .as_deref()
-            .map(|n| self.cx.sequence.next(&endpoint, n, h.event.code));
-        let bundle_id = self.cx.urn();
+    pub fn finish(mut self, h: Header<'_>) -> XmlMessage {
+        let stamp = Stamp::draw(self.cx, self.now.take(), &h);
+        let now = stamp.now.as_str();
         let publisher = &self.cx.publisher;
 
         let mut w = XmlStream::with_capacity(2048);
         w.root("Bundle");
-        w.value("id", bundle_id.id());
+        w.value("id", stamp.bundle_id.id());
         w.value("type", "message");
-        entry(&mut w, &mh, "MessageHeader", |w| {
+        entry(&mut w, &stamp.header_id, "MessageHeader", |w| {
             w.start("meta");
-            if let Some(v) = version {
+            if let Some(v) = stamp.version {
                 w.value_i64("versionId", v as i64);
             }
             w.value("lastUpdated", now);
@@ -131,7 +119,7 @@ impl<'c> Wire<'c> {
                 "https://fhir.nhs.uk/STU3/StructureDefinition/Event-MessageHeader-1",
             );
             w.end("meta");
-            if let (Some(p), Some(n)) = (h.patient, &nhs_number) {
+            if let (Some(p), Some(n)) = (h.patient, &stamp.nhs_number) {
                 w.start_url(
                     "extension",
                     "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1",
@@ -183,7 +171,7 @@ impl<'c> Wire<'c> {
             w.value("system", system);
             w.value("value", value);
             w.end("contact");
-            w.value("endpoint", &endpoint);
+            w.value("endpoint", &stamp.endpoint);
             w.end("source");
             reference(w, "responsible", h.responsible);
             reference(w, "focus", h.focus);
@@ -194,22 +182,11 @@ impl<'c> Wire<'c> {
         out.end("Bundle");
         XmlMessage {
             xml: out.into_string(),
-            message_id: mh,
+            message_id: stamp.header_id,
             event: h.event,
             message_event_type: h.met,
         }
     }
-}
-
-/// The header data of one message (the counterpart of `Header`).
-pub(crate) struct WireHeader<'a> {
-    pub event: &'static EventType,
-    pub met: MessageEventType,
-    /// Routing demographics (NHS number, name, birth date) when `Some`.
-    pub patient: Option<&'a PatientInfo>,
-    pub focus: &'a str,
-    pub responsible: &'a str,
-    pub enterer: Option<&'a str>,
 }
 
 /// `<entry><fullUrl/><resource><rtype><id/>` … `</rtype></resource></entry>`.
@@ -262,7 +239,7 @@ pub(crate) fn codeable(w: &mut XmlStream, name: &str, system: &str, code: &str, 
 /// A CodeableConcept of one coding whose display comes from the embedded
 /// NHS code system (an unknown code is its own display), as `nhs_coding`.
 pub(crate) fn nhs_codeable(w: &mut XmlStream, name: &str, system: &str, code: &str) {
-    match ems_profiles::code_system(system).and_then(|c| c.concept(code)) {
+    match nhs_concept(system, code) {
         Some((code, display)) => codeable(w, name, system, code, display),
         None => codeable(w, name, system, code, code),
     }
@@ -333,14 +310,7 @@ pub(crate) fn instant_value(w: &mut XmlStream, name: &str, t: DateTime<Utc>) {
 fn address(w: &mut XmlStream, a: &AddressInfo, use_: &str) {
     w.start("address");
     w.value("use", use_);
-    let mut text =
-        Str::with_capacity(a.lines.iter().map(|l| l.len() + 2).sum::<usize>() + a.postcode.len());
-    for l in &a.lines {
-        text.push_str(l);
-        text.push_str(", ");
-    }
-    text.push_str(&a.postcode);
-    w.value("text", &text);
+    w.value("text", &a.text());
     for l in &a.lines {
         w.value("line", l);
     }
@@ -372,7 +342,7 @@ pub(crate) fn organization(
         w.end("telecom");
     }
     if let Some(c) = part_of {
-        reference(w, "partOf", &cat(DIRECTORY, c));
+        reference(w, "partOf", &directory_url(c));
     }
 }
 

@@ -1,7 +1,7 @@
 //! The builders make no temporary heap allocations: everything a `build`
-//! allocates is still owned by the finished Bundle, apart from at most one
-//! per entry (the fullUrl handed back for references) and the message's
-//! cached instant. `build_xml` makes a fixed handful of allocations and
+//! allocates is still owned by the finished Bundle, apart from a few
+//! short-lived strings (directory URLs, the message instant; 0–3 per
+//! message, bounded here by one per entry). `build_xml` makes a fixed handful of allocations and
 //! keeps only the XML.
 //! One test in its own binary, so no other test allocates meanwhile.
 

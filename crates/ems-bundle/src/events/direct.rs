@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::build::Urn;
-use crate::wire::{self, PatientExtra, Wire, WireHeader};
+use crate::wire::{self, PatientExtra, Wire};
 use ems_stu3::xml::XmlStream;
 
 /// A finished event message written as compact wire XML by
@@ -114,59 +114,39 @@ fn procedure(
 }
 
 /// The counterpart of `screening_message`.
-#[allow(clippy::too_many_arguments)]
 fn screening_message(
     cx: &mut BuildContext,
     event: &'static EventType,
-    met: MessageEventType,
-    patient: &PatientInfo,
-    record: &RecordId,
-    provider: &OrgInfo,
+    s: &Screening,
     encounter_type: &str,
     start: Option<DateTime<Utc>>,
     entries: impl FnOnce(&mut Wire, &str, &str),
 ) -> XmlMessage {
     let mut a = Wire::new(cx);
     let enc = a.reserve();
-    let enc_url = enc.as_str();
-    let responsible = if met == MessageEventType::Delete {
+    let responsible = if s.met == MessageEventType::Delete {
         a.add_reserved(&enc, "Encounter", |w| {
-            encounter(w, record, None, None, None, None, true)
+            encounter(w, &s.record, None, None, None, None, true)
         });
-        Responsible::Url(ods_url(provider))
+        Responsible::Url(directory_url(&s.provider.ods_code))
     } else {
-        let org = a.organization(provider);
-        let pat = a.patient(patient);
-        entries(&mut a, pat.as_str(), enc_url);
+        let org = a.organization(&s.provider);
+        let pat = a.patient(&s.patient);
+        entries(&mut a, &pat, &enc);
         a.add_reserved(&enc, "Encounter", |w| {
             encounter(
                 w,
-                record,
+                &s.record,
                 Some(encounter_type),
-                Some(pat.as_str()),
-                Some(org.as_str()),
+                Some(&pat),
+                Some(&org),
                 start,
                 false,
             )
         });
         Responsible::Entry(org)
     };
-    a.message(event, met, Some(patient), enc_url, responsible.as_str())
-}
-
-/// `MessageHeader.responsible`: an entry or an ODS directory URL.
-enum Responsible {
-    Entry(Urn),
-    Url(Str),
-}
-
-impl Responsible {
-    fn as_str(&self) -> &str {
-        match self {
-            Responsible::Entry(u) => u.as_str(),
-            Responsible::Url(s) => s,
-        }
-    }
+    a.message(event, s.met, Some(&s.patient), &enc, &responsible)
 }
 
 impl BloodSpotTestOutcome {
@@ -177,10 +157,7 @@ impl BloodSpotTestOutcome {
         Ok(screening_message(
             cx,
             event,
-            self.met,
-            &self.patient,
-            &self.record,
-            &self.provider,
+            &self.s,
             "008",
             None,
             |a, pat, enc_url| {
@@ -212,10 +189,7 @@ impl NewbornHearing {
         Ok(screening_message(
             cx,
             event,
-            self.met,
-            &self.patient,
-            &self.record,
-            &self.provider,
+            &self.s,
             "007",
             self.start,
             |a, pat, enc_url| {
@@ -254,10 +228,7 @@ impl NipeOutcome {
         Ok(screening_message(
             cx,
             event,
-            self.met,
-            &self.patient,
-            &self.record,
-            &self.provider,
+            &self.s,
             "006",
             self.start,
             |a, pat, enc_url| {
@@ -387,7 +358,7 @@ impl PdsRecordChange {
     pub fn build_xml(&self, cx: &mut BuildContext) -> Result<XmlMessage, BuildError> {
         let event = ev("pds-record-change-1");
         let mut a = Wire::new(cx);
-        let responsible = ods_url(&a.cx.publisher.organization);
+        let responsible = directory_url(&a.cx.publisher.organization.ods_code);
         let x = PatientExtra {
             scn: Some(self.scn),
             ..Default::default()
@@ -546,7 +517,7 @@ impl PdsBirthNotification {
         let focus = a.add("Communication", |w| {
             wire::communication(w, mother.as_str(), org.as_str(), now.as_str())
         });
-        Ok(a.finish(WireHeader {
+        Ok(a.finish(Header {
             event,
             met: MessageEventType::New,
             patient: self.mother.as_ref(),
