@@ -62,8 +62,8 @@ pub fn sample(
 }
 
 /// The builder behind [`sample`], holding the sample's data: call
-/// [`EventBuilder::build`] for each message (the benchmarks time exactly
-/// that call).
+/// [`EventBuilder::build`] or [`EventBuilder::build_xml`] for each message
+/// (the benchmarks time exactly those calls).
 pub fn sample_builder(
     event: &str,
     met: MessageEventType,
