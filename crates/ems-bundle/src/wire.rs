@@ -79,7 +79,8 @@ impl<'c> Wire<'c> {
         u
     }
 
-    /// Finishes a message with full routing demographics, no enterer or sender.
+    /// Finishes a message with the routing demographics of `patient` and
+    /// no enterer.
     pub fn message(
         self,
         event: &'static EventType,
