@@ -40,7 +40,7 @@ mod walk;
 
 pub use codes::{code_system, CodeSystemDef, CODE_SYSTEMS};
 pub use ems_stu3::{Issue, IssueType, Outcome, Severity};
-pub use rules::{rule, Rule, Strength, RULES};
+pub use rules::{id, rule, Rule, RuleId, Strength, RULES};
 
 use ems_stu3::{ReadOptions, Resource};
 
