@@ -36,6 +36,7 @@ mod generated_codes;
 mod oo;
 mod rules;
 mod subscription;
+pub mod tables;
 mod walk;
 
 pub use codes::{code_system, CodeSystemDef, CODE_SYSTEMS};

@@ -131,6 +131,7 @@ rules! {
     SCHEMA_UNKNOWN = "SCHEMA-UNKNOWN", Must, false, T::Structure, Some("INVALID_ELEMENT"), "2.7", "only elements the STU3 type defines";
     SCHEMA_REPEATED = "SCHEMA-REPEATED", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "single-valued elements appear at most once";
     SCHEMA_CONTENT = "SCHEMA-CONTENT", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "no text content; JSON values of the right shape";
+    SCHEMA_MIN = "SCHEMA-MIN", Must, false, T::Required, Some("INVALID_RESOURCE"), "stu3", "elements present at least as often as the STU3 minimum cardinality";
     PRIMITIVE_EMPTY = "PRIMITIVE-EMPTY", Must, false, T::Required, Some("INVALID_VALUE"), "stu3", "a primitive has a value or an extension";
     PRIMITIVE_FORMAT = "PRIMITIVE-FORMAT", Must, false, T::Value, Some("INVALID_VALUE"), "stu3", "primitive values in their STU3 lexical form";
     XML_NAMESPACE = "XML-NAMESPACE", Must, false, T::Structure, Some("MESSAGE_NOT_WELL_FORMED"), "2.1", "XML in the FHIR namespace";
@@ -174,6 +175,7 @@ rules! {
     PATIENT_SUBJECT = "PATIENT-SUBJECT", Must, false, T::NotFound, Some("REFERENCE_NOT_FOUND"), "2.5", "the event's subject Patient is in the bundle";
     PATIENT_NHSNUMBER = "PATIENT-NHSNUMBER", Must, false, T::Required, Some("INVALID_IDENTIFIER_SYSTEM"), "2.5", "Patient has an NHS number identifier";
     PROFILE_PATIENT = "PROFILE-PATIENT", Must, false, T::Invalid, Some("INVALID_RESOURCE"), "2.5", "CareConnect-Patient-1: verification status on the NHS number; animal/communication absent";
+    PATIENT_NHSNUMBER_VERIFIED = "PATIENT-NHSNUMBER-VERIFIED", Must, true, T::BusinessRule, Some("INVALID_NHS_NUMBER"), "2.5", "the NHS number's verification status is `01` (number present and verified)";
     PATIENT_NAME = "PATIENT-NAME", Must, false, T::Required, Some("INVALID_RESOURCE"), "2.5", "Patient has an official name with family";
     PATIENT_BIRTHDATE = "PATIENT-BIRTHDATE", Must, false, T::Required, Some("INVALID_RESOURCE"), "2.5", "Patient.birthDate present";
     PATIENT_BIRTHTIME = "PATIENT-BIRTHTIME", Should, false, T::BusinessRule, None, "2.5", "patient-birthTime falls on birthDate";
@@ -205,6 +207,11 @@ rules! {
     PC_ORG_TELECOM = "PC-ORG-TELECOM", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.9", "the managing Organization has contact details";
     VACC_IMMUNIZATION = "VACC-IMMUNIZATION", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.10", "Immunization: vaccinationProcedure, identifier, notGiven, vaccineCode, date, primarySource; reasonNotGiven when not given";
     VACC_VACCINECODE = "VACC-VACCINECODE", Should, false, T::CodeInvalid, None, "10.10", "vaccineCode from CareConnect-VaccineCode-1 (NullFlavor NAVU/UNC/UNK)";
+    EVENT_RESOURCE_COUNT = "EVENT-RESOURCE-COUNT", Must, false, T::Invalid, Some("INVALID_RESOURCE"), "10", "the bundle holds each resource role of the event within its cardinality (event tables)";
+    EVENT_ELEMENT = "EVENT-ELEMENT", Must, false, T::Required, Some("INVALID_RESOURCE"), "10", "elements of the event's resources within their cardinality (event tables)";
+    EVENT_CODE = "EVENT-CODE", Must, false, T::CodeInvalid, Some("INVALID_CODE_VALUE"), "10", "fixed codes, values and code systems of the event's resources (event tables)";
+    EVENT_REFERENCE = "EVENT-REFERENCE", Must, false, T::Invalid, Some("INVALID_RESOURCE"), "2.2, 10", "references point at the resource type or role the row names (event tables)";
+    COGP_INTERPRETATION = "COGP-INTERPRETATION", Must, true, T::BusinessRule, Some("INVALID_RESOURCE"), "10.3", "a current GP (generalPractitioner), a finished previous-registration EpisodeOfCare, or both";
     HS_SPECIALTY = "HS-SPECIALTY", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.6-10.10", "HealthcareService has providedBy, type and specialty";
     // subscriptions
     SUB_PROFILE = "SUB-PROFILE", Should, false, T::Invalid, None, "5.2", "meta.profile carries EMS-Subscription-1";

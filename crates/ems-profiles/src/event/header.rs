@@ -312,28 +312,7 @@ pub(super) fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             },
         }
     }
-    // prohibited
-    for (present, name) in [
-        (mh.receiver.is_some(), "receiver"),
-        (mh.author.is_some(), "author"),
-        (mh.reason.is_some(), "reason"),
-        (mh.response.is_some(), "response"),
-    ] {
-        if present {
-            cx.rep.add(
-                R::MH_PROHIBITED,
-                l(name),
-                format!("MessageHeader.{name} is prohibited by Event-MessageHeader-1"),
-            );
-        }
-    }
-    if mh.destination.len() > 1 {
-        cx.rep.add(
-            R::MH_PROHIBITED,
-            l("destination"),
-            "at most one destination",
-        );
-    }
+    // receiver, author, reason, response, destination: rows 2.2/MessageHeader/* of the generic table
     // subject patient
     cx.subject = subject_patient(cx);
     routing(cx, mh, at);

@@ -29,11 +29,6 @@ pub const VERIFICATION_URL: &str =
     "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1";
 pub const BIRTH_TIME_URL: &str = "http://hl7.org/fhir/StructureDefinition/patient-birthTime";
 pub const DEATH_URL: &str = "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-DeathNotificationStatus-1";
-pub const ETHNIC_URL: &str =
-    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-EthnicCategory-1";
-pub const VACC_PROC_URL: &str =
-    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1";
-const SCT: &str = "http://snomed.info/sct";
 
 fn ext<'a>(exts: &'a [Extension], url: &str) -> Option<&'a Extension> {
     exts.iter().find(|e| e.url.as_deref() == Some(url))
@@ -96,13 +91,7 @@ impl<'a> Ctx<'a, '_> {
     }
     /// Index (in `entries`) of the entry a reference points at.
     fn index_of(&self, r: &str) -> Option<usize> {
-        if let Some(&k) = self.by_url.get(r) {
-            return Some(k);
-        }
-        // a reference to urn:uuid:X finds an entry whose fullUrl is the bare X
-        // (FULLURL-FORMAT reports the bare fullUrl)
-        let id = r.strip_prefix("urn:uuid:")?;
-        self.entries.iter().position(|e| e.full_url == Some(id))
+        index_of(&self.entries, &self.by_url, r)
     }
     /// The subject Patient (with its entry location), once determined.
     fn subject_patient(&self) -> Option<(Loc, &'a Patient)> {
@@ -120,13 +109,67 @@ impl<'a> Ctx<'a, '_> {
     fn is_delete(&self) -> bool {
         self.met.as_deref() == Some("delete")
     }
-    fn screening(&self) -> bool {
-        self.is("blood-spot-test-outcome-1")
-            || self.is("newborn-hearing-1")
-            || self.is("nipe-outcome-1")
-    }
     fn pds(&self) -> bool {
         self.event.is_some_and(|e| e.code.starts_with("pds-"))
+    }
+}
+
+/// Index (in `entries`) of the entry a reference points at.
+fn index_of(entries: &[Entry], by_url: &FnvMap<&str, usize>, r: &str) -> Option<usize> {
+    if let Some(&k) = by_url.get(r) {
+        return Some(k);
+    }
+    // a reference to urn:uuid:X finds an entry whose fullUrl is the bare X
+    // (FULLURL-FORMAT reports the bare fullUrl)
+    let id = r.strip_prefix("urn:uuid:")?;
+    entries.iter().position(|e| e.full_url == Some(id))
+}
+
+/// The message as the table evaluator sees it.
+struct Message<'c, 'a> {
+    entries: &'c [Entry<'a>],
+    by_url: &'c FnvMap<&'a str, usize>,
+    focus: Option<usize>,
+    met: Option<&'c str>,
+}
+
+impl<'a> crate::tables::View<'a> for Message<'_, 'a> {
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+    fn res(&self, k: usize) -> &'a Resource {
+        self.entries[k].res
+    }
+    fn bundle_index(&self, k: usize) -> usize {
+        self.entries[k].i
+    }
+    fn resolve(&self, reference: &str) -> Option<usize> {
+        index_of(self.entries, self.by_url, reference)
+    }
+    fn repeated(&self, k: usize) -> bool {
+        self.entries[k]
+            .full_url
+            .is_some_and(|u| self.by_url.get(u) != Some(&k))
+    }
+    fn focus(&self) -> Option<usize> {
+        self.focus
+    }
+    fn met(&self) -> Option<&str> {
+        self.met
+    }
+}
+
+/// Checks the generic rows and the event's table.
+fn tables(cx: &mut Ctx) {
+    let m = Message {
+        entries: &cx.entries,
+        by_url: &cx.by_url,
+        focus: cx.focus,
+        met: cx.met.as_deref(),
+    };
+    crate::tables::evaluate(&crate::tables::GENERIC, &m, cx.rep);
+    if let Some(t) = cx.event.and_then(|e| crate::tables::event_table(e.code)) {
+        crate::tables::evaluate(t, &m, cx.rep);
     }
 }
 
@@ -240,11 +283,8 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
         header(&mut cx, mh, &mh_entry_loc);
         patients(&mut cx);
         organizations(&mut cx);
-        per_event(&mut cx, mh, &mh_entry_loc);
+        per_event(&mut cx);
+        tables(&mut cx);
     }
     Some(cx.by_url)
-}
-
-fn coding_is(c: &Coding, system: &str, code: &str) -> bool {
-    c.system.str_value() == Some(system) && c.code.str_value() == Some(code)
 }
