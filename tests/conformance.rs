@@ -552,3 +552,6 @@ fn change_of_gp_every_organization_needs_part_of() {
     });
     assert_eq!(errors(m), vec!["COGP-ORG-PARTOF"]);
 }
+
+#[path = "conformance/table_mutations.rs"]
+mod table_mutations;

@@ -132,6 +132,10 @@ rules! {
     SCHEMA_REPEATED = "SCHEMA-REPEATED", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "single-valued elements appear at most once";
     SCHEMA_CONTENT = "SCHEMA-CONTENT", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "no text content; JSON values of the right shape";
     SCHEMA_MIN = "SCHEMA-MIN", Must, false, T::Required, Some("INVALID_RESOURCE"), "stu3", "elements present at least as often as the STU3 minimum cardinality";
+    ELE_1 = "ELE-1", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "ele-1: every element has a value or children";
+    EXT_1 = "EXT-1", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "ext-1: an extension has a value or nested extensions, not both";
+    DOM_2 = "DOM-2", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "dom-2: a contained resource contains no resources";
+    DOM_4 = "DOM-4", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "dom-4: a contained resource has no meta.versionId or meta.lastUpdated";
     PRIMITIVE_EMPTY = "PRIMITIVE-EMPTY", Must, false, T::Required, Some("INVALID_VALUE"), "stu3", "a primitive has a value or an extension";
     PRIMITIVE_FORMAT = "PRIMITIVE-FORMAT", Must, false, T::Value, Some("INVALID_VALUE"), "stu3", "primitive values in their STU3 lexical form";
     XML_NAMESPACE = "XML-NAMESPACE", Must, false, T::Structure, Some("MESSAGE_NOT_WELL_FORMED"), "2.1", "XML in the FHIR namespace";
@@ -300,6 +304,11 @@ impl Report {
         let mut i = Issue::new(severity, r.code, r.id, location, message);
         i.spine_code = r.spine;
         self.out.push(i);
+    }
+
+    /// Whether an issue is already reported at `location`.
+    pub fn has_at(&self, location: &str) -> bool {
+        self.out.issues.iter().any(|i| i.location == location)
     }
 
     pub fn finish(self) -> Outcome {

@@ -42,6 +42,11 @@ fn prim_str<'a>(n: &'a dyn Node, name: &str, hint: usize) -> Option<&'a str> {
     }
 }
 
+/// Whether element `name` of `n` holds something.
+fn prim_or_list_present(n: &dyn Node, name: &str) -> bool {
+    find_field(n.desc(), name, 0).is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
+}
+
 /// Whether primitive `p` of element `f` has anything for the walk to check:
 /// a complete required binding, a NEMS dateTime/instant form, or extensions.
 #[inline]
@@ -52,8 +57,93 @@ fn checked(f: &ems_stu3::node::FieldDesc, k: PrimKind, p: &dyn PrimNode) -> bool
 }
 
 impl Walker<'_, '_> {
+    /// The base STU3 layer: minimum cardinalities from the element tables
+    /// (`SCHEMA-MIN`), `ele-1` (an element has a value or children) and
+    /// `ext-1` (an extension has a value or extensions, not both). A base
+    /// finding is dropped where a NEMS rule already reports the element.
+    fn base(&mut self, n: &dyn Node) {
+        let desc = n.desc();
+        let present = n.present();
+        if present == 0 && !desc.is_resource {
+            let loc = self.path.render(None);
+            self.rep.add(
+                R::ELE_1,
+                loc,
+                "ele-1: the element has neither a value nor children",
+            );
+            return;
+        }
+        for (i, f) in desc.fields.iter().enumerate().take(128) {
+            if f.min > 0 && present & (1u128 << i) == 0 {
+                let loc = self.path.render(Some(f.name));
+                if !self.rep.has_at(&loc) {
+                    self.rep.add(
+                        R::SCHEMA_MIN,
+                        loc,
+                        format!(
+                            "{}.{} is required (STU3 {}..{})",
+                            desc.name,
+                            f.name,
+                            f.min,
+                            if f.many { "*" } else { "1" }
+                        ),
+                    );
+                }
+            }
+        }
+        if std::ptr::eq(desc, &ems_stu3::EXTENSION_DESC) {
+            let has = |name: &str| {
+                desc.fields
+                    .iter()
+                    .position(|f| f.name == name)
+                    .is_some_and(|i| present & (1u128 << i) != 0)
+            };
+            let (value, children) = (has("value"), has("extension"));
+            if value == children {
+                let loc = self.path.render(None);
+                self.rep.add(
+                    R::EXT_1,
+                    loc,
+                    if value {
+                        "ext-1: an extension has a value or nested extensions, not both"
+                    } else {
+                        "ext-1: an extension needs a value or nested extensions"
+                    },
+                );
+            }
+        }
+    }
+
+    /// `dom-2` (no nested contained) and `dom-4` (no meta.versionId or
+    /// meta.lastUpdated) on a contained resource.
+    fn contained(&mut self, r: &Resource) {
+        let n = r.as_node();
+        if prim_or_list_present(n, "contained") {
+            let loc = self.path.render(Some("contained"));
+            self.rep.add(
+                R::DOM_2,
+                loc,
+                "dom-2: a contained resource cannot contain resources",
+            );
+        }
+        if let Some((i, _)) = find_field(n.desc(), "meta", 0) {
+            if let FieldRef::One(Some(m)) = n.field(i) {
+                if prim_str(m, "versionId", 0).is_some() || prim_str(m, "lastUpdated", 0).is_some()
+                {
+                    let loc = self.path.render(Some("meta"));
+                    self.rep.add(
+                        R::DOM_4,
+                        loc,
+                        "dom-4: a contained resource carries no meta.versionId or meta.lastUpdated",
+                    );
+                }
+            }
+        }
+    }
+
     fn node(&mut self, n: &dyn Node) {
         let desc = n.desc();
+        self.base(n);
         // the type checks, by table identity (no name comparisons per node)
         if std::ptr::eq(desc, &ems_stu3::CODING_DESC) {
             self.coding(n);
@@ -130,6 +220,9 @@ impl Walker<'_, '_> {
                     for (j, r) in v.iter().enumerate() {
                         self.path.push(f.name, Some(j), None);
                         self.path.push("", None, Some(r.resource_type()));
+                        if f.name == "contained" {
+                            self.contained(r);
+                        }
                         self.node(r.as_node());
                         self.path.pop();
                         self.path.pop();

@@ -466,6 +466,76 @@ pub(crate) fn card_text(min: u32, max: Option<u32>) -> String {
     }
 }
 
+/// A Bundle read on its own (for [`members_of`]).
+struct BundleView<'a> {
+    entries: Vec<(usize, &'a Resource, Option<&'a str>)>,
+    focus: Option<usize>,
+    met: Option<&'a str>,
+}
+
+impl<'a> View<'a> for BundleView<'a> {
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+    fn res(&self, k: usize) -> &'a Resource {
+        self.entries[k].1
+    }
+    fn bundle_index(&self, k: usize) -> usize {
+        self.entries[k].0
+    }
+    fn resolve(&self, reference: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.2 == Some(reference))
+    }
+    fn repeated(&self, k: usize) -> bool {
+        let u = self.entries[k].2;
+        u.is_some() && self.entries[..k].iter().any(|e| e.2 == u)
+    }
+    fn focus(&self) -> Option<usize> {
+        self.focus
+    }
+    fn met(&self) -> Option<&str> {
+        self.met
+    }
+}
+
+/// The `Bundle.entry` indexes of the members of role `role` of `table` in
+/// `bundle` (the same selection the evaluator makes; tests use it to find
+/// what to mutate).
+pub fn members_of(table: &'static Table, role: &str, bundle: &ems_stu3::Bundle) -> Vec<usize> {
+    let entries: Vec<(usize, &Resource, Option<&str>)> = bundle
+        .entry
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            e.resource
+                .as_ref()
+                .map(|r| (i, r, e.full_url.as_ref().and_then(|u| u.value.as_deref())))
+        })
+        .collect();
+    let mh = entries
+        .iter()
+        .find_map(|(_, r, _)| r.get::<ems_stu3::MessageHeader>());
+    let focus = mh
+        .and_then(|m| m.focus.first())
+        .and_then(|f| f.reference.as_ref()?.value.as_deref())
+        .and_then(|f| entries.iter().position(|e| e.2 == Some(f)));
+    let view = BundleView {
+        entries,
+        focus,
+        met: None,
+    };
+    let mut e = Eval {
+        table,
+        view: &view,
+        members: vec![None; table.roles.len()],
+        _a: std::marker::PhantomData,
+    };
+    e.members(role, 0)
+        .into_iter()
+        .map(|k| view.bundle_index(k))
+        .collect()
+}
+
 /// Checks every row of `table` against the message.
 pub(crate) fn evaluate<'a, V: View<'a>>(table: &'static Table, view: &V, rep: &mut Report) {
     let mut e = Eval {
