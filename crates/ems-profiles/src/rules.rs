@@ -177,13 +177,13 @@ rules! {
     DATETIME_FORMAT = "DATETIME-FORMAT", Must, false, T::Value, Some("INVALID_VALUE"), "2.8", "dateTime/instant with a time carry a UTC offset (NEMS regex)";
     // resources
     PATIENT_SUBJECT = "PATIENT-SUBJECT", Must, false, T::NotFound, Some("REFERENCE_NOT_FOUND"), "2.5", "the event's subject Patient is in the bundle";
-    PATIENT_NHSNUMBER = "PATIENT-NHSNUMBER", Must, false, T::Required, Some("INVALID_IDENTIFIER_SYSTEM"), "2.5", "Patient has an NHS number identifier";
+    PATIENT_NHSNUMBER = "PATIENT-NHSNUMBER", Must, true, T::Required, Some("INVALID_IDENTIFIER_SYSTEM"), "2.5", "Patient has an NHS number identifier";
     PROFILE_PATIENT = "PROFILE-PATIENT", Must, false, T::Invalid, Some("INVALID_RESOURCE"), "2.5", "CareConnect-Patient-1: verification status on the NHS number; animal/communication absent";
     PATIENT_NHSNUMBER_VERIFIED = "PATIENT-NHSNUMBER-VERIFIED", Must, true, T::BusinessRule, Some("INVALID_NHS_NUMBER"), "2.5", "the NHS number's verification status is `01` (number present and verified)";
     PATIENT_NAME = "PATIENT-NAME", Must, false, T::Required, Some("INVALID_RESOURCE"), "2.5", "Patient has an official name with family";
     PATIENT_BIRTHDATE = "PATIENT-BIRTHDATE", Must, false, T::Required, Some("INVALID_RESOURCE"), "2.5", "Patient.birthDate present";
     PATIENT_BIRTHTIME = "PATIENT-BIRTHTIME", Should, false, T::BusinessRule, None, "2.5", "patient-birthTime falls on birthDate";
-    NHS_NUMBER_CHECKDIGIT = "NHS-NUMBER-CHECKDIGIT", Must, false, T::Value, Some("INVALID_NHS_NUMBER"), "2.5", "NHS numbers are 10 digits with a valid Modulus 11 check digit";
+    NHS_NUMBER_CHECKDIGIT = "NHS-NUMBER-CHECKDIGIT", Must, true, T::Value, Some("INVALID_NHS_NUMBER"), "2.5", "NHS numbers are 10 digits with a valid Modulus 11 check digit";
     NHS_NUMBER_PLACEHOLDER = "NHS-NUMBER-PLACEHOLDER", Should, false, T::Value, Some("INVALID_NHS_NUMBER"), "2.5", "NHS number is not a placeholder such as 9999999999";
     ORG_ODS = "ORG-ODS", Must, false, T::Required, Some("INVALID_IDENTIFIER_SYSTEM"), "2.6", "Organization has an ODS code identifier of the right shape";
     ORG_NAME = "ORG-NAME", Must, false, T::Required, Some("INVALID_RESOURCE"), "2.6", "Organization has a name";
