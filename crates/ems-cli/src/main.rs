@@ -57,7 +57,20 @@ enum SubscriptionCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
+        /// Create requests or stored subscriptions (auto: from `status`/`id`).
+        #[arg(long, value_enum, default_value_t = ContextArg::Auto)]
+        context: ContextArg,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ContextArg {
+    /// `status = requested` or no `id`: a create request; otherwise stored.
+    Auto,
+    /// Subscription create requests (no id, meta.versionId, meta.lastUpdated).
+    Create,
+    /// Stored subscriptions (read or search responses).
+    Stored,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,6 +115,9 @@ struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     format: FormatArg,
+    /// Subscriptions: create requests or stored subscriptions.
+    #[arg(long, value_enum, default_value_t = ContextArg::Auto)]
+    context: ContextArg,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -120,6 +136,10 @@ struct ConvertArgs {
     /// Indent the output.
     #[arg(long)]
     pretty: bool,
+    /// Convert even when input content cannot be carried into the output
+    /// (unknown elements, malformed values); the issues go to stderr.
+    #[arg(long)]
+    lossy: bool,
     /// Input file, or `-` for stdin.
     path: String,
 }
@@ -221,12 +241,13 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Validate(a) => validate(&a.paths, a.mode, a.kind, a.format),
+        Command::Validate(a) => validate(&a.paths, a.mode, a.kind, a.format, a.context),
         Command::Subscription(SubscriptionCommand::Check {
             paths,
             mode,
             format,
-        }) => validate(&paths, mode, KindArg::Subscription, format),
+            context,
+        }) => validate(&paths, mode, KindArg::Subscription, format, context),
         Command::Convert(a) => convert(a),
         Command::Example(a) => example(a),
         Command::Route(a) => route::run(a),
@@ -242,8 +263,14 @@ fn severity_colour(s: ems::stu3::Severity) -> &'static str {
     }
 }
 
-fn validate(paths: &[String], mode: ModeArg, kind: KindArg, format: FormatArg) -> u8 {
-    use ems::profiles::{Kind, Mode, Validator};
+fn validate(
+    paths: &[String],
+    mode: ModeArg,
+    kind: KindArg,
+    format: FormatArg,
+    context: ContextArg,
+) -> u8 {
+    use ems::profiles::{Kind, Mode, SubscriptionContext, Validator};
     let inputs = match collect_inputs(paths) {
         Ok(i) => i,
         Err(e) => {
@@ -254,6 +281,11 @@ fn validate(paths: &[String], mode: ModeArg, kind: KindArg, format: FormatArg) -
     let validator = Validator::new(match mode {
         ModeArg::Publish => Mode::Publish,
         ModeArg::Receive => Mode::Receive,
+    })
+    .with_subscription_context(match context {
+        ContextArg::Auto => SubscriptionContext::Auto,
+        ContextArg::Create => SubscriptionContext::Create,
+        ContextArg::Stored => SubscriptionContext::Stored,
     });
     let kind = match kind {
         KindArg::Auto => Kind::Auto,
@@ -378,6 +410,22 @@ fn convert(a: ConvertArgs) -> u8 {
         Ok(p) => {
             for i in &p.outcome.issues {
                 eprintln!("ems: {}: {i}", input.path);
+            }
+            // lossless unless told otherwise: only a reordering (SCHEMA-ORDER)
+            // carries everything; any other reader finding means input content
+            // was dropped or altered (unknown elements, repeated single values,
+            // text content, malformed or empty primitives, XHTML it cannot keep)
+            let lost = p
+                .outcome
+                .issues
+                .iter()
+                .any(|i| i.rule != ems::stu3::rules::SCHEMA_ORDER);
+            if lost && !a.lossy {
+                eprintln!(
+                    "ems: {}: input content cannot be carried into the output; nothing written (use --lossy to convert anyway)",
+                    input.path
+                );
+                return EXIT_FINDINGS;
             }
             let text = match (a.to, a.pretty) {
                 (Syntax::Xml, false) => ems::stu3::to_xml(&p.resource),
