@@ -14,6 +14,9 @@ use ems_stu3::primitive::{PrimKind, PrimNode};
 use ems_stu3::{PathStack, Resource};
 
 struct Walker<'r, 'u> {
+    /// Direct-mapped cache of each TypeDesc's required-element mask
+    /// (address, mask): the base layer's minimums without a field loop per node.
+    required: [(usize, u128); 64],
     rep: &'r mut Report,
     path: PathStack,
     full_urls: Option<&'u FnvMap<&'u str, usize>>,
@@ -23,6 +26,7 @@ struct Walker<'r, 'u> {
 /// unresolved-reference check.
 pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvMap<&str, usize>>) {
     let mut w = Walker {
+        required: [(0, 0); 64],
         rep,
         path: PathStack::default(),
         full_urls,
@@ -61,9 +65,8 @@ impl Walker<'_, '_> {
     /// (`SCHEMA-MIN`), `ele-1` (an element has a value or children) and
     /// `ext-1` (an extension has a value or extensions, not both). A base
     /// finding is dropped where a NEMS rule already reports the element.
-    fn base(&mut self, n: &dyn Node) {
+    fn base(&mut self, n: &dyn Node, present: u128) {
         let desc = n.desc();
-        let present = n.present();
         if present == 0 && !desc.is_resource {
             let loc = self.path.render(None);
             self.rep.add(
@@ -73,22 +76,35 @@ impl Walker<'_, '_> {
             );
             return;
         }
-        for (i, f) in desc.fields.iter().enumerate().take(128) {
-            if f.min > 0 && present & (1u128 << i) == 0 {
-                let loc = self.path.render(Some(f.name));
-                if !self.rep.has_at(&loc) {
-                    self.rep.add(
-                        R::SCHEMA_MIN,
-                        loc,
-                        format!(
-                            "{}.{} is required (STU3 {}..{})",
-                            desc.name,
-                            f.name,
-                            f.min,
-                            if f.many { "*" } else { "1" }
-                        ),
-                    );
+        let addr = desc as *const ems_stu3::node::TypeDesc as usize;
+        let slot = &mut self.required[(addr >> 4) & 63];
+        if slot.0 != addr {
+            let mut m = 0u128;
+            for (i, f) in desc.fields.iter().enumerate().take(128) {
+                if f.min > 0 {
+                    m |= 1 << i;
                 }
+            }
+            *slot = (addr, m);
+        }
+        let mut missing = slot.1 & !present;
+        while missing != 0 {
+            let i = missing.trailing_zeros() as usize;
+            missing &= missing - 1;
+            let f = &desc.fields[i];
+            let loc = self.path.render(Some(f.name));
+            if !self.rep.has_at(&loc) {
+                self.rep.add(
+                    R::SCHEMA_MIN,
+                    loc,
+                    format!(
+                        "{}.{} is required (STU3 {}..{})",
+                        desc.name,
+                        f.name,
+                        f.min,
+                        if f.many { "*" } else { "1" }
+                    ),
+                );
             }
         }
         if std::ptr::eq(desc, &ems_stu3::EXTENSION_DESC) {
@@ -143,7 +159,8 @@ impl Walker<'_, '_> {
 
     fn node(&mut self, n: &dyn Node) {
         let desc = n.desc();
-        self.base(n);
+        let present = n.present();
+        self.base(n, present);
         // the type checks, by table identity (no name comparisons per node)
         if std::ptr::eq(desc, &ems_stu3::CODING_DESC) {
             self.coding(n);
@@ -152,7 +169,12 @@ impl Walker<'_, '_> {
         } else if std::ptr::eq(desc, &ems_stu3::CONTACTPOINT_DESC) {
             self.contact_point(n);
         }
-        for (i, f) in ems_stu3::node::present_fields(n) {
+        // the elements the value holds, in schema order (the bits of `present`)
+        let mut bits = present;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let Some(f) = desc.fields.get(i) else { break };
             match n.field(i) {
                 FieldRef::Prim(Some(p)) => {
                     if let FieldKind::Prim(k) = f.kind {

@@ -195,6 +195,7 @@ const BIRTH_ROWS: [Row; 71] = {
 
 /// 10.1 PDS Birth Notification.
 static BIRTH: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "pds-birth-notification-1",
     section: "10.1",
     roles: &[
@@ -239,6 +240,7 @@ const COA_ROWS: [Row; 17] = {
 
 /// 10.2 PDS Change of Address.
 static COA: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "pds-change-of-address-1",
     section: "10.2",
     roles: PDS_ROLES,
@@ -271,6 +273,7 @@ const COGP_ROWS: [Row; 26] = {
 
 /// 10.3 PDS Change of GP.
 static COGP: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "pds-change-of-gp-1",
     section: "10.3",
     roles: PDS_ROLES,
@@ -304,6 +307,7 @@ const DEATH_ROWS: [Row; 18] = {
 
 /// 10.4 PDS Death Notification.
 static DEATH: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "pds-death-notification-1",
     section: "10.4",
     roles: PDS_ROLES,
@@ -312,6 +316,7 @@ static DEATH: Table = Table {
 
 /// 10.5 PDS Record Change.
 static RECORD_CHANGE: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "pds-record-change-1",
     section: "10.5",
     roles: &[
@@ -458,6 +463,7 @@ const BLOOD_SPOT_ROWS: [Row; 40] = {
 
 /// 10.6 Blood Spot Test Outcome.
 static BLOOD_SPOT: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "blood-spot-test-outcome-1",
     section: "10.6",
     roles: SCREENING_ROLES,
@@ -496,6 +502,7 @@ const HEARING_ROWS: [Row; 53] = {
 
 /// 10.7 Newborn Hearing.
 static HEARING: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "newborn-hearing-1",
     section: "10.7",
     roles: SCREENING_ROLES,
@@ -550,6 +557,7 @@ const NIPE_ROWS: [Row; 50] = {
 
 /// 10.8 NIPE Outcome.
 static NIPE: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "nipe-outcome-1",
     section: "10.8",
     roles: SCREENING_ROLES,
@@ -558,6 +566,7 @@ static NIPE: Table = Table {
 
 /// 10.9 Professional Contacts.
 static PROFESSIONAL_CONTACTS: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "professional-contacts-1",
     section: "10.9",
     roles: &[
@@ -590,6 +599,7 @@ static PROFESSIONAL_CONTACTS: Table = Table {
 
 /// 10.10 Vaccinations.
 static VACCINATIONS: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "vaccinations-1",
     section: "10.10",
     roles: &[

@@ -29,6 +29,7 @@ const CORPUS: &str = "crates/ems-profiles/tests/corpus.rs";
 
 /// Section 2: the rows every event message follows.
 pub static GENERIC: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "*",
     section: "2",
     roles: &[
