@@ -872,3 +872,16 @@ fn receiver_rejects_an_ods_identifier_without_value() {
     previous_practice(&mut b).identifier[0].value = None;
     assert_eq!(receive_errors(b), vec!["ORG-ODS"]);
 }
+
+/// 10.8 (2.8.1 note): in STU3 `Observation.performer` is a plain Reference,
+/// so `performer.actor` is an element STU3 does not define.
+#[test]
+fn nipe_observation_performer_actor_is_unknown() {
+    let xml = br#"<Observation xmlns="http://hl7.org/fhir"><status value="final"/><code><text value="x"/></code><performer><actor><reference value="urn:uuid:0f6c9c4e-0a47-4f43-9b0e-2f3c4f5a6b7c"/></actor></performer></Observation>"#;
+    let p = from_xml(xml).unwrap();
+    assert!(p
+        .outcome
+        .issues
+        .iter()
+        .any(|i| i.rule == "SCHEMA-UNKNOWN" && i.location.contains("performer")));
+}
