@@ -845,6 +845,13 @@ fn every_table_row_is_enforced() {
         "rows whose mutation was not reported:\n{}",
         missed.join("\n")
     );
+    // the mother is selected as the Communication's subject, a single
+    // reference: a second mother cannot be made, so her 0..1 has no mutation
+    assert_eq!(
+        not_applicable,
+        ["10.1/Patient-mother/card"],
+        "rows no base message can exercise"
+    );
     assert!(
         control_failures.is_empty(),
         "optional-row controls with errors:\n{}",
