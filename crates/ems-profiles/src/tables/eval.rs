@@ -59,9 +59,16 @@ pub(crate) fn str_of<'a>(n: &'a dyn Node, name: &str) -> Option<&'a str> {
 
 /// Calls `f` with every value of element `seg` of `n`.
 fn each_field<'a>(n: &'a dyn Node, seg: &str, f: &mut dyn FnMut(Val<'a>)) {
-    let Some((i, alt)) = find_field(n.desc(), seg, 0) else {
+    if let Some((i, alt)) = find_field(n.desc(), seg, 0) {
+        each_in_slot(n, i, alt, f);
+    }
+}
+
+/// Calls `f` with every value in slot `i` (choice alternative `alt`) of `n`.
+fn each_in_slot<'a>(n: &'a dyn Node, i: usize, alt: Option<usize>, f: &mut dyn FnMut(Val<'a>)) {
+    if i >= n.desc().fields.len() {
         return;
-    };
+    }
     match n.field(i) {
         FieldRef::Attr(Some(s)) => f(Val::Attr(s)),
         FieldRef::Prim(Some(p)) => f(Val::Prim(p)),
@@ -141,6 +148,20 @@ fn count(r: &Resource, path: &str, slot: Option<(usize, Option<usize>)>) -> u32 
     let mut n = 0;
     visit(Val::Res(r), path, &mut |_| n += 1);
     n
+}
+
+/// Calls `f` with every value at `path` in `r`; `slot` is the element's
+/// slot when the path is one plain element (resolved once per table).
+fn visit_res<'a>(
+    r: &'a Resource,
+    path: &str,
+    slot: Option<(usize, Option<usize>)>,
+    f: &mut dyn FnMut(Val<'a>),
+) {
+    match slot {
+        Some((i, alt)) => each_in_slot(r.as_node(), i, alt, f),
+        None => visit(Val::Res(r), path, f),
+    }
 }
 
 /// Every value at `path` in `r`.
@@ -348,6 +369,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             _ => None,
         };
         let members: &[usize] = &self.arena[a as usize..b as usize];
+        let slot = self.table.index().row_field[ix];
         match row.check {
             Check::Logic { .. } => {}
             Check::Count { min, max } => {
@@ -366,7 +388,6 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             Check::Card { path, min, max } => {
                 // a row whose minimum is STU3's own leaves it to the base layer
                 let min = if row.rule == R::SCHEMA_MIN { 0 } else { min };
-                let slot = self.table.index().row_field[ix];
                 for &k in members.iter() {
                     let n = count(self.view.res(k), path, slot);
                     if n < min || max.is_some_and(|m| n > m) {
@@ -411,7 +432,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 display,
             } => {
                 for &k in members.iter() {
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                    visit_res(self.view.res(k), path, slot, &mut |v| {
                         let hit = codings(v).enumerate().find(|(_, c)| {
                             str_of(*c, "system") == system && str_of(*c, "code") == Some(code)
                         });
@@ -447,7 +468,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 codes,
             } => {
                 for &k in members.iter() {
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                    visit_res(self.view.res(k), path, slot, &mut |v| {
                         let hit = codings(v).enumerate().find_map(|(j, c)| {
                             if str_of(c, "system") != Some(system) {
                                 return None;
@@ -483,7 +504,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             }
             Check::System { path, system } => {
                 for &k in members.iter() {
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                    visit_res(self.view.res(k), path, slot, &mut |v| {
                         if !codings(v).any(|c| str_of(c, "system") == Some(system)) {
                             report(
                                 format!("{}.{path}", self.loc(k)),
@@ -495,7 +516,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             }
             Check::Value { path, value } => {
                 for &k in members.iter() {
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                    visit_res(self.view.res(k), path, slot, &mut |v| {
                         let got = match v {
                             Val::Prim(p) => p.value_str(),
                             Val::Attr(a) => Some(a),
@@ -512,7 +533,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             }
             Check::Target { path, to } => {
                 for &k in members.iter() {
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                    visit_res(self.view.res(k), path, slot, &mut |v| {
                         let Some(r) = reference_of(v) else { return };
                         let ok = match (self.view.resolve(r), to) {
                             (Some(t), To::Types(tys)) => {
