@@ -885,3 +885,46 @@ fn nipe_observation_performer_actor_is_unknown() {
         .iter()
         .any(|i| i.rule == "SCHEMA-UNKNOWN" && i.location.contains("performer")));
 }
+
+/// Hostile input stays linear: many resources each missing an STU3-required
+/// element (one base finding each, de-duplicated against the NEMS findings
+/// by location) and each holding an unresolvable reference.
+#[test]
+fn many_defective_resources_validate_in_linear_time() {
+    let run = |n: usize| {
+        let mut b = valid("blood-spot-test-outcome-1", MessageEventType::New);
+        let template = b
+            .entry
+            .iter()
+            .find(|e| matches!(e.resource, Some(Resource::Procedure(_))))
+            .unwrap()
+            .clone();
+        for k in 0..n {
+            let mut e = template.clone();
+            let id = format!("00000000-0000-4000-8000-{k:012}");
+            e.full_url = Some(Primitive::from(format!("urn:uuid:{id}")));
+            if let Some(Resource::Procedure(p)) = &mut e.resource {
+                p.id = Some(Primitive::from(id.as_str()));
+                p.subject = None;
+                p.report.push(Reference {
+                    reference: Some(Primitive::from(format!(
+                        "urn:uuid:ffffffff-0000-4000-8000-{k:012}"
+                    ))),
+                    ..Default::default()
+                });
+            }
+            b.entry.push(e);
+        }
+        let r = Resource::from(b);
+        let t = std::time::Instant::now();
+        let v = Validator::new(Mode::Publish).validate_resource(&r, Kind::Event);
+        let took = t.elapsed();
+        assert!(v.issues.iter().filter(|i| i.rule == "SCHEMA-MIN").count() >= n);
+        took
+    };
+    run(200);
+    let small = run(500).max(std::time::Duration::from_micros(200));
+    let large = run(4000);
+    // 8x the input: linear is ~8x; allow 4x slack for a shared machine
+    assert!(large < small * 32, "500: {small:?}, 4000: {large:?}");
+}

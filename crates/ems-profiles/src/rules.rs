@@ -257,6 +257,17 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 pub(crate) struct Report {
     mode: Mode,
     out: Outcome,
+    /// Hashes of the locations reported so far (`has_at` in constant time:
+    /// the base layer asks once per missing element).
+    at: std::collections::HashSet<u64, std::hash::BuildHasherDefault<crate::fnv::Fnv>>,
+}
+
+/// The hash `Report` keeps of a location.
+fn location_hash(loc: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = crate::fnv::Fnv::default();
+    h.write(loc.as_bytes());
+    h.finish()
 }
 
 impl Report {
@@ -264,6 +275,7 @@ impl Report {
         Report {
             mode,
             out: Outcome::new(),
+            at: Default::default(),
         }
     }
 
@@ -303,12 +315,13 @@ impl Report {
         );
         let mut i = Issue::new(severity, r.code, r.id, location, message);
         i.spine_code = r.spine;
+        self.at.insert(location_hash(&i.location));
         self.out.push(i);
     }
 
     /// Whether an issue is already reported at `location`.
     pub fn has_at(&self, location: &str) -> bool {
-        self.out.issues.iter().any(|i| i.location == location)
+        self.at.contains(&location_hash(location))
     }
 
     pub fn finish(self) -> Outcome {

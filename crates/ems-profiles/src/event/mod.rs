@@ -120,9 +120,13 @@ fn index_of(entries: &[Entry], by_url: &FnvMap<&str, usize>, r: &str) -> Option<
         return Some(k);
     }
     // a reference to urn:uuid:X finds an entry whose fullUrl is the bare X
-    // (FULLURL-FORMAT reports the bare fullUrl)
+    // (FULLURL-FORMAT reports the bare fullUrl): a map lookup, so that many
+    // unresolved references stay linear
     let id = r.strip_prefix("urn:uuid:")?;
-    entries.iter().position(|e| e.full_url == Some(id))
+    by_url
+        .get(id)
+        .copied()
+        .filter(|&k| entries[k].full_url == Some(id))
 }
 
 /// The message as the table evaluator sees it.
