@@ -922,9 +922,11 @@ fn many_defective_resources_validate_in_linear_time() {
         assert!(v.issues.iter().filter(|i| i.rule == "SCHEMA-MIN").count() >= n);
         took
     };
-    run(200);
-    let small = run(500).max(std::time::Duration::from_micros(200));
-    let large = run(4000);
+    // the fastest of three runs of each size (the tests run in parallel)
+    let best = |n: usize| (0..3).map(|_| run(n)).min().unwrap();
+    let small = best(500).max(std::time::Duration::from_micros(500));
+    let large = best(4000);
+    println!("500: {small:?}, 4000: {large:?}");
     // 8x the input: linear is ~8x; allow 4x slack for a shared machine
     assert!(large < small * 32, "500: {small:?}, 4000: {large:?}");
 }
