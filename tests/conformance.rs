@@ -930,3 +930,46 @@ fn many_defective_resources_validate_in_linear_time() {
     // 8x the input: linear is ~8x; allow 4x slack for a shared machine
     assert!(large < small * 32, "500: {small:?}, 4000: {large:?}");
 }
+
+/// The compiled NHS profile layer: an element the profile in meta.profile
+/// prohibits (CareConnect-Practitioner-1 `communication` 0..0) is PROFILE-MAX;
+/// a Patient's prohibited elements stay PROFILE-PATIENT, reported once.
+#[test]
+fn profile_layer_reports_elements_the_profile_prohibits() {
+    let mut b = valid("nipe-outcome-1", MessageEventType::New);
+    let pr = first::<Practitioner>(&mut b);
+    assert!(pr
+        .meta
+        .as_ref()
+        .is_some_and(|m| m.profile.iter().any(|p| p.value.as_deref()
+            == Some(
+                "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Practitioner-1"
+            ))));
+    pr.communication.push(CodeableConcept {
+        text: Some(Primitive::from("English")),
+        ..Default::default()
+    });
+    assert_eq!(errors(b), vec!["PROFILE-MAX"]);
+    let mut b = valid("vaccinations-1", MessageEventType::New);
+    first::<Patient>(&mut b)
+        .communication
+        .push(PatientCommunication {
+            language: Some(CodeableConcept {
+                text: Some(Primitive::from("English")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    let v = Validator::new(Mode::Publish).validate_resource(&Resource::from(b), Kind::Event);
+    let found: Vec<_> = v
+        .issues
+        .iter()
+        .filter(|i| i.severity.is_error())
+        .map(|i| i.rule)
+        .collect();
+    assert_eq!(found, vec!["PROFILE-PATIENT"]);
+    assert!(ems::profiles::profiles::profile(
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1"
+    )
+    .is_some_and(|p| p.max.contains(&("communication", 0))));
+}

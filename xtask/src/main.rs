@@ -12,6 +12,7 @@ use std::process::{Command, ExitCode};
 
 mod codes;
 mod conformance;
+mod profiles;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,6 +60,9 @@ fn codegen(check: bool) -> Result<(), String> {
     files.push((gen_dir.join("resources.rs"), model.emit_structs(true)));
     files.push((gen_dir.join("resource_enum.rs"), model.emit_resource_enum()));
     for (p, c) in codes::emit(&shared())? {
+        files.push((root().join(p), c));
+    }
+    for (p, c) in profiles::emit(&shared())? {
         files.push((root().join(p), c));
     }
     files.extend(conformance::emit(&root(), &shared())?);

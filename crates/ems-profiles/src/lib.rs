@@ -33,7 +33,10 @@ mod event;
 mod fnv;
 #[rustfmt::skip]
 mod generated_codes;
+#[rustfmt::skip]
+mod generated_profiles;
 mod oo;
+pub mod profiles;
 mod rules;
 mod subscription;
 pub mod tables;

@@ -131,6 +131,7 @@ rules! {
     SCHEMA_UNKNOWN = "SCHEMA-UNKNOWN", Must, false, T::Structure, Some("INVALID_ELEMENT"), "2.7", "only elements the STU3 type defines";
     SCHEMA_REPEATED = "SCHEMA-REPEATED", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "single-valued elements appear at most once";
     SCHEMA_CONTENT = "SCHEMA-CONTENT", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "no text content; JSON values of the right shape";
+    PROFILE_MAX = "PROFILE-MAX", Must, false, T::Structure, Some("INVALID_ELEMENT"), "2, 10", "top-level elements within the maximum of the NHS profile named in meta.profile (compiled from the StructureDefinitions)";
     SCHEMA_MIN = "SCHEMA-MIN", Must, false, T::Required, Some("INVALID_RESOURCE"), "stu3", "elements present at least as often as the STU3 minimum cardinality";
     ELE_1 = "ELE-1", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "ele-1: every element has a value or children";
     EXT_1 = "EXT-1", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "ext-1: an extension has a value or nested extensions, not both";

@@ -294,6 +294,9 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
         organizations(&mut cx);
         per_event(&mut cx);
         tables(&mut cx);
+        for e in &cx.entries {
+            crate::profiles::check(e.res, &|| e.loc().to_string(), cx.rep);
+        }
     }
     Some(cx.by_url)
 }

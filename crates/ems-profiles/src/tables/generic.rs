@@ -84,9 +84,10 @@ pub static GENERIC: Table = Table {
         logic("2.5/Patient/name", "Patient", R::PATIENT_NAME, PATIENTS, MUT, "`name` (slice official) 1..1 with `family`"),
         logic("2.5/Patient/birthDate", "Patient", R::PATIENT_BIRTHDATE, PATIENTS, MUT, "`birthDate` 1..1"),
         logic("2.5/Patient/birthTime", "Patient", R::PATIENT_BIRTHTIME, PATIENTS, "tests/conformance.rs single_defect_mutations_giving_warnings", "the `patient-birthTime` extension SHOULD fall on `birthDate`").should(),
-        logic("2.5/Patient/prohibited", "Patient", R::PROFILE_PATIENT, PATIENTS, MUT, "`animal`, `communication` 0..0"),
+        logic("2.5/Patient/prohibited", "Patient", R::PROFILE_PATIENT, PATIENTS, MUT, "`animal`, `communication` 0..0 (on every Patient; the compiled profile layer repeats it only where no Patient rule reported it)"),
         logic("2.6/Organization/identifier", "Organization", R::ORG_ODS, ORGS, MUT, "`identifier` (slice odsOrganizationCode) 0..1 generic (SHOULD), 1..1 on most event pages"),
         logic("2.6/Organization/name", "Organization", R::ORG_NAME, ORGS, MUT, "`name` 0..1 generic (SHOULD), 1..1 on most event pages"),
+        logic("2/Element/profile-max", "Element", R::PROFILE_MAX, "profiles.rs (compiled by xtask/src/profiles.rs)", "tests/conformance.rs profile_layer_reports_elements_the_profile_prohibits", "the resources follow the NHS profiles their meta.profile names (Event-MessageHeader-1, CareConnect-*-1): top-level elements within the profile's maximum"),
         logic("2.8/Element/dateTime", "Element", R::DATETIME_FORMAT, WALK, MUT, "a `dateTime` with a time carries a UTC offset (the NEMS regex)"),
     ],
 };
