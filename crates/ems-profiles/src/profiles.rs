@@ -22,10 +22,36 @@ pub struct ProfileDef {
 
 /// The compiled profile with canonical `url`.
 pub fn profile(url: &str) -> Option<&'static ProfileDef> {
+    // hashed once per URL instead of a binary search over long URLs that
+    // share a 60-byte prefix (looked up for every entry of every message)
+    static BY_URL: std::sync::OnceLock<crate::fnv::FnvMap<&'static str, usize>> =
+        std::sync::OnceLock::new();
     let all = &crate::generated_profiles::PROFILES;
-    all.binary_search_by(|p| p.url.cmp(url))
-        .ok()
-        .map(|i| &all[i])
+    let map = BY_URL.get_or_init(|| all.iter().enumerate().map(|(i, p)| (p.url, i)).collect());
+    map.get(url).map(|&i| &all[i])
+}
+
+/// For each profile (by index in PROFILES), the slot of each of its `max`
+/// elements in the resource type's element table, resolved once.
+fn slots(def: &'static ProfileDef) -> &'static [Option<usize>] {
+    static SLOTS: std::sync::OnceLock<Vec<Vec<Option<usize>>>> = std::sync::OnceLock::new();
+    let all = &crate::generated_profiles::PROFILES;
+    let v = SLOTS.get_or_init(|| {
+        all.iter()
+            .map(|p| {
+                let fields = Resource::new_of_type(p.resource_type)
+                    .map(|r| r.as_node().desc().fields)
+                    .unwrap_or(&[]);
+                p.max
+                    .iter()
+                    .map(|(n, _)| fields.iter().position(|f| f.name == *n))
+                    .collect()
+            })
+            .collect()
+    });
+    let i = (def as *const ProfileDef as usize - all.as_ptr() as usize)
+        / std::mem::size_of::<ProfileDef>();
+    v.get(i).map_or(&[], Vec::as_slice)
 }
 
 /// Checks resource `r` (at `loc`) against the profiles its meta.profile names.
@@ -38,8 +64,12 @@ pub(crate) fn check(r: &Resource, loc: &dyn Fn() -> String, rep: &mut Report) {
         if def.resource_type != r.resource_type() {
             continue;
         }
-        for &(name, max) in def.max {
-            let n = crate::tables::count_elements(r, name);
+        if def.max.is_empty() {
+            continue;
+        }
+        for (&(name, max), &slot) in def.max.iter().zip(slots(def)) {
+            let Some(slot) = slot else { continue };
+            let n = crate::tables::count_slot(r, slot);
             if n > max {
                 let at = format!("{}.{name}", loc());
                 // a NEMS rule at the same element says it first

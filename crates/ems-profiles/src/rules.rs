@@ -64,16 +64,20 @@ use Strength::{Info, Must, Should};
 /// A rule id that exists in [`RULES`]: the only way to report a finding, so
 /// a misspelt id does not compile and no finding carries an unknown id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RuleId(&'static str);
+pub struct RuleId {
+    id: &'static str,
+    /// Row in [`RULES`].
+    ix: u16,
+}
 
 impl RuleId {
     /// The id as written in the digest (`MH-ROUTING`).
     pub const fn as_str(self) -> &'static str {
-        self.0
+        self.id
     }
-    /// The rule's row in [`RULES`].
+    /// The rule's row in [`RULES`] (an index, no search).
     pub fn rule(self) -> &'static Rule {
-        rule(self.0).expect("every RuleId is in RULES")
+        &RULES[self.ix as usize]
     }
 }
 
@@ -81,31 +85,41 @@ impl RuleId {
     /// The typed id of a rule named by another crate (ems-match's criteria
     /// checks name theirs as strings); `None` when `RULES` has no such id.
     pub fn known(id: &str) -> Option<RuleId> {
-        rule(id).map(|r| RuleId(r.id))
+        RULES.iter().position(|r| r.id == id).map(|ix| RuleId {
+            id: RULES[ix].id,
+            ix: ix as u16,
+        })
     }
 }
 
 impl std::fmt::Display for RuleId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
+        f.write_str(self.id)
     }
 }
 
 impl PartialEq<RuleId> for &str {
     fn eq(&self, other: &RuleId) -> bool {
-        *self == other.0
+        *self == other.id
     }
 }
 
 macro_rules! rules {
     ($($c:ident = $id:literal, $s:expr, $crit:expr, $code:expr, $spine:expr, $sec:literal, $sum:literal;)*) => {
+        /// Row numbers of [`RULES`], in table order.
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms, dead_code)]
+        #[repr(u16)]
+        enum Ix {
+            $($c,)*
+        }
+
         /// The typed rule ids, one constant per row of [`RULES`]
         /// (`id::MH_ROUTING` is `MH-ROUTING`).
         pub mod id {
-            use super::RuleId;
+            use super::{Ix, RuleId};
             $(
                 #[doc = $sum]
-                pub const $c: RuleId = RuleId($id);
+                pub const $c: RuleId = RuleId { id: $id, ix: Ix::$c as u16 };
             )*
         }
 

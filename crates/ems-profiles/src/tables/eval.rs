@@ -150,14 +150,10 @@ fn count(r: &Resource, path: &str, slot: Option<(usize, Option<usize>)>) -> u32 
     n
 }
 
-/// The number of values at `path` in `r` (the profile layer's counter).
-pub(crate) fn count_elements(r: &Resource, path: &str) -> u32 {
-    // by exact name, so that a choice element (`effective`) is found too
-    let fields = r.as_node().desc().fields;
-    match fields.iter().position(|f| f.name == path) {
-        Some(i) => count(r, path, Some((i, None))),
-        None => count(r, path, None),
-    }
+/// The number of values in element slot `slot` of `r` (the profile layer's
+/// counter; a choice element counts whichever alternative is present).
+pub(crate) fn count_slot(r: &Resource, slot: usize) -> u32 {
+    count(r, "", Some((slot, None)))
 }
 
 /// Calls `f` with every value at `path` in `r`; `slot` is the element's

@@ -20,7 +20,7 @@ mod events;
 #[rustfmt::skip]
 mod generic;
 
-pub(crate) use eval::count_elements;
+pub(crate) use eval::count_slot;
 pub use eval::members_of;
 pub(crate) use eval::{evaluate, View};
 pub use events::EVENT_TABLES;
