@@ -762,6 +762,7 @@ fn judge(row: &Row, base: &Base, mutated: &Value, at: Option<usize>) -> Outcome 
 
 #[test]
 fn every_table_row_is_enforced() {
+    let _heavy = crate::HEAVY.lock().unwrap_or_else(|e| e.into_inner());
     let (mut exact, mut collateral, mut logic, mut controls) = (0, Vec::new(), 0, 0);
     let mut base_max = Vec::new();
     let mut missed = Vec::new();
