@@ -151,14 +151,19 @@ impl Validator {
             Ok(p) => {
                 let mut outcome = self.classify_parse_issues(p.outcome);
                 let mut v = self.validate_resource(&p.resource, kind);
-                // NEMS dateTime checks replace the reader's generic lexical finding
-                outcome.issues.retain(|i| {
-                    i.rule != ems_stu3::rules::PRIMITIVE_FORMAT
-                        || !v
-                            .issues
-                            .iter()
-                            .any(|d| d.rule == "DATETIME-FORMAT" && d.location == i.location)
-                });
+                // NEMS dateTime checks replace the reader's generic lexical
+                // finding; the locations are looked up in a set (comparing
+                // every pair was quadratic: issue 14, finding 3)
+                let replaced: std::collections::HashSet<&str> = v
+                    .with_rule("DATETIME-FORMAT")
+                    .map(|d| d.location.as_str())
+                    .collect();
+                if !replaced.is_empty() {
+                    outcome.issues.retain(|i| {
+                        i.rule != ems_stu3::rules::PRIMITIVE_FORMAT
+                            || !replaced.contains(i.location.as_str())
+                    });
+                }
                 outcome.issues.append(&mut v.issues);
                 Validation {
                     resource: Some(p.resource),
