@@ -1120,8 +1120,14 @@ impl JsonWriter {
         let has = p.write_value(&mut s);
         if has {
             match k.json_kind() {
-                JsonKind::String => escape_json(&mut self.out, &s),
-                _ => self.out.push_str(&s),
+                // a writer never emits what it did not check: an invalid
+                // decimal kept from the input (`1 OR 1`, `1,"unit":"mg"`)
+                // goes out as a JSON string, which reads back as the same
+                // invalid value and cannot add members (issue 14, finding 4).
+                // The decimal grammar is JSON's number grammar.
+                JsonKind::Number if crate::lexical::is_decimal(&s) => self.out.push_str(&s),
+                JsonKind::Bool if s == "true" || s == "false" => self.out.push_str(&s),
+                _ => escape_json(&mut self.out, &s),
             }
         }
         self.scratch = s;
