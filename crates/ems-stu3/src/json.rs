@@ -1027,7 +1027,8 @@ impl JsonWriter {
                         _ => PrimKind::String,
                     };
                     let items: Vec<&dyn PrimNode> = (0..v.len()).filter_map(|j| v.get(j)).collect();
-                    if items.iter().any(|p| p.has_value()) {
+                    let any_value = items.iter().any(|p| p.has_value());
+                    if any_value {
                         self.key(&mut first, false, f.name);
                         self.open('[');
                         let mut f2 = true;
@@ -1039,16 +1040,21 @@ impl JsonWriter {
                         }
                         self.close(']', false);
                     }
-                    if items
-                        .iter()
-                        .any(|p| p.id().is_some() || !p.extension().is_empty())
+                    // without a value array the `_` array carries the items,
+                    // empty ones as `{}` like a single empty primitive: a list
+                    // of values that could not be kept (`[0]` for positiveInt)
+                    // is not dropped (issue 14, finding 6)
+                    if !any_value
+                        || items
+                            .iter()
+                            .any(|p| p.id().is_some() || !p.extension().is_empty())
                     {
                         self.key(&mut first, true, f.name);
                         self.open('[');
                         let mut f2 = true;
                         for p in &items {
                             self.item_sep(&mut f2);
-                            if p.id().is_some() || !p.extension().is_empty() {
+                            if !any_value || p.id().is_some() || !p.extension().is_empty() {
                                 self.prim_ext(*p);
                             } else {
                                 self.out.push_str("null");

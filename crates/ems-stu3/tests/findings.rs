@@ -90,3 +90,36 @@ fn finding_4_invalid_decimal_is_written_as_a_json_string() {
         );
     }
 }
+
+/// Finding 6: a list of primitives whose values could not be kept
+/// (`"careTeamLinkId":[0]`, 0 is not a positiveInt) was dropped by the JSON
+/// writer while a single one was kept as `"_name":{}`.
+#[test]
+fn finding_6_list_of_invalid_primitives_is_kept() {
+    let claim =
+        |items: &str| format!(r#"{{"resourceType":"Claim","item":[{{"sequence":1,{items}}}]}}"#);
+    for (items, want) in [
+        (r#""careTeamLinkId":[0]"#, r#""_careTeamLinkId":[{}]"#),
+        (
+            r#""careTeamLinkId":[0,-1,"x"]"#,
+            r#""_careTeamLinkId":[{},{},{}]"#,
+        ),
+        (
+            r#""careTeamLinkId":[0],"_careTeamLinkId":[{"id":"a"}]"#,
+            r#""_careTeamLinkId":[{"id":"a"}]"#,
+        ),
+        (r#""careTeamLinkId":[0,2]"#, r#""careTeamLinkId":[null,2]"#),
+        (r#""careTeamLinkId":[2]"#, r#""careTeamLinkId":[2]}"#),
+    ] {
+        let p = from_json(claim(items).as_bytes()).unwrap();
+        let out = json_round_trip(&p);
+        assert!(out.contains(want), "{items}: {out}");
+        let xml = xml_round_trip(&p);
+        let again = from_xml(xml.as_bytes()).unwrap();
+        assert_eq!(json_round_trip(&again), out, "{items}: XML -> JSON");
+    }
+    // XML: the same list read from XML
+    let x = r#"<Claim xmlns="http://hl7.org/fhir"><item><sequence value="1"/><careTeamLinkId value="0"/><careTeamLinkId value="0"/></item></Claim>"#;
+    let p = from_xml(x.as_bytes()).unwrap();
+    assert!(json_round_trip(&p).contains(r#""_careTeamLinkId":[{},{}]"#));
+}
