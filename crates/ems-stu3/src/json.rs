@@ -742,7 +742,13 @@ impl<'a> P<'a> {
                 self.depth -= 1;
             }
             FieldMut::Xhtml(slot) => match self.scalar()? {
-                Some(Scalar::Str(s)) => *slot = Some(s.into_owned()),
+                Some(Scalar::Str(s)) => {
+                    // checked before it is kept: a div is XML the XML writer
+                    // inserts as it is (issue 14, finding 5)
+                    if self.rep.xhtml(&s, Some(key), |_| vpos) {
+                        *slot = Some(s.into_owned());
+                    }
+                }
                 _ => {
                     self.pos = vpos;
                     self.wrong_shape(vpos, Some(key), "an XHTML string")?

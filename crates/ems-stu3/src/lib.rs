@@ -69,6 +69,7 @@ pub mod node;
 pub mod primitive;
 mod read;
 mod scan;
+mod xhtml;
 pub mod xml;
 
 pub use generated::*;

@@ -343,6 +343,29 @@ impl<'a> Reporter<'a> {
         }
     }
 
+    /// Checks a `Narrative.div` and reports what is wrong with it
+    /// (`XHTML-MALFORMED`, `XML-NAMESPACE`, `TXT-1`, `TXT-2`); `at` maps an
+    /// offset in `div` to one in the input. `false` when the div is not
+    /// well-formed XHTML and must not be kept.
+    pub fn xhtml(&mut self, div: &str, extra: Option<&str>, at: impl Fn(usize) -> usize) -> bool {
+        let mut found = Vec::new();
+        let ok = match crate::xhtml::check(div, &mut |f| found.push(f)) {
+            Ok(()) => true,
+            Err(f) => {
+                found.push(f);
+                false
+            }
+        };
+        for f in found {
+            let code = match f.rule {
+                rules::TXT_1 | rules::TXT_2 => IssueType::Invariant,
+                _ => IssueType::Structure,
+            };
+            self.error(code, f.rule, extra, at(f.offset), f.message);
+        }
+        ok
+    }
+
     /// Builds the fatal error that stops reading.
     pub fn fatal(
         &mut self,
@@ -405,6 +428,13 @@ pub mod rules {
     pub const XML_NAMESPACE: &str = "XML-NAMESPACE";
     /// Not well-formed XML.
     pub const XML_MALFORMED: &str = "XML-MALFORMED";
+    /// `Narrative.div` is not a well-formed XHTML `div` element (not kept).
+    pub const XHTML_MALFORMED: &str = "XHTML-MALFORMED";
+    /// FHIR invariant txt-1: only basic HTML elements and attributes in a
+    /// narrative (no scripts, forms, event attributes).
+    pub const TXT_1: &str = "TXT-1";
+    /// FHIR invariant txt-2: a narrative has some non-whitespace content.
+    pub const TXT_2: &str = "TXT-2";
     /// DTDs and entity declarations are rejected without expansion.
     pub const XML_DTD: &str = "XML-DTD";
     /// Not well-formed JSON.

@@ -123,3 +123,113 @@ fn finding_6_list_of_invalid_primitives_is_kept() {
     let p = from_xml(x.as_bytes()).unwrap();
     assert!(json_round_trip(&p).contains(r#""_careTeamLinkId":[{},{}]"#));
 }
+
+const NS_X: &str = r#"xmlns=\"http://www.w3.org/1999/xhtml\""#;
+
+fn patient_with_div(div_json: &str) -> String {
+    format!(
+        r#"{{"resourceType":"Patient","text":{{"status":"generated","div":"{div_json}"}},"gender":"male"}}"#
+    )
+}
+
+/// Finding 5: the JSON reader accepted any `Narrative.div` and the XML
+/// writer inserted it verbatim: `</text><active value="true"/>` injected
+/// elements, `<b>unclosed` gave malformed XML, an empty div was lost
+/// silently. The div is now checked when read (well-formed, XHTML
+/// namespace, txt-1, txt-2): one that is not well-formed is reported as
+/// XHTML-MALFORMED and not kept; the rest is reported with its rule id.
+#[test]
+fn finding_5_narrative_div_is_checked_and_cannot_inject() {
+    for (div, rule) in [
+        (
+            format!(
+                r#"<div {NS_X}>x</div></text><active value=\"true\"/><text><status value=\"generated\"/><div {NS_X}>y</div>"#
+            ),
+            "XHTML-MALFORMED",
+        ),
+        (
+            format!(r#"<div {NS_X}><b>unclosed</div>"#),
+            "XHTML-MALFORMED",
+        ),
+        (
+            format!(r#"<div {NS_X}>a &nbsp; b</div>"#),
+            "XHTML-MALFORMED",
+        ),
+        (String::new(), "XHTML-MALFORMED"),
+        ("plain text".to_string(), "XHTML-MALFORMED"),
+        (
+            format!(r#"<div {NS_X}><script>alert(1)</script>x</div>"#),
+            "TXT-1",
+        ),
+        (
+            format!(r#"<div {NS_X}><p onclick=\"alert(1)\">x</p></div>"#),
+            "TXT-1",
+        ),
+        (
+            format!(r#"<div {NS_X}><form><input/></form>x</div>"#),
+            "TXT-1",
+        ),
+        (format!(r#"<div {NS_X}>  </div>"#), "TXT-2"),
+        (r#"<div>x</div>"#.to_string(), "XML-NAMESPACE"),
+    ] {
+        let p = from_json(patient_with_div(&div).as_bytes()).unwrap();
+        let found: Vec<_> = p
+            .outcome
+            .issues
+            .iter()
+            .map(|i| (i.rule, i.location.as_str()))
+            .collect();
+        assert!(
+            found.contains(&(rule, "Patient.text.div")),
+            "{div}: {found:?}"
+        );
+        let kept = p
+            .resource
+            .get::<ems_stu3::Patient>()
+            .unwrap()
+            .text
+            .as_ref()
+            .unwrap()
+            .div
+            .is_some();
+        assert_eq!(kept, rule != "XHTML-MALFORMED", "{div}");
+        let xml = xml_round_trip(&p);
+        assert!(!xml.contains("<active"), "{xml}");
+        json_round_trip(&p);
+        // the same div read from XML gives the same findings
+        if rule != "XHTML-MALFORMED" {
+            let again = from_xml(xml.as_bytes()).unwrap();
+            assert!(again.outcome.with_rule(rule).next().is_some(), "{xml}");
+        }
+    }
+    let x = r#"<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">a &nbsp; b</div></text></Patient>"#;
+    let p = from_xml(x.as_bytes()).unwrap();
+    assert_eq!(
+        p.outcome.issues.iter().map(|i| i.rule).collect::<Vec<_>>(),
+        ["XHTML-MALFORMED"]
+    );
+    assert_eq!(
+        p.outcome.issues[0].column,
+        Some(113),
+        "at the text in the div"
+    );
+    xml_round_trip(&p);
+
+    // a div set in code is never inserted unchecked by the XML writer
+    let pat = ems_stu3::Patient {
+        text: Some(ems_stu3::Narrative {
+            status: Some("generated".into()),
+            div: Some(
+                r#"<div xmlns="http://www.w3.org/1999/xhtml">x</div></text><active value="true"/><text>"#
+                    .into(),
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let xml = to_xml(&ems_stu3::Resource::from(pat));
+    let back = from_xml(xml.as_bytes()).unwrap();
+    let back_pat = back.resource.get::<ems_stu3::Patient>().unwrap();
+    assert!(back_pat.active.is_none(), "{xml}");
+    assert!(back.outcome.issues.is_empty(), "{xml}: {}", back.outcome);
+}
