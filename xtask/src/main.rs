@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod codes;
+mod conformance;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -60,9 +61,13 @@ fn codegen(check: bool) -> Result<(), String> {
     for (p, c) in codes::emit(&shared())? {
         files.push((root().join(p), c));
     }
+    files.extend(conformance::emit(&root(), &shared())?);
     let mut stale = Vec::new();
     for (p, content) in &files {
-        let formatted = rustfmt(content)?;
+        let formatted = match p.extension() {
+            Some(x) if x == "md" => content.clone(),
+            _ => rustfmt(content)?,
+        };
         let current = std::fs::read_to_string(p).unwrap_or_default();
         if current != formatted {
             if check {

@@ -36,11 +36,12 @@ mod generated_codes;
 mod oo;
 mod rules;
 mod subscription;
+pub mod tables;
 mod walk;
 
 pub use codes::{code_system, CodeSystemDef, CODE_SYSTEMS};
 pub use ems_stu3::{Issue, IssueType, Outcome, Severity};
-pub use rules::{rule, Rule, Strength, RULES};
+pub use rules::{id, rule, Rule, RuleId, Strength, RULES};
 
 use ems_stu3::{ReadOptions, Resource};
 
