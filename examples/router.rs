@@ -9,7 +9,6 @@ use ems::bundle::{
     MessageEventType,
 };
 use ems::matching::{CsvGeography, Matcher};
-use ems::ToMatchEvent;
 use std::sync::Arc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -18,7 +18,8 @@
 //!   [`BuiltMessage::to_xml`]) without building the model — the fast way
 //!   to bytes for sending.
 //! * [`EventMessage`] reads a received message and answers the receiver's
-//!   questions (id, event, patient, sequence, focus) without walking the bundle.
+//!   questions (id, event, patient, sequence, focus) without walking the
+//!   bundle; [`EventMessage::to_match_event`] is the matcher's input for it.
 //! * [`SequenceTracker`] classifies messages as new, duplicate, stale or after
 //!   a gap; [`OwnIdentity`] recognises loop-back.
 //! * [`to_match_subscription`] maps a FHIR Subscription to the matcher's
@@ -54,6 +55,7 @@
 mod build;
 mod context;
 mod events;
+mod match_event;
 mod read;
 pub mod samples;
 mod sequence;

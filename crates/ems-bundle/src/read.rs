@@ -107,6 +107,11 @@ impl EventMessage {
         let p = from_json(bytes)?;
         Self::from_parsed(p.resource, p.outcome)
     }
+    /// Reads FHIR XML or JSON, detected by [`Format::detect`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<EventMessage, EventMessageError> {
+        let p = ems_stu3::from_bytes(bytes)?;
+        Self::from_parsed(p.resource, p.outcome)
+    }
     /// Wraps a resource already read.
     pub fn from_resource(r: Resource) -> Result<EventMessage, EventMessageError> {
         Self::from_parsed(r, Outcome::new())

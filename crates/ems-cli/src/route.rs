@@ -4,7 +4,6 @@ use crate::{collect_inputs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use clap::Args;
 use ems::matching::{split_csv, CsvGeography, Matcher, NhsNumber, PatientContext, PdsFlag};
 use ems::stu3::Resource;
-use ems::ToMatchEvent;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -32,14 +31,6 @@ pub(crate) struct RouteArgs {
     /// Event message files or directories.
     #[arg(required = true)]
     events: Vec<String>,
-}
-
-fn read_resource(bytes: &[u8]) -> Result<Resource, String> {
-    let r = match ems::profiles::detect_format(bytes) {
-        ems::profiles::Format::Xml => ems::stu3::from_xml(bytes),
-        ems::profiles::Format::Json => ems::stu3::from_json(bytes),
-    };
-    r.map(|p| p.resource).map_err(|e| e.to_string())
 }
 
 fn read_text(path: &str) -> Result<String, String> {
@@ -124,7 +115,7 @@ fn run_inner(a: RouteArgs) -> Result<u8, String> {
     let mut bad = false;
     for input in collect_inputs(std::slice::from_ref(&a.subscriptions))? {
         let bytes = input.bytes.map_err(|e| format!("{}: {e}", input.path))?;
-        let resource = match read_resource(&bytes) {
+        let resource = match ems::stu3::from_bytes(&bytes).map(|p| p.resource) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("ems: {}: skipped: {e}", input.path);
@@ -172,9 +163,7 @@ fn run_inner(a: RouteArgs) -> Result<u8, String> {
     let mut out = stdout.lock();
     for input in collect_inputs(&a.events)? {
         let bytes = input.bytes.map_err(|e| format!("{}: {e}", input.path))?;
-        let msg = match ems::bundle::EventMessage::from_xml(&bytes)
-            .or_else(|_| ems::bundle::EventMessage::from_json(&bytes))
-        {
+        let msg = match ems::bundle::EventMessage::from_bytes(&bytes) {
             Ok(m) => m,
             Err(e) => {
                 eprintln!("ems: {}: not an event message: {e}", input.path);

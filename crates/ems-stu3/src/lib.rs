@@ -61,6 +61,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod detect;
 mod generated;
 pub mod issue;
 pub mod json;
@@ -71,6 +72,7 @@ mod read;
 mod scan;
 pub mod xml;
 
+pub use detect::{from_bytes, Format};
 pub use generated::*;
 pub use issue::{Issue, IssueType, Outcome, Severity};
 pub use json::{from_json, to_json, to_json_of, to_json_pretty, to_json_pretty_of};
