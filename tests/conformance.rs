@@ -514,3 +514,41 @@ fn mutations_with_related_findings() {
         vec![("INFO-TIMESTAMP", ems::stu3::Severity::Information)]
     );
 }
+
+/// Regression (issue 13): `ems example pds-change-of-gp-1` emitted the
+/// publisher Organization without `partOf`, which 10.3 requires of every
+/// Organization, and the validator only looked at the practices.
+#[test]
+fn change_of_gp_every_organization_needs_part_of() {
+    use MessageEventType::New;
+    let b = valid("pds-change-of-gp-1", New);
+    let orgs: Vec<&Organization> = b
+        .entry
+        .iter()
+        .filter_map(|e| e.resource.as_ref().and_then(|r| r.get::<Organization>()))
+        .collect();
+    assert!(!orgs.is_empty());
+    assert!(orgs.iter().all(|o| o.part_of.is_some()));
+    assert!(errors(b.clone()).is_empty());
+    // an in-bundle Organization that is not a practice (the sender) without partOf
+    let mut m = b;
+    let mut sender = m
+        .entry
+        .iter()
+        .find_map(|e| e.resource.as_ref().and_then(|r| r.get::<Organization>()))
+        .unwrap()
+        .clone();
+    sender.part_of = None;
+    let id = "0f6c9c4e-0a47-4f43-9b0e-2f3c4f5a6b7c";
+    sender.id = Some(Primitive::from(id));
+    m.entry.push(BundleEntry {
+        full_url: Some(Primitive::from(format!("urn:uuid:{id}"))),
+        resource: Some(Resource::from(sender)),
+        ..Default::default()
+    });
+    first::<Communication>(&mut m).sender = Some(Reference {
+        reference: Some(Primitive::from(format!("urn:uuid:{id}"))),
+        ..Default::default()
+    });
+    assert_eq!(errors(m), vec!["COGP-ORG-PARTOF"]);
+}

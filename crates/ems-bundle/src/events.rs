@@ -832,7 +832,12 @@ impl PdsChangeOfGp {
         let event = ev("pds-change-of-gp-1");
         self.check(event)?;
         let mut a = Assembly::new(cx);
-        let org = a.publisher_org();
+        // 10.3: every Organization in the bundle has partOf 1..1, and the
+        // publisher's commissioner is not known, so (as in the specification's
+        // own example, and as 12.5 allows for this event) the publisher is
+        // referenced by its ODS directory URL instead of an in-bundle
+        // Organization; the bundle's Organizations are the practices.
+        let org = directory_url(&a.cx.publisher.organization.ods_code);
         let practice = |a: &mut Assembly, p: &PracticeInfo| {
             let mut o = organization(&p.practice);
             o.part_of = Some(reference(&directory_url(&p.commissioner)));

@@ -1289,15 +1289,6 @@ fn change_of_address(cx: &mut Ctx) {
 }
 
 fn change_of_gp(cx: &mut Ctx) {
-    // practice organisations: the new GP and the previous one
-    let mut practices: HashSet<usize> = HashSet::new();
-    if let Some((_, p)) = cx.subject_patient() {
-        for g in &p.general_practitioner {
-            if let Some(k) = g.reference.str_value().and_then(|r| cx.index_of(r)) {
-                practices.insert(k);
-            }
-        }
-    }
     let eocs: Vec<(Loc, &EpisodeOfCare)> = cx
         .all::<EpisodeOfCare>()
         .map(|(e, x)| (e.loc(), x))
@@ -1337,30 +1328,31 @@ fn change_of_gp(cx: &mut Ctx) {
             cx.rep
                 .add("COGP-EOC", format!("{loc}.patient"), "patient is required");
         }
-        match reference(&eoc.managing_organization).and_then(|r| cx.index_of(r)) {
-            Some(k) => {
-                practices.insert(k);
-            }
-            None => cx.rep.add(
+        if reference(&eoc.managing_organization)
+            .and_then(|r| cx.index_of(r))
+            .is_none()
+        {
+            cx.rep.add(
                 "COGP-EOC",
                 format!("{loc}.managingOrganization"),
                 "managingOrganization (the previous practice) must be in the bundle",
-            ),
+            );
         }
     }
-    let mut practices: Vec<usize> = practices.into_iter().collect();
-    practices.sort();
-    for k in practices {
-        if let Some(o) = cx.entries[k].res.get::<Organization>() {
-            if o.part_of.is_none() {
-                let loc = cx.entries[k].loc();
-                cx.rep.add(
-                    "COGP-ORG-PARTOF",
-                    format!("{loc}.partOf"),
-                    "a practice Organization needs partOf (its commissioning organisation)",
-                );
-            }
-        }
+    // 10.3 states `partOf 1..1` on the Organization row, which covers every
+    // Organization of the message (practices and any other referenced
+    // organisation), not only the practices
+    let missing: Vec<Loc> = cx
+        .all::<Organization>()
+        .filter(|(_, o)| o.part_of.is_none())
+        .map(|(e, _)| e.loc())
+        .collect();
+    for loc in missing {
+        cx.rep.add(
+            "COGP-ORG-PARTOF",
+            format!("{loc}.partOf"),
+            "every Organization of a change-of-GP message needs partOf (its commissioning organisation)",
+        );
     }
 }
 

@@ -142,7 +142,7 @@ pub static RULES: &[Rule] = &[
     r!("BN-BABY", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.1", "baby Patient: NHS number, name, gender, birthDate, birth order"),
     r!("COA-ADDRESS", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.2", "home and old addresses with lines, postcode, period.start; no city/district"),
     r!("COA-ADDRESS-TEXT", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.2", "both addresses carry address.text"),
-    r!("COGP-ORG-PARTOF", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.3", "practice Organizations have partOf"),
+    r!("COGP-ORG-PARTOF", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.3", "every Organization has partOf (commissioning organisation)"),
     r!("COGP-EOC", Must, false, T::Invalid, Some("INVALID_RESOURCE"), "10.3", "previous-registration EpisodeOfCare: finished, primary care, patient, managingOrganization"),
     r!("DEATH-STATUS", Must, false, T::Required, Some("INVALID_RESOURCE"), "10.4", "deathNotificationStatus extension with code 1/2/U and systemEffectiveDate"),
     r!("DEATH-DECEASED", Must, false, T::Invalid, Some("INVALID_RESOURCE"), "10.4", "deceasedDateTime present for 1/2, absent for U"),

@@ -254,18 +254,18 @@ fn pds_message(
     event: &'static EventType,
     patient: &PatientInfo,
     pat: &Urn,
-    org: &Urn,
+    org: &str,
 ) -> XmlMessage {
     let now = a.now();
     let focus = a.add("Communication", |w| {
-        wire::communication(w, pat.as_str(), org.as_str(), now.as_str())
+        wire::communication(w, pat.as_str(), org, now.as_str())
     });
     a.message(
         event,
         MessageEventType::New,
         Some(patient),
         focus.as_str(),
-        org.as_str(),
+        org,
     )
 }
 
@@ -282,7 +282,7 @@ impl PdsChangeOfAddress {
             ..Default::default()
         };
         let pat = a.add("Patient", |w| wire::patient(w, Some(&self.patient), &x));
-        Ok(pds_message(a, event, &self.patient, &pat, &org))
+        Ok(pds_message(a, event, &self.patient, &pat, org.as_str()))
     }
 }
 
@@ -292,7 +292,8 @@ impl PdsChangeOfGp {
         let event = ev("pds-change-of-gp-1");
         self.check(event)?;
         let mut a = Wire::new(cx);
-        let org = a.publisher_org();
+        // the publisher by its ODS directory URL (see the model path)
+        let org = directory_url(&a.cx.publisher.organization.ods_code);
         let practice = |a: &mut Wire, p: &PracticeInfo| {
             a.add("Organization", |w| {
                 wire::organization(w, &p.practice, None, Some(&p.commissioner))
@@ -321,7 +322,7 @@ impl PdsChangeOfGp {
                 wire::date_period(w, *start, *end);
             });
         }
-        Ok(pds_message(a, event, &self.patient, &pat, &org))
+        Ok(pds_message(a, event, &self.patient, &pat, org.as_str()))
     }
 }
 
@@ -349,7 +350,7 @@ impl PdsDeathNotification {
             ..Default::default()
         };
         let pat = a.add("Patient", |w| wire::patient(w, Some(&self.patient), &x));
-        Ok(pds_message(a, event, &self.patient, &pat, &org))
+        Ok(pds_message(a, event, &self.patient, &pat, org.as_str()))
     }
 }
 
