@@ -54,13 +54,14 @@
 
 mod build;
 mod context;
+mod describe;
 mod events;
 mod match_event;
+mod message;
 mod read;
 pub mod samples;
 mod sequence;
 mod subscription;
-mod wire;
 
 pub use build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
 pub use context::*;

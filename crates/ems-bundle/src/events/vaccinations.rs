@@ -1,0 +1,113 @@
+//! Vaccinations (digest 10.10).
+
+use super::*;
+
+const VACCINATION_PROCEDURE_EXTENSION: &str =
+    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1";
+
+/// Vaccinations (`vaccinations-1`): `new`, `update`, `delete`.
+#[derive(Clone, Debug)]
+pub struct Vaccinations {
+    met: MessageEventType,
+    patient: PatientInfo,
+    record: RecordId,
+    procedure: Snomed,
+    vaccine: Snomed,
+    date: NaiveDate,
+    primary_source: bool,
+    not_given_reason: Option<Snomed>,
+    organization: OrgInfo,
+}
+
+impl Vaccinations {
+    /// A vaccination given (`procedure`: an immunisation procedure concept; `vaccine`: a dm+d concept).
+    pub fn given(
+        patient: PatientInfo,
+        record: RecordId,
+        procedure: Snomed,
+        vaccine: Snomed,
+        date: NaiveDate,
+        organization: OrgInfo,
+    ) -> Self {
+        Vaccinations {
+            met: MessageEventType::New,
+            patient,
+            record,
+            procedure,
+            vaccine,
+            date,
+            primary_source: true,
+            not_given_reason: None,
+            organization,
+        }
+    }
+    /// A vaccination not given (`procedure`: an "immunisation not done"
+    /// situation; `reason`: a CareConnect-ImmunizationExplanationReason-1 / SNOMED coding).
+    pub fn not_given(
+        patient: PatientInfo,
+        record: RecordId,
+        procedure: Snomed,
+        vaccine: Snomed,
+        date: NaiveDate,
+        organization: OrgInfo,
+        reason: Snomed,
+    ) -> Self {
+        Vaccinations {
+            met: MessageEventType::New,
+            patient,
+            record,
+            procedure,
+            vaccine,
+            date,
+            primary_source: true,
+            not_given_reason: Some(reason),
+            organization,
+        }
+    }
+    /// Reported by the patient or another provider rather than administered here.
+    pub fn reported(mut self) -> Self {
+        self.primary_source = false;
+        self
+    }
+    /// Sends as `update`.
+    pub fn update(mut self) -> Self {
+        self.met = MessageEventType::Update;
+        self
+    }
+    /// Sends as `delete`.
+    pub fn delete(mut self) -> Self {
+        self.met = MessageEventType::Delete;
+        self
+    }
+    pub(super) fn describe<S: MessageSink>(
+        &self,
+        cx: &mut BuildContext,
+    ) -> Result<S::Message, BuildError> {
+        let event = ev("vaccinations-1");
+        let mut a = Message::<S>::new(cx);
+        let org = a.organization(&self.organization);
+        let pat = a.patient(&self.patient);
+        let focus = a.add("Immunization", |w| {
+            describe::meta(w, care_connect_profile!("Immunization"), None);
+            w.start_extension("extension", VACCINATION_PROCEDURE_EXTENSION);
+            self.procedure.describe(w, "valueCodeableConcept");
+            w.end("extension");
+            self.record.describe(w);
+            w.value_static("status", "completed");
+            w.value_static(
+                "notGiven",
+                describe::bool_text(self.not_given_reason.is_some()),
+            );
+            self.vaccine.describe(w, "vaccineCode");
+            describe::reference(w, "patient", &pat);
+            w.value("date", &date(self.date));
+            w.value_static("primarySource", describe::bool_text(self.primary_source));
+            if let Some(r) = &self.not_given_reason {
+                w.start("explanation");
+                r.describe(w, "reasonNotGiven");
+                w.end("explanation");
+            }
+        });
+        a.message(event, self.met, Some(&self.patient), &focus, &org)
+    }
+}
