@@ -17,6 +17,22 @@ use ems_match::{event_type, EventType};
 use ems_stu3::xml::XmlStream;
 use ems_stu3::{Bundle, ElementSink, ModelSink, Resource};
 
+/// `update()` and `delete()`, for the builders whose event allows them.
+macro_rules! update_delete {
+    () => {
+        /// Sends as `update`.
+        pub fn update(mut self) -> Self {
+            self.met = MessageEventType::Update;
+            self
+        }
+        /// Sends as `delete`.
+        pub fn delete(mut self) -> Self {
+            self.met = MessageEventType::Delete;
+            self
+        }
+    };
+}
+
 mod pds;
 mod professional_contacts;
 mod screening;
@@ -107,6 +123,37 @@ impl XmlMessage {
     pub fn workflow_id(&self) -> &'static str {
         self.event.workflow_id
     }
+}
+
+/// An event type of the built-in table.
+type Ev = &'static EventType;
+/// A builder's refusal: the field at fault and why.
+type Refusal = (&'static str, &'static str);
+/// What a description gives: the message in the sink's form.
+type Out<S> = Result<<S as MessageSink>::Message, BuildError>;
+
+/// An event's one description of its message.
+trait Describe {
+    /// The builder's own checks, before anything is drawn from the
+    /// context: the field at fault and why.
+    fn refusal(&self) -> Option<Refusal> {
+        None
+    }
+    /// Writes the message into `a`'s sink.
+    fn describe<S: MessageSink>(&self, event: Ev, a: Message<S>) -> Out<S>;
+}
+
+/// Checks and describes `b`'s message into a new message of sink `S`.
+fn run<B: Describe, S: MessageSink>(b: &B, code: &str, cx: &mut BuildContext) -> Out<S> {
+    let event = ev(code);
+    if let Some((field, message)) = b.refusal() {
+        return Err(BuildError {
+            event: event.code,
+            field,
+            message: message.into(),
+        });
+    }
+    b.describe(event, Message::<S>::new(cx))
 }
 
 fn ev(code: &str) -> &'static EventType {
@@ -219,39 +266,71 @@ pub trait EventBuilder {
     }
 }
 
-/// `build` and `build_xml` of each builder: its one description
-/// (`describe`) driven into the model sink or the XML sink.
-macro_rules! event_builders {
-    ($($t:ident),*) => {$(
-        impl $t {
-            /// Builds the message (the typed Bundle).
-            pub fn build(&self, cx: &mut BuildContext) -> Result<BuiltMessage, BuildError> {
-                self.describe::<ModelSink>(cx)
+/// The ten events, each named once with its builder and code: the
+/// builders' `build` and `build_xml` (their one description, `describe`,
+/// driven into the model sink or the XML sink), their [`EventBuilder`]
+/// impl, and [`EventKind`], the event of a received message.
+macro_rules! events {
+    ($($t:ident = $code:literal),* $(,)?) => {
+        $(
+            impl $t {
+                /// Builds the message (the typed Bundle).
+                pub fn build(&self, cx: &mut BuildContext) -> Result<BuiltMessage, BuildError> {
+                    run::<_, ModelSink>(self, $code, cx)
+                }
+                /// Builds the message as wire XML (see [`EventBuilder::build_xml`]).
+                pub fn build_xml(&self, cx: &mut BuildContext) -> Result<XmlMessage, BuildError> {
+                    run::<_, XmlStream>(self, $code, cx)
+                }
             }
-            /// Builds the message as wire XML (see [`EventBuilder::build_xml`]).
-            pub fn build_xml(&self, cx: &mut BuildContext) -> Result<XmlMessage, BuildError> {
-                self.describe::<XmlStream>(cx)
+            impl EventBuilder for $t {
+                fn build(&self, cx: &mut BuildContext) -> Result<BuiltMessage, BuildError> {
+                    $t::build(self, cx)
+                }
+                fn build_xml(&self, cx: &mut BuildContext) -> Result<XmlMessage, BuildError> {
+                    $t::build_xml(self, cx)
+                }
+            }
+        )*
+
+        /// The event type of a message: one of the ten, or another code.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum EventKind {
+            $(
+                #[doc = concat!("`", $code, "`")]
+                $t,
+            )*
+            /// Any other code.
+            Other(String),
+        }
+
+        impl EventKind {
+            /// From an EventType-1 code.
+            pub fn from_code(code: &str) -> EventKind {
+                match code {
+                    $($code => EventKind::$t,)*
+                    other => EventKind::Other(other.to_string()),
+                }
+            }
+            /// The EventType-1 code.
+            pub fn code(&self) -> &str {
+                match self {
+                    $(EventKind::$t => $code,)*
+                    EventKind::Other(c) => c,
+                }
             }
         }
-        impl EventBuilder for $t {
-            fn build(&self, cx: &mut BuildContext) -> Result<BuiltMessage, BuildError> {
-                $t::build(self, cx)
-            }
-            fn build_xml(&self, cx: &mut BuildContext) -> Result<XmlMessage, BuildError> {
-                $t::build_xml(self, cx)
-            }
-        }
-    )*};
+    };
 }
-event_builders!(
-    BloodSpotTestOutcome,
-    NewbornHearing,
-    NipeOutcome,
-    PdsBirthNotification,
-    PdsChangeOfAddress,
-    PdsChangeOfGp,
-    PdsDeathNotification,
-    PdsRecordChange,
-    ProfessionalContacts,
-    Vaccinations
-);
+events! {
+    BloodSpotTestOutcome = "blood-spot-test-outcome-1",
+    NewbornHearing = "newborn-hearing-1",
+    NipeOutcome = "nipe-outcome-1",
+    PdsBirthNotification = "pds-birth-notification-1",
+    PdsChangeOfAddress = "pds-change-of-address-1",
+    PdsChangeOfGp = "pds-change-of-gp-1",
+    PdsDeathNotification = "pds-death-notification-1",
+    PdsRecordChange = "pds-record-change-1",
+    ProfessionalContacts = "professional-contacts-1",
+    Vaccinations = "vaccinations-1",
+}

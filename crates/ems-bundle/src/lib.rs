@@ -67,7 +67,7 @@ pub use build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
 pub use context::*;
 pub use ems_match::{parse_partner_id, PartnerPair};
 pub use events::*;
-pub use read::{EventKind, EventMessage, EventMessageError};
+pub use read::{EventMessage, EventMessageError};
 pub use sequence::{
     Classification, InMemoryStore, OwnIdentity, SequenceTracker, StreamKey, StreamState,
     TrackerStore,

@@ -28,9 +28,8 @@ pub(crate) trait MessageSink: ElementSink + Sized {
     /// closes the Bundle.
     fn finish(
         self,
-        bundle_id: &Urn,
-        header: impl FnOnce(&mut Self),
         made: Made,
+        header: impl FnOnce(&mut Self),
     ) -> Result<Self::Message, BuildError>;
 }
 
@@ -39,6 +38,7 @@ pub(crate) struct Made {
     pub event: &'static EventType,
     pub met: MessageEventType,
     pub message_id: Urn,
+    pub bundle_id: Urn,
 }
 
 /// Wire XML: the header is written into its own buffer, which goes in
@@ -53,13 +53,12 @@ impl MessageSink for XmlStream {
     }
     fn finish(
         mut self,
-        bundle_id: &Urn,
-        header: impl FnOnce(&mut Self),
         made: Made,
+        header: impl FnOnce(&mut Self),
     ) -> Result<XmlMessage, BuildError> {
         let mut head = XmlStream::with_capacity(2048);
         head.root("Bundle");
-        bundle_start(&mut head, bundle_id);
+        bundle_start(&mut head, &made.bundle_id);
         header(&mut head);
         self.prepend(&head);
         self.end("Bundle");
@@ -88,9 +87,8 @@ impl MessageSink for ModelSink {
     }
     fn finish(
         mut self,
-        bundle_id: &Urn,
-        header: impl FnOnce(&mut Self),
         made: Made,
+        header: impl FnOnce(&mut Self),
     ) -> Result<BuiltMessage, BuildError> {
         header(&mut self);
         let slip = |outcome: &ems_stu3::Outcome| BuildError {
@@ -107,7 +105,7 @@ impl MessageSink for ModelSink {
             return Err(slip(&parsed.outcome));
         };
         bundle.entry.rotate_right(1);
-        bundle.id = Some(Primitive::from(bundle_id.id()));
+        bundle.id = Some(Primitive::from(made.bundle_id.id()));
         bundle.type_ = Some(Primitive::from_static(BUNDLE_TYPE));
         Ok(BuiltMessage {
             bundle: *bundle,
@@ -277,16 +275,13 @@ impl<'c, S: MessageSink> Message<'c, S> {
             event: h.event,
             met: h.met,
             message_id: stamp.header_id,
+            bundle_id: stamp.bundle_id,
         };
-        self.w.finish(
-            &stamp.bundle_id,
-            |w| {
-                entry(w, &stamp.header_id, "MessageHeader", |w| {
-                    message_header(w, &h, &stamp, publisher)
-                })
-            },
-            made,
-        )
+        self.w.finish(made, |w| {
+            entry(w, &stamp.header_id, "MessageHeader", |w| {
+                message_header(w, &h, &stamp, publisher)
+            })
+        })
     }
 }
 

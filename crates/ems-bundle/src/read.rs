@@ -1,70 +1,9 @@
 //! The receiver's read view of an event message.
 
 use crate::build::MessageEventType;
+use crate::events::EventKind;
 use ems_match::NhsNumber;
 use ems_stu3::*;
-
-/// The event type of a message: one of the ten, or another code.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum EventKind {
-    /// `blood-spot-test-outcome-1`
-    BloodSpotTestOutcome,
-    /// `newborn-hearing-1`
-    NewbornHearing,
-    /// `nipe-outcome-1`
-    NipeOutcome,
-    /// `pds-birth-notification-1`
-    PdsBirthNotification,
-    /// `pds-change-of-address-1`
-    PdsChangeOfAddress,
-    /// `pds-change-of-gp-1`
-    PdsChangeOfGp,
-    /// `pds-death-notification-1`
-    PdsDeathNotification,
-    /// `pds-record-change-1`
-    PdsRecordChange,
-    /// `professional-contacts-1`
-    ProfessionalContacts,
-    /// `vaccinations-1`
-    Vaccinations,
-    /// Any other code.
-    Other(String),
-}
-
-impl EventKind {
-    /// From an EventType-1 code.
-    pub fn from_code(code: &str) -> EventKind {
-        match code {
-            "blood-spot-test-outcome-1" => EventKind::BloodSpotTestOutcome,
-            "newborn-hearing-1" => EventKind::NewbornHearing,
-            "nipe-outcome-1" => EventKind::NipeOutcome,
-            "pds-birth-notification-1" => EventKind::PdsBirthNotification,
-            "pds-change-of-address-1" => EventKind::PdsChangeOfAddress,
-            "pds-change-of-gp-1" => EventKind::PdsChangeOfGp,
-            "pds-death-notification-1" => EventKind::PdsDeathNotification,
-            "pds-record-change-1" => EventKind::PdsRecordChange,
-            "professional-contacts-1" => EventKind::ProfessionalContacts,
-            "vaccinations-1" => EventKind::Vaccinations,
-            other => EventKind::Other(other.to_string()),
-        }
-    }
-    /// The EventType-1 code.
-    pub fn code(&self) -> &str {
-        match self {
-            EventKind::BloodSpotTestOutcome => "blood-spot-test-outcome-1",
-            EventKind::NewbornHearing => "newborn-hearing-1",
-            EventKind::NipeOutcome => "nipe-outcome-1",
-            EventKind::PdsBirthNotification => "pds-birth-notification-1",
-            EventKind::PdsChangeOfAddress => "pds-change-of-address-1",
-            EventKind::PdsChangeOfGp => "pds-change-of-gp-1",
-            EventKind::PdsDeathNotification => "pds-death-notification-1",
-            EventKind::PdsRecordChange => "pds-record-change-1",
-            EventKind::ProfessionalContacts => "professional-contacts-1",
-            EventKind::Vaccinations => "vaccinations-1",
-            EventKind::Other(c) => c,
-        }
-    }
-}
 
 /// Why bytes are not a usable event message.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -165,15 +165,15 @@ fn variants() -> Vec<(&'static str, Box<dyn EventBuilder>)> {
     let mut genderless = baby;
     genderless.patient.gender = None;
     let vaccine = || {
-        Vaccinations::not_given(
+        Vaccinations::given(
             child(),
             rec(),
             snomed("3"),
             snomed("4"),
             day(2024, 5, 1),
             org(),
-            snomed("5"),
         )
+        .not_given(snomed("5"))
     };
     vec![
         ("blood spot, all 11 conditions", all_conditions.boxed()),

@@ -61,24 +61,14 @@ impl PdsChangeOfAddress {
             scn,
         }
     }
-    /// The builder's own checks (shared by `build` and `build_xml`).
-    fn check(&self, event: &EventType) -> Result<(), BuildError> {
-        if self.patient.address.is_none() {
-            return Err(BuildError {
-                event: event.code,
-                field: "patient.address",
-                message: "the new home address is required".into(),
-            });
-        }
-        Ok(())
+}
+
+impl Describe for PdsChangeOfAddress {
+    fn refusal(&self) -> Option<Refusal> {
+        (self.patient.address.is_none())
+            .then_some(("patient.address", "the new home address is required"))
     }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("pds-change-of-address-1");
-        self.check(event)?;
-        let mut a = Message::<S>::new(cx);
+    fn describe<S: MessageSink>(&self, event: Ev, mut a: Message<S>) -> Out<S> {
         let org = a.publisher_org();
         let x = PatientExtra {
             scn: Some(self.scn),
@@ -134,24 +124,16 @@ impl PdsChangeOfGp {
         self.previous = Some((p, start, end));
         self
     }
-    /// The builder's own checks (shared by `build` and `build_xml`).
-    fn check(&self, event: &EventType) -> Result<(), BuildError> {
-        if self.new_practice.is_none() && self.previous.is_none() {
-            return Err(BuildError {
-                event: event.code,
-                field: "new_practice",
-                message: "a new practice, a previous registration, or both".into(),
-            });
-        }
-        Ok(())
+}
+
+impl Describe for PdsChangeOfGp {
+    fn refusal(&self) -> Option<Refusal> {
+        (self.new_practice.is_none() && self.previous.is_none()).then_some((
+            "new_practice",
+            "a new practice, a previous registration, or both",
+        ))
     }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("pds-change-of-gp-1");
-        self.check(event)?;
-        let mut a = Message::<S>::new(cx);
+    fn describe<S: MessageSink>(&self, event: Ev, mut a: Message<S>) -> Out<S> {
         // 10.3: every Organization in the bundle has partOf 1..1, and the
         // publisher's commissioner is not known, so (as in the specification's
         // own example, and as 12.5 allows for this event) the publisher is
@@ -236,12 +218,10 @@ impl PdsDeathNotification {
             effective,
         }
     }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("pds-death-notification-1");
-        let mut a = Message::<S>::new(cx);
+}
+
+impl Describe for PdsDeathNotification {
+    fn describe<S: MessageSink>(&self, event: Ev, mut a: Message<S>) -> Out<S> {
         let org = a.publisher_org();
         let (code, died) = self.status.code_and_time();
         let status = |w: &mut S| {
@@ -277,12 +257,10 @@ impl PdsRecordChange {
     pub fn new(patient: PatientInfo, scn: u32) -> Self {
         PdsRecordChange { patient, scn }
     }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("pds-record-change-1");
-        let mut a = Message::<S>::new(cx);
+}
+
+impl Describe for PdsRecordChange {
+    fn describe<S: MessageSink>(&self, event: Ev, mut a: Message<S>) -> Out<S> {
         let responsible = directory_url(&a.cx.publisher.organization.ods_code);
         let x = PatientExtra {
             scn: Some(self.scn),
@@ -364,24 +342,14 @@ impl PdsBirthNotification {
         self.mother = Some(m);
         self
     }
-    /// The builder's own checks (shared by `build` and `build_xml`).
-    fn check(&self, event: &EventType) -> Result<(), BuildError> {
-        if self.baby.patient.gender.is_none() {
-            return Err(BuildError {
-                event: event.code,
-                field: "baby.patient.gender",
-                message: "the baby's gender is required".into(),
-            });
-        }
-        Ok(())
+}
+
+impl Describe for PdsBirthNotification {
+    fn refusal(&self) -> Option<Refusal> {
+        (self.baby.patient.gender.is_none())
+            .then_some(("baby.patient.gender", "the baby's gender is required"))
     }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("pds-birth-notification-1");
-        self.check(event)?;
-        let mut a = Message::<S>::new(cx);
+    fn describe<S: MessageSink>(&self, event: Ev, mut a: Message<S>) -> Out<S> {
         let org = a.publisher_org();
         // baby
         let ethnic = |w: &mut S| {
@@ -450,14 +418,6 @@ impl PdsBirthNotification {
             });
         };
         let d = &self.details;
-        let (c, disp) = BIRTHS_IN_CONFINEMENT;
-        obs(
-            &mut a,
-            &mother,
-            false,
-            &sct(c, disp),
-            &qty(d.births_in_confinement, None),
-        );
         let weight = |w: &mut S| {
             w.start("code");
             w.start("coding");
@@ -467,37 +427,30 @@ impl PdsBirthNotification {
             describe::coding(w, "coding", SCT, "364589006", Some("Birth weight"));
             w.end("code");
         };
-        obs(
-            &mut a,
-            &baby,
-            true,
-            &weight,
-            &qty(d.weight_grams, Some("g")),
+        let (births, gestation, stillbirth, abnormality) = (
+            sct(BIRTHS_IN_CONFINEMENT),
+            sct(GESTATION),
+            sct(STILLBIRTH),
+            sct(CONGENITAL_ABNORMALITY),
         );
-        let (c, disp) = GESTATION;
-        obs(
-            &mut a,
-            &baby,
-            false,
-            &sct(c, disp),
-            &qty(d.gestation_weeks, Some("wk")),
+        let (births_n, grams, weeks) = (
+            qty(d.births_in_confinement, None),
+            qty(d.weight_grams, Some("g")),
+            qty(d.gestation_weeks, Some("wk")),
         );
-        let (c, disp) = STILLBIRTH;
-        obs(
-            &mut a,
-            &baby,
-            false,
-            &sct(c, disp),
-            &indicator(STILL_BORN_SYSTEM, &d.still_born_indicator),
-        );
-        let (c, disp) = CONGENITAL_ABNORMALITY;
-        obs(
-            &mut a,
-            &baby,
-            false,
-            &sct(c, disp),
-            &indicator(CONGENITAL_ABNORMALITY_SYSTEM, &d.congenital_abnormality),
-        );
+        let still_born = indicator(STILL_BORN_SYSTEM, &d.still_born_indicator);
+        let abnormal = indicator(CONGENITAL_ABNORMALITY_SYSTEM, &d.congenital_abnormality);
+        // (subject, vital-signs category, code, value), in message order
+        let observations: [(&Urn, bool, Part<S>, Part<S>); 5] = [
+            (&mother, false, &births, &births_n),
+            (&baby, true, &weight, &grams),
+            (&baby, false, &gestation, &weeks),
+            (&baby, false, &stillbirth, &still_born),
+            (&baby, false, &abnormality, &abnormal),
+        ];
+        for (subject, category, code, value) in observations {
+            obs(&mut a, subject, category, code, value);
+        }
         // registering authority
         let ra = a.add("Organization", |w| {
             describe::organization(
@@ -532,8 +485,11 @@ impl PdsBirthNotification {
     }
 }
 
-/// A SNOMED CT `code` of literals.
-fn sct<S: ElementSink>(code: &'static str, display: &'static str) -> impl Fn(&mut S) {
+/// A part of a resource written by a closure.
+type Part<'a, S> = &'a dyn Fn(&mut S);
+
+/// A SNOMED CT `code` of literals (code, display).
+fn sct<S: ElementSink>((code, display): (&'static str, &'static str)) -> impl Fn(&mut S) {
     move |w| describe::codeable(w, "code", SCT, code, display)
 }
 

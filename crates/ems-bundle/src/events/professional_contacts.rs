@@ -35,39 +35,22 @@ impl ProfessionalContacts {
             period: (None, None),
         }
     }
-    /// Sends as `update`.
-    pub fn update(mut self) -> Self {
-        self.met = MessageEventType::Update;
-        self
-    }
-    /// Sends as `delete`.
-    pub fn delete(mut self) -> Self {
-        self.met = MessageEventType::Delete;
-        self
-    }
+    update_delete!();
     /// When responsibility started and ended.
     pub fn period(mut self, start: Option<NaiveDate>, end: Option<NaiveDate>) -> Self {
         self.period = (start, end);
         self
     }
-    /// The builder's own checks (shared by `build` and `build_xml`).
-    fn check(&self, event: &EventType) -> Result<(), BuildError> {
-        if self.organization.phone.is_none() {
-            return Err(BuildError {
-                event: event.code,
-                field: "organization.phone",
-                message: "the managing organisation must have contact details".into(),
-            });
-        }
-        Ok(())
+}
+
+impl Describe for ProfessionalContacts {
+    fn refusal(&self) -> Option<Refusal> {
+        (self.organization.phone.is_none()).then_some((
+            "organization.phone",
+            "the managing organisation must have contact details",
+        ))
     }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("professional-contacts-1");
-        self.check(event)?;
-        let mut a = Message::<S>::new(cx);
+    fn describe<S: MessageSink>(&self, event: Ev, mut a: Message<S>) -> Out<S> {
         let org = a.organization(&self.organization);
         let pat = a.patient(&self.patient);
         let focus = a.add("EpisodeOfCare", |w| {

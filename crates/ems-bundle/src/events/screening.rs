@@ -17,6 +17,22 @@ struct Screening {
     provider: OrgInfo,
 }
 
+impl Screening {
+    fn new(
+        met: MessageEventType,
+        patient: PatientInfo,
+        record: RecordId,
+        provider: OrgInfo,
+    ) -> Self {
+        Screening {
+            met,
+            patient,
+            record,
+            provider,
+        }
+    }
+}
+
 /// The Encounter's content: CareConnect meta, identifier, status
 /// (`entered-in-error` for a delete), type (DCH-ChildHealthEncounterType-1),
 /// subject, period start, service provider.
@@ -81,6 +97,22 @@ fn procedure<S: ElementSink>(
     outcome.describe(w, "outcome");
 }
 
+/// How a screening report or observation starts: meta, status `final`, a
+/// text-only code, the baby and the Encounter.
+fn finding<S: ElementSink>(
+    w: &mut S,
+    profile: &'static str,
+    code: &'static str,
+    patient: &str,
+    context: &str,
+) {
+    describe::meta(w, profile, None);
+    w.value_static("status", "final");
+    describe::text_concept(w, "code", code);
+    describe::reference(w, "subject", patient);
+    describe::reference(w, "context", context);
+}
+
 /// The common shape of the three screening messages. A `delete` carries
 /// only the Encounter (entered-in-error, found by its identifier) with the
 /// provider's ODS directory URL as responsible; otherwise the provider
@@ -88,14 +120,13 @@ fn procedure<S: ElementSink>(
 /// given the Patient and Encounter fullUrls) and the Encounter, which is
 /// the focus.
 fn screening_message<S: MessageSink>(
-    cx: &mut BuildContext,
+    mut a: Message<S>,
     event: &'static EventType,
     s: &Screening,
     encounter_type: &str,
     start: Option<DateTime<Utc>>,
     entries: impl FnOnce(&mut Message<S>, &str, &str),
-) -> Result<S::Message, BuildError> {
-    let mut a = Message::<S>::new(cx);
+) -> Out<S> {
     let enc = a.reserve();
     let responsible = if s.met == MessageEventType::Delete {
         a.add_reserved(&enc, "Encounter", |w| {
@@ -219,12 +250,7 @@ impl BloodSpotTestOutcome {
         received: DateTime<Utc>,
     ) -> Self {
         BloodSpotTestOutcome {
-            s: Screening {
-                met: MessageEventType::New,
-                patient,
-                record,
-                provider,
-            },
+            s: Screening::new(MessageEventType::New, patient, record, provider),
             received: Some(received),
             results: Vec::new(),
         }
@@ -232,12 +258,7 @@ impl BloodSpotTestOutcome {
     /// A `delete` of the record `record`.
     pub fn delete(patient: PatientInfo, record: RecordId, provider: OrgInfo) -> Self {
         BloodSpotTestOutcome {
-            s: Screening {
-                met: MessageEventType::Delete,
-                patient,
-                record,
-                provider,
-            },
+            s: Screening::new(MessageEventType::Delete, patient, record, provider),
             received: None,
             results: Vec::new(),
         }
@@ -247,30 +268,22 @@ impl BloodSpotTestOutcome {
         self.results.push((condition, outcome));
         self
     }
-    /// The builder's own checks (shared by `build` and `build_xml`).
-    fn check(&self, event: &EventType) -> Result<(), BuildError> {
-        if self.results.len() > 11 {
-            return Err(BuildError {
-                event: event.code,
-                field: "results",
-                message: "at most 11 conditions".into(),
-            });
-        }
-        Ok(())
+}
+
+impl Describe for BloodSpotTestOutcome {
+    fn refusal(&self) -> Option<Refusal> {
+        (self.results.len() > 11).then_some(("results", "at most 11 conditions"))
     }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("blood-spot-test-outcome-1");
-        self.check(event)?;
-        screening_message::<S>(cx, event, &self.s, "008", None, |a, pat, enc_url| {
+    fn describe<S: MessageSink>(&self, event: Ev, a: Message<S>) -> Out<S> {
+        screening_message(a, event, &self.s, "008", None, |a, pat, enc_url| {
             a.add("DiagnosticReport", |w| {
-                describe::meta(w, care_connect_profile!("DiagnosticReport"), None);
-                w.value_static("status", "final");
-                describe::text_concept(w, "code", "Newborn blood spot screening");
-                describe::reference(w, "subject", pat);
-                describe::reference(w, "context", enc_url);
+                finding(
+                    w,
+                    care_connect_profile!("DiagnosticReport"),
+                    "Newborn blood spot screening",
+                    pat,
+                    enc_url,
+                );
                 if let Some(t) = self.received {
                     describe::instant_value(w, "issued", t);
                 }
@@ -318,12 +331,7 @@ impl NewbornHearing {
         outcome_set: DateTime<Utc>,
     ) -> Self {
         NewbornHearing {
-            s: Screening {
-                met: MessageEventType::New,
-                patient,
-                record,
-                provider,
-            },
+            s: Screening::new(MessageEventType::New, patient, record, provider),
             start: Some(encounter_start),
             outcome: Some((outcome, outcome_set)),
             tests: Vec::new(),
@@ -332,12 +340,7 @@ impl NewbornHearing {
     /// A `delete` of the record.
     pub fn delete(patient: PatientInfo, record: RecordId, provider: OrgInfo) -> Self {
         NewbornHearing {
-            s: Screening {
-                met: MessageEventType::Delete,
-                patient,
-                record,
-                provider,
-            },
+            s: Screening::new(MessageEventType::Delete, patient, record, provider),
             start: None,
             outcome: None,
             tests: Vec::new(),
@@ -348,32 +351,25 @@ impl NewbornHearing {
         self.tests.push(t);
         self
     }
-    /// The builder's own checks (shared by `build` and `build_xml`).
-    fn check(&self, event: &EventType) -> Result<(), BuildError> {
+}
+
+impl Describe for NewbornHearing {
+    fn refusal(&self) -> Option<Refusal> {
         let aabr = self.tests.iter().filter(|t| t.aabr).count();
-        if aabr > 2 || self.tests.len() - aabr > 4 {
-            return Err(BuildError {
-                event: event.code,
-                field: "tests",
-                message: "at most 2 AABR and 4 AOAE tests".into(),
-            });
-        }
-        Ok(())
+        (aabr > 2 || self.tests.len() - aabr > 4)
+            .then_some(("tests", "at most 2 AABR and 4 AOAE tests"))
     }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("newborn-hearing-1");
-        self.check(event)?;
-        screening_message::<S>(cx, event, &self.s, "007", self.start, |a, pat, enc_url| {
+    fn describe<S: MessageSink>(&self, event: Ev, a: Message<S>) -> Out<S> {
+        screening_message(a, event, &self.s, "007", self.start, |a, pat, enc_url| {
             if let Some((outcome, set)) = &self.outcome {
                 a.add("Observation", |w| {
-                    describe::meta(w, care_connect_profile!("Observation"), None);
-                    w.value_static("status", "final");
-                    describe::text_concept(w, "code", "Newborn hearing screening outcome");
-                    describe::reference(w, "subject", pat);
-                    describe::reference(w, "context", enc_url);
+                    finding(
+                        w,
+                        care_connect_profile!("Observation"),
+                        "Newborn hearing screening outcome",
+                        pat,
+                        enc_url,
+                    );
                     describe::instant_value(w, "effectiveDateTime", *set);
                     outcome.describe(w, "valueCodeableConcept");
                 });
@@ -463,12 +459,7 @@ impl NipeOutcome {
         findings: NipeFindings,
     ) -> Self {
         NipeOutcome {
-            s: Screening {
-                met: MessageEventType::New,
-                patient,
-                record,
-                provider,
-            },
+            s: Screening::new(MessageEventType::New, patient, record, provider),
             start: Some(encounter_start),
             examiner: Some(examiner),
             findings: Some(findings),
@@ -477,23 +468,17 @@ impl NipeOutcome {
     /// A `delete` of the record.
     pub fn delete(patient: PatientInfo, record: RecordId, provider: OrgInfo) -> Self {
         NipeOutcome {
-            s: Screening {
-                met: MessageEventType::Delete,
-                patient,
-                record,
-                provider,
-            },
+            s: Screening::new(MessageEventType::Delete, patient, record, provider),
             start: None,
             examiner: None,
             findings: None,
         }
     }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("nipe-outcome-1");
-        screening_message::<S>(cx, event, &self.s, "006", self.start, |a, pat, enc_url| {
+}
+
+impl Describe for NipeOutcome {
+    fn describe<S: MessageSink>(&self, event: Ev, a: Message<S>) -> Out<S> {
+        screening_message(a, event, &self.s, "006", self.start, |a, pat, enc_url| {
             if let Some(ex) = &self.examiner {
                 a.add("Practitioner", |w| ex.describe(w));
             }

@@ -20,7 +20,9 @@ pub struct Vaccinations {
 }
 
 impl Vaccinations {
-    /// A vaccination given (`procedure`: an immunisation procedure concept; `vaccine`: a dm+d concept).
+    /// A vaccination given (`procedure`: an immunisation procedure concept;
+    /// `vaccine`: a dm+d concept); see [`Vaccinations::not_given`] for one
+    /// that was not.
     pub fn given(
         patient: PatientInfo,
         record: RecordId,
@@ -41,50 +43,23 @@ impl Vaccinations {
             organization,
         }
     }
-    /// A vaccination not given (`procedure`: an "immunisation not done"
-    /// situation; `reason`: a CareConnect-ImmunizationExplanationReason-1 / SNOMED coding).
-    pub fn not_given(
-        patient: PatientInfo,
-        record: RecordId,
-        procedure: Snomed,
-        vaccine: Snomed,
-        date: NaiveDate,
-        organization: OrgInfo,
-        reason: Snomed,
-    ) -> Self {
-        Vaccinations {
-            met: MessageEventType::New,
-            patient,
-            record,
-            procedure,
-            vaccine,
-            date,
-            primary_source: true,
-            not_given_reason: Some(reason),
-            organization,
-        }
+    /// Not given, for `reason` (a CareConnect-ImmunizationExplanationReason-1
+    /// / SNOMED coding); `procedure` is then an "immunisation not done"
+    /// situation.
+    pub fn not_given(mut self, reason: Snomed) -> Self {
+        self.not_given_reason = Some(reason);
+        self
     }
     /// Reported by the patient or another provider rather than administered here.
     pub fn reported(mut self) -> Self {
         self.primary_source = false;
         self
     }
-    /// Sends as `update`.
-    pub fn update(mut self) -> Self {
-        self.met = MessageEventType::Update;
-        self
-    }
-    /// Sends as `delete`.
-    pub fn delete(mut self) -> Self {
-        self.met = MessageEventType::Delete;
-        self
-    }
-    pub(super) fn describe<S: MessageSink>(
-        &self,
-        cx: &mut BuildContext,
-    ) -> Result<S::Message, BuildError> {
-        let event = ev("vaccinations-1");
-        let mut a = Message::<S>::new(cx);
+    update_delete!();
+}
+
+impl Describe for Vaccinations {
+    fn describe<S: MessageSink>(&self, event: Ev, mut a: Message<S>) -> Out<S> {
         let org = a.organization(&self.organization);
         let pat = a.patient(&self.patient);
         let focus = a.add("Immunization", |w| {
