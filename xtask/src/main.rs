@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod codes;
+mod event_types;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,6 +59,9 @@ fn codegen(check: bool) -> Result<(), String> {
     files.push((gen_dir.join("resources.rs"), model.emit_structs(true)));
     files.push((gen_dir.join("resource_enum.rs"), model.emit_resource_enum()));
     for (p, c) in codes::emit(&shared())? {
+        files.push((root().join(p), c));
+    }
+    for (p, c) in event_types::emit(&shared())? {
         files.push((root().join(p), c));
     }
     let mut stale = Vec::new();
