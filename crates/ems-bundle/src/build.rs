@@ -7,10 +7,10 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use ems_match::NhsNumber;
 use ems_stu3::*;
 
-pub(crate) const SCT: &str = "http://snomed.info/sct";
-pub(crate) const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
-pub(crate) const NHS_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
-pub(crate) const DIRECTORY: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
+pub(crate) use ems_nhs::care_connect_profile;
+pub(crate) use ems_nhs::vocab::{
+    self, NHS_NUMBER_SYSTEM, ODS_DIRECTORY, ODS_ORGANIZATION_SYSTEM, SNOMED_CT,
+};
 
 /// `new`, `update` or `delete` (MessageEventType-1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -269,13 +269,13 @@ impl std::ops::Deref for Responsible {
 
 /// The ODS directory URL of an organisation code.
 pub(crate) fn directory_url(ods: &str) -> Str {
-    cat(DIRECTORY, ods)
+    cat(ODS_DIRECTORY, ods)
 }
 
 /// Code and display of `code` in the embedded NHS code system `system`
 /// (`None`: not found).
 pub(crate) fn nhs_concept(system: &str, code: &str) -> Option<(&'static str, &'static str)> {
-    ems_profiles::code_system(system).and_then(|c| c.concept(code))
+    ems_nhs::code_system(system).and_then(|c| c.concept(code))
 }
 
 /// The ten digits of an NHS number (inline in a [`Str`], no heap allocation).
@@ -291,18 +291,6 @@ pub(crate) fn cat(a: &str, b: &str) -> Str {
     s.push_str(b);
     s
 }
-
-/// The CareConnect profile URL of resource type `$r`.
-macro_rules! care_connect_profile {
-    ($r:literal) => {
-        concat!(
-            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-            $r,
-            "-1"
-        )
-    };
-}
-pub(crate) use care_connect_profile;
 
 #[cfg(test)]
 mod tests {

@@ -176,7 +176,7 @@ pub(crate) fn organization<S: ElementSink>(
 ) {
     meta(w, care_connect_profile!("Organization"), None);
     w.start("identifier");
-    w.value_static("system", ODS_SYSTEM);
+    w.value_static("system", ODS_ORGANIZATION_SYSTEM);
     w.value("value", &o.ods_code);
     w.end("identifier");
     if let Some((system, code)) = type_ {
@@ -239,18 +239,15 @@ pub(crate) fn patient<S: ElementSink>(w: &mut S, p: Option<&PatientInfo>, x: &Pa
     }
     if let Some(p) = p {
         w.start("identifier");
-        w.start_extension(
-            "extension",
-            "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1",
-        );
+        w.start_extension("extension", vocab::NHS_NUMBER_VERIFICATION_STATUS_EXTENSION);
         nhs_codeable(
             w,
             "valueCodeableConcept",
-            "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1",
+            vocab::NHS_NUMBER_VERIFICATION_STATUS_SYSTEM,
             "01",
         );
         w.end("extension");
-        w.value_static("system", NHS_SYSTEM);
+        w.value_static("system", NHS_NUMBER_SYSTEM);
         w.value("value", &nhs_digits(p.nhs_number));
         w.end("identifier");
         human_name(w, "name", Some("official"), &p.family, &p.given);
@@ -261,10 +258,7 @@ pub(crate) fn patient<S: ElementSink>(w: &mut S, p: Option<&PatientInfo>, x: &Pa
         match x.birth_time {
             Some(t) => {
                 w.start_value("birthDate", &birth);
-                w.start_extension(
-                    "extension",
-                    "http://hl7.org/fhir/StructureDefinition/patient-birthTime",
-                );
+                w.start_extension("extension", vocab::BIRTH_TIME_EXTENSION);
                 instant_value(w, "valueDateTime", t);
                 w.end("extension");
                 w.end("birthDate");

@@ -227,7 +227,7 @@ impl Snomed {
     }
     /// A CodeableConcept element `name` of this concept.
     fn describe<S: ElementSink>(&self, w: &mut S, name: &str) {
-        describe::codeable_of(w, name, SCT, &self.code, &self.display);
+        describe::codeable_of(w, name, SNOMED_CT, &self.code, &self.display);
     }
 }
 

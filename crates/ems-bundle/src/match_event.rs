@@ -3,12 +3,7 @@
 use crate::read::EventMessage;
 use chrono::{DateTime, NaiveDate, Utc};
 use ems_match::{MatchEvent, PatientContext};
-use ems_stu3::{OptStrExt, Organization, Patient, Resource};
-
-/// The ODS directory's Organization base URL.
-const DIRECTORY: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
-/// The ODS organisation-code identifier system.
-const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+use ems_stu3::{OptStrExt, Patient};
 
 impl EventMessage {
     /// The matcher's [`MatchEvent`] for this message: routing NHS number and
@@ -44,7 +39,12 @@ impl EventMessage {
         if let Some(p) = self.patient() {
             patient.postcode = postcode(p, "home");
             patient.previous_postcode = postcode(p, "old");
-            patient.gp_practice = self.gp_practice(p);
+            patient.gp_practice = p
+                .general_practitioner
+                .first()
+                .and_then(|g| g.reference.str_value())
+                .and_then(|r| self.organization_ods(r))
+                .map(str::to_string);
         }
         Some(MatchEvent {
             nhs_number: self.nhs_number(),
@@ -53,21 +53,6 @@ impl EventMessage {
             at,
             patient,
         })
-    }
-
-    /// The ODS code of the patient's registered practice: from a directory
-    /// reference, or the ODS identifier of the referenced Organization.
-    fn gp_practice(&self, p: &Patient) -> Option<String> {
-        let r = p.general_practitioner.first()?.reference.str_value()?;
-        if let Some(ods) = r.strip_prefix(DIRECTORY) {
-            return Some(ods.to_string());
-        }
-        let org: &Organization = self.resolve(r).and_then(Resource::get)?;
-        org.identifier
-            .iter()
-            .find(|i| i.system.str_value() == Some(ODS_SYSTEM))
-            .and_then(|i| i.value.str_value())
-            .map(str::to_string)
     }
 }
 

@@ -298,19 +298,13 @@ fn message_header<S: ElementSink>(
         w.value_i64("versionId", v as i64);
     }
     w.value("lastUpdated", now);
-    w.value_static(
-        "profile",
-        "https://fhir.nhs.uk/STU3/StructureDefinition/Event-MessageHeader-1",
-    );
+    w.value_static("profile", vocab::MESSAGE_HEADER_PROFILE);
     w.end("meta");
     if let (Some(p), Some(n)) = (h.patient, &stamp.nhs_number) {
-        w.start_extension(
-            "extension",
-            "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1",
-        );
+        w.start_extension("extension", vocab::ROUTING_DEMOGRAPHICS_EXTENSION);
         w.start_extension("extension", "nhsNumber");
         w.start("valueIdentifier");
-        w.value_static("system", NHS_SYSTEM);
+        w.value_static("system", NHS_NUMBER_SYSTEM);
         w.value("value", n);
         w.end("valueIdentifier");
         w.end("extension");
@@ -322,10 +316,7 @@ fn message_header<S: ElementSink>(
         w.end("extension");
         w.end("extension");
     }
-    w.start_extension(
-        "extension",
-        "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1",
-    );
+    w.start_extension("extension", vocab::MESSAGE_EVENT_TYPE_EXTENSION);
     describe::codeable(
         w,
         "valueCodeableConcept",

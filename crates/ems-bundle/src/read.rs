@@ -3,6 +3,7 @@
 use crate::build::MessageEventType;
 use crate::events::EventKind;
 use ems_match::NhsNumber;
+use ems_nhs::vocab;
 use ems_stu3::*;
 
 /// Why bytes are not a usable event message.
@@ -104,10 +105,11 @@ impl EventMessage {
     }
     /// new / update / delete.
     pub fn message_event_type(&self) -> Option<MessageEventType> {
-        let x = self.header()?.extension.iter().find(|e| {
-            e.url.as_deref()
-                == Some("https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1")
-        })?;
+        let x = self
+            .header()?
+            .extension
+            .iter()
+            .find(|e| e.url.as_deref() == Some(vocab::MESSAGE_EVENT_TYPE_EXTENSION))?;
         match &x.value {
             Some(ExtensionValue::CodeableConcept(cc)) => cc
                 .coding
@@ -118,12 +120,11 @@ impl EventMessage {
         }
     }
     fn routing(&self, part: &str) -> Option<&ExtensionValue> {
-        let rd = self.header()?.extension.iter().find(|e| {
-            e.url.as_deref()
-                == Some(
-                    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1",
-                )
-        })?;
+        let rd = self
+            .header()?
+            .extension
+            .iter()
+            .find(|e| e.url.as_deref() == Some(vocab::ROUTING_DEMOGRAPHICS_EXTENSION))?;
         rd.extension
             .iter()
             .find(|e| e.url.as_deref() == Some(part))?
@@ -190,15 +191,18 @@ impl EventMessage {
             .responsible
             .as_ref()
             .and_then(|r| r.reference.str_value())?;
-        if let Some(ods) =
-            r.strip_prefix("https://directory.spineservices.nhs.uk/STU3/Organization/")
-        {
+        self.organization_ods(r)
+    }
+    /// The ODS code of the organisation `reference` points to: an ODS
+    /// directory URL, or an Organization of the bundle (its ODS identifier).
+    pub fn organization_ods<'a>(&'a self, reference: &'a str) -> Option<&'a str> {
+        if let Some(ods) = reference.strip_prefix(vocab::ODS_DIRECTORY) {
             return Some(ods);
         }
-        let org = self.resolve(r)?.get::<Organization>()?;
+        let org = self.resolve(reference)?.get::<Organization>()?;
         org.identifier
             .iter()
-            .find(|i| i.system.str_value() == Some("https://fhir.nhs.uk/Id/ods-organization-code"))
+            .find(|i| i.system.str_value() == Some(vocab::ODS_ORGANIZATION_SYSTEM))
             .and_then(|i| i.value.str_value())
     }
     /// The entry whose fullUrl is `reference`.

@@ -24,11 +24,8 @@
 
 use chrono::{DateTime, Utc};
 use ems_match::{Criteria, Subscription, SubscriptionStatus};
+use ems_nhs::vocab::ods_from_directory;
 use ems_stu3::OptStrExt;
-
-/// The ODS directory's Organization base URL (a contact's value is this
-/// followed by the ODS code).
-const DIRECTORY: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
 
 /// Why a FHIR Subscription cannot become a matcher [`Subscription`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -113,8 +110,7 @@ pub fn to_match_subscription(
         .contact
         .first()
         .and_then(|c| c.value.str_value())
-        .and_then(|v| v.strip_prefix(DIRECTORY))
-        .filter(|ods| !ods.is_empty())
+        .and_then(ods_from_directory)
         .map(str::to_string);
     Ok(Subscription {
         id: id.to_string(),

@@ -32,7 +32,6 @@ mod codes;
 mod event;
 mod fnv;
 #[rustfmt::skip]
-mod generated_codes;
 mod oo;
 mod rules;
 mod subscription;

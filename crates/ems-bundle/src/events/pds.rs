@@ -4,20 +4,14 @@
 
 use super::*;
 
-const DEATH_STATUS_EXTENSION: &str = "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-DeathNotificationStatus-1";
-const DEATH_STATUS_SYSTEM: &str =
-    "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-DeathNotificationStatus-1";
-const ETHNIC_CATEGORY_EXTENSION: &str =
-    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-EthnicCategory-1";
-const ETHNIC_CATEGORY_SYSTEM: &str =
-    "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-EthnicCategory-1";
+use vocab::{
+    BIRTH_EPISODE_CATEGORY_SYSTEM, CONGENITAL_ABNORMALITY_INDICATOR_SYSTEM,
+    DEATH_NOTIFICATION_STATUS_EXTENSION, DEATH_NOTIFICATION_STATUS_SYSTEM,
+    ETHNIC_CATEGORY_EXTENSION, ETHNIC_CATEGORY_SYSTEM, REGISTERING_AUTHORITY_TYPE_SYSTEM,
+    STILL_BORN_INDICATOR_SYSTEM,
+};
+
 const ROLE_CODE_SYSTEM: &str = "http://hl7.org/fhir/v3/RoleCode";
-const STILL_BORN_SYSTEM: &str = "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-StillBornIndicator-1";
-const CONGENITAL_ABNORMALITY_SYSTEM: &str =
-    "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-SuspectedCongenitalAbnormalityIndicator-1";
-const REGISTERING_AUTHORITY_TYPE_SYSTEM: &str =
-    "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-RegisteringAuthorityType-1";
-const BIRTH_EPISODE_SYSTEM: &str = "https://fhir.nhs.uk/STU3/CodeSystem/BirthEpisodeCategory-1";
 /// The birth notification's Observation codes (SNOMED CT).
 const BIRTHS_IN_CONFINEMENT: (&str, &str) = (
     "382341000000101",
@@ -157,12 +151,7 @@ impl Describe for PdsChangeOfGp {
             a.add("EpisodeOfCare", |w| {
                 describe::meta(w, care_connect_profile!("EpisodeOfCare"), None);
                 w.value_static("status", "finished");
-                describe::nhs_codeable(
-                    w,
-                    "type",
-                    "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-PatientCareProvisionType-1",
-                    "1",
-                );
+                describe::nhs_codeable(w, "type", vocab::PATIENT_CARE_PROVISION_TYPE_SYSTEM, "1");
                 describe::reference(w, "patient", &pat);
                 describe::reference(w, "managingOrganization", &prev_url);
                 describe::date_period(w, *start, *end);
@@ -225,9 +214,14 @@ impl Describe for PdsDeathNotification {
         let org = a.publisher_org();
         let (code, died) = self.status.code_and_time();
         let status = |w: &mut S| {
-            w.start_extension("extension", DEATH_STATUS_EXTENSION);
+            w.start_extension("extension", DEATH_NOTIFICATION_STATUS_EXTENSION);
             w.start_extension("extension", "deathNotificationStatus");
-            describe::nhs_codeable(w, "valueCodeableConcept", DEATH_STATUS_SYSTEM, code);
+            describe::nhs_codeable(
+                w,
+                "valueCodeableConcept",
+                DEATH_NOTIFICATION_STATUS_SYSTEM,
+                code,
+            );
             w.end("extension");
             w.start_extension("extension", "systemEffectiveDate");
             describe::instant_value(w, "valueDateTime", self.effective);
@@ -424,7 +418,7 @@ impl Describe for PdsBirthNotification {
             w.value_static("system", "http://loinc.org");
             w.value_static("code", "29463-7");
             w.end("coding");
-            describe::coding(w, "coding", SCT, "364589006", Some("Birth weight"));
+            describe::coding(w, "coding", SNOMED_CT, "364589006", Some("Birth weight"));
             w.end("code");
         };
         let (births, gestation, stillbirth, abnormality) = (
@@ -438,8 +432,11 @@ impl Describe for PdsBirthNotification {
             qty(d.weight_grams, Some("g")),
             qty(d.gestation_weeks, Some("wk")),
         );
-        let still_born = indicator(STILL_BORN_SYSTEM, &d.still_born_indicator);
-        let abnormal = indicator(CONGENITAL_ABNORMALITY_SYSTEM, &d.congenital_abnormality);
+        let still_born = indicator(STILL_BORN_INDICATOR_SYSTEM, &d.still_born_indicator);
+        let abnormal = indicator(
+            CONGENITAL_ABNORMALITY_INDICATOR_SYSTEM,
+            &d.congenital_abnormality,
+        );
         // (subject, vital-signs category, code, value), in message order
         let observations: [(&Urn, bool, Part<S>, Part<S>); 5] = [
             (&mother, false, &births, &births_n),
@@ -466,7 +463,12 @@ impl Describe for PdsBirthNotification {
         a.add("EpisodeOfCare", |w| {
             describe::meta(w, care_connect_profile!("EpisodeOfCare"), None);
             w.value_static("status", "active");
-            describe::nhs_codeable(w, "type", BIRTH_EPISODE_SYSTEM, "registering-authority");
+            describe::nhs_codeable(
+                w,
+                "type",
+                BIRTH_EPISODE_CATEGORY_SYSTEM,
+                "registering-authority",
+            );
             describe::reference(w, "patient", &baby);
             describe::reference(w, "managingOrganization", &ra);
         });
@@ -490,7 +492,7 @@ type Part<'a, S> = &'a dyn Fn(&mut S);
 
 /// A SNOMED CT `code` of literals (code, display).
 fn sct<S: ElementSink>((code, display): (&'static str, &'static str)) -> impl Fn(&mut S) {
-    move |w| describe::codeable(w, "code", SCT, code, display)
+    move |w| describe::codeable(w, "code", SNOMED_CT, code, display)
 }
 
 /// A `valueQuantity` (UCUM `unit`, when given).

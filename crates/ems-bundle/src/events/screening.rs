@@ -57,12 +57,7 @@ fn encounter<S: ElementSink>(
         },
     );
     if let Some(c) = type_code {
-        describe::nhs_codeable(
-            w,
-            "type",
-            "https://fhir.nhs.uk/STU3/CodeSystem/DCH-ChildHealthEncounterType-1",
-            c,
-        );
+        describe::nhs_codeable(w, "type", vocab::CHILD_HEALTH_ENCOUNTER_TYPE_SYSTEM, c);
     }
     if let Some(p) = patient {
         describe::reference(w, "subject", p);
@@ -88,7 +83,7 @@ fn procedure<S: ElementSink>(
 ) {
     describe::meta(w, care_connect_profile!("Procedure"), None);
     w.value_static("status", "completed");
-    describe::codeable(w, "code", SCT, code.0, code.1);
+    describe::codeable(w, "code", SNOMED_CT, code.0, code.1);
     describe::reference(w, "subject", patient);
     describe::reference(w, "context", context);
     if let Some(t) = performed {

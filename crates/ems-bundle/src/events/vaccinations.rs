@@ -2,8 +2,7 @@
 
 use super::*;
 
-const VACCINATION_PROCEDURE_EXTENSION: &str =
-    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1";
+use vocab::VACCINATION_PROCEDURE_EXTENSION;
 
 /// Vaccinations (`vaccinations-1`): `new`, `update`, `delete`.
 #[derive(Clone, Debug)]
