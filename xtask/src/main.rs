@@ -12,6 +12,7 @@ use std::process::{Command, ExitCode};
 
 mod codes;
 mod conformance;
+mod event_types;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -62,6 +63,9 @@ fn codegen(check: bool) -> Result<(), String> {
         files.push((root().join(p), c));
     }
     files.extend(conformance::emit(&root(), &shared())?);
+    for (p, c) in event_types::emit(&shared())? {
+        files.push((root().join(p), c));
+    }
     let mut stale = Vec::new();
     for (p, content) in &files {
         let formatted = match p.extension() {

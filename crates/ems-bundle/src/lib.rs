@@ -18,9 +18,13 @@
 //!   [`BuiltMessage::to_xml`]) without building the model — the fast way
 //!   to bytes for sending.
 //! * [`EventMessage`] reads a received message and answers the receiver's
-//!   questions (id, event, patient, sequence, focus) without walking the bundle.
+//!   questions (id, event, patient, sequence, focus) without walking the
+//!   bundle; [`EventMessage::to_match_event`] is the matcher's input for it.
 //! * [`SequenceTracker`] classifies messages as new, duplicate, stale or after
 //!   a gap; [`OwnIdentity`] recognises loop-back.
+//! * [`to_match_subscription`] maps a FHIR Subscription to the matcher's
+//!   [`ems_match::Subscription`] (the one mapping `ems route`, the router
+//!   example and the server use).
 //!
 //! ```
 //! use ems_bundle::*;
@@ -50,18 +54,22 @@
 
 mod build;
 mod context;
+mod describe;
 mod events;
+mod match_event;
+mod message;
 mod read;
 pub mod samples;
 mod sequence;
-mod wire;
+mod subscription;
 
 pub use build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
 pub use context::*;
 pub use ems_match::{parse_partner_id, PartnerPair};
 pub use events::*;
-pub use read::{EventKind, EventMessage, EventMessageError};
+pub use read::{EventMessage, EventMessageError};
 pub use sequence::{
     Classification, InMemoryStore, OwnIdentity, SequenceTracker, StreamKey, StreamState,
     TrackerStore,
 };
+pub use subscription::{to_match_subscription, SubscriptionMapError};

@@ -269,7 +269,7 @@ pub fn sample_builder(
             );
             let vaccine = Snomed::new("34925411000001109", "Priorix vaccine powder and solvent for solution for injection 0.5ml pre-filled syringes (GlaxoSmithKline UK Ltd) 1 pre-filled disposable injection (product)");
             let b = if full {
-                Vaccinations::not_given(
+                Vaccinations::given(
                     sample_child(),
                     record("immunisation"),
                     Snomed::new(
@@ -279,8 +279,11 @@ pub fn sample_builder(
                     vaccine,
                     d(2024, 5, 14),
                     provider(),
-                    Snomed::new("310376006", "Immunization consent not given (finding)"),
                 )
+                .not_given(Snomed::new(
+                    "310376006",
+                    "Immunization consent not given (finding)",
+                ))
             } else {
                 Vaccinations::given(
                     sample_child(),

@@ -370,10 +370,7 @@ fn convert(a: ConvertArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let parsed = match ems::profiles::detect_format(&bytes) {
-        ems::profiles::Format::Xml => ems::stu3::from_xml(&bytes),
-        ems::profiles::Format::Json => ems::stu3::from_json(&bytes),
-    };
+    let parsed = ems::stu3::from_bytes(&bytes);
     match parsed {
         Ok(p) => {
             for i in &p.outcome.issues {

@@ -152,8 +152,8 @@ impl NhsNumberSystem {
     /// The system URL.
     pub fn url(self) -> &'static str {
         match self {
-            NhsNumberSystem::Legacy => "http://fhir.nhs.net/Id/nhs-number",
-            NhsNumberSystem::Current => "https://fhir.nhs.uk/Id/nhs-number",
+            NhsNumberSystem::Legacy => ems_nhs::vocab::NHS_NUMBER_SYSTEM_LEGACY,
+            NhsNumberSystem::Current => ems_nhs::vocab::NHS_NUMBER_SYSTEM,
         }
     }
 }
@@ -392,8 +392,8 @@ impl Criteria {
                         }
                     };
                     let system = match system {
-                        "http://fhir.nhs.net/Id/nhs-number" => NhsNumberSystem::Legacy,
-                        "https://fhir.nhs.uk/Id/nhs-number" => NhsNumberSystem::Current,
+                        ems_nhs::vocab::NHS_NUMBER_SYSTEM_LEGACY => NhsNumberSystem::Legacy,
+                        ems_nhs::vocab::NHS_NUMBER_SYSTEM => NhsNumberSystem::Current,
                         _ => {
                             errs.push(err(
                                 name,

@@ -49,6 +49,7 @@
 
 pub mod criteria;
 pub mod events;
+mod generated_events;
 pub mod geography;
 mod index;
 pub mod lifecycle;

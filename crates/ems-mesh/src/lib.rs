@@ -41,7 +41,6 @@ pub use client::{
 use ems::bundle::{Classification, EventMessage, SequenceTracker, TrackerStore};
 use ems::matching::{Delivery, Matcher, NhsNumber, PatientContext};
 use ems::profiles::{Kind, Validation, Validator};
-use ems::ToMatchEvent;
 
 /// Content type of NEMS deliveries (XML only).
 pub const FHIR_XML: &str = "application/fhir+xml";

@@ -32,7 +32,6 @@ mod codes;
 mod event;
 mod fnv;
 #[rustfmt::skip]
-mod generated_codes;
 mod oo;
 mod rules;
 mod subscription;
@@ -73,26 +72,12 @@ pub enum Kind {
     Outcome,
 }
 
-/// Serialisation of an input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// FHIR XML.
-    Xml,
-    /// FHIR JSON.
-    Json,
-}
+pub use ems_stu3::Format;
 
-/// Detects XML or JSON from the first non-whitespace byte (`{` → JSON).
+/// Detects XML or JSON from the first non-whitespace byte (`{` → JSON); see
+/// [`Format::detect`].
 pub fn detect_format(bytes: &[u8]) -> Format {
-    let first = bytes
-        .iter()
-        .copied()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0xEF | 0xBB | 0xBF));
-    if first == Some(b'{') {
-        Format::Json
-    } else {
-        Format::Xml
-    }
+    Format::detect(bytes)
 }
 
 /// The result of validating bytes: the resource when it could be read, and

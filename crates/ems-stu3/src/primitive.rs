@@ -155,6 +155,11 @@ pub trait PrimValue: Clone + fmt::Debug + PartialEq + Default + 'static {
     /// Builds a value from a lexical form that failed the check, when the
     /// type can keep it (strings and decimals do; numbers and booleans cannot).
     fn keep_invalid(s: &str) -> Option<Self>;
+    /// [`PrimValue::from_lexical`] of a literal: string-backed values refer
+    /// to it instead of copying it.
+    fn from_static(kind: PrimKind, s: &'static str) -> Result<Self, &'static str> {
+        Self::from_lexical(kind, s)
+    }
     /// Appends the lexical form.
     fn write_lexical(&self, out: &mut String);
     /// The value as text without copying, for string-backed values.
@@ -166,6 +171,9 @@ pub trait PrimValue: Clone + fmt::Debug + PartialEq + Default + 'static {
 impl PrimValue for Str {
     fn from_lexical(_: PrimKind, s: &str) -> Result<Self, &'static str> {
         Ok(Str::from(s))
+    }
+    fn from_static(_: PrimKind, s: &'static str) -> Result<Self, &'static str> {
+        Ok(Str::const_new(s))
     }
     fn keep_invalid(s: &str) -> Option<Self> {
         Some(Str::from(s))
@@ -419,6 +427,11 @@ pub trait PrimNode {
     /// Sets the value from a lexical form. On a malformed form the value is
     /// kept when the Rust type can hold it; the error describes the expected form.
     fn set_lexical(&mut self, kind: PrimKind, s: &str) -> Result<(), &'static str>;
+    /// [`PrimNode::set_lexical`] of a literal (string-backed values refer to
+    /// it instead of copying it).
+    fn set_static(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
+        self.set_lexical(kind, s)
+    }
     /// Appends the lexical form of the value; `false` when there is no value.
     fn write_value(&self, out: &mut String) -> bool;
     /// `true` when a value is present.
@@ -439,6 +452,18 @@ pub trait PrimNode {
 impl<V: PrimValue> PrimNode for Primitive<V> {
     fn set_lexical(&mut self, kind: PrimKind, s: &str) -> Result<(), &'static str> {
         match lexical::check(kind, s).and_then(|_| V::from_lexical(kind, s)) {
+            Ok(v) => {
+                self.value = Some(v);
+                Ok(())
+            }
+            Err(e) => {
+                self.value = V::keep_invalid(s);
+                Err(e)
+            }
+        }
+    }
+    fn set_static(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
+        match lexical::check(kind, s).and_then(|_| V::from_static(kind, s)) {
             Ok(v) => {
                 self.value = Some(v);
                 Ok(())
