@@ -66,10 +66,12 @@ pub struct Target {
     pub check: fn(&[u8]) -> Check,
     /// What the target exercises.
     pub summary: &'static str,
-    /// `true` when the shared corpus (`../shared/corpus`: FHIR XML and JSON
-    /// messages) are seeds of this target; `false` for targets whose input
-    /// is a header or criteria string.
+    /// `true` when the messages of the shared corpus (`../shared/corpus`:
+    /// FHIR XML and JSON) are seeds of this target; `false` for targets
+    /// whose input is a header or criteria string.
     pub fhir_seeds: bool,
+    /// The libFuzzer dictionaries (files of `fuzz/dict/`), concatenated.
+    pub dicts: &'static [&'static str],
 }
 
 /// Every fuzz target, in the order the fuzz smoke runs them.
@@ -79,56 +81,82 @@ pub const TARGETS: &[Target] = &[
         check: codec::read_xml,
         summary: "FHIR XML reader: no panic; fatal issue last on failure, none on success; positions inside the input",
         fhir_seeds: true,
+        dicts: &["xml.dict"],
     },
     Target {
         name: "read_json",
         check: codec::read_json,
         summary: "FHIR JSON reader: no panic; fatal issue last on failure, none on success; positions inside the input",
         fhir_seeds: true,
+        dicts: &["json.dict"],
     },
     Target {
         name: "validate",
         check: validate::validate,
         summary: "validator, both modes and every kind: registered rule ids, a fatal issue exactly when unreadable, Receive errors within Publish errors, the OperationOutcome re-reads equal from JSON and XML",
         fhir_seeds: true,
+        dicts: &["xml.dict", "json.dict"],
     },
     Target {
         name: "roundtrip_xml",
         check: codec::roundtrip_xml,
         summary: "XML -> model -> XML (compact and pretty): re-read succeeds, bytes and model equal, no structural issue on re-read",
         fhir_seeds: true,
+        dicts: &["xml.dict"],
     },
     Target {
         name: "roundtrip_json",
         check: codec::roundtrip_json,
         summary: "JSON -> model -> JSON (compact and pretty): output is JSON, re-read succeeds, bytes and model equal, no structural issue on re-read",
         fhir_seeds: true,
+        dicts: &["json.dict"],
     },
     Target {
         name: "cross",
         check: codec::cross,
         summary: "XML <-> JSON: the other format re-reads to an equal model",
         fhir_seeds: true,
+        dicts: &["xml.dict", "json.dict"],
     },
     Target {
         name: "criteria",
         check: criteria::criteria,
         summary: "criteria: parse and check agree, errors at char boundaries with registered rules, Display re-parses to an equal value",
         fhir_seeds: false,
+        dicts: &["criteria.dict"],
     },
     Target {
         name: "partner_id",
         check: partner::partner_id,
         summary: "Mex-Partnerid: format then parse is the identity on valid ids and tags; parse, format, parse is stable",
         fhir_seeds: false,
+        dicts: &["partner_id.dict"],
     },
     Target {
         name: "event_message",
         check: event::event_message,
         summary: "EventMessage: accessors never panic and agree between the XML and JSON forms of the same message",
         fhir_seeds: true,
+        dicts: &["xml.dict", "json.dict"],
     },
 ];
+
+/// The fuzzing plan, one line per target: name, `fhir` or `text` seeds,
+/// and the dictionaries; read by `fuzz/run` (`cargo run -p ems-props --bin
+/// fuzz-plan`).
+pub fn plan() -> String {
+    TARGETS
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {} {}\n",
+                t.name,
+                if t.fhir_seeds { "fhir" } else { "text" },
+                t.dicts.join(",")
+            )
+        })
+        .collect()
+}
 
 /// The target called `name`.
 pub fn target(name: &str) -> Option<&'static Target> {

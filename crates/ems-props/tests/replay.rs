@@ -185,6 +185,16 @@ fn fuzz_layout_matches_the_targets() {
             "target {} has no committed corpus",
             t.name
         );
+        for d in t.dicts {
+            let dict = std::fs::read_to_string(fuzz_dir().join("dict").join(d))
+                .unwrap_or_else(|e| panic!("target {}: fuzz/dict/{d}: {e}", t.name));
+            assert!(
+                dict.lines().all(|l| l.is_empty()
+                    || l.starts_with('#')
+                    || (l.starts_with('"') && l.ends_with('"'))),
+                "fuzz/dict/{d}: every line is a comment or a quoted token"
+            );
+        }
     }
     for sub in ["corpus", "regressions"] {
         for e in std::fs::read_dir(fuzz_dir().join(sub)).expect("fuzz input directory") {
