@@ -90,6 +90,7 @@ pub static RULES: &[Rule] = &[
     r!("INPUT-TOO-LARGE", Must, true, T::TooCostly, Some("INVALID_REQUEST_MESSAGE"), "2.1", "a message is at most 3 MB (3 MiB cap)"),
     r!("INPUT-DEPTH", Must, true, T::TooCostly, Some("INVALID_REQUEST_MESSAGE"), "stu3", "nesting within the depth cap"),
     r!("INPUT-UTF8", Must, true, T::Structure, Some("MESSAGE_NOT_WELL_FORMED"), "2.1", "UTF-8 text"),
+    r!("ISSUES-TRUNCATED", Must, false, T::TooCostly, None, "stu3", "an outcome lists at most 1,000 issues; one summary issue counts the rest by rule, with their worst severity"),
     // bundle
     r!("BUNDLE-TYPE", Must, true, T::Invalid, Some("INVALID_RESOURCE"), "2.1", "Bundle.type is `message`"),
     r!("MH-FIRST", Must, false, T::Structure, Some("INVALID_RESOURCE"), "2.1", "the first entry is the MessageHeader"),

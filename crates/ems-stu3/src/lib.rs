@@ -73,7 +73,7 @@ mod xhtml;
 pub mod xml;
 
 pub use generated::*;
-pub use issue::{Issue, IssueType, Outcome, Severity};
+pub use issue::{Issue, IssueType, Outcome, Severity, MAX_ISSUES};
 pub use json::{from_json, to_json, to_json_of, to_json_pretty, to_json_pretty_of};
 pub use primitive::*;
 pub use read::{
