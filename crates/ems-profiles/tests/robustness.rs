@@ -78,6 +78,9 @@ fn hostile_shapes_at_the_cap_are_validated_in_linear_time() {
                 "{what}: {}",
                 o.issues.len()
             );
+            if mode == Mode::Receive {
+                continue; // timed once: the modes differ only in severities
+            }
             let clean = if input[0] == b'{' {
                 &clean_json
             } else {
