@@ -56,10 +56,22 @@ fn output_is_identical_for_one_job_and_four() {
             let lines = String::from_utf8_lossy(&one.stdout).lines().count();
             assert!(lines > 250, "{format}/{mode}: {lines} lines");
             for (jobs, o) in [("4", &four), ("default", &default)] {
-                assert_eq!(
-                    String::from_utf8_lossy(&o.stdout),
+                let (a, b) = (
                     String::from_utf8_lossy(&one.stdout),
-                    "{format}/{mode}: stdout with --jobs {jobs} differs from --jobs 1"
+                    String::from_utf8_lossy(&o.stdout),
+                );
+                if let Some((n, (x, y))) = a
+                    .lines()
+                    .zip(b.lines())
+                    .enumerate()
+                    .find(|(_, (x, y))| x != y)
+                {
+                    panic!("{format}/{mode}: stdout line {} with --jobs {jobs} differs from --jobs 1:\n{y}\nnot\n{x}", n + 1);
+                }
+                assert_eq!(
+                    a.lines().count(),
+                    b.lines().count(),
+                    "{format}/{mode}: stdout lines, --jobs {jobs}"
                 );
                 assert_eq!(
                     o.stderr, one.stderr,

@@ -20,10 +20,7 @@ const TAG_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 ///   gives the same pairs, and error indices name an existing pair.
 pub fn partner_id(data: &[u8]) -> Check {
     let pairs = pairs_of(data);
-    let header = pairs.iter().fold(None::<String>, |h, p| {
-        Some(format_partner_id(h.as_deref(), &p.subscription_id, &p.tag))
-    });
-    if let Some(h) = &header {
+    if let Some(h) = &header(&pairs) {
         let back = parse_partner_id(h);
         ensure(back.as_ref() == Ok(&pairs), "format-parse-identity", || {
             format!("{pairs:?} formats as {h:?}, which parses to {back:?}")
@@ -33,9 +30,7 @@ pub fn partner_id(data: &[u8]) -> Check {
     let text = String::from_utf8_lossy(data);
     match parse_partner_id(&text) {
         Ok(parsed) => {
-            let again = parsed.iter().fold(None::<String>, |h, p| {
-                Some(format_partner_id(h.as_deref(), &p.subscription_id, &p.tag))
-            });
+            let again = header(&parsed);
             let reparsed = parse_partner_id(again.as_deref().unwrap_or(""));
             ensure(
                 reparsed.as_ref() == Ok(&parsed),
@@ -57,6 +52,14 @@ pub fn partner_id(data: &[u8]) -> Check {
             },
         ),
     }
+}
+
+/// The header value of `pairs`, each appended with `format_partner_id` as
+/// the matcher does; `None` for no pairs.
+fn header(pairs: &[PartnerPair]) -> Option<String> {
+    pairs.iter().fold(None, |h, p| {
+        Some(format_partner_id(h.as_deref(), &p.subscription_id, &p.tag))
+    })
 }
 
 /// The pairs the bytes describe (see [`partner_id`]).
