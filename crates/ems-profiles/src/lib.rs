@@ -136,7 +136,7 @@ impl Validator {
         match parsed {
             Ok(p) => {
                 let mut outcome = self.classify_parse_issues(p.outcome);
-                let mut v = self.validate_resource(&p.resource, kind);
+                let v = self.validate_resource(&p.resource, kind);
                 // NEMS dateTime checks replace the reader's generic lexical
                 // finding; the locations are looked up in a set (comparing
                 // every pair was quadratic: issue 14, finding 3)
@@ -150,7 +150,8 @@ impl Validator {
                             || !replaced.contains(i.location.as_str())
                     });
                 }
-                outcome.issues.append(&mut v.issues);
+                // at most MAX_ISSUES listed, the rest counted (issue 14)
+                outcome.extend(v);
                 Validation {
                     resource: Some(p.resource),
                     outcome,
@@ -177,19 +178,20 @@ impl Validator {
     /// Parse issues are errors in Publish mode (the message must be exactly
     /// right) and warnings in Receive mode (the model was read, so the
     /// message can be processed); fatal issues stay fatal.
+    /// Findings beyond the listed ones are classified too (the summary
+    /// issue takes the worst severity of those it counts).
     fn classify_parse_issues(&self, mut o: Outcome) -> Outcome {
+        o.reclassify(|id, severity| match rule(id) {
+            _ if severity == Severity::Fatal => severity,
+            Some(r) => r.severity(self.mode),
+            None if self.mode == Mode::Receive && severity == Severity::Error => Severity::Warning,
+            None => severity,
+        });
         for i in &mut o.issues {
-            if i.severity == Severity::Fatal {
+            if i.severity == Severity::Fatal || i.spine_code.is_some() {
                 continue;
             }
-            if let Some(r) = rule(i.rule) {
-                i.severity = r.severity(self.mode);
-                if i.spine_code.is_none() {
-                    i.spine_code = r.spine;
-                }
-            } else if self.mode == Mode::Receive && i.severity == Severity::Error {
-                i.severity = Severity::Warning;
-            }
+            i.spine_code = rule(i.rule).and_then(|r| r.spine);
         }
         o
     }

@@ -1,7 +1,7 @@
 //! Hostile-input regressions for the validator (issue 14 fuzz findings and
 //! time bounds).
 
-use ems_profiles::{Kind, Mode, Validator};
+use ems_profiles::{Kind, Mode, Severity, Validator};
 
 const SUBSCRIPTION: &str = r#"<Subscription xmlns="http://hl7.org/fhir">
   <meta><profile value="https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1"/></meta>
@@ -53,5 +53,71 @@ fn finding_3_bad_timing_events_are_linear() {
             let o = v.validate_bytes(b, Kind::Event).outcome;
             assert!(o.with_rule("DATETIME-FORMAT").next().is_some(), "{what}");
         });
+    }
+}
+
+/// Issue 14 bounds: validating any pathological shape at the 3 MiB cap takes
+/// at most `LINEAR_FACTOR` times validating a clean message of the same
+/// size (same run), and the outcome lists at most `MAX_ISSUES` issues plus
+/// the summary, in both modes.
+#[test]
+fn hostile_shapes_at_the_cap_are_validated_in_linear_time() {
+    use ems_testdata::hostile;
+    let clean_xml = hostile::clean_xml("PDS-Change-Of-Address-ems-example.xml", hostile::CAP);
+    let clean_json = {
+        let p = ems_stu3::from_xml(&clean_xml).unwrap();
+        ems_stu3::to_json(&p.resource).into_bytes()
+    };
+    for mode in [Mode::Publish, Mode::Receive] {
+        let v = Validator::new(mode);
+        for (what, make) in hostile::SHAPES {
+            let input = make(hostile::CAP);
+            let o = v.validate_bytes(&input, Kind::Auto).outcome;
+            assert!(
+                o.issues.len() <= ems_stu3::MAX_ISSUES + 2,
+                "{what}: {}",
+                o.issues.len()
+            );
+            if mode == Mode::Receive {
+                continue; // timed once: the modes differ only in severities
+            }
+            let clean = if input[0] == b'{' {
+                &clean_json
+            } else {
+                &clean_xml
+            };
+            let (base, bad) = hostile::assert_linear(what, clean, &input, |b| {
+                v.validate_bytes(b, Kind::Auto);
+            });
+            eprintln!(
+                "{mode:?} {what}: {bad:?} vs clean {base:?}; {} listed, {} counted",
+                o.issues.len(),
+                o.omitted()
+            );
+        }
+    }
+}
+
+/// The summary issue is classified like the findings it counts: an error
+/// in Publish mode, a warning in Receive mode for reader findings (a corpus
+/// message, valid in Receive mode, with 2,000 unknown elements).
+#[test]
+fn summary_issue_follows_the_mode() {
+    let src =
+        String::from_utf8(ems_testdata::nems("PDS-Change-Of-Address-ems-example.xml")).unwrap();
+    let at = src.find("<entry>").unwrap();
+    let input = format!("{}{}{}", &src[..at], "<x/>".repeat(2000), &src[at..]);
+    for (mode, want) in [
+        (Mode::Publish, Severity::Error),
+        (Mode::Receive, Severity::Warning),
+    ] {
+        let o = Validator::new(mode)
+            .validate_bytes(input.as_bytes(), Kind::Auto)
+            .outcome;
+        let s = o.with_rule("ISSUES-TRUNCATED").next().expect("summary");
+        assert_eq!(s.severity, want, "{mode:?}: {}", s.message);
+        assert!(o.omitted() >= 1000, "{mode:?}");
+        assert_eq!(o.has_errors(), mode == Mode::Publish, "{mode:?}");
+        assert!(o.warning_count() + o.error_count() >= 2000, "{mode:?}");
     }
 }

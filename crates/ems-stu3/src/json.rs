@@ -76,7 +76,7 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
     }
     Ok(Parsed {
         resource: res,
-        outcome: p.rep.outcome,
+        outcome: p.rep.finish(),
     })
 }
 

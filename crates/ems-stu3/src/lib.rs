@@ -77,7 +77,7 @@ pub mod xml;
 
 pub use detect::{from_bytes, Format};
 pub use generated::*;
-pub use issue::{Issue, IssueType, Outcome, Severity};
+pub use issue::{Issue, IssueType, Outcome, Severity, MAX_ISSUES};
 pub use json::{from_json, to_json, to_json_of, to_json_pretty, to_json_pretty_of};
 pub use model_sink::ModelSink;
 pub use primitive::*;

@@ -321,14 +321,30 @@ impl<'a> Reporter<'a> {
         pos: usize,
         message: String,
     ) {
+        if self.outcome.is_full() {
+            // only counted: no position, path or message is built
+            self.outcome.count_omitted(rule, Severity::Error, 1);
+            return;
+        }
         let i = self.make(Severity::Error, code, rule, extra, pos, message);
         self.outcome.push(i);
+    }
+
+    /// The issues found, with the summary of those beyond the limit.
+    pub fn finish(mut self) -> Outcome {
+        self.outcome.refresh_summary();
+        self.outcome
     }
 
     /// Stores the lexical value `v` of primitive `p`; a malformed one is
     /// reported as `PRIMITIVE-FORMAT` (value shown up to 80 characters).
     pub fn set_value(&mut self, p: &mut dyn PrimNode, kind: PrimKind, v: &str, pos: usize) {
         if let Err(exp) = p.set_lexical(kind, v) {
+            if self.outcome.is_full() {
+                self.outcome
+                    .count_omitted(rules::PRIMITIVE_FORMAT, Severity::Error, 1);
+                return;
+            }
             let shown: String = v.chars().take(80).collect();
             self.error(
                 IssueType::Value,
@@ -375,6 +391,7 @@ impl<'a> Reporter<'a> {
         message: String,
     ) -> ReadError {
         let i = self.make(Severity::Fatal, code, rule, None, pos, message);
+        self.outcome.refresh_summary();
         let mut outcome = std::mem::take(&mut self.outcome);
         outcome.push(i);
         ReadError { outcome }
@@ -447,6 +464,9 @@ pub mod rules {
     pub const INPUT_DEPTH: &str = "INPUT-DEPTH";
     /// Input is not UTF-8.
     pub const INPUT_UTF8: &str = "INPUT-UTF8";
+    /// More findings than an outcome lists ([`crate::MAX_ISSUES`]): one
+    /// summary issue counts the rest.
+    pub const ISSUES_TRUNCATED: &str = "ISSUES-TRUNCATED";
 }
 
 #[cfg(test)]

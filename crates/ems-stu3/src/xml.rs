@@ -53,7 +53,7 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
     let resource = cx.document()?;
     Ok(Parsed {
         resource,
-        outcome: cx.rep.outcome,
+        outcome: cx.rep.finish(),
     })
 }
 

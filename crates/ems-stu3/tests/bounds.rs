@@ -64,3 +64,99 @@ fn finding_2_unknown_elements_are_linear() {
         },
     );
 }
+
+/// Clean baselines of `size` bytes: the corpus entries of a change of
+/// address repeated, in XML and (converted) in JSON.
+fn clean(size: usize) -> (Vec<u8>, Vec<u8>) {
+    let xml = hostile::clean_xml("PDS-Change-Of-Address-ems-example.xml", size);
+    let json = ems_stu3::to_json(&from_xml(&xml).expect("clean XML reads").resource).into_bytes();
+    (xml, json)
+}
+
+/// Issue 14 time and size bounds: every pathological shape at the 3 MiB cap
+/// is read within `LINEAR_FACTOR` times a clean message of the same size
+/// read in the same run, and lists at most `MAX_ISSUES` issues plus the
+/// `ISSUES-TRUNCATED` summary.
+#[test]
+fn hostile_shapes_at_the_cap_are_read_in_linear_time() {
+    let (cx, cj) = clean(hostile::CAP);
+    assert!(
+        cx.len() > hostile::CAP - 64 * 1024 && cj.len() <= hostile::CAP,
+        "{} {}",
+        cx.len(),
+        cj.len()
+    );
+    let read = |b: &[u8]| match b.first() {
+        Some(b'{') => from_json(b).map(|p| p.outcome),
+        _ => from_xml(b).map(|p| p.outcome),
+    };
+    for (what, make) in hostile::SHAPES {
+        let input = make(hostile::CAP);
+        assert!(input.len() <= hostile::CAP, "{what}");
+        let outcome = read(&input).unwrap_or_else(|e| e.outcome);
+        assert!(!outcome.issues.is_empty(), "{what}");
+        assert!(
+            outcome.issues.len() <= ems_stu3::MAX_ISSUES + 2,
+            "{what}: {}",
+            outcome.issues.len()
+        );
+        let clean = if input[0] == b'{' { &cj } else { &cx };
+        let (base, bad) = hostile::assert_linear(what, clean, &input, |b| {
+            let _ = read(b);
+        });
+        eprintln!(
+            "{what}: {} issues listed, {} counted; {bad:?} vs clean {base:?}",
+            outcome.issues.len(),
+            outcome.omitted()
+        );
+    }
+}
+
+/// The summary issue: counts by rule, worst severity, fatal issues still
+/// last and listed.
+#[test]
+fn issues_beyond_the_limit_are_counted_in_one_summary() {
+    let n = ems_stu3::MAX_ISSUES + 250;
+    let x = format!(
+        r#"<Patient xmlns="http://hl7.org/fhir">{}<birthDate value="x"/></Patient>"#,
+        "<x/>".repeat(n)
+    );
+    let o = from_xml(x.as_bytes()).unwrap().outcome;
+    assert_eq!(o.issues.len(), ems_stu3::MAX_ISSUES + 1);
+    let s = o.issues.last().unwrap();
+    assert_eq!(s.rule, ems_stu3::rules::ISSUES_TRUNCATED);
+    assert_eq!(s.severity, ems_stu3::Severity::Error);
+    assert!(s.message.starts_with("251 more issues"), "{}", s.message);
+    assert!(
+        s.message
+            .ends_with(": 250 SCHEMA-UNKNOWN, 1 PRIMITIVE-FORMAT"),
+        "{}",
+        s.message
+    );
+    assert_eq!((o.omitted(), o.error_count()), (251, n + 1));
+    let oo = o.to_operation_outcome();
+    assert_eq!(oo.issue.len(), ems_stu3::MAX_ISSUES + 1);
+    // a fatal error after the limit is listed, last, after the summary
+    let e = from_xml(
+        format!(
+            r#"<Patient xmlns="http://hl7.org/fhir">{}<a></b></Patient>"#,
+            "<x/>".repeat(n)
+        )
+        .as_bytes(),
+    )
+    .unwrap_err();
+    let k = e.outcome.issues.len();
+    assert_eq!(k, ems_stu3::MAX_ISSUES + 2);
+    assert_eq!(e.issue().unwrap().rule, ems_stu3::rules::XML_MALFORMED);
+    assert_eq!(
+        e.outcome.issues[k - 2].rule,
+        ems_stu3::rules::ISSUES_TRUNCATED
+    );
+    // JSON the same
+    let j = format!(r#"{{"resourceType":"Patient"{}}}"#, r#","x":1"#.repeat(n));
+    let o = from_json(j.as_bytes()).unwrap().outcome;
+    assert_eq!(
+        (o.issues.len(), o.omitted()),
+        (ems_stu3::MAX_ISSUES + 1, 250)
+    );
+}

@@ -135,6 +135,45 @@ pub fn primitive_siblings_json(size: usize) -> Vec<u8> {
     )
 }
 
+/// A narrative full of elements txt-1 forbids, in XML.
+pub fn narrative_xml(size: usize) -> Vec<u8> {
+    repeat(
+        r#"<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">"#,
+        r#"<script>x</script><p onclick="y">z</p>"#,
+        "</div></text></Patient>",
+        size,
+    )
+}
+
+/// The same narrative as a JSON string.
+pub fn narrative_json(size: usize) -> Vec<u8> {
+    repeat(
+        r#"{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">"#,
+        r#"<script>x</script><p onclick=\"y\">z</p>"#,
+        r#"</div>"}}"#,
+        size,
+    )
+}
+
+/// A generator: an input of at most the given size.
+pub type Generator = fn(usize) -> Vec<u8>;
+
+/// Every shape the bounds are tested on: (name, generator).
+pub const SHAPES: &[(&str, Generator)] = &[
+    ("unknown elements (XML)", unknown_elements_xml),
+    ("unknown properties (JSON)", unknown_properties_json),
+    ("bad Timing.event (XML)", bad_timing_events_xml),
+    ("bad Timing.event (JSON)", bad_timing_events_json),
+    ("out of order (XML)", out_of_order_xml),
+    ("bad decimals (XML)", bad_decimals_xml),
+    ("many attributes (XML)", many_attributes_xml),
+    ("nested unknown (XML)", nested_unknown_xml),
+    ("escaped string (JSON)", escaped_string_json),
+    ("primitive siblings (JSON)", primitive_siblings_json),
+    ("narrative (XML)", narrative_xml),
+    ("narrative (JSON)", narrative_json),
+];
+
 /// The fastest of `runs` runs of `f`.
 pub fn fastest(runs: usize, mut f: impl FnMut()) -> Duration {
     (0..runs.max(1))
