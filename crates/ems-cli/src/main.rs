@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod route;
+mod serve;
 
 /// Exit code: no input has an error.
 pub const EXIT_OK: u8 = 0;
@@ -42,6 +43,10 @@ enum Command {
     /// Subscription commands.
     #[command(subcommand)]
     Subscription(SubscriptionCommand),
+    /// Run the NEMS server (publish and subscription APIs, MESH delivery).
+    Serve(Box<serve::ServeArgs>),
+    /// Print the server's audit log (JSON lines) from its data folder.
+    Audit(serve::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -230,6 +235,8 @@ fn main() -> ExitCode {
         Command::Convert(a) => convert(a),
         Command::Example(a) => example(a),
         Command::Route(a) => route::run(a),
+        Command::Serve(a) => serve::run(*a),
+        Command::Audit(a) => serve::audit(a),
     };
     ExitCode::from(code)
 }
