@@ -50,6 +50,8 @@ pub static STATUS_OF_CODE: &[(&str, u16)] = &[
     // rejection of a well-formed request
     ("WITHDRAWN", 422),
     ("NO_LONGER_SUPPORTED", 422),
+    // the warning of an accepted publish (digest 3.3, 4.1)
+    ("DEPRECATED", 202),
 ];
 
 /// Validator Spine codes that are not response codes of issue 15, and the
@@ -136,7 +138,10 @@ impl ApiError {
     /// answers as such).
     pub fn from_findings(mut issues: Vec<Issue>) -> ApiError {
         for i in &mut issues {
-            i.spine_code = Some(response_code(i.spine_code));
+            // the rule table decides (the reader stamps MESSAGE_NOT_WELL_FORMED
+            // on any fatal finding without a code, e.g. INPUT-DEPTH)
+            let spine = ems::profiles::rule(i.rule).map_or(i.spine_code, |r| r.spine);
+            i.spine_code = Some(response_code(spine));
         }
         let status = issues
             .iter()

@@ -354,8 +354,25 @@ async fn create_inner(
     // create context: an id, meta.versionId or meta.lastUpdated is an error
     // (SUB-CREATE-META); status must be `requested` (SUB-STATUS)
     let v = app.validator.validate_bytes(&bytes, Kind::Subscription);
-    if !v.is_valid() {
-        return Err(ApiError::from_findings(v.outcome.issues));
+    let mut issues = v.outcome.issues.clone();
+    // the validator decides create vs stored context by the presence of an
+    // id, so a create request with an id is checked here (SUB-CREATE-META)
+    if let Some(Resource::Subscription(r)) = &v.resource {
+        if r.id.is_some() {
+            issues.insert(
+                0,
+                Issue::new(
+                    Severity::Error,
+                    IssueType::Invalid,
+                    "SUB-CREATE-META",
+                    "Subscription.id",
+                    "a create request carries no id; NEMS assigns the logical id (digest 5.2)",
+                ),
+            );
+        }
+    }
+    if issues.iter().any(|i| i.severity.is_error()) {
+        return Err(ApiError::from_findings(issues));
     }
     let mut p = posted(v)?;
     check_ownership(app, &caller, &p)?;
