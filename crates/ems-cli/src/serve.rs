@@ -112,19 +112,22 @@ fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
 }
 
 async fn serve(c: ServerConfig) -> Result<(), String> {
-    if c.tls_cert.is_some() || c.client_ca.is_some() {
-        return Err(
-            "--tls-cert / --client-ca need the TLS module (branch server-auth, not merged yet)"
-                .into(),
-        );
-    }
+    let tls = match (&c.tls_cert, &c.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            ems_server::tls::server_config(cert, key, c.client_ca.as_deref())
+                .map_err(|e| e.to_string())?,
+        ),
+        (None, None) if c.client_ca.is_none() => None,
+        _ => return Err("--tls-cert and --tls-key go together; --client-ca needs both".into()),
+    };
     let server = Server::open(&c)?;
     let listener = tokio::net::TcpListener::bind(&c.listen)
         .await
         .map_err(|e| format!("--listen {}: {e}", c.listen))?;
     let worker = server.spawn_delivery()?;
     eprintln!(
-        "ems: serving NEMS on http://{} (data {}, {} active subscriptions, {})",
+        "ems: serving NEMS on {}://{} (data {}, {} active subscriptions, {})",
+        if tls.is_some() { "https" } else { "http" },
         listener
             .local_addr()
             .map(|a| a.to_string())
@@ -136,12 +139,19 @@ async fn serve(c: ServerConfig) -> Result<(), String> {
             None => "no MESH: deliveries stay in the outbox".into(),
         }
     );
-    axum::serve(listener, server.router())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let app = server.router();
+    match tls {
+        Some(cfg) => tokio::select! {
+            r = ems_server::tls::serve(listener, app, cfg) => r.map_err(|e| e.to_string())?,
+            _ = tokio::signal::ctrl_c() => {}
+        },
+        None => axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())?,
+    }
     if let Some(w) = worker {
         w.abort();
     }

@@ -10,6 +10,9 @@
 //!   outbox rows in one commit), subscription changes, outbox claim /
 //!   mark-sent / reschedule. [`SqlitePipeline`] implements it with group
 //!   commit; every `202`/`201` is answered after its commit.
+//! * Security (digest 9): [`registry`] (ASID → ODS codes, interactions,
+//!   certificate; mailbox → ODS; open mode without a file), [`auth`] (headers,
+//!   JWT and claims) and [`tls`] (HTTPS, mutual TLS).
 //! * [`delivery`] sends each outbox row to MESH exactly once per mailbox
 //!   (claim durably, send, mark sent; a row found `sending` after a crash is
 //!   resolved through MESH tracking by its local id before any resend).
@@ -28,28 +31,30 @@
 
 pub mod admin;
 mod audit;
+pub mod auth;
 pub mod config;
 pub mod delivery;
 pub mod http;
 pub mod outcome;
 pub mod pipeline;
 mod publish;
+pub mod registry;
 pub mod routing;
 pub mod sqlite;
-mod standin;
 mod subscriptions;
+pub mod tls;
 
 pub use audit::audit_json_line;
 pub use config::{LifecycleEntry, ServerConfig};
 pub use pipeline::Pipeline;
 pub use sqlite::SqlitePipeline;
 
+use auth::JwtPolicy;
 use axum::routing::{get, post};
 use axum::Router;
 use ems::matching::{LifecycleRegistry, LifecycleState};
+use registry::Registry;
 use routing::Routing;
-use standin::auth::JwtPolicy;
-use standin::registry::Registry;
 use std::sync::Arc;
 
 /// Shared state of the handlers.
@@ -103,10 +108,23 @@ impl Server {
 
     /// As [`Server::open`] over any [`Pipeline`].
     pub fn with_pipeline(config: &ServerConfig, log: Arc<dyn Pipeline>) -> Result<Server, String> {
-        if config.registry.is_some() {
-            return Err("--registry needs the server-auth registry (not merged yet)".into());
+        let registry = match &config.registry {
+            Some(p) => Registry::from_toml_file(p).map_err(|e| e.to_string())?,
+            None => Registry::open(),
         }
-        let registry = Registry::open().with_pds_asid(config.pds_asid.clone());
+        .with_pds_asid(config.pds_asid.clone());
+        let mut jwt = JwtPolicy::for_registry(&registry);
+        if let Some(a) = config.jwt_allow_unsigned {
+            jwt = jwt.allow_unsigned(a);
+        }
+        if let Some(s) = &config.jwt_hs256_secret {
+            jwt = jwt.with_hs256_secret(s.as_bytes());
+        }
+        if let Some(p) = &config.jwt_rs256_public_key {
+            jwt = jwt
+                .with_rs256_public_key_file(p)
+                .map_err(|e| e.to_string())?;
+        }
         let geo =
             routing::load_geography(config.postcodes.as_deref(), config.practices.as_deref())?;
         let patients = routing::load_patients(config.patients.as_deref())?;
@@ -114,9 +132,7 @@ impl Server {
         let state = AppState {
             log,
             routing,
-            jwt: JwtPolicy {
-                allow_unsigned: config.jwt_allow_unsigned.unwrap_or(registry.is_open()),
-            },
+            jwt,
             registry,
             lifecycle: lifecycle_of(&config.lifecycle)?,
             auto_activate: config.auto_activate,

@@ -14,10 +14,9 @@ use ems::stu3::{
 pub const SPINE_OPERATION_OUTCOME_PROFILE: &str =
     "https://fhir.nhs.uk/STU3/StructureDefinition/Spine-OperationOutcome-1";
 
-/// The `ACCESS DENIED` code as the CodeSystem spells it (with a space; digest
-/// 11.6). Issue 15 and the auth module name it `ACCESS_DENIED`; responses
-/// carry the CodeSystem's code so that they validate against it.
-pub const ACCESS_DENIED: &str = "ACCESS DENIED";
+/// `ACCESS DENIED` as the CodeSystem spells it (with a space; digest 11.6):
+/// issue 15 writes `ACCESS_DENIED`; responses carry the CodeSystem's code.
+pub use crate::auth::ACCESS_DENIED;
 
 /// HTTP status of every Spine code the server answers with, as the NHS test
 /// tool's NEMS simulator returns them (issue 15, "Publish API"). The last

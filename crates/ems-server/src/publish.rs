@@ -1,14 +1,14 @@
 //! `POST /STU3/Events/1/$process-message` (digest sections 2.9, 3, 4, 9.1).
 
+use crate::auth::{authorise, RequestCredentials, Scope};
 use crate::http::{content_type, error_response, header, headers_json, outcome_body, read_body};
 use crate::outcome::{lifecycle_issues, lifecycle_rejection, ApiError};
 use crate::pipeline::{AuditEntry, AuditKind, NewDelivery, NewMessage};
-use crate::standin::auth::{authorise, RequestCredentials, Scope};
 use crate::subscriptions::{credentials, denied};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Response, StatusCode};
+use axum::http::{Extensions, HeaderMap, Response, StatusCode};
 use chrono::{DateTime, Utc};
 use ems::bundle::EventMessage;
 use ems::profiles::{detect_format, Format, Kind};
@@ -24,6 +24,7 @@ const EVENT_CODE: &str = "Bundle.entry[0].resource.ofType(MessageHeader).event.c
 /// rows are committed; otherwise a Spine OperationOutcome (audited too).
 pub(crate) async fn publish(
     State(app): State<Arc<AppState>>,
+    ext: Extensions,
     headers: HeaderMap,
     body: Body,
 ) -> Response<Body> {
@@ -37,7 +38,7 @@ pub(crate) async fn publish(
     });
     let asid = header(&headers, "fromasid").map(str::to_string);
     let mut payload = None;
-    let result = accept(&app, &headers, body, at, &mut record, &mut payload).await;
+    let result = accept(&app, &headers, &ext, body, at, &mut record, &mut payload).await;
     match result {
         Ok(r) => r,
         Err(e) => {
@@ -78,12 +79,13 @@ fn bad_header(rule: &'static str, message: String) -> ApiError {
 async fn accept(
     app: &AppState,
     headers: &HeaderMap,
+    ext: &Extensions,
     body: Body,
     at: DateTime<Utc>,
     record: &mut serde_json::Value,
     payload: &mut Option<Vec<u8>>,
 ) -> Result<Response<Body>, ApiError> {
-    let creds: RequestCredentials<'_> = credentials(headers);
+    let creds: RequestCredentials<'_> = credentials(headers, ext);
     let caller =
         authorise(&creds, Scope::BundleWrite, &app.registry, &app.jwt, at).map_err(denied)?;
     record["claims"] = caller.claims_json.clone().into();

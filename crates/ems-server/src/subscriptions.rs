@@ -2,17 +2,17 @@
 //! search (withdrawn in 2019) and update (subscriptions are not versioned)
 //! answer `501 NOT_IMPLEMENTED`; unknown paths `400 BAD_REQUEST`.
 
+use crate::auth::{authorise, Caller, Denied, RequestCredentials, Scope};
 use crate::http::{
     content_type, error_response, header, headers_json, read_body, response_format, Wire,
     JSON_RESPONSE, XML_RESPONSE,
 };
 use crate::outcome::{lifecycle_issues, lifecycle_rejection, response_code, ApiError};
 use crate::pipeline::{AuditEntry, AuditKind, PipelineError, StoredSubscription};
-use crate::standin::auth::{authorise, Caller, Denied, RequestCredentials, Scope};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Response, StatusCode};
+use axum::http::{Extensions, HeaderMap, Response, StatusCode};
 use chrono::{DateTime, SecondsFormat, Utc};
 use ems::matching::Criteria;
 use ems::profiles::Kind;
@@ -30,14 +30,20 @@ pub const INTERACTION_DELETE: &str = "urn:nhs:names:services:clinicals-sync:Subs
 /// Prefix of the organisation URL in `Subscription.contact.value` (digest 5.2).
 const ORG_URL: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
 
-/// The credentials of a request, from its headers.
-pub(crate) fn credentials(headers: &HeaderMap) -> RequestCredentials<'_> {
+/// The credentials of a request, from its headers and the client
+/// certificate name of a mutual-TLS connection ([`crate::tls::serve`]).
+pub(crate) fn credentials<'a>(
+    headers: &'a HeaderMap,
+    ext: &'a Extensions,
+) -> RequestCredentials<'a> {
     RequestCredentials {
         from_asid: header(headers, "fromasid"),
         to_asid: header(headers, "toasid"),
         authorization: header(headers, "authorization"),
         interaction_id: header(headers, "interactionid"),
-        client_cert_name: None,
+        client_cert_name: ext
+            .get::<crate::tls::ClientCertName>()
+            .and_then(|c| c.0.as_deref()),
     }
 }
 
@@ -76,6 +82,7 @@ fn check_interaction(creds: &RequestCredentials<'_>, expected: &str) -> Result<(
 struct Call<'a> {
     app: &'a AppState,
     headers: &'a HeaderMap,
+    ext: &'a Extensions,
     at: DateTime<Utc>,
     kind: AuditKind,
     record: serde_json::Value,
@@ -86,6 +93,7 @@ impl<'a> Call<'a> {
     fn new(
         app: &'a AppState,
         headers: &'a HeaderMap,
+        ext: &'a Extensions,
         kind: AuditKind,
         query: Option<&str>,
     ) -> Self {
@@ -93,6 +101,7 @@ impl<'a> Call<'a> {
         Call {
             app,
             headers,
+            ext,
             at: Utc::now(),
             kind,
             record: json!({
@@ -106,7 +115,7 @@ impl<'a> Call<'a> {
     }
 
     fn authorise(&mut self, scope: Scope, interaction: &str) -> Result<Caller, ApiError> {
-        let creds = credentials(self.headers);
+        let creds = credentials(self.headers, self.ext);
         let caller =
             authorise(&creds, scope, &self.app.registry, &self.app.jwt, self.at).map_err(denied)?;
         self.record["claims"] = caller.claims_json.clone().into();
@@ -140,9 +149,7 @@ impl<'a> Call<'a> {
 
 /// `asid` is registered for ODS code `ods` (registry).
 fn registered_for(app: &AppState, asid: &str, ods: &str) -> bool {
-    app.registry
-        .asid(asid)
-        .is_some_and(|e| e.ods_codes.iter().any(|o| o == ods))
+    app.registry.asid(asid).is_some_and(|e| e.has_ods_code(ods))
 }
 
 /// The caller may see / delete `s` (digest 5.1, 9.3): same ASID, or an ODS
@@ -330,10 +337,17 @@ fn http_date(t: DateTime<Utc>) -> String {
 pub(crate) async fn create(
     State(app): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
+    ext: Extensions,
     headers: HeaderMap,
     body: Body,
 ) -> Response<Body> {
-    let mut call = Call::new(&app, &headers, AuditKind::SubscriptionCreate, q.as_deref());
+    let mut call = Call::new(
+        &app,
+        &headers,
+        &ext,
+        AuditKind::SubscriptionCreate,
+        q.as_deref(),
+    );
     let mut payload = None;
     match create_inner(&mut call, body, &mut payload).await {
         Ok(r) => r,
@@ -460,9 +474,16 @@ pub(crate) async fn read(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
+    ext: Extensions,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let mut call = Call::new(&app, &headers, AuditKind::SubscriptionRead, q.as_deref());
+    let mut call = Call::new(
+        &app,
+        &headers,
+        &ext,
+        AuditKind::SubscriptionRead,
+        q.as_deref(),
+    );
     call.record["subscription_id"] = id.clone().into();
     let result = (|| {
         let caller = call.authorise(Scope::SubscriptionRead, INTERACTION_GET)?;
@@ -504,9 +525,16 @@ pub(crate) async fn delete(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
+    ext: Extensions,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let mut call = Call::new(&app, &headers, AuditKind::SubscriptionDelete, q.as_deref());
+    let mut call = Call::new(
+        &app,
+        &headers,
+        &ext,
+        AuditKind::SubscriptionDelete,
+        q.as_deref(),
+    );
     call.record["subscription_id"] = id.clone().into();
     let result = (|| {
         let caller = call.authorise(Scope::SubscriptionWrite, INTERACTION_DELETE)?;

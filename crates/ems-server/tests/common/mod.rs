@@ -95,12 +95,51 @@ impl Reply {
     }
 }
 
-/// A request with the standard headers; `extra` overrides (an empty value removes).
+/// ODS code of the organisation behind a test ASID.
+pub fn ods_of(asid: &str) -> &'static str {
+    if asid == ASID {
+        "RR8"
+    } else {
+        "B82005"
+    }
+}
+
+/// An unsigned (`alg: none`) Spine JWT for `asid` with every NEMS scope.
+pub fn token(asid: &str) -> String {
+    use base64::Engine;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap())
+    };
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "iss": "https://publisher.example.nhs.uk",
+        "sub": format!("https://fhir.nhs.uk/Id/accredited-system|{asid}"),
+        "exp": now + 3600,
+        "iat": now,
+        "reason_for_request": "directcare",
+        "scope": "patient/Bundle.write patient/Subscription.read patient/Subscription.write",
+        "requesting_system": format!("https://fhir.nhs.uk/Id/accredited-system|{asid}"),
+        "requesting_organisation": format!("https://fhir.nhs.uk/Id/ods-organization-code|{}", ods_of(asid)),
+    });
+    format!(
+        "{}.{}.",
+        b64(serde_json::json!({"alg": "none", "typ": "JWT"})),
+        b64(claims)
+    )
+}
+
+/// A request with the standard headers; `extra` overrides (an empty value
+/// removes). The JWT matches `fromASID` unless `Authorization` is given.
 pub fn request(method: &str, uri: &str, extra: &[(&str, &str)], body: Vec<u8>) -> Request<Body> {
+    let from = extra
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("fromASID"))
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(|| ASID.to_string());
     let mut headers: Vec<(String, String)> = vec![
         ("fromASID".into(), ASID.into()),
         ("toASID".into(), "111111111111".into()),
-        ("Authorization".into(), "Bearer e30.e30.".into()),
+        ("Authorization".into(), format!("Bearer {}", token(&from))),
     ];
     for (k, v) in extra {
         headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
