@@ -21,6 +21,9 @@
 //!   questions (id, event, patient, sequence, focus) without walking the bundle.
 //! * [`SequenceTracker`] classifies messages as new, duplicate, stale or after
 //!   a gap; [`OwnIdentity`] recognises loop-back.
+//! * [`to_match_subscription`] maps a FHIR Subscription to the matcher's
+//!   [`ems_match::Subscription`] (the one mapping `ems route`, the router
+//!   example and the server use).
 //!
 //! ```
 //! use ems_bundle::*;
@@ -54,6 +57,7 @@ mod events;
 mod read;
 pub mod samples;
 mod sequence;
+mod subscription;
 mod wire;
 
 pub use build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
@@ -65,3 +69,4 @@ pub use sequence::{
     Classification, InMemoryStore, OwnIdentity, SequenceTracker, StreamKey, StreamState,
     TrackerStore,
 };
+pub use subscription::{to_match_subscription, SubscriptionMapError};
