@@ -14,7 +14,6 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{Extensions, HeaderMap, Response, StatusCode};
 use chrono::{DateTime, SecondsFormat, Utc};
-use ems::matching::Criteria;
 use ems::profiles::Kind;
 use ems::stu3::{Issue, IssueType, OptStrExt, Primitive, Resource, Severity};
 use serde_json::json;
@@ -26,9 +25,6 @@ pub const INTERACTION_POST: &str = "urn:nhs:names:services:clinicals-sync:Subscr
 pub const INTERACTION_GET: &str = "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet";
 /// InteractionID of delete (digest 5.4).
 pub const INTERACTION_DELETE: &str = "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete";
-
-/// Prefix of the organisation URL in `Subscription.contact.value` (digest 5.2).
-const ORG_URL: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
 
 /// The credentials of a request, from its headers and the client
 /// certificate name of a mutual-TLS connection ([`crate::tls::serve`]).
@@ -192,18 +188,28 @@ fn render(s: &StoredSubscription, wire: Wire) -> Result<(String, &'static str), 
     }
 }
 
-/// The fields of a posted Subscription the server needs, with the checks
-/// the validator cannot make (registry ownership).
+/// A posted Subscription as stored (with id, `meta.lastUpdated`, status)
+/// and as the matcher sees it (the shared mapping of ems-bundle).
 struct Posted {
     resource: ems::stu3::Subscription,
-    criteria: Criteria,
-    mailbox: String,
-    contact_ods: String,
-    end: Option<DateTime<Utc>>,
+    sub: ems::matching::Subscription,
 }
 
-fn posted(v: ems::profiles::Validation) -> Result<Posted, ApiError> {
-    let resource = match v.resource {
+impl Posted {
+    fn contact_ods(&self) -> &str {
+        self.sub.contact_ods.as_deref().unwrap_or_default()
+    }
+}
+
+/// Stamps the validated resource with `id`, `status` and `meta.lastUpdated`
+/// = `at` (digest 5.2 SUB-CREATE-META: NEMS assigns them) and maps it.
+fn posted(
+    v: ems::profiles::Validation,
+    id: &str,
+    status: &str,
+    at: DateTime<Utc>,
+) -> Result<Posted, ApiError> {
+    let mut resource = match v.resource {
         Some(Resource::Subscription(s)) => *s,
         Some(other) => {
             return Err(ApiError::new(
@@ -220,39 +226,24 @@ fn posted(v: ems::profiles::Validation) -> Result<Posted, ApiError> {
             ))
         }
     };
-    let invalid = |rule: &'static str, loc: &str, m: String| {
-        ApiError::new("INVALID_PARAMETER", IssueType::Value, rule, loc, m)
-    };
-    let criteria = Criteria::parse(resource.criteria.str_value().unwrap_or_default())
-        .map_err(|e| invalid(e.rule, "Subscription.criteria", e.message))?;
-    let mailbox = resource
-        .channel
-        .as_ref()
-        .and_then(|c| c.endpoint.str_value())
-        .unwrap_or_default()
-        .to_string();
-    let contact_ods = resource
-        .contact
-        .first()
-        .and_then(|c| c.value.str_value())
-        .and_then(|v| v.strip_prefix(ORG_URL))
-        .unwrap_or_default()
-        .to_string();
-    let end = match resource.end.str_value() {
-        Some(t) => Some(
-            DateTime::parse_from_rfc3339(t)
-                .map_err(|e| invalid("SUB-END", "Subscription.end", format!("`{t}`: {e}")))?
-                .with_timezone(&Utc),
-        ),
-        None => None,
-    };
-    Ok(Posted {
-        resource,
-        criteria,
-        mailbox,
-        contact_ods,
-        end,
-    })
+    resource.id = Some(Primitive::new(id.to_string()));
+    resource
+        .meta
+        .get_or_insert_with(Default::default)
+        .last_updated = Some(Primitive::new(
+        at.to_rfc3339_opts(SecondsFormat::Millis, true),
+    ));
+    resource.status = Some(Primitive::new(status.to_string()));
+    let sub = ems::bundle::to_match_subscription(&resource).map_err(|e| {
+        ApiError::new(
+            "INVALID_PARAMETER",
+            IssueType::Value,
+            "SUB-MAP",
+            e.element,
+            e.message,
+        )
+    })?;
+    Ok(Posted { resource, sub })
 }
 
 /// The registry checks of a create (digest 5.1, 5.2 SUB-CONTACT).
@@ -266,14 +257,15 @@ fn check_ownership(app: &AppState, caller: &Caller, p: &Posted) -> Result<(), Ap
             m,
         )
     };
-    if !caller.ods_code.is_empty() && caller.ods_code != p.contact_ods {
-        let registered = registered_for(app, &caller.asid, &p.contact_ods);
+    if !caller.ods_code.is_empty() && !caller.ods_code.eq_ignore_ascii_case(p.contact_ods()) {
+        let registered = registered_for(app, &caller.asid, p.contact_ods());
         if !registered {
             return Err(deny(
                 "SUB-ASID-ODS",
                 format!(
                     "ODS code {} is not the calling organisation {}",
-                    p.contact_ods, caller.ods_code
+                    p.contact_ods(),
+                    caller.ods_code
                 ),
             ));
         }
@@ -281,16 +273,17 @@ fn check_ownership(app: &AppState, caller: &Caller, p: &Posted) -> Result<(), Ap
     if app.registry.is_open() {
         return Ok(());
     }
-    if !registered_for(app, &caller.asid, &p.contact_ods) {
+    if !registered_for(app, &caller.asid, p.contact_ods()) {
         return Err(deny(
             "SUB-ASID-ODS",
             format!(
                 "ASID {} is not registered for ODS code {}",
-                caller.asid, p.contact_ods
+                caller.asid,
+                p.contact_ods()
             ),
         ));
     }
-    match app.registry.mailbox_owner(&p.mailbox) {
+    match app.registry.mailbox_owner(&p.sub.mailbox) {
         None => Err(ApiError::new(
             "ORGANISATION_NOT_FOUND",
             IssueType::NotFound,
@@ -298,17 +291,18 @@ fn check_ownership(app: &AppState, caller: &Caller, p: &Posted) -> Result<(), Ap
             "Subscription.channel.endpoint",
             format!(
                 "no organisation is registered as owner of MESH mailbox {}",
-                p.mailbox
+                p.sub.mailbox
             ),
         )),
-        Some(owner) if owner != p.contact_ods => Err(ApiError::new(
+        Some(owner) if !owner.eq_ignore_ascii_case(p.contact_ods()) => Err(ApiError::new(
             "ACCESS_DENIED",
             IssueType::Security,
             "SUB-MAILBOX-OWNER",
             "Subscription.channel.endpoint",
             format!(
                 "MESH mailbox {} belongs to {owner}, not to the first contact {}",
-                p.mailbox, p.contact_ods
+                p.sub.mailbox,
+                p.contact_ods()
             ),
         )),
         Some(_) => Ok(()),
@@ -318,7 +312,7 @@ fn check_ownership(app: &AppState, caller: &Caller, p: &Posted) -> Result<(), Ap
 /// Identity of a subscription for duplicate detection: canonical criteria
 /// (events sorted), mailbox, contacts.
 fn dup_key(p: &Posted) -> String {
-    let mut c = p.criteria.clone();
+    let mut c = p.sub.criteria.clone();
     c.events.sort();
     let contacts: Vec<&str> = p
         .resource
@@ -326,7 +320,11 @@ fn dup_key(p: &Posted) -> String {
         .iter()
         .filter_map(|c| c.value.str_value())
         .collect();
-    format!("{c}\u{1f}{}\u{1f}{}", p.mailbox, contacts.join("\u{1e}"))
+    format!(
+        "{c}\u{1f}{}\u{1f}{}",
+        p.sub.mailbox,
+        contacts.join("\u{1e}")
+    )
 }
 
 fn http_date(t: DateTime<Utc>) -> String {
@@ -388,41 +386,30 @@ async fn create_inner(
     if issues.iter().any(|i| i.severity.is_error()) {
         return Err(ApiError::from_findings(issues));
     }
-    let mut p = posted(v)?;
-    check_ownership(app, &caller, &p)?;
-    let events: Vec<&str> = p.criteria.events.iter().map(String::as_str).collect();
-    let decision = app.lifecycle.check_subscribe(&events, call.at.date_naive());
-    if !decision.accepted {
-        return Err(lifecycle_rejection(&decision, "Subscription.criteria"));
-    }
-    let warnings = lifecycle_issues(&decision, "Subscription.criteria");
     let id = uuid::Uuid::new_v4().to_string();
     let status = if app.auto_activate {
         "active"
     } else {
         "requested"
     };
+    let p = posted(v, &id, status, call.at)?;
+    check_ownership(app, &caller, &p)?;
+    let events: Vec<&str> = p.sub.criteria.events.iter().map(String::as_str).collect();
+    let decision = app.lifecycle.check_subscribe(&events, call.at.date_naive());
+    if !decision.accepted {
+        return Err(lifecycle_rejection(&decision, "Subscription.criteria"));
+    }
+    let warnings = lifecycle_issues(&decision, "Subscription.criteria");
     let at = call.at;
-    let r = &mut p.resource;
-    r.id = Some(Primitive::new(id.clone()));
-    r.meta.get_or_insert_with(Default::default).last_updated = Some(Primitive::new(
-        at.to_rfc3339_opts(SecondsFormat::Millis, true),
-    ));
-    r.status = Some(Primitive::new(status.to_string()));
     let stored = StoredSubscription {
         id: id.clone(),
         owner_asid: caller.asid.clone(),
-        contact_ods: p.contact_ods.clone(),
-        mailbox: p.mailbox.clone(),
+        contact_ods: p.contact_ods().to_string(),
+        mailbox: p.sub.mailbox.clone(),
         status: status.to_string(),
-        created: at,
-        end: p.end,
-        criteria: p
-            .resource
-            .criteria
-            .str_value()
-            .unwrap_or_default()
-            .to_string(),
+        created: p.sub.created,
+        end: p.sub.end,
+        criteria: p.sub.criteria.to_string(),
         dup_key: dup_key(&p),
         resource_json: ems::stu3::to_json_of(&p.resource),
     };
