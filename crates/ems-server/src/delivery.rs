@@ -54,9 +54,10 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Exponential backoff from 1 s, capped at [`MAX_BACKOFF_MS`].
+/// Wait after the `attempts`-th failed attempt: 0.5 s, doubled per
+/// attempt, capped at [`MAX_BACKOFF_MS`].
 pub fn backoff_ms(attempts: u32) -> i64 {
-    (1000i64 << attempts.min(20)).min(MAX_BACKOFF_MS)
+    (500i64 << attempts.saturating_sub(1).min(20)).min(MAX_BACKOFF_MS)
 }
 
 async fn blocking<T: Send + 'static>(

@@ -109,6 +109,24 @@ impl SqlitePipeline {
         })
     }
 
+    /// Bulk-loads subscriptions in one transaction on a connection of its
+    /// own (no audit records: for migrations and load tests, not an API
+    /// call). Rows whose id or duplicate key exists are skipped; returns the
+    /// number stored. Start the server afterwards: it indexes what is stored.
+    pub fn import_subscriptions(
+        &self,
+        subs: impl IntoIterator<Item = StoredSubscription>,
+    ) -> Result<usize, PipelineError> {
+        let mut c = open_conn(&self.path)?;
+        let tx = c.transaction().map_err(store_err)?;
+        let mut n = 0;
+        for sub in subs {
+            n += insert_subscription(&tx, &sub, "INSERT OR IGNORE")?;
+        }
+        tx.commit().map_err(store_err)?;
+        Ok(n)
+    }
+
     fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
@@ -201,11 +219,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: Op) -> Box<dyn FnOnce(Option<Pipeli
             {
                 return Err(PipelineError::Duplicate(id));
             }
-            c.execute(
-                "INSERT INTO subscriptions(id, owner_asid, contact_ods, mailbox, status, created, end_at, criteria, dup_key, resource) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-                params![s.id, s.owner_asid, s.contact_ods, s.mailbox, s.status, s.created.to_rfc3339(), s.end.map(|e| e.to_rfc3339()), s.criteria, s.dup_key, s.resource_json],
-            )
-            .map_err(store_err)?;
+            insert_subscription(c, &s, "INSERT")?;
             insert_audit(c, &a, None).map(|_| ())
         }),
         Op::Delete(id, a, reply) => run(tx, reply, |c| {
@@ -303,6 +317,30 @@ fn accept(
     }
     insert_audit(c, &a, Some(seq))?;
     Ok(seq)
+}
+
+/// Inserts a subscription row (`verb`: `INSERT` or `INSERT OR IGNORE`).
+fn insert_subscription(
+    c: &Connection,
+    s: &StoredSubscription,
+    verb: &str,
+) -> Result<usize, PipelineError> {
+    c.prepare_cached(&format!("{verb} INTO subscriptions(id, owner_asid, contact_ods, mailbox, status, created, end_at, criteria, dup_key, resource) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"))
+        .and_then(|mut st| {
+            st.execute(params![
+                s.id,
+                s.owner_asid,
+                s.contact_ods,
+                s.mailbox,
+                s.status,
+                s.created.to_rfc3339(),
+                s.end.map(|e| e.to_rfc3339()),
+                s.criteria,
+                s.dup_key,
+                s.resource_json
+            ])
+        })
+        .map_err(store_err)
 }
 
 fn insert_audit(
