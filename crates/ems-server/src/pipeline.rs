@@ -219,7 +219,9 @@ pub trait Pipeline: Send + Sync + 'static {
     fn update_subscription(&self, s: StoredSubscription, audit: AuditEntry) -> Commit<bool>;
     /// One subscription.
     fn subscription(&self, id: &str) -> Result<Option<StoredSubscription>, PipelineError>;
-    /// Visits every stored subscription (start-up load).
+    /// Visits every stored subscription (start-up load) with the matcher's
+    /// fields; `resource_json` may be left empty (read it with
+    /// [`Pipeline::subscription`]).
     fn for_each_subscription(
         &self,
         f: &mut dyn FnMut(StoredSubscription),

@@ -459,8 +459,9 @@ impl Pipeline for SqlitePipeline {
         &self,
         f: &mut dyn FnMut(StoredSubscription),
     ) -> Result<(), PipelineError> {
+        // the matcher's fields only: the stored resource stays on disk
         self.read(|c| {
-            let mut st = c.prepare(SUB_COLUMNS)?;
+            let mut st = c.prepare(&SUB_COLUMNS.replace(", resource FROM", ", '' FROM"))?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 f(subscription_row(r)?);
