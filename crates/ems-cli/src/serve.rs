@@ -65,7 +65,7 @@ pub(crate) struct ServeArgs {
     jwt_hs256_secret: Option<String>,
     /// RS256 public key (PEM file) for JWTs.
     #[arg(long)]
-    jwt_rs256_public_key: Option<PathBuf>,
+    jwt_rs256_key: Option<PathBuf>,
     /// Event life cycle: `EVENT=STATE@YYYY-MM-DD[@URL]` (STATE deprecated,
     /// no-longer-supported, withdrawn); repeatable.
     #[arg(long)]
@@ -102,7 +102,7 @@ fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
         pds_asid,
         jwt_allow_unsigned,
         jwt_hs256_secret,
-        jwt_rs256_public_key
+        jwt_rs256_key
     );
     c.auto_activate |= a.auto_activate;
     for l in &a.lifecycle {

@@ -78,7 +78,7 @@ pub struct ServerConfig {
     /// HS256 secret for JWTs.
     pub jwt_hs256_secret: Option<String>,
     /// RS256 public key (PEM file) for JWTs.
-    pub jwt_rs256_public_key: Option<PathBuf>,
+    pub jwt_rs256_key: Option<PathBuf>,
     /// Event life cycle schedule.
     pub lifecycle: Vec<LifecycleEntry>,
 }
@@ -103,7 +103,7 @@ impl Default for ServerConfig {
             pds_asid: None,
             jwt_allow_unsigned: None,
             jwt_hs256_secret: None,
-            jwt_rs256_public_key: None,
+            jwt_rs256_key: None,
             lifecycle: Vec::new(),
         }
     }

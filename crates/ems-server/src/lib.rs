@@ -120,7 +120,7 @@ impl Server {
         if let Some(s) = &config.jwt_hs256_secret {
             jwt = jwt.with_hs256_secret(s.as_bytes());
         }
-        if let Some(p) = &config.jwt_rs256_public_key {
+        if let Some(p) = &config.jwt_rs256_key {
             jwt = jwt
                 .with_rs256_public_key_file(p)
                 .map_err(|e| e.to_string())?;
