@@ -418,6 +418,33 @@ pub struct RequestCredentials<'a> {
     pub client_cert_name: Option<&'a str>,
 }
 
+/// Header carrying the caller's ASID (digest 3.2, 5.1).
+pub const FROM_ASID_HEADER: &str = "fromASID";
+/// Header carrying NEMS's ASID.
+pub const TO_ASID_HEADER: &str = "toASID";
+/// Header carrying the InteractionID.
+pub const INTERACTION_ID_HEADER: &str = "InteractionID";
+
+impl<'a> RequestCredentials<'a> {
+    /// The credentials of a request: its `fromASID`, `toASID`,
+    /// `Authorization` and `InteractionID` headers (names are
+    /// case-insensitive; a value that is not visible ASCII counts as
+    /// missing) and the client certificate name of its connection.
+    pub fn from_headers(
+        headers: &'a axum::http::HeaderMap,
+        client_cert: &'a crate::tls::ClientCertName,
+    ) -> RequestCredentials<'a> {
+        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        RequestCredentials {
+            from_asid: get(FROM_ASID_HEADER),
+            to_asid: get(TO_ASID_HEADER),
+            authorization: get(axum::http::header::AUTHORIZATION.as_str()),
+            interaction_id: get(INTERACTION_ID_HEADER),
+            client_cert_name: client_cert.0.as_deref(),
+        }
+    }
+}
+
 /// The authorised caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {

@@ -1,6 +1,8 @@
 //! `POST /STU3/Events/1/$process-message` (digest sections 2.9, 3, 4, 9.1).
 
-use crate::auth::{authorise, RequestCredentials, Scope};
+use crate::auth::{
+    authorise, RequestCredentials, Scope, FROM_ASID_HEADER, INTERACTION_ID_HEADER, TO_ASID_HEADER,
+};
 use crate::http::{content_type, error_response, header, headers_json, outcome_body, read_body};
 use crate::outcome::{lifecycle_issues, lifecycle_rejection, ApiError};
 use crate::pipeline::{AuditEntry, AuditKind, NewDelivery, NewMessage};
@@ -30,13 +32,13 @@ pub(crate) async fn publish(
 ) -> Response<Body> {
     let at = Utc::now();
     let mut record = json!({
-        "from_asid": header(&headers, "fromasid"),
-        "to_asid": header(&headers, "toasid"),
-        "interaction_id": header(&headers, "interactionid"),
+        "from_asid": header(&headers, FROM_ASID_HEADER),
+        "to_asid": header(&headers, TO_ASID_HEADER),
+        "interaction_id": header(&headers, INTERACTION_ID_HEADER),
         "headers": headers_json(&headers),
         "jwt": header(&headers, "authorization"),
     });
-    let asid = header(&headers, "fromasid").map(str::to_string);
+    let asid = header(&headers, FROM_ASID_HEADER).map(str::to_string);
     let mut payload = None;
     let result = accept(&app, &headers, &ext, body, at, &mut record, &mut payload).await;
     match result {

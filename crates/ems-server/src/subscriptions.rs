@@ -2,7 +2,9 @@
 //! search (withdrawn in 2019) and update (subscriptions are not versioned)
 //! answer `501 NOT_IMPLEMENTED`; unknown paths `400 BAD_REQUEST`.
 
-use crate::auth::{authorise, Caller, Denied, RequestCredentials, Scope};
+use crate::auth::{
+    authorise, Caller, Denied, RequestCredentials, Scope, FROM_ASID_HEADER, INTERACTION_ID_HEADER,
+};
 use crate::http::{
     content_type, error_response, header, headers_json, read_body, response_format, Wire,
     JSON_RESPONSE, XML_RESPONSE,
@@ -26,21 +28,17 @@ pub const INTERACTION_GET: &str = "urn:nhs:names:services:clinicals-sync:Subscri
 /// InteractionID of delete (digest 5.4).
 pub const INTERACTION_DELETE: &str = "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete";
 
+/// No client certificate (plain HTTP, or TLS without one).
+static NO_CERT: crate::tls::ClientCertName = crate::tls::ClientCertName(None);
+
 /// The credentials of a request, from its headers and the client
-/// certificate name of a mutual-TLS connection ([`crate::tls::serve`]).
+/// certificate name [`crate::tls::serve`] put in its extensions.
 pub(crate) fn credentials<'a>(
     headers: &'a HeaderMap,
     ext: &'a Extensions,
 ) -> RequestCredentials<'a> {
-    RequestCredentials {
-        from_asid: header(headers, "fromasid"),
-        to_asid: header(headers, "toasid"),
-        authorization: header(headers, "authorization"),
-        interaction_id: header(headers, "interactionid"),
-        client_cert_name: ext
-            .get::<crate::tls::ClientCertName>()
-            .and_then(|c| c.0.as_deref()),
-    }
+    let cert = ext.get::<crate::tls::ClientCertName>().unwrap_or(&NO_CERT);
+    RequestCredentials::from_headers(headers, cert)
 }
 
 /// A refusal of the auth module as an API error.
@@ -101,8 +99,8 @@ impl<'a> Call<'a> {
             at: Utc::now(),
             kind,
             record: json!({
-                "from_asid": header(headers, "fromasid"),
-                "interaction_id": header(headers, "interactionid"),
+                "from_asid": header(headers, FROM_ASID_HEADER),
+                "interaction_id": header(headers, INTERACTION_ID_HEADER),
                 "headers": headers_json(headers),
                 "jwt": header(headers, "authorization"),
             }),
@@ -124,7 +122,7 @@ impl<'a> Call<'a> {
         AuditEntry {
             at: self.at,
             kind: self.kind,
-            asid: header(self.headers, "fromasid").map(str::to_string),
+            asid: header(self.headers, FROM_ASID_HEADER).map(str::to_string),
             status,
             record: std::mem::take(&mut self.record),
             payload: None,

@@ -970,3 +970,54 @@ fn every_rule_is_reachable_and_documented() {
         );
     }
 }
+
+#[test]
+fn credentials_from_request_headers() {
+    use axum::http::{HeaderMap, HeaderName, HeaderValue};
+    // header names as clients write them; HeaderMap stores them lowercased
+    let name = |n: &str| HeaderName::from_bytes(n.as_bytes()).unwrap();
+    use ems_server::tls::ClientCertName;
+    let mut headers = HeaderMap::new();
+    headers.insert(name("fromASID"), HeaderValue::from_static(PUBLISHER));
+    headers.insert(name("TOASID"), HeaderValue::from_static(NEMS));
+    headers.insert(
+        name("interactionid"),
+        HeaderValue::from_static(VACCINATIONS),
+    );
+    headers.insert(
+        name("Authorization"),
+        HeaderValue::from_static("Bearer abc"),
+    );
+    let cert = ClientCertName(Some("publisher.example.nhs.uk".into()));
+    let c = RequestCredentials::from_headers(&headers, &cert);
+    assert_eq!(
+        c,
+        RequestCredentials {
+            from_asid: Some(PUBLISHER),
+            to_asid: Some(NEMS),
+            authorization: Some("Bearer abc"),
+            interaction_id: Some(VACCINATIONS),
+            client_cert_name: Some("publisher.example.nhs.uk"),
+        }
+    );
+    // a value that is not visible ASCII counts as missing
+    headers.insert(
+        name("fromASID"),
+        HeaderValue::from_bytes(b"2000\xff").unwrap(),
+    );
+    let c = RequestCredentials::from_headers(&headers, &ClientCertName(None));
+    assert_eq!((c.from_asid, c.client_cert_name), (None, None));
+    let open = Registry::open();
+    denied(
+        authorise(
+            &c,
+            Scope::BundleWrite,
+            &open,
+            &JwtPolicy::for_registry(&open),
+            now(),
+        ),
+        400,
+        "MISSING_OR_INVALID_HEADER",
+        "HDR-FROM-ASID",
+    );
+}
