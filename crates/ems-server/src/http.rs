@@ -180,3 +180,18 @@ pub fn error_response(e: &ApiError, wire: Wire) -> (Response<Body>, String) {
         .unwrap_or_default();
     (r, body)
 }
+
+/// A success response: `builder` with no body, or with the OperationOutcome
+/// `warning` (text, content type) of a life-cycle warning (digest 3.3, 5.2).
+pub fn success(
+    builder: axum::http::response::Builder,
+    warning: Option<(String, &'static str)>,
+) -> Response<Body> {
+    match warning {
+        Some((text, ct)) => builder
+            .header(axum::http::header::CONTENT_TYPE, ct)
+            .body(Body::from(text)),
+        None => builder.body(Body::empty()),
+    }
+    .unwrap_or_default()
+}

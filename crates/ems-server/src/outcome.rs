@@ -142,6 +142,11 @@ impl ApiError {
             let spine = ems::profiles::rule(i.rule).map_or(i.spine_code, |r| r.spine);
             i.spine_code = Some(response_code(spine));
         }
+        ApiError::of_issues(issues)
+    }
+
+    /// The status of the first error's code (422 when no issue is an error).
+    fn of_issues(issues: Vec<Issue>) -> ApiError {
         let status = issues
             .iter()
             .find(|i| i.severity.is_error())
@@ -243,14 +248,7 @@ pub fn lifecycle_issues(d: &LifecycleDecision, location: &str) -> Vec<Issue> {
 
 /// The rejection of a life-cycle decision that was not accepted.
 pub fn lifecycle_rejection(d: &LifecycleDecision, location: &str) -> ApiError {
-    let issues = lifecycle_issues(d, location);
-    let status = issues
-        .iter()
-        .find(|i| i.severity.is_error())
-        .and_then(|i| i.spine_code)
-        .map(status_of)
-        .unwrap_or(422);
-    ApiError { status, issues }
+    ApiError::of_issues(lifecycle_issues(d, location))
 }
 
 #[cfg(test)]

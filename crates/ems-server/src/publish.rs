@@ -211,13 +211,8 @@ async fn accept(
     if has_deliveries {
         app.wake.notify_one();
     }
-    let mut r = Response::builder().status(StatusCode::ACCEPTED);
-    let body = match body {
-        Some((text, ct)) => {
-            r = r.header(axum::http::header::CONTENT_TYPE, ct);
-            Body::from(text)
-        }
-        None => Body::empty(),
-    };
-    Ok(r.body(body).unwrap_or_default())
+    Ok(crate::http::success(
+        Response::builder().status(StatusCode::ACCEPTED),
+        body,
+    ))
 }

@@ -129,6 +129,33 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// The caller's own stored subscription `id` (read and delete): the
+    /// security checks, then 404 when it does not exist, 403 when it is
+    /// another organisation's.
+    fn own_subscription(
+        &mut self,
+        id: &str,
+        scope: Scope,
+        interaction: &str,
+    ) -> Result<StoredSubscription, ApiError> {
+        self.record["subscription_id"] = id.into();
+        let caller = self.authorise(scope, interaction)?;
+        let s = self
+            .app
+            .log
+            .subscription(id)
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .ok_or_else(|| not_found(id))?;
+        if !owns(self.app, &caller, &s) {
+            return Err(not_owner(id));
+        }
+        self.record["subscription"] = json!({
+            "id": s.id, "status": s.status, "criteria": s.criteria,
+            "mailbox": s.mailbox, "end": s.end.map(|e| e.to_rfc3339()),
+        });
+        Ok(s)
+    }
+
     /// Audits and answers a failure.
     async fn fail(mut self, e: ApiError, payload: Option<Vec<u8>>) -> Response<Body> {
         let (resp, text) = error_response(&e, self.wire);
@@ -439,19 +466,12 @@ async fn create_inner(
     }
     app.routing.apply(&stored);
     let host = header(call.headers, "host").unwrap_or("localhost");
-    let mut resp = Response::builder()
+    let created = Response::builder()
         .status(StatusCode::CREATED)
         .header("location", format!("http://{host}/STU3/Subscription/{id}"))
         .header("etag", "W/\"1\"")
         .header("last-modified", http_date(at));
-    let body = match warning_body {
-        Some((text, ct)) => {
-            resp = resp.header(axum::http::header::CONTENT_TYPE, ct);
-            Body::from(text)
-        }
-        None => Body::empty(),
-    };
-    Ok(resp.body(body).unwrap_or_default())
+    Ok(crate::http::success(created, warning_body))
 }
 
 /// `GET /STU3/Subscription/{id}`.
@@ -469,20 +489,7 @@ pub(crate) async fn read(
         AuditKind::SubscriptionRead,
         q.as_deref(),
     );
-    call.record["subscription_id"] = id.clone().into();
-    let result = (|| {
-        let caller = call.authorise(Scope::SubscriptionRead, INTERACTION_GET)?;
-        let s = app
-            .log
-            .subscription(&id)
-            .map_err(|e| ApiError::internal(e.to_string()))?
-            .ok_or_else(|| not_found(&id))?;
-        if !owns(&app, &caller, &s) {
-            return Err(not_owner(&id));
-        }
-        Ok(s)
-    })();
-    let s = match result {
+    let s = match call.own_subscription(&id, Scope::SubscriptionRead, INTERACTION_GET) {
         Ok(s) => s,
         Err(e) => return call.fail(e, None).await,
     };
@@ -490,8 +497,6 @@ pub(crate) async fn read(
         Ok(r) => r,
         Err(e) => return call.fail(e, None).await,
     };
-    call.record["subscription"] =
-        json!({ "id": s.id, "status": s.status, "criteria": s.criteria, "mailbox": s.mailbox });
     let entry = call.entry(200, None);
     if let Err(e) = app.log.audit(entry).await {
         return error_response(&ApiError::internal(format!("audit: {e}")), call.wire).0;
@@ -520,24 +525,9 @@ pub(crate) async fn delete(
         AuditKind::SubscriptionDelete,
         q.as_deref(),
     );
-    call.record["subscription_id"] = id.clone().into();
-    let result = (|| {
-        let caller = call.authorise(Scope::SubscriptionWrite, INTERACTION_DELETE)?;
-        let s = app
-            .log
-            .subscription(&id)
-            .map_err(|e| ApiError::internal(e.to_string()))?
-            .ok_or_else(|| not_found(&id))?;
-        if !owns(&app, &caller, &s) {
-            return Err(not_owner(&id));
-        }
-        Ok(s)
-    })();
-    let s = match result {
-        Ok(s) => s,
-        Err(e) => return call.fail(e, None).await,
-    };
-    call.record["subscription"] = json!({ "id": s.id, "status": s.status, "criteria": s.criteria, "mailbox": s.mailbox, "end": s.end.map(|e| e.to_rfc3339()) });
+    if let Err(e) = call.own_subscription(&id, Scope::SubscriptionWrite, INTERACTION_DELETE) {
+        return call.fail(e, None).await;
+    }
     let entry = call.entry(200, None);
     match app.log.delete_subscription(id.clone(), entry).await {
         Ok(true) => {}
