@@ -3,8 +3,8 @@
 
 use crate::pipeline::{Pipeline, PipelineError, StoredSubscription};
 use ems::matching::{
-    split_csv, Criteria, CsvGeography, Delivery, MatchEvent, Matcher, NhsNumber, PatientContext,
-    PdsFlag, Subscription, SubscriptionStatus,
+    Criteria, CsvGeography, Delivery, MatchEvent, Matcher, NhsNumber, PatientContext, Subscription,
+    SubscriptionStatus,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,44 +12,6 @@ use std::sync::{Arc, RwLock};
 
 /// PDS stand-in: what "PDS" knows of each patient.
 pub type Patients = HashMap<NhsNumber, PatientContext>;
-
-/// Reads the PDS stand-in CSV: header `nhs_number,postcode,gp_practice[,pds_flag]`
-/// (empty gp_practice = not registered; pds_flag `S`, `I` or empty).
-pub fn parse_patients(text: &str) -> Result<Patients, String> {
-    let mut lines = text.lines();
-    let header = split_csv(lines.next().unwrap_or_default());
-    let col = |n: &str| header.iter().position(|h| h.eq_ignore_ascii_case(n));
-    let (Some(n), Some(pc), Some(gp)) = (col("nhs_number"), col("postcode"), col("gp_practice"))
-    else {
-        return Err("header must be nhs_number,postcode,gp_practice[,pds_flag]".into());
-    };
-    let flag = col("pds_flag");
-    let mut out = HashMap::new();
-    for (i, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let f = split_csv(line);
-        let get = |k: usize| f.get(k).map(String::as_str).unwrap_or("");
-        let at = i + 2;
-        let nhs = NhsNumber::parse(get(n)).map_err(|e| format!("line {at}: `{}`: {e}", get(n)))?;
-        let pds_flag = match flag.map(get).unwrap_or("") {
-            "" => None,
-            v => Some(
-                PdsFlag::parse(v)
-                    .ok_or_else(|| format!("line {at}: pds_flag `{v}` is not S, I or empty"))?,
-            ),
-        };
-        let opt = |v: &str| (!v.is_empty()).then(|| v.to_string());
-        out.insert(
-            nhs,
-            PatientContext {
-                postcode: opt(get(pc)),
-                previous_postcode: None,
-                gp_practice: opt(get(gp)),
-                pds_flag,
-            },
-        );
-    }
-    Ok(out)
-}
 
 fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
@@ -75,7 +37,8 @@ pub fn load_geography(
 /// Loads the PDS stand-in (empty when absent).
 pub fn load_patients(path: Option<&Path>) -> Result<Patients, String> {
     match path {
-        Some(p) => parse_patients(&read(p)?).map_err(|e| format!("{}: {e}", p.display())),
+        Some(p) => ems::matching::parse_patients_csv(&read(p)?)
+            .map_err(|e| format!("{}:{}: {}", p.display(), e.line, e.message)),
         None => Ok(HashMap::new()),
     }
 }
