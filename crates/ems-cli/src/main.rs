@@ -11,6 +11,7 @@ mod route;
 mod validate;
 
 pub(crate) use inputs::collect_inputs;
+mod serve;
 
 /// Exit code: no input has an error.
 pub const EXIT_OK: u8 = 0;
@@ -46,6 +47,10 @@ enum Command {
     /// Subscription commands.
     #[command(subcommand)]
     Subscription(SubscriptionCommand),
+    /// Run the NEMS server (publish and subscription APIs, MESH delivery).
+    Serve(Box<serve::ServeArgs>),
+    /// Print the server's audit log (JSON lines) from its data folder.
+    Audit(serve::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -195,6 +200,8 @@ fn main() -> ExitCode {
         Command::Convert(a) => convert(a),
         Command::Example(a) => example(a),
         Command::Route(a) => route::run(a),
+        Command::Serve(a) => serve::run(*a),
+        Command::Audit(a) => serve::audit(a),
     };
     ExitCode::from(code)
 }
