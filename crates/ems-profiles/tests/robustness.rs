@@ -3,26 +3,25 @@
 
 use ems_profiles::{Kind, Mode, Severity, Validator};
 
-const SUBSCRIPTION: &str = r#"<Subscription xmlns="http://hl7.org/fhir">
-  <meta><profile value="https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1"/></meta>
-  <status value="requested"/>
-  <contact><system value="url"/><value value="https://directory.spineservices.nhs.uk/STU3/Organization/RR8"/><use value="work"/></contact>
-  <reason value="Health visiting service responsible for the patient"/>
-  <criteria value="/Bundle?type=message&amp;serviceType=UHV&amp;Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919&amp;MessageHeader.event=pds-change-of-address-1AGE"/>
-  <channel><type value="message"/><endpoint value="RR8OT001"/></channel>
-</Subscription>"#;
+/// The corpus create request with `extra` appended to its criteria.
+fn subscription_with(extra: &str) -> String {
+    let xml = String::from_utf8(ems_testdata::nems("subscription-create-explicit.xml")).unwrap();
+    let at = xml.find("<criteria value=\"").unwrap() + "<criteria value=\"".len();
+    let end = at + xml[at..].find('"').unwrap();
+    format!("{}{extra}{}", &xml[..end], &xml[end..])
+}
 
 /// Fuzz finding 1: a Subscription with `Patient.age=gé5` panicked the
 /// criteria parser (exit 101); it is a `SUB-CRITERIA-VALUE` error.
 #[test]
 fn finding_1_patient_age_multibyte_reports_sub_criteria_value() {
     for age in ["gé5", "gé", "é", "l€1"] {
-        let xml = SUBSCRIPTION.replace("AGE", &format!("&amp;Patient.age={age}"));
+        let xml = subscription_with(&format!("&amp;Patient.age={age}"));
         let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), Kind::Subscription);
         let rules: Vec<_> = v.outcome.issues.iter().map(|i| i.rule).collect();
         assert_eq!(rules, vec!["SUB-CRITERIA-VALUE"], "{age}: {}", v.outcome);
     }
-    let clean = SUBSCRIPTION.replace("AGE", "&amp;Patient.age=gt5");
+    let clean = subscription_with("&amp;Patient.age=gt5");
     let v = Validator::new(Mode::Publish).validate_bytes(clean.as_bytes(), Kind::Subscription);
     assert!(v.outcome.issues.is_empty(), "{}", v.outcome);
 }
