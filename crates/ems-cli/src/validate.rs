@@ -45,9 +45,12 @@ pub(crate) fn run(
         );
         b
     });
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let tty = std::io::stdout().is_terminal();
+    let colour = tty && std::env::var_os("NO_COLOR").is_none();
+    // one write per buffer, not per line (the main thread only prints);
+    // flushed before each stderr line so they stay in order, and after
+    // each report on a terminal
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let mut any_error = false;
     let mut io_error = false;
     crate::pool::ordered(
@@ -62,14 +65,19 @@ pub(crate) fn run(
                 Ok((text, valid)) => {
                     any_error |= !valid;
                     let _ = out.write_all(text.as_bytes());
+                    if tty {
+                        let _ = out.flush();
+                    }
                 }
                 Err(e) => {
+                    let _ = out.flush();
                     eprintln!("ems: {}: {e}", input.path);
                     io_error = true;
                 }
             }
         },
     );
+    let _ = out.flush();
     if let Some(b) = bar {
         b.finish_and_clear();
     }
