@@ -155,6 +155,8 @@ async fn serve(c: ServerConfig) -> Result<(), String> {
     if let Some(w) = worker {
         w.abort();
     }
+    // a fast next start
+    server.write_snapshot()?;
     Ok(())
 }
 

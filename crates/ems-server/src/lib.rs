@@ -97,6 +97,35 @@ fn lifecycle_of(entries: &[LifecycleEntry]) -> Result<LifecycleRegistry, String>
     Ok(reg)
 }
 
+/// The matcher snapshot in the data folder (fast restart).
+pub const SNAPSHOT_FILE: &str = "matcher.snapshot";
+
+/// How often the snapshot is brought up to date (when subscriptions changed).
+const SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Keeps the snapshot file current while the server lives: at once (a
+/// start from the rows leaves none for this version) and then every
+/// [`SNAPSHOT_EVERY`] when subscriptions changed.
+fn spawn_snapshots(state: std::sync::Weak<AppState>, path: std::path::PathBuf) {
+    let _ = std::thread::Builder::new()
+        .name("ems-snapshot".into())
+        .spawn(move || loop {
+            let Some(s) = state.upgrade() else { return };
+            if let Err(e) = s.routing.write_snapshot(&*s.log, &path) {
+                eprintln!("ems: snapshot: {e}");
+            }
+            drop(s);
+            let mut waited = std::time::Duration::ZERO;
+            while waited < SNAPSHOT_EVERY {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                waited += std::time::Duration::from_millis(200);
+                if state.strong_count() == 0 {
+                    return;
+                }
+            }
+        });
+}
+
 impl Server {
     /// Opens the store (creating the data folder), loads the subscriptions,
     /// the geography and the PDS stand-in.
@@ -128,7 +157,9 @@ impl Server {
         let geo =
             routing::load_geography(config.postcodes.as_deref(), config.practices.as_deref())?;
         let patients = routing::load_patients(config.patients.as_deref())?;
-        let routing = Routing::load(&*log, Arc::new(geo), patients).map_err(|e| e.to_string())?;
+        let snapshot = config.data.join(SNAPSHOT_FILE);
+        let routing = Routing::load(&*log, Arc::new(geo), patients, Some(&snapshot))
+            .map_err(|e| e.to_string())?;
         let state = AppState {
             log,
             routing,
@@ -140,10 +171,21 @@ impl Server {
             wake: tokio::sync::Notify::new(),
             mesh: config.mesh_url.is_some(),
         };
+        let state = Arc::new(state);
+        spawn_snapshots(Arc::downgrade(&state), snapshot);
         Ok(Server {
-            state: Arc::new(state),
+            state,
             config: config.clone(),
         })
+    }
+
+    /// Brings the matcher snapshot in the data folder up to date now
+    /// (`ems serve` does at shutdown; a background thread every 30 s when
+    /// subscriptions changed); `false` when it already was.
+    pub fn write_snapshot(&self) -> Result<bool, String> {
+        self.state
+            .routing
+            .write_snapshot(&*self.state.log, &self.config.data.join(SNAPSHOT_FILE))
     }
 
     /// The shared state.

@@ -226,6 +226,9 @@ pub trait Pipeline: Send + Sync + 'static {
         &self,
         f: &mut dyn FnMut(StoredSubscription),
     ) -> Result<(), PipelineError>;
+    /// A number that changes with every committed subscription change: a
+    /// start-up snapshot of the index is valid for exactly one value.
+    fn subscriptions_version(&self) -> Result<i64, PipelineError>;
     /// Claims up to `limit` pending rows due at `now_ms`: they become
     /// `sending` (durably) before the caller sends them.
     fn claim(&self, now_ms: i64, limit: usize) -> Commit<Vec<OutboxRow>>;

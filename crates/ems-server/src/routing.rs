@@ -65,15 +65,42 @@ pub fn to_match_subscription(s: &StoredSubscription) -> Option<Subscription> {
 pub struct Routing {
     matcher: RwLock<Matcher>,
     patients: Patients,
+    /// Subscription version of the snapshot file on disk (-1: none).
+    snapshot_version: std::sync::atomic::AtomicI64,
+    /// One snapshot writer at a time (they share the temporary file).
+    snapshot_writer: std::sync::Mutex<()>,
+}
+
+/// The index from a snapshot file written at `version` (`None`: absent,
+/// another version, or unreadable — then the rows are read).
+fn read_snapshot(path: &Path, version: i64, geography: Arc<CsvGeography>) -> Option<Matcher> {
+    let bytes = std::fs::read(path).ok()?;
+    let (label, rest) = bytes.split_at_checked(8)?;
+    if i64::from_le_bytes(label.try_into().ok()?) != version {
+        return None;
+    }
+    Matcher::from_snapshot(rest, geography).ok()
 }
 
 impl Routing {
-    /// Loads every active stored subscription into a new index.
+    /// Loads every active stored subscription into a new index: from the
+    /// snapshot file when it was written at the store's current
+    /// [`Pipeline::subscriptions_version`], else from the stored rows.
     pub fn load(
         log: &dyn Pipeline,
         geography: Arc<CsvGeography>,
         patients: Patients,
+        snapshot: Option<&Path>,
     ) -> Result<Routing, PipelineError> {
+        let version = log.subscriptions_version()?;
+        if let Some(m) = snapshot.and_then(|p| read_snapshot(p, version, geography.clone())) {
+            return Ok(Routing {
+                matcher: RwLock::new(m),
+                patients,
+                snapshot_version: std::sync::atomic::AtomicI64::new(version),
+                snapshot_writer: Default::default(),
+            });
+        }
         let mut m = Matcher::new(geography);
         let mut bad = None;
         log.for_each_subscription(&mut |s| {
@@ -90,7 +117,51 @@ impl Routing {
         Ok(Routing {
             matcher: RwLock::new(m),
             patients,
+            snapshot_version: std::sync::atomic::AtomicI64::new(-1),
+            snapshot_writer: Default::default(),
         })
+    }
+
+    /// Writes the index to `path` labelled with the store's subscription
+    /// version, unless the file already has it. The version is read before
+    /// the index, so the label never claims more than the index holds (a
+    /// change is applied to the index only after its commit).
+    pub fn write_snapshot(&self, log: &dyn Pipeline, path: &Path) -> Result<bool, String> {
+        let _one = self.snapshot_writer.lock().map_err(|e| e.to_string())?;
+        let version = log.subscriptions_version().map_err(|e| e.to_string())?;
+        if self
+            .snapshot_version
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == version
+        {
+            return Ok(false);
+        }
+        let bytes = {
+            let m = self.matcher.read().map_err(|e| e.to_string())?;
+            m.snapshot()
+        };
+        let tmp = path.with_extension("tmp");
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&version.to_le_bytes())?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| format!("{}: {e}", path.display()))?;
+        self.snapshot_version
+            .store(version, std::sync::atomic::Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// The subscription version the snapshot on disk was written at, when
+    /// the index was loaded from it or has written it.
+    pub fn snapshot_version(&self) -> Option<i64> {
+        let v = self
+            .snapshot_version
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (v >= 0).then_some(v)
     }
 
     /// Number of indexed (active) subscriptions.

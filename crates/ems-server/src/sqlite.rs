@@ -7,8 +7,9 @@ use crate::pipeline::*;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// Largest number of writes in one transaction.
@@ -37,26 +38,67 @@ CREATE TABLE IF NOT EXISTS subscriptions(
   id TEXT PRIMARY KEY, owner_asid TEXT NOT NULL, contact_ods TEXT NOT NULL,
   mailbox TEXT NOT NULL, status TEXT NOT NULL, created TEXT NOT NULL, end_at TEXT,
   criteria TEXT NOT NULL, dup_key TEXT NOT NULL UNIQUE, resource TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('subscriptions_version', 0);
+CREATE TRIGGER IF NOT EXISTS subscriptions_v1 AFTER INSERT ON subscriptions
+  BEGIN UPDATE meta SET value = value + 1 WHERE key = 'subscriptions_version'; END;
+CREATE TRIGGER IF NOT EXISTS subscriptions_v2 AFTER UPDATE ON subscriptions
+  BEGIN UPDATE meta SET value = value + 1 WHERE key = 'subscriptions_version'; END;
+CREATE TRIGGER IF NOT EXISTS subscriptions_v3 AFTER DELETE ON subscriptions
+  BEGIN UPDATE meta SET value = value + 1 WHERE key = 'subscriptions_version'; END;
 "#;
 
 type Reply<T> = oneshot::Sender<Result<T, PipelineError>>;
 
+/// An audit entry serialised by the caller (off the writer thread).
+struct AuditRow {
+    at: String,
+    kind: &'static str,
+    asid: Option<String>,
+    status: u16,
+    record: String,
+    payload: Option<Vec<u8>>,
+}
+
+impl From<AuditEntry> for AuditRow {
+    fn from(a: AuditEntry) -> AuditRow {
+        AuditRow {
+            at: a.at.to_rfc3339(),
+            kind: a.kind.name(),
+            asid: a.asid,
+            status: a.status,
+            record: a.record.to_string(),
+            payload: a.payload,
+        }
+    }
+}
+
 enum Op {
-    Accept(NewMessage, Vec<NewDelivery>, AuditEntry, Reply<i64>),
-    Audit(AuditEntry, Reply<()>),
-    Create(StoredSubscription, AuditEntry, Reply<()>),
-    Delete(String, AuditEntry, Reply<bool>),
-    Update(StoredSubscription, AuditEntry, Reply<bool>),
+    Accept(NewMessage, Vec<NewDelivery>, AuditRow, Reply<i64>),
+    Audit(AuditRow, Reply<()>),
+    Create(StoredSubscription, AuditRow, Reply<()>),
+    Delete(String, AuditRow, Reply<bool>),
+    Update(StoredSubscription, AuditRow, Reply<bool>),
     Claim(i64, usize, Reply<Vec<OutboxRow>>),
     Sent(i64, String, Reply<()>),
     Reschedule(i64, i64, String, Reply<()>),
 }
+
+/// How often the WAL is checkpointed into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The SQLite store in a data folder (`ems.sqlite3`).
 pub struct SqlitePipeline {
     tx: Mutex<mpsc::Sender<Op>>,
     reader: Mutex<Connection>,
     path: PathBuf,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for SqlitePipeline {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 fn store_err(e: impl std::fmt::Display) -> PipelineError {
@@ -79,16 +121,34 @@ impl SqlitePipeline {
         let path = dir.join("ems.sqlite3");
         let writer = open_conn(&path)?;
         writer.execute_batch(SCHEMA).map_err(store_err)?;
+        // checkpoints run on their own thread, off the commit path
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint=0;")
+            .map_err(store_err)?;
         let reader = open_conn(&path)?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("ems-store-writer".into())
             .spawn(move || writer_loop(writer, rx))
             .map_err(store_err)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let checkpointer = open_conn(&path)?;
+        let stop2 = stop.clone();
+        std::thread::Builder::new()
+            .name("ems-store-checkpoint".into())
+            .spawn(move || {
+                while !stop2.load(Ordering::Relaxed) {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    // PASSIVE: copies what it can without blocking the writer
+                    let _ = checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
+                }
+            })
+            .map_err(store_err)?;
         Ok(SqlitePipeline {
             tx: Mutex::new(tx),
             reader: Mutex::new(reader),
             path,
+            stop,
         })
     }
 
@@ -185,14 +245,20 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: Op) -> Box<dyn FnOnce(Option<Pipeli
         f: impl FnOnce(&Connection) -> Result<T, PipelineError>,
     ) -> Box<dyn FnOnce(Option<PipelineError>)> {
         let r = (|| {
-            tx.execute_batch("SAVEPOINT op").map_err(store_err)?;
+            let exec = |sql: &str| {
+                tx.prepare_cached(sql)
+                    .and_then(|mut st| st.execute([]))
+                    .map_err(store_err)
+            };
+            exec("SAVEPOINT op")?;
             match f(tx) {
                 Ok(v) => {
-                    tx.execute_batch("RELEASE op").map_err(store_err)?;
+                    exec("RELEASE op")?;
                     Ok(v)
                 }
                 Err(e) => {
-                    let _ = tx.execute_batch("ROLLBACK TO op; RELEASE op");
+                    let _ = exec("ROLLBACK TO op");
+                    let _ = exec("RELEASE op");
                     Err(e)
                 }
             }
@@ -280,7 +346,7 @@ fn accept(
     c: &Connection,
     m: NewMessage,
     deliveries: Vec<NewDelivery>,
-    a: AuditEntry,
+    a: AuditRow,
 ) -> Result<i64, PipelineError> {
     c.prepare_cached(
         "INSERT INTO messages(message_id, event, received_at, bytes) VALUES (?1,?2,?3,?4)",
@@ -345,7 +411,7 @@ fn insert_subscription(
 
 fn insert_audit(
     c: &Connection,
-    a: &AuditEntry,
+    a: &AuditRow,
     message_seq: Option<i64>,
 ) -> Result<i64, PipelineError> {
     c.prepare_cached(
@@ -353,11 +419,11 @@ fn insert_audit(
     )
     .and_then(|mut s| {
         s.execute(params![
-            a.at.to_rfc3339(),
-            a.kind.name(),
+            a.at,
+            a.kind,
             a.asid,
             a.status,
-            a.record.to_string(),
+            a.record,
             a.payload,
             message_seq
         ])
@@ -431,18 +497,23 @@ impl Pipeline for SqlitePipeline {
         deliveries: Vec<NewDelivery>,
         audit: AuditEntry,
     ) -> Commit<i64> {
+        let audit = AuditRow::from(audit);
         self.send(|r| Op::Accept(message, deliveries, audit, r))
     }
     fn audit(&self, entry: AuditEntry) -> Commit<()> {
+        let entry = AuditRow::from(entry);
         self.send(|r| Op::Audit(entry, r))
     }
     fn create_subscription(&self, s: StoredSubscription, audit: AuditEntry) -> Commit<()> {
+        let audit = AuditRow::from(audit);
         self.send(|r| Op::Create(s, audit, r))
     }
     fn delete_subscription(&self, id: String, audit: AuditEntry) -> Commit<bool> {
+        let audit = AuditRow::from(audit);
         self.send(|r| Op::Delete(id, audit, r))
     }
     fn update_subscription(&self, s: StoredSubscription, audit: AuditEntry) -> Commit<bool> {
+        let audit = AuditRow::from(audit);
         self.send(|r| Op::Update(s, audit, r))
     }
     fn subscription(&self, id: &str) -> Result<Option<StoredSubscription>, PipelineError> {
@@ -467,6 +538,15 @@ impl Pipeline for SqlitePipeline {
                 f(subscription_row(r)?);
             }
             Ok(())
+        })
+    }
+    fn subscriptions_version(&self) -> Result<i64, PipelineError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT value FROM meta WHERE key = 'subscriptions_version'",
+                [],
+                |r| r.get(0),
+            )
         })
     }
     fn claim(&self, now_ms: i64, limit: usize) -> Commit<Vec<OutboxRow>> {

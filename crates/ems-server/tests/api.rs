@@ -815,6 +815,9 @@ impl Pipeline for FailingAccept {
     ) -> Result<(), PipelineError> {
         self.0.for_each_subscription(f)
     }
+    fn subscriptions_version(&self) -> Result<i64, PipelineError> {
+        self.0.subscriptions_version()
+    }
     fn claim(&self, now: i64, limit: usize) -> Commit<Vec<OutboxRow>> {
         self.0.claim(now, limit)
     }
@@ -851,4 +854,75 @@ async fn a_store_failure_is_500_and_nothing_is_accepted() {
     assert_eq!(r.status, 500);
     assert_eq!(r.spine_codes(), ["INTERNAL_SERVER_ERROR"]);
     assert_eq!(stored(&s), (0, 0, 0));
+}
+
+async fn wait_for_snapshot(s: &Server) {
+    s.write_snapshot().unwrap();
+    let want = s.state().log.subscriptions_version().unwrap();
+    assert_eq!(s.state().routing.snapshot_version(), Some(want));
+}
+
+#[tokio::test]
+async fn restart_from_the_snapshot_only_when_it_is_current() {
+    let dir = tempdir();
+    let cfg = config(&dir);
+    let snapshot = cfg.data.join(ems_server::SNAPSHOT_FILE);
+    let ids = {
+        let (s, app) = open(&dir, &cfg);
+        let mut ids = Vec::new();
+        for e in ["vaccinations-1", "nipe-outcome-1"] {
+            let r = subscribe(&app, subscription_xml(&explicit(e), "X26ABC1", "RR8"), &[]).await;
+            ids.push(
+                r.headers["location"]
+                    .to_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        wait_for_snapshot(&s).await;
+        ids
+    };
+    // unchanged store: the index comes from the snapshot
+    let (s, app) = open(&dir, &cfg);
+    assert_eq!(
+        s.state().routing.snapshot_version(),
+        Some(s.state().log.subscriptions_version().unwrap())
+    );
+    assert_eq!(s.state().routing.len(), 2);
+    let r = publish(&app, "vaccinations-1", message("vaccinations-1-new"), &[]).await;
+    assert_eq!(r.status, 202);
+    assert_eq!(
+        s.state().log.deliveries(0, 10).unwrap().len(),
+        1,
+        "the loaded index matches"
+    );
+    // a delete the snapshot has not seen: the next start reads the rows
+    let d = send(
+        &app,
+        request(
+            "DELETE",
+            &format!("/STU3/Subscription/{}", ids[0]),
+            &[(
+                "InteractionID",
+                "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete",
+            )],
+            vec![],
+        ),
+    )
+    .await;
+    assert_eq!(d.status, 200);
+    drop((s, app));
+    let (s, _) = open(&dir, &cfg);
+    assert_eq!(s.state().routing.len(), 1, "the stale snapshot is not used");
+    wait_for_snapshot(&s).await;
+    drop(s);
+    // a damaged snapshot with the right label: the rows are read
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&snapshot, bytes).unwrap();
+    let (s, _) = open(&dir, &cfg);
+    assert_eq!(s.state().routing.len(), 1);
 }
