@@ -552,3 +552,336 @@ fn change_of_gp_every_organization_needs_part_of() {
     });
     assert_eq!(errors(m), vec!["COGP-ORG-PARTOF"]);
 }
+
+#[path = "conformance/table_mutations.rs"]
+mod table_mutations;
+
+/// Errors in Receive mode.
+fn receive_errors(b: Bundle) -> Vec<&'static str> {
+    let v = Validator::new(Mode::Receive).validate_resource(&Resource::from(b), Kind::Event);
+    let mut r: Vec<&'static str> = v
+        .issues
+        .iter()
+        .filter(|i| i.severity.is_error())
+        .map(|i| i.rule)
+        .collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
+fn all_of<T: ResourceKind>(b: &mut Bundle) -> Vec<&mut T> {
+    b.entry
+        .iter_mut()
+        .filter_map(|e| e.resource.as_mut().and_then(|r| r.get_mut::<T>()))
+        .collect()
+}
+
+fn coding(system: &str, code: &str, display: &str) -> Coding {
+    Coding {
+        system: Some(Primitive::from(system)),
+        code: Some(Primitive::from(code)),
+        display: Some(Primitive::from(display)),
+        ..Default::default()
+    }
+}
+
+fn set_first_code(cc: &mut Option<CodeableConcept>, code: &str, display: &str) {
+    let c = &mut cc.as_mut().unwrap().coding[0];
+    c.code = Some(Primitive::from(code));
+    c.display = Some(Primitive::from(display));
+}
+
+// ---- issue 13, group 5: fixed codes per event (the six screening rows) ----
+
+#[test]
+fn blood_spot_encounter_type_must_be_008() {
+    let mut b = valid("blood-spot-test-outcome-1", MessageEventType::New);
+    let enc = first::<Encounter>(&mut b);
+    enc.type_[0].coding[0].code = Some(Primitive::from("007"));
+    enc.type_[0].coding[0].display = Some(Primitive::from("Newborn Hearing Screening"));
+    assert_eq!(errors(b), vec!["EVENT-CODE"]);
+}
+
+#[test]
+fn newborn_hearing_encounter_type_must_be_007() {
+    let mut b = valid("newborn-hearing-1", MessageEventType::New);
+    let enc = first::<Encounter>(&mut b);
+    enc.type_[0].coding[0].code = Some(Primitive::from("008"));
+    enc.type_[0].coding[0].display = Some(Primitive::from("Newborn Blood Spot Screening"));
+    assert_eq!(errors(b), vec!["EVENT-CODE"]);
+}
+
+#[test]
+fn nipe_encounter_type_must_be_006() {
+    let mut b = valid("nipe-outcome-1", MessageEventType::New);
+    let enc = first::<Encounter>(&mut b);
+    enc.type_[0].coding[0].code = Some(Primitive::from("008"));
+    enc.type_[0].coding[0].display = Some(Primitive::from("Newborn Blood Spot Screening"));
+    assert_eq!(errors(b), vec!["EVENT-CODE"]);
+}
+
+#[test]
+fn hearing_aoae_procedure_with_an_aabr_outcome_is_rejected() {
+    let mut b = valid("newborn-hearing-1", MessageEventType::New);
+    // the sample's test is AOAE; give it an AABR outcome (left ear clear)
+    let p = first::<Procedure>(&mut b);
+    set_first_code(
+        &mut p.outcome,
+        "1085431000000105",
+        "Automated auditory brainstem response test left ear clear response",
+    );
+    assert_eq!(errors(b.clone()), vec!["EVENT-CODE"]);
+    // and the other way round: an AABR procedure with an AOAE outcome
+    let p = first::<Procedure>(&mut b);
+    set_first_code(
+        &mut p.code,
+        "413083006",
+        "Automated auditory brainstem response test",
+    );
+    set_first_code(
+        &mut p.outcome,
+        "1085491000000106",
+        "Automated oto-acoustic emission test left ear clear response",
+    );
+    assert_eq!(errors(b), vec!["EVENT-CODE"]);
+}
+
+#[test]
+fn hearing_procedure_with_a_non_hearing_code_is_rejected() {
+    let mut b = valid("newborn-hearing-1", MessageEventType::New);
+    let p = first::<Procedure>(&mut b);
+    set_first_code(&mut p.code, "314081000", "Phenylketonuria screening test");
+    assert_eq!(errors(b), vec!["EVENT-CODE"]);
+}
+
+#[test]
+fn blood_spot_retired_cf_code_is_rejected() {
+    let mut b = valid("blood-spot-test-outcome-1", MessageEventType::New);
+    let cf = all_of::<Procedure>(&mut b)
+        .into_iter()
+        .find(|p| p.code.as_ref().unwrap().coding[0].code.str_value() == Some("171191008"))
+        .unwrap();
+    set_first_code(&mut cf.code, "314080004", "Cystic fibrosis screening test");
+    assert_eq!(errors(b), vec!["EVENT-CODE"]);
+}
+
+// ---- issue 13, group 2: resource cardinalities per event ----
+
+#[test]
+fn blood_spot_new_without_its_diagnostic_report_is_rejected() {
+    let mut b = valid("blood-spot-test-outcome-1", MessageEventType::New);
+    b.entry
+        .retain(|e| !matches!(e.resource, Some(Resource::DiagnosticReport(_))));
+    assert_eq!(errors(b), vec!["EVENT-RESOURCE-COUNT"]);
+}
+
+#[test]
+fn hearing_new_without_the_summary_observation_is_rejected() {
+    let mut b = valid("newborn-hearing-1", MessageEventType::New);
+    b.entry
+        .retain(|e| !matches!(e.resource, Some(Resource::Observation(_))));
+    assert_eq!(errors(b), vec!["EVENT-RESOURCE-COUNT"]);
+}
+
+#[test]
+fn nipe_new_without_the_examiner_or_with_two_procedures_is_rejected() {
+    let mut b = valid("nipe-outcome-1", MessageEventType::New);
+    b.entry
+        .retain(|e| !matches!(e.resource, Some(Resource::Practitioner(_))));
+    // the PractitionerRole (if any) now points nowhere: a warning only
+    assert_eq!(errors(b), vec!["EVENT-RESOURCE-COUNT"]);
+    let mut b = valid("nipe-outcome-1", MessageEventType::New);
+    let mut n = 0;
+    b.entry.retain(|e| {
+        if matches!(e.resource, Some(Resource::Procedure(_))) {
+            n += 1;
+            n <= 2
+        } else {
+            true
+        }
+    });
+    assert_eq!(errors(b), vec!["EVENT-RESOURCE-COUNT"]);
+}
+
+// ---- issue 13, group 1: base STU3 cardinalities and ele-1 ----
+
+#[test]
+fn procedure_without_subject_is_schema_min() {
+    let mut b = valid("blood-spot-test-outcome-1", MessageEventType::New);
+    first::<Procedure>(&mut b).subject = None;
+    assert_eq!(errors(b), vec!["SCHEMA-MIN"]);
+}
+
+#[test]
+fn provenance_without_target_recorded_or_agent_is_schema_min() {
+    let xml = String::from_utf8(ems_testdata::nems("PDS-Record-Change.xml")).unwrap();
+    let before = errors_of_xml(&xml);
+    for (what, cut) in [
+        ("target", ("<target>", "</target>")),
+        ("recorded", ("<recorded ", "/>")),
+        ("agent", ("<agent>", "</agent>")),
+    ] {
+        let start = xml.find(cut.0).unwrap_or_else(|| panic!("{what}"));
+        let end = start + xml[start..].find(cut.1).unwrap() + cut.1.len();
+        let mutated = format!("{}{}", &xml[..start], &xml[end..]);
+        let after = errors_of_xml(&mutated);
+        let new: Vec<_> = after.iter().filter(|r| !before.contains(r)).collect();
+        assert!(new.contains(&&"SCHEMA-MIN"), "{what}: {new:?}");
+    }
+}
+
+#[test]
+fn empty_name_fails_ele_1() {
+    let mut b = valid("vaccinations-1", MessageEventType::New);
+    first::<Patient>(&mut b).name.push(HumanName::default());
+    assert_eq!(errors(b), vec!["ELE-1"]);
+    // the XML form `<name/>`
+    let mut b = valid("vaccinations-1", MessageEventType::New);
+    first::<Patient>(&mut b).name.push(HumanName::default());
+    let xml = to_xml(&Resource::from(b));
+    assert!(xml.contains("<name/>"), "{xml}");
+    assert_eq!(errors_of_xml(&xml), vec!["ELE-1"]);
+}
+
+// ---- issue 13: receive mode agrees with the change-of-GP receiver ----
+
+fn cogp() -> Bundle {
+    valid("pds-change-of-gp-1", MessageEventType::New)
+}
+
+fn nhs_identifier(b: &mut Bundle) -> &mut Identifier {
+    first::<Patient>(b)
+        .identifier
+        .iter_mut()
+        .find(|i| i.system.str_value() == Some("https://fhir.nhs.uk/Id/nhs-number"))
+        .unwrap()
+}
+
+fn previous_practice(b: &mut Bundle) -> &mut Organization {
+    let url = first::<EpisodeOfCare>(b)
+        .managing_organization
+        .as_ref()
+        .unwrap()
+        .reference
+        .as_ref()
+        .unwrap()
+        .value
+        .clone()
+        .unwrap();
+    b.entry
+        .iter_mut()
+        .find(|e| e.full_url.as_ref().and_then(|u| u.value.as_deref()) == Some(url.as_str()))
+        .and_then(|e| e.resource.as_mut()?.get_mut::<Organization>())
+        .unwrap()
+}
+
+#[test]
+fn receive_accepts_the_valid_change_of_gp() {
+    assert!(receive_errors(cogp()).is_empty());
+}
+
+#[test]
+fn receiver_rejects_a_patient_without_nhs_number() {
+    let mut b = cogp();
+    first::<Patient>(&mut b).identifier.clear();
+    assert_eq!(receive_errors(b), vec!["PATIENT-NHSNUMBER"]);
+}
+
+#[test]
+fn receiver_rejects_an_unverified_nhs_number() {
+    let mut b = cogp();
+    let id = nhs_identifier(&mut b);
+    let x = id.extension.iter_mut().next().unwrap();
+    if let Some(ExtensionValue::CodeableConcept(cc)) = &mut x.value {
+        cc.coding[0] = coding(
+            "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1",
+            "02",
+            "Number present but not traced",
+        );
+    }
+    assert_eq!(
+        receive_errors(b.clone()),
+        vec!["PATIENT-NHSNUMBER-VERIFIED"]
+    );
+    assert_eq!(errors(b), vec!["PATIENT-NHSNUMBER-VERIFIED"]);
+}
+
+#[test]
+fn receiver_rejects_an_nhs_number_without_verification_status() {
+    let mut b = cogp();
+    nhs_identifier(&mut b).extension.clear();
+    assert_eq!(receive_errors(b), vec!["PROFILE-PATIENT"]);
+}
+
+#[test]
+fn receiver_rejects_change_of_gp_without_gp_or_finished_episode() {
+    let mut b = cogp();
+    first::<Patient>(&mut b).general_practitioner.clear();
+    b.entry
+        .retain(|e| !matches!(e.resource, Some(Resource::EpisodeOfCare(_))));
+    assert!(receive_errors(b).contains(&"COGP-INTERPRETATION"));
+    // no GP and an episode that is not finished
+    let mut b = cogp();
+    first::<Patient>(&mut b).general_practitioner.clear();
+    first::<EpisodeOfCare>(&mut b).status = Some(Primitive::from("active"));
+    let r = receive_errors(b);
+    assert!(r.contains(&"COGP-INTERPRETATION"), "{r:?}");
+}
+
+#[test]
+fn receiver_rejects_an_episode_without_managing_organization() {
+    let mut b = cogp();
+    first::<EpisodeOfCare>(&mut b).managing_organization = None;
+    assert_eq!(receive_errors(b), vec!["COGP-EOC"]);
+}
+
+#[test]
+fn receiver_rejects_a_managing_organization_without_reference() {
+    let mut b = cogp();
+    first::<EpisodeOfCare>(&mut b).managing_organization = Some(Reference {
+        display: Some(Primitive::from("BRADFORD MEDICAL CENTRE")),
+        ..Default::default()
+    });
+    assert_eq!(receive_errors(b), vec!["COGP-EOC"]);
+}
+
+#[test]
+fn receiver_rejects_a_previous_practice_outside_the_bundle() {
+    let mut b = cogp();
+    first::<EpisodeOfCare>(&mut b).managing_organization = Some(Reference {
+        reference: Some(Primitive::from(
+            "https://directory.spineservices.nhs.uk/STU3/Organization/B83001",
+        )),
+        ..Default::default()
+    });
+    let r = receive_errors(b);
+    assert!(r.contains(&"COGP-EOC"), "{r:?}");
+}
+
+#[test]
+fn receiver_rejects_a_previous_practice_without_ods_code() {
+    let mut b = cogp();
+    previous_practice(&mut b).identifier.clear();
+    assert_eq!(receive_errors(b), vec!["ORG-ODS"]);
+}
+
+#[test]
+fn receiver_rejects_an_ods_identifier_without_value() {
+    let mut b = cogp();
+    previous_practice(&mut b).identifier[0].value = None;
+    assert_eq!(receive_errors(b), vec!["ORG-ODS"]);
+}
+
+/// 10.8 (2.8.1 note): in STU3 `Observation.performer` is a plain Reference,
+/// so `performer.actor` is an element STU3 does not define.
+#[test]
+fn nipe_observation_performer_actor_is_unknown() {
+    let xml = br#"<Observation xmlns="http://hl7.org/fhir"><status value="final"/><code><text value="x"/></code><performer><actor><reference value="urn:uuid:0f6c9c4e-0a47-4f43-9b0e-2f3c4f5a6b7c"/></actor></performer></Observation>"#;
+    let p = from_xml(xml).unwrap();
+    assert!(p
+        .outcome
+        .issues
+        .iter()
+        .any(|i| i.rule == "SCHEMA-UNKNOWN" && i.location.contains("performer")));
+}

@@ -68,7 +68,20 @@ enum SubscriptionCommand {
         format: FormatArg,
         #[command(flatten)]
         jobs: JobsArg,
+        /// Create requests or stored subscriptions (auto: from `status`/`id`).
+        #[arg(long, value_enum, default_value_t = ContextArg::Auto)]
+        context: ContextArg,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ContextArg {
+    /// `status = requested` or no `id`: a create request; otherwise stored.
+    Auto,
+    /// Subscription create requests (no id, meta.versionId, meta.lastUpdated).
+    Create,
+    /// Stored subscriptions (read or search responses).
+    Stored,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -113,6 +126,9 @@ struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     format: FormatArg,
+    /// Subscriptions: create requests or stored subscriptions.
+    #[arg(long, value_enum, default_value_t = ContextArg::Auto)]
+    context: ContextArg,
     #[command(flatten)]
     jobs: JobsArg,
 }
@@ -147,6 +163,10 @@ struct ConvertArgs {
     /// Indent the output.
     #[arg(long)]
     pretty: bool,
+    /// Convert even when input content cannot be carried into the output
+    /// (unknown elements, malformed values); the issues go to stderr.
+    #[arg(long)]
+    lossy: bool,
     /// Input file, or `-` for stdin.
     path: String,
 }
@@ -190,13 +210,23 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Validate(a) => validate::run(&a.paths, a.mode, a.kind, a.format, a.jobs.get()),
+        Command::Validate(a) => {
+            validate::run(&a.paths, a.mode, a.kind, a.format, a.context, a.jobs.get())
+        }
         Command::Subscription(SubscriptionCommand::Check {
             paths,
             mode,
             format,
             jobs,
-        }) => validate::run(&paths, mode, KindArg::Subscription, format, jobs.get()),
+            context,
+        }) => validate::run(
+            &paths,
+            mode,
+            KindArg::Subscription,
+            format,
+            context,
+            jobs.get(),
+        ),
         Command::Convert(a) => convert(a),
         Command::Example(a) => example(a),
         Command::Route(a) => route::run(a),
@@ -234,6 +264,22 @@ fn convert(a: ConvertArgs) -> u8 {
         Ok(p) => {
             for i in &p.outcome.issues {
                 eprintln!("ems: {}: {i}", input.path);
+            }
+            // lossless unless told otherwise: only a reordering (SCHEMA-ORDER)
+            // carries everything; any other reader finding means input content
+            // was dropped or altered (unknown elements, repeated single values,
+            // text content, malformed or empty primitives, XHTML it cannot keep)
+            let lost = p
+                .outcome
+                .issues
+                .iter()
+                .any(|i| i.rule != ems::stu3::rules::SCHEMA_ORDER);
+            if lost && !a.lossy {
+                eprintln!(
+                    "ems: {}: input content cannot be carried into the output; nothing written (use --lossy to convert anyway)",
+                    input.path
+                );
+                return EXIT_FINDINGS;
             }
             let text = match (a.to, a.pretty) {
                 (Syntax::Xml, false) => ems::stu3::to_xml(&p.resource),

@@ -2,8 +2,8 @@
 //! a worker pool ([`crate::pool`]), the report printed in input order.
 
 use crate::inputs::{list_inputs, Source};
-use crate::{FormatArg, KindArg, ModeArg, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
-use ems::profiles::{Kind, Mode, Validator};
+use crate::{ContextArg, FormatArg, KindArg, ModeArg, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use ems::profiles::{Kind, Mode, SubscriptionContext, Validator};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
@@ -18,6 +18,7 @@ pub(crate) fn run(
     mode: ModeArg,
     kind: KindArg,
     format: FormatArg,
+    context: ContextArg,
     jobs: usize,
 ) -> u8 {
     let inputs = match list_inputs(paths) {
@@ -30,6 +31,11 @@ pub(crate) fn run(
     let validator = Validator::new(match mode {
         ModeArg::Publish => Mode::Publish,
         ModeArg::Receive => Mode::Receive,
+    })
+    .with_subscription_context(match context {
+        ContextArg::Auto => SubscriptionContext::Auto,
+        ContextArg::Create => SubscriptionContext::Create,
+        ContextArg::Stored => SubscriptionContext::Stored,
     });
     let kind = match kind {
         KindArg::Auto => Kind::Auto,

@@ -104,10 +104,18 @@ fn validate_reports_rule_ids_and_exit_1() {
         .unwrap()
         .iter()
         .any(|c| c["code"] == "SCHEMA-ORDER"));
-    // receive mode accepts it with warnings
+    // receive mode keeps the order defect a warning; its one error is the
+    // Patient's NHS number failing the check digit, which is receive-critical
+    // since issue 13 (a receiver cannot act on an invalid patient identity)
     let o = run(&["validate", "--mode", "receive", corpus.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("warning [SCHEMA-ORDER]"));
+    assert!(stdout(&o).contains("(1 error,"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("error [NHS-NUMBER-CHECKDIGIT]"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -299,4 +307,55 @@ fn route_skips_invalid_subscriptions_with_exit_1() {
         stderr(&o)
     );
     assert_eq!(stdout(&o).lines().count(), 1, "events are still routed");
+}
+
+/// Regression (issue 13): convert dropped elements unknown to STU3, printed
+/// SCHEMA-UNKNOWN and exited 0. Lossless: exit 1 and write nothing, unless
+/// `--lossy`.
+#[test]
+fn convert_refuses_input_it_cannot_carry() {
+    let xml = br#"<Patient xmlns="http://hl7.org/fhir"><id value="p1"/><shoeSize value="9"/><gender value="male"/></Patient>"#;
+    let o = run_stdin(&["convert", "--to", "json", "-"], xml);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
+    assert!(stderr(&o).contains("SCHEMA-UNKNOWN"));
+    assert!(stderr(&o).contains("--lossy"));
+    let o = run_stdin(&["convert", "--lossy", "--to", "json", "-"], xml);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("\"gender\":\"male\""));
+    assert!(!stdout(&o).contains("shoeSize"));
+    assert!(stderr(&o).contains("SCHEMA-UNKNOWN"));
+    // elements out of order are reordered, nothing lost: converted
+    let xml =
+        br#"<Patient xmlns="http://hl7.org/fhir"><gender value="male"/><id value="p1"/></Patient>"#;
+    let o = run_stdin(&["convert", "--to", "json", "-"], xml);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("SCHEMA-ORDER"));
+}
+
+/// Regression (issue 13): `--context` decides create request or stored.
+#[test]
+fn subscription_context_flag() {
+    let create = root().join("../shared/corpus/nems/subscription-create-explicit.xml");
+    let read = root().join("../shared/corpus/nems/subscription-read-response.xml");
+    let o = run(&["validate", "--context", "create", read.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("SUB-CREATE-META"));
+    let o = run(&["validate", "--context", "stored", read.to_str().unwrap()]);
+    assert!(!stdout(&o).contains("SUB-CREATE-META"));
+    let o = run(&[
+        "subscription",
+        "check",
+        "--context",
+        "auto",
+        create.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run(&[
+        "validate",
+        "--context",
+        "sometimes",
+        create.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
 }

@@ -41,6 +41,7 @@ mod walk;
 pub use codes::{code_system, CodeSystemDef, CODE_SYSTEMS};
 pub use ems_stu3::{Issue, IssueType, Outcome, Severity};
 pub use rules::{id, rule, Rule, RuleId, Strength, RULES};
+pub use subscription::SubscriptionContext;
 
 use ems_stu3::{ReadOptions, Resource};
 
@@ -104,6 +105,7 @@ impl Validation {
 pub struct Validator {
     mode: Mode,
     read: ReadOptions,
+    subscription: SubscriptionContext,
 }
 
 impl Validator {
@@ -112,7 +114,15 @@ impl Validator {
         Validator {
             mode,
             read: ReadOptions::default(),
+            subscription: SubscriptionContext::Auto,
         }
+    }
+
+    /// Validates Subscriptions as create requests, stored subscriptions, or
+    /// (default) as their `status` says.
+    pub fn with_subscription_context(mut self, cx: SubscriptionContext) -> Validator {
+        self.subscription = cx;
+        self
     }
 
     /// Uses `opts` when reading bytes.
@@ -214,7 +224,7 @@ impl Validator {
         };
         let urls = match kind {
             Kind::Subscription => {
-                subscription::validate(r, &mut rep);
+                subscription::validate(r, &mut rep, self.subscription);
                 None
             }
             Kind::Outcome => {

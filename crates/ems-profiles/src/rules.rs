@@ -132,6 +132,10 @@ rules! {
     SCHEMA_REPEATED = "SCHEMA-REPEATED", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "single-valued elements appear at most once";
     SCHEMA_CONTENT = "SCHEMA-CONTENT", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "no text content; JSON values of the right shape";
     SCHEMA_MIN = "SCHEMA-MIN", Must, false, T::Required, Some("INVALID_RESOURCE"), "stu3", "elements present at least as often as the STU3 minimum cardinality";
+    ELE_1 = "ELE-1", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "ele-1: every element has a value or children";
+    EXT_1 = "EXT-1", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "ext-1: an extension has a value or nested extensions, not both";
+    DOM_2 = "DOM-2", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "dom-2: a contained resource contains no resources";
+    DOM_4 = "DOM-4", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "dom-4: a contained resource has no meta.versionId or meta.lastUpdated";
     PRIMITIVE_EMPTY = "PRIMITIVE-EMPTY", Must, false, T::Required, Some("INVALID_VALUE"), "stu3", "a primitive has a value or an extension";
     PRIMITIVE_FORMAT = "PRIMITIVE-FORMAT", Must, false, T::Value, Some("INVALID_VALUE"), "stu3", "primitive values in their STU3 lexical form";
     XML_NAMESPACE = "XML-NAMESPACE", Must, false, T::Structure, Some("MESSAGE_NOT_WELL_FORMED"), "2.1", "XML in the FHIR namespace";
@@ -177,13 +181,13 @@ rules! {
     DATETIME_FORMAT = "DATETIME-FORMAT", Must, false, T::Value, Some("INVALID_VALUE"), "2.8", "dateTime/instant with a time carry a UTC offset (NEMS regex)";
     // resources
     PATIENT_SUBJECT = "PATIENT-SUBJECT", Must, false, T::NotFound, Some("REFERENCE_NOT_FOUND"), "2.5", "the event's subject Patient is in the bundle";
-    PATIENT_NHSNUMBER = "PATIENT-NHSNUMBER", Must, false, T::Required, Some("INVALID_IDENTIFIER_SYSTEM"), "2.5", "Patient has an NHS number identifier";
+    PATIENT_NHSNUMBER = "PATIENT-NHSNUMBER", Must, true, T::Required, Some("INVALID_IDENTIFIER_SYSTEM"), "2.5", "Patient has an NHS number identifier";
     PROFILE_PATIENT = "PROFILE-PATIENT", Must, false, T::Invalid, Some("INVALID_RESOURCE"), "2.5", "CareConnect-Patient-1: verification status on the NHS number; animal/communication absent";
     PATIENT_NHSNUMBER_VERIFIED = "PATIENT-NHSNUMBER-VERIFIED", Must, true, T::BusinessRule, Some("INVALID_NHS_NUMBER"), "2.5", "the NHS number's verification status is `01` (number present and verified)";
     PATIENT_NAME = "PATIENT-NAME", Must, false, T::Required, Some("INVALID_RESOURCE"), "2.5", "Patient has an official name with family";
     PATIENT_BIRTHDATE = "PATIENT-BIRTHDATE", Must, false, T::Required, Some("INVALID_RESOURCE"), "2.5", "Patient.birthDate present";
     PATIENT_BIRTHTIME = "PATIENT-BIRTHTIME", Should, false, T::BusinessRule, None, "2.5", "patient-birthTime falls on birthDate";
-    NHS_NUMBER_CHECKDIGIT = "NHS-NUMBER-CHECKDIGIT", Must, false, T::Value, Some("INVALID_NHS_NUMBER"), "2.5", "NHS numbers are 10 digits with a valid Modulus 11 check digit";
+    NHS_NUMBER_CHECKDIGIT = "NHS-NUMBER-CHECKDIGIT", Must, true, T::Value, Some("INVALID_NHS_NUMBER"), "2.5", "NHS numbers are 10 digits with a valid Modulus 11 check digit";
     NHS_NUMBER_PLACEHOLDER = "NHS-NUMBER-PLACEHOLDER", Should, false, T::Value, Some("INVALID_NHS_NUMBER"), "2.5", "NHS number is not a placeholder such as 9999999999";
     ORG_ODS = "ORG-ODS", Must, false, T::Required, Some("INVALID_IDENTIFIER_SYSTEM"), "2.6", "Organization has an ODS code identifier of the right shape";
     ORG_NAME = "ORG-NAME", Must, false, T::Required, Some("INVALID_RESOURCE"), "2.6", "Organization has a name";
@@ -304,6 +308,11 @@ impl Report {
         let mut i = Issue::new(severity, r.code, r.id, location, message);
         i.spine_code = r.spine;
         self.out.push(i);
+    }
+
+    /// Whether an issue is already reported at `location`.
+    pub fn has_at(&self, location: &str) -> bool {
+        self.out.issues.iter().any(|i| i.location == location)
     }
 
     pub fn finish(self) -> Outcome {

@@ -9,9 +9,10 @@ use ems_stu3::{Bundle, OptStrExt, Resource, Subscription};
 pub const SUB_PROFILE: &str = ems_nhs::vocab::SUBSCRIPTION_PROFILE;
 const DIRECTORY: &str = ems_nhs::vocab::ODS_DIRECTORY;
 
-pub(crate) fn validate(r: &Resource, rep: &mut Report) {
+pub(crate) fn validate(r: &Resource, rep: &mut Report, cx: SubscriptionContext) {
     match r {
-        Resource::Subscription(sub) => one(sub, "Subscription", rep),
+        Resource::Subscription(sub) => one(sub, "Subscription", rep, cx),
+        // a searchset of stored subscriptions (a search or read response)
         Resource::Bundle(b) => bundle(b, rep),
         other => rep.add(
             R::RESOURCE_TYPE,
@@ -41,6 +42,7 @@ fn bundle(b: &Bundle, rep: &mut Report) {
                 sub,
                 &format!("Bundle.entry[{i}].resource.ofType(Subscription)"),
                 rep,
+                SubscriptionContext::Stored,
             ),
             Some(Resource::OperationOutcome(_)) => {}
             Some(other) => rep.add(
@@ -53,9 +55,46 @@ fn bundle(b: &Bundle, rep: &mut Report) {
     }
 }
 
-fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
+/// Whether a Subscription is validated as a create request or as a stored
+/// subscription (5.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum SubscriptionContext {
+    /// Inferred: a Subscription with `status = requested` or without `id` is
+    /// a create request (only a create request may lack the id NEMS
+    /// assigns); otherwise stored. A stored subscription that is still
+    /// `requested` needs [`SubscriptionContext::Stored`].
+    #[default]
+    Auto,
+    /// A create request (POST): no `id`, `meta.versionId`,
+    /// `meta.lastUpdated`; status `requested`.
+    Create,
+    /// A stored subscription (read, search): any Subscription status.
+    Stored,
+}
+
+impl SubscriptionContext {
+    /// Whether `sub` is validated as a create request.
+    pub fn is_create(self, sub: &Subscription) -> bool {
+        match self {
+            SubscriptionContext::Create => true,
+            SubscriptionContext::Stored => false,
+            SubscriptionContext::Auto => {
+                sub.status.str_value() == Some("requested") || sub.id.is_none()
+            }
+        }
+    }
+}
+
+fn one(sub: &Subscription, loc: &str, rep: &mut Report, cx: SubscriptionContext) {
     let l = |x: &str| format!("{loc}.{x}");
-    let create = sub.id.is_none();
+    let create = cx.is_create(sub);
+    if create && sub.id.is_some() {
+        rep.add(
+            R::SUB_CREATE_META,
+            l("id"),
+            "a create request carries no id; NEMS assigns it",
+        );
+    }
     let meta = sub.meta.as_ref();
     if !meta.is_some_and(|m| {
         m.profile

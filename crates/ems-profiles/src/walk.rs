@@ -14,6 +14,9 @@ use ems_stu3::primitive::{PrimKind, PrimNode};
 use ems_stu3::{PathStack, Resource};
 
 struct Walker<'r, 'u> {
+    /// Direct-mapped cache of each TypeDesc's required-element mask
+    /// (address, mask): the base layer's minimums without a field loop per node.
+    required: [(usize, u128); 64],
     rep: &'r mut Report,
     path: PathStack,
     full_urls: Option<&'u FnvMap<&'u str, usize>>,
@@ -23,6 +26,7 @@ struct Walker<'r, 'u> {
 /// unresolved-reference check.
 pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvMap<&str, usize>>) {
     let mut w = Walker {
+        required: [(0, 0); 64],
         rep,
         path: PathStack::default(),
         full_urls,
@@ -42,6 +46,11 @@ fn prim_str<'a>(n: &'a dyn Node, name: &str, hint: usize) -> Option<&'a str> {
     }
 }
 
+/// Whether element `name` of `n` holds something.
+fn prim_or_list_present(n: &dyn Node, name: &str) -> bool {
+    find_field(n.desc(), name, 0).is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
+}
+
 /// Whether primitive `p` of element `f` has anything for the walk to check:
 /// a complete required binding, a NEMS dateTime/instant form, or extensions.
 #[inline]
@@ -52,8 +61,106 @@ fn checked(f: &ems_stu3::node::FieldDesc, k: PrimKind, p: &dyn PrimNode) -> bool
 }
 
 impl Walker<'_, '_> {
+    /// The base STU3 layer: minimum cardinalities from the element tables
+    /// (`SCHEMA-MIN`), `ele-1` (an element has a value or children) and
+    /// `ext-1` (an extension has a value or extensions, not both). A base
+    /// finding is dropped where a NEMS rule already reports the element.
+    fn base(&mut self, n: &dyn Node, present: u128) {
+        let desc = n.desc();
+        if present == 0 && !desc.is_resource {
+            let loc = self.path.render(None);
+            self.rep.add(
+                R::ELE_1,
+                loc,
+                "ele-1: the element has neither a value nor children",
+            );
+            return;
+        }
+        let addr = desc as *const ems_stu3::node::TypeDesc as usize;
+        let slot = &mut self.required[(addr >> 4) & 63];
+        if slot.0 != addr {
+            let mut m = 0u128;
+            for (i, f) in desc.fields.iter().enumerate().take(128) {
+                if f.min > 0 {
+                    m |= 1 << i;
+                }
+            }
+            *slot = (addr, m);
+        }
+        let mut missing = slot.1 & !present;
+        while missing != 0 {
+            let i = missing.trailing_zeros() as usize;
+            missing &= missing - 1;
+            let f = &desc.fields[i];
+            let loc = self.path.render(Some(f.name));
+            if !self.rep.has_at(&loc) {
+                self.rep.add(
+                    R::SCHEMA_MIN,
+                    loc,
+                    format!(
+                        "{}.{} is required (STU3 {}..{})",
+                        desc.name,
+                        f.name,
+                        f.min,
+                        if f.many { "*" } else { "1" }
+                    ),
+                );
+            }
+        }
+        if std::ptr::eq(desc, &ems_stu3::EXTENSION_DESC) {
+            let has = |name: &str| {
+                desc.fields
+                    .iter()
+                    .position(|f| f.name == name)
+                    .is_some_and(|i| present & (1u128 << i) != 0)
+            };
+            let (value, children) = (has("value"), has("extension"));
+            if value == children {
+                let loc = self.path.render(None);
+                self.rep.add(
+                    R::EXT_1,
+                    loc,
+                    if value {
+                        "ext-1: an extension has a value or nested extensions, not both"
+                    } else {
+                        "ext-1: an extension needs a value or nested extensions"
+                    },
+                );
+            }
+        }
+    }
+
+    /// `dom-2` (no nested contained) and `dom-4` (no meta.versionId or
+    /// meta.lastUpdated) on a contained resource.
+    fn contained(&mut self, r: &Resource) {
+        let n = r.as_node();
+        if prim_or_list_present(n, "contained") {
+            let loc = self.path.render(Some("contained"));
+            self.rep.add(
+                R::DOM_2,
+                loc,
+                "dom-2: a contained resource cannot contain resources",
+            );
+        }
+        if let Some((i, _)) = find_field(n.desc(), "meta", 0) {
+            if let FieldRef::One(Some(m)) = n.field(i) {
+                if prim_str(m, "versionId", 0).is_some() || prim_str(m, "lastUpdated", 0).is_some()
+                {
+                    let loc = self.path.render(Some("meta"));
+                    self.rep.add(
+                        R::DOM_4,
+                        loc,
+                        "dom-4: a contained resource carries no meta.versionId or meta.lastUpdated",
+                    );
+                }
+            }
+        }
+    }
+
     fn node(&mut self, n: &dyn Node) {
         let desc = n.desc();
+        let present = n.present();
+        self.base(n, present);
         // the type checks, by table identity (no name comparisons per node)
         if std::ptr::eq(desc, &ems_stu3::CODING_DESC) {
             self.coding(n);
@@ -62,7 +169,12 @@ impl Walker<'_, '_> {
         } else if std::ptr::eq(desc, &ems_stu3::CONTACTPOINT_DESC) {
             self.contact_point(n);
         }
-        for (i, f) in ems_stu3::node::present_fields(n) {
+        // the elements the value holds, in schema order (the bits of `present`)
+        let mut bits = present;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let Some(f) = desc.fields.get(i) else { break };
             match n.field(i) {
                 FieldRef::Prim(Some(p)) => {
                     if let FieldKind::Prim(k) = f.kind {
@@ -130,6 +242,9 @@ impl Walker<'_, '_> {
                     for (j, r) in v.iter().enumerate() {
                         self.path.push(f.name, Some(j), None);
                         self.path.push("", None, Some(r.resource_type()));
+                        if f.name == "contained" {
+                            self.contained(r);
+                        }
                         self.node(r.as_node());
                         self.path.pop();
                         self.path.pop();

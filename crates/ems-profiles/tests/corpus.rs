@@ -12,6 +12,12 @@
 //!   words, `MH-MISSING`), the entry has no `fullUrl` and inherits the
 //!   malformed verification-status system URL of the other PRM samples.
 //!
+//! Issue 13 (requirement tables, base STU3 layer, receive-critical rows)
+//! found no further defect in the corpus; one expectation moved: the
+//! birth-weight category with the right code but no display (both birth
+//! notifications) is now reported at `category.coding[0].display` instead of
+//! `category` (the same defect, located at the element).
+//!
 //! README defects that are deliberately not errors: `Communication.sent`
 //! months after the timestamp and `timestamp` before `meta.lastUpdated`
 //! (no written rule; the latter is reported as information, INFO-TIMESTAMP),

@@ -129,3 +129,48 @@ fn operation_outcome_rules() {
     let xml = ems_stu3::to_xml(&ems_stu3::Resource::from(o.to_operation_outcome()));
     assert!(f(&xml).is_empty(), "{:?}", f(&xml));
 }
+
+/// Regression (issue 13): a create request that wrongly carries `id` and
+/// `meta.lastUpdated` was taken for a stored subscription and passed.
+#[test]
+fn create_request_with_id_and_last_updated_is_rejected() {
+    use ems_profiles::SubscriptionContext as C;
+    let xml = VALID.replace(
+        "<meta><profile",
+        "<id value=\"6e2a3b3c-9b7e-4e7c-8a2f-1d2c3b4a5f60\"/><meta><lastUpdated value=\"2024-06-01T12:00:00+00:00\"/><profile",
+    );
+    let rules = |cx: C| -> Vec<(String, Severity)> {
+        let v = Validator::new(Mode::Publish)
+            .with_subscription_context(cx)
+            .validate_bytes(xml.as_bytes(), Kind::Subscription);
+        let mut r: Vec<_> = v
+            .outcome
+            .issues
+            .iter()
+            .map(|i| (format!("{} {}", i.rule, i.location), i.severity))
+            .collect();
+        r.sort();
+        r
+    };
+    let want = vec![
+        (
+            "SUB-CREATE-META Subscription.id".to_string(),
+            Severity::Error,
+        ),
+        (
+            "SUB-CREATE-META Subscription.meta.lastUpdated".to_string(),
+            Severity::Error,
+        ),
+    ];
+    // inferred from status = requested, and explicit
+    assert_eq!(rules(C::Auto), want);
+    assert_eq!(rules(C::Create), want);
+    // the same resource as a stored subscription is fine
+    assert!(rules(C::Stored).is_empty());
+    // a stored subscription from the corpus validates as stored
+    let read = ems_testdata::nems("subscription-read-response.xml");
+    let v = Validator::new(Mode::Publish)
+        .with_subscription_context(C::Create)
+        .validate_bytes(&read, Kind::Subscription);
+    assert!(v.outcome.with_rule("SUB-CREATE-META").next().is_some());
+}

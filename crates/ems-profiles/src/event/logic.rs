@@ -94,7 +94,7 @@ pub(super) fn change_of_gp(cx: &mut Ctx) {
         cx.rep.add(
             R::COGP_INTERPRETATION,
             at,
-            "neither a current GP (Patient.generalPractitioner) nor a finished previous-registration EpisodeOfCare: the change cannot be interpreted",
+            "[10.3/Patient/interpretation] neither a current GP (Patient.generalPractitioner) nor a finished previous-registration EpisodeOfCare: the change cannot be interpreted",
         );
     }
     // the previous practice must be in the bundle (the receiver reads its ODS code)
@@ -109,7 +109,7 @@ pub(super) fn change_of_gp(cx: &mut Ctx) {
                     None,
                     Some(true),
                     format!("{loc}.managingOrganization.reference"),
-                    format!("managingOrganization `{r}` (the previous practice) must be an Organization in the bundle"),
+                    format!("[10.3/EpisodeOfCare/managingOrganization.inbundle] managingOrganization `{r}` (the previous practice) must be an Organization in the bundle"),
                 );
             }
         }

@@ -124,6 +124,8 @@ fn index_of(entries: &[Entry], by_url: &FnvMap<&str, usize>, r: &str) -> Option<
 
 /// The message as the table evaluator sees it.
 struct Message<'c, 'a> {
+    /// Some fullUrl is used by more than one entry.
+    duplicates: bool,
     entries: &'c [Entry<'a>],
     by_url: &'c FnvMap<&'a str, usize>,
     focus: Option<usize>,
@@ -144,9 +146,10 @@ impl<'a> crate::tables::View<'a> for Message<'_, 'a> {
         index_of(self.entries, self.by_url, reference)
     }
     fn repeated(&self, k: usize) -> bool {
-        self.entries[k]
-            .full_url
-            .is_some_and(|u| self.by_url.get(u) != Some(&k))
+        self.duplicates
+            && self.entries[k]
+                .full_url
+                .is_some_and(|u| self.by_url.get(u) != Some(&k))
     }
     fn focus(&self) -> Option<usize> {
         self.focus
@@ -158,15 +161,17 @@ impl<'a> crate::tables::View<'a> for Message<'_, 'a> {
 
 /// Checks the generic rows and the event's table.
 fn tables(cx: &mut Ctx) {
+    let with_url = cx.entries.iter().filter(|e| e.full_url.is_some()).count();
     let m = Message {
+        duplicates: with_url != cx.by_url.len(),
         entries: &cx.entries,
         by_url: &cx.by_url,
         focus: cx.focus,
         met: cx.met.as_deref(),
     };
-    crate::tables::evaluate(&crate::tables::GENERIC, &m, cx.rep);
-    if let Some(t) = cx.event.and_then(|e| crate::tables::event_table(e.code)) {
-        crate::tables::evaluate(t, &m, cx.rep);
+    match cx.event.and_then(|e| crate::tables::event_table(e.code)) {
+        Some(t) => crate::tables::evaluate(&[&crate::tables::GENERIC, t], &m, cx.rep),
+        None => crate::tables::evaluate(&[&crate::tables::GENERIC], &m, cx.rep),
     }
 }
 

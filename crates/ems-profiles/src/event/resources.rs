@@ -43,12 +43,26 @@ pub(super) fn patients(cx: &mut Ctx) {
                 if let Some(v) = id.value.str_value() {
                     check_nhs_number(cx.rep, v, || l(&format!("identifier[{j}].value")));
                 }
-                if ext(&id.extension, VERIFICATION_URL).is_none() {
-                    cx.rep.add(
+                match ext(&id.extension, VERIFICATION_URL).map(verification_code) {
+                    // a receiver cannot trust an NHS number without its status
+                    None => cx.rep.add_full(
                         R::PROFILE_PATIENT,
+                        None,
+                        Some(true),
                         l(&format!("identifier[{j}]")),
-                        "CareConnect-Patient-1 requires the NHSNumberVerificationStatus extension on the NHS number",
-                    );
+                        "[2.5/Patient/nhsNumber.verificationStatus] CareConnect-Patient-1 requires the NHSNumberVerificationStatus extension on the NHS number",
+                    ),
+                    Some(Some("01")) => {}
+                    // an unknown code is CODE-INVALID's (walk.rs)
+                    Some(Some(c)) if !verification_status_known(c) => {}
+                    Some(code) => cx.rep.add(
+                        R::PATIENT_NHSNUMBER_VERIFIED,
+                        l(&format!("identifier[{j}].extension('{VERIFICATION_URL}')")),
+                        format!(
+                            "NHS number verification status is `{}`; a message carries only verified numbers (`01`)",
+                            code.unwrap_or("(missing)")
+                        ),
+                    ),
                 }
             }
         }
@@ -111,6 +125,24 @@ pub(super) fn patients(cx: &mut Ctx) {
     }
 }
 
+/// Whether `code` is in CareConnect-NHSNumberVerificationStatus-1.
+fn verification_status_known(code: &str) -> bool {
+    crate::code_system(
+        "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1",
+    )
+    .is_none_or(|cs| cs.concept(code).is_some())
+}
+
+/// The code of an NHSNumberVerificationStatus extension.
+fn verification_code(x: &Extension) -> Option<&str> {
+    match &x.value {
+        Some(ExtensionValue::CodeableConcept(cc)) => {
+            cc.coding.first().and_then(|c| c.code.str_value())
+        }
+        _ => None,
+    }
+}
+
 pub(super) fn is_ods_code(v: &str) -> bool {
     (3..=10).contains(&v.len())
         && v.bytes()
@@ -144,6 +176,13 @@ pub(super) fn organizations(cx: &mut Ctx) {
     } else {
         Strength::Must
     };
+    // a change-of-GP receiver reads the practices' ODS codes (10.3)
+    let critical = cx.is("pds-change-of-gp-1");
+    let tag = if critical {
+        "[10.3/Organization/identifier] "
+    } else {
+        ""
+    };
     let list: Vec<(usize, Loc)> = (0..cx.entries.len())
         .filter(|&k| matches!(cx.entries[k].res, Resource::Organization(_)))
         .map(|k| (k, cx.entries[k].loc()))
@@ -163,22 +202,27 @@ pub(super) fn organizations(cx: &mut Ctx) {
             .enumerate()
             .find(|(_, i)| i.system.str_value() == Some(ODS_SYSTEM))
         {
-            None => cx.rep.add_as(
+            None => cx.rep.add_full(
                 R::ORG_ODS,
                 Some(strength),
+                Some(critical),
                 format!("{loc}.identifier"),
-                format!("no identifier with system {ODS_SYSTEM}"),
+                format!("{tag}no identifier with system {ODS_SYSTEM}"),
             ),
             Some((j, i)) => match i.value.str_value() {
-                Some(v) if !is_ods_code(v) => cx.rep.add(
+                Some(v) if !is_ods_code(v) => cx.rep.add_full(
                     R::ORG_ODS,
+                    None,
+                    Some(critical),
                     format!("{loc}.identifier[{j}].value"),
-                    format!("`{v}` is not an ODS code (3-10 upper-case letters and digits)"),
+                    format!("{tag}`{v}` is not an ODS code (3-10 upper-case letters and digits)"),
                 ),
-                None => cx.rep.add(
+                None => cx.rep.add_full(
                     R::ORG_ODS,
+                    None,
+                    Some(critical),
                     format!("{loc}.identifier[{j}].value"),
-                    "ODS identifier has no value",
+                    format!("{tag}ODS identifier has no value"),
                 ),
                 _ => {}
             },

@@ -57,60 +57,90 @@ pub(crate) fn str_of<'a>(n: &'a dyn Node, name: &str) -> Option<&'a str> {
     }
 }
 
-fn push_field<'a>(n: &'a dyn Node, seg: &str, out: &mut Vec<Val<'a>>) {
+/// Calls `f` with every value of element `seg` of `n`.
+fn each_field<'a>(n: &'a dyn Node, seg: &str, f: &mut dyn FnMut(Val<'a>)) {
     let Some((i, alt)) = find_field(n.desc(), seg, 0) else {
         return;
     };
     match n.field(i) {
-        FieldRef::Attr(Some(s)) => out.push(Val::Attr(s)),
-        FieldRef::Prim(Some(p)) => out.push(Val::Prim(p)),
-        FieldRef::PrimList(v) => out.extend((0..v.len()).filter_map(|j| v.get(j).map(Val::Prim))),
-        FieldRef::One(Some(x)) => out.push(Val::Node(x)),
-        FieldRef::Many(v) => out.extend((0..v.len()).filter_map(|j| v.get(j).map(Val::Node))),
+        FieldRef::Attr(Some(s)) => f(Val::Attr(s)),
+        FieldRef::Prim(Some(p)) => f(Val::Prim(p)),
+        FieldRef::PrimList(v) => (0..v.len())
+            .filter_map(|j| v.get(j))
+            .for_each(|p| f(Val::Prim(p))),
+        FieldRef::One(Some(x)) => f(Val::Node(x)),
+        FieldRef::Many(v) => (0..v.len())
+            .filter_map(|j| v.get(j))
+            .for_each(|x| f(Val::Node(x))),
         FieldRef::Choice(Some((a, v))) if alt.is_none_or(|want| want == a) => match v {
-            ChoiceRef::Prim(p) => out.push(Val::Prim(p)),
-            ChoiceRef::Node(x) => out.push(Val::Node(x)),
+            ChoiceRef::Prim(p) => f(Val::Prim(p)),
+            ChoiceRef::Node(x) => f(Val::Node(x)),
         },
-        FieldRef::Resource(Some(r)) => out.push(Val::Res(r)),
-        FieldRef::Resources(v) => out.extend(v.iter().map(Val::Res)),
+        FieldRef::Resource(Some(r)) => f(Val::Res(r)),
+        FieldRef::Resources(v) => v.iter().for_each(|r| f(Val::Res(r))),
         _ => {}
     }
 }
 
-fn step<'a>(v: Val<'a>, seg: &str, out: &mut Vec<Val<'a>>) {
+/// Calls `f` with every value of step `seg` below `v`.
+fn each_step<'a>(v: Val<'a>, seg: &str, f: &mut dyn FnMut(Val<'a>)) {
     if let Some(url) = seg
         .strip_prefix("extension(")
         .and_then(|s| s.strip_suffix(')'))
     {
-        let exts: &'a [ems_stu3::Extension] = match v {
-            Val::Prim(p) => p.extension(),
-            Val::Node(n) => {
-                let mut tmp = Vec::new();
-                push_field(n, "extension", &mut tmp);
-                for x in tmp {
-                    if let Val::Node(e) = x {
-                        if str_of(e, "url") == Some(url) {
-                            out.push(Val::Node(e));
-                        }
+        match v {
+            Val::Prim(p) => p
+                .extension()
+                .iter()
+                .filter(|e| e.url.as_deref() == Some(url))
+                .for_each(|e| f(Val::Node(e as &dyn Node))),
+            Val::Node(n) => each_field(n, "extension", &mut |x| {
+                if let Val::Node(e) = x {
+                    if str_of(e, "url") == Some(url) {
+                        f(x);
                     }
                 }
-                return;
-            }
-            Val::Res(r) => return step(Val::Node(r.as_node()), seg, out),
-            Val::Attr(_) => return,
-        };
-        out.extend(
-            exts.iter()
-                .filter(|e| e.url.as_deref() == Some(url))
-                .map(|e| Val::Node(e as &dyn Node)),
-        );
+            }),
+            Val::Res(r) => each_step(Val::Node(r.as_node()), seg, f),
+            Val::Attr(_) => {}
+        }
         return;
     }
     match v {
-        Val::Node(n) => push_field(n, seg, out),
-        Val::Res(r) => push_field(r.as_node(), seg, out),
+        Val::Node(n) => each_field(n, seg, f),
+        Val::Res(r) => each_field(r.as_node(), seg, f),
         Val::Prim(_) | Val::Attr(_) => {}
     }
+}
+
+/// Calls `f` with every value at `path` below `v` (no allocation).
+fn visit<'a>(v: Val<'a>, path: &str, f: &mut dyn FnMut(Val<'a>)) {
+    if path.is_empty() {
+        return f(v);
+    }
+    let (seg, rest) = split(path);
+    each_step(v, seg, &mut |x| visit(x, rest, f));
+}
+
+/// The number of values at `path` in `r`; `slot` is the element's slot
+/// when the path is one plain element (most rows: read its length directly).
+fn count(r: &Resource, path: &str, slot: Option<(usize, Option<usize>)>) -> u32 {
+    if let Some((i, alt)) = slot {
+        let n = r.as_node();
+        if i >= n.desc().fields.len() {
+            return 0;
+        }
+        return match n.field(i) {
+            FieldRef::PrimList(v) => v.len() as u32,
+            FieldRef::Many(v) => v.len() as u32,
+            FieldRef::Resources(v) => v.len() as u32,
+            FieldRef::Choice(Some((a, _))) => u32::from(alt.is_none_or(|w| w == a)),
+            f => u32::from(ems_stu3::node::is_present(&f)),
+        };
+    }
+    let mut n = 0;
+    visit(Val::Res(r), path, &mut |_| n += 1);
+    n
 }
 
 /// Every value at `path` in `r`.
@@ -120,36 +150,44 @@ pub(crate) fn values<'a>(r: &'a Resource, path: &str) -> Vec<Val<'a>> {
 
 /// Every value at `path` below `v`.
 fn values_in<'a>(v: Val<'a>, path: &str) -> Vec<Val<'a>> {
-    let mut cur = vec![v];
-    let mut rest = path;
-    while !rest.is_empty() {
-        let (seg, tail) = split(rest);
-        let mut next = Vec::new();
-        for v in cur {
-            step(v, seg, &mut next);
-        }
-        cur = next;
-        rest = tail;
-    }
-    cur
+    let mut out = Vec::new();
+    visit(v, path, &mut |x| out.push(x));
+    out
 }
 
-/// The codings of a CodeableConcept or Coding value.
-fn codings<'a>(v: Val<'a>) -> Vec<&'a dyn Node> {
-    let Val::Node(n) = v else { return Vec::new() };
-    match n.desc().name {
-        "Coding" => vec![n],
-        "CodeableConcept" => {
-            let mut out = Vec::new();
-            push_field(n, "coding", &mut out);
-            out.into_iter()
-                .filter_map(|c| match c {
-                    Val::Node(c) => Some(c),
-                    _ => None,
-                })
-                .collect()
+/// The codings of a CodeableConcept or Coding value (no allocation).
+enum Codings<'a> {
+    Done,
+    One(&'a dyn Node),
+    Many(&'a dyn ems_stu3::node::NodeVec, usize),
+}
+
+impl<'a> Iterator for Codings<'a> {
+    type Item = &'a dyn Node;
+    fn next(&mut self) -> Option<&'a dyn Node> {
+        match std::mem::replace(self, Codings::Done) {
+            Codings::Done => None,
+            Codings::One(n) => Some(n),
+            Codings::Many(v, i) => {
+                let n = v.get(i)?;
+                *self = Codings::Many(v, i + 1);
+                Some(n)
+            }
         }
-        _ => Vec::new(),
+    }
+}
+
+fn codings<'a>(v: Val<'a>) -> Codings<'a> {
+    let Val::Node(n) = v else {
+        return Codings::Done;
+    };
+    match n.desc().name {
+        "Coding" => Codings::One(n),
+        "CodeableConcept" => match find_field(n.desc(), "coding", 0).map(|(i, _)| n.field(i)) {
+            Some(FieldRef::Many(list)) => Codings::Many(list, 0),
+            _ => Codings::Done,
+        },
+        _ => Codings::Done,
     }
 }
 
@@ -175,50 +213,104 @@ fn type_in_url(r: &str) -> Option<&str> {
 struct Eval<'a, 'v, V: View<'a>> {
     table: &'static Table,
     view: &'v V,
-    members: Vec<Option<Vec<usize>>>,
+    /// Resource-type number of each entry (repeated fullUrls: `u16::MAX`).
+    types: Vec<u16>,
+    /// Members of each role, as a range of `arena`, once computed.
+    members: Vec<Option<(u32, u32)>>,
+    arena: Vec<usize>,
     _a: std::marker::PhantomData<&'a ()>,
 }
 
-impl<'a, V: View<'a>> Eval<'a, '_, V> {
-    fn members(&mut self, role: &str, depth: u8) -> Vec<usize> {
-        let Some(ri) = self.table.roles.iter().position(|r| r.name == role) else {
-            return Vec::new();
-        };
-        if let Some(m) = &self.members[ri] {
-            return m.clone();
+impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
+    fn new(table: &'static Table, view: &'v V) -> Self {
+        let types = (0..view.len())
+            .map(|k| {
+                if view.repeated(k) {
+                    u16::MAX
+                } else {
+                    super::type_number(view.res(k).resource_type())
+                }
+            })
+            .collect();
+        Eval {
+            table,
+            view,
+            types,
+            members: vec![None; table.roles.len()],
+            arena: Vec::new(),
+            _a: std::marker::PhantomData,
         }
-        let r = &self.table.roles[ri];
-        let of_type =
-            |k: &usize| self.view.res(*k).resource_type() == r.ty && !self.view.repeated(*k);
-        let m: Vec<usize> = match r.sel {
-            Sel::All => (0..self.view.len()).filter(of_type).collect(),
-            Sel::Focus => self.view.focus().into_iter().filter(of_type).collect(),
-            Sel::Coded { path, codes } => (0..self.view.len())
-                .filter(of_type)
-                .filter(|&k| {
-                    values(self.view.res(k), path).into_iter().any(|v| {
-                        codings(v)
-                            .iter()
-                            .any(|c| str_of(*c, "code").is_some_and(|x| codes.contains(&x)))
-                    })
-                })
-                .collect(),
-            Sel::RefBy { role, path } if depth < 4 => {
-                let from = self.members(role, depth + 1);
-                let mut m: Vec<usize> = from
-                    .iter()
-                    .flat_map(|&k| values(self.view.res(k), path))
-                    .filter_map(|v| reference_of(v).and_then(|s| self.view.resolve(s)))
-                    .filter(of_type)
-                    .collect();
-                m.sort_unstable();
-                m.dedup();
-                m
-            }
-            Sel::RefBy { .. } => Vec::new(),
+    }
+
+    /// The members of role `ri` (entry indexes), as a range of `arena`.
+    fn members(&mut self, ri: usize, depth: u8) -> (u32, u32) {
+        let Some(r) = self.table.roles.get(ri) else {
+            return (0, 0);
         };
-        self.members[ri] = Some(m.clone());
+        if let Some(m) = self.members[ri] {
+            return m;
+        }
+        let ty = self.table.index().role_ty[ri];
+        let mut start = self.arena.len();
+        match r.sel {
+            Sel::All => {
+                for k in 0..self.view.len() {
+                    if self.types[k] == ty {
+                        self.arena.push(k);
+                    }
+                }
+            }
+            Sel::Focus => {
+                if let Some(k) = self.view.focus().filter(|&k| self.types[k] == ty) {
+                    self.arena.push(k);
+                }
+            }
+            Sel::Coded { path, codes } => {
+                for k in 0..self.view.len() {
+                    if self.types[k] != ty {
+                        continue;
+                    }
+                    let mut hit = false;
+                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                        hit |= codings(v)
+                            .any(|c| str_of(c, "code").is_some_and(|x| codes.contains(&x)))
+                    });
+                    if hit {
+                        self.arena.push(k);
+                    }
+                }
+            }
+            Sel::RefBy { path, .. } if depth < 4 => {
+                let from =
+                    self.table.index().ref_role[ri].map_or((0, 0), |s| self.members(s, depth + 1));
+                // the source's members may have been pushed just now
+                start = self.arena.len();
+                let mut found: Vec<usize> = Vec::new();
+                for i in from.0..from.1 {
+                    let k = self.arena[i as usize];
+                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                        if let Some(t) = reference_of(v).and_then(|s| self.view.resolve(s)) {
+                            if self.types[t] == ty {
+                                found.push(t);
+                            }
+                        }
+                    });
+                }
+                found.sort_unstable();
+                found.dedup();
+                self.arena.extend(found);
+            }
+            Sel::RefBy { .. } => {}
+        }
+        let m = (start as u32, self.arena.len() as u32);
+        self.members[ri] = Some(m);
         m
+    }
+
+    /// The members of role `ri` as a list.
+    fn member_list(&mut self, ri: usize) -> Vec<usize> {
+        let (a, b) = self.members(ri, 0);
+        self.arena[a as usize..b as usize].to_vec()
     }
 
     fn loc(&self, k: usize) -> String {
@@ -229,10 +321,11 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
         )
     }
 
-    fn row(&mut self, row: &'static Row, rep: &mut Report) {
-        if !row.met.applies(self.view.met()) {
+    fn row(&mut self, ix: usize, row: &'static Row, rep: &mut Report) {
+        if matches!(row.check, Check::Logic { .. }) || !row.met.applies(self.view.met()) {
             return;
         }
+        let ri = self.table.index().row_role[ix];
         let mut report = |loc: String, msg: String| {
             rep.add_full(
                 row.rule,
@@ -242,8 +335,19 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
                 format!("[{}] {msg}", row.id),
             )
         };
-        let ty = self.table.role(row.role).map_or("", |r| r.ty);
-        let members = self.members(row.role, 0);
+        let ty = self.table.roles.get(ri).map_or("", |r| r.ty);
+        let (a, b) = self.members(ri, 0);
+        if a == b && !matches!(row.check, Check::Count { .. }) {
+            return;
+        }
+        // the target role's members, computed before the borrow of `arena`
+        let allowed: Option<Vec<usize>> = match row.check {
+            Check::Target {
+                to: To::Role(_), ..
+            } => self.table.index().row_target[ix].map(|t| self.member_list(t)),
+            _ => None,
+        };
+        let members: &[usize] = &self.arena[a as usize..b as usize];
         match row.check {
             Check::Logic { .. } => {}
             Check::Count { min, max } => {
@@ -262,8 +366,9 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
             Check::Card { path, min, max } => {
                 // a row whose minimum is STU3's own leaves it to the base layer
                 let min = if row.rule == R::SCHEMA_MIN { 0 } else { min };
-                for k in members {
-                    let n = values(self.view.res(k), path).len() as u32;
+                let slot = self.table.index().row_field[ix];
+                for &k in members.iter() {
+                    let n = count(self.view.res(k), path, slot);
                     if n < min || max.is_some_and(|m| n > m) {
                         report(
                             format!("{}.{path}", self.loc(k)),
@@ -282,7 +387,7 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
                 min,
                 max,
             } => {
-                for k in members {
+                for &k in members.iter() {
                     let r = self.view.res(k);
                     for (j, p) in values(r, parent).into_iter().enumerate() {
                         let cur = values_in(p, path);
@@ -305,11 +410,10 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
                 code,
                 display,
             } => {
-                for k in members {
-                    for v in values(self.view.res(k), path) {
-                        let cs = codings(v);
-                        let hit = cs.iter().enumerate().find(|(_, c)| {
-                            str_of(**c, "system") == system && str_of(**c, "code") == Some(code)
+                for &k in members.iter() {
+                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                        let hit = codings(v).enumerate().find(|(_, c)| {
+                            str_of(*c, "system") == system && str_of(*c, "code") == Some(code)
                         });
                         match hit {
                             None => report(
@@ -322,19 +426,19 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
                             ),
                             Some((j, c)) => {
                                 if let Some(d) = display {
-                                    if str_of(*c, "display") != Some(d) {
+                                    if str_of(c, "display") != Some(d) {
                                         report(
                                             display_loc(&self.loc(k), path, v, j),
                                             format!(
                                                 "display must be `{d}`, found `{}`",
-                                                str_of(*c, "display").unwrap_or("(missing)")
+                                                str_of(c, "display").unwrap_or("(missing)")
                                             ),
                                         );
                                     }
                                 }
                             }
                         }
-                    }
+                    });
                 }
             }
             Check::OneOf {
@@ -342,18 +446,17 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
                 system,
                 codes,
             } => {
-                for k in members {
-                    for v in values(self.view.res(k), path) {
-                        let cs = codings(v);
-                        let hit = cs.iter().enumerate().find_map(|(j, c)| {
-                            if str_of(*c, "system") != Some(system) {
+                for &k in members.iter() {
+                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                        let hit = codings(v).enumerate().find_map(|(j, c)| {
+                            if str_of(c, "system") != Some(system) {
                                 return None;
                             }
-                            let code = str_of(*c, "code")?;
+                            let code = str_of(c, "code")?;
                             codes
                                 .iter()
                                 .find(|(x, _)| *x == code)
-                                .map(|(_, d)| (j, *c, *d))
+                                .map(|(_, d)| (j, c, *d))
                         });
                         match hit {
                             None => report(
@@ -375,27 +478,24 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
                                 }
                             }
                         }
-                    }
+                    });
                 }
             }
             Check::System { path, system } => {
-                for k in members {
-                    for v in values(self.view.res(k), path) {
-                        if !codings(v)
-                            .iter()
-                            .any(|c| str_of(*c, "system") == Some(system))
-                        {
+                for &k in members.iter() {
+                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                        if !codings(v).any(|c| str_of(c, "system") == Some(system)) {
                             report(
                                 format!("{}.{path}", self.loc(k)),
                                 format!("{path} must carry a coding from {system}"),
                             );
                         }
-                    }
+                    });
                 }
             }
             Check::Value { path, value } => {
-                for k in members {
-                    for v in values(self.view.res(k), path) {
+                for &k in members.iter() {
+                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
                         let got = match v {
                             Val::Prim(p) => p.value_str(),
                             Val::Attr(a) => Some(a),
@@ -407,17 +507,13 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
                                 format!("{path} must be `{value}`, found `{}`", got.unwrap_or("")),
                             );
                         }
-                    }
+                    });
                 }
             }
             Check::Target { path, to } => {
-                let allowed: Option<Vec<usize>> = match to {
-                    To::Role(n) => Some(self.members(n, 0)),
-                    To::Types(_) => None,
-                };
-                for k in members {
-                    for v in values(self.view.res(k), path) {
-                        let Some(r) = reference_of(v) else { continue };
+                for &k in members.iter() {
+                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                        let Some(r) = reference_of(v) else { return };
                         let ok = match (self.view.resolve(r), to) {
                             (Some(t), To::Types(tys)) => {
                                 tys.contains(&self.view.res(t).resource_type())
@@ -442,7 +538,7 @@ impl<'a, V: View<'a>> Eval<'a, '_, V> {
                                 format!("{path} `{r}` must point at {want}"),
                             );
                         }
-                    }
+                    });
                 }
             }
         }
@@ -466,15 +562,87 @@ pub(crate) fn card_text(min: u32, max: Option<u32>) -> String {
     }
 }
 
-/// Checks every row of `table` against the message.
-pub(crate) fn evaluate<'a, V: View<'a>>(table: &'static Table, view: &V, rep: &mut Report) {
-    let mut e = Eval {
-        table,
-        view,
-        members: vec![None; table.roles.len()],
-        _a: std::marker::PhantomData,
+/// A Bundle read on its own (for [`members_of`]).
+struct BundleView<'a> {
+    entries: Vec<(usize, &'a Resource, Option<&'a str>)>,
+    focus: Option<usize>,
+    met: Option<&'a str>,
+}
+
+impl<'a> View<'a> for BundleView<'a> {
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+    fn res(&self, k: usize) -> &'a Resource {
+        self.entries[k].1
+    }
+    fn bundle_index(&self, k: usize) -> usize {
+        self.entries[k].0
+    }
+    fn resolve(&self, reference: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.2 == Some(reference))
+    }
+    fn repeated(&self, k: usize) -> bool {
+        let u = self.entries[k].2;
+        u.is_some() && self.entries[..k].iter().any(|e| e.2 == u)
+    }
+    fn focus(&self) -> Option<usize> {
+        self.focus
+    }
+    fn met(&self) -> Option<&str> {
+        self.met
+    }
+}
+
+/// The `Bundle.entry` indexes of the members of role `role` of `table` in
+/// `bundle` (the same selection the evaluator makes; tests use it to find
+/// what to mutate).
+pub fn members_of(table: &'static Table, role: &str, bundle: &ems_stu3::Bundle) -> Vec<usize> {
+    let entries: Vec<(usize, &Resource, Option<&str>)> = bundle
+        .entry
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            e.resource
+                .as_ref()
+                .map(|r| (i, r, e.full_url.as_ref().and_then(|u| u.value.as_deref())))
+        })
+        .collect();
+    let mh = entries
+        .iter()
+        .find_map(|(_, r, _)| r.get::<ems_stu3::MessageHeader>());
+    let focus = mh
+        .and_then(|m| m.focus.first())
+        .and_then(|f| f.reference.as_ref()?.value.as_deref())
+        .and_then(|f| entries.iter().position(|e| e.2 == Some(f)));
+    let view = BundleView {
+        entries,
+        focus,
+        met: None,
     };
-    for row in table.rows {
-        e.row(row, rep);
+    let mut e = Eval::new(table, &view);
+    let Some(ri) = table.roles.iter().position(|r| r.name == role) else {
+        return Vec::new();
+    };
+    e.member_list(ri)
+        .into_iter()
+        .map(|k| view.bundle_index(k))
+        .collect()
+}
+
+/// Checks every row of `tables` against the message.
+pub(crate) fn evaluate<'a, V: View<'a>>(tables: &[&'static Table], view: &V, rep: &mut Report) {
+    let Some(first) = tables.first() else { return };
+    let mut e = Eval::new(first, view);
+    for t in tables {
+        if !std::ptr::eq(*t, e.table) {
+            e.table = t;
+            e.members.clear();
+            e.members.resize(t.roles.len(), None);
+            e.arena.clear();
+        }
+        for (ix, row) in t.rows.iter().enumerate() {
+            e.row(ix, row, rep);
+        }
     }
 }

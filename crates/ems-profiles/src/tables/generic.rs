@@ -29,6 +29,7 @@ const CORPUS: &str = "crates/ems-profiles/tests/corpus.rs";
 
 /// Section 2: the rows every event message follows.
 pub static GENERIC: Table = Table {
+    index: std::sync::OnceLock::new(),
     event: "*",
     section: "2",
     roles: &[
@@ -78,7 +79,7 @@ pub static GENERIC: Table = Table {
         logic("2.5/Patient/nhsNumber", "Patient", R::PATIENT_NHSNUMBER, PATIENTS, MUT, "`identifier` (slice nhsNumber) 1..1, system https://fhir.nhs.uk/Id/nhs-number").critical(),
         logic("2.5/Patient/nhsNumber.valid", "Patient", R::NHS_NUMBER_CHECKDIGIT, PATIENTS, MUT, "an NHS number is 10 digits with a Modulus 11 check digit").critical(),
         logic("2.5/Patient/nhsNumber.placeholder", "Patient", R::NHS_NUMBER_PLACEHOLDER, PATIENTS, "tests/conformance.rs single_defect_mutations_giving_warnings", "NHS numbers MUST have been verified against PDS: not a placeholder").should(),
-        logic("2.5/Patient/nhsNumber.verificationStatus", "Patient", R::PROFILE_PATIENT, PATIENTS, MUT, "the profile requires the NHSNumberVerificationStatus extension on the NHS number"),
+        logic("2.5/Patient/nhsNumber.verificationStatus", "Patient", R::PROFILE_PATIENT, PATIENTS, MUT, "the profile requires the NHSNumberVerificationStatus extension on the NHS number").critical(),
         logic("2.5/Patient/nhsNumber.verified", "Patient", R::PATIENT_NHSNUMBER_VERIFIED, PATIENTS, "tests/conformance.rs receiver_rejects_an_unverified_nhs_number", "NHS numbers used in messages MUST have been verified: verification status `01`").critical(),
         logic("2.5/Patient/name", "Patient", R::PATIENT_NAME, PATIENTS, MUT, "`name` (slice official) 1..1 with `family`"),
         logic("2.5/Patient/birthDate", "Patient", R::PATIENT_BIRTHDATE, PATIENTS, MUT, "`birthDate` 1..1"),

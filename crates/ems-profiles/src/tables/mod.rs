@@ -20,6 +20,7 @@ mod events;
 #[rustfmt::skip]
 mod generic;
 
+pub use eval::members_of;
 pub(crate) use eval::{evaluate, View};
 pub use events::EVENT_TABLES;
 pub use generic::GENERIC;
@@ -305,6 +306,79 @@ pub struct Table {
     pub roles: &'static [Role],
     /// The rows.
     pub rows: &'static [Row],
+    /// Role indexes by row, resource-type numbers by role (built on first use).
+    pub(crate) index: std::sync::OnceLock<Index>,
+}
+
+/// What the evaluator looks up per row, resolved once per table.
+#[derive(Debug)]
+pub(crate) struct Index {
+    /// Index in `ems_stu3::RESOURCE_TYPES` of each role's type (`u16::MAX`: none).
+    pub role_ty: Vec<u16>,
+    /// Role index of each row.
+    pub row_role: Vec<usize>,
+    /// Role index of each role's `RefBy` source, and of each row's `To::Role`.
+    pub ref_role: Vec<Option<usize>>,
+    /// Target role index of each row.
+    pub row_target: Vec<Option<usize>>,
+    /// For each row whose path is one plain element: its slot in the role's
+    /// resource type (`ems_stu3::node::find_field`).
+    pub row_field: Vec<Option<(usize, Option<usize>)>>,
+}
+
+/// The number of a resource type in `ems_stu3::RESOURCE_TYPES`.
+pub(crate) fn type_number(ty: &str) -> u16 {
+    ems_stu3::RESOURCE_TYPES
+        .binary_search(&ty)
+        .map_or(u16::MAX, |i| i as u16)
+}
+
+impl Table {
+    /// The table's index.
+    pub(crate) fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let pos = |n: &str| self.roles.iter().position(|r| r.name == n);
+            Index {
+                role_ty: self.roles.iter().map(|r| type_number(r.ty)).collect(),
+                row_role: self
+                    .rows
+                    .iter()
+                    .map(|r| pos(r.role).unwrap_or(usize::MAX))
+                    .collect(),
+                ref_role: self
+                    .roles
+                    .iter()
+                    .map(|r| match r.sel {
+                        Sel::RefBy { role, .. } => pos(role),
+                        _ => None,
+                    })
+                    .collect(),
+                row_target: self
+                    .rows
+                    .iter()
+                    .map(|r| match r.check {
+                        Check::Target {
+                            to: To::Role(n), ..
+                        } => pos(n),
+                        _ => None,
+                    })
+                    .collect(),
+                row_field: self
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let path = r.element()?;
+                        if path.contains('.') || path.starts_with("extension(") {
+                            return None;
+                        }
+                        let role = self.roles.iter().find(|x| x.name == r.role)?;
+                        let res = ems_stu3::Resource::new_of_type(role.ty)?;
+                        ems_stu3::node::find_field(res.as_node().desc(), path, 0)
+                    })
+                    .collect(),
+            }
+        })
+    }
 }
 
 impl Table {
