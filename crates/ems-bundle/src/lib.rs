@@ -53,9 +53,9 @@
 #![warn(missing_docs)]
 
 mod build;
+mod builders;
 mod context;
 mod describe;
-mod events;
 mod match_event;
 mod message;
 mod read;
@@ -64,9 +64,8 @@ mod sequence;
 mod subscription;
 
 pub use build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
+pub use builders::*;
 pub use context::*;
-pub use ems_match::{parse_partner_id, PartnerPair};
-pub use events::*;
 pub use read::{EventMessage, EventMessageError};
 pub use sequence::{
     Classification, InMemoryStore, OwnIdentity, SequenceTracker, StreamKey, StreamState,

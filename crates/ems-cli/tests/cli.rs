@@ -300,3 +300,17 @@ fn route_skips_invalid_subscriptions_with_exit_1() {
     );
     assert_eq!(stdout(&o).lines().count(), 1, "events are still routed");
 }
+
+/// `example --to` names the serialisation as `convert --to` does; the older
+/// `--format` spelling stays an alias with the same output.
+#[test]
+fn example_to_is_the_serialisation_and_format_its_alias() {
+    let args = |flag: &'static str| ["example", "vaccinations-1", "--seed", "3", flag, "json"];
+    let to = run(&args("--to"));
+    let format = run(&args("--format"));
+    assert_eq!(to.status.code(), Some(0), "{}", stderr(&to));
+    assert!(stdout(&to).trim_start().starts_with('{'));
+    assert_eq!(to.stdout, format.stdout);
+    let xml = run(&["example", "vaccinations-1", "--seed", "3", "--to", "xml"]);
+    assert!(stdout(&xml).starts_with("<Bundle"));
+}
