@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod codes;
+mod conformance;
 mod event_types;
 
 fn main() -> ExitCode {
@@ -61,12 +62,16 @@ fn codegen(check: bool) -> Result<(), String> {
     for (p, c) in codes::emit(&shared())? {
         files.push((root().join(p), c));
     }
+    files.extend(conformance::emit(&root(), &shared())?);
     for (p, c) in event_types::emit(&shared())? {
         files.push((root().join(p), c));
     }
     let mut stale = Vec::new();
     for (p, content) in &files {
-        let formatted = rustfmt(content)?;
+        let formatted = match p.extension() {
+            Some(x) if x == "md" => content.clone(),
+            _ => rustfmt(content)?,
+        };
         let current = std::fs::read_to_string(p).unwrap_or_default();
         if current != formatted {
             if check {

@@ -2,11 +2,16 @@
 //! subscriptions. See `ems --help` and the README for the contract.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
 use std::process::ExitCode;
 
+mod inputs;
+mod pool;
 mod route;
+mod validate;
+
+pub(crate) use inputs::collect_inputs;
+mod serve;
 
 /// Exit code: no input has an error.
 pub const EXIT_OK: u8 = 0;
@@ -42,6 +47,10 @@ enum Command {
     /// Subscription commands.
     #[command(subcommand)]
     Subscription(SubscriptionCommand),
+    /// Run the NEMS server (publish and subscription APIs, MESH delivery).
+    Serve(Box<serve::ServeArgs>),
+    /// Print the server's audit log (JSON lines) from its data folder.
+    Audit(serve::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -57,6 +66,8 @@ enum SubscriptionCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
+        #[command(flatten)]
+        jobs: JobsArg,
     },
 }
 
@@ -102,6 +113,22 @@ struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     format: FormatArg,
+    #[command(flatten)]
+    jobs: JobsArg,
+}
+
+#[derive(Args)]
+struct JobsArg {
+    /// Inputs validated at once (default: the available parallelism); the
+    /// output is the same for any number.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+}
+
+impl JobsArg {
+    fn get(&self) -> usize {
+        self.jobs.map_or_else(pool::default_jobs, usize::from)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -153,64 +180,6 @@ struct ExampleArgs {
     seed: Option<u64>,
 }
 
-/// One input: a display path and its bytes (or the I/O error).
-pub(crate) struct Input {
-    pub path: String,
-    pub bytes: Result<Vec<u8>, String>,
-}
-
-/// Expands files, directories (recursively: `*.xml`, `*.json`) and `-`.
-/// Returns the inputs, or an I/O error message for a path that does not exist.
-pub(crate) fn collect_inputs(paths: &[String]) -> Result<Vec<Input>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p == "-" {
-            let mut buf = Vec::new();
-            let r = std::io::stdin()
-                .read_to_end(&mut buf)
-                .map(|_| buf)
-                .map_err(|e| e.to_string());
-            out.push(Input {
-                path: "-".into(),
-                bytes: r,
-            });
-            continue;
-        }
-        let path = Path::new(p);
-        let meta = std::fs::metadata(path).map_err(|e| format!("{p}: {e}"))?;
-        if meta.is_dir() {
-            let mut files = Vec::new();
-            walk_dir(path, &mut files).map_err(|e| format!("{p}: {e}"))?;
-            files.sort();
-            for f in files {
-                let bytes = std::fs::read(&f).map_err(|e| e.to_string());
-                out.push(Input {
-                    path: f.display().to_string(),
-                    bytes,
-                });
-            }
-        } else {
-            out.push(Input {
-                path: p.clone(),
-                bytes: std::fs::read(path).map_err(|e| e.to_string()),
-            });
-        }
-    }
-    Ok(out)
-}
-
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
-            walk_dir(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "xml" || x == "json") {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -221,130 +190,20 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Validate(a) => validate(&a.paths, a.mode, a.kind, a.format),
+        Command::Validate(a) => validate::run(&a.paths, a.mode, a.kind, a.format, a.jobs.get()),
         Command::Subscription(SubscriptionCommand::Check {
             paths,
             mode,
             format,
-        }) => validate(&paths, mode, KindArg::Subscription, format),
+            jobs,
+        }) => validate::run(&paths, mode, KindArg::Subscription, format, jobs.get()),
         Command::Convert(a) => convert(a),
         Command::Example(a) => example(a),
         Command::Route(a) => route::run(a),
+        Command::Serve(a) => serve::run(*a),
+        Command::Audit(a) => serve::audit(a),
     };
     ExitCode::from(code)
-}
-
-fn severity_colour(s: ems::stu3::Severity) -> &'static str {
-    match s {
-        ems::stu3::Severity::Fatal | ems::stu3::Severity::Error => "\x1b[31m",
-        ems::stu3::Severity::Warning => "\x1b[33m",
-        ems::stu3::Severity::Information => "\x1b[36m",
-    }
-}
-
-fn validate(paths: &[String], mode: ModeArg, kind: KindArg, format: FormatArg) -> u8 {
-    use ems::profiles::{Kind, Mode, Validator};
-    let inputs = match collect_inputs(paths) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("ems: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let validator = Validator::new(match mode {
-        ModeArg::Publish => Mode::Publish,
-        ModeArg::Receive => Mode::Receive,
-    });
-    let kind = match kind {
-        KindArg::Auto => Kind::Auto,
-        KindArg::Event => Kind::Event,
-        KindArg::Subscription => Kind::Subscription,
-        KindArg::Outcome => Kind::Outcome,
-    };
-    let bar = (inputs.len() > 50 && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(inputs.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut any_error = false;
-    let mut io_error = false;
-    for input in &inputs {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-        let bytes = match &input.bytes {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("ems: {}: {e}", input.path);
-                io_error = true;
-                continue;
-            }
-        };
-        let v = validator.validate_bytes(bytes, kind);
-        let valid = v.is_valid();
-        any_error |= !valid;
-        let _ = match format {
-            FormatArg::Json => {
-                let oo = ems::stu3::to_json(&ems::stu3::Resource::from(
-                    v.outcome.to_operation_outcome(),
-                ));
-                writeln!(
-                    out,
-                    "{{\"path\":{},\"valid\":{},\"outcome\":{}}}",
-                    serde_json::Value::from(input.path.as_str()),
-                    valid,
-                    oo
-                )
-            }
-            FormatArg::Text => {
-                let (e, w) = (v.outcome.error_count(), v.outcome.warning_count());
-                let verdict = if valid { "valid" } else { "INVALID" };
-                let _ = writeln!(
-                    out,
-                    "{}: {verdict} ({e} error{}, {w} warning{})",
-                    input.path,
-                    if e == 1 { "" } else { "s" },
-                    if w == 1 { "" } else { "s" }
-                );
-                for i in &v.outcome.issues {
-                    let (c, r) = if colour {
-                        (severity_colour(i.severity), "\x1b[0m")
-                    } else {
-                        ("", "")
-                    };
-                    let _ = writeln!(
-                        out,
-                        "  {c}{}{r} [{}] {}{}: {}",
-                        i.severity,
-                        i.rule,
-                        i.location,
-                        match (i.line, i.column) {
-                            (Some(l), Some(col)) => format!(" ({l}:{col})"),
-                            _ => String::new(),
-                        },
-                        i.message
-                    );
-                }
-                Ok(())
-            }
-        };
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    if io_error {
-        EXIT_USAGE
-    } else if any_error {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    }
 }
 
 fn convert(a: ConvertArgs) -> u8 {

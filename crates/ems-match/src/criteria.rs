@@ -444,7 +444,9 @@ impl Criteria {
                     event_offsets.push(at);
                 }
                 "Patient.age" => {
-                    let (cmp, num) = value.split_at(value.len().min(2));
+                    // `split_at_checked`, not `split_at`: byte 2 may fall inside a
+                    // multi-byte character (`gé5`), which is a bad value, not a panic
+                    let (cmp, num) = value.split_at_checked(2).unwrap_or((value, ""));
                     let years: Option<u32> =
                         if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
                             num.parse().ok()

@@ -56,6 +56,7 @@ pub mod lifecycle;
 pub mod matcher;
 pub mod nhs;
 pub mod partner;
+pub mod patients;
 pub mod subscription;
 
 pub use criteria::{
@@ -77,4 +78,5 @@ pub use matcher::{
 };
 pub use nhs::{NhsNumber, NhsNumberError};
 pub use partner::{format_partner_id, parse_partner_id, PartnerIdError, PartnerPair};
+pub use patients::{parse_patients_csv, PatientsCsvError};
 pub use subscription::{Subscription, SubscriptionStatus};

@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod client;
+mod tracking;
 
 pub use client::{
     auth_header, MeshClient, MeshConfig, MeshError, OutgoingMessage, ReceivedMessage, TlsSettings,

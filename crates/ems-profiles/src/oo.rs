@@ -1,5 +1,6 @@
 //! NEMS OperationOutcome responses (digest 3.3, 4.3): structure and Spine codes.
 
+use crate::rules::id as R;
 use crate::rules::Report;
 use ems_stu3::issue::SPINE_ERROR_OR_WARNING_SYSTEM;
 use ems_stu3::{OptStrExt, Resource};
@@ -7,7 +8,7 @@ use ems_stu3::{OptStrExt, Resource};
 pub(crate) fn validate(r: &Resource, rep: &mut Report) {
     let Resource::OperationOutcome(oo) = r else {
         rep.add(
-            "RESOURCE-TYPE",
+            R::RESOURCE_TYPE,
             r.resource_type(),
             format!("expected an OperationOutcome, got a {}", r.resource_type()),
         );
@@ -15,7 +16,7 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) {
     };
     if oo.issue.is_empty() {
         rep.add(
-            "OO-ISSUE",
+            R::OO_ISSUE,
             "OperationOutcome.issue",
             "an OperationOutcome has at least one issue",
         );
@@ -23,10 +24,10 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) {
     for (i, issue) in oo.issue.iter().enumerate() {
         let l = |x: &str| format!("OperationOutcome.issue[{i}].{x}");
         if issue.severity.str_value().is_none() {
-            rep.add("OO-ISSUE", l("severity"), "issue.severity is required");
+            rep.add(R::OO_ISSUE, l("severity"), "issue.severity is required");
         }
         if issue.code.str_value().is_none() {
-            rep.add("OO-ISSUE", l("code"), "issue.code is required");
+            rep.add(R::OO_ISSUE, l("code"), "issue.code is required");
         }
         let spine: Vec<&str> = issue
             .details
@@ -37,13 +38,13 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) {
             .collect();
         match spine.len() {
             0 => rep.add(
-                "OO-SPINE-CODE",
+                R::OO_SPINE_CODE,
                 l("details"),
                 format!("issue.details needs one coding from {SPINE_ERROR_OR_WARNING_SYSTEM}"),
             ),
             1 => {}
             n => rep.add(
-                "OO-SPINE-CODE",
+                R::OO_SPINE_CODE,
                 l("details"),
                 format!("issue.details has {n} Spine codes; exactly one is expected"),
             ),
@@ -54,7 +55,7 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) {
             && issue.diagnostics.str_value().is_none()
         {
             rep.add(
-                "OO-DIAGNOSTICS",
+                R::OO_DIAGNOSTICS,
                 l("diagnostics"),
                 "a life-cycle warning carries diagnostics with the date and a URL",
             );

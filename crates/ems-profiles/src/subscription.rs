@@ -1,5 +1,6 @@
 //! EMS-Subscription-1 (digest 5.2) and the criteria grammar (section 6).
 
+use crate::rules::id as R;
 use crate::rules::Report;
 use ems_match::Criteria;
 use ems_stu3::{Bundle, OptStrExt, Resource, Subscription};
@@ -13,7 +14,7 @@ pub(crate) fn validate(r: &Resource, rep: &mut Report) {
         Resource::Subscription(sub) => one(sub, "Subscription", rep),
         Resource::Bundle(b) => bundle(b, rep),
         other => rep.add(
-            "RESOURCE-TYPE",
+            R::RESOURCE_TYPE,
             other.resource_type(),
             format!(
                 "expected a Subscription (or a searchset Bundle of them), got a {}",
@@ -28,7 +29,7 @@ fn bundle(b: &Bundle, rep: &mut Report) {
     if let Some(t) = b.total.as_ref().and_then(|t| t.value) {
         if t as usize != n {
             rep.add(
-                "BUNDLE-TOTAL",
+                R::BUNDLE_TOTAL,
                 "Bundle.total",
                 format!("Bundle.total is {t} but the bundle holds {n} entries"),
             );
@@ -43,7 +44,7 @@ fn bundle(b: &Bundle, rep: &mut Report) {
             ),
             Some(Resource::OperationOutcome(_)) => {}
             Some(other) => rep.add(
-                "RESOURCE-TYPE",
+                R::RESOURCE_TYPE,
                 format!("Bundle.entry[{i}].resource"),
                 format!("expected a Subscription, got a {}", other.resource_type()),
             ),
@@ -62,7 +63,7 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
             .any(|p| p.value.as_deref() == Some(SUB_PROFILE))
     }) {
         rep.add(
-            "SUB-PROFILE",
+            R::SUB_PROFILE,
             l("meta.profile"),
             format!("meta.profile should carry {SUB_PROFILE}"),
         );
@@ -71,14 +72,14 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
         if let Some(m) = meta {
             if m.version_id.is_some() {
                 rep.add(
-                    "SUB-CREATE-META",
+                    R::SUB_CREATE_META,
                     l("meta.versionId"),
                     "meta.versionId must not be sent on create; NEMS assigns it",
                 );
             }
             if m.last_updated.is_some() {
                 rep.add(
-                    "SUB-CREATE-META",
+                    R::SUB_CREATE_META,
                     l("meta.lastUpdated"),
                     "meta.lastUpdated must not be sent on create; NEMS assigns it",
                 );
@@ -86,14 +87,14 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
         }
     }
     match sub.status.str_value() {
-        None => rep.add("SUB-STATUS", l("status"), "status is required"),
+        None => rep.add(R::SUB_STATUS, l("status"), "status is required"),
         Some(st) if create && st != "requested" => rep.add(
-            "SUB-STATUS",
+            R::SUB_STATUS,
             l("status"),
             format!("a new subscription has status `requested`, not `{st}`"),
         ),
         Some(st) if !matches!(st, "requested" | "active" | "error" | "off") => rep.add(
-            "SUB-STATUS",
+            R::SUB_STATUS,
             l("status"),
             format!("`{st}` is not a Subscription status"),
         ),
@@ -101,7 +102,7 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
     }
     if sub.contact.is_empty() {
         rep.add(
-            "SUB-CONTACT",
+            R::SUB_CONTACT,
             l("contact"),
             "contact (the subscribing organisation's ODS directory URL) is required",
         );
@@ -110,14 +111,14 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
         let cl = l(&format!("contact[{j}]"));
         if c.system.str_value() != Some("url") {
             rep.add(
-                "SUB-CONTACT",
+                R::SUB_CONTACT,
                 format!("{cl}.system"),
                 "contact.system must be `url`",
             );
         }
         if c.use_.str_value() != Some("work") {
             rep.add(
-                "SUB-CONTACT",
+                R::SUB_CONTACT,
                 format!("{cl}.use"),
                 "contact.use must be `work`",
             );
@@ -130,13 +131,13 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
                             .bytes()
                             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) => {}
                 _ => rep.add(
-                    "SUB-CONTACT",
+                    R::SUB_CONTACT,
                     format!("{cl}.value"),
                     format!("`{v}` is not {DIRECTORY}<ODS code>"),
                 ),
             },
             None => rep.add(
-                "SUB-CONTACT",
+                R::SUB_CONTACT,
                 format!("{cl}.value"),
                 "contact.value is required",
             ),
@@ -144,17 +145,17 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
     }
     if sub.reason.str_value().is_none() {
         rep.add(
-            "SUB-REASON",
+            R::SUB_REASON,
             l("reason"),
             "reason (why the subscription exists) is required",
         );
     }
     match sub.criteria.str_value() {
-        None => rep.add("SUB-CRITERIA-PATH", l("criteria"), "criteria is required"),
+        None => rep.add(R::SUB_CRITERIA_PATH, l("criteria"), "criteria is required"),
         Some(c) => {
             for e in Criteria::check(c) {
                 rep.add(
-                    e.rule,
+                    crate::RuleId::known(e.rule).unwrap_or(R::SUB_CRITERIA_VALUE),
                     l("criteria"),
                     format!(
                         "component `{}` at character {}: {}",
@@ -167,11 +168,11 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
         }
     }
     match &sub.channel {
-        None => rep.add("SUB-CHANNEL", l("channel"), "channel is required"),
+        None => rep.add(R::SUB_CHANNEL, l("channel"), "channel is required"),
         Some(ch) => {
             if ch.type_.str_value() != Some("message") {
                 rep.add(
-                    "SUB-CHANNEL",
+                    R::SUB_CHANNEL,
                     l("channel.type"),
                     format!(
                         "channel.type must be `message` (MESH), not `{}`",
@@ -181,7 +182,7 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
             }
             if ch.endpoint.str_value().is_none() {
                 rep.add(
-                    "SUB-CHANNEL",
+                    R::SUB_CHANNEL,
                     l("channel.endpoint"),
                     "channel.endpoint (the MESH mailbox id) is required",
                 );
@@ -190,14 +191,14 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
     }
     if sub.error.str_value().is_some() {
         rep.add(
-            "SUB-PROHIBITED",
+            R::SUB_PROHIBITED,
             l("error"),
             "Subscription.error is prohibited by EMS-Subscription-1",
         );
     }
     if !sub.tag.is_empty() {
         rep.add(
-            "SUB-PROHIBITED",
+            R::SUB_PROHIBITED,
             l("tag"),
             "Subscription.tag is prohibited (use the criteria `tag` component)",
         );
@@ -205,7 +206,7 @@ fn one(sub: &Subscription, loc: &str, rep: &mut Report) {
     for (j, c) in sub.contained.iter().enumerate() {
         if c.resource_type() != "Provenance" {
             rep.add(
-                "SUB-PROHIBITED",
+                R::SUB_PROHIBITED,
                 l(&format!("contained[{j}]")),
                 format!(
                     "only Provenance may be contained, not {}",

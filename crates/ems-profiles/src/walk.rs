@@ -4,8 +4,9 @@
 //! references that do not resolve inside the bundle.
 
 use crate::codes::{code_system, CODE_SYSTEMS};
-use crate::event::{looks_like_email, looks_like_phone};
+use crate::event::header::{looks_like_email, looks_like_phone};
 use crate::fnv::FnvMap;
+use crate::rules::id as R;
 use crate::rules::Report;
 use ems_stu3::lexical;
 use ems_stu3::node::{find_field, ChoiceRef, FieldKind, FieldRef, Node};
@@ -149,7 +150,7 @@ impl Walker<'_, '_> {
             if !f.codes.contains(&v) {
                 let loc = self.path.render(None);
                 self.rep.add(
-                    "CODE-INVALID",
+                    R::CODE_INVALID,
                     loc,
                     format!(
                         "`{v}` is not an allowed {owner}.{} code ({})",
@@ -174,7 +175,7 @@ impl Walker<'_, '_> {
         if !ok {
             let loc = self.path.render(Some("value"));
             self.rep.add(
-                "CONTACTPOINT-VALUE",
+                R::CONTACTPOINT_VALUE,
                 loc,
                 format!("`{value}` does not look like a {system} contact"),
             );
@@ -197,7 +198,7 @@ impl Walker<'_, '_> {
                     };
                     let loc = self.path.render(None);
                     self.rep.add(
-                        "DATETIME-FORMAT",
+                        R::DATETIME_FORMAT,
                         loc,
                         format!("`{s}` is not {what} in the NEMS form: a time needs seconds and a UTC offset between -13:59 and +14:00 (Z or ±hh:mm)"),
                     );
@@ -221,7 +222,7 @@ impl Walker<'_, '_> {
             if r.starts_with("urn:uuid:") && !resolved {
                 let loc = self.path.render(Some("reference"));
                 self.rep.add(
-                    "REF-UNRESOLVED",
+                    R::REF_UNRESOLVED,
                     loc,
                     format!("`{r}` does not match the fullUrl of any entry in the bundle"),
                 );
@@ -237,7 +238,7 @@ impl Walker<'_, '_> {
             if let Some(c) = code {
                 let loc = self.path.render(None);
                 self.rep.add(
-                    "CODING-NO-SYSTEM",
+                    R::CODING_NO_SYSTEM,
                     loc,
                     format!("coding `{c}` has no system, so its meaning is not defined"),
                 );
@@ -250,7 +251,7 @@ impl Walker<'_, '_> {
                 None if cs.complete => {
                     let loc = self.path.render(Some("code"));
                     self.rep.add(
-                        "CODE-INVALID",
+                        R::CODE_INVALID,
                         loc,
                         format!("`{code}` is not a code of {system}"),
                     );
@@ -259,7 +260,7 @@ impl Walker<'_, '_> {
                     if let Some(disp) = display {
                         if disp != d {
                             let loc = self.path.render(Some("display"));
-                            self.rep.add("CODE-DISPLAY", loc, format!("display `{disp}` for {code} differs from the code system display `{d}`"));
+                            self.rep.add(R::CODE_DISPLAY, loc, format!("display `{disp}` for {code} differs from the code system display `{d}`"));
                         }
                     }
                 }
@@ -275,7 +276,7 @@ impl Walker<'_, '_> {
         let loc = self.path.render(Some("system"));
         if system.contains("/ValueSet/") {
             self.rep.add(
-                "CODING-SYSTEM",
+                R::CODING_SYSTEM,
                 loc,
                 format!("`{system}` is a ValueSet URL, not a code system; use the code system of the codes (e.g. http://snomed.info/sct)"),
             );
@@ -292,7 +293,7 @@ impl Walker<'_, '_> {
                 .map(|c| format!("; did you mean {}?", c.url))
                 .unwrap_or_default();
             self.rep.add(
-                "CODING-SYSTEM",
+                R::CODING_SYSTEM,
                 loc,
                 format!("`{system}` is not a known NHS or HL7 UK code system{hint}"),
             );
@@ -323,7 +324,7 @@ mod tests {
         rep.finish()
             .issues
             .into_iter()
-            .filter(|i| i.rule == "CODING-SYSTEM")
+            .filter(|i| i.rule == R::CODING_SYSTEM)
             .map(|i| i.message)
             .collect()
     }
@@ -364,7 +365,7 @@ mod tests {
         rep.finish()
             .issues
             .iter()
-            .any(|i| i.rule == "REF-UNRESOLVED")
+            .any(|i| i.rule == R::REF_UNRESOLVED)
     }
 
     /// `urn:uuid:X` resolves to fullUrl `urn:uuid:X`, or to a bare-UUID

@@ -76,7 +76,7 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
     }
     Ok(Parsed {
         resource: res,
-        outcome: p.rep.outcome,
+        outcome: p.rep.finish(),
     })
 }
 
@@ -742,7 +742,13 @@ impl<'a> P<'a> {
                 self.depth -= 1;
             }
             FieldMut::Xhtml(slot) => match self.scalar()? {
-                Some(Scalar::Str(s)) => *slot = Some(s.into_owned()),
+                Some(Scalar::Str(s)) => {
+                    // checked before it is kept: a div is XML the XML writer
+                    // inserts as it is (issue 14, finding 5)
+                    if self.rep.xhtml(&s, Some(key), |_| vpos) {
+                        *slot = Some(s.into_owned());
+                    }
+                }
                 _ => {
                     self.pos = vpos;
                     self.wrong_shape(vpos, Some(key), "an XHTML string")?
@@ -1027,7 +1033,8 @@ impl JsonWriter {
                         _ => PrimKind::String,
                     };
                     let items: Vec<&dyn PrimNode> = (0..v.len()).filter_map(|j| v.get(j)).collect();
-                    if items.iter().any(|p| p.has_value()) {
+                    let any_value = items.iter().any(|p| p.has_value());
+                    if any_value {
                         self.key(&mut first, false, f.name);
                         self.open('[');
                         let mut f2 = true;
@@ -1039,16 +1046,21 @@ impl JsonWriter {
                         }
                         self.close(']', false);
                     }
-                    if items
-                        .iter()
-                        .any(|p| p.id().is_some() || !p.extension().is_empty())
+                    // without a value array the `_` array carries the items,
+                    // empty ones as `{}` like a single empty primitive: a list
+                    // of values that could not be kept (`[0]` for positiveInt)
+                    // is not dropped (issue 14, finding 6)
+                    if !any_value
+                        || items
+                            .iter()
+                            .any(|p| p.id().is_some() || !p.extension().is_empty())
                     {
                         self.key(&mut first, true, f.name);
                         self.open('[');
                         let mut f2 = true;
                         for p in &items {
                             self.item_sep(&mut f2);
-                            if p.id().is_some() || !p.extension().is_empty() {
+                            if !any_value || p.id().is_some() || !p.extension().is_empty() {
                                 self.prim_ext(*p);
                             } else {
                                 self.out.push_str("null");
@@ -1120,8 +1132,14 @@ impl JsonWriter {
         let has = p.write_value(&mut s);
         if has {
             match k.json_kind() {
-                JsonKind::String => escape_json(&mut self.out, &s),
-                _ => self.out.push_str(&s),
+                // a writer never emits what it did not check: an invalid
+                // decimal kept from the input (`1 OR 1`, `1,"unit":"mg"`)
+                // goes out as a JSON string, which reads back as the same
+                // invalid value and cannot add members (issue 14, finding 4).
+                // The decimal grammar is JSON's number grammar.
+                JsonKind::Number if crate::lexical::is_decimal(&s) => self.out.push_str(&s),
+                JsonKind::Bool if s == "true" || s == "false" => self.out.push_str(&s),
+                _ => escape_json(&mut self.out, &s),
             }
         }
         self.scratch = s;

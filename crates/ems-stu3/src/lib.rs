@@ -72,16 +72,17 @@ pub mod primitive;
 mod read;
 mod scan;
 mod sink;
+mod xhtml;
 pub mod xml;
 
 pub use detect::{from_bytes, Format};
 pub use generated::*;
-pub use issue::{Issue, IssueType, Outcome, Severity};
+pub use issue::{Issue, IssueType, Outcome, Severity, MAX_ISSUES};
 pub use json::{from_json, to_json, to_json_of, to_json_pretty, to_json_pretty_of};
 pub use model_sink::ModelSink;
 pub use primitive::*;
 pub use read::{
-    line_col, rules, Parsed, PathStack, ReadError, ReadOptions, DEFAULT_MAX_DEPTH,
+    line_col, rules, LineIndex, Parsed, PathStack, ReadError, ReadOptions, DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_SIZE, FHIR_NS, XHTML_NS,
 };
 pub use sink::ElementSink;

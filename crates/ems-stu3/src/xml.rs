@@ -3,7 +3,7 @@
 use crate::issue::IssueType;
 use crate::node::{ChoiceMut, ChoiceRef, FieldKind, FieldMut, FieldRef, Node};
 use crate::primitive::{PrimKind, PrimNode};
-use crate::read::{precheck, rules, Parsed, ReadError, ReadOptions, Reporter, FHIR_NS, XHTML_NS};
+use crate::read::{precheck, rules, Parsed, ReadError, ReadOptions, Reporter, FHIR_NS};
 use crate::scan::{Attrs, Scanner, Tag, Tok};
 use crate::{Extension, Resource};
 use std::borrow::Cow;
@@ -53,7 +53,7 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
     let resource = cx.document()?;
     Ok(Parsed {
         resource,
-        outcome: cx.rep.outcome,
+        outcome: cx.rep.finish(),
     })
 }
 
@@ -587,24 +587,14 @@ impl<'a> Ctx<'a> {
             }
             (FieldMut::Xhtml(slot), _) => {
                 self.rep.path.push(fname, None, None);
-                let mut ok_ns = false;
-                for (k, v) in Attrs::new(e.attrs).flatten() {
-                    if k == "xmlns" && v == XHTML_NS {
-                        ok_ns = true;
-                    }
-                }
-                if !ok_ns {
-                    self.rep.error(
-                        IssueType::Structure,
-                        rules::XML_NAMESPACE,
-                        None,
-                        pos,
-                        format!("Narrative.div must declare xmlns=\"{XHTML_NS}\""),
-                    );
-                }
                 self.skip(empty)?;
                 let end = self.pos();
-                *slot = Some(self.src[pos..end].to_owned());
+                let div = &self.src[pos..end];
+                // namespace, txt-1, txt-2; a div that is not well-formed
+                // XHTML (an undefined entity, a duplicate attribute) is not kept
+                if self.rep.xhtml(div, None, |offset| pos + offset) {
+                    *slot = Some(div.to_owned());
+                }
             }
             (FieldMut::Attr(_), _) => {
                 self.rep.path.push(fname, None, None);
@@ -1158,7 +1148,20 @@ impl XmlWriter {
                 }
                 FieldRef::Xhtml(Some(s)) => {
                     self.indent();
-                    self.out.push_str(s);
+                    // a writer never emits what it did not check: a div is
+                    // inserted as it is only when it is a well-formed XHTML
+                    // div (the readers keep no other); one set in code that
+                    // is not goes out as escaped text in an empty div, which
+                    // cannot change the document (issue 14, finding 5)
+                    if crate::xhtml::check(s, &mut |_| {}).is_ok() {
+                        self.out.push_str(s);
+                    } else {
+                        self.out.push_str("<div xmlns=\"");
+                        self.out.push_str(crate::read::XHTML_NS);
+                        self.out.push_str("\">");
+                        escape_attr(&mut self.out, s);
+                        self.out.push_str("</div>");
+                    }
                     self.nl();
                 }
                 _ => {}

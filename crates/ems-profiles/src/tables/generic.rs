@@ -1,0 +1,91 @@
+//! The generic rows of section 2 (every event message). Most are checked by
+//! the hand-written header, Patient and Organization code (`Check::Logic`,
+//! naming it); the reference-target rows are declarative.
+
+use super::Check::{Card, Logic, Target};
+use super::Met::Any;
+use super::{Role, Row, Sel, Table, To};
+use crate::rules::id as R;
+
+const fn logic(
+    id: &'static str,
+    role: &'static str,
+    rule: crate::RuleId,
+    code: &'static str,
+    test: &'static str,
+    text: &'static str,
+) -> Row {
+    Row::new(id, role, Any, Logic { code, test }, text).rule(rule)
+}
+
+const HEADER: &str = "event/header.rs header";
+const ROUTING: &str = "event/header.rs routing";
+const BUNDLE: &str = "event/mod.rs validate";
+const PATIENTS: &str = "event/resources.rs patients";
+const ORGS: &str = "event/resources.rs organizations";
+const WALK: &str = "walk.rs";
+const MUT: &str = "tests/conformance.rs single_defect_mutations_give_exactly_the_expected_rule";
+const CORPUS: &str = "crates/ems-profiles/tests/corpus.rs";
+
+/// Section 2: the rows every event message follows.
+pub static GENERIC: Table = Table {
+    event: "*",
+    section: "2",
+    roles: &[
+        Role { name: "Bundle", ty: "Bundle", sel: Sel::All },
+        Role { name: "MessageHeader", ty: "MessageHeader", sel: Sel::All },
+        Role { name: "Patient", ty: "Patient", sel: Sel::All },
+        Role { name: "Organization", ty: "Organization", sel: Sel::All },
+        Role { name: "Element", ty: "*", sel: Sel::All },
+    ],
+    rows: &[
+        logic("2.1/Bundle/type", "Bundle", R::BUNDLE_TYPE, BUNDLE, MUT, "`type` 1..1, fixed `message`").critical(),
+        logic("2.1/Bundle/first-entry", "Bundle", R::MH_FIRST, BUNDLE, MUT, "the first entry MUST be the MessageHeader"),
+        logic("2.1/Bundle/messageheader", "Bundle", R::MH_MISSING, BUNDLE, CORPUS, "the bundle has a MessageHeader (the event can be determined)").critical(),
+        logic("2.1/Bundle/fullUrl", "Bundle", R::FULLURL_FORMAT, BUNDLE, MUT, "`entry.fullUrl` is `urn:uuid:<uuid>` where `<uuid>` is the resource id"),
+        logic("2.1/Bundle/fullUrl-unique", "Bundle", R::FULLURL_UNIQUE, BUNDLE, MUT, "entry fullUrls are unique"),
+        logic("2.1/Bundle/references", "Bundle", R::REF_UNRESOLVED, WALK, MUT, "every `urn:uuid:` reference SHOULD resolve inside the bundle").should(),
+        logic("2.1/Bundle/element-order", "Bundle", R::SCHEMA_ORDER, "ems-stu3 reader", CORPUS, "every resource MUST follow the STU3 XML schema order"),
+        logic("2.1/Bundle/size", "Bundle", R::INPUT_TOO_LARGE, "ems-stu3 reader", "crates/ems-stu3 tests", "a published message MUST be at most 3 MB").critical(),
+        logic("2.2/MessageHeader/id", "MessageHeader", R::MH_ID, HEADER, MUT, "`id` 1..1: publisher-generated UUID, unique per message").critical(),
+        logic("2.2/MessageHeader/meta.profile", "MessageHeader", R::MH_PROFILE, HEADER, "tests/conformance.rs single_defect_mutations_giving_warnings", "`meta.profile` SHOULD carry Event-MessageHeader-1").should(),
+        logic("2.2/MessageHeader/meta.versionId", "MessageHeader", R::MH_SEQ, HEADER, MUT, "`meta.versionId` 0..1: an integer sequence number"),
+        logic("2.2/MessageHeader/meta.lastUpdated", "MessageHeader", R::MH_LASTUPDATED, HEADER, MUT, "`meta.lastUpdated` 1..1 for most events (event-types.json `metaLastUpdatedRequired`)"),
+        logic("2.2/MessageHeader/routingDemographics", "MessageHeader", R::MH_ROUTING, ROUTING, MUT, "`extension(routingDemographics)` 1..1 (0..1 for PDS Birth Notification) with nhsNumber, name (official, family + given), birthDateTime"),
+        logic("2.2/MessageHeader/routingDemographics.nhsNumber", "MessageHeader", R::MH_ROUTING_NHSNUMBER, ROUTING, MUT, "`…extension(nhsNumber)` 1..1: `valueIdentifier` with the NHS number").critical(),
+        logic("2.2/MessageHeader/routingDemographics.match", "MessageHeader", R::MH_ROUTING_MISMATCH, ROUTING, MUT, "routing NHS number, name and birth date match the event's subject Patient [inferred]"),
+        logic("2.2/MessageHeader/messageEventType", "MessageHeader", R::MH_MSGEVENTTYPE, HEADER, MUT, "`extension(messageEventType)` 1..1: one coding, MessageEventType-1, `new`/`update`/`delete` allowed for the event, display mandatory").critical(),
+        logic("2.2/MessageHeader/event.system", "MessageHeader", R::MH_EVENT_SYSTEM, HEADER, MUT, "`event.system` is EventType-1").critical(),
+        logic("2.2/MessageHeader/event.code", "MessageHeader", R::MH_EVENT_CODE, HEADER, MUT, "`event.code` 1..1, a supported NEMS event").critical(),
+        logic("2.2/MessageHeader/event.display", "MessageHeader", R::MH_EVENT_DISPLAY, HEADER, MUT, "`event.display` 1..1, the EventType-1 display; `userSelected` prohibited"),
+        Row::new("2.2/MessageHeader/destination", "MessageHeader", Any, Card { path: "destination", min: 0, max: Some(1) }, "`destination` 0..1 (the profile narrows to max 1)").rule(R::MH_PROHIBITED),
+        Row::new("2.2/MessageHeader/receiver", "MessageHeader", Any, Card { path: "receiver", min: 0, max: Some(0) }, "`receiver` 0..0 (prohibited by the profile)").rule(R::MH_PROHIBITED),
+        Row::new("2.2/MessageHeader/sender", "MessageHeader", Any, Target { path: "sender", to: To::Types(&["Organization"]) }, "`sender` 0..1 Reference(CareConnect-Organization-1)"),
+        logic("2.2/MessageHeader/timestamp", "MessageHeader", R::MH_TIMESTAMP, HEADER, MUT, "`timestamp` 1..1 (FHIR base)"),
+        Row::new("2.2/MessageHeader/enterer", "MessageHeader", Any, Target { path: "enterer", to: To::Types(&["Practitioner"]) }, "`enterer` 0..1 Reference(CareConnect-Practitioner-1)"),
+        Row::new("2.2/MessageHeader/author", "MessageHeader", Any, Card { path: "author", min: 0, max: Some(0) }, "`author` 0..0 (prohibited)").rule(R::MH_PROHIBITED),
+        logic("2.2/MessageHeader/source.name", "MessageHeader", R::MH_SOURCE_NAME, HEADER, MUT, "`source` 1..1 and `source.name` 1..1"),
+        logic("2.2/MessageHeader/source.contact", "MessageHeader", R::MH_SOURCE_CONTACT, HEADER, MUT, "`source.contact` 1..1 with `system` phone|email matching the `value`"),
+        logic("2.2/MessageHeader/source.endpoint", "MessageHeader", R::MH_SOURCE_ENDPOINT, HEADER, MUT, "`source.endpoint` 1..1 (FHIR base)"),
+        logic("2.2/MessageHeader/responsible", "MessageHeader", R::MH_RESPONSIBLE, HEADER, MUT, "`responsible` 1..1 with `responsible.reference` 1..1"),
+        Row::new("2.2/MessageHeader/responsible.target", "MessageHeader", Any, Target { path: "responsible", to: To::Types(&["Organization", "Practitioner"]) }, "`responsible` → the Organization (or Practitioner: the profile allows both) responsible for the event"),
+        logic("2.2/MessageHeader/responsible.inbundle", "MessageHeader", R::MH_RESPONSIBLE_INBUNDLE, HEADER, CORPUS, "for PDS Birth Notification and Change of Address `responsible` is an Organization inside the bundle"),
+        Row::new("2.2/MessageHeader/reason", "MessageHeader", Any, Card { path: "reason", min: 0, max: Some(0) }, "`reason` 0..0 (prohibited)").rule(R::MH_PROHIBITED),
+        Row::new("2.2/MessageHeader/response", "MessageHeader", Any, Card { path: "response", min: 0, max: Some(0) }, "`response` 0..0 (prohibited)").rule(R::MH_PROHIBITED),
+        logic("2.2/MessageHeader/focus", "MessageHeader", R::MH_FOCUS, HEADER, MUT, "`focus` 1..1, resolving inside the bundle").critical(),
+        logic("2.2/MessageHeader/focus.type", "MessageHeader", R::MH_FOCUS_TYPE, HEADER, MUT, "`focus` is the event's focus resource type (section 10)").critical(),
+        logic("2.4/MessageHeader/timestamp-order", "MessageHeader", R::INFO_TIMESTAMP, HEADER, "tests/conformance.rs", "`timestamp` not earlier than `meta.lastUpdated` (information)"),
+        logic("2.5/Patient/nhsNumber", "Patient", R::PATIENT_NHSNUMBER, PATIENTS, MUT, "`identifier` (slice nhsNumber) 1..1, system https://fhir.nhs.uk/Id/nhs-number").critical(),
+        logic("2.5/Patient/nhsNumber.valid", "Patient", R::NHS_NUMBER_CHECKDIGIT, PATIENTS, MUT, "an NHS number is 10 digits with a Modulus 11 check digit").critical(),
+        logic("2.5/Patient/nhsNumber.placeholder", "Patient", R::NHS_NUMBER_PLACEHOLDER, PATIENTS, "tests/conformance.rs single_defect_mutations_giving_warnings", "NHS numbers MUST have been verified against PDS: not a placeholder").should(),
+        logic("2.5/Patient/nhsNumber.verificationStatus", "Patient", R::PROFILE_PATIENT, PATIENTS, MUT, "the profile requires the NHSNumberVerificationStatus extension on the NHS number"),
+        logic("2.5/Patient/nhsNumber.verified", "Patient", R::PATIENT_NHSNUMBER_VERIFIED, PATIENTS, "tests/conformance.rs receiver_rejects_an_unverified_nhs_number", "NHS numbers used in messages MUST have been verified: verification status `01`").critical(),
+        logic("2.5/Patient/name", "Patient", R::PATIENT_NAME, PATIENTS, MUT, "`name` (slice official) 1..1 with `family`"),
+        logic("2.5/Patient/birthDate", "Patient", R::PATIENT_BIRTHDATE, PATIENTS, MUT, "`birthDate` 1..1"),
+        logic("2.5/Patient/birthTime", "Patient", R::PATIENT_BIRTHTIME, PATIENTS, "tests/conformance.rs single_defect_mutations_giving_warnings", "the `patient-birthTime` extension SHOULD fall on `birthDate`").should(),
+        logic("2.5/Patient/prohibited", "Patient", R::PROFILE_PATIENT, PATIENTS, MUT, "`animal`, `communication` 0..0"),
+        logic("2.6/Organization/identifier", "Organization", R::ORG_ODS, ORGS, MUT, "`identifier` (slice odsOrganizationCode) 0..1 generic (SHOULD), 1..1 on most event pages"),
+        logic("2.6/Organization/name", "Organization", R::ORG_NAME, ORGS, MUT, "`name` 0..1 generic (SHOULD), 1..1 on most event pages"),
+        logic("2.8/Element/dateTime", "Element", R::DATETIME_FORMAT, WALK, MUT, "a `dateTime` with a time carries a UTC offset (the NEMS regex)"),
+    ],
+};

@@ -1,0 +1,367 @@
+//! The requirement rows of sections 2 and 10 of the digest as data: one
+//! declarative table per event ([`EVENT_TABLES`]) plus the generic rows
+//! ([`GENERIC`]), and the evaluator that checks a message against them.
+//!
+//! A [`Row`] names a resource [`Role`] (a resource type, narrowed by a
+//! selector such as "the Observation coded 364589006" or "the Patient the
+//! RelatedPerson points at"), the messageEventTypes it applies to, and one
+//! [`Check`]: the role's cardinality in the bundle, an element's cardinality,
+//! a fixed coding or value, a code system, or a reference target. Rows whose
+//! requirement is cross-resource logic (routing consistency, the
+//! change-of-GP interpretation, sequencing) are [`Check::Logic`]: they name
+//! the hand-written check and are listed here so that the table (and
+//! `docs/conformance.md`, generated from it) holds every row.
+
+use crate::rules::{id as R, RuleId, Strength};
+
+mod eval;
+#[rustfmt::skip]
+mod events;
+#[rustfmt::skip]
+mod generic;
+
+pub(crate) use eval::{evaluate, View};
+pub use events::EVENT_TABLES;
+pub use generic::GENERIC;
+
+/// Which messageEventTypes a row applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Met {
+    /// Every message of the event.
+    Any,
+    /// `new` only (the "new" column of the screening tables).
+    New,
+    /// `new` and `update` (not `delete`).
+    NotDelete,
+    /// `delete` only.
+    Delete,
+}
+
+impl Met {
+    /// Whether the row applies to a message with messageEventType `met`
+    /// (unknown: the rows for `new`, the commonest, apply).
+    pub fn applies(self, met: Option<&str>) -> bool {
+        match self {
+            Met::Any => true,
+            Met::New => matches!(met, Some("new") | None),
+            Met::NotDelete => met != Some("delete"),
+            Met::Delete => met == Some("delete"),
+        }
+    }
+    /// Name used in `docs/conformance.md`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Met::Any => "all",
+            Met::New => "new",
+            Met::NotDelete => "new, update",
+            Met::Delete => "delete",
+        }
+    }
+}
+
+/// How the resources of a role are found in the bundle.
+#[derive(Clone, Copy, Debug)]
+pub enum Sel {
+    /// Every resource of the role's type.
+    All,
+    /// The resource `MessageHeader.focus` points at.
+    Focus,
+    /// Resources of the type with a coding of one of `codes` at `path`.
+    Coded {
+        /// Path of the CodeableConcept or Coding inside the resource.
+        path: &'static str,
+        /// The codes that select the resource.
+        codes: &'static [&'static str],
+    },
+    /// Resources that the members of role `role` reference at `path`.
+    RefBy {
+        /// Name of the referring role.
+        role: &'static str,
+        /// Path of the Reference inside the referring resources.
+        path: &'static str,
+    },
+}
+
+/// A resource role of an event: what the digest's "Resource" column names.
+#[derive(Debug)]
+pub struct Role {
+    /// Name used in row ids (`DiagnosticReport`, `Observation-weight`).
+    pub name: &'static str,
+    /// Resource type.
+    pub ty: &'static str,
+    /// How its members are selected.
+    pub sel: Sel,
+}
+
+/// What a reference must point at.
+#[derive(Clone, Copy, Debug)]
+pub enum To {
+    /// A resource of one of these types (in the bundle, or an absolute URL
+    /// naming the type, such as the ODS directory URL of an Organization).
+    Types(&'static [&'static str]),
+    /// A member of this role (in the bundle).
+    Role(&'static str),
+}
+
+/// What a row checks.
+#[derive(Clone, Copy, Debug)]
+pub enum Check {
+    /// The number of members of the role in the bundle.
+    Count {
+        /// Minimum.
+        min: u32,
+        /// Maximum (`None`: `*`).
+        max: Option<u32>,
+    },
+    /// The number of values at `path` in each member.
+    Card {
+        /// Element path (`subject`, `code.coding`, `extension(url)`, `performedDateTime`).
+        path: &'static str,
+        /// Minimum.
+        min: u32,
+        /// Maximum (`None`: `*`).
+        max: Option<u32>,
+    },
+    /// The number of values at `path` inside each value at `parent` of each
+    /// member (`participant` / `role`: every participant has a role).
+    CardEach {
+        /// Path of the repeating parent element.
+        parent: &'static str,
+        /// Path inside each parent.
+        path: &'static str,
+        /// Minimum.
+        min: u32,
+        /// Maximum (`None`: `*`).
+        max: Option<u32>,
+    },
+    /// The CodeableConcept or Coding at `path`, where present, has a
+    /// coding `system`|`code`, with `display` where given.
+    Fixed {
+        /// Element path.
+        path: &'static str,
+        /// Code system (`None`: codes without a system, 10.8 BCG).
+        system: Option<&'static str>,
+        /// Code.
+        code: &'static str,
+        /// Display, when the digest fixes it.
+        display: Option<&'static str>,
+    },
+    /// The CodeableConcept or Coding at `path`, where present, has a
+    /// coding of `system` whose code is one of `codes` (code, display).
+    OneOf {
+        /// Element path.
+        path: &'static str,
+        /// Code system.
+        system: &'static str,
+        /// Allowed codes with their fixed displays.
+        codes: &'static [(&'static str, &'static str)],
+    },
+    /// The CodeableConcept or Coding at `path`, where present, has a
+    /// coding from `system`.
+    System {
+        /// Element path.
+        path: &'static str,
+        /// Code system.
+        system: &'static str,
+    },
+    /// The primitive at `path`, where present, has `value`.
+    Value {
+        /// Element path.
+        path: &'static str,
+        /// The fixed value.
+        value: &'static str,
+    },
+    /// The Reference at `path`, where present and resolvable, points at `to`.
+    Target {
+        /// Path of the Reference.
+        path: &'static str,
+        /// What it must point at.
+        to: To,
+    },
+    /// Cross-resource logic checked by the named hand-written code.
+    Logic {
+        /// The function that checks the row.
+        code: &'static str,
+        /// The test that shows it.
+        test: &'static str,
+    },
+}
+
+/// One requirement row.
+#[derive(Clone, Copy, Debug)]
+pub struct Row {
+    /// Stable row id: `<section>/<role>/<element or card-…>`.
+    pub id: &'static str,
+    /// Digest section the row is transcribed from.
+    pub section: &'static str,
+    /// Role name (a [`Role::name`] of the table).
+    pub role: &'static str,
+    /// messageEventTypes the row applies to.
+    pub met: Met,
+    /// What is checked.
+    pub check: Check,
+    /// Rule reported on a breach.
+    pub rule: RuleId,
+    /// Strength stated by the digest.
+    pub strength: Strength,
+    /// Receive-critical: an error in Receive mode too (a receiver cannot
+    /// act on the event without it).
+    pub critical: bool,
+    /// The requirement, in the digest's words.
+    pub text: &'static str,
+    /// How an open point ([gap], section 12) was decided, if any.
+    pub decision: Option<&'static str>,
+}
+
+impl Row {
+    /// A row with the default rule of its check, MUST, not receive-critical.
+    pub const fn new(
+        id: &'static str,
+        role: &'static str,
+        met: Met,
+        check: Check,
+        text: &'static str,
+    ) -> Row {
+        let rule = match check {
+            Check::Count { .. } => R::EVENT_RESOURCE_COUNT,
+            Check::Card { .. } | Check::CardEach { .. } => R::EVENT_ELEMENT,
+            Check::Fixed { .. }
+            | Check::OneOf { .. }
+            | Check::System { .. }
+            | Check::Value { .. } => R::EVENT_CODE,
+            Check::Target { .. } => R::EVENT_REFERENCE,
+            Check::Logic { .. } => R::EVENT_ELEMENT,
+        };
+        Row {
+            id,
+            section: section_of(id),
+            role,
+            met,
+            check,
+            rule,
+            strength: Strength::Must,
+            critical: false,
+            text,
+            decision: None,
+        }
+    }
+    /// Reports `rule` instead of the default.
+    pub const fn rule(mut self, rule: RuleId) -> Row {
+        self.rule = rule;
+        self
+    }
+    /// A SHOULD row.
+    pub const fn should(mut self) -> Row {
+        self.strength = Strength::Should;
+        self
+    }
+    /// A receive-critical row.
+    pub const fn critical(mut self) -> Row {
+        self.critical = true;
+        self
+    }
+    /// Records how an open point was decided.
+    pub const fn decided(mut self, how: &'static str) -> Row {
+        self.decision = Some(how);
+        self
+    }
+    /// Where a breach is reported, relative to a member (or `Bundle.entry`).
+    pub fn element(&self) -> Option<&'static str> {
+        match self.check {
+            Check::Count { .. } | Check::Logic { .. } => None,
+            Check::Card { path, .. }
+            | Check::CardEach { parent: path, .. }
+            | Check::Fixed { path, .. }
+            | Check::OneOf { path, .. }
+            | Check::System { path, .. }
+            | Check::Value { path, .. }
+            | Check::Target { path, .. } => Some(path),
+        }
+    }
+}
+
+/// The digest section of a row id (`10.6` of `10.6/DiagnosticReport/card-new`).
+const fn section_of(id: &'static str) -> &'static str {
+    let b = id.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i] != b'/' {
+        i += 1;
+    }
+    // the section is the prefix before the first '/'
+    match std::str::from_utf8(b.split_at(i).0) {
+        Ok(s) => s,
+        Err(_) => id,
+    }
+}
+
+/// The rows of one event (or the generic rows).
+#[derive(Debug)]
+pub struct Table {
+    /// Event code (`*` for the generic rows).
+    pub event: &'static str,
+    /// Digest section.
+    pub section: &'static str,
+    /// The resource roles the rows name.
+    pub roles: &'static [Role],
+    /// The rows.
+    pub rows: &'static [Row],
+}
+
+impl Table {
+    /// The role named `name`.
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.name == name)
+    }
+}
+
+/// The table of event `code`.
+pub fn event_table(code: &str) -> Option<&'static Table> {
+    EVENT_TABLES.iter().find(|t| t.event == code).copied()
+}
+
+/// Every table: the generic rows first, then one per event.
+pub fn all_tables() -> impl Iterator<Item = &'static Table> {
+    std::iter::once(&GENERIC).chain(EVENT_TABLES.iter().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_ids_are_unique_roles_exist_and_sections_match() {
+        let mut ids = std::collections::HashSet::new();
+        for t in all_tables() {
+            for r in t.rows {
+                assert!(ids.insert(r.id), "duplicate row id {}", r.id);
+                assert!(
+                    t.role(r.role).is_some(),
+                    "{}: unknown role {}",
+                    r.id,
+                    r.role
+                );
+                assert!(
+                    r.id.starts_with(&format!("{}/{}/", r.section, r.role)),
+                    "{}: id is not <section>/<role>/…",
+                    r.id
+                );
+                assert!(r.section.starts_with(t.section), "{}", r.id);
+                if let Check::Target {
+                    to: To::Role(n), ..
+                } = r.check
+                {
+                    assert!(t.role(n).is_some(), "{}: unknown target role {n}", r.id);
+                }
+            }
+            for role in t.roles {
+                if let Sel::RefBy { role: n, .. } = role.sel {
+                    assert!(t.role(n).is_some(), "{}: unknown role {n}", role.name);
+                }
+            }
+        }
+        for t in EVENT_TABLES.iter() {
+            assert!(ems_match::event_type(t.event).is_some(), "{}", t.event);
+        }
+        assert_eq!(EVENT_TABLES.len(), 10);
+    }
+}
