@@ -7,9 +7,9 @@
 //! message.
 
 use crate::build::*;
+use crate::builders::{BuiltMessage, XmlMessage};
 use crate::context::{BuildContext, OrgInfo, SourceContact};
 use crate::describe::{self, PatientExtra};
-use crate::events::{BuiltMessage, XmlMessage};
 use ems_match::EventType;
 use ems_stu3::xml::XmlStream;
 use ems_stu3::{ElementSink, ModelSink, Primitive, Resource};

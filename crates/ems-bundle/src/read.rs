@@ -1,7 +1,7 @@
 //! The receiver's read view of an event message.
 
 use crate::build::MessageEventType;
-use crate::events::EventKind;
+use crate::builders::EventKind;
 use ems_match::NhsNumber;
 use ems_nhs::vocab;
 use ems_stu3::*;

@@ -2,8 +2,8 @@
 //! by the builders (used by `ems example`, the examples and the tests).
 
 use crate::build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
+use crate::builders::*;
 use crate::context::{BuildContext, OrgInfo};
-use crate::events::*;
 use chrono::{NaiveDate, TimeZone, Utc};
 use ems_match::{event_type, EVENT_TYPES};
 

@@ -192,9 +192,9 @@ struct ExampleArgs {
     /// Message event type.
     #[arg(long, value_enum, default_value_t = MetArg::New)]
     message_event_type: MetArg,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Syntax::Xml)]
-    format: Syntax,
+    /// Serialisation of the message (`--format` is the older spelling).
+    #[arg(long, visible_alias = "format", value_enum, default_value_t = Syntax::Xml)]
+    to: Syntax,
     /// Deterministic ids and clock from this seed.
     #[arg(long)]
     seed: Option<u64>,
@@ -331,7 +331,7 @@ fn example(a: ExampleArgs) -> u8 {
     };
     match samples::sample(&event, met, true, &mut cx) {
         Ok(m) => {
-            let text = match a.format {
+            let text = match a.to {
                 Syntax::Xml => m.to_xml_pretty(),
                 Syntax::Json => m.to_json_pretty(),
             };

@@ -449,9 +449,16 @@ pub trait PrimNode {
     fn extension(&self) -> &[Extension];
 }
 
-impl<V: PrimValue> PrimNode for Primitive<V> {
-    fn set_lexical(&mut self, kind: PrimKind, s: &str) -> Result<(), &'static str> {
-        match lexical::check(kind, s).and_then(|_| V::from_lexical(kind, s)) {
+impl<V: PrimValue> Primitive<V> {
+    /// Keeps `parsed` (the value of lexical form `s` checked as `kind`), or
+    /// what can be kept of an invalid `s`.
+    fn store(
+        &mut self,
+        kind: PrimKind,
+        s: &str,
+        parsed: impl FnOnce() -> Result<V, &'static str>,
+    ) -> Result<(), &'static str> {
+        match lexical::check(kind, s).and_then(|_| parsed()) {
             Ok(v) => {
                 self.value = Some(v);
                 Ok(())
@@ -462,17 +469,14 @@ impl<V: PrimValue> PrimNode for Primitive<V> {
             }
         }
     }
+}
+
+impl<V: PrimValue> PrimNode for Primitive<V> {
+    fn set_lexical(&mut self, kind: PrimKind, s: &str) -> Result<(), &'static str> {
+        self.store(kind, s, || V::from_lexical(kind, s))
+    }
     fn set_static(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
-        match lexical::check(kind, s).and_then(|_| V::from_static(kind, s)) {
-            Ok(v) => {
-                self.value = Some(v);
-                Ok(())
-            }
-            Err(e) => {
-                self.value = V::keep_invalid(s);
-                Err(e)
-            }
-        }
+        self.store(kind, s, || V::from_static(kind, s))
     }
     fn write_value(&self, out: &mut String) -> bool {
         match &self.value {
