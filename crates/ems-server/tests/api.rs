@@ -926,3 +926,33 @@ async fn restart_from_the_snapshot_only_when_it_is_current() {
     let (s, _) = open(&dir, &cfg);
     assert_eq!(s.state().routing.len(), 1);
 }
+
+#[tokio::test]
+async fn a_message_under_the_size_cap_is_read_whole() {
+    // 2.5 MB: more than axum's default 2 MB extractor limit, less than 3 MB
+    let dir = tempdir();
+    let (_s, app) = open(&dir, &config(&dir));
+    let mut big = message("vaccinations-1-new");
+    big.extend_from_slice(format!("<!--{}-->", "x".repeat(2_500_000)).as_bytes());
+    let r = publish(&app, "vaccinations-1", big, &[]).await;
+    assert_eq!(r.status, 202, "{}", &r.text()[..r.text().len().min(500)]);
+}
+
+#[test]
+fn the_audit_table_is_append_only() {
+    let dir = tempdir();
+    let cfg = config(&dir);
+    let _log = ems_server::SqlitePipeline::open(&cfg.data).unwrap();
+    let c = rusqlite::Connection::open(cfg.data.join("ems.sqlite3")).unwrap();
+    c.execute(
+        "INSERT INTO audit(at, kind, status, record) VALUES ('t', 'publish', 202, '{}')",
+        [],
+    )
+    .unwrap();
+    assert!(c.execute("UPDATE audit SET status = 500", []).is_err());
+    assert!(c.execute("DELETE FROM audit", []).is_err());
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}
