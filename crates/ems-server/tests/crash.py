@@ -106,7 +106,11 @@ def main():
     time.sleep(1.5)
     done.set()
     k.join()
-    server.wait_sent(timeout=300)
+    rows = server.wait_sent(timeout=300)
+    # rows claimed more than once: a kill hit them while they were `sending`
+    # (resolved through tracking) or a send failed (retried)
+    reclaimed = sum(1 for r in rows if r["attempts"] > 1)
+    resent = sum(1 for r in rows if (r.get("last_error") or "").startswith("not found in MESH tracking"))
     try:
         seen = {}
         published = dict(messages)
@@ -142,7 +146,8 @@ def main():
             failures.append(f"invalid messages accepted: {invalid_202[:3]}")
         if len(outcome) != count:
             failures.append(f"{count - len(outcome)} messages were not attempted")
-        print(f"crash: {count} messages, {kills[0]} SIGKILLs; {stats}")
+        print(f"crash: {count} messages, {kills[0]} SIGKILLs; {stats}; {len(rows)} outbox rows, "
+              f"{reclaimed} claimed again after a kill or failure ({resent} of them not in MESH, resent)")
         if failures:
             sys.exit("crash: FAILED\n" + "\n".join(failures[:20]))
         if kills[0] < 3:
