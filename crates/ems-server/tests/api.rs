@@ -473,6 +473,22 @@ async fn bad_publish_matrix() {
         .await
     );
     case!(
+        "ODS identifier system",
+        400,
+        "INVALID_IDENTIFIER_SYSTEM",
+        publish(
+            &app,
+            "vaccinations-1",
+            edit(
+                "vaccinations-1-new",
+                "<system value=\"https://fhir.nhs.uk/Id/ods-organization-code\"/>",
+                "<system value=\"https://fhir.nhs.uk/Id/ods-site-codes\"/>"
+            ),
+            &[]
+        )
+        .await
+    );
+    case!(
         "wrong path",
         400,
         "BAD_REQUEST",
@@ -711,6 +727,24 @@ async fn bad_subscription_matrix() {
             request(
                 "GET",
                 "/STU3/Subscription/abc",
+                &[(
+                    "InteractionID",
+                    "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet"
+                )],
+                vec![]
+            )
+        )
+        .await
+    );
+    case!(
+        "read with a malformed id",
+        400,
+        "INVALID_IDENTIFIER_VALUE",
+        send(
+            &app,
+            request(
+                "GET",
+                "/STU3/Subscription/a%20b",
                 &[(
                     "InteractionID",
                     "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet"
