@@ -14,6 +14,9 @@ pub(crate) struct ServeArgs {
     /// Listen address [default: 127.0.0.1:8080].
     #[arg(long)]
     listen: Option<String>,
+    /// Serve the admin API (`/_ems/`) on this address instead of on --listen.
+    #[arg(long)]
+    admin_listen: Option<String>,
     /// Data folder (created) [default: ./ems-data].
     #[arg(long)]
     data: Option<PathBuf>,
@@ -88,6 +91,7 @@ fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
     }
     set!(listen, data);
     set_opt!(
+        admin_listen,
         registry,
         mesh_url,
         mesh_mailbox,
@@ -139,7 +143,20 @@ async fn serve(c: ServerConfig) -> Result<(), String> {
             None => "no MESH: deliveries stay in the outbox".into(),
         }
     );
-    let app = server.router();
+    let app = match &c.admin_listen {
+        Some(addr) => {
+            let admin = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("--admin-listen {addr}: {e}"))?;
+            eprintln!("ems: admin API on http://{addr}");
+            let router = server.admin_router();
+            tokio::spawn(async move {
+                let _ = axum::serve(admin, router).await;
+            });
+            server.api_router()
+        }
+        None => server.router(),
+    };
     match tls {
         Some(cfg) => tokio::select! {
             r = ems_server::tls::serve(listener, app, cfg) => r.map_err(|e| e.to_string())?,

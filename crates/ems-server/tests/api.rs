@@ -990,3 +990,31 @@ fn the_audit_table_is_append_only() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[tokio::test]
+async fn the_admin_api_can_have_its_own_listener() {
+    let dir = tempdir();
+    let (s, _) = open(&dir, &config(&dir));
+    let health = || request("GET", "/_ems/health", &[], vec![]);
+    let api = send(&s.api_router(), health()).await;
+    assert_eq!(api.status, 400, "not on the API listener");
+    assert_eq!(api.spine_codes(), ["BAD_REQUEST"]);
+    let admin = send(&s.admin_router(), health()).await;
+    assert_eq!(admin.status, 200);
+    let publish_on_admin = publish(
+        &s.admin_router(),
+        "vaccinations-1",
+        message("vaccinations-1-new"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        publish_on_admin.status, 400,
+        "the APIs are not on the admin listener"
+    );
+    assert_eq!(
+        send(&s.router(), health()).await.status,
+        200,
+        "both by default"
+    );
+}
