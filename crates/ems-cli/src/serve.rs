@@ -115,6 +115,30 @@ fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
     Ok(c)
 }
 
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM (how service managers
+/// and containers stop a process).
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 async fn serve(c: ServerConfig) -> Result<(), String> {
     let tls = match (&c.tls_cert, &c.tls_key) {
         (Some(cert), Some(key)) => Some(
@@ -160,11 +184,11 @@ async fn serve(c: ServerConfig) -> Result<(), String> {
     match tls {
         Some(cfg) => tokio::select! {
             r = ems_server::tls::serve(listener, app, cfg) => r.map_err(|e| e.to_string())?,
-            _ = tokio::signal::ctrl_c() => {}
+            _ = shutdown() => {}
         },
         None => axum::serve(listener, app)
             .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
+                shutdown().await;
             })
             .await
             .map_err(|e| e.to_string())?,
