@@ -14,6 +14,9 @@ pub(crate) struct ServeArgs {
     /// Listen address [default: 127.0.0.1:8080].
     #[arg(long)]
     listen: Option<String>,
+    /// Serve the admin API (`/_ems/`) on this address instead of on --listen.
+    #[arg(long)]
+    admin_listen: Option<String>,
     /// Data folder (created) [default: ./ems-data].
     #[arg(long)]
     data: Option<PathBuf>,
@@ -88,6 +91,7 @@ fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
     }
     set!(listen, data);
     set_opt!(
+        admin_listen,
         registry,
         mesh_url,
         mesh_mailbox,
@@ -109,6 +113,30 @@ fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
         c.lifecycle.push(LifecycleEntry::parse_flag(l)?);
     }
     Ok(c)
+}
+
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM (how service managers
+/// and containers stop a process).
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn serve(c: ServerConfig) -> Result<(), String> {
@@ -139,15 +167,28 @@ async fn serve(c: ServerConfig) -> Result<(), String> {
             None => "no MESH: deliveries stay in the outbox".into(),
         }
     );
-    let app = server.router();
+    let app = match &c.admin_listen {
+        Some(addr) => {
+            let admin = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("--admin-listen {addr}: {e}"))?;
+            eprintln!("ems: admin API on http://{addr}");
+            let router = server.admin_router();
+            tokio::spawn(async move {
+                let _ = axum::serve(admin, router).await;
+            });
+            server.api_router()
+        }
+        None => server.router(),
+    };
     match tls {
         Some(cfg) => tokio::select! {
             r = ems_server::tls::serve(listener, app, cfg) => r.map_err(|e| e.to_string())?,
-            _ = tokio::signal::ctrl_c() => {}
+            _ = shutdown() => {}
         },
         None => axum::serve(listener, app)
             .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
+                shutdown().await;
             })
             .await
             .map_err(|e| e.to_string())?,

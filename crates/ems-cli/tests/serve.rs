@@ -114,8 +114,14 @@ fn config_file_publish_and_audit() {
     req.extend_from_slice(&body);
     let resp = http(&addr, &req);
     assert!(resp.starts_with("HTTP/1.1 202"), "{resp}");
-    let _ = child.kill();
-    let _ = child.wait();
+    // SIGTERM: a clean stop (exit 0) that leaves a current snapshot
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(dir.join("store/matcher.snapshot").is_file());
     assert!(
         dir.join("store/ems.sqlite3").is_file(),
         "data folder from the config file"

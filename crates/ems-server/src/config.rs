@@ -45,6 +45,8 @@ impl LifecycleEntry {
 pub struct ServerConfig {
     /// Listen address (default `127.0.0.1:8080`).
     pub listen: String,
+    /// Serve the admin API on this address instead of on `listen`.
+    pub admin_listen: Option<String>,
     /// Data folder (default `./ems-data`, created).
     pub data: PathBuf,
     /// Registry file (TOML); absent = open registry.
@@ -87,6 +89,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
+            admin_listen: None,
             data: PathBuf::from("ems-data"),
             registry: None,
             mesh_url: None,

@@ -194,9 +194,26 @@ impl Server {
     }
 
     /// The HTTP application: the publish and subscription APIs under
-    /// `/STU3`, the admin API under `/_ems/`.
+    /// `/STU3` and the admin API under `/_ems/` on one listener (the default).
     pub fn router(&self) -> Router {
-        Router::new()
+        self.routes(true)
+    }
+
+    /// The publish and subscription APIs only (with `--admin-listen`, the
+    /// admin API is served on its own listener by [`Server::admin_router`]).
+    pub fn api_router(&self) -> Router {
+        self.routes(false)
+    }
+
+    /// The admin API alone (`/_ems/`).
+    pub fn admin_router(&self) -> Router {
+        admin::router()
+            .fallback(subscriptions::bad_path)
+            .with_state(self.state.clone())
+    }
+
+    fn routes(&self, with_admin: bool) -> Router {
+        let api = Router::new()
             .route("/STU3/Events/1/$process-message", post(publish::publish))
             .route(
                 "/STU3/Subscription",
@@ -207,9 +224,13 @@ impl Server {
                 get(subscriptions::read)
                     .delete(subscriptions::delete)
                     .put(subscriptions::update),
-            )
-            .merge(admin::router())
-            .fallback(subscriptions::bad_path)
+            );
+        let api = if with_admin {
+            api.merge(admin::router())
+        } else {
+            api
+        };
+        api.fallback(subscriptions::bad_path)
             .method_not_allowed_fallback(subscriptions::not_implemented)
             .with_state(self.state.clone())
     }

@@ -140,6 +140,20 @@ impl<'a> Call<'a> {
     ) -> Result<StoredSubscription, ApiError> {
         self.record["subscription_id"] = id.into();
         let caller = self.authorise(scope, interaction)?;
+        // a FHIR logical id: [A-Za-z0-9-.]{1,64}
+        let valid = (1..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        if !valid {
+            return Err(ApiError::new(
+                "INVALID_IDENTIFIER_VALUE",
+                IssueType::Value,
+                "SUB-ID",
+                "",
+                format!("`{id}` is not a logical id ([A-Za-z0-9-.], 1 to 64 characters)"),
+            ));
+        }
         let s = self
             .app
             .log

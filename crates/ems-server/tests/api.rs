@@ -473,6 +473,22 @@ async fn bad_publish_matrix() {
         .await
     );
     case!(
+        "ODS identifier system",
+        400,
+        "INVALID_IDENTIFIER_SYSTEM",
+        publish(
+            &app,
+            "vaccinations-1",
+            edit(
+                "vaccinations-1-new",
+                "<system value=\"https://fhir.nhs.uk/Id/ods-organization-code\"/>",
+                "<system value=\"https://fhir.nhs.uk/Id/ods-site-codes\"/>"
+            ),
+            &[]
+        )
+        .await
+    );
+    case!(
         "wrong path",
         400,
         "BAD_REQUEST",
@@ -721,6 +737,24 @@ async fn bad_subscription_matrix() {
         .await
     );
     case!(
+        "read with a malformed id",
+        400,
+        "INVALID_IDENTIFIER_VALUE",
+        send(
+            &app,
+            request(
+                "GET",
+                "/STU3/Subscription/a%20b",
+                &[(
+                    "InteractionID",
+                    "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet"
+                )],
+                vec![]
+            )
+        )
+        .await
+    );
+    case!(
         "malformed",
         400,
         "MESSAGE_NOT_WELL_FORMED",
@@ -925,4 +959,62 @@ async fn restart_from_the_snapshot_only_when_it_is_current() {
     std::fs::write(&snapshot, bytes).unwrap();
     let (s, _) = open(&dir, &cfg);
     assert_eq!(s.state().routing.len(), 1);
+}
+
+#[tokio::test]
+async fn a_message_under_the_size_cap_is_read_whole() {
+    // 2.5 MB: more than axum's default 2 MB extractor limit, less than 3 MB
+    let dir = tempdir();
+    let (_s, app) = open(&dir, &config(&dir));
+    let mut big = message("vaccinations-1-new");
+    big.extend_from_slice(format!("<!--{}-->", "x".repeat(2_500_000)).as_bytes());
+    let r = publish(&app, "vaccinations-1", big, &[]).await;
+    assert_eq!(r.status, 202, "{}", &r.text()[..r.text().len().min(500)]);
+}
+
+#[test]
+fn the_audit_table_is_append_only() {
+    let dir = tempdir();
+    let cfg = config(&dir);
+    let _log = ems_server::SqlitePipeline::open(&cfg.data).unwrap();
+    let c = rusqlite::Connection::open(cfg.data.join("ems.sqlite3")).unwrap();
+    c.execute(
+        "INSERT INTO audit(at, kind, status, record) VALUES ('t', 'publish', 202, '{}')",
+        [],
+    )
+    .unwrap();
+    assert!(c.execute("UPDATE audit SET status = 500", []).is_err());
+    assert!(c.execute("DELETE FROM audit", []).is_err());
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn the_admin_api_can_have_its_own_listener() {
+    let dir = tempdir();
+    let (s, _) = open(&dir, &config(&dir));
+    let health = || request("GET", "/_ems/health", &[], vec![]);
+    let api = send(&s.api_router(), health()).await;
+    assert_eq!(api.status, 400, "not on the API listener");
+    assert_eq!(api.spine_codes(), ["BAD_REQUEST"]);
+    let admin = send(&s.admin_router(), health()).await;
+    assert_eq!(admin.status, 200);
+    let publish_on_admin = publish(
+        &s.admin_router(),
+        "vaccinations-1",
+        message("vaccinations-1-new"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        publish_on_admin.status, 400,
+        "the APIs are not on the admin listener"
+    );
+    assert_eq!(
+        send(&s.router(), health()).await.status,
+        200,
+        "both by default"
+    );
 }

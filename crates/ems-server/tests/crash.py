@@ -106,7 +106,10 @@ def main():
     time.sleep(1.5)
     done.set()
     k.join()
-    server.wait_sent(timeout=300)
+    rows = server.wait_sent(timeout=300)
+    # rows claimed more than once: a kill hit them while they were `sending`
+    # (resolved through tracking) or a send failed (retried)
+    reclaimed = sum(1 for r in rows if r["attempts"] > 1)
     try:
         seen = {}
         published = dict(messages)
@@ -142,7 +145,8 @@ def main():
             failures.append(f"invalid messages accepted: {invalid_202[:3]}")
         if len(outcome) != count:
             failures.append(f"{count - len(outcome)} messages were not attempted")
-        print(f"crash: {count} messages, {kills[0]} SIGKILLs; {stats}")
+        print(f"crash: {count} messages, {kills[0]} SIGKILLs; {stats}; {len(rows)} outbox rows, "
+              f"{reclaimed} claimed more than once (not in MESH after a kill, or a failed send)")
         if failures:
             sys.exit("crash: FAILED\n" + "\n".join(failures[:20]))
         if kills[0] < 3:

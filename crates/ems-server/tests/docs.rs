@@ -18,6 +18,7 @@ const SERVER_RULES: &[&str] = &[
     "SUB-RESOURCE",
     "SUB-MAP",
     "SUB-NOT-FOUND",
+    "SUB-ID",
     "SUB-OWNER",
     "SUB-ASID-ODS",
     "SUB-MAILBOX-OWNER",
