@@ -5,11 +5,10 @@
 //! `cargo run --example router`
 
 use ems::bundle::{
-    example_publisher, samples::sample, BuildContext, EventMessage, MessageEventType,
+    example_publisher, samples::sample, to_match_subscription, BuildContext, EventMessage,
+    MessageEventType,
 };
-use ems::matching::{Criteria, CsvGeography, Matcher, Subscription, SubscriptionStatus};
-use ems::stu3::OptStrExt;
-use ems::ToMatchEvent;
+use ems::matching::{CsvGeography, Matcher};
 use std::sync::Arc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,26 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for f in files {
         let parsed = ems::stu3::from_xml(&std::fs::read(&f)?)?;
         let r: &ems::stu3::Subscription = parsed.resource.get().ok_or("not a Subscription")?;
-        let sub = Subscription {
-            id: r.id.str_value().ok_or("no id")?.to_string(),
-            status: SubscriptionStatus::parse(r.status.str_value().unwrap_or(""))
-                .ok_or("bad status")?,
-            end: None,
-            created: r
-                .meta
-                .as_ref()
-                .and_then(|m| m.last_updated.str_value())
-                .unwrap_or("2000-01-01T00:00:00Z")
-                .parse()?,
-            mailbox: r
-                .channel
-                .as_ref()
-                .and_then(|c| c.endpoint.str_value())
-                .ok_or("no mailbox")?
-                .to_string(),
-            contact_ods: None,
-            criteria: Criteria::parse(r.criteria.str_value().ok_or("no criteria")?)?,
-        };
+        let sub = to_match_subscription(r)?;
         println!(
             "subscription {} → {}: {}",
             sub.id, sub.mailbox, sub.criteria

@@ -1,5 +1,5 @@
 //! Embeds the NHS / HL7 UK code systems of `../shared/fhir-assets/nhs/CodeSystems`
-//! into ems-profiles (url, whether the concept list is complete, codes and
+//! into ems-nhs (url, whether the concept list is complete, codes and
 //! displays), so validation needs no runtime file access.
 
 use quick_xml::events::Event;
@@ -136,7 +136,7 @@ pub fn emit(shared: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     }
     o.push_str("];\n");
     Ok(vec![(
-        PathBuf::from("crates/ems-profiles/src/generated_codes.rs"),
+        PathBuf::from("crates/ems-nhs/src/generated_codes.rs"),
         o,
     )])
 }

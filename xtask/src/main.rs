@@ -12,7 +12,9 @@ use std::process::{Command, ExitCode};
 
 mod codes;
 mod conformance;
+mod event_types;
 mod profiles;
+mod server_responses;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -65,7 +67,13 @@ fn codegen(check: bool) -> Result<(), String> {
     for (p, c) in profiles::emit(&shared())? {
         files.push((root().join(p), c));
     }
-    files.extend(conformance::emit(&root(), &shared())?);
+    for (p, c) in conformance::emit(&root(), &shared())? {
+        let c = server_responses::fill(&c)?;
+        files.push((p, c));
+    }
+    for (p, c) in event_types::emit(&shared())? {
+        files.push((root().join(p), c));
+    }
     let mut stale = Vec::new();
     for (p, content) in &files {
         let formatted = match p.extension() {

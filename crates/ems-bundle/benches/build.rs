@@ -9,6 +9,7 @@
 //! `clone_and_drop` copies and drops that finished Bundle: the allocations
 //! and writes any builder of the owned model must make at least, i.e. a
 //! floor under `build_and_serialise - serialise_only`.
+//! `build` is the model alone (build and drop the message).
 //! `build_xml` is the direct path ([`EventBuilder::build_xml`]): the same
 //! message, byte for byte, written as wire XML without building the model
 //! (the publisher's way to the NEMS wire format; the target is judged on it).
@@ -35,6 +36,9 @@ fn bench(c: &mut Criterion) {
                 let m = builder.build(&mut cx).unwrap();
                 black_box(ems_stu3::to_xml_of(&m.bundle))
             })
+        });
+        g.bench_function(format!("{}/build", e.code), |b| {
+            b.iter(|| black_box(builder.build(&mut cx).unwrap()))
         });
         g.bench_function(format!("{}/build_xml", e.code), |b| {
             b.iter(|| black_box(builder.build_xml(&mut cx).unwrap()))

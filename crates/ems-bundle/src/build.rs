@@ -1,15 +1,16 @@
-//! Shared message construction: header, routing demographics, entries with
-//! `urn:uuid:` fullUrls, CareConnect Patient and Organization resources.
+//! The builders' input types (patient, address, gender, message event
+//! type, errors) and the text the descriptions share: dates and instants
+//! formatted on the stack, `urn:uuid:` fullUrls, ODS directory URLs, NHS
+//! code-system displays.
 
-use crate::context::{BuildContext, OrgInfo, SourceContact};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use ems_match::{EventType, NhsNumber};
+use ems_match::NhsNumber;
 use ems_stu3::*;
 
-pub(crate) const SCT: &str = "http://snomed.info/sct";
-pub(crate) const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
-pub(crate) const NHS_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
-pub(crate) const DIRECTORY: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
+pub(crate) use ems_nhs::care_connect_profile;
+pub(crate) use ems_nhs::vocab::{
+    self, NHS_NUMBER_SYSTEM, ODS_DIRECTORY, ODS_ORGANIZATION_SYSTEM, SNOMED_CT,
+};
 
 /// `new`, `update` or `delete` (MessageEventType-1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -100,25 +101,6 @@ impl AddressInfo {
         text.push_str(&self.postcode);
         text
     }
-
-    pub(crate) fn to_fhir(&self, use_: &'static str) -> Address {
-        Address {
-            use_: Some(Primitive::from_static(use_)),
-            text: Some(Primitive::new(self.text())),
-            line: self
-                .lines
-                .iter()
-                .map(|l| Primitive::from(l.as_str()))
-                .collect(),
-            postal_code: Some(Primitive::from(self.postcode.as_str())),
-            period: Some(Period {
-                start: Some(Primitive::new(date(self.from))),
-                end: self.to.map(|d| Primitive::new(date(d))),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
-    }
 }
 
 /// The patient an event is about (as traced on PDS).
@@ -165,10 +147,6 @@ impl PatientInfo {
         self.address = Some(a);
         self
     }
-
-    pub(crate) fn official_name(&self) -> HumanName {
-        human_name(Some("official"), &self.family, &self.given)
-    }
 }
 
 /// An incomplete or inconsistent message: the builder names what is wrong.
@@ -181,16 +159,6 @@ pub struct BuildError {
     pub field: &'static str,
     /// What is wrong.
     pub message: String,
-}
-
-/// A HumanName of a family name and given names (copied; inline when short).
-pub(crate) fn human_name(use_: Option<&'static str>, family: &str, given: &[String]) -> HumanName {
-    HumanName {
-        use_: use_.map(Primitive::from_static),
-        family: st(family),
-        given: given.iter().map(|g| Primitive::from(g.as_str())).collect(),
-        ..Default::default()
-    }
 }
 
 /// Writes `v` as decimal digits filling `b` (leading zeros).
@@ -252,11 +220,6 @@ impl InstantText {
     }
 }
 
-/// [`InstantText`] as a model string.
-pub(crate) fn instant(t: DateTime<Utc>) -> Str {
-    Str::from(InstantText::new(t).as_str())
-}
-
 /// A resource's `urn:uuid:<id>` fullUrl, on the stack; derefs to the
 /// fullUrl text.
 #[derive(Clone, Copy, Debug)]
@@ -306,13 +269,13 @@ impl std::ops::Deref for Responsible {
 
 /// The ODS directory URL of an organisation code.
 pub(crate) fn directory_url(ods: &str) -> Str {
-    cat(DIRECTORY, ods)
+    cat(ODS_DIRECTORY, ods)
 }
 
 /// Code and display of `code` in the embedded NHS code system `system`
 /// (`None`: not found).
 pub(crate) fn nhs_concept(system: &str, code: &str) -> Option<(&'static str, &'static str)> {
-    ems_profiles::code_system(system).and_then(|c| c.concept(code))
+    ems_nhs::code_system(system).and_then(|c| c.concept(code))
 }
 
 /// The ten digits of an NHS number (inline in a [`Str`], no heap allocation).
@@ -327,399 +290,6 @@ pub(crate) fn cat(a: &str, b: &str) -> Str {
     s.push_str(a);
     s.push_str(b);
     s
-}
-
-/// A string primitive copied from `s` (inline when short).
-pub(crate) fn st(s: &str) -> Option<FhirString> {
-    Some(Primitive::from(s))
-}
-
-/// A string primitive referring to a literal (no copy, no allocation):
-/// fixed codes, systems and displays make up most of a message's values.
-pub(crate) fn lit(s: &'static str) -> Option<FhirString> {
-    Some(Primitive::from_static(s))
-}
-
-/// An extension with a literal URL.
-pub(crate) fn ext(url: &'static str, value: ExtensionValue) -> Extension {
-    Extension::new(Str::const_new(url), value)
-}
-
-/// A complex extension with a literal URL.
-pub(crate) fn ext_complex(url: &'static str, extension: Vec<Extension>) -> Extension {
-    Extension::complex(Str::const_new(url), extension)
-}
-
-/// A coding made of literals.
-pub(crate) fn coding(system: &'static str, code: &'static str, display: &'static str) -> Coding {
-    Coding {
-        system: lit(system),
-        code: lit(code),
-        display: lit(display),
-        ..Default::default()
-    }
-}
-
-/// A coding with a literal system and caller-supplied code and display.
-pub(crate) fn coding_of(system: &'static str, code: &str, display: &str) -> Coding {
-    Coding {
-        system: lit(system),
-        code: st(code),
-        display: st(display),
-        ..Default::default()
-    }
-}
-
-/// A coding whose display comes from the embedded NHS code system (code and
-/// display then refer to the embedded text; an unknown code is copied).
-pub(crate) fn nhs_coding(system: &'static str, code: &str) -> Coding {
-    match nhs_concept(system, code) {
-        Some((code, display)) => coding(system, code, display),
-        None => coding_of(system, code, code),
-    }
-}
-
-pub(crate) fn cc(c: Coding) -> CodeableConcept {
-    CodeableConcept {
-        coding: vec![c],
-        ..Default::default()
-    }
-}
-
-pub(crate) fn reference(r: &str) -> Reference {
-    Reference {
-        reference: st(r),
-        ..Default::default()
-    }
-}
-
-/// `Meta` with the CareConnect profile of resource type `$r`
-/// (`https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-$r-1`).
-macro_rules! care_connect_meta {
-    ($r:literal) => {
-        $crate::build::meta($crate::build::care_connect_profile!($r))
-    };
-}
-pub(crate) use care_connect_meta;
-
-/// The CareConnect profile URL of resource type `$r`.
-macro_rules! care_connect_profile {
-    ($r:literal) => {
-        concat!(
-            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-",
-            $r,
-            "-1"
-        )
-    };
-}
-pub(crate) use care_connect_profile;
-
-pub(crate) fn meta(profile: &'static str) -> Meta {
-    Meta {
-        profile: vec![Primitive::from_static(profile)],
-        ..Default::default()
-    }
-}
-
-pub(crate) fn identifier(system: &'static str, value: &str) -> Identifier {
-    Identifier {
-        system: lit(system),
-        value: st(value),
-        ..Default::default()
-    }
-}
-
-pub(crate) fn organization(o: &OrgInfo) -> Organization {
-    Organization {
-        meta: Some(care_connect_meta!("Organization")),
-        identifier: vec![identifier(ODS_SYSTEM, &o.ods_code)],
-        name: st(&o.name),
-        telecom: o
-            .phone
-            .iter()
-            .map(|p| ContactPoint {
-                system: lit("phone"),
-                value: st(p),
-                use_: lit("work"),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    }
-}
-
-/// A CareConnect Patient; `previous` adds a former home address (`use`
-/// `old`) after the current one.
-pub(crate) fn patient(p: &PatientInfo, previous: Option<&AddressInfo>) -> Patient {
-    let mut nhs = Identifier {
-        system: lit(NHS_SYSTEM),
-        value: Some(Primitive::new(nhs_digits(p.nhs_number))),
-        extension: Vec::with_capacity(1),
-        ..Default::default()
-    };
-    nhs.extension.push(ext(
-        "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1",
-        ExtensionValue::CodeableConcept(Box::new(cc(nhs_coding(
-            "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1",
-            "01",
-        )))),
-    ));
-    Patient {
-        meta: Some(care_connect_meta!("Patient")),
-        identifier: vec![nhs],
-        name: vec![p.official_name()],
-        gender: p.gender.map(|g| Primitive::from_static(g.code())),
-        birth_date: Some(Primitive::new(date(p.birth_date))),
-        address: p
-            .address
-            .iter()
-            .map(|a| a.to_fhir("home"))
-            .chain(previous.map(|a| a.to_fhir("old")))
-            .collect(),
-        ..Default::default()
-    }
-}
-
-/// The header data of one message (both paths).
-pub(crate) struct Header<'a> {
-    pub event: &'static EventType,
-    pub met: MessageEventType,
-    /// Routing demographics (NHS number, name, birth date) when `Some`.
-    pub patient: Option<&'a PatientInfo>,
-    pub focus: &'a str,
-    pub responsible: &'a str,
-    pub enterer: Option<&'a str>,
-}
-
-/// What a message's MessageHeader and Bundle take from the context, drawn
-/// by both paths in this order after every entry's id: the header id, the
-/// message instant (unless an entry already read it), the sequence number
-/// of the publisher + patient + event stream, the Bundle id.
-pub(crate) struct Stamp {
-    pub header_id: Urn,
-    pub now: InstantText,
-    /// `urn:nhs:addressing:asid:<ASID>`.
-    pub endpoint: Str,
-    /// The routing NHS number's digits.
-    pub nhs_number: Option<Str>,
-    pub version: Option<u64>,
-    pub bundle_id: Urn,
-}
-
-impl Stamp {
-    pub fn draw(cx: &mut BuildContext, now: Option<InstantText>, h: &Header<'_>) -> Stamp {
-        let header_id = cx.urn();
-        let now = now.unwrap_or_else(|| cx.now_text());
-        let endpoint = cx.publisher.endpoint_str();
-        let nhs_number = h.patient.map(|p| nhs_digits(p.nhs_number));
-        let version = nhs_number
-            .as_deref()
-            .map(|n| cx.sequence.next(&endpoint, n, h.event.code));
-        let bundle_id = cx.urn();
-        Stamp {
-            header_id,
-            now,
-            endpoint,
-            nhs_number,
-            version,
-            bundle_id,
-        }
-    }
-}
-
-/// The message's instant, read from the clock once per message (`slot`
-/// caches it).
-pub(crate) fn message_now<'s>(
-    slot: &'s mut Option<InstantText>,
-    cx: &BuildContext,
-) -> &'s InstantText {
-    slot.get_or_insert_with(|| cx.now_text())
-}
-
-/// Collects the Bundle's entries; slot 0 is kept for the MessageHeader,
-/// which `finish` writes last (it refers to the others).
-pub(crate) struct Assembly<'c> {
-    pub cx: &'c mut BuildContext,
-    entries: Vec<BundleEntry>,
-    now: Option<InstantText>,
-}
-
-impl<'c> Assembly<'c> {
-    pub fn new(cx: &'c mut BuildContext) -> Self {
-        // room for the largest messages without regrowing (a blood spot
-        // outcome with all 11 conditions has 16 entries)
-        let mut entries = Vec::with_capacity(16);
-        entries.push(BundleEntry::default());
-        Assembly {
-            cx,
-            entries,
-            now: None,
-        }
-    }
-
-    /// The message's instant.
-    pub fn now(&mut self) -> Str {
-        Str::from(message_now(&mut self.now, self.cx).as_str())
-    }
-
-    /// Reserves the id of a resource that is referred to before it can be
-    /// built (add it with [`Assembly::add_reserved`]).
-    pub fn reserve(&mut self) -> Urn {
-        self.cx.urn()
-    }
-
-    /// Adds a resource as the next entry under a new id (its logical id;
-    /// fullUrl `urn:uuid:<id>`); returns the fullUrl for references.
-    pub fn add(&mut self, r: impl Into<Resource>) -> Urn {
-        let u = self.cx.urn();
-        self.add_reserved(&u, r);
-        u
-    }
-
-    /// Adds a resource under an id from [`Assembly::reserve`].
-    pub fn add_reserved(&mut self, u: &Urn, r: impl Into<Resource>) {
-        let mut r = r.into();
-        *r.id_mut() = Some(Primitive::from(u.id()));
-        self.entries.push(BundleEntry {
-            full_url: Some(Primitive::from(u.as_str())),
-            resource: Some(r),
-            ..Default::default()
-        });
-    }
-
-    /// Adds an Organization; returns its fullUrl.
-    pub fn organization(&mut self, o: &OrgInfo) -> Urn {
-        self.add(organization(o))
-    }
-
-    /// Adds a Patient; returns its fullUrl.
-    pub fn patient(&mut self, p: &PatientInfo) -> Urn {
-        self.add(patient(p, None))
-    }
-
-    /// The publisher's own Organization.
-    pub fn publisher_org(&mut self) -> Urn {
-        let org = organization(&self.cx.publisher.organization);
-        self.add(org)
-    }
-
-    /// Finishes a message with the routing demographics of `patient` and
-    /// no enterer.
-    pub fn message(
-        self,
-        event: &'static EventType,
-        met: MessageEventType,
-        patient: Option<&PatientInfo>,
-        focus: &str,
-        responsible: &str,
-    ) -> crate::events::BuiltMessage {
-        let bundle = self.finish(Header {
-            event,
-            met,
-            patient,
-            focus,
-            responsible,
-            enterer: None,
-        });
-        crate::events::BuiltMessage {
-            bundle,
-            event,
-            message_event_type: met,
-        }
-    }
-
-    /// Builds the MessageHeader and the Bundle.
-    pub fn finish(mut self, h: Header<'_>) -> Bundle {
-        let stamp = Stamp::draw(self.cx, self.now.take(), &h);
-        let publisher = &self.cx.publisher;
-        let now = stamp.now.as_str();
-        let mut exts = Vec::with_capacity(2);
-        if let (Some(p), Some(n)) = (h.patient, stamp.nhs_number) {
-            exts.push(ext_complex(
-                "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1",
-                vec![
-                    ext(
-                        "nhsNumber",
-                        ExtensionValue::Identifier(Box::new(Identifier {
-                            system: lit(NHS_SYSTEM),
-                            value: Some(Primitive::new(n)),
-                            ..Default::default()
-                        })),
-                    ),
-                    ext(
-                        "name",
-                        ExtensionValue::HumanName(Box::new(p.official_name())),
-                    ),
-                    ext(
-                        "birthDateTime",
-                        ExtensionValue::DateTime(Primitive::new(date(p.birth_date))),
-                    ),
-                ],
-            ));
-        }
-        exts.push(ext(
-            "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1",
-            ExtensionValue::CodeableConcept(Box::new(cc(coding(
-                ems_match::MESSAGE_EVENT_TYPE_SYSTEM,
-                h.met.code(),
-                h.met.display(),
-            )))),
-        ));
-        let contact = match &publisher.contact {
-            SourceContact::Phone(p) => ContactPoint {
-                system: lit("phone"),
-                value: st(p),
-                ..Default::default()
-            },
-            SourceContact::Email(e) => ContactPoint {
-                system: lit("email"),
-                value: st(e),
-                ..Default::default()
-            },
-        };
-        let mh = MessageHeader {
-            id: Some(Primitive::from(stamp.header_id.id())),
-            meta: Some(Meta {
-                version_id: stamp.version.map(|v| {
-                    use compact_str::ToCompactString;
-                    Primitive::new(v.to_compact_string())
-                }),
-                last_updated: Some(Primitive::from(now)),
-                profile: vec![Primitive::from_static(
-                    "https://fhir.nhs.uk/STU3/StructureDefinition/Event-MessageHeader-1",
-                )],
-                ..Default::default()
-            }),
-            extension: exts,
-            event: Some(coding(
-                ems_match::EVENT_TYPE_SYSTEM,
-                h.event.code,
-                h.event.display,
-            )),
-            timestamp: Some(Primitive::from(now)),
-            enterer: h.enterer.map(reference),
-            source: Some(MessageHeaderSource {
-                name: st(&publisher.system_name),
-                contact: Some(contact),
-                endpoint: Some(Primitive::new(stamp.endpoint)),
-                ..Default::default()
-            }),
-            responsible: Some(reference(h.responsible)),
-            focus: vec![reference(h.focus)],
-            ..Default::default()
-        };
-        self.entries[0] = BundleEntry {
-            full_url: Some(Primitive::from(stamp.header_id.as_str())),
-            resource: Some(Resource::from(mh)),
-            ..Default::default()
-        };
-        Bundle {
-            id: Some(Primitive::from(stamp.bundle_id.id())),
-            type_: lit("message"),
-            entry: self.entries,
-            ..Default::default()
-        }
-    }
 }
 
 #[cfg(test)]
@@ -755,7 +325,6 @@ mod tests {
                 t.to_rfc3339_opts(SecondsFormat::Secs, false),
                 "{t:?}"
             );
-            assert_eq!(instant(t), t.to_rfc3339_opts(SecondsFormat::Secs, false));
         }
     }
 }

@@ -13,14 +13,20 @@
 //!   schema-ordered XML. A [`BuildContext`] injects the clock, ids and
 //!   sequence numbers (deterministic for tests). A builder keeps its data:
 //!   each `build` makes a new message; [`EventBuilder`] holds builders of
-//!   different events behind one type. `build_xml` writes the same message
-//!   straight to wire XML ([`XmlMessage`], byte-identical to
-//!   [`BuiltMessage::to_xml`]) without building the model — the fast way
-//!   to bytes for sending.
+//!   different events behind one type. Each builder describes its message
+//!   once, element by element, against [`ems_stu3::ElementSink`]: `build`
+//!   drives the description into [`ems_stu3::ModelSink`] (the typed
+//!   Bundle), `build_xml` into [`ems_stu3::xml::XmlStream`]
+//!   ([`XmlMessage`], byte-identical to [`BuiltMessage::to_xml`], without
+//!   the model — the fast way to bytes for sending).
 //! * [`EventMessage`] reads a received message and answers the receiver's
-//!   questions (id, event, patient, sequence, focus) without walking the bundle.
+//!   questions (id, event, patient, sequence, focus) without walking the
+//!   bundle; [`EventMessage::to_match_event`] is the matcher's input for it.
 //! * [`SequenceTracker`] classifies messages as new, duplicate, stale or after
 //!   a gap; [`OwnIdentity`] recognises loop-back.
+//! * [`to_match_subscription`] maps a FHIR Subscription to the matcher's
+//!   [`ems_match::Subscription`] (the one mapping `ems route`, the router
+//!   example and the server use).
 //!
 //! ```
 //! use ems_bundle::*;
@@ -49,19 +55,22 @@
 #![warn(missing_docs)]
 
 mod build;
+mod builders;
 mod context;
-mod events;
+mod describe;
+mod match_event;
+mod message;
 mod read;
 pub mod samples;
 mod sequence;
-mod wire;
+mod subscription;
 
 pub use build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
+pub use builders::*;
 pub use context::*;
-pub use ems_match::{parse_partner_id, PartnerPair};
-pub use events::*;
-pub use read::{EventKind, EventMessage, EventMessageError};
+pub use read::{EventMessage, EventMessageError};
 pub use sequence::{
     Classification, InMemoryStore, OwnIdentity, SequenceTracker, StreamKey, StreamState,
     TrackerStore,
 };
+pub use subscription::{to_match_subscription, SubscriptionMapError};

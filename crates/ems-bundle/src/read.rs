@@ -1,70 +1,10 @@
 //! The receiver's read view of an event message.
 
 use crate::build::MessageEventType;
+use crate::builders::EventKind;
 use ems_match::NhsNumber;
+use ems_nhs::vocab;
 use ems_stu3::*;
-
-/// The event type of a message: one of the ten, or another code.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum EventKind {
-    /// `blood-spot-test-outcome-1`
-    BloodSpotTestOutcome,
-    /// `newborn-hearing-1`
-    NewbornHearing,
-    /// `nipe-outcome-1`
-    NipeOutcome,
-    /// `pds-birth-notification-1`
-    PdsBirthNotification,
-    /// `pds-change-of-address-1`
-    PdsChangeOfAddress,
-    /// `pds-change-of-gp-1`
-    PdsChangeOfGp,
-    /// `pds-death-notification-1`
-    PdsDeathNotification,
-    /// `pds-record-change-1`
-    PdsRecordChange,
-    /// `professional-contacts-1`
-    ProfessionalContacts,
-    /// `vaccinations-1`
-    Vaccinations,
-    /// Any other code.
-    Other(String),
-}
-
-impl EventKind {
-    /// From an EventType-1 code.
-    pub fn from_code(code: &str) -> EventKind {
-        match code {
-            "blood-spot-test-outcome-1" => EventKind::BloodSpotTestOutcome,
-            "newborn-hearing-1" => EventKind::NewbornHearing,
-            "nipe-outcome-1" => EventKind::NipeOutcome,
-            "pds-birth-notification-1" => EventKind::PdsBirthNotification,
-            "pds-change-of-address-1" => EventKind::PdsChangeOfAddress,
-            "pds-change-of-gp-1" => EventKind::PdsChangeOfGp,
-            "pds-death-notification-1" => EventKind::PdsDeathNotification,
-            "pds-record-change-1" => EventKind::PdsRecordChange,
-            "professional-contacts-1" => EventKind::ProfessionalContacts,
-            "vaccinations-1" => EventKind::Vaccinations,
-            other => EventKind::Other(other.to_string()),
-        }
-    }
-    /// The EventType-1 code.
-    pub fn code(&self) -> &str {
-        match self {
-            EventKind::BloodSpotTestOutcome => "blood-spot-test-outcome-1",
-            EventKind::NewbornHearing => "newborn-hearing-1",
-            EventKind::NipeOutcome => "nipe-outcome-1",
-            EventKind::PdsBirthNotification => "pds-birth-notification-1",
-            EventKind::PdsChangeOfAddress => "pds-change-of-address-1",
-            EventKind::PdsChangeOfGp => "pds-change-of-gp-1",
-            EventKind::PdsDeathNotification => "pds-death-notification-1",
-            EventKind::PdsRecordChange => "pds-record-change-1",
-            EventKind::ProfessionalContacts => "professional-contacts-1",
-            EventKind::Vaccinations => "vaccinations-1",
-            EventKind::Other(c) => c,
-        }
-    }
-}
 
 /// Why bytes are not a usable event message.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -105,6 +45,11 @@ impl EventMessage {
     /// Reads FHIR JSON.
     pub fn from_json(bytes: &[u8]) -> Result<EventMessage, EventMessageError> {
         let p = from_json(bytes)?;
+        Self::from_parsed(p.resource, p.outcome)
+    }
+    /// Reads FHIR XML or JSON, detected by [`Format::detect`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<EventMessage, EventMessageError> {
+        let p = ems_stu3::from_bytes(bytes)?;
         Self::from_parsed(p.resource, p.outcome)
     }
     /// Wraps a resource already read.
@@ -160,10 +105,11 @@ impl EventMessage {
     }
     /// new / update / delete.
     pub fn message_event_type(&self) -> Option<MessageEventType> {
-        let x = self.header()?.extension.iter().find(|e| {
-            e.url.as_deref()
-                == Some("https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1")
-        })?;
+        let x = self
+            .header()?
+            .extension
+            .iter()
+            .find(|e| e.url.as_deref() == Some(vocab::MESSAGE_EVENT_TYPE_EXTENSION))?;
         match &x.value {
             Some(ExtensionValue::CodeableConcept(cc)) => cc
                 .coding
@@ -174,12 +120,11 @@ impl EventMessage {
         }
     }
     fn routing(&self, part: &str) -> Option<&ExtensionValue> {
-        let rd = self.header()?.extension.iter().find(|e| {
-            e.url.as_deref()
-                == Some(
-                    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1",
-                )
-        })?;
+        let rd = self
+            .header()?
+            .extension
+            .iter()
+            .find(|e| e.url.as_deref() == Some(vocab::ROUTING_DEMOGRAPHICS_EXTENSION))?;
         rd.extension
             .iter()
             .find(|e| e.url.as_deref() == Some(part))?
@@ -246,15 +191,18 @@ impl EventMessage {
             .responsible
             .as_ref()
             .and_then(|r| r.reference.str_value())?;
-        if let Some(ods) =
-            r.strip_prefix("https://directory.spineservices.nhs.uk/STU3/Organization/")
-        {
+        self.organization_ods(r)
+    }
+    /// The ODS code of the organisation `reference` points to: an ODS
+    /// directory URL, or an Organization of the bundle (its ODS identifier).
+    pub fn organization_ods<'a>(&'a self, reference: &'a str) -> Option<&'a str> {
+        if let Some(ods) = reference.strip_prefix(vocab::ODS_DIRECTORY) {
             return Some(ods);
         }
-        let org = self.resolve(r)?.get::<Organization>()?;
+        let org = self.resolve(reference)?.get::<Organization>()?;
         org.identifier
             .iter()
-            .find(|i| i.system.str_value() == Some("https://fhir.nhs.uk/Id/ods-organization-code"))
+            .find(|i| i.system.str_value() == Some(vocab::ODS_ORGANIZATION_SYSTEM))
             .and_then(|i| i.value.str_value())
     }
     /// The entry whose fullUrl is `reference`.

@@ -2,8 +2,8 @@
 //! by the builders (used by `ems example`, the examples and the tests).
 
 use crate::build::{AddressInfo, BuildError, Gender, MessageEventType, PatientInfo};
+use crate::builders::*;
 use crate::context::{BuildContext, OrgInfo};
-use crate::events::*;
 use chrono::{NaiveDate, TimeZone, Utc};
 use ems_match::{event_type, EVENT_TYPES};
 
@@ -269,7 +269,7 @@ pub fn sample_builder(
             );
             let vaccine = Snomed::new("34925411000001109", "Priorix vaccine powder and solvent for solution for injection 0.5ml pre-filled syringes (GlaxoSmithKline UK Ltd) 1 pre-filled disposable injection (product)");
             let b = if full {
-                Vaccinations::not_given(
+                Vaccinations::given(
                     sample_child(),
                     record("immunisation"),
                     Snomed::new(
@@ -279,8 +279,11 @@ pub fn sample_builder(
                     vaccine,
                     d(2024, 5, 14),
                     provider(),
-                    Snomed::new("310376006", "Immunization consent not given (finding)"),
                 )
+                .not_given(Snomed::new(
+                    "310376006",
+                    "Immunization consent not given (finding)",
+                ))
             } else {
                 Vaccinations::given(
                     sample_child(),

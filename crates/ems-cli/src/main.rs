@@ -2,11 +2,16 @@
 //! subscriptions. See `ems --help` and the README for the contract.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
 use std::process::ExitCode;
 
+mod inputs;
+mod pool;
 mod route;
+mod validate;
+
+pub(crate) use inputs::collect_inputs;
+mod serve;
 
 /// Exit code: no input has an error.
 pub const EXIT_OK: u8 = 0;
@@ -42,6 +47,10 @@ enum Command {
     /// Subscription commands.
     #[command(subcommand)]
     Subscription(SubscriptionCommand),
+    /// Run the NEMS server (publish and subscription APIs, MESH delivery).
+    Serve(Box<serve::ServeArgs>),
+    /// Print the server's audit log (JSON lines) from its data folder.
+    Audit(serve::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -57,6 +66,8 @@ enum SubscriptionCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
+        #[command(flatten)]
+        jobs: JobsArg,
         /// Create requests or stored subscriptions (auto: from `status`/`id`).
         #[arg(long, value_enum, default_value_t = ContextArg::Auto)]
         context: ContextArg,
@@ -118,6 +129,22 @@ struct ValidateArgs {
     /// Subscriptions: create requests or stored subscriptions.
     #[arg(long, value_enum, default_value_t = ContextArg::Auto)]
     context: ContextArg,
+    #[command(flatten)]
+    jobs: JobsArg,
+}
+
+#[derive(Args)]
+struct JobsArg {
+    /// Inputs validated at once (default: the available parallelism); the
+    /// output is the same for any number.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+}
+
+impl JobsArg {
+    fn get(&self) -> usize {
+        self.jobs.map_or_else(pool::default_jobs, usize::from)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -165,70 +192,12 @@ struct ExampleArgs {
     /// Message event type.
     #[arg(long, value_enum, default_value_t = MetArg::New)]
     message_event_type: MetArg,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Syntax::Xml)]
-    format: Syntax,
+    /// Serialisation of the message (`--format` is the older spelling).
+    #[arg(long, visible_alias = "format", value_enum, default_value_t = Syntax::Xml)]
+    to: Syntax,
     /// Deterministic ids and clock from this seed.
     #[arg(long)]
     seed: Option<u64>,
-}
-
-/// One input: a display path and its bytes (or the I/O error).
-pub(crate) struct Input {
-    pub path: String,
-    pub bytes: Result<Vec<u8>, String>,
-}
-
-/// Expands files, directories (recursively: `*.xml`, `*.json`) and `-`.
-/// Returns the inputs, or an I/O error message for a path that does not exist.
-pub(crate) fn collect_inputs(paths: &[String]) -> Result<Vec<Input>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p == "-" {
-            let mut buf = Vec::new();
-            let r = std::io::stdin()
-                .read_to_end(&mut buf)
-                .map(|_| buf)
-                .map_err(|e| e.to_string());
-            out.push(Input {
-                path: "-".into(),
-                bytes: r,
-            });
-            continue;
-        }
-        let path = Path::new(p);
-        let meta = std::fs::metadata(path).map_err(|e| format!("{p}: {e}"))?;
-        if meta.is_dir() {
-            let mut files = Vec::new();
-            walk_dir(path, &mut files).map_err(|e| format!("{p}: {e}"))?;
-            files.sort();
-            for f in files {
-                let bytes = std::fs::read(&f).map_err(|e| e.to_string());
-                out.push(Input {
-                    path: f.display().to_string(),
-                    bytes,
-                });
-            }
-        } else {
-            out.push(Input {
-                path: p.clone(),
-                bytes: std::fs::read(path).map_err(|e| e.to_string()),
-            });
-        }
-    }
-    Ok(out)
-}
-
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
-            walk_dir(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "xml" || x == "json") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -241,142 +210,30 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Validate(a) => validate(&a.paths, a.mode, a.kind, a.format, a.context),
+        Command::Validate(a) => {
+            validate::run(&a.paths, a.mode, a.kind, a.format, a.context, a.jobs.get())
+        }
         Command::Subscription(SubscriptionCommand::Check {
             paths,
             mode,
             format,
+            jobs,
             context,
-        }) => validate(&paths, mode, KindArg::Subscription, format, context),
+        }) => validate::run(
+            &paths,
+            mode,
+            KindArg::Subscription,
+            format,
+            context,
+            jobs.get(),
+        ),
         Command::Convert(a) => convert(a),
         Command::Example(a) => example(a),
         Command::Route(a) => route::run(a),
+        Command::Serve(a) => serve::run(*a),
+        Command::Audit(a) => serve::audit(a),
     };
     ExitCode::from(code)
-}
-
-fn severity_colour(s: ems::stu3::Severity) -> &'static str {
-    match s {
-        ems::stu3::Severity::Fatal | ems::stu3::Severity::Error => "\x1b[31m",
-        ems::stu3::Severity::Warning => "\x1b[33m",
-        ems::stu3::Severity::Information => "\x1b[36m",
-    }
-}
-
-fn validate(
-    paths: &[String],
-    mode: ModeArg,
-    kind: KindArg,
-    format: FormatArg,
-    context: ContextArg,
-) -> u8 {
-    use ems::profiles::{Kind, Mode, SubscriptionContext, Validator};
-    let inputs = match collect_inputs(paths) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("ems: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let validator = Validator::new(match mode {
-        ModeArg::Publish => Mode::Publish,
-        ModeArg::Receive => Mode::Receive,
-    })
-    .with_subscription_context(match context {
-        ContextArg::Auto => SubscriptionContext::Auto,
-        ContextArg::Create => SubscriptionContext::Create,
-        ContextArg::Stored => SubscriptionContext::Stored,
-    });
-    let kind = match kind {
-        KindArg::Auto => Kind::Auto,
-        KindArg::Event => Kind::Event,
-        KindArg::Subscription => Kind::Subscription,
-        KindArg::Outcome => Kind::Outcome,
-    };
-    let bar = (inputs.len() > 50 && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(inputs.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
-    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut any_error = false;
-    let mut io_error = false;
-    for input in &inputs {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-        let bytes = match &input.bytes {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("ems: {}: {e}", input.path);
-                io_error = true;
-                continue;
-            }
-        };
-        let v = validator.validate_bytes(bytes, kind);
-        let valid = v.is_valid();
-        any_error |= !valid;
-        let _ = match format {
-            FormatArg::Json => {
-                let oo = ems::stu3::to_json(&ems::stu3::Resource::from(
-                    v.outcome.to_operation_outcome(),
-                ));
-                writeln!(
-                    out,
-                    "{{\"path\":{},\"valid\":{},\"outcome\":{}}}",
-                    serde_json::Value::from(input.path.as_str()),
-                    valid,
-                    oo
-                )
-            }
-            FormatArg::Text => {
-                let (e, w) = (v.outcome.error_count(), v.outcome.warning_count());
-                let verdict = if valid { "valid" } else { "INVALID" };
-                let _ = writeln!(
-                    out,
-                    "{}: {verdict} ({e} error{}, {w} warning{})",
-                    input.path,
-                    if e == 1 { "" } else { "s" },
-                    if w == 1 { "" } else { "s" }
-                );
-                for i in &v.outcome.issues {
-                    let (c, r) = if colour {
-                        (severity_colour(i.severity), "\x1b[0m")
-                    } else {
-                        ("", "")
-                    };
-                    let _ = writeln!(
-                        out,
-                        "  {c}{}{r} [{}] {}{}: {}",
-                        i.severity,
-                        i.rule,
-                        i.location,
-                        match (i.line, i.column) {
-                            (Some(l), Some(col)) => format!(" ({l}:{col})"),
-                            _ => String::new(),
-                        },
-                        i.message
-                    );
-                }
-                Ok(())
-            }
-        };
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    if io_error {
-        EXIT_USAGE
-    } else if any_error {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    }
 }
 
 fn convert(a: ConvertArgs) -> u8 {
@@ -402,10 +259,7 @@ fn convert(a: ConvertArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let parsed = match ems::profiles::detect_format(&bytes) {
-        ems::profiles::Format::Xml => ems::stu3::from_xml(&bytes),
-        ems::profiles::Format::Json => ems::stu3::from_json(&bytes),
-    };
+    let parsed = ems::stu3::from_bytes(&bytes);
     match parsed {
         Ok(p) => {
             for i in &p.outcome.issues {
@@ -477,7 +331,7 @@ fn example(a: ExampleArgs) -> u8 {
     };
     match samples::sample(&event, met, true, &mut cx) {
         Ok(m) => {
-            let text = match a.format {
+            let text = match a.to {
                 Syntax::Xml => m.to_xml_pretty(),
                 Syntax::Json => m.to_json_pretty(),
             };

@@ -2,12 +2,8 @@
 
 use crate::{collect_inputs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use clap::Args;
-use ems::matching::{
-    split_csv, Criteria, CsvGeography, Matcher, NhsNumber, PatientContext, PdsFlag, Subscription,
-    SubscriptionStatus,
-};
-use ems::stu3::{OptStrExt, Resource};
-use ems::ToMatchEvent;
+use ems::matching::{split_csv, CsvGeography, Matcher, NhsNumber, PatientContext, PdsFlag};
+use ems::stu3::Resource;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -35,57 +31,6 @@ pub(crate) struct RouteArgs {
     /// Event message files or directories.
     #[arg(required = true)]
     events: Vec<String>,
-}
-
-fn to_subscription(r: &ems::stu3::Subscription) -> Result<Subscription, String> {
-    let id = r.id.str_value().ok_or("no id")?;
-    let status = r.status.str_value().ok_or("no status")?;
-    let status = SubscriptionStatus::parse(status)
-        .ok_or_else(|| format!("status `{status}` is not a Subscription status"))?;
-    let criteria = r.criteria.str_value().ok_or("no criteria")?;
-    let criteria = Criteria::parse(criteria).map_err(|e| format!("[{}] {e}", e.rule))?;
-    let mailbox = r
-        .channel
-        .as_ref()
-        .and_then(|c| c.endpoint.str_value())
-        .ok_or("no channel.endpoint (MESH mailbox)")?;
-    let created = match r.meta.as_ref().and_then(|m| m.last_updated.str_value()) {
-        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
-            .map_err(|e| format!("meta.lastUpdated `{t}`: {e}"))?
-            .with_timezone(&chrono::Utc),
-        None => chrono::DateTime::<chrono::Utc>::MIN_UTC,
-    };
-    let end = match r.end.str_value() {
-        Some(t) => Some(
-            chrono::DateTime::parse_from_rfc3339(t)
-                .map_err(|e| format!("end `{t}`: {e}"))?
-                .with_timezone(&chrono::Utc),
-        ),
-        None => None,
-    };
-    let contact_ods = r
-        .contact
-        .first()
-        .and_then(|c| c.value.str_value())
-        .and_then(|v| v.rsplit('/').next())
-        .map(str::to_string);
-    Ok(Subscription {
-        id: id.to_string(),
-        status,
-        end,
-        created,
-        mailbox: mailbox.to_string(),
-        contact_ods,
-        criteria,
-    })
-}
-
-fn read_resource(bytes: &[u8]) -> Result<Resource, String> {
-    let r = match ems::profiles::detect_format(bytes) {
-        ems::profiles::Format::Xml => ems::stu3::from_xml(bytes),
-        ems::profiles::Format::Json => ems::stu3::from_json(bytes),
-    };
-    r.map(|p| p.resource).map_err(|e| e.to_string())
 }
 
 fn read_text(path: &str) -> Result<String, String> {
@@ -170,7 +115,7 @@ fn run_inner(a: RouteArgs) -> Result<u8, String> {
     let mut bad = false;
     for input in collect_inputs(std::slice::from_ref(&a.subscriptions))? {
         let bytes = input.bytes.map_err(|e| format!("{}: {e}", input.path))?;
-        let resource = match read_resource(&bytes) {
+        let resource = match ems::stu3::from_bytes(&bytes).map(|p| p.resource) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("ems: {}: skipped: {e}", input.path);
@@ -202,7 +147,10 @@ fn run_inner(a: RouteArgs) -> Result<u8, String> {
             }
         };
         for (where_, r) in subs {
-            match to_subscription(r).and_then(|s| matcher.insert(&s).map_err(|e| e.to_string())) {
+            match ems::bundle::to_match_subscription(r)
+                .map_err(|e| e.to_string())
+                .and_then(|s| matcher.insert(&s).map_err(|e| e.to_string()))
+            {
                 Ok(()) => {}
                 Err(e) => {
                     eprintln!("ems: {where_}: invalid subscription skipped: {e}");
@@ -215,9 +163,7 @@ fn run_inner(a: RouteArgs) -> Result<u8, String> {
     let mut out = stdout.lock();
     for input in collect_inputs(&a.events)? {
         let bytes = input.bytes.map_err(|e| format!("{}: {e}", input.path))?;
-        let msg = match ems::bundle::EventMessage::from_xml(&bytes)
-            .or_else(|_| ems::bundle::EventMessage::from_json(&bytes))
-        {
+        let msg = match ems::bundle::EventMessage::from_bytes(&bytes) {
             Ok(m) => m,
             Err(e) => {
                 eprintln!("ems: {}: not an event message: {e}", input.path);

@@ -359,3 +359,17 @@ fn subscription_context_flag() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `example --to` names the serialisation as `convert --to` does; the older
+/// `--format` spelling stays an alias with the same output.
+#[test]
+fn example_to_is_the_serialisation_and_format_its_alias() {
+    let args = |flag: &'static str| ["example", "vaccinations-1", "--seed", "3", flag, "json"];
+    let to = run(&args("--to"));
+    let format = run(&args("--format"));
+    assert_eq!(to.status.code(), Some(0), "{}", stderr(&to));
+    assert!(stdout(&to).trim_start().starts_with('{'));
+    assert_eq!(to.stdout, format.stdout);
+    let xml = run(&["example", "vaccinations-1", "--seed", "3", "--to", "xml"]);
+    assert!(stdout(&xml).starts_with("<Bundle"));
+}

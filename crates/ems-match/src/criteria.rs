@@ -152,8 +152,8 @@ impl NhsNumberSystem {
     /// The system URL.
     pub fn url(self) -> &'static str {
         match self {
-            NhsNumberSystem::Legacy => "http://fhir.nhs.net/Id/nhs-number",
-            NhsNumberSystem::Current => "https://fhir.nhs.uk/Id/nhs-number",
+            NhsNumberSystem::Legacy => ems_nhs::vocab::NHS_NUMBER_SYSTEM_LEGACY,
+            NhsNumberSystem::Current => ems_nhs::vocab::NHS_NUMBER_SYSTEM,
         }
     }
 }
@@ -392,8 +392,8 @@ impl Criteria {
                         }
                     };
                     let system = match system {
-                        "http://fhir.nhs.net/Id/nhs-number" => NhsNumberSystem::Legacy,
-                        "https://fhir.nhs.uk/Id/nhs-number" => NhsNumberSystem::Current,
+                        ems_nhs::vocab::NHS_NUMBER_SYSTEM_LEGACY => NhsNumberSystem::Legacy,
+                        ems_nhs::vocab::NHS_NUMBER_SYSTEM => NhsNumberSystem::Current,
                         _ => {
                             errs.push(err(
                                 name,
@@ -444,7 +444,9 @@ impl Criteria {
                     event_offsets.push(at);
                 }
                 "Patient.age" => {
-                    let (cmp, num) = value.split_at(value.len().min(2));
+                    // `split_at_checked`, not `split_at`: byte 2 may fall inside a
+                    // multi-byte character (`gé5`), which is a bad value, not a panic
+                    let (cmp, num) = value.split_at_checked(2).unwrap_or((value, ""));
                     let years: Option<u32> =
                         if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
                             num.parse().ok()

@@ -49,12 +49,14 @@
 
 pub mod criteria;
 pub mod events;
+mod generated_events;
 pub mod geography;
 mod index;
 pub mod lifecycle;
 pub mod matcher;
 pub mod nhs;
 pub mod partner;
+pub mod patients;
 pub mod subscription;
 
 pub use criteria::{
@@ -76,4 +78,5 @@ pub use matcher::{
 };
 pub use nhs::{NhsNumber, NhsNumberError};
 pub use partner::{format_partner_id, parse_partner_id, PartnerIdError, PartnerPair};
+pub use patients::{parse_patients_csv, PatientsCsvError};
 pub use subscription::{Subscription, SubscriptionStatus};

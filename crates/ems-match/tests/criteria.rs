@@ -230,3 +230,65 @@ fn event_table_matches_event_types_json() {
         .collect();
     assert_eq!(other, UNSUPPORTED_EVENT_CODES.to_vec());
 }
+
+/// Fuzz finding 1 (issue 14): `Patient.age=gé` panicked (`split_at` inside a
+/// multi-byte character). Every component with values that put a character
+/// boundary at every byte offset must give an error, never a panic.
+#[test]
+fn finding_1_patient_age_multibyte_is_sub_criteria_value() {
+    use ems_match::criteria::rules as r;
+    let c = format!("/Bundle?type=message&{NHS}&{EV}&Patient.age=gé");
+    let e = Criteria::parse(&c).unwrap_err();
+    assert_eq!(
+        (e.component.as_str(), e.rule),
+        ("Patient.age", r::VALUE),
+        "{e}"
+    );
+    let e = Criteria::parse(&explicit("&Patient.age=gé5")).unwrap_err();
+    assert_eq!(
+        (e.component.as_str(), e.rule),
+        ("Patient.age", r::VALUE),
+        "{e}"
+    );
+    assert!(Criteria::parse("/Bundle?Patient.age=gé").is_err());
+    let components = [
+        "type",
+        "serviceType",
+        "Patient.identifier",
+        "MessageHeader.event",
+        "subscriptionRuleType",
+        "Organization.identifier",
+        "Patient.age",
+        "tag",
+        "é",
+    ];
+    for comp in components {
+        for v in [
+            "é",
+            "gé",
+            "lé5",
+            "gté",
+            "g€5",
+            "€",
+            "gt5é",
+            "𝄞",
+            "l𝄞",
+            "|é",
+            "é|9434765919",
+        ] {
+            for s in [
+                format!("/Bundle?{comp}={v}"),
+                explicit(&format!("&{comp}={v}")),
+                generic(&format!("&{comp}={v}")),
+            ] {
+                if let Err(e) = Criteria::parse(&s) {
+                    assert!(
+                        e.offset <= s.len() && s.is_char_boundary(e.offset),
+                        "{s}: {e}"
+                    );
+                    let _ = e.to_string();
+                }
+            }
+        }
+    }
+}

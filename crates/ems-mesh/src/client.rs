@@ -218,7 +218,7 @@ fn sha256_hex(b: &[u8]) -> String {
         .collect()
 }
 
-struct Reply {
+pub(crate) struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -291,7 +291,7 @@ impl MeshClient {
     }
 
     /// Sends one request, retrying 429, 5xx and transport errors with exponential backoff.
-    fn request(
+    pub(crate) fn request(
         &self,
         method: &'static str,
         path: &str,
@@ -381,7 +381,7 @@ impl MeshClient {
         }
     }
 
-    fn check(
+    pub(crate) fn check(
         &self,
         method: &'static str,
         path: &str,
@@ -407,7 +407,7 @@ impl MeshClient {
         })
     }
 
-    fn json(r: &Reply) -> Result<serde_json::Value, MeshError> {
+    pub(crate) fn json(r: &Reply) -> Result<serde_json::Value, MeshError> {
         serde_json::from_slice(&r.body).map_err(|e| MeshError::Response(format!("not JSON: {e}")))
     }
 

@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod client;
+mod tracking;
 
 pub use client::{
     auth_header, MeshClient, MeshConfig, MeshError, OutgoingMessage, ReceivedMessage, TlsSettings,
@@ -41,7 +42,6 @@ pub use client::{
 use ems::bundle::{Classification, EventMessage, SequenceTracker, TrackerStore};
 use ems::matching::{Delivery, Matcher, NhsNumber, PatientContext};
 use ems::profiles::{Kind, Validation, Validator};
-use ems::ToMatchEvent;
 
 /// Content type of NEMS deliveries (XML only).
 pub const FHIR_XML: &str = "application/fhir+xml";

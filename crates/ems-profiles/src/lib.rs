@@ -32,8 +32,6 @@ mod codes;
 mod event;
 mod fnv;
 #[rustfmt::skip]
-mod generated_codes;
-#[rustfmt::skip]
 mod generated_profiles;
 mod oo;
 pub mod profiles;
@@ -77,26 +75,12 @@ pub enum Kind {
     Outcome,
 }
 
-/// Serialisation of an input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// FHIR XML.
-    Xml,
-    /// FHIR JSON.
-    Json,
-}
+pub use ems_stu3::Format;
 
-/// Detects XML or JSON from the first non-whitespace byte (`{` → JSON).
+/// Detects XML or JSON from the first non-whitespace byte (`{` → JSON); see
+/// [`Format::detect`].
 pub fn detect_format(bytes: &[u8]) -> Format {
-    let first = bytes
-        .iter()
-        .copied()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0xEF | 0xBB | 0xBF));
-    if first == Some(b'{') {
-        Format::Json
-    } else {
-        Format::Xml
-    }
+    Format::detect(bytes)
 }
 
 /// The result of validating bytes: the resource when it could be read, and
@@ -164,16 +148,22 @@ impl Validator {
         match parsed {
             Ok(p) => {
                 let mut outcome = self.classify_parse_issues(p.outcome);
-                let mut v = self.validate_resource(&p.resource, kind);
-                // NEMS dateTime checks replace the reader's generic lexical finding
-                outcome.issues.retain(|i| {
-                    i.rule != ems_stu3::rules::PRIMITIVE_FORMAT
-                        || !v
-                            .issues
-                            .iter()
-                            .any(|d| d.rule == "DATETIME-FORMAT" && d.location == i.location)
-                });
-                outcome.issues.append(&mut v.issues);
+                let v = self.validate_resource(&p.resource, kind);
+                // NEMS dateTime checks replace the reader's generic lexical
+                // finding; the locations are looked up in a set (comparing
+                // every pair was quadratic: issue 14, finding 3)
+                let replaced: std::collections::HashSet<&str> = v
+                    .with_rule("DATETIME-FORMAT")
+                    .map(|d| d.location.as_str())
+                    .collect();
+                if !replaced.is_empty() {
+                    outcome.issues.retain(|i| {
+                        i.rule != ems_stu3::rules::PRIMITIVE_FORMAT
+                            || !replaced.contains(i.location.as_str())
+                    });
+                }
+                // at most MAX_ISSUES listed, the rest counted (issue 14)
+                outcome.extend(v);
                 Validation {
                     resource: Some(p.resource),
                     outcome,
@@ -200,19 +190,20 @@ impl Validator {
     /// Parse issues are errors in Publish mode (the message must be exactly
     /// right) and warnings in Receive mode (the model was read, so the
     /// message can be processed); fatal issues stay fatal.
+    /// Findings beyond the listed ones are classified too (the summary
+    /// issue takes the worst severity of those it counts).
     fn classify_parse_issues(&self, mut o: Outcome) -> Outcome {
+        o.reclassify(|id, severity| match rule(id) {
+            _ if severity == Severity::Fatal => severity,
+            Some(r) => r.severity(self.mode),
+            None if self.mode == Mode::Receive && severity == Severity::Error => Severity::Warning,
+            None => severity,
+        });
         for i in &mut o.issues {
-            if i.severity == Severity::Fatal {
+            if i.severity == Severity::Fatal || i.spine_code.is_some() {
                 continue;
             }
-            if let Some(r) = rule(i.rule) {
-                i.severity = r.severity(self.mode);
-                if i.spine_code.is_none() {
-                    i.spine_code = r.spine;
-                }
-            } else if self.mode == Mode::Receive && i.severity == Severity::Error {
-                i.severity = Severity::Warning;
-            }
+            i.spine_code = rule(i.rule).and_then(|r| r.spine);
         }
         o
     }

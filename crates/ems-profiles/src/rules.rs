@@ -156,6 +156,10 @@ rules! {
     XML_NAMESPACE = "XML-NAMESPACE", Must, false, T::Structure, Some("MESSAGE_NOT_WELL_FORMED"), "2.1", "XML in the FHIR namespace";
     XML_MALFORMED = "XML-MALFORMED", Must, true, T::Structure, Some("MESSAGE_NOT_WELL_FORMED"), "2.1", "well-formed XML";
     XML_DTD = "XML-DTD", Must, true, T::Security, Some("MESSAGE_NOT_WELL_FORMED"), "2.1", "no DTD or entity declarations";
+    XHTML_MALFORMED = "XHTML-MALFORMED", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "Narrative.div is one well-formed XHTML div element (otherwise not kept)";
+    TXT_1 = "TXT-1", Must, false, T::Invariant, Some("INVALID_RESOURCE"), "stu3", "a narrative holds only basic HTML elements and attributes: no scripts, forms, event attributes (FHIR txt-1)";
+    TXT_2 = "TXT-2", Must, false, T::Invariant, Some("INVALID_RESOURCE"), "stu3", "a narrative has non-whitespace content (FHIR txt-2)";
+    ISSUES_TRUNCATED = "ISSUES-TRUNCATED", Must, false, T::TooCostly, None, "stu3", "an outcome lists at most 1,000 issues; one summary issue counts the rest by rule, with their worst severity";
     JSON_MALFORMED = "JSON-MALFORMED", Must, true, T::Structure, Some("MESSAGE_NOT_WELL_FORMED"), "2.9", "well-formed JSON";
     RESOURCE_TYPE = "RESOURCE-TYPE", Must, true, T::NotSupported, Some("INVALID_RESOURCE"), "stu3", "a known STU3 resource type";
     INPUT_TOO_LARGE = "INPUT-TOO-LARGE", Must, true, T::TooCostly, Some("INVALID_REQUEST_MESSAGE"), "2.1", "a message is at most 3 MB (3 MiB cap)";

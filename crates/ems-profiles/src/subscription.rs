@@ -6,8 +6,8 @@ use ems_match::Criteria;
 use ems_stu3::{Bundle, OptStrExt, Resource, Subscription};
 
 /// Canonical URL of the subscription profile.
-pub const SUB_PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1";
-const DIRECTORY: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
+pub const SUB_PROFILE: &str = ems_nhs::vocab::SUBSCRIPTION_PROFILE;
+const DIRECTORY: &str = ems_nhs::vocab::ODS_DIRECTORY;
 
 pub(crate) fn validate(r: &Resource, rep: &mut Report, cx: SubscriptionContext) {
     match r {

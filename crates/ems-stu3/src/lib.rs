@@ -61,24 +61,31 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod detect;
 mod generated;
 pub mod issue;
 pub mod json;
 pub mod lexical;
+mod model_sink;
 pub mod node;
 pub mod primitive;
 mod read;
 mod scan;
+mod sink;
+mod xhtml;
 pub mod xml;
 
+pub use detect::{from_bytes, Format};
 pub use generated::*;
-pub use issue::{Issue, IssueType, Outcome, Severity};
+pub use issue::{Issue, IssueType, Outcome, Severity, MAX_ISSUES};
 pub use json::{from_json, to_json, to_json_of, to_json_pretty, to_json_pretty_of};
+pub use model_sink::ModelSink;
 pub use primitive::*;
 pub use read::{
-    line_col, rules, Parsed, PathStack, ReadError, ReadOptions, DEFAULT_MAX_DEPTH,
+    line_col, rules, LineIndex, Parsed, PathStack, ReadError, ReadOptions, DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_SIZE, FHIR_NS, XHTML_NS,
 };
+pub use sink::ElementSink;
 pub use xml::{from_xml, to_xml, to_xml_of, to_xml_pretty, to_xml_pretty_of};
 
 impl Extension {

@@ -195,6 +195,8 @@ pub trait NodeVec {
     }
     /// Item `i`.
     fn get(&self, i: usize) -> Option<&dyn Node>;
+    /// The last item, mutably (the one a writer is filling).
+    fn last_mut(&mut self) -> Option<&mut dyn Node>;
 }
 
 /// A single-valued primitive slot.
@@ -296,6 +298,9 @@ impl<T: Node + Default> NodeVec for Vec<T> {
     }
     fn get(&self, i: usize) -> Option<&dyn Node> {
         self.as_slice().get(i).map(|v| v as &dyn Node)
+    }
+    fn last_mut(&mut self) -> Option<&mut dyn Node> {
+        self.as_mut_slice().last_mut().map(|v| v as &mut dyn Node)
     }
 }
 

@@ -155,6 +155,11 @@ pub trait PrimValue: Clone + fmt::Debug + PartialEq + Default + 'static {
     /// Builds a value from a lexical form that failed the check, when the
     /// type can keep it (strings and decimals do; numbers and booleans cannot).
     fn keep_invalid(s: &str) -> Option<Self>;
+    /// [`PrimValue::from_lexical`] of a literal: string-backed values refer
+    /// to it instead of copying it.
+    fn from_static(kind: PrimKind, s: &'static str) -> Result<Self, &'static str> {
+        Self::from_lexical(kind, s)
+    }
     /// Appends the lexical form.
     fn write_lexical(&self, out: &mut String);
     /// The value as text without copying, for string-backed values.
@@ -166,6 +171,9 @@ pub trait PrimValue: Clone + fmt::Debug + PartialEq + Default + 'static {
 impl PrimValue for Str {
     fn from_lexical(_: PrimKind, s: &str) -> Result<Self, &'static str> {
         Ok(Str::from(s))
+    }
+    fn from_static(_: PrimKind, s: &'static str) -> Result<Self, &'static str> {
+        Ok(Str::const_new(s))
     }
     fn keep_invalid(s: &str) -> Option<Self> {
         Some(Str::from(s))
@@ -414,11 +422,37 @@ pub type Instant = Primitive<Str>;
 /// `time`
 pub type Time = Primitive<Str>;
 
+/// What a writer reads from a primitive, fetched in one call
+/// ([`PrimNode::view`]) instead of one virtual call per part.
+#[derive(Clone, Copy, Debug)]
+pub struct PrimView<'a> {
+    /// `true` when a value is present.
+    pub has_value: bool,
+    /// The value as text when it is stored as text (see [`PrimNode::value_str`]).
+    pub text: Option<&'a str>,
+    /// Element id.
+    pub id: Option<&'a str>,
+    /// Extensions.
+    pub extension: &'a [Extension],
+}
+
+impl PrimView<'_> {
+    /// `true` when the primitive has an element id or extensions.
+    pub fn has_extra(&self) -> bool {
+        self.id.is_some() || !self.extension.is_empty()
+    }
+}
+
 /// Type-erased access to a [`Primitive`] used by the codecs.
 pub trait PrimNode {
     /// Sets the value from a lexical form. On a malformed form the value is
     /// kept when the Rust type can hold it; the error describes the expected form.
     fn set_lexical(&mut self, kind: PrimKind, s: &str) -> Result<(), &'static str>;
+    /// [`PrimNode::set_lexical`] of a literal (string-backed values refer to
+    /// it instead of copying it).
+    fn set_static(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
+        self.set_lexical(kind, s)
+    }
     /// Appends the lexical form of the value; `false` when there is no value.
     fn write_value(&self, out: &mut String) -> bool;
     /// `true` when a value is present.
@@ -434,11 +468,20 @@ pub trait PrimNode {
     fn extension_mut(&mut self) -> &mut Vec<Extension>;
     /// Extensions.
     fn extension(&self) -> &[Extension];
+    /// Value presence, text, id and extensions in one call.
+    fn view(&self) -> PrimView<'_>;
 }
 
-impl<V: PrimValue> PrimNode for Primitive<V> {
-    fn set_lexical(&mut self, kind: PrimKind, s: &str) -> Result<(), &'static str> {
-        match lexical::check(kind, s).and_then(|_| V::from_lexical(kind, s)) {
+impl<V: PrimValue> Primitive<V> {
+    /// Keeps `parsed` (the value of lexical form `s` checked as `kind`), or
+    /// what can be kept of an invalid `s`.
+    fn store(
+        &mut self,
+        kind: PrimKind,
+        s: &str,
+        parsed: impl FnOnce() -> Result<V, &'static str>,
+    ) -> Result<(), &'static str> {
+        match lexical::check(kind, s).and_then(|_| parsed()) {
             Ok(v) => {
                 self.value = Some(v);
                 Ok(())
@@ -448,6 +491,15 @@ impl<V: PrimValue> PrimNode for Primitive<V> {
                 Err(e)
             }
         }
+    }
+}
+
+impl<V: PrimValue> PrimNode for Primitive<V> {
+    fn set_lexical(&mut self, kind: PrimKind, s: &str) -> Result<(), &'static str> {
+        self.store(kind, s, || V::from_lexical(kind, s))
+    }
+    fn set_static(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
+        self.store(kind, s, || V::from_static(kind, s))
     }
     fn write_value(&self, out: &mut String) -> bool {
         match &self.value {
@@ -475,6 +527,19 @@ impl<V: PrimValue> PrimNode for Primitive<V> {
     }
     fn extension(&self) -> &[Extension] {
         Primitive::extension(self)
+    }
+    #[inline]
+    fn view(&self) -> PrimView<'_> {
+        let (id, extension) = match &self.extra {
+            Some(x) => (x.id.as_deref(), x.extension.as_slice()),
+            None => (None, &[][..]),
+        };
+        PrimView {
+            has_value: self.value.is_some(),
+            text: self.value.as_ref().and_then(|v| v.as_str()),
+            id,
+            extension,
+        }
     }
 }
 

@@ -192,21 +192,97 @@ fn push_decimal(s: &mut String, mut n: usize) {
 }
 
 /// 1-based line and column (in characters) of byte offset `pos` in `src`.
+///
+/// A one-off lookup costs one pass over `src`; for many lookups in the same
+/// input build a [`LineIndex`] once (the readers do).
+///
+/// ```
+/// assert_eq!(ems_stu3::line_col("ab\ncé\nx".as_bytes(), 6), (2, 3));
+/// ```
 pub fn line_col(src: &[u8], pos: usize) -> (u32, u32) {
-    let pos = pos.min(src.len());
-    let before = &src[..pos];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
-    (line as u32, col as u32)
+    LineIndex::new(src).line_col(pos)
+}
+
+/// Bytes per block of the character-count index of [`LineIndex`].
+const CHAR_BLOCK: usize = 1024;
+
+/// Line starts and a character-count index of one input, built in one pass,
+/// so that each issue position costs a binary search plus at most one
+/// [`CHAR_BLOCK`] of counting instead of a rescan from byte 0 (the rescan
+/// made a 3 MiB line of unknown elements take half an hour: issue 14,
+/// finding 2).
+///
+/// Columns count characters: UTF-8 lead bytes, i.e. every byte that is not a
+/// continuation byte (`0b10xx_xxxx`).
+///
+/// ```
+/// let src = "<a>\n  <é/>\n".as_bytes();
+/// let ix = ems_stu3::LineIndex::new(src);
+/// assert_eq!(ix.line_col(0), (1, 1));
+/// assert_eq!(ix.line_col(6), (2, 3));
+/// assert_eq!(ix.line_col(9), (2, 5));
+/// assert_eq!(ix.line_col(999), (3, 1));
+/// ```
+#[derive(Clone, Debug)]
+pub struct LineIndex<'a> {
+    src: &'a [u8],
+    /// Byte offset of the start of each line after the first.
+    line_starts: Vec<usize>,
+    /// Continuation bytes before the start of each block of `CHAR_BLOCK`
+    /// bytes, and the total last.
+    cont_before_block: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes `src` (one pass).
+    pub fn new(src: &'a [u8]) -> LineIndex<'a> {
+        let line_starts = memchr::memchr_iter(b'\n', src).map(|p| p + 1).collect();
+        let mut cont_before_block = Vec::with_capacity(src.len() / CHAR_BLOCK + 2);
+        let mut n = 0;
+        for block in src.chunks(CHAR_BLOCK) {
+            cont_before_block.push(n);
+            n += continuation_bytes(block);
+        }
+        // the end, so that `pos == src.len()` at a block boundary has an entry
+        cont_before_block.push(n);
+        LineIndex {
+            src,
+            line_starts,
+            cont_before_block,
+        }
+    }
+
+    /// Continuation bytes in `src[..pos]` (`pos <= src.len()`).
+    fn cont_before(&self, pos: usize) -> usize {
+        let b = pos / CHAR_BLOCK;
+        self.cont_before_block[b] + continuation_bytes(&self.src[b * CHAR_BLOCK..pos])
+    }
+
+    /// 1-based line and column (in characters) of byte offset `pos`
+    /// (clamped to the input length).
+    pub fn line_col(&self, pos: usize) -> (u32, u32) {
+        let pos = pos.min(self.src.len());
+        let line = self.line_starts.partition_point(|&s| s <= pos);
+        let start = if line == 0 {
+            0
+        } else {
+            self.line_starts[line - 1]
+        };
+        let chars = (pos - start) - (self.cont_before(pos) - self.cont_before(start));
+        (line as u32 + 1, chars as u32 + 1)
+    }
+}
+
+/// Number of UTF-8 continuation bytes in `b`.
+fn continuation_bytes(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c & 0xC0 == 0x80).count()
 }
 
 /// Issue builder shared by both readers.
 pub(crate) struct Reporter<'a> {
     pub src: &'a [u8],
+    /// Built on the first issue.
+    lines: std::cell::OnceCell<LineIndex<'a>>,
     pub path: PathStack,
     pub outcome: Outcome,
 }
@@ -215,6 +291,7 @@ impl<'a> Reporter<'a> {
     pub fn new(src: &'a [u8]) -> Self {
         Reporter {
             src,
+            lines: std::cell::OnceCell::new(),
             path: PathStack::default(),
             outcome: Outcome::new(),
         }
@@ -229,7 +306,10 @@ impl<'a> Reporter<'a> {
         pos: usize,
         message: String,
     ) -> Issue {
-        let (l, c) = line_col(self.src, pos);
+        let (l, c) = self
+            .lines
+            .get_or_init(|| LineIndex::new(self.src))
+            .line_col(pos);
         Issue::new(severity, code, rule, self.path.render(extra), message).at(l, c)
     }
 
@@ -241,14 +321,30 @@ impl<'a> Reporter<'a> {
         pos: usize,
         message: String,
     ) {
+        if self.outcome.is_full() {
+            // only counted: no position, path or message is built
+            self.outcome.count_omitted(rule, Severity::Error, 1);
+            return;
+        }
         let i = self.make(Severity::Error, code, rule, extra, pos, message);
         self.outcome.push(i);
+    }
+
+    /// The issues found, with the summary of those beyond the limit.
+    pub fn finish(mut self) -> Outcome {
+        self.outcome.refresh_summary();
+        self.outcome
     }
 
     /// Stores the lexical value `v` of primitive `p`; a malformed one is
     /// reported as `PRIMITIVE-FORMAT` (value shown up to 80 characters).
     pub fn set_value(&mut self, p: &mut dyn PrimNode, kind: PrimKind, v: &str, pos: usize) {
         if let Err(exp) = p.set_lexical(kind, v) {
+            if self.outcome.is_full() {
+                self.outcome
+                    .count_omitted(rules::PRIMITIVE_FORMAT, Severity::Error, 1);
+                return;
+            }
             let shown: String = v.chars().take(80).collect();
             self.error(
                 IssueType::Value,
@@ -263,6 +359,29 @@ impl<'a> Reporter<'a> {
         }
     }
 
+    /// Checks a `Narrative.div` and reports what is wrong with it
+    /// (`XHTML-MALFORMED`, `XML-NAMESPACE`, `TXT-1`, `TXT-2`); `at` maps an
+    /// offset in `div` to one in the input. `false` when the div is not
+    /// well-formed XHTML and must not be kept.
+    pub fn xhtml(&mut self, div: &str, extra: Option<&str>, at: impl Fn(usize) -> usize) -> bool {
+        let mut found = Vec::new();
+        let ok = match crate::xhtml::check(div, &mut |f| found.push(f)) {
+            Ok(()) => true,
+            Err(f) => {
+                found.push(f);
+                false
+            }
+        };
+        for f in found {
+            let code = match f.rule {
+                rules::TXT_1 | rules::TXT_2 => IssueType::Invariant,
+                _ => IssueType::Structure,
+            };
+            self.error(code, f.rule, extra, at(f.offset), f.message);
+        }
+        ok
+    }
+
     /// Builds the fatal error that stops reading.
     pub fn fatal(
         &mut self,
@@ -272,6 +391,7 @@ impl<'a> Reporter<'a> {
         message: String,
     ) -> ReadError {
         let i = self.make(Severity::Fatal, code, rule, None, pos, message);
+        self.outcome.refresh_summary();
         let mut outcome = std::mem::take(&mut self.outcome);
         outcome.push(i);
         ReadError { outcome }
@@ -325,6 +445,13 @@ pub mod rules {
     pub const XML_NAMESPACE: &str = "XML-NAMESPACE";
     /// Not well-formed XML.
     pub const XML_MALFORMED: &str = "XML-MALFORMED";
+    /// `Narrative.div` is not a well-formed XHTML `div` element (not kept).
+    pub const XHTML_MALFORMED: &str = "XHTML-MALFORMED";
+    /// FHIR invariant txt-1: only basic HTML elements and attributes in a
+    /// narrative (no scripts, forms, event attributes).
+    pub const TXT_1: &str = "TXT-1";
+    /// FHIR invariant txt-2: a narrative has some non-whitespace content.
+    pub const TXT_2: &str = "TXT-2";
     /// DTDs and entity declarations are rejected without expansion.
     pub const XML_DTD: &str = "XML-DTD";
     /// Not well-formed JSON.
@@ -337,6 +464,9 @@ pub mod rules {
     pub const INPUT_DEPTH: &str = "INPUT-DEPTH";
     /// Input is not UTF-8.
     pub const INPUT_UTF8: &str = "INPUT-UTF8";
+    /// More findings than an outcome lists ([`crate::MAX_ISSUES`]): one
+    /// summary issue counts the rest.
+    pub const ISSUES_TRUNCATED: &str = "ISSUES-TRUNCATED";
 }
 
 #[cfg(test)]

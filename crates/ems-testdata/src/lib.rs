@@ -3,6 +3,8 @@
 //! raw quick-xml tokenisation that benchmarks use as their same-run baseline.
 //! Not published.
 
+pub mod hostile;
+
 use std::path::PathBuf;
 
 /// `../shared` beside the checkout, or the directory in `EMS_SHARED`.

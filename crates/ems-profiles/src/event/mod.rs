@@ -18,17 +18,14 @@ use header::*;
 use logic::*;
 use resources::*;
 
-pub const ROUTING_URL: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1";
-pub const MET_URL: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1";
-pub const MH_PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/Event-MessageHeader-1";
-pub const NHS_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
-pub const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
-pub const VERIFICATION_URL: &str =
-    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1";
-pub const BIRTH_TIME_URL: &str = "http://hl7.org/fhir/StructureDefinition/patient-birthTime";
-pub const DEATH_URL: &str = "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-DeathNotificationStatus-1";
+pub const ROUTING_URL: &str = ems_nhs::vocab::ROUTING_DEMOGRAPHICS_EXTENSION;
+pub const MET_URL: &str = ems_nhs::vocab::MESSAGE_EVENT_TYPE_EXTENSION;
+pub const MH_PROFILE: &str = ems_nhs::vocab::MESSAGE_HEADER_PROFILE;
+pub const NHS_SYSTEM: &str = ems_nhs::vocab::NHS_NUMBER_SYSTEM;
+pub const ODS_SYSTEM: &str = ems_nhs::vocab::ODS_ORGANIZATION_SYSTEM;
+pub const VERIFICATION_URL: &str = ems_nhs::vocab::NHS_NUMBER_VERIFICATION_STATUS_EXTENSION;
+pub const BIRTH_TIME_URL: &str = ems_nhs::vocab::BIRTH_TIME_EXTENSION;
+pub const DEATH_URL: &str = ems_nhs::vocab::DEATH_NOTIFICATION_STATUS_EXTENSION;
 
 fn ext<'a>(exts: &'a [Extension], url: &str) -> Option<&'a Extension> {
     exts.iter().find(|e| e.url.as_deref() == Some(url))

@@ -1,0 +1,353 @@
+//! One message, whatever it is written into: [`Message`] collects the
+//! entries of an event message as the event describes them and finishes it
+//! with the MessageHeader and the Bundle, driving a [`MessageSink`]:
+//! [`XmlStream`] gives the wire XML ([`XmlMessage`], `build_xml`),
+//! [`ModelSink`] the typed Bundle ([`BuiltMessage`], `build`). The ids are
+//! drawn in the same order whichever the sink, so both give the same
+//! message.
+
+use crate::build::*;
+use crate::builders::{BuiltMessage, XmlMessage};
+use crate::context::{BuildContext, OrgInfo, SourceContact};
+use crate::describe::{self, PatientExtra};
+use ems_match::EventType;
+use ems_stu3::xml::XmlStream;
+use ems_stu3::{ElementSink, ModelSink, Primitive, Resource};
+
+/// A sink a whole message can be written into. The entries are written
+/// first (they are described before the MessageHeader, which refers to
+/// them); [`MessageSink::finish`] puts the Bundle's start and the header
+/// entry in front of them.
+pub(crate) trait MessageSink: ElementSink + Sized {
+    /// The finished message.
+    type Message;
+    /// A sink for the entries (inside the Bundle, after its header entry).
+    fn entries() -> Self;
+    /// Puts the Bundle's `id`, `type` and the header entry (written by
+    /// `header` into a sink of this kind) in front of the entries and
+    /// closes the Bundle.
+    fn finish(
+        self,
+        made: Made,
+        header: impl FnOnce(&mut Self),
+    ) -> Result<Self::Message, BuildError>;
+}
+
+/// What every finished message records besides its content.
+pub(crate) struct Made {
+    pub event: &'static EventType,
+    pub met: MessageEventType,
+    pub message_id: Urn,
+    pub bundle_id: Urn,
+}
+
+/// Wire XML: the header is written into its own buffer, which goes in
+/// front of the entries' (one copy of the short header, none of the
+/// entries).
+impl MessageSink for XmlStream {
+    type Message = XmlMessage;
+    fn entries() -> Self {
+        // room for most messages and their header (a birth notification,
+        // ~11 KB, regrows once)
+        XmlStream::with_capacity(8 * 1024)
+    }
+    fn finish(
+        mut self,
+        made: Made,
+        header: impl FnOnce(&mut Self),
+    ) -> Result<XmlMessage, BuildError> {
+        let mut head = XmlStream::with_capacity(2048);
+        head.root("Bundle");
+        bundle_start(&mut head, &made.bundle_id);
+        header(&mut head);
+        self.prepend(&head);
+        self.end("Bundle");
+        Ok(XmlMessage {
+            xml: self.into_string(),
+            message_id: made.message_id,
+            event: made.event,
+            message_event_type: made.met,
+        })
+    }
+}
+
+/// The typed model: the header entry is written after the entries (a
+/// repeating element, so in schema order) and moved to the front; the
+/// Bundle's `id` and `type` are then set on the assembled Bundle (written
+/// after the entries they would be out of schema order).
+impl MessageSink for ModelSink {
+    type Message = BuiltMessage;
+    fn entries() -> Self {
+        // room for the largest messages without regrowing (a blood spot
+        // outcome with all 11 conditions has 16 entries)
+        ModelSink::with_root(Resource::from(ems_stu3::Bundle {
+            entry: Vec::with_capacity(16),
+            ..Default::default()
+        }))
+    }
+    fn finish(
+        mut self,
+        made: Made,
+        header: impl FnOnce(&mut Self),
+    ) -> Result<BuiltMessage, BuildError> {
+        header(&mut self);
+        let slip = |outcome: &ems_stu3::Outcome| BuildError {
+            event: made.event.code,
+            field: "(description)",
+            message: outcome
+                .issues
+                .first()
+                .map(|i| i.to_string())
+                .unwrap_or_default(),
+        };
+        let parsed = self.finish().map_err(|e| slip(&e.outcome))?;
+        let Resource::Bundle(mut bundle) = parsed.resource else {
+            return Err(slip(&parsed.outcome));
+        };
+        bundle.entry.rotate_right(1);
+        bundle.id = Some(Primitive::from(made.bundle_id.id()));
+        bundle.type_ = Some(Primitive::from_static(BUNDLE_TYPE));
+        Ok(BuiltMessage {
+            bundle: *bundle,
+            event: made.event,
+            message_event_type: made.met,
+        })
+    }
+}
+
+const BUNDLE_TYPE: &str = "message";
+
+/// The Bundle's own elements before its entries.
+fn bundle_start(w: &mut XmlStream, id: &Urn) {
+    w.value("id", id.id());
+    w.value_static("type", BUNDLE_TYPE);
+}
+
+/// `<entry><fullUrl/><resource><rtype><id/>` … `</rtype></resource></entry>`.
+pub(crate) fn entry<S: ElementSink>(w: &mut S, u: &Urn, rtype: &str, body: impl FnOnce(&mut S)) {
+    w.start("entry");
+    w.value("fullUrl", u.as_str());
+    w.start("resource");
+    w.start_resource(rtype);
+    w.value("id", u.id());
+    body(w);
+    w.end_resource(rtype);
+    w.end("resource");
+    w.end("entry");
+}
+
+/// The header data of one message.
+pub(crate) struct Header<'a> {
+    pub event: &'static EventType,
+    pub met: MessageEventType,
+    /// Routing demographics (NHS number, name, birth date) when `Some`.
+    pub patient: Option<&'a PatientInfo>,
+    pub focus: &'a str,
+    pub responsible: &'a str,
+    pub enterer: Option<&'a str>,
+}
+
+/// What a message's MessageHeader and Bundle take from the context, drawn
+/// in this order after every entry's id: the header id, the message instant
+/// (unless an entry already read it), the sequence number of the publisher
+/// + patient + event stream, the Bundle id.
+struct Stamp {
+    header_id: Urn,
+    now: InstantText,
+    /// `urn:nhs:addressing:asid:<ASID>`.
+    endpoint: ems_stu3::Str,
+    /// The routing NHS number's digits.
+    nhs_number: Option<ems_stu3::Str>,
+    version: Option<u64>,
+    bundle_id: Urn,
+}
+
+impl Stamp {
+    fn draw(cx: &mut BuildContext, now: Option<InstantText>, h: &Header<'_>) -> Stamp {
+        let header_id = cx.urn();
+        let now = now.unwrap_or_else(|| cx.now_text());
+        let endpoint = cx.publisher.endpoint_str();
+        let nhs_number = h.patient.map(|p| nhs_digits(p.nhs_number));
+        let version = nhs_number
+            .as_deref()
+            .map(|n| cx.sequence.next(&endpoint, n, h.event.code));
+        let bundle_id = cx.urn();
+        Stamp {
+            header_id,
+            now,
+            endpoint,
+            nhs_number,
+            version,
+            bundle_id,
+        }
+    }
+}
+
+/// Collects a message's entries in a [`MessageSink`]; the MessageHeader is
+/// written by [`Message::finish`] (it refers to the entries).
+pub(crate) struct Message<'c, S> {
+    pub cx: &'c mut BuildContext,
+    w: S,
+    /// The message's instant, read from the clock once per message.
+    now: Option<InstantText>,
+}
+
+impl<'c, S: MessageSink> Message<'c, S> {
+    pub fn new(cx: &'c mut BuildContext) -> Self {
+        Message {
+            cx,
+            w: S::entries(),
+            now: None,
+        }
+    }
+
+    /// The message's instant.
+    pub fn now(&mut self) -> InstantText {
+        let cx = &*self.cx;
+        self.now.get_or_insert_with(|| cx.now_text()).clone()
+    }
+
+    /// A new id for a resource that is referred to before it is written.
+    pub fn reserve(&mut self) -> Urn {
+        self.cx.urn()
+    }
+
+    /// Writes the next entry, a `rtype` resource under a new id, whose
+    /// content after `id` is written by `body`; returns its fullUrl.
+    pub fn add(&mut self, rtype: &str, body: impl FnOnce(&mut S)) -> Urn {
+        let u = self.cx.urn();
+        self.add_reserved(&u, rtype, body);
+        u
+    }
+
+    /// [`Message::add`] under an id from [`Message::reserve`].
+    pub fn add_reserved(&mut self, u: &Urn, rtype: &str, body: impl FnOnce(&mut S)) {
+        entry(&mut self.w, u, rtype, body);
+    }
+
+    /// Adds an Organization; returns its fullUrl.
+    pub fn organization(&mut self, o: &OrgInfo) -> Urn {
+        self.add("Organization", |w| describe::organization(w, o, None, None))
+    }
+
+    /// Adds a Patient; returns its fullUrl.
+    pub fn patient(&mut self, p: &PatientInfo) -> Urn {
+        self.add("Patient", |w| {
+            describe::patient(w, Some(p), &PatientExtra::default())
+        })
+    }
+
+    /// The publisher's own Organization.
+    pub fn publisher_org(&mut self) -> Urn {
+        let u = self.cx.urn();
+        let o = &self.cx.publisher.organization;
+        entry(&mut self.w, &u, "Organization", |w| {
+            describe::organization(w, o, None, None)
+        });
+        u
+    }
+
+    /// Finishes a message with the routing demographics of `patient` and
+    /// no enterer.
+    pub fn message(
+        self,
+        event: &'static EventType,
+        met: MessageEventType,
+        patient: Option<&PatientInfo>,
+        focus: &str,
+        responsible: &str,
+    ) -> Result<S::Message, BuildError> {
+        self.finish(Header {
+            event,
+            met,
+            patient,
+            focus,
+            responsible,
+            enterer: None,
+        })
+    }
+
+    /// Writes the MessageHeader entry and finishes the Bundle.
+    pub fn finish(mut self, h: Header<'_>) -> Result<S::Message, BuildError> {
+        let stamp = Stamp::draw(self.cx, self.now.take(), &h);
+        let publisher = &self.cx.publisher;
+        let made = Made {
+            event: h.event,
+            met: h.met,
+            message_id: stamp.header_id,
+            bundle_id: stamp.bundle_id,
+        };
+        self.w.finish(made, |w| {
+            entry(w, &stamp.header_id, "MessageHeader", |w| {
+                message_header(w, &h, &stamp, publisher)
+            })
+        })
+    }
+}
+
+/// The MessageHeader's content after its `id`.
+fn message_header<S: ElementSink>(
+    w: &mut S,
+    h: &Header<'_>,
+    stamp: &Stamp,
+    publisher: &crate::context::Publisher,
+) {
+    let now = stamp.now.as_str();
+    w.start("meta");
+    if let Some(v) = stamp.version {
+        w.value_i64("versionId", v as i64);
+    }
+    w.value("lastUpdated", now);
+    w.value_static("profile", vocab::MESSAGE_HEADER_PROFILE);
+    w.end("meta");
+    if let (Some(p), Some(n)) = (h.patient, &stamp.nhs_number) {
+        w.start_extension("extension", vocab::ROUTING_DEMOGRAPHICS_EXTENSION);
+        w.start_extension("extension", "nhsNumber");
+        w.start("valueIdentifier");
+        w.value_static("system", NHS_NUMBER_SYSTEM);
+        w.value("value", n);
+        w.end("valueIdentifier");
+        w.end("extension");
+        w.start_extension("extension", "name");
+        describe::human_name(w, "valueHumanName", Some("official"), &p.family, &p.given);
+        w.end("extension");
+        w.start_extension("extension", "birthDateTime");
+        w.value("valueDateTime", &date(p.birth_date));
+        w.end("extension");
+        w.end("extension");
+    }
+    w.start_extension("extension", vocab::MESSAGE_EVENT_TYPE_EXTENSION);
+    describe::codeable(
+        w,
+        "valueCodeableConcept",
+        ems_match::MESSAGE_EVENT_TYPE_SYSTEM,
+        h.met.code(),
+        h.met.display(),
+    );
+    w.end("extension");
+    describe::coding(
+        w,
+        "event",
+        ems_match::EVENT_TYPE_SYSTEM,
+        h.event.code,
+        Some(h.event.display),
+    );
+    w.value("timestamp", now);
+    if let Some(e) = h.enterer {
+        describe::reference(w, "enterer", e);
+    }
+    w.start("source");
+    w.value("name", &publisher.system_name);
+    w.start("contact");
+    let (system, value) = match &publisher.contact {
+        SourceContact::Phone(p) => ("phone", p),
+        SourceContact::Email(e) => ("email", e),
+    };
+    w.value_static("system", system);
+    w.value("value", value);
+    w.end("contact");
+    w.value("endpoint", &stamp.endpoint);
+    w.end("source");
+    describe::reference(w, "responsible", h.responsible);
+    describe::reference(w, "focus", h.focus);
+}

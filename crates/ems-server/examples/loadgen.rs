@@ -1,0 +1,298 @@
+//! Load generator for `ems serve` (figures in docs/benchmarks.md).
+//!
+//! ```text
+//! cargo build --release -p ems-cli
+//! cargo run --release -p ems-server --example loadgen -- \
+//!     --ems target/release/ems [--subscriptions 1000000] [--seconds 20] [--clients 32]
+//! ```
+//!
+//! 1. seeds a fresh data folder with `--subscriptions` stored active
+//!    subscriptions (90 % explicit, 10 % generic; bulk import), of which
+//!    one per publishable event matches the example patient;
+//! 2. starts the real `ems serve` on it and times how long it takes to be
+//!    ready from the rows (cold start), kills it (SIGKILL) once it has
+//!    written its matcher snapshot, and times the restart (the
+//!    restart-with-1M-subscriptions figure);
+//! 3. publishes the twelve publishable example messages round robin from
+//!    `--clients` keep-alive HTTP clients for `--seconds`: durable publishes
+//!    per second (202s), latency percentiles, errors;
+//! 4. in the same run, calls `validate_bytes` (Publish mode) in a loop on the
+//!    same messages for the same time: the baseline the server's throughput
+//!    is compared with.
+
+use base64::Engine;
+use ems::profiles::{Kind, Mode, Validator};
+use ems_server::pipeline::StoredSubscription;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Args {
+    ems: PathBuf,
+    subscriptions: usize,
+    seconds: u64,
+    clients: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        ems: PathBuf::from("target/release/ems"),
+        subscriptions: 1_000_000,
+        seconds: 20,
+        clients: 32,
+    };
+    let v: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i + 1 < v.len() {
+        match v[i].as_str() {
+            "--ems" => a.ems = PathBuf::from(&v[i + 1]),
+            "--subscriptions" => a.subscriptions = v[i + 1].parse().expect("--subscriptions N"),
+            "--seconds" => a.seconds = v[i + 1].parse().expect("--seconds N"),
+            "--clients" => a.clients = v[i + 1].parse().expect("--clients N"),
+            other => panic!("unknown flag {other}"),
+        }
+        i += 2;
+    }
+    a
+}
+
+/// The i-th valid NHS number from 4 000 000 000 on.
+fn nhs_numbers() -> impl Iterator<Item = u64> {
+    (4_000_000_000u64..).filter(|n| ems::matching::NhsNumber::from_u64(*n).is_ok())
+}
+
+const EVENTS: [&str; 10] = [
+    "blood-spot-test-outcome-1",
+    "newborn-hearing-1",
+    "nipe-outcome-1",
+    "pds-birth-notification-1",
+    "pds-change-of-address-1",
+    "pds-change-of-gp-1",
+    "pds-death-notification-1",
+    "pds-record-change-1",
+    "professional-contacts-1",
+    "vaccinations-1",
+];
+
+fn stored(i: usize, criteria: String) -> StoredSubscription {
+    let mailbox = format!("MBX{:05}", i % 20_000);
+    StoredSubscription {
+        id: format!("{:08x}-0000-4000-8000-{:012x}", i, i),
+        owner_asid: "200000000001".into(),
+        contact_ods: format!("A{:05}", i % 20_000),
+        dup_key: format!("{criteria}\u{1f}{mailbox}"),
+        mailbox,
+        status: "active".into(),
+        created: chrono::DateTime::from_timestamp(1_600_000_000, 0).unwrap(),
+        end: None,
+        resource_json: format!("{{\"resourceType\":\"Subscription\",\"id\":\"{i}\"}}"),
+        criteria,
+    }
+}
+
+fn seed(dir: &Path, n: usize) -> usize {
+    let log = ems_server::SqlitePipeline::open(dir).unwrap();
+    let mut nhs = nhs_numbers();
+    let generic = [
+        ("GP_GP_GP", "B86001"),
+        ("CHO_POSTCODE_CCG", "15F"),
+        ("COUNTRYCODE", "W92000004"),
+        ("UHV_POSTCODE_LACODE", "E08000035"),
+    ];
+    let subs = (0..n).map(|i| {
+        let event = EVENTS[i % 10];
+        if i < 10 {
+            // the example patient, one per event: every publish makes an outbox row
+            stored(i, format!("/Bundle?type=message&Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919&MessageHeader.event={event}"))
+        } else if i % 10 == 3 {
+            let (rule, org) = generic[i % 4];
+            stored(i, format!("/Bundle?type=message&subscriptionRuleType={rule}&Organization.identifier={org}{i}&MessageHeader.event={event}"))
+        } else {
+            let n = nhs.next().unwrap();
+            stored(i, format!("/Bundle?type=message&Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|{n}&MessageHeader.event={event}"))
+        }
+    });
+    log.import_subscriptions(subs).unwrap()
+}
+
+fn token() -> String {
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let now = chrono::Utc::now().timestamp();
+    format!(
+        "{}.{}.",
+        b64(serde_json::json!({"alg": "none", "typ": "JWT"})),
+        b64(serde_json::json!({
+            "sub": "https://fhir.nhs.uk/Id/accredited-system|200000000001",
+            "exp": now + 86_400, "iat": now,
+            "scope": "patient/Bundle.write",
+            "requesting_system": "https://fhir.nhs.uk/Id/accredited-system|200000000001",
+            "requesting_organisation": "https://fhir.nhs.uk/Id/ods-organization-code|RR8",
+        }))
+    )
+}
+
+/// The publishable examples: (bytes, InteractionID).
+fn messages() -> Vec<(Vec<u8>, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/messages");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        let event = name.rsplit_once('-').unwrap().0;
+        if let Some(i) = ems::matching::event_type(event).and_then(|t| t.publish_interaction_id()) {
+            out.push((std::fs::read(&p).unwrap(), i));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn main() {
+    let a = args();
+    let dir = std::env::temp_dir().join(format!("ems-loadgen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let t = Instant::now();
+    let n = seed(&dir, a.subscriptions);
+    eprintln!(
+        "loadgen: seeded {n} subscriptions in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let agent = ureq::Agent::new_with_defaults();
+    let start = || {
+        let t = Instant::now();
+        let child = std::process::Command::new(&a.ems)
+            .args(["serve", "--data"])
+            .arg(&dir)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start ems serve");
+        let health = loop {
+            if let Ok(mut r) = agent.get(&format!("{base}/_ems/health")).call() {
+                break r.body_mut().read_to_string().unwrap();
+            }
+            assert!(t.elapsed() < Duration::from_secs(300), "server not ready");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        (child, t.elapsed(), health)
+    };
+    // first start: from the rows; it writes the snapshot at once
+    let (mut child, cold, health) = start();
+    eprintln!(
+        "loadgen: cold start (rows) in {:.2} s: {health}",
+        cold.as_secs_f64()
+    );
+    let snapshot = dir.join(ems_server::SNAPSHOT_FILE);
+    let t = Instant::now();
+    while !snapshot.is_file() {
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "no snapshot written"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // restart: from the snapshot
+    let (mut child, ready, health) = start();
+    eprintln!(
+        "loadgen: restart (snapshot) in {:.2} s: {health}",
+        ready.as_secs_f64()
+    );
+    let msgs = Arc::new(messages());
+    let auth = format!("Bearer {}", token());
+    let run = |secs: u64| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let handles: Vec<_> = (0..a.clients)
+            .map(|c| {
+                let (msgs, stop, auth, base) =
+                    (msgs.clone(), stop.clone(), auth.clone(), base.clone());
+                std::thread::spawn(move || {
+                    let agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .new_agent();
+                    let url = format!("{base}/STU3/Events/1/$process-message");
+                    let (mut lat, mut errors, mut i) = (Vec::new(), 0usize, c);
+                    while !stop.load(Ordering::Relaxed) {
+                        let (body, interaction) = &msgs[i % msgs.len()];
+                        i += 1;
+                        let t = Instant::now();
+                        let r = agent
+                            .post(&url)
+                            .header("fromASID", "200000000001")
+                            .header("toASID", "111111111111")
+                            .header("Authorization", &auth)
+                            .header("InteractionID", interaction)
+                            .header("Content-Type", "application/fhir+xml")
+                            .send(&body[..]);
+                        match r {
+                            Ok(mut resp) if resp.status() == 202 => {
+                                let _ = resp.body_mut().read_to_vec();
+                                lat.push(t.elapsed().as_micros() as u32)
+                            }
+                            _ => errors += 1,
+                        }
+                    }
+                    (lat, errors)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(secs));
+        stop.store(true, Ordering::Relaxed);
+        let mut lat = Vec::new();
+        let mut errors = 0;
+        for h in handles {
+            let (l, e) = h.join().unwrap();
+            lat.extend(l);
+            errors += e;
+        }
+        lat.sort_unstable();
+        (lat, errors)
+    };
+    let _ = run(2); // warm-up
+    let (lat, errors) = run(a.seconds);
+    let _ = child.kill();
+    let _ = child.wait();
+    let rate = lat.len() as f64 / a.seconds as f64;
+
+    let v = Validator::new(Mode::Publish);
+    let t = Instant::now();
+    let mut k = 0usize;
+    while t.elapsed() < Duration::from_secs(a.seconds.min(10)) {
+        let (body, _) = &msgs[k % msgs.len()];
+        assert!(v.validate_bytes(body, Kind::Event).is_valid());
+        k += 1;
+    }
+    let validate_rate = k as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "{{\"subscriptions\":{n},\"cold_start_s\":{:.2},\"restart_s\":{:.2},\"clients\":{},\"seconds\":{},\"publishes_per_s\":{rate:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"errors\":{errors},\"validate_bytes_per_s\":{validate_rate:.0},\"ratio\":{:.2}}}",
+        cold.as_secs_f64(),
+        ready.as_secs_f64(),
+        a.clients,
+        a.seconds,
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0),
+        rate / validate_rate
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

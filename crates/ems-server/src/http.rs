@@ -1,0 +1,197 @@
+//! HTTP helpers shared by the APIs: media types (digest 2.9), the bounded
+//! body read, header access and the Spine error response.
+
+use crate::outcome::{operation_outcome, ApiError};
+use axum::body::Body;
+use axum::http::{HeaderMap, Response, StatusCode};
+use ems::stu3::{Issue, IssueType};
+
+/// Largest accepted request body: 3 MiB, the reader's cap (digest 2.1, 3.2).
+pub const MAX_BODY: usize = ems::stu3::DEFAULT_MAX_SIZE;
+
+/// XML media types accepted by both APIs (digest 2.9).
+pub const XML_TYPES: &[&str] = &[
+    "application/fhir+xml",
+    "application/fhir+xml;charset=utf-8",
+    "application/xml+fhir",
+    "application/xml+fhir;charset=utf-8",
+];
+
+/// JSON media types accepted by the subscription API (digest 2.9).
+pub const JSON_TYPES: &[&str] = &[
+    "application/fhir+json",
+    "application/fhir+json;charset=utf-8",
+    "application/json+fhir",
+    "application/json+fhir;charset=utf-8",
+];
+
+/// The default media type when none is sent (digest 2.9).
+pub const DEFAULT_TYPE: &str = "application/xml+fhir;charset=utf-8";
+
+/// Response content types.
+pub const XML_RESPONSE: &str = "application/fhir+xml;charset=utf-8";
+/// JSON response content type.
+pub const JSON_RESPONSE: &str = "application/fhir+json;charset=utf-8";
+
+/// FHIR serialisation of a request or response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// FHIR XML.
+    Xml,
+    /// FHIR JSON.
+    Json,
+}
+
+fn normalise(v: &str) -> String {
+    v.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase()
+        .replace("charset=\"utf-8\"", "charset=utf-8")
+}
+
+/// The request's format from `Content-Type` (absent = the default);
+/// `json_allowed` is false for the publish API.
+pub fn content_type(headers: &HeaderMap, json_allowed: bool) -> Result<Wire, ApiError> {
+    let raw = match headers.get(axum::http::header::CONTENT_TYPE) {
+        None => DEFAULT_TYPE.to_string(),
+        Some(v) => v.to_str().map(normalise).unwrap_or_default(),
+    };
+    if XML_TYPES.contains(&raw.as_str()) {
+        return Ok(Wire::Xml);
+    }
+    if json_allowed && JSON_TYPES.contains(&raw.as_str()) {
+        return Ok(Wire::Json);
+    }
+    let allowed = if json_allowed {
+        "the FHIR XML or JSON media types"
+    } else {
+        "a FHIR XML media type (the publish API is XML only)"
+    };
+    Err(ApiError::new(
+        "UNSUPPORTED_MEDIA_TYPE",
+        IssueType::NotSupported,
+        "HTTP-MEDIA-TYPE",
+        "",
+        format!("Content-Type `{raw}` is not accepted; send {allowed} (digest 2.9)"),
+    ))
+}
+
+/// The response format: `_format` (`xml`, `json` or a media type), else
+/// `Accept`, else `fallback`.
+pub fn response_format(query: Option<&str>, headers: &HeaderMap, fallback: Wire) -> Wire {
+    let from = |v: &str| {
+        let v = normalise(v);
+        if v == "json" || JSON_TYPES.iter().any(|t| v.contains(t)) {
+            Some(Wire::Json)
+        } else if v == "xml" || XML_TYPES.iter().any(|t| v.contains(t)) {
+            Some(Wire::Xml)
+        } else {
+            None
+        }
+    };
+    if let Some(q) = query {
+        for pair in q.split('&') {
+            if let Some(v) = pair.strip_prefix("_format=") {
+                let v = v
+                    .replace("%2B", "+")
+                    .replace("%2b", "+")
+                    .replace("%2F", "/");
+                if let Some(w) = from(&v) {
+                    return w;
+                }
+            }
+        }
+    }
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(from)
+        .unwrap_or(fallback)
+}
+
+/// A header as text (`None` when absent or not visible ASCII).
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// All headers as received, for the audit record.
+pub fn headers_json(headers: &HeaderMap) -> serde_json::Value {
+    serde_json::Value::Array(
+        headers
+            .iter()
+            .map(|(k, v)| serde_json::json!([k.as_str(), String::from_utf8_lossy(v.as_bytes())]))
+            .collect(),
+    )
+}
+
+fn too_large(n: usize) -> ApiError {
+    ApiError::new(
+        "INVALID_REQUEST_MESSAGE",
+        IssueType::TooCostly,
+        "INPUT-TOO-LARGE",
+        "",
+        format!("the body is larger than {MAX_BODY} bytes ({n} announced or read)"),
+    )
+}
+
+/// Reads the body, never buffering more than [`MAX_BODY`] bytes.
+pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+    if let Some(n) = header(headers, "content-length").and_then(|v| v.parse::<usize>().ok()) {
+        if n > MAX_BODY {
+            return Err(too_large(n));
+        }
+    }
+    match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => Ok(b.to_vec()),
+        Err(e) => {
+            let text = format!("{e:?}");
+            if text.contains("LengthLimit") {
+                Err(too_large(MAX_BODY + 1))
+            } else {
+                Err(ApiError::new(
+                    "MESSAGE_NOT_WELL_FORMED",
+                    IssueType::Structure,
+                    "HTTP-BODY",
+                    "",
+                    format!("the request body could not be read completely: {e}"),
+                ))
+            }
+        }
+    }
+}
+
+/// Serialises an OperationOutcome of `issues` in `wire`.
+pub fn outcome_body(issues: &[Issue], wire: Wire) -> (String, &'static str) {
+    let oo = operation_outcome(issues);
+    match wire {
+        Wire::Xml => (ems::stu3::to_xml_of(&oo), XML_RESPONSE),
+        Wire::Json => (ems::stu3::to_json_of(&oo), JSON_RESPONSE),
+    }
+}
+
+/// The error response of `e`; also returns the body for the audit record.
+pub fn error_response(e: &ApiError, wire: Wire) -> (Response<Body>, String) {
+    let (body, ct) = outcome_body(&e.issues, wire);
+    let r = Response::builder()
+        .status(StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(axum::http::header::CONTENT_TYPE, ct)
+        .body(Body::from(body.clone()))
+        .unwrap_or_default();
+    (r, body)
+}
+
+/// A success response: `builder` with no body, or with the OperationOutcome
+/// `warning` (text, content type) of a life-cycle warning (digest 3.3, 5.2).
+pub fn success(
+    builder: axum::http::response::Builder,
+    warning: Option<(String, &'static str)>,
+) -> Response<Body> {
+    match warning {
+        Some((text, ct)) => builder
+            .header(axum::http::header::CONTENT_TYPE, ct)
+            .body(Body::from(text)),
+        None => builder.body(Body::empty()),
+    }
+    .unwrap_or_default()
+}

@@ -1,0 +1,97 @@
+//! The element sink: what a producer that already knows its content calls,
+//! element by element in schema order, to write a FHIR resource.
+//!
+//! One description (the `ems-bundle` event messages) drives any sink:
+//!
+//! * [`XmlStream`] writes compact wire XML as it goes (the same bytes as
+//!   [`crate::to_xml`] of the equivalent model);
+//! * [`ModelSink`](crate::ModelSink) assembles the typed [`Resource`](crate::Resource)
+//!   through the reflection layer ([`crate::node`]) the readers use, and
+//!   reports an unknown element, a schema-order slip, a repeat or a
+//!   malformed value exactly as the reader would (same rule ids).
+//!
+//! The calls nest like the XML: every `start*` is closed by the matching
+//! `end*`. A sink is created with its root resource already open (see each
+//! sink), so a description writes the root's content.
+
+use crate::xml::XmlStream;
+
+/// Receives a resource's elements in schema order (see the module docs).
+///
+/// Names are element names as in FHIR XML (`valueCodeableConcept` for a
+/// choice alternative). Values are lexical forms. Methods taking a
+/// `&'static str` let sinks that keep the text (the model) refer to it
+/// instead of copying it.
+pub trait ElementSink {
+    /// Opens complex element `name` (a datatype or backbone element, or the
+    /// wrapper of a nested resource: `resource`, `contained`).
+    fn start(&mut self, name: &str);
+    /// Opens extension element `name` (`extension`, `modifierExtension`)
+    /// with its `url`.
+    fn start_extension(&mut self, name: &str, url: &'static str);
+    /// Closes the element opened last by [`ElementSink::start`],
+    /// [`ElementSink::start_extension`] or [`ElementSink::start_value`].
+    fn end(&mut self, name: &str);
+    /// Primitive element `name` with value `v`.
+    fn value(&mut self, name: &str, v: &str);
+    /// [`ElementSink::value`] of a literal.
+    fn value_static(&mut self, name: &str, v: &'static str) {
+        self.value(name, v)
+    }
+    /// An integer or decimal primitive.
+    fn value_i64(&mut self, name: &str, n: i64) {
+        self.value(name, &compact_str::ToCompactString::to_compact_string(&n))
+    }
+    /// Opens primitive element `name` with value `v` whose extensions
+    /// follow; close it with [`ElementSink::end`].
+    fn start_value(&mut self, name: &str, v: &str);
+    /// Complex element `name` present with no content (`<period/>`).
+    fn empty(&mut self, name: &str);
+    /// Opens resource `rtype` inside the wrapper element opened last
+    /// (`<resource>` of a Bundle entry, `<contained>`).
+    fn start_resource(&mut self, rtype: &str);
+    /// Closes the resource opened last.
+    fn end_resource(&mut self, rtype: &str);
+}
+
+/// Wire XML. Create the stream and write the root with [`XmlStream::root`];
+/// a stream without a root is a fragment (a continuation of another
+/// stream's open element, joined with [`XmlStream::prepend`]).
+impl ElementSink for XmlStream {
+    #[inline]
+    fn start(&mut self, name: &str) {
+        XmlStream::start(self, name)
+    }
+    #[inline]
+    fn start_extension(&mut self, name: &str, url: &'static str) {
+        XmlStream::start_url(self, name, url)
+    }
+    #[inline]
+    fn end(&mut self, name: &str) {
+        XmlStream::end(self, name)
+    }
+    #[inline]
+    fn value(&mut self, name: &str, v: &str) {
+        XmlStream::value(self, name, v)
+    }
+    #[inline]
+    fn value_i64(&mut self, name: &str, n: i64) {
+        XmlStream::value_i64(self, name, n)
+    }
+    #[inline]
+    fn start_value(&mut self, name: &str, v: &str) {
+        XmlStream::value_start(self, name, v)
+    }
+    #[inline]
+    fn empty(&mut self, name: &str) {
+        XmlStream::empty(self, name)
+    }
+    #[inline]
+    fn start_resource(&mut self, rtype: &str) {
+        XmlStream::start(self, rtype)
+    }
+    #[inline]
+    fn end_resource(&mut self, rtype: &str) {
+        XmlStream::end(self, rtype)
+    }
+}
