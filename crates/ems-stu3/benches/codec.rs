@@ -1,6 +1,7 @@
 //! Codec throughput over the NEMS corpus, with same-run baselines:
-//! raw quick-xml tokenisation (no allocation) of the same XML bytes, and
-//! `serde_json::from_slice::<Value>` of the same JSON bytes.
+//! raw quick-xml tokenisation (no allocation) of the same XML bytes,
+//! `serde_json::from_slice::<Value>` of the same JSON bytes (read) and
+//! `serde_json::to_vec` of the same documents as `Value`s (write).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ems_stu3::{from_json, from_xml, to_json, to_xml};
@@ -12,6 +13,10 @@ fn bench(c: &mut Criterion) {
     let parsed: Vec<_> = xml.iter().map(|x| from_xml(x).unwrap().resource).collect();
     let json: Vec<Vec<u8>> = parsed.iter().map(|r| to_json(r).into_bytes()).collect();
     let json_bytes: u64 = json.iter().map(|x| x.len() as u64).sum();
+    let values: Vec<serde_json::Value> = json
+        .iter()
+        .map(|j| serde_json::from_slice(j).unwrap())
+        .collect();
 
     let mut g = c.benchmark_group("xml");
     g.throughput(Throughput::Bytes(xml_bytes));
@@ -54,6 +59,16 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for r in &parsed {
                 black_box(to_json(black_box(r)));
+            }
+        })
+    });
+    // the writer's same-run baseline (issue 14): serialising the same
+    // documents held as `serde_json::Value`s, what a writer that keeps Bundle
+    // entries as `Value`s (the `fhir` crate's) runs at
+    g.bench_function("baseline_serde_json_to_vec_value", |b| {
+        b.iter(|| {
+            for v in &values {
+                black_box(serde_json::to_vec(black_box(v)).unwrap());
             }
         })
     });

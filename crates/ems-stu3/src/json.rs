@@ -6,8 +6,8 @@
 //! properties reported with their location. STU3 `fhir_comments` are skipped.
 
 use crate::issue::IssueType;
-use crate::node::{ChoiceMut, ChoiceRef, FieldKind, FieldMut, FieldRef, Node};
-use crate::primitive::{JsonKind, PrimKind, PrimNode};
+use crate::node::{ChoiceMut, ChoiceRef, FieldKind, FieldMut, FieldRef, Node, PrimVec};
+use crate::primitive::{JsonKind, PrimKind, PrimNode, PrimView};
 use crate::read::{precheck, rules, Parsed, ReadError, ReadOptions, Reporter};
 use crate::{Extension, Resource};
 use std::borrow::Cow;
@@ -927,37 +927,76 @@ struct JsonWriter {
     out: String,
     pretty: bool,
     depth: usize,
+    /// Formatting space for the values that are not stored as text
+    /// (integers, booleans).
     scratch: String,
 }
 
-/// Appends `s` as a JSON string literal.
-pub(crate) fn escape_json(out: &mut String, s: &str) {
-    out.push('"');
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => {
-                out.push_str(&s[last..i]);
-                out.push_str(&format!("\\u{:04x}", b));
-                last = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
-        out.push_str(&s[last..i]);
-        out.push_str(rep);
-        last = i + 1;
+/// `b` must be escaped in a JSON string.
+#[inline(always)]
+const fn json_escaped(b: u8) -> bool {
+    (b < 0x20) | (b == b'"') | (b == b'\\')
+}
+
+/// The bytes of [`escape_json`].
+struct JsonEscapes;
+
+impl crate::xml::EscapeSet for JsonEscapes {
+    #[inline(always)]
+    fn hit(b: u8) -> bool {
+        json_escaped(b)
     }
-    out.push_str(&s[last..]);
+    #[inline(always)]
+    fn word_hit(w: u64) -> bool {
+        use crate::xml::{word_has, word_has_less};
+        word_has_less(w, 0x20) | word_has(w, b'"') | word_has(w, b'\\')
+    }
+    const TABLE: [bool; 256] = crate::xml::escape_table!(json_escaped);
+}
+
+/// Appends `s` as a JSON string literal.
+#[inline]
+pub(crate) fn escape_json(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    // most values need no escaping: checked a block or a word at a time,
+    // copied whole
+    if crate::xml::none_escaped::<JsonEscapes>(s.as_bytes()) {
+        out.push_str(s);
+    } else {
+        escape_json_slow(out, s);
+    }
     out.push('"');
 }
 
+/// The escaping loop of [`escape_json`] for text that needs it.
+fn escape_json_slow(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if !json_escaped(b) {
+            continue;
+        }
+        out.push_str(&s[last..i]);
+        last = i + 1;
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                out.push_str("\\u00");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+    out.push_str(&s[last..]);
+}
+
 impl JsonWriter {
+    #[inline]
     fn newline(&mut self) {
         if self.pretty {
             self.out.push('\n');
@@ -968,25 +1007,34 @@ impl JsonWriter {
     }
 
     /// Starts a member: separator, newline, `"key":`.
+    #[inline(always)]
     fn key(&mut self, first: &mut bool, under: bool, name: &str) {
+        self.out.reserve(name.len() + 6);
         if !*first {
             self.out.push(',');
         }
         *first = false;
         self.newline();
+        // single characters are pushed, not copied (a copy is a call)
         self.out.push('"');
         if under {
             self.out.push('_');
         }
         self.out.push_str(name);
-        self.out.push_str(if self.pretty { "\": " } else { "\":" });
+        self.out.push('"');
+        self.out.push(':');
+        if self.pretty {
+            self.out.push(' ');
+        }
     }
 
+    #[inline]
     fn open(&mut self, c: char) {
         self.out.push(c);
         self.depth += 1;
     }
 
+    #[inline]
     fn close(&mut self, c: char, empty: bool) {
         self.depth -= 1;
         if !empty {
@@ -995,6 +1043,7 @@ impl JsonWriter {
         self.out.push(c);
     }
 
+    #[inline]
     fn item_sep(&mut self, first: &mut bool) {
         if !*first {
             self.out.push(',');
@@ -1032,42 +1081,7 @@ impl JsonWriter {
                         FieldKind::Prim(k) => k,
                         _ => PrimKind::String,
                     };
-                    let items: Vec<&dyn PrimNode> = (0..v.len()).filter_map(|j| v.get(j)).collect();
-                    let any_value = items.iter().any(|p| p.has_value());
-                    if any_value {
-                        self.key(&mut first, false, f.name);
-                        self.open('[');
-                        let mut f2 = true;
-                        for p in &items {
-                            self.item_sep(&mut f2);
-                            if !self.value(*p, k) {
-                                self.out.push_str("null");
-                            }
-                        }
-                        self.close(']', false);
-                    }
-                    // without a value array the `_` array carries the items,
-                    // empty ones as `{}` like a single empty primitive: a list
-                    // of values that could not be kept (`[0]` for positiveInt)
-                    // is not dropped (issue 14, finding 6)
-                    if !any_value
-                        || items
-                            .iter()
-                            .any(|p| p.id().is_some() || !p.extension().is_empty())
-                    {
-                        self.key(&mut first, true, f.name);
-                        self.open('[');
-                        let mut f2 = true;
-                        for p in &items {
-                            self.item_sep(&mut f2);
-                            if !any_value || p.id().is_some() || !p.extension().is_empty() {
-                                self.prim_ext(*p);
-                            } else {
-                                self.out.push_str("null");
-                            }
-                        }
-                        self.close(']', false);
-                    }
+                    self.prim_list(&mut first, f.name, v, k);
                 }
                 FieldRef::One(Some(c)) => {
                     self.key(&mut first, false, f.name);
@@ -1126,50 +1140,100 @@ impl JsonWriter {
         self.close('}', first);
     }
 
-    fn value(&mut self, p: &dyn PrimNode, k: PrimKind) -> bool {
-        self.scratch.clear();
-        let mut s = std::mem::take(&mut self.scratch);
-        let has = p.write_value(&mut s);
-        if has {
-            match k.json_kind() {
+    /// A repeating primitive: the value array (`null` where an item has no
+    /// value) and the `_name` array (`null` where an item has no id or
+    /// extension).
+    fn prim_list(&mut self, first: &mut bool, name: &str, v: &dyn PrimVec, k: PrimKind) {
+        let items = || (0..v.len()).filter_map(|j| v.get(j));
+        let any_value = items().any(|p| p.has_value());
+        if any_value {
+            self.key(first, false, name);
+            self.open('[');
+            let mut f2 = true;
+            for p in items() {
+                self.item_sep(&mut f2);
+                let view = p.view();
+                if view.has_value {
+                    self.value(p, &view, k);
+                } else {
+                    self.out.push_str("null");
+                }
+            }
+            self.close(']', false);
+        }
+        // without a value array the `_` array carries the items, empty ones
+        // as `{}` like a single empty primitive: a list of values that could
+        // not be kept (`[0]` for positiveInt) is not dropped (issue 14,
+        // finding 6)
+        if !any_value || items().any(|p| p.view().has_extra()) {
+            self.key(first, true, name);
+            self.open('[');
+            let mut f2 = true;
+            for p in items() {
+                self.item_sep(&mut f2);
+                let view = p.view();
+                if !any_value || view.has_extra() {
+                    self.prim_ext(&view);
+                } else {
+                    self.out.push_str("null");
+                }
+            }
+            self.close(']', false);
+        }
+    }
+
+    /// Writes the value of `p` (which has one).
+    fn value(&mut self, p: &dyn PrimNode, view: &PrimView<'_>, k: PrimKind) {
+        let kind = k.json_kind();
+        // text-backed values (strings, codes, dates, decimals) without a copy
+        if let Some(s) = view.text {
+            match kind {
                 // a writer never emits what it did not check: an invalid
                 // decimal kept from the input (`1 OR 1`, `1,"unit":"mg"`)
                 // goes out as a JSON string, which reads back as the same
-                // invalid value and cannot add members (issue 14, finding 4).
-                // The decimal grammar is JSON's number grammar.
-                JsonKind::Number if crate::lexical::is_decimal(&s) => self.out.push_str(&s),
-                JsonKind::Bool if s == "true" || s == "false" => self.out.push_str(&s),
-                _ => escape_json(&mut self.out, &s),
+                // invalid value and cannot add members (issue 14, finding
+                // 4). The decimal grammar is JSON's number grammar.
+                JsonKind::Number if crate::lexical::is_decimal(s) => self.out.push_str(s),
+                _ => escape_json(&mut self.out, s),
             }
+            return;
+        }
+        self.scratch.clear();
+        let mut s = std::mem::take(&mut self.scratch);
+        p.write_value(&mut s);
+        match kind {
+            JsonKind::Number if crate::lexical::is_decimal(&s) => self.out.push_str(&s),
+            JsonKind::Bool if s == "true" || s == "false" => self.out.push_str(&s),
+            _ => escape_json(&mut self.out, &s),
         }
         self.scratch = s;
-        has
     }
 
     fn prim(&mut self, first: &mut bool, name: &str, p: &dyn PrimNode, k: PrimKind) {
-        if p.has_value() {
+        let view = p.view();
+        if view.has_value {
             self.key(first, false, name);
-            self.value(p, k);
+            self.value(p, &view, k);
         }
-        if p.id().is_some() || !p.extension().is_empty() {
+        if view.has_extra() {
             self.key(first, true, name);
-            self.prim_ext(p);
-        }
-        if !p.has_value() && p.id().is_none() && p.extension().is_empty() {
+            self.prim_ext(&view);
+        } else if !view.has_value {
             // an empty primitive (reported when read): keep it visible
             self.key(first, true, name);
             self.out.push_str("{}");
         }
     }
 
-    fn prim_ext(&mut self, p: &dyn PrimNode) {
+    /// `{"id": ..., "extension": [...]}` of a primitive.
+    fn prim_ext(&mut self, p: &PrimView<'_>) {
         self.open('{');
         let mut first = true;
-        if let Some(id) = p.id() {
+        if let Some(id) = p.id {
             self.key(&mut first, false, "id");
             escape_json(&mut self.out, id);
         }
-        let ext = p.extension();
+        let ext = p.extension;
         if !ext.is_empty() {
             self.key(&mut first, false, "extension");
             self.open('[');
@@ -1181,5 +1245,50 @@ impl JsonWriter {
             self.close(']', false);
         }
         self.close('}', first);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_json;
+
+    /// The byte-by-byte escaper `escape_json` replaced (its output is the
+    /// contract: `\"`, `\\`, `\n`, `\r`, `\t`, other controls as `\u00xx`).
+    fn reference(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    /// Every byte class at every position of strings around the 16-byte
+    /// blocks of the fast check.
+    #[test]
+    fn escaping_matches_the_byte_by_byte_reference() {
+        let specials = [
+            "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1f}", "\u{8}", "\u{7f}", "é", "€", "𝄞", "a",
+        ];
+        for len in [0usize, 1, 15, 16, 17, 31, 32, 33, 47] {
+            for sp in specials {
+                for at in 0..=len {
+                    let s = format!("{}{sp}{}", "x".repeat(at), "y".repeat(len - at));
+                    let mut out = String::new();
+                    escape_json(&mut out, &s);
+                    assert_eq!(out, reference(&s), "{s:?}");
+                    let back: String = serde_json::from_str(&out).unwrap();
+                    assert_eq!(back, s);
+                }
+            }
+        }
     }
 }

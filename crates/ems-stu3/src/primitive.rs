@@ -414,6 +414,27 @@ pub type Instant = Primitive<Str>;
 /// `time`
 pub type Time = Primitive<Str>;
 
+/// What a writer reads from a primitive, fetched in one call
+/// ([`PrimNode::view`]) instead of one virtual call per part.
+#[derive(Clone, Copy, Debug)]
+pub struct PrimView<'a> {
+    /// `true` when a value is present.
+    pub has_value: bool,
+    /// The value as text when it is stored as text (see [`PrimNode::value_str`]).
+    pub text: Option<&'a str>,
+    /// Element id.
+    pub id: Option<&'a str>,
+    /// Extensions.
+    pub extension: &'a [Extension],
+}
+
+impl PrimView<'_> {
+    /// `true` when the primitive has an element id or extensions.
+    pub fn has_extra(&self) -> bool {
+        self.id.is_some() || !self.extension.is_empty()
+    }
+}
+
 /// Type-erased access to a [`Primitive`] used by the codecs.
 pub trait PrimNode {
     /// Sets the value from a lexical form. On a malformed form the value is
@@ -434,6 +455,8 @@ pub trait PrimNode {
     fn extension_mut(&mut self) -> &mut Vec<Extension>;
     /// Extensions.
     fn extension(&self) -> &[Extension];
+    /// Value presence, text, id and extensions in one call.
+    fn view(&self) -> PrimView<'_>;
 }
 
 impl<V: PrimValue> PrimNode for Primitive<V> {
@@ -475,6 +498,19 @@ impl<V: PrimValue> PrimNode for Primitive<V> {
     }
     fn extension(&self) -> &[Extension] {
         Primitive::extension(self)
+    }
+    #[inline]
+    fn view(&self) -> PrimView<'_> {
+        let (id, extension) = match &self.extra {
+            Some(x) => (x.id.as_deref(), x.extension.as_slice()),
+            None => (None, &[][..]),
+        };
+        PrimView {
+            has_value: self.value.is_some(),
+            text: self.value.as_ref().and_then(|v| v.as_str()),
+            id,
+            extension,
+        }
     }
 }
 
