@@ -6,9 +6,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// A temporary directory, removed when dropped (also when a test fails).
+struct TempTree(PathBuf);
+
+impl Drop for TempTree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A tree of inputs: the shared corpus three times over, in nested
 /// directories, with a file that cannot be read (a dangling symlink).
-fn tree() -> PathBuf {
+fn tree() -> TempTree {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
     let dir = std::env::temp_dir().join(format!("ems-cli-jobs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -33,7 +42,7 @@ fn tree() -> PathBuf {
     assert!(n > 250, "only {n} corpus files");
     #[cfg(unix)]
     std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("copy1/unreadable.xml")).unwrap();
-    dir
+    TempTree(dir)
 }
 
 fn validate(args: &[&str], dir: &Path) -> Output {
@@ -47,12 +56,13 @@ fn validate(args: &[&str], dir: &Path) -> Output {
 
 #[test]
 fn output_is_identical_for_one_job_and_four() {
-    let dir = tree();
+    let tree = tree();
+    let dir = &tree.0;
     for format in ["text", "json"] {
         for mode in ["publish", "receive"] {
-            let one = validate(&["--format", format, "--mode", mode, "--jobs", "1"], &dir);
-            let four = validate(&["--format", format, "--mode", mode, "--jobs", "4"], &dir);
-            let default = validate(&["--format", format, "--mode", mode], &dir);
+            let one = validate(&["--format", format, "--mode", mode, "--jobs", "1"], dir);
+            let four = validate(&["--format", format, "--mode", mode, "--jobs", "4"], dir);
+            let default = validate(&["--format", format, "--mode", mode], dir);
             let lines = String::from_utf8_lossy(&one.stdout).lines().count();
             assert!(lines > 250, "{format}/{mode}: {lines} lines");
             for (jobs, o) in [("4", &four), ("default", &default)] {
@@ -94,7 +104,6 @@ fn output_is_identical_for_one_job_and_four() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
