@@ -926,7 +926,11 @@ fn many_defective_resources_validate_in_linear_time() {
         // every defect found: listed, or counted in the ISSUES-TRUNCATED
         // summary once the outcome lists MAX_ISSUES (issue 14's cap)
         let listed = v.issues.iter().filter(|i| i.rule == "SCHEMA-MIN").count();
-        assert!(listed + v.omitted() >= n, "{listed} listed, {} omitted", v.omitted());
+        assert!(
+            listed + v.omitted() >= n,
+            "{listed} listed, {} omitted",
+            v.omitted()
+        );
         took
     };
     // not while the table mutation test keeps the cores busy; the fastest
