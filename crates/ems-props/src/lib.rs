@@ -20,6 +20,7 @@ pub mod codec;
 pub mod criteria;
 pub mod event;
 pub mod partner;
+pub mod server;
 pub mod validate;
 
 use std::fmt;
@@ -138,6 +139,13 @@ pub const TARGETS: &[Target] = &[
         summary: "EventMessage: accessors never panic and agree between the XML and JSON forms of the same message",
         fhir_seeds: true,
         dicts: &["xml.dict", "json.dict"],
+    },
+    Target {
+        name: "server_request",
+        check: server::server_request,
+        summary: "ems-server request front: authorise never panics and denies only by a security rule with its status and Spine code; the publish API answers 202 or a client error with a Spine OperationOutcome, never a 5xx",
+        fhir_seeds: false,
+        dicts: &["xml.dict", "server.dict"],
     },
 ];
 
