@@ -73,6 +73,9 @@ pub(crate) struct ServeArgs {
     /// no-longer-supported, withdrawn); repeatable.
     #[arg(long)]
     lifecycle: Vec<String>,
+    /// Longest time a request body may take to arrive, in ms [default: 30000].
+    #[arg(long)]
+    body_timeout_ms: Option<u64>,
 }
 
 fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
@@ -106,7 +109,8 @@ fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
         pds_asid,
         jwt_allow_unsigned,
         jwt_hs256_secret,
-        jwt_rs256_key
+        jwt_rs256_key,
+        body_timeout_ms
     );
     c.auto_activate |= a.auto_activate;
     for l in &a.lifecycle {

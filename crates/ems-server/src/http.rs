@@ -135,14 +135,64 @@ fn too_large(n: usize) -> ApiError {
     )
 }
 
-/// Reads the body, never buffering more than [`MAX_BODY`] bytes.
-pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+/// Default longest time a request body may take to arrive (a slowloris
+/// body must not hold a request, its 3 MB buffer and its audit slot
+/// forever); `body-timeout-ms` in the configuration changes it.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Headers the APIs read as one value: sent more than once, the request is
+/// ambiguous (which ASID, which token?) and answers `400
+/// MISSING_OR_INVALID_HEADER` (rule `HTTP-HEADER-REPEATED`).
+pub const SINGLE_HEADERS: &[&str] = &[
+    "fromasid",
+    "toasid",
+    "interactionid",
+    "authorization",
+    "content-type",
+];
+
+/// Rejects a request that repeats one of [`SINGLE_HEADERS`].
+pub fn single_headers(headers: &HeaderMap) -> Result<(), ApiError> {
+    match SINGLE_HEADERS
+        .iter()
+        .find(|h| headers.get_all(**h).iter().nth(1).is_some())
+    {
+        None => Ok(()),
+        Some(h) => Err(ApiError::new(
+            "MISSING_OR_INVALID_HEADER",
+            IssueType::Value,
+            "HTTP-HEADER-REPEATED",
+            "",
+            format!("the header `{h}` is sent more than once; send it once"),
+        )),
+    }
+}
+
+/// Reads the body, never buffering more than [`MAX_BODY`] bytes nor waiting
+/// longer than `timeout` for it (rule `HTTP-BODY-TIMEOUT`).
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, ApiError> {
     if let Some(n) = header(headers, "content-length").and_then(|v| v.parse::<usize>().ok()) {
         if n > MAX_BODY {
             return Err(too_large(n));
         }
     }
-    match axum::body::to_bytes(body, MAX_BODY).await {
+    let Ok(read) = tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY)).await else {
+        return Err(ApiError::new(
+            "INVALID_REQUEST_MESSAGE",
+            IssueType::Structure,
+            "HTTP-BODY-TIMEOUT",
+            "",
+            format!(
+                "the request body did not arrive within {} ms",
+                timeout.as_millis()
+            ),
+        ));
+    };
+    match read {
         Ok(b) => Ok(b.to_vec()),
         Err(e) => {
             let text = format!("{e:?}");

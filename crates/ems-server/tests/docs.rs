@@ -8,6 +8,8 @@ use ems_server::outcome::{rule_table, STATUS_OF_CODE};
 const SERVER_RULES: &[&str] = &[
     "HTTP-MEDIA-TYPE",
     "HTTP-BODY",
+    "HTTP-BODY-TIMEOUT",
+    "HTTP-HEADER-REPEATED",
     "HTTP-PATH",
     "HTTP-NOT-IMPLEMENTED",
     "HTTP-INTERACTION",

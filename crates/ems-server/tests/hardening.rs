@@ -1,0 +1,415 @@
+//! Findings of the assurance / attack pass on the server (issue 15), one
+//! regression test each, named after its finding: hostile headers, slow and
+//! oversized bodies, undecodable and traversing ids, deep XML, the audit of
+//! every call, concurrent publishes. Each rejection is a Spine
+//! OperationOutcome with its status, and nothing is stored or delivered.
+
+mod common;
+
+use common::*;
+use ems_server::pipeline::AuditKind;
+use ems_server::{Server, ServerConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Messages, outbox rows and subscriptions in the store.
+fn stored(s: &Server) -> (usize, usize, usize) {
+    let log = s.state().log.clone();
+    let messages = (1..200)
+        .filter(|i| log.message_bytes(*i).unwrap().is_some())
+        .count();
+    let rows = log.deliveries(0, 10_000).unwrap().len();
+    let mut subs = 0;
+    log.for_each_subscription(&mut |_| subs += 1).unwrap();
+    (messages, rows, subs)
+}
+
+/// The OperationOutcome text (its diagnostics carry the rule ids).
+fn rules(r: &Reply) -> String {
+    r.text()
+}
+
+/// A subscription for the example patient, so a wrongly accepted message
+/// would also leave an outbox row.
+async fn subscribed(app: &axum::Router) {
+    let r = subscribe(
+        app,
+        subscription_xml(&explicit("vaccinations-1"), "X26ABC1", "RR8"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+/// Serves `app` on a loopback port (plain HTTP, as `ems serve`).
+async fn serve(app: axum::Router) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// The status line and body of a raw HTTP/1.1 response.
+async fn read_response(tcp: &mut TcpStream) -> String {
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        tcp.read_to_end(&mut response),
+    )
+    .await
+    .expect("the server answered and closed");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+fn raw_head(path: &str, extra: &str) -> String {
+    let i = interaction("vaccinations-1");
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nfromASID: {ASID}\r\ntoASID: 111111111111\r\n\
+         InteractionID: {i}\r\nAuthorization: Bearer {}\r\nContent-Type: application/fhir+xml\r\n{extra}\r\n",
+        token(ASID)
+    )
+}
+
+#[tokio::test]
+async fn http_body_timeout_a_slow_body_is_answered_and_not_waited_for_forever() {
+    let dir = tempdir();
+    let cfg = ServerConfig {
+        body_timeout_ms: Some(300),
+        ..config(&dir)
+    };
+    let (s, app) = open(&dir, &cfg);
+    let addr = serve(app).await;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    // slowloris: announce 100,000 bytes, send ten, then nothing
+    let head = raw_head(
+        "/STU3/Events/1/$process-message",
+        "Content-Length: 100000\r\n",
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(b"<Bundle xm").await.unwrap();
+    let started = std::time::Instant::now();
+    let text = read_response(&mut tcp).await;
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("HTTP-BODY-TIMEOUT"), "{text}");
+    assert!(text.contains("INVALID_REQUEST_MESSAGE"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(stored(&s).0, 0, "nothing stored");
+    let audit = s.state().log.audit_records(0, 10).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].entry.status, 400);
+}
+
+#[tokio::test]
+async fn input_too_large_a_chunked_body_over_3_mb_is_cut_off() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    let addr = serve(app).await;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let head = raw_head(
+        "/STU3/Events/1/$process-message",
+        "Transfer-Encoding: chunked\r\n",
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0usize;
+    while sent <= ems_server::http::MAX_BODY + chunk.len() {
+        let frame = format!("{:x}\r\n", chunk.len());
+        // the server may answer and close before the whole body is sent
+        if tcp.write_all(frame.as_bytes()).await.is_err()
+            || tcp.write_all(&chunk).await.is_err()
+            || tcp.write_all(b"\r\n").await.is_err()
+        {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let _ = tcp.write_all(b"0\r\n\r\n").await;
+    let text = read_response(&mut tcp).await;
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("INPUT-TOO-LARGE"), "{text}");
+    assert_eq!(stored(&s).0, 0);
+}
+
+#[tokio::test]
+async fn http_header_repeated_security_headers_sent_twice_are_rejected() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    subscribed(&app).await;
+    let before = stored(&s);
+    let i = interaction("vaccinations-1");
+    for (name, second) in [
+        ("fromASID", "200000000002".to_string()),
+        ("toASID", "222222222222".to_string()),
+        ("InteractionID", i.clone()),
+        ("Authorization", format!("Bearer {}", token("200000000002"))),
+        ("Content-Type", "application/fhir+xml".to_string()),
+    ] {
+        let mut r = request(
+            "POST",
+            "/STU3/Events/1/$process-message",
+            &[
+                ("InteractionID", i.as_str()),
+                ("Content-Type", "application/fhir+xml"),
+            ],
+            message("vaccinations-1-new"),
+        );
+        r.headers_mut()
+            .append(name, second.as_str().try_into().unwrap());
+        let reply = send(&app, r).await;
+        assert_eq!(reply.status, 400, "{name}: {}", reply.text());
+        assert_eq!(reply.spine_codes(), ["MISSING_OR_INVALID_HEADER"], "{name}");
+        assert!(rules(&reply).contains("HTTP-HEADER-REPEATED"), "{name}");
+    }
+    assert_eq!(stored(&s), before, "nothing stored or delivered");
+    // the subscription API too
+    let mut r = request(
+        "GET",
+        "/STU3/Subscription/abc",
+        &[(
+            "InteractionID",
+            "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
+        )],
+        Vec::new(),
+    );
+    r.headers_mut()
+        .append("fromASID", "200000000002".try_into().unwrap());
+    let reply = send(&app, r).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(rules(&reply).contains("HTTP-HEADER-REPEATED"));
+}
+
+#[tokio::test]
+async fn hostile_headers_non_utf8_and_huge_values_get_an_operation_outcome() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    let i = interaction("vaccinations-1");
+    let huge = "9".repeat(64 * 1024);
+    let cases: Vec<(&str, axum::http::HeaderValue)> = vec![
+        (
+            "fromASID",
+            axum::http::HeaderValue::from_bytes(b"\xff\xfe2000").unwrap(),
+        ),
+        (
+            "Authorization",
+            axum::http::HeaderValue::from_bytes(b"Bearer \xc3\x28").unwrap(),
+        ),
+        (
+            "Content-Type",
+            axum::http::HeaderValue::from_bytes(b"application/fhir+xml\xff").unwrap(),
+        ),
+        ("fromASID", huge.as_str().try_into().unwrap()),
+        (
+            "Authorization",
+            format!("Bearer {huge}.{huge}.").try_into().unwrap(),
+        ),
+    ];
+    for (name, value) in cases {
+        let mut r = request(
+            "POST",
+            "/STU3/Events/1/$process-message",
+            &[
+                ("InteractionID", i.as_str()),
+                ("Content-Type", "application/fhir+xml"),
+            ],
+            message("vaccinations-1-new"),
+        );
+        r.headers_mut().insert(name, value);
+        let reply = send(&app, r).await;
+        assert!(
+            (400..500).contains(&reply.status.as_u16()),
+            "{name}: {}",
+            reply.status
+        );
+        assert_eq!(reply.spine_codes().len(), 1, "{name}");
+    }
+    assert_eq!(stored(&s).0, 0);
+}
+
+#[tokio::test]
+async fn sub_id_undecodable_and_traversing_ids_answer_invalid_identifier_value() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    subscribed(&app).await;
+    for (method, interaction) in [
+        (
+            "GET",
+            "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
+        ),
+        (
+            "DELETE",
+            "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete",
+        ),
+    ] {
+        for id in [
+            "%FF%FE",
+            "%C3%28",
+            "..%2F..%2Fetc%2Fpasswd",
+            "abc%00def",
+            &"a".repeat(65),
+        ] {
+            let uri = format!("/STU3/Subscription/{id}");
+            let reply = send(
+                &app,
+                request(method, &uri, &[("InteractionID", interaction)], Vec::new()),
+            )
+            .await;
+            assert_eq!(reply.status, 400, "{method} {id}: {}", reply.text());
+            assert_eq!(
+                reply.spine_codes(),
+                ["INVALID_IDENTIFIER_VALUE"],
+                "{method} {id}"
+            );
+            assert!(rules(&reply).contains("SUB-ID"));
+        }
+    }
+    // `..` is a valid logical id ([A-Za-z0-9-.]); it names no row of the
+    // store (SQLite, no file per id), so it is simply not found
+    let reply = send(
+        &app,
+        request(
+            "GET",
+            "/STU3/Subscription/%2E%2E",
+            &[(
+                "InteractionID",
+                "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
+            )],
+            Vec::new(),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 404, "{}", reply.text());
+    assert_eq!(stored(&s).2, 1, "the subscription is still there");
+}
+
+#[tokio::test]
+async fn input_depth_deep_xml_is_rejected_without_a_panic() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    let n = 100_000;
+    let mut body = b"<Bundle xmlns=\"http://hl7.org/fhir\"><meta>".to_vec();
+    // extension contains extension: a recursion the reader must bound
+    body.extend(std::iter::repeat_n(b"<extension url=\"u\">".as_slice(), n).flatten());
+    body.extend(std::iter::repeat_n(b"</extension>".as_slice(), n).flatten());
+    body.extend_from_slice(b"</meta></Bundle>");
+    let reply = publish(&app, "vaccinations-1", body, &[]).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(reply.text().contains("INPUT-DEPTH"), "{}", reply.text());
+    // INPUT-DEPTH answers as its rule table row says
+    assert_eq!(reply.spine_codes()[0], "INVALID_REQUEST_MESSAGE");
+    assert_eq!(stored(&s).0, 0);
+}
+
+#[tokio::test]
+async fn format_injection_unknown_format_values_fall_back_and_never_break_the_response() {
+    let dir = tempdir();
+    let (_s, app) = open(&dir, &config(&dir));
+    for q in [
+        "_format=%3Cscript%3E",
+        "_format=json%0d%0aX-Injected:%201",
+        "_format=",
+        "_format=xml&_format=json",
+        "_format=%FF",
+    ] {
+        let uri = format!("/STU3/Subscription/nope?{q}");
+        let reply = send(
+            &app,
+            request(
+                "GET",
+                &uri,
+                &[(
+                    "InteractionID",
+                    "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
+                )],
+                Vec::new(),
+            ),
+        )
+        .await;
+        assert_eq!(reply.status, 404, "{q}: {}", reply.text());
+        assert!(reply.headers.get("x-injected").is_none());
+        assert_eq!(reply.spine_codes(), ["NO_RECORD_FOUND"], "{q}");
+    }
+}
+
+#[tokio::test]
+async fn audit_rejected_every_call_is_audited_with_payload_jwt_and_response() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    let log = s.state().log.clone();
+    // an unknown path, a withdrawn search, an update, an undefined method
+    let calls = [
+        ("POST", "/STU3/Nothing/here", 400, "BAD_REQUEST"),
+        (
+            "GET",
+            "/STU3/Subscription?status=active",
+            501,
+            "NOT_IMPLEMENTED",
+        ),
+        ("PUT", "/STU3/Subscription/abc", 501, "NOT_IMPLEMENTED"),
+        ("PATCH", "/STU3/Subscription/abc", 501, "NOT_IMPLEMENTED"),
+    ];
+    for (method, uri, status, code) in calls {
+        let reply = send(&app, request(method, uri, &[], b"<x/>".to_vec())).await;
+        assert_eq!(reply.status, status, "{method} {uri}");
+        assert_eq!(reply.spine_codes(), [code]);
+    }
+    // a publish without a JWT is audited with the message it carried
+    let denied = publish(
+        &app,
+        "vaccinations-1",
+        message("vaccinations-1-new"),
+        &[("Authorization", "")],
+    )
+    .await;
+    assert_eq!(denied.status, 400);
+    let audit = log.audit_records(0, 100).unwrap();
+    assert_eq!(audit.len(), calls.len() + 1);
+    for (a, (method, uri, status, _)) in audit.iter().zip(calls) {
+        assert_eq!(a.entry.kind, AuditKind::Rejected);
+        assert_eq!(a.entry.status, status);
+        assert_eq!(a.entry.record["method"], method);
+        assert_eq!(a.entry.record["path"], uri.split('?').next().unwrap());
+        assert!(a.entry.record["jwt"]
+            .as_str()
+            .unwrap()
+            .starts_with("Bearer "));
+        assert!(a.entry.record["headers"].as_array().unwrap().len() >= 3);
+        assert!(a.entry.record["response"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("OperationOutcome"));
+        assert_eq!(a.entry.payload.as_deref(), Some(b"<x/>".as_slice()));
+    }
+    let last = &audit[calls.len()].entry;
+    assert_eq!(last.kind, AuditKind::Publish);
+    assert_eq!(
+        last.payload.as_deref(),
+        Some(message("vaccinations-1-new").as_slice())
+    );
+    // and the kinds read back as written (not as `subscription-activate`)
+    for k in [AuditKind::Rejected, AuditKind::Publish] {
+        assert_eq!(AuditKind::from_name(k.name()), Some(k));
+    }
+}
+
+#[tokio::test]
+async fn concurrent_publishes_are_all_committed_once() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    subscribed(&app).await;
+    let n = 64;
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                publish(&app, "vaccinations-1", message("vaccinations-1-new"), &[]).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert_eq!(r.status, 202, "{}", r.text());
+    }
+    let (messages, rows, _) = stored(&s);
+    assert_eq!(messages, n);
+    assert_eq!(rows, n, "one outbox row per accepted message");
+}
