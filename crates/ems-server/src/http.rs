@@ -103,11 +103,26 @@ pub fn response_format(query: Option<&str>, headers: &HeaderMap, fallback: Wire)
             }
         }
     }
+    // Accept: the first listed FHIR type that is not refused with `q=0`
     headers
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .and_then(from)
+        .and_then(|v| {
+            v.split(',')
+                .filter(|range| !refused(range))
+                .find_map(|range| from(range.split(';').next().unwrap_or_default()))
+        })
         .unwrap_or(fallback)
+}
+
+/// An `Accept` media range with quality 0 ("not acceptable", RFC 9110 12.4.2).
+fn refused(range: &str) -> bool {
+    range.split(';').skip(1).any(|p| {
+        p.trim()
+            .strip_prefix("q=")
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .is_some_and(|q| q == 0.0)
+    })
 }
 
 /// A header as text (`None` when absent or not visible ASCII).

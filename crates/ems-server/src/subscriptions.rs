@@ -368,6 +368,26 @@ fn dup_key(p: &Posted) -> String {
     )
 }
 
+/// The `Location` of a created subscription (digest 5.2): `https` when the
+/// request came over TLS ([`crate::tls::serve`] marks each request with its
+/// client certificate name), the `Host` of the request when it is a valid
+/// authority (a host and port, nothing else: a `Host` such as
+/// `evil.example/x?` must not redirect the client), else `localhost`.
+fn location(headers: &HeaderMap, ext: &Extensions, id: &str) -> String {
+    let scheme = if ext.get::<crate::tls::ClientCertName>().is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = header(headers, "host")
+        .filter(|h| {
+            h.parse::<axum::http::uri::Authority>()
+                .is_ok_and(|a| a.as_str() == *h && !h.contains('@'))
+        })
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}/STU3/Subscription/{id}")
+}
+
 fn http_date(t: DateTime<Utc>) -> String {
     httpdate::fmt_http_date(std::time::SystemTime::from(t))
 }
@@ -482,10 +502,9 @@ async fn create_inner(
         Err(e) => return Err(ApiError::internal(format!("the subscription could not be stored: {e}"))),
     }
     app.routing.apply(&stored);
-    let host = header(call.headers, "host").unwrap_or("localhost");
     let created = Response::builder()
         .status(StatusCode::CREATED)
-        .header("location", format!("http://{host}/STU3/Subscription/{id}"))
+        .header("location", location(call.headers, call.ext, &id))
         .header("etag", "W/\"1\"")
         .header("last-modified", http_date(at));
     Ok(crate::http::success(created, warning_body))

@@ -413,3 +413,118 @@ async fn concurrent_publishes_are_all_committed_once() {
     assert_eq!(messages, n);
     assert_eq!(rows, n, "one outbox row per accepted message");
 }
+
+fn location_of(r: &Reply) -> String {
+    r.headers["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn location_host_a_hostile_host_does_not_redirect_and_tls_says_https() {
+    let dir = tempdir();
+    let (_s, app) = open(&dir, &config(&dir));
+    let body = |mailbox: &str| subscription_xml(&explicit("vaccinations-1"), mailbox, "RR8");
+    let r = subscribe(&app, body("X26ABC1"), &[("Host", "nems.example:8080")]).await;
+    assert_eq!(r.status, 201);
+    assert!(location_of(&r).starts_with("http://nems.example:8080/STU3/Subscription/"));
+    for (i, host) in ["evil.example/phish?x=", "user@evil.example", "a b"]
+        .into_iter()
+        .enumerate()
+    {
+        let r = subscribe(&app, body(&format!("X26ABD{i}")), &[("Host", host)]).await;
+        assert_eq!(r.status, 201, "{host}: {}", r.text());
+        assert!(
+            location_of(&r).starts_with("http://localhost/STU3/Subscription/"),
+            "{host}: {}",
+            location_of(&r)
+        );
+    }
+    // over TLS (the extension tls::serve puts on every request)
+    let mut req = request(
+        "POST",
+        "/STU3/Subscription",
+        &[
+            (
+                "InteractionID",
+                "urn:nhs:names:services:clinicals-sync:SubscriptionsApiPost",
+            ),
+            ("Content-Type", "application/fhir+xml"),
+            ("Host", "nems.example"),
+        ],
+        body("X26ABE1"),
+    );
+    req.extensions_mut()
+        .insert(ems_server::tls::ClientCertName(None));
+    let r = send(&app, req).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(location_of(&r).starts_with("https://nems.example/STU3/Subscription/"));
+}
+
+#[tokio::test]
+async fn accept_q0_a_refused_media_type_is_not_chosen() {
+    let dir = tempdir();
+    let (_s, app) = open(&dir, &config(&dir));
+    let get = |accept: &'static str| {
+        request(
+            "GET",
+            "/STU3/Subscription/nope",
+            &[
+                (
+                    "InteractionID",
+                    "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
+                ),
+                ("Accept", accept),
+            ],
+            Vec::new(),
+        )
+    };
+    for (accept, ct) in [
+        ("application/fhir+json;q=0, application/fhir+xml", "xml"),
+        ("application/fhir+xml;q=0, application/fhir+json", "json"),
+        ("application/fhir+json; charset=UTF-8", "json"),
+        ("text/html, application/fhir+json;q=0.5", "json"),
+    ] {
+        let r = send(&app, get(accept)).await;
+        assert_eq!(r.status, 404);
+        let got = r.headers["content-type"].to_str().unwrap();
+        assert!(got.contains(ct), "{accept}: {got}");
+        assert_eq!(r.spine_codes(), ["NO_RECORD_FOUND"]);
+    }
+}
+
+#[tokio::test]
+async fn delete_with_pending_deliveries_keeps_the_matched_rows_and_stops_new_matches() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    let r = subscribe(
+        &app,
+        subscription_xml(&explicit("vaccinations-1"), "X26ABC1", "RR8"),
+        &[],
+    )
+    .await;
+    let id = location_of(&r).rsplit('/').next().unwrap().to_string();
+    let p = publish(&app, "vaccinations-1", message("vaccinations-1-new"), &[]).await;
+    assert_eq!(p.status, 202);
+    assert_eq!(stored(&s), (1, 1, 1), "one pending outbox row (no MESH)");
+    let d = send(
+        &app,
+        request(
+            "DELETE",
+            &format!("/STU3/Subscription/{id}"),
+            &[(
+                "InteractionID",
+                "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete",
+            )],
+            Vec::new(),
+        ),
+    )
+    .await;
+    assert_eq!(d.status, 200, "{}", d.text());
+    // the row matched while the subscription was in force stays to be delivered
+    let rows = s.state().log.deliveries(0, 10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].state.name(), "pending");
+    // a message published after the delete matches nothing
+    let p = publish(&app, "vaccinations-1", message("vaccinations-1-new"), &[]).await;
+    assert_eq!(p.status, 202);
+    assert_eq!(stored(&s), (2, 1, 0));
+}
