@@ -178,9 +178,11 @@ async fn serve(c: ServerConfig) -> Result<(), String> {
                 .map_err(|e| format!("--admin-listen {addr}: {e}"))?;
             eprintln!("ems: admin API on http://{addr}");
             let router = server.admin_router();
-            tokio::spawn(async move {
-                let _ = axum::serve(admin, router).await;
-            });
+            tokio::spawn(ems_server::listen::serve_plain(
+                admin,
+                router,
+                ems_server::listen::HEADER_READ_TIMEOUT,
+            ));
             server.api_router()
         }
         None => server.router(),
@@ -190,12 +192,12 @@ async fn serve(c: ServerConfig) -> Result<(), String> {
             r = ems_server::tls::serve(listener, app, cfg) => r.map_err(|e| e.to_string())?,
             _ = shutdown() => {}
         },
-        None => axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                shutdown().await;
-            })
-            .await
-            .map_err(|e| e.to_string())?,
+        // not axum::serve: it sets no timer on hyper, so a slow request
+        // head was never timed out (ems_server::listen)
+        None => tokio::select! {
+            () = ems_server::listen::serve_plain(listener, app, ems_server::listen::HEADER_READ_TIMEOUT) => {}
+            _ = shutdown() => {}
+        },
     }
     if let Some(w) = worker {
         w.abort();

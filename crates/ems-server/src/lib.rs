@@ -35,6 +35,7 @@ pub mod auth;
 pub mod config;
 pub mod delivery;
 pub mod http;
+pub mod listen;
 pub mod outcome;
 pub mod pipeline;
 mod publish;

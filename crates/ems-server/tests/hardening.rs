@@ -45,7 +45,11 @@ async fn subscribed(app: &axum::Router) {
 async fn serve(app: axum::Router) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(ems_server::listen::serve_plain(
+        listener,
+        app,
+        ems_server::listen::HEADER_READ_TIMEOUT,
+    ));
     addr
 }
 
@@ -527,4 +531,33 @@ async fn delete_with_pending_deliveries_keeps_the_matched_rows_and_stops_new_mat
     let p = publish(&app, "vaccinations-1", message("vaccinations-1-new"), &[]).await;
     assert_eq!(p.status, 202);
     assert_eq!(stored(&s), (2, 1, 0));
+}
+
+#[tokio::test]
+async fn header_read_timeout_a_slow_request_head_is_cut_off_over_plain_http() {
+    let dir = tempdir();
+    let (_s, app) = open(&dir, &config(&dir));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(ems_server::listen::serve_plain(
+        listener,
+        app.clone(),
+        std::time::Duration::from_millis(300),
+    ));
+    // slowloris on the head: a request line and one header, then nothing
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"POST /STU3/Events/1/$process-message HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let _ = read_response(&mut tcp).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // the listener still serves whole requests, without a TLS marker
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let text = read_response(&mut tcp).await;
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("BAD_REQUEST"), "{text}");
 }
