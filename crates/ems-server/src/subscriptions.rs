@@ -514,13 +514,18 @@ async fn create_inner(
 /// encoded bytes that are not UTF-8) the raw segment, which then fails the
 /// logical id check (`SUB-ID`) with an OperationOutcome like any bad id,
 /// instead of axum's plain-text rejection.
-fn path_id(id: Result<Path<String>, PathRejection>, uri: &Uri) -> String {
+/// `from_end` counts path segments from the end (1: the last).
+pub(crate) fn path_id(
+    id: Result<Path<String>, PathRejection>,
+    uri: &Uri,
+    from_end: usize,
+) -> String {
     match id {
         Ok(Path(id)) => id,
         Err(_) => uri
             .path()
             .rsplit('/')
-            .next()
+            .nth(from_end.saturating_sub(1))
             .unwrap_or_default()
             .to_string(),
     }
@@ -535,7 +540,7 @@ pub(crate) async fn read(
     ext: Extensions,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let id = path_id(id, &uri);
+    let id = path_id(id, &uri, 1);
     let mut call = Call::new(
         &app,
         &headers,
@@ -573,7 +578,7 @@ pub(crate) async fn delete(
     ext: Extensions,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let id = path_id(id, &uri);
+    let id = path_id(id, &uri, 1);
     let mut call = Call::new(
         &app,
         &headers,

@@ -561,3 +561,31 @@ async fn header_read_timeout_a_slow_request_head_is_cut_off_over_plain_http() {
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     assert!(text.contains("BAD_REQUEST"), "{text}");
 }
+
+#[tokio::test]
+async fn http_query_admin_api_bad_parameters_and_ids_get_an_operation_outcome() {
+    let dir = tempdir();
+    let (_s, app) = open(&dir, &config(&dir));
+    for uri in [
+        "/_ems/audit?after=abc",
+        "/_ems/deliveries?limit=-1",
+        "/_ems/deliveries?after=99999999999999999999999",
+    ] {
+        let r = send(&app, request("GET", uri, &[], Vec::new())).await;
+        assert_eq!(r.status, 400, "{uri}: {}", r.text());
+        assert_eq!(r.spine_codes(), ["BAD_REQUEST"], "{uri}");
+        assert!(r.text().contains("HTTP-QUERY"));
+    }
+    let r = send(
+        &app,
+        request(
+            "POST",
+            "/_ems/subscriptions/%FF%FE/activate",
+            &[],
+            Vec::new(),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(r.spine_codes(), ["NO_RECORD_FOUND"]);
+}
