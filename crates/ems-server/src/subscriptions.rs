@@ -392,6 +392,29 @@ fn http_date(t: DateTime<Utc>) -> String {
     httpdate::fmt_http_date(std::time::SystemTime::from(t))
 }
 
+/// The body is in the format its `Content-Type` names (digest 2.9): FHIR
+/// JSON under a JSON media type, XML under an XML one (rule
+/// `HTTP-BODY-FORMAT`); an empty body is left to the validator.
+fn body_in_format(bytes: &[u8], wire: Wire) -> Result<(), ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let sent = match ems::profiles::detect_format(bytes) {
+        ems::profiles::Format::Json => Wire::Json,
+        _ => Wire::Xml,
+    };
+    if sent == wire {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        "MESSAGE_NOT_WELL_FORMED",
+        IssueType::Structure,
+        "HTTP-BODY-FORMAT",
+        "",
+        format!("the body is {sent:?} but the Content-Type names {wire:?} (digest 2.9)"),
+    ))
+}
+
 /// `POST /STU3/Subscription`.
 pub(crate) async fn create(
     State(app): State<Arc<AppState>>,
@@ -424,7 +447,8 @@ async fn create_inner(
     let bytes = read_body(call.headers, body, app.body_timeout).await?;
     *payload = Some(bytes.clone());
     let caller = call.authorise(Scope::SubscriptionWrite, INTERACTION_POST)?;
-    content_type(call.headers, true)?;
+    let wire = content_type(call.headers, true)?;
+    body_in_format(&bytes, wire)?;
     // create context: an id, meta.versionId or meta.lastUpdated is an error
     // (SUB-CREATE-META); status must be `requested` (SUB-STATUS)
     let v = app.validator.validate_bytes(&bytes, Kind::Subscription);

@@ -9,6 +9,7 @@ const SERVER_RULES: &[&str] = &[
     "HTTP-MEDIA-TYPE",
     "HTTP-BODY",
     "HTTP-BODY-TIMEOUT",
+    "HTTP-BODY-FORMAT",
     "HTTP-HEADER-REPEATED",
     "HTTP-PATH",
     "HTTP-QUERY",

@@ -589,3 +589,29 @@ async fn http_query_admin_api_bad_parameters_and_ids_get_an_operation_outcome() 
     assert_eq!(r.status, 404, "{}", r.text());
     assert_eq!(r.spine_codes(), ["NO_RECORD_FOUND"]);
 }
+
+#[tokio::test]
+async fn http_body_format_a_body_in_the_other_format_than_its_content_type_is_refused() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    let xml = subscription_xml(&explicit("vaccinations-1"), "X26ABC1", "RR8");
+    let json = {
+        let p = ems::stu3::from_xml(&xml).unwrap();
+        ems::stu3::to_json(&p.resource).into_bytes()
+    };
+    for (ct, body) in [
+        ("application/fhir+json", xml.clone()),
+        ("application/json+fhir;charset=utf-8", xml.clone()),
+        ("application/fhir+xml", json.clone()),
+        ("", json.clone()),
+    ] {
+        let r = subscribe(&app, body, &[("Content-Type", ct)]).await;
+        assert_eq!(r.status, 400, "{ct}: {}", r.text());
+        assert_eq!(r.spine_codes(), ["MESSAGE_NOT_WELL_FORMED"], "{ct}");
+        assert!(r.text().contains("HTTP-BODY-FORMAT"), "{ct}");
+    }
+    assert_eq!(stored(&s).2, 0, "nothing stored");
+    // each in its own format is accepted
+    let r = subscribe(&app, json, &[("Content-Type", "application/fhir+json")]).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+}
