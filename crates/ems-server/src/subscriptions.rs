@@ -275,7 +275,7 @@ fn posted(
         at.to_rfc3339_opts(SecondsFormat::Millis, true),
     ));
     resource.status = Some(Primitive::new(status.to_string()));
-    let sub = ems::bundle::to_match_subscription(&resource).map_err(|e| {
+    let mut sub = ems::bundle::to_match_subscription(&resource).map_err(|e| {
         ApiError::new(
             "INVALID_PARAMETER",
             IssueType::Value,
@@ -284,6 +284,11 @@ fn posted(
             e.message,
         )
     })?;
+    // MESH mailbox ids are case-insensitive (canonically upper case): one
+    // mailbox is one outbox row per message (7.2) and one duplicate key,
+    // however the subscriber spelled it; the stored resource keeps the
+    // spelling sent
+    sub.mailbox = sub.mailbox.to_ascii_uppercase();
     Ok(Posted { resource, sub })
 }
 

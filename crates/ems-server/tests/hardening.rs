@@ -615,3 +615,36 @@ async fn http_body_format_a_body_in_the_other_format_than_its_content_type_is_re
     let r = subscribe(&app, json, &[("Content-Type", "application/fhir+json")]).await;
     assert_eq!(r.status, 201, "{}", r.text());
 }
+
+#[tokio::test]
+async fn mailbox_case_one_mesh_mailbox_however_spelled_is_one_duplicate_key_and_one_copy() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    let criteria = explicit("vaccinations-1");
+    let r = subscribe(&app, subscription_xml(&criteria, "X26ABC1", "RR8"), &[]).await;
+    assert_eq!(r.status, 201);
+    // the same subscription with the mailbox in lower case is a duplicate
+    let r = subscribe(&app, subscription_xml(&criteria, "x26abc1", "RR8"), &[]).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.spine_codes(), ["DUPLICATE_REJECTED"]);
+    // another subscription for the same mailbox, spelled otherwise, that
+    // matches the same message: still one copy to that mailbox (7.2)
+    let other = criteria.replace("type=message&", "type=message&Patient.age=gt1&");
+    let r = subscribe(&app, subscription_xml(&other, "x26Abc1", "RR8"), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let p = publish(&app, "vaccinations-1", message("vaccinations-1-new"), &[]).await;
+    assert_eq!(p.status, 202);
+    let rows = s.state().log.deliveries(0, 10).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].mailbox, "X26ABC1");
+    assert_eq!(rows[0].subscriptions.split(',').count(), 2);
+}
+
+#[test]
+fn mailbox_case_the_registry_finds_a_mailbox_owner_however_spelled() {
+    let r =
+        ems_server::registry::Registry::from_toml_str("[mailbox]\nX26ABC1 = \"RR8\"\n").unwrap();
+    assert_eq!(r.mailbox_owner("X26ABC1"), Some("RR8"));
+    assert_eq!(r.mailbox_owner("x26abc1"), Some("RR8"));
+    assert_eq!(r.mailbox_owner("X26ABC2"), None);
+}
