@@ -193,7 +193,8 @@ fn registered_for(app: &AppState, asid: &str, ods: &str) -> bool {
 /// code the caller is registered for.
 fn owns(app: &AppState, caller: &Caller, s: &StoredSubscription) -> bool {
     caller.asid == s.owner_asid
-        || (!caller.ods_code.is_empty() && caller.ods_code == s.contact_ods)
+        // ODS codes compare ignoring case, as on create (check_ownership)
+        || (!caller.ods_code.is_empty() && caller.ods_code.eq_ignore_ascii_case(&s.contact_ods))
         || registered_for(app, &caller.asid, &s.contact_ods)
 }
 

@@ -648,3 +648,61 @@ fn mailbox_case_the_registry_finds_a_mailbox_owner_however_spelled() {
     assert_eq!(r.mailbox_owner("x26abc1"), Some("RR8"));
     assert_eq!(r.mailbox_owner("X26ABC2"), None);
 }
+
+/// An unsigned JWT for `asid` speaking for organisation `ods`.
+fn token_for(asid: &str, ods: &str) -> String {
+    use base64::Engine;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap())
+    };
+    let claims = serde_json::json!({
+        "sub": format!("https://fhir.nhs.uk/Id/accredited-system|{asid}"),
+        "scope": "patient/Bundle.write patient/Subscription.read patient/Subscription.write",
+        "requesting_system": format!("https://fhir.nhs.uk/Id/accredited-system|{asid}"),
+        "requesting_organisation": format!("https://fhir.nhs.uk/Id/ods-organization-code|{ods}"),
+    });
+    format!(
+        "{}.{}.",
+        b64(serde_json::json!({"alg": "none"})),
+        b64(claims)
+    )
+}
+
+#[tokio::test]
+async fn sub_owner_ods_codes_compare_ignoring_case_as_on_create() {
+    let dir = tempdir();
+    let (_s, app) = open(&dir, &config(&dir));
+    let r = subscribe(
+        &app,
+        subscription_xml(&explicit("vaccinations-1"), "X26ABC1", "RR8"),
+        &[],
+    )
+    .await;
+    let id = location_of(&r).rsplit('/').next().unwrap().to_string();
+    let other = "200000000002";
+    let read = |ods: &str| {
+        request(
+            "GET",
+            &format!("/STU3/Subscription/{id}"),
+            &[
+                (
+                    "InteractionID",
+                    "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
+                ),
+                ("fromASID", other),
+                (
+                    "Authorization",
+                    &format!("Bearer {}", token_for(other, ods)),
+                ),
+            ],
+            Vec::new(),
+        )
+    };
+    // another system of the same organisation reads it, however the JWT
+    // spells the ODS code; a system of another organisation does not
+    assert_eq!(send(&app, read("RR8")).await.status, 200);
+    let r = send(&app, read("rr8")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send(&app, read("B82005")).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+}
