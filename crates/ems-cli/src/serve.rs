@@ -73,6 +73,9 @@ pub(crate) struct ServeArgs {
     /// no-longer-supported, withdrawn); repeatable.
     #[arg(long)]
     lifecycle: Vec<String>,
+    /// Longest time a request body may take to arrive, in ms [default: 30000].
+    #[arg(long)]
+    body_timeout_ms: Option<u64>,
 }
 
 fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
@@ -106,7 +109,8 @@ fn config_of(a: ServeArgs) -> Result<ServerConfig, String> {
         pds_asid,
         jwt_allow_unsigned,
         jwt_hs256_secret,
-        jwt_rs256_key
+        jwt_rs256_key,
+        body_timeout_ms
     );
     c.auto_activate |= a.auto_activate;
     for l in &a.lifecycle {
@@ -174,9 +178,11 @@ async fn serve(c: ServerConfig) -> Result<(), String> {
                 .map_err(|e| format!("--admin-listen {addr}: {e}"))?;
             eprintln!("ems: admin API on http://{addr}");
             let router = server.admin_router();
-            tokio::spawn(async move {
-                let _ = axum::serve(admin, router).await;
-            });
+            tokio::spawn(ems_server::listen::serve_plain(
+                admin,
+                router,
+                ems_server::listen::HEADER_READ_TIMEOUT,
+            ));
             server.api_router()
         }
         None => server.router(),
@@ -186,12 +192,12 @@ async fn serve(c: ServerConfig) -> Result<(), String> {
             r = ems_server::tls::serve(listener, app, cfg) => r.map_err(|e| e.to_string())?,
             _ = shutdown() => {}
         },
-        None => axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                shutdown().await;
-            })
-            .await
-            .map_err(|e| e.to_string())?,
+        // not axum::serve: it sets no timer on hyper, so a slow request
+        // head was never timed out (ems_server::listen)
+        None => tokio::select! {
+            () = ems_server::listen::serve_plain(listener, app, ems_server::listen::HEADER_READ_TIMEOUT) => {}
+            _ = shutdown() => {}
+        },
     }
     if let Some(w) = worker {
         w.abort();

@@ -8,8 +8,9 @@ use crate::outcome::ApiError;
 use crate::pipeline::{AuditEntry, AuditKind, OutboxRow};
 use crate::AppState;
 use axum::body::Body;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{Response, StatusCode};
+use axum::http::{Response, StatusCode, Uri};
 use axum::routing::{get, post};
 use axum::Router;
 use ems::stu3::{IssueType, Primitive, Resource};
@@ -34,6 +35,20 @@ pub struct Page {
     pub after: i64,
     /// At most this many (default 1000, at most 100 000).
     pub limit: Option<usize>,
+}
+
+/// The paging parameters, or `400 BAD_REQUEST` (rule `HTTP-QUERY`) with an
+/// OperationOutcome instead of axum's plain-text rejection.
+fn page(p: Result<Query<Page>, QueryRejection>) -> Result<Page, ApiError> {
+    p.map(|Query(p)| p).map_err(|e| {
+        ApiError::new(
+            "BAD_REQUEST",
+            IssueType::Value,
+            "HTTP-QUERY",
+            "",
+            format!("the query is not `after=N&limit=M` (integers): {e}"),
+        )
+    })
 }
 
 fn json_response(status: StatusCode, v: serde_json::Value) -> Response<Body> {
@@ -85,7 +100,14 @@ pub fn delivery_json(r: &OutboxRow) -> serde_json::Value {
     })
 }
 
-async fn deliveries(State(app): State<Arc<AppState>>, Query(p): Query<Page>) -> Response<Body> {
+async fn deliveries(
+    State(app): State<Arc<AppState>>,
+    p: Result<Query<Page>, QueryRejection>,
+) -> Response<Body> {
+    let p = match page(p) {
+        Ok(p) => p,
+        Err(e) => return error(e),
+    };
     match app
         .log
         .deliveries(p.after, p.limit.unwrap_or(1000).min(100_000))
@@ -99,7 +121,14 @@ async fn deliveries(State(app): State<Arc<AppState>>, Query(p): Query<Page>) -> 
     }
 }
 
-async fn audit(State(app): State<Arc<AppState>>, Query(p): Query<Page>) -> Response<Body> {
+async fn audit(
+    State(app): State<Arc<AppState>>,
+    p: Result<Query<Page>, QueryRejection>,
+) -> Response<Body> {
+    let p = match page(p) {
+        Ok(p) => p,
+        Err(e) => return error(e),
+    };
     match app
         .log
         .audit_records(p.after, p.limit.unwrap_or(1000).min(100_000))
@@ -113,7 +142,13 @@ async fn audit(State(app): State<Arc<AppState>>, Query(p): Query<Page>) -> Respo
     }
 }
 
-async fn activate(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Response<Body> {
+async fn activate(
+    State(app): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+    uri: Uri,
+) -> Response<Body> {
+    // an id that does not decode is looked up raw (and not found)
+    let id = crate::subscriptions::path_id(id, &uri, 2);
     let mut s = match app.log.subscription(&id) {
         Ok(Some(s)) => s,
         Ok(None) => {

@@ -83,6 +83,10 @@ pub struct ServerConfig {
     pub jwt_rs256_key: Option<PathBuf>,
     /// Event life cycle schedule.
     pub lifecycle: Vec<LifecycleEntry>,
+    /// Longest time a request body may take to arrive, in milliseconds
+    /// (default [`crate::http::BODY_TIMEOUT`]); a slower body answers
+    /// `400 INVALID_REQUEST_MESSAGE` (rule `HTTP-BODY-TIMEOUT`).
+    pub body_timeout_ms: Option<u64>,
 }
 
 impl Default for ServerConfig {
@@ -108,6 +112,7 @@ impl Default for ServerConfig {
             jwt_hs256_secret: None,
             jwt_rs256_key: None,
             lifecycle: Vec::new(),
+            body_timeout_ms: None,
         }
     }
 }

@@ -103,11 +103,26 @@ pub fn response_format(query: Option<&str>, headers: &HeaderMap, fallback: Wire)
             }
         }
     }
+    // Accept: the first listed FHIR type that is not refused with `q=0`
     headers
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .and_then(from)
+        .and_then(|v| {
+            v.split(',')
+                .filter(|range| !refused(range))
+                .find_map(|range| from(range.split(';').next().unwrap_or_default()))
+        })
         .unwrap_or(fallback)
+}
+
+/// An `Accept` media range with quality 0 ("not acceptable", RFC 9110 12.4.2).
+fn refused(range: &str) -> bool {
+    range.split(';').skip(1).any(|p| {
+        p.trim()
+            .strip_prefix("q=")
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .is_some_and(|q| q == 0.0)
+    })
 }
 
 /// A header as text (`None` when absent or not visible ASCII).
@@ -135,14 +150,64 @@ fn too_large(n: usize) -> ApiError {
     )
 }
 
-/// Reads the body, never buffering more than [`MAX_BODY`] bytes.
-pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+/// Default longest time a request body may take to arrive (a slowloris
+/// body must not hold a request, its 3 MB buffer and its audit slot
+/// forever); `body-timeout-ms` in the configuration changes it.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Headers the APIs read as one value: sent more than once, the request is
+/// ambiguous (which ASID, which token?) and answers `400
+/// MISSING_OR_INVALID_HEADER` (rule `HTTP-HEADER-REPEATED`).
+pub const SINGLE_HEADERS: &[&str] = &[
+    "fromasid",
+    "toasid",
+    "interactionid",
+    "authorization",
+    "content-type",
+];
+
+/// Rejects a request that repeats one of [`SINGLE_HEADERS`].
+pub fn single_headers(headers: &HeaderMap) -> Result<(), ApiError> {
+    match SINGLE_HEADERS
+        .iter()
+        .find(|h| headers.get_all(**h).iter().nth(1).is_some())
+    {
+        None => Ok(()),
+        Some(h) => Err(ApiError::new(
+            "MISSING_OR_INVALID_HEADER",
+            IssueType::Value,
+            "HTTP-HEADER-REPEATED",
+            "",
+            format!("the header `{h}` is sent more than once; send it once"),
+        )),
+    }
+}
+
+/// Reads the body, never buffering more than [`MAX_BODY`] bytes nor waiting
+/// longer than `timeout` for it (rule `HTTP-BODY-TIMEOUT`).
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, ApiError> {
     if let Some(n) = header(headers, "content-length").and_then(|v| v.parse::<usize>().ok()) {
         if n > MAX_BODY {
             return Err(too_large(n));
         }
     }
-    match axum::body::to_bytes(body, MAX_BODY).await {
+    let Ok(read) = tokio::time::timeout(timeout, axum::body::to_bytes(body, MAX_BODY)).await else {
+        return Err(ApiError::new(
+            "INVALID_REQUEST_MESSAGE",
+            IssueType::Structure,
+            "HTTP-BODY-TIMEOUT",
+            "",
+            format!(
+                "the request body did not arrive within {} ms",
+                timeout.as_millis()
+            ),
+        ));
+    };
+    match read {
         Ok(b) => Ok(b.to_vec()),
         Err(e) => {
             let text = format!("{e:?}");

@@ -35,6 +35,7 @@ pub mod auth;
 pub mod config;
 pub mod delivery;
 pub mod http;
+pub mod listen;
 pub mod outcome;
 pub mod pipeline;
 mod publish;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub wake: tokio::sync::Notify,
     /// Whether a MESH transport is configured.
     pub mesh: bool,
+    /// Longest wait for a request body ([`http::BODY_TIMEOUT`] by default).
+    pub(crate) body_timeout: std::time::Duration,
 }
 
 /// A server over one data folder.
@@ -170,6 +173,9 @@ impl Server {
             validator: ems::profiles::Validator::new(ems::profiles::Mode::Publish),
             wake: tokio::sync::Notify::new(),
             mesh: config.mesh_url.is_some(),
+            body_timeout: config
+                .body_timeout_ms
+                .map_or(http::BODY_TIMEOUT, std::time::Duration::from_millis),
         };
         let state = Arc::new(state);
         spawn_snapshots(Arc::downgrade(&state), snapshot);

@@ -66,6 +66,9 @@ pub enum AuditKind {
     SubscriptionDelete,
     /// Admin activation.
     SubscriptionActivate,
+    /// A request no API answers: an unknown path (`400 BAD_REQUEST`), a
+    /// method or interaction that is not implemented (`501`).
+    Rejected,
 }
 
 impl AuditKind {
@@ -77,7 +80,22 @@ impl AuditKind {
             AuditKind::SubscriptionRead => "subscription-read",
             AuditKind::SubscriptionDelete => "subscription-delete",
             AuditKind::SubscriptionActivate => "subscription-activate",
+            AuditKind::Rejected => "rejected",
         }
+    }
+
+    /// The kind of a stable [`AuditKind::name`] (`None` for any other text).
+    pub fn from_name(name: &str) -> Option<AuditKind> {
+        [
+            AuditKind::Publish,
+            AuditKind::SubscriptionCreate,
+            AuditKind::SubscriptionRead,
+            AuditKind::SubscriptionDelete,
+            AuditKind::SubscriptionActivate,
+            AuditKind::Rejected,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
     }
 }
 

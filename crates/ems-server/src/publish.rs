@@ -3,7 +3,9 @@
 use crate::auth::{
     authorise, RequestCredentials, Scope, FROM_ASID_HEADER, INTERACTION_ID_HEADER, TO_ASID_HEADER,
 };
-use crate::http::{content_type, error_response, header, headers_json, outcome_body, read_body};
+use crate::http::{
+    content_type, error_response, header, headers_json, outcome_body, read_body, single_headers,
+};
 use crate::outcome::{lifecycle_issues, lifecycle_rejection, ApiError};
 use crate::pipeline::{AuditEntry, AuditKind, NewDelivery, NewMessage};
 use crate::subscriptions::{credentials, denied};
@@ -86,13 +88,16 @@ async fn accept(
     record: &mut serde_json::Value,
     payload: &mut Option<Vec<u8>>,
 ) -> Result<Response<Body>, ApiError> {
+    // the body first (bounded in size and time), so that the audit record
+    // of every rejected call, unauthorised ones too, carries its payload
+    let bytes = read_body(headers, body, app.body_timeout).await?;
+    *payload = Some(bytes.clone());
+    single_headers(headers)?;
     let creds: RequestCredentials<'_> = credentials(headers, ext);
     let caller =
         authorise(&creds, Scope::BundleWrite, &app.registry, &app.jwt, at).map_err(denied)?;
     record["claims"] = caller.claims_json.clone().into();
     content_type(headers, false)?;
-    let bytes = read_body(headers, body).await?;
-    *payload = Some(bytes.clone());
     if detect_format(&bytes) == Format::Json {
         return Err(ApiError::new(
             "MESSAGE_NOT_WELL_FORMED",

@@ -340,10 +340,16 @@ impl Registry {
     /// The ODS code that owns MESH mailbox `mailbox` (exact id); always `None`
     /// in open mode, where any organisation may name any mailbox.
     pub fn mailbox_owner(&self, mailbox: &str) -> Option<&str> {
-        self.entries
-            .as_ref()?
-            .mailboxes
+        // MESH mailbox ids are case-insensitive (canonically upper case)
+        let boxes = &self.entries.as_ref()?.mailboxes;
+        boxes
             .get(mailbox)
+            .or_else(|| {
+                boxes
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(mailbox))
+                    .map(|(_, v)| v)
+            })
             .map(String::as_str)
     }
 

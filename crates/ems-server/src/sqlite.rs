@@ -593,13 +593,8 @@ impl Pipeline for SqlitePipeline {
                     seq: r.get(0)?,
                     entry: AuditEntry {
                         at: parse_time(&at),
-                        kind: match kind.as_str() {
-                            "publish" => AuditKind::Publish,
-                            "subscription-create" => AuditKind::SubscriptionCreate,
-                            "subscription-read" => AuditKind::SubscriptionRead,
-                            "subscription-delete" => AuditKind::SubscriptionDelete,
-                            _ => AuditKind::SubscriptionActivate,
-                        },
+                        // a kind this version does not know reads as `rejected`
+                        kind: AuditKind::from_name(&kind).unwrap_or(AuditKind::Rejected),
                         asid: r.get(3)?,
                         status: r.get(4)?,
                         record: serde_json::from_str(&record).unwrap_or(serde_json::Value::Null),

@@ -6,15 +6,16 @@ use crate::auth::{
     authorise, Caller, Denied, RequestCredentials, Scope, FROM_ASID_HEADER, INTERACTION_ID_HEADER,
 };
 use crate::http::{
-    content_type, error_response, header, headers_json, read_body, response_format, Wire,
-    JSON_RESPONSE, XML_RESPONSE,
+    content_type, error_response, header, headers_json, read_body, response_format, single_headers,
+    Wire, JSON_RESPONSE, XML_RESPONSE,
 };
 use crate::outcome::{lifecycle_issues, lifecycle_rejection, response_code, ApiError};
 use crate::pipeline::{AuditEntry, AuditKind, PipelineError, StoredSubscription};
 use crate::AppState;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{Extensions, HeaderMap, Response, StatusCode};
+use axum::http::{Extensions, HeaderMap, Method, Response, StatusCode, Uri};
 use chrono::{DateTime, SecondsFormat, Utc};
 use ems::profiles::Kind;
 use ems::stu3::{Issue, IssueType, OptStrExt, Primitive, Resource, Severity};
@@ -109,6 +110,7 @@ impl<'a> Call<'a> {
     }
 
     fn authorise(&mut self, scope: Scope, interaction: &str) -> Result<Caller, ApiError> {
+        single_headers(self.headers)?;
         let creds = credentials(self.headers, self.ext);
         let caller =
             authorise(&creds, scope, &self.app.registry, &self.app.jwt, self.at).map_err(denied)?;
@@ -191,7 +193,8 @@ fn registered_for(app: &AppState, asid: &str, ods: &str) -> bool {
 /// code the caller is registered for.
 fn owns(app: &AppState, caller: &Caller, s: &StoredSubscription) -> bool {
     caller.asid == s.owner_asid
-        || (!caller.ods_code.is_empty() && caller.ods_code == s.contact_ods)
+        // ODS codes compare ignoring case, as on create (check_ownership)
+        || (!caller.ods_code.is_empty() && caller.ods_code.eq_ignore_ascii_case(&s.contact_ods))
         || registered_for(app, &caller.asid, &s.contact_ods)
 }
 
@@ -273,7 +276,7 @@ fn posted(
         at.to_rfc3339_opts(SecondsFormat::Millis, true),
     ));
     resource.status = Some(Primitive::new(status.to_string()));
-    let sub = ems::bundle::to_match_subscription(&resource).map_err(|e| {
+    let mut sub = ems::bundle::to_match_subscription(&resource).map_err(|e| {
         ApiError::new(
             "INVALID_PARAMETER",
             IssueType::Value,
@@ -282,6 +285,11 @@ fn posted(
             e.message,
         )
     })?;
+    // MESH mailbox ids are case-insensitive (canonically upper case): one
+    // mailbox is one outbox row per message (7.2) and one duplicate key,
+    // however the subscriber spelled it; the stored resource keeps the
+    // spelling sent
+    sub.mailbox = sub.mailbox.to_ascii_uppercase();
     Ok(Posted { resource, sub })
 }
 
@@ -366,8 +374,51 @@ fn dup_key(p: &Posted) -> String {
     )
 }
 
+/// The `Location` of a created subscription (digest 5.2): `https` when the
+/// request came over TLS ([`crate::tls::serve`] marks each request with its
+/// client certificate name), the `Host` of the request when it is a valid
+/// authority (a host and port, nothing else: a `Host` such as
+/// `evil.example/x?` must not redirect the client), else `localhost`.
+fn location(headers: &HeaderMap, ext: &Extensions, id: &str) -> String {
+    let scheme = if ext.get::<crate::tls::ClientCertName>().is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = header(headers, "host")
+        .filter(|h| {
+            h.parse::<axum::http::uri::Authority>()
+                .is_ok_and(|a| a.as_str() == *h && !h.contains('@'))
+        })
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}/STU3/Subscription/{id}")
+}
+
 fn http_date(t: DateTime<Utc>) -> String {
     httpdate::fmt_http_date(std::time::SystemTime::from(t))
+}
+
+/// The body is in the format its `Content-Type` names (digest 2.9): FHIR
+/// JSON under a JSON media type, XML under an XML one (rule
+/// `HTTP-BODY-FORMAT`); an empty body is left to the validator.
+fn body_in_format(bytes: &[u8], wire: Wire) -> Result<(), ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let sent = match ems::profiles::detect_format(bytes) {
+        ems::profiles::Format::Json => Wire::Json,
+        _ => Wire::Xml,
+    };
+    if sent == wire {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        "MESSAGE_NOT_WELL_FORMED",
+        IssueType::Structure,
+        "HTTP-BODY-FORMAT",
+        "",
+        format!("the body is {sent:?} but the Content-Type names {wire:?} (digest 2.9)"),
+    ))
 }
 
 /// `POST /STU3/Subscription`.
@@ -398,10 +449,12 @@ async fn create_inner(
     payload: &mut Option<Vec<u8>>,
 ) -> Result<Response<Body>, ApiError> {
     let app = call.app;
-    let caller = call.authorise(Scope::SubscriptionWrite, INTERACTION_POST)?;
-    content_type(call.headers, true)?;
-    let bytes = read_body(call.headers, body).await?;
+    // the body first (bounded), so every rejected create is audited with it
+    let bytes = read_body(call.headers, body, app.body_timeout).await?;
     *payload = Some(bytes.clone());
+    let caller = call.authorise(Scope::SubscriptionWrite, INTERACTION_POST)?;
+    let wire = content_type(call.headers, true)?;
+    body_in_format(&bytes, wire)?;
     // create context: an id, meta.versionId or meta.lastUpdated is an error
     // (SUB-CREATE-META); status must be `requested` (SUB-STATUS)
     let v = app.validator.validate_bytes(&bytes, Kind::Subscription);
@@ -479,23 +532,45 @@ async fn create_inner(
         Err(e) => return Err(ApiError::internal(format!("the subscription could not be stored: {e}"))),
     }
     app.routing.apply(&stored);
-    let host = header(call.headers, "host").unwrap_or("localhost");
     let created = Response::builder()
         .status(StatusCode::CREATED)
-        .header("location", format!("http://{host}/STU3/Subscription/{id}"))
+        .header("location", location(call.headers, call.ext, &id))
         .header("etag", "W/\"1\"")
         .header("last-modified", http_date(at));
     Ok(crate::http::success(created, warning_body))
 }
 
+/// The `{id}` of a subscription path; when it does not decode (percent-
+/// encoded bytes that are not UTF-8) the raw segment, which then fails the
+/// logical id check (`SUB-ID`) with an OperationOutcome like any bad id,
+/// instead of axum's plain-text rejection.
+/// `from_end` counts path segments from the end (1: the last).
+pub(crate) fn path_id(
+    id: Result<Path<String>, PathRejection>,
+    uri: &Uri,
+    from_end: usize,
+) -> String {
+    match id {
+        Ok(Path(id)) => id,
+        Err(_) => uri
+            .path()
+            .rsplit('/')
+            .nth(from_end.saturating_sub(1))
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
 /// `GET /STU3/Subscription/{id}`.
 pub(crate) async fn read(
     State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
+    uri: Uri,
     RawQuery(q): RawQuery,
     ext: Extensions,
     headers: HeaderMap,
 ) -> Response<Body> {
+    let id = path_id(id, &uri, 1);
     let mut call = Call::new(
         &app,
         &headers,
@@ -527,11 +602,13 @@ pub(crate) async fn read(
 /// `DELETE /STU3/Subscription/{id}`.
 pub(crate) async fn delete(
     State(app): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
+    uri: Uri,
     RawQuery(q): RawQuery,
     ext: Extensions,
     headers: HeaderMap,
 ) -> Response<Body> {
+    let id = path_id(id, &uri, 1);
     let mut call = Call::new(
         &app,
         &headers,
@@ -565,52 +642,82 @@ fn not_implemented_error(what: &str) -> ApiError {
     )
 }
 
+/// Audits (kind `rejected`, with method, path, headers, JWT, the body as
+/// far as it is readable, and the response) and answers a request no API
+/// serves.
+async fn rejected(
+    app: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+    e: ApiError,
+) -> Response<Body> {
+    let ext = Extensions::new();
+    let mut call = Call::new(app, headers, &ext, AuditKind::Rejected, uri.query());
+    call.record["method"] = method.as_str().into();
+    call.record["path"] = uri.path().into();
+    let payload = read_body(headers, body, app.body_timeout)
+        .await
+        .ok()
+        .filter(|b| !b.is_empty());
+    call.fail(e, payload).await
+}
+
 /// `GET /STU3/Subscription?...`: search was withdrawn in July 2019 (digest 5.5).
-pub(crate) async fn search(headers: HeaderMap, RawQuery(q): RawQuery) -> Response<Body> {
-    let wire = response_format(q.as_deref(), &headers, Wire::Xml);
-    error_response(
-        &not_implemented_error(
-            "Subscription search was withdrawn from the specification in July 2019 (digest 5.5)",
-        ),
-        wire,
-    )
-    .0
+pub(crate) async fn search(
+    State(app): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response<Body> {
+    let e = not_implemented_error(
+        "Subscription search was withdrawn from the specification in July 2019 (digest 5.5)",
+    );
+    rejected(&app, &method, &uri, &headers, body, e).await
 }
 
 /// `PUT /STU3/Subscription/{id}`: subscriptions are not versioned (digest 5.1).
-pub(crate) async fn update(headers: HeaderMap, RawQuery(q): RawQuery) -> Response<Body> {
-    let wire = response_format(q.as_deref(), &headers, Wire::Xml);
-    error_response(
-        &not_implemented_error(
-            "subscriptions are not versioned: delete it and create a new one (digest 5.1)",
-        ),
-        wire,
-    )
-    .0
+pub(crate) async fn update(
+    State(app): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response<Body> {
+    let e = not_implemented_error(
+        "subscriptions are not versioned: delete it and create a new one (digest 5.1)",
+    );
+    rejected(&app, &method, &uri, &headers, body, e).await
 }
 
 /// A method the path does not define.
-pub(crate) async fn not_implemented(headers: HeaderMap) -> Response<Body> {
-    let wire = response_format(None, &headers, Wire::Xml);
-    error_response(
-        &not_implemented_error("the method is not implemented for this path"),
-        wire,
-    )
-    .0
+pub(crate) async fn not_implemented(
+    State(app): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response<Body> {
+    let e = not_implemented_error("the method is not implemented for this path");
+    rejected(&app, &method, &uri, &headers, body, e).await
 }
 
 /// Any path outside the APIs: `400 BAD_REQUEST` (the NEMS simulator's answer).
-pub(crate) async fn bad_path(uri: axum::http::Uri, headers: HeaderMap) -> Response<Body> {
-    let wire = response_format(uri.query(), &headers, Wire::Xml);
-    error_response(
-        &ApiError::new(
-            "BAD_REQUEST",
-            IssueType::NotFound,
-            "HTTP-PATH",
-            "",
-            format!("`{}` is not an endpoint of this service", uri.path()),
-        ),
-        wire,
-    )
-    .0
+pub(crate) async fn bad_path(
+    State(app): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response<Body> {
+    let e = ApiError::new(
+        "BAD_REQUEST",
+        IssueType::NotFound,
+        "HTTP-PATH",
+        "",
+        format!("`{}` is not an endpoint of this service", uri.path()),
+    );
+    rejected(&app, &method, &uri, &headers, body, e).await
 }

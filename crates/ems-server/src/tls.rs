@@ -21,10 +21,8 @@
 //! is compared with it ASCII case-insensitively ([`crate::auth`], rule
 //! `TLS-CERT-NAME`).
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::Router;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -35,15 +33,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tower_service::Service;
+
+pub use crate::listen::HEADER_READ_TIMEOUT;
 
 /// Longest a TLS handshake may take before the connection is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest a client may take to send a request's headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Pause after an accept error that is not the client's (e.g. out of file
-/// descriptors), so the loop does not spin.
-const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 /// The name of the client certificate of the request's connection (see the
 /// [module docs](self) for which name), `None` over plain HTTP or when the
@@ -189,15 +183,6 @@ pub fn client_cert_name(der: &[u8]) -> Option<String> {
     })
 }
 
-/// `true` for accept errors that concern only the one connection.
-fn is_connection_error(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        ConnectionRefused | ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
-    )
-}
-
 /// Serves `app` over TLS on `listener` with `config` (from
 /// [`server_config`]), HTTP/1.1, until the future is dropped.
 ///
@@ -215,14 +200,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let acceptor = TlsAcceptor::from(config);
     loop {
-        let (tcp, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) if is_connection_error(&e) => continue,
-            Err(_) => {
-                tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
-                continue;
-            }
-        };
+        let (tcp, peer) = crate::listen::accept(&listener).await;
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {
@@ -239,19 +217,7 @@ pub async fn serve(
                     .and_then(|chain| chain.first())
                     .and_then(|leaf| client_cert_name(leaf)),
             );
-            let service =
-                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-                    request.extensions_mut().insert(name.clone());
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    // a Router is always ready; a clone per request is cheap (Arc inside)
-                    app.clone().call(request)
-                });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(tls), service)
-                .with_upgrades()
-                .await;
+            crate::listen::serve_connection(tls, app, peer, Some(name), HEADER_READ_TIMEOUT).await;
         });
     }
 }

@@ -8,7 +8,11 @@ use ems_server::outcome::{rule_table, STATUS_OF_CODE};
 const SERVER_RULES: &[&str] = &[
     "HTTP-MEDIA-TYPE",
     "HTTP-BODY",
+    "HTTP-BODY-TIMEOUT",
+    "HTTP-BODY-FORMAT",
+    "HTTP-HEADER-REPEATED",
     "HTTP-PATH",
+    "HTTP-QUERY",
     "HTTP-NOT-IMPLEMENTED",
     "HTTP-INTERACTION",
     "PUBLISH-XML",
