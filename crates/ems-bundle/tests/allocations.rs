@@ -3,37 +3,58 @@
 //! short-lived strings (directory URLs, the message instant; 0–3 per
 //! message, bounded here by one per entry). `build_xml` makes a fixed handful of allocations and
 //! keeps only the XML.
-//! One test in its own binary, so no other test allocates meanwhile.
+//! One test in its own binary; allocations are counted per thread.
 
 use ems_bundle::samples::sample_builder;
 use ems_bundle::{example_publisher, BuildContext, MessageEventType};
 use ems_match::EVENT_TYPES;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 
-/// Counts allocations and frees, delegating everything to the system
-/// allocator.
+/// Counts allocations and frees of the calling thread, delegating
+/// everything to the system allocator. Per thread: the test harness's own
+/// threads (its timeout monitor, output capture) may allocate while the test
+/// runs, which made a process-wide count flaky on a loaded machine.
 struct Counting;
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static FREES: AtomicUsize = AtomicUsize::new(0);
-static REALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+/// A per-thread counter; `const` thread-locals of `Cell` never allocate.
+struct Counter(&'static std::thread::LocalKey<std::cell::Cell<usize>>);
+
+impl Counter {
+    fn add(&self) {
+        // `try_with`: a thread being torn down may still free memory
+        let _ = self.0.try_with(|c| c.set(c.get() + 1));
+    }
+    fn load(&self, _: std::sync::atomic::Ordering) -> usize {
+        self.0.with(|c| c.get())
+    }
+}
+
+thread_local! {
+    static T_ALLOCS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static T_FREES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static T_REALLOCS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+static ALLOCS: Counter = Counter(&T_ALLOCS);
+static FREES: Counter = Counter(&T_FREES);
+static REALLOCS: Counter = Counter(&T_REALLOCS);
 
 // SAFETY: every method forwards its arguments unchanged to `System`, which
-// upholds the `GlobalAlloc` contract; the counters are plain atomics and
-// never allocate.
+// upholds the `GlobalAlloc` contract; the counters are `const`-initialised
+// thread-local `Cell`s, which never allocate.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
+        ALLOCS.add();
         System.alloc(l)
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        FREES.fetch_add(1, Relaxed);
+        FREES.add();
         System.dealloc(p, l)
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
         // a regrown buffer counts as one more allocation
-        ALLOCS.fetch_add(1, Relaxed);
-        REALLOCS.fetch_add(1, Relaxed);
+        ALLOCS.add();
+        REALLOCS.add();
         System.realloc(p, l, n)
     }
 }
