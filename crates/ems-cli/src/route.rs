@@ -2,7 +2,7 @@
 
 use crate::{collect_inputs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use clap::Args;
-use ems::matching::{split_csv, CsvGeography, Matcher, NhsNumber, PatientContext, PdsFlag};
+use ems::matching::{CsvGeography, Matcher, NhsNumber, PatientContext};
 use ems::stu3::Resource;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,45 +38,8 @@ fn read_text(path: &str) -> Result<String, String> {
 }
 
 fn load_patients(path: &str) -> Result<HashMap<NhsNumber, PatientContext>, String> {
-    let text = read_text(path)?;
-    let mut lines = text.lines();
-    let header = split_csv(lines.next().unwrap_or_default());
-    let col = |n: &str| header.iter().position(|h| h.eq_ignore_ascii_case(n));
-    let (Some(n), Some(pc), Some(gp)) = (col("nhs_number"), col("postcode"), col("gp_practice"))
-    else {
-        return Err(format!(
-            "{path}: header must be nhs_number,postcode,gp_practice[,pds_flag]"
-        ));
-    };
-    let flag = col("pds_flag");
-    let mut out = HashMap::new();
-    for (i, line) in lines.enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f = split_csv(line);
-        let get = |k: usize| f.get(k).map(String::as_str).unwrap_or("");
-        let nhs =
-            NhsNumber::parse(get(n)).map_err(|e| format!("{path}:{}: `{}`: {e}", i + 2, get(n)))?;
-        let opt = |v: &str| (!v.is_empty()).then(|| v.to_string());
-        let pds_flag =
-            match flag.map(get).unwrap_or("") {
-                "" => None,
-                v => Some(PdsFlag::parse(v).ok_or_else(|| {
-                    format!("{path}:{}: pds_flag `{v}` is not S, I or empty", i + 2)
-                })?),
-            };
-        out.insert(
-            nhs,
-            PatientContext {
-                postcode: opt(get(pc)),
-                previous_postcode: None,
-                gp_practice: opt(get(gp)),
-                pds_flag,
-            },
-        );
-    }
-    Ok(out)
+    ems::matching::parse_patients_csv(&read_text(path)?)
+        .map_err(|e| format!("{path}:{}: {}", e.line, e.message))
 }
 
 pub(crate) fn run(a: RouteArgs) -> u8 {
