@@ -226,7 +226,7 @@ impl Snomed {
         }
     }
     /// A CodeableConcept element `name` of this concept.
-    fn describe<S: ElementSink>(&self, w: &mut S, name: &str) {
+    fn describe<S: ElementSink>(&self, w: &mut S, name: &'static str) {
         describe::codeable_of(w, name, SNOMED_CT, &self.code, &self.display);
     }
 }

@@ -28,7 +28,7 @@ pub(crate) fn meta<S: ElementSink>(w: &mut S, profile: &'static str, version: Op
 /// A Coding element `name` of literals.
 pub(crate) fn coding<S: ElementSink>(
     w: &mut S,
-    name: &str,
+    name: &'static str,
     system: &'static str,
     code: &'static str,
     display: Option<&'static str>,
@@ -45,7 +45,7 @@ pub(crate) fn coding<S: ElementSink>(
 /// A CodeableConcept element `name` of one coding of literals.
 pub(crate) fn codeable<S: ElementSink>(
     w: &mut S,
-    name: &str,
+    name: &'static str,
     system: &'static str,
     code: &'static str,
     display: &'static str,
@@ -59,7 +59,7 @@ pub(crate) fn codeable<S: ElementSink>(
 /// a given code and display.
 pub(crate) fn codeable_of<S: ElementSink>(
     w: &mut S,
-    name: &str,
+    name: &'static str,
     system: &'static str,
     code: &str,
     display: &str,
@@ -77,7 +77,7 @@ pub(crate) fn codeable_of<S: ElementSink>(
 /// NHS code system (an unknown code is its own display).
 pub(crate) fn nhs_codeable<S: ElementSink>(
     w: &mut S,
-    name: &str,
+    name: &'static str,
     system: &'static str,
     code: &str,
 ) {
@@ -88,14 +88,14 @@ pub(crate) fn nhs_codeable<S: ElementSink>(
 }
 
 /// A CodeableConcept of text only.
-pub(crate) fn text_concept<S: ElementSink>(w: &mut S, name: &str, text: &'static str) {
+pub(crate) fn text_concept<S: ElementSink>(w: &mut S, name: &'static str, text: &'static str) {
     w.start(name);
     w.value_static("text", text);
     w.end(name);
 }
 
 /// A Reference element `name`.
-pub(crate) fn reference<S: ElementSink>(w: &mut S, name: &str, url: &str) {
+pub(crate) fn reference<S: ElementSink>(w: &mut S, name: &'static str, url: &str) {
     w.start(name);
     w.value("reference", url);
     w.end(name);
@@ -112,7 +112,7 @@ pub(crate) fn identifier<S: ElementSink>(w: &mut S, system: &str, value: &str) {
 /// A HumanName element `name`.
 pub(crate) fn human_name<S: ElementSink>(
     w: &mut S,
-    name: &str,
+    name: &'static str,
     use_: Option<&'static str>,
     family: &str,
     given: &[String],
@@ -149,7 +149,7 @@ pub(crate) fn date_period<S: ElementSink>(
 }
 
 /// A dateTime element `name` of an instant.
-pub(crate) fn instant_value<S: ElementSink>(w: &mut S, name: &str, t: DateTime<Utc>) {
+pub(crate) fn instant_value<S: ElementSink>(w: &mut S, name: &'static str, t: DateTime<Utc>) {
     w.value(name, InstantText::new(t).as_str());
 }
 

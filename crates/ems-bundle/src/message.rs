@@ -124,7 +124,12 @@ fn bundle_start(w: &mut XmlStream, id: &Urn) {
 }
 
 /// `<entry><fullUrl/><resource><rtype><id/>` … `</rtype></resource></entry>`.
-pub(crate) fn entry<S: ElementSink>(w: &mut S, u: &Urn, rtype: &str, body: impl FnOnce(&mut S)) {
+pub(crate) fn entry<S: ElementSink>(
+    w: &mut S,
+    u: &Urn,
+    rtype: &'static str,
+    body: impl FnOnce(&mut S),
+) {
     w.start("entry");
     w.value("fullUrl", u.as_str());
     w.start("resource");
@@ -214,14 +219,14 @@ impl<'c, S: MessageSink> Message<'c, S> {
 
     /// Writes the next entry, a `rtype` resource under a new id, whose
     /// content after `id` is written by `body`; returns its fullUrl.
-    pub fn add(&mut self, rtype: &str, body: impl FnOnce(&mut S)) -> Urn {
+    pub fn add(&mut self, rtype: &'static str, body: impl FnOnce(&mut S)) -> Urn {
         let u = self.cx.urn();
         self.add_reserved(&u, rtype, body);
         u
     }
 
     /// [`Message::add`] under an id from [`Message::reserve`].
-    pub fn add_reserved(&mut self, u: &Urn, rtype: &str, body: impl FnOnce(&mut S)) {
+    pub fn add_reserved(&mut self, u: &Urn, rtype: &'static str, body: impl FnOnce(&mut S)) {
         entry(&mut self.w, u, rtype, body);
     }
 

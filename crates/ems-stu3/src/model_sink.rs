@@ -1,4 +1,11 @@
 //! [`ModelSink`]: an [`ElementSink`] that assembles the typed model.
+//!
+//! The sink records the calls on a tape (names are `&'static str`, values
+//! are kept as the model's [`Str`], new resources are created at once) and
+//! assembles the model from the tape at [`ModelSink::finish`], recursively,
+//! as the readers do from XML: each level holds `&mut` to the node it fills
+//! and hands its children `&mut` to theirs, so no call walks the model from
+//! its root and no unsafe code is needed.
 
 use crate::issue::{Issue, IssueType, Outcome, Severity};
 use crate::node::{find_field, ChoiceMut, FieldKind, FieldMut, Node, TypeDesc};
@@ -9,12 +16,16 @@ use crate::{Resource, Str};
 
 /// Assembles the typed [`Resource`] from [`ElementSink`] calls through the
 /// reflection layer ([`Node`]) the readers use: elements are found by name
-/// in the type's table, values are set from their lexical form by the same
-/// checks, and an unknown element, a schema-order slip or a repeated
+/// in the type's table, values given at run time are set from their
+/// lexical form by the same checks (literals, `value_static`, are the
+/// describer's own text and are trusted: kept without the lexical check),
+/// and an unknown element, a schema-order slip or a repeated
 /// single-valued element is reported with the reader's rule id
 /// (`SCHEMA-UNKNOWN`, `SCHEMA-ORDER`, `SCHEMA-REPEATED`, `PRIMITIVE-FORMAT`,
-/// `RESOURCE-TYPE`). A structural slip stops assembling: [`ModelSink::finish`]
-/// then fails, because the model would no longer be what was described.
+/// `RESOURCE-TYPE`). The calls are recorded and the model is assembled
+/// from them by [`ModelSink::finish`], which reports the issues. A
+/// structural slip stops assembling: `finish` then fails, because the model
+/// would no longer be what was described.
 ///
 /// ```
 /// use ems_stu3::{ElementSink, ModelSink, Resource, xml::XmlStream};
@@ -46,76 +57,49 @@ use crate::{Resource, Str};
 pub struct ModelSink {
     /// The root resource.
     root: Resource,
-    /// Resources opened inside the root (entries' and contained resources),
-    /// innermost last: each is assembled on its own and moved into its slot
-    /// when closed.
-    nested: [Option<Resource>; MAX_NESTED],
-    /// How many of `nested` are open.
-    depth: usize,
-    /// Per open resource (the root first): where its path starts in
-    /// `steps`, and the schema position of its own elements.
-    base: [usize; MAX_NESTED + 1],
-    at: [Position; MAX_NESTED + 1],
-    /// The open elements, outermost first, of all open resources (fixed
-    /// storage: the sink allocates nothing but the model).
-    steps: [Step; MAX_STEPS],
-    len: usize,
-    outcome: Outcome,
-    /// A structural slip was reported: later calls are ignored.
-    failed: bool,
+    /// The schema position after the elements the root held when given.
+    at: Position,
+    /// The calls so far, in order.
+    tape: Vec<Op>,
+}
+
+thread_local! {
+    /// The emptied tape of the thread's last finished sink, reused.
+    static TAPE: std::cell::Cell<Vec<Op>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// Deepest resource nesting inside the root.
 const MAX_NESTED: usize = 8;
 /// Most elements open at once (over all open resources).
 const MAX_STEPS: usize = 48;
-
-const NO_STEP: Step = Step {
-    field: 0,
-    how: How::Slot,
-    name: "",
-    at: Position(0),
-};
+/// Entries of a location path: the root, the open resources and elements.
+const MAX_PATH: usize = 1 + MAX_NESTED + MAX_STEPS;
 
 /// Index + 1 of the last element written at one level (0: none yet).
 #[derive(Clone, Copy, Debug, Default)]
 struct Position(usize);
 
-#[derive(Clone, Copy, Debug)]
-struct Step {
-    /// Field index in the parent node.
-    field: usize,
-    how: How,
-    /// Element name (for locations and the end check).
-    name: &'static str,
-    /// Schema position inside the element this step opens.
-    at: Position,
-}
-
-/// How a step reaches the element it opens from its parent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum How {
-    /// A single-valued complex element.
-    One,
-    /// The last item of a repeating complex element.
-    Many,
-    /// The alternative of a choice element.
-    Choice,
-    /// A single-valued primitive (opened for its extensions).
-    Prim,
-    /// The last item of a repeating primitive.
-    PrimList,
-    /// The last extension of the primitive of the previous step.
-    Ext,
-    /// A resource slot (`resource`, `contained`): the next call opens the resource.
-    Slot,
-}
-
-/// Where a path leads.
-enum Cursor<'a> {
-    Node(&'a mut dyn Node),
-    Prim(&'a mut dyn PrimNode),
-    Slot,
+/// One recorded call.
+#[derive(Debug)]
+enum Op {
+    /// `start`.
+    Start(&'static str),
+    /// `start_extension`: name, url.
+    Extension(&'static str, &'static str),
+    /// `value` (`false`) / `start_value` (`true`).
+    Value(&'static str, Str, bool),
+    /// `value_static`.
+    Static(&'static str, &'static str),
+    /// `empty`.
+    Empty(&'static str),
+    /// `end`.
+    End(&'static str),
+    /// `start_resource` of a resource type: the new resource.
+    Resource(Resource),
+    /// `start_resource` of a name that is not a resource type.
+    NotAResource(&'static str),
+    /// `end_resource`.
+    EndResource(&'static str),
 }
 
 /// The schema position after the last element `n` holds.
@@ -125,41 +109,6 @@ fn last_present(n: &dyn Node) -> Position {
             .last()
             .map_or(0, |(i, _)| i + 1),
     )
-}
-
-/// Follows `parent` then `last` from `root`.
-fn walk<'a>(root: &'a mut dyn Node, parent: &[Step], last: &Step) -> Option<Cursor<'a>> {
-    let mut cur = Cursor::Node(root);
-    for s in parent.iter().chain(std::iter::once(last)) {
-        cur = match (cur, s.how) {
-            (Cursor::Prim(p), How::Ext) => Cursor::Node(p.extension_mut().last_mut()?),
-            (Cursor::Node(n), how) => match (n.field_mut(s.field), how) {
-                (FieldMut::One(o), How::One) => Cursor::Node(o.get_or_insert()),
-                (FieldMut::Many(v), How::Many) => Cursor::Node(v.last_mut()?),
-                (FieldMut::Choice(c), How::Choice) => match c.get_mut()? {
-                    ChoiceMut::Node(n) => Cursor::Node(n),
-                    ChoiceMut::Prim(p) => Cursor::Prim(p),
-                },
-                (FieldMut::Prim(p), How::Prim) => Cursor::Prim(p.get_or_insert()),
-                (FieldMut::PrimList(v), How::PrimList) => {
-                    let last = v.len().checked_sub(1)?;
-                    Cursor::Prim(v.ensure(last))
-                }
-                (FieldMut::Resource(_) | FieldMut::Resources(_), How::Slot) => Cursor::Slot,
-                _ => return None,
-            },
-            _ => return None,
-        };
-    }
-    Some(cur)
-}
-
-/// What a `start*`/`value*` call creates.
-enum Make<'v> {
-    Complex,
-    Extension(&'static str),
-    Value(&'v str, bool),
-    Static(&'static str, bool),
 }
 
 impl ModelSink {
@@ -173,87 +122,158 @@ impl ModelSink {
     /// written: the description continues after them). Lets a producer
     /// size the root's lists up front.
     pub fn with_root(root: Resource) -> ModelSink {
-        let at = last_present(root.as_node());
-        let mut sink = ModelSink {
+        ModelSink {
+            at: last_present(root.as_node()),
             root,
-            nested: Default::default(),
-            depth: 0,
-            base: [0; MAX_NESTED + 1],
-            at: [Position(0); MAX_NESTED + 1],
-            steps: [NO_STEP; MAX_STEPS],
-            len: 0,
-            outcome: Outcome::new(),
-            failed: false,
-        };
-        sink.at[0] = at;
-        sink
+            // the thread's tape of the previous sink: no allocation per
+            // sink once it has grown to the size of the messages
+            tape: TAPE.take(),
+        }
     }
 
-    /// The assembled root resource and the non-structural issues (malformed
-    /// values, kept as given, as the reader keeps them); `Err` after a
-    /// structural slip or when elements are left open.
-    pub fn finish(mut self) -> Result<Parsed, ReadError> {
-        if !self.failed && (self.depth != 0 || self.len != 0) {
-            self.slip(
-                rules::SCHEMA_CONTENT,
-                None,
-                "the description left elements open".into(),
-            );
+    /// Assembles the model from the calls: the root resource and the
+    /// non-structural issues (malformed values, kept as given, as the
+    /// reader keeps them); `Err` after a structural slip or when elements
+    /// are left open.
+    pub fn finish(self) -> Result<Parsed, ReadError> {
+        let ModelSink {
+            mut root,
+            at,
+            mut tape,
+        } = self;
+        let mut r = Replay {
+            ops: tape.drain(..),
+            path: [""; MAX_PATH],
+            len: 1,
+            elements: 0,
+            nested: 0,
+            outcome: Outcome::new(),
+        };
+        r.path[0] = root.resource_type();
+        let done = r.root(root.as_node_mut(), at);
+        let outcome = std::mem::take(&mut r.outcome);
+        drop(r);
+        // keep the emptied tape for the thread's next sink (the larger one)
+        let kept = TAPE.take();
+        TAPE.set(if kept.capacity() > tape.capacity() {
+            kept
+        } else {
+            tape
+        });
+        match done {
+            Ok(()) => Ok(Parsed {
+                resource: root,
+                outcome,
+            }),
+            Err(Slipped) => Err(ReadError { outcome }),
         }
-        if self.failed {
-            return Err(ReadError {
-                outcome: self.outcome,
-            });
-        }
-        Ok(Parsed {
-            resource: self.root,
-            outcome: self.outcome,
+    }
+}
+
+impl ElementSink for ModelSink {
+    fn start(&mut self, name: &'static str) {
+        self.tape.push(Op::Start(name))
+    }
+    fn start_extension(&mut self, name: &'static str, url: &'static str) {
+        self.tape.push(Op::Extension(name, url))
+    }
+    fn end(&mut self, name: &'static str) {
+        self.tape.push(Op::End(name))
+    }
+    fn value(&mut self, name: &'static str, v: &str) {
+        self.tape.push(Op::Value(name, Str::from(v), false))
+    }
+    fn value_static(&mut self, name: &'static str, v: &'static str) {
+        self.tape.push(Op::Static(name, v))
+    }
+    fn value_i64(&mut self, name: &'static str, n: i64) {
+        let v = compact_str::ToCompactString::to_compact_string(&n);
+        self.tape.push(Op::Value(name, v, false))
+    }
+    fn start_value(&mut self, name: &'static str, v: &str) {
+        self.tape.push(Op::Value(name, Str::from(v), true))
+    }
+    fn empty(&mut self, name: &'static str) {
+        self.tape.push(Op::Empty(name))
+    }
+    fn start_resource(&mut self, rtype: &'static str) {
+        self.tape.push(match Resource::new_of_type(rtype) {
+            Some(r) => Op::Resource(r),
+            None => Op::NotAResource(rtype),
         })
     }
-
-    /// The issues reported so far.
-    pub fn outcome(&self) -> &Outcome {
-        &self.outcome
+    fn end_resource(&mut self, rtype: &'static str) {
+        self.tape.push(Op::EndResource(rtype))
     }
+}
 
-    /// The open resource and its path (the open elements inside it).
-    fn current(&mut self) -> (&mut Resource, &mut [Step], &mut Position) {
-        let d = self.depth;
-        let r = match d.checked_sub(1).and_then(|k| self.nested[k].as_mut()) {
-            Some(r) => r,
-            None => &mut self.root,
-        };
-        (r, &mut self.steps[self.base[d]..self.len], &mut self.at[d])
-    }
+/// A structural slip was reported: assembling stops.
+struct Slipped;
 
+/// How the calls of one level ended.
+enum Flow {
+    /// `end(name)`.
+    End(&'static str),
+    /// `end_resource(rtype)`.
+    EndResource(&'static str),
+    /// No more calls.
+    Eof,
+}
+
+/// Assembles the model from the tape, one level per call of
+/// [`Replay::node`] (the readers' shape).
+struct Replay<'t> {
+    ops: std::vec::Drain<'t, Op>,
+    /// The root's type, the open resources' types and the open elements'
+    /// names, outermost first (the location of an issue).
+    path: [&'static str; MAX_PATH],
+    len: usize,
+    /// Open elements and resources inside the root.
+    elements: usize,
+    nested: usize,
+    outcome: Outcome,
+}
+
+/// What a call asks [`place`] to create.
+enum Make {
+    Complex,
+    Extension(&'static str),
+    Value(Str, bool),
+    Static(&'static str),
+}
+
+/// What [`place`] created and the replay fills next.
+enum Target<'a> {
+    /// Nothing to fill (a plain value).
+    None,
+    /// A complex element (its name for the end check).
+    Node(&'a mut dyn Node, &'static str),
+    /// A primitive opened for its extensions.
+    Prim(&'a mut dyn PrimNode, &'static str),
+    /// Resource slot `field` of the node: the next calls open resources.
+    Slot(usize, &'static str),
+}
+
+/// What [`place`] did: what to fill next and a malformed value's message.
+struct Placed<'a> {
+    target: Target<'a>,
+    value_error: Option<String>,
+}
+
+type Slip = (&'static str, String);
+
+impl Replay<'_> {
     /// `Type.element.element` of the open elements (and `name`).
     fn location(&self, name: Option<&str>) -> String {
-        let mut s = String::from(self.root.resource_type());
-        for d in 0..=self.depth {
-            if d > 0 {
-                if let Some(r) = &self.nested[d - 1] {
-                    s.push('.');
-                    s.push_str(r.resource_type());
-                }
-            }
-            let end = if d == self.depth {
-                self.len
-            } else {
-                self.base[d + 1]
-            };
-            for p in &self.steps[self.base[d]..end] {
-                s.push('.');
-                s.push_str(p.name);
-            }
-        }
-        if let Some(n) = name {
+        let mut s = String::from(self.path[0]);
+        for p in self.path[1..self.len].iter().chain(name.as_ref()) {
             s.push('.');
-            s.push_str(n);
+            s.push_str(p);
         }
         s
     }
 
-    fn slip(&mut self, rule: &'static str, name: Option<&str>, message: String) {
+    fn slip(&mut self, rule: &'static str, name: Option<&str>, message: String) -> Slipped {
         let location = self.location(name);
         self.outcome.push(Issue::new(
             Severity::Error,
@@ -262,120 +282,267 @@ impl ModelSink {
             location,
             message,
         ));
-        self.failed = true;
+        Slipped
     }
 
-    fn push(&mut self, step: Step) {
-        if self.len == MAX_STEPS {
-            return self.slip(
+    /// Enters element `name` (for locations and the depth limit).
+    fn open(&mut self, name: &'static str) -> Result<(), Slipped> {
+        if self.elements == MAX_STEPS {
+            return Err(self.slip(
                 rules::INPUT_DEPTH,
-                Some(step.name),
+                Some(name),
                 format!("more than {MAX_STEPS} elements open"),
-            );
+            ));
         }
-        self.steps[self.len] = step;
+        self.elements += 1;
+        self.path[self.len] = name;
         self.len += 1;
+        Ok(())
     }
 
-    /// Finds element `name` of the open node, checks its schema position,
-    /// creates it as `make` says and, unless it is a plain value, opens it.
-    fn element(&mut self, name: &str, make: Make<'_>) {
-        if self.failed {
-            return;
+    /// Leaves element `elem`, which `flow` must close.
+    fn close(&mut self, elem: &'static str, flow: Flow) -> Result<(), Slipped> {
+        match flow {
+            Flow::End(name) if same(name, elem) => {
+                self.len -= 1;
+                self.elements -= 1;
+                Ok(())
+            }
+            Flow::End(name) => Err(self.slip(
+                rules::SCHEMA_CONTENT,
+                Some(name),
+                format!("`{name}` closed while `{elem}` is open"),
+            )),
+            Flow::EndResource(rtype) => Err(self.not_open(rtype)),
+            Flow::Eof => Err(self.left_open()),
         }
-        let (resource, path, top_at) = self.current();
-        let placed = match path.split_last_mut() {
-            None => place(resource.as_node_mut(), top_at, name, make),
-            Some((last, parent)) => {
-                let step = *last;
-                let last_at = &mut last.at;
-                let parent: &[Step] = parent;
-                match walk(resource.as_node_mut(), parent, &step) {
-                    Some(Cursor::Node(n)) => place(n, last_at, name, make),
-                    Some(Cursor::Prim(p)) => match make {
-                        Make::Extension(url) if name == "extension" => {
-                            p.extension_mut().push(crate::Extension {
-                                url: Some(Str::const_new(url)),
-                                ..Default::default()
-                            });
-                            Ok(Placed {
-                                step: Some(Step {
-                                    field: 0,
-                                    how: How::Ext,
-                                    name: "extension",
-                                    at: Position::default(),
-                                }),
-                                value_error: None,
-                            })
-                        }
-                        _ => Err((
-                            rules::SCHEMA_UNKNOWN,
-                            format!("`{name}` is not allowed in a primitive (only `extension`)"),
-                        )),
-                    },
-                    Some(Cursor::Slot) | None => Err((
-                        rules::SCHEMA_CONTENT,
-                        format!("`{name}` where a resource must start"),
-                    )),
+    }
+
+    fn not_open(&mut self, rtype: &str) -> Slipped {
+        self.slip(
+            rules::SCHEMA_CONTENT,
+            Some(rtype),
+            format!("`{rtype}` closed while it is not the open resource"),
+        )
+    }
+
+    fn left_open(&mut self) -> Slipped {
+        self.slip(
+            rules::SCHEMA_CONTENT,
+            None,
+            "the description left elements open".into(),
+        )
+    }
+
+    fn nothing_open(&mut self, name: &str) -> Slipped {
+        self.slip(
+            rules::SCHEMA_CONTENT,
+            Some(name),
+            format!("`{name}` closed, but no element is open"),
+        )
+    }
+
+    /// A resource started where no resource slot is open.
+    fn stray(&mut self, op: Op) -> Slipped {
+        match op {
+            Op::NotAResource(rtype) => self.slip(
+                rules::RESOURCE_TYPE,
+                Some(rtype),
+                format!("`{rtype}` is not a resource type"),
+            ),
+            op => {
+                let rtype = op_name(&op);
+                self.slip(
+                    rules::SCHEMA_CONTENT,
+                    Some(rtype),
+                    format!("a {rtype} outside a resource slot (`resource`, `contained`)"),
+                )
+            }
+        }
+    }
+
+    /// The root resource: its calls up to the end of the tape.
+    fn root(&mut self, n: &mut dyn Node, at: Position) -> Result<(), Slipped> {
+        match self.node(n, at)? {
+            Flow::Eof => Ok(()),
+            Flow::End(name) => Err(self.nothing_open(name)),
+            Flow::EndResource(rtype) => Err(self.not_open(rtype)),
+        }
+    }
+
+    /// Fills node `n` (schema position `at`) until the call that ends it.
+    fn node(&mut self, n: &mut dyn Node, mut at: Position) -> Result<Flow, Slipped> {
+        loop {
+            let Some(op) = self.ops.next() else {
+                return Ok(Flow::Eof);
+            };
+            let (name, make, empty) = match op {
+                Op::End(name) => return Ok(Flow::End(name)),
+                Op::EndResource(rtype) => return Ok(Flow::EndResource(rtype)),
+                Op::Resource(_) | Op::NotAResource(_) => return Err(self.stray(op)),
+                Op::Start(name) => (name, Make::Complex, false),
+                Op::Empty(name) => (name, Make::Complex, true),
+                Op::Extension(name, url) => (name, Make::Extension(url), false),
+                Op::Value(name, v, open) => (name, Make::Value(v, open), false),
+                Op::Static(name, v) => (name, Make::Static(v), false),
+            };
+            let placed = match place(n, &mut at, name, make) {
+                Ok(p) => p,
+                Err((rule, msg)) => return Err(self.slip(rule, Some(name), msg)),
+            };
+            if let Some(msg) = placed.value_error {
+                let location = self.location(Some(name));
+                self.outcome.push(Issue::new(
+                    Severity::Error,
+                    IssueType::Value,
+                    rules::PRIMITIVE_FORMAT,
+                    location,
+                    msg,
+                ));
+            }
+            match placed.target {
+                Target::None => {}
+                Target::Node(_, elem) | Target::Slot(_, elem) if empty => {
+                    self.open(elem)?;
+                    self.close(elem, Flow::End(elem))?;
+                }
+                Target::Node(child, elem) => {
+                    self.open(elem)?;
+                    let flow = self.node(child, Position::default())?;
+                    self.close(elem, flow)?;
+                }
+                Target::Prim(p, elem) => {
+                    self.open(elem)?;
+                    let flow = self.prim(p)?;
+                    self.close(elem, flow)?;
+                }
+                Target::Slot(field, elem) => {
+                    self.open(elem)?;
+                    let flow = self.slot(n, field)?;
+                    self.close(elem, flow)?;
                 }
             }
-        };
-        match placed {
-            Ok(p) => {
-                if let Some(msg) = p.value_error {
-                    let location = self.location(Some(name));
-                    self.outcome.push(Issue::new(
-                        Severity::Error,
-                        IssueType::Value,
-                        rules::PRIMITIVE_FORMAT,
-                        location,
-                        msg,
+        }
+    }
+
+    /// Fills primitive `p` opened for its extensions.
+    fn prim(&mut self, p: &mut dyn PrimNode) -> Result<Flow, Slipped> {
+        loop {
+            let Some(op) = self.ops.next() else {
+                return Ok(Flow::Eof);
+            };
+            match op {
+                Op::End(name) => return Ok(Flow::End(name)),
+                Op::EndResource(rtype) => return Ok(Flow::EndResource(rtype)),
+                Op::Resource(_) | Op::NotAResource(_) => return Err(self.stray(op)),
+                Op::Extension("extension", url) => {
+                    p.extension_mut().push(crate::Extension {
+                        url: Some(Str::const_new(url)),
+                        ..Default::default()
+                    });
+                    let Some(ext) = p.extension_mut().last_mut() else {
+                        return Err(self.left_open());
+                    };
+                    self.open("extension")?;
+                    let flow = self.node(ext, Position::default())?;
+                    self.close("extension", flow)?;
+                }
+                op => {
+                    let name = op_name(&op);
+                    return Err(self.slip(
+                        rules::SCHEMA_UNKNOWN,
+                        Some(name),
+                        format!("`{name}` is not allowed in a primitive (only `extension`)"),
                     ));
                 }
-                if let Some(step) = p.step {
-                    self.push(step);
+            }
+        }
+    }
+
+    /// Fills resource slot `field` of `owner` with the resources started in
+    /// it, until the call that ends the slot's element.
+    fn slot(&mut self, owner: &mut dyn Node, field: usize) -> Result<Flow, Slipped> {
+        loop {
+            let Some(op) = self.ops.next() else {
+                return Ok(Flow::Eof);
+            };
+            let mut resource = match op {
+                Op::End(name) => return Ok(Flow::End(name)),
+                Op::EndResource(rtype) => return Err(self.not_open(rtype)),
+                Op::NotAResource(_) => return Err(self.stray(op)),
+                Op::Resource(r) => r,
+                op => {
+                    let name = op_name(&op);
+                    return Err(self.slip(
+                        rules::SCHEMA_CONTENT,
+                        Some(name),
+                        format!("`{name}` where a resource must start"),
+                    ));
+                }
+            };
+            let rtype = resource.resource_type();
+            if self.nested == MAX_NESTED {
+                return Err(self.slip(
+                    rules::INPUT_DEPTH,
+                    Some(rtype),
+                    format!("resources nested more than {MAX_NESTED} deep"),
+                ));
+            }
+            self.nested += 1;
+            self.path[self.len] = rtype;
+            self.len += 1;
+            match self.node(resource.as_node_mut(), Position::default())? {
+                Flow::EndResource(r) if same(r, rtype) => {}
+                Flow::EndResource(r) => return Err(self.not_open(r)),
+                Flow::End(name) => return Err(self.nothing_open(name)),
+                Flow::Eof => return Err(self.left_open()),
+            }
+            self.nested -= 1;
+            self.len -= 1;
+            match owner.field_mut(field) {
+                FieldMut::Resource(r) if r.is_none() => *r = Some(resource),
+                FieldMut::Resources(v) => v.push(resource),
+                _ => {
+                    return Err(self.slip(
+                        rules::SCHEMA_REPEATED,
+                        Some(rtype),
+                        "a second resource in one `resource` slot".into(),
+                    ))
                 }
             }
-            Err((rule, msg)) => self.slip(rule, Some(name), msg),
         }
-    }
-
-    /// Closes the element opened last (`name` must be it).
-    fn close(&mut self, name: &str) {
-        if self.failed {
-            return;
-        }
-        if self.len == self.base[self.depth] {
-            return self.slip(
-                rules::SCHEMA_CONTENT,
-                Some(name),
-                format!("`{name}` closed, but no element is open"),
-            );
-        }
-        let top = self.steps[self.len - 1];
-        if top.name != name {
-            return self.slip(
-                rules::SCHEMA_CONTENT,
-                Some(name),
-                format!("`{name}` closed while `{}` is open", top.name),
-            );
-        }
-        self.len -= 1;
     }
 }
 
-/// What [`place`] did: the step that opens the new element (none for a
-/// plain value) and a malformed value's message.
-struct Placed {
-    step: Option<Step>,
-    value_error: Option<String>,
+/// Equal names, by address first (literals usually share it).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }
 
-type Slip = (&'static str, String);
+/// The element name (or resource type) a recorded call names.
+fn op_name(op: &Op) -> &'static str {
+    match op {
+        Op::Start(n)
+        | Op::Extension(n, _)
+        | Op::Value(n, _, _)
+        | Op::Static(n, _)
+        | Op::Empty(n)
+        | Op::End(n)
+        | Op::NotAResource(n)
+        | Op::EndResource(n) => n,
+        Op::Resource(r) => r.resource_type(),
+    }
+}
 
 /// Element `name` in node `n` at schema position `at`: checks the position
 /// as the reader does and creates the element.
-fn place(n: &mut dyn Node, at: &mut Position, name: &str, make: Make<'_>) -> Result<Placed, Slip> {
+fn place<'a>(
+    n: &'a mut dyn Node,
+    at: &mut Position,
+    name: &'static str,
+    make: Make,
+) -> Result<Placed<'a>, Slip> {
     let desc: &'static TypeDesc = n.desc();
     let Some((i, alt)) = find_field(desc, name, at.0.saturating_sub(1)) else {
         return Err((
@@ -402,15 +569,9 @@ fn place(n: &mut dyn Node, at: &mut Position, name: &str, make: Make<'_>) -> Res
     }
     at.0 = i + 1;
     // a choice element is opened and closed by its alternative's name
-    let elem_name = match (&f.kind, alt) {
+    let elem: &'static str = match (&f.kind, alt) {
         (FieldKind::Choice(alts), Some(a)) => alts[a].name,
         _ => f.name,
-    };
-    let step = |how| Step {
-        field: i,
-        how,
-        name: elem_name,
-        at: Position::default(),
     };
     let not = |what: &str| {
         Err((
@@ -420,16 +581,16 @@ fn place(n: &mut dyn Node, at: &mut Position, name: &str, make: Make<'_>) -> Res
     };
     match make {
         Make::Complex | Make::Extension(_) => {
-            let (node, how): (&mut dyn Node, How) = match n.field_mut(i) {
-                FieldMut::One(o) => (o.get_or_insert(), How::One),
-                FieldMut::Many(v) => (v.push_default(), How::Many),
+            let node: &mut dyn Node = match n.field_mut(i) {
+                FieldMut::One(o) => o.get_or_insert(),
+                FieldMut::Many(v) => v.push_default(),
                 FieldMut::Choice(c) => match alt.and_then(|a| c.set_variant(a)) {
-                    Some(ChoiceMut::Node(n)) => (n, How::Choice),
+                    Some(ChoiceMut::Node(n)) => n,
                     _ => return not("a complex element"),
                 },
                 FieldMut::Resource(_) | FieldMut::Resources(_) if matches!(make, Make::Complex) => {
                     return Ok(Placed {
-                        step: Some(step(How::Slot)),
+                        target: Target::Slot(i, elem),
                         value_error: None,
                     })
                 }
@@ -442,159 +603,65 @@ fn place(n: &mut dyn Node, at: &mut Position, name: &str, make: Make<'_>) -> Res
                 }
             }
             Ok(Placed {
-                step: Some(step(how)),
+                target: Target::Node(node, elem),
                 value_error: None,
             })
         }
-        Make::Value(v, open) | Make::Static(v, open) => {
-            let lit = match make {
-                Make::Static(s, _) => Some(s),
-                _ => None,
-            };
-            let set = |p: &mut dyn PrimNode, k: PrimKind| {
-                let r = match lit {
-                    Some(s) => p.set_static(k, s),
-                    None => p.set_lexical(k, v),
+        Make::Value(..) | Make::Static(_) => {
+            let open = matches!(make, Make::Value(_, true));
+            let set = |p: &mut dyn PrimNode, k: PrimKind, make: Make| {
+                let (shown, exp) = match make {
+                    // a literal is the describer's own text: trusted
+                    Make::Static(s) => {
+                        let exp = p.set_literal(k, s).err()?;
+                        (Str::const_new(s), exp)
+                    }
+                    Make::Value(v, _) => p.set_owned(k, v).err()?,
+                    _ => return None,
                 };
-                r.err().map(|exp| {
-                    let shown: String = v.chars().take(80).collect();
-                    format!("`{shown}` is not a valid {}: expected {exp}", k.fhir_name())
-                })
+                let shown: String = shown.chars().take(80).collect();
+                Some(format!(
+                    "`{shown}` is not a valid {}: expected {exp}",
+                    k.fhir_name()
+                ))
             };
-            let (value_error, how) = match (n.field_mut(i), &f.kind) {
-                (FieldMut::Prim(p), FieldKind::Prim(k)) => (set(p.get_or_insert(), *k), How::Prim),
+            let (value_error, prim): (_, &mut dyn PrimNode) = match (n.field_mut(i), &f.kind) {
+                (FieldMut::Prim(p), FieldKind::Prim(k)) => {
+                    let p = p.get_or_insert();
+                    (set(&mut *p, *k, make), p)
+                }
                 (FieldMut::PrimList(l), FieldKind::Prim(k)) => {
-                    (set(l.push_default(), *k), How::PrimList)
+                    let p = l.push_default();
+                    (set(&mut *p, *k, make), p)
                 }
                 (FieldMut::Choice(c), FieldKind::Choice(alts)) => {
                     let k = alt.and_then(|a| alts[a].prim);
                     match (alt.and_then(|a| c.set_variant(a)), k) {
-                        (Some(ChoiceMut::Prim(p)), Some(k)) => (set(p, k), How::Choice),
+                        (Some(ChoiceMut::Prim(p)), Some(k)) => (set(&mut *p, k, make), p),
                         _ => return not("a primitive"),
                     }
                 }
                 (FieldMut::Attr(slot), _) if !open => {
-                    *slot = Some(match lit {
-                        Some(s) => Str::const_new(s),
-                        None => Str::from(v),
+                    *slot = Some(match make {
+                        Make::Static(s) => Str::const_new(s),
+                        Make::Value(v, _) => v,
+                        _ => Str::default(),
                     });
-                    (None, How::Prim)
+                    return Ok(Placed {
+                        target: Target::None,
+                        value_error: None,
+                    });
                 }
                 _ => return not("a primitive"),
             };
             Ok(Placed {
-                step: open.then(|| step(how)),
+                target: if open {
+                    Target::Prim(prim, elem)
+                } else {
+                    Target::None
+                },
                 value_error,
             })
-        }
-    }
-}
-
-impl ElementSink for ModelSink {
-    fn start(&mut self, name: &str) {
-        self.element(name, Make::Complex)
-    }
-    fn start_extension(&mut self, name: &str, url: &'static str) {
-        self.element(name, Make::Extension(url))
-    }
-    fn end(&mut self, name: &str) {
-        self.close(name)
-    }
-    fn value(&mut self, name: &str, v: &str) {
-        self.element(name, Make::Value(v, false))
-    }
-    fn value_static(&mut self, name: &str, v: &'static str) {
-        self.element(name, Make::Static(v, false))
-    }
-    fn start_value(&mut self, name: &str, v: &str) {
-        self.element(name, Make::Value(v, true))
-    }
-    fn empty(&mut self, name: &str) {
-        self.element(name, Make::Complex);
-        self.close(name)
-    }
-    fn start_resource(&mut self, rtype: &str) {
-        if self.failed {
-            return;
-        }
-        let in_slot = self.len > self.base[self.depth] && self.steps[self.len - 1].how == How::Slot;
-        match Resource::new_of_type(rtype) {
-            Some(_) if self.depth == MAX_NESTED => self.slip(
-                rules::INPUT_DEPTH,
-                Some(rtype),
-                format!("resources nested more than {MAX_NESTED} deep"),
-            ),
-            Some(resource) if in_slot => {
-                self.nested[self.depth] = Some(resource);
-                self.depth += 1;
-                self.base[self.depth] = self.len;
-                self.at[self.depth] = Position::default();
-            }
-            Some(_) => self.slip(
-                rules::SCHEMA_CONTENT,
-                Some(rtype),
-                format!("a {rtype} outside a resource slot (`resource`, `contained`)"),
-            ),
-            None => self.slip(
-                rules::RESOURCE_TYPE,
-                Some(rtype),
-                format!("`{rtype}` is not a resource type"),
-            ),
-        }
-    }
-    fn end_resource(&mut self, rtype: &str) {
-        if self.failed {
-            return;
-        }
-        let d = self.depth;
-        let open = d
-            .checked_sub(1)
-            .and_then(|k| self.nested[k].as_ref())
-            .map(Resource::resource_type);
-        if open != Some(rtype) || self.len != self.base[d] {
-            return self.slip(
-                rules::SCHEMA_CONTENT,
-                Some(rtype),
-                format!("`{rtype}` closed while it is not the open resource"),
-            );
-        }
-        let Some(done) = self.nested[d - 1].take() else {
-            return;
-        };
-        self.depth -= 1;
-        let (resource, path, _) = self.current();
-        let placed = match path.split_last() {
-            Some((slot, parent)) => {
-                let field = slot.field;
-                let mut up = parent.iter();
-                // the slot's owner: the node the path before the slot leads to
-                let owner = match up.next_back() {
-                    None => Some(Cursor::Node(resource.as_node_mut())),
-                    Some(last) => walk(resource.as_node_mut(), up.as_slice(), last),
-                };
-                match owner {
-                    Some(Cursor::Node(n)) => match n.field_mut(field) {
-                        FieldMut::Resource(r) if r.is_none() => {
-                            *r = Some(done);
-                            true
-                        }
-                        FieldMut::Resources(v) => {
-                            v.push(done);
-                            true
-                        }
-                        _ => false,
-                    },
-                    _ => false,
-                }
-            }
-            None => false,
-        };
-        if !placed {
-            self.slip(
-                rules::SCHEMA_REPEATED,
-                Some(rtype),
-                "a second resource in one `resource` slot".into(),
-            );
         }
     }
 }

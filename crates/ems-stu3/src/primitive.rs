@@ -160,6 +160,12 @@ pub trait PrimValue: Clone + fmt::Debug + PartialEq + Default + 'static {
     fn from_static(kind: PrimKind, s: &'static str) -> Result<Self, &'static str> {
         Self::from_lexical(kind, s)
     }
+    /// [`PrimValue::from_lexical`] of text the caller already holds as a
+    /// [`Str`]: string-backed values take it without copying. `Err` hands
+    /// the text back.
+    fn from_owned(kind: PrimKind, s: Str) -> Result<Self, (Str, &'static str)> {
+        Self::from_lexical(kind, &s).map_err(|e| (s, e))
+    }
     /// Appends the lexical form.
     fn write_lexical(&self, out: &mut String);
     /// The value as text without copying, for string-backed values.
@@ -174,6 +180,9 @@ impl PrimValue for Str {
     }
     fn from_static(_: PrimKind, s: &'static str) -> Result<Self, &'static str> {
         Ok(Str::const_new(s))
+    }
+    fn from_owned(_: PrimKind, s: Str) -> Result<Self, (Str, &'static str)> {
+        Ok(s)
     }
     fn keep_invalid(s: &str) -> Option<Self> {
         Some(Str::from(s))
@@ -233,6 +242,9 @@ impl PrimValue for u32 {
 impl PrimValue for DecimalValue {
     fn from_lexical(_: PrimKind, s: &str) -> Result<Self, &'static str> {
         Ok(DecimalValue(Str::from(s)))
+    }
+    fn from_owned(_: PrimKind, s: Str) -> Result<Self, (Str, &'static str)> {
+        Ok(DecimalValue(s))
     }
     fn keep_invalid(s: &str) -> Option<Self> {
         Some(DecimalValue(Str::from(s)))
@@ -453,6 +465,19 @@ pub trait PrimNode {
     fn set_static(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
         self.set_lexical(kind, s)
     }
+    /// [`PrimNode::set_lexical`] of text the caller already holds as a
+    /// [`Str`] (string-backed values take it without copying); `Err` hands
+    /// the text back with the expected form.
+    fn set_owned(&mut self, kind: PrimKind, s: Str) -> Result<(), (Str, &'static str)> {
+        self.set_lexical(kind, &s).map_err(|e| (s, e))
+    }
+    /// A literal whose lexical form the caller vouches for (its own source
+    /// text, checked by its tests): kept without the lexical check
+    /// (booleans and integers are still parsed). For producers only; input
+    /// goes through [`PrimNode::set_lexical`].
+    fn set_literal(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
+        self.set_static(kind, s)
+    }
     /// Appends the lexical form of the value; `false` when there is no value.
     fn write_value(&self, out: &mut String) -> bool;
     /// `true` when a value is present.
@@ -500,6 +525,34 @@ impl<V: PrimValue> PrimNode for Primitive<V> {
     }
     fn set_static(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
         self.store(kind, s, || V::from_static(kind, s))
+    }
+    fn set_owned(&mut self, kind: PrimKind, s: Str) -> Result<(), (Str, &'static str)> {
+        let r = match lexical::check(kind, &s) {
+            Ok(()) => V::from_owned(kind, s),
+            Err(e) => Err((s, e)),
+        };
+        match r {
+            Ok(v) => {
+                self.value = Some(v);
+                Ok(())
+            }
+            Err((s, e)) => {
+                self.value = V::keep_invalid(&s);
+                Err((s, e))
+            }
+        }
+    }
+    fn set_literal(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
+        match V::from_static(kind, s) {
+            Ok(v) => {
+                self.value = Some(v);
+                Ok(())
+            }
+            Err(e) => {
+                self.value = V::keep_invalid(s);
+                Err(e)
+            }
+        }
     }
     fn write_value(&self, out: &mut String) -> bool {
         match &self.value {

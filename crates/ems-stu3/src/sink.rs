@@ -19,39 +19,44 @@ use crate::xml::XmlStream;
 /// Receives a resource's elements in schema order (see the module docs).
 ///
 /// Names are element names as in FHIR XML (`valueCodeableConcept` for a
-/// choice alternative). Values are lexical forms. Methods taking a
+/// choice alternative), always literals (`&'static str`: a sink may keep
+/// them without copying, as [`ModelSink`](crate::ModelSink) records the
+/// calls). Values are lexical forms. Methods taking a
 /// `&'static str` let sinks that keep the text (the model) refer to it
 /// instead of copying it.
 pub trait ElementSink {
     /// Opens complex element `name` (a datatype or backbone element, or the
     /// wrapper of a nested resource: `resource`, `contained`).
-    fn start(&mut self, name: &str);
+    fn start(&mut self, name: &'static str);
     /// Opens extension element `name` (`extension`, `modifierExtension`)
     /// with its `url`.
-    fn start_extension(&mut self, name: &str, url: &'static str);
+    fn start_extension(&mut self, name: &'static str, url: &'static str);
     /// Closes the element opened last by [`ElementSink::start`],
     /// [`ElementSink::start_extension`] or [`ElementSink::start_value`].
-    fn end(&mut self, name: &str);
+    fn end(&mut self, name: &'static str);
     /// Primitive element `name` with value `v`.
-    fn value(&mut self, name: &str, v: &str);
-    /// [`ElementSink::value`] of a literal.
-    fn value_static(&mut self, name: &str, v: &'static str) {
+    fn value(&mut self, name: &'static str, v: &str);
+    /// [`ElementSink::value`] of a literal. A literal is the describer's own
+    /// text: [`ModelSink`](crate::ModelSink) trusts its lexical form (keeps
+    /// it without the check; the describer's tests must read its output
+    /// back with the reader, as `ems-bundle`'s sink contract test does).
+    fn value_static(&mut self, name: &'static str, v: &'static str) {
         self.value(name, v)
     }
     /// An integer or decimal primitive.
-    fn value_i64(&mut self, name: &str, n: i64) {
+    fn value_i64(&mut self, name: &'static str, n: i64) {
         self.value(name, &compact_str::ToCompactString::to_compact_string(&n))
     }
     /// Opens primitive element `name` with value `v` whose extensions
     /// follow; close it with [`ElementSink::end`].
-    fn start_value(&mut self, name: &str, v: &str);
+    fn start_value(&mut self, name: &'static str, v: &str);
     /// Complex element `name` present with no content (`<period/>`).
-    fn empty(&mut self, name: &str);
+    fn empty(&mut self, name: &'static str);
     /// Opens resource `rtype` inside the wrapper element opened last
     /// (`<resource>` of a Bundle entry, `<contained>`).
-    fn start_resource(&mut self, rtype: &str);
+    fn start_resource(&mut self, rtype: &'static str);
     /// Closes the resource opened last.
-    fn end_resource(&mut self, rtype: &str);
+    fn end_resource(&mut self, rtype: &'static str);
 }
 
 /// Wire XML. Create the stream and write the root with [`XmlStream::root`];
@@ -59,39 +64,39 @@ pub trait ElementSink {
 /// stream's open element, joined with [`XmlStream::prepend`]).
 impl ElementSink for XmlStream {
     #[inline]
-    fn start(&mut self, name: &str) {
+    fn start(&mut self, name: &'static str) {
         XmlStream::start(self, name)
     }
     #[inline]
-    fn start_extension(&mut self, name: &str, url: &'static str) {
+    fn start_extension(&mut self, name: &'static str, url: &'static str) {
         XmlStream::start_url(self, name, url)
     }
     #[inline]
-    fn end(&mut self, name: &str) {
+    fn end(&mut self, name: &'static str) {
         XmlStream::end(self, name)
     }
     #[inline]
-    fn value(&mut self, name: &str, v: &str) {
+    fn value(&mut self, name: &'static str, v: &str) {
         XmlStream::value(self, name, v)
     }
     #[inline]
-    fn value_i64(&mut self, name: &str, n: i64) {
+    fn value_i64(&mut self, name: &'static str, n: i64) {
         XmlStream::value_i64(self, name, n)
     }
     #[inline]
-    fn start_value(&mut self, name: &str, v: &str) {
+    fn start_value(&mut self, name: &'static str, v: &str) {
         XmlStream::value_start(self, name, v)
     }
     #[inline]
-    fn empty(&mut self, name: &str) {
+    fn empty(&mut self, name: &'static str) {
         XmlStream::empty(self, name)
     }
     #[inline]
-    fn start_resource(&mut self, rtype: &str) {
+    fn start_resource(&mut self, rtype: &'static str) {
         XmlStream::start(self, rtype)
     }
     #[inline]
-    fn end_resource(&mut self, rtype: &str) {
+    fn end_resource(&mut self, rtype: &'static str) {
         XmlStream::end(self, rtype)
     }
 }
