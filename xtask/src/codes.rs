@@ -94,15 +94,21 @@ fn lit(s: &str) -> String {
     format!("{s:?}")
 }
 
-/// Generated files: (path relative to the workspace root, content).
-pub fn emit(shared: &Path) -> Result<Vec<(PathBuf, String)>, String> {
-    let dir = shared.join("fhir-assets/nhs/CodeSystems");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+/// The `*.xml` files of `dir`, sorted (the NHS asset folders).
+pub fn xml_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "xml"))
         .collect();
     files.sort();
+    Ok(files)
+}
+
+/// Generated files: (path relative to the workspace root, content).
+pub fn emit(shared: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let dir = shared.join("fhir-assets/nhs/CodeSystems");
+    let files = xml_files(&dir)?;
     let mut systems = Vec::new();
     for f in &files {
         systems.push(parse(f)?);

@@ -93,12 +93,7 @@ fn parse(path: &Path) -> Result<Option<Profile>, String> {
 /// The generated file.
 pub fn emit(shared: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let dir = shared.join("fhir-assets/nhs/StructureDefinitions");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    files.sort();
+    let files = crate::codes::xml_files(&dir)?;
     let mut profiles = Vec::new();
     for f in &files {
         if let Some(p) = parse(f)? {
