@@ -664,60 +664,42 @@ async fn rejected(
     call.fail(e, payload).await
 }
 
-/// `GET /STU3/Subscription?...`: search was withdrawn in July 2019 (digest 5.5).
-pub(crate) async fn search(
-    State(app): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response<Body> {
-    let e = not_implemented_error(
+/// Handlers that only refuse: each audits the call as `rejected` and
+/// answers the error its closure makes from the request's URI.
+macro_rules! refusing_handlers {
+    ($($(#[$doc:meta])* $name:ident => $error:expr;)*) => {$(
+        $(#[$doc])*
+        pub(crate) async fn $name(
+            State(app): State<Arc<AppState>>,
+            method: Method,
+            uri: Uri,
+            headers: HeaderMap,
+            body: Body,
+        ) -> Response<Body> {
+            let error: fn(&Uri) -> ApiError = $error;
+            let e = error(&uri);
+            rejected(&app, &method, &uri, &headers, body, e).await
+        }
+    )*};
+}
+
+refusing_handlers! {
+    /// `GET /STU3/Subscription?...`: search was withdrawn in July 2019 (digest 5.5).
+    search => |_| not_implemented_error(
         "Subscription search was withdrawn from the specification in July 2019 (digest 5.5)",
     );
-    rejected(&app, &method, &uri, &headers, body, e).await
-}
-
-/// `PUT /STU3/Subscription/{id}`: subscriptions are not versioned (digest 5.1).
-pub(crate) async fn update(
-    State(app): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response<Body> {
-    let e = not_implemented_error(
+    /// `PUT /STU3/Subscription/{id}`: subscriptions are not versioned (digest 5.1).
+    update => |_| not_implemented_error(
         "subscriptions are not versioned: delete it and create a new one (digest 5.1)",
     );
-    rejected(&app, &method, &uri, &headers, body, e).await
-}
-
-/// A method the path does not define.
-pub(crate) async fn not_implemented(
-    State(app): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response<Body> {
-    let e = not_implemented_error("the method is not implemented for this path");
-    rejected(&app, &method, &uri, &headers, body, e).await
-}
-
-/// Any path outside the APIs: `400 BAD_REQUEST` (the NEMS simulator's answer).
-pub(crate) async fn bad_path(
-    State(app): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response<Body> {
-    let e = ApiError::new(
+    /// A method the path does not define.
+    not_implemented => |_| not_implemented_error("the method is not implemented for this path");
+    /// Any path outside the APIs: `400 BAD_REQUEST` (the NEMS simulator's answer).
+    bad_path => |uri| ApiError::new(
         "BAD_REQUEST",
         IssueType::NotFound,
         "HTTP-PATH",
         "",
         format!("`{}` is not an endpoint of this service", uri.path()),
     );
-    rejected(&app, &method, &uri, &headers, body, e).await
 }
