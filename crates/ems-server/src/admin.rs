@@ -100,46 +100,43 @@ pub fn delivery_json(r: &OutboxRow) -> serde_json::Value {
     })
 }
 
-async fn deliveries(
-    State(app): State<Arc<AppState>>,
+/// One page of a log as JSON lines: `fetch(after, limit)` reads the rows
+/// (at most 1,000 by default, 100,000 when asked), `line` renders one.
+fn json_lines<T, E: std::fmt::Display, L: std::fmt::Display>(
     p: Result<Query<Page>, QueryRejection>,
+    fetch: impl FnOnce(i64, usize) -> Result<Vec<T>, E>,
+    line: impl Fn(&T) -> L,
 ) -> Response<Body> {
     let p = match page(p) {
         Ok(p) => p,
         Err(e) => return error(e),
     };
-    match app
-        .log
-        .deliveries(p.after, p.limit.unwrap_or(1000).min(100_000))
-    {
-        Ok(rows) => lines(
-            rows.iter()
-                .map(|r| format!("{}\n", delivery_json(r)))
-                .collect(),
-        ),
+    match fetch(p.after, p.limit.unwrap_or(1000).min(100_000)) {
+        Ok(rows) => lines(rows.iter().map(|r| format!("{}\n", line(r))).collect()),
         Err(e) => error(ApiError::internal(e.to_string())),
     }
+}
+
+async fn deliveries(
+    State(app): State<Arc<AppState>>,
+    p: Result<Query<Page>, QueryRejection>,
+) -> Response<Body> {
+    json_lines(
+        p,
+        |after, limit| app.log.deliveries(after, limit),
+        delivery_json,
+    )
 }
 
 async fn audit(
     State(app): State<Arc<AppState>>,
     p: Result<Query<Page>, QueryRejection>,
 ) -> Response<Body> {
-    let p = match page(p) {
-        Ok(p) => p,
-        Err(e) => return error(e),
-    };
-    match app
-        .log
-        .audit_records(p.after, p.limit.unwrap_or(1000).min(100_000))
-    {
-        Ok(rows) => lines(
-            rows.iter()
-                .map(|r| format!("{}\n", audit_json_line(&*app.log, r)))
-                .collect(),
-        ),
-        Err(e) => error(ApiError::internal(e.to_string())),
-    }
+    json_lines(
+        p,
+        |after, limit| app.log.audit_records(after, limit),
+        |r| audit_json_line(&*app.log, r),
+    )
 }
 
 async fn activate(
