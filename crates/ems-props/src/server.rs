@@ -22,11 +22,13 @@ use ems_server::{Server, ServerConfig};
 use std::sync::OnceLock;
 use tower::ServiceExt;
 
+/// The header of each line (`fromASID`, `toASID`, `Authorization`,
+/// `InteractionID`, `Content-Type`; lower case, as `HeaderName` stores them).
 const HEADERS: [&str; 5] = [
-    "fromASID",
-    "toASID",
+    "fromasid",
+    "toasid",
     "authorization",
-    "InteractionID",
+    "interactionid",
     "content-type",
 ];
 
@@ -42,24 +44,11 @@ fn request_parts(data: &[u8]) -> (HeaderMap, &[u8]) {
         rest = tail;
         if let Ok(v) = HeaderValue::from_bytes(line) {
             if !line.is_empty() {
-                headers.insert(HeaderName::from_static_lower(name), v);
+                headers.insert(HeaderName::from_static(name), v);
             }
         }
     }
     (headers, rest)
-}
-
-trait FromStaticLower {
-    fn from_static_lower(name: &'static str) -> HeaderName;
-}
-
-impl FromStaticLower for HeaderName {
-    /// Header names are case-insensitive; `HeaderName::from_static` wants
-    /// them lower case.
-    fn from_static_lower(name: &'static str) -> HeaderName {
-        HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
-            .expect("the five header names are valid")
-    }
 }
 
 /// Target `server_request`.
