@@ -5,6 +5,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::process::ExitCode;
 
+/// mimalloc: per-thread heaps with no cross-thread lock on the common path
+/// (`ems validate --jobs N` frees on one thread what another allocated; the
+/// validator and the server allocate per element). Measured in
+/// docs/benchmarks.md (ems-cli: `ems validate` on every core).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod inputs;
 mod pool;
 mod route;

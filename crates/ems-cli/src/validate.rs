@@ -1,7 +1,7 @@
 //! `ems validate` (and `ems subscription check`): every input validated on
 //! a worker pool ([`crate::pool`]), the report printed in input order.
 
-use crate::inputs::{list_inputs, Source};
+use crate::inputs::{sources, Source};
 use crate::{ContextArg, FormatArg, KindArg, ModeArg, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use ems::profiles::{Kind, Mode, SubscriptionContext, Validator};
 use std::fmt::Write as _;
@@ -21,7 +21,7 @@ pub(crate) fn run(
     context: ContextArg,
     jobs: usize,
 ) -> u8 {
-    let inputs = match list_inputs(paths) {
+    let inputs = match sources(paths) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("ems: {e}");
@@ -43,14 +43,12 @@ pub(crate) fn run(
         KindArg::Subscription => Kind::Subscription,
         KindArg::Outcome => Kind::Outcome,
     };
-    let bar = (inputs.len() > 50 && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(inputs.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
+    // the progress bar appears once more than 50 inputs are listed (the
+    // listing goes on while the first ones are validated)
+    let listed = inputs.counter();
+    let stderr_tty = std::io::stderr().is_terminal();
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut done = 0u64;
     let tty = std::io::stdout().is_terminal();
     let colour = tty && std::env::var_os("NO_COLOR").is_none();
     // one write per buffer, not per line (the main thread only prints);
@@ -59,30 +57,58 @@ pub(crate) fn run(
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let mut any_error = false;
     let mut io_error = false;
-    crate::pool::ordered(
-        &inputs,
-        jobs,
-        |input| report(input, &validator, kind, format, colour),
-        |input, r| {
-            if let Some(b) = &bar {
-                b.inc(1);
-            }
-            match r {
-                Ok((text, valid)) => {
-                    any_error |= !valid;
-                    let _ = out.write_all(text.as_bytes());
-                    if tty {
-                        let _ = out.flush();
+    // the listing runs on its own thread, ahead of the pool, so that the
+    // walk of a large tree overlaps the validation instead of preceding it
+    std::thread::scope(|s| {
+        let listing: Box<dyn Iterator<Item = Source> + Send> = if jobs > 1 {
+            let (tx, rx) = std::sync::mpsc::channel();
+            s.spawn(move || {
+                for input in inputs {
+                    if tx.send(input).is_err() {
+                        break;
                     }
                 }
-                Err(e) => {
-                    let _ = out.flush();
-                    eprintln!("ems: {}: {e}", input.path);
-                    io_error = true;
+            });
+            Box::new(rx.into_iter())
+        } else {
+            Box::new(inputs)
+        };
+        crate::pool::ordered(
+            listing,
+            jobs,
+            |input| report(input, &validator, kind, format, colour),
+            |input, r| {
+                done += 1;
+                let n = listed.load(std::sync::atomic::Ordering::Relaxed) as u64;
+                if bar.is_none() && stderr_tty && n > 50 {
+                    let b = indicatif::ProgressBar::new(n);
+                    b.set_style(
+                        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    );
+                    bar = Some(b);
                 }
-            }
-        },
-    );
+                if let Some(b) = &bar {
+                    b.set_length(n);
+                    b.set_position(done);
+                }
+                match r {
+                    Ok((text, valid)) => {
+                        any_error |= !valid;
+                        let _ = out.write_all(text.as_bytes());
+                        if tty {
+                            let _ = out.flush();
+                        }
+                    }
+                    Err(e) => {
+                        let _ = out.flush();
+                        eprintln!("ems: {}: {e}", input.path);
+                        io_error = true;
+                    }
+                }
+            },
+        );
+    });
     let _ = out.flush();
     if let Some(b) = bar {
         b.finish_and_clear();
