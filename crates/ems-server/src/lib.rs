@@ -34,11 +34,13 @@ mod audit;
 pub mod auth;
 pub mod config;
 pub mod delivery;
+pub mod head;
 pub mod http;
 pub mod listen;
 pub mod outcome;
 pub mod pipeline;
 mod publish;
+pub mod refusal;
 pub mod registry;
 pub mod routing;
 pub mod sqlite;
@@ -215,6 +217,10 @@ impl Server {
     pub fn admin_router(&self) -> Router {
         admin::router()
             .fallback(subscriptions::bad_path)
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                head::enforce,
+            ))
             .with_state(self.state.clone())
     }
 
@@ -238,6 +244,10 @@ impl Server {
         };
         api.fallback(subscriptions::bad_path)
             .method_not_allowed_fallback(subscriptions::not_implemented)
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                head::enforce,
+            ))
             .with_state(self.state.clone())
     }
 

@@ -8,8 +8,11 @@
 //! time (slowloris) held its connection open for ever. Here every
 //! connection is HTTP/1.1 with a header read timeout ([`HEADER_READ_TIMEOUT`]
 //! by default); a slow body is bounded by the handlers' body timeout
-//! ([`crate::http::BODY_TIMEOUT`]).
+//! ([`crate::http::BODY_TIMEOUT`]). Oversized and unparseable heads are
+//! answered with an OperationOutcome ([`crate::head`], [`crate::refusal`]).
 
+use crate::head::{TRANSPORT_MAX_BUF, TRANSPORT_MAX_HEADERS};
+use crate::refusal::RefusalIo;
 use crate::tls::ClientCertName;
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -52,6 +55,13 @@ pub(crate) async fn accept(listener: &TcpListener) -> (tokio::net::TcpStream, So
 /// request gets `ConnectInfo(peer)` and, over TLS, the client certificate
 /// name `cert` as extensions; the request head must arrive within
 /// `header_timeout`.
+///
+/// hyper's own head limits are raised above those of [`crate::head`]
+/// ([`TRANSPORT_MAX_HEADERS`], [`TRANSPORT_MAX_BUF`]) so the router answers
+/// an oversized head with its OperationOutcome; the connection is wrapped in
+/// a [`RefusalIo`] so a head hyper refuses itself (unparseable, or beyond
+/// even those limits) is answered with one too. Writes are not vectored, so
+/// each response head reaches [`RefusalIo`] in one write.
 pub(crate) async fn serve_connection<I>(
     io: I,
     app: Router,
@@ -72,7 +82,10 @@ pub(crate) async fn serve_connection<I>(
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
-        .serve_connection(TokioIo::new(io), service)
+        .max_headers(TRANSPORT_MAX_HEADERS)
+        .max_buf_size(TRANSPORT_MAX_BUF)
+        .writev(false)
+        .serve_connection(TokioIo::new(RefusalIo::new(io)), service)
         .with_upgrades()
         .await;
 }

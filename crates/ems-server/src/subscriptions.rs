@@ -644,8 +644,8 @@ fn not_implemented_error(what: &str) -> ApiError {
 
 /// Audits (kind `rejected`, with method, path, headers, JWT, the body as
 /// far as it is readable, and the response) and answers a request no API
-/// serves.
-async fn rejected(
+/// serves (or whose head [`crate::head`] refuses).
+pub(crate) async fn rejected(
     app: &AppState,
     method: &Method,
     uri: &Uri,

@@ -706,3 +706,299 @@ async fn sub_owner_ods_codes_compare_ignoring_case_as_on_create() {
     let r = send(&app, read("B82005")).await;
     assert_eq!(r.status, 403, "{}", r.text());
 }
+
+/// Sends `bytes` on a new connection to `addr` (from another task, so a
+/// server that answers before reading everything is still heard) and returns
+/// the response as [`Reply`] (an empty status-0 reply when the server closed
+/// without answering).
+async fn exchange(addr: std::net::SocketAddr, bytes: Vec<u8>) -> Reply {
+    let (mut r, mut w) = TcpStream::connect(addr).await.unwrap().into_split();
+    tokio::spawn(async move {
+        // write errors are expected once the server refused the head
+        let _ = w.write_all(&bytes).await;
+        // keep the write half open: a half-closed request is not the test
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        drop(w);
+    });
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        r.read_to_end(&mut response),
+    )
+    .await
+    .expect("the server answered and closed");
+    parse_response(&response)
+}
+
+/// A raw HTTP/1.1 response as a [`Reply`] (status 0: no response at all).
+fn parse_response(raw: &[u8]) -> Reply {
+    let at = raw.windows(4).position(|w| w == b"\r\n\r\n");
+    let (head, body) = match at {
+        Some(at) => (&raw[..at], raw[at + 4..].to_vec()),
+        None => (raw, Vec::new()),
+    };
+    let head = String::from_utf8_lossy(head);
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse::<u16>().ok())
+        .map(|s| axum::http::StatusCode::from_u16(s).unwrap());
+    let mut headers = axum::http::HeaderMap::new();
+    for line in lines {
+        if let Some((k, v)) = line.split_once(": ") {
+            headers.append(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.try_into().unwrap(),
+            );
+        }
+    }
+    Reply {
+        status: status.unwrap_or(axum::http::StatusCode::from_u16(999).unwrap()),
+        headers,
+        body,
+    }
+}
+
+/// A whole publish request with `extra` header lines, as bytes.
+fn raw_publish(target: &str, extra: &str) -> Vec<u8> {
+    let body = message("vaccinations-1-new");
+    let mut r = raw_head(
+        target,
+        &format!("Content-Length: {}\r\n{extra}", body.len()),
+    )
+    .into_bytes();
+    r.extend_from_slice(&body);
+    r
+}
+
+/// `n` header field lines `X-Filler-{i}: ` + `value_len` bytes.
+fn filler(n: usize, value_len: usize) -> String {
+    (0..n)
+        .map(|i| format!("X-Filler-{i}: {}\r\n", "v".repeat(value_len)))
+        .collect()
+}
+
+/// Asserts `reply` is `status` with a Spine OperationOutcome naming `rule`.
+fn assert_refused(reply: &Reply, status: u16, code: &str, rule: &str, case: &str) {
+    assert_eq!(reply.status, status, "{case}: {}", reply.text());
+    assert_eq!(reply.spine_codes(), [code], "{case}");
+    assert!(rules(reply).contains(rule), "{case}: {}", reply.text());
+    assert!(
+        reply.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/fhir+xml"),
+        "{case}"
+    );
+}
+
+#[tokio::test]
+async fn http_head_too_large_oversized_heads_get_431_with_an_operation_outcome() {
+    use ems_server::head::{MAX_HEAD, MAX_HEADER_FIELD, MAX_HEADER_FIELDS};
+    use ems_server::head::{TRANSPORT_MAX_BUF, TRANSPORT_MAX_HEADERS};
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    subscribed(&app).await;
+    let before = stored(&s);
+    let audited = s.state().log.audit_records(0, 100).unwrap().len();
+    let addr = serve(app).await;
+    // the limits themselves are accepted
+    let fits = [
+        filler(MAX_HEADER_FIELDS - 10, 8),
+        filler(1, MAX_HEADER_FIELD - "X-Filler-0".len() - 4),
+    ];
+    for extra in &fits {
+        let reply = exchange(addr, raw_publish("/STU3/Events/1/$process-message", extra)).await;
+        assert_eq!(reply.status, 202, "{}", reply.text());
+    }
+    let accepted = stored(&s);
+    assert_eq!(accepted.0, before.0 + 2);
+    // refused by the server's own limits: audited as rejected
+    let refused = [
+        ("too many headers", filler(MAX_HEADER_FIELDS + 50, 8)),
+        ("one huge header", filler(1, MAX_HEADER_FIELD)),
+        (
+            "head too large",
+            filler(MAX_HEAD / (MAX_HEADER_FIELD / 2) + 1, MAX_HEADER_FIELD / 2),
+        ),
+    ];
+    for (case, extra) in &refused {
+        let reply = exchange(addr, raw_publish("/STU3/Events/1/$process-message", extra)).await;
+        assert_refused(
+            &reply,
+            431,
+            "MISSING_OR_INVALID_HEADER",
+            "HTTP-HEAD-TOO-LARGE",
+            case,
+        );
+    }
+    let audit = s.state().log.audit_records(0, 100).unwrap();
+    let rejected: Vec<_> = audit[audited..]
+        .iter()
+        .filter(|a| a.entry.kind == AuditKind::Rejected)
+        .collect();
+    assert_eq!(rejected.len(), refused.len());
+    for a in &rejected {
+        assert_eq!(a.entry.status, 431);
+        assert_eq!(a.entry.record["path"], "/STU3/Events/1/$process-message");
+        assert!(a.entry.record["response"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP-HEAD-TOO-LARGE"));
+    }
+    // beyond hyper's own limits: refused by the transport, still with an
+    // OperationOutcome (not audited: the head was never parsed)
+    let transport = [
+        (
+            "more headers than hyper reads",
+            filler(TRANSPORT_MAX_HEADERS + 1, 1),
+        ),
+        (
+            "a head larger than hyper's buffer",
+            filler(4 * TRANSPORT_MAX_BUF / 8000, 8000),
+        ),
+    ];
+    let audited = s.state().log.audit_records(0, 100).unwrap().len();
+    for (case, extra) in &transport {
+        let reply = exchange(addr, raw_publish("/STU3/Events/1/$process-message", extra)).await;
+        assert_refused(
+            &reply,
+            431,
+            "MISSING_OR_INVALID_HEADER",
+            "HTTP-HEAD-TOO-LARGE",
+            case,
+        );
+    }
+    assert_eq!(s.state().log.audit_records(0, 100).unwrap().len(), audited);
+    assert_eq!(stored(&s), accepted, "nothing stored or delivered");
+    // the connection that follows is served as usual
+    let reply = exchange(addr, raw_publish("/STU3/Events/1/$process-message", "")).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+}
+
+#[tokio::test]
+async fn http_head_syntax_unparseable_heads_get_their_status_with_an_operation_outcome() {
+    let dir = tempdir();
+    let (s, app) = open(&dir, &config(&dir));
+    subscribed(&app).await;
+    let before = stored(&s);
+    let audited = s.state().log.audit_records(0, 100).unwrap().len();
+    let addr = serve(app).await;
+    let publish = |target: &str, extra: &str| raw_publish(target, extra);
+    let replace = |bytes: Vec<u8>, from: &[u8], to: &[u8]| {
+        let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+        [&bytes[..at], to, &bytes[at + from.len()..]].concat()
+    };
+    let ok = publish("/STU3/Events/1/$process-message", "");
+    let cases: Vec<(&str, Vec<u8>, u16, &str, &str)> = vec![
+        (
+            "a control byte in a header name",
+            publish("/STU3/Events/1/$process-message", "X-\u{1}Bad: 1\r\n"),
+            400,
+            "BAD_REQUEST",
+            "HTTP-HEAD-SYNTAX",
+        ),
+        (
+            "0xFF byte in a header name",
+            replace(ok.clone(), b"Host:", b"Ho\xffst:"),
+            400,
+            "BAD_REQUEST",
+            "HTTP-HEAD-SYNTAX",
+        ),
+        (
+            "0xFF byte in the method",
+            replace(ok.clone(), b"POST ", b"P\xffST "),
+            400,
+            "BAD_REQUEST",
+            "HTTP-HEAD-SYNTAX",
+        ),
+        (
+            "0xFF byte in the request target",
+            replace(ok.clone(), b"/Events/", b"/Ev\xffents/"),
+            400,
+            "BAD_REQUEST",
+            "HTTP-HEAD-SYNTAX",
+        ),
+        (
+            "HTTP/1.2",
+            replace(ok.clone(), b" HTTP/1.1\r\n", b" HTTP/1.2\r\n"),
+            400,
+            "BAD_REQUEST",
+            "HTTP-HEAD-SYNTAX",
+        ),
+        (
+            "HTTP/2.0 in an HTTP/1 request line",
+            replace(ok.clone(), b" HTTP/1.1\r\n", b" HTTP/2.0\r\n"),
+            400,
+            "BAD_REQUEST",
+            "HTTP-HEAD-SYNTAX",
+        ),
+        (
+            "no version",
+            replace(ok.clone(), b" HTTP/1.1\r\n", b"\r\n"),
+            400,
+            "BAD_REQUEST",
+            "HTTP-HEAD-SYNTAX",
+        ),
+        (
+            "a request target over the server's limit",
+            publish(
+                &format!(
+                    "/STU3/Events/1/$process-message?x={}",
+                    "a".repeat(16 * 1024)
+                ),
+                "",
+            ),
+            414,
+            "BAD_REQUEST",
+            "HTTP-URI-TOO-LONG",
+        ),
+        (
+            "a request target over hyper's limit (64 KiB)",
+            publish(
+                &format!("/STU3/Events/1/$process-message?x={}", "a".repeat(100_000)),
+                "",
+            ),
+            414,
+            "BAD_REQUEST",
+            "HTTP-URI-TOO-LONG",
+        ),
+        (
+            "a request line of 1 MB (larger than hyper's buffer)",
+            publish(
+                &format!("/STU3/Events/1/$process-message?x={}", "a".repeat(1 << 20)),
+                "",
+            ),
+            431,
+            "MISSING_OR_INVALID_HEADER",
+            "HTTP-HEAD-TOO-LARGE",
+        ),
+    ];
+    for (case, bytes, status, code, rule) in &cases {
+        let reply = exchange(addr, bytes.clone()).await;
+        assert_refused(&reply, *status, code, rule, case);
+    }
+    // only the one refused by the server's own limit reached the audit
+    let audit = s.state().log.audit_records(0, 100).unwrap();
+    assert_eq!(audit.len(), audited + 1);
+    assert_eq!(audit[audited].entry.status, 414);
+    assert_eq!(stored(&s), before, "nothing stored or delivered");
+    // HTTP/2 with prior knowledge: hyper closes without a response (it
+    // cannot answer in HTTP/1.1 a client that speaks HTTP/2)
+    let reply = exchange(addr, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec()).await;
+    assert_eq!(reply.status.as_u16(), 999, "no response: {}", reply.text());
+    // an absolute-form target (RFC 9112 3.2.2) is served as its path
+    let host = format!("http://{addr}/STU3/Events/1/$process-message");
+    let reply = exchange(addr, publish(&host, "")).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    let reply = exchange(addr, publish(&format!("http://{addr}/STU3/Nothing"), "")).await;
+    assert_refused(
+        &reply,
+        400,
+        "BAD_REQUEST",
+        "HTTP-PATH",
+        "absolute-form unknown path",
+    );
+    assert_eq!(stored(&s).0, before.0 + 1);
+}
