@@ -987,5 +987,9 @@ fn profile_layer_reports_elements_the_profile_prohibits() {
     assert!(ems::profiles::profiles::profile(
         "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1"
     )
-    .is_some_and(|p| p.max.contains(&("communication", 0))));
+    .is_some_and(|p| p.cons.iter().any(|c| c.id == "communication"
+        && matches!(
+            c.kind,
+            ems::profiles::profiles::Kind::Card { max: Some(0), .. }
+        ))));
 }

@@ -145,7 +145,14 @@ rules! {
     SCHEMA_UNKNOWN = "SCHEMA-UNKNOWN", Must, false, T::Structure, Some("INVALID_ELEMENT"), "2.7", "only elements the STU3 type defines";
     SCHEMA_REPEATED = "SCHEMA-REPEATED", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "single-valued elements appear at most once";
     SCHEMA_CONTENT = "SCHEMA-CONTENT", Must, false, T::Structure, Some("INVALID_RESOURCE"), "stu3", "no text content; JSON values of the right shape";
-    PROFILE_MAX = "PROFILE-MAX", Must, false, T::Structure, Some("INVALID_ELEMENT"), "2, 10", "top-level elements within the maximum of the NHS profile named in meta.profile (compiled from the StructureDefinitions)";
+    PROFILE_MAX = "PROFILE-MAX", Must, false, T::Structure, Some("INVALID_ELEMENT"), "2, 10", "elements (nested too) within the maximum of the NHS profile named in meta.profile (compiled from the StructureDefinitions)";
+    // branch profiles2: the compiled NHS profiles (issue 13, layer 2)
+    PROFILE_MIN = "PROFILE-MIN", Must, false, T::Required, Some("INVALID_RESOURCE"), "2, 10", "elements (nested too) present at least as often as the NHS profile's minimum, where the event page states no cardinality of its own";
+    PROFILE_SLICE = "PROFILE-SLICE", Must, false, T::Structure, Some("INVALID_RESOURCE"), "2, 10", "identifier/coding/name/extension slices of the NHS profile (members selected by their fixed system, use or url) within the slice's cardinality";
+    PROFILE_FIXED = "PROFILE-FIXED", Must, false, T::Value, Some("INVALID_VALUE"), "2, 10", "elements the NHS profile fixes (fixedUri, fixedCode, fixedString, ...) carry the fixed value";
+    PROFILE_BINDING = "PROFILE-BINDING", Must, false, T::CodeInvalid, Some("INVALID_CODE_VALUE"), "2, 10", "codes of elements with a required binding to an NHS / HL7 UK value set are in the value set";
+    PROFILE_TARGET = "PROFILE-TARGET", Must, false, T::Invalid, Some("INVALID_RESOURCE"), "2, 10", "an in-bundle reference target is of a type the NHS profile's targetProfile allows (and of the profile, where the target declares one)";
+    // end branch profiles2
     SCHEMA_MIN = "SCHEMA-MIN", Must, false, T::Required, Some("INVALID_RESOURCE"), "stu3", "elements present at least as often as the STU3 minimum cardinality";
     ELE_1 = "ELE-1", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "ele-1: every element has a value or children";
     EXT_1 = "EXT-1", Must, false, T::Invariant, Some("FHIR_CONSTRAINT_VIOLATION"), "stu3", "ext-1: an extension has a value or nested extensions, not both";

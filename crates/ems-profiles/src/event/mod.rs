@@ -291,8 +291,11 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
         organizations(&mut cx);
         per_event(&mut cx);
         tables(&mut cx);
-        for e in &cx.entries {
-            crate::profiles::check(e.res, &|| e.loc().to_string(), cx.rep);
+        let table = cx.event.and_then(|e| crate::tables::event_table(e.code));
+        let (entries, by_url) = (&cx.entries, &cx.by_url);
+        let resolve = |r: &str| index_of(entries, by_url, r).map(|k| entries[k].res);
+        for e in entries {
+            crate::profiles::check(e.res, &|| e.loc().to_string(), &resolve, table, cx.rep);
         }
     }
     Some(cx.by_url)

@@ -150,12 +150,6 @@ fn count(r: &Resource, path: &str, slot: Option<(usize, Option<usize>)>) -> u32 
     n
 }
 
-/// The number of values in element slot `slot` of `r` (the profile layer's
-/// counter; a choice element counts whichever alternative is present).
-pub(crate) fn count_slot(r: &Resource, slot: usize) -> u32 {
-    count(r, "", Some((slot, None)))
-}
-
 /// Calls `f` with every value at `path` in `r`; `slot` is the element's
 /// slot when the path is one plain element (resolved once per table).
 fn visit_res<'a>(

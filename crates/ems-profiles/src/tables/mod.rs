@@ -20,8 +20,8 @@ mod events;
 #[rustfmt::skip]
 mod generic;
 
-pub(crate) use eval::count_slot;
 pub use eval::members_of;
+pub(crate) use eval::str_of;
 pub(crate) use eval::{evaluate, View};
 pub use events::EVENT_TABLES;
 pub use generic::GENERIC;

@@ -1,0 +1,591 @@
+//! Evaluates the compiled profile constraints on one resource: walks each
+//! constraint's path through the `ems_stu3::node` reflection layer (a
+//! learned slot hint per step, so a step is one name comparison), keeps the
+//! list indices on a fixed-size trail and formats a location only for a
+//! finding. No allocation unless something is reported.
+
+use super::{profile, Con, Kind, ProfileDef, Slice, Step, VALUE_SETS};
+use crate::generated_profiles::STEPS;
+use crate::rules::{id as R, Report, RuleId};
+use crate::tables::{Check, Table, EVENT_TABLES, GENERIC};
+use ems_stu3::node::{ChoiceRef, FieldDesc, FieldKind, FieldRef, Node, TypeDesc};
+use ems_stu3::primitive::PrimNode;
+use ems_stu3::Resource;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+
+/// The slot of each constraint step in its type's element table, learned on
+/// first use (a wrong hint only costs a search).
+static HINTS: [AtomicU8; STEPS] = [const { AtomicU8::new(0) }; STEPS];
+
+/// Deepest constraint path the trail holds.
+const DEPTH: usize = 12;
+const NO_INDEX: u32 = u32::MAX;
+
+/// The list index and choice type of each step of the current value.
+struct Trail {
+    idx: [u32; DEPTH],
+    ty: [&'static str; DEPTH],
+    /// The element description of each step (its STU3 code list).
+    field: [Option<&'static FieldDesc>; DEPTH],
+}
+
+/// One value on a path.
+#[derive(Clone, Copy)]
+enum V<'a> {
+    Node(&'a dyn Node),
+    Prim(&'a dyn PrimNode),
+    Attr(&'a str),
+    Res(&'a Resource),
+}
+
+impl<'a> V<'a> {
+    fn node(self) -> Option<&'a dyn Node> {
+        match self {
+            V::Node(n) => Some(n),
+            V::Res(r) => Some(r.as_node()),
+            _ => None,
+        }
+    }
+    fn str(self) -> Option<&'a str> {
+        match self {
+            V::Prim(p) => p.value_str(),
+            V::Attr(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// The slot of element `name` in `desc`, checking `hint` first.
+#[inline]
+fn slot(desc: &TypeDesc, name: &str, hint: &AtomicU8) -> Option<usize> {
+    let h = hint.load(Relaxed) as usize;
+    if desc.fields.get(h).is_some_and(|f| f.name == name) {
+        return Some(h);
+    }
+    let i = desc.fields.iter().position(|f| f.name == name)?;
+    if i < 256 {
+        hint.store(i as u8, Relaxed);
+    }
+    Some(i)
+}
+
+/// Calls `f` with every value of element `name` of `v` (index for a list
+/// item, choice type for a choice).
+fn children<'a>(
+    v: V<'a>,
+    name: &str,
+    hint: &AtomicU8,
+    f: &mut dyn FnMut(V<'a>, u32, &'static str, Option<&'static FieldDesc>),
+) {
+    if let V::Prim(p) = v {
+        // a primitive's extensions are not an element of a type table
+        if name == "extension" {
+            for (j, e) in p.extension().iter().enumerate() {
+                f(V::Node(e), j as u32, "", None);
+            }
+        }
+        return;
+    }
+    let Some(n) = v.node() else { return };
+    let desc = n.desc();
+    let Some(i) = slot(desc, name, hint) else {
+        return;
+    };
+    let fd = desc.fields.get(i);
+    match n.field(i) {
+        FieldRef::Attr(Some(s)) => f(V::Attr(s), NO_INDEX, "", fd),
+        FieldRef::Prim(Some(p)) => f(V::Prim(p), NO_INDEX, "", fd),
+        FieldRef::PrimList(l) => {
+            for j in 0..l.len() {
+                if let Some(p) = l.get(j) {
+                    f(V::Prim(p), j as u32, "", fd);
+                }
+            }
+        }
+        FieldRef::One(Some(x)) => f(V::Node(x), NO_INDEX, "", fd),
+        FieldRef::Many(l) => {
+            for j in 0..l.len() {
+                if let Some(x) = l.get(j) {
+                    f(V::Node(x), j as u32, "", fd);
+                }
+            }
+        }
+        FieldRef::Choice(Some((a, c))) => {
+            let ty = match &desc.fields[i].kind {
+                FieldKind::Choice(alts) => alts.get(a).map_or("", |x| x.type_name),
+                _ => "",
+            };
+            match c {
+                ChoiceRef::Prim(p) => f(V::Prim(p), NO_INDEX, ty, fd),
+                ChoiceRef::Node(x) => f(V::Node(x), NO_INDEX, ty, fd),
+            }
+        }
+        FieldRef::Resource(Some(r)) => f(V::Res(r), NO_INDEX, "", fd),
+        FieldRef::Resources(l) => {
+            for (j, r) in l.iter().enumerate() {
+                f(V::Res(r), j as u32, "", fd);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether some value at dotted `path` below `v` has the string value `want`.
+fn has_value_at(v: V<'_>, path: &str, want: &str) -> bool {
+    if path.is_empty() {
+        return v.str() == Some(want);
+    }
+    let (seg, rest) = path.split_once('.').unwrap_or((path, ""));
+    // a throwaway hint: discriminator paths are one or two short steps
+    let hint = AtomicU8::new(0);
+    let mut found = false;
+    children(v, seg, &hint, &mut |c, _, _, _| {
+        found = found || has_value_at(c, rest, want);
+    });
+    found
+}
+
+/// Whether `v` is a member of slice `s`.
+fn member(v: V<'_>, s: &Slice) -> bool {
+    has_value_at(v, s.on, s.value)
+}
+
+/// Calls `f` with every value at `steps[k..]` below `v` (slice members only).
+fn walk<'a>(
+    v: V<'a>,
+    steps: &'static [Step],
+    hint: usize,
+    k: usize,
+    trail: &mut Trail,
+    f: &mut dyn FnMut(V<'a>, &Trail),
+) {
+    if k == steps.len() {
+        return f(v, trail);
+    }
+    let st = &steps[k];
+    children(v, st.name, &HINTS[hint + k], &mut |c, j, ty, fd| {
+        if st.slice.as_ref().is_none_or(|s| member(c, s)) {
+            trail.idx[k] = j;
+            trail.ty[k] = ty;
+            trail.field[k] = fd;
+            walk(c, steps, hint, k + 1, trail, f);
+        }
+    });
+}
+
+/// The number of values of the last step of `con` in `parent`.
+fn count(parent: V<'_>, con: &Con) -> u32 {
+    let k = con.steps.len() - 1;
+    let st = &con.steps[k];
+    let mut n = 0;
+    children(parent, st.name, &HINTS[con.hint + k], &mut |c, _, _, _| {
+        if st.slice.as_ref().is_none_or(|s| member(c, s)) {
+            n += 1;
+        }
+    });
+    n
+}
+
+/// Whether the event table `t` (or the generic rows) states a cardinality
+/// of the top-level element `con` constrains, for resources of type `ty`.
+fn page_states(t: Option<&Table>, ty: &str, con: &Con) -> bool {
+    let first = &con.steps[0];
+    let names = |path: &str| -> bool {
+        let seg = if path.starts_with("extension(") {
+            path.split_once(')').map_or(path, |(a, _)| a)
+        } else {
+            path.split('.').next().unwrap_or(path)
+        };
+        if let Some(url) = seg.strip_prefix("extension(") {
+            return first.name == "extension"
+                && first.slice.as_ref().is_some_and(|s| s.value == url);
+        }
+        // `performedDateTime` states `performed[x]`
+        seg == first.name
+            || seg
+                .strip_prefix(first.name)
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+    };
+    let event = t.map_or("*", |t| t.event);
+    let stated = super::PAGE_CARDINALITIES
+        .iter()
+        .any(|p| p.event == event && p.ty == ty && names(p.path));
+    stated
+        || std::iter::once(&GENERIC).chain(t).any(|t| {
+            t.rows.iter().any(|row| {
+                let path = match row.check {
+                    Check::Card { path, .. } => path,
+                    Check::CardEach { parent, .. } => parent,
+                    _ => return false,
+                };
+                t.role(row.role).is_some_and(|r| r.ty == ty) && names(path)
+            })
+        })
+}
+
+/// For profile `pi` under event table `t`: which of its constraints the
+/// page's cardinality rows replace (computed once for every table).
+pub(super) fn page_rules(t: Option<&'static Table>, pi: usize) -> &'static [bool] {
+    static PAGE: std::sync::OnceLock<Vec<Vec<Vec<bool>>>> = std::sync::OnceLock::new();
+    let all = PAGE.get_or_init(|| {
+        std::iter::once(None)
+            .chain(EVENT_TABLES.iter().map(|t| Some(*t)))
+            .map(|t| {
+                super::PROFILES
+                    .iter()
+                    .map(|p| {
+                        p.cons
+                            .iter()
+                            .map(|c| {
+                                matches!(c.kind, Kind::Card { .. })
+                                    && page_states(t, p.resource_type, c)
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    let ti = t.and_then(|t| EVENT_TABLES.iter().position(|x| std::ptr::eq(*x, t)));
+    let ti = ti.map_or(0, |i| i + 1);
+    all.get(ti)
+        .and_then(|v| v.get(pi))
+        .map_or(&[], Vec::as_slice)
+}
+
+/// One profile's evaluation on one resource.
+pub(super) struct Eval<'e, 'a> {
+    pub def: &'static ProfileDef,
+    pub loc: &'e dyn Fn() -> String,
+    pub resolve: &'e dyn Fn(&str) -> Option<&'a Resource>,
+    pub rep: &'e mut Report,
+}
+
+/// A finding, formatted only when reported.
+struct Finding {
+    rule: RuleId,
+    at: String,
+    message: String,
+    /// Locations inside the element where a NEMS finding also says it (the
+    /// system or code of a bound coding).
+    near: Vec<String>,
+}
+
+impl<'a> Eval<'_, 'a> {
+    /// Checks every constraint of the profile except those `page` marks.
+    pub fn run(&mut self, r: &'a Resource, page: &[bool]) {
+        let mut trail = Trail {
+            idx: [NO_INDEX; DEPTH],
+            ty: [""; DEPTH],
+            field: [None; DEPTH],
+        };
+        let mut found: Vec<Finding> = Vec::new();
+        for (ci, con) in self.def.cons.iter().enumerate() {
+            if con.steps.len() > DEPTH || page.get(ci).copied().unwrap_or(false) {
+                continue;
+            }
+            match con.kind {
+                Kind::Card { min, max } => {
+                    let parents = &con.steps[..con.steps.len() - 1];
+                    walk(V::Res(r), parents, con.hint, 0, &mut trail, &mut |p, tr| {
+                        let n = count(p, con);
+                        let over = max.is_some_and(|m| n > m);
+                        if n < min || over {
+                            found.push(self.card(con, tr, n, min, max));
+                        }
+                    });
+                }
+                Kind::Fixed(want) => {
+                    walk(
+                        V::Res(r),
+                        con.steps,
+                        con.hint,
+                        0,
+                        &mut trail,
+                        &mut |v, tr| {
+                            if let Some(f) = self.fixed(con, v, tr, want) {
+                                found.push(f);
+                            }
+                        },
+                    );
+                }
+                Kind::Binding(vs) => {
+                    walk(
+                        V::Res(r),
+                        con.steps,
+                        con.hint,
+                        0,
+                        &mut trail,
+                        &mut |v, tr| {
+                            if let Some(f) = self.binding(con, v, tr, vs) {
+                                found.push(f);
+                            }
+                        },
+                    );
+                }
+                Kind::Target(to) => {
+                    walk(
+                        V::Res(r),
+                        con.steps,
+                        con.hint,
+                        0,
+                        &mut trail,
+                        &mut |v, tr| {
+                            if let Some(f) = self.target(con, v, tr, to) {
+                                found.push(f);
+                            }
+                        },
+                    );
+                }
+            }
+        }
+        for f in found {
+            // a NEMS rule (or another profile) at the same element says it first
+            if !self.rep.has_at(&f.at) && !f.near.iter().any(|n| self.rep.has_at(n)) {
+                self.rep.add(f.rule, f.at, f.message);
+            }
+        }
+    }
+
+    /// The location of the value `trail` holds after `upto` steps, then `extra`.
+    fn render(&self, con: &Con, trail: &Trail, upto: usize, extra: Option<&str>) -> String {
+        let mut s = (self.loc)();
+        for (k, st) in con.steps.iter().enumerate().take(upto) {
+            s.push('.');
+            s.push_str(st.name);
+            if trail.idx[k] != NO_INDEX {
+                s.push('[');
+                s.push_str(&trail.idx[k].to_string());
+                s.push(']');
+            }
+            if !trail.ty[k].is_empty() {
+                s.push_str(".ofType(");
+                s.push_str(trail.ty[k]);
+                s.push(')');
+            }
+        }
+        if let Some(e) = extra {
+            s.push('.');
+            s.push_str(e);
+        }
+        s
+    }
+
+    fn card(&self, con: &Con, trail: &Trail, n: u32, min: u32, max: Option<u32>) -> Finding {
+        let k = con.steps.len() - 1;
+        let st = &con.steps[k];
+        let at = self.render(con, trail, k, Some(st.name));
+        let short = self.def.short();
+        let id = con.id;
+        let (rule, message) = match (&st.slice, n < min) {
+            (Some(s), true) => (
+                R::PROFILE_SLICE,
+                format!(
+                    "{short} requires at least {min} {id} ({} with {} = {}), found {n}",
+                    st.name, s.on, s.value
+                ),
+            ),
+            (Some(s), false) => (
+                R::PROFILE_SLICE,
+                format!(
+                    "{short} allows at most {} {id} ({} with {} = {}), found {n}",
+                    max.unwrap_or(0),
+                    st.name,
+                    s.on,
+                    s.value
+                ),
+            ),
+            (None, true) => (
+                R::PROFILE_MIN,
+                format!("{short} requires {id} (at least {min}), found {n}"),
+            ),
+            (None, false) => (
+                R::PROFILE_MAX,
+                format!(
+                    "{short} allows at most {} {id}, found {n}",
+                    max.unwrap_or(0)
+                ),
+            ),
+        };
+        // a NEMS rule reported at the parent (`identifier[0]`: "the NHS
+        // number lacks its verification status") is the same finding
+        let near = if k > 0 {
+            vec![self.render(con, trail, k, None)]
+        } else {
+            Vec::new()
+        };
+        Finding {
+            rule,
+            at,
+            message,
+            near,
+        }
+    }
+
+    fn fixed(&self, con: &Con, v: V<'_>, trail: &Trail, want: &str) -> Option<Finding> {
+        let mut owned = String::new();
+        let got = match v {
+            V::Prim(p) => match p.value_str() {
+                Some(s) => s,
+                None => {
+                    // booleans and integers have no borrowed text
+                    if !p.write_value(&mut owned) {
+                        return None;
+                    }
+                    owned.as_str()
+                }
+            },
+            V::Attr(s) => s,
+            _ => return None,
+        };
+        (got != want).then(|| Finding {
+            rule: R::PROFILE_FIXED,
+            at: self.render(con, trail, con.steps.len(), None),
+            message: format!(
+                "{} requires {} = {want}, found `{got}`",
+                self.def.short(),
+                con.id
+            ),
+            near: Vec::new(),
+        })
+    }
+
+    fn binding(&self, con: &Con, v: V<'_>, trail: &Trail, vs: usize) -> Option<Finding> {
+        let vs = VALUE_SETS.get(vs)?;
+        // the finding's text and, for a coding, where it is (`Some(None)`:
+        // the element is the Coding; `Some(Some(j))`: its coding[j])
+        type Bad = (String, Option<Option<u32>>);
+        let bad: Option<Bad> = match v {
+            V::Prim(_) | V::Attr(_) => {
+                let code = v.str()?;
+                // outside STU3's own complete list: CODE-INVALID's (walk.rs)
+                let f = trail.field[con.steps.len() - 1];
+                if f.is_some_and(|f| {
+                    f.codes_complete && !f.codes.is_empty() && !f.codes.contains(&code)
+                }) {
+                    return None;
+                }
+                (vs.contains(None, code) == Some(false)).then(|| (format!("`{code}`"), None))
+            }
+            V::Node(n) if std::ptr::eq(n.desc(), &ems_stu3::CODING_DESC) => {
+                coding_outside(n, vs).map(|s| (s, Some(None)))
+            }
+            V::Node(n) => {
+                // a CodeableConcept: fine when one of its codings is in the set
+                let hint = AtomicU8::new(0);
+                let (mut any_in, mut first_out) = (false, None);
+                children(V::Node(n), "coding", &hint, &mut |c, j, _, _| {
+                    if let Some(c) = c.node() {
+                        match coding_outside(c, vs) {
+                            None => any_in = true,
+                            Some(s) => {
+                                first_out.get_or_insert((s, Some(Some(j))));
+                            }
+                        }
+                    }
+                });
+                if any_in {
+                    None
+                } else {
+                    first_out
+                }
+            }
+            V::Res(_) => None,
+        };
+        bad.map(|(what, coding)| {
+            let at = self.render(con, trail, con.steps.len(), None);
+            let inner = match coding {
+                Some(Some(j)) => format!("{at}.coding[{j}]"),
+                Some(None) => at.clone(),
+                None => String::new(),
+            };
+            let near = if inner.is_empty() {
+                Vec::new()
+            } else {
+                vec![format!("{inner}.system"), format!("{inner}.code")]
+            };
+            Finding {
+                rule: R::PROFILE_BINDING,
+                message: format!(
+                    "{} binds {} to {} (required): {what} is not in it",
+                    self.def.short(),
+                    con.id,
+                    vs.url
+                ),
+                at,
+                near,
+            }
+        })
+    }
+
+    fn target(&self, con: &Con, v: V<'_>, trail: &Trail, to: &[&str]) -> Option<Finding> {
+        let n = v.node()?;
+        let hint = AtomicU8::new(2);
+        let mut reference = None;
+        children(V::Node(n), "reference", &hint, &mut |c, _, _, _| {
+            reference = c.str()
+        });
+        let target = (self.resolve)(reference?)?;
+        let ty = target.resource_type();
+        // the NHS profiles the target claims for its own type
+        let claimed = || {
+            target
+                .meta()
+                .into_iter()
+                .flat_map(|m| m.profile.iter())
+                .filter_map(|p| {
+                    p.value
+                        .as_deref()
+                        .and_then(profile)
+                        .filter(|d| d.resource_type == ty)
+                })
+        };
+        let declares = claimed().next().is_some();
+        let ok = to.iter().any(|want| match profile(want) {
+            Some(d) => {
+                d.resource_type == ty && (!declares || claimed().any(|c| c.is_or_derives(want)))
+            }
+            None => {
+                let core = want.rsplit('/').next().unwrap_or(want);
+                core == ty || core == "Resource"
+            }
+        });
+        if ok {
+            return None;
+        }
+        let wanted: Vec<&str> = to
+            .iter()
+            .map(|u| u.rsplit('/').next().unwrap_or(u))
+            .collect();
+        let what = match claimed().next() {
+            Some(c) => format!("a {ty} claiming {}", c.short()),
+            None => format!("a {ty}"),
+        };
+        Some(Finding {
+            rule: R::PROFILE_TARGET,
+            at: self.render(con, trail, con.steps.len(), Some("reference")),
+            message: format!(
+                "{} requires {} to reference {}, found {what}",
+                self.def.short(),
+                con.id,
+                wanted.join(" or ")
+            ),
+            near: Vec::new(),
+        })
+    }
+}
+
+/// `None` when Coding `c` is in `vs` (or membership cannot be decided, or it
+/// has no code); otherwise the coding as written.
+fn coding_outside(c: &dyn Node, vs: &super::ValueSetDef) -> Option<String> {
+    let s = crate::tables::str_of(c, "system");
+    let code = crate::tables::str_of(c, "code")?;
+    // a code its own (complete, embedded) code system does not have is
+    // CODE-INVALID's finding (walk.rs), not a second one here
+    if let Some(cs) = s.and_then(crate::codes::code_system) {
+        if cs.complete && cs.display(code).is_none() {
+            return None;
+        }
+    }
+    (vs.contains(s, code) == Some(false)).then(|| format!("`{}|{code}`", s.unwrap_or("")))
+}
