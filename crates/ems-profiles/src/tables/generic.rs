@@ -1,7 +1,15 @@
 //! The generic rows of section 2 (every event message). The MessageHeader
-//! rows are declarative (the event-type table supplies what depends on the
-//! event); the routing consistency with the Patient and the Bundle, Patient
-//! and Organization rows name their hand-written check (`Check::Logic`).
+//! rows and the Patient's prohibited elements are declarative (the
+//! event-type table supplies what depends on the event). Rows that name
+//! their hand-written check (`Check::Logic`): the routing consistency with
+//! the Patient; the Bundle structure (entries, fullUrls: cross-entry); the
+//! Patient's NHS-number slice, name and birth date (the identifier slice by
+//! system is not a table path, and the birth-notification mother is
+//! exempt: cross-resource); the Organization's ODS code and name (strength
+//! by event and by the EpisodeOfCare that manages it: cross-resource); and
+//! the 2.4 timestamp order (information level, which the mutation test's
+//! error/warning judgement cannot show: its named test is in
+//! tests/conformance.rs).
 
 use super::Check::{Card, CardEach, InBundle, Includes, Is, Logic, Target};
 use super::Met::Any;
@@ -104,7 +112,8 @@ pub static GENERIC: Table = Table {
         logic("2.5/Patient/name", "Patient", R::PATIENT_NAME, PATIENTS, MUT, "`name` (slice official) 1..1 with `family`"),
         logic("2.5/Patient/birthDate", "Patient", R::PATIENT_BIRTHDATE, PATIENTS, MUT, "`birthDate` 1..1"),
         logic("2.5/Patient/birthTime", "Patient", R::PATIENT_BIRTHTIME, PATIENTS, "tests/conformance.rs single_defect_mutations_giving_warnings", "the `patient-birthTime` extension SHOULD fall on `birthDate`").should(),
-        logic("2.5/Patient/prohibited", "Patient", R::PROFILE_PATIENT, PATIENTS, MUT, "`animal`, `communication` 0..0 (on every Patient; the compiled profile layer repeats it only where no Patient rule reported it)"),
+        Row::new("2.5/Patient/prohibited", "Patient", Any, Card { path: "animal", min: 0, max: Some(0) }, "`animal` 0..0 (CareConnect-Patient-1, on every Patient; the compiled profile layer repeats it only where no row reported it)").rule(R::PROFILE_PATIENT),
+        Row::new("2.5/Patient/communication", "Patient", Any, Card { path: "communication", min: 0, max: Some(0) }, "`communication` 0..0 (CareConnect-Patient-1, on every Patient)").rule(R::PROFILE_PATIENT),
         logic("2.6/Organization/identifier", "Organization", R::ORG_ODS, ORGS, MUT, "`identifier` (slice odsOrganizationCode) 0..1 generic (SHOULD), 1..1 on most event pages"),
         logic("2.6/Organization/name", "Organization", R::ORG_NAME, ORGS, MUT, "`name` 0..1 generic (SHOULD), 1..1 on most event pages"),
         logic("2/Element/profile-max", "Element", R::PROFILE_MAX, "profiles.rs (compiled by xtask/src/profiles.rs)", "tests/conformance.rs profile_layer_reports_elements_the_profile_prohibits", "the resources follow the NHS profiles their meta.profile names (Event-MessageHeader-1, CareConnect-*-1): top-level elements within the profile's maximum"),
