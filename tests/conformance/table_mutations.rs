@@ -8,7 +8,9 @@
 
 use ems::bundle::samples::{all_pairs, sample};
 use ems::bundle::{example_publisher, BuildContext, MessageEventType};
-use ems::profiles::tables::{all_tables, members_of, Check, Met, Row, Sel, Table, To};
+use ems::profiles::tables::{
+    all_tables, members_of, Check, Form, Met, Points, Row, Sel, Table, To,
+};
 use ems::profiles::{code_system, Kind, Mode, Validator};
 use ems::stu3::node::find_field;
 use ems::stu3::{Bundle, Resource};
@@ -633,6 +635,68 @@ fn mutate(
             }
             None
         }
+        Check::Is { path, is, required } => {
+            // a required value removed, an optional one given a wrong form
+            for &i in &members {
+                let Some(p) = pointers(&doc, &res_ptr(i), path).first().cloned() else {
+                    continue;
+                };
+                if required {
+                    remove_all(&mut doc, &[p]);
+                    return Some((doc, Some(i)));
+                }
+                match is {
+                    Form::Uuid => *doc.pointer_mut(&p)? = json!("not-a-uuid"),
+                    Form::Integer => *doc.pointer_mut(&p)? = json!("first"),
+                    Form::Equals(_) => *doc.pointer_mut(&p)? = json!("https://example.org/other"),
+                    Form::EventCode => *doc.pointer_mut(&p)? = json!("no-such-event-1"),
+                    Form::EventDisplay => {
+                        set(&mut doc, &p, "display", json!("a different display"))
+                    }
+                    Form::Contact(_) => set(&mut doc, &p, "value", json!("not a contact")),
+                    Form::EventCoding { .. } => {
+                        let c = format!("{p}/valueCodeableConcept/coding/0");
+                        set(&mut doc, &c, "code", json!("no-such-code"));
+                    }
+                }
+                return Some((doc, Some(i)));
+            }
+            None
+        }
+        Check::Includes { path, value } => {
+            // the value removed from the list
+            for &i in &members {
+                let ptrs: Vec<String> = pointers(&doc, &res_ptr(i), path)
+                    .into_iter()
+                    .filter(|p| doc.pointer(p).and_then(Value::as_str) == Some(value))
+                    .collect();
+                if !ptrs.is_empty() {
+                    remove_all(&mut doc, &ptrs);
+                    return Some((doc, Some(i)));
+                }
+            }
+            None
+        }
+        Check::InBundle { path, to, required } => {
+            // a required reference pointed outside the bundle (at a resource of
+            // the wanted type, where it names one), else at the MessageHeader
+            let outside = match to {
+                Points::Types(t) => format!("https://example.org/STU3/{}/X26", t[0]),
+                _ => format!("urn:uuid:{}", fresh(0)),
+            };
+            let wrong = if required {
+                json!(outside)
+            } else {
+                mh_url.clone()
+            };
+            for &i in &members {
+                if let Some(p) = pointers(&doc, &res_ptr(i), path).first() {
+                    set(&mut doc, p, "reference", wrong);
+                    return Some((doc, Some(i)));
+                }
+            }
+            None
+        }
         Check::Target { path, to } => {
             // a wrong target: a same-type resource outside the role, else the MessageHeader
             let wrong = match to {
@@ -653,7 +717,7 @@ fn mutate(
                         .map(|u| json!(u))
                         .unwrap_or_else(|| mh_url.clone())
                 }
-                To::Types(_) => mh_url.clone(),
+                To::Types(_) | To::EventFocus => mh_url.clone(),
             };
             for &i in &members {
                 let ptrs = pointers(&doc, &res_ptr(i), path);

@@ -3,7 +3,7 @@
 //! `ems_profiles::tables` (sections 2 and 10). The prose above the marker
 //! line is kept as written; everything below it is generated.
 
-use ems_profiles::tables::{all_tables, Check, Met, Sel, To};
+use ems_profiles::tables::{all_tables, Check, Form, Met, Points, Sel, To};
 use ems_profiles::{Mode, Strength, RULES};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -114,8 +114,43 @@ fn check_text(c: &Check) -> String {
         Check::Target { path, to } => match to {
             To::Types(t) => format!("`{path}` → {}", t.join(" \\| ")),
             To::Role(r) => format!("`{path}` → {r}"),
+            To::EventFocus => format!("`{path}` → the event's focus type"),
         },
+        Check::Is { path, is, required } => format!(
+            "`{path}` {}{}",
+            form_text(is),
+            if *required { ", required" } else { "" }
+        ),
+        Check::Includes { path, value } => format!("`{path}` includes `{value}`"),
+        Check::InBundle { path, to, required } => format!(
+            "`{path}` {} inside the bundle{}",
+            match to {
+                Points::Any => "resolves".to_string(),
+                Points::Types(t) => format!("→ {}", t.join(" \\| ")),
+                Points::EventFocus => "→ the event's focus type".to_string(),
+            },
+            if *required {
+                ""
+            } else {
+                " (where it resolves)"
+            }
+        ),
         Check::Logic { .. } => "logic".into(),
+    }
+}
+
+fn form_text(f: &Form) -> String {
+    match f {
+        Form::Uuid => "a UUID".into(),
+        Form::Integer => "an integer".into(),
+        Form::Equals(v) => format!("= `{v}`"),
+        Form::EventCode => "an event code of event-types.json".into(),
+        Form::EventDisplay => "display = the event's display in event-types.json, no `userSelected`".into(),
+        Form::Contact(s) => format!("a contact: system {}, value of that shape", s.join(" \\| ")),
+        Form::EventCoding { system, codes } => format!(
+            "one coding of {system} {{{}}} allowed by event-types.json `messageEventTypes`, with its display",
+            codes.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -204,9 +239,10 @@ fn generated(root: &Path, shared: &Path) -> Result<String, String> {
                 "| `{}` | {} | {} | {} | `{}` | {} | {} | {} | {} |",
                 row.id,
                 req,
-                match row.met {
-                    Met::Any => "all",
-                    m => m.as_str(),
+                match (row.met, row.when) {
+                    (Met::Any, None) => "all".to_string(),
+                    (m, None) => m.as_str().to_string(),
+                    (m, Some(f)) => format!("{} (events with `{}`)", m.as_str(), f.as_str()),
                 },
                 check_text(&row.check),
                 row.rule,

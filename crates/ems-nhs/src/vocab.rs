@@ -49,26 +49,56 @@ macro_rules! care_connect_profile {
     };
 }
 
+/// The literal of an extension URL of this module by its constant's name,
+/// for `concat!` (the requirement tables' paths `extension(<url>)`); the
+/// constants are defined from it, so each URL is spelled once.
+///
+/// ```
+/// assert_eq!(ems_nhs::extension_url!(BIRTH_TIME_EXTENSION), ems_nhs::vocab::BIRTH_TIME_EXTENSION);
+/// ```
+#[macro_export]
+macro_rules! extension_url {
+    (ROUTING_DEMOGRAPHICS_EXTENSION) => {
+        "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1"
+    };
+    (MESSAGE_EVENT_TYPE_EXTENSION) => {
+        "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1"
+    };
+    (NHS_NUMBER_VERIFICATION_STATUS_EXTENSION) => {
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1"
+    };
+    (DEATH_NOTIFICATION_STATUS_EXTENSION) => {
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-DeathNotificationStatus-1"
+    };
+    (ETHNIC_CATEGORY_EXTENSION) => {
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-EthnicCategory-1"
+    };
+    (VACCINATION_PROCEDURE_EXTENSION) => {
+        "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1"
+    };
+    (BIRTH_TIME_EXTENSION) => {
+        "http://hl7.org/fhir/StructureDefinition/patient-birthTime"
+    };
+}
+
 /// Extension-RoutingDemographics-1 (on the MessageHeader).
 pub const ROUTING_DEMOGRAPHICS_EXTENSION: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-RoutingDemographics-1";
+    crate::extension_url!(ROUTING_DEMOGRAPHICS_EXTENSION);
 /// Extension-MessageEventType-1 (on the MessageHeader).
-pub const MESSAGE_EVENT_TYPE_EXTENSION: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-MessageEventType-1";
+pub const MESSAGE_EVENT_TYPE_EXTENSION: &str = crate::extension_url!(MESSAGE_EVENT_TYPE_EXTENSION);
 /// Extension-CareConnect-NHSNumberVerificationStatus-1.
 pub const NHS_NUMBER_VERIFICATION_STATUS_EXTENSION: &str =
-    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-NHSNumberVerificationStatus-1";
+    crate::extension_url!(NHS_NUMBER_VERIFICATION_STATUS_EXTENSION);
 /// Extension-CareConnect-DeathNotificationStatus-1.
 pub const DEATH_NOTIFICATION_STATUS_EXTENSION: &str =
-    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-DeathNotificationStatus-1";
+    crate::extension_url!(DEATH_NOTIFICATION_STATUS_EXTENSION);
 /// Extension-CareConnect-EthnicCategory-1.
-pub const ETHNIC_CATEGORY_EXTENSION: &str =
-    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-EthnicCategory-1";
+pub const ETHNIC_CATEGORY_EXTENSION: &str = crate::extension_url!(ETHNIC_CATEGORY_EXTENSION);
 /// Extension-CareConnect-VaccinationProcedure-1.
 pub const VACCINATION_PROCEDURE_EXTENSION: &str =
-    "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1";
+    crate::extension_url!(VACCINATION_PROCEDURE_EXTENSION);
 /// HL7 `patient-birthTime` (on `Patient.birthDate`).
-pub const BIRTH_TIME_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/patient-birthTime";
+pub const BIRTH_TIME_EXTENSION: &str = crate::extension_url!(BIRTH_TIME_EXTENSION);
 
 /// CareConnect-NHSNumberVerificationStatus-1.
 pub const NHS_NUMBER_VERIFICATION_STATUS_SYSTEM: &str =

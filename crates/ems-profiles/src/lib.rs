@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 mod codes;
+mod contact;
 mod event;
 mod fnv;
 #[rustfmt::skip]

@@ -4,7 +4,6 @@
 //! references that do not resolve inside the bundle.
 
 use crate::codes::{code_system, CODE_SYSTEMS};
-use crate::event::header::{looks_like_email, looks_like_phone};
 use crate::fnv::FnvMap;
 use crate::rules::id as R;
 use crate::rules::Report;
@@ -282,12 +281,7 @@ impl Walker<'_, '_> {
         else {
             return;
         };
-        let ok = match system {
-            "email" => looks_like_email(value),
-            "phone" | "fax" | "sms" => looks_like_phone(value),
-            _ => true,
-        };
-        if !ok {
+        if !crate::contact::shape_ok(system, value) {
             let loc = self.path.render(Some("value"));
             self.rep.add(
                 R::CONTACTPOINT_VALUE,

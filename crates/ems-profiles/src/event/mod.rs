@@ -20,7 +20,6 @@ use resources::*;
 
 pub const ROUTING_URL: &str = ems_nhs::vocab::ROUTING_DEMOGRAPHICS_EXTENSION;
 pub const MET_URL: &str = ems_nhs::vocab::MESSAGE_EVENT_TYPE_EXTENSION;
-pub const MH_PROFILE: &str = ems_nhs::vocab::MESSAGE_HEADER_PROFILE;
 pub const NHS_SYSTEM: &str = ems_nhs::vocab::NHS_NUMBER_SYSTEM;
 pub const ODS_SYSTEM: &str = ems_nhs::vocab::ODS_ORGANIZATION_SYSTEM;
 pub const VERIFICATION_URL: &str = ems_nhs::vocab::NHS_NUMBER_VERIFICATION_STATUS_EXTENSION;
@@ -134,6 +133,7 @@ struct Message<'c, 'a> {
     by_url: &'c FnvMap<&'a str, usize>,
     focus: Option<usize>,
     met: Option<&'c str>,
+    event: Option<&'static EventType>,
 }
 
 impl<'a> crate::tables::View<'a> for Message<'_, 'a> {
@@ -161,6 +161,9 @@ impl<'a> crate::tables::View<'a> for Message<'_, 'a> {
     fn met(&self) -> Option<&str> {
         self.met
     }
+    fn event(&self) -> Option<&'static EventType> {
+        self.event
+    }
 }
 
 /// Checks the generic rows and the event's table.
@@ -172,6 +175,7 @@ fn tables(cx: &mut Ctx) {
         by_url: &cx.by_url,
         focus: cx.focus,
         met: cx.met.as_deref(),
+        event: cx.event,
     };
     match cx.event.and_then(|e| crate::tables::event_table(e.code)) {
         Some(t) => crate::tables::evaluate(&[&crate::tables::GENERIC, t], &m, cx.rep),

@@ -102,20 +102,6 @@ pub(super) fn patients(cx: &mut Ctx) {
                 }
             }
         }
-        // CareConnect-Patient-1 0..0 (applied to every Patient, as 2.5 says;
-        // at the element, so the compiled profile layer does not repeat it)
-        for (present, name) in [
-            (p.animal.is_some(), "animal"),
-            (!p.communication.is_empty(), "communication"),
-        ] {
-            if present {
-                cx.rep.add(
-                    R::PROFILE_PATIENT,
-                    l(name),
-                    format!("{name} is prohibited by CareConnect-Patient-1"),
-                );
-            }
-        }
         let needs_scn = (pds && !bn) || (bn && Some(k) == baby) || rc;
         if needs_scn
             && p.meta

@@ -2,7 +2,7 @@
 //! reads element paths through the `ems_stu3::node` reflection layer and
 //! reports every row that a message breaks.
 
-use super::{Check, Row, Sel, Table, To};
+use super::{Check, Form, Points, Row, Sel, Table, To};
 use crate::rules::{id as R, Report};
 use ems_stu3::node::{find_field, ChoiceRef, FieldRef, Node};
 use ems_stu3::primitive::PrimNode;
@@ -25,6 +25,8 @@ pub(crate) trait View<'a> {
     fn focus(&self) -> Option<usize>;
     /// messageEventType code.
     fn met(&self) -> Option<&str>;
+    /// The message's event in the event-type table.
+    fn event(&self) -> Option<&'static ems_match::EventType>;
 }
 
 /// One value found at a path.
@@ -346,6 +348,11 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
         if matches!(row.check, Check::Logic { .. }) || !row.met.applies(self.view.met()) {
             return;
         }
+        if let Some(flag) = row.when {
+            if !self.view.event().is_some_and(|e| flag.of(e)) {
+                return;
+            }
+        }
         let ri = self.table.index().row_role[ix];
         let mut report = |loc: String, msg: String| {
             rep.add_full(
@@ -410,12 +417,20 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             } => {
                 for &k in members.iter() {
                     let r = self.view.res(k);
+                    // a single-valued parent is written without an index
+                    let many = find_field(r.as_node().desc(), parent, 0)
+                        .is_none_or(|(i, _)| r.as_node().desc().fields[i].many);
                     for (j, p) in values(r, parent).into_iter().enumerate() {
                         let cur = values_in(p, path);
                         let n = cur.len() as u32;
                         if n < min || max.is_some_and(|m| n > m) {
+                            let at = if many {
+                                format!("{}.{parent}[{j}].{path}", self.loc(k))
+                            } else {
+                                format!("{}.{parent}.{path}", self.loc(k))
+                            };
                             report(
-                                format!("{}.{parent}[{j}].{path}", self.loc(k)),
+                                at,
                                 format!(
                                     "each {parent} needs {path} {}, found {n}",
                                     card_text(min, max)
@@ -531,6 +546,105 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                     });
                 }
             }
+            Check::Is { path, is, required } => {
+                let event = self.view.event();
+                // a display drawn from the event-type table is not checked for an unknown event
+                let required = required && !(matches!(is, Form::EventDisplay) && event.is_none());
+                let (parent, leaf) = split_last(path);
+                for &k in members.iter() {
+                    let mut absent = false;
+                    visit(Val::Res(self.view.res(k)), parent, &mut |p| {
+                        let mut n = 0;
+                        visit(p, leaf, &mut |v| {
+                            if present(v) {
+                                n += 1;
+                                form(is, path, v, event, &mut |suffix, msg| {
+                                    report(format!("{}{suffix}", at(&self.loc(k), path)), msg)
+                                });
+                            }
+                        });
+                        absent |= n == 0;
+                    });
+                    if required && absent {
+                        report(at(&self.loc(k), path), format!("{path} is missing"));
+                    }
+                }
+            }
+            Check::Includes { path, value } => {
+                for &k in members.iter() {
+                    let mut hit = false;
+                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                        hit |= prim_str(v) == Some(value)
+                    });
+                    if !hit {
+                        report(
+                            at(&self.loc(k), path),
+                            format!("{path} does not carry {value}"),
+                        );
+                    }
+                }
+            }
+            Check::InBundle { path, to, required } => {
+                let event = self.view.event();
+                for &k in members.iter() {
+                    let r = self.view.res(k);
+                    let many = find_field(r.as_node().desc(), path, 0)
+                        .is_some_and(|(i, _)| r.as_node().desc().fields[i].many);
+                    let mut j = 0;
+                    visit(Val::Res(r), path, &mut |v| {
+                        let i = j;
+                        j += 1;
+                        let loc = || {
+                            if many {
+                                format!("{}[{i}].reference", at(&self.loc(k), path))
+                            } else {
+                                format!("{}.reference", at(&self.loc(k), path))
+                            }
+                        };
+                        let want = match to {
+                            Points::Any => None,
+                            Points::Types(t) => Some(t.join(" or ")),
+                            Points::EventFocus => event.map(|e| e.focus.to_string()),
+                        };
+                        let Some(rf) = reference_of(v) else {
+                            if required {
+                                report(loc(), format!("{path}.reference is missing"));
+                            }
+                            return;
+                        };
+                        let Some(t) = self.view.resolve(rf) else {
+                            if required {
+                                report(
+                                    loc(),
+                                    match &want {
+                                        Some(w) => {
+                                            format!("{path} `{rf}` must be a {w} inside the bundle")
+                                        }
+                                        None => format!("{path} `{rf}` is not in the bundle"),
+                                    },
+                                );
+                            }
+                            return;
+                        };
+                        let ty = self.view.res(t).resource_type();
+                        let ok = match to {
+                            Points::Any => true,
+                            Points::Types(tys) => tys.contains(&ty),
+                            Points::EventFocus => event.is_none_or(|e| e.focus == ty),
+                        };
+                        if !ok {
+                            let w = want.unwrap_or_default();
+                            let msg = match (to, event) {
+                                (Points::EventFocus, Some(e)) => {
+                                    format!("{path} is a {ty}; the {path} of {} is a {w}", e.code)
+                                }
+                                _ => format!("{path} `{rf}` is a {ty}, not a {w}"),
+                            };
+                            report(loc(), msg);
+                        }
+                    });
+                }
+            }
             Check::Target { path, to } => {
                 for &k in members.iter() {
                     visit_res(self.view.res(k), path, slot, &mut |v| {
@@ -542,6 +656,11 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             (Some(t), To::Role(_)) => {
                                 allowed.as_ref().is_some_and(|a| a.contains(&t))
                             }
+                            (Some(t), To::EventFocus) => self
+                                .view
+                                .event()
+                                .is_none_or(|e| self.view.res(t).resource_type() == e.focus),
+                            (None, To::EventFocus) => true,
                             (None, To::Types(tys)) => {
                                 type_in_url(r).is_none_or(|t| tys.contains(&t))
                             }
@@ -553,6 +672,10 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             let want = match to {
                                 To::Types(t) => t.join(" or "),
                                 To::Role(n) => format!("the {n}"),
+                                To::EventFocus => self
+                                    .view
+                                    .event()
+                                    .map_or("the event's focus".into(), |e| e.focus.to_string()),
                             };
                             report(
                                 format!("{}.{path}", self.loc(k)),
@@ -561,6 +684,209 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         }
                     });
                 }
+            }
+        }
+    }
+}
+
+/// The location of `path` below `loc`, in the validator's FHIRPath-like
+/// form: `extension(url)` steps as `extension('url')`.
+fn at(loc: &str, path: &str) -> String {
+    let mut s = String::with_capacity(loc.len() + path.len() + 4);
+    s.push_str(loc);
+    let mut rest = path;
+    while !rest.is_empty() {
+        let (seg, tail) = split(rest);
+        s.push('.');
+        match seg
+            .strip_prefix("extension(")
+            .and_then(|u| u.strip_suffix(')'))
+        {
+            Some(url) => {
+                s.push_str("extension('");
+                s.push_str(url);
+                s.push_str("')");
+            }
+            None => s.push_str(seg),
+        }
+        rest = tail;
+    }
+    s
+}
+
+/// Splits the last segment off a path (`source.endpoint` → `source`, `endpoint`).
+fn split_last(path: &str) -> (&str, &str) {
+    let mut parent_end = 0;
+    let mut rest = path;
+    let mut consumed = 0;
+    loop {
+        let (seg, tail) = split(rest);
+        if tail.is_empty() {
+            return (&path[..parent_end], seg);
+        }
+        consumed += rest.len() - tail.len();
+        parent_end = consumed - 1;
+        rest = tail;
+    }
+}
+
+/// Whether a value counts as present (a primitive needs a value: one with
+/// only extensions does not carry what the row asks for).
+fn present(v: Val<'_>) -> bool {
+    match v {
+        Val::Prim(p) => p.value_str().is_some(),
+        _ => true,
+    }
+}
+
+/// The string of a primitive or attribute value.
+fn prim_str<'a>(v: Val<'a>) -> Option<&'a str> {
+    match v {
+        Val::Prim(p) => p.value_str(),
+        Val::Attr(a) => Some(a),
+        _ => None,
+    }
+}
+
+/// Whether element `name` of `n` is present.
+fn has(n: &dyn Node, name: &str) -> bool {
+    find_field(n.desc(), name, 0).is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
+}
+
+/// Checks value `v` (at `path`) against form `is`; `bad` gets each breach:
+/// the location suffix below `path` and the message.
+fn form(
+    is: Form,
+    path: &str,
+    v: Val<'_>,
+    event: Option<&'static ems_match::EventType>,
+    bad: &mut dyn FnMut(&str, String),
+) {
+    let s = prim_str(v);
+    match is {
+        Form::Uuid => {
+            if let Some(x) = s.filter(|x| !ems_stu3::lexical::is_uuid(x)) {
+                bad("", format!("{path} `{x}` is not a UUID"));
+            }
+        }
+        Form::Integer => {
+            if let Some(x) = s.filter(|x| x.is_empty() || !x.bytes().all(|b| b.is_ascii_digit())) {
+                bad("", format!("{path} `{x}` is not an integer"));
+            }
+        }
+        Form::Equals(want) => {
+            if let Some(x) = s.filter(|x| *x != want) {
+                bad("", format!("{path} is `{x}`; expected {want}"));
+            }
+        }
+        Form::EventCode => {
+            if let Some(x) = s.filter(|x| ems_match::event_type(x).is_none()) {
+                bad("", format!("`{x}` is not a supported NEMS event"));
+            }
+        }
+        Form::EventDisplay => {
+            let Val::Node(n) = v else { return };
+            if let Some(e) = event {
+                let d = str_of(n, "display");
+                if d != Some(e.display) {
+                    bad(
+                        ".display",
+                        format!(
+                            "{path}.display is `{}`; the EventType-1 display of {} is `{}`",
+                            d.unwrap_or("(missing)"),
+                            e.code,
+                            e.display
+                        ),
+                    );
+                }
+            }
+            if has(n, "userSelected") {
+                bad(
+                    ".userSelected",
+                    format!("{path}.userSelected is prohibited"),
+                );
+            }
+        }
+        Form::Contact(systems) => {
+            let Val::Node(n) = v else { return };
+            let one_of = || systems.join(" or ");
+            match (str_of(n, "system"), str_of(n, "value")) {
+                (Some(sys), Some(x)) if systems.contains(&sys) => {
+                    if !crate::contact::shape_ok(sys, x) {
+                        bad(".value", format!("`{x}` is not a {sys} contact"));
+                    }
+                }
+                (Some(o), _) if !systems.contains(&o) => bad(
+                    ".system",
+                    format!("contact system is `{o}`; use {}", one_of()),
+                ),
+                (None, _) => bad(
+                    ".system",
+                    format!("contact system ({}) is required", one_of()),
+                ),
+                _ => bad(".value", "contact value is required".into()),
+            }
+        }
+        Form::EventCoding { system, codes } => {
+            let Val::Node(x) = v else { return };
+            let value = x.desc().fields.iter().position(|f| f.name == "value");
+            let cc = match value.map(|i| x.field(i)) {
+                Some(FieldRef::Choice(Some((_, ChoiceRef::Node(cc)))))
+                    if cc.desc().name == "CodeableConcept" =>
+                {
+                    cc
+                }
+                _ => return bad("", "the extension needs a valueCodeableConcept".into()),
+            };
+            const CC: &str = ".value.ofType(CodeableConcept)";
+            let n = codings(Val::Node(cc)).count();
+            if n != 1 {
+                bad(
+                    &format!("{CC}.coding"),
+                    format!("exactly one coding is required, found {n}"),
+                );
+            }
+            if has(cc, "text") {
+                bad(&format!("{CC}.text"), "text is prohibited".into());
+            }
+            let Some(c) = codings(Val::Node(cc)).next() else {
+                return;
+            };
+            let cl = format!("{CC}.coding[0]");
+            if str_of(c, "system") != Some(system) {
+                bad(&format!("{cl}.system"), format!("system must be {system}"));
+            }
+            if has(c, "version") || has(c, "userSelected") {
+                bad(&cl, "version and userSelected are prohibited".into());
+            }
+            let code = str_of(c, "code");
+            match codes.iter().find(|(k, _)| Some(*k) == code) {
+                Some((k, display)) => {
+                    if let Some(e) = event.filter(|e| !e.message_event_types.contains(k)) {
+                        bad(
+                            &format!("{cl}.code"),
+                            format!(
+                                "`{k}` is not allowed for {} (allowed: {})",
+                                e.code,
+                                e.message_event_types.join(", ")
+                            ),
+                        );
+                    }
+                    if str_of(c, "display") != Some(display) {
+                        bad(
+                            &format!("{cl}.display"),
+                            format!("display must be `{display}`"),
+                        );
+                    }
+                }
+                None => bad(
+                    &format!("{cl}.code"),
+                    format!(
+                        "`{}` is not one of {}",
+                        code.unwrap_or("(missing)"),
+                        codes.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
             }
         }
     }
@@ -612,6 +938,9 @@ impl<'a> View<'a> for BundleView<'a> {
     }
     fn met(&self) -> Option<&str> {
         self.met
+    }
+    fn event(&self) -> Option<&'static ems_match::EventType> {
+        None
     }
 }
 

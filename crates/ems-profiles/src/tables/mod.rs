@@ -24,7 +24,7 @@ pub use eval::members_of;
 pub(crate) use eval::str_of;
 pub(crate) use eval::{evaluate, View};
 pub use events::EVENT_TABLES;
-pub use generic::GENERIC;
+pub use generic::{GENERIC, MESSAGE_EVENT_TYPES};
 
 /// Which messageEventTypes a row applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +103,78 @@ pub enum To {
     Types(&'static [&'static str]),
     /// A member of this role (in the bundle).
     Role(&'static str),
+    /// A resource of the focus type the event-type table gives the
+    /// message's event (`event-types.json` `focus`; unknown event: any).
+    EventFocus,
+}
+
+/// What an in-bundle reference must point at ([`Check::InBundle`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Points {
+    /// Any resource of the bundle.
+    Any,
+    /// A resource of one of these types.
+    Types(&'static [&'static str]),
+    /// A resource of the focus type the event-type table gives the
+    /// message's event (`event-types.json` `focus`; unknown event: any).
+    EventFocus,
+}
+
+/// A value form or fixed value ([`Check::Is`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Form {
+    /// A UUID in its canonical text form.
+    Uuid,
+    /// An unsigned integer (digits only).
+    Integer,
+    /// Exactly this value.
+    Equals(&'static str),
+    /// The code of an event of the event-type table (`event-types.json`).
+    EventCode,
+    /// A Coding whose display is the event-type table's display of the
+    /// message's event (unknown event: not checked) and that has no
+    /// `userSelected`.
+    EventDisplay,
+    /// A ContactPoint with a `system` of these and a `value` of that
+    /// system's shape.
+    Contact(&'static [&'static str]),
+    /// An extension whose valueCodeableConcept has exactly one coding from
+    /// `system` (no text, version or userSelected) with one of `codes`, the
+    /// code allowed for the event by the event-type table
+    /// (`messageEventTypes`) and with its display.
+    EventCoding {
+        /// Code system.
+        system: &'static str,
+        /// The codes with their fixed displays.
+        codes: &'static [(&'static str, &'static str)],
+    },
+}
+
+/// A property of the message's event in the event-type table
+/// (`event-types.json`) that a row is conditional on ([`Row::when`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flag {
+    /// `metaLastUpdatedRequired`.
+    MetaLastUpdatedRequired,
+    /// `responsibleInBundle`.
+    ResponsibleInBundle,
+}
+
+impl Flag {
+    /// Whether event `e` has the property.
+    pub fn of(self, e: &ems_match::EventType) -> bool {
+        match self {
+            Flag::MetaLastUpdatedRequired => e.meta_last_updated_required,
+            Flag::ResponsibleInBundle => e.responsible_in_bundle,
+        }
+    }
+    /// Name used in `docs/conformance.md` (the event-types.json key).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::MetaLastUpdatedRequired => "metaLastUpdatedRequired",
+            Flag::ResponsibleInBundle => "responsibleInBundle",
+        }
+    }
 }
 
 /// What a row checks.
@@ -180,6 +252,37 @@ pub enum Check {
         /// What it must point at.
         to: To,
     },
+    /// Each value at `path` has the form `is`; with `required`, every
+    /// value of the path's parent has one (`source.endpoint`: in the
+    /// `source`, when there is one; a one-step path: in every member).
+    /// Reported at the path, extension steps as `extension('url')`.
+    Is {
+        /// Element path (`id`, `event.code`, `source.contact`, `extension(url)`).
+        path: &'static str,
+        /// The form.
+        is: Form,
+        /// Whether the value must be present in each parent value.
+        required: bool,
+    },
+    /// Some value at `path` is `value` (`meta.profile` carries a profile).
+    Includes {
+        /// Element path.
+        path: &'static str,
+        /// The value one of them must have.
+        value: &'static str,
+    },
+    /// Each Reference at `path`, where it resolves inside the bundle,
+    /// points at `to`; with `required` it must have a `reference` that
+    /// resolves inside the bundle (otherwise an unresolved reference is
+    /// left to `REF-UNRESOLVED`). Reported at `path[i].reference`.
+    InBundle {
+        /// Path of the Reference.
+        path: &'static str,
+        /// What it must point at.
+        to: Points,
+        /// Whether it must resolve inside the bundle.
+        required: bool,
+    },
     /// Cross-resource logic checked by the named hand-written code.
     Logic {
         /// The function that checks the row.
@@ -213,6 +316,8 @@ pub struct Row {
     pub text: &'static str,
     /// How an open point ([gap], section 12) was decided, if any.
     pub decision: Option<&'static str>,
+    /// The event-type table property the row is conditional on, if any.
+    pub when: Option<Flag>,
 }
 
 impl Row {
@@ -230,8 +335,10 @@ impl Row {
             Check::Fixed { .. }
             | Check::OneOf { .. }
             | Check::System { .. }
-            | Check::Value { .. } => R::EVENT_CODE,
-            Check::Target { .. } => R::EVENT_REFERENCE,
+            | Check::Value { .. }
+            | Check::Is { .. }
+            | Check::Includes { .. } => R::EVENT_CODE,
+            Check::Target { .. } | Check::InBundle { .. } => R::EVENT_REFERENCE,
             Check::Logic { .. } => R::EVENT_ELEMENT,
         };
         Row {
@@ -245,6 +352,7 @@ impl Row {
             critical: false,
             text,
             decision: None,
+            when: None,
         }
     }
     /// Reports `rule` instead of the default.
@@ -255,6 +363,11 @@ impl Row {
     /// A SHOULD row.
     pub const fn should(mut self) -> Row {
         self.strength = Strength::Should;
+        self
+    }
+    /// A row that applies only to events with property `flag`.
+    pub const fn when(mut self, flag: Flag) -> Row {
+        self.when = Some(flag);
         self
     }
     /// A receive-critical row.
@@ -277,7 +390,10 @@ impl Row {
             | Check::OneOf { path, .. }
             | Check::System { path, .. }
             | Check::Value { path, .. }
-            | Check::Target { path, .. } => Some(path),
+            | Check::Target { path, .. }
+            | Check::Is { path, .. }
+            | Check::Includes { path, .. }
+            | Check::InBundle { path, .. } => Some(path),
         }
     }
 }
