@@ -291,3 +291,28 @@ fn every_profile_with_constraints_is_exercised_or_not_applicable() {
         "the CareConnect profiles are claimed: {claimed:?}"
     );
 }
+
+/// The page wins: 10.1 makes the mother's `name` (official) 0..1, so
+/// CareConnect-Patient-1's `name:official` 1..1 is not applied to the
+/// birth notification without the mother's details (its mother Patient
+/// has no name at all).
+#[test]
+fn profile_minimum_relaxed_by_the_page_is_not_applied() {
+    let mut cx = BuildContext::deterministic(example_publisher(), 1);
+    let b = sample(
+        "pds-birth-notification-1",
+        MessageEventType::New,
+        false,
+        &mut cx,
+    )
+    .unwrap()
+    .bundle;
+    let nameless = b
+        .entry
+        .iter()
+        .any(|e| matches!(&e.resource, Some(Resource::Patient(p)) if p.name.is_empty()));
+    assert!(nameless, "the mother Patient carries no name");
+    assert!(findings(&b).is_empty(), "{:?}", findings(&b));
+    // without the page's statement CareConnect-Patient-1 would report
+    // PROFILE-SLICE at the mother's `name` here (1..1 `name:official`)
+}

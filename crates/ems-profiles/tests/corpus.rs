@@ -18,6 +18,11 @@
 //! notifications) is now reported at `category.coding[0].display` instead of
 //! `category` (the same defect, located at the element).
 //!
+//! The NHS profile layer (compiled StructureDefinitions: PROFILE-MIN,
+//! PROFILE-MAX, PROFILE-SLICE, PROFILE-FIXED, PROFILE-BINDING,
+//! PROFILE-TARGET) finds no defect in this corpus, so no expectation moved;
+//! its findings in `nems-external` are in `tests/profiles_external.rs`.
+//!
 //! README defects that are deliberately not errors: `Communication.sent`
 //! months after the timestamp and `timestamp` before `meta.lastUpdated`
 //! (no written rule; the latter is reported as information, INFO-TIMESTAMP),

@@ -295,7 +295,8 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
         organizations(&mut cx);
         per_event(&mut cx);
         tables(&mut cx);
-        let table = cx.event.and_then(|e| crate::tables::event_table(e.code));
+        let table =
+            crate::profiles::table_index(cx.event.and_then(|e| crate::tables::event_table(e.code)));
         let (entries, by_url) = (&cx.entries, &cx.by_url);
         let resolve = |r: &str| index_of(entries, by_url, r).map(|k| entries[k].res);
         for e in entries {

@@ -11,11 +11,17 @@ use crate::tables::{Check, Table, EVENT_TABLES, GENERIC};
 use ems_stu3::node::{ChoiceRef, FieldDesc, FieldKind, FieldRef, Node, TypeDesc};
 use ems_stu3::primitive::PrimNode;
 use ems_stu3::Resource;
-use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// The slot of each constraint step in its type's element table, learned on
-/// first use (a wrong hint only costs a search).
-static HINTS: [AtomicU8; STEPS] = [const { AtomicU8::new(0) }; STEPS];
+/// first use: the type table's address and the slot, packed in one word, so
+/// a hit costs one comparison and a miss (another type at a choice) a search.
+static HINTS: [AtomicU64; STEPS] = [const { AtomicU64::new(0) }; STEPS];
+/// The same for the first element of each sliced step's discriminator path.
+static SLICE_HINTS: [AtomicU64; STEPS] = [const { AtomicU64::new(0) }; STEPS];
+/// `Coding` in a CodeableConcept, `reference` in a Reference.
+static CODING_HINT: AtomicU64 = AtomicU64::new(0);
+static REFERENCE_HINT: AtomicU64 = AtomicU64::new(0);
 
 /// Deepest constraint path the trail holds.
 const DEPTH: usize = 12;
@@ -57,14 +63,15 @@ impl<'a> V<'a> {
 
 /// The slot of element `name` in `desc`, checking `hint` first.
 #[inline]
-fn slot(desc: &TypeDesc, name: &str, hint: &AtomicU8) -> Option<usize> {
-    let h = hint.load(Relaxed) as usize;
-    if desc.fields.get(h).is_some_and(|f| f.name == name) {
-        return Some(h);
+fn slot(desc: &'static TypeDesc, name: &str, hint: &AtomicU64) -> Option<usize> {
+    let addr = desc as *const TypeDesc as u64;
+    let h = hint.load(Relaxed);
+    if h >> 8 == addr & (u64::MAX >> 8) && h & 0xff != 0 {
+        return Some((h & 0xff) as usize - 1);
     }
     let i = desc.fields.iter().position(|f| f.name == name)?;
-    if i < 256 {
-        hint.store(i as u8, Relaxed);
+    if i < 255 {
+        hint.store(((addr & (u64::MAX >> 8)) << 8) | (i as u64 + 1), Relaxed);
     }
     Some(i)
 }
@@ -74,7 +81,7 @@ fn slot(desc: &TypeDesc, name: &str, hint: &AtomicU8) -> Option<usize> {
 fn children<'a>(
     v: V<'a>,
     name: &str,
-    hint: &AtomicU8,
+    hint: &AtomicU64,
     f: &mut dyn FnMut(V<'a>, u32, &'static str, Option<&'static FieldDesc>),
 ) {
     if let V::Prim(p) = v {
@@ -130,24 +137,36 @@ fn children<'a>(
     }
 }
 
-/// Whether some value at dotted `path` below `v` has the string value `want`.
-fn has_value_at(v: V<'_>, path: &str, want: &str) -> bool {
+/// Whether some value at dotted `path` below `v` has the string value
+/// `want`; `hint` is the slot hint of the path's first element.
+fn has_value_at(v: V<'_>, path: &str, want: &str, hint: &AtomicU64) -> bool {
     if path.is_empty() {
         return v.str() == Some(want);
     }
     let (seg, rest) = path.split_once('.').unwrap_or((path, ""));
-    // a throwaway hint: discriminator paths are one or two short steps
-    let hint = AtomicU8::new(0);
+    if rest.is_empty() {
+        // the usual discriminator (`system`, `url`, `use`): one element
+        if let Some(n) = v.node() {
+            let desc = n.desc();
+            return slot(desc, seg, hint).is_some_and(|i| match n.field(i) {
+                FieldRef::Attr(Some(a)) => a == want,
+                FieldRef::Prim(Some(p)) => p.value_str() == Some(want),
+                _ => false,
+            });
+        }
+    }
     let mut found = false;
-    children(v, seg, &hint, &mut |c, _, _, _| {
-        found = found || has_value_at(c, rest, want);
+    children(v, seg, hint, &mut |c, _, _, _| {
+        // deeper discriminator steps (`coding.system`) are rare: no hint
+        found = found || has_value_at(c, rest, want, &AtomicU64::new(0));
     });
     found
 }
 
-/// Whether `v` is a member of slice `s`.
-fn member(v: V<'_>, s: &Slice) -> bool {
-    has_value_at(v, s.on, s.value)
+/// Whether `v` is a member of slice `s` (step number `at` of the tables).
+#[inline]
+fn member(v: V<'_>, s: &Slice, at: usize) -> bool {
+    has_value_at(v, s.on, s.value, &SLICE_HINTS[at])
 }
 
 /// Calls `f` with every value at `steps[k..]` below `v` (slice members only).
@@ -164,7 +183,7 @@ fn walk<'a>(
     }
     let st = &steps[k];
     children(v, st.name, &HINTS[hint + k], &mut |c, j, ty, fd| {
-        if st.slice.as_ref().is_none_or(|s| member(c, s)) {
+        if st.slice.as_ref().is_none_or(|s| member(c, s, hint + k)) {
             trail.idx[k] = j;
             trail.ty[k] = ty;
             trail.field[k] = fd;
@@ -179,7 +198,7 @@ fn count(parent: V<'_>, con: &Con) -> u32 {
     let st = &con.steps[k];
     let mut n = 0;
     children(parent, st.name, &HINTS[con.hint + k], &mut |c, _, _, _| {
-        if st.slice.as_ref().is_none_or(|s| member(c, s)) {
+        if st.slice.as_ref().is_none_or(|s| member(c, s, con.hint + k)) {
             n += 1;
         }
     });
@@ -223,34 +242,108 @@ fn page_states(t: Option<&Table>, ty: &str, con: &Con) -> bool {
         })
 }
 
-/// For profile `pi` under event table `t`: which of its constraints the
-/// page's cardinality rows replace (computed once for every table).
-pub(super) fn page_rules(t: Option<&'static Table>, pi: usize) -> &'static [bool] {
-    static PAGE: std::sync::OnceLock<Vec<Vec<Vec<bool>>>> = std::sync::OnceLock::new();
-    let all = PAGE.get_or_init(|| {
-        std::iter::once(None)
-            .chain(EVENT_TABLES.iter().map(|t| Some(*t)))
-            .map(|t| {
-                super::PROFILES
-                    .iter()
-                    .map(|p| {
-                        p.cons
-                            .iter()
-                            .map(|c| {
-                                matches!(c.kind, Kind::Card { .. })
-                                    && page_states(t, p.resource_type, c)
-                            })
-                            .collect()
-                    })
-                    .collect()
-            })
+/// The number [`active`] knows event table `t` by (0: no event table).
+pub(super) fn table_index(t: Option<&'static Table>) -> usize {
+    t.and_then(|t| EVENT_TABLES.iter().position(|x| std::ptr::eq(*x, t)))
+        .map_or(0, |i| i + 1)
+}
+
+/// A constraint to evaluate: its index in the profile, the slot of its
+/// first element in the resource type's table, and whether it applies when
+/// that element is absent (a top-level minimum).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Active {
+    ci: u16,
+    s0: u8,
+    always: bool,
+    /// For the first of adjacent nested cardinality constraints with the
+    /// same parent path (`code.coding:snomedCT.code`, `….display`): how
+    /// many there are (their parents are walked once); 1 otherwise.
+    group: u8,
+}
+
+/// Whether two paths are the same steps (names and slices).
+fn same_steps(a: &[Step], b: &[Step]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.name == y.name
+                && match (&x.slice, &y.slice) {
+                    (None, None) => true,
+                    (Some(p), Some(q)) => p.on == q.on && p.value == q.value,
+                    _ => false,
+                }
+        })
+}
+
+/// The parent path of a nested cardinality constraint.
+fn card_parent(c: &Con) -> Option<&'static [Step]> {
+    match c.kind {
+        Kind::Card { .. } if c.steps.len() >= 2 => Some(&c.steps[..c.steps.len() - 1]),
+        _ => None,
+    }
+}
+
+/// For profile `pi` under event table number `ti` ([`table_index`]): the
+/// constraints to evaluate, without those the page's cardinality rows
+/// replace (computed once per table and profile).
+pub(super) fn active(ti: usize, pi: usize) -> &'static [Active] {
+    type Lazy = std::sync::OnceLock<Vec<Active>>;
+    static ACTIVE: std::sync::OnceLock<Vec<Lazy>> = std::sync::OnceLock::new();
+    let n = super::PROFILES.len();
+    let all = ACTIVE.get_or_init(|| {
+        (0..(EVENT_TABLES.len() + 1) * n)
+            .map(|_| Lazy::new())
             .collect()
     });
-    let ti = t.and_then(|t| EVENT_TABLES.iter().position(|x| std::ptr::eq(*x, t)));
-    let ti = ti.map_or(0, |i| i + 1);
-    all.get(ti)
-        .and_then(|v| v.get(pi))
-        .map_or(&[], Vec::as_slice)
+    let t = ti.checked_sub(1).and_then(|i| EVENT_TABLES.get(i).copied());
+    let Some(p) = super::PROFILES.get(pi) else {
+        return &[];
+    };
+    all.get(ti * n + pi).map_or(&[], |cell| {
+        cell.get_or_init(|| {
+            let fields = Resource::new_of_type(p.resource_type)
+                .map(|r| r.as_node().desc().fields)
+                .unwrap_or(&[]);
+            let mut list = p
+                .cons
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.steps.len() <= DEPTH && c.steps.len() < 256)
+                .filter(|(_, c)| {
+                    !(matches!(c.kind, Kind::Card { .. }) && page_states(t, p.resource_type, c))
+                })
+                .filter_map(|(ci, c)| {
+                    let s0 = fields.iter().position(|f| f.name == c.steps[0].name)?;
+                    Some(Active {
+                        ci: u16::try_from(ci).ok()?,
+                        s0: u8::try_from(s0).ok().filter(|&s| s < 128)?,
+                        always: matches!(c.kind, Kind::Card { min, .. } if min > 0)
+                            && c.steps.len() == 1,
+                        group: 1,
+                    })
+                })
+                .collect::<Vec<Active>>();
+            // group adjacent nested cardinalities under one parent walk
+            let mut i = 0;
+            while i < list.len() {
+                let Some(parent) = card_parent(&p.cons[list[i].ci as usize]) else {
+                    i += 1;
+                    continue;
+                };
+                let mut j = i + 1;
+                while j < list.len()
+                    && j - i < 255
+                    && card_parent(&p.cons[list[j].ci as usize])
+                        .is_some_and(|q| same_steps(parent, q))
+                {
+                    j += 1;
+                }
+                list[i].group = (j - i) as u8;
+                i = j;
+            }
+            list
+        })
+    })
 }
 
 /// One profile's evaluation on one resource.
@@ -273,15 +366,30 @@ struct Finding {
 
 impl<'a> Eval<'_, 'a> {
     /// Checks every constraint of the profile except those `page` marks.
-    pub fn run(&mut self, r: &'a Resource, page: &[bool]) {
+    /// Evaluates the `active` constraints ([`active`]) on `r`.
+    pub fn run(&mut self, r: &'a Resource, active: &[Active]) {
+        // which top-level elements the resource has: a constraint below an
+        // absent element has nothing to check (only a top-level minimum does)
+        let present = r.as_node().present();
         let mut trail = Trail {
             idx: [NO_INDEX; DEPTH],
             ty: [""; DEPTH],
             field: [None; DEPTH],
         };
         let mut found: Vec<Finding> = Vec::new();
-        for (ci, con) in self.def.cons.iter().enumerate() {
-            if con.steps.len() > DEPTH || page.get(ci).copied().unwrap_or(false) {
+        let mut k = 0;
+        while k < active.len() {
+            let a = active[k];
+            let group = &active[k..(k + a.group.max(1) as usize).min(active.len())];
+            k += group.len();
+            if !a.always && present & (1u128 << a.s0) == 0 {
+                continue;
+            }
+            let Some(con) = self.def.cons.get(a.ci as usize) else {
+                continue;
+            };
+            if group.len() > 1 {
+                self.card_group(r, group, &mut trail, &mut found);
                 continue;
             }
             match con.kind {
@@ -345,6 +453,35 @@ impl<'a> Eval<'_, 'a> {
                 self.rep.add(f.rule, f.at, f.message);
             }
         }
+    }
+
+    /// Nested cardinality constraints with one parent path: the parents are
+    /// walked once, each constraint counts its element in each parent.
+    fn card_group(
+        &self,
+        r: &'a Resource,
+        group: &[Active],
+        trail: &mut Trail,
+        found: &mut Vec<Finding>,
+    ) {
+        let cons = self.def.cons;
+        let Some(lead) = cons.get(group[0].ci as usize) else {
+            return;
+        };
+        let parents = &lead.steps[..lead.steps.len() - 1];
+        walk(V::Res(r), parents, lead.hint, 0, trail, &mut |p, tr| {
+            for a in group {
+                let Some(con) = cons.get(a.ci as usize) else {
+                    continue;
+                };
+                if let Kind::Card { min, max } = con.kind {
+                    let n = count(p, con);
+                    if n < min || max.is_some_and(|m| n > m) {
+                        found.push(self.card(con, tr, n, min, max));
+                    }
+                }
+            }
+        });
     }
 
     /// The location of the value `trail` holds after `upto` steps, then `extra`.
@@ -472,9 +609,8 @@ impl<'a> Eval<'_, 'a> {
             }
             V::Node(n) => {
                 // a CodeableConcept: fine when one of its codings is in the set
-                let hint = AtomicU8::new(0);
                 let (mut any_in, mut first_out) = (false, None);
-                children(V::Node(n), "coding", &hint, &mut |c, j, _, _| {
+                children(V::Node(n), "coding", &CODING_HINT, &mut |c, j, _, _| {
                     if let Some(c) = c.node() {
                         match coding_outside(c, vs) {
                             None => any_in = true,
@@ -518,37 +654,57 @@ impl<'a> Eval<'_, 'a> {
         })
     }
 
-    fn target(&self, con: &Con, v: V<'_>, trail: &Trail, to: &[&str]) -> Option<Finding> {
+    fn target(
+        &self,
+        con: &Con,
+        v: V<'_>,
+        trail: &Trail,
+        to: &'static [&'static str],
+    ) -> Option<Finding> {
         let n = v.node()?;
-        let hint = AtomicU8::new(2);
         let mut reference = None;
-        children(V::Node(n), "reference", &hint, &mut |c, _, _, _| {
-            reference = c.str()
-        });
+        children(
+            V::Node(n),
+            "reference",
+            &REFERENCE_HINT,
+            &mut |c, _, _, _| reference = c.str(),
+        );
         let target = (self.resolve)(reference?)?;
         let ty = target.resource_type();
-        // the NHS profiles the target claims for its own type
-        let claimed = || {
-            target
-                .meta()
-                .into_iter()
-                .flat_map(|m| m.profile.iter())
-                .filter_map(|p| {
-                    p.value
-                        .as_deref()
-                        .and_then(profile)
-                        .filter(|d| d.resource_type == ty)
-                })
-        };
-        let declares = claimed().next().is_some();
-        let ok = to.iter().any(|want| match profile(want) {
-            Some(d) => {
-                d.resource_type == ty && (!declares || claimed().any(|c| c.is_or_derives(want)))
-            }
-            None => {
-                let core = want.rsplit('/').next().unwrap_or(want);
-                core == ty || core == "Resource"
-            }
+        let wanted = wanted_types(to);
+        // the usual case without a lookup: the target claims an allowed
+        // profile by name, or claims none and has an allowed type
+        let claims = target.meta().map_or(&[][..], |m| m.profile.as_slice());
+        let named = claims.iter().any(|p| {
+            p.value.as_deref().is_some_and(|u| {
+                to.iter()
+                    .zip(wanted)
+                    .any(|(w, (wty, _))| *w == u && *wty == ty)
+            })
+        });
+        if named
+            || (claims.is_empty()
+                && wanted
+                    .iter()
+                    .any(|(wty, _)| *wty == ty || *wty == "Resource"))
+        {
+            return None;
+        }
+        // the (first four) NHS profiles the target claims for its own type
+        let mut claimed: [Option<&'static ProfileDef>; 4] = [None; 4];
+        let own = target
+            .meta()
+            .into_iter()
+            .flat_map(|m| m.profile.iter())
+            .filter_map(|p| p.value.as_deref().and_then(profile))
+            .filter(|d| d.resource_type == ty);
+        for (slot, d) in claimed.iter_mut().zip(own) {
+            *slot = Some(d);
+        }
+        let declares = claimed[0].is_some();
+        let ok = to.iter().zip(wanted).any(|(want, (wty, nhs))| {
+            (*wty == ty || *wty == "Resource")
+                && (!nhs || !declares || claimed.iter().flatten().any(|c| c.is_or_derives(want)))
         });
         if ok {
             return None;
@@ -557,7 +713,7 @@ impl<'a> Eval<'_, 'a> {
             .iter()
             .map(|u| u.rsplit('/').next().unwrap_or(u))
             .collect();
-        let what = match claimed().next() {
+        let what = match claimed[0] {
             Some(c) => format!("a {ty} claiming {}", c.short()),
             None => format!("a {ty}"),
         };
@@ -575,11 +731,40 @@ impl<'a> Eval<'_, 'a> {
     }
 }
 
+/// For a targetProfile list: each profile's resource type, and whether it
+/// is a compiled NHS profile (resolved once for every list).
+fn wanted_types(to: &[&str]) -> &'static [(&'static str, bool)] {
+    type Map = crate::fnv::FnvMap<usize, Vec<(&'static str, bool)>>;
+    static TYPES: std::sync::OnceLock<Map> = std::sync::OnceLock::new();
+    let map = TYPES.get_or_init(|| {
+        let mut m = Map::default();
+        for p in super::PROFILES.iter() {
+            for c in p.cons {
+                if let Kind::Target(list) = c.kind {
+                    m.entry(list.as_ptr() as usize).or_insert_with(|| {
+                        list.iter()
+                            .map(|u| match profile(u) {
+                                Some(d) => (d.resource_type, true),
+                                None => (u.rsplit('/').next().unwrap_or(u), false),
+                            })
+                            .collect()
+                    });
+                }
+            }
+        }
+        m
+    });
+    map.get(&(to.as_ptr() as usize)).map_or(&[], Vec::as_slice)
+}
+
 /// `None` when Coding `c` is in `vs` (or membership cannot be decided, or it
 /// has no code); otherwise the coding as written.
 fn coding_outside(c: &dyn Node, vs: &super::ValueSetDef) -> Option<String> {
     let s = crate::tables::str_of(c, "system");
     let code = crate::tables::str_of(c, "code")?;
+    if vs.contains(s, code) != Some(false) {
+        return None;
+    }
     // a code its own (complete, embedded) code system does not have is
     // CODE-INVALID's finding (walk.rs), not a second one here
     if let Some(cs) = s.and_then(crate::codes::code_system) {
@@ -587,5 +772,5 @@ fn coding_outside(c: &dyn Node, vs: &super::ValueSetDef) -> Option<String> {
             return None;
         }
     }
-    (vs.contains(s, code) == Some(false)).then(|| format!("`{}|{code}`", s.unwrap_or("")))
+    Some(format!("`{}|{code}`", s.unwrap_or("")))
 }

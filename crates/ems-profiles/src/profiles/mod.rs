@@ -238,15 +238,21 @@ fn index_of(def: &'static ProfileDef) -> usize {
         / std::mem::size_of::<ProfileDef>()
 }
 
+/// The event's requirement table as [`check`] takes it (looked up once per
+/// message).
+pub(crate) fn table_index(table: Option<&'static crate::tables::Table>) -> usize {
+    eval::table_index(table)
+}
+
 /// Checks resource `r` (at `loc`) against the profiles its meta.profile
 /// names; `resolve` finds the in-bundle target of a reference, `table` is
-/// the event's requirement table (its cardinality rows win over the
-/// profile's).
+/// the event's requirement table ([`table_index`]; its cardinality rows win
+/// over the profile's).
 pub(crate) fn check<'a>(
     r: &'a Resource,
     loc: &dyn Fn() -> String,
     resolve: &dyn Fn(&str) -> Option<&'a Resource>,
-    table: Option<&'static crate::tables::Table>,
+    table: usize,
     rep: &mut Report,
 ) {
     let Some(meta) = r.meta() else { return };
@@ -257,14 +263,14 @@ pub(crate) fn check<'a>(
         if def.resource_type != r.resource_type() || def.cons.is_empty() {
             continue;
         }
-        let page = eval::page_rules(table, index_of(def));
+        let pi = index_of(def);
         eval::Eval {
             def,
             loc,
             resolve,
             rep,
         }
-        .run(r, page);
+        .run(r, eval::active(table, pi));
     }
 }
 
