@@ -13,8 +13,19 @@ pub const ODS_ORGANIZATION_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organizati
 /// The ODS directory's Organization base URL: followed by an ODS code, it
 /// references an organisation outside the message.
 pub const ODS_DIRECTORY: &str = "https://directory.spineservices.nhs.uk/STU3/Organization/";
+/// ODS site code identifier system (a Location's site).
+pub const ODS_SITE_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-site-code";
+/// Accredited-system (ASID) identifier system (the JWT `requesting_system`).
+pub const ACCREDITED_SYSTEM: &str = "https://fhir.nhs.uk/Id/accredited-system";
 /// SNOMED CT.
 pub const SNOMED_CT: &str = "http://snomed.info/sct";
+/// LOINC.
+pub const LOINC: &str = "http://loinc.org";
+/// The base of NHS England's FHIR URLs (profiles, code systems, identifier
+/// systems).
+pub const NHS_FHIR_BASE: &str = "https://fhir.nhs.uk/";
+/// The base of the HL7 UK (CareConnect) FHIR URLs.
+pub const HL7_UK_FHIR_BASE: &str = "https://fhir.hl7.org.uk/";
 
 /// The ODS code of an ODS directory URL (`None`: not a directory URL, or no
 /// code after it).
@@ -26,6 +37,9 @@ pub fn ods_from_directory(url: &str) -> Option<&str> {
 /// Event-MessageHeader-1.
 pub const MESSAGE_HEADER_PROFILE: &str =
     "https://fhir.nhs.uk/STU3/StructureDefinition/Event-MessageHeader-1";
+/// Spine-OperationOutcome-1 (the profile of the server's outcomes).
+pub const SPINE_OPERATION_OUTCOME_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/Spine-OperationOutcome-1";
 /// EMS-Subscription-1.
 pub const SUBSCRIPTION_PROFILE: &str =
     "https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1";
@@ -127,3 +141,12 @@ pub const REGISTERING_AUTHORITY_TYPE_SYSTEM: &str =
 /// BirthEpisodeCategory-1.
 pub const BIRTH_EPISODE_CATEGORY_SYSTEM: &str =
     "https://fhir.nhs.uk/STU3/CodeSystem/BirthEpisodeCategory-1";
+/// EMS-PDS-DeliveryPlaceType-1.
+pub const DELIVERY_PLACE_TYPE_SYSTEM: &str =
+    "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-DeliveryPlaceType-1";
+/// DCH-ProfessionalCommentType-1.
+pub const PROFESSIONAL_COMMENT_TYPE_SYSTEM: &str =
+    "https://fhir.nhs.uk/STU3/CodeSystem/DCH-ProfessionalCommentType-1";
+/// EMS-HealthcareServiceType-1.
+pub const HEALTHCARE_SERVICE_TYPE_SYSTEM: &str =
+    "https://fhir.nhs.uk/STU3/CodeSystem/EMS-HealthcareServiceType-1";

@@ -78,12 +78,6 @@ pub enum Kind {
 
 pub use ems_stu3::Format;
 
-/// Detects XML or JSON from the first non-whitespace byte (`{` → JSON); see
-/// [`Format::detect`].
-pub fn detect_format(bytes: &[u8]) -> Format {
-    Format::detect(bytes)
-}
-
 /// The result of validating bytes: the resource when it could be read, and
 /// every issue (parse issues first).
 #[derive(Debug, Clone)]
@@ -139,13 +133,11 @@ impl Validator {
         self.mode
     }
 
-    /// Reads XML or JSON (detected) and validates it.
+    /// Reads XML or JSON (detected by ems-stu3's [`Format::detect`], the
+    /// one format detection) and validates it.
     pub fn validate_bytes(&self, bytes: &[u8], kind: Kind) -> Validation {
-        let format = detect_format(bytes);
-        let parsed = match format {
-            Format::Xml => self.read.read_xml(bytes),
-            Format::Json => self.read.read_json(bytes),
-        };
+        let format = Format::detect(bytes);
+        let parsed = self.read.read_format(format, bytes);
         match parsed {
             Ok(p) => {
                 let mut outcome = self.classify_parse_issues(p.outcome);

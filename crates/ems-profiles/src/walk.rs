@@ -377,8 +377,8 @@ impl Walker<'_, '_> {
             }
             return;
         }
-        let nhs = system.starts_with("https://fhir.nhs.uk/")
-            || system.starts_with("https://fhir.hl7.org.uk/");
+        let nhs = system.starts_with(ems_nhs::vocab::NHS_FHIR_BASE)
+            || system.starts_with(ems_nhs::vocab::HL7_UK_FHIR_BASE);
         if !nhs || system.contains("/Id/") {
             return;
         }

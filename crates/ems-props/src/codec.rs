@@ -44,7 +44,7 @@ impl Syntax {
     }
     /// The syntax `ems` detects for `bytes` (the CLI's and validator's rule).
     pub fn detect(bytes: &[u8]) -> Syntax {
-        match ems::profiles::detect_format(bytes) {
+        match ems::stu3::Format::detect(bytes) {
             ems::profiles::Format::Xml => Syntax::Xml,
             ems::profiles::Format::Json => Syntax::Json,
         }

@@ -151,7 +151,7 @@ fn publish(headers: HeaderMap, body: &[u8]) -> Check {
             oo.as_ref().map(|p| &p.resource),
             Ok(ems::stu3::Resource::OperationOutcome(o))
                 if o.meta.as_ref().is_some_and(|m| m.profile.iter().any(|p| p.value.as_deref()
-                    == Some("https://fhir.nhs.uk/STU3/StructureDefinition/Spine-OperationOutcome-1")))
+                    == Some(ems_server::outcome::SPINE_OPERATION_OUTCOME_PROFILE)))
                     && !o.issue.is_empty()
         ),
         "error-is-spine-operation-outcome",

@@ -60,9 +60,9 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
 /// Identifier system of an ASID (`requesting_system`).
-pub const ACCREDITED_SYSTEM: &str = "https://fhir.nhs.uk/Id/accredited-system";
+pub use ems_nhs::vocab::ACCREDITED_SYSTEM;
 /// Identifier system of an ODS code (`requesting_organisation`).
-pub const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+pub use ems_nhs::vocab::ODS_ORGANIZATION_SYSTEM as ODS_SYSTEM;
 /// The Spine code for a request the caller is not permitted to make, spelt as
 /// in the Spine-ErrorOrWarningCode-1 CodeSystem (with a space).
 pub const ACCESS_DENIED: &str = "ACCESS DENIED";

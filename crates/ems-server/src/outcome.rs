@@ -11,8 +11,7 @@ use ems::stu3::{
 };
 
 /// Canonical URL of the Spine core error profile (digest 3.3).
-pub const SPINE_OPERATION_OUTCOME_PROFILE: &str =
-    "https://fhir.nhs.uk/STU3/StructureDefinition/Spine-OperationOutcome-1";
+pub use ems_nhs::vocab::SPINE_OPERATION_OUTCOME_PROFILE;
 
 /// `ACCESS DENIED` as the CodeSystem spells it (with a space; digest 11.6):
 /// issue 15 writes `ACCESS_DENIED`; responses carry the CodeSystem's code.

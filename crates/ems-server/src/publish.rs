@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{Extensions, HeaderMap, Response, StatusCode};
 use chrono::{DateTime, Utc};
 use ems::bundle::EventMessage;
-use ems::profiles::{detect_format, Format, Kind};
+use ems::profiles::{Format, Kind};
 use ems::stu3::IssueType;
 use serde_json::json;
 use std::sync::Arc;
@@ -98,7 +98,7 @@ async fn accept(
         authorise(&creds, Scope::BundleWrite, &app.registry, &app.jwt, at).map_err(denied)?;
     record["claims"] = caller.claims_json.clone().into();
     content_type(headers, false)?;
-    if detect_format(&bytes) == Format::Json {
+    if Format::detect(&bytes) == Format::Json {
         return Err(ApiError::new(
             "MESSAGE_NOT_WELL_FORMED",
             IssueType::Structure,

@@ -405,7 +405,7 @@ fn body_in_format(bytes: &[u8], wire: Wire) -> Result<(), ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let sent = match ems::profiles::detect_format(bytes) {
+    let sent = match ems::stu3::Format::detect(bytes) {
         ems::profiles::Format::Json => Wire::Json,
         _ => Wire::Xml,
     };

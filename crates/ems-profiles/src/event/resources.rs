@@ -120,10 +120,8 @@ pub(super) fn patients(cx: &mut Ctx) {
 
 /// Whether `code` is in CareConnect-NHSNumberVerificationStatus-1.
 fn verification_status_known(code: &str) -> bool {
-    crate::code_system(
-        "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1",
-    )
-    .is_none_or(|cs| cs.concept(code).is_some())
+    crate::code_system(ems_nhs::vocab::NHS_NUMBER_VERIFICATION_STATUS_SYSTEM)
+        .is_none_or(|cs| cs.concept(code).is_some())
 }
 
 /// The code of an NHSNumberVerificationStatus extension.

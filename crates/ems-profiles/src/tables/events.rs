@@ -12,17 +12,17 @@ use super::Check::{Card, CardEach, Count, Fixed, Logic, OneOf, System, Target, V
 use super::Met::{Any, Delete, New, NotDelete};
 use super::{Check, Met, Role, Row, Sel, Table, To};
 use crate::rules::id as R;
+use ems_nhs::vocab;
 
-const SCT: &str = "http://snomed.info/sct";
-const LOINC: &str = "http://loinc.org";
-const ENCOUNTER_TYPE: &str = "https://fhir.nhs.uk/STU3/CodeSystem/DCH-ChildHealthEncounterType-1";
-const COMMENT_TYPE: &str = "https://fhir.nhs.uk/STU3/CodeSystem/DCH-ProfessionalCommentType-1";
-const HS_TYPE: &str = "https://fhir.nhs.uk/STU3/CodeSystem/EMS-HealthcareServiceType-1";
-const BIRTH_TIME: &str =
-    "birthDate.extension(http://hl7.org/fhir/StructureDefinition/patient-birthTime)";
-const ETHNIC: &str = "extension(https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-EthnicCategory-1)";
-const DEATH_EXT: &str = "extension(https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-DeathNotificationStatus-1)";
-const VACC_PROC: &str = "extension(https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-VaccinationProcedure-1)";
+const SCT: &str = vocab::SNOMED_CT;
+const LOINC: &str = vocab::LOINC;
+const ENCOUNTER_TYPE: &str = vocab::CHILD_HEALTH_ENCOUNTER_TYPE_SYSTEM;
+const COMMENT_TYPE: &str = vocab::PROFESSIONAL_COMMENT_TYPE_SYSTEM;
+const HS_TYPE: &str = vocab::HEALTHCARE_SERVICE_TYPE_SYSTEM;
+const BIRTH_TIME: &str = concat!("birthDate.extension(", ems_nhs::extension_url!(BIRTH_TIME_EXTENSION), ")");
+const ETHNIC: &str = concat!("extension(", ems_nhs::extension_url!(ETHNIC_CATEGORY_EXTENSION), ")");
+const DEATH_EXT: &str = concat!("extension(", ems_nhs::extension_url!(DEATH_NOTIFICATION_STATUS_EXTENSION), ")");
+const VACC_PROC: &str = concat!("extension(", ems_nhs::extension_url!(VACCINATION_PROCEDURE_EXTENSION), ")");
 
 /// A fixed coding: (system, code, display).
 type Coding3 = (&'static str, &'static str, &'static str);
@@ -173,12 +173,12 @@ const BIRTH_ROWS: [Row; 71] = {
         fixed("10.1/Observation-stillbirth/code", "Observation-stillbirth", Any, "code", (SCT, "237364002", "Stillbirth"), "`code.coding` = SNOMED `237364002` \"Stillbirth\"").rule(R::BN_OBSERVATION),
         target("10.1/Observation-stillbirth/subject", "Observation-stillbirth", Any, "subject", To::Role("Patient-baby"), "`subject` → baby"),
         card("10.1/Observation-stillbirth/valueCodeableConcept", "Observation-stillbirth", Any, "valueCodeableConcept", 1, ONE, "`valueCodeableConcept` 1..1"),
-        system("10.1/Observation-stillbirth/value.system", "Observation-stillbirth", Any, "valueCodeableConcept", "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-StillBornIndicator-1", "`valueCodeableConcept.coding.system` = EMS-PDS-StillBornIndicator-1"),
+        system("10.1/Observation-stillbirth/value.system", "Observation-stillbirth", Any, "valueCodeableConcept", vocab::STILL_BORN_INDICATOR_SYSTEM, "`valueCodeableConcept.coding.system` = EMS-PDS-StillBornIndicator-1"),
         count("10.1/Observation-abnormality/card", "Observation-abnormality", Any, 1, ONE, "Observation — suspected congenital abnormality 1..1").rule(R::BN_OBSERVATION),
         fixed("10.1/Observation-abnormality/code", "Observation-abnormality", Any, "code", (SCT, "1097291000000101", "Suspected congenital abnormality"), "`code.coding` = SNOMED `1097291000000101` \"Suspected congenital abnormality\"").rule(R::BN_OBSERVATION),
         target("10.1/Observation-abnormality/subject", "Observation-abnormality", Any, "subject", To::Role("Patient-baby"), "`subject` → baby"),
         card("10.1/Observation-abnormality/valueCodeableConcept", "Observation-abnormality", Any, "valueCodeableConcept", 1, ONE, "`valueCodeableConcept` 1..1"),
-        system("10.1/Observation-abnormality/value.system", "Observation-abnormality", Any, "valueCodeableConcept", "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-SuspectedCongenitalAbnormalityIndicator-1", "`valueCodeableConcept.coding.system` = EMS-PDS-SuspectedCongenitalAbnormalityIndicator-1"),
+        system("10.1/Observation-abnormality/value.system", "Observation-abnormality", Any, "valueCodeableConcept", vocab::CONGENITAL_ABNORMALITY_INDICATOR_SYSTEM, "`valueCodeableConcept.coding.system` = EMS-PDS-SuspectedCongenitalAbnormalityIndicator-1"),
         count("10.1/EpisodeOfCare-delivery/card", "EpisodeOfCare-delivery", Any, 0, ONE, "EpisodeOfCare — delivery place 0..1"),
         count("10.1/EpisodeOfCare-registering/card", "EpisodeOfCare-registering", Any, 1, ONE, "EpisodeOfCare — registering authority 1..1").rule(R::BN_REGISTERING_AUTHORITY),
         count("10.1/EpisodeOfCare-partner/card", "EpisodeOfCare-partner", Any, 0, ONE, "EpisodeOfCare — partner CHO 0..1"),
@@ -187,8 +187,8 @@ const BIRTH_ROWS: [Row; 71] = {
         target("10.1/EpisodeOfCare/managingOrganization.target", "EpisodeOfCare", Any, "managingOrganization", To::Types(ORG), "`managingOrganization` → Organization").rule(R::BN_REGISTERING_AUTHORITY),
         target("10.1/EpisodeOfCare/patient", "EpisodeOfCare", Any, "patient", To::Role("Patient-baby"), "patient = baby").decided("the digest states `patient = baby` on the delivery-place row; applied to every birth EpisodeOfCare (all four are about the baby's care)"),
         card("10.1/Organization-registering/type", "Organization-registering", Any, "type", 1, ONE, "`type` 1..1 from EMS-PDS-RegisteringAuthorityType-1"),
-        system("10.1/Organization-registering/type.system", "Organization-registering", Any, "type", "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-RegisteringAuthorityType-1", "`type` from ValueSet EMS-PDS-RegisteringAuthorityType-1 (codes a–y)"),
-        system("10.1/Organization-delivery/type.system", "Organization-delivery", Any, "type", "https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-DeliveryPlaceType-1", "`type` 0..1 SHOULD be from EMS-PDS-DeliveryPlaceType-1").should(),
+        system("10.1/Organization-registering/type.system", "Organization-registering", Any, "type", vocab::REGISTERING_AUTHORITY_TYPE_SYSTEM, "`type` from ValueSet EMS-PDS-RegisteringAuthorityType-1 (codes a–y)"),
+        system("10.1/Organization-delivery/type.system", "Organization-delivery", Any, "type", vocab::DELIVERY_PLACE_TYPE_SYSTEM, "`type` 0..1 SHOULD be from EMS-PDS-DeliveryPlaceType-1").should(),
         count("10.1/Organization/card", "Organization", Any, 1, MANY, "Organization — responsible, sender, partner CHO, responsible CHO 1..*"),
     ]
 };
@@ -265,7 +265,7 @@ const COGP_ROWS: [Row; 26] = {
         count("10.3/EpisodeOfCare/card", "EpisodeOfCare", Any, 0, ONE, "EpisodeOfCare 0..1 (the previous registration)").rule(R::COGP_EOC),
         value("10.3/EpisodeOfCare/status", "EpisodeOfCare", Any, "status", "finished", "`status` = `finished`").rule(R::COGP_EOC).critical(),
         card("10.3/EpisodeOfCare/type", "EpisodeOfCare", Any, "type", 1, MANY, "`type.coding` present").rule(R::COGP_EOC),
-        fixed("10.3/EpisodeOfCare/type.code", "EpisodeOfCare", Any, "type", ("https://fhir.nhs.uk/STU3/CodeSystem/EMS-PDS-PatientCareProvisionType-1", "1", "Primary care"), "`type.coding` = EMS-PDS-PatientCareProvisionType-1 / `1` / \"Primary care\"").rule(R::COGP_EOC),
+        fixed("10.3/EpisodeOfCare/type.code", "EpisodeOfCare", Any, "type", (vocab::PATIENT_CARE_PROVISION_TYPE_SYSTEM, "1", "Primary care"), "`type.coding` = EMS-PDS-PatientCareProvisionType-1 / `1` / \"Primary care\"").rule(R::COGP_EOC),
         card("10.3/EpisodeOfCare/managingOrganization", "EpisodeOfCare", Any, "managingOrganization.reference", 1, ONE, "`managingOrganization` 1..1 → previous practice (with a reference)").rule(R::COGP_EOC).critical(),
         logic("10.3/EpisodeOfCare/managingOrganization.inbundle", "EpisodeOfCare", R::COGP_EOC, "event/logic.rs change_of_gp", "tests/conformance.rs receiver_rejects_a_previous_practice_outside_the_bundle", "`managingOrganization` → the previous practice Organization in the bundle").critical(),
     ]
@@ -551,7 +551,7 @@ const NIPE_ROWS: [Row; 50] = {
         Row::new("10.8/Observation/code", "Observation", Any, check(Fixed { path: "code", system: None, code: "bcg-eligibility", display: Some("Eligibility for BCG") }), "`code.coding.code` = `bcg-eligibility`, display `Eligibility for BCG`").decided("no code system is defined for the BCG codes (gap 6): codings without a system are accepted"),
         logic("10.8/Observation/performer", "Observation", R::SCHEMA_UNKNOWN, "ems-stu3 reader", "tests/conformance.rs nipe_observation_performer_actor_is_unknown", "the Observation must not carry `performer.actor` (in STU3 `Observation.performer` is a plain Reference)"),
         count("10.8/Encounter/card-delete", "Encounter", Delete, 1, ONE, "Encounter 1..1 (delete)").rule(R::SCREENING_ENCOUNTER),
-        value("10.8/Location/identifier", "Location", Any, "identifier.system", "https://fhir.nhs.uk/Id/ods-site-code", "Location: ODS site code (`https://fhir.nhs.uk/Id/ods-site-code`)").should(),
+        value("10.8/Location/identifier", "Location", Any, "identifier.system", vocab::ODS_SITE_SYSTEM, "Location: ODS site code (`https://fhir.nhs.uk/Id/ods-site-code`)").should(),
     ]
 };
 
