@@ -24,7 +24,7 @@ static CODING_HINT: AtomicU64 = AtomicU64::new(0);
 static REFERENCE_HINT: AtomicU64 = AtomicU64::new(0);
 
 /// Deepest constraint path the trail holds.
-const DEPTH: usize = 12;
+const DEPTH: usize = 6;
 const NO_INDEX: u32 = u32::MAX;
 
 /// The list index and choice type of each step of the current value.
@@ -143,7 +143,11 @@ fn has_value_at(v: V<'_>, path: &str, want: &str, hint: &AtomicU64) -> bool {
     if path.is_empty() {
         return v.str() == Some(want);
     }
-    let (seg, rest) = path.split_once('.').unwrap_or((path, ""));
+    // a byte scan: discriminator paths are a few ASCII bytes
+    let (seg, rest) = match path.bytes().position(|b| b == b'.') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (path, ""),
+    };
     if rest.is_empty() {
         // the usual discriminator (`system`, `url`, `use`): one element
         if let Some(n) = v.node() {
@@ -262,6 +266,16 @@ pub(super) struct Active {
     group: u8,
 }
 
+/// The constraints of one profile to evaluate under one event table.
+#[derive(Debug)]
+pub(super) struct Plan {
+    /// The constraints, ordered by the slot of their first element.
+    list: Vec<Active>,
+    /// Per first-element slot: (slot, start, end in `list`, whether one of
+    /// them applies when the element is absent).
+    slots: Vec<(u8, u16, u16, bool)>,
+}
+
 /// Whether two paths are the same steps (names and slices).
 fn same_steps(a: &[Step], b: &[Step]) -> bool {
     a.len() == b.len()
@@ -286,8 +300,8 @@ fn card_parent(c: &Con) -> Option<&'static [Step]> {
 /// For profile `pi` under event table number `ti` ([`table_index`]): the
 /// constraints to evaluate, without those the page's cardinality rows
 /// replace (computed once per table and profile).
-pub(super) fn active(ti: usize, pi: usize) -> &'static [Active] {
-    type Lazy = std::sync::OnceLock<Vec<Active>>;
+pub(super) fn active(ti: usize, pi: usize) -> &'static Plan {
+    type Lazy = std::sync::OnceLock<Plan>;
     static ACTIVE: std::sync::OnceLock<Vec<Lazy>> = std::sync::OnceLock::new();
     let n = super::PROFILES.len();
     let all = ACTIVE.get_or_init(|| {
@@ -296,10 +310,14 @@ pub(super) fn active(ti: usize, pi: usize) -> &'static [Active] {
             .collect()
     });
     let t = ti.checked_sub(1).and_then(|i| EVENT_TABLES.get(i).copied());
-    let Some(p) = super::PROFILES.get(pi) else {
-        return &[];
+    static EMPTY: Plan = Plan {
+        list: Vec::new(),
+        slots: Vec::new(),
     };
-    all.get(ti * n + pi).map_or(&[], |cell| {
+    let Some(p) = super::PROFILES.get(pi) else {
+        return &EMPTY;
+    };
+    all.get(ti * n + pi).map_or(&EMPTY, |cell| {
         cell.get_or_init(|| {
             let fields = Resource::new_of_type(p.resource_type)
                 .map(|r| r.as_node().desc().fields)
@@ -341,7 +359,20 @@ pub(super) fn active(ti: usize, pi: usize) -> &'static [Active] {
                 list[i].group = (j - i) as u8;
                 i = j;
             }
-            list
+            // by first element (stable: groups stay together), so that a
+            // resource visits only the elements it has
+            list.sort_by_key(|a| a.s0);
+            let mut slots: Vec<(u8, u16, u16, bool)> = Vec::new();
+            for (k, a) in list.iter().enumerate() {
+                match slots.last_mut() {
+                    Some(last) if last.0 == a.s0 => {
+                        last.2 = k as u16 + 1;
+                        last.3 |= a.always;
+                    }
+                    _ => slots.push((a.s0, k as u16, k as u16 + 1, a.always)),
+                }
+            }
+            Plan { list, slots }
         })
     })
 }
@@ -366,8 +397,8 @@ struct Finding {
 
 impl<'a> Eval<'_, 'a> {
     /// Checks every constraint of the profile except those `page` marks.
-    /// Evaluates the `active` constraints ([`active`]) on `r`.
-    pub fn run(&mut self, r: &'a Resource, active: &[Active]) {
+    /// Evaluates the constraints of `plan` ([`active`]) on `r`.
+    pub fn run(&mut self, r: &'a Resource, plan: &Plan) {
         // which top-level elements the resource has: a constraint below an
         // absent element has nothing to check (only a top-level minimum does)
         let present = r.as_node().present();
@@ -377,25 +408,54 @@ impl<'a> Eval<'_, 'a> {
             field: [None; DEPTH],
         };
         let mut found: Vec<Finding> = Vec::new();
+        for &(s0, start, end, always) in &plan.slots {
+            let here = present & (1u128 << s0) != 0;
+            if here || always {
+                self.run_slot(
+                    r,
+                    &plan.list[start as usize..end as usize],
+                    here,
+                    &mut trail,
+                    &mut found,
+                );
+            }
+        }
+        for f in found {
+            // a NEMS rule (or another profile) at the same element says it first
+            if !self.rep.has_at(&f.at) && !f.near.iter().any(|n| self.rep.has_at(n)) {
+                self.rep.add(f.rule, f.at, f.message);
+            }
+        }
+    }
+
+    /// The constraints whose first element is one slot (`here`: present).
+    fn run_slot(
+        &self,
+        r: &'a Resource,
+        active: &[Active],
+        here: bool,
+        trail: &mut Trail,
+        found: &mut Vec<Finding>,
+    ) {
         let mut k = 0;
         while k < active.len() {
             let a = active[k];
             let group = &active[k..(k + a.group.max(1) as usize).min(active.len())];
             k += group.len();
-            if !a.always && present & (1u128 << a.s0) == 0 {
+            if !here && !a.always {
                 continue;
             }
             let Some(con) = self.def.cons.get(a.ci as usize) else {
                 continue;
             };
             if group.len() > 1 {
-                self.card_group(r, group, &mut trail, &mut found);
+                self.card_group(r, group, trail, found);
                 continue;
             }
             match con.kind {
                 Kind::Card { min, max } => {
                     let parents = &con.steps[..con.steps.len() - 1];
-                    walk(V::Res(r), parents, con.hint, 0, &mut trail, &mut |p, tr| {
+                    walk(V::Res(r), parents, con.hint, 0, trail, &mut |p, tr| {
                         let n = count(p, con);
                         let over = max.is_some_and(|m| n > m);
                         if n < min || over {
@@ -404,53 +464,26 @@ impl<'a> Eval<'_, 'a> {
                     });
                 }
                 Kind::Fixed(want) => {
-                    walk(
-                        V::Res(r),
-                        con.steps,
-                        con.hint,
-                        0,
-                        &mut trail,
-                        &mut |v, tr| {
-                            if let Some(f) = self.fixed(con, v, tr, want) {
-                                found.push(f);
-                            }
-                        },
-                    );
+                    walk(V::Res(r), con.steps, con.hint, 0, trail, &mut |v, tr| {
+                        if let Some(f) = self.fixed(con, v, tr, want) {
+                            found.push(f);
+                        }
+                    });
                 }
                 Kind::Binding(vs) => {
-                    walk(
-                        V::Res(r),
-                        con.steps,
-                        con.hint,
-                        0,
-                        &mut trail,
-                        &mut |v, tr| {
-                            if let Some(f) = self.binding(con, v, tr, vs) {
-                                found.push(f);
-                            }
-                        },
-                    );
+                    walk(V::Res(r), con.steps, con.hint, 0, trail, &mut |v, tr| {
+                        if let Some(f) = self.binding(con, v, tr, vs) {
+                            found.push(f);
+                        }
+                    });
                 }
                 Kind::Target(to) => {
-                    walk(
-                        V::Res(r),
-                        con.steps,
-                        con.hint,
-                        0,
-                        &mut trail,
-                        &mut |v, tr| {
-                            if let Some(f) = self.target(con, v, tr, to) {
-                                found.push(f);
-                            }
-                        },
-                    );
+                    walk(V::Res(r), con.steps, con.hint, 0, trail, &mut |v, tr| {
+                        if let Some(f) = self.target(con, v, tr, to) {
+                            found.push(f);
+                        }
+                    });
                 }
-            }
-        }
-        for f in found {
-            // a NEMS rule (or another profile) at the same element says it first
-            if !self.rep.has_at(&f.at) && !f.near.iter().any(|n| self.rep.has_at(n)) {
-                self.rep.add(f.rule, f.at, f.message);
             }
         }
     }
