@@ -1,6 +1,7 @@
 //! NHS and HL7 UK code systems, embedded at build time by `cargo xtask codegen`.
 
 pub use crate::generated_codes::CODE_SYSTEMS;
+use crate::lookup::TailIndex;
 
 /// One embedded code system.
 #[derive(Debug)]
@@ -35,8 +36,9 @@ impl CodeSystemDef {
             / std::mem::size_of::<CodeSystemDef>();
         match CODE_SYSTEMS.get(at) {
             Some(own) if std::ptr::eq(own, self) && self.concepts.len() > SCAN_MAX => {
-                let keys = &concept_index()[at];
-                first_match(keys, code, |i| self.concepts[i].0 == code).map(|i| self.concepts[i])
+                concept_index()[at]
+                    .find(code, |i| self.concepts[i].0 == code)
+                    .map(|i| self.concepts[i])
             }
             _ => self.concepts.iter().find(|(c, _)| *c == code).copied(),
         }
@@ -46,58 +48,18 @@ impl CodeSystemDef {
 /// Lists up to this long are scanned rather than looked up by key.
 const SCAN_MAX: usize = 12;
 
-/// A cheap lookup key of a URL or code: its length and its last sixteen
-/// bytes (the embedded URLs share long prefixes and differ at the end).
-/// Equal strings have equal keys; candidates are confirmed by comparison.
-fn tail_key(s: &str) -> u64 {
-    let b = s.as_bytes();
-    let word = |end: usize| {
-        let start = end.saturating_sub(8);
-        let mut w = [0u8; 8];
-        w[8 - (end - start)..].copy_from_slice(&b[start..end]);
-        u64::from_le_bytes(w)
-    };
-    let n = b.len();
-    word(n)
-        ^ word(n.saturating_sub(8)).rotate_left(23)
-        ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
-/// `(key, position)` of each string, sorted (position breaks ties, so the
-/// first of equal strings is found first).
-fn key_index<'a>(strings: impl Iterator<Item = &'a str>) -> Vec<(u64, u32)> {
-    let mut v: Vec<(u64, u32)> = strings
-        .enumerate()
-        .map(|(i, s)| (tail_key(s), i as u32))
-        .collect();
-    v.sort_unstable();
-    v
-}
-
-/// The lowest position among the keys equal to `s`'s key for which `is`
-/// (the exact comparison) holds.
-fn first_match(keys: &[(u64, u32)], s: &str, is: impl Fn(usize) -> bool) -> Option<usize> {
-    let k = tail_key(s);
-    let from = keys.partition_point(|e| e.0 < k);
-    keys[from..]
-        .iter()
-        .take_while(|e| e.0 == k)
-        .map(|e| e.1 as usize)
-        .find(|&i| is(i))
-}
-
 /// The key index of each embedded code system's concept codes (built on
 /// first use; empty for the short lists).
-fn concept_index() -> &'static [Vec<(u64, u32)>] {
-    static INDEX: std::sync::OnceLock<Vec<Vec<(u64, u32)>>> = std::sync::OnceLock::new();
+fn concept_index() -> &'static [TailIndex] {
+    static INDEX: std::sync::OnceLock<Vec<TailIndex>> = std::sync::OnceLock::new();
     INDEX.get_or_init(|| {
         CODE_SYSTEMS
             .iter()
             .map(|cs| {
                 if cs.concepts.len() > SCAN_MAX {
-                    key_index(cs.concepts.iter().map(|c| c.0))
+                    TailIndex::new(cs.concepts.iter().map(|c| c.0))
                 } else {
-                    Vec::new()
+                    TailIndex::default()
                 }
             })
             .collect()
@@ -113,9 +75,11 @@ fn concept_index() -> &'static [Vec<(u64, u32)>] {
 pub fn code_system(url: &str) -> Option<&'static CodeSystemDef> {
     // by key (integer compares) and one string comparison, not a binary
     // search of string compares through the shared URL prefixes
-    static INDEX: std::sync::OnceLock<Vec<(u64, u32)>> = std::sync::OnceLock::new();
-    let keys = INDEX.get_or_init(|| key_index(CODE_SYSTEMS.iter().map(|c| c.url)));
-    first_match(keys, url, |i| CODE_SYSTEMS[i].url == url).map(|i| &CODE_SYSTEMS[i])
+    static INDEX: std::sync::OnceLock<TailIndex> = std::sync::OnceLock::new();
+    INDEX
+        .get_or_init(|| TailIndex::new(CODE_SYSTEMS.iter().map(|c| c.url)))
+        .find(url, |i| CODE_SYSTEMS[i].url == url)
+        .map(|i| &CODE_SYSTEMS[i])
 }
 
 #[cfg(test)]

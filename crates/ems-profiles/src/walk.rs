@@ -31,21 +31,32 @@ struct Slots {
     coding: [Option<usize>; 3],
     reference: Option<usize>,
     contact_point: [Option<usize>; 2],
+    /// Presence bits of `Extension.value` and `Extension.extension` (ext-1).
+    extension: [u128; 2],
 }
 
 fn slots() -> &'static Slots {
     static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
     SLOTS.get_or_init(|| {
         let at = |d: &ems_stu3::node::TypeDesc, name: &str| find_field(d, name, 0).map(|(i, _)| i);
-        let (c, r, cp) = (
+        let (c, r, cp, x) = (
             &ems_stu3::CODING_DESC,
             &ems_stu3::REFERENCE_DESC,
             &ems_stu3::CONTACTPOINT_DESC,
+            &ems_stu3::EXTENSION_DESC,
         );
+        let bit = |name: &str| {
+            x.fields
+                .iter()
+                .position(|f| f.name == name)
+                .filter(|&i| i < 128)
+                .map_or(0, |i| 1u128 << i)
+        };
         Slots {
             coding: [at(c, "system"), at(c, "code"), at(c, "display")],
             reference: at(r, "reference"),
             contact_point: [at(cp, "system"), at(cp, "value")],
+            extension: [bit("value"), bit("extension")],
         }
     })
 }
@@ -118,8 +129,7 @@ impl Walker<'_, '_> {
     /// (`SCHEMA-MIN`), `ele-1` (an element has a value or children) and
     /// `ext-1` (an extension has a value or extensions, not both). A base
     /// finding is dropped where a NEMS rule already reports the element.
-    fn base(&mut self, n: &dyn Node, present: u128) {
-        let desc = n.desc();
+    fn base(&mut self, desc: &'static ems_stu3::node::TypeDesc, present: u128) {
         if present == 0 && !desc.is_resource {
             let loc = self.path.render(None);
             self.rep.add(
@@ -163,13 +173,7 @@ impl Walker<'_, '_> {
             }
         }
         if std::ptr::eq(desc, &ems_stu3::EXTENSION_DESC) {
-            let has = |name: &str| {
-                desc.fields
-                    .iter()
-                    .position(|f| f.name == name)
-                    .is_some_and(|i| present & (1u128 << i) != 0)
-            };
-            let (value, children) = (has("value"), has("extension"));
+            let [value, children] = self.slots.extension.map(|b| present & b != 0);
             if value == children {
                 let loc = self.path.render(None);
                 self.rep.add(
@@ -215,7 +219,7 @@ impl Walker<'_, '_> {
     fn node(&mut self, n: &dyn Node) {
         let desc = n.desc();
         let present = n.present();
-        self.base(n, present);
+        self.base(desc, present);
         // the type checks, by table identity (no name comparisons per node)
         if std::ptr::eq(desc, &ems_stu3::CODING_DESC) {
             self.coding(n);
