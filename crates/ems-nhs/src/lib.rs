@@ -16,6 +16,7 @@
 
 mod codes;
 mod generated_codes;
+pub mod lookup;
 pub mod vocab;
 
 pub use codes::{code_system, CodeSystemDef, CODE_SYSTEMS};

@@ -12,26 +12,90 @@ use ems_stu3::node::{find_field, ChoiceRef, FieldKind, FieldRef, Node};
 use ems_stu3::primitive::{PrimKind, PrimNode};
 use ems_stu3::{PathStack, Resource};
 
+/// The required-element mask cache: direct-mapped by TypeDesc address,
+/// `(address, mask)` per slot.
+type RequiredCache = [(usize, u128); 512];
+
+thread_local! {
+    /// Each thread's [`RequiredCache`], kept between walks (the masks are
+    /// properties of the static tables), so a walk starts with warm slots
+    /// instead of clearing and refilling 8 KiB.
+    static REQUIRED: std::cell::Cell<Option<Box<RequiredCache>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Element slots of the datatypes the walk inspects by name, looked up in
+/// the STU3 tables once per process instead of once per node.
+struct Slots {
+    coding: [Option<usize>; 3],
+    reference: Option<usize>,
+    contact_point: [Option<usize>; 2],
+    /// Presence bits of `Extension.value` and `Extension.extension` (ext-1).
+    extension: [u128; 2],
+}
+
+fn slots() -> &'static Slots {
+    static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let at = |d: &ems_stu3::node::TypeDesc, name: &str| find_field(d, name, 0).map(|(i, _)| i);
+        let (c, r, cp, x) = (
+            &ems_stu3::CODING_DESC,
+            &ems_stu3::REFERENCE_DESC,
+            &ems_stu3::CONTACTPOINT_DESC,
+            &ems_stu3::EXTENSION_DESC,
+        );
+        let bit = |name: &str| {
+            x.fields
+                .iter()
+                .position(|f| f.name == name)
+                .filter(|&i| i < 128)
+                .map_or(0, |i| 1u128 << i)
+        };
+        Slots {
+            coding: [at(c, "system"), at(c, "code"), at(c, "display")],
+            reference: at(r, "reference"),
+            contact_point: [at(cp, "system"), at(cp, "value")],
+            extension: [bit("value"), bit("extension")],
+        }
+    })
+}
+
 struct Walker<'r, 'u> {
-    /// Direct-mapped cache of each TypeDesc's required-element mask
-    /// (address, mask): the base layer's minimums without a field loop per node.
-    required: [(usize, u128); 64],
+    /// Each TypeDesc's required-element mask: the base layer's minimums
+    /// without a field loop per node.
+    required: Box<RequiredCache>,
     rep: &'r mut Report,
     path: PathStack,
     full_urls: Option<&'u FnvMap<&'u str, usize>>,
+    slots: &'static Slots,
 }
 
 /// Walks `r`; `full_urls` (the bundle's entry fullUrls) enables the
 /// unresolved-reference check.
 pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvMap<&str, usize>>) {
+    let required = REQUIRED
+        .with(|c| c.take())
+        .unwrap_or_else(|| Box::new([(0, 0); 512]));
     let mut w = Walker {
-        required: [(0, 0); 64],
+        required,
         rep,
         path: PathStack::default(),
         full_urls,
+        slots: slots(),
     };
     w.path.push(r.resource_type(), None, None);
     w.node(r.as_node());
+    REQUIRED.with(|c| c.set(Some(w.required)));
+}
+
+/// The string value of the primitive in slot `i` of `n` (a slot from
+/// [`Slots`]), borrowed.
+#[inline]
+fn prim_at(n: &dyn Node, i: Option<usize>) -> Option<&str> {
+    match n.field(i?) {
+        FieldRef::Prim(Some(p)) => p.value_str(),
+        _ => None,
+    }
 }
 
 /// A string-valued primitive element of `n`, borrowed. `hint` is where the
@@ -64,8 +128,7 @@ impl Walker<'_, '_> {
     /// (`SCHEMA-MIN`), `ele-1` (an element has a value or children) and
     /// `ext-1` (an extension has a value or extensions, not both). A base
     /// finding is dropped where a NEMS rule already reports the element.
-    fn base(&mut self, n: &dyn Node, present: u128) {
-        let desc = n.desc();
+    fn base(&mut self, desc: &'static ems_stu3::node::TypeDesc, present: u128) {
         if present == 0 && !desc.is_resource {
             let loc = self.path.render(None);
             self.rep.add(
@@ -76,7 +139,9 @@ impl Walker<'_, '_> {
             return;
         }
         let addr = desc as *const ems_stu3::node::TypeDesc as usize;
-        let slot = &mut self.required[(addr >> 4) & 63];
+        // Fibonacci hashing of the address: the top nine bits pick the slot
+        let slot = &mut self.required
+            [(((addr as u64) >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize];
         if slot.0 != addr {
             let mut m = 0u128;
             for (i, f) in desc.fields.iter().enumerate().take(128) {
@@ -107,13 +172,7 @@ impl Walker<'_, '_> {
             }
         }
         if std::ptr::eq(desc, &ems_stu3::EXTENSION_DESC) {
-            let has = |name: &str| {
-                desc.fields
-                    .iter()
-                    .position(|f| f.name == name)
-                    .is_some_and(|i| present & (1u128 << i) != 0)
-            };
-            let (value, children) = (has("value"), has("extension"));
+            let [value, children] = self.slots.extension.map(|b| present & b != 0);
             if value == children {
                 let loc = self.path.render(None);
                 self.rep.add(
@@ -159,7 +218,7 @@ impl Walker<'_, '_> {
     fn node(&mut self, n: &dyn Node) {
         let desc = n.desc();
         let present = n.present();
-        self.base(n, present);
+        self.base(desc, present);
         // the type checks, by table identity (no name comparisons per node)
         if std::ptr::eq(desc, &ems_stu3::CODING_DESC) {
             self.coding(n);
@@ -277,8 +336,8 @@ impl Walker<'_, '_> {
     }
 
     fn contact_point(&mut self, n: &dyn Node) {
-        let (Some(system), Some(value)) = (prim_str(n, "system", 2), prim_str(n, "value", 3))
-        else {
+        let [system, value] = self.slots.contact_point;
+        let (Some(system), Some(value)) = (prim_at(n, system), prim_at(n, value)) else {
             return;
         };
         if !crate::contact::shape_ok(system, value) {
@@ -323,7 +382,7 @@ impl Walker<'_, '_> {
 
     fn reference(&mut self, n: &dyn Node) {
         let Some(urls) = self.full_urls else { return };
-        if let Some(r) = prim_str(n, "reference", 2) {
+        if let Some(r) = prim_at(n, self.slots.reference) {
             // `urn:uuid:X` also resolves to an entry whose fullUrl is the
             // bare UUID X (FULLURL-FORMAT reports that fullUrl)
             let bare = |id: &str| lexical::is_uuid(id) && urls.contains_key(id);
@@ -340,9 +399,7 @@ impl Walker<'_, '_> {
     }
 
     fn coding(&mut self, n: &dyn Node) {
-        let system = prim_str(n, "system", 2);
-        let code = prim_str(n, "code", 4);
-        let display = prim_str(n, "display", 5);
+        let [system, code, display] = self.slots.coding.map(|i| prim_at(n, i));
         let Some(system) = system else {
             if let Some(c) = code {
                 let loc = self.path.render(None);
