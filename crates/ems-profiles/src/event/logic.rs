@@ -28,7 +28,7 @@ pub(super) fn change_of_address(cx: &mut Ctx) {
         {
             None => cx.rep.add(
                 R::COA_ADDRESS,
-                format!("{loc}.address"),
+                loc.join("address"),
                 format!("the {want} address (use = {want}) is required"),
             ),
             Some((j, a)) => {
@@ -89,7 +89,7 @@ pub(super) fn change_of_gp(cx: &mut Ctx) {
     if !gp && !finished {
         let at = cx
             .subject_patient()
-            .map(|(l, _)| format!("{l}.generalPractitioner"))
+            .map(|(l, _)| l.join("generalPractitioner"))
             .unwrap_or_else(|| "Bundle.entry".into());
         cx.rep.add(
             R::COGP_INTERPRETATION,
@@ -108,7 +108,7 @@ pub(super) fn change_of_gp(cx: &mut Ctx) {
                     R::COGP_EOC,
                     None,
                     Some(true),
-                    format!("{loc}.managingOrganization.reference"),
+                    loc.join("managingOrganization.reference"),
                     format!("[10.3/EpisodeOfCare/managingOrganization.inbundle] managingOrganization `{r}` (the previous practice) must be an Organization in the bundle"),
                 );
             }
@@ -158,12 +158,12 @@ pub(super) fn death(cx: &mut Ctx) {
     match code {
         Some("1" | "2") if !deceased => cx.rep.add(
             R::DEATH_DECEASED,
-            format!("{loc}.deceased"),
+            loc.join("deceased"),
             "deceasedDateTime is required for informal and formal deaths",
         ),
         Some("U") if p.deceased.is_some() => cx.rep.add(
             R::DEATH_DECEASED,
-            format!("{loc}.deceased"),
+            loc.join("deceased"),
             "deceased must be absent when the status is removed (U)",
         ),
         _ => {}
@@ -182,7 +182,7 @@ pub(super) fn vaccinations(cx: &mut Ctx, focus: Option<(Loc, &Resource)>) {
     if not_given && !has_reason {
         cx.rep.add(
             R::VACC_IMMUNIZATION,
-            format!("{loc}.explanation.reasonNotGiven"),
+            loc.join("explanation.reasonNotGiven"),
             "reasonNotGiven is required when notGiven is true",
         );
     }

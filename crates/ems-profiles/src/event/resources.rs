@@ -28,7 +28,7 @@ pub(super) fn patients(cx: &mut Ctx) {
             continue;
         };
         let is_mother = bn && Some(k) == mother;
-        let l = |x: &str| format!("{loc}.{x}");
+        let l = |x: &str| loc.join(x);
         match nhs_identifier(p) {
             None => {
                 if !is_mother {
@@ -197,7 +197,7 @@ pub(super) fn organizations(cx: &mut Ctx) {
                 R::ORG_ODS,
                 Some(strength),
                 Some(critical),
-                format!("{loc}.identifier"),
+                loc.join("identifier"),
                 format!("{tag}no identifier with system {ODS_SYSTEM}"),
             ),
             Some((j, i)) => match i.value.str_value() {
@@ -222,7 +222,7 @@ pub(super) fn organizations(cx: &mut Ctx) {
             cx.rep.add_as(
                 R::ORG_NAME,
                 Some(name_strength),
-                format!("{loc}.name"),
+                loc.join("name"),
                 "Organization.name is missing",
             );
         }
