@@ -6,7 +6,10 @@
 //! selector such as "the Observation coded 364589006" or "the Patient the
 //! RelatedPerson points at"), the messageEventTypes it applies to, and one
 //! [`Check`]: the role's cardinality in the bundle, an element's cardinality,
-//! a fixed coding or value, a code system, or a reference target. Rows whose
+//! a fixed coding or value, a code system, a reference target, a value form
+//! ([`Form`]: UUID, integer, a value drawn from the event-type table, ...),
+//! a list that includes a value, or a reference inside the bundle; a row can
+//! be conditional on a property of the event ([`Row::when`]). Rows whose
 //! requirement is cross-resource logic (routing consistency, the
 //! change-of-GP interpretation, sequencing) are [`Check::Logic`]: they name
 //! the hand-written check and are listed here so that the table (and
