@@ -91,34 +91,138 @@ fn each_in_slot<'a>(n: &'a dyn Node, i: usize, alt: Option<usize>, f: &mut dyn F
     }
 }
 
+/// Calls `f` with every extension `url` of `v`.
+fn each_ext<'a>(v: Val<'a>, url: &str, f: &mut dyn FnMut(Val<'a>)) {
+    match v {
+        Val::Prim(p) => p
+            .extension()
+            .iter()
+            .filter(|e| e.url.as_deref() == Some(url))
+            .for_each(|e| f(Val::Node(e as &dyn Node))),
+        Val::Node(n) => each_field(n, "extension", &mut |x| {
+            if let Val::Node(e) = x {
+                if str_of(e, "url") == Some(url) {
+                    f(x);
+                }
+            }
+        }),
+        Val::Res(r) => each_ext(Val::Node(r.as_node()), url, f),
+        Val::Attr(_) => {}
+    }
+}
+
 /// Calls `f` with every value of step `seg` below `v`.
 fn each_step<'a>(v: Val<'a>, seg: &str, f: &mut dyn FnMut(Val<'a>)) {
     if let Some(url) = seg
         .strip_prefix("extension(")
         .and_then(|s| s.strip_suffix(')'))
     {
-        match v {
-            Val::Prim(p) => p
-                .extension()
-                .iter()
-                .filter(|e| e.url.as_deref() == Some(url))
-                .for_each(|e| f(Val::Node(e as &dyn Node))),
-            Val::Node(n) => each_field(n, "extension", &mut |x| {
-                if let Val::Node(e) = x {
-                    if str_of(e, "url") == Some(url) {
-                        f(x);
-                    }
-                }
-            }),
-            Val::Res(r) => each_step(Val::Node(r.as_node()), seg, f),
-            Val::Attr(_) => {}
-        }
-        return;
+        return each_ext(v, url, f);
     }
     match v {
         Val::Node(n) => each_field(n, seg, f),
         Val::Res(r) => each_field(r.as_node(), seg, f),
         Val::Prim(_) | Val::Attr(_) => {}
+    }
+}
+
+/// One step of a path resolved against the role's resource type
+/// ([`compile`]): an element slot (with its choice alternative), or the
+/// extensions with a URL.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Step {
+    Slot(usize, Option<usize>),
+    Ext(&'static str),
+}
+
+/// Resolves `paths` (each relative to where the one before it ends: a
+/// parent and a path inside it) below a resource of type `ty` into element
+/// slots once, so that the evaluator walks slots, not names. Gives the
+/// steps and the number of steps of the first path; `None` when a step is
+/// not an element of its type.
+pub(crate) fn compile(ty: &str, paths: &[&'static str]) -> Option<(Box<[Step]>, usize)> {
+    let mut r = Resource::new_of_type(ty)?;
+    let mut out = Vec::new();
+    let mut ends = Vec::new();
+    let (first, more) = paths.split_first()?;
+    compile_in(r.as_node_mut(), first, more, &mut out, &mut ends)?;
+    let first_len = ends.first().copied().unwrap_or(out.len());
+    Some((out.into_boxed_slice(), first_len))
+}
+
+fn compile_in(
+    n: &mut dyn Node,
+    path: &'static str,
+    more: &[&'static str],
+    out: &mut Vec<Step>,
+    ends: &mut Vec<usize>,
+) -> Option<()> {
+    if path.is_empty() {
+        ends.push(out.len());
+        return match more.split_first() {
+            Some((next, rest)) => compile_in(n, next, rest, out, ends),
+            None => Some(()),
+        };
+    }
+    let (seg, rest) = split(path);
+    if let Some(url) = seg
+        .strip_prefix("extension(")
+        .and_then(|s| s.strip_suffix(')'))
+    {
+        out.push(Step::Ext(url));
+        return compile_in(&mut ems_stu3::Extension::default(), rest, more, out, ends);
+    }
+    let (i, alt) = find_field(n.desc(), seg, 0)?;
+    out.push(Step::Slot(i, alt));
+    if rest.is_empty() && more.is_empty() {
+        ends.push(out.len());
+        return Some(());
+    }
+    // below a primitive, only its extensions
+    let mut ext = ems_stu3::Extension::default();
+    let below_primitive = rest.starts_with("extension(");
+    let child: &mut dyn Node = match n.field_mut(i) {
+        ems_stu3::node::FieldMut::One(o) => o.get_or_insert(),
+        ems_stu3::node::FieldMut::Many(v) => v.push_default(),
+        ems_stu3::node::FieldMut::Choice(c) => match c.set_variant(alt?)? {
+            ems_stu3::node::ChoiceMut::Node(x) => x,
+            ems_stu3::node::ChoiceMut::Prim(_) if below_primitive => &mut ext,
+            ems_stu3::node::ChoiceMut::Prim(_) => return None,
+        },
+        ems_stu3::node::FieldMut::Prim(_) | ems_stu3::node::FieldMut::PrimList(_)
+            if below_primitive =>
+        {
+            &mut ext
+        }
+        _ => return None,
+    };
+    compile_in(child, rest, more, out, ends)
+}
+
+/// Calls `f` with every value reached by `steps` below `v` (no allocation).
+fn visit_steps<'a>(v: Val<'a>, steps: &[Step], f: &mut dyn FnMut(Val<'a>)) {
+    let Some((first, rest)) = steps.split_first() else {
+        return f(v);
+    };
+    match *first {
+        Step::Ext(url) => each_ext(v, url, &mut |x| visit_steps(x, rest, f)),
+        Step::Slot(i, alt) => {
+            let n = match v {
+                Val::Node(n) => n,
+                Val::Res(r) => r.as_node(),
+                _ => return,
+            };
+            each_in_slot(n, i, alt, &mut |x| visit_steps(x, rest, f))
+        }
+    }
+}
+
+/// Calls `f` with every value at `path` below `v`: through the compiled
+/// `steps` where the table has them, else by name.
+fn visit_by<'a>(v: Val<'a>, path: &str, steps: Option<&[Step]>, f: &mut dyn FnMut(Val<'a>)) {
+    match steps {
+        Some(s) => visit_steps(v, s, f),
+        None => visit(v, path, f),
     }
 }
 
@@ -164,18 +268,6 @@ fn visit_res<'a>(
         Some((i, alt)) => each_in_slot(r.as_node(), i, alt, f),
         None => visit(Val::Res(r), path, f),
     }
-}
-
-/// Every value at `path` in `r`.
-pub(crate) fn values<'a>(r: &'a Resource, path: &str) -> Vec<Val<'a>> {
-    values_in(Val::Res(r), path)
-}
-
-/// Every value at `path` below `v`.
-fn values_in<'a>(v: Val<'a>, path: &str) -> Vec<Val<'a>> {
-    let mut out = Vec::new();
-    visit(v, path, &mut |x| out.push(x));
-    out
 }
 
 /// The codings of a CodeableConcept or Coding value (no allocation).
@@ -396,7 +488,14 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 // a row whose minimum is STU3's own leaves it to the base layer
                 let min = if row.rule == R::SCHEMA_MIN { 0 } else { min };
                 for &k in members.iter() {
-                    let n = count(self.view.res(k), path, slot);
+                    let n = match (slot, self.table.index().row_steps[ix].as_ref()) {
+                        (None, Some((steps, _))) => {
+                            let mut n = 0;
+                            visit_steps(Val::Res(self.view.res(k)), steps, &mut |_| n += 1);
+                            n
+                        }
+                        _ => count(self.view.res(k), path, slot),
+                    };
                     if n < min || max.is_some_and(|m| n > m) {
                         report(
                             format!("{}.{path}", self.loc(k)),
@@ -415,14 +514,20 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 min,
                 max,
             } => {
+                let steps = self.table.index().row_steps[ix].as_ref();
                 for &k in members.iter() {
                     let r = self.view.res(k);
                     // a single-valued parent is written without an index
                     let many = find_field(r.as_node().desc(), parent, 0)
                         .is_none_or(|(i, _)| r.as_node().desc().fields[i].many);
-                    for (j, p) in values(r, parent).into_iter().enumerate() {
-                        let cur = values_in(p, path);
-                        let n = cur.len() as u32;
+                    let mut j = 0;
+                    let (ps, ls) = match steps {
+                        Some((s, n)) => (Some(&s[..*n]), Some(&s[*n..])),
+                        None => (None, None),
+                    };
+                    visit_by(Val::Res(r), parent, ps, &mut |p| {
+                        let mut n = 0u32;
+                        visit_by(p, path, ls, &mut |_| n += 1);
                         if n < min || max.is_some_and(|m| n > m) {
                             let at = if many {
                                 format!("{}.{parent}[{j}].{path}", self.loc(k))
@@ -437,7 +542,8 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                                 ),
                             );
                         }
-                    }
+                        j += 1;
+                    });
                 }
             }
             Check::Fixed {
@@ -550,12 +656,16 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 let event = self.view.event();
                 // a display drawn from the event-type table is not checked for an unknown event
                 let required = required && !(matches!(is, Form::EventDisplay) && event.is_none());
-                let (parent, leaf) = split_last(path);
+                let ((parent, leaf), (ps, ls)) = match self.table.index().row_steps[ix].as_ref() {
+                    // compiled: the names are not walked
+                    Some((s, n)) => (("", ""), (Some(&s[..*n]), Some(&s[*n..]))),
+                    None => (split_last(path), (None, None)),
+                };
                 for &k in members.iter() {
                     let mut absent = false;
-                    visit(Val::Res(self.view.res(k)), parent, &mut |p| {
+                    visit_by(Val::Res(self.view.res(k)), parent, ps, &mut |p| {
                         let mut n = 0;
-                        visit(p, leaf, &mut |v| {
+                        visit_by(p, leaf, ls, &mut |v| {
                             if present(v) {
                                 n += 1;
                                 form(is, path, v, event, &mut |suffix, msg| {
@@ -573,7 +683,8 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             Check::Includes { path, value } => {
                 for &k in members.iter() {
                     let mut hit = false;
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                    let steps = self.table.index().row_steps[ix].as_ref().map(|s| &*s.0);
+                    visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
                         hit |= prim_str(v) == Some(value)
                     });
                     if !hit {
@@ -586,12 +697,17 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             }
             Check::InBundle { path, to, required } => {
                 let event = self.view.event();
+                let steps = self.table.index().row_steps[ix].as_ref().map(|s| &*s.0);
+                let want = || match to {
+                    Points::Any => None,
+                    Points::Types(t) => Some(t.join(" or ")),
+                    Points::EventFocus => event.map(|e| e.focus.to_string()),
+                };
                 for &k in members.iter() {
                     let r = self.view.res(k);
-                    let many = find_field(r.as_node().desc(), path, 0)
-                        .is_some_and(|(i, _)| r.as_node().desc().fields[i].many);
+                    let many = slot.is_some_and(|(i, _)| r.as_node().desc().fields[i].many);
                     let mut j = 0;
-                    visit(Val::Res(r), path, &mut |v| {
+                    visit_by(Val::Res(r), path, steps, &mut |v| {
                         let i = j;
                         j += 1;
                         let loc = || {
@@ -600,11 +716,6 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             } else {
                                 format!("{}.reference", at(&self.loc(k), path))
                             }
-                        };
-                        let want = match to {
-                            Points::Any => None,
-                            Points::Types(t) => Some(t.join(" or ")),
-                            Points::EventFocus => event.map(|e| e.focus.to_string()),
                         };
                         let Some(rf) = reference_of(v) else {
                             if required {
@@ -616,7 +727,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             if required {
                                 report(
                                     loc(),
-                                    match &want {
+                                    match want() {
                                         Some(w) => {
                                             format!("{path} `{rf}` must be a {w} inside the bundle")
                                         }
@@ -633,7 +744,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             Points::EventFocus => event.is_none_or(|e| e.focus == ty),
                         };
                         if !ok {
-                            let w = want.unwrap_or_default();
+                            let w = want().unwrap_or_default();
                             let msg = match (to, event) {
                                 (Points::EventFocus, Some(e)) => {
                                     format!("{path} is a {ty}; the {path} of {} is a {w}", e.code)
@@ -715,7 +826,7 @@ fn at(loc: &str, path: &str) -> String {
 }
 
 /// Splits the last segment off a path (`source.endpoint` → `source`, `endpoint`).
-fn split_last(path: &str) -> (&str, &str) {
+pub(crate) fn split_last(path: &str) -> (&str, &str) {
     let mut parent_end = 0;
     let mut rest = path;
     let mut consumed = 0;
@@ -852,19 +963,22 @@ fn form(
             let Some(c) = codings(Val::Node(cc)).next() else {
                 return;
             };
-            let cl = format!("{CC}.coding[0]");
+            let cl = || format!("{CC}.coding[0]");
             if str_of(c, "system") != Some(system) {
-                bad(&format!("{cl}.system"), format!("system must be {system}"));
+                bad(
+                    &format!("{}.system", cl()),
+                    format!("system must be {system}"),
+                );
             }
             if has(c, "version") || has(c, "userSelected") {
-                bad(&cl, "version and userSelected are prohibited".into());
+                bad(&cl(), "version and userSelected are prohibited".into());
             }
             let code = str_of(c, "code");
             match codes.iter().find(|(k, _)| Some(*k) == code) {
                 Some((k, display)) => {
                     if let Some(e) = event.filter(|e| !e.message_event_types.contains(k)) {
                         bad(
-                            &format!("{cl}.code"),
+                            &format!("{}.code", cl()),
                             format!(
                                 "`{k}` is not allowed for {} (allowed: {})",
                                 e.code,
@@ -874,13 +988,13 @@ fn form(
                     }
                     if str_of(c, "display") != Some(display) {
                         bad(
-                            &format!("{cl}.display"),
+                            &format!("{}.display", cl()),
                             format!("display must be `{display}`"),
                         );
                     }
                 }
                 None => bad(
-                    &format!("{cl}.code"),
+                    &format!("{}.code", cl()),
                     format!(
                         "`{}` is not one of {}",
                         code.unwrap_or("(missing)"),

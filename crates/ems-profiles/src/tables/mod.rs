@@ -6,7 +6,10 @@
 //! selector such as "the Observation coded 364589006" or "the Patient the
 //! RelatedPerson points at"), the messageEventTypes it applies to, and one
 //! [`Check`]: the role's cardinality in the bundle, an element's cardinality,
-//! a fixed coding or value, a code system, or a reference target. Rows whose
+//! a fixed coding or value, a code system, a reference target, a value form
+//! ([`Form`]: UUID, integer, a value drawn from the event-type table, ...),
+//! a list that includes a value, or a reference inside the bundle; a row can
+//! be conditional on a property of the event ([`Row::when`]). Rows whose
 //! requirement is cross-resource logic (routing consistency, the
 //! change-of-GP interpretation, sequencing) are [`Check::Logic`]: they name
 //! the hand-written check and are listed here so that the table (and
@@ -441,6 +444,10 @@ pub(crate) struct Index {
     /// For each row whose path is one plain element: its slot in the role's
     /// resource type (`ems_stu3::node::find_field`).
     pub row_field: Vec<Option<(usize, Option<usize>)>>,
+    /// For the value-form, includes, in-bundle and each-parent rows: the
+    /// path compiled into slots (`eval::compile`), with the number of
+    /// steps of the parent (`CardEach`) or of all but the last step.
+    pub row_steps: Vec<Option<(Box<[eval::Step]>, usize)>>,
 }
 
 /// The number of a resource type in `ems_stu3::RESOURCE_TYPES`.
@@ -483,6 +490,32 @@ impl Table {
                             to: To::Role(n), ..
                         } => pos(n),
                         _ => None,
+                    })
+                    .collect(),
+                row_steps: self
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let ty = self.roles.iter().find(|x| x.name == r.role)?.ty;
+                        match r.check {
+                            Check::CardEach { parent, path, .. } => {
+                                eval::compile(ty, &[parent, path])
+                            }
+                            Check::Is { path, .. } => {
+                                let (parent, leaf) = eval::split_last(path);
+                                eval::compile(ty, &[parent, leaf])
+                            }
+                            Check::Includes { path, .. } | Check::InBundle { path, .. } => {
+                                eval::compile(ty, &[path])
+                            }
+                            // one-element Card paths use their slot (`row_field`)
+                            Check::Card { path, .. }
+                                if path.contains('.') || path.starts_with("extension(") =>
+                            {
+                                eval::compile(ty, &[path])
+                            }
+                            _ => None,
+                        }
                     })
                     .collect(),
                 row_field: self
@@ -569,6 +602,28 @@ mod tests {
         }
         for t in EVENT_TABLES.iter() {
             assert!(ems_match::event_type(t.event).is_some(), "{}", t.event);
+        }
+        // every path of the compiled kinds resolves into slots (the evaluator
+        // would otherwise fall back to walking names)
+        for t in all_tables() {
+            for (ix, r) in t.rows.iter().enumerate() {
+                let dotted_card = matches!(r.check, Check::Card { path, .. } if path.contains('.') || path.starts_with("extension("));
+                if dotted_card
+                    || matches!(
+                        r.check,
+                        Check::Is { .. }
+                            | Check::Includes { .. }
+                            | Check::InBundle { .. }
+                            | Check::CardEach { .. }
+                    )
+                {
+                    assert!(
+                        t.index().row_steps[ix].is_some(),
+                        "{}: path does not compile",
+                        r.id
+                    );
+                }
+            }
         }
         assert_eq!(EVENT_TABLES.len(), 10);
     }
