@@ -74,7 +74,8 @@ pub use lifecycle::{
     LifecycleDecision, LifecycleNotice, LifecycleRegistry, LifecycleState, NoticeSeverity,
 };
 pub use matcher::{
-    age_on, Delivery, MatchEvent, Matcher, MatcherError, PatientContext, PdsFlag, SnapshotError,
+    age_on, Delivery, MatchEvent, Matcher, MatcherBuilder, MatcherError, PatientContext, PdsFlag,
+    SnapshotError,
 };
 pub use nhs::{NhsNumber, NhsNumberError};
 pub use partner::{format_partner_id, parse_partner_id, PartnerIdError, PartnerPair};

@@ -391,6 +391,15 @@ impl Matcher {
 
     /// Adds a subscription; one with the same id is replaced.
     pub fn insert(&mut self, s: &Subscription) -> Result<(), MatcherError> {
+        self.check_insert(s)?;
+        self.remove(&s.id);
+        let (rec, key) = self.record_and_key(s);
+        self.push(rec, key, id_hash(&s.id));
+        Ok(())
+    }
+
+    /// Why `s` cannot be added, if it cannot.
+    fn check_insert(&self, s: &Subscription) -> Result<(), MatcherError> {
         if s.id.is_empty() {
             return Err(MatcherError::EmptyId);
         }
@@ -400,7 +409,12 @@ impl Matcher {
         if self.records.len() as u64 > crate::index::MAX_VAL as u64 {
             return Err(MatcherError::Full);
         }
-        self.remove(&s.id);
+        Ok(())
+    }
+
+    /// The record of `s` and its index key: `Ok(nhs number)` for explicit,
+    /// `Err(generic key)` for generic.
+    fn record_and_key(&mut self, s: &Subscription) -> (Record, Result<u64, u64>) {
         let rec = self.record_of(s);
         let key = match &s.criteria.kind {
             CriteriaKind::Explicit { nhs_number, .. } => Ok(nhs_number.as_u64()),
@@ -410,8 +424,7 @@ impl Matcher {
                 self.strings.intern(organization),
             )),
         };
-        self.push(rec, key, id_hash(&s.id));
-        Ok(())
+        (rec, key)
     }
 
     /// `key`: `Ok(nhs number)` for explicit, `Err(generic key)` for generic.
@@ -872,6 +885,113 @@ impl<'a> Cur<'a> {
         let mut a = [0u8; 8];
         a.copy_from_slice(s);
         Ok(u64::from_le_bytes(a))
+    }
+}
+
+/// Builds a [`Matcher`] from many subscriptions at once, as a start-up load
+/// does: the result is the index [`Matcher::insert`] of each in order makes
+/// (a later subscription replaces an earlier one with the same id), but the
+/// indexes are built with one sort each at [`MatcherBuilder::build`] instead
+/// of being updated (and merged) insert by insert.
+///
+/// ```
+/// use ems_match::*;
+/// let geo = std::sync::Arc::new(CsvGeography::sample());
+/// let mut b = MatcherBuilder::new(geo);
+/// let c = "/Bundle?type=message&Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919&MessageHeader.event=vaccinations-1";
+/// b.push(&Subscription::new("s1", "X26ABC1", c.parse().unwrap(), "2024-01-01T00:00:00Z".parse().unwrap())).unwrap();
+/// assert_eq!(b.build().len(), 1);
+/// ```
+pub struct MatcherBuilder {
+    m: Matcher,
+    /// (mix(key), NHS number, record) of the explicit subscriptions.
+    explicit: Vec<(u64, u64, u32)>,
+    /// (mix(id hash), id hash, record).
+    ids: Vec<(u64, u32, u32)>,
+}
+
+impl MatcherBuilder {
+    /// An empty builder of a matcher using `geography` for the generic rules.
+    pub fn new(geography: Arc<dyn Geography>) -> MatcherBuilder {
+        MatcherBuilder {
+            m: Matcher::new(geography),
+            explicit: Vec::new(),
+            ids: Vec::new(),
+        }
+    }
+
+    /// Adds a subscription (the checks of [`Matcher::insert`]).
+    pub fn push(&mut self, s: &Subscription) -> Result<(), MatcherError> {
+        self.m.check_insert(s)?;
+        let (rec, key) = self.m.record_and_key(s);
+        let i = self.m.records.push(rec);
+        match key {
+            Ok(nhs) => self.explicit.push((crate::index::mix(nhs), nhs, i)),
+            Err(g) => self.m.generic.entry(g).or_default().push(i),
+        }
+        let h = id_hash(&s.id);
+        self.ids.push((crate::index::mix(h as u64), h, i));
+        self.m.live += 1;
+        Ok(())
+    }
+
+    /// Number of subscriptions pushed (a repeated id counted each time).
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// `true` when nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The matcher: of subscriptions pushed with the same id only the last
+    /// is kept.
+    pub fn build(self) -> Matcher {
+        let MatcherBuilder {
+            mut m,
+            explicit,
+            mut ids,
+        } = self;
+        ids.sort_unstable_by_key(|e| (e.0, e.2));
+        // equal ids have equal hashes: compare the ids within each run
+        let (mut a, mut b) = (String::new(), String::new());
+        let mut dead = Vec::new();
+        for run in ids.chunk_by(|x, y| x.1 == y.1).filter(|r| r.len() > 1) {
+            for (k, older) in run.iter().enumerate() {
+                a.clear();
+                m.id_of(&m.records.get(older.2).copied().unwrap_or_default(), &mut a);
+                let replaced = run[k + 1..].iter().any(|newer| {
+                    b.clear();
+                    m.id_of(&m.records.get(newer.2).copied().unwrap_or_default(), &mut b);
+                    a == b
+                });
+                if replaced {
+                    dead.push(older.2);
+                }
+            }
+        }
+        for i in &dead {
+            if let Some(r) = m.records.get_mut(*i) {
+                r.flags[6] = 0;
+            }
+            m.live -= 1;
+        }
+        if dead.is_empty() {
+            m.explicit.build(explicit);
+            m.ids.build(ids);
+        } else {
+            let records = &m.records;
+            let live = |v: u32| records.get(v).is_some_and(|r| r.live());
+            m.explicit
+                .build(explicit.into_iter().filter(|e| live(e.2)).collect());
+            m.ids.build(ids.into_iter().filter(|e| live(e.2)).collect());
+            for v in m.generic.values_mut() {
+                v.retain(|&i| live(i));
+            }
+            m.generic.retain(|_, v| !v.is_empty());
+        }
+        m
     }
 }
 

@@ -233,6 +233,41 @@ proptest! {
             prop_assert_eq!(&buf, &want);
         }
     }
+
+    #[test]
+    fn bulk_built_matcher_equals_inserts_in_order(
+        mut subs in prop::collection::vec(arb_sub(), 0..60),
+        ids in prop::collection::vec(0usize..20, 60),
+        events in prop::collection::vec(arb_event(), 1..20),
+    ) {
+        let geo = CsvGeography::sample();
+        for (s, i) in subs.iter_mut().zip(&ids) {
+            // repeated ids (a later one replaces an earlier), UUID and free text
+            s.id = if i % 2 == 0 { format!("00000000-0000-4000-8000-{:012x}", i * 7919) } else { format!("sub-{i:03}") };
+        }
+        let mut m = Matcher::new(Arc::new(geo.clone()));
+        let mut b = MatcherBuilder::new(Arc::new(geo.clone()));
+        for s in &subs {
+            m.insert(s).unwrap();
+            b.push(s).unwrap();
+        }
+        prop_assert_eq!(b.len(), subs.len());
+        let mut built = b.build();
+        prop_assert_eq!(built.len(), m.len());
+        for ev in &events {
+            prop_assert_eq!(&built.match_event(ev), &m.match_event(ev), "{:?}", ev);
+        }
+        // and it stays a normal index: removals, inserts, snapshots
+        for s in subs.iter().step_by(3) {
+            prop_assert_eq!(built.remove(&s.id), m.remove(&s.id));
+        }
+        let restored = Matcher::from_snapshot(&built.snapshot(), Arc::new(geo.clone())).unwrap();
+        for ev in &events {
+            let want = m.match_event(ev);
+            prop_assert_eq!(&built.match_event(ev), &want);
+            prop_assert_eq!(&restored.match_event(ev), &want);
+        }
+    }
 }
 
 fn sub(id: &str, mailbox: &str, c: &str) -> Subscription {

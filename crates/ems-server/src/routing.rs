@@ -3,8 +3,8 @@
 
 use crate::pipeline::{Pipeline, PipelineError, StoredSubscription};
 use ems::matching::{
-    Criteria, CsvGeography, Delivery, MatchEvent, Matcher, NhsNumber, PatientContext, Subscription,
-    SubscriptionStatus,
+    Criteria, CsvGeography, Delivery, MatchEvent, Matcher, MatcherBuilder, NhsNumber,
+    PatientContext, Subscription, SubscriptionStatus,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -85,7 +85,9 @@ fn read_snapshot(path: &Path, version: i64, geography: Arc<CsvGeography>) -> Opt
 impl Routing {
     /// Loads every active stored subscription into a new index: from the
     /// snapshot file when it was written at the store's current
-    /// [`Pipeline::subscriptions_version`], else from the stored rows.
+    /// [`Pipeline::subscriptions_version`], else from the stored rows (the
+    /// index built in bulk with a [`MatcherBuilder`]: one sort per index
+    /// instead of an update per row).
     pub fn load(
         log: &dyn Pipeline,
         geography: Arc<CsvGeography>,
@@ -101,11 +103,11 @@ impl Routing {
                 snapshot_writer: Default::default(),
             });
         }
-        let mut m = Matcher::new(geography);
+        let mut b = MatcherBuilder::new(geography);
         let mut bad = None;
         log.for_each_subscription(&mut |s| {
             if let Some(sub) = to_match_subscription(&s) {
-                if let Err(e) = m.insert(&sub) {
+                if let Err(e) = b.push(&sub) {
                     bad.get_or_insert(e.to_string());
                 }
             }
@@ -113,7 +115,7 @@ impl Routing {
         if let Some(e) = bad {
             return Err(PipelineError::Store(format!("stored subscription: {e}")));
         }
-        m.compact();
+        let m = b.build();
         Ok(Routing {
             matcher: RwLock::new(m),
             patients,

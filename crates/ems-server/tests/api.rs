@@ -10,18 +10,6 @@ use ems_server::pipeline::*;
 use ems_server::{Pipeline, Server, ServerConfig};
 use std::sync::Arc;
 
-/// What the store holds besides the audit: messages, outbox rows, subscriptions.
-fn stored(s: &Server) -> (usize, usize, usize) {
-    let log = s.state().log.clone();
-    let messages = (1..200)
-        .filter(|i| log.message_bytes(*i).unwrap().is_some())
-        .count();
-    let rows = log.deliveries(0, 10_000).unwrap().len();
-    let mut subs = 0;
-    log.for_each_subscription(&mut |_| subs += 1).unwrap();
-    (messages, rows, subs)
-}
-
 #[tokio::test]
 async fn publish_matches_active_subscriptions_into_the_outbox() {
     let dir = tempdir();
@@ -79,39 +67,14 @@ async fn requested_subscriptions_match_only_after_activation() {
         ..config(&dir)
     };
     let (s, app) = open(&dir, &cfg);
-    let r = subscribe(
-        &app,
-        subscription_xml(&explicit("vaccinations-1"), "X26ABC1", "RR8"),
-        &[],
-    )
-    .await;
-    assert_eq!(r.status, 201);
-    let id = r.headers["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let id = subscribed(&app).await;
     publish(&app, "vaccinations-1", message("vaccinations-1-new"), &[]).await;
     assert_eq!(
         s.state().log.deliveries(0, 100).unwrap().len(),
         0,
         "requested does not match"
     );
-    let get = send(
-        &app,
-        request(
-            "GET",
-            &format!("/STU3/Subscription/{id}"),
-            &[(
-                "InteractionID",
-                "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
-            )],
-            vec![],
-        ),
-    )
-    .await;
+    let get = on_subscription(&app, "GET", &id, &[]).await;
     assert!(
         get.text().contains("<status value=\"requested\"/>"),
         "{}",
@@ -141,19 +104,7 @@ async fn requested_subscriptions_match_only_after_activation() {
 async fn read_in_the_requested_format_and_delete() {
     let dir = tempdir();
     let (s, app) = open(&dir, &config(&dir));
-    let r = subscribe(
-        &app,
-        subscription_xml(&explicit("vaccinations-1"), "X26ABC1", "RR8"),
-        &[],
-    )
-    .await;
-    let id = r.headers["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let id = subscribed(&app).await;
     let get = |q: &str, accept: &str| {
         let (q, accept) = (q.to_string(), accept.to_string());
         let (app, id) = (app.clone(), id.clone());
@@ -163,13 +114,7 @@ async fn read_in_the_requested_format_and_delete() {
                 request(
                     "GET",
                     &format!("/STU3/Subscription/{id}{q}"),
-                    &[
-                        (
-                            "InteractionID",
-                            "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
-                        ),
-                        ("Accept", &accept),
-                    ],
+                    &[("InteractionID", SUB_GET), ("Accept", &accept)],
                     vec![],
                 ),
             )
@@ -209,19 +154,7 @@ async fn read_in_the_requested_format_and_delete() {
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let d = send(
-        &app,
-        request(
-            "DELETE",
-            &format!("/STU3/Subscription/{id}"),
-            &[(
-                "InteractionID",
-                "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete",
-            )],
-            vec![],
-        ),
-    )
-    .await;
+    let d = on_subscription(&app, "DELETE", &id, &[]).await;
     assert_eq!(d.status, 200, "{}", d.text());
     assert_eq!(s.state().routing.len(), 1);
     let gone = get("", "").await;
@@ -642,15 +575,7 @@ async fn bad_subscription_matrix() {
         "wrong InteractionID",
         400,
         "MISSING_OR_INVALID_HEADER",
-        subscribe(
-            &app,
-            good(),
-            &[(
-                "InteractionID",
-                "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet"
-            )]
-        )
-        .await
+        subscribe(&app, good(), &[("InteractionID", SUB_GET)]).await
     );
     case!(
         "bad criteria",
@@ -727,10 +652,7 @@ async fn bad_subscription_matrix() {
             request(
                 "GET",
                 "/STU3/Subscription/abc",
-                &[(
-                    "InteractionID",
-                    "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet"
-                )],
+                &[("InteractionID", SUB_GET)],
                 vec![]
             )
         )
@@ -745,10 +667,7 @@ async fn bad_subscription_matrix() {
             request(
                 "GET",
                 "/STU3/Subscription/a%20b",
-                &[(
-                    "InteractionID",
-                    "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet"
-                )],
+                &[("InteractionID", SUB_GET)],
                 vec![]
             )
         )
@@ -768,13 +687,7 @@ async fn bad_subscription_matrix() {
     // duplicates and other organisations' subscriptions
     let r = subscribe(&app, good(), &[]).await;
     assert_eq!(r.status, 201);
-    let id = r.headers["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let id = created_id(&r);
     let dup = subscribe(&app, good(), &[]).await;
     assert_eq!(dup.status, 422);
     assert_eq!(dup.spine_codes(), ["DUPLICATE_REJECTED"]);
@@ -783,13 +696,7 @@ async fn bad_subscription_matrix() {
         request(
             "GET",
             &format!("/STU3/Subscription/{id}"),
-            &[
-                (
-                    "InteractionID",
-                    "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
-                ),
-                ("fromASID", "200000000002"),
-            ],
+            &[("InteractionID", SUB_GET), ("fromASID", "200000000002")],
             vec![],
         ),
     )
@@ -801,13 +708,7 @@ async fn bad_subscription_matrix() {
         request(
             "DELETE",
             &format!("/STU3/Subscription/{id}"),
-            &[
-                (
-                    "InteractionID",
-                    "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete",
-                ),
-                ("fromASID", "200000000002"),
-            ],
+            &[("InteractionID", SUB_DELETE), ("fromASID", "200000000002")],
             vec![],
         ),
     )
@@ -939,10 +840,7 @@ async fn restart_from_the_snapshot_only_when_it_is_current() {
         request(
             "DELETE",
             &format!("/STU3/Subscription/{}", ids[0]),
-            &[(
-                "InteractionID",
-                "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete",
-            )],
+            &[("InteractionID", SUB_DELETE)],
             vec![],
         ),
     )

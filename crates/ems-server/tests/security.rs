@@ -17,9 +17,9 @@ const OTHER: &str = "200000000002";
 fn registry(dir: &std::path::Path) -> std::path::PathBuf {
     let all = [
         "urn:nhs:names:services:events:Vaccinations.Write",
-        "urn:nhs:names:services:clinicals-sync:SubscriptionsApiPost",
-        "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
-        "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete",
+        SUB_POST,
+        SUB_GET,
+        SUB_DELETE,
     ]
     .map(|i| format!("\"{i}\""))
     .join(", ");
@@ -190,10 +190,7 @@ async fn security_matrix() {
                 "POST",
                 "/STU3/Subscription",
                 &[
-                    (
-                        "InteractionID",
-                        "urn:nhs:names:services:clinicals-sync:SubscriptionsApiPost",
-                    ),
+                    ("InteractionID", SUB_POST),
                     ("Content-Type", "application/fhir+xml"),
                 ],
                 subscription_xml(&explicit("vaccinations-1"), "X26ABC1", "RR8"),
@@ -203,13 +200,7 @@ async fn security_matrix() {
     )
     .await;
     assert_eq!(ok.status, 201, "{}", ok.text());
-    let id = ok.headers["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let id = created_id(&ok);
     for (method, interaction) in [
         ("GET", "SubscriptionsApiGet"),
         ("DELETE", "SubscriptionsApiDelete"),
@@ -228,18 +219,6 @@ async fn security_matrix() {
         assert_eq!(r.status, 403, "{method}: {}", r.text());
         assert_eq!(r.spine_codes(), ["ACCESS DENIED"]);
     }
-    let r = send(
-        &app,
-        request(
-            "GET",
-            &format!("/STU3/Subscription/{id}"),
-            &[(
-                "InteractionID",
-                "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet",
-            )],
-            vec![],
-        ),
-    )
-    .await;
+    let r = on_subscription(&app, "GET", &id, &[]).await;
     assert_eq!(r.status, 200, "the owner reads it: {}", r.text());
 }

@@ -192,14 +192,73 @@ pub async fn publish(
 /// Creates a subscription; returns the reply.
 pub async fn subscribe(app: &axum::Router, body: Vec<u8>, extra: &[(&str, &str)]) -> Reply {
     let mut h: Vec<(&str, &str)> = vec![
-        (
-            "InteractionID",
-            "urn:nhs:names:services:clinicals-sync:SubscriptionsApiPost",
-        ),
+        ("InteractionID", SUB_POST),
         ("Content-Type", "application/fhir+xml"),
     ];
     h.extend_from_slice(extra);
     send(app, request("POST", "/STU3/Subscription", &h, body)).await
+}
+
+/// InteractionID of a subscription create (digest 5.2).
+pub const SUB_POST: &str = "urn:nhs:names:services:clinicals-sync:SubscriptionsApiPost";
+/// InteractionID of a subscription read (digest 5.3).
+pub const SUB_GET: &str = "urn:nhs:names:services:clinicals-sync:SubscriptionsApiGet";
+/// InteractionID of a subscription delete (digest 5.4).
+pub const SUB_DELETE: &str = "urn:nhs:names:services:clinicals-sync:SubscriptionsApiDelete";
+
+/// `method` (`GET` or `DELETE`) on `/STU3/Subscription/{id}` with that
+/// operation's InteractionID and the `extra` headers of [`request`].
+pub async fn on_subscription(
+    app: &axum::Router,
+    method: &str,
+    id: &str,
+    extra: &[(&str, &str)],
+) -> Reply {
+    let interaction = if method == "DELETE" {
+        SUB_DELETE
+    } else {
+        SUB_GET
+    };
+    let mut h: Vec<(&str, &str)> = vec![("InteractionID", interaction)];
+    h.extend_from_slice(extra);
+    send(
+        app,
+        request(method, &format!("/STU3/Subscription/{id}"), &h, Vec::new()),
+    )
+    .await
+}
+
+/// Creates an explicit `vaccinations-1` subscription for the example
+/// patient (mailbox `X26ABC1`, organisation `RR8`), so a wrongly accepted
+/// message would also leave an outbox row; returns its id.
+pub async fn subscribed(app: &axum::Router) -> String {
+    let r = subscribe(
+        app,
+        subscription_xml(&explicit("vaccinations-1"), "X26ABC1", "RR8"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    created_id(&r)
+}
+
+/// The logical id in the `Location` of a create's reply.
+pub fn created_id(r: &Reply) -> String {
+    let location = r.headers["location"].to_str().unwrap();
+    location.rsplit('/').next().unwrap().to_string()
+}
+
+/// What the store holds besides the audit: messages, outbox rows,
+/// subscriptions.
+pub fn stored(s: &Server) -> (usize, usize, usize) {
+    let log = s.state().log.clone();
+    let messages = (1..200)
+        .filter(|i| log.message_bytes(*i).unwrap().is_some())
+        .count();
+    let rows = log.deliveries(0, 10_000).unwrap().len();
+    let mut subs = 0;
+    log.for_each_subscription(&mut |_| subs += 1).unwrap();
+    (messages, rows, subs)
 }
 
 pub fn open(dir: &Path, cfg: &ServerConfig) -> (Server, axum::Router) {
