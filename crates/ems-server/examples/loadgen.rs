@@ -19,6 +19,16 @@
 //! 4. in the same run, calls `validate_bytes` (Publish mode) in a loop on the
 //!    same messages for the same time: the baseline the server's throughput
 //!    is compared with.
+//!
+//! Wall-clock rates are noisy on a shared machine, so the same run also
+//! reports CPU time (user + system, from `/proc/<pid>/stat`): of the server
+//! process per publish (`server_cpu_us_per_publish`, and per thread name in
+//! `server_cpu_us_per_publish_by_thread`), of the load generator's clients
+//! per publish, and of the validate loop per `validate_bytes` call. With
+//! `cores` CPUs fully used by server and clients, the server would reach
+//! `cpu_bound_ratio` = cores × validate CPU ÷ (server + client CPU per
+//! publish) of the validate loop's rate (Linux only; elsewhere the CPU
+//! figures are 0).
 
 use base64::Engine;
 use ems::profiles::{Kind, Mode, Validator};
@@ -92,6 +102,48 @@ fn messages() -> Vec<(Vec<u8>, String)> {
     }
     out.sort();
     out
+}
+
+/// `/proc` reports CPU times in USER_HZ ticks, 100 per second on Linux.
+const TICK_US: f64 = 10_000.0;
+
+/// CPU ticks of a process or thread from its `stat` file: its name and
+/// its (user, system) ticks (`None` when unreadable).
+fn cpu_ticks(stat: &Path) -> Option<(String, [u64; 2])> {
+    let text = std::fs::read_to_string(stat).ok()?;
+    let (head, tail) = text.rsplit_once(')')?;
+    let name = head.split_once('(')?.1.to_string();
+    let f: Vec<&str> = tail.split_whitespace().collect();
+    // after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    Some((name, [f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?]))
+}
+
+/// CPU ticks (user, system) of process `pid`: in total and per thread name.
+fn process_cpu(pid: u32) -> ([u64; 2], std::collections::BTreeMap<String, [u64; 2]>) {
+    let total = cpu_ticks(Path::new(&format!("/proc/{pid}/stat"))).map_or([0; 2], |t| t.1);
+    let mut by_name = std::collections::BTreeMap::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            if let Some((name, [u, s])) = cpu_ticks(&t.path().join("stat")) {
+                let e = by_name.entry(name).or_insert([0; 2]);
+                e[0] += u;
+                e[1] += s;
+            }
+        }
+    }
+    (total, by_name)
+}
+
+/// `wchar`, `syscw` and `write_bytes` of `/proc/<pid>/io`: bytes handed
+/// to write calls (files and sockets), write calls, bytes sent to storage.
+fn process_io(pid: u32) -> [u64; 3] {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    [field("wchar:"), field("syscw:"), field("write_bytes:")]
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -213,12 +265,23 @@ fn main() {
         (lat, errors)
     };
     let _ = run(2); // warm-up
+    let me = std::process::id();
+    let (server0, threads0) = process_cpu(child.id());
+    let io0 = process_io(child.id());
+    let wal_file = dir.join("ems.sqlite3-wal");
+    let wal0 = std::fs::metadata(&wal_file).map_or(0, |m| m.len());
+    let (client0, _) = process_cpu(me);
     let (lat, errors) = run(a.seconds);
+    let (server1, threads1) = process_cpu(child.id());
+    let io1 = process_io(child.id());
+    let wal1 = std::fs::metadata(&wal_file).map_or(0, |m| m.len());
+    let (client1, _) = process_cpu(me);
     let _ = child.kill();
     let _ = child.wait();
     let rate = lat.len() as f64 / a.seconds as f64;
 
     let v = Validator::new(Mode::Publish);
+    let (validate0, _) = process_cpu(me);
     let t = Instant::now();
     let mut k = 0usize;
     while t.elapsed() < Duration::from_secs(a.seconds.min(10)) {
@@ -227,8 +290,35 @@ fn main() {
         k += 1;
     }
     let validate_rate = k as f64 / t.elapsed().as_secs_f64();
+    let (validate1, _) = process_cpu(me);
+    // microseconds of CPU per operation: user, system, total
+    let per = |t0: [u64; 2], t1: [u64; 2], n: usize| {
+        let us = |i: usize| t1[i].saturating_sub(t0[i]) as f64 * TICK_US / n.max(1) as f64;
+        [us(0), us(1), us(0) + us(1)]
+    };
+    let server = per(server0, server1, lat.len());
+    let client = per(client0, client1, lat.len());
+    let validate = per(validate0, validate1, k);
+    let by_thread = threads1
+        .iter()
+        .map(|(name, t1)| {
+            let [u, s, _] = per(
+                threads0.get(name).copied().unwrap_or([0; 2]),
+                *t1,
+                lat.len(),
+            );
+            format!(
+                "{}:{{\"user\":{u:.1},\"sys\":{s:.1}}}",
+                serde_json::Value::from(name.as_str())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let io = |i: usize| io1[i].saturating_sub(io0[i]) as f64 / lat.len().max(1) as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let cpu_bound_ratio = cores * validate[2] / (server[2] + client[2]).max(f64::MIN_POSITIVE);
     println!(
-        "{{\"subscriptions\":{n},\"cold_start_s\":{:.2},\"restart_s\":{:.2},\"clients\":{},\"seconds\":{},\"publishes_per_s\":{rate:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"errors\":{errors},\"validate_bytes_per_s\":{validate_rate:.0},\"ratio\":{:.2}}}",
+        "{{\"subscriptions\":{n},\"cold_start_s\":{:.2},\"restart_s\":{:.2},\"clients\":{},\"seconds\":{},\"publishes_per_s\":{rate:.0},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"errors\":{errors},\"validate_bytes_per_s\":{validate_rate:.0},\"ratio\":{:.2},\"server_cpu_us_per_publish\":{:.1},\"server_user_us_per_publish\":{:.1},\"server_sys_us_per_publish\":{:.1},\"server_cpu_us_per_publish_by_thread\":{{{by_thread}}},\"client_cpu_us_per_publish\":{:.1},\"validate_cpu_us_per_call\":{:.2},\"server_write_call_bytes_per_publish\":{:.0},\"server_write_calls_per_publish\":{:.2},\"server_storage_write_bytes_per_publish\":{:.0},\"wal_bytes_before\":{wal0},\"wal_bytes_after\":{wal1},\"cores\":{cores},\"cpu_bound_ratio\":{cpu_bound_ratio:.2}}}",
         cold.as_secs_f64(),
         ready.as_secs_f64(),
         a.clients,
@@ -236,7 +326,15 @@ fn main() {
         percentile(&lat, 0.50),
         percentile(&lat, 0.99),
         percentile(&lat, 1.0),
-        rate / validate_rate
+        rate / validate_rate,
+        server[2],
+        server[0],
+        server[1],
+        client[2],
+        validate[2],
+        io(0),
+        io(1),
+        io(2),
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -79,6 +79,15 @@ fn bad_header(rule: &'static str, message: String) -> ApiError {
     )
 }
 
+/// What an accepted publish commits.
+struct Accepted {
+    message_id: String,
+    code: String,
+    deliveries: Vec<NewDelivery>,
+    entry: AuditEntry,
+    warning: Option<(String, &'static str)>,
+}
+
 async fn accept(
     app: &AppState,
     headers: &HeaderMap,
@@ -91,14 +100,52 @@ async fn accept(
     // the body first (bounded in size and time), so that the audit record
     // of every rejected call, unauthorised ones too, carries its payload
     let bytes = read_body(headers, body, app.body_timeout).await?;
-    *payload = Some(bytes.clone());
+    // checked, parsed and matched without an await: the parsed message is
+    // freed before the commit is awaited, on the thread that built it
+    let a = match check(app, headers, ext, &bytes, at, record) {
+        Ok(a) => a,
+        Err(e) => {
+            *payload = Some(bytes);
+            return Err(e);
+        }
+    };
+    let message = NewMessage {
+        message_id: a.message_id,
+        event_code: a.code,
+        received_at: at,
+        bytes,
+    };
+    let has_deliveries = !a.deliveries.is_empty();
+    app.log
+        .accept(message, a.deliveries, a.entry)
+        .await
+        .map_err(|e| ApiError::internal(format!("the message could not be stored: {e}")))?;
+    if has_deliveries {
+        app.wake.notify_one();
+    }
+    Ok(crate::http::success(
+        Response::builder().status(StatusCode::ACCEPTED),
+        a.warning,
+    ))
+}
+
+/// Everything a publish is checked for once its body is read; on success
+/// the rows to commit, with the audit record taken from `record`.
+fn check(
+    app: &AppState,
+    headers: &HeaderMap,
+    ext: &Extensions,
+    bytes: &[u8],
+    at: DateTime<Utc>,
+    record: &mut serde_json::Value,
+) -> Result<Accepted, ApiError> {
     single_headers(headers)?;
     let creds: RequestCredentials<'_> = credentials(headers, ext);
     let caller =
         authorise(&creds, Scope::BundleWrite, &app.registry, &app.jwt, at).map_err(denied)?;
     record["claims"] = caller.claims_json.clone().into();
     content_type(headers, false)?;
-    if Format::detect(&bytes) == Format::Json {
+    if Format::detect(bytes) == Format::Json {
         return Err(ApiError::new(
             "MESSAGE_NOT_WELL_FORMED",
             IssueType::Structure,
@@ -107,7 +154,7 @@ async fn accept(
             "the body is JSON; the publish API accepts FHIR XML only (digest 2.9)",
         ));
     }
-    let v = app.validator.validate_bytes(&bytes, Kind::Event);
+    let v = app.validator.validate_bytes(bytes, Kind::Event);
     if !v.is_valid() {
         return Err(ApiError::from_findings(v.outcome.issues));
     }
@@ -200,23 +247,11 @@ async fn accept(
         record: std::mem::take(record),
         payload: None,
     };
-    let bytes = payload.take().unwrap_or_default();
-    let message = NewMessage {
+    Ok(Accepted {
         message_id,
-        event_code: code,
-        received_at: at,
-        bytes,
-    };
-    let has_deliveries = !deliveries.is_empty();
-    app.log
-        .accept(message, deliveries, entry)
-        .await
-        .map_err(|e| ApiError::internal(format!("the message could not be stored: {e}")))?;
-    if has_deliveries {
-        app.wake.notify_one();
-    }
-    Ok(crate::http::success(
-        Response::builder().status(StatusCode::ACCEPTED),
-        body,
-    ))
+        code,
+        deliveries,
+        entry,
+        warning: body,
+    })
 }

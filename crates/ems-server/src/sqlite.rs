@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS messages(
 CREATE TABLE IF NOT EXISTS deliveries(
   id INTEGER PRIMARY KEY, message_seq INTEGER NOT NULL REFERENCES messages(seq),
   message_id TEXT NOT NULL, mailbox TEXT NOT NULL, workflow_id TEXT NOT NULL,
-  partner_id TEXT, subscriptions TEXT NOT NULL, local_id TEXT NOT NULL UNIQUE,
+  partner_id TEXT, subscriptions TEXT NOT NULL, local_id TEXT NOT NULL,
   state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_ms INTEGER NOT NULL, mesh_message_id TEXT, last_error TEXT,
   UNIQUE(message_seq, mailbox));
@@ -47,6 +47,45 @@ CREATE TRIGGER IF NOT EXISTS subscriptions_v2 AFTER UPDATE ON subscriptions
 CREATE TRIGGER IF NOT EXISTS subscriptions_v3 AFTER DELETE ON subscriptions
   BEGIN UPDATE meta SET value = value + 1 WHERE key = 'subscriptions_version'; END;
 "#;
+
+/// Stores written before `PRAGMA user_version` 1 declared `local_id TEXT
+/// NOT NULL UNIQUE`. That index was never read, and `local_id`
+/// (`<message id>:<mailbox>:<message seq>`) is unique by construction
+/// (`UNIQUE(message_seq, mailbox)`), but its keys start with a random UUID:
+/// every publish dirtied a random page of it, written to the WAL and
+/// checkpointed again (about a third of the bytes a publish wrote). A SQLite
+/// UNIQUE constraint cannot be dropped, so [`migrate`] rebuilds the table
+/// without it (the rows are copied unchanged, ids included).
+const DELIVERIES_V0: &str = "local_id TEXT NOT NULL UNIQUE,";
+
+/// Brings a store written by an earlier version to the current schema
+/// (`PRAGMA user_version`), in one transaction.
+fn migrate(c: &mut Connection) -> rusqlite::Result<()> {
+    let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= 1 {
+        return Ok(());
+    }
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let sql: String = tx.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'",
+        [],
+        |r| r.get(0),
+    )?;
+    if sql.contains(DELIVERIES_V0) {
+        let current = sql
+            .replacen("CREATE TABLE deliveries(", "CREATE TABLE deliveries_v1(", 1)
+            .replacen(DELIVERIES_V0, "local_id TEXT NOT NULL,", 1);
+        tx.execute_batch(&format!(
+            "{current};
+             INSERT INTO deliveries_v1 SELECT * FROM deliveries;
+             DROP TABLE deliveries;
+             ALTER TABLE deliveries_v1 RENAME TO deliveries;
+             {SCHEMA}"
+        ))?;
+    }
+    tx.execute_batch("PRAGMA user_version = 1;")?;
+    tx.commit()
+}
 
 type Reply<T> = oneshot::Sender<Result<T, PipelineError>>;
 
@@ -85,7 +124,19 @@ enum Op {
 }
 
 /// How often the WAL is checkpointed into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// WAL length (frames) from which the log is started again from its
+/// beginning. SQLite restarts the WAL only when a write transaction begins
+/// with every frame already checkpointed, which a checkpoint on another
+/// connection never sees under a steady stream of commits: the WAL then
+/// grew without bound (1.4 GB in a 17 s load run), every commit appending
+/// to a growing file. So once the WAL is this long, the checkpoint thread
+/// asks the writer to copy the few frames committed since its own pass
+/// (on the writer's connection, between two transactions); the next
+/// transaction then writes the WAL from its start again, over blocks the
+/// file already has.
+const RESTART_FRAMES: i64 = 2048;
 
 /// The SQLite store in a data folder (`ems.sqlite3`).
 pub struct SqlitePipeline {
@@ -119,17 +170,20 @@ impl SqlitePipeline {
     pub fn open(dir: &Path) -> Result<SqlitePipeline, PipelineError> {
         std::fs::create_dir_all(dir).map_err(|e| store_err(format!("{}: {e}", dir.display())))?;
         let path = dir.join("ems.sqlite3");
-        let writer = open_conn(&path)?;
+        let mut writer = open_conn(&path)?;
         writer.execute_batch(SCHEMA).map_err(store_err)?;
+        migrate(&mut writer).map_err(store_err)?;
         // checkpoints run on their own thread, off the commit path
         writer
             .execute_batch("PRAGMA wal_autocheckpoint=0;")
             .map_err(store_err)?;
         let reader = open_conn(&path)?;
         let (tx, rx) = mpsc::channel();
+        let restart = Arc::new(AtomicBool::new(false));
+        let restart2 = restart.clone();
         std::thread::Builder::new()
             .name("ems-store-writer".into())
-            .spawn(move || writer_loop(writer, rx))
+            .spawn(move || writer_loop(writer, rx, &restart2))
             .map_err(store_err)?;
         let stop = Arc::new(AtomicBool::new(false));
         let checkpointer = open_conn(&path)?;
@@ -139,8 +193,13 @@ impl SqlitePipeline {
             .spawn(move || {
                 while !stop2.load(Ordering::Relaxed) {
                     std::thread::sleep(CHECKPOINT_EVERY);
-                    // PASSIVE: copies what it can without blocking the writer
-                    let _ = checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
+                    // the bulk, then what was committed meanwhile (less)
+                    let first = checkpoint(&checkpointer);
+                    if first.is_some_and(|log| log >= RESTART_FRAMES)
+                        && checkpoint(&checkpointer).is_some()
+                    {
+                        restart.store(true, Ordering::Relaxed);
+                    }
                 }
             })
             .map_err(store_err)?;
@@ -196,7 +255,17 @@ impl SqlitePipeline {
     }
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
+/// A PASSIVE checkpoint (copies what it can without blocking the writer):
+/// the WAL's length in frames, `None` when it failed or was busy.
+fn checkpoint(c: &Connection) -> Option<i64> {
+    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })
+    .ok()
+    .and_then(|(busy, log)| (busy == 0).then_some(log))
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>, restart: &AtomicBool) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -221,6 +290,11 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
         let committed = tx.commit().err().map(store_err);
         for d in done {
             d(committed.clone());
+        }
+        if restart.swap(false, Ordering::Relaxed) {
+            // the frames committed since the checkpoint thread's pass: the
+            // next transaction then starts the WAL again (RESTART_FRAMES)
+            let _ = checkpoint(&conn);
         }
     }
 }
@@ -605,5 +679,85 @@ impl Pipeline for SqlitePipeline {
             })?;
             rows.collect()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store written with the schema before `user_version` 1 (the
+    /// `UNIQUE` on `local_id`) opens, keeps its rows and loses the index.
+    #[test]
+    fn a_store_with_the_unique_local_id_is_migrated() {
+        let dir = std::env::temp_dir().join(format!("ems-migrate-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ems.sqlite3");
+        {
+            let c = Connection::open(&path).unwrap();
+            let v0 = SCHEMA.replacen("local_id TEXT NOT NULL,", DELIVERIES_V0, 1);
+            assert_ne!(v0, SCHEMA);
+            c.execute_batch(&v0).unwrap();
+            c.execute_batch(
+                "INSERT INTO messages VALUES (7, 'm', 'e', '2026-01-01T00:00:00+00:00', x'3c42');
+                 INSERT INTO deliveries(id, message_seq, message_id, mailbox, workflow_id, partner_id, subscriptions, local_id, state, attempts, next_attempt_ms)
+                   VALUES (3, 7, 'm', 'MBX1', 'W', NULL, 's1,s2', 'm:MBX1:7', 'sending', 2, 99);",
+            )
+            .unwrap();
+        }
+        let indexes = |c: &Connection| -> Vec<String> {
+            let mut st = c
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' ORDER BY name")
+                .unwrap();
+            let names = st.query_map([], |r| r.get(0)).unwrap();
+            names.collect::<Result<_, _>>().unwrap()
+        };
+        {
+            let c = Connection::open(&path).unwrap();
+            assert_eq!(
+                indexes(&c),
+                [
+                    "deliveries_due",
+                    "sqlite_autoindex_deliveries_1",
+                    "sqlite_autoindex_deliveries_2"
+                ]
+            );
+        }
+        for _ in 0..2 {
+            // the second open finds the store current
+            let log = SqlitePipeline::open(&dir).unwrap();
+            let rows = log.deliveries(0, 10).unwrap();
+            assert_eq!(rows.len(), 1);
+            let r = &rows[0];
+            assert_eq!(
+                (r.id, r.message_seq, r.attempts, r.next_attempt_ms),
+                (3, 7, 2, 99)
+            );
+            assert_eq!(
+                (r.local_id.as_str(), r.state),
+                ("m:MBX1:7", DeliveryState::Sending)
+            );
+            assert_eq!(r.subscriptions, "s1,s2");
+            assert_eq!(log.message_bytes(7).unwrap(), Some(b"<B".to_vec()));
+            let c = Connection::open(&path).unwrap();
+            assert_eq!(
+                indexes(&c),
+                ["deliveries_due", "sqlite_autoindex_deliveries_1"]
+            );
+            let version: i64 = c
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, 1);
+            // the remaining automatic index is UNIQUE(message_seq, mailbox)
+            let cols: Vec<String> = c
+                .prepare("SELECT name FROM pragma_index_info('sqlite_autoindex_deliveries_1')")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(cols, ["message_seq", "mailbox"]);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
