@@ -59,13 +59,107 @@ pub struct ModelSink {
     root: Resource,
     /// The schema position after the elements the root held when given.
     at: Position,
-    /// The calls so far, in order.
+    /// The calls so far (`tape`, in order) and the slot cache.
+    scratch: Scratch,
+}
+
+/// What a sink reuses from the thread's previous sink: the emptied tape
+/// and the slot cache (no allocation per message once they have grown).
+#[derive(Debug, Default)]
+struct Scratch {
     tape: Vec<Op>,
+    slots: SlotCache,
 }
 
 thread_local! {
-    /// The emptied tape of the thread's last finished sink, reused.
-    static TAPE: std::cell::Cell<Vec<Op>> = const { std::cell::Cell::new(Vec::new()) };
+    /// The scratch of the thread's last finished sink, reused.
+    static SCRATCH: std::cell::Cell<Scratch> = const {
+        std::cell::Cell::new(Scratch { tape: Vec::new(), slots: SlotCache(Vec::new()) })
+    };
+}
+
+/// log2 of the entries of the slot cache (the messages use a few hundred
+/// pairs: call sites of one name share its address only within a crate).
+const SLOT_BITS: u32 = 11;
+const SLOTS: usize = 1 << SLOT_BITS;
+
+/// The answers of [`find_field`] for (type, element name) pairs seen
+/// before, direct-mapped on the addresses of the type's table and of the
+/// name. Both are `&'static`: the same addresses and length mean the same
+/// table and the same text, so a hit is the answer `find_field` would give
+/// (it does not depend on the hint: a name matches one element of a table).
+#[derive(Debug, Default)]
+struct SlotCache(Vec<SlotEntry>);
+
+#[derive(Clone, Copy, Debug, Default)]
+struct SlotEntry {
+    /// Address of the `TypeDesc` (0: empty entry).
+    desc: usize,
+    /// Address and length of the name.
+    name: usize,
+    len: u32,
+    /// The element's index and the alternative's index + 1 (0: none).
+    field: u16,
+    alt: u16,
+}
+
+impl SlotCache {
+    /// [`find_field`] of `name` in `desc`, answered from the cache when the
+    /// pair was seen before (unknown names are not cached). The hit is
+    /// inlined at the call; the miss is a call of its own.
+    #[inline]
+    fn find(
+        &mut self,
+        desc: &'static TypeDesc,
+        name: &'static str,
+        hint: usize,
+    ) -> Option<(usize, Option<usize>)> {
+        let d = desc as *const TypeDesc as usize;
+        let p = name.as_ptr() as usize;
+        // Fibonacci hashing of both addresses (the high bits of the product)
+        let k = (d.rotate_left(29) ^ p) as u64;
+        let h = (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_BITS)) as usize;
+        match self.0.get(h) {
+            Some(e) if e.desc == d && e.name == p && e.len as usize == name.len() => {
+                Some((e.field as usize, e.alt.checked_sub(1).map(usize::from)))
+            }
+            _ => self.miss(h, desc, name, hint),
+        }
+    }
+
+    /// [`SlotCache::find`] of a pair not in the cache: scans the table and
+    /// keeps the answer in entry `h`.
+    #[cold]
+    #[inline(never)]
+    fn miss(
+        &mut self,
+        h: usize,
+        desc: &'static TypeDesc,
+        name: &'static str,
+        hint: usize,
+    ) -> Option<(usize, Option<usize>)> {
+        if self.0.is_empty() {
+            self.0 = vec![SlotEntry::default(); SLOTS];
+        }
+        let (field, alt) = find_field(desc, name, hint)?;
+        // the tables are far smaller than the index types (a name longer
+        // than u32::MAX is not cached)
+        if let (Some(e), Ok(len), Ok(f), Ok(a)) = (
+            self.0.get_mut(h),
+            u32::try_from(name.len()),
+            u16::try_from(field),
+            u16::try_from(alt.map_or(0, |a| a + 1)),
+        ) {
+            *e = SlotEntry {
+                desc: desc as *const TypeDesc as usize,
+                name: name.as_ptr() as usize,
+                len,
+                field: f,
+                alt: a,
+            };
+        }
+        Some((field, alt))
+    }
 }
 
 /// Deepest resource nesting inside the root.
@@ -125,9 +219,9 @@ impl ModelSink {
         ModelSink {
             at: last_present(root.as_node()),
             root,
-            // the thread's tape of the previous sink: no allocation per
+            // the thread's scratch of the previous sink: no allocation per
             // sink once it has grown to the size of the messages
-            tape: TAPE.take(),
+            scratch: SCRATCH.take(),
         }
     }
 
@@ -139,10 +233,14 @@ impl ModelSink {
         let ModelSink {
             mut root,
             at,
-            mut tape,
+            scratch: Scratch {
+                mut tape,
+                mut slots,
+            },
         } = self;
         let mut r = Replay {
             ops: tape.drain(..),
+            slots: &mut slots,
             path: [""; MAX_PATH],
             len: 1,
             elements: 0,
@@ -154,11 +252,11 @@ impl ModelSink {
         let outcome = std::mem::take(&mut r.outcome);
         drop(r);
         // keep the emptied tape for the thread's next sink (the larger one)
-        let kept = TAPE.take();
-        TAPE.set(if kept.capacity() > tape.capacity() {
+        let kept = SCRATCH.take();
+        SCRATCH.set(if kept.tape.capacity() > tape.capacity() {
             kept
         } else {
-            tape
+            Scratch { tape, slots }
         });
         match done {
             Ok(()) => Ok(Parsed {
@@ -172,38 +270,38 @@ impl ModelSink {
 
 impl ElementSink for ModelSink {
     fn start(&mut self, name: &'static str) {
-        self.tape.push(Op::Start(name))
+        self.scratch.tape.push(Op::Start(name))
     }
     fn start_extension(&mut self, name: &'static str, url: &'static str) {
-        self.tape.push(Op::Extension(name, url))
+        self.scratch.tape.push(Op::Extension(name, url))
     }
     fn end(&mut self, name: &'static str) {
-        self.tape.push(Op::End(name))
+        self.scratch.tape.push(Op::End(name))
     }
     fn value(&mut self, name: &'static str, v: &str) {
-        self.tape.push(Op::Value(name, Str::from(v), false))
+        self.scratch.tape.push(Op::Value(name, Str::from(v), false))
     }
     fn value_static(&mut self, name: &'static str, v: &'static str) {
-        self.tape.push(Op::Static(name, v))
+        self.scratch.tape.push(Op::Static(name, v))
     }
     fn value_i64(&mut self, name: &'static str, n: i64) {
         let v = compact_str::ToCompactString::to_compact_string(&n);
-        self.tape.push(Op::Value(name, v, false))
+        self.scratch.tape.push(Op::Value(name, v, false))
     }
     fn start_value(&mut self, name: &'static str, v: &str) {
-        self.tape.push(Op::Value(name, Str::from(v), true))
+        self.scratch.tape.push(Op::Value(name, Str::from(v), true))
     }
     fn empty(&mut self, name: &'static str) {
-        self.tape.push(Op::Empty(name))
+        self.scratch.tape.push(Op::Empty(name))
     }
     fn start_resource(&mut self, rtype: &'static str) {
-        self.tape.push(match Resource::new_of_type(rtype) {
+        self.scratch.tape.push(match Resource::new_of_type(rtype) {
             Some(r) => Op::Resource(r),
             None => Op::NotAResource(rtype),
         })
     }
     fn end_resource(&mut self, rtype: &'static str) {
-        self.tape.push(Op::EndResource(rtype))
+        self.scratch.tape.push(Op::EndResource(rtype))
     }
 }
 
@@ -224,6 +322,7 @@ enum Flow {
 /// [`Replay::node`] (the readers' shape).
 struct Replay<'t> {
     ops: std::vec::Drain<'t, Op>,
+    slots: &'t mut SlotCache,
     /// The root's type, the open resources' types and the open elements'
     /// names, outermost first (the location of an issue).
     path: [&'static str; MAX_PATH],
@@ -286,6 +385,7 @@ impl Replay<'_> {
     }
 
     /// Enters element `name` (for locations and the depth limit).
+    #[inline]
     fn open(&mut self, name: &'static str) -> Result<(), Slipped> {
         if self.elements == MAX_STEPS {
             return Err(self.slip(
@@ -301,6 +401,7 @@ impl Replay<'_> {
     }
 
     /// Leaves element `elem`, which `flow` must close.
+    #[inline]
     fn close(&mut self, elem: &'static str, flow: Flow) -> Result<(), Slipped> {
         match flow {
             Flow::End(name) if same(name, elem) => {
@@ -386,7 +487,7 @@ impl Replay<'_> {
                 Op::Value(name, v, open) => (name, Make::Value(v, open), false),
                 Op::Static(name, v) => (name, Make::Static(v), false),
             };
-            let placed = match place(n, &mut at, name, make) {
+            let placed = match place(n, &mut at, name, make, self.slots) {
                 Ok(p) => p,
                 Err((rule, msg)) => return Err(self.slip(rule, Some(name), msg)),
             };
@@ -542,9 +643,10 @@ fn place<'a>(
     at: &mut Position,
     name: &'static str,
     make: Make,
+    slots: &mut SlotCache,
 ) -> Result<Placed<'a>, Slip> {
     let desc: &'static TypeDesc = n.desc();
-    let Some((i, alt)) = find_field(desc, name, at.0.saturating_sub(1)) else {
+    let Some((i, alt)) = slots.find(desc, name, at.0.saturating_sub(1)) else {
         return Err((
             rules::SCHEMA_UNKNOWN,
             format!("`{name}` is not an element of {}", desc.name),
@@ -597,7 +699,10 @@ fn place<'a>(
                 _ => return not("a complex element"),
             };
             if let Make::Extension(url) = make {
-                match find_field(node.desc(), "url", 0).map(|(u, _)| node.field_mut(u)) {
+                match slots
+                    .find(node.desc(), "url", 0)
+                    .map(|(u, _)| node.field_mut(u))
+                {
                     Some(FieldMut::Attr(slot)) => *slot = Some(Str::const_new(url)),
                     _ => return not("an extension"),
                 }
@@ -675,6 +780,38 @@ mod tests {
         let mut m = ModelSink::new("Bundle").unwrap();
         f(&mut m);
         m.finish().err().and_then(|e| e.issue().map(|i| i.rule))
+    }
+
+    /// A cached answer is `find_field`'s, for every element and choice
+    /// alternative of a few tables, asked twice (miss, then hit), and for
+    /// the same text at another address; unknown names stay unknown.
+    #[test]
+    fn the_slot_cache_answers_as_find_field() {
+        let mut c = SlotCache::default();
+        let descs = [
+            Resource::new_of_type("Patient").unwrap().as_node().desc(),
+            Resource::new_of_type("Bundle").unwrap().as_node().desc(),
+            crate::Extension::default().desc(),
+        ];
+        for desc in descs {
+            let mut names: Vec<&'static str> = Vec::new();
+            for f in desc.fields {
+                match &f.kind {
+                    FieldKind::Choice(alts) => names.extend(alts.iter().map(|a| a.name)),
+                    _ => names.push(f.name),
+                }
+            }
+            for name in names {
+                let want = find_field(desc, name, 0);
+                assert!(want.is_some(), "{name}");
+                let copy: &'static str = Box::leak(name.to_string().into_boxed_str());
+                for n in [name, name, copy, copy] {
+                    assert_eq!(c.find(desc, n, 0), want, "{} {n}", desc.name);
+                }
+            }
+            assert_eq!(c.find(desc, "nope", 0), None);
+            assert_eq!(c.find(desc, "nope", 0), None);
+        }
     }
 
     #[test]
