@@ -36,6 +36,87 @@ struct Ctx<'a> {
     /// The document contains `xmlns:` somewhere (prefix declarations are
     /// rare; without any, elements are not scanned for them).
     any_prefixes: bool,
+    /// Element lookups by name, kept per thread between documents.
+    fields: Box<FieldCache>,
+}
+
+/// Direct-mapped cache of element lookups: `(TypeDesc address, name words
+/// (see [`name_words`]), name length << 32 | field index << 16 | choice
+/// alternative + 1)`, filled from `find_field`.
+type FieldCache = [(usize, u64, u64, u64); 512];
+
+thread_local! {
+    /// Each thread's [`FieldCache`] (the answers are properties of the
+    /// static tables, so they stay valid from one document to the next).
+    static FIELDS: std::cell::Cell<Option<Box<FieldCache>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// An element name's first and last eight bytes (four below eight bytes,
+/// all of them below four), read as fixed-size words: with the length they
+/// determine every name of up to sixteen bytes.
+#[inline]
+fn name_words(b: &[u8]) -> (u64, u64) {
+    fn w8(b: &[u8]) -> u64 {
+        u64::from_le_bytes(b.try_into().expect("eight bytes"))
+    }
+    fn w4(b: &[u8]) -> u64 {
+        u32::from_le_bytes(b.try_into().expect("four bytes")) as u64
+    }
+    let n = b.len();
+    match n {
+        8.. => (w8(&b[..8]), w8(&b[n - 8..])),
+        4.. => (w4(&b[..4]), w4(&b[n - 4..])),
+        _ => (b.iter().fold(0, |a, &x| (a << 8) | x as u64), 0),
+    }
+}
+
+/// `find_field(desc, name, hint)`: the field at `hint` when it is the
+/// one (repeats), else through the per-thread cache (element names are
+/// unique within a type, so the cached answer is the answer from any
+/// hint), else the scan.
+#[inline]
+fn field_of(
+    cache: &mut FieldCache,
+    desc: &'static crate::node::TypeDesc,
+    name: &str,
+    hint: usize,
+) -> Option<(usize, Option<usize>)> {
+    if let Some(f) = desc.fields.get(hint) {
+        if !matches!(f.kind, FieldKind::Choice(_))
+            && crate::node::short_eq(f.name.as_bytes(), name.as_bytes())
+        {
+            return Some((hint, None));
+        }
+    }
+    let addr = desc as *const crate::node::TypeDesc as usize;
+    let (head, tail) = name_words(name.as_bytes());
+    let n = name.len() as u64;
+    let slot = ((addr as u64 ^ head ^ tail.rotate_left(29) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        >> 55) as usize;
+    let (a, h, t, v) = cache[slot];
+    if a == addr && h == head && t == tail && v >> 32 == n {
+        let (i, alt) = ((v >> 16) as u16 as usize, v as u16 as usize);
+        // longer names are confirmed by comparison
+        let f = &desc.fields[i];
+        let confirmed = n <= 16
+            || match (&f.kind, alt) {
+                (FieldKind::Choice(alts), 1..) => alts[alt - 1].name == name,
+                (_, 0) => f.name == name,
+                _ => false,
+            };
+        if confirmed {
+            return Some((i, alt.checked_sub(1)));
+        }
+    }
+    let found = crate::node::find_field(desc, name, hint);
+    if let Some((i, alt)) = found {
+        if i < 1 << 16 && n < 1 << 32 {
+            let alt = alt.map_or(0, |a| a as u64 + 1);
+            cache[slot] = (addr, head, tail, n << 32 | (i as u64) << 16 | alt);
+        }
+    }
+    found
 }
 
 pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError> {
@@ -49,11 +130,16 @@ pub(crate) fn read(input: &[u8], opts: &ReadOptions) -> Result<Parsed, ReadError
         prefixes: Vec::new(),
         xmlns_finder: memchr::memmem::Finder::new(b"xmlns:"),
         any_prefixes: memchr::memmem::find(src.as_bytes(), b"xmlns:").is_some(),
+        fields: FIELDS
+            .with(|c| c.take())
+            .unwrap_or_else(|| Box::new([(0, 0, 0, u64::MAX); 512])),
     };
-    let resource = cx.document()?;
+    let resource = cx.document();
+    let Ctx { rep, fields, .. } = cx;
+    FIELDS.with(|c| c.set(Some(fields)));
     Ok(Parsed {
-        resource,
-        outcome: cx.rep.finish(),
+        resource: resource?,
+        outcome: rep.finish(),
     })
 }
 
@@ -447,7 +533,7 @@ impl<'a> Ctx<'a> {
                 self.pop_prefixes(pushed);
                 continue;
             };
-            let Some((i, alt)) = crate::node::find_field(desc, name, cursor) else {
+            let Some((i, alt)) = field_of(&mut self.fields, desc, name, cursor) else {
                 if name.contains(':') {
                     self.foreign_element(name, pos);
                     self.skip(empty)?;
@@ -1326,5 +1412,58 @@ impl XmlWriter {
             }
         }
         self.body(name, n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::{find_field, TypeDesc};
+
+    /// Every element name of every resource type (and of their datatypes
+    /// and backbone elements), cold and warm, from every hint: the cached
+    /// lookup answers what the scan answers, also for near misses, with one
+    /// cache shared by all types (so slots collide and are replaced).
+    #[test]
+    fn cached_field_lookup_answers_as_the_scan() {
+        let mut descs: Vec<&'static TypeDesc> = crate::RESOURCE_TYPES
+            .iter()
+            .map(|t| Resource::new_of_type(t).unwrap().as_node().desc())
+            .collect();
+        descs.extend([
+            &crate::CODING_DESC,
+            &crate::EXTENSION_DESC,
+            &crate::REFERENCE_DESC,
+        ]);
+        let mut cache = Box::new([(0, 0, 0, u64::MAX); 512]);
+        let mut checked = 0;
+        for round in 0..2 {
+            for d in &descs {
+                let mut names: Vec<String> = Vec::new();
+                for f in d.fields {
+                    names.push(f.name.to_string());
+                    if let FieldKind::Choice(alts) = &f.kind {
+                        names.extend(alts.iter().map(|a| a.name.to_string()));
+                    }
+                }
+                let misses: Vec<String> = names
+                    .iter()
+                    .flat_map(|n| [format!("{n}x"), n[..n.len() - 1].to_string()])
+                    .collect();
+                names.extend(misses);
+                for n in &names {
+                    for hint in [0, 1, d.fields.len() / 2, d.fields.len()] {
+                        assert_eq!(
+                            field_of(&mut cache, d, n, hint),
+                            find_field(d, n, hint),
+                            "{} {n} hint {hint} round {round}",
+                            d.name
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
     }
 }
