@@ -62,20 +62,23 @@ fn read(path: &Path) -> Result<String, String> {
     Ok(text.trim_start_matches('\u{feff}').to_string())
 }
 
-fn parse(path: &Path) -> Result<Option<Profile>, String> {
+/// Calls `f(name, ancestors, element)` for every element of the XML file
+/// at `path`, in document order (local names; the ancestors outermost
+/// first).
+fn each_element(
+    path: &Path,
+    mut f: impl FnMut(&str, &[&str], &quick_xml::events::BytesStart<'_>),
+) -> Result<(), String> {
     let text = read(path)?;
     let mut r = quick_xml::Reader::from_str(&text);
     let mut stack: Vec<String> = Vec::new();
-    let (mut url, mut ty, mut kind, mut base) =
-        (String::new(), String::new(), String::new(), String::new());
-    let mut elements: Vec<El> = Vec::new();
     loop {
         let ev = r
             .read_event()
             .map_err(|e| format!("{}: {e}", path.display()))?;
         let (e, empty) = match &ev {
-            Event::Start(e) => (e.clone(), false),
-            Event::Empty(e) => (e.clone(), true),
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
             Event::End(_) => {
                 stack.pop();
                 continue;
@@ -85,19 +88,32 @@ fn parse(path: &Path) -> Result<Option<Profile>, String> {
         };
         let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
         let here: Vec<&str> = stack.iter().map(String::as_str).collect();
-        let value = || attr(&e, b"value");
-        match (name.as_str(), here.as_slice()) {
+        f(&name, &here, e);
+        if !empty {
+            stack.push(name);
+        }
+    }
+    Ok(())
+}
+
+fn parse(path: &Path) -> Result<Option<Profile>, String> {
+    let (mut url, mut ty, mut kind, mut base) =
+        (String::new(), String::new(), String::new(), String::new());
+    let mut elements: Vec<El> = Vec::new();
+    each_element(path, |name, here, e| {
+        let value = || attr(e, b"value");
+        match (name, here) {
             ("url", ["StructureDefinition"]) => url = value().unwrap_or_default(),
             ("type", ["StructureDefinition"]) => ty = value().unwrap_or_default(),
             ("kind", ["StructureDefinition"]) => kind = value().unwrap_or_default(),
             ("baseDefinition", ["StructureDefinition"]) => base = value().unwrap_or_default(),
             ("element", ["StructureDefinition", "snapshot"]) => elements.push(El {
-                id: attr(&e, b"id").unwrap_or_default(),
+                id: attr(e, b"id").unwrap_or_default(),
                 ..El::default()
             }),
             (n, ["StructureDefinition", "snapshot", "element", rest @ ..]) => {
                 let Some(el) = elements.last_mut() else {
-                    continue;
+                    return;
                 };
                 match (n, rest) {
                     ("min", []) => el.min = value().and_then(|v| v.parse().ok()),
@@ -120,10 +136,7 @@ fn parse(path: &Path) -> Result<Option<Profile>, String> {
             }
             _ => {}
         }
-        if !empty {
-            stack.push(name);
-        }
-    }
+    })?;
     // profiles of resources only (extensions and datatypes are not entries)
     if kind != "resource" || ty == "Extension" {
         return Ok(None);
@@ -145,51 +158,28 @@ struct ValueSet {
 }
 
 fn parse_value_set(path: &Path) -> Result<ValueSet, String> {
-    let text = read(path)?;
-    let mut r = quick_xml::Reader::from_str(&text);
-    let mut stack: Vec<String> = Vec::new();
     let mut vs = ValueSet {
         url: String::new(),
         includes: Vec::new(),
         expandable: true,
     };
-    loop {
-        let ev = r
-            .read_event()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let (e, empty) = match &ev {
-            Event::Start(e) => (e.clone(), false),
-            Event::Empty(e) => (e.clone(), true),
-            Event::End(_) => {
-                stack.pop();
-                continue;
+    each_element(path, |name, here, e| match (name, here) {
+        ("url", ["ValueSet"]) => vs.url = attr(e, b"value").unwrap_or_default(),
+        ("include", ["ValueSet", "compose"]) => vs.includes.push((String::new(), Vec::new())),
+        ("exclude", ["ValueSet", "compose"]) => vs.expandable = false,
+        ("system", ["ValueSet", "compose", "include"]) => {
+            if let Some(i) = vs.includes.last_mut() {
+                i.0 = attr(e, b"value").unwrap_or_default();
             }
-            Event::Eof => break,
-            _ => continue,
-        };
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-        let here: Vec<&str> = stack.iter().map(String::as_str).collect();
-        match (name.as_str(), here.as_slice()) {
-            ("url", ["ValueSet"]) => vs.url = attr(&e, b"value").unwrap_or_default(),
-            ("include", ["ValueSet", "compose"]) => vs.includes.push((String::new(), Vec::new())),
-            ("exclude", ["ValueSet", "compose"]) => vs.expandable = false,
-            ("system", ["ValueSet", "compose", "include"]) => {
-                if let Some(i) = vs.includes.last_mut() {
-                    i.0 = attr(&e, b"value").unwrap_or_default();
-                }
-            }
-            ("filter" | "valueSet", ["ValueSet", "compose", "include"]) => vs.expandable = false,
-            ("code", ["ValueSet", "compose", "include", "concept"]) => {
-                if let Some(i) = vs.includes.last_mut() {
-                    i.1.extend(attr(&e, b"value"));
-                }
-            }
-            _ => {}
         }
-        if !empty {
-            stack.push(name);
+        ("filter" | "valueSet", ["ValueSet", "compose", "include"]) => vs.expandable = false,
+        ("code", ["ValueSet", "compose", "include", "concept"]) => {
+            if let Some(i) = vs.includes.last_mut() {
+                i.1.extend(attr(e, b"value"));
+            }
         }
-    }
+        _ => {}
+    })?;
     if vs.includes.is_empty() || vs.includes.iter().any(|i| i.0.is_empty()) {
         vs.expandable = false;
     }
