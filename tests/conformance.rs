@@ -598,31 +598,36 @@ fn set_first_code(cc: &mut Option<CodeableConcept>, code: &str, display: &str) {
 
 // ---- issue 13, group 5: fixed codes per event (the six screening rows) ----
 
+/// The screening Encounter of `sample` re-typed to another screening's
+/// code: the event's fixed type row rejects it.
+fn encounter_type_errors(sample: &str, code: &str, display: &str) -> Vec<&'static str> {
+    let mut b = valid(sample, MessageEventType::New);
+    let enc = first::<Encounter>(&mut b);
+    enc.type_[0].coding[0].code = Some(Primitive::from(code));
+    enc.type_[0].coding[0].display = Some(Primitive::from(display));
+    errors(b)
+}
+
 #[test]
 fn blood_spot_encounter_type_must_be_008() {
-    let mut b = valid("blood-spot-test-outcome-1", MessageEventType::New);
-    let enc = first::<Encounter>(&mut b);
-    enc.type_[0].coding[0].code = Some(Primitive::from("007"));
-    enc.type_[0].coding[0].display = Some(Primitive::from("Newborn Hearing Screening"));
-    assert_eq!(errors(b), vec!["EVENT-CODE"]);
+    let e = encounter_type_errors(
+        "blood-spot-test-outcome-1",
+        "007",
+        "Newborn Hearing Screening",
+    );
+    assert_eq!(e, vec!["EVENT-CODE"]);
 }
 
 #[test]
 fn newborn_hearing_encounter_type_must_be_007() {
-    let mut b = valid("newborn-hearing-1", MessageEventType::New);
-    let enc = first::<Encounter>(&mut b);
-    enc.type_[0].coding[0].code = Some(Primitive::from("008"));
-    enc.type_[0].coding[0].display = Some(Primitive::from("Newborn Blood Spot Screening"));
-    assert_eq!(errors(b), vec!["EVENT-CODE"]);
+    let e = encounter_type_errors("newborn-hearing-1", "008", "Newborn Blood Spot Screening");
+    assert_eq!(e, vec!["EVENT-CODE"]);
 }
 
 #[test]
 fn nipe_encounter_type_must_be_006() {
-    let mut b = valid("nipe-outcome-1", MessageEventType::New);
-    let enc = first::<Encounter>(&mut b);
-    enc.type_[0].coding[0].code = Some(Primitive::from("008"));
-    enc.type_[0].coding[0].display = Some(Primitive::from("Newborn Blood Spot Screening"));
-    assert_eq!(errors(b), vec!["EVENT-CODE"]);
+    let e = encounter_type_errors("nipe-outcome-1", "008", "Newborn Blood Spot Screening");
+    assert_eq!(e, vec!["EVENT-CODE"]);
 }
 
 #[test]
