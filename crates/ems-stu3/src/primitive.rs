@@ -498,6 +498,20 @@ pub trait PrimNode {
 }
 
 impl<V: PrimValue> Primitive<V> {
+    /// Keeps the value `r`, or what `invalid` keeps of the invalid lexical
+    /// form the error is about.
+    fn keep<E>(&mut self, r: Result<V, E>, invalid: impl FnOnce(&E) -> Option<V>) -> Result<(), E> {
+        match r {
+            Ok(v) => {
+                self.value = Some(v);
+                Ok(())
+            }
+            Err(e) => {
+                self.value = invalid(&e);
+                Err(e)
+            }
+        }
+    }
     /// Keeps `parsed` (the value of lexical form `s` checked as `kind`), or
     /// what can be kept of an invalid `s`.
     fn store(
@@ -506,16 +520,9 @@ impl<V: PrimValue> Primitive<V> {
         s: &str,
         parsed: impl FnOnce() -> Result<V, &'static str>,
     ) -> Result<(), &'static str> {
-        match lexical::check(kind, s).and_then(|_| parsed()) {
-            Ok(v) => {
-                self.value = Some(v);
-                Ok(())
-            }
-            Err(e) => {
-                self.value = V::keep_invalid(s);
-                Err(e)
-            }
-        }
+        self.keep(lexical::check(kind, s).and_then(|_| parsed()), |_| {
+            V::keep_invalid(s)
+        })
     }
 }
 
@@ -531,28 +538,10 @@ impl<V: PrimValue> PrimNode for Primitive<V> {
             Ok(()) => V::from_owned(kind, s),
             Err(e) => Err((s, e)),
         };
-        match r {
-            Ok(v) => {
-                self.value = Some(v);
-                Ok(())
-            }
-            Err((s, e)) => {
-                self.value = V::keep_invalid(&s);
-                Err((s, e))
-            }
-        }
+        self.keep(r, |(s, _)| V::keep_invalid(s))
     }
     fn set_literal(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
-        match V::from_static(kind, s) {
-            Ok(v) => {
-                self.value = Some(v);
-                Ok(())
-            }
-            Err(e) => {
-                self.value = V::keep_invalid(s);
-                Err(e)
-            }
-        }
+        self.keep(V::from_static(kind, s), |_| V::keep_invalid(s))
     }
     fn write_value(&self, out: &mut String) -> bool {
         match &self.value {
