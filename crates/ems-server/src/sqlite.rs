@@ -156,11 +156,18 @@ fn store_err(e: impl std::fmt::Display) -> PipelineError {
     PipelineError::Store(e.to_string())
 }
 
+/// The size the WAL file is cut back to when it restarts (bytes). The WAL
+/// restarts after [`RESTART_FRAMES`] (8 MiB of 4 KiB pages) in service, but a
+/// large transaction (a bulk import of a million subscriptions) grows the
+/// file to hundreds of MiB, which SQLite otherwise keeps for the life of
+/// the data folder.
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
+
 fn open_conn(path: &Path) -> Result<Connection, PipelineError> {
     let c = Connection::open(path).map_err(store_err)?;
-    c.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
-    )
+    c.execute_batch(&format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA journal_size_limit={WAL_SIZE_LIMIT};",
+    ))
     .map_err(store_err)?;
     Ok(c)
 }
@@ -685,6 +692,18 @@ impl Pipeline for SqlitePipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_connection_cuts_the_wal_back_to_its_limit() {
+        let dir = std::env::temp_dir().join(format!("ems-wal-limit-{}", uuid::Uuid::new_v4()));
+        let store = SqlitePipeline::open(&dir).unwrap();
+        let limit: i64 = store
+            .read(|c| c.query_row("PRAGMA journal_size_limit", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(limit, WAL_SIZE_LIMIT);
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     /// A store written with the schema before `user_version` 1 (the
     /// `UNIQUE` on `local_id`) opens, keeps its rows and loses the index.
