@@ -3,6 +3,7 @@
 //! reports every row that a message breaks.
 
 use super::{Check, Form, Points, Row, Sel, Table, To};
+use crate::event::cat;
 use crate::rules::{id as R, Report};
 use ems_stu3::node::{find_field, ChoiceRef, FieldRef, Node};
 use ems_stu3::primitive::PrimNode;
@@ -49,9 +50,32 @@ fn split(path: &str) -> (&str, &str) {
     (seg, rest.strip_prefix('.').unwrap_or(rest))
 }
 
+/// The slot where element `name` sits in the datatypes the evaluator reads
+/// by name (Coding, CodeableConcept, Extension, Reference, ContactPoint):
+/// `find_field` tries it first, so a lookup there is one comparison; in any
+/// other type the scan finds the element as before (a hint never changes
+/// the answer, only how soon it is found).
+fn hint(name: &str) -> usize {
+    match name {
+        "system" | "url" | "coding" | "reference" => 2,
+        "text" | "value" | "version" | "identifier" => 3,
+        "code" => 4,
+        "display" => 5,
+        "userSelected" => 6,
+        _ => 0,
+    }
+}
+
+/// The slot of `extension` in `n` (datatypes and backbone elements: 1;
+/// DomainResources: 6).
+fn extension_slot(n: &dyn Node) -> Option<(usize, Option<usize>)> {
+    let d = n.desc();
+    find_field(d, "extension", if d.is_resource { 6 } else { 1 })
+}
+
 /// The string value of primitive or attribute element `name` of `n`.
 pub(crate) fn str_of<'a>(n: &'a dyn Node, name: &str) -> Option<&'a str> {
-    let (i, _) = find_field(n.desc(), name, 0)?;
+    let (i, _) = find_field(n.desc(), name, hint(name))?;
     match n.field(i) {
         FieldRef::Prim(Some(p)) => p.value_str(),
         FieldRef::Attr(a) => a,
@@ -99,13 +123,17 @@ fn each_ext<'a>(v: Val<'a>, url: &str, f: &mut dyn FnMut(Val<'a>)) {
             .iter()
             .filter(|e| e.url.as_deref() == Some(url))
             .for_each(|e| f(Val::Node(e as &dyn Node))),
-        Val::Node(n) => each_field(n, "extension", &mut |x| {
-            if let Val::Node(e) = x {
-                if str_of(e, "url") == Some(url) {
-                    f(x);
-                }
+        Val::Node(n) => {
+            if let Some((i, alt)) = extension_slot(n) {
+                each_in_slot(n, i, alt, &mut |x| {
+                    if let Val::Node(e) = x {
+                        if str_of(e, "url") == Some(url) {
+                            f(x);
+                        }
+                    }
+                })
             }
-        }),
+        }
         Val::Res(r) => each_ext(Val::Node(r.as_node()), url, f),
         Val::Attr(_) => {}
     }
@@ -296,20 +324,24 @@ fn codings<'a>(v: Val<'a>) -> Codings<'a> {
     let Val::Node(n) = v else {
         return Codings::Done;
     };
-    match n.desc().name {
-        "Coding" => Codings::One(n),
-        "CodeableConcept" => match find_field(n.desc(), "coding", 0).map(|(i, _)| n.field(i)) {
+    // each type has one description: comparing its address compares the type
+    let d = n.desc();
+    if std::ptr::eq(d, &ems_stu3::CODING_DESC) {
+        Codings::One(n)
+    } else if std::ptr::eq(d, &ems_stu3::CODEABLECONCEPT_DESC) {
+        match find_field(d, "coding", hint("coding")).map(|(i, _)| n.field(i)) {
             Some(FieldRef::Many(list)) => Codings::Many(list, 0),
             _ => Codings::Done,
-        },
-        _ => Codings::Done,
+        }
+    } else {
+        Codings::Done
     }
 }
 
 /// The reference string of a Reference value.
 fn reference_of(v: Val<'_>) -> Option<&str> {
     match v {
-        Val::Node(n) if n.desc().name == "Reference" => str_of(n, "reference"),
+        Val::Node(n) if std::ptr::eq(n.desc(), &ems_stu3::REFERENCE_DESC) => str_of(n, "reference"),
         _ => None,
     }
 }
@@ -325,6 +357,22 @@ fn type_in_url(r: &str) -> Option<&str> {
     parts.next()
 }
 
+/// The evaluator's per-message vectors, kept between messages by each
+/// thread ([`SCRATCH`]) so that a message allocates none of them.
+#[derive(Default)]
+struct Scratch {
+    /// Resource-type number of each entry (repeated fullUrls: `u16::MAX`).
+    types: Vec<u16>,
+    /// Members of each role, as a range of `arena`, once computed.
+    members: Vec<Option<(u32, u32)>>,
+    arena: Vec<usize>,
+}
+
+thread_local! {
+    /// The vectors of the last evaluation on this thread (emptied).
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
+}
+
 struct Eval<'a, 'v, V: View<'a>> {
     table: &'static Table,
     view: &'v V,
@@ -337,24 +385,41 @@ struct Eval<'a, 'v, V: View<'a>> {
 }
 
 impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
+    /// An evaluator of `table` over `view`, in this thread's vectors.
     fn new(table: &'static Table, view: &'v V) -> Self {
-        let types = (0..view.len())
-            .map(|k| {
-                if view.repeated(k) {
-                    u16::MAX
-                } else {
-                    super::type_number(view.res(k).resource_type())
-                }
-            })
-            .collect();
+        let Scratch {
+            mut types,
+            mut members,
+            mut arena,
+        } = SCRATCH.take();
+        types.clear();
+        types.extend((0..view.len()).map(|k| {
+            if view.repeated(k) {
+                u16::MAX
+            } else {
+                super::type_number(view.res(k).resource_type())
+            }
+        }));
+        members.clear();
+        members.resize(table.roles.len(), None);
+        arena.clear();
         Eval {
             table,
             view,
             types,
-            members: vec![None; table.roles.len()],
-            arena: Vec::new(),
+            members,
+            arena,
             _a: std::marker::PhantomData,
         }
+    }
+
+    /// Hands the vectors back to the thread for the next message.
+    fn finish(self) {
+        SCRATCH.set(Scratch {
+            types: self.types,
+            members: self.members,
+            arena: self.arena,
+        });
     }
 
     /// The members of role `ri` (entry indexes), as a range of `arena`.
@@ -381,12 +446,13 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 }
             }
             Sel::Coded { path, codes } => {
+                let steps = self.table.index().role_steps[ri].as_deref();
                 for k in 0..self.view.len() {
                     if self.types[k] != ty {
                         continue;
                     }
                     let mut hit = false;
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                    visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
                         hit |= codings(v)
                             .any(|c| str_of(c, "code").is_some_and(|x| codes.contains(&x)))
                     });
@@ -400,20 +466,28 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                     self.table.index().ref_role[ri].map_or((0, 0), |s| self.members(s, depth + 1));
                 // the source's members may have been pushed just now
                 start = self.arena.len();
-                let mut found: Vec<usize> = Vec::new();
+                let steps = self.table.index().role_steps[ri].as_deref();
+                let (view, types, arena) = (self.view, &self.types, &mut self.arena);
                 for i in from.0..from.1 {
-                    let k = self.arena[i as usize];
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
-                        if let Some(t) = reference_of(v).and_then(|s| self.view.resolve(s)) {
-                            if self.types[t] == ty {
-                                found.push(t);
+                    let k = arena[i as usize];
+                    visit_by(Val::Res(view.res(k)), path, steps, &mut |v| {
+                        if let Some(t) = reference_of(v).and_then(|s| view.resolve(s)) {
+                            if types[t] == ty {
+                                arena.push(t);
                             }
                         }
                     });
                 }
-                found.sort_unstable();
-                found.dedup();
-                self.arena.extend(found);
+                // the found entries, in entry order, each once
+                arena[start..].sort_unstable();
+                let mut end = start;
+                for i in start..arena.len() {
+                    if i == start || arena[i] != arena[end - 1] {
+                        arena[end] = arena[i];
+                        end += 1;
+                    }
+                }
+                arena.truncate(end);
             }
             Sel::RefBy { .. } => {}
         }
@@ -429,10 +503,15 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
     }
 
     fn loc(&self, k: usize) -> String {
-        format!(
-            "Bundle.entry[{}].resource.ofType({})",
+        self.loc_at(k, "")
+    }
+
+    /// The location of element `x` of entry `k` (`loc(k).x`).
+    fn loc_at(&self, k: usize, x: &str) -> String {
+        crate::event::entry_loc(
             self.view.bundle_index(k),
-            self.view.res(k).resource_type()
+            self.view.res(k).resource_type(),
+            x,
         )
     }
 
@@ -447,12 +526,18 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
         }
         let ri = self.table.index().row_role[ix];
         let mut report = |loc: String, msg: String| {
+            // `[row id] message`, without the formatting machinery
+            let mut m = String::with_capacity(row.id.len() + 3 + msg.len());
+            m.push('[');
+            m.push_str(row.id);
+            m.push_str("] ");
+            m.push_str(&msg);
             rep.add_full(
                 row.rule,
                 Some(row.strength),
                 Some(row.critical || row.rule.rule().critical),
                 loc,
-                format!("[{}] {msg}", row.id),
+                m,
             )
         };
         let ty = self.table.roles.get(ri).map_or("", |r| r.ty);
@@ -461,12 +546,14 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             return;
         }
         // the target role's members, computed before the borrow of `arena`
-        let allowed: Option<Vec<usize>> = match row.check {
+        // (a range of it: the arena only grows)
+        let allowed = match row.check {
             Check::Target {
                 to: To::Role(_), ..
-            } => self.table.index().row_target[ix].map(|t| self.member_list(t)),
+            } => self.table.index().row_target[ix].map(|t| self.members(t, 0)),
             _ => None,
         };
+        let allowed: Option<&[usize]> = allowed.map(|(x, y)| &self.arena[x as usize..y as usize]);
         let members: &[usize] = &self.arena[a as usize..b as usize];
         let slot = self.table.index().row_field[ix];
         match row.check {
@@ -476,11 +563,15 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 if n < min || max.is_some_and(|m| n > m) {
                     report(
                         "Bundle.entry".into(),
-                        format!(
-                            "{} ({ty}): {} required, found {n}",
-                            row.role,
-                            card_text(min, max)
-                        ),
+                        cat(&[
+                            &row.role,
+                            &" (",
+                            &ty,
+                            &"): ",
+                            &card_text(min, max),
+                            &" required, found ",
+                            &n,
+                        ]),
                     );
                 }
             }
@@ -498,12 +589,16 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                     };
                     if n < min || max.is_some_and(|m| n > m) {
                         report(
-                            format!("{}.{path}", self.loc(k)),
-                            format!(
-                                "{}.{path}: {} required, found {n}",
-                                row.role,
-                                card_text(min, max)
-                            ),
+                            self.loc_at(k, path),
+                            cat(&[
+                                &row.role,
+                                &".",
+                                &path,
+                                &": ",
+                                &card_text(min, max),
+                                &" required, found ",
+                                &n,
+                            ]),
                         );
                     }
                 }
@@ -530,16 +625,27 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         visit_by(p, path, ls, &mut |_| n += 1);
                         if n < min || max.is_some_and(|m| n > m) {
                             let at = if many {
-                                format!("{}.{parent}[{j}].{path}", self.loc(k))
+                                let mut s = self.loc_at(k, parent);
+                                s.push('[');
+                                crate::event::push_index(&mut s, j);
+                                s.push_str("].");
+                                s.push_str(path);
+                                s
                             } else {
-                                format!("{}.{parent}.{path}", self.loc(k))
+                                cat(&[&self.loc_at(k, parent), &".", &path])
                             };
                             report(
                                 at,
-                                format!(
-                                    "each {parent} needs {path} {}, found {n}",
-                                    card_text(min, max)
-                                ),
+                                cat(&[
+                                    &"each ",
+                                    &parent,
+                                    &" needs ",
+                                    &path,
+                                    &" ",
+                                    &card_text(min, max),
+                                    &", found ",
+                                    &n,
+                                ]),
                             );
                         }
                         j += 1;
@@ -559,7 +665,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         });
                         match hit {
                             None => report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!(
                                     "{path} must carry {}|{code}{}",
                                     system.unwrap_or("(no system)"),
@@ -571,10 +677,13 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                                     if str_of(c, "display") != Some(d) {
                                         report(
                                             display_loc(&self.loc(k), path, v, j),
-                                            format!(
-                                                "display must be `{d}`, found `{}`",
-                                                str_of(c, "display").unwrap_or("(missing)")
-                                            ),
+                                            cat(&[
+                                                &"display must be `",
+                                                &d,
+                                                &"`, found `",
+                                                &str_of(c, "display").unwrap_or("(missing)"),
+                                                &"`",
+                                            ]),
                                         );
                                     }
                                 }
@@ -602,7 +711,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         });
                         match hit {
                             None => report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!(
                                     "{path} must carry a {system} code of: {}",
                                     codes.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
@@ -612,10 +721,13 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                                 if !d.is_empty() && str_of(c, "display") != Some(d) {
                                     report(
                                         display_loc(&self.loc(k), path, v, j),
-                                        format!(
-                                            "display must be `{d}`, found `{}`",
-                                            str_of(c, "display").unwrap_or("(missing)")
-                                        ),
+                                        cat(&[
+                                            &"display must be `",
+                                            &d,
+                                            &"`, found `",
+                                            &str_of(c, "display").unwrap_or("(missing)"),
+                                            &"`",
+                                        ]),
                                     );
                                 }
                             }
@@ -628,7 +740,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                     visit_res(self.view.res(k), path, slot, &mut |v| {
                         if !codings(v).any(|c| str_of(c, "system") == Some(system)) {
                             report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!("{path} must carry a coding from {system}"),
                             );
                         }
@@ -645,7 +757,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         };
                         if got.is_some_and(|g| g != value) {
                             report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!("{path} must be `{value}`, found `{}`", got.unwrap_or("")),
                             );
                         }
@@ -669,14 +781,16 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             if present(v) {
                                 n += 1;
                                 form(is, path, v, event, &mut |suffix, msg| {
-                                    report(format!("{}{suffix}", at(&self.loc(k), path)), msg)
+                                    let mut l = at(&self.loc(k), path);
+                                    l.push_str(suffix);
+                                    report(l, msg)
                                 });
                             }
                         });
                         absent |= n == 0;
                     });
                     if required && absent {
-                        report(at(&self.loc(k), path), format!("{path} is missing"));
+                        report(at(&self.loc(k), path), cat(&[&path, &" is missing"]));
                     }
                 }
             }
@@ -711,11 +825,14 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         let i = j;
                         j += 1;
                         let loc = || {
+                            let mut l = at(&self.loc(k), path);
                             if many {
-                                format!("{}[{i}].reference", at(&self.loc(k), path))
-                            } else {
-                                format!("{}.reference", at(&self.loc(k), path))
+                                l.push('[');
+                                crate::event::push_index(&mut l, i);
+                                l.push(']');
                             }
+                            l.push_str(".reference");
+                            l
                         };
                         let Some(rf) = reference_of(v) else {
                             if required {
@@ -728,10 +845,17 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                                 report(
                                     loc(),
                                     match want() {
-                                        Some(w) => {
-                                            format!("{path} `{rf}` must be a {w} inside the bundle")
+                                        Some(w) => cat(&[
+                                            &path,
+                                            &" `",
+                                            &rf,
+                                            &"` must be a ",
+                                            &w,
+                                            &" inside the bundle",
+                                        ]),
+                                        None => {
+                                            cat(&[&path, &" `", &rf, &"` is not in the bundle"])
                                         }
-                                        None => format!("{path} `{rf}` is not in the bundle"),
                                     },
                                 );
                             }
@@ -789,7 +913,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                                     .map_or("the event's focus".into(), |e| e.focus.to_string()),
                             };
                             report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!("{path} `{r}` must point at {want}"),
                             );
                         }
@@ -861,7 +985,8 @@ fn prim_str<'a>(v: Val<'a>) -> Option<&'a str> {
 
 /// Whether element `name` of `n` is present.
 fn has(n: &dyn Node, name: &str) -> bool {
-    find_field(n.desc(), name, 0).is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
+    find_field(n.desc(), name, hint(name))
+        .is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
 }
 
 /// Checks value `v` (at `path`) against form `is`; `bad` gets each breach:
@@ -1008,18 +1133,18 @@ fn form(
 
 fn display_loc(loc: &str, path: &str, v: Val<'_>, j: usize) -> String {
     match v {
-        Val::Node(n) if n.desc().name == "CodeableConcept" => {
-            format!("{loc}.{path}.coding[{j}].display")
+        Val::Node(n) if std::ptr::eq(n.desc(), &ems_stu3::CODEABLECONCEPT_DESC) => {
+            cat(&[&loc, &".", &path, &".coding[", &j, &"].display"])
         }
-        _ => format!("{loc}.{path}.display"),
+        _ => cat(&[&loc, &".", &path, &".display"]),
     }
 }
 
 /// `1..1`, `0..*`.
 pub(crate) fn card_text(min: u32, max: Option<u32>) -> String {
     match max {
-        Some(m) => format!("{min}..{m}"),
-        None => format!("{min}..*"),
+        Some(m) => cat(&[&min, &"..", &m]),
+        None => cat(&[&min, &"..*"]),
     }
 }
 
@@ -1084,14 +1209,13 @@ pub fn members_of(table: &'static Table, role: &str, bundle: &ems_stu3::Bundle) 
         focus,
         met: None,
     };
-    let mut e = Eval::new(table, &view);
     let Some(ri) = table.roles.iter().position(|r| r.name == role) else {
         return Vec::new();
     };
-    e.member_list(ri)
-        .into_iter()
-        .map(|k| view.bundle_index(k))
-        .collect()
+    let mut e = Eval::new(table, &view);
+    let list = e.member_list(ri);
+    e.finish();
+    list.into_iter().map(|k| view.bundle_index(k)).collect()
 }
 
 /// Checks every row of `tables` against the message.
@@ -1109,4 +1233,5 @@ pub(crate) fn evaluate<'a, V: View<'a>>(tables: &[&'static Table], view: &V, rep
             e.row(ix, row, rep);
         }
     }
+    e.finish();
 }
