@@ -613,8 +613,11 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 for &k in members.iter() {
                     let r = self.view.res(k);
                     // a single-valued parent is written without an index
-                    let many = find_field(r.as_node().desc(), parent, 0)
-                        .is_none_or(|(i, _)| r.as_node().desc().fields[i].many);
+                    // (looked up only for a finding)
+                    let many = || {
+                        find_field(r.as_node().desc(), parent, 0)
+                            .is_none_or(|(i, _)| r.as_node().desc().fields[i].many)
+                    };
                     let mut j = 0;
                     let (ps, ls) = match steps {
                         Some((s, n)) => (Some(&s[..*n]), Some(&s[*n..])),
@@ -624,7 +627,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         let mut n = 0u32;
                         visit_by(p, path, ls, &mut |_| n += 1);
                         if n < min || max.is_some_and(|m| n > m) {
-                            let at = if many {
+                            let at = if many() {
                                 let mut s = self.loc_at(k, parent);
                                 s.push('[');
                                 crate::event::push_index(&mut s, j);
