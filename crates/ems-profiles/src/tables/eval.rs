@@ -66,16 +66,101 @@ fn hint(name: &str) -> usize {
     }
 }
 
+/// `find_field` of `name` in `desc`, trying slot `hint` first when `desc`
+/// has it (`find_field` expects a hint below the number of fields).
+fn find_hinted(
+    desc: &ems_stu3::node::TypeDesc,
+    name: &str,
+    hint: usize,
+) -> Option<(usize, Option<usize>)> {
+    find_field(desc, name, if hint < desc.fields.len() { hint } else { 0 })
+}
+
 /// The slot of `extension` in `n` (datatypes and backbone elements: 1;
 /// DomainResources: 6).
 fn extension_slot(n: &dyn Node) -> Option<(usize, Option<usize>)> {
     let d = n.desc();
-    find_field(d, "extension", if d.is_resource { 6 } else { 1 })
+    find_hinted(d, "extension", if d.is_resource { 6 } else { 1 })
 }
+
+/// An element of a datatype the evaluator reads (a Coding's `system`, an
+/// Extension's `url`, ...), its slot found by name when the crate is
+/// compiled: reading it from a node of that type costs no name comparison
+/// (a node of any other type: found by name, as [`str_of`] does).
+#[derive(Clone, Copy)]
+struct El {
+    desc: &'static ems_stu3::node::TypeDesc,
+    name: &'static str,
+    slot: usize,
+}
+
+impl El {
+    /// Element `name` of type `desc` (a compile error when there is none).
+    const fn of(desc: &'static ems_stu3::node::TypeDesc, name: &'static str) -> El {
+        let (f, want) = (desc.fields, name.as_bytes());
+        let mut i = 0;
+        while i < f.len() {
+            let have = f[i].name.as_bytes();
+            if have.len() == want.len() {
+                let mut j = 0;
+                while j < have.len() && have[j] == want[j] {
+                    j += 1;
+                }
+                if j == have.len() {
+                    return El {
+                        desc,
+                        name,
+                        slot: i,
+                    };
+                }
+            }
+            i += 1;
+        }
+        panic!("no such element")
+    }
+
+    /// The element's slot in `n`, when `n` is of the element's type.
+    fn slot_in(&self, n: &dyn Node) -> Option<usize> {
+        std::ptr::eq(n.desc(), self.desc).then_some(self.slot)
+    }
+
+    /// The string value of the element in `n` (what `str_of` gives).
+    fn str<'a>(&self, n: &'a dyn Node) -> Option<&'a str> {
+        match self.slot_in(n) {
+            Some(i) => match n.field(i) {
+                FieldRef::Prim(Some(p)) => p.value_str(),
+                FieldRef::Attr(a) => a,
+                _ => None,
+            },
+            None => str_of(n, self.name),
+        }
+    }
+
+    /// Whether the element is present in `n` (what `has` gives).
+    fn has(&self, n: &dyn Node) -> bool {
+        match self.slot_in(n) {
+            Some(i) => ems_stu3::node::is_present(&n.field(i)),
+            None => has(n, self.name),
+        }
+    }
+}
+
+const CODING_SYSTEM: El = El::of(&ems_stu3::CODING_DESC, "system");
+const CODING_VERSION: El = El::of(&ems_stu3::CODING_DESC, "version");
+const CODING_CODE: El = El::of(&ems_stu3::CODING_DESC, "code");
+const CODING_DISPLAY: El = El::of(&ems_stu3::CODING_DESC, "display");
+const CODING_USER_SELECTED: El = El::of(&ems_stu3::CODING_DESC, "userSelected");
+const CC_CODING: El = El::of(&ems_stu3::CODEABLECONCEPT_DESC, "coding");
+const CC_TEXT: El = El::of(&ems_stu3::CODEABLECONCEPT_DESC, "text");
+const EXT_URL: El = El::of(&ems_stu3::EXTENSION_DESC, "url");
+const EXT_VALUE: El = El::of(&ems_stu3::EXTENSION_DESC, "value");
+const REF_REFERENCE: El = El::of(&ems_stu3::REFERENCE_DESC, "reference");
+const CONTACT_SYSTEM: El = El::of(&ems_stu3::CONTACTPOINT_DESC, "system");
+const CONTACT_VALUE: El = El::of(&ems_stu3::CONTACTPOINT_DESC, "value");
 
 /// The string value of primitive or attribute element `name` of `n`.
 pub(crate) fn str_of<'a>(n: &'a dyn Node, name: &str) -> Option<&'a str> {
-    let (i, _) = find_field(n.desc(), name, hint(name))?;
+    let (i, _) = find_hinted(n.desc(), name, hint(name))?;
     match n.field(i) {
         FieldRef::Prim(Some(p)) => p.value_str(),
         FieldRef::Attr(a) => a,
@@ -127,7 +212,7 @@ fn each_ext<'a>(v: Val<'a>, url: &str, f: &mut dyn FnMut(Val<'a>)) {
             if let Some((i, alt)) = extension_slot(n) {
                 each_in_slot(n, i, alt, &mut |x| {
                     if let Val::Node(e) = x {
-                        if str_of(e, "url") == Some(url) {
+                        if EXT_URL.str(e) == Some(url) {
                             f(x);
                         }
                     }
@@ -329,8 +414,8 @@ fn codings<'a>(v: Val<'a>) -> Codings<'a> {
     if std::ptr::eq(d, &ems_stu3::CODING_DESC) {
         Codings::One(n)
     } else if std::ptr::eq(d, &ems_stu3::CODEABLECONCEPT_DESC) {
-        match find_field(d, "coding", hint("coding")).map(|(i, _)| n.field(i)) {
-            Some(FieldRef::Many(list)) => Codings::Many(list, 0),
+        match n.field(CC_CODING.slot) {
+            FieldRef::Many(list) => Codings::Many(list, 0),
             _ => Codings::Done,
         }
     } else {
@@ -341,7 +426,7 @@ fn codings<'a>(v: Val<'a>) -> Codings<'a> {
 /// The reference string of a Reference value.
 fn reference_of(v: Val<'_>) -> Option<&str> {
     match v {
-        Val::Node(n) if std::ptr::eq(n.desc(), &ems_stu3::REFERENCE_DESC) => str_of(n, "reference"),
+        Val::Node(n) if std::ptr::eq(n.desc(), &ems_stu3::REFERENCE_DESC) => REF_REFERENCE.str(n),
         _ => None,
     }
 }
@@ -454,7 +539,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                     let mut hit = false;
                     visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
                         hit |= codings(v)
-                            .any(|c| str_of(c, "code").is_some_and(|x| codes.contains(&x)))
+                            .any(|c| CODING_CODE.str(c).is_some_and(|x| codes.contains(&x)))
                     });
                     if hit {
                         self.arena.push(k);
@@ -664,7 +749,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 for &k in members.iter() {
                     visit_res(self.view.res(k), path, slot, &mut |v| {
                         let hit = codings(v).enumerate().find(|(_, c)| {
-                            str_of(*c, "system") == system && str_of(*c, "code") == Some(code)
+                            CODING_SYSTEM.str(*c) == system && CODING_CODE.str(*c) == Some(code)
                         });
                         match hit {
                             None => report(
@@ -677,14 +762,14 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             ),
                             Some((j, c)) => {
                                 if let Some(d) = display {
-                                    if str_of(c, "display") != Some(d) {
+                                    if CODING_DISPLAY.str(c) != Some(d) {
                                         report(
                                             display_loc(&self.loc(k), path, v, j),
                                             cat(&[
                                                 &"display must be `",
                                                 &d,
                                                 &"`, found `",
-                                                &str_of(c, "display").unwrap_or("(missing)"),
+                                                &CODING_DISPLAY.str(c).unwrap_or("(missing)"),
                                                 &"`",
                                             ]),
                                         );
@@ -703,10 +788,10 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 for &k in members.iter() {
                     visit_res(self.view.res(k), path, slot, &mut |v| {
                         let hit = codings(v).enumerate().find_map(|(j, c)| {
-                            if str_of(c, "system") != Some(system) {
+                            if CODING_SYSTEM.str(c) != Some(system) {
                                 return None;
                             }
-                            let code = str_of(c, "code")?;
+                            let code = CODING_CODE.str(c)?;
                             codes
                                 .iter()
                                 .find(|(x, _)| *x == code)
@@ -721,14 +806,14 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                                 ),
                             ),
                             Some((j, c, d)) => {
-                                if !d.is_empty() && str_of(c, "display") != Some(d) {
+                                if !d.is_empty() && CODING_DISPLAY.str(c) != Some(d) {
                                     report(
                                         display_loc(&self.loc(k), path, v, j),
                                         cat(&[
                                             &"display must be `",
                                             &d,
                                             &"`, found `",
-                                            &str_of(c, "display").unwrap_or("(missing)"),
+                                            &CODING_DISPLAY.str(c).unwrap_or("(missing)"),
                                             &"`",
                                         ]),
                                     );
@@ -741,7 +826,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             Check::System { path, system } => {
                 for &k in members.iter() {
                     visit_res(self.view.res(k), path, slot, &mut |v| {
-                        if !codings(v).any(|c| str_of(c, "system") == Some(system)) {
+                        if !codings(v).any(|c| CODING_SYSTEM.str(c) == Some(system)) {
                             report(
                                 self.loc_at(k, path),
                                 format!("{path} must carry a coding from {system}"),
@@ -988,7 +1073,7 @@ fn prim_str<'a>(v: Val<'a>) -> Option<&'a str> {
 
 /// Whether element `name` of `n` is present.
 fn has(n: &dyn Node, name: &str) -> bool {
-    find_field(n.desc(), name, hint(name))
+    find_hinted(n.desc(), name, hint(name))
         .is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
 }
 
@@ -1026,7 +1111,7 @@ fn form(
         Form::EventDisplay => {
             let Val::Node(n) = v else { return };
             if let Some(e) = event {
-                let d = str_of(n, "display");
+                let d = CODING_DISPLAY.str(n);
                 if d != Some(e.display) {
                     bad(
                         ".display",
@@ -1039,7 +1124,7 @@ fn form(
                     );
                 }
             }
-            if has(n, "userSelected") {
+            if CODING_USER_SELECTED.has(n) {
                 bad(
                     ".userSelected",
                     format!("{path}.userSelected is prohibited"),
@@ -1049,7 +1134,7 @@ fn form(
         Form::Contact(systems) => {
             let Val::Node(n) = v else { return };
             let one_of = || systems.join(" or ");
-            match (str_of(n, "system"), str_of(n, "value")) {
+            match (CONTACT_SYSTEM.str(n), CONTACT_VALUE.str(n)) {
                 (Some(sys), Some(x)) if systems.contains(&sys) => {
                     if !crate::contact::shape_ok(sys, x) {
                         bad(".value", format!("`{x}` is not a {sys} contact"));
@@ -1068,7 +1153,9 @@ fn form(
         }
         Form::EventCoding { system, codes } => {
             let Val::Node(x) = v else { return };
-            let value = x.desc().fields.iter().position(|f| f.name == "value");
+            let value = EXT_VALUE
+                .slot_in(x)
+                .or_else(|| x.desc().fields.iter().position(|f| f.name == "value"));
             let cc = match value.map(|i| x.field(i)) {
                 Some(FieldRef::Choice(Some((_, ChoiceRef::Node(cc)))))
                     if cc.desc().name == "CodeableConcept" =>
@@ -1085,23 +1172,23 @@ fn form(
                     format!("exactly one coding is required, found {n}"),
                 );
             }
-            if has(cc, "text") {
+            if CC_TEXT.has(cc) {
                 bad(&format!("{CC}.text"), "text is prohibited".into());
             }
             let Some(c) = codings(Val::Node(cc)).next() else {
                 return;
             };
             let cl = || format!("{CC}.coding[0]");
-            if str_of(c, "system") != Some(system) {
+            if CODING_SYSTEM.str(c) != Some(system) {
                 bad(
                     &format!("{}.system", cl()),
                     format!("system must be {system}"),
                 );
             }
-            if has(c, "version") || has(c, "userSelected") {
+            if CODING_VERSION.has(c) || CODING_USER_SELECTED.has(c) {
                 bad(&cl(), "version and userSelected are prohibited".into());
             }
-            let code = str_of(c, "code");
+            let code = CODING_CODE.str(c);
             match codes.iter().find(|(k, _)| Some(*k) == code) {
                 Some((k, display)) => {
                     if let Some(e) = event.filter(|e| !e.message_event_types.contains(k)) {
@@ -1114,7 +1201,7 @@ fn form(
                             ),
                         );
                     }
-                    if str_of(c, "display") != Some(display) {
+                    if CODING_DISPLAY.str(c) != Some(display) {
                         bad(
                             &format!("{}.display", cl()),
                             format!("display must be `{display}`"),
@@ -1237,4 +1324,76 @@ pub(crate) fn evaluate<'a, V: View<'a>>(tables: &[&'static Table], view: &V, rep
         }
     }
     e.finish();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each known element's slot is the one `find_field` finds by name, and
+    /// reading through it gives what reading by name gives, on a node of
+    /// the element's type and on one of another type.
+    #[test]
+    fn known_elements_read_what_names_read() {
+        let coding = ems_stu3::Coding {
+            system: Some("http://snomed.info/sct".into()),
+            code: Some("123".into()),
+            display: Some("d".into()),
+            ..Default::default()
+        };
+        let ext = ems_stu3::Extension {
+            url: Some("https://example.org/x".into()),
+            ..Default::default()
+        };
+        let reference = ems_stu3::Reference {
+            reference: Some("urn:uuid:1".into()),
+            ..Default::default()
+        };
+        let nodes: [&dyn Node; 3] = [&coding, &ext, &reference];
+        for el in [
+            CODING_SYSTEM,
+            CODING_VERSION,
+            CODING_CODE,
+            CODING_DISPLAY,
+            CODING_USER_SELECTED,
+            CC_CODING,
+            CC_TEXT,
+            EXT_URL,
+            EXT_VALUE,
+            REF_REFERENCE,
+            CONTACT_SYSTEM,
+            CONTACT_VALUE,
+        ] {
+            let by_name = el.desc.fields.iter().position(|f| f.name == el.name);
+            assert_eq!(Some(el.slot), by_name, "{}", el.name);
+            for n in nodes {
+                assert_eq!(el.str(n), str_of(n, el.name), "{}", el.name);
+                assert_eq!(el.has(n), has(n, el.name), "{}", el.name);
+            }
+        }
+        assert_eq!(CODING_CODE.str(&coding), Some("123"));
+        assert_eq!(EXT_URL.str(&ext), Some("https://example.org/x"));
+        assert_eq!(REF_REFERENCE.str(&reference), Some("urn:uuid:1"));
+    }
+
+    /// A hint beyond a type's last slot (`userSelected` is slot 6 of a
+    /// Coding; an Extension has four slots, a Parameters resource has no
+    /// `extension`) finds the element, or none, without going out of
+    /// bounds.
+    #[test]
+    fn hints_beyond_a_types_slots_are_safe() {
+        let ext = ems_stu3::Extension {
+            url: Some("u".into()),
+            ..Default::default()
+        };
+        for name in ["userSelected", "display", "code", "url", "value", "nothing"] {
+            assert_eq!(str_of(&ext, name), (name == "url").then_some("u"));
+            assert!(!has(&ext, name) || name == "url");
+        }
+        let p = Resource::new_of_type("Parameters").unwrap();
+        assert!(extension_slot(p.as_node()).is_none());
+        let mut seen = 0;
+        each_ext(Val::Res(&p), "u", &mut |_| seen += 1);
+        assert_eq!(seen, 0);
+    }
 }
