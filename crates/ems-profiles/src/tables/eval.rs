@@ -460,6 +460,8 @@ thread_local! {
 
 struct Eval<'a, 'v, V: View<'a>> {
     table: &'static Table,
+    /// `table.index()`, looked up once per table.
+    idx: &'static super::Index,
     view: &'v V,
     /// Resource-type number of each entry (repeated fullUrls: `u16::MAX`).
     types: Vec<u16>,
@@ -490,6 +492,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
         arena.clear();
         Eval {
             table,
+            idx: table.index(),
             view,
             types,
             members,
@@ -515,7 +518,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
         if let Some(m) = self.members[ri] {
             return m;
         }
-        let ty = self.table.index().role_ty[ri];
+        let ty = self.idx.role_ty[ri];
         let mut start = self.arena.len();
         match r.sel {
             Sel::All => {
@@ -531,7 +534,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 }
             }
             Sel::Coded { path, codes } => {
-                let steps = self.table.index().role_steps[ri].as_deref();
+                let steps = self.idx.role_steps[ri].as_deref();
                 for k in 0..self.view.len() {
                     if self.types[k] != ty {
                         continue;
@@ -547,11 +550,10 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 }
             }
             Sel::RefBy { path, .. } if depth < 4 => {
-                let from =
-                    self.table.index().ref_role[ri].map_or((0, 0), |s| self.members(s, depth + 1));
+                let from = self.idx.ref_role[ri].map_or((0, 0), |s| self.members(s, depth + 1));
                 // the source's members may have been pushed just now
                 start = self.arena.len();
-                let steps = self.table.index().role_steps[ri].as_deref();
+                let steps = self.idx.role_steps[ri].as_deref();
                 let (view, types, arena) = (self.view, &self.types, &mut self.arena);
                 for i in from.0..from.1 {
                     let k = arena[i as usize];
@@ -609,7 +611,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 return;
             }
         }
-        let ri = self.table.index().row_role[ix];
+        let ri = self.idx.row_role[ix];
         let mut report = |loc: String, msg: String| {
             // `[row id] message`, without the formatting machinery
             let mut m = String::with_capacity(row.id.len() + 3 + msg.len());
@@ -635,12 +637,12 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
         let allowed = match row.check {
             Check::Target {
                 to: To::Role(_), ..
-            } => self.table.index().row_target[ix].map(|t| self.members(t, 0)),
+            } => self.idx.row_target[ix].map(|t| self.members(t, 0)),
             _ => None,
         };
         let allowed: Option<&[usize]> = allowed.map(|(x, y)| &self.arena[x as usize..y as usize]);
         let members: &[usize] = &self.arena[a as usize..b as usize];
-        let slot = self.table.index().row_field[ix];
+        let slot = self.idx.row_field[ix];
         match row.check {
             Check::Logic { .. } => {}
             Check::Count { min, max } => {
@@ -664,7 +666,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 // a row whose minimum is STU3's own leaves it to the base layer
                 let min = if row.rule == R::SCHEMA_MIN { 0 } else { min };
                 for &k in members.iter() {
-                    let n = match (slot, self.table.index().row_steps[ix].as_ref()) {
+                    let n = match (slot, self.idx.row_steps[ix].as_ref()) {
                         (None, Some((steps, _))) => {
                             let mut n = 0;
                             visit_steps(Val::Res(self.view.res(k)), steps, &mut |_| n += 1);
@@ -694,7 +696,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 min,
                 max,
             } => {
-                let steps = self.table.index().row_steps[ix].as_ref();
+                let steps = self.idx.row_steps[ix].as_ref();
                 for &k in members.iter() {
                     let r = self.view.res(k);
                     // a single-valued parent is written without an index
@@ -856,7 +858,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 let event = self.view.event();
                 // a display drawn from the event-type table is not checked for an unknown event
                 let required = required && !(matches!(is, Form::EventDisplay) && event.is_none());
-                let ((parent, leaf), (ps, ls)) = match self.table.index().row_steps[ix].as_ref() {
+                let ((parent, leaf), (ps, ls)) = match self.idx.row_steps[ix].as_ref() {
                     // compiled: the names are not walked
                     Some((s, n)) => (("", ""), (Some(&s[..*n]), Some(&s[*n..]))),
                     None => (split_last(path), (None, None)),
@@ -885,7 +887,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             Check::Includes { path, value } => {
                 for &k in members.iter() {
                     let mut hit = false;
-                    let steps = self.table.index().row_steps[ix].as_ref().map(|s| &*s.0);
+                    let steps = self.idx.row_steps[ix].as_ref().map(|s| &*s.0);
                     visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
                         hit |= prim_str(v) == Some(value)
                     });
@@ -899,7 +901,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             }
             Check::InBundle { path, to, required } => {
                 let event = self.view.event();
-                let steps = self.table.index().row_steps[ix].as_ref().map(|s| &*s.0);
+                let steps = self.idx.row_steps[ix].as_ref().map(|s| &*s.0);
                 let want = || match to {
                     Points::Any => None,
                     Points::Types(t) => Some(t.join(" or ")),
@@ -1315,6 +1317,7 @@ pub(crate) fn evaluate<'a, V: View<'a>>(tables: &[&'static Table], view: &V, rep
     for t in tables {
         if !std::ptr::eq(*t, e.table) {
             e.table = t;
+            e.idx = t.index();
             e.members.clear();
             e.members.resize(t.roles.len(), None);
             e.arena.clear();
