@@ -9,13 +9,13 @@ use super::*;
 /// messageEventType, the focus and the subject Patient (the header's own
 /// rows are declarative: `tables::GENERIC`); then the timestamp order (2.4)
 /// and the routing demographics with their consistency with the Patient.
-pub(super) fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
+pub(super) fn header<'a>(cx: &mut Ctx<'a, '_>, mh: &'a MessageHeader, at: &str) {
     cx.event = mh
         .event
         .as_ref()
         .and_then(|e| e.code.str_value())
         .and_then(event_type);
-    cx.met = message_event_type(mh).map(str::to_string);
+    cx.met = message_event_type(mh);
     cx.focus = mh
         .focus
         .first()

@@ -168,7 +168,8 @@ struct Ctx<'a, 'r> {
     entries: Vec<Entry<'a>>,
     by_url: FnvMap<&'a str, usize>,
     event: Option<&'static EventType>,
-    met: Option<String>,
+    /// The messageEventType code (borrowed from the header).
+    met: Option<&'a str>,
     /// index (in `entries`) of the focus resource
     focus: Option<usize>,
     /// index of the subject Patient
@@ -197,7 +198,7 @@ impl<'a> Ctx<'a, '_> {
         self.event.map(|e| e.code) == Some(code)
     }
     fn is_delete(&self) -> bool {
-        self.met.as_deref() == Some("delete")
+        self.met == Some("delete")
     }
     fn pds(&self) -> bool {
         self.event.is_some_and(|e| e.code.starts_with("pds-"))
@@ -268,7 +269,7 @@ fn tables(cx: &mut Ctx) {
         entries: &cx.entries,
         by_url: &cx.by_url,
         focus: cx.focus,
-        met: cx.met.as_deref(),
+        met: cx.met,
         event: cx.event,
     };
     match cx.event.and_then(|e| crate::tables::event_table(e.code)) {
