@@ -9,13 +9,13 @@ use super::*;
 /// messageEventType, the focus and the subject Patient (the header's own
 /// rows are declarative: `tables::GENERIC`); then the timestamp order (2.4)
 /// and the routing demographics with their consistency with the Patient.
-pub(super) fn header(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
+pub(super) fn header<'a>(cx: &mut Ctx<'a, '_>, mh: &'a MessageHeader, at: &str) {
     cx.event = mh
         .event
         .as_ref()
         .and_then(|e| e.code.str_value())
         .and_then(event_type);
-    cx.met = message_event_type(mh).map(str::to_string);
+    cx.met = message_event_type(mh);
     cx.focus = mh
         .focus
         .first()
@@ -51,8 +51,13 @@ fn timestamp_order(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         if t < u {
             cx.rep.add(
                 R::INFO_TIMESTAMP,
-                format!("{at}.timestamp"),
-                format!("timestamp {ts} is earlier than meta.lastUpdated {lu}"),
+                cat(&[&at, &".timestamp"]),
+                cat(&[
+                    &"timestamp ",
+                    &ts,
+                    &" is earlier than meta.lastUpdated ",
+                    &lu,
+                ]),
             );
         }
     }
@@ -124,7 +129,19 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
     let bn = cx.is("pds-birth-notification-1");
     let optional_name_dob =
         bn || (cx.is_delete() && cx.event.is_some_and(|e| e.delete_routing_name_dob_optional));
-    let rl = || format!("{at}.extension('{ROUTING_URL}')");
+    let rl = || cat(&[&at, &".extension('", &ROUTING_URL, &"')"]);
+    // `….extension('name')` + `tail` below the routing extension
+    let sub_loc = |name: &str, tail: &str| {
+        cat(&[
+            &at,
+            &".extension('",
+            &ROUTING_URL,
+            &"').extension('",
+            &name,
+            &"')",
+            &tail,
+        ])
+    };
     let Some(rd) = ext(&mh.extension, ROUTING_URL) else {
         if !bn {
             cx.rep.add(
@@ -138,7 +155,7 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
     let sub = |name: &str| ext(&rd.extension, name);
     let subject = cx.subject_patient().map(|(_, p)| p);
     // NHS number
-    let nl = || format!("{}.extension('nhsNumber')", rl());
+    let nl = || sub_loc("nhsNumber", "");
     match sub("nhsNumber").map(|x| &x.value) {
         None => {
             if !bn {
@@ -153,27 +170,32 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             if id.system.str_value() != Some(NHS_SYSTEM) {
                 cx.rep.add(
                     R::MH_ROUTING,
-                    format!("{}.value.ofType(Identifier).system", nl()),
+                    sub_loc("nhsNumber", ".value.ofType(Identifier).system"),
                     format!("system must be {NHS_SYSTEM}"),
                 );
             }
             match id.value.str_value() {
                 None => cx.rep.add(
                     R::MH_ROUTING_NHSNUMBER,
-                    format!("{}.value.ofType(Identifier).value", nl()),
+                    sub_loc("nhsNumber", ".value.ofType(Identifier).value"),
                     "routing NHS number has no value",
                 ),
                 Some(v) => {
                     check_nhs_number(cx.rep, v, || {
-                        format!("{}.value.ofType(Identifier).value", nl())
+                        sub_loc("nhsNumber", ".value.ofType(Identifier).value")
                     });
                     if let Some((_, pid)) = subject.and_then(nhs_identifier) {
                         if let Some(pv) = pid.value.str_value() {
                             if pv != v {
                                 cx.rep.add(
                                     R::MH_ROUTING_MISMATCH,
-                                    format!("{}.value.ofType(Identifier).value", nl()),
-                                    format!("routing NHS number {v} differs from the subject Patient's NHS number {pv}"),
+                                    sub_loc("nhsNumber", ".value.ofType(Identifier).value"),
+                                    cat(&[
+                                        &"routing NHS number ",
+                                        &v,
+                                        &" differs from the subject Patient's NHS number ",
+                                        &pv,
+                                    ]),
                                 );
                             }
                         }
@@ -188,7 +210,7 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         ),
     }
     // name
-    let nml = || format!("{}.extension('name')", rl());
+    let nml = || sub_loc("name", "");
     match sub("name").map(|x| &x.value) {
         None => {
             if !optional_name_dob {
@@ -203,14 +225,14 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             if n.use_.str_value() != Some("official") {
                 cx.rep.add(
                     R::MH_ROUTING,
-                    format!("{}.value.ofType(HumanName).use", nml()),
+                    sub_loc("name", ".value.ofType(HumanName).use"),
                     "routing name use must be `official`",
                 );
             }
             if n.family.str_value().is_none() || n.given.is_empty() {
                 cx.rep.add(
                     R::MH_ROUTING,
-                    format!("{}.value.ofType(HumanName)", nml()),
+                    sub_loc("name", ".value.ofType(HumanName)"),
                     "routing name needs family and given",
                 );
             }
@@ -221,14 +243,18 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                 if !same_family || !same_given {
                     cx.rep.add(
                         R::MH_ROUTING_MISMATCH,
-                        format!("{}.value.ofType(HumanName)", nml()),
-                        format!(
-                            "routing name `{} {}` differs from the subject Patient's official name `{} {}`",
-                            given(n),
-                            n.family.str_value().unwrap_or(""),
-                            given(pn),
-                            pn.family.str_value().unwrap_or("")
-                        ),
+                        sub_loc("name", ".value.ofType(HumanName)"),
+                        cat(&[
+                            &"routing name `",
+                            &given(n),
+                            &" ",
+                            &n.family.str_value().unwrap_or(""),
+                            &"` differs from the subject Patient's official name `",
+                            &given(pn),
+                            &" ",
+                            &pn.family.str_value().unwrap_or(""),
+                            &"`",
+                        ]),
                     );
                 }
             }
@@ -238,7 +264,7 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             .add(R::MH_ROUTING, nml(), "routing name needs a valueHumanName"),
     }
     // birthDateTime
-    let bl = || format!("{}.extension('birthDateTime')", rl());
+    let bl = || sub_loc("birthDateTime", "");
     match sub("birthDateTime").map(|x| &x.value) {
         None => {
             if !optional_name_dob {
@@ -254,8 +280,13 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                 if v.get(..10).unwrap_or(v) != pb {
                     cx.rep.add(
                         R::MH_ROUTING_MISMATCH,
-                        format!("{}.value.ofType(dateTime)", bl()),
-                        format!("routing birthDateTime {v} is not on the subject Patient's birthDate {pb}"),
+                        sub_loc("birthDateTime", ".value.ofType(dateTime)"),
+                        cat(&[
+                            &"routing birthDateTime ",
+                            &v,
+                            &" is not on the subject Patient's birthDate ",
+                            &pb,
+                        ]),
                     );
                 }
             }
@@ -269,7 +300,7 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
     if subject.is_none() && !cx.is_delete() && !bn {
         cx.rep.add(
             R::PATIENT_SUBJECT,
-            format!("{at}.focus"),
+            cat(&[&at, &".focus"]),
             "the event's subject Patient is not in the bundle",
         );
     }

@@ -64,23 +64,97 @@ impl std::fmt::Display for Loc {
 }
 
 impl Loc {
-    /// `Bundle.entry[i].resource.ofType(T).x` (`x` empty: the resource), in
-    /// one allocation of the right size and without the formatting
-    /// machinery (findings name their locations this way most often).
+    /// `Bundle.entry[i].resource.ofType(T).x` (`x` empty: the resource).
     fn join(self, x: &str) -> String {
-        use std::fmt::Write;
-        let mut s = String::with_capacity(40 + self.ty.len() + x.len());
-        s.push_str("Bundle.entry[");
-        let _ = write!(s, "{}", self.i);
-        s.push_str("].resource.ofType(");
-        s.push_str(self.ty);
-        s.push(')');
-        if !x.is_empty() {
-            s.push('.');
-            s.push_str(x);
-        }
-        s
+        entry_loc(self.i, self.ty, x)
     }
+}
+
+/// `Bundle.entry[i].resource.ofType(ty).x` (`x` empty: the resource), in
+/// one allocation of the right size and without the formatting machinery
+/// (findings name their locations this way most often).
+pub(crate) fn entry_loc(i: usize, ty: &str, x: &str) -> String {
+    let mut s = String::with_capacity(40 + ty.len() + x.len());
+    s.push_str("Bundle.entry[");
+    push_index(&mut s, i);
+    s.push_str("].resource.ofType(");
+    s.push_str(ty);
+    s.push(')');
+    if !x.is_empty() {
+        s.push('.');
+        s.push_str(x);
+    }
+    s
+}
+
+/// A piece of a finding's text for [`cat`]: a string or a number.
+pub(crate) trait Piece {
+    /// An upper bound of its length.
+    fn len_hint(&self) -> usize;
+    /// Appends it as `{}` writes it.
+    fn put(&self, s: &mut String);
+}
+
+impl Piece for &str {
+    fn len_hint(&self) -> usize {
+        self.len()
+    }
+    fn put(&self, s: &mut String) {
+        s.push_str(self)
+    }
+}
+
+impl Piece for String {
+    fn len_hint(&self) -> usize {
+        self.len()
+    }
+    fn put(&self, s: &mut String) {
+        s.push_str(self)
+    }
+}
+
+impl Piece for usize {
+    fn len_hint(&self) -> usize {
+        20
+    }
+    fn put(&self, s: &mut String) {
+        push_index(s, *self)
+    }
+}
+
+impl Piece for u32 {
+    fn len_hint(&self) -> usize {
+        10
+    }
+    fn put(&self, s: &mut String) {
+        push_index(s, *self as usize)
+    }
+}
+
+/// The pieces one after the other, in one allocation and without the
+/// formatting machinery: what `format!` of them as `{}` writes (findings
+/// are built this way where they are frequent).
+pub(crate) fn cat(parts: &[&dyn Piece]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len_hint()).sum());
+    for p in parts {
+        p.put(&mut s);
+    }
+    s
+}
+
+/// Appends the decimal digits of `i` (what `{}` writes).
+pub(crate) fn push_index(s: &mut String, mut i: usize) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (i % 10) as u8;
+        i /= 10;
+        if i == 0 {
+            break;
+        }
+    }
+    s.extend(buf[at..].iter().map(|&b| b as char));
 }
 
 impl From<Loc> for String {
@@ -94,7 +168,8 @@ struct Ctx<'a, 'r> {
     entries: Vec<Entry<'a>>,
     by_url: FnvMap<&'a str, usize>,
     event: Option<&'static EventType>,
-    met: Option<String>,
+    /// The messageEventType code (borrowed from the header).
+    met: Option<&'a str>,
     /// index (in `entries`) of the focus resource
     focus: Option<usize>,
     /// index of the subject Patient
@@ -123,7 +198,7 @@ impl<'a> Ctx<'a, '_> {
         self.event.map(|e| e.code) == Some(code)
     }
     fn is_delete(&self) -> bool {
-        self.met.as_deref() == Some("delete")
+        self.met == Some("delete")
     }
     fn pds(&self) -> bool {
         self.event.is_some_and(|e| e.code.starts_with("pds-"))
@@ -194,7 +269,7 @@ fn tables(cx: &mut Ctx) {
         entries: &cx.entries,
         by_url: &cx.by_url,
         focus: cx.focus,
-        met: cx.met.as_deref(),
+        met: cx.met,
         event: cx.event,
     };
     match cx.event.and_then(|e| crate::tables::event_table(e.code)) {
@@ -333,11 +408,26 @@ mod tests {
     /// `Loc::join` writes what the `Display` form followed by `.x` writes.
     #[test]
     fn loc_join_matches_display() {
-        for i in [0, 9, 10, 12345] {
+        for i in [0, 1, 9, 10, 99, 100, 12345, usize::MAX] {
             let l = Loc { i, ty: "Patient" };
             assert_eq!(l.join("name"), format!("{l}.name"));
             assert_eq!(l.join("a.b"), format!("{l}.a.b"));
             assert_eq!(String::from(l), l.to_string());
         }
+    }
+
+    /// `cat` writes what `format!` writes of the same pieces.
+    #[test]
+    fn cat_matches_format() {
+        use super::cat;
+        let (a, b) = ("x.y", String::from("zz"));
+        for n in [0usize, 7, 10, 4096, usize::MAX] {
+            let m = n as u32;
+            assert_eq!(
+                cat(&[&a, &"[", &n, &"] ", &b, &m, &""]),
+                format!("{a}[{n}] {b}{m}")
+            );
+        }
+        assert_eq!(cat(&[]), "");
     }
 }

@@ -3,6 +3,7 @@
 //! reports every row that a message breaks.
 
 use super::{Check, Form, Points, Row, Sel, Table, To};
+use crate::event::cat;
 use crate::rules::{id as R, Report};
 use ems_stu3::node::{find_field, ChoiceRef, FieldRef, Node};
 use ems_stu3::primitive::PrimNode;
@@ -49,9 +50,117 @@ fn split(path: &str) -> (&str, &str) {
     (seg, rest.strip_prefix('.').unwrap_or(rest))
 }
 
+/// The slot where element `name` sits in the datatypes the evaluator reads
+/// by name (Coding, CodeableConcept, Extension, Reference, ContactPoint):
+/// `find_field` tries it first, so a lookup there is one comparison; in any
+/// other type the scan finds the element as before (a hint never changes
+/// the answer, only how soon it is found).
+fn hint(name: &str) -> usize {
+    match name {
+        "system" | "url" | "coding" | "reference" => 2,
+        "text" | "value" | "version" | "identifier" => 3,
+        "code" => 4,
+        "display" => 5,
+        "userSelected" => 6,
+        _ => 0,
+    }
+}
+
+/// `find_field` of `name` in `desc`, trying slot `hint` first when `desc`
+/// has it (`find_field` expects a hint below the number of fields).
+fn find_hinted(
+    desc: &ems_stu3::node::TypeDesc,
+    name: &str,
+    hint: usize,
+) -> Option<(usize, Option<usize>)> {
+    find_field(desc, name, if hint < desc.fields.len() { hint } else { 0 })
+}
+
+/// The slot of `extension` in `n` (datatypes and backbone elements: 1;
+/// DomainResources: 6).
+fn extension_slot(n: &dyn Node) -> Option<(usize, Option<usize>)> {
+    let d = n.desc();
+    find_hinted(d, "extension", if d.is_resource { 6 } else { 1 })
+}
+
+/// An element of a datatype the evaluator reads (a Coding's `system`, an
+/// Extension's `url`, ...), its slot found by name when the crate is
+/// compiled: reading it from a node of that type costs no name comparison
+/// (a node of any other type: found by name, as [`str_of`] does).
+#[derive(Clone, Copy)]
+struct El {
+    desc: &'static ems_stu3::node::TypeDesc,
+    name: &'static str,
+    slot: usize,
+}
+
+impl El {
+    /// Element `name` of type `desc` (a compile error when there is none).
+    const fn of(desc: &'static ems_stu3::node::TypeDesc, name: &'static str) -> El {
+        let (f, want) = (desc.fields, name.as_bytes());
+        let mut i = 0;
+        while i < f.len() {
+            let have = f[i].name.as_bytes();
+            if have.len() == want.len() {
+                let mut j = 0;
+                while j < have.len() && have[j] == want[j] {
+                    j += 1;
+                }
+                if j == have.len() {
+                    return El {
+                        desc,
+                        name,
+                        slot: i,
+                    };
+                }
+            }
+            i += 1;
+        }
+        panic!("no such element")
+    }
+
+    /// The element's slot in `n`, when `n` is of the element's type.
+    fn slot_in(&self, n: &dyn Node) -> Option<usize> {
+        std::ptr::eq(n.desc(), self.desc).then_some(self.slot)
+    }
+
+    /// The string value of the element in `n` (what `str_of` gives).
+    fn str<'a>(&self, n: &'a dyn Node) -> Option<&'a str> {
+        match self.slot_in(n) {
+            Some(i) => match n.field(i) {
+                FieldRef::Prim(Some(p)) => p.value_str(),
+                FieldRef::Attr(a) => a,
+                _ => None,
+            },
+            None => str_of(n, self.name),
+        }
+    }
+
+    /// Whether the element is present in `n` (what `has` gives).
+    fn has(&self, n: &dyn Node) -> bool {
+        match self.slot_in(n) {
+            Some(i) => ems_stu3::node::is_present(&n.field(i)),
+            None => has(n, self.name),
+        }
+    }
+}
+
+const CODING_SYSTEM: El = El::of(&ems_stu3::CODING_DESC, "system");
+const CODING_VERSION: El = El::of(&ems_stu3::CODING_DESC, "version");
+const CODING_CODE: El = El::of(&ems_stu3::CODING_DESC, "code");
+const CODING_DISPLAY: El = El::of(&ems_stu3::CODING_DESC, "display");
+const CODING_USER_SELECTED: El = El::of(&ems_stu3::CODING_DESC, "userSelected");
+const CC_CODING: El = El::of(&ems_stu3::CODEABLECONCEPT_DESC, "coding");
+const CC_TEXT: El = El::of(&ems_stu3::CODEABLECONCEPT_DESC, "text");
+const EXT_URL: El = El::of(&ems_stu3::EXTENSION_DESC, "url");
+const EXT_VALUE: El = El::of(&ems_stu3::EXTENSION_DESC, "value");
+const REF_REFERENCE: El = El::of(&ems_stu3::REFERENCE_DESC, "reference");
+const CONTACT_SYSTEM: El = El::of(&ems_stu3::CONTACTPOINT_DESC, "system");
+const CONTACT_VALUE: El = El::of(&ems_stu3::CONTACTPOINT_DESC, "value");
+
 /// The string value of primitive or attribute element `name` of `n`.
 pub(crate) fn str_of<'a>(n: &'a dyn Node, name: &str) -> Option<&'a str> {
-    let (i, _) = find_field(n.desc(), name, 0)?;
+    let (i, _) = find_hinted(n.desc(), name, hint(name))?;
     match n.field(i) {
         FieldRef::Prim(Some(p)) => p.value_str(),
         FieldRef::Attr(a) => a,
@@ -99,13 +208,17 @@ fn each_ext<'a>(v: Val<'a>, url: &str, f: &mut dyn FnMut(Val<'a>)) {
             .iter()
             .filter(|e| e.url.as_deref() == Some(url))
             .for_each(|e| f(Val::Node(e as &dyn Node))),
-        Val::Node(n) => each_field(n, "extension", &mut |x| {
-            if let Val::Node(e) = x {
-                if str_of(e, "url") == Some(url) {
-                    f(x);
-                }
+        Val::Node(n) => {
+            if let Some((i, alt)) = extension_slot(n) {
+                each_in_slot(n, i, alt, &mut |x| {
+                    if let Val::Node(e) = x {
+                        if EXT_URL.str(e) == Some(url) {
+                            f(x);
+                        }
+                    }
+                })
             }
-        }),
+        }
         Val::Res(r) => each_ext(Val::Node(r.as_node()), url, f),
         Val::Attr(_) => {}
     }
@@ -296,20 +409,24 @@ fn codings<'a>(v: Val<'a>) -> Codings<'a> {
     let Val::Node(n) = v else {
         return Codings::Done;
     };
-    match n.desc().name {
-        "Coding" => Codings::One(n),
-        "CodeableConcept" => match find_field(n.desc(), "coding", 0).map(|(i, _)| n.field(i)) {
-            Some(FieldRef::Many(list)) => Codings::Many(list, 0),
+    // each type has one description: comparing its address compares the type
+    let d = n.desc();
+    if std::ptr::eq(d, &ems_stu3::CODING_DESC) {
+        Codings::One(n)
+    } else if std::ptr::eq(d, &ems_stu3::CODEABLECONCEPT_DESC) {
+        match n.field(CC_CODING.slot) {
+            FieldRef::Many(list) => Codings::Many(list, 0),
             _ => Codings::Done,
-        },
-        _ => Codings::Done,
+        }
+    } else {
+        Codings::Done
     }
 }
 
 /// The reference string of a Reference value.
 fn reference_of(v: Val<'_>) -> Option<&str> {
     match v {
-        Val::Node(n) if n.desc().name == "Reference" => str_of(n, "reference"),
+        Val::Node(n) if std::ptr::eq(n.desc(), &ems_stu3::REFERENCE_DESC) => REF_REFERENCE.str(n),
         _ => None,
     }
 }
@@ -325,8 +442,26 @@ fn type_in_url(r: &str) -> Option<&str> {
     parts.next()
 }
 
+/// The evaluator's per-message vectors, kept between messages by each
+/// thread ([`SCRATCH`]) so that a message allocates none of them.
+#[derive(Default)]
+struct Scratch {
+    /// Resource-type number of each entry (repeated fullUrls: `u16::MAX`).
+    types: Vec<u16>,
+    /// Members of each role, as a range of `arena`, once computed.
+    members: Vec<Option<(u32, u32)>>,
+    arena: Vec<usize>,
+}
+
+thread_local! {
+    /// The vectors of the last evaluation on this thread (emptied).
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
+}
+
 struct Eval<'a, 'v, V: View<'a>> {
     table: &'static Table,
+    /// `table.index()`, looked up once per table.
+    idx: &'static super::Index,
     view: &'v V,
     /// Resource-type number of each entry (repeated fullUrls: `u16::MAX`).
     types: Vec<u16>,
@@ -337,24 +472,42 @@ struct Eval<'a, 'v, V: View<'a>> {
 }
 
 impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
+    /// An evaluator of `table` over `view`, in this thread's vectors.
     fn new(table: &'static Table, view: &'v V) -> Self {
-        let types = (0..view.len())
-            .map(|k| {
-                if view.repeated(k) {
-                    u16::MAX
-                } else {
-                    super::type_number(view.res(k).resource_type())
-                }
-            })
-            .collect();
+        let Scratch {
+            mut types,
+            mut members,
+            mut arena,
+        } = SCRATCH.take();
+        types.clear();
+        types.extend((0..view.len()).map(|k| {
+            if view.repeated(k) {
+                u16::MAX
+            } else {
+                super::type_number(view.res(k).resource_type())
+            }
+        }));
+        members.clear();
+        members.resize(table.roles.len(), None);
+        arena.clear();
         Eval {
             table,
+            idx: table.index(),
             view,
             types,
-            members: vec![None; table.roles.len()],
-            arena: Vec::new(),
+            members,
+            arena,
             _a: std::marker::PhantomData,
         }
+    }
+
+    /// Hands the vectors back to the thread for the next message.
+    fn finish(self) {
+        SCRATCH.set(Scratch {
+            types: self.types,
+            members: self.members,
+            arena: self.arena,
+        });
     }
 
     /// The members of role `ri` (entry indexes), as a range of `arena`.
@@ -365,7 +518,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
         if let Some(m) = self.members[ri] {
             return m;
         }
-        let ty = self.table.index().role_ty[ri];
+        let ty = self.idx.role_ty[ri];
         let mut start = self.arena.len();
         match r.sel {
             Sel::All => {
@@ -381,14 +534,15 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 }
             }
             Sel::Coded { path, codes } => {
+                let steps = self.idx.role_steps[ri].as_deref();
                 for k in 0..self.view.len() {
                     if self.types[k] != ty {
                         continue;
                     }
                     let mut hit = false;
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
+                    visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
                         hit |= codings(v)
-                            .any(|c| str_of(c, "code").is_some_and(|x| codes.contains(&x)))
+                            .any(|c| CODING_CODE.str(c).is_some_and(|x| codes.contains(&x)))
                     });
                     if hit {
                         self.arena.push(k);
@@ -396,24 +550,31 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 }
             }
             Sel::RefBy { path, .. } if depth < 4 => {
-                let from =
-                    self.table.index().ref_role[ri].map_or((0, 0), |s| self.members(s, depth + 1));
+                let from = self.idx.ref_role[ri].map_or((0, 0), |s| self.members(s, depth + 1));
                 // the source's members may have been pushed just now
                 start = self.arena.len();
-                let mut found: Vec<usize> = Vec::new();
+                let steps = self.idx.role_steps[ri].as_deref();
+                let (view, types, arena) = (self.view, &self.types, &mut self.arena);
                 for i in from.0..from.1 {
-                    let k = self.arena[i as usize];
-                    visit(Val::Res(self.view.res(k)), path, &mut |v| {
-                        if let Some(t) = reference_of(v).and_then(|s| self.view.resolve(s)) {
-                            if self.types[t] == ty {
-                                found.push(t);
+                    let k = arena[i as usize];
+                    visit_by(Val::Res(view.res(k)), path, steps, &mut |v| {
+                        if let Some(t) = reference_of(v).and_then(|s| view.resolve(s)) {
+                            if types[t] == ty {
+                                arena.push(t);
                             }
                         }
                     });
                 }
-                found.sort_unstable();
-                found.dedup();
-                self.arena.extend(found);
+                // the found entries, in entry order, each once
+                arena[start..].sort_unstable();
+                let mut end = start;
+                for i in start..arena.len() {
+                    if i == start || arena[i] != arena[end - 1] {
+                        arena[end] = arena[i];
+                        end += 1;
+                    }
+                }
+                arena.truncate(end);
             }
             Sel::RefBy { .. } => {}
         }
@@ -429,10 +590,15 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
     }
 
     fn loc(&self, k: usize) -> String {
-        format!(
-            "Bundle.entry[{}].resource.ofType({})",
+        self.loc_at(k, "")
+    }
+
+    /// The location of element `x` of entry `k` (`loc(k).x`).
+    fn loc_at(&self, k: usize, x: &str) -> String {
+        crate::event::entry_loc(
             self.view.bundle_index(k),
-            self.view.res(k).resource_type()
+            self.view.res(k).resource_type(),
+            x,
         )
     }
 
@@ -445,14 +611,20 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 return;
             }
         }
-        let ri = self.table.index().row_role[ix];
+        let ri = self.idx.row_role[ix];
         let mut report = |loc: String, msg: String| {
+            // `[row id] message`, without the formatting machinery
+            let mut m = String::with_capacity(row.id.len() + 3 + msg.len());
+            m.push('[');
+            m.push_str(row.id);
+            m.push_str("] ");
+            m.push_str(&msg);
             rep.add_full(
                 row.rule,
                 Some(row.strength),
                 Some(row.critical || row.rule.rule().critical),
                 loc,
-                format!("[{}] {msg}", row.id),
+                m,
             )
         };
         let ty = self.table.roles.get(ri).map_or("", |r| r.ty);
@@ -461,14 +633,16 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             return;
         }
         // the target role's members, computed before the borrow of `arena`
-        let allowed: Option<Vec<usize>> = match row.check {
+        // (a range of it: the arena only grows)
+        let allowed = match row.check {
             Check::Target {
                 to: To::Role(_), ..
-            } => self.table.index().row_target[ix].map(|t| self.member_list(t)),
+            } => self.idx.row_target[ix].map(|t| self.members(t, 0)),
             _ => None,
         };
+        let allowed: Option<&[usize]> = allowed.map(|(x, y)| &self.arena[x as usize..y as usize]);
         let members: &[usize] = &self.arena[a as usize..b as usize];
-        let slot = self.table.index().row_field[ix];
+        let slot = self.idx.row_field[ix];
         match row.check {
             Check::Logic { .. } => {}
             Check::Count { min, max } => {
@@ -476,11 +650,15 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 if n < min || max.is_some_and(|m| n > m) {
                     report(
                         "Bundle.entry".into(),
-                        format!(
-                            "{} ({ty}): {} required, found {n}",
-                            row.role,
-                            card_text(min, max)
-                        ),
+                        cat(&[
+                            &row.role,
+                            &" (",
+                            &ty,
+                            &"): ",
+                            &card_text(min, max),
+                            &" required, found ",
+                            &n,
+                        ]),
                     );
                 }
             }
@@ -488,7 +666,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 // a row whose minimum is STU3's own leaves it to the base layer
                 let min = if row.rule == R::SCHEMA_MIN { 0 } else { min };
                 for &k in members.iter() {
-                    let n = match (slot, self.table.index().row_steps[ix].as_ref()) {
+                    let n = match (slot, self.idx.row_steps[ix].as_ref()) {
                         (None, Some((steps, _))) => {
                             let mut n = 0;
                             visit_steps(Val::Res(self.view.res(k)), steps, &mut |_| n += 1);
@@ -498,12 +676,16 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                     };
                     if n < min || max.is_some_and(|m| n > m) {
                         report(
-                            format!("{}.{path}", self.loc(k)),
-                            format!(
-                                "{}.{path}: {} required, found {n}",
-                                row.role,
-                                card_text(min, max)
-                            ),
+                            self.loc_at(k, path),
+                            cat(&[
+                                &row.role,
+                                &".",
+                                &path,
+                                &": ",
+                                &card_text(min, max),
+                                &" required, found ",
+                                &n,
+                            ]),
                         );
                     }
                 }
@@ -514,12 +696,15 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 min,
                 max,
             } => {
-                let steps = self.table.index().row_steps[ix].as_ref();
+                let steps = self.idx.row_steps[ix].as_ref();
                 for &k in members.iter() {
                     let r = self.view.res(k);
                     // a single-valued parent is written without an index
-                    let many = find_field(r.as_node().desc(), parent, 0)
-                        .is_none_or(|(i, _)| r.as_node().desc().fields[i].many);
+                    // (looked up only for a finding)
+                    let many = || {
+                        find_field(r.as_node().desc(), parent, 0)
+                            .is_none_or(|(i, _)| r.as_node().desc().fields[i].many)
+                    };
                     let mut j = 0;
                     let (ps, ls) = match steps {
                         Some((s, n)) => (Some(&s[..*n]), Some(&s[*n..])),
@@ -529,17 +714,28 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         let mut n = 0u32;
                         visit_by(p, path, ls, &mut |_| n += 1);
                         if n < min || max.is_some_and(|m| n > m) {
-                            let at = if many {
-                                format!("{}.{parent}[{j}].{path}", self.loc(k))
+                            let at = if many() {
+                                let mut s = self.loc_at(k, parent);
+                                s.push('[');
+                                crate::event::push_index(&mut s, j);
+                                s.push_str("].");
+                                s.push_str(path);
+                                s
                             } else {
-                                format!("{}.{parent}.{path}", self.loc(k))
+                                cat(&[&self.loc_at(k, parent), &".", &path])
                             };
                             report(
                                 at,
-                                format!(
-                                    "each {parent} needs {path} {}, found {n}",
-                                    card_text(min, max)
-                                ),
+                                cat(&[
+                                    &"each ",
+                                    &parent,
+                                    &" needs ",
+                                    &path,
+                                    &" ",
+                                    &card_text(min, max),
+                                    &", found ",
+                                    &n,
+                                ]),
                             );
                         }
                         j += 1;
@@ -555,11 +751,11 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 for &k in members.iter() {
                     visit_res(self.view.res(k), path, slot, &mut |v| {
                         let hit = codings(v).enumerate().find(|(_, c)| {
-                            str_of(*c, "system") == system && str_of(*c, "code") == Some(code)
+                            CODING_SYSTEM.str(*c) == system && CODING_CODE.str(*c) == Some(code)
                         });
                         match hit {
                             None => report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!(
                                     "{path} must carry {}|{code}{}",
                                     system.unwrap_or("(no system)"),
@@ -568,13 +764,16 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             ),
                             Some((j, c)) => {
                                 if let Some(d) = display {
-                                    if str_of(c, "display") != Some(d) {
+                                    if CODING_DISPLAY.str(c) != Some(d) {
                                         report(
                                             display_loc(&self.loc(k), path, v, j),
-                                            format!(
-                                                "display must be `{d}`, found `{}`",
-                                                str_of(c, "display").unwrap_or("(missing)")
-                                            ),
+                                            cat(&[
+                                                &"display must be `",
+                                                &d,
+                                                &"`, found `",
+                                                &CODING_DISPLAY.str(c).unwrap_or("(missing)"),
+                                                &"`",
+                                            ]),
                                         );
                                     }
                                 }
@@ -591,10 +790,10 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 for &k in members.iter() {
                     visit_res(self.view.res(k), path, slot, &mut |v| {
                         let hit = codings(v).enumerate().find_map(|(j, c)| {
-                            if str_of(c, "system") != Some(system) {
+                            if CODING_SYSTEM.str(c) != Some(system) {
                                 return None;
                             }
-                            let code = str_of(c, "code")?;
+                            let code = CODING_CODE.str(c)?;
                             codes
                                 .iter()
                                 .find(|(x, _)| *x == code)
@@ -602,20 +801,23 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         });
                         match hit {
                             None => report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!(
                                     "{path} must carry a {system} code of: {}",
                                     codes.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
                                 ),
                             ),
                             Some((j, c, d)) => {
-                                if !d.is_empty() && str_of(c, "display") != Some(d) {
+                                if !d.is_empty() && CODING_DISPLAY.str(c) != Some(d) {
                                     report(
                                         display_loc(&self.loc(k), path, v, j),
-                                        format!(
-                                            "display must be `{d}`, found `{}`",
-                                            str_of(c, "display").unwrap_or("(missing)")
-                                        ),
+                                        cat(&[
+                                            &"display must be `",
+                                            &d,
+                                            &"`, found `",
+                                            &CODING_DISPLAY.str(c).unwrap_or("(missing)"),
+                                            &"`",
+                                        ]),
                                     );
                                 }
                             }
@@ -626,9 +828,9 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             Check::System { path, system } => {
                 for &k in members.iter() {
                     visit_res(self.view.res(k), path, slot, &mut |v| {
-                        if !codings(v).any(|c| str_of(c, "system") == Some(system)) {
+                        if !codings(v).any(|c| CODING_SYSTEM.str(c) == Some(system)) {
                             report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!("{path} must carry a coding from {system}"),
                             );
                         }
@@ -645,7 +847,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         };
                         if got.is_some_and(|g| g != value) {
                             report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!("{path} must be `{value}`, found `{}`", got.unwrap_or("")),
                             );
                         }
@@ -656,7 +858,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 let event = self.view.event();
                 // a display drawn from the event-type table is not checked for an unknown event
                 let required = required && !(matches!(is, Form::EventDisplay) && event.is_none());
-                let ((parent, leaf), (ps, ls)) = match self.table.index().row_steps[ix].as_ref() {
+                let ((parent, leaf), (ps, ls)) = match self.idx.row_steps[ix].as_ref() {
                     // compiled: the names are not walked
                     Some((s, n)) => (("", ""), (Some(&s[..*n]), Some(&s[*n..]))),
                     None => (split_last(path), (None, None)),
@@ -669,21 +871,23 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             if present(v) {
                                 n += 1;
                                 form(is, path, v, event, &mut |suffix, msg| {
-                                    report(format!("{}{suffix}", at(&self.loc(k), path)), msg)
+                                    let mut l = at(&self.loc(k), path);
+                                    l.push_str(suffix);
+                                    report(l, msg)
                                 });
                             }
                         });
                         absent |= n == 0;
                     });
                     if required && absent {
-                        report(at(&self.loc(k), path), format!("{path} is missing"));
+                        report(at(&self.loc(k), path), cat(&[&path, &" is missing"]));
                     }
                 }
             }
             Check::Includes { path, value } => {
                 for &k in members.iter() {
                     let mut hit = false;
-                    let steps = self.table.index().row_steps[ix].as_ref().map(|s| &*s.0);
+                    let steps = self.idx.row_steps[ix].as_ref().map(|s| &*s.0);
                     visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
                         hit |= prim_str(v) == Some(value)
                     });
@@ -697,7 +901,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             }
             Check::InBundle { path, to, required } => {
                 let event = self.view.event();
-                let steps = self.table.index().row_steps[ix].as_ref().map(|s| &*s.0);
+                let steps = self.idx.row_steps[ix].as_ref().map(|s| &*s.0);
                 let want = || match to {
                     Points::Any => None,
                     Points::Types(t) => Some(t.join(" or ")),
@@ -711,11 +915,14 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                         let i = j;
                         j += 1;
                         let loc = || {
+                            let mut l = at(&self.loc(k), path);
                             if many {
-                                format!("{}[{i}].reference", at(&self.loc(k), path))
-                            } else {
-                                format!("{}.reference", at(&self.loc(k), path))
+                                l.push('[');
+                                crate::event::push_index(&mut l, i);
+                                l.push(']');
                             }
+                            l.push_str(".reference");
+                            l
                         };
                         let Some(rf) = reference_of(v) else {
                             if required {
@@ -728,10 +935,17 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                                 report(
                                     loc(),
                                     match want() {
-                                        Some(w) => {
-                                            format!("{path} `{rf}` must be a {w} inside the bundle")
+                                        Some(w) => cat(&[
+                                            &path,
+                                            &" `",
+                                            &rf,
+                                            &"` must be a ",
+                                            &w,
+                                            &" inside the bundle",
+                                        ]),
+                                        None => {
+                                            cat(&[&path, &" `", &rf, &"` is not in the bundle"])
                                         }
-                                        None => format!("{path} `{rf}` is not in the bundle"),
                                     },
                                 );
                             }
@@ -789,7 +1003,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                                     .map_or("the event's focus".into(), |e| e.focus.to_string()),
                             };
                             report(
-                                format!("{}.{path}", self.loc(k)),
+                                self.loc_at(k, path),
                                 format!("{path} `{r}` must point at {want}"),
                             );
                         }
@@ -861,7 +1075,8 @@ fn prim_str<'a>(v: Val<'a>) -> Option<&'a str> {
 
 /// Whether element `name` of `n` is present.
 fn has(n: &dyn Node, name: &str) -> bool {
-    find_field(n.desc(), name, 0).is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
+    find_hinted(n.desc(), name, hint(name))
+        .is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
 }
 
 /// Checks value `v` (at `path`) against form `is`; `bad` gets each breach:
@@ -898,7 +1113,7 @@ fn form(
         Form::EventDisplay => {
             let Val::Node(n) = v else { return };
             if let Some(e) = event {
-                let d = str_of(n, "display");
+                let d = CODING_DISPLAY.str(n);
                 if d != Some(e.display) {
                     bad(
                         ".display",
@@ -911,7 +1126,7 @@ fn form(
                     );
                 }
             }
-            if has(n, "userSelected") {
+            if CODING_USER_SELECTED.has(n) {
                 bad(
                     ".userSelected",
                     format!("{path}.userSelected is prohibited"),
@@ -921,7 +1136,7 @@ fn form(
         Form::Contact(systems) => {
             let Val::Node(n) = v else { return };
             let one_of = || systems.join(" or ");
-            match (str_of(n, "system"), str_of(n, "value")) {
+            match (CONTACT_SYSTEM.str(n), CONTACT_VALUE.str(n)) {
                 (Some(sys), Some(x)) if systems.contains(&sys) => {
                     if !crate::contact::shape_ok(sys, x) {
                         bad(".value", format!("`{x}` is not a {sys} contact"));
@@ -940,7 +1155,9 @@ fn form(
         }
         Form::EventCoding { system, codes } => {
             let Val::Node(x) = v else { return };
-            let value = x.desc().fields.iter().position(|f| f.name == "value");
+            let value = EXT_VALUE
+                .slot_in(x)
+                .or_else(|| x.desc().fields.iter().position(|f| f.name == "value"));
             let cc = match value.map(|i| x.field(i)) {
                 Some(FieldRef::Choice(Some((_, ChoiceRef::Node(cc)))))
                     if cc.desc().name == "CodeableConcept" =>
@@ -957,23 +1174,23 @@ fn form(
                     format!("exactly one coding is required, found {n}"),
                 );
             }
-            if has(cc, "text") {
+            if CC_TEXT.has(cc) {
                 bad(&format!("{CC}.text"), "text is prohibited".into());
             }
             let Some(c) = codings(Val::Node(cc)).next() else {
                 return;
             };
             let cl = || format!("{CC}.coding[0]");
-            if str_of(c, "system") != Some(system) {
+            if CODING_SYSTEM.str(c) != Some(system) {
                 bad(
                     &format!("{}.system", cl()),
                     format!("system must be {system}"),
                 );
             }
-            if has(c, "version") || has(c, "userSelected") {
+            if CODING_VERSION.has(c) || CODING_USER_SELECTED.has(c) {
                 bad(&cl(), "version and userSelected are prohibited".into());
             }
-            let code = str_of(c, "code");
+            let code = CODING_CODE.str(c);
             match codes.iter().find(|(k, _)| Some(*k) == code) {
                 Some((k, display)) => {
                     if let Some(e) = event.filter(|e| !e.message_event_types.contains(k)) {
@@ -986,7 +1203,7 @@ fn form(
                             ),
                         );
                     }
-                    if str_of(c, "display") != Some(display) {
+                    if CODING_DISPLAY.str(c) != Some(display) {
                         bad(
                             &format!("{}.display", cl()),
                             format!("display must be `{display}`"),
@@ -1008,18 +1225,18 @@ fn form(
 
 fn display_loc(loc: &str, path: &str, v: Val<'_>, j: usize) -> String {
     match v {
-        Val::Node(n) if n.desc().name == "CodeableConcept" => {
-            format!("{loc}.{path}.coding[{j}].display")
+        Val::Node(n) if std::ptr::eq(n.desc(), &ems_stu3::CODEABLECONCEPT_DESC) => {
+            cat(&[&loc, &".", &path, &".coding[", &j, &"].display"])
         }
-        _ => format!("{loc}.{path}.display"),
+        _ => cat(&[&loc, &".", &path, &".display"]),
     }
 }
 
 /// `1..1`, `0..*`.
 pub(crate) fn card_text(min: u32, max: Option<u32>) -> String {
     match max {
-        Some(m) => format!("{min}..{m}"),
-        None => format!("{min}..*"),
+        Some(m) => cat(&[&min, &"..", &m]),
+        None => cat(&[&min, &"..*"]),
     }
 }
 
@@ -1084,14 +1301,13 @@ pub fn members_of(table: &'static Table, role: &str, bundle: &ems_stu3::Bundle) 
         focus,
         met: None,
     };
-    let mut e = Eval::new(table, &view);
     let Some(ri) = table.roles.iter().position(|r| r.name == role) else {
         return Vec::new();
     };
-    e.member_list(ri)
-        .into_iter()
-        .map(|k| view.bundle_index(k))
-        .collect()
+    let mut e = Eval::new(table, &view);
+    let list = e.member_list(ri);
+    e.finish();
+    list.into_iter().map(|k| view.bundle_index(k)).collect()
 }
 
 /// Checks every row of `tables` against the message.
@@ -1101,6 +1317,7 @@ pub(crate) fn evaluate<'a, V: View<'a>>(tables: &[&'static Table], view: &V, rep
     for t in tables {
         if !std::ptr::eq(*t, e.table) {
             e.table = t;
+            e.idx = t.index();
             e.members.clear();
             e.members.resize(t.roles.len(), None);
             e.arena.clear();
@@ -1108,5 +1325,78 @@ pub(crate) fn evaluate<'a, V: View<'a>>(tables: &[&'static Table], view: &V, rep
         for (ix, row) in t.rows.iter().enumerate() {
             e.row(ix, row, rep);
         }
+    }
+    e.finish();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each known element's slot is the one `find_field` finds by name, and
+    /// reading through it gives what reading by name gives, on a node of
+    /// the element's type and on one of another type.
+    #[test]
+    fn known_elements_read_what_names_read() {
+        let coding = ems_stu3::Coding {
+            system: Some("http://snomed.info/sct".into()),
+            code: Some("123".into()),
+            display: Some("d".into()),
+            ..Default::default()
+        };
+        let ext = ems_stu3::Extension {
+            url: Some("https://example.org/x".into()),
+            ..Default::default()
+        };
+        let reference = ems_stu3::Reference {
+            reference: Some("urn:uuid:1".into()),
+            ..Default::default()
+        };
+        let nodes: [&dyn Node; 3] = [&coding, &ext, &reference];
+        for el in [
+            CODING_SYSTEM,
+            CODING_VERSION,
+            CODING_CODE,
+            CODING_DISPLAY,
+            CODING_USER_SELECTED,
+            CC_CODING,
+            CC_TEXT,
+            EXT_URL,
+            EXT_VALUE,
+            REF_REFERENCE,
+            CONTACT_SYSTEM,
+            CONTACT_VALUE,
+        ] {
+            let by_name = el.desc.fields.iter().position(|f| f.name == el.name);
+            assert_eq!(Some(el.slot), by_name, "{}", el.name);
+            for n in nodes {
+                assert_eq!(el.str(n), str_of(n, el.name), "{}", el.name);
+                assert_eq!(el.has(n), has(n, el.name), "{}", el.name);
+            }
+        }
+        assert_eq!(CODING_CODE.str(&coding), Some("123"));
+        assert_eq!(EXT_URL.str(&ext), Some("https://example.org/x"));
+        assert_eq!(REF_REFERENCE.str(&reference), Some("urn:uuid:1"));
+    }
+
+    /// A hint beyond a type's last slot (`userSelected` is slot 6 of a
+    /// Coding; an Extension has four slots, a Parameters resource has no
+    /// `extension`) finds the element, or none, without going out of
+    /// bounds.
+    #[test]
+    fn hints_beyond_a_types_slots_are_safe() {
+        let ext = ems_stu3::Extension {
+            url: Some("u".into()),
+            ..Default::default()
+        };
+        for name in ["userSelected", "display", "code", "url", "value", "nothing"] {
+            assert_eq!(str_of(&ext, name), (name == "url").then_some("u"));
+            assert!(!has(&ext, name) || name == "url");
+        }
+        let p = Resource::new_of_type("Parameters").unwrap();
+        assert!(extension_slot(p.as_node()).is_none());
+        let mut seen = 0;
+        each_ext(Val::Res(&p), "u", &mut |_| seen += 1);
+        assert_eq!(seen, 0);
     }
 }

@@ -439,6 +439,9 @@ pub(crate) struct Index {
     pub row_role: Vec<usize>,
     /// Role index of each role's `RefBy` source, and of each row's `To::Role`.
     pub ref_role: Vec<Option<usize>>,
+    /// For each `Coded` and `RefBy` role: its selector's path compiled into
+    /// slots of the role's source type (`eval::compile`).
+    pub role_steps: Vec<Option<Box<[eval::Step]>>>,
     /// Target role index of each row.
     pub row_target: Vec<Option<usize>>,
     /// For each row whose path is one plain element: its slot in the role's
@@ -479,6 +482,18 @@ impl Table {
                     .iter()
                     .map(|r| match r.sel {
                         Sel::RefBy { role, .. } => pos(role),
+                        _ => None,
+                    })
+                    .collect(),
+                role_steps: self
+                    .roles
+                    .iter()
+                    .map(|r| match r.sel {
+                        Sel::Coded { path, .. } => eval::compile(r.ty, &[path]).map(|s| s.0),
+                        Sel::RefBy { role, path } => {
+                            let from = self.roles.iter().find(|x| x.name == role)?;
+                            eval::compile(from.ty, &[path]).map(|s| s.0)
+                        }
                         _ => None,
                     })
                     .collect(),
@@ -621,6 +636,19 @@ mod tests {
                         t.index().row_steps[ix].is_some(),
                         "{}: path does not compile",
                         r.id
+                    );
+                }
+            }
+        }
+        // the selectors' paths compile too
+        for t in all_tables() {
+            for (ri, role) in t.roles.iter().enumerate() {
+                if matches!(role.sel, Sel::Coded { .. } | Sel::RefBy { .. }) {
+                    assert!(
+                        t.index().role_steps[ri].is_some(),
+                        "{}/{}: selector path does not compile",
+                        t.event,
+                        role.name
                     );
                 }
             }
