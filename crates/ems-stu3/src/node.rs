@@ -331,6 +331,8 @@ pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn find_field(desc: &TypeDesc, name: &str, hint: usize) -> Option<(usize, Option<usize>)> {
     let fields = desc.fields;
     let n = fields.len();
+    // a hint past the end (any usize is accepted) starts the scan at 0
+    let hint = if hint < n { hint } else { 0 };
     for k in 0..n {
         let i = if hint + k < n { hint + k } else { hint + k - n };
         let f = &fields[i];
@@ -355,4 +357,23 @@ pub fn find_field(desc: &TypeDesc, name: &str, hint: usize) -> Option<(usize, Op
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_field;
+
+    /// Regression (found by branch valtab): a hint of twice the table's
+    /// length or more indexed past its end and panicked.
+    #[test]
+    fn find_field_accepts_any_hint() {
+        let d = &crate::CODING_DESC;
+        let n = d.fields.len();
+        let code = find_field(d, "code", 0);
+        assert!(code.is_some());
+        for hint in [n - 1, n, 2 * n, 2 * n + 1, usize::MAX] {
+            assert_eq!(find_field(d, "code", hint), code, "hint {hint}");
+            assert_eq!(find_field(d, "nope", hint), None, "hint {hint}");
+        }
+    }
 }
