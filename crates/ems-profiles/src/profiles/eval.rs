@@ -173,41 +173,56 @@ fn member(v: V<'_>, s: &Slice, at: usize) -> bool {
     has_value_at(v, s.on, s.value, &SLICE_HINTS[at])
 }
 
-/// Whether the event table `t` (or the generic rows) states a cardinality
-/// of the top-level element `con` constrains, for resources of type `ty`.
-fn page_states(t: Option<&Table>, ty: &str, con: &Con) -> bool {
-    let first = &con.steps[0];
-    let names = |path: &str| -> bool {
-        let seg = if path.starts_with("extension(") {
+/// The top-level elements (as the table writes them: `name`,
+/// `extension(url)`, `performedDateTime`) whose cardinality the event table
+/// `t` (or the generic rows, or a page statement) states for resources of
+/// type `ty`; collected once per plan, not once per constraint.
+fn stated_elements(t: Option<&'static Table>, ty: &str) -> Vec<&'static str> {
+    let seg = |path: &'static str| -> &'static str {
+        if path.starts_with("extension(") {
             path.split_once(')').map_or(path, |(a, _)| a)
         } else {
             path.split('.').next().unwrap_or(path)
-        };
-        if let Some(url) = seg.strip_prefix("extension(") {
-            return first.name == "extension"
-                && first.slice.as_ref().is_some_and(|s| s.value == url);
         }
-        // `performedDateTime` states `performed[x]`
-        seg == first.name
-            || seg
-                .strip_prefix(first.name)
-                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
     };
     let event = t.map_or("*", |t| t.event);
-    let stated = super::PAGE_CARDINALITIES
+    let pages = super::PAGE_CARDINALITIES
         .iter()
-        .any(|p| p.event == event && p.ty == ty && names(p.path));
-    stated
-        || std::iter::once(&GENERIC).chain(t).any(|t| {
-            t.rows.iter().any(|row| {
-                let path = match row.check {
-                    Check::Card { path, .. } => path,
-                    Check::CardEach { parent, .. } => parent,
-                    _ => return false,
-                };
-                t.role(row.role).is_some_and(|r| r.ty == ty) && names(path)
-            })
+        .filter(|p| p.event == event && p.ty == ty)
+        .map(|p| seg(p.path));
+    let rows = std::iter::once(&GENERIC).chain(t).flat_map(|t| {
+        t.rows.iter().filter_map(move |row| {
+            let path = match row.check {
+                Check::Card { path, .. } => path,
+                Check::CardEach { parent, .. } => parent,
+                _ => return None,
+            };
+            t.role(row.role)
+                .is_some_and(|r| r.ty == ty)
+                .then(|| seg(path))
         })
+    });
+    let mut all: Vec<&'static str> = Vec::new();
+    for s in pages.chain(rows) {
+        if !all.contains(&s) {
+            all.push(s);
+        }
+    }
+    all
+}
+
+/// Whether the stated element `seg` ([`stated_elements`]) is the
+/// top-level element `con` constrains.
+fn states(seg: &str, con: &Con) -> bool {
+    let first = &con.steps[0];
+    if let Some(url) = seg.strip_prefix("extension(") {
+        return first.name == "extension" && first.slice.as_ref().is_some_and(|s| s.value == url);
+    }
+    // `performedDateTime` states `performed[x]`
+    seg == first.name
+        || seg
+            .strip_prefix(first.name)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 /// The number [`active`] knows event table `t` by (0: no event table).
@@ -317,13 +332,15 @@ pub(super) fn active(ti: usize, pi: usize) -> &'static Plan {
             let fields = Resource::new_of_type(p.resource_type)
                 .map(|r| r.as_node().desc().fields)
                 .unwrap_or(&[]);
+            let stated = stated_elements(t, p.resource_type);
             let mut list = p
                 .cons
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| c.steps.len() <= DEPTH && c.steps.len() < 256)
                 .filter(|(_, c)| {
-                    !(matches!(c.kind, Kind::Card { .. }) && page_states(t, p.resource_type, c))
+                    !(matches!(c.kind, Kind::Card { .. })
+                        && stated.iter().any(|seg| states(seg, c)))
                 })
                 .filter_map(|(ci, c)| {
                     let s0 = fields.iter().position(|f| f.name == c.steps[0].name)?;
@@ -873,7 +890,9 @@ mod tests {
                 for (ci, c) in p.cons.iter().enumerate() {
                     let applies = c.steps.len() <= DEPTH
                         && !(matches!(c.kind, Kind::Card { .. })
-                            && page_states(t, p.resource_type, c));
+                            && stated_elements(t, p.resource_type)
+                                .iter()
+                                .any(|seg| states(seg, c)));
                     if !applies {
                         assert_eq!(seen[ci], 0, "{} {}", p.url, c.id);
                     }
