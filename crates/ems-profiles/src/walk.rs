@@ -89,11 +89,26 @@ pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvMap<&st
 }
 
 /// The string value of the primitive in slot `i` of `n` (a slot from
-/// [`Slots`]), borrowed.
+/// [`Slots`]; `desc` is `n`'s table), borrowed. Sets bit `i` of `done` when
+/// the element loop has nothing to check on it ([`checked`] is false), so
+/// that the loop does not fetch it again.
 #[inline]
-fn prim_at(n: &dyn Node, i: Option<usize>) -> Option<&str> {
-    match n.field(i?) {
-        FieldRef::Prim(Some(p)) => p.value_str(),
+fn prim_at<'a>(
+    n: &'a dyn Node,
+    desc: &ems_stu3::node::TypeDesc,
+    i: Option<usize>,
+    done: &mut u128,
+) -> Option<&'a str> {
+    let i = i?;
+    match n.field(i) {
+        FieldRef::Prim(Some(p)) => {
+            if let Some(f) = desc.fields.get(i).filter(|_| i < 128) {
+                if matches!(f.kind, FieldKind::Prim(k) if !checked(f, k, p)) {
+                    *done |= 1 << i;
+                }
+            }
+            p.value_str()
+        }
         _ => None,
     }
 }
@@ -219,16 +234,18 @@ impl Walker<'_, '_> {
         let desc = n.desc();
         let present = n.present();
         self.base(desc, present);
-        // the type checks, by table identity (no name comparisons per node)
+        // the type checks, by table identity (no name comparisons per node);
+        // `done`: the primitives they fetched that need nothing more
+        let mut done = 0u128;
         if std::ptr::eq(desc, &ems_stu3::CODING_DESC) {
-            self.coding(n);
+            self.coding(n, desc, &mut done);
         } else if std::ptr::eq(desc, &ems_stu3::REFERENCE_DESC) {
-            self.reference(n);
+            self.reference(n, desc, &mut done);
         } else if std::ptr::eq(desc, &ems_stu3::CONTACTPOINT_DESC) {
-            self.contact_point(n);
+            self.contact_point(n, desc, &mut done);
         }
         // the elements the value holds, in schema order (the bits of `present`)
-        let mut bits = present;
+        let mut bits = present & !done;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
@@ -335,9 +352,12 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn contact_point(&mut self, n: &dyn Node) {
+    fn contact_point(&mut self, n: &dyn Node, desc: &ems_stu3::node::TypeDesc, done: &mut u128) {
         let [system, value] = self.slots.contact_point;
-        let (Some(system), Some(value)) = (prim_at(n, system), prim_at(n, value)) else {
+        let (Some(system), Some(value)) = (
+            prim_at(n, desc, system, done),
+            prim_at(n, desc, value, done),
+        ) else {
             return;
         };
         if !crate::contact::shape_ok(system, value) {
@@ -380,9 +400,9 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn reference(&mut self, n: &dyn Node) {
+    fn reference(&mut self, n: &dyn Node, desc: &ems_stu3::node::TypeDesc, done: &mut u128) {
         let Some(urls) = self.full_urls else { return };
-        if let Some(r) = prim_at(n, self.slots.reference) {
+        if let Some(r) = prim_at(n, desc, self.slots.reference, done) {
             // `urn:uuid:X` also resolves to an entry whose fullUrl is the
             // bare UUID X (FULLURL-FORMAT reports that fullUrl)
             let bare = |id: &str| lexical::is_uuid(id) && urls.contains_key(id);
@@ -398,8 +418,8 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn coding(&mut self, n: &dyn Node) {
-        let [system, code, display] = self.slots.coding.map(|i| prim_at(n, i));
+    fn coding(&mut self, n: &dyn Node, desc: &ems_stu3::node::TypeDesc, done: &mut u128) {
+        let [system, code, display] = self.slots.coding.map(|i| prim_at(n, desc, i, done));
         let Some(system) = system else {
             if let Some(c) = code {
                 let loc = self.path.render(None);
@@ -515,6 +535,50 @@ mod tests {
         // known systems and identifier systems are not reported
         assert!(coding_findings("https://fhir.nhs.uk/STU3/CodeSystem/EventType-1").is_empty());
         assert!(coding_findings("https://fhir.nhs.uk/Id/nhs-number").is_empty());
+    }
+
+    /// The primitives the Coding and Reference checks fetch are still
+    /// walked when they carry extensions (the element loop skips only those
+    /// with nothing to check): an empty extension on `Coding.code` and on
+    /// `Reference.reference` is reported (ext-1) at its own location.
+    #[test]
+    fn extensions_on_type_checked_primitives_are_walked() {
+        let empty = || ems_stu3::Extension {
+            url: Some("http://example.org/x".into()),
+            ..Default::default()
+        };
+        let p = Patient {
+            marital_status: Some(CodeableConcept {
+                coding: vec![Coding {
+                    system: Some(Primitive::from("http://snomed.info/sct")),
+                    code: Some(Primitive::from("x").with_extension(empty())),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            managing_organization: Some(ems_stu3::Reference {
+                reference: Some(Primitive::from("Organization/1").with_extension(empty())),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let urls: FnvMap<&str, usize> = FnvMap::default();
+        let mut rep = Report::new(Mode::Publish);
+        walk(&Resource::from(p), &mut rep, Some(&urls));
+        let at: Vec<String> = rep
+            .finish()
+            .issues
+            .into_iter()
+            .filter(|i| i.rule == R::EXT_1)
+            .map(|i| i.location)
+            .collect();
+        assert_eq!(
+            at,
+            [
+                "Patient.maritalStatus.coding[0].code.extension[0]",
+                "Patient.managingOrganization.reference.extension[0]"
+            ]
+        );
     }
 
     fn unresolved(full_url: &str, reference: &str) -> bool {

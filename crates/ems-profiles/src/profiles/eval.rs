@@ -173,77 +173,56 @@ fn member(v: V<'_>, s: &Slice, at: usize) -> bool {
     has_value_at(v, s.on, s.value, &SLICE_HINTS[at])
 }
 
-/// Calls `f` with every value at `steps[k..]` below `v` (slice members only).
-fn walk<'a>(
-    v: V<'a>,
-    steps: &'static [Step],
-    hint: usize,
-    k: usize,
-    trail: &mut Trail,
-    f: &mut dyn FnMut(V<'a>, &Trail),
-) {
-    if k == steps.len() {
-        return f(v, trail);
-    }
-    let st = &steps[k];
-    children(v, st.name, &HINTS[hint + k], &mut |c, j, ty, fd| {
-        if st.slice.as_ref().is_none_or(|s| member(c, s, hint + k)) {
-            trail.idx[k] = j;
-            trail.ty[k] = ty;
-            trail.field[k] = fd;
-            walk(c, steps, hint, k + 1, trail, f);
-        }
-    });
-}
-
-/// The number of values of the last step of `con` in `parent`.
-fn count(parent: V<'_>, con: &Con) -> u32 {
-    let k = con.steps.len() - 1;
-    let st = &con.steps[k];
-    let mut n = 0;
-    children(parent, st.name, &HINTS[con.hint + k], &mut |c, _, _, _| {
-        if st.slice.as_ref().is_none_or(|s| member(c, s, con.hint + k)) {
-            n += 1;
-        }
-    });
-    n
-}
-
-/// Whether the event table `t` (or the generic rows) states a cardinality
-/// of the top-level element `con` constrains, for resources of type `ty`.
-fn page_states(t: Option<&Table>, ty: &str, con: &Con) -> bool {
-    let first = &con.steps[0];
-    let names = |path: &str| -> bool {
-        let seg = if path.starts_with("extension(") {
+/// The top-level elements (as the table writes them: `name`,
+/// `extension(url)`, `performedDateTime`) whose cardinality the event table
+/// `t` (or the generic rows, or a page statement) states for resources of
+/// type `ty`; collected once per plan, not once per constraint.
+fn stated_elements(t: Option<&'static Table>, ty: &str) -> Vec<&'static str> {
+    let seg = |path: &'static str| -> &'static str {
+        if path.starts_with("extension(") {
             path.split_once(')').map_or(path, |(a, _)| a)
         } else {
             path.split('.').next().unwrap_or(path)
-        };
-        if let Some(url) = seg.strip_prefix("extension(") {
-            return first.name == "extension"
-                && first.slice.as_ref().is_some_and(|s| s.value == url);
         }
-        // `performedDateTime` states `performed[x]`
-        seg == first.name
-            || seg
-                .strip_prefix(first.name)
-                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
     };
     let event = t.map_or("*", |t| t.event);
-    let stated = super::PAGE_CARDINALITIES
+    let pages = super::PAGE_CARDINALITIES
         .iter()
-        .any(|p| p.event == event && p.ty == ty && names(p.path));
-    stated
-        || std::iter::once(&GENERIC).chain(t).any(|t| {
-            t.rows.iter().any(|row| {
-                let path = match row.check {
-                    Check::Card { path, .. } => path,
-                    Check::CardEach { parent, .. } => parent,
-                    _ => return false,
-                };
-                t.role(row.role).is_some_and(|r| r.ty == ty) && names(path)
-            })
+        .filter(|p| p.event == event && p.ty == ty)
+        .map(|p| seg(p.path));
+    let rows = std::iter::once(&GENERIC).chain(t).flat_map(|t| {
+        t.rows.iter().filter_map(move |row| {
+            let path = match row.check {
+                Check::Card { path, .. } => path,
+                Check::CardEach { parent, .. } => parent,
+                _ => return None,
+            };
+            t.role(row.role)
+                .is_some_and(|r| r.ty == ty)
+                .then(|| seg(path))
         })
+    });
+    let mut all: Vec<&'static str> = Vec::new();
+    for s in pages.chain(rows) {
+        if !all.contains(&s) {
+            all.push(s);
+        }
+    }
+    all
+}
+
+/// Whether the stated element `seg` ([`stated_elements`]) is the
+/// top-level element `con` constrains.
+fn states(seg: &str, con: &Con) -> bool {
+    let first = &con.steps[0];
+    if let Some(url) = seg.strip_prefix("extension(") {
+        return first.name == "extension" && first.slice.as_ref().is_some_and(|s| s.value == url);
+    }
+    // `performedDateTime` states `performed[x]`
+    seg == first.name
+        || seg
+            .strip_prefix(first.name)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 /// The number [`active`] knows event table `t` by (0: no event table).
@@ -252,41 +231,72 @@ pub(super) fn table_index(t: Option<&'static Table>) -> usize {
         .map_or(0, |i| i + 1)
 }
 
-/// A constraint to evaluate: its index in the profile, the slot of its
-/// first element in the resource type's table, and whether it applies when
-/// that element is absent (a top-level minimum).
+/// A constraint to evaluate (while a [`Plan`] is built): its index in the
+/// profile and the slot of its first element in the resource type's table.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Active {
+struct Active {
     ci: u16,
     s0: u8,
-    always: bool,
     /// For the first of adjacent nested cardinality constraints with the
     /// same parent path (`code.coding:snomedCT.code`, `….display`): how
     /// many there are (their parents are walked once); 1 otherwise.
     group: u8,
 }
 
-/// The constraints of one profile to evaluate under one event table.
+/// The constraints of one profile to evaluate under one event table, as a
+/// trie of their paths: each element is visited once for all the
+/// constraints on it, and nothing below an element no constraint names.
 #[derive(Debug)]
 pub(super) struct Plan {
-    /// The constraints, ordered by the slot of their first element.
-    list: Vec<Active>,
-    /// Per first-element slot: (slot, start, end in `list`, whether one of
-    /// them applies when the element is absent).
-    slots: Vec<(u8, u16, u16, bool)>,
+    /// The trie's nodes.
+    nodes: Vec<TrieNode>,
+    /// The nodes of the resource's own elements (indices into `nodes`).
+    roots: Vec<u32>,
+}
+
+/// One step of the constraint paths: the values of element `step` (slice
+/// members only) inside each value of the parent node.
+#[derive(Debug)]
+struct TrieNode {
+    /// The step (name and slice) the constraints through here share.
+    step: &'static Step,
+    /// Its slot hint (`HINTS` / `SLICE_HINTS` index).
+    hint: usize,
+    /// For a root: the slot of the element in the resource type's table
+    /// (its presence bit); 255 below the root.
+    s0: u8,
+    /// The constraints checked on each value here (fixed, binding, target).
+    on_value: Vec<Use>,
+    /// The cardinality constraints counting the values here in each parent.
+    on_count: Vec<Use>,
+    /// Child nodes (indices into [`Plan::nodes`]), in constraint order.
+    kids: Vec<u32>,
+}
+
+/// One constraint's use at a trie node, with its place in the evaluation
+/// order the findings are reported in: `unit` is the position of the
+/// constraint (or of its cardinality group) in the plan's constraint order,
+/// `sub` its position inside the group.
+#[derive(Clone, Copy, Debug)]
+struct Use {
+    ci: u16,
+    unit: u16,
+    sub: u8,
+}
+
+/// Whether two steps are the same element and slice.
+fn same_step(x: &Step, y: &Step) -> bool {
+    x.name == y.name
+        && match (&x.slice, &y.slice) {
+            (None, None) => true,
+            (Some(p), Some(q)) => p.on == q.on && p.value == q.value,
+            _ => false,
+        }
 }
 
 /// Whether two paths are the same steps (names and slices).
 fn same_steps(a: &[Step], b: &[Step]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| {
-            x.name == y.name
-                && match (&x.slice, &y.slice) {
-                    (None, None) => true,
-                    (Some(p), Some(q)) => p.on == q.on && p.value == q.value,
-                    _ => false,
-                }
-        })
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_step(x, y))
 }
 
 /// The parent path of a nested cardinality constraint.
@@ -311,8 +321,8 @@ pub(super) fn active(ti: usize, pi: usize) -> &'static Plan {
     });
     let t = ti.checked_sub(1).and_then(|i| EVENT_TABLES.get(i).copied());
     static EMPTY: Plan = Plan {
-        list: Vec::new(),
-        slots: Vec::new(),
+        nodes: Vec::new(),
+        roots: Vec::new(),
     };
     let Some(p) = super::PROFILES.get(pi) else {
         return &EMPTY;
@@ -322,21 +332,21 @@ pub(super) fn active(ti: usize, pi: usize) -> &'static Plan {
             let fields = Resource::new_of_type(p.resource_type)
                 .map(|r| r.as_node().desc().fields)
                 .unwrap_or(&[]);
+            let stated = stated_elements(t, p.resource_type);
             let mut list = p
                 .cons
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| c.steps.len() <= DEPTH && c.steps.len() < 256)
                 .filter(|(_, c)| {
-                    !(matches!(c.kind, Kind::Card { .. }) && page_states(t, p.resource_type, c))
+                    !(matches!(c.kind, Kind::Card { .. })
+                        && stated.iter().any(|seg| states(seg, c)))
                 })
                 .filter_map(|(ci, c)| {
                     let s0 = fields.iter().position(|f| f.name == c.steps[0].name)?;
                     Some(Active {
                         ci: u16::try_from(ci).ok()?,
                         s0: u8::try_from(s0).ok().filter(|&s| s < 128)?,
-                        always: matches!(c.kind, Kind::Card { min, .. } if min > 0)
-                            && c.steps.len() == 1,
                         group: 1,
                     })
                 })
@@ -359,22 +369,72 @@ pub(super) fn active(ti: usize, pi: usize) -> &'static Plan {
                 list[i].group = (j - i) as u8;
                 i = j;
             }
-            // by first element (stable: groups stay together), so that a
-            // resource visits only the elements it has
+            // by first element (stable: groups stay together): the order
+            // the findings are reported in
             list.sort_by_key(|a| a.s0);
-            let mut slots: Vec<(u8, u16, u16, bool)> = Vec::new();
-            for (k, a) in list.iter().enumerate() {
-                match slots.last_mut() {
-                    Some(last) if last.0 == a.s0 => {
-                        last.2 = k as u16 + 1;
-                        last.3 |= a.always;
-                    }
-                    _ => slots.push((a.s0, k as u16, k as u16 + 1, a.always)),
-                }
-            }
-            Plan { list, slots }
+            trie(p, &list)
         })
     })
+}
+
+/// The trie of the constraints `list` (in evaluation order) of profile `p`.
+fn trie(p: &ProfileDef, list: &[Active]) -> Plan {
+    let mut plan = Plan {
+        nodes: Vec::new(),
+        roots: Vec::new(),
+    };
+    let mut k = 0;
+    while k < list.len() {
+        let group = list[k].group.max(1) as usize;
+        for (sub, a) in list[k..(k + group).min(list.len())].iter().enumerate() {
+            let Some(con) = p.cons.get(a.ci as usize) else {
+                continue;
+            };
+            let u = Use {
+                ci: a.ci,
+                unit: k as u16,
+                sub: sub as u8,
+            };
+            // the node of each step, created on first use
+            let mut at: Option<usize> = None;
+            for (d, st) in con.steps.iter().enumerate() {
+                let kids = match at {
+                    Some(n) => &plan.nodes[n].kids,
+                    None => &plan.roots,
+                };
+                let found = kids
+                    .iter()
+                    .map(|&i| i as usize)
+                    .find(|&i| same_step(plan.nodes[i].step, st));
+                let n = found.unwrap_or_else(|| {
+                    plan.nodes.push(TrieNode {
+                        step: st,
+                        hint: con.hint + d,
+                        s0: if d == 0 { a.s0 } else { u8::MAX },
+                        on_value: Vec::new(),
+                        on_count: Vec::new(),
+                        kids: Vec::new(),
+                    });
+                    let n = plan.nodes.len() - 1;
+                    match at {
+                        Some(parent) => plan.nodes[parent].kids.push(n as u32),
+                        None => plan.roots.push(n as u32),
+                    }
+                    n
+                });
+                at = Some(n);
+            }
+            if let Some(n) = at {
+                let node = &mut plan.nodes[n];
+                match con.kind {
+                    Kind::Card { .. } => node.on_count.push(u),
+                    _ => node.on_value.push(u),
+                }
+            }
+        }
+        k += group;
+    }
+    plan
 }
 
 /// One profile's evaluation on one resource.
@@ -395,32 +455,38 @@ struct Finding {
     near: Vec<String>,
 }
 
+/// A finding with its place in the evaluation order (`unit`, the visit
+/// number of the value or parent it is about, `sub`).
+type Keyed = ((u16, u32, u8), Finding);
+
 impl<'a> Eval<'_, 'a> {
-    /// Checks every constraint of the profile except those `page` marks.
-    /// Evaluates the constraints of `plan` ([`active`]) on `r`.
+    /// Evaluates the constraints of `plan` ([`active`]) on `r`: one walk
+    /// over the elements the constraints name, then the findings in the
+    /// order of the constraints (and, for one constraint, of the values).
     pub fn run(&mut self, r: &'a Resource, plan: &Plan) {
         // which top-level elements the resource has: a constraint below an
-        // absent element has nothing to check (only a top-level minimum does)
+        // absent element has nothing to check (a top-level minimum counts 0)
         let present = r.as_node().present();
         let mut trail = Trail {
             idx: [NO_INDEX; DEPTH],
             ty: [""; DEPTH],
             field: [None; DEPTH],
         };
-        let mut found: Vec<Finding> = Vec::new();
-        for &(s0, start, end, always) in &plan.slots {
-            let here = present & (1u128 << s0) != 0;
-            if here || always {
-                self.run_slot(
-                    r,
-                    &plan.list[start as usize..end as usize],
-                    here,
-                    &mut trail,
-                    &mut found,
-                );
-            }
-        }
-        for f in found {
+        let mut found: Vec<Keyed> = Vec::new();
+        let mut seq = 0;
+        self.visit(
+            plan,
+            V::Res(r),
+            &plan.roots,
+            Some(present),
+            (0, 0),
+            &mut trail,
+            &mut found,
+            &mut seq,
+        );
+        // stable: a constraint's findings stay in document order
+        found.sort_by_key(|(k, _)| *k);
+        for (_, f) in found {
             // a NEMS rule (or another profile) at the same element says it first
             if !self.rep.has_at(&f.at) && !f.near.iter().any(|n| self.rep.has_at(n)) {
                 self.rep.add(f.rule, f.at, f.message);
@@ -428,93 +494,69 @@ impl<'a> Eval<'_, 'a> {
         }
     }
 
-    /// The constraints whose first element is one slot (`here`: present).
-    fn run_slot(
+    /// Visits the trie nodes `kids` below value `v` (its depth and visit
+    /// number in `at`; `present`: the resource's presence bits at the root).
+    #[allow(clippy::too_many_arguments)]
+    fn visit(
         &self,
-        r: &'a Resource,
-        active: &[Active],
-        here: bool,
+        plan: &Plan,
+        v: V<'a>,
+        kids: &[u32],
+        present: Option<u128>,
+        at: (usize, u32),
         trail: &mut Trail,
-        found: &mut Vec<Finding>,
+        found: &mut Vec<Keyed>,
+        seq: &mut u32,
     ) {
-        let mut k = 0;
-        while k < active.len() {
-            let a = active[k];
-            let group = &active[k..(k + a.group.max(1) as usize).min(active.len())];
-            k += group.len();
-            if !here && !a.always {
-                continue;
-            }
-            let Some(con) = self.def.cons.get(a.ci as usize) else {
+        let (k, parent) = at;
+        for &ni in kids {
+            let Some(node) = plan.nodes.get(ni as usize) else {
                 continue;
             };
-            if group.len() > 1 {
-                self.card_group(r, group, trail, found);
-                continue;
+            let st = node.step;
+            let mut n = 0u32;
+            if present.is_none_or(|p| node.s0 < 128 && p & (1u128 << node.s0) != 0) {
+                children(v, st.name, &HINTS[node.hint], &mut |c, j, ty, fd| {
+                    if st.slice.as_ref().is_none_or(|s| member(c, s, node.hint)) {
+                        n += 1;
+                        trail.idx[k] = j;
+                        trail.ty[k] = ty;
+                        trail.field[k] = fd;
+                        *seq += 1;
+                        let me = *seq;
+                        for u in &node.on_value {
+                            if let Some(f) = self.on_value(u.ci, c, trail) {
+                                found.push(((u.unit, me, u.sub), f));
+                            }
+                        }
+                        if !node.kids.is_empty() && k + 1 < DEPTH {
+                            self.visit(plan, c, &node.kids, None, (k + 1, me), trail, found, seq);
+                        }
+                    }
+                });
             }
-            match con.kind {
-                Kind::Card { min, max } => {
-                    let parents = &con.steps[..con.steps.len() - 1];
-                    walk(V::Res(r), parents, con.hint, 0, trail, &mut |p, tr| {
-                        let n = count(p, con);
-                        let over = max.is_some_and(|m| n > m);
-                        if n < min || over {
-                            found.push(self.card(con, tr, n, min, max));
-                        }
-                    });
-                }
-                Kind::Fixed(want) => {
-                    walk(V::Res(r), con.steps, con.hint, 0, trail, &mut |v, tr| {
-                        if let Some(f) = self.fixed(con, v, tr, want) {
-                            found.push(f);
-                        }
-                    });
-                }
-                Kind::Binding(vs) => {
-                    walk(V::Res(r), con.steps, con.hint, 0, trail, &mut |v, tr| {
-                        if let Some(f) = self.binding(con, v, tr, vs) {
-                            found.push(f);
-                        }
-                    });
-                }
-                Kind::Target(to) => {
-                    walk(V::Res(r), con.steps, con.hint, 0, trail, &mut |v, tr| {
-                        if let Some(f) = self.target(con, v, tr, to) {
-                            found.push(f);
-                        }
-                    });
+            for u in &node.on_count {
+                let Some(con) = self.def.cons.get(u.ci as usize) else {
+                    continue;
+                };
+                if let Kind::Card { min, max } = con.kind {
+                    if n < min || max.is_some_and(|m| n > m) {
+                        found.push(((u.unit, parent, u.sub), self.card(con, trail, n, min, max)));
+                    }
                 }
             }
         }
     }
 
-    /// Nested cardinality constraints with one parent path: the parents are
-    /// walked once, each constraint counts its element in each parent.
-    fn card_group(
-        &self,
-        r: &'a Resource,
-        group: &[Active],
-        trail: &mut Trail,
-        found: &mut Vec<Finding>,
-    ) {
-        let cons = self.def.cons;
-        let Some(lead) = cons.get(group[0].ci as usize) else {
-            return;
-        };
-        let parents = &lead.steps[..lead.steps.len() - 1];
-        walk(V::Res(r), parents, lead.hint, 0, trail, &mut |p, tr| {
-            for a in group {
-                let Some(con) = cons.get(a.ci as usize) else {
-                    continue;
-                };
-                if let Kind::Card { min, max } = con.kind {
-                    let n = count(p, con);
-                    if n < min || max.is_some_and(|m| n > m) {
-                        found.push(self.card(con, tr, n, min, max));
-                    }
-                }
-            }
-        });
+    /// Constraint `ci` (fixed, binding or target) on value `v`.
+    fn on_value(&self, ci: u16, v: V<'_>, trail: &Trail) -> Option<Finding> {
+        let con = self.def.cons.get(ci as usize)?;
+        match con.kind {
+            Kind::Card { .. } => None,
+            Kind::Fixed(want) => self.fixed(con, v, trail, want),
+            Kind::Binding(vs) => self.binding(con, v, trail, vs),
+            Kind::Target(to) => self.target(con, v, trail, to),
+        }
     }
 
     /// The location of the value `trail` holds after `upto` steps, then `extra`.
@@ -806,4 +848,59 @@ fn coding_outside(c: &dyn Node, vs: &super::ValueSetDef) -> Option<String> {
         }
     }
     Some(format!("`{}|{code}`", s.unwrap_or("")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every plan's trie holds each constraint of its profile that applies
+    /// (not replaced by a page cardinality, path not too deep, first element
+    /// in the type's table) exactly once, at the node of its whole path,
+    /// and the evaluation order (`unit`, `sub`) is a permutation of them.
+    #[test]
+    fn trie_holds_each_active_constraint_once() {
+        for ti in 0..=EVENT_TABLES.len() {
+            for (pi, p) in super::super::PROFILES.iter().enumerate() {
+                let plan = active(ti, pi);
+                let mut seen = vec![0u32; p.cons.len()];
+                let mut order = Vec::new();
+                // every node is reachable from the roots once
+                let mut stack: Vec<(u32, usize)> = plan.roots.iter().map(|&r| (r, 0)).collect();
+                let mut reached = 0;
+                while let Some((n, depth)) = stack.pop() {
+                    reached += 1;
+                    let node = &plan.nodes[n as usize];
+                    for u in node.on_value.iter().chain(&node.on_count) {
+                        let con = &p.cons[u.ci as usize];
+                        assert_eq!(con.steps.len(), depth + 1, "{} {}", p.url, con.id);
+                        assert!(same_step(&con.steps[depth], node.step));
+                        assert_eq!(
+                            matches!(con.kind, Kind::Card { .. }),
+                            node.on_count.iter().any(|x| x.ci == u.ci)
+                        );
+                        seen[u.ci as usize] += 1;
+                        order.push((u.unit, u.sub));
+                    }
+                    stack.extend(node.kids.iter().map(|&k| (k, depth + 1)));
+                }
+                assert_eq!(reached, plan.nodes.len(), "{}", p.url);
+                assert!(seen.iter().all(|&n| n <= 1), "{}", p.url);
+                let t = ti.checked_sub(1).map(|i| EVENT_TABLES[i]);
+                for (ci, c) in p.cons.iter().enumerate() {
+                    let applies = c.steps.len() <= DEPTH
+                        && !(matches!(c.kind, Kind::Card { .. })
+                            && stated_elements(t, p.resource_type)
+                                .iter()
+                                .any(|seg| states(seg, c)));
+                    if !applies {
+                        assert_eq!(seen[ci], 0, "{} {}", p.url, c.id);
+                    }
+                }
+                order.sort_unstable();
+                order.dedup();
+                assert_eq!(order.len(), seen.iter().sum::<u32>() as usize, "{}", p.url);
+            }
+        }
+    }
 }
