@@ -64,7 +64,9 @@ pub struct ModelSink {
     /// nodes' pointers were derived from), given back as a `Box` on drop.
     /// `None` once [`ModelSink::finish`] has taken the resource.
     root: NonNull<Option<Resource>>,
-    /// The open nodes, the root's frame at the bottom (see [`Open`]).
+    /// The innermost open node, where the next element goes (see [`Open`]).
+    top: Open,
+    /// The open nodes below `top`, the root's frame first.
     open: Vec<Open>,
     /// The element-name lookups.
     slots: SlotCache,
@@ -195,7 +197,8 @@ enum Level {
 
 /// One open node of a [`ModelSink`].
 ///
-/// **Why the pointers stay valid (soundness).** The stack is a chain: the
+/// **Why the pointers stay valid (soundness).** The stack (the frames in
+/// `ModelSink::open`, then `ModelSink::top`) is a chain: the
 /// root's pointer comes from the sink's own box, and every other node's
 /// pointer was derived, when it was opened, from a `&mut` made from the
 /// pointer of the frame below it (`field_mut` then `get_or_insert`,
@@ -220,11 +223,12 @@ enum Level {
 /// style stress of the growth cases) and the sink contract tests.
 #[derive(Clone, Copy, Debug)]
 enum Open {
-    /// A resource or complex element: the node, the schema position after
-    /// its last element (index + 1, 0: none yet), the element name (the
-    /// resource type for resources).
+    /// A resource or complex element: the node, its type's table, the
+    /// schema position after its last element (index + 1, 0: none yet),
+    /// the element name (the resource type for resources).
     Node {
         node: NonNull<dyn Node>,
+        desc: &'static TypeDesc,
         at: usize,
         name: &'static str,
         level: Level,
@@ -309,19 +313,20 @@ impl ModelSink {
         let root = NonNull::from(Box::leak(boxed));
         // SAFETY: `root` is the leaked box, valid and not otherwise
         // referred to; the `&mut` lives for this statement only.
-        let node = match unsafe { &mut *root.as_ptr() } {
-            Some(r) => node_ptr(r.as_node_mut()),
+        let (node, desc) = match unsafe { &mut *root.as_ptr() } {
+            Some(r) => (node_ptr(r.as_node_mut()), r.as_node().desc()),
             None => unreachable!("the root was just stored"),
         };
         open.clear();
-        open.push(Open::Node {
-            node,
-            at,
-            name,
-            level: Level::Root,
-        });
         ModelSink {
             root,
+            top: Open::Node {
+                node,
+                desc,
+                at,
+                name,
+                level: Level::Root,
+            },
             open,
             slots,
             elements: 0,
@@ -335,7 +340,7 @@ impl ModelSink {
     /// issues (malformed values, kept as given, as the reader keeps them);
     /// `Err` after a structural slip or when elements are left open.
     pub fn finish(mut self) -> Result<Parsed, ReadError> {
-        if !self.slipped && self.open.len() > 1 {
+        if !self.slipped && !self.open.is_empty() {
             self.slip(
                 rules::SCHEMA_CONTENT,
                 None,
@@ -356,7 +361,7 @@ impl ModelSink {
     /// `Type.element.element` of the open nodes (and `name`).
     fn location(&self, name: Option<&str>) -> String {
         let mut s = String::new();
-        let names = self.open.iter().map(|o| match o {
+        let names = self.open.iter().chain([&self.top]).map(|o| match o {
             Open::Node { name, .. } | Open::Prim { name, .. } | Open::Slot { name, .. } => *name,
         });
         for (k, p) in names.chain(name).enumerate() {
@@ -402,7 +407,15 @@ impl ModelSink {
         if self.slipped {
             return None;
         }
-        self.open.last().copied()
+        Some(self.top)
+    }
+
+    /// Makes the frame below the top the top (after an `end`).
+    #[inline]
+    fn pop(&mut self) {
+        if let Some(below) = self.open.pop() {
+            self.top = below;
+        }
     }
 
     /// Pushes the frame of an element opened in the top node.
@@ -416,16 +429,19 @@ impl ModelSink {
             );
         }
         self.elements += 1;
-        self.open.push(frame);
+        let below = std::mem::replace(&mut self.top, frame);
+        self.open.push(below);
     }
 
     /// Finds element `name` in the top node and checks its schema
     /// position as the reader does (`None`: a slip, reported).
     #[inline]
     fn element(&mut self, name: &'static str) -> Option<Slot> {
-        let top = self.top()?;
-        let (node, at) = match top {
-            Open::Node { node, at, .. } => (node, at),
+        if self.slipped {
+            return None;
+        }
+        let (node, desc, at) = match &mut self.top {
+            Open::Node { node, desc, at, .. } => (*node, *desc, at),
             Open::Prim { .. } => {
                 self.slip(
                     rules::SCHEMA_UNKNOWN,
@@ -443,13 +459,9 @@ impl ModelSink {
                 return None;
             }
         };
-        // SAFETY: the top frame's node (see `Open`); shared for this call.
-        let desc: &'static TypeDesc = unsafe { node.as_ref() }.desc();
-        match check(&mut self.slots, desc, name, at) {
+        match check(&mut self.slots, desc, name, *at) {
             Ok((field, alt)) => {
-                if let Some(Open::Node { at, .. }) = self.open.last_mut() {
-                    *at = field + 1;
-                }
+                *at = field + 1;
                 let f = &desc.fields[field];
                 // a choice element is opened and closed by its alternative's name
                 let elem = match (&f.kind, alt) {
@@ -497,10 +509,11 @@ impl ModelSink {
             }
             _ => return self.not(name, s.desc, "a complex element"),
         };
+        let desc = child.desc();
         if let Some(url) = url {
             match self
                 .slots
-                .find(child.desc(), "url", 0)
+                .find(desc, "url", 0)
                 .map(|(u, _)| child.field_mut(u))
             {
                 Some(FieldMut::Attr(slot)) => *slot = Some(Str::const_new(url)),
@@ -509,6 +522,7 @@ impl ModelSink {
         }
         let frame = Open::Node {
             node: node_ptr(child),
+            desc,
             at: 0,
             name: s.elem,
             level: Level::Element,
@@ -597,6 +611,7 @@ impl ModelSink {
             return;
         };
         let frame = Open::Node {
+            desc: ext.desc(),
             node: node_ptr(ext),
             at: 0,
             name: "extension",
@@ -646,8 +661,8 @@ impl ModelSink {
                 format!("resources nested more than {MAX_NESTED} deep"),
             );
         }
-        let owner = match self.open.len().checked_sub(2).map(|k| self.open[k]) {
-            Some(Open::Node { node, .. }) => node,
+        let owner = match self.open.last() {
+            Some(Open::Node { node, .. }) => *node,
             _ => return self.not_open(rtype),
         };
         // SAFETY: the slot frame on top has no node of its own: the owner
@@ -672,12 +687,15 @@ impl ModelSink {
             }
         };
         self.nested += 1;
-        self.open.push(Open::Node {
+        let frame = Open::Node {
+            desc: placed.as_node().desc(),
             node: node_ptr(placed.as_node_mut()),
             at: 0,
             name: rtype,
             level: Level::Resource,
-        });
+        };
+        let below = std::mem::replace(&mut self.top, frame);
+        self.open.push(below);
     }
 }
 
@@ -741,7 +759,7 @@ impl ElementSink for ModelSink {
                 format!("`{name}` closed while `{elem}` is open"),
             );
         }
-        self.open.pop();
+        self.pop();
         self.elements -= 1;
     }
     fn value(&mut self, name: &'static str, v: &str) {
@@ -778,7 +796,7 @@ impl ElementSink for ModelSink {
                 name,
                 ..
             }) if same(name, rtype) => {
-                self.open.pop();
+                self.pop();
                 self.nested -= 1;
             }
             Some(Open::Node {
