@@ -433,6 +433,26 @@ impl ModelSink {
         self.open.push(below);
     }
 
+    /// Reports element `name` where the top frame takes none: in a
+    /// primitive (only `extension`) or a resource slot (only resources).
+    #[cold]
+    #[inline(never)]
+    fn misplaced(&mut self, name: &'static str, in_primitive: bool) {
+        if in_primitive {
+            self.slip(
+                rules::SCHEMA_UNKNOWN,
+                Some(name),
+                format!("`{name}` is not allowed in a primitive (only `extension`)"),
+            )
+        } else {
+            self.slip(
+                rules::SCHEMA_CONTENT,
+                Some(name),
+                format!("`{name}` where a resource must start"),
+            )
+        }
+    }
+
     /// Finds element `name` in the top node and checks its schema
     /// position as the reader does (`None`: a slip, reported).
     #[inline]
@@ -443,19 +463,11 @@ impl ModelSink {
         let (node, desc, at) = match &mut self.top {
             Open::Node { node, desc, at, .. } => (*node, *desc, at),
             Open::Prim { .. } => {
-                self.slip(
-                    rules::SCHEMA_UNKNOWN,
-                    Some(name),
-                    format!("`{name}` is not allowed in a primitive (only `extension`)"),
-                );
+                self.misplaced(name, true);
                 return None;
             }
             Open::Slot { .. } => {
-                self.slip(
-                    rules::SCHEMA_CONTENT,
-                    Some(name),
-                    format!("`{name}` where a resource must start"),
-                );
+                self.misplaced(name, false);
                 return None;
             }
         };
@@ -593,11 +605,7 @@ impl ModelSink {
     /// `start_extension` inside a primitive opened for its extensions.
     fn prim_extension(&mut self, p: NonNull<dyn PrimNode>, name: &'static str, url: &'static str) {
         if name != "extension" {
-            return self.slip(
-                rules::SCHEMA_UNKNOWN,
-                Some(name),
-                format!("`{name}` is not allowed in a primitive (only `extension`)"),
-            );
+            return self.misplaced(name, true);
         }
         // SAFETY: the top frame's primitive (see `Open`): the `&mut` lives
         // for this call, the extension's pointer is derived from it.
