@@ -204,9 +204,10 @@ enum Level {
 /// pointer of the frame below it (`field_mut` then `get_or_insert`,
 /// `push_default`, `set_variant`, `extension_mut` or the resource slot),
 /// so each frame's node lies inside the node of the frame below. Only the
-/// top frame's pointer is ever turned into a `&mut` (for the duration of
-/// one sink call, never kept), and a frame is popped before the one below
-/// it is used again: this is the discipline of nested reborrows, so no
+/// innermost node's pointer is ever turned into a `&mut` (for the duration
+/// of one sink call, never kept) — the top frame's, or, when the top is a
+/// resource slot (which has no pointer of its own), the slot owner's just
+/// below it — and a frame is popped before the one below it is used again: this is the discipline of nested reborrows, so no
 /// two live `&mut` alias. A node cannot move or be freed while its frame
 /// is on the stack: only the top node is mutated, and what it mutates are
 /// its own slots — its children, none of which is open (an open child
@@ -219,8 +220,11 @@ enum Level {
 /// [`ModelSink::finish`] or on drop, after which it is a `Box` again. The
 /// frames' trait-object lifetimes are widened to `'static` (every node
 /// type is a generated `'static` type); a pointer never outlives its sink.
-/// Tested by `deep_nesting_and_regrown_lists_keep_the_open_nodes` (Miri-
-/// style stress of the growth cases) and the sink contract tests.
+/// Tested by `deep_nesting_and_regrown_lists_keep_the_open_nodes` (lists
+/// regrown next to open nodes, resources nested to the limit, the sink
+/// moved with elements open, a sink dropped unfinished) and the sink
+/// contract tests; not run under Miri (no Miri toolchain on the project
+/// machine).
 #[derive(Clone, Copy, Debug)]
 enum Open {
     /// A resource or complex element: the node, its type's table, the
