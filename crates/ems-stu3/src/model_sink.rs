@@ -286,7 +286,8 @@ struct Slot {
     desc: &'static TypeDesc,
     field: usize,
     alt: Option<usize>,
-    /// The name that closes the element (a choice's alternative name).
+    /// The name that closes the element (as opened: a choice's
+    /// alternative name).
     elem: &'static str,
 }
 
@@ -478,18 +479,17 @@ impl ModelSink {
         match check(&mut self.slots, desc, name, *at) {
             Ok((field, alt)) => {
                 *at = field + 1;
-                let f = &desc.fields[field];
-                // a choice element is opened and closed by its alternative's name
-                let elem = match (&f.kind, alt) {
-                    (FieldKind::Choice(alts), Some(a)) => alts[a].name,
-                    _ => f.name,
-                };
+                // the element is closed by the name it was opened with: the
+                // describer's own text, the same as the table's (the element's
+                // or, for a choice, the alternative's name: the lookup
+                // compared them), at the address its `end` usually passes too
+                // (so `same` compares addresses, not bytes)
                 Some(Slot {
                     node,
                     desc,
                     field,
                     alt,
-                    elem,
+                    elem: name,
                 })
             }
             Err((rule, msg)) => {
