@@ -101,6 +101,14 @@ pub(crate) fn reference<S: ElementSink>(w: &mut S, name: &'static str, url: &str
     w.end(name);
 }
 
+/// A Reference element `name` to an entry of the message by its fullUrl
+/// (formatted from the entry's UUID: `value_formatted`).
+pub(crate) fn entry_reference<S: ElementSink>(w: &mut S, name: &'static str, u: &Urn) {
+    w.start(name);
+    w.value_formatted("reference", u);
+    w.end(name);
+}
+
 /// An `identifier`.
 pub(crate) fn identifier<S: ElementSink>(w: &mut S, system: &str, value: &str) {
     w.start("identifier");
@@ -140,17 +148,17 @@ pub(crate) fn date_period<S: ElementSink>(
     }
     w.start("period");
     if let Some(d) = start {
-        w.value("start", &date(d));
+        w.value_formatted("start", &date(d));
     }
     if let Some(d) = end {
-        w.value("end", &date(d));
+        w.value_formatted("end", &date(d));
     }
     w.end("period");
 }
 
 /// A dateTime element `name` of an instant.
 pub(crate) fn instant_value<S: ElementSink>(w: &mut S, name: &'static str, t: DateTime<Utc>) {
-    w.value(name, InstantText::new(t).as_str());
+    w.value_formatted(name, InstantText::new(t).as_str());
 }
 
 fn address<S: ElementSink>(w: &mut S, a: &AddressInfo, use_: &'static str) {
@@ -248,7 +256,7 @@ pub(crate) fn patient<S: ElementSink>(w: &mut S, p: Option<&PatientInfo>, x: &Pa
         );
         w.end("extension");
         w.value_static("system", NHS_NUMBER_SYSTEM);
-        w.value("value", &nhs_digits(p.nhs_number));
+        w.value_formatted("value", &nhs_digits(p.nhs_number));
         w.end("identifier");
         human_name(w, "name", Some("official"), &p.family, &p.given);
         if let Some(g) = p.gender {
@@ -263,7 +271,7 @@ pub(crate) fn patient<S: ElementSink>(w: &mut S, p: Option<&PatientInfo>, x: &Pa
                 w.end("extension");
                 w.end("birthDate");
             }
-            None => w.value("birthDate", &birth),
+            None => w.value_formatted("birthDate", &birth),
         }
         if let Some(t) = x.deceased {
             instant_value(w, "deceasedDateTime", t);
@@ -290,11 +298,16 @@ pub(crate) fn patient<S: ElementSink>(w: &mut S, p: Option<&PatientInfo>, x: &Pa
 }
 
 /// A CareConnect Communication's content (the PDS events' focus).
-pub(crate) fn communication<S: ElementSink>(w: &mut S, subject: &str, sender: &str, sent: &str) {
+pub(crate) fn communication<S: ElementSink>(
+    w: &mut S,
+    subject: &Urn,
+    sender: &str,
+    sent: &InstantText,
+) {
     meta(w, care_connect_profile!("Communication"), None);
     w.value_static("status", "completed");
-    reference(w, "subject", subject);
-    w.value("sent", sent);
+    entry_reference(w, "subject", subject);
+    w.value_formatted("sent", sent.as_str());
     reference(w, "sender", sender);
 }
 

@@ -131,10 +131,10 @@ pub(crate) fn entry<S: ElementSink>(
     body: impl FnOnce(&mut S),
 ) {
     w.start("entry");
-    w.value("fullUrl", u.as_str());
+    w.value_formatted("fullUrl", u.as_str());
     w.start("resource");
     w.start_resource(rtype);
-    w.value("id", u.id());
+    w.value_formatted("id", u.id());
     body(w);
     w.end_resource(rtype);
     w.end("resource");
@@ -147,7 +147,7 @@ pub(crate) struct Header<'a> {
     pub met: MessageEventType,
     /// Routing demographics (NHS number, name, birth date) when `Some`.
     pub patient: Option<&'a PatientInfo>,
-    pub focus: &'a str,
+    pub focus: &'a Urn,
     pub responsible: &'a str,
     pub enterer: Option<&'a str>,
 }
@@ -259,7 +259,7 @@ impl<'c, S: MessageSink> Message<'c, S> {
         event: &'static EventType,
         met: MessageEventType,
         patient: Option<&PatientInfo>,
-        focus: &str,
+        focus: &Urn,
         responsible: &str,
     ) -> Result<S::Message, BuildError> {
         self.finish(Header {
@@ -302,7 +302,7 @@ fn message_header<S: ElementSink>(
     if let Some(v) = stamp.version {
         w.value_i64("versionId", v as i64);
     }
-    w.value("lastUpdated", now);
+    w.value_formatted("lastUpdated", now);
     w.value_static("profile", vocab::MESSAGE_HEADER_PROFILE);
     w.end("meta");
     if let (Some(p), Some(n)) = (h.patient, &stamp.nhs_number) {
@@ -310,14 +310,14 @@ fn message_header<S: ElementSink>(
         w.start_extension("extension", "nhsNumber");
         w.start("valueIdentifier");
         w.value_static("system", NHS_NUMBER_SYSTEM);
-        w.value("value", n);
+        w.value_formatted("value", n);
         w.end("valueIdentifier");
         w.end("extension");
         w.start_extension("extension", "name");
         describe::human_name(w, "valueHumanName", Some("official"), &p.family, &p.given);
         w.end("extension");
         w.start_extension("extension", "birthDateTime");
-        w.value("valueDateTime", &date(p.birth_date));
+        w.value_formatted("valueDateTime", &date(p.birth_date));
         w.end("extension");
         w.end("extension");
     }
@@ -337,7 +337,7 @@ fn message_header<S: ElementSink>(
         h.event.code,
         Some(h.event.display),
     );
-    w.value("timestamp", now);
+    w.value_formatted("timestamp", now);
     if let Some(e) = h.enterer {
         describe::reference(w, "enterer", e);
     }
@@ -354,5 +354,5 @@ fn message_header<S: ElementSink>(
     w.value("endpoint", &stamp.endpoint);
     w.end("source");
     describe::reference(w, "responsible", h.responsible);
-    describe::reference(w, "focus", h.focus);
+    describe::entry_reference(w, "focus", h.focus);
 }

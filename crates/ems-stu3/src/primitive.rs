@@ -478,6 +478,13 @@ pub trait PrimNode {
     fn set_literal(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
         self.set_static(kind, s)
     }
+    /// Text the caller formatted itself from typed data (a UUID, a date)
+    /// and vouches for, as for [`PrimNode::set_literal`]: kept without the
+    /// lexical check (booleans and integers are still parsed). For
+    /// producers only; input goes through [`PrimNode::set_owned`].
+    fn set_trusted(&mut self, kind: PrimKind, s: Str) -> Result<(), (Str, &'static str)> {
+        self.set_owned(kind, s)
+    }
     /// Appends the lexical form of the value; `false` when there is no value.
     fn write_value(&self, out: &mut String) -> bool;
     /// `true` when a value is present.
@@ -542,6 +549,9 @@ impl<V: PrimValue> PrimNode for Primitive<V> {
     }
     fn set_literal(&mut self, kind: PrimKind, s: &'static str) -> Result<(), &'static str> {
         self.keep(V::from_static(kind, s), |_| V::keep_invalid(s))
+    }
+    fn set_trusted(&mut self, kind: PrimKind, s: Str) -> Result<(), (Str, &'static str)> {
+        self.keep(V::from_owned(kind, s), |(s, _)| V::keep_invalid(s))
     }
     fn write_value(&self, out: &mut String) -> bool {
         match &self.value {

@@ -20,8 +20,8 @@ use crate::xml::XmlStream;
 ///
 /// Names are element names as in FHIR XML (`valueCodeableConcept` for a
 /// choice alternative), always literals (`&'static str`: a sink may keep
-/// them without copying, as [`ModelSink`](crate::ModelSink) records the
-/// calls). Values are lexical forms. Methods taking a
+/// them without copying, as [`ModelSink`](crate::ModelSink) keeps the
+/// names of its open elements). Values are lexical forms. Methods taking a
 /// `&'static str` let sinks that keep the text (the model) refer to it
 /// instead of copying it.
 pub trait ElementSink {
@@ -41,6 +41,14 @@ pub trait ElementSink {
     /// it without the check; the describer's tests must read its output
     /// back with the reader, as `ems-bundle`'s sink contract test does).
     fn value_static(&mut self, name: &'static str, v: &'static str) {
+        self.value(name, v)
+    }
+    /// [`ElementSink::value`] of text the describer formatted itself from
+    /// typed data (a `urn:uuid:` URL or id from a UUID, a date or instant
+    /// from chrono values, NHS number digits), which cannot be malformed:
+    /// [`ModelSink`](crate::ModelSink) trusts it as it trusts literals
+    /// (the same test duty); other sinks write it as any value.
+    fn value_formatted(&mut self, name: &'static str, v: &str) {
         self.value(name, v)
     }
     /// An integer or decimal primitive.

@@ -33,7 +33,7 @@ fn pds_message<S: MessageSink>(
 ) -> Result<S::Message, BuildError> {
     let now = a.now();
     let focus = a.add("Communication", |w| {
-        describe::communication(w, pat, org, now.as_str())
+        describe::communication(w, pat, org, &now)
     });
     a.message(event, MessageEventType::New, Some(patient), &focus, org)
 }
@@ -152,7 +152,7 @@ impl Describe for PdsChangeOfGp {
                 describe::meta(w, care_connect_profile!("EpisodeOfCare"), None);
                 w.value_static("status", "finished");
                 describe::nhs_codeable(w, "type", vocab::PATIENT_CARE_PROVISION_TYPE_SYSTEM, "1");
-                describe::reference(w, "patient", &pat);
+                describe::entry_reference(w, "patient", &pat);
                 describe::reference(w, "managingOrganization", &prev_url);
                 describe::date_period(w, *start, *end);
             });
@@ -377,7 +377,7 @@ impl Describe for PdsBirthNotification {
         });
         a.add_reserved(&rp, "RelatedPerson", |w| {
             describe::meta(w, care_connect_profile!("RelatedPerson"), None);
-            describe::reference(w, "patient", &baby);
+            describe::entry_reference(w, "patient", &baby);
             describe::codeable(
                 w,
                 "relationship",
@@ -469,12 +469,12 @@ impl Describe for PdsBirthNotification {
                 BIRTH_EPISODE_CATEGORY_SYSTEM,
                 "registering-authority",
             );
-            describe::reference(w, "patient", &baby);
+            describe::entry_reference(w, "patient", &baby);
             describe::reference(w, "managingOrganization", &ra);
         });
         let now = a.now();
         let focus = a.add("Communication", |w| {
-            describe::communication(w, &mother, &org, now.as_str())
+            describe::communication(w, &mother, &org, &now)
         });
         a.finish(Header {
             event,

@@ -58,8 +58,8 @@ impl Describe for ProfessionalContacts {
             self.record.describe(w);
             w.value("status", &self.status);
             self.care_setting.describe(w, "type");
-            describe::reference(w, "patient", &pat);
-            describe::reference(w, "managingOrganization", &org);
+            describe::entry_reference(w, "patient", &pat);
+            describe::entry_reference(w, "managingOrganization", &org);
             if self.period != (None, None) {
                 describe::date_period(w, self.period.0, self.period.1);
             }

@@ -41,8 +41,8 @@ fn encounter<S: ElementSink>(
     w: &mut S,
     record: &RecordId,
     type_code: Option<&str>,
-    patient: Option<&str>,
-    provider: Option<&str>,
+    patient: Option<&Urn>,
+    provider: Option<&Urn>,
     start: Option<DateTime<Utc>>,
     deleted: bool,
 ) {
@@ -60,7 +60,7 @@ fn encounter<S: ElementSink>(
         describe::nhs_codeable(w, "type", vocab::CHILD_HEALTH_ENCOUNTER_TYPE_SYSTEM, c);
     }
     if let Some(p) = patient {
-        describe::reference(w, "subject", p);
+        describe::entry_reference(w, "subject", p);
     }
     if let Some(s) = start {
         w.start("period");
@@ -68,7 +68,7 @@ fn encounter<S: ElementSink>(
         w.end("period");
     }
     if let Some(p) = provider {
-        describe::reference(w, "serviceProvider", p);
+        describe::entry_reference(w, "serviceProvider", p);
     }
 }
 
@@ -77,15 +77,15 @@ fn procedure<S: ElementSink>(
     w: &mut S,
     code: (&'static str, &'static str),
     outcome: &Snomed,
-    patient: &str,
-    context: &str,
+    patient: &Urn,
+    context: &Urn,
     performed: Option<DateTime<Utc>>,
 ) {
     describe::meta(w, care_connect_profile!("Procedure"), None);
     w.value_static("status", "completed");
     describe::codeable(w, "code", SNOMED_CT, code.0, code.1);
-    describe::reference(w, "subject", patient);
-    describe::reference(w, "context", context);
+    describe::entry_reference(w, "subject", patient);
+    describe::entry_reference(w, "context", context);
     if let Some(t) = performed {
         describe::instant_value(w, "performedDateTime", t);
     }
@@ -98,14 +98,14 @@ fn finding<S: ElementSink>(
     w: &mut S,
     profile: &'static str,
     code: &'static str,
-    patient: &str,
-    context: &str,
+    patient: &Urn,
+    context: &Urn,
 ) {
     describe::meta(w, profile, None);
     w.value_static("status", "final");
     describe::text_concept(w, "code", code);
-    describe::reference(w, "subject", patient);
-    describe::reference(w, "context", context);
+    describe::entry_reference(w, "subject", patient);
+    describe::entry_reference(w, "context", context);
 }
 
 /// The common shape of the three screening messages. A `delete` carries
@@ -120,7 +120,7 @@ fn screening_message<S: MessageSink>(
     s: &Screening,
     encounter_type: &str,
     start: Option<DateTime<Utc>>,
-    entries: impl FnOnce(&mut Message<S>, &str, &str),
+    entries: impl FnOnce(&mut Message<S>, &Urn, &Urn),
 ) -> Out<S> {
     let enc = a.reserve();
     let responsible = if s.met == MessageEventType::Delete {

@@ -73,8 +73,8 @@ impl Describe for Vaccinations {
                 describe::bool_text(self.not_given_reason.is_some()),
             );
             self.vaccine.describe(w, "vaccineCode");
-            describe::reference(w, "patient", &pat);
-            w.value("date", &date(self.date));
+            describe::entry_reference(w, "patient", &pat);
+            w.value_formatted("date", &date(self.date));
             w.value_static("primarySource", describe::bool_text(self.primary_source));
             if let Some(r) = &self.not_given_reason {
                 w.start("explanation");
