@@ -325,8 +325,9 @@ pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Finds the element called `name` in `desc`, trying index `hint` first
-/// (elements normally arrive in schema order). Returns the field index and,
-/// for choice elements, the alternative index.
+/// (elements normally arrive in schema order; any `hint` is accepted, one
+/// past the table's end starts at 0). Returns the field index and, for
+/// choice elements, the alternative index.
 #[inline]
 pub fn find_field(desc: &TypeDesc, name: &str, hint: usize) -> Option<(usize, Option<usize>)> {
     let fields = desc.fields;

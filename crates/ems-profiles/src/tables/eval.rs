@@ -66,21 +66,11 @@ fn hint(name: &str) -> usize {
     }
 }
 
-/// `find_field` of `name` in `desc`, trying slot `hint` first when `desc`
-/// has it (`find_field` expects a hint below the number of fields).
-fn find_hinted(
-    desc: &ems_stu3::node::TypeDesc,
-    name: &str,
-    hint: usize,
-) -> Option<(usize, Option<usize>)> {
-    find_field(desc, name, if hint < desc.fields.len() { hint } else { 0 })
-}
-
 /// The slot of `extension` in `n` (datatypes and backbone elements: 1;
 /// DomainResources: 6).
 fn extension_slot(n: &dyn Node) -> Option<(usize, Option<usize>)> {
     let d = n.desc();
-    find_hinted(d, "extension", if d.is_resource { 6 } else { 1 })
+    find_field(d, "extension", if d.is_resource { 6 } else { 1 })
 }
 
 /// An element of a datatype the evaluator reads (a Coding's `system`, an
@@ -160,7 +150,7 @@ const CONTACT_VALUE: El = El::of(&ems_stu3::CONTACTPOINT_DESC, "value");
 
 /// The string value of primitive or attribute element `name` of `n`.
 pub(crate) fn str_of<'a>(n: &'a dyn Node, name: &str) -> Option<&'a str> {
-    let (i, _) = find_hinted(n.desc(), name, hint(name))?;
+    let (i, _) = find_field(n.desc(), name, hint(name))?;
     match n.field(i) {
         FieldRef::Prim(Some(p)) => p.value_str(),
         FieldRef::Attr(a) => a,
@@ -1075,7 +1065,7 @@ fn prim_str<'a>(v: Val<'a>) -> Option<&'a str> {
 
 /// Whether element `name` of `n` is present.
 fn has(n: &dyn Node, name: &str) -> bool {
-    find_hinted(n.desc(), name, hint(name))
+    find_field(n.desc(), name, hint(name))
         .is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
 }
 
