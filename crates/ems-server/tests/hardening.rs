@@ -697,6 +697,21 @@ fn filler(n: usize, value_len: usize) -> String {
 }
 
 /// Asserts `reply` is `status` with a Spine OperationOutcome naming `rule`.
+/// Publishes with each case's extra header lines and asserts the 431
+/// OperationOutcome (`HTTP-HEAD-TOO-LARGE`) for every one.
+async fn publishes_get_431(addr: std::net::SocketAddr, cases: &[(&str, String)]) {
+    for (case, extra) in cases {
+        let reply = exchange(addr, raw_publish("/STU3/Events/1/$process-message", extra)).await;
+        assert_refused(
+            &reply,
+            431,
+            "MISSING_OR_INVALID_HEADER",
+            "HTTP-HEAD-TOO-LARGE",
+            case,
+        );
+    }
+}
+
 fn assert_refused(reply: &Reply, status: u16, code: &str, rule: &str, case: &str) {
     assert_eq!(reply.status, status, "{case}: {}", reply.text());
     assert_eq!(reply.spine_codes(), [code], "{case}");
@@ -747,16 +762,7 @@ async fn http_head_too_large_oversized_heads_get_431_with_an_operation_outcome()
             filler(MAX_HEAD / (MAX_HEADER_FIELD / 2) + 1, MAX_HEADER_FIELD / 2),
         ),
     ];
-    for (case, extra) in &refused {
-        let reply = exchange(addr, raw_publish("/STU3/Events/1/$process-message", extra)).await;
-        assert_refused(
-            &reply,
-            431,
-            "MISSING_OR_INVALID_HEADER",
-            "HTTP-HEAD-TOO-LARGE",
-            case,
-        );
-    }
+    publishes_get_431(addr, &refused).await;
     let audit = s.state().log.audit_records(0, 100).unwrap();
     let rejected: Vec<_> = audit[audited..]
         .iter()
@@ -784,16 +790,7 @@ async fn http_head_too_large_oversized_heads_get_431_with_an_operation_outcome()
         ),
     ];
     let audited = s.state().log.audit_records(0, 100).unwrap().len();
-    for (case, extra) in &transport {
-        let reply = exchange(addr, raw_publish("/STU3/Events/1/$process-message", extra)).await;
-        assert_refused(
-            &reply,
-            431,
-            "MISSING_OR_INVALID_HEADER",
-            "HTTP-HEAD-TOO-LARGE",
-            case,
-        );
-    }
+    publishes_get_431(addr, &transport).await;
     assert_eq!(s.state().log.audit_records(0, 100).unwrap().len(), audited);
     assert_eq!(stored(&s), accepted, "nothing stored or delivered");
     // the connection that follows is served as usual

@@ -85,8 +85,8 @@ pub use json::{from_json, to_json, to_json_of, to_json_pretty, to_json_pretty_of
 pub use model_sink::ModelSink;
 pub use primitive::*;
 pub use read::{
-    line_col, rules, LineIndex, Parsed, PathStack, ReadError, ReadOptions, DEFAULT_MAX_DEPTH,
-    DEFAULT_MAX_SIZE, FHIR_NS, XHTML_NS,
+    line_col, push_decimal, rules, LineIndex, Parsed, PathStack, ReadError, ReadOptions,
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE, FHIR_NS, XHTML_NS,
 };
 pub use sink::ElementSink;
 pub use xml::{from_xml, to_xml, to_xml_of, to_xml_pretty, to_xml_pretty_of};

@@ -174,8 +174,15 @@ impl PathStack {
     }
 }
 
-/// Appends `n` in decimal (no formatting machinery).
-fn push_decimal(s: &mut String, mut n: usize) {
+/// Appends `n` in decimal, as `{}` writes it, without the formatting
+/// machinery (paths and finding texts are built this way on hot paths).
+///
+/// ```
+/// let mut s = String::from("entry[");
+/// ems_stu3::push_decimal(&mut s, 4096);
+/// assert_eq!(s, "entry[4096");
+/// ```
+pub fn push_decimal(s: &mut String, mut n: usize) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {

@@ -76,7 +76,7 @@ impl Loc {
 pub(crate) fn entry_loc(i: usize, ty: &str, x: &str) -> String {
     let mut s = String::with_capacity(40 + ty.len() + x.len());
     s.push_str("Bundle.entry[");
-    push_index(&mut s, i);
+    ems_stu3::push_decimal(&mut s, i);
     s.push_str("].resource.ofType(");
     s.push_str(ty);
     s.push(')');
@@ -118,7 +118,7 @@ impl Piece for usize {
         20
     }
     fn put(&self, s: &mut String) {
-        push_index(s, *self)
+        ems_stu3::push_decimal(s, *self)
     }
 }
 
@@ -127,7 +127,7 @@ impl Piece for u32 {
         10
     }
     fn put(&self, s: &mut String) {
-        push_index(s, *self as usize)
+        ems_stu3::push_decimal(s, *self as usize)
     }
 }
 
@@ -140,21 +140,6 @@ pub(crate) fn cat(parts: &[&dyn Piece]) -> String {
         p.put(&mut s);
     }
     s
-}
-
-/// Appends the decimal digits of `i` (what `{}` writes).
-pub(crate) fn push_index(s: &mut String, mut i: usize) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (i % 10) as u8;
-        i /= 10;
-        if i == 0 {
-            break;
-        }
-    }
-    s.extend(buf[at..].iter().map(|&b| b as char));
 }
 
 impl From<Loc> for String {

@@ -707,7 +707,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             let at = if many() {
                                 let mut s = self.loc_at(k, parent);
                                 s.push('[');
-                                crate::event::push_index(&mut s, j);
+                                ems_stu3::push_decimal(&mut s, j);
                                 s.push_str("].");
                                 s.push_str(path);
                                 s
@@ -908,7 +908,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                             let mut l = at(&self.loc(k), path);
                             if many {
                                 l.push('[');
-                                crate::event::push_index(&mut l, i);
+                                ems_stu3::push_decimal(&mut l, i);
                                 l.push(']');
                             }
                             l.push_str(".reference");
