@@ -425,6 +425,8 @@ struct Scratch {
     arena: Vec<usize>,
     /// The entries of each type asked for, as ranges of `arena`.
     by_type: Vec<(usize, (u32, u32))>,
+    /// Which roles of a `Coded` group each entry of the type belongs to.
+    masks: Vec<u64>,
     /// Each row's state in the current member's descent.
     st: Vec<RowState>,
     /// The current table's findings, reported when it is done.
@@ -465,6 +467,7 @@ struct Eval<'a, 'v, V: View<'a>> {
     members: Vec<Option<(u32, u32)>>,
     arena: Vec<usize>,
     by_type: Vec<(usize, (u32, u32))>,
+    masks: Vec<u64>,
     /// The present elements of the member being checked (`Node::present`).
     present: u128,
     /// Whether each row of the current table applies to the message
@@ -486,6 +489,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             mut members,
             mut arena,
             mut by_type,
+            masks,
             st,
             found,
         } = SCRATCH.take();
@@ -509,6 +513,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             members,
             arena,
             by_type,
+            masks,
             present: 0,
             active: &[],
             last_ref: (std::ptr::null(), 0, None),
@@ -525,6 +530,7 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             members: self.members,
             arena: self.arena,
             by_type: self.by_type,
+            masks: self.masks,
             st: self.st,
             found: self.found,
         });
@@ -569,21 +575,47 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                     self.arena.push(k);
                 }
             }
-            Sel::Coded { path, codes } => {
+            Sel::Coded { path, .. } => {
+                // every role of the group at once: one visit of each entry
+                let group = &self.idx.coded_group[ri];
                 let steps = self.idx.role_steps[ri].as_deref();
                 let (a, b) = self.of_type(ty);
-                start = self.arena.len();
+                self.masks.clear();
                 for m in a..b {
                     let k = self.arena[m as usize];
-                    let mut hit = false;
+                    let mut mask = 0u64;
                     visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
-                        hit |= codings(v)
-                            .any(|c| CODING_CODE.str(c).is_some_and(|x| codes.contains(&x)))
+                        for c in codings(v) {
+                            let Some(x) = CODING_CODE.str(c) else {
+                                continue;
+                            };
+                            for (j, &g) in group.iter().enumerate() {
+                                if let Some(Sel::Coded { codes, .. }) =
+                                    self.table.roles.get(g).map(|r| r.sel)
+                                {
+                                    if codes.contains(&x) {
+                                        mask |= 1 << j;
+                                    }
+                                }
+                            }
+                        }
                     });
-                    if hit {
-                        self.arena.push(k);
-                    }
+                    self.masks.push(mask);
                 }
+                for (j, &g) in group.iter().enumerate() {
+                    if self.members[g].is_some() {
+                        continue;
+                    }
+                    let start = self.arena.len();
+                    for (m, mask) in (a..b).zip(0..self.masks.len()) {
+                        if self.masks[mask] & (1 << j) != 0 {
+                            let k = self.arena[m as usize];
+                            self.arena.push(k);
+                        }
+                    }
+                    self.members[g] = Some((start as u32, self.arena.len() as u32));
+                }
+                return self.members[ri].unwrap_or((0, 0));
             }
             Sel::RefBy { path, .. } if depth < 4 => {
                 let from = self.idx.ref_role[ri].map_or((0, 0), |s| self.members(s, depth + 1));

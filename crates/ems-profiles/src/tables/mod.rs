@@ -487,6 +487,10 @@ pub(crate) struct Index {
     /// For each `Coded` and `RefBy` role: its selector's path compiled into
     /// slots of the role's source type (`eval::compile`).
     pub role_steps: Vec<Option<Box<[eval::Step]>>>,
+    /// For each `Coded` role: the `Coded` roles of the table with its type
+    /// and selector path (itself among them, in role order, at most 64),
+    /// selected together in one visit of each entry.
+    pub coded_group: Vec<Box<[usize]>>,
     /// Target role index of each row.
     pub row_target: Vec<Option<usize>>,
     /// For each row whose path is one plain element: its slot in the role's
@@ -546,6 +550,24 @@ impl Table {
                             eval::compile(from.ty, &[path]).map(|s| s.0)
                         }
                         _ => None,
+                    })
+                    .collect(),
+                coded_group: self
+                    .roles
+                    .iter()
+                    .map(|r| match r.sel {
+                        Sel::Coded { path, .. } => self
+                            .roles
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, x)| {
+                                x.ty == r.ty
+                                    && matches!(x.sel, Sel::Coded { path: p, .. } if p == path)
+                            })
+                            .map(|(i, _)| i)
+                            .take(64)
+                            .collect(),
+                        _ => Box::default(),
                     })
                     .collect(),
                 row_target: self
@@ -712,9 +734,12 @@ mod tests {
                 "paths that do not compile: {unplanned:?}"
             );
         }
-        // the selectors' paths compile too
+        // the selectors' paths compile too; a Coded role is in its group
         for t in all_tables() {
             for (ri, role) in t.roles.iter().enumerate() {
+                if matches!(role.sel, Sel::Coded { .. }) {
+                    assert!(t.index().coded_group[ri].contains(&ri), "{}", role.name);
+                }
                 if matches!(role.sel, Sel::Coded { .. } | Sel::RefBy { .. }) {
                     assert!(
                         t.index().role_steps[ri].is_some(),
