@@ -240,12 +240,12 @@ pub(crate) enum Step {
 }
 
 /// Resolves `paths` (each relative to where the one before it ends: a
-/// parent and a path inside it) below a resource of type `ty` into element
-/// slots once, so that the evaluator walks slots, not names. Gives the
-/// steps and the number of steps of the first path; `None` when a step is
-/// not an element of its type.
-pub(crate) fn compile(ty: &str, paths: &[&'static str]) -> Option<(Box<[Step]>, usize)> {
-    let mut r = Resource::new_of_type(ty)?;
+/// parent and a path inside it) below resource `r` (a blank of the role's
+/// type; the steps are made on it, so one blank serves every path of its
+/// type) into element slots once, so that the evaluator walks slots, not
+/// names. Gives the steps and the number of steps of the first path;
+/// `None` when a step is not an element of its type.
+pub(crate) fn compile(r: &mut Resource, paths: &[&'static str]) -> Option<(Box<[Step]>, usize)> {
     let mut out = Vec::new();
     let mut ends = Vec::new();
     let (first, more) = paths.split_first()?;
@@ -1073,7 +1073,8 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 if n < min || max.is_some_and(|m| n > m) {
                     let r = self.view.res(k);
                     // a single-valued parent is written without an index
-                    let many = find_field(r.as_node().desc(), parent, 0)
+                    // (`row_field`: the parent's slot, when it is one element)
+                    let many = self.idx.row_field[ix as usize]
                         .is_none_or(|(i, _)| r.as_node().desc().fields[i].many);
                     let at = if many {
                         let mut s2 = self.loc_at(k, parent);

@@ -544,10 +544,14 @@ impl Table {
                     .roles
                     .iter()
                     .map(|r| match r.sel {
-                        Sel::Coded { path, .. } => eval::compile(r.ty, &[path]).map(|s| s.0),
+                        Sel::Coded { path, .. } => {
+                            let mut blank = ems_stu3::Resource::new_of_type(r.ty)?;
+                            eval::compile(&mut blank, &[path]).map(|s| s.0)
+                        }
                         Sel::RefBy { role, path } => {
                             let from = self.roles.iter().find(|x| x.name == role)?;
-                            eval::compile(from.ty, &[path]).map(|s| s.0)
+                            let mut blank = ems_stu3::Resource::new_of_type(from.ty)?;
+                            eval::compile(&mut blank, &[path]).map(|s| s.0)
                         }
                         _ => None,
                     })

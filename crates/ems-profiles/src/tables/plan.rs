@@ -49,18 +49,22 @@ pub(crate) struct Plan {
     pub unplanned: Box<[u16]>,
 }
 
-/// Where a row reads: its compiled steps and the number of them that lead
-/// to the frame (the parent whose values are counted one by one: `CardEach`
-/// and `Is`; `None`: the row has no frame below the member).
-pub(crate) fn row_path(ty: &str, check: &Check) -> Option<(Box<[Step]>, Option<usize>)> {
+/// Where a row reads (below `blank`, a resource of the row's role type):
+/// its compiled steps and the number of them that lead to the frame (the
+/// parent whose values are counted one by one: `CardEach` and `Is`;
+/// `None`: the row has no frame below the member).
+pub(crate) fn row_path(
+    blank: &mut ems_stu3::Resource,
+    check: &Check,
+) -> Option<(Box<[Step]>, Option<usize>)> {
     match *check {
         Check::Count { .. } | Check::Logic { .. } => None,
         Check::CardEach { parent, path, .. } => {
-            compile(ty, &[parent, path]).map(|(s, n)| (s, Some(n)))
+            compile(blank, &[parent, path]).map(|(s, n)| (s, Some(n)))
         }
         Check::Is { path, .. } => {
             let (parent, leaf) = split_last(path);
-            compile(ty, &[parent, leaf]).map(|(s, n)| (s, Some(n)))
+            compile(blank, &[parent, leaf]).map(|(s, n)| (s, Some(n)))
         }
         Check::Card { path, .. }
         | Check::Fixed { path, .. }
@@ -69,7 +73,7 @@ pub(crate) fn row_path(ty: &str, check: &Check) -> Option<(Box<[Step]>, Option<u
         | Check::Value { path, .. }
         | Check::Target { path, .. }
         | Check::Includes { path, .. }
-        | Check::InBundle { path, .. } => compile(ty, &[path]).map(|(s, _)| (s, None)),
+        | Check::InBundle { path, .. } => compile(blank, &[path]).map(|(s, _)| (s, None)),
     }
 }
 
@@ -156,6 +160,7 @@ pub(crate) fn build(table: &Table, row_role: &[usize], direct: &[bool]) -> Plan 
         .collect();
     let mut counts = Vec::new();
     let mut unplanned = Vec::new();
+    let mut blanks: Vec<Option<ems_stu3::Resource>> = table.roles.iter().map(|_| None).collect();
     for (ix, row) in table.rows.iter().enumerate() {
         let ix16 = ix as u16;
         match row.check {
@@ -193,8 +198,15 @@ pub(crate) fn build(table: &Table, row_role: &[usize], direct: &[bool]) -> Plan 
         if is_direct {
             continue;
         }
-        let ty = table.roles[row_role[ix]].ty;
-        let Some((steps, frame)) = row_path(ty, &row.check) else {
+        // one blank resource per role serves all its rows' paths
+        let ri = row_role[ix];
+        if blanks[ri].is_none() {
+            blanks[ri] = ems_stu3::Resource::new_of_type(table.roles[ri].ty);
+        }
+        let Some((steps, frame)) = blanks[ri]
+            .as_mut()
+            .and_then(|blank| row_path(blank, &row.check))
+        else {
             unplanned.push(ix16);
             continue;
         };
