@@ -1,6 +1,8 @@
 //! The one evaluator of the requirement tables: finds each role's members,
-//! reads element paths through the `ems_stu3::node` reflection layer and
-//! reports every row that a message breaks.
+//! checks each member by one descent of its role's plan (`plan.rs`: the
+//! trie of the rows' element paths, read through the `ems_stu3::node`
+//! reflection layer) and reports every row that a message breaks, in row
+//! order.
 
 use super::plan::{PNode, RolePlan};
 use super::{Check, Form, Points, Sel, Table, To};
