@@ -1,8 +1,11 @@
 //! The one evaluator of the requirement tables: finds each role's members,
-//! reads element paths through the `ems_stu3::node` reflection layer and
-//! reports every row that a message breaks.
+//! checks each member by one descent of its role's plan (`plan.rs`: the
+//! trie of the rows' element paths, read through the `ems_stu3::node`
+//! reflection layer) and reports every row that a message breaks, in row
+//! order.
 
-use super::{Check, Form, Points, Row, Sel, Table, To};
+use super::plan::{PNode, RolePlan};
+use super::{Check, Form, Points, Sel, Table, To};
 use crate::event::cat;
 use crate::rules::{id as R, Report};
 use ems_stu3::node::{find_field, ChoiceRef, FieldRef, Node};
@@ -239,12 +242,12 @@ pub(crate) enum Step {
 }
 
 /// Resolves `paths` (each relative to where the one before it ends: a
-/// parent and a path inside it) below a resource of type `ty` into element
-/// slots once, so that the evaluator walks slots, not names. Gives the
-/// steps and the number of steps of the first path; `None` when a step is
-/// not an element of its type.
-pub(crate) fn compile(ty: &str, paths: &[&'static str]) -> Option<(Box<[Step]>, usize)> {
-    let mut r = Resource::new_of_type(ty)?;
+/// parent and a path inside it) below resource `r` (a blank of the role's
+/// type; the steps are made on it, so one blank serves every path of its
+/// type) into element slots once, so that the evaluator walks slots, not
+/// names. Gives the steps and the number of steps of the first path;
+/// `None` when a step is not an element of its type.
+pub(crate) fn compile(r: &mut Resource, paths: &[&'static str]) -> Option<(Box<[Step]>, usize)> {
     let mut out = Vec::new();
     let mut ends = Vec::new();
     let (first, more) = paths.split_first()?;
@@ -338,38 +341,19 @@ fn visit<'a>(v: Val<'a>, path: &str, f: &mut dyn FnMut(Val<'a>)) {
     each_step(v, seg, &mut |x| visit(x, rest, f));
 }
 
-/// The number of values at `path` in `r`; `slot` is the element's slot
-/// when the path is one plain element (most rows: read its length directly).
-fn count(r: &Resource, path: &str, slot: Option<(usize, Option<usize>)>) -> u32 {
-    if let Some((i, alt)) = slot {
-        let n = r.as_node();
-        if i >= n.desc().fields.len() {
-            return 0;
-        }
-        return match n.field(i) {
-            FieldRef::PrimList(v) => v.len() as u32,
-            FieldRef::Many(v) => v.len() as u32,
-            FieldRef::Resources(v) => v.len() as u32,
-            FieldRef::Choice(Some((a, _))) => u32::from(alt.is_none_or(|w| w == a)),
-            f => u32::from(ems_stu3::node::is_present(&f)),
-        };
+/// The number of values in slot `(i, alt)` of `r` (a one-element `Card`
+/// row: its length, read directly).
+fn count(r: &Resource, (i, alt): (usize, Option<usize>)) -> u32 {
+    let n = r.as_node();
+    if i >= n.desc().fields.len() {
+        return 0;
     }
-    let mut n = 0;
-    visit(Val::Res(r), path, &mut |_| n += 1);
-    n
-}
-
-/// Calls `f` with every value at `path` in `r`; `slot` is the element's
-/// slot when the path is one plain element (resolved once per table).
-fn visit_res<'a>(
-    r: &'a Resource,
-    path: &str,
-    slot: Option<(usize, Option<usize>)>,
-    f: &mut dyn FnMut(Val<'a>),
-) {
-    match slot {
-        Some((i, alt)) => each_in_slot(r.as_node(), i, alt, f),
-        None => visit(Val::Res(r), path, f),
+    match n.field(i) {
+        FieldRef::PrimList(v) => v.len() as u32,
+        FieldRef::Many(v) => v.len() as u32,
+        FieldRef::Resources(v) => v.len() as u32,
+        FieldRef::Choice(Some((a, _))) => u32::from(alt.is_none_or(|w| w == a)),
+        f => u32::from(ems_stu3::node::is_present(&f)),
     }
 }
 
@@ -436,11 +420,37 @@ fn type_in_url(r: &str) -> Option<&str> {
 /// thread ([`SCRATCH`]) so that a message allocates none of them.
 #[derive(Default)]
 struct Scratch {
-    /// Resource-type number of each entry (repeated fullUrls: `u16::MAX`).
-    types: Vec<u16>,
+    /// Type key of each entry (`tables::type_key`; repeated fullUrls: `REPEATED`).
+    types: Vec<usize>,
     /// Members of each role, as a range of `arena`, once computed.
     members: Vec<Option<(u32, u32)>>,
     arena: Vec<usize>,
+    /// The entries of each type asked for, as ranges of `arena`.
+    by_type: Vec<(usize, (u32, u32))>,
+    /// Which roles of a `Coded` group each entry of the type belongs to.
+    masks: Vec<u64>,
+    /// Each row's state in the current member's descent.
+    st: Vec<RowState>,
+    /// The current table's findings, reported when it is done.
+    found: Vec<Found>,
+}
+
+/// A row's state in one member's descent: the values counted (in the
+/// current frame, or the member), the frames closed (a `CardEach` parent's
+/// index, an `InBundle` value's index) and a flag (`Is`: a frame without a
+/// value; `Includes`: the value seen).
+#[derive(Clone, Copy, Default)]
+struct RowState {
+    n: u32,
+    j: u32,
+    flag: bool,
+}
+
+/// A finding of row `row`, kept until its table is done.
+struct Found {
+    row: u16,
+    at: String,
+    msg: String,
 }
 
 thread_local! {
@@ -453,11 +463,23 @@ struct Eval<'a, 'v, V: View<'a>> {
     /// `table.index()`, looked up once per table.
     idx: &'static super::Index,
     view: &'v V,
-    /// Resource-type number of each entry (repeated fullUrls: `u16::MAX`).
-    types: Vec<u16>,
+    /// Type key of each entry (`tables::type_key`; repeated fullUrls: `REPEATED`).
+    types: Vec<usize>,
     /// Members of each role, as a range of `arena`, once computed.
     members: Vec<Option<(u32, u32)>>,
     arena: Vec<usize>,
+    by_type: Vec<(usize, (u32, u32))>,
+    masks: Vec<u64>,
+    /// The present elements of the member being checked (`Node::present`).
+    present: u128,
+    /// Whether each row of the current table applies to the message
+    /// (`Index::active` of the message's class).
+    active: &'static [bool],
+    /// The last reference resolved (its text's address and length) and
+    /// the entry it resolved to: rows reading one Reference resolve it once.
+    last_ref: (*const u8, usize, Option<usize>),
+    st: Vec<RowState>,
+    found: Vec<Found>,
     _a: std::marker::PhantomData<&'a ()>,
 }
 
@@ -468,18 +490,23 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             mut types,
             mut members,
             mut arena,
+            mut by_type,
+            masks,
+            st,
+            found,
         } = SCRATCH.take();
         types.clear();
         types.extend((0..view.len()).map(|k| {
             if view.repeated(k) {
-                u16::MAX
+                super::REPEATED
             } else {
-                super::type_number(view.res(k).resource_type())
+                super::desc_key(view.res(k).as_node().desc())
             }
         }));
         members.clear();
         members.resize(table.roles.len(), None);
         arena.clear();
+        by_type.clear();
         Eval {
             table,
             idx: table.index(),
@@ -487,6 +514,13 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             types,
             members,
             arena,
+            by_type,
+            masks,
+            present: 0,
+            active: &[],
+            last_ref: (std::ptr::null(), 0, None),
+            st,
+            found,
             _a: std::marker::PhantomData,
         }
     }
@@ -497,7 +531,29 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
             types: self.types,
             members: self.members,
             arena: self.arena,
+            by_type: self.by_type,
+            masks: self.masks,
+            st: self.st,
+            found: self.found,
         });
+    }
+
+    /// The entries of type key `ty`, in entry order, as a range of
+    /// `arena` (found once per message and type: several roles and both
+    /// tables share them).
+    fn of_type(&mut self, ty: usize) -> (u32, u32) {
+        if let Some(&(_, m)) = self.by_type.iter().find(|(t, _)| *t == ty) {
+            return m;
+        }
+        let start = self.arena.len();
+        for k in 0..self.types.len() {
+            if self.types[k] == ty {
+                self.arena.push(k);
+            }
+        }
+        let m = (start as u32, self.arena.len() as u32);
+        self.by_type.push((ty, m));
+        m
     }
 
     /// The members of role `ri` (entry indexes), as a range of `arena`.
@@ -512,32 +568,56 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
         let mut start = self.arena.len();
         match r.sel {
             Sel::All => {
-                for k in 0..self.view.len() {
-                    if self.types[k] == ty {
-                        self.arena.push(k);
-                    }
-                }
+                let m = self.of_type(ty);
+                self.members[ri] = Some(m);
+                return m;
             }
             Sel::Focus => {
                 if let Some(k) = self.view.focus().filter(|&k| self.types[k] == ty) {
                     self.arena.push(k);
                 }
             }
-            Sel::Coded { path, codes } => {
+            Sel::Coded { path, .. } => {
+                // every role of the group at once: one visit of each entry
+                let group = &self.idx.coded_group[ri];
                 let steps = self.idx.role_steps[ri].as_deref();
-                for k in 0..self.view.len() {
-                    if self.types[k] != ty {
+                let (a, b) = self.of_type(ty);
+                self.masks.clear();
+                for m in a..b {
+                    let k = self.arena[m as usize];
+                    let mut mask = 0u64;
+                    visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
+                        for c in codings(v) {
+                            let Some(x) = CODING_CODE.str(c) else {
+                                continue;
+                            };
+                            for (j, &g) in group.iter().enumerate() {
+                                if let Some(Sel::Coded { codes, .. }) =
+                                    self.table.roles.get(g).map(|r| r.sel)
+                                {
+                                    if codes.contains(&x) {
+                                        mask |= 1 << j;
+                                    }
+                                }
+                            }
+                        }
+                    });
+                    self.masks.push(mask);
+                }
+                for (j, &g) in group.iter().enumerate() {
+                    if self.members[g].is_some() {
                         continue;
                     }
-                    let mut hit = false;
-                    visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
-                        hit |= codings(v)
-                            .any(|c| CODING_CODE.str(c).is_some_and(|x| codes.contains(&x)))
-                    });
-                    if hit {
-                        self.arena.push(k);
+                    let start = self.arena.len();
+                    for (m, mask) in (a..b).zip(0..self.masks.len()) {
+                        if self.masks[mask] & (1 << j) != 0 {
+                            let k = self.arena[m as usize];
+                            self.arena.push(k);
+                        }
                     }
+                    self.members[g] = Some((start as u32, self.arena.len() as u32));
                 }
+                return self.members[ri].unwrap_or((0, 0));
             }
             Sel::RefBy { path, .. } if depth < 4 => {
                 let from = self.idx.ref_role[ri].map_or((0, 0), |s| self.members(s, depth + 1));
@@ -592,145 +672,188 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
         )
     }
 
-    fn row(&mut self, ix: usize, row: &'static Row, rep: &mut Report) {
-        if matches!(row.check, Check::Logic { .. }) || !row.met.applies(self.view.met()) {
-            return;
-        }
-        if let Some(flag) = row.when {
-            if !self.view.event().is_some_and(|e| flag.of(e)) {
-                return;
+    /// The `[row id] message` text of a finding of row `ix`, kept until the
+    /// table is done (findings are reported in row order).
+    fn report(&mut self, ix: u16, at: String, msg: String) {
+        let id = self.table.rows[ix as usize].id;
+        // `[row id] message`, without the formatting machinery
+        let mut m = String::with_capacity(id.len() + 3 + msg.len());
+        m.push('[');
+        m.push_str(id);
+        m.push_str("] ");
+        m.push_str(&msg);
+        self.found.push(Found {
+            row: ix,
+            at,
+            msg: m,
+        });
+    }
+
+    /// Checks every row of the current table: the `Count` rows, then each
+    /// role's members in one descent of the role's plan each; reports the
+    /// findings in row order (for one row: member by member, in document
+    /// order), as checking row after row would.
+    fn table(&mut self, rep: &mut Report) {
+        let (t, idx) = (self.table, self.idx);
+        let class = super::class(self.view.met(), self.view.event());
+        self.active = idx.active.get(class).map_or(&[], |a| &a[..]);
+        self.st.clear();
+        self.st.resize(t.rows.len(), RowState::default());
+        for &ix in idx.plan.counts.iter() {
+            if self.active[ix as usize] {
+                self.count_row(ix);
             }
         }
-        let ri = self.idx.row_role[ix];
-        let mut report = |loc: String, msg: String| {
-            // `[row id] message`, without the formatting machinery
-            let mut m = String::with_capacity(row.id.len() + 3 + msg.len());
-            m.push('[');
-            m.push_str(row.id);
-            m.push_str("] ");
-            m.push_str(&msg);
+        for (ri, rp) in idx.plan.roles.iter().enumerate() {
+            if !rp.rows.iter().any(|&ix| self.active[ix as usize]) {
+                continue;
+            }
+            let (a, b) = self.members(ri, 0);
+            // the `To::Role` targets' members, before the descent
+            for &ix in rp.rows.iter() {
+                if let Some(tr) = idx.row_target[ix as usize] {
+                    self.members(tr, 0);
+                }
+            }
+            for m in a..b {
+                let k = self.arena[m as usize];
+                self.member(rp, k);
+            }
+        }
+        // stable: one row's findings stay in the order they were found
+        if !self.found.is_sorted_by_key(|f| f.row) {
+            self.found.sort_by_key(|f| f.row);
+        }
+        for f in self.found.drain(..) {
+            let row = &t.rows[f.row as usize];
             rep.add_full(
                 row.rule,
                 Some(row.strength),
                 Some(row.critical || row.rule.rule().critical),
-                loc,
-                m,
-            )
+                f.at,
+                f.msg,
+            );
+        }
+    }
+
+    /// A `Count` row: the number of members of the role.
+    fn count_row(&mut self, ix: u16) {
+        let row = &self.table.rows[ix as usize];
+        let Check::Count { min, max } = row.check else {
+            return;
         };
+        let ri = self.idx.row_role[ix as usize];
         let ty = self.table.roles.get(ri).map_or("", |r| r.ty);
         let (a, b) = self.members(ri, 0);
-        if a == b && !matches!(row.check, Check::Count { .. }) {
-            return;
+        let n = b - a;
+        if n < min || max.is_some_and(|m| n > m) {
+            let msg = cat(&[
+                &row.role,
+                &" (",
+                &ty,
+                &"): ",
+                &card_text(min, max),
+                &" required, found ",
+                &n,
+            ]);
+            self.report(ix, "Bundle.entry".into(), msg);
         }
-        // the target role's members, computed before the borrow of `arena`
-        // (a range of it: the arena only grows)
-        let allowed = match row.check {
-            Check::Target {
-                to: To::Role(_), ..
-            } => self.idx.row_target[ix].map(|t| self.members(t, 0)),
-            _ => None,
-        };
-        let allowed: Option<&[usize]> = allowed.map(|(x, y)| &self.arena[x as usize..y as usize]);
-        let members: &[usize] = &self.arena[a as usize..b as usize];
-        let slot = self.idx.row_field[ix];
-        match row.check {
-            Check::Logic { .. } => {}
-            Check::Count { min, max } => {
-                let n = members.len() as u32;
-                if n < min || max.is_some_and(|m| n > m) {
-                    report(
-                        "Bundle.entry".into(),
-                        cat(&[
-                            &row.role,
-                            &" (",
-                            &ty,
-                            &"): ",
-                            &card_text(min, max),
-                            &" required, found ",
-                            &n,
-                        ]),
-                    );
-                }
+    }
+
+    /// One descent of role plan `rp` over member `k`, then the rows that
+    /// conclude on the member.
+    fn member(&mut self, rp: &'static RolePlan, k: usize) {
+        let r = self.view.res(k);
+        for &ix in rp.reset.iter() {
+            self.st[ix as usize] = RowState::default();
+        }
+        let Some(root) = rp.nodes.first() else { return };
+        // the member's present top-level elements: an absent one is not visited
+        self.present = r.as_node().present();
+        self.kids(rp, root, Val::Res(r), Some(self.present), k);
+        for &ix in root.frame.iter() {
+            if self.active[ix as usize] {
+                self.end_frame(ix, k);
             }
-            Check::Card { path, min, max } => {
-                // a row whose minimum is STU3's own leaves it to the base layer
-                let min = if row.rule == R::SCHEMA_MIN { 0 } else { min };
-                for &k in members.iter() {
-                    let n = match (slot, self.idx.row_steps[ix].as_ref()) {
-                        (None, Some((steps, _))) => {
-                            let mut n = 0;
-                            visit_steps(Val::Res(self.view.res(k)), steps, &mut |_| n += 1);
-                            n
-                        }
-                        _ => count(self.view.res(k), path, slot),
-                    };
-                    if n < min || max.is_some_and(|m| n > m) {
-                        report(
-                            self.loc_at(k, path),
-                            cat(&[
-                                &row.role,
-                                &".",
-                                &path,
-                                &": ",
-                                &card_text(min, max),
-                                &" required, found ",
-                                &n,
-                            ]),
-                        );
+        }
+        for &ix in rp.ends.iter() {
+            if self.active[ix as usize] {
+                self.end_member(ix, k);
+            }
+        }
+    }
+
+    /// Visits the child nodes of `node` below value `v` (`present`: the
+    /// member's presence bits, at the root).
+    fn kids(
+        &mut self,
+        rp: &'static RolePlan,
+        node: &'static PNode,
+        v: Val<'a>,
+        present: Option<u128>,
+        k: usize,
+    ) {
+        for &c in node.kids.iter() {
+            let Some(kid) = rp.nodes.get(c as usize) else {
+                continue;
+            };
+            match kid.step {
+                Step::Slot(i, alt) => {
+                    if present.is_some_and(|p| i < 128 && p & (1u128 << i) == 0) {
+                        continue;
                     }
+                    let n = match v {
+                        Val::Node(n) => n,
+                        Val::Res(r) => r.as_node(),
+                        _ => continue,
+                    };
+                    each_in_slot(n, i, alt, &mut |x| self.enter(rp, kid, x, k));
                 }
+                Step::Ext(url) => each_ext(v, url, &mut |x| self.enter(rp, kid, x, k)),
             }
-            Check::CardEach {
-                parent,
-                path,
-                min,
-                max,
-            } => {
-                let steps = self.idx.row_steps[ix].as_ref();
-                for &k in members.iter() {
-                    let r = self.view.res(k);
-                    // a single-valued parent is written without an index
-                    // (looked up only for a finding)
-                    let many = || {
-                        find_field(r.as_node().desc(), parent, 0)
-                            .is_none_or(|(i, _)| r.as_node().desc().fields[i].many)
-                    };
-                    let mut j = 0;
-                    let (ps, ls) = match steps {
-                        Some((s, n)) => (Some(&s[..*n]), Some(&s[*n..])),
-                        None => (None, None),
-                    };
-                    visit_by(Val::Res(r), parent, ps, &mut |p| {
-                        let mut n = 0u32;
-                        visit_by(p, path, ls, &mut |_| n += 1);
-                        if n < min || max.is_some_and(|m| n > m) {
-                            let at = if many() {
-                                let mut s = self.loc_at(k, parent);
-                                s.push('[');
-                                ems_stu3::push_decimal(&mut s, j);
-                                s.push_str("].");
-                                s.push_str(path);
-                                s
-                            } else {
-                                cat(&[&self.loc_at(k, parent), &".", &path])
-                            };
-                            report(
-                                at,
-                                cat(&[
-                                    &"each ",
-                                    &parent,
-                                    &" needs ",
-                                    &path,
-                                    &" ",
-                                    &card_text(min, max),
-                                    &", found ",
-                                    &n,
-                                ]),
-                            );
-                        }
-                        j += 1;
+        }
+    }
+
+    /// Value `x` at node `node`: its frames open, its rows read it, the
+    /// nodes below are visited, its frames close.
+    fn enter(&mut self, rp: &'static RolePlan, node: &'static PNode, x: Val<'a>, k: usize) {
+        for &ix in node.frame.iter() {
+            self.st[ix as usize].n = 0;
+        }
+        for &ix in node.leaf.iter() {
+            if self.active[ix as usize] {
+                self.leaf(ix, x, k);
+            }
+        }
+        if !node.kids.is_empty() {
+            self.kids(rp, node, x, None, k);
+        }
+        for &ix in node.frame.iter() {
+            if self.active[ix as usize] {
+                self.end_frame(ix, k);
+            }
+        }
+    }
+
+    /// Row `ix` reads value `v` at its path in member `k`.
+    fn leaf(&mut self, ix: u16, v: Val<'a>, k: usize) {
+        let row = &self.table.rows[ix as usize];
+        match row.check {
+            Check::Logic { .. } | Check::Count { .. } => {}
+            Check::Card { .. } | Check::CardEach { .. } => self.st[ix as usize].n += 1,
+            Check::Is { path, is, .. } => {
+                if present(v) {
+                    self.st[ix as usize].n += 1;
+                    let event = self.view.event();
+                    form(is, path, v, event, &mut |suffix, msg| {
+                        let mut l = at(&self.loc(k), path);
+                        l.push_str(suffix);
+                        self.report(ix, l, msg)
                     });
                 }
+            }
+            Check::Includes { value, .. } => {
+                self.st[ix as usize].flag |= prim_str(v) == Some(value)
             }
             Check::Fixed {
                 path,
@@ -738,38 +861,23 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 code,
                 display,
             } => {
-                for &k in members.iter() {
-                    visit_res(self.view.res(k), path, slot, &mut |v| {
-                        let hit = codings(v).enumerate().find(|(_, c)| {
-                            CODING_SYSTEM.str(*c) == system && CODING_CODE.str(*c) == Some(code)
-                        });
-                        match hit {
-                            None => report(
-                                self.loc_at(k, path),
-                                format!(
-                                    "{path} must carry {}|{code}{}",
-                                    system.unwrap_or("(no system)"),
-                                    display.map(|d| format!(" `{d}`")).unwrap_or_default()
-                                ),
-                            ),
-                            Some((j, c)) => {
-                                if let Some(d) = display {
-                                    if CODING_DISPLAY.str(c) != Some(d) {
-                                        report(
-                                            display_loc(&self.loc(k), path, v, j),
-                                            cat(&[
-                                                &"display must be `",
-                                                &d,
-                                                &"`, found `",
-                                                &CODING_DISPLAY.str(c).unwrap_or("(missing)"),
-                                                &"`",
-                                            ]),
-                                        );
-                                    }
-                                }
-                            }
+                let hit = codings(v).enumerate().find(|(_, c)| {
+                    CODING_SYSTEM.str(*c) == system && CODING_CODE.str(*c) == Some(code)
+                });
+                match hit {
+                    None => {
+                        let msg = format!(
+                            "{path} must carry {}|{code}{}",
+                            system.unwrap_or("(no system)"),
+                            display.map(|d| format!(" `{d}`")).unwrap_or_default()
+                        );
+                        self.report(ix, self.loc_at(k, path), msg)
+                    }
+                    Some((j, c)) => {
+                        if let Some(d) = display {
+                            self.display(ix, k, path, v, j, c, d);
                         }
-                    });
+                    }
                 }
             }
             Check::OneOf {
@@ -777,229 +885,270 @@ impl<'a, 'v, V: View<'a>> Eval<'a, 'v, V> {
                 system,
                 codes,
             } => {
-                for &k in members.iter() {
-                    visit_res(self.view.res(k), path, slot, &mut |v| {
-                        let hit = codings(v).enumerate().find_map(|(j, c)| {
-                            if CODING_SYSTEM.str(c) != Some(system) {
-                                return None;
-                            }
-                            let code = CODING_CODE.str(c)?;
-                            codes
-                                .iter()
-                                .find(|(x, _)| *x == code)
-                                .map(|(_, d)| (j, c, *d))
-                        });
-                        match hit {
-                            None => report(
-                                self.loc_at(k, path),
-                                format!(
-                                    "{path} must carry a {system} code of: {}",
-                                    codes.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
-                                ),
-                            ),
-                            Some((j, c, d)) => {
-                                if !d.is_empty() && CODING_DISPLAY.str(c) != Some(d) {
-                                    report(
-                                        display_loc(&self.loc(k), path, v, j),
-                                        cat(&[
-                                            &"display must be `",
-                                            &d,
-                                            &"`, found `",
-                                            &CODING_DISPLAY.str(c).unwrap_or("(missing)"),
-                                            &"`",
-                                        ]),
-                                    );
-                                }
-                            }
+                let hit = codings(v).enumerate().find_map(|(j, c)| {
+                    if CODING_SYSTEM.str(c) != Some(system) {
+                        return None;
+                    }
+                    let code = CODING_CODE.str(c)?;
+                    codes
+                        .iter()
+                        .find(|(x, _)| *x == code)
+                        .map(|(_, d)| (j, c, *d))
+                });
+                match hit {
+                    None => {
+                        let msg = format!(
+                            "{path} must carry a {system} code of: {}",
+                            codes.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+                        );
+                        self.report(ix, self.loc_at(k, path), msg)
+                    }
+                    Some((j, c, d)) => {
+                        if !d.is_empty() {
+                            self.display(ix, k, path, v, j, c, d);
                         }
-                    });
+                    }
                 }
             }
             Check::System { path, system } => {
-                for &k in members.iter() {
-                    visit_res(self.view.res(k), path, slot, &mut |v| {
-                        if !codings(v).any(|c| CODING_SYSTEM.str(c) == Some(system)) {
-                            report(
-                                self.loc_at(k, path),
-                                format!("{path} must carry a coding from {system}"),
-                            );
-                        }
-                    });
+                if !codings(v).any(|c| CODING_SYSTEM.str(c) == Some(system)) {
+                    let msg = format!("{path} must carry a coding from {system}");
+                    self.report(ix, self.loc_at(k, path), msg);
                 }
             }
             Check::Value { path, value } => {
-                for &k in members.iter() {
-                    visit_res(self.view.res(k), path, slot, &mut |v| {
-                        let got = match v {
-                            Val::Prim(p) => p.value_str(),
-                            Val::Attr(a) => Some(a),
-                            _ => None,
-                        };
-                        if got.is_some_and(|g| g != value) {
-                            report(
-                                self.loc_at(k, path),
-                                format!("{path} must be `{value}`, found `{}`", got.unwrap_or("")),
-                            );
-                        }
-                    });
+                let got = prim_str(v);
+                if got.is_some_and(|g| g != value) {
+                    let msg = format!("{path} must be `{value}`, found `{}`", got.unwrap_or(""));
+                    self.report(ix, self.loc_at(k, path), msg);
                 }
             }
-            Check::Is { path, is, required } => {
-                let event = self.view.event();
-                // a display drawn from the event-type table is not checked for an unknown event
-                let required = required && !(matches!(is, Form::EventDisplay) && event.is_none());
-                let ((parent, leaf), (ps, ls)) = match self.idx.row_steps[ix].as_ref() {
-                    // compiled: the names are not walked
-                    Some((s, n)) => (("", ""), (Some(&s[..*n]), Some(&s[*n..]))),
-                    None => (split_last(path), (None, None)),
+            Check::InBundle { path, to, required } => self.in_bundle(ix, k, v, path, to, required),
+            Check::Target { path, to } => self.target(ix, k, v, path, to),
+        }
+    }
+
+    /// The display check of a fixed coding `c` (coding `j` of value `v`).
+    #[allow(clippy::too_many_arguments)]
+    fn display(
+        &mut self,
+        ix: u16,
+        k: usize,
+        path: &str,
+        v: Val<'_>,
+        j: usize,
+        c: &dyn Node,
+        d: &str,
+    ) {
+        if CODING_DISPLAY.str(c) != Some(d) {
+            let msg = cat(&[
+                &"display must be `",
+                &d,
+                &"`, found `",
+                &CODING_DISPLAY.str(c).unwrap_or("(missing)"),
+                &"`",
+            ]);
+            self.report(ix, display_loc(&self.loc(k), path, v, j), msg);
+        }
+    }
+
+    /// An `InBundle` row on Reference `v` (the next of its path in member `k`).
+    fn in_bundle(&mut self, ix: u16, k: usize, v: Val<'_>, path: &str, to: Points, required: bool) {
+        let i = self.st[ix as usize].j;
+        self.st[ix as usize].j += 1;
+        let event = self.view.event();
+        let want = || match to {
+            Points::Any => None,
+            Points::Types(t) => Some(t.join(" or ")),
+            Points::EventFocus => event.map(|e| e.focus.to_string()),
+        };
+        let loc = |e: &Self| {
+            let r = e.view.res(k);
+            let many = e.idx.row_field[ix as usize]
+                .is_some_and(|(s, _)| r.as_node().desc().fields[s].many);
+            let mut l = at(&e.loc(k), path);
+            if many {
+                l.push('[');
+                ems_stu3::push_decimal(&mut l, i as usize);
+                l.push(']');
+            }
+            l.push_str(".reference");
+            l
+        };
+        let Some(rf) = reference_of(v) else {
+            if required {
+                self.report(ix, loc(self), format!("{path}.reference is missing"));
+            }
+            return;
+        };
+        let Some(t) = self.resolve(rf) else {
+            if required {
+                let msg = match want() {
+                    Some(w) => cat(&[
+                        &path,
+                        &" `",
+                        &rf,
+                        &"` must be a ",
+                        &w,
+                        &" inside the bundle",
+                    ]),
+                    None => cat(&[&path, &" `", &rf, &"` is not in the bundle"]),
                 };
-                for &k in members.iter() {
-                    let mut absent = false;
-                    visit_by(Val::Res(self.view.res(k)), parent, ps, &mut |p| {
-                        let mut n = 0;
-                        visit_by(p, leaf, ls, &mut |v| {
-                            if present(v) {
-                                n += 1;
-                                form(is, path, v, event, &mut |suffix, msg| {
-                                    let mut l = at(&self.loc(k), path);
-                                    l.push_str(suffix);
-                                    report(l, msg)
-                                });
-                            }
-                        });
-                        absent |= n == 0;
-                    });
-                    if required && absent {
-                        report(at(&self.loc(k), path), cat(&[&path, &" is missing"]));
-                    }
-                }
+                self.report(ix, loc(self), msg);
             }
-            Check::Includes { path, value } => {
-                for &k in members.iter() {
-                    let mut hit = false;
-                    let steps = self.idx.row_steps[ix].as_ref().map(|s| &*s.0);
-                    visit_by(Val::Res(self.view.res(k)), path, steps, &mut |v| {
-                        hit |= prim_str(v) == Some(value)
-                    });
-                    if !hit {
-                        report(
-                            at(&self.loc(k), path),
-                            format!("{path} does not carry {value}"),
-                        );
-                    }
+            return;
+        };
+        let ty = self.view.res(t).resource_type();
+        let ok = match to {
+            Points::Any => true,
+            Points::Types(tys) => tys.contains(&ty),
+            Points::EventFocus => event.is_none_or(|e| e.focus == ty),
+        };
+        if !ok {
+            let w = want().unwrap_or_default();
+            let msg = match (to, event) {
+                (Points::EventFocus, Some(e)) => {
+                    format!("{path} is a {ty}; the {path} of {} is a {w}", e.code)
                 }
-            }
-            Check::InBundle { path, to, required } => {
-                let event = self.view.event();
-                let steps = self.idx.row_steps[ix].as_ref().map(|s| &*s.0);
-                let want = || match to {
-                    Points::Any => None,
-                    Points::Types(t) => Some(t.join(" or ")),
-                    Points::EventFocus => event.map(|e| e.focus.to_string()),
-                };
-                for &k in members.iter() {
+                _ => format!("{path} `{rf}` is a {ty}, not a {w}"),
+            };
+            self.report(ix, loc(self), msg);
+        }
+    }
+
+    /// The entry `reference` (a string of the message) points at.
+    fn resolve(&mut self, reference: &str) -> Option<usize> {
+        let key = (reference.as_ptr(), reference.len());
+        if (self.last_ref.0, self.last_ref.1) == key {
+            return self.last_ref.2;
+        }
+        let t = self.view.resolve(reference);
+        self.last_ref = (key.0, key.1, t);
+        t
+    }
+
+    /// A `Target` row on Reference `v` in member `k`.
+    fn target(&mut self, ix: u16, k: usize, v: Val<'_>, path: &str, to: To) {
+        let Some(r) = reference_of(v) else { return };
+        let ok = match (self.resolve(r), to) {
+            (Some(t), To::Types(tys)) => tys.contains(&self.view.res(t).resource_type()),
+            (Some(t), To::Role(_)) => self.idx.row_target[ix as usize]
+                .and_then(|tr| self.members[tr])
+                .is_some_and(|(a, b)| self.arena[a as usize..b as usize].contains(&t)),
+            (Some(t), To::EventFocus) => self
+                .view
+                .event()
+                .is_none_or(|e| self.view.res(t).resource_type() == e.focus),
+            (None, To::EventFocus) => true,
+            (None, To::Types(tys)) => type_in_url(r).is_none_or(|t| tys.contains(&t)),
+            // an unresolved urn:uuid reference is REF-UNRESOLVED's
+            // (an absolute URL is never a member of a role)
+            (None, To::Role(_)) => r.starts_with("urn:"),
+        };
+        if !ok {
+            let want = match to {
+                To::Types(t) => t.join(" or "),
+                To::Role(n) => format!("the {n}"),
+                To::EventFocus => self
+                    .view
+                    .event()
+                    .map_or("the event's focus".into(), |e| e.focus.to_string()),
+            };
+            let msg = format!("{path} `{r}` must point at {want}");
+            self.report(ix, self.loc_at(k, path), msg);
+        }
+    }
+
+    /// Row `ix`'s frame (a value of its parent path) in member `k` closes.
+    fn end_frame(&mut self, ix: u16, k: usize) {
+        let row = &self.table.rows[ix as usize];
+        let s = self.st[ix as usize];
+        match row.check {
+            Check::CardEach {
+                parent,
+                path,
+                min,
+                max,
+            } => {
+                self.st[ix as usize].j += 1;
+                let n = s.n;
+                if n < min || max.is_some_and(|m| n > m) {
                     let r = self.view.res(k);
-                    let many = slot.is_some_and(|(i, _)| r.as_node().desc().fields[i].many);
-                    let mut j = 0;
-                    visit_by(Val::Res(r), path, steps, &mut |v| {
-                        let i = j;
-                        j += 1;
-                        let loc = || {
-                            let mut l = at(&self.loc(k), path);
-                            if many {
-                                l.push('[');
-                                ems_stu3::push_decimal(&mut l, i);
-                                l.push(']');
-                            }
-                            l.push_str(".reference");
-                            l
-                        };
-                        let Some(rf) = reference_of(v) else {
-                            if required {
-                                report(loc(), format!("{path}.reference is missing"));
-                            }
-                            return;
-                        };
-                        let Some(t) = self.view.resolve(rf) else {
-                            if required {
-                                report(
-                                    loc(),
-                                    match want() {
-                                        Some(w) => cat(&[
-                                            &path,
-                                            &" `",
-                                            &rf,
-                                            &"` must be a ",
-                                            &w,
-                                            &" inside the bundle",
-                                        ]),
-                                        None => {
-                                            cat(&[&path, &" `", &rf, &"` is not in the bundle"])
-                                        }
-                                    },
-                                );
-                            }
-                            return;
-                        };
-                        let ty = self.view.res(t).resource_type();
-                        let ok = match to {
-                            Points::Any => true,
-                            Points::Types(tys) => tys.contains(&ty),
-                            Points::EventFocus => event.is_none_or(|e| e.focus == ty),
-                        };
-                        if !ok {
-                            let w = want().unwrap_or_default();
-                            let msg = match (to, event) {
-                                (Points::EventFocus, Some(e)) => {
-                                    format!("{path} is a {ty}; the {path} of {} is a {w}", e.code)
-                                }
-                                _ => format!("{path} `{rf}` is a {ty}, not a {w}"),
-                            };
-                            report(loc(), msg);
-                        }
-                    });
+                    // a single-valued parent is written without an index
+                    // (`row_field`: the parent's slot, when it is one element)
+                    let many = self.idx.row_field[ix as usize]
+                        .is_none_or(|(i, _)| r.as_node().desc().fields[i].many);
+                    let at = if many {
+                        let mut s2 = self.loc_at(k, parent);
+                        s2.push('[');
+                        ems_stu3::push_decimal(&mut s2, s.j as usize);
+                        s2.push_str("].");
+                        s2.push_str(path);
+                        s2
+                    } else {
+                        cat(&[&self.loc_at(k, parent), &".", &path])
+                    };
+                    let msg = cat(&[
+                        &"each ",
+                        &parent,
+                        &" needs ",
+                        &path,
+                        &" ",
+                        &card_text(min, max),
+                        &", found ",
+                        &n,
+                    ]);
+                    self.report(ix, at, msg);
                 }
             }
-            Check::Target { path, to } => {
-                for &k in members.iter() {
-                    visit_res(self.view.res(k), path, slot, &mut |v| {
-                        let Some(r) = reference_of(v) else { return };
-                        let ok = match (self.view.resolve(r), to) {
-                            (Some(t), To::Types(tys)) => {
-                                tys.contains(&self.view.res(t).resource_type())
-                            }
-                            (Some(t), To::Role(_)) => {
-                                allowed.as_ref().is_some_and(|a| a.contains(&t))
-                            }
-                            (Some(t), To::EventFocus) => self
-                                .view
-                                .event()
-                                .is_none_or(|e| self.view.res(t).resource_type() == e.focus),
-                            (None, To::EventFocus) => true,
-                            (None, To::Types(tys)) => {
-                                type_in_url(r).is_none_or(|t| tys.contains(&t))
-                            }
-                            // an unresolved urn:uuid reference is REF-UNRESOLVED's
-                            // (an absolute URL is never a member of a role)
-                            (None, To::Role(_)) => r.starts_with("urn:"),
-                        };
-                        if !ok {
-                            let want = match to {
-                                To::Types(t) => t.join(" or "),
-                                To::Role(n) => format!("the {n}"),
-                                To::EventFocus => self
-                                    .view
-                                    .event()
-                                    .map_or("the event's focus".into(), |e| e.focus.to_string()),
-                            };
-                            report(
-                                self.loc_at(k, path),
-                                format!("{path} `{r}` must point at {want}"),
-                            );
-                        }
-                    });
+            Check::Is { .. } => self.st[ix as usize].flag |= s.n == 0,
+            _ => {}
+        }
+    }
+
+    /// Row `ix` concludes on member `k` (counts, required values).
+    fn end_member(&mut self, ix: u16, k: usize) {
+        let row = &self.table.rows[ix as usize];
+        let s = self.st[ix as usize];
+        match row.check {
+            Check::Card { path, min, max } => {
+                // a row whose minimum is STU3's own leaves it to the base layer
+                let min = if row.rule == R::SCHEMA_MIN { 0 } else { min };
+                let n = match self.idx.row_field[ix as usize] {
+                    // an absent element counts 0 (no need to read it)
+                    Some((i, _)) if i < 128 && self.present & (1u128 << i) == 0 => 0,
+                    Some(slot) => count(self.view.res(k), slot),
+                    None => s.n,
+                };
+                if n < min || max.is_some_and(|m| n > m) {
+                    let msg = cat(&[
+                        &row.role,
+                        &".",
+                        &path,
+                        &": ",
+                        &card_text(min, max),
+                        &" required, found ",
+                        &n,
+                    ]);
+                    self.report(ix, self.loc_at(k, path), msg);
                 }
             }
+            Check::Is {
+                path, is, required, ..
+            } => {
+                // a display drawn from the event-type table is not checked for an unknown event
+                let required =
+                    required && !(matches!(is, Form::EventDisplay) && self.view.event().is_none());
+                if required && s.flag {
+                    let msg = cat(&[&path, &" is missing"]);
+                    self.report(ix, at(&self.loc(k), path), msg);
+                }
+            }
+            Check::Includes { path, value } if !s.flag => {
+                let msg = format!("{path} does not carry {value}");
+                self.report(ix, at(&self.loc(k), path), msg);
+            }
+            _ => {}
         }
     }
 }
@@ -1235,6 +1384,41 @@ struct BundleView<'a> {
     entries: Vec<(usize, &'a Resource, Option<&'a str>)>,
     focus: Option<usize>,
     met: Option<&'a str>,
+    event: Option<&'static ems_match::EventType>,
+}
+
+impl<'a> BundleView<'a> {
+    /// The entries of `bundle`, its focus, and the message's
+    /// messageEventType and event as given.
+    fn new(
+        bundle: &'a ems_stu3::Bundle,
+        met: Option<&'a str>,
+        event: Option<&'static ems_match::EventType>,
+    ) -> BundleView<'a> {
+        let entries: Vec<(usize, &Resource, Option<&str>)> = bundle
+            .entry
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                e.resource
+                    .as_ref()
+                    .map(|r| (i, r, e.full_url.as_ref().and_then(|u| u.value.as_deref())))
+            })
+            .collect();
+        let mh = entries
+            .iter()
+            .find_map(|(_, r, _)| r.get::<ems_stu3::MessageHeader>());
+        let focus = mh
+            .and_then(|m| m.focus.first())
+            .and_then(|f| f.reference.as_ref()?.value.as_deref())
+            .and_then(|f| entries.iter().position(|e| e.2 == Some(f)));
+        BundleView {
+            entries,
+            focus,
+            met,
+            event,
+        }
+    }
 }
 
 impl<'a> View<'a> for BundleView<'a> {
@@ -1261,7 +1445,7 @@ impl<'a> View<'a> for BundleView<'a> {
         self.met
     }
     fn event(&self) -> Option<&'static ems_match::EventType> {
-        None
+        self.event
     }
 }
 
@@ -1269,28 +1453,7 @@ impl<'a> View<'a> for BundleView<'a> {
 /// `bundle` (the same selection the evaluator makes; tests use it to find
 /// what to mutate).
 pub fn members_of(table: &'static Table, role: &str, bundle: &ems_stu3::Bundle) -> Vec<usize> {
-    let entries: Vec<(usize, &Resource, Option<&str>)> = bundle
-        .entry
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| {
-            e.resource
-                .as_ref()
-                .map(|r| (i, r, e.full_url.as_ref().and_then(|u| u.value.as_deref())))
-        })
-        .collect();
-    let mh = entries
-        .iter()
-        .find_map(|(_, r, _)| r.get::<ems_stu3::MessageHeader>());
-    let focus = mh
-        .and_then(|m| m.focus.first())
-        .and_then(|f| f.reference.as_ref()?.value.as_deref())
-        .and_then(|f| entries.iter().position(|e| e.2 == Some(f)));
-    let view = BundleView {
-        entries,
-        focus,
-        met: None,
-    };
+    let view = BundleView::new(bundle, None, None);
     let Some(ri) = table.roles.iter().position(|r| r.name == role) else {
         return Vec::new();
     };
@@ -1310,11 +1473,9 @@ pub(crate) fn evaluate<'a, V: View<'a>>(tables: &[&'static Table], view: &V, rep
             e.idx = t.index();
             e.members.clear();
             e.members.resize(t.roles.len(), None);
-            e.arena.clear();
+            // `arena` stays: the entries by type are the message's
         }
-        for (ix, row) in t.rows.iter().enumerate() {
-            e.row(ix, row, rep);
-        }
+        e.table(rep);
     }
     e.finish();
 }
@@ -1367,6 +1528,61 @@ mod tests {
         assert_eq!(CODING_CODE.str(&coding), Some("123"));
         assert_eq!(EXT_URL.str(&ext), Some("https://example.org/x"));
         assert_eq!(REF_REFERENCE.str(&reference), Some("urn:uuid:1"));
+    }
+
+    /// A copy of row `ix` of `t` as a table of its own (its own plan: a
+    /// trie of one path).
+    fn one_row(t: &'static Table, ix: usize) -> &'static Table {
+        Box::leak(Box::new(Table {
+            index: std::sync::OnceLock::new(),
+            event: t.event,
+            section: t.section,
+            roles: t.roles,
+            rows: std::slice::from_ref(&t.rows[ix]),
+        }))
+    }
+
+    /// The tables' plans (all rows of a role in one descent, findings put
+    /// back in row order) report exactly what checking each row on its
+    /// own, row after row, reports: on every corpus message, under each
+    /// messageEventType, with the message's event and with none.
+    #[test]
+    fn the_plan_reports_what_rows_checked_one_at_a_time_report() {
+        let tables: Vec<(&'static Table, Vec<&'static Table>)> = super::super::all_tables()
+            .map(|t| (t, (0..t.rows.len()).map(|ix| one_row(t, ix)).collect()))
+            .collect();
+        let mut compared = 0;
+        let mut found = 0;
+        for xml in ems_testdata::nems_xml() {
+            let parsed = ems_stu3::from_xml(&xml).unwrap().resource;
+            let Some(bundle) = parsed.get::<ems_stu3::Bundle>() else {
+                continue;
+            };
+            let code = bundle.entry.iter().find_map(|e| {
+                let mh = e.resource.as_ref()?.get::<ems_stu3::MessageHeader>()?;
+                mh.event.as_ref()?.code.as_ref()?.value.as_deref()
+            });
+            let event = code.and_then(ems_match::event_type);
+            for met in [None, Some("new"), Some("update"), Some("delete")] {
+                for ev in [event, None] {
+                    let view = BundleView::new(bundle, met, ev);
+                    for (t, rows) in &tables {
+                        let mut all = Report::new(crate::Mode::Publish);
+                        evaluate(&[t], &view, &mut all);
+                        let mut each = Report::new(crate::Mode::Publish);
+                        for r in rows {
+                            evaluate(&[r], &view, &mut each);
+                        }
+                        let (all, each) = (all.finish().issues, each.finish().issues);
+                        assert_eq!(all, each, "table {} met {met:?}", t.event);
+                        found += all.len();
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        // the corpus's known defects give findings to compare
+        assert!(compared > 1000 && found > 100, "{compared} {found}");
     }
 
     /// A hint beyond a type's last slot (`userSelected` is slot 6 of a

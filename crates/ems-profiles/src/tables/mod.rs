@@ -18,6 +18,7 @@
 use crate::rules::{id as R, RuleId, Strength};
 
 mod eval;
+mod plan;
 #[rustfmt::skip]
 mod events;
 #[rustfmt::skip]
@@ -171,12 +172,56 @@ impl Flag {
             Flag::ResponsibleInBundle => e.responsible_in_bundle,
         }
     }
+    /// The flag's bit in a message's [`Class`] (bits 0 and 1).
+    const fn bit(self) -> usize {
+        match self {
+            Flag::MetaLastUpdatedRequired => 1,
+            Flag::ResponsibleInBundle => 2,
+        }
+    }
     /// Name used in `docs/conformance.md` (the event-types.json key).
     pub fn as_str(self) -> &'static str {
         match self {
             Flag::MetaLastUpdatedRequired => "metaLastUpdatedRequired",
             Flag::ResponsibleInBundle => "responsibleInBundle",
         }
+    }
+}
+
+/// What decides which rows apply to a message: its messageEventType
+/// (`new` or unknown, `delete`, any other) and its event's [`Flag`]s, as
+/// one number below [`CLASSES`].
+pub(crate) type Class = usize;
+
+/// The number of [`Class`]es.
+pub(crate) const CLASSES: usize = 12;
+
+/// The class of a message with messageEventType `met` of `event`.
+pub(crate) fn class(met: Option<&str>, event: Option<&ems_match::EventType>) -> Class {
+    let m = match met {
+        Some("new") | None => 0,
+        Some("delete") => 1,
+        Some(_) => 2,
+    };
+    let flags = event.map_or(0, |e| {
+        [Flag::MetaLastUpdatedRequired, Flag::ResponsibleInBundle]
+            .iter()
+            .filter(|f| f.of(e))
+            .map(|f| f.bit())
+            .sum()
+    });
+    m * 4 + flags
+}
+
+impl Row {
+    /// Whether the row applies to the messages of class `c` (a `Logic`
+    /// row is checked by its hand-written code, never here).
+    pub(crate) fn applies(&self, c: Class) -> bool {
+        // a messageEventType of the class (`new` stands for unknown too)
+        let met = [Some("new"), Some("delete"), Some("update")][(c / 4).min(2)];
+        !matches!(self.check, Check::Logic { .. })
+            && self.met.applies(met)
+            && self.when.is_none_or(|f| c & f.bit() != 0)
     }
 }
 
@@ -433,8 +478,8 @@ pub struct Table {
 /// What the evaluator looks up per row, resolved once per table.
 #[derive(Debug)]
 pub(crate) struct Index {
-    /// Index in `ems_stu3::RESOURCE_TYPES` of each role's type (`u16::MAX`: none).
-    pub role_ty: Vec<u16>,
+    /// The [`desc_key`] of each role's type ([`NO_TYPE`]: none).
+    pub role_ty: Vec<usize>,
     /// Role index of each row.
     pub row_role: Vec<usize>,
     /// Role index of each role's `RefBy` source, and of each row's `To::Role`.
@@ -442,36 +487,46 @@ pub(crate) struct Index {
     /// For each `Coded` and `RefBy` role: its selector's path compiled into
     /// slots of the role's source type (`eval::compile`).
     pub role_steps: Vec<Option<Box<[eval::Step]>>>,
+    /// For each `Coded` role: the `Coded` roles of the table with its type
+    /// and selector path (itself among them, in role order, at most 64),
+    /// selected together in one visit of each entry.
+    pub coded_group: Vec<Box<[usize]>>,
     /// Target role index of each row.
     pub row_target: Vec<Option<usize>>,
     /// For each row whose path is one plain element: its slot in the role's
     /// resource type (`ems_stu3::node::find_field`).
     pub row_field: Vec<Option<(usize, Option<usize>)>>,
-    /// For the value-form, includes, in-bundle and each-parent rows: the
-    /// path compiled into slots (`eval::compile`), with the number of
-    /// steps of the parent (`CardEach`) or of all but the last step.
-    pub row_steps: Vec<Option<(Box<[eval::Step]>, usize)>>,
+    /// Per role, the trie of the paths its rows read (`plan::build`).
+    pub plan: plan::Plan,
+    /// Per message [`Class`], whether each row applies.
+    pub active: Vec<Box<[bool]>>,
 }
 
-/// The number of a resource type in `ems_stu3::RESOURCE_TYPES`.
-/// (By tail key: the evaluator asks once per entry and table, and a binary
-/// search of the names cost seven string comparisons.)
-pub(crate) fn type_number(ty: &str) -> u16 {
-    static INDEX: std::sync::OnceLock<ems_nhs::lookup::TailIndex> = std::sync::OnceLock::new();
-    let names = &ems_stu3::RESOURCE_TYPES;
-    INDEX
-        .get_or_init(|| ems_nhs::lookup::TailIndex::new(names.iter().copied()))
-        .find(ty, |i| names[i] == ty)
-        .map_or(u16::MAX, |i| i as u16)
+/// The key of a resource type: the address of its element table `d`
+/// (each type has one), so that an entry's type is compared without its
+/// name; never [`NO_TYPE`] or [`REPEATED`].
+pub(crate) fn desc_key(d: &'static ems_stu3::node::TypeDesc) -> usize {
+    d as *const ems_stu3::node::TypeDesc as usize
 }
+
+/// The type key of a role whose name is no resource type (`*`).
+pub(crate) const NO_TYPE: usize = 1;
+/// The type key of an entry that repeats another's fullUrl.
+pub(crate) const REPEATED: usize = 0;
 
 impl Table {
     /// The table's index.
     pub(crate) fn index(&self) -> &Index {
         self.index.get_or_init(|| {
             let pos = |n: &str| self.roles.iter().position(|r| r.name == n);
-            Index {
-                role_ty: self.roles.iter().map(|r| type_number(r.ty)).collect(),
+            // each role's element table, looked up once
+            let descs: Vec<Option<&'static ems_stu3::node::TypeDesc>> = self
+                .roles
+                .iter()
+                .map(|r| ems_stu3::Resource::new_of_type(r.ty).map(|x| x.as_node().desc()))
+                .collect();
+            let mut index = Index {
+                role_ty: descs.iter().map(|d| d.map_or(NO_TYPE, desc_key)).collect(),
                 row_role: self
                     .rows
                     .iter()
@@ -489,12 +544,34 @@ impl Table {
                     .roles
                     .iter()
                     .map(|r| match r.sel {
-                        Sel::Coded { path, .. } => eval::compile(r.ty, &[path]).map(|s| s.0),
+                        Sel::Coded { path, .. } => {
+                            let mut blank = ems_stu3::Resource::new_of_type(r.ty)?;
+                            eval::compile(&mut blank, &[path]).map(|s| s.0)
+                        }
                         Sel::RefBy { role, path } => {
                             let from = self.roles.iter().find(|x| x.name == role)?;
-                            eval::compile(from.ty, &[path]).map(|s| s.0)
+                            let mut blank = ems_stu3::Resource::new_of_type(from.ty)?;
+                            eval::compile(&mut blank, &[path]).map(|s| s.0)
                         }
                         _ => None,
+                    })
+                    .collect(),
+                coded_group: self
+                    .roles
+                    .iter()
+                    .map(|r| match r.sel {
+                        Sel::Coded { path, .. } => self
+                            .roles
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, x)| {
+                                x.ty == r.ty
+                                    && matches!(x.sel, Sel::Coded { path: p, .. } if p == path)
+                            })
+                            .map(|(i, _)| i)
+                            .take(64)
+                            .collect(),
+                        _ => Box::default(),
                     })
                     .collect(),
                 row_target: self
@@ -507,32 +584,6 @@ impl Table {
                         _ => None,
                     })
                     .collect(),
-                row_steps: self
-                    .rows
-                    .iter()
-                    .map(|r| {
-                        let ty = self.roles.iter().find(|x| x.name == r.role)?.ty;
-                        match r.check {
-                            Check::CardEach { parent, path, .. } => {
-                                eval::compile(ty, &[parent, path])
-                            }
-                            Check::Is { path, .. } => {
-                                let (parent, leaf) = eval::split_last(path);
-                                eval::compile(ty, &[parent, leaf])
-                            }
-                            Check::Includes { path, .. } | Check::InBundle { path, .. } => {
-                                eval::compile(ty, &[path])
-                            }
-                            // one-element Card paths use their slot (`row_field`)
-                            Check::Card { path, .. }
-                                if path.contains('.') || path.starts_with("extension(") =>
-                            {
-                                eval::compile(ty, &[path])
-                            }
-                            _ => None,
-                        }
-                    })
-                    .collect(),
                 row_field: self
                     .rows
                     .iter()
@@ -541,12 +592,24 @@ impl Table {
                         if path.contains('.') || path.starts_with("extension(") {
                             return None;
                         }
-                        let role = self.roles.iter().find(|x| x.name == r.role)?;
-                        let res = ems_stu3::Resource::new_of_type(role.ty)?;
-                        ems_stu3::node::find_field(res.as_node().desc(), path, 0)
+                        let desc = descs[pos(r.role)?]?;
+                        ems_stu3::node::find_field(desc, path, 0)
                     })
                     .collect(),
-            }
+                plan: plan::Plan::default(),
+                active: (0..CLASSES)
+                    .map(|c| self.rows.iter().map(|r| r.applies(c)).collect())
+                    .collect(),
+            };
+            // one-element `Card` rows read the member's slot directly
+            let direct: Vec<bool> = self
+                .rows
+                .iter()
+                .zip(&index.row_field)
+                .map(|(r, f)| matches!(r.check, Check::Card { .. }) && f.is_some())
+                .collect();
+            index.plan = plan::build(self, &index.row_role, &direct);
+            index
         })
     }
 }
@@ -572,16 +635,58 @@ pub fn all_tables() -> impl Iterator<Item = &'static Table> {
 mod tests {
     use super::*;
 
-    /// Every resource type has its position in RESOURCE_TYPES; near misses
-    /// and unknown names have none.
+    /// A row applies to a class of messages exactly when it applies to
+    /// each message of the class (messageEventType, event flags).
     #[test]
-    fn type_numbers() {
-        for (i, t) in ems_stu3::RESOURCE_TYPES.iter().enumerate() {
-            assert_eq!(type_number(t), i as u16, "{t}");
-            assert_eq!(type_number(&t[1..]), u16::MAX, "{t}");
-            assert_eq!(type_number(&t.to_lowercase()), u16::MAX, "{t}");
+    fn classes_decide_as_the_rows_do() {
+        let mets = [
+            None,
+            Some("new"),
+            Some("update"),
+            Some("delete"),
+            Some("other"),
+        ];
+        let events: Vec<Option<&ems_match::EventType>> = std::iter::once(None)
+            .chain(ems_match::events::EVENT_TYPES.iter().map(Some))
+            .collect();
+        for t in all_tables() {
+            for r in t.rows {
+                for met in mets {
+                    for e in &events {
+                        let by_row = !matches!(r.check, Check::Logic { .. })
+                            && r.met.applies(met)
+                            && r.when.is_none_or(|f| e.is_some_and(|e| f.of(e)));
+                        let c = class(met, *e);
+                        assert!(c < CLASSES);
+                        assert_eq!(
+                            r.applies(c),
+                            by_row,
+                            "{} {met:?} {:?}",
+                            r.id,
+                            e.map(|e| e.code)
+                        );
+                        assert_eq!(
+                            t.index().active[c][t.rows.iter().position(|x| x.id == r.id).unwrap()],
+                            by_row
+                        );
+                    }
+                }
+            }
         }
-        assert_eq!(type_number(""), u16::MAX);
+    }
+
+    /// Every resource type has a key of its own, which its resources
+    /// carry; the markers are no type's key.
+    #[test]
+    fn type_keys() {
+        let mut seen = std::collections::HashSet::new();
+        for t in ems_stu3::RESOURCE_TYPES.iter() {
+            let a = ems_stu3::Resource::new_of_type(t).unwrap();
+            let b = ems_stu3::Resource::new_of_type(t).unwrap();
+            let k = desc_key(a.as_node().desc());
+            assert_eq!(desc_key(b.as_node().desc()), k, "{t}");
+            assert!(k != NO_TYPE && k != REPEATED && seen.insert(k), "{t}");
+        }
     }
 
     #[test]
@@ -618,31 +723,27 @@ mod tests {
         for t in EVENT_TABLES.iter() {
             assert!(ems_match::event_type(t.event).is_some(), "{}", t.event);
         }
-        // every path of the compiled kinds resolves into slots (the evaluator
-        // would otherwise fall back to walking names)
+        // every row's path resolves into slots (a row outside the plan
+        // would find no values)
         for t in all_tables() {
-            for (ix, r) in t.rows.iter().enumerate() {
-                let dotted_card = matches!(r.check, Check::Card { path, .. } if path.contains('.') || path.starts_with("extension("));
-                if dotted_card
-                    || matches!(
-                        r.check,
-                        Check::Is { .. }
-                            | Check::Includes { .. }
-                            | Check::InBundle { .. }
-                            | Check::CardEach { .. }
-                    )
-                {
-                    assert!(
-                        t.index().row_steps[ix].is_some(),
-                        "{}: path does not compile",
-                        r.id
-                    );
-                }
-            }
+            let unplanned: Vec<&str> = t
+                .index()
+                .plan
+                .unplanned
+                .iter()
+                .map(|&i| t.rows[i as usize].id)
+                .collect();
+            assert!(
+                unplanned.is_empty(),
+                "paths that do not compile: {unplanned:?}"
+            );
         }
-        // the selectors' paths compile too
+        // the selectors' paths compile too; a Coded role is in its group
         for t in all_tables() {
             for (ri, role) in t.roles.iter().enumerate() {
+                if matches!(role.sel, Sel::Coded { .. }) {
+                    assert!(t.index().coded_group[ri].contains(&ri), "{}", role.name);
+                }
                 if matches!(role.sel, Sel::Coded { .. } | Sel::RefBy { .. }) {
                     assert!(
                         t.index().role_steps[ri].is_some(),
