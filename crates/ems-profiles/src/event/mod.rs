@@ -290,7 +290,8 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
             "Bundle.type is missing; an event message has type `message`",
         ),
     }
-    let mut entries = Vec::new();
+    // sized once: growing it entry by entry reallocated several times per message
+    let mut entries = Vec::with_capacity(b.entry.len());
     for (i, e) in b.entry.iter().enumerate() {
         if let Some(res) = &e.resource {
             entries.push(Entry {
