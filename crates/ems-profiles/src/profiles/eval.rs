@@ -294,6 +294,9 @@ struct Use {
     ci: u16,
     unit: u16,
     sub: u8,
+    /// For a target constraint: [`wanted_types`] of its list, looked up
+    /// once when the plan is built instead of for every reference.
+    wanted: &'static [(&'static str, bool)],
 }
 
 /// Whether two steps are the same element and slice.
@@ -412,6 +415,10 @@ fn trie(p: &ProfileDef, list: &[Active]) -> Plan {
                 ci: a.ci,
                 unit: k as u16,
                 sub: sub as u8,
+                wanted: match con.kind {
+                    Kind::Target(to) => wanted_types(to),
+                    _ => &[],
+                },
             };
             // the node of each step, created on first use
             let mut at: Option<usize> = None;
@@ -598,7 +605,7 @@ impl<'a> Eval<'_, 'a> {
                     *seq += 1;
                     let me = *seq;
                     for u in &node.on_value {
-                        if let Some(f) = self.on_value(u.ci, c, trail) {
+                        if let Some(f) = self.on_value(u, c, trail) {
                             found.push(((u.unit, me, u.sub), f));
                         }
                     }
@@ -621,13 +628,13 @@ impl<'a> Eval<'_, 'a> {
     }
 
     /// Constraint `ci` (fixed, binding or target) on value `v`.
-    fn on_value(&self, ci: u16, v: V<'_>, trail: &Trail) -> Option<Finding> {
-        let con = self.def.cons.get(ci as usize)?;
+    fn on_value(&self, u: &Use, v: V<'_>, trail: &Trail) -> Option<Finding> {
+        let con = self.def.cons.get(u.ci as usize)?;
         match con.kind {
             Kind::Card { .. } => None,
             Kind::Fixed(want) => self.fixed(con, v, trail, want),
             Kind::Binding(vs) => self.binding(con, v, trail, vs),
-            Kind::Target(to) => self.target(con, v, trail, to),
+            Kind::Target(to) => self.target(con, v, trail, to, u.wanted),
         }
     }
 
@@ -807,6 +814,7 @@ impl<'a> Eval<'_, 'a> {
         v: V<'_>,
         trail: &Trail,
         to: &'static [&'static str],
+        wanted: &'static [(&'static str, bool)],
     ) -> Option<Finding> {
         let n = v.node()?;
         let mut reference = None;
@@ -815,7 +823,6 @@ impl<'a> Eval<'_, 'a> {
         });
         let target = (self.resolve)(reference?)?;
         let ty = target.resource_type();
-        let wanted = wanted_types(to);
         // the usual case without a lookup: the target claims an allowed
         // profile by name, or claims none and has an allowed type
         let claims = target.meta().map_or(&[][..], |m| m.profile.as_slice());
@@ -823,7 +830,7 @@ impl<'a> Eval<'_, 'a> {
             p.value.as_deref().is_some_and(|u| {
                 to.iter()
                     .zip(wanted)
-                    .any(|(w, (wty, _))| *w == u && *wty == ty)
+                    .any(|(w, (wty, _))| *wty == ty && *w == u)
             })
         });
         if named
@@ -948,6 +955,11 @@ mod tests {
                             matches!(con.kind, Kind::Card { .. }),
                             node.on_count.iter().any(|x| x.ci == u.ci)
                         );
+                        // a target's allowed types are its list's, resolved once
+                        match con.kind {
+                            Kind::Target(to) => assert!(std::ptr::eq(u.wanted, wanted_types(to))),
+                            _ => assert!(u.wanted.is_empty()),
+                        }
                         seen[u.ci as usize] += 1;
                         order.push((u.unit, u.sub));
                     }
