@@ -332,3 +332,81 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(given: &[Option<&str>]) -> HumanName {
+        HumanName {
+            given: given
+                .iter()
+                .map(|g| match g {
+                    Some(v) => Primitive::from(*v),
+                    None => Primitive::default(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// `same_lowercase` and `same_given` say what comparing the
+    /// `to_lowercase` of the strings (and of the joined given names) says,
+    /// for ASCII names (their allocation-free path) and for others.
+    #[test]
+    fn lowercase_comparisons_match_to_lowercase() {
+        let words = [
+            "",
+            "a",
+            "A",
+            "ab",
+            "Ab",
+            "aB",
+            "ÉLODIE",
+            "élodie",
+            "Σ",
+            "ς",
+            "σ",
+            "ΟΔΟΣ",
+            "οδος",
+            "İ",
+            "i̇",
+            "Mary Ann",
+            "mary ann",
+            "mary  ann",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    same_lowercase(a, b),
+                    a.to_lowercase() == b.to_lowercase(),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+        let lists: Vec<Vec<Option<&str>>> = vec![
+            vec![],
+            vec![Some("Mary")],
+            vec![Some("mary")],
+            vec![Some("Mary"), Some("Ann")],
+            vec![Some("MARY"), None, Some("ANN")],
+            vec![Some("Mary Ann")],
+            vec![Some("MaryAnn")],
+            vec![Some("Mary"), Some("")],
+            vec![Some("Élodie")],
+            vec![Some("élodie")],
+            vec![Some("ΟΔΟΣ"), Some("x")],
+            vec![Some("οδος"), Some("X")],
+        ];
+        for a in &lists {
+            for b in &lists {
+                let (x, y) = (name(a), name(b));
+                assert_eq!(
+                    same_given(&x, &y),
+                    given(&x).to_lowercase() == given(&y).to_lowercase(),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+    }
+}
