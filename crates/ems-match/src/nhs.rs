@@ -61,9 +61,12 @@ impl NhsNumber {
     /// `true` for numbers that pass the check digit but are obviously
     /// placeholders: all ten digits the same (e.g. `9999999999`).
     pub fn is_placeholder(self) -> bool {
-        let s = self.to_string();
-        let first = s.as_bytes()[0];
-        s.bytes().all(|c| c == first)
+        // the ten digits (leading zeros kept) are all `d` exactly when the
+        // number is d × 1111111111: no string, no allocation (the validator
+        // asks for every NHS number of every message)
+        const ONES: u64 = 1_111_111_111;
+        let ten = self.0 % 10_000_000_000; // the digits `Display` writes
+        ten.is_multiple_of(ONES) && ten / ONES <= 9
     }
 }
 
@@ -107,6 +110,28 @@ mod tests {
             assert!(NhsNumber::parse(bad).is_err(), "{bad}");
         }
         assert!(NhsNumber::parse("9999999999").unwrap().is_placeholder());
+        // the arithmetic test says what comparing the ten written digits says
+        let by_digits = |n: NhsNumber| {
+            let s = n.to_string();
+            s.bytes().all(|c| c == s.as_bytes()[0])
+        };
+        let samples = (0..=9u64)
+            .map(|d| d * 1_111_111_111)
+            .chain([
+                1,
+                10,
+                11,
+                111_111_111,
+                1_111_111_110,
+                2_222_222_221,
+                9_999_999_998,
+            ])
+            .chain([11_111_111_110, 12_222_222_222, u64::MAX])
+            .chain((0..2000u64).map(|k| k * 4_999_999 + 7));
+        for v in samples {
+            let n = NhsNumber(v);
+            assert_eq!(n.is_placeholder(), by_digits(n), "{v}");
+        }
         assert!(!NhsNumber::parse("9434765919").unwrap().is_placeholder());
         assert_eq!(
             NhsNumber::from_u64(9434765919).unwrap().as_u64(),

@@ -1,5 +1,5 @@
-//! FNV-style hashing (eight bytes per step, final avalanche) for the small
-//! string maps of one validation run
+//! FNV-style hashing (eight bytes per step, the tail as one word, final
+//! avalanche) for the small string maps of one validation run
 //! (`std`'s SipHash is DoS-resistant but slow for short keys; these maps
 //! only ever hold one message's fullUrls).
 
@@ -31,10 +31,33 @@ impl Hasher for Fnv {
             let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
             h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
         }
-        for b in chunks.remainder() {
-            h = (h ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            // the tail as one word: the last eight bytes (overlapping the
+            // last chunk) when there are eight, else the bytes themselves;
+            // with the length, so tails of different lengths differ
+            let w = match bytes.len().checked_sub(8) {
+                Some(i) => {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(&bytes[i..]);
+                    u64::from_le_bytes(w)
+                }
+                None => rest.iter().fold(0, |a, &b| (a << 8) | b as u64),
+            };
+            h = (h ^ w ^ ((rest.len() as u64) << 59))
+                .wrapping_mul(0x0000_0100_0000_01b3)
+                .rotate_left(29);
         }
         self.0 = h;
+    }
+    fn write_u8(&mut self, b: u8) {
+        // `str`'s terminator byte: one step, not a call of `write`
+        let h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        self.0 = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
     }
 }
 

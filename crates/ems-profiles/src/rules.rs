@@ -288,6 +288,9 @@ pub(crate) struct Report {
     at: std::collections::HashSet<u64, std::hash::BuildHasherDefault<crate::fnv::Fnv>>,
 }
 
+/// How many findings a [`Report`] has room for before it grows.
+const REPORT_CAPACITY: usize = 16;
+
 /// The hash `Report` keeps of a location.
 fn location_hash(loc: &str) -> u64 {
     use std::hash::Hasher;
@@ -298,10 +301,17 @@ fn location_hash(loc: &str) -> u64 {
 
 impl Report {
     pub fn new(mode: Mode) -> Report {
+        // sized for a typical message's findings up front: growing both
+        // from empty reallocated several times per message
+        let mut out = Outcome::new();
+        out.issues.reserve(REPORT_CAPACITY);
         Report {
             mode,
-            out: Outcome::new(),
-            at: Default::default(),
+            out,
+            at: std::collections::HashSet::with_capacity_and_hasher(
+                REPORT_CAPACITY,
+                Default::default(),
+            ),
         }
     }
 

@@ -78,13 +78,12 @@ pub(super) fn subject_patient(cx: &Ctx) -> Option<usize> {
             return Some(k);
         }
     }
-    let pats: Vec<usize> = (0..cx.entries.len())
-        .filter(|&k| matches!(cx.entries[k].res, Resource::Patient(_)))
-        .collect();
-    if pats.len() == 1 && !cx.is("pds-birth-notification-1") {
-        Some(pats[0])
-    } else {
-        None
+    // the only Patient, found without collecting them
+    let mut pats =
+        (0..cx.entries.len()).filter(|&k| matches!(cx.entries[k].res, Resource::Patient(_)));
+    match (pats.next(), pats.next()) {
+        (Some(k), None) if !cx.is("pds-birth-notification-1") => Some(k),
+        _ => None,
     }
 }
 
@@ -103,11 +102,38 @@ pub(super) fn official_name(p: &Patient) -> Option<(usize, &HumanName)> {
 }
 
 pub(super) fn given(n: &HumanName) -> String {
-    n.given
-        .iter()
-        .filter_map(|g| g.value.as_deref())
-        .collect::<Vec<_>>()
-        .join(" ")
+    given_parts(n).collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `a` and `b` are equal after `str::to_lowercase`, without
+/// allocating for ASCII text (names usually are).
+pub(super) fn same_lowercase(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+/// Whether the given names of `a` and `b`, joined by spaces ([`given`]),
+/// are equal after `str::to_lowercase`; without allocating when all are ASCII.
+pub(super) fn same_given(a: &HumanName, b: &HumanName) -> bool {
+    if !given_parts(a).chain(given_parts(b)).all(str::is_ascii) {
+        return given(a).to_lowercase() == given(b).to_lowercase();
+    }
+    // the joined bytes, lowercased
+    fn joined(n: &HumanName) -> impl Iterator<Item = u8> + '_ {
+        given_parts(n)
+            .enumerate()
+            .flat_map(|(i, s)| (if i == 0 { "" } else { " " }).bytes().chain(s.bytes()))
+            .map(|b| b.to_ascii_lowercase())
+    }
+    joined(a).eq(joined(b))
+}
+
+/// The given names of `n` that have a value.
+fn given_parts(n: &HumanName) -> impl Iterator<Item = &str> {
+    n.given.iter().filter_map(|g| g.value.as_deref())
 }
 
 /// Checks an NHS number; `loc` is only called when there is something to report.
@@ -237,10 +263,11 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
                 );
             }
             if let Some((_, pn)) = subject.and_then(official_name) {
-                let same_family = n.family.str_value().map(str::to_lowercase)
-                    == pn.family.str_value().map(str::to_lowercase);
-                let same_given = given(n).to_lowercase() == given(pn).to_lowercase();
-                if !same_family || !same_given {
+                let same_family = match (n.family.str_value(), pn.family.str_value()) {
+                    (Some(a), Some(b)) => same_lowercase(a, b),
+                    (a, b) => a.is_none() && b.is_none(),
+                };
+                if !same_family || !same_given(n, pn) {
                     cx.rep.add(
                         R::MH_ROUTING_MISMATCH,
                         sub_loc("name", ".value.ofType(HumanName)"),
@@ -303,5 +330,83 @@ pub(super) fn routing(cx: &mut Ctx, mh: &MessageHeader, at: &str) {
             cat(&[&at, &".focus"]),
             "the event's subject Patient is not in the bundle",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(given: &[Option<&str>]) -> HumanName {
+        HumanName {
+            given: given
+                .iter()
+                .map(|g| match g {
+                    Some(v) => Primitive::from(*v),
+                    None => Primitive::default(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// `same_lowercase` and `same_given` say what comparing the
+    /// `to_lowercase` of the strings (and of the joined given names) says,
+    /// for ASCII names (their allocation-free path) and for others.
+    #[test]
+    fn lowercase_comparisons_match_to_lowercase() {
+        let words = [
+            "",
+            "a",
+            "A",
+            "ab",
+            "Ab",
+            "aB",
+            "ÉLODIE",
+            "élodie",
+            "Σ",
+            "ς",
+            "σ",
+            "ΟΔΟΣ",
+            "οδος",
+            "İ",
+            "i̇",
+            "Mary Ann",
+            "mary ann",
+            "mary  ann",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    same_lowercase(a, b),
+                    a.to_lowercase() == b.to_lowercase(),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+        let lists: Vec<Vec<Option<&str>>> = vec![
+            vec![],
+            vec![Some("Mary")],
+            vec![Some("mary")],
+            vec![Some("Mary"), Some("Ann")],
+            vec![Some("MARY"), None, Some("ANN")],
+            vec![Some("Mary Ann")],
+            vec![Some("MaryAnn")],
+            vec![Some("Mary"), Some("")],
+            vec![Some("Élodie")],
+            vec![Some("élodie")],
+            vec![Some("ΟΔΟΣ"), Some("x")],
+            vec![Some("οδος"), Some("X")],
+        ];
+        for a in &lists {
+            for b in &lists {
+                let (x, y) = (name(a), name(b));
+                assert_eq!(
+                    same_given(&x, &y),
+                    given(&x).to_lowercase() == given(&y).to_lowercase(),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
     }
 }

@@ -191,6 +191,7 @@ impl<'a> Ctx<'a, '_> {
 }
 
 /// Index (in `entries`) of the entry a reference points at.
+#[inline]
 fn index_of(entries: &[Entry], by_url: &FnvMap<&str, usize>, r: &str) -> Option<usize> {
     if let Some(&k) = by_url.get(r) {
         return Some(k);
@@ -247,7 +248,7 @@ impl<'a> crate::tables::View<'a> for Message<'_, 'a> {
 }
 
 /// Checks the generic rows and the event's table.
-fn tables(cx: &mut Ctx) {
+fn tables(cx: &mut Ctx, table: Option<&'static crate::tables::Table>) {
     let with_url = cx.entries.iter().filter(|e| e.full_url.is_some()).count();
     let m = Message {
         duplicates: with_url != cx.by_url.len(),
@@ -257,7 +258,7 @@ fn tables(cx: &mut Ctx) {
         met: cx.met,
         event: cx.event,
     };
-    match cx.event.and_then(|e| crate::tables::event_table(e.code)) {
+    match table {
         Some(t) => crate::tables::evaluate(&[&crate::tables::GENERIC, t], &m, cx.rep),
         None => crate::tables::evaluate(&[&crate::tables::GENERIC], &m, cx.rep),
     }
@@ -290,7 +291,8 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
             "Bundle.type is missing; an event message has type `message`",
         ),
     }
-    let mut entries = Vec::new();
+    // sized once: growing it entry by entry reallocated several times per message
+    let mut entries = Vec::with_capacity(b.entry.len());
     for (i, e) in b.entry.iter().enumerate() {
         if let Some(res) = &e.resource {
             entries.push(Entry {
@@ -374,9 +376,10 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
         patients(&mut cx);
         organizations(&mut cx);
         per_event(&mut cx);
-        tables(&mut cx);
-        let table =
-            crate::profiles::table_index(cx.event.and_then(|e| crate::tables::event_table(e.code)));
+        // the event's table, looked up once for the rows and the profiles
+        let event_table = cx.event.and_then(|e| crate::tables::event_table(e.code));
+        tables(&mut cx, event_table);
+        let table = crate::profiles::table_index(event_table);
         let (entries, by_url) = (&cx.entries, &cx.by_url);
         let resolve = |r: &str| index_of(entries, by_url, r).map(|k| entries[k].res);
         for e in entries {

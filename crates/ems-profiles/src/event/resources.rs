@@ -19,12 +19,10 @@ pub(super) fn patients(cx: &mut Ctx) {
     let (mother, baby) = if bn { birth_roles(cx) } else { (None, None) };
     let pds = cx.pds();
     let rc = cx.is("pds-record-change-1");
-    let list: Vec<(usize, Loc)> = (0..cx.entries.len())
-        .filter(|&k| matches!(cx.entries[k].res, Resource::Patient(_)))
-        .map(|k| (k, cx.entries[k].loc()))
-        .collect();
-    for (k, loc) in list {
-        let Some(p) = cx.entries[k].res.get::<Patient>() else {
+    // by index, without collecting the Patients first (one allocation per message)
+    for k in 0..cx.entries.len() {
+        let (res, loc) = (cx.entries[k].res, cx.entries[k].loc());
+        let Some(p) = res.get::<Patient>() else {
             continue;
         };
         let is_mother = bn && Some(k) == mother;
@@ -174,12 +172,10 @@ pub(super) fn organizations(cx: &mut Ctx) {
     } else {
         ""
     };
-    let list: Vec<(usize, Loc)> = (0..cx.entries.len())
-        .filter(|&k| matches!(cx.entries[k].res, Resource::Organization(_)))
-        .map(|k| (k, cx.entries[k].loc()))
-        .collect();
-    for (k, loc) in list {
-        let Some(o) = cx.entries[k].res.get::<Organization>() else {
+    // by index, without collecting the Organizations first (one allocation per message)
+    for k in 0..cx.entries.len() {
+        let (res, loc) = (cx.entries[k].res, cx.entries[k].loc());
+        let Some(o) = res.get::<Organization>() else {
             continue;
         };
         let strength = if ods_optional.contains(&k) {

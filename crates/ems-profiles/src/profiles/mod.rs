@@ -223,13 +223,52 @@ pub static PAGE_CARDINALITIES: &[PageCardinality] = &[PageCardinality {
 
 /// The compiled profile with canonical `url`.
 pub fn profile(url: &str) -> Option<&'static ProfileDef> {
-    // hashed once per URL instead of a binary search over long URLs that
-    // share a 60-byte prefix (looked up for every entry of every message)
-    static BY_URL: std::sync::OnceLock<crate::fnv::FnvMap<&'static str, usize>> =
-        std::sync::OnceLock::new();
-    let all = &PROFILES;
-    let map = BY_URL.get_or_init(|| all.iter().enumerate().map(|(i, p)| (p.url, i)).collect());
-    map.get(url).map(|&i| &all[i])
+    // looked up for every entry of every message: the URLs share a 60-byte
+    // prefix, so they are hashed by their length and last 16 bytes only,
+    // then compared once in full; `u16::MAX`: two profiles share the key
+    // (none do today), so the list is searched
+    static BY_KEY: std::sync::OnceLock<crate::fnv::FnvMap<u64, u16>> = std::sync::OnceLock::new();
+    let keys = BY_KEY.get_or_init(|| {
+        let mut m = crate::fnv::FnvMap::default();
+        for (i, p) in PROFILES.iter().enumerate() {
+            m.entry(url_key(p.url))
+                .and_modify(|v| *v = u16::MAX)
+                .or_insert(i as u16);
+        }
+        m
+    });
+    match keys.get(&url_key(url)) {
+        None => None,
+        Some(&u16::MAX) => PROFILES.iter().find(|p| p.url == url),
+        Some(&i) => Some(&PROFILES[i as usize]).filter(|p| p.url == url),
+    }
+}
+
+/// [`profile`]'s key of a URL: its length and last 16 bytes, mixed.
+fn url_key(url: &str) -> u64 {
+    let b = url.as_bytes();
+    let n = b.len();
+    let (hi, lo) = match (
+        b.get(n.wrapping_sub(8)..),
+        b.get(n.wrapping_sub(16)..n.wrapping_sub(8)),
+    ) {
+        (Some(hi), Some(lo)) => (word(hi), word(lo)),
+        // shorter than 16 bytes: the bytes themselves, zero-padded
+        _ => {
+            let mut w = [0u8; 16];
+            w[..n.min(16)].copy_from_slice(&b[..n.min(16)]);
+            (word(&w[8..]), word(&w[..8]))
+        }
+    };
+    let h = (hi ^ (n as u64).rotate_left(56)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h ^ lo).wrapping_mul(0xff51_afd7_ed55_8ccd)
+}
+
+/// The first 8 bytes of `b` (which has at least 8) as a little-endian word.
+fn word(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
 }
 
 /// The index of `def` in [`PROFILES`].
@@ -314,6 +353,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `profile` finds every compiled profile by its URL and nothing for a
+    /// URL that differs from one in a byte, its length, or is short.
+    #[test]
+    fn profile_lookup_is_exact() {
+        for p in PROFILES.iter() {
+            assert!(std::ptr::eq(profile(p.url).unwrap(), p), "{}", p.url);
+            let mut other = p.url.as_bytes().to_vec();
+            other[10] ^= 1;
+            assert!(profile(std::str::from_utf8(&other).unwrap()).is_none());
+            assert!(profile(&p.url[1..]).is_none());
+            assert!(profile(&format!("{}x", p.url)).is_none());
+        }
+        for short in ["", "a", "http://x", "https://fhir.nhs.uk"] {
+            assert!(profile(short).is_none());
+            assert_eq!(url_key(short), url_key(short));
+        }
+        assert_ne!(url_key("abc"), url_key("abd"));
     }
 
     /// Value-set membership: listed codes, whole embedded code systems, and
