@@ -26,7 +26,7 @@ pub fn emit(m: &Model) -> String {
     o.push_str(
         "//! Generated `Visit` impls of the STU3 model (see `crate::visit`).\n\n\
          use crate::generated::*;\nuse crate::node::Node;\nuse crate::primitive::PrimKind;\n\
-         use crate::visit::{many, one, prim, prims, Visit, Visitor};\n\n",
+         use crate::visit::{many, one, prim, prims, PrimSite, Visit, Visitor};\n\n",
     );
     for s in &m.structs {
         let upper = s.rust.to_ascii_uppercase();
@@ -37,6 +37,13 @@ pub fn emit(m: &Model) -> String {
             .filter(|(_, f)| f.min > 0)
             .fold(0u128, |a, (i, _)| a | 1 << i);
         let _ = writeln!(o, "impl Visit for {} {{", s.rust);
+        // datatypes are visited from many places and resources from the
+        // `Resource` match: out of line, so that their code is not copied
+        // into every caller (backbone elements, visited from their owner
+        // only, are left to the inliner)
+        if s.kind != "backbone" {
+            let _ = writeln!(o, "    #[inline(never)]");
+        }
         let _ = writeln!(o, "    fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {{");
         let _ = writeln!(o, "        let d = &{upper}_DESC;");
         let _ = writeln!(
@@ -59,9 +66,10 @@ pub fn emit(m: &Model) -> String {
                 Kind::Prim(p) => {
                     let kind = prim(p).map_or("String", |x| x.2);
                     let call = if f.many { "prims" } else { "prim" };
+                    let bound = f.codes_complete && !f.codes.is_empty();
                     let _ = writeln!(
                         o,
-                        "        {call}(v, d, &f[{k}], PrimKind::{kind}, &self.{r});"
+                        "        {call}(v, PrimSite {{ owner: d, field: &f[{k}], kind: PrimKind::{kind}, bound: {bound}, of_type: None }}, &self.{r});"
                     );
                 }
                 Kind::Complex(_) => {
@@ -89,7 +97,7 @@ pub fn emit(m: &Model) -> String {
                             Some((_, _, kind)) => {
                                 let _ = writeln!(
                                     o,
-                                    "            {en}::{var}(p) => v.prim(d, &f[{k}], PrimKind::{kind}, None, Some(\"{ty}\"), p),"
+                                    "            {en}::{var}(p) => v.prim(PrimSite {{ owner: d, field: &f[{k}], kind: PrimKind::{kind}, bound: false, of_type: Some(\"{ty}\") }}, None, p),"
                                 );
                             }
                             None => {

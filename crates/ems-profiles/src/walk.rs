@@ -11,8 +11,8 @@ use crate::rules::id as R;
 use crate::rules::Report;
 use ems_stu3::lexical;
 use ems_stu3::node::{find_field, FieldDesc, TypeDesc};
-use ems_stu3::primitive::{OptStrExt, PrimKind, PrimValue, Primitive};
-use ems_stu3::visit::{Visit, Visitor};
+use ems_stu3::primitive::{PrimKind, PrimValue, Primitive};
+use ems_stu3::visit::{PrimSite, Visit, Visitor};
 use ems_stu3::{Coding, ContactPoint, Extension, PathStack, Reference, Resource};
 
 struct Walker<'r, 'u> {
@@ -26,21 +26,36 @@ struct Walker<'r, 'u> {
 pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvMap<&str, usize>>) {
     let mut w = Walker {
         rep,
-        path: PathStack::default(),
+        path: PATH.take(),
         full_urls,
     };
     w.path.push(r.resource_type(), None, None);
     r.visit(&mut w);
+    w.path.pop();
+    PATH.set(w.path);
 }
 
-/// Whether primitive element `f` of kind `k` has anything for the walk to
-/// check: a complete required binding, a NEMS dateTime/instant form, or
-/// extensions. (`f` and `k` are constants at each generated call site, so
-/// the usual primitive costs the extension test only.)
+thread_local! {
+    /// Each thread's path stack, empty between walks: kept so that a walk
+    /// starts with the room the last one grew instead of growing it again.
+    static PATH: std::cell::Cell<PathStack> = std::cell::Cell::new(PathStack::default());
+}
+
+/// The value of a string primitive element, inlined (the walk reads a few
+/// per Coding, Reference and ContactPoint).
 #[inline(always)]
-fn checked<T>(f: &FieldDesc, k: PrimKind, p: &Primitive<T>) -> bool {
-    (f.codes_complete && !f.codes.is_empty())
-        || matches!(k, PrimKind::DateTime | PrimKind::Instant)
+fn text(p: &Option<Primitive<ems_stu3::Str>>) -> Option<&str> {
+    p.as_ref().and_then(|p| p.value.as_deref())
+}
+
+/// Whether a primitive has anything for the walk to check: a complete
+/// required binding, a NEMS dateTime/instant form, or extensions. (`site`
+/// holds constants of each generated call site, so the usual primitive costs
+/// the extension test only.)
+#[inline(always)]
+fn checked<T>(site: &PrimSite, p: &Primitive<T>) -> bool {
+    site.bound
+        || matches!(site.kind, PrimKind::DateTime | PrimKind::Instant)
         || !p.extension().is_empty()
 }
 
@@ -69,7 +84,7 @@ impl Visitor for Walker<'_, '_> {
     }
 
     fn contact_point(&mut self, c: &ContactPoint) {
-        let (Some(system), Some(value)) = (c.system.str_value(), c.value.str_value()) else {
+        let (Some(system), Some(value)) = (text(&c.system), text(&c.value)) else {
             return;
         };
         if !crate::contact::shape_ok(system, value) {
@@ -115,19 +130,10 @@ impl Visitor for Walker<'_, '_> {
         self.path.pop();
     }
 
-    #[inline]
-    fn prim<T: PrimValue>(
-        &mut self,
-        owner: &'static TypeDesc,
-        f: &'static FieldDesc,
-        kind: PrimKind,
-        index: Option<usize>,
-        of_type: Option<&'static str>,
-        p: &Primitive<T>,
-    ) {
-        if checked(f, kind, p) {
-            let text = p.value.as_ref().and_then(PrimValue::as_str);
-            self.checked_prim(owner, f, kind, (index, of_type), text, p.extension());
+    #[inline(always)]
+    fn prim<T: PrimValue>(&mut self, site: PrimSite, index: Option<usize>, p: &Primitive<T>) {
+        if checked(&site, p) {
+            self.checked_prim(&site, index, p);
         }
     }
 
@@ -182,23 +188,22 @@ impl Walker<'_, '_> {
 
     /// A primitive with something to check (see [`checked`]): its required
     /// binding (not for choice alternatives), its dateTime/instant form, and
-    /// its extensions, at its own location.
+    /// its extensions, at its own location. Out of line: the generated call
+    /// sites stay a test and a call.
     #[inline(never)]
-    fn checked_prim(
+    fn checked_prim<T: PrimValue>(
         &mut self,
-        owner: &'static TypeDesc,
-        f: &'static FieldDesc,
-        kind: PrimKind,
-        (index, of_type): (Option<usize>, Option<&'static str>),
-        text: Option<&str>,
-        extension: &[Extension],
+        site: &PrimSite,
+        index: Option<usize>,
+        p: &Primitive<T>,
     ) {
-        self.path.push(f.name, index, of_type);
-        if of_type.is_none() {
-            self.bound(owner.name, f, text);
+        let text = p.value.as_ref().and_then(PrimValue::as_str);
+        self.path.push(site.field.name, index, site.of_type);
+        if site.of_type.is_none() {
+            self.bound(site.owner.name, site.field, text);
         }
-        self.date_time(kind, text);
-        for (j, x) in extension.iter().enumerate() {
+        self.date_time(site.kind, text);
+        for (j, x) in p.extension().iter().enumerate() {
             self.path.push("extension", Some(j), None);
             x.visit(self);
             self.path.pop();
@@ -219,7 +224,7 @@ impl Walker<'_, '_> {
             );
         }
         if let Some(m) = r.meta() {
-            if m.version_id.str_value().is_some() || m.last_updated.str_value().is_some() {
+            if text(&m.version_id).is_some() || text(&m.last_updated).is_some() {
                 let loc = self.path.render(Some("meta"));
                 self.rep.add(
                     R::DOM_4,
@@ -281,7 +286,7 @@ impl Walker<'_, '_> {
     /// `urn:uuid:` references that match no entry's fullUrl.
     fn check_reference(&mut self, reference: &Reference) {
         let Some(urls) = self.full_urls else { return };
-        if let Some(r) = reference.reference.str_value() {
+        if let Some(r) = text(&reference.reference) {
             // `urn:uuid:X` also resolves to an entry whose fullUrl is the
             // bare UUID X (FULLURL-FORMAT reports that fullUrl)
             let bare = |id: &str| lexical::is_uuid(id) && urls.contains_key(id);
@@ -299,11 +304,7 @@ impl Walker<'_, '_> {
 
     /// A coding's system and code against the embedded code systems.
     fn check_coding(&mut self, c: &Coding) {
-        let (system, code, display) = (
-            c.system.str_value(),
-            c.code.str_value(),
-            c.display.str_value(),
-        );
+        let (system, code, display) = (text(&c.system), text(&c.code), text(&c.display));
         let Some(system) = system else {
             if let Some(c) = code {
                 let loc = self.path.render(None);

@@ -11,8 +11,9 @@
 //! type ([`Visitor::coding`], [`Visitor::reference`],
 //! [`Visitor::contact_point`], [`Visitor::extension`]), then goes over the
 //! elements that hold something in schema order, by direct field access:
-//! primitives through [`Visitor::prim`] (typed, with their [`PrimKind`] and
-//! static [`FieldDesc`], so bound codes are at hand), complex elements
+//! primitives through [`Visitor::prim`] (typed, with a [`PrimSite`]: their
+//! [`PrimKind`], static [`FieldDesc`] and whether codes are bound, as
+//! constants of the call site), complex elements
 //! between [`Visitor::enter`] and [`Visitor::leave`], resources through
 //! [`Visitor::resource`]. Attributes (`id`, `Extension.url`) and
 //! `Narrative.div` are not visited. With one visitor type the whole walk is
@@ -23,8 +24,8 @@
 //!
 //! ```
 //! use ems_stu3::node::{FieldDesc, TypeDesc};
-//! use ems_stu3::visit::{Visit, Visitor};
-//! use ems_stu3::{Coding, CodeableConcept, Patient, PrimKind, PrimValue, Primitive, Resource};
+//! use ems_stu3::visit::{PrimSite, Visit, Visitor};
+//! use ems_stu3::{Coding, CodeableConcept, Patient, PrimValue, Primitive, Resource};
 //!
 //! /// Collects the codes of all codings and counts the primitives.
 //! #[derive(Default)]
@@ -36,9 +37,7 @@
 //!     }
 //!     fn enter(&mut self, _: &'static FieldDesc, _: Option<usize>, _: Option<&'static str>) {}
 //!     fn leave(&mut self) {}
-//!     fn prim<T: PrimValue>(&mut self, _: &'static TypeDesc, _: &'static FieldDesc,
-//!                           _: PrimKind, _: Option<usize>, _: Option<&'static str>,
-//!                           _: &Primitive<T>) {
+//!     fn prim<T: PrimValue>(&mut self, _: PrimSite, _: Option<usize>, _: &Primitive<T>) {
 //!         self.prims += 1;
 //!     }
 //! }
@@ -74,6 +73,29 @@ impl<T: Visit + ?Sized> Visit for Box<T> {
     }
 }
 
+/// Where a primitive sits, as constants of the generated call site.
+///
+/// `kind` and `bound` repeat what the element table says
+/// (`field.kind`, `field.codes`) as literals the optimiser sees: the tables
+/// are statics of this crate, which a visitor monomorphised in another crate
+/// cannot read at compile time, so a visitor's per-primitive test on them
+/// folds away instead of loading the table at every element.
+#[derive(Clone, Copy, Debug)]
+pub struct PrimSite {
+    /// The table of the value that holds the element.
+    pub owner: &'static TypeDesc,
+    /// The element's table entry (for a choice, the choice element).
+    pub field: &'static FieldDesc,
+    /// The primitive's kind (for a choice, the alternative's).
+    pub kind: PrimKind,
+    /// `true` when `field.codes` is the complete list of allowed codes of a
+    /// required binding (`codes_complete` and not empty); never for a
+    /// choice alternative.
+    pub bound: bool,
+    /// The type of a choice alternative (`dateTime` for `valueDateTime`).
+    pub of_type: Option<&'static str>,
+}
+
 /// The callbacks of a walk over the model; see the module documentation for
 /// the order. Paths are the visitor's business: `enter`/`leave` bracket a
 /// complex element, a primitive comes with its element and index.
@@ -102,20 +124,10 @@ pub trait Visitor {
     fn enter(&mut self, f: &'static FieldDesc, index: Option<usize>, of_type: Option<&'static str>);
     /// Leaving the element of the matching [`Visitor::enter`].
     fn leave(&mut self);
-    /// Primitive element `f` of a value described by `owner`, of kind
-    /// `kind` (item `index` of a repeating element; `of_type` is the type of
-    /// a choice alternative). Its extensions are not visited: the visitor
-    /// walks `p.extension()` if it wants them.
-    #[allow(clippy::too_many_arguments)]
-    fn prim<T: PrimValue>(
-        &mut self,
-        owner: &'static TypeDesc,
-        f: &'static FieldDesc,
-        kind: PrimKind,
-        index: Option<usize>,
-        of_type: Option<&'static str>,
-        p: &Primitive<T>,
-    );
+    /// Primitive element `site.field` (item `index` of a repeating
+    /// element). Its extensions are not visited: the visitor walks
+    /// `p.extension()` if it wants them.
+    fn prim<T: PrimValue>(&mut self, site: PrimSite, index: Option<usize>, p: &Primitive<T>);
     /// Resource element `f` (`contained`, `Bundle.entry.resource`, ...;
     /// item `index` of a repeating element). The default visits it between
     /// [`Visitor::enter`] and [`Visitor::leave`].
@@ -150,13 +162,11 @@ pub(crate) fn many<V: Visitor + ?Sized, T: Visit>(v: &mut V, f: &'static FieldDe
 #[inline(always)]
 pub(crate) fn prim<V: Visitor + ?Sized, T: PrimValue>(
     v: &mut V,
-    owner: &'static TypeDesc,
-    f: &'static FieldDesc,
-    kind: PrimKind,
+    site: PrimSite,
     x: &Option<Primitive<T>>,
 ) {
     if let Some(p) = x {
-        v.prim(owner, f, kind, None, None, p);
+        v.prim(site, None, p);
     }
 }
 
@@ -164,13 +174,11 @@ pub(crate) fn prim<V: Visitor + ?Sized, T: PrimValue>(
 #[inline(always)]
 pub(crate) fn prims<V: Visitor + ?Sized, T: PrimValue>(
     v: &mut V,
-    owner: &'static TypeDesc,
-    f: &'static FieldDesc,
-    kind: PrimKind,
+    site: PrimSite,
     xs: &[Primitive<T>],
 ) {
     for (j, p) in xs.iter().enumerate() {
-        v.prim(owner, f, kind, Some(j), None, p);
+        v.prim(site, Some(j), p);
     }
 }
 
@@ -192,6 +200,8 @@ mod tests {
         nodes: Vec<&'static str>,
         /// The hooks called, each with the type of the `node` before it.
         hooks: Vec<(&'static str, &'static str)>,
+        /// The types of the values being visited, innermost last.
+        owners: Vec<&'static str>,
     }
 
     impl Paths {
@@ -232,6 +242,7 @@ mod tests {
             assert_eq!(required, want, "{}", desc.name);
             let _ = present;
             self.nodes.push(desc.name);
+            self.owners.push(desc.name);
             true
         }
         fn coding(&mut self, _: &Coding) {
@@ -258,16 +269,24 @@ mod tests {
         }
         fn leave(&mut self) {
             self.stack.pop();
+            self.owners.pop();
         }
-        fn prim<T: PrimValue>(
-            &mut self,
-            _owner: &'static TypeDesc,
-            f: &'static FieldDesc,
-            kind: PrimKind,
-            index: Option<usize>,
-            of_type: Option<&'static str>,
-            p: &Primitive<T>,
-        ) {
+        fn prim<T: PrimValue>(&mut self, site: PrimSite, index: Option<usize>, p: &Primitive<T>) {
+            let (f, kind, of_type) = (site.field, site.kind, site.of_type);
+            // the site's constants agree with the tables
+            assert_eq!(site.owner.name, *self.owners.last().expect("an owner"));
+            let table_kind = match &f.kind {
+                crate::node::FieldKind::Prim(k) => Some(*k),
+                crate::node::FieldKind::Choice(alts) => alts
+                    .iter()
+                    .find(|a| Some(a.type_name) == of_type)
+                    .and_then(|a| a.prim),
+                _ => None,
+            };
+            assert_eq!(table_kind, Some(kind), "{}.{}", site.owner.name, f.name);
+            let bound = of_type.is_none() && f.codes_complete && !f.codes.is_empty();
+            assert_eq!(site.bound, bound, "{}.{}", site.owner.name, f.name);
+            assert!(site.owner.fields.iter().any(|g| std::ptr::eq(g, f)));
             let s = self.at(f, index, of_type);
             self.seen.push((s.clone(), Some(kind)));
             self.stack.push(s);
@@ -282,6 +301,7 @@ mod tests {
                 self.stack.push(s);
                 x.visit(self);
                 self.stack.pop();
+                self.owners.pop();
             }
             self.stack.pop();
         }
@@ -291,6 +311,7 @@ mod tests {
             self.stack.push(s);
             r.visit(self);
             self.stack.pop();
+            self.owners.pop();
         }
     }
 
@@ -463,15 +484,7 @@ mod tests {
                 panic!("element of a skipped value")
             }
             fn leave(&mut self) {}
-            fn prim<T: PrimValue>(
-                &mut self,
-                _: &'static TypeDesc,
-                _: &'static FieldDesc,
-                _: PrimKind,
-                _: Option<usize>,
-                _: Option<&'static str>,
-                _: &Primitive<T>,
-            ) {
+            fn prim<T: PrimValue>(&mut self, _: PrimSite, _: Option<usize>, _: &Primitive<T>) {
                 panic!("primitive of a skipped value")
             }
         }

@@ -5,19 +5,50 @@
 use crate::generated::*;
 use crate::node::Node;
 use crate::primitive::PrimKind;
-use crate::visit::{many, one, prim, prims, Visit, Visitor};
+use crate::visit::{many, one, prim, prims, PrimSite, Visit, Visitor};
 
 impl Visit for Account {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ACCOUNT_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -25,16 +56,46 @@ impl Visit for Account {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.type_);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         one(v, &f[12], &self.subject);
         one(v, &f[13], &self.period);
         one(v, &f[14], &self.active);
         one(v, &f[15], &self.balance);
         many(v, &f[16], &self.coverage);
         one(v, &f[17], &self.owner);
-        prim(v, d, &f[18], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[19], &self.guarantor);
     }
 }
@@ -49,7 +110,17 @@ impl Visit for AccountCoverage {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.coverage);
-        prim(v, d, &f[4], PrimKind::PositiveInt, &self.priority);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.priority,
+        );
     }
 }
 
@@ -63,52 +134,243 @@ impl Visit for AccountGuarantor {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.party);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.on_hold);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.on_hold,
+        );
         one(v, &f[5], &self.period);
     }
 }
 
 impl Visit for ActivityDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ACTIVITYDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x2000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
-        prim(v, d, &f[17], PrimKind::Markdown, &self.description);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[19], PrimKind::String, &self.usage);
-        prim(v, d, &f[20], PrimKind::Date, &self.approval_date);
-        prim(v, d, &f[21], PrimKind::Date, &self.last_review_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.usage,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.approval_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_review_date,
+        );
         one(v, &f[22], &self.effective_period);
         many(v, &f[23], &self.use_context);
         many(v, &f[24], &self.jurisdiction);
         many(v, &f[25], &self.topic);
         many(v, &f[26], &self.contributor);
         many(v, &f[27], &self.contact);
-        prim(v, d, &f[28], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[28],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         many(v, &f[29], &self.related_artifact);
         many(v, &f[30], &self.library);
-        prim(v, d, &f[31], PrimKind::Code, &self.kind);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[31],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.kind,
+        );
         one(v, &f[32], &self.code);
         if let Some(x) = &self.timing {
             match x {
@@ -117,9 +379,17 @@ impl Visit for ActivityDefinition {
                     c.visit(v);
                     v.leave();
                 }
-                ActivityDefinitionTiming::DateTime(p) => {
-                    v.prim(d, &f[33], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ActivityDefinitionTiming::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[33],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ActivityDefinitionTiming::Period(c) => {
                     v.enter(&f[33], None, Some("Period"));
                     c.visit(v);
@@ -165,10 +435,50 @@ impl Visit for ActivityDefinitionDynamicValue {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.description);
-        prim(v, d, &f[4], PrimKind::String, &self.path);
-        prim(v, d, &f[5], PrimKind::String, &self.language);
-        prim(v, d, &f[6], PrimKind::String, &self.expression);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
     }
 }
 
@@ -181,12 +491,23 @@ impl Visit for ActivityDefinitionParticipant {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[4], &self.role);
     }
 }
 
 impl Visit for Address {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ADDRESS_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -194,30 +515,151 @@ impl Visit for Address {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.use_);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
-        prim(v, d, &f[4], PrimKind::String, &self.text);
-        prims(v, d, &f[5], PrimKind::String, &self.line);
-        prim(v, d, &f[6], PrimKind::String, &self.city);
-        prim(v, d, &f[7], PrimKind::String, &self.district);
-        prim(v, d, &f[8], PrimKind::String, &self.state);
-        prim(v, d, &f[9], PrimKind::String, &self.postal_code);
-        prim(v, d, &f[10], PrimKind::String, &self.country);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.use_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.line,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.city,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.district,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.state,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.postal_code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.country,
+        );
         one(v, &f[11], &self.period);
     }
 }
 
 impl Visit for AdverseEvent {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ADVERSEEVENT_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -225,17 +667,47 @@ impl Visit for AdverseEvent {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.category);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.category,
+        );
         one(v, &f[10], &self.type_);
         one(v, &f[11], &self.subject);
-        prim(v, d, &f[12], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         many(v, &f[13], &self.reaction);
         one(v, &f[14], &self.location);
         one(v, &f[15], &self.seriousness);
         one(v, &f[16], &self.outcome);
         one(v, &f[17], &self.recorder);
         one(v, &f[18], &self.event_participant);
-        prim(v, d, &f[19], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[20], &self.suspect_entity);
         many(v, &f[21], &self.subject_medical_history);
         many(v, &f[22], &self.reference_document);
@@ -253,13 +725,27 @@ impl Visit for AdverseEventSuspectEntity {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.instance);
-        prim(v, d, &f[4], PrimKind::Code, &self.causality);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.causality,
+        );
         one(v, &f[5], &self.causality_assessment);
         prim(
             v,
-            d,
-            &f[6],
-            PrimKind::String,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
             &self.causality_product_relatedness,
         );
         one(v, &f[7], &self.causality_method);
@@ -269,6 +755,7 @@ impl Visit for AdverseEventSuspectEntity {
 }
 
 impl Visit for Age {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &AGE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -276,25 +763,106 @@ impl Visit for Age {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Decimal, &self.value);
-        prim(v, d, &f[3], PrimKind::Code, &self.comparator);
-        prim(v, d, &f[4], PrimKind::String, &self.unit);
-        prim(v, d, &f[5], PrimKind::Uri, &self.system);
-        prim(v, d, &f[6], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.comparator,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.unit,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
     }
 }
 
 impl Visit for AllergyIntolerance {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ALLERGYINTOLERANCE_DESC;
         if !v.node(d, Node::present(self), 0x8400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -302,18 +870,76 @@ impl Visit for AllergyIntolerance {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.clinical_status);
-        prim(v, d, &f[10], PrimKind::Code, &self.verification_status);
-        prim(v, d, &f[11], PrimKind::Code, &self.type_);
-        prims(v, d, &f[12], PrimKind::Code, &self.category);
-        prim(v, d, &f[13], PrimKind::Code, &self.criticality);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.clinical_status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.verification_status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.category,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.criticality,
+        );
         one(v, &f[14], &self.code);
         one(v, &f[15], &self.patient);
         if let Some(x) = &self.onset {
             match x {
-                AllergyIntoleranceOnset::DateTime(p) => {
-                    v.prim(d, &f[16], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                AllergyIntoleranceOnset::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 AllergyIntoleranceOnset::Age(c) => {
                     v.enter(&f[16], None, Some("Age"));
                     c.visit(v);
@@ -329,15 +955,43 @@ impl Visit for AllergyIntolerance {
                     c.visit(v);
                     v.leave();
                 }
-                AllergyIntoleranceOnset::String(p) => {
-                    v.prim(d, &f[16], PrimKind::String, None, Some("string"), p)
-                }
+                AllergyIntoleranceOnset::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
-        prim(v, d, &f[17], PrimKind::DateTime, &self.asserted_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.asserted_date,
+        );
         one(v, &f[18], &self.recorder);
         one(v, &f[19], &self.asserter);
-        prim(v, d, &f[20], PrimKind::DateTime, &self.last_occurrence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_occurrence,
+        );
         many(v, &f[21], &self.note);
         many(v, &f[22], &self.reaction);
     }
@@ -354,15 +1008,46 @@ impl Visit for AllergyIntoleranceReaction {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.substance);
         many(v, &f[4], &self.manifestation);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
-        prim(v, d, &f[6], PrimKind::DateTime, &self.onset);
-        prim(v, d, &f[7], PrimKind::Code, &self.severity);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.onset,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.severity,
+        );
         one(v, &f[8], &self.exposure_route);
         many(v, &f[9], &self.note);
     }
 }
 
 impl Visit for Annotation {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ANNOTATION_DESC;
         if !v.node(d, Node::present(self), 0x10) {
@@ -377,27 +1062,86 @@ impl Visit for Annotation {
                     c.visit(v);
                     v.leave();
                 }
-                AnnotationAuthor::String(p) => {
-                    v.prim(d, &f[2], PrimKind::String, None, Some("string"), p)
-                }
+                AnnotationAuthor::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[2],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
-        prim(v, d, &f[3], PrimKind::DateTime, &self.time);
-        prim(v, d, &f[4], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.time,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
     }
 }
 
 impl Visit for Appointment {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &APPOINTMENT_DESC;
         if !v.node(d, Node::present(self), 0x4000200) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -405,22 +1149,102 @@ impl Visit for Appointment {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.service_category);
         many(v, &f[11], &self.service_type);
         many(v, &f[12], &self.specialty);
         one(v, &f[13], &self.appointment_type);
         many(v, &f[14], &self.reason);
         many(v, &f[15], &self.indication);
-        prim(v, d, &f[16], PrimKind::UnsignedInt, &self.priority);
-        prim(v, d, &f[17], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.priority,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[18], &self.supporting_information);
-        prim(v, d, &f[19], PrimKind::Instant, &self.start);
-        prim(v, d, &f[20], PrimKind::Instant, &self.end);
-        prim(v, d, &f[21], PrimKind::PositiveInt, &self.minutes_duration);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.start,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.end,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.minutes_duration,
+        );
         many(v, &f[22], &self.slot);
-        prim(v, d, &f[23], PrimKind::DateTime, &self.created);
-        prim(v, d, &f[24], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
         many(v, &f[25], &self.incoming_referral);
         many(v, &f[26], &self.participant);
         many(v, &f[27], &self.requested_period);
@@ -438,22 +1262,73 @@ impl Visit for AppointmentParticipant {
         many(v, &f[2], &self.modifier_extension);
         many(v, &f[3], &self.type_);
         one(v, &f[4], &self.actor);
-        prim(v, d, &f[5], PrimKind::Code, &self.required);
-        prim(v, d, &f[6], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.required,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
     }
 }
 
 impl Visit for AppointmentResponse {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &APPOINTMENTRESPONSE_DESC;
         if !v.node(d, Node::present(self), 0x4200) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -462,16 +1337,57 @@ impl Visit for AppointmentResponse {
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
         one(v, &f[9], &self.appointment);
-        prim(v, d, &f[10], PrimKind::Instant, &self.start);
-        prim(v, d, &f[11], PrimKind::Instant, &self.end);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.start,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.end,
+        );
         many(v, &f[12], &self.participant_type);
         one(v, &f[13], &self.actor);
-        prim(v, d, &f[14], PrimKind::Code, &self.participant_status);
-        prim(v, d, &f[15], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.participant_status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
     }
 }
 
 impl Visit for Attachment {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ATTACHMENT_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -479,28 +1395,139 @@ impl Visit for Attachment {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.content_type);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
-        prim(v, d, &f[4], PrimKind::Base64Binary, &self.data);
-        prim(v, d, &f[5], PrimKind::Uri, &self.url);
-        prim(v, d, &f[6], PrimKind::UnsignedInt, &self.size);
-        prim(v, d, &f[7], PrimKind::Base64Binary, &self.hash);
-        prim(v, d, &f[8], PrimKind::String, &self.title);
-        prim(v, d, &f[9], PrimKind::DateTime, &self.creation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.content_type,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Base64Binary,
+                bound: false,
+                of_type: None,
+            },
+            &self.data,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.size,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Base64Binary,
+                bound: false,
+                of_type: None,
+            },
+            &self.hash,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.creation,
+        );
     }
 }
 
 impl Visit for AuditEvent {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &AUDITEVENT_DESC;
         if !v.node(d, Node::present(self), 0x18900) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -509,10 +1536,50 @@ impl Visit for AuditEvent {
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.type_);
         many(v, &f[9], &self.subtype);
-        prim(v, d, &f[10], PrimKind::Code, &self.action);
-        prim(v, d, &f[11], PrimKind::Instant, &self.recorded);
-        prim(v, d, &f[12], PrimKind::Code, &self.outcome);
-        prim(v, d, &f[13], PrimKind::String, &self.outcome_desc);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.action,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.recorded,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.outcome,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.outcome_desc,
+        );
         many(v, &f[14], &self.purpose_of_event);
         many(v, &f[15], &self.agent);
         one(v, &f[16], &self.source);
@@ -532,11 +1599,51 @@ impl Visit for AuditEventAgent {
         many(v, &f[3], &self.role);
         one(v, &f[4], &self.reference);
         one(v, &f[5], &self.user_id);
-        prim(v, d, &f[6], PrimKind::String, &self.alt_id);
-        prim(v, d, &f[7], PrimKind::String, &self.name);
-        prim(v, d, &f[8], PrimKind::Boolean, &self.requestor);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.alt_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.requestor,
+        );
         one(v, &f[9], &self.location);
-        prims(v, d, &f[10], PrimKind::Uri, &self.policy);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.policy,
+        );
         one(v, &f[11], &self.media);
         one(v, &f[12], &self.network);
         many(v, &f[13], &self.purpose_of_use);
@@ -552,8 +1659,28 @@ impl Visit for AuditEventAgentNetwork {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.address);
-        prim(v, d, &f[4], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.address,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
     }
 }
 
@@ -572,9 +1699,39 @@ impl Visit for AuditEventEntity {
         one(v, &f[6], &self.role);
         one(v, &f[7], &self.lifecycle);
         many(v, &f[8], &self.security_label);
-        prim(v, d, &f[9], PrimKind::String, &self.name);
-        prim(v, d, &f[10], PrimKind::String, &self.description);
-        prim(v, d, &f[11], PrimKind::Base64Binary, &self.query);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Base64Binary,
+                bound: false,
+                of_type: None,
+            },
+            &self.query,
+        );
         many(v, &f[12], &self.detail);
     }
 }
@@ -588,8 +1745,28 @@ impl Visit for AuditEventEntityDetail {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.type_);
-        prim(v, d, &f[4], PrimKind::Base64Binary, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Base64Binary,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -602,23 +1779,64 @@ impl Visit for AuditEventSource {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.site);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.site,
+        );
         one(v, &f[4], &self.identifier);
         many(v, &f[5], &self.type_);
     }
 }
 
 impl Visit for Basic {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &BASIC_DESC;
         if !v.node(d, Node::present(self), 0x200) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -628,39 +1846,131 @@ impl Visit for Basic {
         many(v, &f[8], &self.identifier);
         one(v, &f[9], &self.code);
         one(v, &f[10], &self.subject);
-        prim(v, d, &f[11], PrimKind::Date, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[12], &self.author);
     }
 }
 
 impl Visit for Binary {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &BINARY_DESC;
         if !v.node(d, Node::present(self), 0x50) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
-        prim(v, d, &f[4], PrimKind::Code, &self.content_type);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.content_type,
+        );
         one(v, &f[5], &self.security_context);
-        prim(v, d, &f[6], PrimKind::Base64Binary, &self.content);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Base64Binary,
+                bound: false,
+                of_type: None,
+            },
+            &self.content,
+        );
     }
 }
 
 impl Visit for BodySite {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &BODYSITE_DESC;
         if !v.node(d, Node::present(self), 0x4000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -668,29 +1978,100 @@ impl Visit for BodySite {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         one(v, &f[10], &self.code);
         many(v, &f[11], &self.qualifier);
-        prim(v, d, &f[12], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[13], &self.image);
         one(v, &f[14], &self.patient);
     }
 }
 
 impl Visit for Bundle {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &BUNDLE_DESC;
         if !v.node(d, Node::present(self), 0x20) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.identifier);
-        prim(v, d, &f[5], PrimKind::Code, &self.type_);
-        prim(v, d, &f[6], PrimKind::UnsignedInt, &self.total);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.total,
+        );
         many(v, &f[7], &self.link);
         many(v, &f[8], &self.entry);
         one(v, &f[9], &self.signature);
@@ -707,7 +2088,17 @@ impl Visit for BundleEntry {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         many(v, &f[3], &self.link);
-        prim(v, d, &f[4], PrimKind::Uri, &self.full_url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.full_url,
+        );
         if let Some(x) = &self.resource {
             v.resource(&f[5], None, x);
         }
@@ -726,12 +2117,72 @@ impl Visit for BundleEntryRequest {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.method);
-        prim(v, d, &f[4], PrimKind::Uri, &self.url);
-        prim(v, d, &f[5], PrimKind::String, &self.if_none_match);
-        prim(v, d, &f[6], PrimKind::Instant, &self.if_modified_since);
-        prim(v, d, &f[7], PrimKind::String, &self.if_match);
-        prim(v, d, &f[8], PrimKind::String, &self.if_none_exist);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.method,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.if_none_match,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.if_modified_since,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.if_match,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.if_none_exist,
+        );
     }
 }
 
@@ -744,10 +2195,50 @@ impl Visit for BundleEntryResponse {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.status);
-        prim(v, d, &f[4], PrimKind::Uri, &self.location);
-        prim(v, d, &f[5], PrimKind::String, &self.etag);
-        prim(v, d, &f[6], PrimKind::Instant, &self.last_modified);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.location,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.etag,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_modified,
+        );
         if let Some(x) = &self.outcome {
             v.resource(&f[7], None, x);
         }
@@ -763,8 +2254,28 @@ impl Visit for BundleEntrySearch {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.mode);
-        prim(v, d, &f[4], PrimKind::Decimal, &self.score);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.score,
+        );
     }
 }
 
@@ -777,51 +2288,282 @@ impl Visit for BundleLink {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.relation);
-        prim(v, d, &f[4], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.relation,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
     }
 }
 
 impl Visit for CapabilityStatement {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CAPABILITYSTATEMENT_DESC;
         if !v.node(d, Node::present(self), 0x1c405000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
-        prim(v, d, &f[9], PrimKind::String, &self.version);
-        prim(v, d, &f[10], PrimKind::String, &self.name);
-        prim(v, d, &f[11], PrimKind::String, &self.title);
-        prim(v, d, &f[12], PrimKind::Code, &self.status);
-        prim(v, d, &f[13], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[14], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[15], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[16], &self.contact);
-        prim(v, d, &f[17], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[18], &self.use_context);
         many(v, &f[19], &self.jurisdiction);
-        prim(v, d, &f[20], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[21], PrimKind::Markdown, &self.copyright);
-        prim(v, d, &f[22], PrimKind::Code, &self.kind);
-        prims(v, d, &f[23], PrimKind::Uri, &self.instantiates);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.kind,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.instantiates,
+        );
         one(v, &f[24], &self.software);
         one(v, &f[25], &self.implementation);
-        prim(v, d, &f[26], PrimKind::Id, &self.fhir_version);
-        prim(v, d, &f[27], PrimKind::Code, &self.accept_unknown);
-        prims(v, d, &f[28], PrimKind::Code, &self.format);
-        prims(v, d, &f[29], PrimKind::Code, &self.patch_format);
-        prims(v, d, &f[30], PrimKind::Uri, &self.implementation_guide);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[26],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.fhir_version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.accept_unknown,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[28],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.format,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.patch_format,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[30],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implementation_guide,
+        );
         many(v, &f[31], &self.profile);
         many(v, &f[32], &self.rest);
         many(v, &f[33], &self.messaging);
@@ -838,8 +2580,28 @@ impl Visit for CapabilityStatementDocument {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.mode);
-        prim(v, d, &f[4], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
         one(v, &f[5], &self.profile);
     }
 }
@@ -853,8 +2615,28 @@ impl Visit for CapabilityStatementImplementation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.description);
-        prim(v, d, &f[4], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
     }
 }
 
@@ -868,8 +2650,28 @@ impl Visit for CapabilityStatementMessaging {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         many(v, &f[3], &self.endpoint);
-        prim(v, d, &f[4], PrimKind::UnsignedInt, &self.reliable_cache);
-        prim(v, d, &f[5], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.reliable_cache,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
         many(v, &f[6], &self.supported_message);
         many(v, &f[7], &self.event);
     }
@@ -885,7 +2687,17 @@ impl Visit for CapabilityStatementMessagingEndpoint {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.protocol);
-        prim(v, d, &f[4], PrimKind::Uri, &self.address);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.address,
+        );
     }
 }
 
@@ -899,12 +2711,52 @@ impl Visit for CapabilityStatementMessagingEvent {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.code);
-        prim(v, d, &f[4], PrimKind::Code, &self.category);
-        prim(v, d, &f[5], PrimKind::Code, &self.mode);
-        prim(v, d, &f[6], PrimKind::Code, &self.focus);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.category,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.focus,
+        );
         one(v, &f[7], &self.request);
         one(v, &f[8], &self.response);
-        prim(v, d, &f[9], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
     }
 }
 
@@ -917,7 +2769,17 @@ impl Visit for CapabilityStatementMessagingSupportedMessage {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.mode);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
         one(v, &f[4], &self.definition);
     }
 }
@@ -931,14 +2793,44 @@ impl Visit for CapabilityStatementRest {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.mode);
-        prim(v, d, &f[4], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
         one(v, &f[5], &self.security);
         many(v, &f[6], &self.resource);
         many(v, &f[7], &self.interaction);
         many(v, &f[8], &self.search_param);
         many(v, &f[9], &self.operation);
-        prims(v, d, &f[10], PrimKind::Uri, &self.compartment);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.compartment,
+        );
     }
 }
 
@@ -951,8 +2843,28 @@ impl Visit for CapabilityStatementRestInteraction {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prim(v, d, &f[4], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
     }
 }
 
@@ -965,7 +2877,17 @@ impl Visit for CapabilityStatementRestOperation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         one(v, &f[4], &self.definition);
     }
 }
@@ -979,20 +2901,140 @@ impl Visit for CapabilityStatementRestResource {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[4], &self.profile);
-        prim(v, d, &f[5], PrimKind::Markdown, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
         many(v, &f[6], &self.interaction);
-        prim(v, d, &f[7], PrimKind::Code, &self.versioning);
-        prim(v, d, &f[8], PrimKind::Boolean, &self.read_history);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.update_create);
-        prim(v, d, &f[10], PrimKind::Boolean, &self.conditional_create);
-        prim(v, d, &f[11], PrimKind::Code, &self.conditional_read);
-        prim(v, d, &f[12], PrimKind::Boolean, &self.conditional_update);
-        prim(v, d, &f[13], PrimKind::Code, &self.conditional_delete);
-        prims(v, d, &f[14], PrimKind::Code, &self.reference_policy);
-        prims(v, d, &f[15], PrimKind::String, &self.search_include);
-        prims(v, d, &f[16], PrimKind::String, &self.search_rev_include);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.versioning,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.read_history,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.update_create,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.conditional_create,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.conditional_read,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.conditional_update,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.conditional_delete,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.reference_policy,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.search_include,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.search_rev_include,
+        );
         many(v, &f[17], &self.search_param);
     }
 }
@@ -1006,8 +3048,28 @@ impl Visit for CapabilityStatementRestResourceInteraction {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prim(v, d, &f[4], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
     }
 }
 
@@ -1020,10 +3082,50 @@ impl Visit for CapabilityStatementRestResourceSearchParam {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::Uri, &self.definition);
-        prim(v, d, &f[5], PrimKind::Code, &self.type_);
-        prim(v, d, &f[6], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.definition,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
     }
 }
 
@@ -1036,9 +3138,29 @@ impl Visit for CapabilityStatementRestSecurity {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Boolean, &self.cors);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.cors,
+        );
         many(v, &f[4], &self.service);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[6], &self.certificate);
     }
 }
@@ -1052,8 +3174,28 @@ impl Visit for CapabilityStatementRestSecurityCertificate {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
-        prim(v, d, &f[4], PrimKind::Base64Binary, &self.blob);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Base64Binary,
+                bound: false,
+                of_type: None,
+            },
+            &self.blob,
+        );
     }
 }
 
@@ -1066,23 +3208,84 @@ impl Visit for CapabilityStatementSoftware {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.version);
-        prim(v, d, &f[5], PrimKind::DateTime, &self.release_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.release_date,
+        );
     }
 }
 
 impl Visit for CarePlan {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CAREPLAN_DESC;
         if !v.node(d, Node::present(self), 0x46000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -1094,11 +3297,51 @@ impl Visit for CarePlan {
         many(v, &f[10], &self.based_on);
         many(v, &f[11], &self.replaces);
         many(v, &f[12], &self.part_of);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Code, &self.intent);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.intent,
+        );
         many(v, &f[15], &self.category);
-        prim(v, d, &f[16], PrimKind::String, &self.title);
-        prim(v, d, &f[17], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[18], &self.subject);
         one(v, &f[19], &self.context);
         one(v, &f[20], &self.period);
@@ -1144,9 +3387,39 @@ impl Visit for CarePlanActivityDetail {
         many(v, &f[6], &self.reason_code);
         many(v, &f[7], &self.reason_reference);
         many(v, &f[8], &self.goal);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::String, &self.status_reason);
-        prim(v, d, &f[11], PrimKind::Boolean, &self.prohibited);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.status_reason,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.prohibited,
+        );
         if let Some(x) = &self.scheduled {
             match x {
                 CarePlanActivityDetailScheduled::Timing(c) => {
@@ -1159,9 +3432,17 @@ impl Visit for CarePlanActivityDetail {
                     c.visit(v);
                     v.leave();
                 }
-                CarePlanActivityDetailScheduled::String(p) => {
-                    v.prim(d, &f[12], PrimKind::String, None, Some("string"), p)
-                }
+                CarePlanActivityDetailScheduled::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[12],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
         one(v, &f[13], &self.location);
@@ -1182,21 +3463,62 @@ impl Visit for CarePlanActivityDetail {
         }
         one(v, &f[16], &self.daily_amount);
         one(v, &f[17], &self.quantity);
-        prim(v, d, &f[18], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
     }
 }
 
 impl Visit for CareTeam {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CARETEAM_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -1204,9 +3526,29 @@ impl Visit for CareTeam {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[10], &self.category);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         one(v, &f[12], &self.subject);
         one(v, &f[13], &self.context);
         one(v, &f[14], &self.period);
@@ -1235,16 +3577,47 @@ impl Visit for CareTeamParticipant {
 }
 
 impl Visit for ChargeItem {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CHARGEITEM_DESC;
         if !v.node(d, Node::present(self), 0x3400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -1252,17 +3625,45 @@ impl Visit for ChargeItem {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prims(v, d, &f[9], PrimKind::Uri, &self.definition);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.definition,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[11], &self.part_of);
         one(v, &f[12], &self.code);
         one(v, &f[13], &self.subject);
         one(v, &f[14], &self.context);
         if let Some(x) = &self.occurrence {
             match x {
-                ChargeItemOccurrence::DateTime(p) => {
-                    v.prim(d, &f[15], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ChargeItemOccurrence::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[15],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ChargeItemOccurrence::Period(c) => {
                     v.enter(&f[15], None, Some("Period"));
                     c.visit(v);
@@ -1280,11 +3681,41 @@ impl Visit for ChargeItem {
         one(v, &f[18], &self.requesting_organization);
         one(v, &f[19], &self.quantity);
         many(v, &f[20], &self.bodysite);
-        prim(v, d, &f[21], PrimKind::Decimal, &self.factor_override);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor_override,
+        );
         one(v, &f[22], &self.price_override);
-        prim(v, d, &f[23], PrimKind::String, &self.override_reason);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.override_reason,
+        );
         one(v, &f[24], &self.enterer);
-        prim(v, d, &f[25], PrimKind::DateTime, &self.entered_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[25],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.entered_date,
+        );
         many(v, &f[26], &self.reason);
         many(v, &f[27], &self.service);
         many(v, &f[28], &self.account);
@@ -1308,16 +3739,47 @@ impl Visit for ChargeItemParticipant {
 }
 
 impl Visit for Claim {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CLAIM_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -1325,13 +3787,43 @@ impl Visit for Claim {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.type_);
         many(v, &f[11], &self.sub_type);
-        prim(v, d, &f[12], PrimKind::Code, &self.use_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.use_,
+        );
         one(v, &f[13], &self.patient);
         one(v, &f[14], &self.billable_period);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[16], &self.enterer);
         one(v, &f[17], &self.insurer);
         one(v, &f[18], &self.provider);
@@ -1366,7 +3858,17 @@ impl Visit for ClaimAccident {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Date, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[4], &self.type_);
         if let Some(x) = &self.location {
             match x {
@@ -1394,9 +3896,29 @@ impl Visit for ClaimCareTeam {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         one(v, &f[4], &self.provider);
-        prim(v, d, &f[5], PrimKind::Boolean, &self.responsible);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.responsible,
+        );
         one(v, &f[6], &self.role);
         one(v, &f[7], &self.qualification);
     }
@@ -1411,7 +3933,17 @@ impl Visit for ClaimDiagnosis {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         if let Some(x) = &self.diagnosis {
             match x {
                 ClaimDiagnosisDiagnosis::CodeableConcept(c) => {
@@ -1440,14 +3972,32 @@ impl Visit for ClaimInformation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         one(v, &f[4], &self.category);
         one(v, &f[5], &self.code);
         if let Some(x) = &self.timing {
             match x {
-                ClaimInformationTiming::Date(p) => {
-                    v.prim(d, &f[6], PrimKind::Date, None, Some("date"), p)
-                }
+                ClaimInformationTiming::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[6],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
                 ClaimInformationTiming::Period(c) => {
                     v.enter(&f[6], None, Some("Period"));
                     c.visit(v);
@@ -1457,9 +4007,17 @@ impl Visit for ClaimInformation {
         }
         if let Some(x) = &self.value {
             match x {
-                ClaimInformationValue::String(p) => {
-                    v.prim(d, &f[7], PrimKind::String, None, Some("string"), p)
-                }
+                ClaimInformationValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
                 ClaimInformationValue::Quantity(c) => {
                     v.enter(&f[7], None, Some("Quantity"));
                     c.visit(v);
@@ -1490,11 +4048,51 @@ impl Visit for ClaimInsurance {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.focal);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.focal,
+        );
         one(v, &f[5], &self.coverage);
-        prim(v, d, &f[6], PrimKind::String, &self.business_arrangement);
-        prims(v, d, &f[7], PrimKind::String, &self.pre_auth_ref);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.business_arrangement,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.pre_auth_ref,
+        );
         one(v, &f[8], &self.claim_response);
     }
 }
@@ -1508,15 +4106,59 @@ impl Visit for ClaimItem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
-        prims(v, d, &f[4], PrimKind::PositiveInt, &self.care_team_link_id);
-        prims(v, d, &f[5], PrimKind::PositiveInt, &self.diagnosis_link_id);
-        prims(v, d, &f[6], PrimKind::PositiveInt, &self.procedure_link_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         prims(
             v,
-            d,
-            &f[7],
-            PrimKind::PositiveInt,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.care_team_link_id,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.diagnosis_link_id,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.procedure_link_id,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
             &self.information_link_id,
         );
         one(v, &f[8], &self.revenue);
@@ -1526,9 +4168,17 @@ impl Visit for ClaimItem {
         many(v, &f[12], &self.program_code);
         if let Some(x) = &self.serviced {
             match x {
-                ClaimItemServiced::Date(p) => {
-                    v.prim(d, &f[13], PrimKind::Date, None, Some("date"), p)
-                }
+                ClaimItemServiced::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[13],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
                 ClaimItemServiced::Period(c) => {
                     v.enter(&f[13], None, Some("Period"));
                     c.visit(v);
@@ -1557,7 +4207,17 @@ impl Visit for ClaimItem {
         }
         one(v, &f[15], &self.quantity);
         one(v, &f[16], &self.unit_price);
-        prim(v, d, &f[17], PrimKind::Decimal, &self.factor);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor,
+        );
         one(v, &f[18], &self.net);
         many(v, &f[19], &self.udi);
         one(v, &f[20], &self.body_site);
@@ -1576,7 +4236,17 @@ impl Visit for ClaimItemDetail {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         one(v, &f[4], &self.revenue);
         one(v, &f[5], &self.category);
         one(v, &f[6], &self.service);
@@ -1584,7 +4254,17 @@ impl Visit for ClaimItemDetail {
         many(v, &f[8], &self.program_code);
         one(v, &f[9], &self.quantity);
         one(v, &f[10], &self.unit_price);
-        prim(v, d, &f[11], PrimKind::Decimal, &self.factor);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor,
+        );
         one(v, &f[12], &self.net);
         many(v, &f[13], &self.udi);
         many(v, &f[14], &self.sub_detail);
@@ -1600,7 +4280,17 @@ impl Visit for ClaimItemDetailSubDetail {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         one(v, &f[4], &self.revenue);
         one(v, &f[5], &self.category);
         one(v, &f[6], &self.service);
@@ -1608,7 +4298,17 @@ impl Visit for ClaimItemDetailSubDetail {
         many(v, &f[8], &self.program_code);
         one(v, &f[9], &self.quantity);
         one(v, &f[10], &self.unit_price);
-        prim(v, d, &f[11], PrimKind::Decimal, &self.factor);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor,
+        );
         one(v, &f[12], &self.net);
         many(v, &f[13], &self.udi);
     }
@@ -1638,8 +4338,28 @@ impl Visit for ClaimProcedure {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
-        prim(v, d, &f[4], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         if let Some(x) = &self.procedure {
             match x {
                 ClaimProcedureProcedure::CodeableConcept(c) => {
@@ -1673,16 +4393,47 @@ impl Visit for ClaimRelated {
 }
 
 impl Visit for ClaimResponse {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CLAIMRESPONSE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -1690,15 +4441,45 @@ impl Visit for ClaimResponse {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.patient);
-        prim(v, d, &f[11], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[12], &self.insurer);
         one(v, &f[13], &self.request_provider);
         one(v, &f[14], &self.request_organization);
         one(v, &f[15], &self.request);
         one(v, &f[16], &self.outcome);
-        prim(v, d, &f[17], PrimKind::String, &self.disposition);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.disposition,
+        );
         one(v, &f[18], &self.payee_type);
         many(v, &f[19], &self.item);
         many(v, &f[20], &self.add_item);
@@ -1724,13 +4505,33 @@ impl Visit for ClaimResponseAddItem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prims(v, d, &f[3], PrimKind::PositiveInt, &self.sequence_link_id);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence_link_id,
+        );
         one(v, &f[4], &self.revenue);
         one(v, &f[5], &self.category);
         one(v, &f[6], &self.service);
         many(v, &f[7], &self.modifier);
         one(v, &f[8], &self.fee);
-        prims(v, d, &f[9], PrimKind::PositiveInt, &self.note_number);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[10], &self.adjudication);
         many(v, &f[11], &self.detail);
     }
@@ -1750,7 +4551,17 @@ impl Visit for ClaimResponseAddItemDetail {
         one(v, &f[5], &self.service);
         many(v, &f[6], &self.modifier);
         one(v, &f[7], &self.fee);
-        prims(v, d, &f[8], PrimKind::PositiveInt, &self.note_number);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[9], &self.adjudication);
     }
 }
@@ -1764,19 +4575,37 @@ impl Visit for ClaimResponseError {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence_link_id);
         prim(
             v,
-            d,
-            &f[4],
-            PrimKind::PositiveInt,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence_link_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
             &self.detail_sequence_link_id,
         );
         prim(
             v,
-            d,
-            &f[5],
-            PrimKind::PositiveInt,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
             &self.subdetail_sequence_link_id,
         );
         one(v, &f[6], &self.code);
@@ -1792,11 +4621,51 @@ impl Visit for ClaimResponseInsurance {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.focal);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.focal,
+        );
         one(v, &f[5], &self.coverage);
-        prim(v, d, &f[6], PrimKind::String, &self.business_arrangement);
-        prims(v, d, &f[7], PrimKind::String, &self.pre_auth_ref);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.business_arrangement,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.pre_auth_ref,
+        );
         one(v, &f[8], &self.claim_response);
     }
 }
@@ -1810,8 +4679,28 @@ impl Visit for ClaimResponseItem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence_link_id);
-        prims(v, d, &f[4], PrimKind::PositiveInt, &self.note_number);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence_link_id,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[5], &self.adjudication);
         many(v, &f[6], &self.detail);
     }
@@ -1829,7 +4718,17 @@ impl Visit for ClaimResponseItemAdjudication {
         one(v, &f[3], &self.category);
         one(v, &f[4], &self.reason);
         one(v, &f[5], &self.amount);
-        prim(v, d, &f[6], PrimKind::Decimal, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -1842,8 +4741,28 @@ impl Visit for ClaimResponseItemDetail {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence_link_id);
-        prims(v, d, &f[4], PrimKind::PositiveInt, &self.note_number);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence_link_id,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[5], &self.adjudication);
         many(v, &f[6], &self.sub_detail);
     }
@@ -1858,8 +4777,28 @@ impl Visit for ClaimResponseItemDetailSubDetail {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence_link_id);
-        prims(v, d, &f[4], PrimKind::PositiveInt, &self.note_number);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence_link_id,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[5], &self.adjudication);
     }
 }
@@ -1876,7 +4815,17 @@ impl Visit for ClaimResponsePayment {
         one(v, &f[3], &self.type_);
         one(v, &f[4], &self.adjustment);
         one(v, &f[5], &self.adjustment_reason);
-        prim(v, d, &f[6], PrimKind::Date, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[7], &self.amount);
         one(v, &f[8], &self.identifier);
     }
@@ -1891,24 +4840,75 @@ impl Visit for ClaimResponseProcessNote {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.number);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.number,
+        );
         one(v, &f[4], &self.type_);
-        prim(v, d, &f[5], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
         one(v, &f[6], &self.language);
     }
 }
 
 impl Visit for ClinicalImpression {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CLINICALIMPRESSION_DESC;
         if !v.node(d, Node::present(self), 0x1200) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -1916,16 +4916,44 @@ impl Visit for ClinicalImpression {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.code);
-        prim(v, d, &f[11], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[12], &self.subject);
         one(v, &f[13], &self.context);
         if let Some(x) = &self.effective {
             match x {
-                ClinicalImpressionEffective::DateTime(p) => {
-                    v.prim(d, &f[14], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ClinicalImpressionEffective::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[14],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ClinicalImpressionEffective::Period(c) => {
                     v.enter(&f[14], None, Some("Period"));
                     c.visit(v);
@@ -1933,13 +4961,43 @@ impl Visit for ClinicalImpression {
                 }
             }
         }
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[16], &self.assessor);
         one(v, &f[17], &self.previous);
         many(v, &f[18], &self.problem);
         many(v, &f[19], &self.investigation);
-        prims(v, d, &f[20], PrimKind::Uri, &self.protocol);
-        prim(v, d, &f[21], PrimKind::String, &self.summary);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.protocol,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.summary,
+        );
         many(v, &f[22], &self.finding);
         many(v, &f[23], &self.prognosis_codeable_concept);
         many(v, &f[24], &self.prognosis_reference);
@@ -1971,7 +5029,17 @@ impl Visit for ClinicalImpressionFinding {
                 }
             }
         }
-        prim(v, d, &f[4], PrimKind::String, &self.basis);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.basis,
+        );
     }
 }
 
@@ -1990,44 +5058,255 @@ impl Visit for ClinicalImpressionInvestigation {
 }
 
 impl Visit for CodeSystem {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CODESYSTEM_DESC;
         if !v.node(d, Node::present(self), 0x10002000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         one(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[17], &self.contact);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[19], &self.use_context);
         many(v, &f[20], &self.jurisdiction);
-        prim(v, d, &f[21], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[22], PrimKind::Markdown, &self.copyright);
-        prim(v, d, &f[23], PrimKind::Boolean, &self.case_sensitive);
-        prim(v, d, &f[24], PrimKind::Uri, &self.value_set);
-        prim(v, d, &f[25], PrimKind::Code, &self.hierarchy_meaning);
-        prim(v, d, &f[26], PrimKind::Boolean, &self.compositional);
-        prim(v, d, &f[27], PrimKind::Boolean, &self.version_needed);
-        prim(v, d, &f[28], PrimKind::Code, &self.content);
-        prim(v, d, &f[29], PrimKind::UnsignedInt, &self.count);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.case_sensitive,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.value_set,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[25],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.hierarchy_meaning,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[26],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.compositional,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.version_needed,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[28],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.content,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.count,
+        );
         many(v, &f[30], &self.filter);
         many(v, &f[31], &self.property);
         many(v, &f[32], &self.concept);
@@ -2043,9 +5322,39 @@ impl Visit for CodeSystemConcept {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prim(v, d, &f[4], PrimKind::String, &self.display);
-        prim(v, d, &f[5], PrimKind::String, &self.definition);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.definition,
+        );
         many(v, &f[6], &self.designation);
         many(v, &f[7], &self.property);
         many(v, &f[8], &self.concept);
@@ -2061,9 +5370,29 @@ impl Visit for CodeSystemConceptDesignation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.use_);
-        prim(v, d, &f[5], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -2076,29 +5405,79 @@ impl Visit for CodeSystemConceptProperty {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
         if let Some(x) = &self.value {
             match x {
-                CodeSystemConceptPropertyValue::Code(p) => {
-                    v.prim(d, &f[4], PrimKind::Code, None, Some("code"), p)
-                }
+                CodeSystemConceptPropertyValue::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
                 CodeSystemConceptPropertyValue::Coding(c) => {
                     v.enter(&f[4], None, Some("Coding"));
                     c.visit(v);
                     v.leave();
                 }
-                CodeSystemConceptPropertyValue::String(p) => {
-                    v.prim(d, &f[4], PrimKind::String, None, Some("string"), p)
-                }
-                CodeSystemConceptPropertyValue::Integer(p) => {
-                    v.prim(d, &f[4], PrimKind::Integer, None, Some("integer"), p)
-                }
-                CodeSystemConceptPropertyValue::Boolean(p) => {
-                    v.prim(d, &f[4], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                CodeSystemConceptPropertyValue::DateTime(p) => {
-                    v.prim(d, &f[4], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                CodeSystemConceptPropertyValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                CodeSystemConceptPropertyValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                CodeSystemConceptPropertyValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                CodeSystemConceptPropertyValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
     }
@@ -2113,10 +5492,50 @@ impl Visit for CodeSystemFilter {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
-        prims(v, d, &f[5], PrimKind::Code, &self.operator);
-        prim(v, d, &f[6], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.operator,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -2129,14 +5548,55 @@ impl Visit for CodeSystemProperty {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prim(v, d, &f[4], PrimKind::Uri, &self.uri);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
-        prim(v, d, &f[6], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.uri,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
     }
 }
 
 impl Visit for CodeableConcept {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CODEABLECONCEPT_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -2145,11 +5605,22 @@ impl Visit for CodeableConcept {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.coding);
-        prim(v, d, &f[3], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
     }
 }
 
 impl Visit for Coding {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CODING_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -2158,25 +5629,106 @@ impl Visit for Coding {
         v.coding(self);
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Uri, &self.system);
-        prim(v, d, &f[3], PrimKind::String, &self.version);
-        prim(v, d, &f[4], PrimKind::Code, &self.code);
-        prim(v, d, &f[5], PrimKind::String, &self.display);
-        prim(v, d, &f[6], PrimKind::Boolean, &self.user_selected);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.user_selected,
+        );
     }
 }
 
 impl Visit for Communication {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &COMMUNICATION_DESC;
         if !v.node(d, Node::present(self), 0x1000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -2187,8 +5739,28 @@ impl Visit for Communication {
         many(v, &f[9], &self.definition);
         many(v, &f[10], &self.based_on);
         many(v, &f[11], &self.part_of);
-        prim(v, d, &f[12], PrimKind::Code, &self.status);
-        prim(v, d, &f[13], PrimKind::Boolean, &self.not_done);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.not_done,
+        );
         one(v, &f[14], &self.not_done_reason);
         many(v, &f[15], &self.category);
         many(v, &f[16], &self.medium);
@@ -2196,8 +5768,28 @@ impl Visit for Communication {
         many(v, &f[18], &self.recipient);
         many(v, &f[19], &self.topic);
         one(v, &f[20], &self.context);
-        prim(v, d, &f[21], PrimKind::DateTime, &self.sent);
-        prim(v, d, &f[22], PrimKind::DateTime, &self.received);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.sent,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.received,
+        );
         one(v, &f[23], &self.sender);
         many(v, &f[24], &self.reason_code);
         many(v, &f[25], &self.reason_reference);
@@ -2217,9 +5809,17 @@ impl Visit for CommunicationPayload {
         many(v, &f[2], &self.modifier_extension);
         if let Some(x) = &self.content {
             match x {
-                CommunicationPayloadContent::String(p) => {
-                    v.prim(d, &f[3], PrimKind::String, None, Some("string"), p)
-                }
+                CommunicationPayloadContent::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
                 CommunicationPayloadContent::Attachment(c) => {
                     v.enter(&f[3], None, Some("Attachment"));
                     c.visit(v);
@@ -2236,16 +5836,47 @@ impl Visit for CommunicationPayload {
 }
 
 impl Visit for CommunicationRequest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &COMMUNICATIONREQUEST_DESC;
         if !v.node(d, Node::present(self), 0x1000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -2256,9 +5887,29 @@ impl Visit for CommunicationRequest {
         many(v, &f[9], &self.based_on);
         many(v, &f[10], &self.replaces);
         one(v, &f[11], &self.group_identifier);
-        prim(v, d, &f[12], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[13], &self.category);
-        prim(v, d, &f[14], PrimKind::Code, &self.priority);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.priority,
+        );
         many(v, &f[15], &self.medium);
         one(v, &f[16], &self.subject);
         many(v, &f[17], &self.recipient);
@@ -2267,9 +5918,17 @@ impl Visit for CommunicationRequest {
         many(v, &f[20], &self.payload);
         if let Some(x) = &self.occurrence {
             match x {
-                CommunicationRequestOccurrence::DateTime(p) => {
-                    v.prim(d, &f[21], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                CommunicationRequestOccurrence::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 CommunicationRequestOccurrence::Period(c) => {
                     v.enter(&f[21], None, Some("Period"));
                     c.visit(v);
@@ -2277,7 +5936,17 @@ impl Visit for CommunicationRequest {
                 }
             }
         }
-        prim(v, d, &f[22], PrimKind::DateTime, &self.authored_on);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authored_on,
+        );
         one(v, &f[23], &self.sender);
         one(v, &f[24], &self.requester);
         many(v, &f[25], &self.reason_code);
@@ -2297,9 +5966,17 @@ impl Visit for CommunicationRequestPayload {
         many(v, &f[2], &self.modifier_extension);
         if let Some(x) = &self.content {
             match x {
-                CommunicationRequestPayloadContent::String(p) => {
-                    v.prim(d, &f[3], PrimKind::String, None, Some("string"), p)
-                }
+                CommunicationRequestPayloadContent::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
                 CommunicationRequestPayloadContent::Attachment(c) => {
                     v.enter(&f[3], None, Some("Attachment"));
                     c.visit(v);
@@ -2330,36 +6007,177 @@ impl Visit for CommunicationRequestRequester {
 }
 
 impl Visit for CompartmentDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &COMPARTMENTDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x300b00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
-        prim(v, d, &f[9], PrimKind::String, &self.name);
-        prim(v, d, &f[10], PrimKind::String, &self.title);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
-        prim(v, d, &f[12], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[14], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[15], &self.contact);
-        prim(v, d, &f[16], PrimKind::Markdown, &self.description);
-        prim(v, d, &f[17], PrimKind::Markdown, &self.purpose);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
         many(v, &f[18], &self.use_context);
         many(v, &f[19], &self.jurisdiction);
-        prim(v, d, &f[20], PrimKind::Code, &self.code);
-        prim(v, d, &f[21], PrimKind::Boolean, &self.search);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.search,
+        );
         many(v, &f[22], &self.resource);
     }
 }
@@ -2373,23 +6191,84 @@ impl Visit for CompartmentDefinitionResource {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prims(v, d, &f[4], PrimKind::String, &self.param);
-        prim(v, d, &f[5], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.param,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
     }
 }
 
 impl Visit for Composition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &COMPOSITION_DESC;
         if !v.node(d, Node::present(self), 0x1d600) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -2397,15 +6276,55 @@ impl Visit for Composition {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.type_);
         one(v, &f[11], &self.class_);
         one(v, &f[12], &self.subject);
         one(v, &f[13], &self.encounter);
-        prim(v, d, &f[14], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         many(v, &f[15], &self.author);
-        prim(v, d, &f[16], PrimKind::String, &self.title);
-        prim(v, d, &f[17], PrimKind::Code, &self.confidentiality);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.confidentiality,
+        );
         many(v, &f[18], &self.attester);
         one(v, &f[19], &self.custodian);
         many(v, &f[20], &self.relates_to);
@@ -2423,8 +6342,28 @@ impl Visit for CompositionAttester {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prims(v, d, &f[3], PrimKind::Code, &self.mode);
-        prim(v, d, &f[4], PrimKind::DateTime, &self.time);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.time,
+        );
         one(v, &f[5], &self.party);
     }
 }
@@ -2453,7 +6392,17 @@ impl Visit for CompositionRelatesTo {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.code,
+        );
         if let Some(x) = &self.target {
             match x {
                 CompositionRelatesToTarget::Identifier(c) => {
@@ -2480,10 +6429,30 @@ impl Visit for CompositionSection {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.title);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
         one(v, &f[4], &self.code);
         one(v, &f[5], &self.text);
-        prim(v, d, &f[6], PrimKind::Code, &self.mode);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
         one(v, &f[7], &self.ordered_by);
         many(v, &f[8], &self.entry);
         one(v, &f[9], &self.empty_reason);
@@ -2492,40 +6461,191 @@ impl Visit for CompositionSection {
 }
 
 impl Visit for ConceptMap {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CONCEPTMAP_DESC;
         if !v.node(d, Node::present(self), 0x2000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         one(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[17], &self.contact);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[19], &self.use_context);
         many(v, &f[20], &self.jurisdiction);
-        prim(v, d, &f[21], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[22], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         if let Some(x) = &self.source {
             match x {
-                ConceptMapSource::Uri(p) => v.prim(d, &f[23], PrimKind::Uri, None, Some("uri"), p),
+                ConceptMapSource::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[23],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ConceptMapSource::Reference(c) => {
                     v.enter(&f[23], None, Some("Reference"));
                     c.visit(v);
@@ -2535,7 +6655,17 @@ impl Visit for ConceptMap {
         }
         if let Some(x) = &self.target {
             match x {
-                ConceptMapTarget::Uri(p) => v.prim(d, &f[24], PrimKind::Uri, None, Some("uri"), p),
+                ConceptMapTarget::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[24],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ConceptMapTarget::Reference(c) => {
                     v.enter(&f[24], None, Some("Reference"));
                     c.visit(v);
@@ -2556,10 +6686,50 @@ impl Visit for ConceptMapGroup {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.source);
-        prim(v, d, &f[4], PrimKind::String, &self.source_version);
-        prim(v, d, &f[5], PrimKind::Uri, &self.target);
-        prim(v, d, &f[6], PrimKind::String, &self.target_version);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.source,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.source_version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.target,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.target_version,
+        );
         many(v, &f[7], &self.element);
         one(v, &f[8], &self.unmapped);
     }
@@ -2574,8 +6744,28 @@ impl Visit for ConceptMapGroupElement {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prim(v, d, &f[4], PrimKind::String, &self.display);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
         many(v, &f[5], &self.target);
     }
 }
@@ -2589,10 +6779,50 @@ impl Visit for ConceptMapGroupElementTarget {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prim(v, d, &f[4], PrimKind::String, &self.display);
-        prim(v, d, &f[5], PrimKind::Code, &self.equivalence);
-        prim(v, d, &f[6], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.equivalence,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
         many(v, &f[7], &self.depends_on);
         many(v, &f[8], &self.product);
     }
@@ -2607,10 +6837,50 @@ impl Visit for ConceptMapGroupElementTargetDependsOn {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.property);
-        prim(v, d, &f[4], PrimKind::Uri, &self.system);
-        prim(v, d, &f[5], PrimKind::String, &self.code);
-        prim(v, d, &f[6], PrimKind::String, &self.display);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.property,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
     }
 }
 
@@ -2623,24 +6893,95 @@ impl Visit for ConceptMapGroupUnmapped {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.mode);
-        prim(v, d, &f[4], PrimKind::Code, &self.code);
-        prim(v, d, &f[5], PrimKind::String, &self.display);
-        prim(v, d, &f[6], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
     }
 }
 
 impl Visit for Condition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CONDITION_DESC;
         if !v.node(d, Node::present(self), 0x8000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -2648,8 +6989,28 @@ impl Visit for Condition {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.clinical_status);
-        prim(v, d, &f[10], PrimKind::Code, &self.verification_status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.clinical_status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.verification_status,
+        );
         many(v, &f[11], &self.category);
         one(v, &f[12], &self.severity);
         one(v, &f[13], &self.code);
@@ -2658,9 +7019,17 @@ impl Visit for Condition {
         one(v, &f[16], &self.context);
         if let Some(x) = &self.onset {
             match x {
-                ConditionOnset::DateTime(p) => {
-                    v.prim(d, &f[17], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ConditionOnset::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[17],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ConditionOnset::Age(c) => {
                     v.enter(&f[17], None, Some("Age"));
                     c.visit(v);
@@ -2676,24 +7045,48 @@ impl Visit for Condition {
                     c.visit(v);
                     v.leave();
                 }
-                ConditionOnset::String(p) => {
-                    v.prim(d, &f[17], PrimKind::String, None, Some("string"), p)
-                }
+                ConditionOnset::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[17],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
         if let Some(x) = &self.abatement {
             match x {
-                ConditionAbatement::DateTime(p) => {
-                    v.prim(d, &f[18], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ConditionAbatement::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ConditionAbatement::Age(c) => {
                     v.enter(&f[18], None, Some("Age"));
                     c.visit(v);
                     v.leave();
                 }
-                ConditionAbatement::Boolean(p) => {
-                    v.prim(d, &f[18], PrimKind::Boolean, None, Some("boolean"), p)
-                }
+                ConditionAbatement::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
                 ConditionAbatement::Period(c) => {
                     v.enter(&f[18], None, Some("Period"));
                     c.visit(v);
@@ -2704,12 +7097,30 @@ impl Visit for Condition {
                     c.visit(v);
                     v.leave();
                 }
-                ConditionAbatement::String(p) => {
-                    v.prim(d, &f[18], PrimKind::String, None, Some("string"), p)
-                }
+                ConditionAbatement::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
-        prim(v, d, &f[19], PrimKind::DateTime, &self.asserted_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.asserted_date,
+        );
         one(v, &f[20], &self.asserter);
         one(v, &f[21], &self.stage);
         many(v, &f[22], &self.evidence);
@@ -2746,16 +7157,47 @@ impl Visit for ConditionStage {
 }
 
 impl Visit for Consent {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CONSENT_DESC;
         if !v.node(d, Node::present(self), 0xa00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -2763,11 +7205,31 @@ impl Visit for Consent {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[10], &self.category);
         one(v, &f[11], &self.patient);
         one(v, &f[12], &self.period);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.date_time);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date_time,
+        );
         many(v, &f[14], &self.consenting_party);
         many(v, &f[15], &self.actor);
         many(v, &f[16], &self.action);
@@ -2792,7 +7254,17 @@ impl Visit for Consent {
             }
         }
         many(v, &f[19], &self.policy);
-        prim(v, d, &f[20], PrimKind::Uri, &self.policy_rule);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.policy_rule,
+        );
         many(v, &f[21], &self.security_label);
         many(v, &f[22], &self.purpose);
         one(v, &f[23], &self.data_period);
@@ -2824,7 +7296,17 @@ impl Visit for ConsentData {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.meaning);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.meaning,
+        );
         one(v, &f[4], &self.reference);
     }
 }
@@ -2838,7 +7320,17 @@ impl Visit for ConsentExcept {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[4], &self.period);
         many(v, &f[5], &self.actor);
         many(v, &f[6], &self.action);
@@ -2874,7 +7366,17 @@ impl Visit for ConsentExceptData {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.meaning);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.meaning,
+        );
         one(v, &f[4], &self.reference);
     }
 }
@@ -2888,12 +7390,33 @@ impl Visit for ConsentPolicy {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.authority);
-        prim(v, d, &f[4], PrimKind::Uri, &self.uri);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.authority,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.uri,
+        );
     }
 }
 
 impl Visit for ContactDetail {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CONTACTDETAIL_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -2901,12 +7424,23 @@ impl Visit for ContactDetail {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         many(v, &f[3], &self.telecom);
     }
 }
 
 impl Visit for ContactPoint {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CONTACTPOINT_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -2915,25 +7449,96 @@ impl Visit for ContactPoint {
         v.contact_point(self);
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.system);
-        prim(v, d, &f[3], PrimKind::String, &self.value);
-        prim(v, d, &f[4], PrimKind::Code, &self.use_);
-        prim(v, d, &f[5], PrimKind::PositiveInt, &self.rank);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.use_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.rank,
+        );
         one(v, &f[6], &self.period);
     }
 }
 
 impl Visit for Contract {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CONTRACT_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -2941,8 +7546,28 @@ impl Visit for Contract {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::DateTime, &self.issued);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.issued,
+        );
         one(v, &f[11], &self.applies);
         many(v, &f[12], &self.subject);
         many(v, &f[13], &self.topic);
@@ -3096,7 +7721,17 @@ impl Visit for ContractTerm {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.identifier);
-        prim(v, d, &f[4], PrimKind::DateTime, &self.issued);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.issued,
+        );
         one(v, &f[5], &self.applies);
         one(v, &f[6], &self.type_);
         one(v, &f[7], &self.sub_type);
@@ -3105,7 +7740,17 @@ impl Visit for ContractTerm {
         many(v, &f[10], &self.action_reason);
         many(v, &f[11], &self.security_label);
         many(v, &f[12], &self.agent);
-        prim(v, d, &f[13], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
         many(v, &f[14], &self.valued_item);
         many(v, &f[15], &self.group);
     }
@@ -3149,11 +7794,41 @@ impl Visit for ContractTermValuedItem {
             }
         }
         one(v, &f[4], &self.identifier);
-        prim(v, d, &f[5], PrimKind::DateTime, &self.effective_time);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.effective_time,
+        );
         one(v, &f[6], &self.quantity);
         one(v, &f[7], &self.unit_price);
-        prim(v, d, &f[8], PrimKind::Decimal, &self.factor);
-        prim(v, d, &f[9], PrimKind::Decimal, &self.points);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.points,
+        );
         one(v, &f[10], &self.net);
     }
 }
@@ -3182,16 +7857,47 @@ impl Visit for ContractValuedItem {
             }
         }
         one(v, &f[4], &self.identifier);
-        prim(v, d, &f[5], PrimKind::DateTime, &self.effective_time);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.effective_time,
+        );
         one(v, &f[6], &self.quantity);
         one(v, &f[7], &self.unit_price);
-        prim(v, d, &f[8], PrimKind::Decimal, &self.factor);
-        prim(v, d, &f[9], PrimKind::Decimal, &self.points);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.points,
+        );
         one(v, &f[10], &self.net);
     }
 }
 
 impl Visit for Contributor {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &CONTRIBUTOR_DESC;
         if !v.node(d, Node::present(self), 0xc) {
@@ -3199,13 +7905,34 @@ impl Visit for Contributor {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.type_);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         many(v, &f[4], &self.contact);
     }
 }
 
 impl Visit for Count {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &COUNT_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -3213,25 +7940,106 @@ impl Visit for Count {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Decimal, &self.value);
-        prim(v, d, &f[3], PrimKind::Code, &self.comparator);
-        prim(v, d, &f[4], PrimKind::String, &self.unit);
-        prim(v, d, &f[5], PrimKind::Uri, &self.system);
-        prim(v, d, &f[6], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.comparator,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.unit,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
     }
 }
 
 impl Visit for Coverage {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &COVERAGE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3239,20 +8047,80 @@ impl Visit for Coverage {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.type_);
         one(v, &f[11], &self.policy_holder);
         one(v, &f[12], &self.subscriber);
-        prim(v, d, &f[13], PrimKind::String, &self.subscriber_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.subscriber_id,
+        );
         one(v, &f[14], &self.beneficiary);
         one(v, &f[15], &self.relationship);
         one(v, &f[16], &self.period);
         many(v, &f[17], &self.payor);
         one(v, &f[18], &self.grouping);
-        prim(v, d, &f[19], PrimKind::String, &self.dependent);
-        prim(v, d, &f[20], PrimKind::String, &self.sequence);
-        prim(v, d, &f[21], PrimKind::PositiveInt, &self.order);
-        prim(v, d, &f[22], PrimKind::String, &self.network);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.dependent,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.order,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.network,
+        );
         many(v, &f[23], &self.contract);
     }
 }
@@ -3266,52 +8134,303 @@ impl Visit for CoverageGrouping {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.group);
-        prim(v, d, &f[4], PrimKind::String, &self.group_display);
-        prim(v, d, &f[5], PrimKind::String, &self.sub_group);
-        prim(v, d, &f[6], PrimKind::String, &self.sub_group_display);
-        prim(v, d, &f[7], PrimKind::String, &self.plan);
-        prim(v, d, &f[8], PrimKind::String, &self.plan_display);
-        prim(v, d, &f[9], PrimKind::String, &self.sub_plan);
-        prim(v, d, &f[10], PrimKind::String, &self.sub_plan_display);
-        prim(v, d, &f[11], PrimKind::String, &self.class_);
-        prim(v, d, &f[12], PrimKind::String, &self.class_display);
-        prim(v, d, &f[13], PrimKind::String, &self.sub_class);
-        prim(v, d, &f[14], PrimKind::String, &self.sub_class_display);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.group,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.group_display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.sub_group,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.sub_group_display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.plan,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.plan_display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.sub_plan,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.sub_plan_display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.class_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.class_display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.sub_class,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.sub_class_display,
+        );
     }
 }
 
 impl Visit for DataElement {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DATAELEMENT_DESC;
         if !v.node(d, Node::present(self), 0x800800) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
-        prim(v, d, &f[12], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[14], PrimKind::String, &self.publisher);
-        prim(v, d, &f[15], PrimKind::String, &self.name);
-        prim(v, d, &f[16], PrimKind::String, &self.title);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
         many(v, &f[17], &self.contact);
         many(v, &f[18], &self.use_context);
         many(v, &f[19], &self.jurisdiction);
-        prim(v, d, &f[20], PrimKind::Markdown, &self.copyright);
-        prim(v, d, &f[21], PrimKind::Code, &self.stringency);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.stringency,
+        );
         many(v, &f[22], &self.mapping);
         many(v, &f[23], &self.element);
     }
@@ -3326,14 +8445,55 @@ impl Visit for DataElementMapping {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.identity);
-        prim(v, d, &f[4], PrimKind::Uri, &self.uri);
-        prim(v, d, &f[5], PrimKind::String, &self.name);
-        prim(v, d, &f[6], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.identity,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.uri,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
     }
 }
 
 impl Visit for DataRequirement {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DATAREQUIREMENT_DESC;
         if !v.node(d, Node::present(self), 0x4) {
@@ -3341,9 +8501,39 @@ impl Visit for DataRequirement {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.type_);
-        prims(v, d, &f[3], PrimKind::Uri, &self.profile);
-        prims(v, d, &f[4], PrimKind::String, &self.must_support);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.profile,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.must_support,
+        );
         many(v, &f[5], &self.code_filter);
         many(v, &f[6], &self.date_filter);
     }
@@ -3357,12 +8547,30 @@ impl Visit for DataRequirementCodeFilter {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::String, &self.path);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
         if let Some(x) = &self.value_set {
             match x {
-                DataRequirementCodeFilterValueSet::String(p) => {
-                    v.prim(d, &f[3], PrimKind::String, None, Some("string"), p)
-                }
+                DataRequirementCodeFilterValueSet::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
                 DataRequirementCodeFilterValueSet::Reference(c) => {
                     v.enter(&f[3], None, Some("Reference"));
                     c.visit(v);
@@ -3370,7 +8578,17 @@ impl Visit for DataRequirementCodeFilter {
                 }
             }
         }
-        prims(v, d, &f[4], PrimKind::Code, &self.value_code);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.value_code,
+        );
         many(v, &f[5], &self.value_coding);
         many(v, &f[6], &self.value_codeable_concept);
     }
@@ -3384,12 +8602,30 @@ impl Visit for DataRequirementDateFilter {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::String, &self.path);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
         if let Some(x) = &self.value {
             match x {
-                DataRequirementDateFilterValue::DateTime(p) => {
-                    v.prim(d, &f[3], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                DataRequirementDateFilterValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 DataRequirementDateFilterValue::Period(c) => {
                     v.enter(&f[3], None, Some("Period"));
                     c.visit(v);
@@ -3406,16 +8642,47 @@ impl Visit for DataRequirementDateFilter {
 }
 
 impl Visit for DetectedIssue {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DETECTEDISSUE_DESC;
         if !v.node(d, Node::present(self), 0x200) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3423,15 +8690,65 @@ impl Visit for DetectedIssue {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.category);
-        prim(v, d, &f[11], PrimKind::Code, &self.severity);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.severity,
+        );
         one(v, &f[12], &self.patient);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[14], &self.author);
         many(v, &f[15], &self.implicated);
-        prim(v, d, &f[16], PrimKind::String, &self.detail);
-        prim(v, d, &f[17], PrimKind::Uri, &self.reference);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.detail,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.reference,
+        );
         many(v, &f[18], &self.mitigation);
     }
 }
@@ -3446,22 +8763,63 @@ impl Visit for DetectedIssueMitigation {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.action);
-        prim(v, d, &f[4], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[5], &self.author);
     }
 }
 
 impl Visit for Device {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DEVICE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3470,19 +8828,99 @@ impl Visit for Device {
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
         one(v, &f[9], &self.udi);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[11], &self.type_);
-        prim(v, d, &f[12], PrimKind::String, &self.lot_number);
-        prim(v, d, &f[13], PrimKind::String, &self.manufacturer);
-        prim(v, d, &f[14], PrimKind::DateTime, &self.manufacture_date);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.expiration_date);
-        prim(v, d, &f[16], PrimKind::String, &self.model);
-        prim(v, d, &f[17], PrimKind::String, &self.version);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.lot_number,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.manufacturer,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.manufacture_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.expiration_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.model,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
         one(v, &f[18], &self.patient);
         one(v, &f[19], &self.owner);
         many(v, &f[20], &self.contact);
         one(v, &f[21], &self.location);
-        prim(v, d, &f[22], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[23], &self.note);
         many(v, &f[24], &self.safety);
     }
@@ -3497,27 +8935,128 @@ impl Visit for DeviceUdi {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.device_identifier);
-        prim(v, d, &f[4], PrimKind::String, &self.name);
-        prim(v, d, &f[5], PrimKind::Uri, &self.jurisdiction);
-        prim(v, d, &f[6], PrimKind::String, &self.carrier_h_r_f);
-        prim(v, d, &f[7], PrimKind::Base64Binary, &self.carrier_a_i_d_c);
-        prim(v, d, &f[8], PrimKind::Uri, &self.issuer);
-        prim(v, d, &f[9], PrimKind::Code, &self.entry_type);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.device_identifier,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.jurisdiction,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.carrier_h_r_f,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Base64Binary,
+                bound: false,
+                of_type: None,
+            },
+            &self.carrier_a_i_d_c,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.issuer,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.entry_type,
+        );
     }
 }
 
 impl Visit for DeviceComponent {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DEVICECOMPONENT_DESC;
         if !v.node(d, Node::present(self), 0x300) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3526,12 +9065,32 @@ impl Visit for DeviceComponent {
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
         one(v, &f[9], &self.type_);
-        prim(v, d, &f[10], PrimKind::Instant, &self.last_system_change);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_system_change,
+        );
         one(v, &f[11], &self.source);
         one(v, &f[12], &self.parent);
         many(v, &f[13], &self.operational_status);
         one(v, &f[14], &self.parameter_group);
-        prim(v, d, &f[15], PrimKind::Code, &self.measurement_principle);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.measurement_principle,
+        );
         many(v, &f[16], &self.production_specification);
         one(v, &f[17], &self.language_code);
     }
@@ -3548,21 +9107,62 @@ impl Visit for DeviceComponentProductionSpecification {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.spec_type);
         one(v, &f[4], &self.component_id);
-        prim(v, d, &f[5], PrimKind::String, &self.production_spec);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.production_spec,
+        );
     }
 }
 
 impl Visit for DeviceMetric {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DEVICEMETRIC_DESC;
         if !v.node(d, Node::present(self), 0x8300) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3574,9 +9174,39 @@ impl Visit for DeviceMetric {
         one(v, &f[10], &self.unit);
         one(v, &f[11], &self.source);
         one(v, &f[12], &self.parent);
-        prim(v, d, &f[13], PrimKind::Code, &self.operational_status);
-        prim(v, d, &f[14], PrimKind::Code, &self.color);
-        prim(v, d, &f[15], PrimKind::Code, &self.category);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.operational_status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.color,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.category,
+        );
         one(v, &f[16], &self.measurement_period);
         many(v, &f[17], &self.calibration);
     }
@@ -3591,23 +9221,84 @@ impl Visit for DeviceMetricCalibration {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
-        prim(v, d, &f[4], PrimKind::Code, &self.state);
-        prim(v, d, &f[5], PrimKind::Instant, &self.time);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.state,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.time,
+        );
     }
 }
 
 impl Visit for DeviceRequest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DEVICEREQUEST_DESC;
         if !v.node(d, Node::present(self), 0x34000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3619,9 +9310,29 @@ impl Visit for DeviceRequest {
         many(v, &f[10], &self.based_on);
         many(v, &f[11], &self.prior_request);
         one(v, &f[12], &self.group_identifier);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[14], &self.intent);
-        prim(v, d, &f[15], PrimKind::Code, &self.priority);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.priority,
+        );
         if let Some(x) = &self.code {
             match x {
                 DeviceRequestCode::Reference(c) => {
@@ -3640,9 +9351,17 @@ impl Visit for DeviceRequest {
         one(v, &f[18], &self.context);
         if let Some(x) = &self.occurrence {
             match x {
-                DeviceRequestOccurrence::DateTime(p) => {
-                    v.prim(d, &f[19], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                DeviceRequestOccurrence::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[19],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 DeviceRequestOccurrence::Period(c) => {
                     v.enter(&f[19], None, Some("Period"));
                     c.visit(v);
@@ -3655,7 +9374,17 @@ impl Visit for DeviceRequest {
                 }
             }
         }
-        prim(v, d, &f[20], PrimKind::DateTime, &self.authored_on);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authored_on,
+        );
         one(v, &f[21], &self.requester);
         one(v, &f[22], &self.performer_type);
         one(v, &f[23], &self.performer);
@@ -3682,16 +9411,47 @@ impl Visit for DeviceRequestRequester {
 }
 
 impl Visit for DeviceUseStatement {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DEVICEUSESTATEMENT_DESC;
         if !v.node(d, Node::present(self), 0x8600) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3699,7 +9459,17 @@ impl Visit for DeviceUseStatement {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.subject);
         one(v, &f[11], &self.when_used);
         if let Some(x) = &self.timing {
@@ -3714,12 +9484,30 @@ impl Visit for DeviceUseStatement {
                     c.visit(v);
                     v.leave();
                 }
-                DeviceUseStatementTiming::DateTime(p) => {
-                    v.prim(d, &f[12], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                DeviceUseStatementTiming::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[12],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
-        prim(v, d, &f[13], PrimKind::DateTime, &self.recorded_on);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.recorded_on,
+        );
         one(v, &f[14], &self.source);
         one(v, &f[15], &self.device);
         many(v, &f[16], &self.indication);
@@ -3729,16 +9517,47 @@ impl Visit for DeviceUseStatement {
 }
 
 impl Visit for DiagnosticReport {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DIAGNOSTICREPORT_DESC;
         if !v.node(d, Node::present(self), 0x1400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3747,16 +9566,34 @@ impl Visit for DiagnosticReport {
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
         many(v, &f[9], &self.based_on);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[11], &self.category);
         one(v, &f[12], &self.code);
         one(v, &f[13], &self.subject);
         one(v, &f[14], &self.context);
         if let Some(x) = &self.effective {
             match x {
-                DiagnosticReportEffective::DateTime(p) => {
-                    v.prim(d, &f[15], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                DiagnosticReportEffective::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[15],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 DiagnosticReportEffective::Period(c) => {
                     v.enter(&f[15], None, Some("Period"));
                     c.visit(v);
@@ -3764,13 +9601,33 @@ impl Visit for DiagnosticReport {
                 }
             }
         }
-        prim(v, d, &f[16], PrimKind::Instant, &self.issued);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.issued,
+        );
         many(v, &f[17], &self.performer);
         many(v, &f[18], &self.specimen);
         many(v, &f[19], &self.result);
         many(v, &f[20], &self.imaging_study);
         many(v, &f[21], &self.image);
-        prim(v, d, &f[22], PrimKind::String, &self.conclusion);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.conclusion,
+        );
         many(v, &f[23], &self.coded_diagnosis);
         many(v, &f[24], &self.presented_form);
     }
@@ -3785,7 +9642,17 @@ impl Visit for DiagnosticReportImage {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
         one(v, &f[4], &self.link);
     }
 }
@@ -3805,6 +9672,7 @@ impl Visit for DiagnosticReportPerformer {
 }
 
 impl Visit for Distance {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DISTANCE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -3812,25 +9680,106 @@ impl Visit for Distance {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Decimal, &self.value);
-        prim(v, d, &f[3], PrimKind::Code, &self.comparator);
-        prim(v, d, &f[4], PrimKind::String, &self.unit);
-        prim(v, d, &f[5], PrimKind::Uri, &self.system);
-        prim(v, d, &f[6], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.comparator,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.unit,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
     }
 }
 
 impl Visit for DocumentManifest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DOCUMENTMANIFEST_DESC;
         if !v.node(d, Node::present(self), 0x40400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3839,14 +9788,54 @@ impl Visit for DocumentManifest {
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.master_identifier);
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[11], &self.type_);
         one(v, &f[12], &self.subject);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         many(v, &f[14], &self.author);
         many(v, &f[15], &self.recipient);
-        prim(v, d, &f[16], PrimKind::Uri, &self.source);
-        prim(v, d, &f[17], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.source,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[18], &self.content);
         many(v, &f[19], &self.related);
     }
@@ -3893,16 +9882,47 @@ impl Visit for DocumentManifestRelated {
 }
 
 impl Visit for DocumentReference {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DOCUMENTREFERENCE_DESC;
         if !v.node(d, Node::present(self), 0x811400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -3911,18 +9931,68 @@ impl Visit for DocumentReference {
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.master_identifier);
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
-        prim(v, d, &f[11], PrimKind::Code, &self.doc_status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.doc_status,
+        );
         one(v, &f[12], &self.type_);
         one(v, &f[13], &self.class_);
         one(v, &f[14], &self.subject);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.created);
-        prim(v, d, &f[16], PrimKind::Instant, &self.indexed);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.indexed,
+        );
         many(v, &f[17], &self.author);
         one(v, &f[18], &self.authenticator);
         one(v, &f[19], &self.custodian);
         many(v, &f[20], &self.relates_to);
-        prim(v, d, &f[21], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[22], &self.security_label);
         many(v, &f[23], &self.content);
         one(v, &f[24], &self.context);
@@ -3985,12 +10055,23 @@ impl Visit for DocumentReferenceRelatesTo {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.code,
+        );
         one(v, &f[4], &self.target);
     }
 }
 
 impl Visit for Dosage {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DOSAGE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -3998,16 +10079,54 @@ impl Visit for Dosage {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Integer, &self.sequence);
-        prim(v, d, &f[3], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
         many(v, &f[4], &self.additional_instruction);
-        prim(v, d, &f[5], PrimKind::String, &self.patient_instruction);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.patient_instruction,
+        );
         one(v, &f[6], &self.timing);
         if let Some(x) = &self.as_needed {
             match x {
-                DosageAsNeeded::Boolean(p) => {
-                    v.prim(d, &f[7], PrimKind::Boolean, None, Some("boolean"), p)
-                }
+                DosageAsNeeded::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
                 DosageAsNeeded::CodeableConcept(c) => {
                     v.enter(&f[7], None, Some("CodeableConcept"));
                     c.visit(v);
@@ -4058,6 +10177,7 @@ impl Visit for Dosage {
 }
 
 impl Visit for Duration {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &DURATION_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -4065,15 +10185,66 @@ impl Visit for Duration {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Decimal, &self.value);
-        prim(v, d, &f[3], PrimKind::Code, &self.comparator);
-        prim(v, d, &f[4], PrimKind::String, &self.unit);
-        prim(v, d, &f[5], PrimKind::Uri, &self.system);
-        prim(v, d, &f[6], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.comparator,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.unit,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
     }
 }
 
 impl Visit for ElementDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ELEMENTDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x4) {
@@ -4081,87 +10252,320 @@ impl Visit for ElementDefinition {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::String, &self.path);
-        prims(v, d, &f[3], PrimKind::Code, &self.representation);
-        prim(v, d, &f[4], PrimKind::String, &self.slice_name);
-        prim(v, d, &f[5], PrimKind::String, &self.label);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.representation,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.slice_name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.label,
+        );
         many(v, &f[6], &self.code);
         one(v, &f[7], &self.slicing);
-        prim(v, d, &f[8], PrimKind::String, &self.short);
-        prim(v, d, &f[9], PrimKind::Markdown, &self.definition);
-        prim(v, d, &f[10], PrimKind::Markdown, &self.comment);
-        prim(v, d, &f[11], PrimKind::Markdown, &self.requirements);
-        prims(v, d, &f[12], PrimKind::String, &self.alias);
-        prim(v, d, &f[13], PrimKind::UnsignedInt, &self.min);
-        prim(v, d, &f[14], PrimKind::String, &self.max);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.short,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.definition,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.requirements,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.alias,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.min,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.max,
+        );
         one(v, &f[15], &self.base);
-        prim(v, d, &f[16], PrimKind::Uri, &self.content_reference);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.content_reference,
+        );
         many(v, &f[17], &self.type_);
         if let Some(x) = &self.default_value {
             match x {
                 ElementDefinitionDefaultValue::Base64Binary(p) => v.prim(
-                    d,
-                    &f[18],
-                    PrimKind::Base64Binary,
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Base64Binary,
+                        bound: false,
+                        of_type: Some("base64Binary"),
+                    },
                     None,
-                    Some("base64Binary"),
                     p,
                 ),
-                ElementDefinitionDefaultValue::Boolean(p) => {
-                    v.prim(d, &f[18], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                ElementDefinitionDefaultValue::Code(p) => {
-                    v.prim(d, &f[18], PrimKind::Code, None, Some("code"), p)
-                }
-                ElementDefinitionDefaultValue::Date(p) => {
-                    v.prim(d, &f[18], PrimKind::Date, None, Some("date"), p)
-                }
-                ElementDefinitionDefaultValue::DateTime(p) => {
-                    v.prim(d, &f[18], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                ElementDefinitionDefaultValue::Decimal(p) => {
-                    v.prim(d, &f[18], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                ElementDefinitionDefaultValue::Id(p) => {
-                    v.prim(d, &f[18], PrimKind::Id, None, Some("id"), p)
-                }
-                ElementDefinitionDefaultValue::Instant(p) => {
-                    v.prim(d, &f[18], PrimKind::Instant, None, Some("instant"), p)
-                }
-                ElementDefinitionDefaultValue::Integer(p) => {
-                    v.prim(d, &f[18], PrimKind::Integer, None, Some("integer"), p)
-                }
-                ElementDefinitionDefaultValue::Markdown(p) => {
-                    v.prim(d, &f[18], PrimKind::Markdown, None, Some("markdown"), p)
-                }
-                ElementDefinitionDefaultValue::Oid(p) => {
-                    v.prim(d, &f[18], PrimKind::Oid, None, Some("oid"), p)
-                }
+                ElementDefinitionDefaultValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::Markdown(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Markdown,
+                        bound: false,
+                        of_type: Some("markdown"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::Oid(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Oid,
+                        bound: false,
+                        of_type: Some("oid"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionDefaultValue::PositiveInt(p) => v.prim(
-                    d,
-                    &f[18],
-                    PrimKind::PositiveInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
                     None,
-                    Some("positiveInt"),
                     p,
                 ),
-                ElementDefinitionDefaultValue::String(p) => {
-                    v.prim(d, &f[18], PrimKind::String, None, Some("string"), p)
-                }
-                ElementDefinitionDefaultValue::Time(p) => {
-                    v.prim(d, &f[18], PrimKind::Time, None, Some("time"), p)
-                }
+                ElementDefinitionDefaultValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionDefaultValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionDefaultValue::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[18],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                ElementDefinitionDefaultValue::Uri(p) => {
-                    v.prim(d, &f[18], PrimKind::Uri, None, Some("uri"), p)
-                }
+                ElementDefinitionDefaultValue::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionDefaultValue::Address(c) => {
                     v.enter(&f[18], None, Some("Address"));
                     c.visit(v);
@@ -4274,73 +10678,206 @@ impl Visit for ElementDefinition {
                 }
             }
         }
-        prim(v, d, &f[19], PrimKind::Markdown, &self.meaning_when_missing);
-        prim(v, d, &f[20], PrimKind::String, &self.order_meaning);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.meaning_when_missing,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.order_meaning,
+        );
         if let Some(x) = &self.fixed {
             match x {
                 ElementDefinitionFixed::Base64Binary(p) => v.prim(
-                    d,
-                    &f[21],
-                    PrimKind::Base64Binary,
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Base64Binary,
+                        bound: false,
+                        of_type: Some("base64Binary"),
+                    },
                     None,
-                    Some("base64Binary"),
                     p,
                 ),
-                ElementDefinitionFixed::Boolean(p) => {
-                    v.prim(d, &f[21], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                ElementDefinitionFixed::Code(p) => {
-                    v.prim(d, &f[21], PrimKind::Code, None, Some("code"), p)
-                }
-                ElementDefinitionFixed::Date(p) => {
-                    v.prim(d, &f[21], PrimKind::Date, None, Some("date"), p)
-                }
-                ElementDefinitionFixed::DateTime(p) => {
-                    v.prim(d, &f[21], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                ElementDefinitionFixed::Decimal(p) => {
-                    v.prim(d, &f[21], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                ElementDefinitionFixed::Id(p) => {
-                    v.prim(d, &f[21], PrimKind::Id, None, Some("id"), p)
-                }
-                ElementDefinitionFixed::Instant(p) => {
-                    v.prim(d, &f[21], PrimKind::Instant, None, Some("instant"), p)
-                }
-                ElementDefinitionFixed::Integer(p) => {
-                    v.prim(d, &f[21], PrimKind::Integer, None, Some("integer"), p)
-                }
-                ElementDefinitionFixed::Markdown(p) => {
-                    v.prim(d, &f[21], PrimKind::Markdown, None, Some("markdown"), p)
-                }
-                ElementDefinitionFixed::Oid(p) => {
-                    v.prim(d, &f[21], PrimKind::Oid, None, Some("oid"), p)
-                }
+                ElementDefinitionFixed::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::Markdown(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Markdown,
+                        bound: false,
+                        of_type: Some("markdown"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::Oid(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Oid,
+                        bound: false,
+                        of_type: Some("oid"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionFixed::PositiveInt(p) => v.prim(
-                    d,
-                    &f[21],
-                    PrimKind::PositiveInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
                     None,
-                    Some("positiveInt"),
                     p,
                 ),
-                ElementDefinitionFixed::String(p) => {
-                    v.prim(d, &f[21], PrimKind::String, None, Some("string"), p)
-                }
-                ElementDefinitionFixed::Time(p) => {
-                    v.prim(d, &f[21], PrimKind::Time, None, Some("time"), p)
-                }
+                ElementDefinitionFixed::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionFixed::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionFixed::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[21],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                ElementDefinitionFixed::Uri(p) => {
-                    v.prim(d, &f[21], PrimKind::Uri, None, Some("uri"), p)
-                }
+                ElementDefinitionFixed::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionFixed::Address(c) => {
                     v.enter(&f[21], None, Some("Address"));
                     c.visit(v);
@@ -4456,68 +10993,181 @@ impl Visit for ElementDefinition {
         if let Some(x) = &self.pattern {
             match x {
                 ElementDefinitionPattern::Base64Binary(p) => v.prim(
-                    d,
-                    &f[22],
-                    PrimKind::Base64Binary,
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Base64Binary,
+                        bound: false,
+                        of_type: Some("base64Binary"),
+                    },
                     None,
-                    Some("base64Binary"),
                     p,
                 ),
-                ElementDefinitionPattern::Boolean(p) => {
-                    v.prim(d, &f[22], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                ElementDefinitionPattern::Code(p) => {
-                    v.prim(d, &f[22], PrimKind::Code, None, Some("code"), p)
-                }
-                ElementDefinitionPattern::Date(p) => {
-                    v.prim(d, &f[22], PrimKind::Date, None, Some("date"), p)
-                }
-                ElementDefinitionPattern::DateTime(p) => {
-                    v.prim(d, &f[22], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                ElementDefinitionPattern::Decimal(p) => {
-                    v.prim(d, &f[22], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                ElementDefinitionPattern::Id(p) => {
-                    v.prim(d, &f[22], PrimKind::Id, None, Some("id"), p)
-                }
-                ElementDefinitionPattern::Instant(p) => {
-                    v.prim(d, &f[22], PrimKind::Instant, None, Some("instant"), p)
-                }
-                ElementDefinitionPattern::Integer(p) => {
-                    v.prim(d, &f[22], PrimKind::Integer, None, Some("integer"), p)
-                }
-                ElementDefinitionPattern::Markdown(p) => {
-                    v.prim(d, &f[22], PrimKind::Markdown, None, Some("markdown"), p)
-                }
-                ElementDefinitionPattern::Oid(p) => {
-                    v.prim(d, &f[22], PrimKind::Oid, None, Some("oid"), p)
-                }
+                ElementDefinitionPattern::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::Markdown(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Markdown,
+                        bound: false,
+                        of_type: Some("markdown"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::Oid(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Oid,
+                        bound: false,
+                        of_type: Some("oid"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionPattern::PositiveInt(p) => v.prim(
-                    d,
-                    &f[22],
-                    PrimKind::PositiveInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
                     None,
-                    Some("positiveInt"),
                     p,
                 ),
-                ElementDefinitionPattern::String(p) => {
-                    v.prim(d, &f[22], PrimKind::String, None, Some("string"), p)
-                }
-                ElementDefinitionPattern::Time(p) => {
-                    v.prim(d, &f[22], PrimKind::Time, None, Some("time"), p)
-                }
+                ElementDefinitionPattern::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionPattern::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionPattern::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[22],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                ElementDefinitionPattern::Uri(p) => {
-                    v.prim(d, &f[22], PrimKind::Uri, None, Some("uri"), p)
-                }
+                ElementDefinitionPattern::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionPattern::Address(c) => {
                     v.enter(&f[22], None, Some("Address"));
                     c.visit(v);
@@ -4633,38 +11283,92 @@ impl Visit for ElementDefinition {
         many(v, &f[23], &self.example);
         if let Some(x) = &self.min_value {
             match x {
-                ElementDefinitionMinValue::Date(p) => {
-                    v.prim(d, &f[24], PrimKind::Date, None, Some("date"), p)
-                }
-                ElementDefinitionMinValue::DateTime(p) => {
-                    v.prim(d, &f[24], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                ElementDefinitionMinValue::Instant(p) => {
-                    v.prim(d, &f[24], PrimKind::Instant, None, Some("instant"), p)
-                }
-                ElementDefinitionMinValue::Time(p) => {
-                    v.prim(d, &f[24], PrimKind::Time, None, Some("time"), p)
-                }
-                ElementDefinitionMinValue::Decimal(p) => {
-                    v.prim(d, &f[24], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                ElementDefinitionMinValue::Integer(p) => {
-                    v.prim(d, &f[24], PrimKind::Integer, None, Some("integer"), p)
-                }
-                ElementDefinitionMinValue::PositiveInt(p) => v.prim(
-                    d,
-                    &f[24],
-                    PrimKind::PositiveInt,
+                ElementDefinitionMinValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[24],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
                     None,
-                    Some("positiveInt"),
+                    p,
+                ),
+                ElementDefinitionMinValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[24],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMinValue::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[24],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMinValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[24],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMinValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[24],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMinValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[24],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMinValue::PositiveInt(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[24],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
+                    None,
                     p,
                 ),
                 ElementDefinitionMinValue::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[24],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[24],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
                 ElementDefinitionMinValue::Quantity(c) => {
@@ -4676,38 +11380,92 @@ impl Visit for ElementDefinition {
         }
         if let Some(x) = &self.max_value {
             match x {
-                ElementDefinitionMaxValue::Date(p) => {
-                    v.prim(d, &f[25], PrimKind::Date, None, Some("date"), p)
-                }
-                ElementDefinitionMaxValue::DateTime(p) => {
-                    v.prim(d, &f[25], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                ElementDefinitionMaxValue::Instant(p) => {
-                    v.prim(d, &f[25], PrimKind::Instant, None, Some("instant"), p)
-                }
-                ElementDefinitionMaxValue::Time(p) => {
-                    v.prim(d, &f[25], PrimKind::Time, None, Some("time"), p)
-                }
-                ElementDefinitionMaxValue::Decimal(p) => {
-                    v.prim(d, &f[25], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                ElementDefinitionMaxValue::Integer(p) => {
-                    v.prim(d, &f[25], PrimKind::Integer, None, Some("integer"), p)
-                }
-                ElementDefinitionMaxValue::PositiveInt(p) => v.prim(
-                    d,
-                    &f[25],
-                    PrimKind::PositiveInt,
+                ElementDefinitionMaxValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[25],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
                     None,
-                    Some("positiveInt"),
+                    p,
+                ),
+                ElementDefinitionMaxValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[25],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMaxValue::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[25],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMaxValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[25],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMaxValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[25],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMaxValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[25],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionMaxValue::PositiveInt(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[25],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
+                    None,
                     p,
                 ),
                 ElementDefinitionMaxValue::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[25],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[25],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
                 ElementDefinitionMaxValue::Quantity(c) => {
@@ -4717,12 +11475,62 @@ impl Visit for ElementDefinition {
                 }
             }
         }
-        prim(v, d, &f[26], PrimKind::Integer, &self.max_length);
-        prims(v, d, &f[27], PrimKind::Id, &self.condition);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[26],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.max_length,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.condition,
+        );
         many(v, &f[28], &self.constraint);
-        prim(v, d, &f[29], PrimKind::Boolean, &self.must_support);
-        prim(v, d, &f[30], PrimKind::Boolean, &self.is_modifier);
-        prim(v, d, &f[31], PrimKind::Boolean, &self.is_summary);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.must_support,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[30],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.is_modifier,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[31],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.is_summary,
+        );
         one(v, &f[32], &self.binding);
         many(v, &f[33], &self.mapping);
     }
@@ -4736,9 +11544,39 @@ impl Visit for ElementDefinitionBase {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::String, &self.path);
-        prim(v, d, &f[3], PrimKind::UnsignedInt, &self.min);
-        prim(v, d, &f[4], PrimKind::String, &self.max);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.min,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.max,
+        );
     }
 }
 
@@ -4750,13 +11588,41 @@ impl Visit for ElementDefinitionBinding {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.strength);
-        prim(v, d, &f[3], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.strength,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         if let Some(x) = &self.value_set {
             match x {
-                ElementDefinitionBindingValueSet::Uri(p) => {
-                    v.prim(d, &f[4], PrimKind::Uri, None, Some("uri"), p)
-                }
+                ElementDefinitionBindingValueSet::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionBindingValueSet::Reference(c) => {
                     v.enter(&f[4], None, Some("Reference"));
                     c.visit(v);
@@ -4775,13 +11641,83 @@ impl Visit for ElementDefinitionConstraint {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Id, &self.key);
-        prim(v, d, &f[3], PrimKind::String, &self.requirements);
-        prim(v, d, &f[4], PrimKind::Code, &self.severity);
-        prim(v, d, &f[5], PrimKind::String, &self.human);
-        prim(v, d, &f[6], PrimKind::String, &self.expression);
-        prim(v, d, &f[7], PrimKind::String, &self.xpath);
-        prim(v, d, &f[8], PrimKind::Uri, &self.source);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.key,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.requirements,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.severity,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.human,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.xpath,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.source,
+        );
     }
 }
 
@@ -4793,72 +11729,195 @@ impl Visit for ElementDefinitionExample {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::String, &self.label);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.label,
+        );
         if let Some(x) = &self.value {
             match x {
                 ElementDefinitionExampleValue::Base64Binary(p) => v.prim(
-                    d,
-                    &f[3],
-                    PrimKind::Base64Binary,
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Base64Binary,
+                        bound: false,
+                        of_type: Some("base64Binary"),
+                    },
                     None,
-                    Some("base64Binary"),
                     p,
                 ),
-                ElementDefinitionExampleValue::Boolean(p) => {
-                    v.prim(d, &f[3], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                ElementDefinitionExampleValue::Code(p) => {
-                    v.prim(d, &f[3], PrimKind::Code, None, Some("code"), p)
-                }
-                ElementDefinitionExampleValue::Date(p) => {
-                    v.prim(d, &f[3], PrimKind::Date, None, Some("date"), p)
-                }
-                ElementDefinitionExampleValue::DateTime(p) => {
-                    v.prim(d, &f[3], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                ElementDefinitionExampleValue::Decimal(p) => {
-                    v.prim(d, &f[3], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                ElementDefinitionExampleValue::Id(p) => {
-                    v.prim(d, &f[3], PrimKind::Id, None, Some("id"), p)
-                }
-                ElementDefinitionExampleValue::Instant(p) => {
-                    v.prim(d, &f[3], PrimKind::Instant, None, Some("instant"), p)
-                }
-                ElementDefinitionExampleValue::Integer(p) => {
-                    v.prim(d, &f[3], PrimKind::Integer, None, Some("integer"), p)
-                }
-                ElementDefinitionExampleValue::Markdown(p) => {
-                    v.prim(d, &f[3], PrimKind::Markdown, None, Some("markdown"), p)
-                }
-                ElementDefinitionExampleValue::Oid(p) => {
-                    v.prim(d, &f[3], PrimKind::Oid, None, Some("oid"), p)
-                }
+                ElementDefinitionExampleValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::Markdown(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Markdown,
+                        bound: false,
+                        of_type: Some("markdown"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::Oid(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Oid,
+                        bound: false,
+                        of_type: Some("oid"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionExampleValue::PositiveInt(p) => v.prim(
-                    d,
-                    &f[3],
-                    PrimKind::PositiveInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
                     None,
-                    Some("positiveInt"),
                     p,
                 ),
-                ElementDefinitionExampleValue::String(p) => {
-                    v.prim(d, &f[3], PrimKind::String, None, Some("string"), p)
-                }
-                ElementDefinitionExampleValue::Time(p) => {
-                    v.prim(d, &f[3], PrimKind::Time, None, Some("time"), p)
-                }
+                ElementDefinitionExampleValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                ElementDefinitionExampleValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionExampleValue::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[3],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                ElementDefinitionExampleValue::Uri(p) => {
-                    v.prim(d, &f[3], PrimKind::Uri, None, Some("uri"), p)
-                }
+                ElementDefinitionExampleValue::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ElementDefinitionExampleValue::Address(c) => {
                     v.enter(&f[3], None, Some("Address"));
                     c.visit(v);
@@ -4982,10 +12041,50 @@ impl Visit for ElementDefinitionMapping {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Id, &self.identity);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
-        prim(v, d, &f[4], PrimKind::String, &self.map);
-        prim(v, d, &f[5], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.identity,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.map,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
     }
 }
 
@@ -4998,9 +12097,39 @@ impl Visit for ElementDefinitionSlicing {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.discriminator);
-        prim(v, d, &f[3], PrimKind::String, &self.description);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.ordered);
-        prim(v, d, &f[5], PrimKind::Code, &self.rules);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.ordered,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.rules,
+        );
     }
 }
 
@@ -5012,8 +12141,28 @@ impl Visit for ElementDefinitionSlicingDiscriminator {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.type_);
-        prim(v, d, &f[3], PrimKind::String, &self.path);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
     }
 }
 
@@ -5025,25 +12174,106 @@ impl Visit for ElementDefinitionType {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Uri, &self.code);
-        prim(v, d, &f[3], PrimKind::Uri, &self.profile);
-        prim(v, d, &f[4], PrimKind::Uri, &self.target_profile);
-        prims(v, d, &f[5], PrimKind::Code, &self.aggregation);
-        prim(v, d, &f[6], PrimKind::Code, &self.versioning);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.profile,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.target_profile,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.aggregation,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.versioning,
+        );
     }
 }
 
 impl Visit for EligibilityRequest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ELIGIBILITYREQUEST_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -5051,14 +12281,32 @@ impl Visit for EligibilityRequest {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.priority);
         one(v, &f[11], &self.patient);
         if let Some(x) = &self.serviced {
             match x {
-                EligibilityRequestServiced::Date(p) => {
-                    v.prim(d, &f[12], PrimKind::Date, None, Some("date"), p)
-                }
+                EligibilityRequestServiced::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[12],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
                 EligibilityRequestServiced::Period(c) => {
                     v.enter(&f[12], None, Some("Period"));
                     c.visit(v);
@@ -5066,30 +12314,81 @@ impl Visit for EligibilityRequest {
                 }
             }
         }
-        prim(v, d, &f[13], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[14], &self.enterer);
         one(v, &f[15], &self.provider);
         one(v, &f[16], &self.organization);
         one(v, &f[17], &self.insurer);
         one(v, &f[18], &self.facility);
         one(v, &f[19], &self.coverage);
-        prim(v, d, &f[20], PrimKind::String, &self.business_arrangement);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.business_arrangement,
+        );
         one(v, &f[21], &self.benefit_category);
         one(v, &f[22], &self.benefit_sub_category);
     }
 }
 
 impl Visit for EligibilityResponse {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ELIGIBILITYRESPONSE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -5097,15 +12396,55 @@ impl Visit for EligibilityResponse {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[11], &self.request_provider);
         one(v, &f[12], &self.request_organization);
         one(v, &f[13], &self.request);
         one(v, &f[14], &self.outcome);
-        prim(v, d, &f[15], PrimKind::String, &self.disposition);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.disposition,
+        );
         one(v, &f[16], &self.insurer);
-        prim(v, d, &f[17], PrimKind::Boolean, &self.inforce);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.inforce,
+        );
         many(v, &f[18], &self.insurance);
         one(v, &f[19], &self.form);
         many(v, &f[20], &self.error);
@@ -5151,9 +12490,39 @@ impl Visit for EligibilityResponseInsuranceBenefitBalance {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.category);
         one(v, &f[4], &self.sub_category);
-        prim(v, d, &f[5], PrimKind::Boolean, &self.excluded);
-        prim(v, d, &f[6], PrimKind::String, &self.name);
-        prim(v, d, &f[7], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.excluded,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[8], &self.network);
         one(v, &f[9], &self.unit);
         one(v, &f[10], &self.term);
@@ -5175,16 +12544,27 @@ impl Visit for EligibilityResponseInsuranceBenefitBalanceFinancial {
             match x {
                 EligibilityResponseInsuranceBenefitBalanceFinancialAllowed::UnsignedInt(p) => v
                     .prim(
-                        d,
-                        &f[4],
-                        PrimKind::UnsignedInt,
+                        PrimSite {
+                            owner: d,
+                            field: &f[4],
+                            kind: PrimKind::UnsignedInt,
+                            bound: false,
+                            of_type: Some("unsignedInt"),
+                        },
                         None,
-                        Some("unsignedInt"),
                         p,
                     ),
-                EligibilityResponseInsuranceBenefitBalanceFinancialAllowed::String(p) => {
-                    v.prim(d, &f[4], PrimKind::String, None, Some("string"), p)
-                }
+                EligibilityResponseInsuranceBenefitBalanceFinancialAllowed::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
                 EligibilityResponseInsuranceBenefitBalanceFinancialAllowed::Money(c) => {
                     v.enter(&f[4], None, Some("Money"));
                     c.visit(v);
@@ -5195,11 +12575,14 @@ impl Visit for EligibilityResponseInsuranceBenefitBalanceFinancial {
         if let Some(x) = &self.used {
             match x {
                 EligibilityResponseInsuranceBenefitBalanceFinancialUsed::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[5],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
                 EligibilityResponseInsuranceBenefitBalanceFinancialUsed::Money(c) => {
@@ -5213,16 +12596,47 @@ impl Visit for EligibilityResponseInsuranceBenefitBalanceFinancial {
 }
 
 impl Visit for Encounter {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ENCOUNTER_DESC;
         if !v.node(d, Node::present(self), 0x200) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -5230,7 +12644,17 @@ impl Visit for Encounter {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[10], &self.status_history);
         one(v, &f[11], &self.class_);
         many(v, &f[12], &self.class_history);
@@ -5278,7 +12702,17 @@ impl Visit for EncounterDiagnosis {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.condition);
         one(v, &f[4], &self.role);
-        prim(v, d, &f[5], PrimKind::PositiveInt, &self.rank);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.rank,
+        );
     }
 }
 
@@ -5313,7 +12747,17 @@ impl Visit for EncounterLocation {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.location);
-        prim(v, d, &f[4], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[5], &self.period);
     }
 }
@@ -5342,22 +12786,63 @@ impl Visit for EncounterStatusHistory {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[4], &self.period);
     }
 }
 
 impl Visit for Endpoint {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ENDPOINT_DESC;
         if !v.node(d, Node::present(self), 0x28600) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -5365,30 +12850,111 @@ impl Visit for Endpoint {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.connection_type);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         one(v, &f[12], &self.managing_organization);
         many(v, &f[13], &self.contact);
         one(v, &f[14], &self.period);
         many(v, &f[15], &self.payload_type);
-        prims(v, d, &f[16], PrimKind::Code, &self.payload_mime_type);
-        prim(v, d, &f[17], PrimKind::Uri, &self.address);
-        prims(v, d, &f[18], PrimKind::String, &self.header);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.payload_mime_type,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.address,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.header,
+        );
     }
 }
 
 impl Visit for EnrollmentRequest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ENROLLMENTREQUEST_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -5396,8 +12962,28 @@ impl Visit for EnrollmentRequest {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[11], &self.insurer);
         one(v, &f[12], &self.provider);
         one(v, &f[13], &self.organization);
@@ -5407,16 +12993,47 @@ impl Visit for EnrollmentRequest {
 }
 
 impl Visit for EnrollmentResponse {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ENROLLMENTRESPONSE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -5424,11 +13041,41 @@ impl Visit for EnrollmentResponse {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.request);
         one(v, &f[11], &self.outcome);
-        prim(v, d, &f[12], PrimKind::String, &self.disposition);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.disposition,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[14], &self.organization);
         one(v, &f[15], &self.request_provider);
         one(v, &f[16], &self.request_organization);
@@ -5436,16 +13083,47 @@ impl Visit for EnrollmentResponse {
 }
 
 impl Visit for EpisodeOfCare {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &EPISODEOFCARE_DESC;
         if !v.node(d, Node::present(self), 0x2200) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -5453,7 +13131,17 @@ impl Visit for EpisodeOfCare {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[10], &self.status_history);
         many(v, &f[11], &self.type_);
         many(v, &f[12], &self.diagnosis);
@@ -5478,7 +13166,17 @@ impl Visit for EpisodeOfCareDiagnosis {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.condition);
         one(v, &f[4], &self.role);
-        prim(v, d, &f[5], PrimKind::PositiveInt, &self.rank);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.rank,
+        );
     }
 }
 
@@ -5491,57 +13189,252 @@ impl Visit for EpisodeOfCareStatusHistory {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[4], &self.period);
     }
 }
 
 impl Visit for ExpansionProfile {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &EXPANSIONPROFILE_DESC;
         if !v.node(d, Node::present(self), 0x1000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         one(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::Code, &self.status);
-        prim(v, d, &f[13], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[14], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[15], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[16], &self.contact);
-        prim(v, d, &f[17], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[18], &self.use_context);
         many(v, &f[19], &self.jurisdiction);
         many(v, &f[20], &self.fixed_version);
         one(v, &f[21], &self.excluded_system);
-        prim(v, d, &f[22], PrimKind::Boolean, &self.include_designations);
-        one(v, &f[23], &self.designation);
-        prim(v, d, &f[24], PrimKind::Boolean, &self.include_definition);
-        prim(v, d, &f[25], PrimKind::Boolean, &self.active_only);
-        prim(v, d, &f[26], PrimKind::Boolean, &self.exclude_nested);
-        prim(v, d, &f[27], PrimKind::Boolean, &self.exclude_not_for_u_i);
         prim(
             v,
-            d,
-            &f[28],
-            PrimKind::Boolean,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.include_designations,
+        );
+        one(v, &f[23], &self.designation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.include_definition,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[25],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active_only,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[26],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.exclude_nested,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.exclude_not_for_u_i,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[28],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
             &self.exclude_post_coordinated,
         );
-        prim(v, d, &f[29], PrimKind::Code, &self.display_language);
-        prim(v, d, &f[30], PrimKind::Boolean, &self.limited_expansion);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.display_language,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[30],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.limited_expansion,
+        );
     }
 }
 
@@ -5581,7 +13474,17 @@ impl Visit for ExpansionProfileDesignationExcludeDesignation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.use_);
     }
 }
@@ -5608,7 +13511,17 @@ impl Visit for ExpansionProfileDesignationIncludeDesignation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.use_);
     }
 }
@@ -5622,8 +13535,28 @@ impl Visit for ExpansionProfileExcludedSystem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.system);
-        prim(v, d, &f[4], PrimKind::String, &self.version);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
     }
 }
 
@@ -5636,23 +13569,84 @@ impl Visit for ExpansionProfileFixedVersion {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.system);
-        prim(v, d, &f[4], PrimKind::String, &self.version);
-        prim(v, d, &f[5], PrimKind::Code, &self.mode);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
     }
 }
 
 impl Visit for ExplanationOfBenefit {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &EXPLANATIONOFBENEFIT_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -5660,12 +13654,32 @@ impl Visit for ExplanationOfBenefit {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.type_);
         many(v, &f[11], &self.sub_type);
         one(v, &f[12], &self.patient);
         one(v, &f[13], &self.billable_period);
-        prim(v, d, &f[14], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[15], &self.enterer);
         one(v, &f[16], &self.insurer);
         one(v, &f[17], &self.provider);
@@ -5675,7 +13689,17 @@ impl Visit for ExplanationOfBenefit {
         one(v, &f[21], &self.claim);
         one(v, &f[22], &self.claim_response);
         one(v, &f[23], &self.outcome);
-        prim(v, d, &f[24], PrimKind::String, &self.disposition);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.disposition,
+        );
         many(v, &f[25], &self.related);
         one(v, &f[26], &self.prescription);
         one(v, &f[27], &self.original_prescription);
@@ -5684,7 +13708,17 @@ impl Visit for ExplanationOfBenefit {
         many(v, &f[30], &self.care_team);
         many(v, &f[31], &self.diagnosis);
         many(v, &f[32], &self.procedure);
-        prim(v, d, &f[33], PrimKind::PositiveInt, &self.precedence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[33],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.precedence,
+        );
         one(v, &f[34], &self.insurance);
         one(v, &f[35], &self.accident);
         one(v, &f[36], &self.employment_impacted);
@@ -5710,7 +13744,17 @@ impl Visit for ExplanationOfBenefitAccident {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Date, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[4], &self.type_);
         if let Some(x) = &self.location {
             match x {
@@ -5738,13 +13782,33 @@ impl Visit for ExplanationOfBenefitAddItem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prims(v, d, &f[3], PrimKind::PositiveInt, &self.sequence_link_id);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence_link_id,
+        );
         one(v, &f[4], &self.revenue);
         one(v, &f[5], &self.category);
         one(v, &f[6], &self.service);
         many(v, &f[7], &self.modifier);
         one(v, &f[8], &self.fee);
-        prims(v, d, &f[9], PrimKind::PositiveInt, &self.note_number);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[10], &self.adjudication);
         many(v, &f[11], &self.detail);
     }
@@ -5764,7 +13828,17 @@ impl Visit for ExplanationOfBenefitAddItemDetail {
         one(v, &f[5], &self.service);
         many(v, &f[6], &self.modifier);
         one(v, &f[7], &self.fee);
-        prims(v, d, &f[8], PrimKind::PositiveInt, &self.note_number);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[9], &self.adjudication);
     }
 }
@@ -5780,9 +13854,39 @@ impl Visit for ExplanationOfBenefitBenefitBalance {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.category);
         one(v, &f[4], &self.sub_category);
-        prim(v, d, &f[5], PrimKind::Boolean, &self.excluded);
-        prim(v, d, &f[6], PrimKind::String, &self.name);
-        prim(v, d, &f[7], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.excluded,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[8], &self.network);
         one(v, &f[9], &self.unit);
         one(v, &f[10], &self.term);
@@ -5803,16 +13907,27 @@ impl Visit for ExplanationOfBenefitBenefitBalanceFinancial {
         if let Some(x) = &self.allowed {
             match x {
                 ExplanationOfBenefitBenefitBalanceFinancialAllowed::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                ExplanationOfBenefitBenefitBalanceFinancialAllowed::String(p) => {
-                    v.prim(d, &f[4], PrimKind::String, None, Some("string"), p)
-                }
+                ExplanationOfBenefitBenefitBalanceFinancialAllowed::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
                 ExplanationOfBenefitBenefitBalanceFinancialAllowed::Money(c) => {
                     v.enter(&f[4], None, Some("Money"));
                     c.visit(v);
@@ -5823,11 +13938,14 @@ impl Visit for ExplanationOfBenefitBenefitBalanceFinancial {
         if let Some(x) = &self.used {
             match x {
                 ExplanationOfBenefitBenefitBalanceFinancialUsed::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[5],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
                 ExplanationOfBenefitBenefitBalanceFinancialUsed::Money(c) => {
@@ -5849,9 +13967,29 @@ impl Visit for ExplanationOfBenefitCareTeam {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         one(v, &f[4], &self.provider);
-        prim(v, d, &f[5], PrimKind::Boolean, &self.responsible);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.responsible,
+        );
         one(v, &f[6], &self.role);
         one(v, &f[7], &self.qualification);
     }
@@ -5866,7 +14004,17 @@ impl Visit for ExplanationOfBenefitDiagnosis {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         if let Some(x) = &self.diagnosis {
             match x {
                 ExplanationOfBenefitDiagnosisDiagnosis::CodeableConcept(c) => {
@@ -5895,14 +14043,32 @@ impl Visit for ExplanationOfBenefitInformation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         one(v, &f[4], &self.category);
         one(v, &f[5], &self.code);
         if let Some(x) = &self.timing {
             match x {
-                ExplanationOfBenefitInformationTiming::Date(p) => {
-                    v.prim(d, &f[6], PrimKind::Date, None, Some("date"), p)
-                }
+                ExplanationOfBenefitInformationTiming::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[6],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
                 ExplanationOfBenefitInformationTiming::Period(c) => {
                     v.enter(&f[6], None, Some("Period"));
                     c.visit(v);
@@ -5912,9 +14078,17 @@ impl Visit for ExplanationOfBenefitInformation {
         }
         if let Some(x) = &self.value {
             match x {
-                ExplanationOfBenefitInformationValue::String(p) => {
-                    v.prim(d, &f[7], PrimKind::String, None, Some("string"), p)
-                }
+                ExplanationOfBenefitInformationValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
                 ExplanationOfBenefitInformationValue::Quantity(c) => {
                     v.enter(&f[7], None, Some("Quantity"));
                     c.visit(v);
@@ -5946,7 +14120,17 @@ impl Visit for ExplanationOfBenefitInsurance {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.coverage);
-        prims(v, d, &f[4], PrimKind::String, &self.pre_auth_ref);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.pre_auth_ref,
+        );
     }
 }
 
@@ -5959,15 +14143,59 @@ impl Visit for ExplanationOfBenefitItem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
-        prims(v, d, &f[4], PrimKind::PositiveInt, &self.care_team_link_id);
-        prims(v, d, &f[5], PrimKind::PositiveInt, &self.diagnosis_link_id);
-        prims(v, d, &f[6], PrimKind::PositiveInt, &self.procedure_link_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         prims(
             v,
-            d,
-            &f[7],
-            PrimKind::PositiveInt,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.care_team_link_id,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.diagnosis_link_id,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.procedure_link_id,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
             &self.information_link_id,
         );
         one(v, &f[8], &self.revenue);
@@ -5977,9 +14205,17 @@ impl Visit for ExplanationOfBenefitItem {
         many(v, &f[12], &self.program_code);
         if let Some(x) = &self.serviced {
             match x {
-                ExplanationOfBenefitItemServiced::Date(p) => {
-                    v.prim(d, &f[13], PrimKind::Date, None, Some("date"), p)
-                }
+                ExplanationOfBenefitItemServiced::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[13],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
                 ExplanationOfBenefitItemServiced::Period(c) => {
                     v.enter(&f[13], None, Some("Period"));
                     c.visit(v);
@@ -6008,13 +14244,33 @@ impl Visit for ExplanationOfBenefitItem {
         }
         one(v, &f[15], &self.quantity);
         one(v, &f[16], &self.unit_price);
-        prim(v, d, &f[17], PrimKind::Decimal, &self.factor);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor,
+        );
         one(v, &f[18], &self.net);
         many(v, &f[19], &self.udi);
         one(v, &f[20], &self.body_site);
         many(v, &f[21], &self.sub_site);
         many(v, &f[22], &self.encounter);
-        prims(v, d, &f[23], PrimKind::PositiveInt, &self.note_number);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[24], &self.adjudication);
         many(v, &f[25], &self.detail);
     }
@@ -6032,7 +14288,17 @@ impl Visit for ExplanationOfBenefitItemAdjudication {
         one(v, &f[3], &self.category);
         one(v, &f[4], &self.reason);
         one(v, &f[5], &self.amount);
-        prim(v, d, &f[6], PrimKind::Decimal, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -6045,7 +14311,17 @@ impl Visit for ExplanationOfBenefitItemDetail {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         one(v, &f[4], &self.type_);
         one(v, &f[5], &self.revenue);
         one(v, &f[6], &self.category);
@@ -6054,10 +14330,30 @@ impl Visit for ExplanationOfBenefitItemDetail {
         many(v, &f[9], &self.program_code);
         one(v, &f[10], &self.quantity);
         one(v, &f[11], &self.unit_price);
-        prim(v, d, &f[12], PrimKind::Decimal, &self.factor);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor,
+        );
         one(v, &f[13], &self.net);
         many(v, &f[14], &self.udi);
-        prims(v, d, &f[15], PrimKind::PositiveInt, &self.note_number);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[16], &self.adjudication);
         many(v, &f[17], &self.sub_detail);
     }
@@ -6072,7 +14368,17 @@ impl Visit for ExplanationOfBenefitItemDetailSubDetail {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
         one(v, &f[4], &self.type_);
         one(v, &f[5], &self.revenue);
         one(v, &f[6], &self.category);
@@ -6081,10 +14387,30 @@ impl Visit for ExplanationOfBenefitItemDetailSubDetail {
         many(v, &f[9], &self.program_code);
         one(v, &f[10], &self.quantity);
         one(v, &f[11], &self.unit_price);
-        prim(v, d, &f[12], PrimKind::Decimal, &self.factor);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor,
+        );
         one(v, &f[13], &self.net);
         many(v, &f[14], &self.udi);
-        prims(v, d, &f[15], PrimKind::PositiveInt, &self.note_number);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.note_number,
+        );
         many(v, &f[16], &self.adjudication);
     }
 }
@@ -6116,7 +14442,17 @@ impl Visit for ExplanationOfBenefitPayment {
         one(v, &f[3], &self.type_);
         one(v, &f[4], &self.adjustment);
         one(v, &f[5], &self.adjustment_reason);
-        prim(v, d, &f[6], PrimKind::Date, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[7], &self.amount);
         one(v, &f[8], &self.identifier);
     }
@@ -6131,8 +14467,28 @@ impl Visit for ExplanationOfBenefitProcedure {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.sequence);
-        prim(v, d, &f[4], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         if let Some(x) = &self.procedure {
             match x {
                 ExplanationOfBenefitProcedureProcedure::CodeableConcept(c) => {
@@ -6159,9 +14515,29 @@ impl Visit for ExplanationOfBenefitProcessNote {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.number);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.number,
+        );
         one(v, &f[4], &self.type_);
-        prim(v, d, &f[5], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
         one(v, &f[6], &self.language);
     }
 }
@@ -6182,6 +14558,7 @@ impl Visit for ExplanationOfBenefitRelated {
 }
 
 impl Visit for Extension {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &EXTENSION_DESC;
         if !v.node(d, Node::present(self), 0x4) {
@@ -6193,56 +14570,181 @@ impl Visit for Extension {
         if let Some(x) = &self.value {
             match x {
                 ExtensionValue::Base64Binary(p) => v.prim(
-                    d,
-                    &f[3],
-                    PrimKind::Base64Binary,
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Base64Binary,
+                        bound: false,
+                        of_type: Some("base64Binary"),
+                    },
                     None,
-                    Some("base64Binary"),
                     p,
                 ),
-                ExtensionValue::Boolean(p) => {
-                    v.prim(d, &f[3], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                ExtensionValue::Code(p) => v.prim(d, &f[3], PrimKind::Code, None, Some("code"), p),
-                ExtensionValue::Date(p) => v.prim(d, &f[3], PrimKind::Date, None, Some("date"), p),
-                ExtensionValue::DateTime(p) => {
-                    v.prim(d, &f[3], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                ExtensionValue::Decimal(p) => {
-                    v.prim(d, &f[3], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                ExtensionValue::Id(p) => v.prim(d, &f[3], PrimKind::Id, None, Some("id"), p),
-                ExtensionValue::Instant(p) => {
-                    v.prim(d, &f[3], PrimKind::Instant, None, Some("instant"), p)
-                }
-                ExtensionValue::Integer(p) => {
-                    v.prim(d, &f[3], PrimKind::Integer, None, Some("integer"), p)
-                }
-                ExtensionValue::Markdown(p) => {
-                    v.prim(d, &f[3], PrimKind::Markdown, None, Some("markdown"), p)
-                }
-                ExtensionValue::Oid(p) => v.prim(d, &f[3], PrimKind::Oid, None, Some("oid"), p),
+                ExtensionValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::Markdown(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Markdown,
+                        bound: false,
+                        of_type: Some("markdown"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::Oid(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Oid,
+                        bound: false,
+                        of_type: Some("oid"),
+                    },
+                    None,
+                    p,
+                ),
                 ExtensionValue::PositiveInt(p) => v.prim(
-                    d,
-                    &f[3],
-                    PrimKind::PositiveInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
                     None,
-                    Some("positiveInt"),
                     p,
                 ),
-                ExtensionValue::String(p) => {
-                    v.prim(d, &f[3], PrimKind::String, None, Some("string"), p)
-                }
-                ExtensionValue::Time(p) => v.prim(d, &f[3], PrimKind::Time, None, Some("time"), p),
+                ExtensionValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                ExtensionValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
                 ExtensionValue::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[3],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                ExtensionValue::Uri(p) => v.prim(d, &f[3], PrimKind::Uri, None, Some("uri"), p),
+                ExtensionValue::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ExtensionValue::Address(c) => {
                     v.enter(&f[3], None, Some("Address"));
                     c.visit(v);
@@ -6359,16 +14861,47 @@ impl Visit for Extension {
 }
 
 impl Visit for FamilyMemberHistory {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &FAMILYMEMBERHISTORY_DESC;
         if !v.node(d, Node::present(self), 0x12400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -6377,14 +14910,64 @@ impl Visit for FamilyMemberHistory {
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
         many(v, &f[9], &self.definition);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
-        prim(v, d, &f[11], PrimKind::Boolean, &self.not_done);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.not_done,
+        );
         one(v, &f[12], &self.not_done_reason);
         one(v, &f[13], &self.patient);
-        prim(v, d, &f[14], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[15], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         one(v, &f[16], &self.relationship);
-        prim(v, d, &f[17], PrimKind::Code, &self.gender);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.gender,
+        );
         if let Some(x) = &self.born {
             match x {
                 FamilyMemberHistoryBorn::Period(c) => {
@@ -6392,12 +14975,28 @@ impl Visit for FamilyMemberHistory {
                     c.visit(v);
                     v.leave();
                 }
-                FamilyMemberHistoryBorn::Date(p) => {
-                    v.prim(d, &f[18], PrimKind::Date, None, Some("date"), p)
-                }
-                FamilyMemberHistoryBorn::String(p) => {
-                    v.prim(d, &f[18], PrimKind::String, None, Some("string"), p)
-                }
+                FamilyMemberHistoryBorn::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                FamilyMemberHistoryBorn::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
         if let Some(x) = &self.age {
@@ -6412,17 +15011,43 @@ impl Visit for FamilyMemberHistory {
                     c.visit(v);
                     v.leave();
                 }
-                FamilyMemberHistoryAge::String(p) => {
-                    v.prim(d, &f[19], PrimKind::String, None, Some("string"), p)
-                }
+                FamilyMemberHistoryAge::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[19],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
-        prim(v, d, &f[20], PrimKind::Boolean, &self.estimated_age);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.estimated_age,
+        );
         if let Some(x) = &self.deceased {
             match x {
-                FamilyMemberHistoryDeceased::Boolean(p) => {
-                    v.prim(d, &f[21], PrimKind::Boolean, None, Some("boolean"), p)
-                }
+                FamilyMemberHistoryDeceased::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
                 FamilyMemberHistoryDeceased::Age(c) => {
                     v.enter(&f[21], None, Some("Age"));
                     c.visit(v);
@@ -6433,12 +15058,28 @@ impl Visit for FamilyMemberHistory {
                     c.visit(v);
                     v.leave();
                 }
-                FamilyMemberHistoryDeceased::Date(p) => {
-                    v.prim(d, &f[21], PrimKind::Date, None, Some("date"), p)
-                }
-                FamilyMemberHistoryDeceased::String(p) => {
-                    v.prim(d, &f[21], PrimKind::String, None, Some("string"), p)
-                }
+                FamilyMemberHistoryDeceased::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                FamilyMemberHistoryDeceased::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
         many(v, &f[22], &self.reason_code);
@@ -6476,9 +15117,17 @@ impl Visit for FamilyMemberHistoryCondition {
                     c.visit(v);
                     v.leave();
                 }
-                FamilyMemberHistoryConditionOnset::String(p) => {
-                    v.prim(d, &f[5], PrimKind::String, None, Some("string"), p)
-                }
+                FamilyMemberHistoryConditionOnset::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
         many(v, &f[6], &self.note);
@@ -6486,16 +15135,47 @@ impl Visit for FamilyMemberHistoryCondition {
 }
 
 impl Visit for Flag {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &FLAG_DESC;
         if !v.node(d, Node::present(self), 0x1a00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -6503,7 +15183,17 @@ impl Visit for Flag {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.category);
         one(v, &f[11], &self.code);
         one(v, &f[12], &self.subject);
@@ -6514,16 +15204,47 @@ impl Visit for Flag {
 }
 
 impl Visit for Goal {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &GOAL_DESC;
         if !v.node(d, Node::present(self), 0x1200) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -6531,14 +15252,34 @@ impl Visit for Goal {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[10], &self.category);
         one(v, &f[11], &self.priority);
         one(v, &f[12], &self.description);
         one(v, &f[13], &self.subject);
         if let Some(x) = &self.start {
             match x {
-                GoalStart::Date(p) => v.prim(d, &f[14], PrimKind::Date, None, Some("date"), p),
+                GoalStart::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[14],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
                 GoalStart::CodeableConcept(c) => {
                     v.enter(&f[14], None, Some("CodeableConcept"));
                     c.visit(v);
@@ -6547,8 +15288,28 @@ impl Visit for Goal {
             }
         }
         one(v, &f[15], &self.target);
-        prim(v, d, &f[16], PrimKind::Date, &self.status_date);
-        prim(v, d, &f[17], PrimKind::String, &self.status_reason);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.status_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.status_reason,
+        );
         one(v, &f[18], &self.expressed_by);
         many(v, &f[19], &self.addresses);
         many(v, &f[20], &self.note);
@@ -6588,7 +15349,17 @@ impl Visit for GoalTarget {
         }
         if let Some(x) = &self.due {
             match x {
-                GoalTargetDue::Date(p) => v.prim(d, &f[5], PrimKind::Date, None, Some("date"), p),
+                GoalTargetDue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
                 GoalTargetDue::Duration(c) => {
                     v.enter(&f[5], None, Some("Duration"));
                     c.visit(v);
@@ -6600,36 +15371,177 @@ impl Visit for GoalTarget {
 }
 
 impl Visit for GraphDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &GRAPHDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x100c00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
-        prim(v, d, &f[9], PrimKind::String, &self.version);
-        prim(v, d, &f[10], PrimKind::String, &self.name);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
-        prim(v, d, &f[12], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[14], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[15], &self.contact);
-        prim(v, d, &f[16], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[17], &self.use_context);
         many(v, &f[18], &self.jurisdiction);
-        prim(v, d, &f[19], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[20], PrimKind::Code, &self.start);
-        prim(v, d, &f[21], PrimKind::Uri, &self.profile);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.start,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.profile,
+        );
         many(v, &f[22], &self.link);
     }
 }
@@ -6643,11 +15555,61 @@ impl Visit for GraphDefinitionLink {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.path);
-        prim(v, d, &f[4], PrimKind::String, &self.slice_name);
-        prim(v, d, &f[5], PrimKind::Integer, &self.min);
-        prim(v, d, &f[6], PrimKind::String, &self.max);
-        prim(v, d, &f[7], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.slice_name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.min,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.max,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[8], &self.target);
     }
 }
@@ -6661,8 +15623,28 @@ impl Visit for GraphDefinitionLinkTarget {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
-        prim(v, d, &f[4], PrimKind::Uri, &self.profile);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.profile,
+        );
         many(v, &f[5], &self.compartment);
         many(v, &f[6], &self.link);
     }
@@ -6677,24 +15659,95 @@ impl Visit for GraphDefinitionLinkTargetCompartment {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prim(v, d, &f[4], PrimKind::Code, &self.rule);
-        prim(v, d, &f[5], PrimKind::String, &self.expression);
-        prim(v, d, &f[6], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.rule,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
     }
 }
 
 impl Visit for Group {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &GROUP_DESC;
         if !v.node(d, Node::present(self), 0xc00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -6702,12 +15755,62 @@ impl Visit for Group {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.active);
-        prim(v, d, &f[10], PrimKind::Code, &self.type_);
-        prim(v, d, &f[11], PrimKind::Boolean, &self.actual);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.actual,
+        );
         one(v, &f[12], &self.code);
-        prim(v, d, &f[13], PrimKind::String, &self.name);
-        prim(v, d, &f[14], PrimKind::UnsignedInt, &self.quantity);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.quantity,
+        );
         many(v, &f[15], &self.characteristic);
         many(v, &f[16], &self.member);
     }
@@ -6730,9 +15833,17 @@ impl Visit for GroupCharacteristic {
                     c.visit(v);
                     v.leave();
                 }
-                GroupCharacteristicValue::Boolean(p) => {
-                    v.prim(d, &f[4], PrimKind::Boolean, None, Some("boolean"), p)
-                }
+                GroupCharacteristicValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
                 GroupCharacteristicValue::Quantity(c) => {
                     v.enter(&f[4], None, Some("Quantity"));
                     c.visit(v);
@@ -6745,7 +15856,17 @@ impl Visit for GroupCharacteristic {
                 }
             }
         }
-        prim(v, d, &f[5], PrimKind::Boolean, &self.exclude);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.exclude,
+        );
         one(v, &f[6], &self.period);
     }
 }
@@ -6761,34 +15882,105 @@ impl Visit for GroupMember {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.entity);
         one(v, &f[4], &self.period);
-        prim(v, d, &f[5], PrimKind::Boolean, &self.inactive);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.inactive,
+        );
     }
 }
 
 impl Visit for GuidanceResponse {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &GUIDANCERESPONSE_DESC;
         if !v.node(d, Node::present(self), 0xc00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Id, &self.request_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.request_id,
+        );
         one(v, &f[9], &self.identifier);
         one(v, &f[10], &self.module);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[12], &self.subject);
         one(v, &f[13], &self.context);
-        prim(v, d, &f[14], PrimKind::DateTime, &self.occurrence_date_time);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.occurrence_date_time,
+        );
         one(v, &f[15], &self.performer);
         if let Some(x) = &self.reason {
             match x {
@@ -6813,16 +16005,47 @@ impl Visit for GuidanceResponse {
 }
 
 impl Visit for HealthcareService {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &HEALTHCARESERVICE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -6830,32 +16053,106 @@ impl Visit for HealthcareService {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         one(v, &f[10], &self.provided_by);
         one(v, &f[11], &self.category);
         many(v, &f[12], &self.type_);
         many(v, &f[13], &self.specialty);
         many(v, &f[14], &self.location);
-        prim(v, d, &f[15], PrimKind::String, &self.name);
-        prim(v, d, &f[16], PrimKind::String, &self.comment);
-        prim(v, d, &f[17], PrimKind::String, &self.extra_details);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.extra_details,
+        );
         one(v, &f[18], &self.photo);
         many(v, &f[19], &self.telecom);
         many(v, &f[20], &self.coverage_area);
         many(v, &f[21], &self.service_provision_code);
         one(v, &f[22], &self.eligibility);
-        prim(v, d, &f[23], PrimKind::String, &self.eligibility_note);
-        prims(v, d, &f[24], PrimKind::String, &self.program_name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.eligibility_note,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.program_name,
+        );
         many(v, &f[25], &self.characteristic);
         many(v, &f[26], &self.referral_method);
-        prim(v, d, &f[27], PrimKind::Boolean, &self.appointment_required);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.appointment_required,
+        );
         many(v, &f[28], &self.available_time);
         many(v, &f[29], &self.not_available);
         prim(
             v,
-            d,
-            &f[30],
-            PrimKind::String,
+            PrimSite {
+                owner: d,
+                field: &f[30],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
             &self.availability_exceptions,
         );
         many(v, &f[31], &self.endpoint);
@@ -6871,10 +16168,50 @@ impl Visit for HealthcareServiceAvailableTime {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prims(v, d, &f[3], PrimKind::Code, &self.days_of_week);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.all_day);
-        prim(v, d, &f[5], PrimKind::Time, &self.available_start_time);
-        prim(v, d, &f[6], PrimKind::Time, &self.available_end_time);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.days_of_week,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.all_day,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Time,
+                bound: false,
+                of_type: None,
+            },
+            &self.available_start_time,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Time,
+                bound: false,
+                of_type: None,
+            },
+            &self.available_end_time,
+        );
     }
 }
 
@@ -6887,12 +16224,23 @@ impl Visit for HealthcareServiceNotAvailable {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[4], &self.during);
     }
 }
 
 impl Visit for HumanName {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &HUMANNAME_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -6900,17 +16248,78 @@ impl Visit for HumanName {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.use_);
-        prim(v, d, &f[3], PrimKind::String, &self.text);
-        prim(v, d, &f[4], PrimKind::String, &self.family);
-        prims(v, d, &f[5], PrimKind::String, &self.given);
-        prims(v, d, &f[6], PrimKind::String, &self.prefix);
-        prims(v, d, &f[7], PrimKind::String, &self.suffix);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.use_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.family,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.given,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.prefix,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.suffix,
+        );
         one(v, &f[8], &self.period);
     }
 }
 
 impl Visit for Identifier {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &IDENTIFIER_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -6918,26 +16327,87 @@ impl Visit for Identifier {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.use_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.use_,
+        );
         one(v, &f[3], &self.type_);
-        prim(v, d, &f[4], PrimKind::Uri, &self.system);
-        prim(v, d, &f[5], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
         one(v, &f[6], &self.period);
         one(v, &f[7], &self.assigner);
     }
 }
 
 impl Visit for ImagingManifest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &IMAGINGMANIFEST_DESC;
         if !v.node(d, Node::present(self), 0x2200) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -6946,9 +16416,29 @@ impl Visit for ImagingManifest {
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
         one(v, &f[9], &self.patient);
-        prim(v, d, &f[10], PrimKind::DateTime, &self.authoring_time);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authoring_time,
+        );
         one(v, &f[11], &self.author);
-        prim(v, d, &f[12], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[13], &self.study);
     }
 }
@@ -6962,7 +16452,17 @@ impl Visit for ImagingManifestStudy {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Oid, &self.uid);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Oid,
+                bound: false,
+                of_type: None,
+            },
+            &self.uid,
+        );
         one(v, &f[4], &self.imaging_study);
         many(v, &f[5], &self.endpoint);
         many(v, &f[6], &self.series);
@@ -6978,7 +16478,17 @@ impl Visit for ImagingManifestStudySeries {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Oid, &self.uid);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Oid,
+                bound: false,
+                of_type: None,
+            },
+            &self.uid,
+        );
         many(v, &f[4], &self.endpoint);
         many(v, &f[5], &self.instance);
     }
@@ -6993,52 +16503,157 @@ impl Visit for ImagingManifestStudySeriesInstance {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Oid, &self.sop_class);
-        prim(v, d, &f[4], PrimKind::Oid, &self.uid);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Oid,
+                bound: false,
+                of_type: None,
+            },
+            &self.sop_class,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Oid,
+                bound: false,
+                of_type: None,
+            },
+            &self.uid,
+        );
     }
 }
 
 impl Visit for ImagingStudy {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &IMAGINGSTUDY_DESC;
         if !v.node(d, Node::present(self), 0x2100) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Oid, &self.uid);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Oid,
+                bound: false,
+                of_type: None,
+            },
+            &self.uid,
+        );
         one(v, &f[9], &self.accession);
         many(v, &f[10], &self.identifier);
-        prim(v, d, &f[11], PrimKind::Code, &self.availability);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.availability,
+        );
         many(v, &f[12], &self.modality_list);
         one(v, &f[13], &self.patient);
         one(v, &f[14], &self.context);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.started);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.started,
+        );
         many(v, &f[16], &self.based_on);
         one(v, &f[17], &self.referrer);
         many(v, &f[18], &self.interpreter);
         many(v, &f[19], &self.endpoint);
-        prim(v, d, &f[20], PrimKind::UnsignedInt, &self.number_of_series);
         prim(
             v,
-            d,
-            &f[21],
-            PrimKind::UnsignedInt,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.number_of_series,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
             &self.number_of_instances,
         );
         many(v, &f[22], &self.procedure_reference);
         many(v, &f[23], &self.procedure_code);
         one(v, &f[24], &self.reason);
-        prim(v, d, &f[25], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[25],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[26], &self.series);
     }
 }
@@ -7052,22 +16667,76 @@ impl Visit for ImagingStudySeries {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Oid, &self.uid);
-        prim(v, d, &f[4], PrimKind::UnsignedInt, &self.number);
-        one(v, &f[5], &self.modality);
-        prim(v, d, &f[6], PrimKind::String, &self.description);
         prim(
             v,
-            d,
-            &f[7],
-            PrimKind::UnsignedInt,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Oid,
+                bound: false,
+                of_type: None,
+            },
+            &self.uid,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.number,
+        );
+        one(v, &f[5], &self.modality);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
             &self.number_of_instances,
         );
-        prim(v, d, &f[8], PrimKind::Code, &self.availability);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.availability,
+        );
         many(v, &f[9], &self.endpoint);
         one(v, &f[10], &self.body_site);
         one(v, &f[11], &self.laterality);
-        prim(v, d, &f[12], PrimKind::DateTime, &self.started);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.started,
+        );
         many(v, &f[13], &self.performer);
         many(v, &f[14], &self.instance);
     }
@@ -7082,24 +16751,95 @@ impl Visit for ImagingStudySeriesInstance {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Oid, &self.uid);
-        prim(v, d, &f[4], PrimKind::UnsignedInt, &self.number);
-        prim(v, d, &f[5], PrimKind::Oid, &self.sop_class);
-        prim(v, d, &f[6], PrimKind::String, &self.title);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Oid,
+                bound: false,
+                of_type: None,
+            },
+            &self.uid,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.number,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Oid,
+                bound: false,
+                of_type: None,
+            },
+            &self.sop_class,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
     }
 }
 
 impl Visit for Immunization {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &IMMUNIZATION_DESC;
         if !v.node(d, Node::present(self), 0x9e00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -7107,18 +16847,78 @@ impl Visit for Immunization {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::Boolean, &self.not_given);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.not_given,
+        );
         one(v, &f[11], &self.vaccine_code);
         one(v, &f[12], &self.patient);
         one(v, &f[13], &self.encounter);
-        prim(v, d, &f[14], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[15], PrimKind::Boolean, &self.primary_source);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.primary_source,
+        );
         one(v, &f[16], &self.report_origin);
         one(v, &f[17], &self.location);
         one(v, &f[18], &self.manufacturer);
-        prim(v, d, &f[19], PrimKind::String, &self.lot_number);
-        prim(v, d, &f[20], PrimKind::Date, &self.expiration_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.lot_number,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.expiration_date,
+        );
         one(v, &f[21], &self.site);
         one(v, &f[22], &self.route);
         one(v, &f[23], &self.dose_quantity);
@@ -7167,9 +16967,29 @@ impl Visit for ImmunizationReaction {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[4], &self.detail);
-        prim(v, d, &f[5], PrimKind::Boolean, &self.reported);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.reported,
+        );
     }
 }
 
@@ -7182,11 +17002,51 @@ impl Visit for ImmunizationVaccinationProtocol {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.dose_sequence);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.dose_sequence,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[5], &self.authority);
-        prim(v, d, &f[6], PrimKind::String, &self.series);
-        prim(v, d, &f[7], PrimKind::PositiveInt, &self.series_doses);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.series,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.series_doses,
+        );
         many(v, &f[8], &self.target_disease);
         one(v, &f[9], &self.dose_status);
         one(v, &f[10], &self.dose_status_reason);
@@ -7194,16 +17054,47 @@ impl Visit for ImmunizationVaccinationProtocol {
 }
 
 impl Visit for ImmunizationRecommendation {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &IMMUNIZATIONRECOMMENDATION_DESC;
         if !v.node(d, Node::present(self), 0x600) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -7225,10 +17116,30 @@ impl Visit for ImmunizationRecommendationRecommendation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[4], &self.vaccine_code);
         one(v, &f[5], &self.target_disease);
-        prim(v, d, &f[6], PrimKind::PositiveInt, &self.dose_number);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.dose_number,
+        );
         one(v, &f[7], &self.forecast_status);
         many(v, &f[8], &self.date_criterion);
         one(v, &f[9], &self.protocol);
@@ -7247,7 +17158,17 @@ impl Visit for ImmunizationRecommendationRecommendationDateCriterion {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.code);
-        prim(v, d, &f[4], PrimKind::DateTime, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -7260,47 +17181,218 @@ impl Visit for ImmunizationRecommendationRecommendationProtocol {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.dose_sequence);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.dose_sequence,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[5], &self.authority);
-        prim(v, d, &f[6], PrimKind::String, &self.series);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.series,
+        );
     }
 }
 
 impl Visit for ImplementationGuide {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &IMPLEMENTATIONGUIDE_DESC;
         if !v.node(d, Node::present(self), 0xd00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
-        prim(v, d, &f[9], PrimKind::String, &self.version);
-        prim(v, d, &f[10], PrimKind::String, &self.name);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
-        prim(v, d, &f[12], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[14], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[15], &self.contact);
-        prim(v, d, &f[16], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[17], &self.use_context);
         many(v, &f[18], &self.jurisdiction);
-        prim(v, d, &f[19], PrimKind::Markdown, &self.copyright);
-        prim(v, d, &f[20], PrimKind::Id, &self.fhir_version);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.fhir_version,
+        );
         many(v, &f[21], &self.dependency);
         many(v, &f[22], &self.package);
         many(v, &f[23], &self.global);
-        prims(v, d, &f[24], PrimKind::Uri, &self.binary);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.binary,
+        );
         one(v, &f[25], &self.page);
     }
 }
@@ -7314,8 +17406,28 @@ impl Visit for ImplementationGuideDependency {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
-        prim(v, d, &f[4], PrimKind::Uri, &self.uri);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.uri,
+        );
     }
 }
 
@@ -7328,7 +17440,17 @@ impl Visit for ImplementationGuideGlobal {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[4], &self.profile);
     }
 }
@@ -7342,8 +17464,28 @@ impl Visit for ImplementationGuidePackage {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[5], &self.resource);
     }
 }
@@ -7357,15 +17499,63 @@ impl Visit for ImplementationGuidePackageResource {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Boolean, &self.example);
-        prim(v, d, &f[4], PrimKind::String, &self.name);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
-        prim(v, d, &f[6], PrimKind::String, &self.acronym);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.example,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.acronym,
+        );
         if let Some(x) = &self.source {
             match x {
-                ImplementationGuidePackageResourceSource::Uri(p) => {
-                    v.prim(d, &f[7], PrimKind::Uri, None, Some("uri"), p)
-                }
+                ImplementationGuidePackageResourceSource::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ImplementationGuidePackageResourceSource::Reference(c) => {
                     v.enter(&f[7], None, Some("Reference"));
                     c.visit(v);
@@ -7386,55 +17576,286 @@ impl Visit for ImplementationGuidePage {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.source);
-        prim(v, d, &f[4], PrimKind::String, &self.title);
-        prim(v, d, &f[5], PrimKind::Code, &self.kind);
-        prims(v, d, &f[6], PrimKind::Code, &self.type_);
-        prims(v, d, &f[7], PrimKind::String, &self.package);
-        prim(v, d, &f[8], PrimKind::Code, &self.format);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.source,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.kind,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.package,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.format,
+        );
         many(v, &f[9], &self.page);
     }
 }
 
 impl Visit for Library {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &LIBRARY_DESC;
         if !v.node(d, Node::present(self), 0xa000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
         one(v, &f[15], &self.type_);
-        prim(v, d, &f[16], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[17], PrimKind::String, &self.publisher);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.description);
-        prim(v, d, &f[19], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[20], PrimKind::String, &self.usage);
-        prim(v, d, &f[21], PrimKind::Date, &self.approval_date);
-        prim(v, d, &f[22], PrimKind::Date, &self.last_review_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.usage,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.approval_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_review_date,
+        );
         one(v, &f[23], &self.effective_period);
         many(v, &f[24], &self.use_context);
         many(v, &f[25], &self.jurisdiction);
         many(v, &f[26], &self.topic);
         many(v, &f[27], &self.contributor);
         many(v, &f[28], &self.contact);
-        prim(v, d, &f[29], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         many(v, &f[30], &self.related_artifact);
         many(v, &f[31], &self.parameter);
         many(v, &f[32], &self.data_requirement);
@@ -7443,23 +17864,64 @@ impl Visit for Library {
 }
 
 impl Visit for Linkage {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &LINKAGE_DESC;
         if !v.node(d, Node::present(self), 0x400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         one(v, &f[9], &self.author);
         many(v, &f[10], &self.item);
     }
@@ -7474,22 +17936,63 @@ impl Visit for LinkageItem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[4], &self.resource);
     }
 }
 
 impl Visit for List {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &LIST_DESC;
         if !v.node(d, Node::present(self), 0x600) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -7497,13 +18000,53 @@ impl Visit for List {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::Code, &self.mode);
-        prim(v, d, &f[11], PrimKind::String, &self.title);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
         one(v, &f[12], &self.code);
         one(v, &f[13], &self.subject);
         one(v, &f[14], &self.encounter);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[16], &self.source);
         one(v, &f[17], &self.ordered_by);
         many(v, &f[18], &self.note);
@@ -7522,23 +18065,74 @@ impl Visit for ListEntry {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.flag);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.deleted);
-        prim(v, d, &f[5], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.deleted,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[6], &self.item);
     }
 }
 
 impl Visit for Location {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &LOCATION_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -7546,12 +18140,62 @@ impl Visit for Location {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.operational_status);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prims(v, d, &f[12], PrimKind::String, &self.alias);
-        prim(v, d, &f[13], PrimKind::String, &self.description);
-        prim(v, d, &f[14], PrimKind::Code, &self.mode);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.alias,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
         one(v, &f[15], &self.type_);
         many(v, &f[16], &self.telecom);
         one(v, &f[17], &self.address);
@@ -7572,70 +18216,355 @@ impl Visit for LocationPosition {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Decimal, &self.longitude);
-        prim(v, d, &f[4], PrimKind::Decimal, &self.latitude);
-        prim(v, d, &f[5], PrimKind::Decimal, &self.altitude);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.longitude,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.latitude,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.altitude,
+        );
     }
 }
 
 impl Visit for Measure {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MEASURE_DESC;
         if !v.node(d, Node::present(self), 0x2000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
-        prim(v, d, &f[17], PrimKind::Markdown, &self.description);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[19], PrimKind::String, &self.usage);
-        prim(v, d, &f[20], PrimKind::Date, &self.approval_date);
-        prim(v, d, &f[21], PrimKind::Date, &self.last_review_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.usage,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.approval_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_review_date,
+        );
         one(v, &f[22], &self.effective_period);
         many(v, &f[23], &self.use_context);
         many(v, &f[24], &self.jurisdiction);
         many(v, &f[25], &self.topic);
         many(v, &f[26], &self.contributor);
         many(v, &f[27], &self.contact);
-        prim(v, d, &f[28], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[28],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         many(v, &f[29], &self.related_artifact);
         many(v, &f[30], &self.library);
-        prim(v, d, &f[31], PrimKind::Markdown, &self.disclaimer);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[31],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.disclaimer,
+        );
         one(v, &f[32], &self.scoring);
         one(v, &f[33], &self.composite_scoring);
         many(v, &f[34], &self.type_);
-        prim(v, d, &f[35], PrimKind::String, &self.risk_adjustment);
-        prim(v, d, &f[36], PrimKind::String, &self.rate_aggregation);
-        prim(v, d, &f[37], PrimKind::Markdown, &self.rationale);
         prim(
             v,
-            d,
-            &f[38],
-            PrimKind::Markdown,
+            PrimSite {
+                owner: d,
+                field: &f[35],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.risk_adjustment,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[36],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.rate_aggregation,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[37],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.rationale,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[38],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
             &self.clinical_recommendation_statement,
         );
-        prim(v, d, &f[39], PrimKind::String, &self.improvement_notation);
-        prims(v, d, &f[40], PrimKind::Markdown, &self.definition);
-        prim(v, d, &f[41], PrimKind::Markdown, &self.guidance);
-        prim(v, d, &f[42], PrimKind::String, &self.set);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[39],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.improvement_notation,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[40],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.definition,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[41],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.guidance,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[42],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.set,
+        );
         many(v, &f[43], &self.group);
         many(v, &f[44], &self.supplemental_data);
     }
@@ -7651,8 +18580,28 @@ impl Visit for MeasureGroup {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.identifier);
-        prim(v, d, &f[4], PrimKind::String, &self.name);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[6], &self.population);
         many(v, &f[7], &self.stratifier);
     }
@@ -7669,9 +18618,39 @@ impl Visit for MeasureGroupPopulation {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.identifier);
         one(v, &f[4], &self.code);
-        prim(v, d, &f[5], PrimKind::String, &self.name);
-        prim(v, d, &f[6], PrimKind::String, &self.description);
-        prim(v, d, &f[7], PrimKind::String, &self.criteria);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.criteria,
+        );
     }
 }
 
@@ -7685,8 +18664,28 @@ impl Visit for MeasureGroupStratifier {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.identifier);
-        prim(v, d, &f[4], PrimKind::String, &self.criteria);
-        prim(v, d, &f[5], PrimKind::String, &self.path);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.criteria,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
     }
 }
 
@@ -7701,22 +18700,73 @@ impl Visit for MeasureSupplementalData {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.identifier);
         many(v, &f[4], &self.usage);
-        prim(v, d, &f[5], PrimKind::String, &self.criteria);
-        prim(v, d, &f[6], PrimKind::String, &self.path);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.criteria,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
     }
 }
 
 impl Visit for MeasureReport {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MEASUREREPORT_DESC;
         if !v.node(d, Node::present(self), 0x8e00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -7724,11 +18774,41 @@ impl Visit for MeasureReport {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[11], &self.measure);
         one(v, &f[12], &self.patient);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[14], &self.reporting_organization);
         one(v, &f[15], &self.period);
         many(v, &f[16], &self.group);
@@ -7747,7 +18827,17 @@ impl Visit for MeasureReportGroup {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.identifier);
         many(v, &f[4], &self.population);
-        prim(v, d, &f[5], PrimKind::Decimal, &self.measure_score);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.measure_score,
+        );
         many(v, &f[6], &self.stratifier);
     }
 }
@@ -7763,7 +18853,17 @@ impl Visit for MeasureReportGroupPopulation {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.identifier);
         one(v, &f[4], &self.code);
-        prim(v, d, &f[5], PrimKind::Integer, &self.count);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.count,
+        );
         one(v, &f[6], &self.patients);
     }
 }
@@ -7791,9 +18891,29 @@ impl Visit for MeasureReportGroupStratifierStratum {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
         many(v, &f[4], &self.population);
-        prim(v, d, &f[5], PrimKind::Decimal, &self.measure_score);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.measure_score,
+        );
     }
 }
 
@@ -7808,22 +18928,63 @@ impl Visit for MeasureReportGroupStratifierStratumPopulation {
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.identifier);
         one(v, &f[4], &self.code);
-        prim(v, d, &f[5], PrimKind::Integer, &self.count);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.count,
+        );
         one(v, &f[6], &self.patients);
     }
 }
 
 impl Visit for Media {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MEDIA_DESC;
         if !v.node(d, Node::present(self), 0x1000400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -7832,16 +18993,34 @@ impl Visit for Media {
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
         many(v, &f[9], &self.based_on);
-        prim(v, d, &f[10], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[11], &self.subtype);
         one(v, &f[12], &self.view);
         one(v, &f[13], &self.subject);
         one(v, &f[14], &self.context);
         if let Some(x) = &self.occurrence {
             match x {
-                MediaOccurrence::DateTime(p) => {
-                    v.prim(d, &f[15], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                MediaOccurrence::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[15],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 MediaOccurrence::Period(c) => {
                     v.enter(&f[15], None, Some("Period"));
                     c.visit(v);
@@ -7853,26 +19032,97 @@ impl Visit for Media {
         many(v, &f[17], &self.reason_code);
         one(v, &f[18], &self.body_site);
         one(v, &f[19], &self.device);
-        prim(v, d, &f[20], PrimKind::PositiveInt, &self.height);
-        prim(v, d, &f[21], PrimKind::PositiveInt, &self.width);
-        prim(v, d, &f[22], PrimKind::PositiveInt, &self.frames);
-        prim(v, d, &f[23], PrimKind::UnsignedInt, &self.duration);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.height,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.width,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.frames,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.duration,
+        );
         one(v, &f[24], &self.content);
         many(v, &f[25], &self.note);
     }
 }
 
 impl Visit for Medication {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MEDICATION_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -7880,9 +19130,39 @@ impl Visit for Medication {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.code);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::Boolean, &self.is_brand);
-        prim(v, d, &f[11], PrimKind::Boolean, &self.is_over_the_counter);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.is_brand,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.is_over_the_counter,
+        );
         one(v, &f[12], &self.manufacturer);
         one(v, &f[13], &self.form);
         many(v, &f[14], &self.ingredient);
@@ -7914,7 +19194,17 @@ impl Visit for MedicationIngredient {
                 }
             }
         }
-        prim(v, d, &f[4], PrimKind::Boolean, &self.is_active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.is_active,
+        );
         one(v, &f[5], &self.amount);
     }
 }
@@ -7943,8 +19233,28 @@ impl Visit for MedicationPackageBatch {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.lot_number);
-        prim(v, d, &f[4], PrimKind::DateTime, &self.expiration_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.lot_number,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.expiration_date,
+        );
     }
 }
 
@@ -7976,16 +19286,47 @@ impl Visit for MedicationPackageContent {
 }
 
 impl Visit for MedicationAdministration {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MEDICATIONADMINISTRATION_DESC;
         if !v.node(d, Node::present(self), 0x26800) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -7995,7 +19336,17 @@ impl Visit for MedicationAdministration {
         many(v, &f[8], &self.identifier);
         many(v, &f[9], &self.definition);
         many(v, &f[10], &self.part_of);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[12], &self.category);
         if let Some(x) = &self.medication {
             match x {
@@ -8016,9 +19367,17 @@ impl Visit for MedicationAdministration {
         many(v, &f[16], &self.supporting_information);
         if let Some(x) = &self.effective {
             match x {
-                MedicationAdministrationEffective::DateTime(p) => {
-                    v.prim(d, &f[17], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                MedicationAdministrationEffective::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[17],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 MedicationAdministrationEffective::Period(c) => {
                     v.enter(&f[17], None, Some("Period"));
                     c.visit(v);
@@ -8027,7 +19386,17 @@ impl Visit for MedicationAdministration {
             }
         }
         many(v, &f[18], &self.performer);
-        prim(v, d, &f[19], PrimKind::Boolean, &self.not_given);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.not_given,
+        );
         many(v, &f[20], &self.reason_not_given);
         many(v, &f[21], &self.reason_code);
         many(v, &f[22], &self.reason_reference);
@@ -8048,7 +19417,17 @@ impl Visit for MedicationAdministrationDosage {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
         one(v, &f[4], &self.site);
         one(v, &f[5], &self.route);
         one(v, &f[6], &self.method);
@@ -8085,16 +19464,47 @@ impl Visit for MedicationAdministrationPerformer {
 }
 
 impl Visit for MedicationDispense {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MEDICATIONDISPENSE_DESC;
         if !v.node(d, Node::present(self), 0x1000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -8103,7 +19513,17 @@ impl Visit for MedicationDispense {
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
         many(v, &f[9], &self.part_of);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[11], &self.category);
         if let Some(x) = &self.medication {
             match x {
@@ -8127,15 +19547,45 @@ impl Visit for MedicationDispense {
         one(v, &f[18], &self.type_);
         one(v, &f[19], &self.quantity);
         one(v, &f[20], &self.days_supply);
-        prim(v, d, &f[21], PrimKind::DateTime, &self.when_prepared);
-        prim(v, d, &f[22], PrimKind::DateTime, &self.when_handed_over);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.when_prepared,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.when_handed_over,
+        );
         one(v, &f[23], &self.destination);
         many(v, &f[24], &self.receiver);
         many(v, &f[25], &self.note);
         many(v, &f[26], &self.dosage_instruction);
         one(v, &f[27], &self.substitution);
         many(v, &f[28], &self.detected_issue);
-        prim(v, d, &f[29], PrimKind::Boolean, &self.not_done);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.not_done,
+        );
         if let Some(x) = &self.not_done_reason {
             match x {
                 MedicationDispenseNotDoneReason::CodeableConcept(c) => {
@@ -8177,7 +19627,17 @@ impl Visit for MedicationDispenseSubstitution {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Boolean, &self.was_substituted);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.was_substituted,
+        );
         one(v, &f[4], &self.type_);
         many(v, &f[5], &self.reason);
         many(v, &f[6], &self.responsible_party);
@@ -8185,16 +19645,47 @@ impl Visit for MedicationDispenseSubstitution {
 }
 
 impl Visit for MedicationRequest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MEDICATIONREQUEST_DESC;
         if !v.node(d, Node::present(self), 0x32000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -8205,10 +19696,40 @@ impl Visit for MedicationRequest {
         many(v, &f[9], &self.definition);
         many(v, &f[10], &self.based_on);
         one(v, &f[11], &self.group_identifier);
-        prim(v, d, &f[12], PrimKind::Code, &self.status);
-        prim(v, d, &f[13], PrimKind::Code, &self.intent);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.intent,
+        );
         one(v, &f[14], &self.category);
-        prim(v, d, &f[15], PrimKind::Code, &self.priority);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.priority,
+        );
         if let Some(x) = &self.medication {
             match x {
                 MedicationRequestMedication::CodeableConcept(c) => {
@@ -8226,7 +19747,17 @@ impl Visit for MedicationRequest {
         one(v, &f[17], &self.subject);
         one(v, &f[18], &self.context);
         many(v, &f[19], &self.supporting_information);
-        prim(v, d, &f[20], PrimKind::DateTime, &self.authored_on);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authored_on,
+        );
         one(v, &f[21], &self.requester);
         one(v, &f[22], &self.recorder);
         many(v, &f[23], &self.reason_code);
@@ -8253,9 +19784,13 @@ impl Visit for MedicationRequestDispenseRequest {
         one(v, &f[3], &self.validity_period);
         prim(
             v,
-            d,
-            &f[4],
-            PrimKind::PositiveInt,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
             &self.number_of_repeats_allowed,
         );
         one(v, &f[5], &self.quantity);
@@ -8287,22 +19822,63 @@ impl Visit for MedicationRequestSubstitution {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Boolean, &self.allowed);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.allowed,
+        );
         one(v, &f[4], &self.reason);
     }
 }
 
 impl Visit for MedicationStatement {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MEDICATIONSTATEMENT_DESC;
         if !v.node(d, Node::present(self), 0x145000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -8313,7 +19889,17 @@ impl Visit for MedicationStatement {
         many(v, &f[9], &self.based_on);
         many(v, &f[10], &self.part_of);
         one(v, &f[11], &self.context);
-        prim(v, d, &f[12], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[13], &self.category);
         if let Some(x) = &self.medication {
             match x {
@@ -8331,9 +19917,17 @@ impl Visit for MedicationStatement {
         }
         if let Some(x) = &self.effective {
             match x {
-                MedicationStatementEffective::DateTime(p) => {
-                    v.prim(d, &f[15], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                MedicationStatementEffective::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[15],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 MedicationStatementEffective::Period(c) => {
                     v.enter(&f[15], None, Some("Period"));
                     c.visit(v);
@@ -8341,11 +19935,31 @@ impl Visit for MedicationStatement {
                 }
             }
         }
-        prim(v, d, &f[16], PrimKind::DateTime, &self.date_asserted);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date_asserted,
+        );
         one(v, &f[17], &self.information_source);
         one(v, &f[18], &self.subject);
         many(v, &f[19], &self.derived_from);
-        prim(v, d, &f[20], PrimKind::Code, &self.taken);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.taken,
+        );
         many(v, &f[21], &self.reason_not_taken);
         many(v, &f[22], &self.reason_code);
         many(v, &f[23], &self.reason_reference);
@@ -8355,44 +19969,205 @@ impl Visit for MedicationStatement {
 }
 
 impl Visit for MessageDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MESSAGEDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x400a000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         one(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[17], &self.contact);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[19], &self.use_context);
         many(v, &f[20], &self.jurisdiction);
-        prim(v, d, &f[21], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[22], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         one(v, &f[23], &self.base);
         many(v, &f[24], &self.parent);
         many(v, &f[25], &self.replaces);
         one(v, &f[26], &self.event);
-        prim(v, d, &f[27], PrimKind::Code, &self.category);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.category,
+        );
         many(v, &f[28], &self.focus);
-        prim(v, d, &f[29], PrimKind::Boolean, &self.response_required);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.response_required,
+        );
         many(v, &f[30], &self.allowed_response);
     }
 }
@@ -8407,7 +20182,17 @@ impl Visit for MessageDefinitionAllowedResponse {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.message);
-        prim(v, d, &f[4], PrimKind::Markdown, &self.situation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.situation,
+        );
     }
 }
 
@@ -8420,24 +20205,85 @@ impl Visit for MessageDefinitionFocus {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
         one(v, &f[4], &self.profile);
-        prim(v, d, &f[5], PrimKind::UnsignedInt, &self.min);
-        prim(v, d, &f[6], PrimKind::String, &self.max);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.min,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.max,
+        );
     }
 }
 
 impl Visit for MessageHeader {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MESSAGEHEADER_DESC;
         if !v.node(d, Node::present(self), 0x9100) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -8448,7 +20294,17 @@ impl Visit for MessageHeader {
         many(v, &f[9], &self.destination);
         one(v, &f[10], &self.receiver);
         one(v, &f[11], &self.sender);
-        prim(v, d, &f[12], PrimKind::Instant, &self.timestamp);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.timestamp,
+        );
         one(v, &f[13], &self.enterer);
         one(v, &f[14], &self.author);
         one(v, &f[15], &self.source);
@@ -8468,9 +20324,29 @@ impl Visit for MessageHeaderDestination {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         one(v, &f[4], &self.target);
-        prim(v, d, &f[5], PrimKind::Uri, &self.endpoint);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.endpoint,
+        );
     }
 }
 
@@ -8483,8 +20359,28 @@ impl Visit for MessageHeaderResponse {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.identifier);
-        prim(v, d, &f[4], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.identifier,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.code,
+        );
         one(v, &f[5], &self.details);
     }
 }
@@ -8498,15 +20394,56 @@ impl Visit for MessageHeaderSource {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.software);
-        prim(v, d, &f[5], PrimKind::String, &self.version);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.software,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
         one(v, &f[6], &self.contact);
-        prim(v, d, &f[7], PrimKind::Uri, &self.endpoint);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.endpoint,
+        );
     }
 }
 
 impl Visit for Meta {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &META_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -8514,15 +20451,46 @@ impl Visit for Meta {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Id, &self.version_id);
-        prim(v, d, &f[3], PrimKind::Instant, &self.last_updated);
-        prims(v, d, &f[4], PrimKind::Uri, &self.profile);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.version_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_updated,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.profile,
+        );
         many(v, &f[5], &self.security);
         many(v, &f[6], &self.tag);
     }
 }
 
 impl Visit for Money {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &MONEY_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -8530,43 +20498,204 @@ impl Visit for Money {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Decimal, &self.value);
-        prim(v, d, &f[3], PrimKind::Code, &self.comparator);
-        prim(v, d, &f[4], PrimKind::String, &self.unit);
-        prim(v, d, &f[5], PrimKind::Uri, &self.system);
-        prim(v, d, &f[6], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.comparator,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.unit,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
     }
 }
 
 impl Visit for NamingSystem {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &NAMINGSYSTEM_DESC;
         if !v.node(d, Node::present(self), 0x100f00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::String, &self.name);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::Code, &self.kind);
-        prim(v, d, &f[11], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[12], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.kind,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[13], &self.contact);
-        prim(v, d, &f[14], PrimKind::String, &self.responsible);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.responsible,
+        );
         one(v, &f[15], &self.type_);
-        prim(v, d, &f[16], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[17], &self.use_context);
         many(v, &f[18], &self.jurisdiction);
-        prim(v, d, &f[19], PrimKind::String, &self.usage);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.usage,
+        );
         many(v, &f[20], &self.unique_id);
         one(v, &f[21], &self.replaced_by);
     }
@@ -8581,15 +20710,56 @@ impl Visit for NamingSystemUniqueId {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
-        prim(v, d, &f[4], PrimKind::String, &self.value);
-        prim(v, d, &f[5], PrimKind::Boolean, &self.preferred);
-        prim(v, d, &f[6], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.preferred,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
         one(v, &f[7], &self.period);
     }
 }
 
 impl Visit for Narrative {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &NARRATIVE_DESC;
         if !v.node(d, Node::present(self), 0xc) {
@@ -8597,21 +20767,62 @@ impl Visit for Narrative {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
     }
 }
 
 impl Visit for NutritionOrder {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &NUTRITIONORDER_DESC;
         if !v.node(d, Node::present(self), 0x1400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -8619,10 +20830,30 @@ impl Visit for NutritionOrder {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.patient);
         one(v, &f[11], &self.encounter);
-        prim(v, d, &f[12], PrimKind::DateTime, &self.date_time);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date_time,
+        );
         one(v, &f[13], &self.orderer);
         many(v, &f[14], &self.allergy_intolerance);
         many(v, &f[15], &self.food_preference_modifier);
@@ -8645,22 +20876,40 @@ impl Visit for NutritionOrderEnteralFormula {
         one(v, &f[3], &self.base_formula_type);
         prim(
             v,
-            d,
-            &f[4],
-            PrimKind::String,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
             &self.base_formula_product_name,
         );
         one(v, &f[5], &self.additive_type);
-        prim(v, d, &f[6], PrimKind::String, &self.additive_product_name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.additive_product_name,
+        );
         one(v, &f[7], &self.caloric_density);
         one(v, &f[8], &self.routeof_administration);
         many(v, &f[9], &self.administration);
         one(v, &f[10], &self.max_volume_to_deliver);
         prim(
             v,
-            d,
-            &f[11],
-            PrimKind::String,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
             &self.administration_instruction,
         );
     }
@@ -8708,7 +20957,17 @@ impl Visit for NutritionOrderOralDiet {
         many(v, &f[5], &self.nutrient);
         many(v, &f[6], &self.texture);
         many(v, &f[7], &self.fluid_consistency_type);
-        prim(v, d, &f[8], PrimKind::String, &self.instruction);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.instruction,
+        );
     }
 }
 
@@ -8750,24 +21009,75 @@ impl Visit for NutritionOrderSupplement {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.type_);
-        prim(v, d, &f[4], PrimKind::String, &self.product_name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.product_name,
+        );
         many(v, &f[5], &self.schedule);
         one(v, &f[6], &self.quantity);
-        prim(v, d, &f[7], PrimKind::String, &self.instruction);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.instruction,
+        );
     }
 }
 
 impl Visit for Observation {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &OBSERVATION_DESC;
         if !v.node(d, Node::present(self), 0x1400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -8776,16 +21086,34 @@ impl Visit for Observation {
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
         many(v, &f[9], &self.based_on);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[11], &self.category);
         one(v, &f[12], &self.code);
         one(v, &f[13], &self.subject);
         one(v, &f[14], &self.context);
         if let Some(x) = &self.effective {
             match x {
-                ObservationEffective::DateTime(p) => {
-                    v.prim(d, &f[15], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ObservationEffective::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[15],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ObservationEffective::Period(c) => {
                     v.enter(&f[15], None, Some("Period"));
                     c.visit(v);
@@ -8793,7 +21121,17 @@ impl Visit for Observation {
                 }
             }
         }
-        prim(v, d, &f[16], PrimKind::Instant, &self.issued);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.issued,
+        );
         many(v, &f[17], &self.performer);
         if let Some(x) = &self.value {
             match x {
@@ -8807,12 +21145,28 @@ impl Visit for Observation {
                     c.visit(v);
                     v.leave();
                 }
-                ObservationValue::String(p) => {
-                    v.prim(d, &f[18], PrimKind::String, None, Some("string"), p)
-                }
-                ObservationValue::Boolean(p) => {
-                    v.prim(d, &f[18], PrimKind::Boolean, None, Some("boolean"), p)
-                }
+                ObservationValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                ObservationValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
                 ObservationValue::Range(c) => {
                     v.enter(&f[18], None, Some("Range"));
                     c.visit(v);
@@ -8833,12 +21187,28 @@ impl Visit for Observation {
                     c.visit(v);
                     v.leave();
                 }
-                ObservationValue::Time(p) => {
-                    v.prim(d, &f[18], PrimKind::Time, None, Some("time"), p)
-                }
-                ObservationValue::DateTime(p) => {
-                    v.prim(d, &f[18], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ObservationValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
+                ObservationValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[18],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ObservationValue::Period(c) => {
                     v.enter(&f[18], None, Some("Period"));
                     c.visit(v);
@@ -8848,7 +21218,17 @@ impl Visit for Observation {
         }
         one(v, &f[19], &self.data_absent_reason);
         one(v, &f[20], &self.interpretation);
-        prim(v, d, &f[21], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
         one(v, &f[22], &self.body_site);
         one(v, &f[23], &self.method);
         one(v, &f[24], &self.specimen);
@@ -8881,9 +21261,17 @@ impl Visit for ObservationComponent {
                     c.visit(v);
                     v.leave();
                 }
-                ObservationComponentValue::String(p) => {
-                    v.prim(d, &f[4], PrimKind::String, None, Some("string"), p)
-                }
+                ObservationComponentValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
                 ObservationComponentValue::Range(c) => {
                     v.enter(&f[4], None, Some("Range"));
                     c.visit(v);
@@ -8904,12 +21292,28 @@ impl Visit for ObservationComponent {
                     c.visit(v);
                     v.leave();
                 }
-                ObservationComponentValue::Time(p) => {
-                    v.prim(d, &f[4], PrimKind::Time, None, Some("time"), p)
-                }
-                ObservationComponentValue::DateTime(p) => {
-                    v.prim(d, &f[4], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ObservationComponentValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
+                ObservationComponentValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ObservationComponentValue::Period(c) => {
                     v.enter(&f[4], None, Some("Period"));
                     c.visit(v);
@@ -8937,7 +21341,17 @@ impl Visit for ObservationReferenceRange {
         one(v, &f[5], &self.type_);
         many(v, &f[6], &self.applies_to);
         one(v, &f[7], &self.age);
-        prim(v, d, &f[8], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
     }
 }
 
@@ -8950,49 +21364,260 @@ impl Visit for ObservationRelated {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[4], &self.target);
     }
 }
 
 impl Visit for OperationDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &OPERATIONDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x1c401c00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
-        prim(v, d, &f[9], PrimKind::String, &self.version);
-        prim(v, d, &f[10], PrimKind::String, &self.name);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
-        prim(v, d, &f[12], PrimKind::Code, &self.kind);
-        prim(v, d, &f[13], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[14], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[15], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.kind,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[16], &self.contact);
-        prim(v, d, &f[17], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[18], &self.use_context);
         many(v, &f[19], &self.jurisdiction);
-        prim(v, d, &f[20], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[21], PrimKind::Boolean, &self.idempotent);
-        prim(v, d, &f[22], PrimKind::Code, &self.code);
-        prim(v, d, &f[23], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.idempotent,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
         one(v, &f[24], &self.base);
-        prims(v, d, &f[25], PrimKind::Code, &self.resource);
-        prim(v, d, &f[26], PrimKind::Boolean, &self.system);
-        prim(v, d, &f[27], PrimKind::Boolean, &self.type_);
-        prim(v, d, &f[28], PrimKind::Boolean, &self.instance);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[25],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.resource,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[26],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[28],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.instance,
+        );
         many(v, &f[29], &self.parameter);
         many(v, &f[30], &self.overload);
     }
@@ -9007,8 +21632,28 @@ impl Visit for OperationDefinitionOverload {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prims(v, d, &f[3], PrimKind::String, &self.parameter_name);
-        prim(v, d, &f[4], PrimKind::String, &self.comment);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.parameter_name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
     }
 }
 
@@ -9021,13 +21666,83 @@ impl Visit for OperationDefinitionParameter {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.name);
-        prim(v, d, &f[4], PrimKind::Code, &self.use_);
-        prim(v, d, &f[5], PrimKind::Integer, &self.min);
-        prim(v, d, &f[6], PrimKind::String, &self.max);
-        prim(v, d, &f[7], PrimKind::String, &self.documentation);
-        prim(v, d, &f[8], PrimKind::Code, &self.type_);
-        prim(v, d, &f[9], PrimKind::Code, &self.search_type);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.use_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.min,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.max,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.search_type,
+        );
         one(v, &f[10], &self.profile);
         one(v, &f[11], &self.binding);
         many(v, &f[12], &self.part);
@@ -9043,12 +21758,30 @@ impl Visit for OperationDefinitionParameterBinding {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.strength);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.strength,
+        );
         if let Some(x) = &self.value_set {
             match x {
-                OperationDefinitionParameterBindingValueSet::Uri(p) => {
-                    v.prim(d, &f[4], PrimKind::Uri, None, Some("uri"), p)
-                }
+                OperationDefinitionParameterBindingValueSet::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 OperationDefinitionParameterBindingValueSet::Reference(c) => {
                     v.enter(&f[4], None, Some("Reference"));
                     c.visit(v);
@@ -9060,16 +21793,47 @@ impl Visit for OperationDefinitionParameterBinding {
 }
 
 impl Visit for OperationOutcome {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &OPERATIONOUTCOME_DESC;
         if !v.node(d, Node::present(self), 0x100) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -9089,26 +21853,107 @@ impl Visit for OperationOutcomeIssue {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.severity);
-        prim(v, d, &f[4], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.severity,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
         one(v, &f[5], &self.details);
-        prim(v, d, &f[6], PrimKind::String, &self.diagnostics);
-        prims(v, d, &f[7], PrimKind::String, &self.location);
-        prims(v, d, &f[8], PrimKind::String, &self.expression);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.diagnostics,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.location,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
     }
 }
 
 impl Visit for Organization {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &ORGANIZATION_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -9116,10 +21961,40 @@ impl Visit for Organization {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         many(v, &f[10], &self.type_);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prims(v, d, &f[12], PrimKind::String, &self.alias);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.alias,
+        );
         many(v, &f[13], &self.telecom);
         many(v, &f[14], &self.address);
         one(v, &f[15], &self.part_of);
@@ -9145,6 +22020,7 @@ impl Visit for OrganizationContact {
 }
 
 impl Visit for ParameterDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PARAMETERDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x88) {
@@ -9152,27 +22028,118 @@ impl Visit for ParameterDefinition {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.name);
-        prim(v, d, &f[3], PrimKind::Code, &self.use_);
-        prim(v, d, &f[4], PrimKind::Integer, &self.min);
-        prim(v, d, &f[5], PrimKind::String, &self.max);
-        prim(v, d, &f[6], PrimKind::String, &self.documentation);
-        prim(v, d, &f[7], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.use_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.min,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.max,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[8], &self.profile);
     }
 }
 
 impl Visit for Parameters {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PARAMETERS_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         many(v, &f[4], &self.parameter);
     }
 }
@@ -9186,72 +22153,195 @@ impl Visit for ParametersParameter {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         if let Some(x) = &self.value {
             match x {
                 ParametersParameterValue::Base64Binary(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::Base64Binary,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Base64Binary,
+                        bound: false,
+                        of_type: Some("base64Binary"),
+                    },
                     None,
-                    Some("base64Binary"),
                     p,
                 ),
-                ParametersParameterValue::Boolean(p) => {
-                    v.prim(d, &f[4], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                ParametersParameterValue::Code(p) => {
-                    v.prim(d, &f[4], PrimKind::Code, None, Some("code"), p)
-                }
-                ParametersParameterValue::Date(p) => {
-                    v.prim(d, &f[4], PrimKind::Date, None, Some("date"), p)
-                }
-                ParametersParameterValue::DateTime(p) => {
-                    v.prim(d, &f[4], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                ParametersParameterValue::Decimal(p) => {
-                    v.prim(d, &f[4], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                ParametersParameterValue::Id(p) => {
-                    v.prim(d, &f[4], PrimKind::Id, None, Some("id"), p)
-                }
-                ParametersParameterValue::Instant(p) => {
-                    v.prim(d, &f[4], PrimKind::Instant, None, Some("instant"), p)
-                }
-                ParametersParameterValue::Integer(p) => {
-                    v.prim(d, &f[4], PrimKind::Integer, None, Some("integer"), p)
-                }
-                ParametersParameterValue::Markdown(p) => {
-                    v.prim(d, &f[4], PrimKind::Markdown, None, Some("markdown"), p)
-                }
-                ParametersParameterValue::Oid(p) => {
-                    v.prim(d, &f[4], PrimKind::Oid, None, Some("oid"), p)
-                }
+                ParametersParameterValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::Markdown(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Markdown,
+                        bound: false,
+                        of_type: Some("markdown"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::Oid(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Oid,
+                        bound: false,
+                        of_type: Some("oid"),
+                    },
+                    None,
+                    p,
+                ),
                 ParametersParameterValue::PositiveInt(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::PositiveInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
                     None,
-                    Some("positiveInt"),
                     p,
                 ),
-                ParametersParameterValue::String(p) => {
-                    v.prim(d, &f[4], PrimKind::String, None, Some("string"), p)
-                }
-                ParametersParameterValue::Time(p) => {
-                    v.prim(d, &f[4], PrimKind::Time, None, Some("time"), p)
-                }
+                ParametersParameterValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                ParametersParameterValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
                 ParametersParameterValue::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                ParametersParameterValue::Uri(p) => {
-                    v.prim(d, &f[4], PrimKind::Uri, None, Some("uri"), p)
-                }
+                ParametersParameterValue::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ParametersParameterValue::Address(c) => {
                     v.enter(&f[4], None, Some("Address"));
                     c.visit(v);
@@ -9372,16 +22462,47 @@ impl Visit for ParametersParameter {
 }
 
 impl Visit for Patient {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PATIENT_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -9389,31 +22510,93 @@ impl Visit for Patient {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         many(v, &f[10], &self.name);
         many(v, &f[11], &self.telecom);
-        prim(v, d, &f[12], PrimKind::Code, &self.gender);
-        prim(v, d, &f[13], PrimKind::Date, &self.birth_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.gender,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.birth_date,
+        );
         if let Some(x) = &self.deceased {
             match x {
-                PatientDeceased::Boolean(p) => {
-                    v.prim(d, &f[14], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                PatientDeceased::DateTime(p) => {
-                    v.prim(d, &f[14], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                PatientDeceased::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[14],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                PatientDeceased::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[14],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
         many(v, &f[15], &self.address);
         one(v, &f[16], &self.marital_status);
         if let Some(x) = &self.multiple_birth {
             match x {
-                PatientMultipleBirth::Boolean(p) => {
-                    v.prim(d, &f[17], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                PatientMultipleBirth::Integer(p) => {
-                    v.prim(d, &f[17], PrimKind::Integer, None, Some("integer"), p)
-                }
+                PatientMultipleBirth::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[17],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                PatientMultipleBirth::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[17],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
         many(v, &f[18], &self.photo);
@@ -9451,7 +22634,17 @@ impl Visit for PatientCommunication {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.language);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.preferred);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.preferred,
+        );
     }
 }
 
@@ -9468,7 +22661,17 @@ impl Visit for PatientContact {
         one(v, &f[4], &self.name);
         many(v, &f[5], &self.telecom);
         one(v, &f[6], &self.address);
-        prim(v, d, &f[7], PrimKind::Code, &self.gender);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.gender,
+        );
         one(v, &f[8], &self.organization);
         one(v, &f[9], &self.period);
     }
@@ -9484,21 +22687,62 @@ impl Visit for PatientLink {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.other);
-        prim(v, d, &f[4], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
     }
 }
 
 impl Visit for PaymentNotice {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PAYMENTNOTICE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -9506,11 +22750,41 @@ impl Visit for PaymentNotice {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.request);
         one(v, &f[11], &self.response);
-        prim(v, d, &f[12], PrimKind::Date, &self.status_date);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.status_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[14], &self.target);
         one(v, &f[15], &self.provider);
         one(v, &f[16], &self.organization);
@@ -9519,16 +22793,47 @@ impl Visit for PaymentNotice {
 }
 
 impl Visit for PaymentReconciliation {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PAYMENTRECONCILIATION_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -9536,13 +22841,43 @@ impl Visit for PaymentReconciliation {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.period);
-        prim(v, d, &f[11], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[12], &self.organization);
         one(v, &f[13], &self.request);
         one(v, &f[14], &self.outcome);
-        prim(v, d, &f[15], PrimKind::String, &self.disposition);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.disposition,
+        );
         one(v, &f[16], &self.request_provider);
         one(v, &f[17], &self.request_organization);
         many(v, &f[18], &self.detail);
@@ -9566,7 +22901,17 @@ impl Visit for PaymentReconciliationDetail {
         one(v, &f[5], &self.response);
         one(v, &f[6], &self.submitter);
         one(v, &f[7], &self.payee);
-        prim(v, d, &f[8], PrimKind::Date, &self.date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
         one(v, &f[9], &self.amount);
     }
 }
@@ -9581,11 +22926,22 @@ impl Visit for PaymentReconciliationProcessNote {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.type_);
-        prim(v, d, &f[4], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
     }
 }
 
 impl Visit for Period {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PERIOD_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -9593,22 +22949,73 @@ impl Visit for Period {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::DateTime, &self.start);
-        prim(v, d, &f[3], PrimKind::DateTime, &self.end);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.start,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.end,
+        );
     }
 }
 
 impl Visit for Person {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PERSON_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -9618,12 +23025,42 @@ impl Visit for Person {
         many(v, &f[8], &self.identifier);
         many(v, &f[9], &self.name);
         many(v, &f[10], &self.telecom);
-        prim(v, d, &f[11], PrimKind::Code, &self.gender);
-        prim(v, d, &f[12], PrimKind::Date, &self.birth_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.gender,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.birth_date,
+        );
         many(v, &f[13], &self.address);
         one(v, &f[14], &self.photo);
         one(v, &f[15], &self.managing_organization);
-        prim(v, d, &f[16], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         many(v, &f[17], &self.link);
     }
 }
@@ -9638,49 +23075,230 @@ impl Visit for PersonLink {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.target);
-        prim(v, d, &f[4], PrimKind::Code, &self.assurance);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.assurance,
+        );
     }
 }
 
 impl Visit for PlanDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PLANDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x4000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
         one(v, &f[13], &self.type_);
-        prim(v, d, &f[14], PrimKind::Code, &self.status);
-        prim(v, d, &f[15], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[16], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[17], PrimKind::String, &self.publisher);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.description);
-        prim(v, d, &f[19], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[20], PrimKind::String, &self.usage);
-        prim(v, d, &f[21], PrimKind::Date, &self.approval_date);
-        prim(v, d, &f[22], PrimKind::Date, &self.last_review_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.usage,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.approval_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_review_date,
+        );
         one(v, &f[23], &self.effective_period);
         many(v, &f[24], &self.use_context);
         many(v, &f[25], &self.jurisdiction);
         many(v, &f[26], &self.topic);
         many(v, &f[27], &self.contributor);
         many(v, &f[28], &self.contact);
-        prim(v, d, &f[29], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         many(v, &f[30], &self.related_artifact);
         many(v, &f[31], &self.library);
         many(v, &f[32], &self.goal);
@@ -9697,14 +23315,64 @@ impl Visit for PlanDefinitionAction {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.label);
-        prim(v, d, &f[4], PrimKind::String, &self.title);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
-        prim(v, d, &f[6], PrimKind::String, &self.text_equivalent);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.label,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text_equivalent,
+        );
         many(v, &f[7], &self.code);
         many(v, &f[8], &self.reason);
         many(v, &f[9], &self.documentation);
-        prims(v, d, &f[10], PrimKind::Id, &self.goal_id);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.goal_id,
+        );
         many(v, &f[11], &self.trigger_definition);
         many(v, &f[12], &self.condition);
         many(v, &f[13], &self.input);
@@ -9712,9 +23380,17 @@ impl Visit for PlanDefinitionAction {
         many(v, &f[15], &self.related_action);
         if let Some(x) = &self.timing {
             match x {
-                PlanDefinitionActionTiming::DateTime(p) => {
-                    v.prim(d, &f[16], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                PlanDefinitionActionTiming::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 PlanDefinitionActionTiming::Period(c) => {
                     v.enter(&f[16], None, Some("Period"));
                     c.visit(v);
@@ -9739,11 +23415,61 @@ impl Visit for PlanDefinitionAction {
         }
         many(v, &f[17], &self.participant);
         one(v, &f[18], &self.type_);
-        prim(v, d, &f[19], PrimKind::Code, &self.grouping_behavior);
-        prim(v, d, &f[20], PrimKind::Code, &self.selection_behavior);
-        prim(v, d, &f[21], PrimKind::Code, &self.required_behavior);
-        prim(v, d, &f[22], PrimKind::Code, &self.precheck_behavior);
-        prim(v, d, &f[23], PrimKind::Code, &self.cardinality_behavior);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.grouping_behavior,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.selection_behavior,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.required_behavior,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.precheck_behavior,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.cardinality_behavior,
+        );
         one(v, &f[24], &self.definition);
         one(v, &f[25], &self.transform);
         many(v, &f[26], &self.dynamic_value);
@@ -9760,10 +23486,50 @@ impl Visit for PlanDefinitionActionCondition {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.kind);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
-        prim(v, d, &f[5], PrimKind::String, &self.language);
-        prim(v, d, &f[6], PrimKind::String, &self.expression);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.kind,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
     }
 }
 
@@ -9776,10 +23542,50 @@ impl Visit for PlanDefinitionActionDynamicValue {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.description);
-        prim(v, d, &f[4], PrimKind::String, &self.path);
-        prim(v, d, &f[5], PrimKind::String, &self.language);
-        prim(v, d, &f[6], PrimKind::String, &self.expression);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
     }
 }
 
@@ -9792,7 +23598,17 @@ impl Visit for PlanDefinitionActionParticipant {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[4], &self.role);
     }
 }
@@ -9806,8 +23622,28 @@ impl Visit for PlanDefinitionActionRelatedAction {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.action_id);
-        prim(v, d, &f[4], PrimKind::Code, &self.relationship);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.action_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.relationship,
+        );
         if let Some(x) = &self.offset {
             match x {
                 PlanDefinitionActionRelatedActionOffset::Duration(c) => {
@@ -9878,16 +23714,47 @@ impl Visit for PlanDefinitionGoalTarget {
 }
 
 impl Visit for Practitioner {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PRACTITIONER_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -9895,12 +23762,42 @@ impl Visit for Practitioner {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         many(v, &f[10], &self.name);
         many(v, &f[11], &self.telecom);
         many(v, &f[12], &self.address);
-        prim(v, d, &f[13], PrimKind::Code, &self.gender);
-        prim(v, d, &f[14], PrimKind::Date, &self.birth_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.gender,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.birth_date,
+        );
         many(v, &f[15], &self.photo);
         many(v, &f[16], &self.qualification);
         many(v, &f[17], &self.communication);
@@ -9924,16 +23821,47 @@ impl Visit for PractitionerQualification {
 }
 
 impl Visit for PractitionerRole {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PRACTITIONERROLE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -9941,7 +23869,17 @@ impl Visit for PractitionerRole {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         one(v, &f[10], &self.period);
         one(v, &f[11], &self.practitioner);
         one(v, &f[12], &self.organization);
@@ -9954,9 +23892,13 @@ impl Visit for PractitionerRole {
         many(v, &f[19], &self.not_available);
         prim(
             v,
-            d,
-            &f[20],
-            PrimKind::String,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
             &self.availability_exceptions,
         );
         many(v, &f[21], &self.endpoint);
@@ -9972,10 +23914,50 @@ impl Visit for PractitionerRoleAvailableTime {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prims(v, d, &f[3], PrimKind::Code, &self.days_of_week);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.all_day);
-        prim(v, d, &f[5], PrimKind::Time, &self.available_start_time);
-        prim(v, d, &f[6], PrimKind::Time, &self.available_end_time);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.days_of_week,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.all_day,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Time,
+                bound: false,
+                of_type: None,
+            },
+            &self.available_start_time,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Time,
+                bound: false,
+                of_type: None,
+            },
+            &self.available_end_time,
+        );
     }
 }
 
@@ -9988,22 +23970,63 @@ impl Visit for PractitionerRoleNotAvailable {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[4], &self.during);
     }
 }
 
 impl Visit for Procedure {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PROCEDURE_DESC;
         if !v.node(d, Node::present(self), 0x21000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -10014,8 +24037,28 @@ impl Visit for Procedure {
         many(v, &f[9], &self.definition);
         many(v, &f[10], &self.based_on);
         many(v, &f[11], &self.part_of);
-        prim(v, d, &f[12], PrimKind::Code, &self.status);
-        prim(v, d, &f[13], PrimKind::Boolean, &self.not_done);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.not_done,
+        );
         one(v, &f[14], &self.not_done_reason);
         one(v, &f[15], &self.category);
         one(v, &f[16], &self.code);
@@ -10023,9 +24066,17 @@ impl Visit for Procedure {
         one(v, &f[18], &self.context);
         if let Some(x) = &self.performed {
             match x {
-                ProcedurePerformed::DateTime(p) => {
-                    v.prim(d, &f[19], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ProcedurePerformed::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[19],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ProcedurePerformed::Period(c) => {
                     v.enter(&f[19], None, Some("Period"));
                     c.visit(v);
@@ -10080,16 +24131,47 @@ impl Visit for ProcedurePerformer {
 }
 
 impl Visit for ProcedureRequest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PROCEDUREREQUEST_DESC;
         if !v.node(d, Node::present(self), 0xc6000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -10101,19 +24183,67 @@ impl Visit for ProcedureRequest {
         many(v, &f[10], &self.based_on);
         many(v, &f[11], &self.replaces);
         one(v, &f[12], &self.requisition);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Code, &self.intent);
-        prim(v, d, &f[15], PrimKind::Code, &self.priority);
-        prim(v, d, &f[16], PrimKind::Boolean, &self.do_not_perform);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.intent,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.priority,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.do_not_perform,
+        );
         many(v, &f[17], &self.category);
         one(v, &f[18], &self.code);
         one(v, &f[19], &self.subject);
         one(v, &f[20], &self.context);
         if let Some(x) = &self.occurrence {
             match x {
-                ProcedureRequestOccurrence::DateTime(p) => {
-                    v.prim(d, &f[21], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ProcedureRequestOccurrence::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[21],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ProcedureRequestOccurrence::Period(c) => {
                     v.enter(&f[21], None, Some("Period"));
                     c.visit(v);
@@ -10128,9 +24258,17 @@ impl Visit for ProcedureRequest {
         }
         if let Some(x) = &self.as_needed {
             match x {
-                ProcedureRequestAsNeeded::Boolean(p) => {
-                    v.prim(d, &f[22], PrimKind::Boolean, None, Some("boolean"), p)
-                }
+                ProcedureRequestAsNeeded::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[22],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
                 ProcedureRequestAsNeeded::CodeableConcept(c) => {
                     v.enter(&f[22], None, Some("CodeableConcept"));
                     c.visit(v);
@@ -10138,7 +24276,17 @@ impl Visit for ProcedureRequest {
                 }
             }
         }
-        prim(v, d, &f[23], PrimKind::DateTime, &self.authored_on);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authored_on,
+        );
         one(v, &f[24], &self.requester);
         one(v, &f[25], &self.performer_type);
         one(v, &f[26], &self.performer);
@@ -10167,16 +24315,47 @@ impl Visit for ProcedureRequestRequester {
 }
 
 impl Visit for ProcessRequest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PROCESSREQUEST_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -10184,19 +24363,89 @@ impl Visit for ProcessRequest {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::Code, &self.action);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.action,
+        );
         one(v, &f[11], &self.target);
-        prim(v, d, &f[12], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[13], &self.provider);
         one(v, &f[14], &self.organization);
         one(v, &f[15], &self.request);
         one(v, &f[16], &self.response);
-        prim(v, d, &f[17], PrimKind::Boolean, &self.nullify);
-        prim(v, d, &f[18], PrimKind::String, &self.reference);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.nullify,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.reference,
+        );
         many(v, &f[19], &self.item);
-        prims(v, d, &f[20], PrimKind::String, &self.include);
-        prims(v, d, &f[21], PrimKind::String, &self.exclude);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.include,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.exclude,
+        );
         one(v, &f[22], &self.period);
     }
 }
@@ -10210,21 +24459,62 @@ impl Visit for ProcessRequestItem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Integer, &self.sequence_link_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.sequence_link_id,
+        );
     }
 }
 
 impl Visit for ProcessResponse {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PROCESSRESPONSE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -10232,12 +24522,42 @@ impl Visit for ProcessResponse {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
-        prim(v, d, &f[10], PrimKind::DateTime, &self.created);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.created,
+        );
         one(v, &f[11], &self.organization);
         one(v, &f[12], &self.request);
         one(v, &f[13], &self.outcome);
-        prim(v, d, &f[14], PrimKind::String, &self.disposition);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.disposition,
+        );
         one(v, &f[15], &self.request_provider);
         one(v, &f[16], &self.request_organization);
         one(v, &f[17], &self.form);
@@ -10257,21 +24577,62 @@ impl Visit for ProcessResponseProcessNote {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.type_);
-        prim(v, d, &f[4], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
     }
 }
 
 impl Visit for Provenance {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &PROVENANCE_DESC;
         if !v.node(d, Node::present(self), 0x8500) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -10280,8 +24641,28 @@ impl Visit for Provenance {
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.target);
         one(v, &f[9], &self.period);
-        prim(v, d, &f[10], PrimKind::Instant, &self.recorded);
-        prims(v, d, &f[11], PrimKind::Uri, &self.policy);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.recorded,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.policy,
+        );
         one(v, &f[12], &self.location);
         many(v, &f[13], &self.reason);
         one(v, &f[14], &self.activity);
@@ -10303,7 +24684,17 @@ impl Visit for ProvenanceAgent {
         many(v, &f[3], &self.role);
         if let Some(x) = &self.who {
             match x {
-                ProvenanceAgentWho::Uri(p) => v.prim(d, &f[4], PrimKind::Uri, None, Some("uri"), p),
+                ProvenanceAgentWho::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ProvenanceAgentWho::Reference(c) => {
                     v.enter(&f[4], None, Some("Reference"));
                     c.visit(v);
@@ -10313,9 +24704,17 @@ impl Visit for ProvenanceAgent {
         }
         if let Some(x) = &self.on_behalf_of {
             match x {
-                ProvenanceAgentOnBehalfOf::Uri(p) => {
-                    v.prim(d, &f[5], PrimKind::Uri, None, Some("uri"), p)
-                }
+                ProvenanceAgentOnBehalfOf::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ProvenanceAgentOnBehalfOf::Reference(c) => {
                     v.enter(&f[5], None, Some("Reference"));
                     c.visit(v);
@@ -10336,12 +24735,30 @@ impl Visit for ProvenanceEntity {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.role);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.role,
+        );
         if let Some(x) = &self.what {
             match x {
-                ProvenanceEntityWhat::Uri(p) => {
-                    v.prim(d, &f[4], PrimKind::Uri, None, Some("uri"), p)
-                }
+                ProvenanceEntityWhat::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 ProvenanceEntityWhat::Reference(c) => {
                     v.enter(&f[4], None, Some("Reference"));
                     c.visit(v);
@@ -10359,6 +24776,7 @@ impl Visit for ProvenanceEntity {
 }
 
 impl Visit for Quantity {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &QUANTITY_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -10366,51 +24784,272 @@ impl Visit for Quantity {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Decimal, &self.value);
-        prim(v, d, &f[3], PrimKind::Code, &self.comparator);
-        prim(v, d, &f[4], PrimKind::String, &self.unit);
-        prim(v, d, &f[5], PrimKind::Uri, &self.system);
-        prim(v, d, &f[6], PrimKind::Code, &self.code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.comparator,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.unit,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
     }
 }
 
 impl Visit for Questionnaire {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &QUESTIONNAIRE_DESC;
         if !v.node(d, Node::present(self), 0x2000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
-        prim(v, d, &f[17], PrimKind::Markdown, &self.description);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[19], PrimKind::Date, &self.approval_date);
-        prim(v, d, &f[20], PrimKind::Date, &self.last_review_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.approval_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_review_date,
+        );
         one(v, &f[21], &self.effective_period);
         many(v, &f[22], &self.use_context);
         many(v, &f[23], &self.jurisdiction);
         many(v, &f[24], &self.contact);
-        prim(v, d, &f[25], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[25],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         many(v, &f[26], &self.code);
-        prims(v, d, &f[27], PrimKind::Code, &self.subject_type);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.subject_type,
+        );
         many(v, &f[28], &self.item);
     }
 }
@@ -10424,45 +25063,199 @@ impl Visit for QuestionnaireItem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.link_id);
-        prim(v, d, &f[4], PrimKind::Uri, &self.definition);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.link_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.definition,
+        );
         many(v, &f[5], &self.code);
-        prim(v, d, &f[6], PrimKind::String, &self.prefix);
-        prim(v, d, &f[7], PrimKind::String, &self.text);
-        prim(v, d, &f[8], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.prefix,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
         many(v, &f[9], &self.enable_when);
-        prim(v, d, &f[10], PrimKind::Boolean, &self.required);
-        prim(v, d, &f[11], PrimKind::Boolean, &self.repeats);
-        prim(v, d, &f[12], PrimKind::Boolean, &self.read_only);
-        prim(v, d, &f[13], PrimKind::Integer, &self.max_length);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.required,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.repeats,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.read_only,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.max_length,
+        );
         one(v, &f[14], &self.options);
         many(v, &f[15], &self.option);
         if let Some(x) = &self.initial {
             match x {
-                QuestionnaireItemInitial::Boolean(p) => {
-                    v.prim(d, &f[16], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                QuestionnaireItemInitial::Decimal(p) => {
-                    v.prim(d, &f[16], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                QuestionnaireItemInitial::Integer(p) => {
-                    v.prim(d, &f[16], PrimKind::Integer, None, Some("integer"), p)
-                }
-                QuestionnaireItemInitial::Date(p) => {
-                    v.prim(d, &f[16], PrimKind::Date, None, Some("date"), p)
-                }
-                QuestionnaireItemInitial::DateTime(p) => {
-                    v.prim(d, &f[16], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                QuestionnaireItemInitial::Time(p) => {
-                    v.prim(d, &f[16], PrimKind::Time, None, Some("time"), p)
-                }
-                QuestionnaireItemInitial::String(p) => {
-                    v.prim(d, &f[16], PrimKind::String, None, Some("string"), p)
-                }
-                QuestionnaireItemInitial::Uri(p) => {
-                    v.prim(d, &f[16], PrimKind::Uri, None, Some("uri"), p)
-                }
+                QuestionnaireItemInitial::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemInitial::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemInitial::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemInitial::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemInitial::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemInitial::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemInitial::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemInitial::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 QuestionnaireItemInitial::Attachment(c) => {
                     v.enter(&f[16], None, Some("Attachment"));
                     c.visit(v);
@@ -10498,34 +25291,118 @@ impl Visit for QuestionnaireItemEnableWhen {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.question);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.has_answer);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.question,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.has_answer,
+        );
         if let Some(x) = &self.answer {
             match x {
-                QuestionnaireItemEnableWhenAnswer::Boolean(p) => {
-                    v.prim(d, &f[5], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                QuestionnaireItemEnableWhenAnswer::Decimal(p) => {
-                    v.prim(d, &f[5], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                QuestionnaireItemEnableWhenAnswer::Integer(p) => {
-                    v.prim(d, &f[5], PrimKind::Integer, None, Some("integer"), p)
-                }
-                QuestionnaireItemEnableWhenAnswer::Date(p) => {
-                    v.prim(d, &f[5], PrimKind::Date, None, Some("date"), p)
-                }
-                QuestionnaireItemEnableWhenAnswer::DateTime(p) => {
-                    v.prim(d, &f[5], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                QuestionnaireItemEnableWhenAnswer::Time(p) => {
-                    v.prim(d, &f[5], PrimKind::Time, None, Some("time"), p)
-                }
-                QuestionnaireItemEnableWhenAnswer::String(p) => {
-                    v.prim(d, &f[5], PrimKind::String, None, Some("string"), p)
-                }
-                QuestionnaireItemEnableWhenAnswer::Uri(p) => {
-                    v.prim(d, &f[5], PrimKind::Uri, None, Some("uri"), p)
-                }
+                QuestionnaireItemEnableWhenAnswer::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemEnableWhenAnswer::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemEnableWhenAnswer::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemEnableWhenAnswer::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemEnableWhenAnswer::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemEnableWhenAnswer::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemEnableWhenAnswer::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemEnableWhenAnswer::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 QuestionnaireItemEnableWhenAnswer::Attachment(c) => {
                     v.enter(&f[5], None, Some("Attachment"));
                     c.visit(v);
@@ -10562,18 +25439,50 @@ impl Visit for QuestionnaireItemOption {
         many(v, &f[2], &self.modifier_extension);
         if let Some(x) = &self.value {
             match x {
-                QuestionnaireItemOptionValue::Integer(p) => {
-                    v.prim(d, &f[3], PrimKind::Integer, None, Some("integer"), p)
-                }
-                QuestionnaireItemOptionValue::Date(p) => {
-                    v.prim(d, &f[3], PrimKind::Date, None, Some("date"), p)
-                }
-                QuestionnaireItemOptionValue::Time(p) => {
-                    v.prim(d, &f[3], PrimKind::Time, None, Some("time"), p)
-                }
-                QuestionnaireItemOptionValue::String(p) => {
-                    v.prim(d, &f[3], PrimKind::String, None, Some("string"), p)
-                }
+                QuestionnaireItemOptionValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemOptionValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemOptionValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireItemOptionValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
                 QuestionnaireItemOptionValue::Coding(c) => {
                     v.enter(&f[3], None, Some("Coding"));
                     c.visit(v);
@@ -10585,16 +25494,47 @@ impl Visit for QuestionnaireItemOption {
 }
 
 impl Visit for QuestionnaireResponse {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &QUESTIONNAIRERESPONSE_DESC;
         if !v.node(d, Node::present(self), 0x1000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -10605,10 +25545,30 @@ impl Visit for QuestionnaireResponse {
         many(v, &f[9], &self.based_on);
         many(v, &f[10], &self.parent);
         one(v, &f[11], &self.questionnaire);
-        prim(v, d, &f[12], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[13], &self.subject);
         one(v, &f[14], &self.context);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.authored);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authored,
+        );
         one(v, &f[16], &self.author);
         one(v, &f[17], &self.source);
         many(v, &f[18], &self.item);
@@ -10624,9 +25584,39 @@ impl Visit for QuestionnaireResponseItem {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.link_id);
-        prim(v, d, &f[4], PrimKind::Uri, &self.definition);
-        prim(v, d, &f[5], PrimKind::String, &self.text);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.link_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.definition,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text,
+        );
         one(v, &f[6], &self.subject);
         many(v, &f[7], &self.answer);
         many(v, &f[8], &self.item);
@@ -10644,30 +25634,94 @@ impl Visit for QuestionnaireResponseItemAnswer {
         many(v, &f[2], &self.modifier_extension);
         if let Some(x) = &self.value {
             match x {
-                QuestionnaireResponseItemAnswerValue::Boolean(p) => {
-                    v.prim(d, &f[3], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                QuestionnaireResponseItemAnswerValue::Decimal(p) => {
-                    v.prim(d, &f[3], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                QuestionnaireResponseItemAnswerValue::Integer(p) => {
-                    v.prim(d, &f[3], PrimKind::Integer, None, Some("integer"), p)
-                }
-                QuestionnaireResponseItemAnswerValue::Date(p) => {
-                    v.prim(d, &f[3], PrimKind::Date, None, Some("date"), p)
-                }
-                QuestionnaireResponseItemAnswerValue::DateTime(p) => {
-                    v.prim(d, &f[3], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                QuestionnaireResponseItemAnswerValue::Time(p) => {
-                    v.prim(d, &f[3], PrimKind::Time, None, Some("time"), p)
-                }
-                QuestionnaireResponseItemAnswerValue::String(p) => {
-                    v.prim(d, &f[3], PrimKind::String, None, Some("string"), p)
-                }
-                QuestionnaireResponseItemAnswerValue::Uri(p) => {
-                    v.prim(d, &f[3], PrimKind::Uri, None, Some("uri"), p)
-                }
+                QuestionnaireResponseItemAnswerValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireResponseItemAnswerValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireResponseItemAnswerValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireResponseItemAnswerValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireResponseItemAnswerValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireResponseItemAnswerValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireResponseItemAnswerValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                QuestionnaireResponseItemAnswerValue::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 QuestionnaireResponseItemAnswerValue::Attachment(c) => {
                     v.enter(&f[3], None, Some("Attachment"));
                     c.visit(v);
@@ -10695,6 +25749,7 @@ impl Visit for QuestionnaireResponseItemAnswer {
 }
 
 impl Visit for Range {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &RANGE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -10708,6 +25763,7 @@ impl Visit for Range {
 }
 
 impl Visit for Ratio {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &RATIO_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -10721,6 +25777,7 @@ impl Visit for Ratio {
 }
 
 impl Visit for Reference {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &REFERENCE_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -10729,23 +25786,74 @@ impl Visit for Reference {
         v.reference(self);
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::String, &self.reference);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.reference,
+        );
         one(v, &f[3], &self.identifier);
-        prim(v, d, &f[4], PrimKind::String, &self.display);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
     }
 }
 
 impl Visit for ReferralRequest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &REFERRALREQUEST_DESC;
         if !v.node(d, Node::present(self), 0x46000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -10757,18 +25865,56 @@ impl Visit for ReferralRequest {
         many(v, &f[10], &self.based_on);
         many(v, &f[11], &self.replaces);
         one(v, &f[12], &self.group_identifier);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Code, &self.intent);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.intent,
+        );
         one(v, &f[15], &self.type_);
-        prim(v, d, &f[16], PrimKind::Code, &self.priority);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.priority,
+        );
         many(v, &f[17], &self.service_requested);
         one(v, &f[18], &self.subject);
         one(v, &f[19], &self.context);
         if let Some(x) = &self.occurrence {
             match x {
-                ReferralRequestOccurrence::DateTime(p) => {
-                    v.prim(d, &f[20], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                ReferralRequestOccurrence::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[20],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 ReferralRequestOccurrence::Period(c) => {
                     v.enter(&f[20], None, Some("Period"));
                     c.visit(v);
@@ -10776,13 +25922,33 @@ impl Visit for ReferralRequest {
                 }
             }
         }
-        prim(v, d, &f[21], PrimKind::DateTime, &self.authored_on);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authored_on,
+        );
         one(v, &f[22], &self.requester);
         one(v, &f[23], &self.specialty);
         many(v, &f[24], &self.recipient);
         many(v, &f[25], &self.reason_code);
         many(v, &f[26], &self.reason_reference);
-        prim(v, d, &f[27], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[28], &self.supporting_info);
         many(v, &f[29], &self.note);
         many(v, &f[30], &self.relevant_history);
@@ -10804,6 +25970,7 @@ impl Visit for ReferralRequestRequester {
 }
 
 impl Visit for RelatedArtifact {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &RELATEDARTIFACT_DESC;
         if !v.node(d, Node::present(self), 0x4) {
@@ -10811,26 +25978,97 @@ impl Visit for RelatedArtifact {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.type_);
-        prim(v, d, &f[3], PrimKind::String, &self.display);
-        prim(v, d, &f[4], PrimKind::String, &self.citation);
-        prim(v, d, &f[5], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.citation,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         one(v, &f[6], &self.document);
         one(v, &f[7], &self.resource);
     }
 }
 
 impl Visit for RelatedPerson {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &RELATEDPERSON_DESC;
         if !v.node(d, Node::present(self), 0x400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -10838,13 +26076,43 @@ impl Visit for RelatedPerson {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         one(v, &f[10], &self.patient);
         one(v, &f[11], &self.relationship);
         many(v, &f[12], &self.name);
         many(v, &f[13], &self.telecom);
-        prim(v, d, &f[14], PrimKind::Code, &self.gender);
-        prim(v, d, &f[15], PrimKind::Date, &self.birth_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.gender,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.birth_date,
+        );
         many(v, &f[16], &self.address);
         many(v, &f[17], &self.photo);
         one(v, &f[18], &self.period);
@@ -10852,16 +26120,47 @@ impl Visit for RelatedPerson {
 }
 
 impl Visit for RequestGroup {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &REQUESTGROUP_DESC;
         if !v.node(d, Node::present(self), 0x6000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -10873,12 +26172,52 @@ impl Visit for RequestGroup {
         many(v, &f[10], &self.based_on);
         many(v, &f[11], &self.replaces);
         one(v, &f[12], &self.group_identifier);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Code, &self.intent);
-        prim(v, d, &f[15], PrimKind::Code, &self.priority);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.intent,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.priority,
+        );
         one(v, &f[16], &self.subject);
         one(v, &f[17], &self.context);
-        prim(v, d, &f[18], PrimKind::DateTime, &self.authored_on);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authored_on,
+        );
         one(v, &f[19], &self.author);
         if let Some(x) = &self.reason {
             match x {
@@ -10908,19 +26247,67 @@ impl Visit for RequestGroupAction {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.label);
-        prim(v, d, &f[4], PrimKind::String, &self.title);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
-        prim(v, d, &f[6], PrimKind::String, &self.text_equivalent);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.label,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.text_equivalent,
+        );
         many(v, &f[7], &self.code);
         many(v, &f[8], &self.documentation);
         many(v, &f[9], &self.condition);
         many(v, &f[10], &self.related_action);
         if let Some(x) = &self.timing {
             match x {
-                RequestGroupActionTiming::DateTime(p) => {
-                    v.prim(d, &f[11], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                RequestGroupActionTiming::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[11],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 RequestGroupActionTiming::Period(c) => {
                     v.enter(&f[11], None, Some("Period"));
                     c.visit(v);
@@ -10945,11 +26332,61 @@ impl Visit for RequestGroupAction {
         }
         many(v, &f[12], &self.participant);
         one(v, &f[13], &self.type_);
-        prim(v, d, &f[14], PrimKind::Code, &self.grouping_behavior);
-        prim(v, d, &f[15], PrimKind::Code, &self.selection_behavior);
-        prim(v, d, &f[16], PrimKind::Code, &self.required_behavior);
-        prim(v, d, &f[17], PrimKind::Code, &self.precheck_behavior);
-        prim(v, d, &f[18], PrimKind::Code, &self.cardinality_behavior);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.grouping_behavior,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.selection_behavior,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.required_behavior,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.precheck_behavior,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.cardinality_behavior,
+        );
         one(v, &f[19], &self.resource);
         many(v, &f[20], &self.action);
     }
@@ -10964,10 +26401,50 @@ impl Visit for RequestGroupActionCondition {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.kind);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
-        prim(v, d, &f[5], PrimKind::String, &self.language);
-        prim(v, d, &f[6], PrimKind::String, &self.expression);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.kind,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
     }
 }
 
@@ -10980,8 +26457,28 @@ impl Visit for RequestGroupActionRelatedAction {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.action_id);
-        prim(v, d, &f[4], PrimKind::Code, &self.relationship);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.action_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.relationship,
+        );
         if let Some(x) = &self.offset {
             match x {
                 RequestGroupActionRelatedActionOffset::Duration(c) => {
@@ -11000,16 +26497,47 @@ impl Visit for RequestGroupActionRelatedAction {
 }
 
 impl Visit for ResearchStudy {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &RESEARCHSTUDY_DESC;
         if !v.node(d, Node::present(self), 0x1000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -11017,17 +26545,47 @@ impl Visit for ResearchStudy {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::String, &self.title);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
         many(v, &f[10], &self.protocol);
         many(v, &f[11], &self.part_of);
-        prim(v, d, &f[12], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[13], &self.category);
         many(v, &f[14], &self.focus);
         many(v, &f[15], &self.contact);
         many(v, &f[16], &self.related_artifact);
         many(v, &f[17], &self.keyword);
         many(v, &f[18], &self.jurisdiction);
-        prim(v, d, &f[19], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[20], &self.enrollment);
         one(v, &f[21], &self.period);
         one(v, &f[22], &self.sponsor);
@@ -11048,23 +26606,74 @@ impl Visit for ResearchStudyArm {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         one(v, &f[4], &self.code);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
     }
 }
 
 impl Visit for ResearchSubject {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &RESEARCHSUBJECT_DESC;
         if !v.node(d, Node::present(self), 0x1a00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -11072,27 +26681,88 @@ impl Visit for ResearchSubject {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.period);
         one(v, &f[11], &self.study);
         one(v, &f[12], &self.individual);
-        prim(v, d, &f[13], PrimKind::String, &self.assigned_arm);
-        prim(v, d, &f[14], PrimKind::String, &self.actual_arm);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.assigned_arm,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.actual_arm,
+        );
         one(v, &f[15], &self.consent);
     }
 }
 
 impl Visit for RiskAssessment {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &RISKASSESSMENT_DESC;
         if !v.node(d, Node::present(self), 0x800) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -11102,16 +26772,34 @@ impl Visit for RiskAssessment {
         one(v, &f[8], &self.identifier);
         one(v, &f[9], &self.based_on);
         one(v, &f[10], &self.parent);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[12], &self.method);
         one(v, &f[13], &self.code);
         one(v, &f[14], &self.subject);
         one(v, &f[15], &self.context);
         if let Some(x) = &self.occurrence {
             match x {
-                RiskAssessmentOccurrence::DateTime(p) => {
-                    v.prim(d, &f[16], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                RiskAssessmentOccurrence::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[16],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 RiskAssessmentOccurrence::Period(c) => {
                     v.enter(&f[16], None, Some("Period"));
                     c.visit(v);
@@ -11137,8 +26825,28 @@ impl Visit for RiskAssessment {
         }
         many(v, &f[20], &self.basis);
         many(v, &f[21], &self.prediction);
-        prim(v, d, &f[22], PrimKind::String, &self.mitigation);
-        prim(v, d, &f[23], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.mitigation,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
     }
 }
 
@@ -11154,9 +26862,17 @@ impl Visit for RiskAssessmentPrediction {
         one(v, &f[3], &self.outcome);
         if let Some(x) = &self.probability {
             match x {
-                RiskAssessmentPredictionProbability::Decimal(p) => {
-                    v.prim(d, &f[4], PrimKind::Decimal, None, Some("decimal"), p)
-                }
+                RiskAssessmentPredictionProbability::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
                 RiskAssessmentPredictionProbability::Range(c) => {
                     v.enter(&f[4], None, Some("Range"));
                     c.visit(v);
@@ -11165,7 +26881,17 @@ impl Visit for RiskAssessmentPrediction {
             }
         }
         one(v, &f[5], &self.qualitative_risk);
-        prim(v, d, &f[6], PrimKind::Decimal, &self.relative_risk);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.relative_risk,
+        );
         if let Some(x) = &self.when {
             match x {
                 RiskAssessmentPredictionWhen::Period(c) => {
@@ -11180,11 +26906,22 @@ impl Visit for RiskAssessmentPrediction {
                 }
             }
         }
-        prim(v, d, &f[8], PrimKind::String, &self.rationale);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.rationale,
+        );
     }
 }
 
 impl Visit for SampledData {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SAMPLEDDATA_DESC;
         if !v.node(d, Node::present(self), 0x18c) {
@@ -11193,26 +26930,117 @@ impl Visit for SampledData {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         one(v, &f[2], &self.origin);
-        prim(v, d, &f[3], PrimKind::Decimal, &self.period);
-        prim(v, d, &f[4], PrimKind::Decimal, &self.factor);
-        prim(v, d, &f[5], PrimKind::Decimal, &self.lower_limit);
-        prim(v, d, &f[6], PrimKind::Decimal, &self.upper_limit);
-        prim(v, d, &f[7], PrimKind::PositiveInt, &self.dimensions);
-        prim(v, d, &f[8], PrimKind::String, &self.data);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.period,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.factor,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.lower_limit,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.upper_limit,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.dimensions,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.data,
+        );
     }
 }
 
 impl Visit for Schedule {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SCHEDULE_DESC;
         if !v.node(d, Node::present(self), 0x2000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -11220,56 +27048,307 @@ impl Visit for Schedule {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Boolean, &self.active);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.active,
+        );
         one(v, &f[10], &self.service_category);
         many(v, &f[11], &self.service_type);
         many(v, &f[12], &self.specialty);
         many(v, &f[13], &self.actor);
         one(v, &f[14], &self.planning_horizon);
-        prim(v, d, &f[15], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
     }
 }
 
 impl Visit for SearchParameter {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SEARCHPARAMETER_DESC;
         if !v.node(d, Node::present(self), 0xb80d00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
-        prim(v, d, &f[9], PrimKind::String, &self.version);
-        prim(v, d, &f[10], PrimKind::String, &self.name);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
-        prim(v, d, &f[12], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[14], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[15], &self.contact);
         many(v, &f[16], &self.use_context);
         many(v, &f[17], &self.jurisdiction);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[19], PrimKind::Code, &self.code);
-        prims(v, d, &f[20], PrimKind::Code, &self.base);
-        prim(v, d, &f[21], PrimKind::Code, &self.type_);
-        prim(v, d, &f[22], PrimKind::Uri, &self.derived_from);
-        prim(v, d, &f[23], PrimKind::Markdown, &self.description);
-        prim(v, d, &f[24], PrimKind::String, &self.expression);
-        prim(v, d, &f[25], PrimKind::String, &self.xpath);
-        prim(v, d, &f[26], PrimKind::Code, &self.xpath_usage);
-        prims(v, d, &f[27], PrimKind::Code, &self.target);
-        prims(v, d, &f[28], PrimKind::Code, &self.comparator);
-        prims(v, d, &f[29], PrimKind::Code, &self.modifier);
-        prims(v, d, &f[30], PrimKind::String, &self.chain);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.base,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.derived_from,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[25],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.xpath,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[26],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.xpath_usage,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.target,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[28],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.comparator,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.modifier,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[30],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.chain,
+        );
         many(v, &f[31], &self.component);
     }
 }
@@ -11284,21 +27363,62 @@ impl Visit for SearchParameterComponent {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.definition);
-        prim(v, d, &f[4], PrimKind::String, &self.expression);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
     }
 }
 
 impl Visit for Sequence {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SEQUENCE_DESC;
         if !v.node(d, Node::present(self), 0x400) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -11306,8 +27426,28 @@ impl Visit for Sequence {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.type_);
-        prim(v, d, &f[10], PrimKind::Integer, &self.coordinate_system);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.coordinate_system,
+        );
         one(v, &f[11], &self.patient);
         one(v, &f[12], &self.specimen);
         one(v, &f[13], &self.device);
@@ -11315,9 +27455,29 @@ impl Visit for Sequence {
         one(v, &f[15], &self.quantity);
         one(v, &f[16], &self.reference_seq);
         many(v, &f[17], &self.variant);
-        prim(v, d, &f[18], PrimKind::String, &self.observed_seq);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.observed_seq,
+        );
         many(v, &f[19], &self.quality);
-        prim(v, d, &f[20], PrimKind::Integer, &self.read_coverage);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.read_coverage,
+        );
         many(v, &f[21], &self.repository);
         many(v, &f[22], &self.pointer);
     }
@@ -11332,20 +27492,130 @@ impl Visit for SequenceQuality {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
         one(v, &f[4], &self.standard_sequence);
-        prim(v, d, &f[5], PrimKind::Integer, &self.start);
-        prim(v, d, &f[6], PrimKind::Integer, &self.end);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.start,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.end,
+        );
         one(v, &f[7], &self.score);
         one(v, &f[8], &self.method);
-        prim(v, d, &f[9], PrimKind::Decimal, &self.truth_t_p);
-        prim(v, d, &f[10], PrimKind::Decimal, &self.query_t_p);
-        prim(v, d, &f[11], PrimKind::Decimal, &self.truth_f_n);
-        prim(v, d, &f[12], PrimKind::Decimal, &self.query_f_p);
-        prim(v, d, &f[13], PrimKind::Decimal, &self.gt_f_p);
-        prim(v, d, &f[14], PrimKind::Decimal, &self.precision);
-        prim(v, d, &f[15], PrimKind::Decimal, &self.recall);
-        prim(v, d, &f[16], PrimKind::Decimal, &self.f_score);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.truth_t_p,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.query_t_p,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.truth_f_n,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.query_f_p,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.gt_f_p,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.precision,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.recall,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.f_score,
+        );
     }
 }
 
@@ -11359,13 +27629,63 @@ impl Visit for SequenceReferenceSeq {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.chromosome);
-        prim(v, d, &f[4], PrimKind::String, &self.genome_build);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.genome_build,
+        );
         one(v, &f[5], &self.reference_seq_id);
         one(v, &f[6], &self.reference_seq_pointer);
-        prim(v, d, &f[7], PrimKind::String, &self.reference_seq_string);
-        prim(v, d, &f[8], PrimKind::Integer, &self.strand);
-        prim(v, d, &f[9], PrimKind::Integer, &self.window_start);
-        prim(v, d, &f[10], PrimKind::Integer, &self.window_end);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.reference_seq_string,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.strand,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.window_start,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.window_end,
+        );
     }
 }
 
@@ -11378,12 +27698,72 @@ impl Visit for SequenceRepository {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
-        prim(v, d, &f[4], PrimKind::Uri, &self.url);
-        prim(v, d, &f[5], PrimKind::String, &self.name);
-        prim(v, d, &f[6], PrimKind::String, &self.dataset_id);
-        prim(v, d, &f[7], PrimKind::String, &self.variantset_id);
-        prim(v, d, &f[8], PrimKind::String, &self.readset_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.dataset_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.variantset_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.readset_id,
+        );
     }
 }
 
@@ -11396,53 +27776,274 @@ impl Visit for SequenceVariant {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Integer, &self.start);
-        prim(v, d, &f[4], PrimKind::Integer, &self.end);
-        prim(v, d, &f[5], PrimKind::String, &self.observed_allele);
-        prim(v, d, &f[6], PrimKind::String, &self.reference_allele);
-        prim(v, d, &f[7], PrimKind::String, &self.cigar);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.start,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.end,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.observed_allele,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.reference_allele,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.cigar,
+        );
         one(v, &f[8], &self.variant_pointer);
     }
 }
 
 impl Visit for ServiceDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SERVICEDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x2000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
-        prim(v, d, &f[17], PrimKind::Markdown, &self.description);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[19], PrimKind::String, &self.usage);
-        prim(v, d, &f[20], PrimKind::Date, &self.approval_date);
-        prim(v, d, &f[21], PrimKind::Date, &self.last_review_date);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.usage,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.approval_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_review_date,
+        );
         one(v, &f[22], &self.effective_period);
         many(v, &f[23], &self.use_context);
         many(v, &f[24], &self.jurisdiction);
         many(v, &f[25], &self.topic);
         many(v, &f[26], &self.contributor);
         many(v, &f[27], &self.contact);
-        prim(v, d, &f[28], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[28],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         many(v, &f[29], &self.related_artifact);
         many(v, &f[30], &self.trigger);
         many(v, &f[31], &self.data_requirement);
@@ -11451,6 +28052,7 @@ impl Visit for ServiceDefinition {
 }
 
 impl Visit for Signature {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SIGNATURE_DESC;
         if !v.node(d, Node::present(self), 0x1c) {
@@ -11459,10 +28061,30 @@ impl Visit for Signature {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.type_);
-        prim(v, d, &f[3], PrimKind::Instant, &self.when);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.when,
+        );
         if let Some(x) = &self.who {
             match x {
-                SignatureWho::Uri(p) => v.prim(d, &f[4], PrimKind::Uri, None, Some("uri"), p),
+                SignatureWho::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 SignatureWho::Reference(c) => {
                     v.enter(&f[4], None, Some("Reference"));
                     c.visit(v);
@@ -11472,9 +28094,17 @@ impl Visit for Signature {
         }
         if let Some(x) = &self.on_behalf_of {
             match x {
-                SignatureOnBehalfOf::Uri(p) => {
-                    v.prim(d, &f[5], PrimKind::Uri, None, Some("uri"), p)
-                }
+                SignatureOnBehalfOf::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[5],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 SignatureOnBehalfOf::Reference(c) => {
                     v.enter(&f[5], None, Some("Reference"));
                     c.visit(v);
@@ -11482,22 +28112,73 @@ impl Visit for Signature {
                 }
             }
         }
-        prim(v, d, &f[6], PrimKind::Code, &self.content_type);
-        prim(v, d, &f[7], PrimKind::Base64Binary, &self.blob);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.content_type,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Base64Binary,
+                bound: false,
+                of_type: None,
+            },
+            &self.blob,
+        );
     }
 }
 
 impl Visit for Slot {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SLOT_DESC;
         if !v.node(d, Node::present(self), 0x1e000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -11510,25 +28191,106 @@ impl Visit for Slot {
         many(v, &f[11], &self.specialty);
         one(v, &f[12], &self.appointment_type);
         one(v, &f[13], &self.schedule);
-        prim(v, d, &f[14], PrimKind::Code, &self.status);
-        prim(v, d, &f[15], PrimKind::Instant, &self.start);
-        prim(v, d, &f[16], PrimKind::Instant, &self.end);
-        prim(v, d, &f[17], PrimKind::Boolean, &self.overbooked);
-        prim(v, d, &f[18], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.start,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.end,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.overbooked,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
     }
 }
 
 impl Visit for Specimen {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SPECIMEN_DESC;
         if !v.node(d, Node::present(self), 0x1000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -11537,10 +28299,30 @@ impl Visit for Specimen {
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
         one(v, &f[9], &self.accession_identifier);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[11], &self.type_);
         one(v, &f[12], &self.subject);
-        prim(v, d, &f[13], PrimKind::DateTime, &self.received_time);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.received_time,
+        );
         many(v, &f[14], &self.parent);
         many(v, &f[15], &self.request);
         one(v, &f[16], &self.collection);
@@ -11562,9 +28344,17 @@ impl Visit for SpecimenCollection {
         one(v, &f[3], &self.collector);
         if let Some(x) = &self.collected {
             match x {
-                SpecimenCollectionCollected::DateTime(p) => {
-                    v.prim(d, &f[4], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                SpecimenCollectionCollected::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 SpecimenCollectionCollected::Period(c) => {
                     v.enter(&f[4], None, Some("Period"));
                     c.visit(v);
@@ -11588,7 +28378,17 @@ impl Visit for SpecimenContainer {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         many(v, &f[3], &self.identifier);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[5], &self.type_);
         one(v, &f[6], &self.capacity);
         one(v, &f[7], &self.specimen_quantity);
@@ -11618,14 +28418,32 @@ impl Visit for SpecimenProcessing {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[4], &self.procedure);
         many(v, &f[5], &self.additive);
         if let Some(x) = &self.time {
             match x {
-                SpecimenProcessingTime::DateTime(p) => {
-                    v.prim(d, &f[6], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                SpecimenProcessingTime::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[6],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 SpecimenProcessingTime::Period(c) => {
                     v.enter(&f[6], None, Some("Period"));
                     c.visit(v);
@@ -11637,48 +28455,279 @@ impl Visit for SpecimenProcessing {
 }
 
 impl Visit for StructureDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &STRUCTUREDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x8c002900) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[17], &self.contact);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[19], &self.use_context);
         many(v, &f[20], &self.jurisdiction);
-        prim(v, d, &f[21], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[22], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         many(v, &f[23], &self.keyword);
-        prim(v, d, &f[24], PrimKind::Id, &self.fhir_version);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.fhir_version,
+        );
         many(v, &f[25], &self.mapping);
-        prim(v, d, &f[26], PrimKind::Code, &self.kind);
-        prim(v, d, &f[27], PrimKind::Boolean, &self.abstract_);
-        prim(v, d, &f[28], PrimKind::Code, &self.context_type);
-        prims(v, d, &f[29], PrimKind::String, &self.context);
-        prims(v, d, &f[30], PrimKind::String, &self.context_invariant);
-        prim(v, d, &f[31], PrimKind::Code, &self.type_);
-        prim(v, d, &f[32], PrimKind::Uri, &self.base_definition);
-        prim(v, d, &f[33], PrimKind::Code, &self.derivation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[26],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.kind,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[27],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.abstract_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[28],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.context_type,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[29],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.context,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[30],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.context_invariant,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[31],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[32],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.base_definition,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[33],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.derivation,
+        );
         one(v, &f[34], &self.snapshot);
         one(v, &f[35], &self.differential);
     }
@@ -11706,10 +28755,50 @@ impl Visit for StructureDefinitionMapping {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.identity);
-        prim(v, d, &f[4], PrimKind::Uri, &self.uri);
-        prim(v, d, &f[5], PrimKind::String, &self.name);
-        prim(v, d, &f[6], PrimKind::String, &self.comment);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.identity,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.uri,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.comment,
+        );
     }
 }
 
@@ -11727,39 +28816,190 @@ impl Visit for StructureDefinitionSnapshot {
 }
 
 impl Visit for StructureMap {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &STRUCTUREMAP_DESC;
         if !v.node(d, Node::present(self), 0x2002900) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[17], &self.contact);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[19], &self.use_context);
         many(v, &f[20], &self.jurisdiction);
-        prim(v, d, &f[21], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[22], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         many(v, &f[23], &self.structure);
-        prims(v, d, &f[24], PrimKind::Uri, &self.import);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.import,
+        );
         many(v, &f[25], &self.group);
     }
 }
@@ -11773,10 +29013,50 @@ impl Visit for StructureMapGroup {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.name);
-        prim(v, d, &f[4], PrimKind::Id, &self.extends);
-        prim(v, d, &f[5], PrimKind::Code, &self.type_mode);
-        prim(v, d, &f[6], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.extends,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
         many(v, &f[7], &self.input);
         many(v, &f[8], &self.rule);
     }
@@ -11791,10 +29071,50 @@ impl Visit for StructureMapGroupInput {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.type_);
-        prim(v, d, &f[5], PrimKind::Code, &self.mode);
-        prim(v, d, &f[6], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
     }
 }
 
@@ -11807,12 +29127,32 @@ impl Visit for StructureMapGroupRule {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         many(v, &f[4], &self.source);
         many(v, &f[5], &self.target);
         many(v, &f[6], &self.rule);
         many(v, &f[7], &self.dependent);
-        prim(v, d, &f[8], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
     }
 }
 
@@ -11825,8 +29165,28 @@ impl Visit for StructureMapGroupRuleDependent {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.name);
-        prims(v, d, &f[4], PrimKind::String, &self.variable);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.variable,
+        );
     }
 }
 
@@ -11839,75 +29199,228 @@ impl Visit for StructureMapGroupRuleSource {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.context);
-        prim(v, d, &f[4], PrimKind::Integer, &self.min);
-        prim(v, d, &f[5], PrimKind::String, &self.max);
-        prim(v, d, &f[6], PrimKind::String, &self.type_);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.context,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.min,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.max,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.type_,
+        );
         if let Some(x) = &self.default_value {
             match x {
                 StructureMapGroupRuleSourceDefaultValue::Base64Binary(p) => v.prim(
-                    d,
-                    &f[7],
-                    PrimKind::Base64Binary,
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Base64Binary,
+                        bound: false,
+                        of_type: Some("base64Binary"),
+                    },
                     None,
-                    Some("base64Binary"),
                     p,
                 ),
-                StructureMapGroupRuleSourceDefaultValue::Boolean(p) => {
-                    v.prim(d, &f[7], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::Code(p) => {
-                    v.prim(d, &f[7], PrimKind::Code, None, Some("code"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::Date(p) => {
-                    v.prim(d, &f[7], PrimKind::Date, None, Some("date"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::DateTime(p) => {
-                    v.prim(d, &f[7], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::Decimal(p) => {
-                    v.prim(d, &f[7], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::Id(p) => {
-                    v.prim(d, &f[7], PrimKind::Id, None, Some("id"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::Instant(p) => {
-                    v.prim(d, &f[7], PrimKind::Instant, None, Some("instant"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::Integer(p) => {
-                    v.prim(d, &f[7], PrimKind::Integer, None, Some("integer"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::Markdown(p) => {
-                    v.prim(d, &f[7], PrimKind::Markdown, None, Some("markdown"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::Oid(p) => {
-                    v.prim(d, &f[7], PrimKind::Oid, None, Some("oid"), p)
-                }
+                StructureMapGroupRuleSourceDefaultValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::Markdown(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Markdown,
+                        bound: false,
+                        of_type: Some("markdown"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::Oid(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Oid,
+                        bound: false,
+                        of_type: Some("oid"),
+                    },
+                    None,
+                    p,
+                ),
                 StructureMapGroupRuleSourceDefaultValue::PositiveInt(p) => v.prim(
-                    d,
-                    &f[7],
-                    PrimKind::PositiveInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
                     None,
-                    Some("positiveInt"),
                     p,
                 ),
-                StructureMapGroupRuleSourceDefaultValue::String(p) => {
-                    v.prim(d, &f[7], PrimKind::String, None, Some("string"), p)
-                }
-                StructureMapGroupRuleSourceDefaultValue::Time(p) => {
-                    v.prim(d, &f[7], PrimKind::Time, None, Some("time"), p)
-                }
+                StructureMapGroupRuleSourceDefaultValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleSourceDefaultValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
                 StructureMapGroupRuleSourceDefaultValue::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[7],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                StructureMapGroupRuleSourceDefaultValue::Uri(p) => {
-                    v.prim(d, &f[7], PrimKind::Uri, None, Some("uri"), p)
-                }
+                StructureMapGroupRuleSourceDefaultValue::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[7],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 StructureMapGroupRuleSourceDefaultValue::Address(c) => {
                     v.enter(&f[7], None, Some("Address"));
                     c.visit(v);
@@ -12020,11 +29533,61 @@ impl Visit for StructureMapGroupRuleSource {
                 }
             }
         }
-        prim(v, d, &f[8], PrimKind::String, &self.element);
-        prim(v, d, &f[9], PrimKind::Code, &self.list_mode);
-        prim(v, d, &f[10], PrimKind::Id, &self.variable);
-        prim(v, d, &f[11], PrimKind::String, &self.condition);
-        prim(v, d, &f[12], PrimKind::String, &self.check);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.element,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.list_mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.variable,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.condition,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.check,
+        );
     }
 }
 
@@ -12037,13 +29600,83 @@ impl Visit for StructureMapGroupRuleTarget {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.context);
-        prim(v, d, &f[4], PrimKind::Code, &self.context_type);
-        prim(v, d, &f[5], PrimKind::String, &self.element);
-        prim(v, d, &f[6], PrimKind::Id, &self.variable);
-        prims(v, d, &f[7], PrimKind::Code, &self.list_mode);
-        prim(v, d, &f[8], PrimKind::Id, &self.list_rule_id);
-        prim(v, d, &f[9], PrimKind::Code, &self.transform);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.context,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.context_type,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.element,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.variable,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.list_mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.list_rule_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.transform,
+        );
         many(v, &f[10], &self.parameter);
     }
 }
@@ -12059,21 +29692,61 @@ impl Visit for StructureMapGroupRuleTargetParameter {
         many(v, &f[2], &self.modifier_extension);
         if let Some(x) = &self.value {
             match x {
-                StructureMapGroupRuleTargetParameterValue::Id(p) => {
-                    v.prim(d, &f[3], PrimKind::Id, None, Some("id"), p)
-                }
-                StructureMapGroupRuleTargetParameterValue::String(p) => {
-                    v.prim(d, &f[3], PrimKind::String, None, Some("string"), p)
-                }
-                StructureMapGroupRuleTargetParameterValue::Boolean(p) => {
-                    v.prim(d, &f[3], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                StructureMapGroupRuleTargetParameterValue::Integer(p) => {
-                    v.prim(d, &f[3], PrimKind::Integer, None, Some("integer"), p)
-                }
-                StructureMapGroupRuleTargetParameterValue::Decimal(p) => {
-                    v.prim(d, &f[3], PrimKind::Decimal, None, Some("decimal"), p)
-                }
+                StructureMapGroupRuleTargetParameterValue::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleTargetParameterValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleTargetParameterValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleTargetParameterValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                StructureMapGroupRuleTargetParameterValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[3],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
     }
@@ -12088,36 +29761,157 @@ impl Visit for StructureMapStructure {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.url);
-        prim(v, d, &f[4], PrimKind::Code, &self.mode);
-        prim(v, d, &f[5], PrimKind::String, &self.alias);
-        prim(v, d, &f[6], PrimKind::String, &self.documentation);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.mode,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.alias,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.documentation,
+        );
     }
 }
 
 impl Visit for Subscription {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SUBSCRIPTION_DESC;
         if !v.node(d, Node::present(self), 0x5900) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[9], &self.contact);
-        prim(v, d, &f[10], PrimKind::Instant, &self.end);
-        prim(v, d, &f[11], PrimKind::String, &self.reason);
-        prim(v, d, &f[12], PrimKind::String, &self.criteria);
-        prim(v, d, &f[13], PrimKind::String, &self.error);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Instant,
+                bound: false,
+                of_type: None,
+            },
+            &self.end,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.reason,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.criteria,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.error,
+        );
         one(v, &f[14], &self.channel);
         many(v, &f[15], &self.tag);
     }
@@ -12132,24 +29926,95 @@ impl Visit for SubscriptionChannel {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
-        prim(v, d, &f[4], PrimKind::Uri, &self.endpoint);
-        prim(v, d, &f[5], PrimKind::String, &self.payload);
-        prims(v, d, &f[6], PrimKind::String, &self.header);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.endpoint,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.payload,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.header,
+        );
     }
 }
 
 impl Visit for Substance {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SUBSTANCE_DESC;
         if !v.node(d, Node::present(self), 0x800) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -12157,10 +30022,30 @@ impl Visit for Substance {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         many(v, &f[10], &self.category);
         one(v, &f[11], &self.code);
-        prim(v, d, &f[12], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[13], &self.instance);
         many(v, &f[14], &self.ingredient);
     }
@@ -12203,22 +30088,63 @@ impl Visit for SubstanceInstance {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.identifier);
-        prim(v, d, &f[4], PrimKind::DateTime, &self.expiry);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.expiry,
+        );
         one(v, &f[5], &self.quantity);
     }
 }
 
 impl Visit for SupplyDelivery {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SUPPLYDELIVERY_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -12228,15 +30154,33 @@ impl Visit for SupplyDelivery {
         one(v, &f[8], &self.identifier);
         many(v, &f[9], &self.based_on);
         many(v, &f[10], &self.part_of);
-        prim(v, d, &f[11], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[12], &self.patient);
         one(v, &f[13], &self.type_);
         one(v, &f[14], &self.supplied_item);
         if let Some(x) = &self.occurrence {
             match x {
-                SupplyDeliveryOccurrence::DateTime(p) => {
-                    v.prim(d, &f[15], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                SupplyDeliveryOccurrence::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[15],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 SupplyDeliveryOccurrence::Period(c) => {
                     v.enter(&f[15], None, Some("Period"));
                     c.visit(v);
@@ -12283,16 +30227,47 @@ impl Visit for SupplyDeliverySuppliedItem {
 }
 
 impl Visit for SupplyRequest {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &SUPPLYREQUEST_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -12300,15 +30275,43 @@ impl Visit for SupplyRequest {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.category);
-        prim(v, d, &f[11], PrimKind::Code, &self.priority);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.priority,
+        );
         one(v, &f[12], &self.ordered_item);
         if let Some(x) = &self.occurrence {
             match x {
-                SupplyRequestOccurrence::DateTime(p) => {
-                    v.prim(d, &f[13], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                SupplyRequestOccurrence::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[13],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
                 SupplyRequestOccurrence::Period(c) => {
                     v.enter(&f[13], None, Some("Period"));
                     c.visit(v);
@@ -12321,7 +30324,17 @@ impl Visit for SupplyRequest {
                 }
             }
         }
-        prim(v, d, &f[14], PrimKind::DateTime, &self.authored_on);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authored_on,
+        );
         one(v, &f[15], &self.requester);
         many(v, &f[16], &self.supplier);
         if let Some(x) = &self.reason {
@@ -12385,16 +30398,47 @@ impl Visit for SupplyRequestRequester {
 }
 
 impl Visit for Task {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &TASK_DESC;
         if !v.node(d, Node::present(self), 0x12000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -12404,7 +30448,17 @@ impl Visit for Task {
         many(v, &f[8], &self.identifier);
         if let Some(x) = &self.definition {
             match x {
-                TaskDefinition::Uri(p) => v.prim(d, &f[9], PrimKind::Uri, None, Some("uri"), p),
+                TaskDefinition::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[9],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 TaskDefinition::Reference(c) => {
                     v.enter(&f[9], None, Some("Reference"));
                     c.visit(v);
@@ -12415,19 +30469,79 @@ impl Visit for Task {
         many(v, &f[10], &self.based_on);
         one(v, &f[11], &self.group_identifier);
         many(v, &f[12], &self.part_of);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[14], &self.status_reason);
         one(v, &f[15], &self.business_status);
-        prim(v, d, &f[16], PrimKind::Code, &self.intent);
-        prim(v, d, &f[17], PrimKind::Code, &self.priority);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.intent,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.priority,
+        );
         one(v, &f[18], &self.code);
-        prim(v, d, &f[19], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         one(v, &f[20], &self.focus);
         one(v, &f[21], &self.for_);
         one(v, &f[22], &self.context);
         one(v, &f[23], &self.execution_period);
-        prim(v, d, &f[24], PrimKind::DateTime, &self.authored_on);
-        prim(v, d, &f[25], PrimKind::DateTime, &self.last_modified);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.authored_on,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[25],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.last_modified,
+        );
         one(v, &f[26], &self.requester);
         many(v, &f[27], &self.performer_type);
         one(v, &f[28], &self.owner);
@@ -12453,56 +30567,181 @@ impl Visit for TaskInput {
         if let Some(x) = &self.value {
             match x {
                 TaskInputValue::Base64Binary(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::Base64Binary,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Base64Binary,
+                        bound: false,
+                        of_type: Some("base64Binary"),
+                    },
                     None,
-                    Some("base64Binary"),
                     p,
                 ),
-                TaskInputValue::Boolean(p) => {
-                    v.prim(d, &f[4], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                TaskInputValue::Code(p) => v.prim(d, &f[4], PrimKind::Code, None, Some("code"), p),
-                TaskInputValue::Date(p) => v.prim(d, &f[4], PrimKind::Date, None, Some("date"), p),
-                TaskInputValue::DateTime(p) => {
-                    v.prim(d, &f[4], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                TaskInputValue::Decimal(p) => {
-                    v.prim(d, &f[4], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                TaskInputValue::Id(p) => v.prim(d, &f[4], PrimKind::Id, None, Some("id"), p),
-                TaskInputValue::Instant(p) => {
-                    v.prim(d, &f[4], PrimKind::Instant, None, Some("instant"), p)
-                }
-                TaskInputValue::Integer(p) => {
-                    v.prim(d, &f[4], PrimKind::Integer, None, Some("integer"), p)
-                }
-                TaskInputValue::Markdown(p) => {
-                    v.prim(d, &f[4], PrimKind::Markdown, None, Some("markdown"), p)
-                }
-                TaskInputValue::Oid(p) => v.prim(d, &f[4], PrimKind::Oid, None, Some("oid"), p),
+                TaskInputValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::Markdown(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Markdown,
+                        bound: false,
+                        of_type: Some("markdown"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::Oid(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Oid,
+                        bound: false,
+                        of_type: Some("oid"),
+                    },
+                    None,
+                    p,
+                ),
                 TaskInputValue::PositiveInt(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::PositiveInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
                     None,
-                    Some("positiveInt"),
                     p,
                 ),
-                TaskInputValue::String(p) => {
-                    v.prim(d, &f[4], PrimKind::String, None, Some("string"), p)
-                }
-                TaskInputValue::Time(p) => v.prim(d, &f[4], PrimKind::Time, None, Some("time"), p),
+                TaskInputValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskInputValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
                 TaskInputValue::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                TaskInputValue::Uri(p) => v.prim(d, &f[4], PrimKind::Uri, None, Some("uri"), p),
+                TaskInputValue::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 TaskInputValue::Address(c) => {
                     v.enter(&f[4], None, Some("Address"));
                     c.visit(v);
@@ -12631,56 +30870,181 @@ impl Visit for TaskOutput {
         if let Some(x) = &self.value {
             match x {
                 TaskOutputValue::Base64Binary(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::Base64Binary,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Base64Binary,
+                        bound: false,
+                        of_type: Some("base64Binary"),
+                    },
                     None,
-                    Some("base64Binary"),
                     p,
                 ),
-                TaskOutputValue::Boolean(p) => {
-                    v.prim(d, &f[4], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                TaskOutputValue::Code(p) => v.prim(d, &f[4], PrimKind::Code, None, Some("code"), p),
-                TaskOutputValue::Date(p) => v.prim(d, &f[4], PrimKind::Date, None, Some("date"), p),
-                TaskOutputValue::DateTime(p) => {
-                    v.prim(d, &f[4], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
-                TaskOutputValue::Decimal(p) => {
-                    v.prim(d, &f[4], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                TaskOutputValue::Id(p) => v.prim(d, &f[4], PrimKind::Id, None, Some("id"), p),
-                TaskOutputValue::Instant(p) => {
-                    v.prim(d, &f[4], PrimKind::Instant, None, Some("instant"), p)
-                }
-                TaskOutputValue::Integer(p) => {
-                    v.prim(d, &f[4], PrimKind::Integer, None, Some("integer"), p)
-                }
-                TaskOutputValue::Markdown(p) => {
-                    v.prim(d, &f[4], PrimKind::Markdown, None, Some("markdown"), p)
-                }
-                TaskOutputValue::Oid(p) => v.prim(d, &f[4], PrimKind::Oid, None, Some("oid"), p),
+                TaskOutputValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::Id(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Id,
+                        bound: false,
+                        of_type: Some("id"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::Instant(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Instant,
+                        bound: false,
+                        of_type: Some("instant"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::Markdown(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Markdown,
+                        bound: false,
+                        of_type: Some("markdown"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::Oid(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Oid,
+                        bound: false,
+                        of_type: Some("oid"),
+                    },
+                    None,
+                    p,
+                ),
                 TaskOutputValue::PositiveInt(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::PositiveInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::PositiveInt,
+                        bound: false,
+                        of_type: Some("positiveInt"),
+                    },
                     None,
-                    Some("positiveInt"),
                     p,
                 ),
-                TaskOutputValue::String(p) => {
-                    v.prim(d, &f[4], PrimKind::String, None, Some("string"), p)
-                }
-                TaskOutputValue::Time(p) => v.prim(d, &f[4], PrimKind::Time, None, Some("time"), p),
+                TaskOutputValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                TaskOutputValue::Time(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Time,
+                        bound: false,
+                        of_type: Some("time"),
+                    },
+                    None,
+                    p,
+                ),
                 TaskOutputValue::UnsignedInt(p) => v.prim(
-                    d,
-                    &f[4],
-                    PrimKind::UnsignedInt,
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::UnsignedInt,
+                        bound: false,
+                        of_type: Some("unsignedInt"),
+                    },
                     None,
-                    Some("unsignedInt"),
                     p,
                 ),
-                TaskOutputValue::Uri(p) => v.prim(d, &f[4], PrimKind::Uri, None, Some("uri"), p),
+                TaskOutputValue::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
                 TaskOutputValue::Address(c) => {
                     v.enter(&f[4], None, Some("Address"));
                     c.visit(v);
@@ -12819,23 +31183,64 @@ impl Visit for TaskRestriction {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::PositiveInt, &self.repetitions);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::PositiveInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.repetitions,
+        );
         one(v, &f[4], &self.period);
         many(v, &f[5], &self.recipient);
     }
 }
 
 impl Visit for TestReport {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &TESTREPORT_DESC;
         if !v.node(d, Node::present(self), 0x1c00) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -12843,13 +31248,73 @@ impl Visit for TestReport {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         one(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::String, &self.name);
-        prim(v, d, &f[10], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[11], &self.test_script);
-        prim(v, d, &f[12], PrimKind::Code, &self.result);
-        prim(v, d, &f[13], PrimKind::Decimal, &self.score);
-        prim(v, d, &f[14], PrimKind::String, &self.tester);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.issued);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.result,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.score,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.tester,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.issued,
+        );
         many(v, &f[16], &self.participant);
         one(v, &f[17], &self.setup);
         many(v, &f[18], &self.test);
@@ -12866,9 +31331,39 @@ impl Visit for TestReportParticipant {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.type_);
-        prim(v, d, &f[4], PrimKind::Uri, &self.uri);
-        prim(v, d, &f[5], PrimKind::String, &self.display);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.uri,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
     }
 }
 
@@ -12908,9 +31403,39 @@ impl Visit for TestReportSetupActionAssert {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.result);
-        prim(v, d, &f[4], PrimKind::Markdown, &self.message);
-        prim(v, d, &f[5], PrimKind::String, &self.detail);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.result,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.message,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.detail,
+        );
     }
 }
 
@@ -12923,9 +31448,39 @@ impl Visit for TestReportSetupActionOperation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.result);
-        prim(v, d, &f[4], PrimKind::Markdown, &self.message);
-        prim(v, d, &f[5], PrimKind::Uri, &self.detail);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.result,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.message,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.detail,
+        );
     }
 }
 
@@ -12964,8 +31519,28 @@ impl Visit for TestReportTest {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[5], &self.action);
     }
 }
@@ -12985,37 +31560,178 @@ impl Visit for TestReportTestAction {
 }
 
 impl Visit for TestScript {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &TESTSCRIPT_DESC;
         if !v.node(d, Node::present(self), 0x2900) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         one(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[17], &self.contact);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[19], &self.use_context);
         many(v, &f[20], &self.jurisdiction);
-        prim(v, d, &f[21], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[22], PrimKind::Markdown, &self.copyright);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
         many(v, &f[23], &self.origin);
         many(v, &f[24], &self.destination);
         one(v, &f[25], &self.metadata);
@@ -13039,7 +31755,17 @@ impl Visit for TestScriptDestination {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Integer, &self.index);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.index,
+        );
         one(v, &f[4], &self.profile);
     }
 }
@@ -13053,8 +31779,28 @@ impl Visit for TestScriptFixture {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Boolean, &self.autocreate);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.autodelete);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.autocreate,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.autodelete,
+        );
         one(v, &f[5], &self.resource);
     }
 }
@@ -13082,12 +31828,72 @@ impl Visit for TestScriptMetadataCapability {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Boolean, &self.required);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.validated);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
-        prims(v, d, &f[6], PrimKind::Integer, &self.origin);
-        prim(v, d, &f[7], PrimKind::Integer, &self.destination);
-        prims(v, d, &f[8], PrimKind::Uri, &self.link);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.required,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.validated,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.origin,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.destination,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.link,
+        );
         one(v, &f[9], &self.capabilities);
     }
 }
@@ -13101,8 +31907,28 @@ impl Visit for TestScriptMetadataLink {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.url);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
     }
 }
 
@@ -13115,7 +31941,17 @@ impl Visit for TestScriptOrigin {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Integer, &self.index);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.index,
+        );
         one(v, &f[4], &self.profile);
     }
 }
@@ -13143,8 +31979,28 @@ impl Visit for TestScriptRuleParam {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -13171,7 +32027,17 @@ impl Visit for TestScriptRulesetRule {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.rule_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.rule_id,
+        );
         many(v, &f[4], &self.param);
     }
 }
@@ -13185,8 +32051,28 @@ impl Visit for TestScriptRulesetRuleParam {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -13226,36 +32112,250 @@ impl Visit for TestScriptSetupActionAssert {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.label);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
-        prim(v, d, &f[5], PrimKind::Code, &self.direction);
-        prim(v, d, &f[6], PrimKind::String, &self.compare_to_source_id);
         prim(
             v,
-            d,
-            &f[7],
-            PrimKind::String,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.label,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.direction,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.compare_to_source_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
             &self.compare_to_source_expression,
         );
-        prim(v, d, &f[8], PrimKind::String, &self.compare_to_source_path);
-        prim(v, d, &f[9], PrimKind::Code, &self.content_type);
-        prim(v, d, &f[10], PrimKind::String, &self.expression);
-        prim(v, d, &f[11], PrimKind::String, &self.header_field);
-        prim(v, d, &f[12], PrimKind::String, &self.minimum_id);
-        prim(v, d, &f[13], PrimKind::Boolean, &self.navigation_links);
-        prim(v, d, &f[14], PrimKind::Code, &self.operator);
-        prim(v, d, &f[15], PrimKind::String, &self.path);
-        prim(v, d, &f[16], PrimKind::Code, &self.request_method);
-        prim(v, d, &f[17], PrimKind::String, &self.request_u_r_l);
-        prim(v, d, &f[18], PrimKind::Code, &self.resource);
-        prim(v, d, &f[19], PrimKind::Code, &self.response);
-        prim(v, d, &f[20], PrimKind::String, &self.response_code);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.compare_to_source_path,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.content_type,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.header_field,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.minimum_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.navigation_links,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.operator,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.request_method,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.request_u_r_l,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.resource,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[19],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.response,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[20],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.response_code,
+        );
         one(v, &f[21], &self.rule);
         one(v, &f[22], &self.ruleset);
-        prim(v, d, &f[23], PrimKind::Id, &self.source_id);
-        prim(v, d, &f[24], PrimKind::Id, &self.validate_profile_id);
-        prim(v, d, &f[25], PrimKind::String, &self.value);
-        prim(v, d, &f[26], PrimKind::Boolean, &self.warning_only);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.source_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.validate_profile_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[25],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[26],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.warning_only,
+        );
     }
 }
 
@@ -13268,7 +32368,17 @@ impl Visit for TestScriptSetupActionAssertRule {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.rule_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.rule_id,
+        );
         many(v, &f[4], &self.param);
     }
 }
@@ -13282,8 +32392,28 @@ impl Visit for TestScriptSetupActionAssertRuleParam {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -13296,7 +32426,17 @@ impl Visit for TestScriptSetupActionAssertRuleset {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.ruleset_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.ruleset_id,
+        );
         many(v, &f[4], &self.rule);
     }
 }
@@ -13310,7 +32450,17 @@ impl Visit for TestScriptSetupActionAssertRulesetRule {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Id, &self.rule_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.rule_id,
+        );
         many(v, &f[4], &self.param);
     }
 }
@@ -13324,8 +32474,28 @@ impl Visit for TestScriptSetupActionAssertRulesetRuleParam {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -13339,21 +32509,161 @@ impl Visit for TestScriptSetupActionOperation {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.type_);
-        prim(v, d, &f[4], PrimKind::Code, &self.resource);
-        prim(v, d, &f[5], PrimKind::String, &self.label);
-        prim(v, d, &f[6], PrimKind::String, &self.description);
-        prim(v, d, &f[7], PrimKind::Code, &self.accept);
-        prim(v, d, &f[8], PrimKind::Code, &self.content_type);
-        prim(v, d, &f[9], PrimKind::Integer, &self.destination);
-        prim(v, d, &f[10], PrimKind::Boolean, &self.encode_request_url);
-        prim(v, d, &f[11], PrimKind::Integer, &self.origin);
-        prim(v, d, &f[12], PrimKind::String, &self.params);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.resource,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.label,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.accept,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.content_type,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.destination,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.encode_request_url,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.origin,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.params,
+        );
         many(v, &f[13], &self.request_header);
-        prim(v, d, &f[14], PrimKind::Id, &self.request_id);
-        prim(v, d, &f[15], PrimKind::Id, &self.response_id);
-        prim(v, d, &f[16], PrimKind::Id, &self.source_id);
-        prim(v, d, &f[17], PrimKind::Id, &self.target_id);
-        prim(v, d, &f[18], PrimKind::String, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.request_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.response_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.source_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[17],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.target_id,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
     }
 }
 
@@ -13366,8 +32676,28 @@ impl Visit for TestScriptSetupActionOperationRequestHeader {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.field);
-        prim(v, d, &f[4], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.field,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -13406,8 +32736,28 @@ impl Visit for TestScriptTest {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[5], &self.action);
     }
 }
@@ -13435,18 +32785,99 @@ impl Visit for TestScriptVariable {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
-        prim(v, d, &f[4], PrimKind::String, &self.default_value);
-        prim(v, d, &f[5], PrimKind::String, &self.description);
-        prim(v, d, &f[6], PrimKind::String, &self.expression);
-        prim(v, d, &f[7], PrimKind::String, &self.header_field);
-        prim(v, d, &f[8], PrimKind::String, &self.hint);
-        prim(v, d, &f[9], PrimKind::String, &self.path);
-        prim(v, d, &f[10], PrimKind::Id, &self.source_id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.default_value,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.expression,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.header_field,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.hint,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.path,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.source_id,
+        );
     }
 }
 
 impl Visit for Timing {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &TIMING_DESC;
         if !v.node(d, Node::present(self), 0x0) {
@@ -13454,7 +32885,17 @@ impl Visit for Timing {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prims(v, d, &f[2], PrimKind::DateTime, &self.event);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.event,
+        );
         one(v, &f[3], &self.repeat);
         one(v, &f[4], &self.code);
     }
@@ -13487,24 +32928,165 @@ impl Visit for TimingRepeat {
                 }
             }
         }
-        prim(v, d, &f[3], PrimKind::Integer, &self.count);
-        prim(v, d, &f[4], PrimKind::Integer, &self.count_max);
-        prim(v, d, &f[5], PrimKind::Decimal, &self.duration);
-        prim(v, d, &f[6], PrimKind::Decimal, &self.duration_max);
-        prim(v, d, &f[7], PrimKind::Code, &self.duration_unit);
-        prim(v, d, &f[8], PrimKind::Integer, &self.frequency);
-        prim(v, d, &f[9], PrimKind::Integer, &self.frequency_max);
-        prim(v, d, &f[10], PrimKind::Decimal, &self.period);
-        prim(v, d, &f[11], PrimKind::Decimal, &self.period_max);
-        prim(v, d, &f[12], PrimKind::Code, &self.period_unit);
-        prims(v, d, &f[13], PrimKind::Code, &self.day_of_week);
-        prims(v, d, &f[14], PrimKind::Time, &self.time_of_day);
-        prims(v, d, &f[15], PrimKind::Code, &self.when);
-        prim(v, d, &f[16], PrimKind::UnsignedInt, &self.offset);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.count,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.count_max,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.duration,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.duration_max,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.duration_unit,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.frequency,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.frequency_max,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.period,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.period_max,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.period_unit,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.day_of_week,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Time,
+                bound: false,
+                of_type: None,
+            },
+            &self.time_of_day,
+        );
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.when,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::UnsignedInt,
+                bound: false,
+                of_type: None,
+            },
+            &self.offset,
+        );
     }
 }
 
 impl Visit for TriggerDefinition {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &TRIGGERDEFINITION_DESC;
         if !v.node(d, Node::present(self), 0x4) {
@@ -13512,8 +33094,28 @@ impl Visit for TriggerDefinition {
         }
         let f = d.fields;
         many(v, &f[1], &self.extension);
-        prim(v, d, &f[2], PrimKind::Code, &self.type_);
-        prim(v, d, &f[3], PrimKind::String, &self.event_name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.type_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.event_name,
+        );
         if let Some(x) = &self.event_timing {
             match x {
                 TriggerDefinitionEventTiming::Timing(c) => {
@@ -13526,12 +33128,28 @@ impl Visit for TriggerDefinition {
                     c.visit(v);
                     v.leave();
                 }
-                TriggerDefinitionEventTiming::Date(p) => {
-                    v.prim(d, &f[4], PrimKind::Date, None, Some("date"), p)
-                }
-                TriggerDefinitionEventTiming::DateTime(p) => {
-                    v.prim(d, &f[4], PrimKind::DateTime, None, Some("dateTime"), p)
-                }
+                TriggerDefinitionEventTiming::Date(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Date,
+                        bound: false,
+                        of_type: Some("date"),
+                    },
+                    None,
+                    p,
+                ),
+                TriggerDefinitionEventTiming::DateTime(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::DateTime,
+                        bound: false,
+                        of_type: Some("dateTime"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
         one(v, &f[5], &self.event_data);
@@ -13539,6 +33157,7 @@ impl Visit for TriggerDefinition {
 }
 
 impl Visit for UsageContext {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &USAGECONTEXT_DESC;
         if !v.node(d, Node::present(self), 0xc) {
@@ -13570,39 +33189,200 @@ impl Visit for UsageContext {
 }
 
 impl Visit for ValueSet {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &VALUESET_DESC;
         if !v.node(d, Node::present(self), 0x2000) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
         }
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
-        prim(v, d, &f[8], PrimKind::Uri, &self.url);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.url,
+        );
         many(v, &f[9], &self.identifier);
-        prim(v, d, &f[10], PrimKind::String, &self.version);
-        prim(v, d, &f[11], PrimKind::String, &self.name);
-        prim(v, d, &f[12], PrimKind::String, &self.title);
-        prim(v, d, &f[13], PrimKind::Code, &self.status);
-        prim(v, d, &f[14], PrimKind::Boolean, &self.experimental);
-        prim(v, d, &f[15], PrimKind::DateTime, &self.date);
-        prim(v, d, &f[16], PrimKind::String, &self.publisher);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.title,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[14],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.experimental,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.publisher,
+        );
         many(v, &f[17], &self.contact);
-        prim(v, d, &f[18], PrimKind::Markdown, &self.description);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[18],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.description,
+        );
         many(v, &f[19], &self.use_context);
         many(v, &f[20], &self.jurisdiction);
-        prim(v, d, &f[21], PrimKind::Boolean, &self.immutable);
-        prim(v, d, &f[22], PrimKind::Markdown, &self.purpose);
-        prim(v, d, &f[23], PrimKind::Markdown, &self.copyright);
-        prim(v, d, &f[24], PrimKind::Boolean, &self.extensible);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[21],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.immutable,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[22],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.purpose,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[23],
+                kind: PrimKind::Markdown,
+                bound: false,
+                of_type: None,
+            },
+            &self.copyright,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[24],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.extensible,
+        );
         one(v, &f[25], &self.compose);
         one(v, &f[26], &self.expansion);
     }
@@ -13617,8 +33397,28 @@ impl Visit for ValueSetCompose {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Date, &self.locked_date);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.inactive);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Date,
+                bound: false,
+                of_type: None,
+            },
+            &self.locked_date,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.inactive,
+        );
         many(v, &f[5], &self.include);
         many(v, &f[6], &self.exclude);
     }
@@ -13633,11 +33433,41 @@ impl Visit for ValueSetComposeInclude {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.system);
-        prim(v, d, &f[4], PrimKind::String, &self.version);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
         many(v, &f[5], &self.concept);
         many(v, &f[6], &self.filter);
-        prims(v, d, &f[7], PrimKind::Uri, &self.value_set);
+        prims(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.value_set,
+        );
     }
 }
 
@@ -13650,8 +33480,28 @@ impl Visit for ValueSetComposeIncludeConcept {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.code);
-        prim(v, d, &f[4], PrimKind::String, &self.display);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
         many(v, &f[5], &self.designation);
     }
 }
@@ -13665,9 +33515,29 @@ impl Visit for ValueSetComposeIncludeConceptDesignation {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.use_);
-        prim(v, d, &f[5], PrimKind::String, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -13680,9 +33550,39 @@ impl Visit for ValueSetComposeIncludeFilter {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Code, &self.property);
-        prim(v, d, &f[4], PrimKind::Code, &self.op);
-        prim(v, d, &f[5], PrimKind::Code, &self.value);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.property,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.op,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.value,
+        );
     }
 }
 
@@ -13695,10 +33595,50 @@ impl Visit for ValueSetExpansion {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.identifier);
-        prim(v, d, &f[4], PrimKind::DateTime, &self.timestamp);
-        prim(v, d, &f[5], PrimKind::Integer, &self.total);
-        prim(v, d, &f[6], PrimKind::Integer, &self.offset);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.identifier,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.timestamp,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.total,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.offset,
+        );
         many(v, &f[7], &self.parameter);
         many(v, &f[8], &self.contains);
     }
@@ -13713,12 +33653,72 @@ impl Visit for ValueSetExpansionContains {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::Uri, &self.system);
-        prim(v, d, &f[4], PrimKind::Boolean, &self.abstract_);
-        prim(v, d, &f[5], PrimKind::Boolean, &self.inactive);
-        prim(v, d, &f[6], PrimKind::String, &self.version);
-        prim(v, d, &f[7], PrimKind::Code, &self.code);
-        prim(v, d, &f[8], PrimKind::String, &self.display);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.system,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.abstract_,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Boolean,
+                bound: false,
+                of_type: None,
+            },
+            &self.inactive,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.version,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.code,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.display,
+        );
         many(v, &f[9], &self.designation);
         many(v, &f[10], &self.contains);
     }
@@ -13733,43 +33733,132 @@ impl Visit for ValueSetExpansionParameter {
         let f = d.fields;
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
-        prim(v, d, &f[3], PrimKind::String, &self.name);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.name,
+        );
         if let Some(x) = &self.value {
             match x {
-                ValueSetExpansionParameterValue::String(p) => {
-                    v.prim(d, &f[4], PrimKind::String, None, Some("string"), p)
-                }
-                ValueSetExpansionParameterValue::Boolean(p) => {
-                    v.prim(d, &f[4], PrimKind::Boolean, None, Some("boolean"), p)
-                }
-                ValueSetExpansionParameterValue::Integer(p) => {
-                    v.prim(d, &f[4], PrimKind::Integer, None, Some("integer"), p)
-                }
-                ValueSetExpansionParameterValue::Decimal(p) => {
-                    v.prim(d, &f[4], PrimKind::Decimal, None, Some("decimal"), p)
-                }
-                ValueSetExpansionParameterValue::Uri(p) => {
-                    v.prim(d, &f[4], PrimKind::Uri, None, Some("uri"), p)
-                }
-                ValueSetExpansionParameterValue::Code(p) => {
-                    v.prim(d, &f[4], PrimKind::Code, None, Some("code"), p)
-                }
+                ValueSetExpansionParameterValue::String(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::String,
+                        bound: false,
+                        of_type: Some("string"),
+                    },
+                    None,
+                    p,
+                ),
+                ValueSetExpansionParameterValue::Boolean(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Boolean,
+                        bound: false,
+                        of_type: Some("boolean"),
+                    },
+                    None,
+                    p,
+                ),
+                ValueSetExpansionParameterValue::Integer(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Integer,
+                        bound: false,
+                        of_type: Some("integer"),
+                    },
+                    None,
+                    p,
+                ),
+                ValueSetExpansionParameterValue::Decimal(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Decimal,
+                        bound: false,
+                        of_type: Some("decimal"),
+                    },
+                    None,
+                    p,
+                ),
+                ValueSetExpansionParameterValue::Uri(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Uri,
+                        bound: false,
+                        of_type: Some("uri"),
+                    },
+                    None,
+                    p,
+                ),
+                ValueSetExpansionParameterValue::Code(p) => v.prim(
+                    PrimSite {
+                        owner: d,
+                        field: &f[4],
+                        kind: PrimKind::Code,
+                        bound: false,
+                        of_type: Some("code"),
+                    },
+                    None,
+                    p,
+                ),
             }
         }
     }
 }
 
 impl Visit for VisionPrescription {
+    #[inline(never)]
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
         let d = &VISIONPRESCRIPTION_DESC;
         if !v.node(d, Node::present(self), 0x0) {
             return;
         }
         let f = d.fields;
-        prim(v, d, &f[0], PrimKind::Id, &self.id);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[0],
+                kind: PrimKind::Id,
+                bound: false,
+                of_type: None,
+            },
+            &self.id,
+        );
         one(v, &f[1], &self.meta);
-        prim(v, d, &f[2], PrimKind::Uri, &self.implicit_rules);
-        prim(v, d, &f[3], PrimKind::Code, &self.language);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[2],
+                kind: PrimKind::Uri,
+                bound: false,
+                of_type: None,
+            },
+            &self.implicit_rules,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[3],
+                kind: PrimKind::Code,
+                bound: false,
+                of_type: None,
+            },
+            &self.language,
+        );
         one(v, &f[4], &self.text);
         for (j, x) in self.contained.iter().enumerate() {
             v.resource(&f[5], Some(j), x);
@@ -13777,10 +33866,30 @@ impl Visit for VisionPrescription {
         many(v, &f[6], &self.extension);
         many(v, &f[7], &self.modifier_extension);
         many(v, &f[8], &self.identifier);
-        prim(v, d, &f[9], PrimKind::Code, &self.status);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.status,
+        );
         one(v, &f[10], &self.patient);
         one(v, &f[11], &self.encounter);
-        prim(v, d, &f[12], PrimKind::DateTime, &self.date_written);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::DateTime,
+                bound: false,
+                of_type: None,
+            },
+            &self.date_written,
+        );
         one(v, &f[13], &self.prescriber);
         if let Some(x) = &self.reason {
             match x {
@@ -13810,19 +33919,139 @@ impl Visit for VisionPrescriptionDispense {
         many(v, &f[1], &self.extension);
         many(v, &f[2], &self.modifier_extension);
         one(v, &f[3], &self.product);
-        prim(v, d, &f[4], PrimKind::Code, &self.eye);
-        prim(v, d, &f[5], PrimKind::Decimal, &self.sphere);
-        prim(v, d, &f[6], PrimKind::Decimal, &self.cylinder);
-        prim(v, d, &f[7], PrimKind::Integer, &self.axis);
-        prim(v, d, &f[8], PrimKind::Decimal, &self.prism);
-        prim(v, d, &f[9], PrimKind::Code, &self.base);
-        prim(v, d, &f[10], PrimKind::Decimal, &self.add);
-        prim(v, d, &f[11], PrimKind::Decimal, &self.power);
-        prim(v, d, &f[12], PrimKind::Decimal, &self.back_curve);
-        prim(v, d, &f[13], PrimKind::Decimal, &self.diameter);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[4],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.eye,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[5],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.sphere,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[6],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.cylinder,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[7],
+                kind: PrimKind::Integer,
+                bound: false,
+                of_type: None,
+            },
+            &self.axis,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[8],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.prism,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[9],
+                kind: PrimKind::Code,
+                bound: true,
+                of_type: None,
+            },
+            &self.base,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[10],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.add,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[11],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.power,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[12],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.back_curve,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[13],
+                kind: PrimKind::Decimal,
+                bound: false,
+                of_type: None,
+            },
+            &self.diameter,
+        );
         one(v, &f[14], &self.duration);
-        prim(v, d, &f[15], PrimKind::String, &self.color);
-        prim(v, d, &f[16], PrimKind::String, &self.brand);
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[15],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.color,
+        );
+        prim(
+            v,
+            PrimSite {
+                owner: d,
+                field: &f[16],
+                kind: PrimKind::String,
+                bound: false,
+                of_type: None,
+            },
+            &self.brand,
+        );
         many(v, &f[17], &self.note);
     }
 }
