@@ -6,6 +6,7 @@
 //! references that do not resolve inside the bundle.
 
 use crate::codes::{code_system, CODE_SYSTEMS};
+use crate::event::cat;
 use crate::fnv::FnvMap;
 use crate::rules::id as R;
 use crate::rules::Report;
@@ -92,7 +93,13 @@ impl Visitor for Walker<'_, '_> {
             self.rep.add(
                 R::CONTACTPOINT_VALUE,
                 loc,
-                format!("`{value}` does not look like a {system} contact"),
+                cat(&[
+                    &"`",
+                    &value,
+                    &"` does not look like a ",
+                    &system,
+                    &" contact",
+                ]),
             );
         }
     }
@@ -296,7 +303,11 @@ impl Walker<'_, '_> {
                 self.rep.add(
                     R::REF_UNRESOLVED,
                     loc,
-                    format!("`{r}` does not match the fullUrl of any entry in the bundle"),
+                    cat(&[
+                        &"`",
+                        &r,
+                        &"` does not match the fullUrl of any entry in the bundle",
+                    ]),
                 );
             }
         }
@@ -311,7 +322,11 @@ impl Walker<'_, '_> {
                 self.rep.add(
                     R::CODING_NO_SYSTEM,
                     loc,
-                    format!("coding `{c}` has no system, so its meaning is not defined"),
+                    cat(&[
+                        &"coding `",
+                        &c,
+                        &"` has no system, so its meaning is not defined",
+                    ]),
                 );
             }
             return;
@@ -324,14 +339,26 @@ impl Walker<'_, '_> {
                     self.rep.add(
                         R::CODE_INVALID,
                         loc,
-                        format!("`{code}` is not a code of {system}"),
+                        cat(&[&"`", &code, &"` is not a code of ", &system]),
                     );
                 }
                 Some(d) => {
                     if let Some(disp) = display {
                         if disp != d {
                             let loc = self.path.render(Some("display"));
-                            self.rep.add(R::CODE_DISPLAY, loc, format!("display `{disp}` for {code} differs from the code system display `{d}`"));
+                            self.rep.add(
+                                R::CODE_DISPLAY,
+                                loc,
+                                cat(&[
+                                    &"display `",
+                                    &disp,
+                                    &"` for ",
+                                    &code,
+                                    &" differs from the code system display `",
+                                    &d,
+                                    &"`",
+                                ]),
+                            );
                         }
                     }
                 }
@@ -349,7 +376,7 @@ impl Walker<'_, '_> {
             self.rep.add(
                 R::CODING_SYSTEM,
                 loc,
-                format!("`{system}` is a ValueSet URL, not a code system; use the code system of the codes (e.g. http://snomed.info/sct)"),
+                cat(&[&"`", &system, &"` is a ValueSet URL, not a code system; use the code system of the codes (e.g. http://snomed.info/sct)"]),
             );
         } else {
             let last = system.rsplit('/').next().unwrap_or("");
@@ -366,7 +393,12 @@ impl Walker<'_, '_> {
             self.rep.add(
                 R::CODING_SYSTEM,
                 loc,
-                format!("`{system}` is not a known NHS or HL7 UK code system{hint}"),
+                cat(&[
+                    &"`",
+                    &system,
+                    &"` is not a known NHS or HL7 UK code system",
+                    &hint,
+                ]),
             );
         }
     }
