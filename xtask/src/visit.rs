@@ -26,7 +26,7 @@ pub fn emit(m: &Model) -> String {
     o.push_str(
         "//! Generated `Visit` impls of the STU3 model (see `crate::visit`).\n\n\
          use crate::generated::*;\nuse crate::node::Node;\nuse crate::primitive::PrimKind;\n\
-         use crate::visit::{many, one, prim, prims, PrimSite, Visit, Visitor};\n\n",
+         use crate::visit::{alt_node, alt_prim, many, one, prim, prims, site, Visit, Visitor};\n\n",
     );
     for s in &m.structs {
         let upper = s.rust.to_ascii_uppercase();
@@ -69,7 +69,7 @@ pub fn emit(m: &Model) -> String {
                     let bound = f.codes_complete && !f.codes.is_empty();
                     let _ = writeln!(
                         o,
-                        "        {call}(v, PrimSite {{ owner: d, field: &f[{k}], kind: PrimKind::{kind}, bound: {bound}, of_type: None }}, &self.{r});"
+                        "        {call}(v, site(d, &f[{k}], PrimKind::{kind}, {bound}), &self.{r});"
                     );
                 }
                 Kind::Complex(_) => {
@@ -90,20 +90,23 @@ pub fn emit(m: &Model) -> String {
                 }
                 Kind::Choice(alts) => {
                     let en = Model::choice_enum_name(&s.rust, &f.name);
-                    let _ = writeln!(o, "        if let Some(x) = &self.{r} {{ match x {{");
+                    let _ = writeln!(
+                        o,
+                        "        if let Some(x) = &self.{r} {{ let c = (d, &f[{k}]); match x {{"
+                    );
                     for (_, ty) in alts {
                         let (var, _) = m.variant(ty);
                         match prim(ty) {
                             Some((_, _, kind)) => {
                                 let _ = writeln!(
                                     o,
-                                    "            {en}::{var}(p) => v.prim(PrimSite {{ owner: d, field: &f[{k}], kind: PrimKind::{kind}, bound: false, of_type: Some(\"{ty}\") }}, None, p),"
+                                    "            {en}::{var}(p) => alt_prim(v, c, PrimKind::{kind}, \"{ty}\", p),"
                                 );
                             }
                             None => {
                                 let _ = writeln!(
                                     o,
-                                    "            {en}::{var}(c) => {{ v.enter(&f[{k}], None, Some(\"{ty}\")); c.visit(v); v.leave(); }}"
+                                    "            {en}::{var}(x) => alt_node(v, c.1, \"{ty}\", x),"
                                 );
                             }
                         }

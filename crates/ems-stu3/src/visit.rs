@@ -158,6 +158,58 @@ pub(crate) fn many<V: Visitor + ?Sized, T: Visit>(v: &mut V, f: &'static FieldDe
     }
 }
 
+/// The [`PrimSite`] of a primitive element that is not a choice (generated
+/// code: keeps each call site on one line).
+#[inline(always)]
+pub(crate) const fn site(
+    owner: &'static TypeDesc,
+    field: &'static FieldDesc,
+    kind: PrimKind,
+    bound: bool,
+) -> PrimSite {
+    PrimSite {
+        owner,
+        field,
+        kind,
+        bound,
+        of_type: None,
+    }
+}
+
+/// A primitive alternative `of_type` of choice element `field` (generated
+/// code).
+#[inline(always)]
+pub(crate) fn alt_prim<V: Visitor + ?Sized, T: PrimValue>(
+    v: &mut V,
+    (owner, field): (&'static TypeDesc, &'static FieldDesc),
+    kind: PrimKind,
+    of_type: &'static str,
+    p: &Primitive<T>,
+) {
+    let site = PrimSite {
+        owner,
+        field,
+        kind,
+        bound: false,
+        of_type: Some(of_type),
+    };
+    v.prim(site, None, p);
+}
+
+/// A complex alternative `of_type` of choice element `field` (generated
+/// code).
+#[inline(always)]
+pub(crate) fn alt_node<V: Visitor + ?Sized, T: Visit>(
+    v: &mut V,
+    field: &'static FieldDesc,
+    of_type: &'static str,
+    x: &T,
+) {
+    v.enter(field, None, Some(of_type));
+    x.visit(v);
+    v.leave();
+}
+
 /// A single-valued primitive element (generated code).
 #[inline(always)]
 pub(crate) fn prim<V: Visitor + ?Sized, T: PrimValue>(
