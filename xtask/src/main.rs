@@ -15,6 +15,7 @@ mod conformance;
 mod event_types;
 mod profiles;
 mod server_responses;
+mod visit;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,6 +62,7 @@ fn codegen(check: bool) -> Result<(), String> {
     files.push((gen_dir.join("datatypes.rs"), model.emit_structs(false)));
     files.push((gen_dir.join("resources.rs"), model.emit_structs(true)));
     files.push((gen_dir.join("resource_enum.rs"), model.emit_resource_enum()));
+    files.push((gen_dir.join("visit.rs"), visit::emit(&model)));
     for (p, c) in codes::emit(&shared())? {
         files.push((root().join(p), c));
     }
@@ -387,7 +389,7 @@ impl Model {
         let mut o = String::from(HEADER);
         o.push_str(
             "//! Generated STU3 model: datatypes, resources, backbone elements and the `Resource` enum.\n\n\
-             mod datatypes;\nmod resource_enum;\nmod resources;\n\n\
+             mod datatypes;\nmod resource_enum;\nmod resources;\nmod visit;\n\n\
              pub use datatypes::*;\npub use resource_enum::*;\npub use resources::*;\n",
         );
         o

@@ -1,176 +1,181 @@
 //! Checks that apply to every element of every resource, found by walking
-//! the model through the `ems_stu3::node` reflection layer: NEMS dateTime
-//! forms, codings against the embedded code systems, and `urn:uuid:`
+//! the model with the generated visitor of `ems_stu3::visit` (statically
+//! dispatched: no `dyn` call per element): minimum cardinalities, `ele-1`,
+//! `ext-1`, `dom-2`/`dom-4`, NEMS dateTime forms, required bindings, codings
+//! against the embedded code systems, ContactPoint shapes, and `urn:uuid:`
 //! references that do not resolve inside the bundle.
 
 use crate::codes::{code_system, CODE_SYSTEMS};
+use crate::event::cat;
 use crate::fnv::FnvMap;
 use crate::rules::id as R;
 use crate::rules::Report;
 use ems_stu3::lexical;
-use ems_stu3::node::{find_field, ChoiceRef, FieldKind, FieldRef, Node};
-use ems_stu3::primitive::{PrimKind, PrimNode};
-use ems_stu3::{PathStack, Resource};
-
-/// The required-element mask cache: direct-mapped by TypeDesc address,
-/// `(address, mask)` per slot.
-type RequiredCache = [(usize, u128); 512];
-
-thread_local! {
-    /// Each thread's [`RequiredCache`], kept between walks (the masks are
-    /// properties of the static tables), so a walk starts with warm slots
-    /// instead of clearing and refilling 8 KiB.
-    static REQUIRED: std::cell::Cell<Option<Box<RequiredCache>>> =
-        const { std::cell::Cell::new(None) };
-}
-
-/// Element slots of the datatypes the walk inspects by name, looked up in
-/// the STU3 tables once per process instead of once per node.
-struct Slots {
-    coding: [Option<usize>; 3],
-    reference: Option<usize>,
-    contact_point: [Option<usize>; 2],
-    /// Presence bits of `Extension.value` and `Extension.extension` (ext-1).
-    extension: [u128; 2],
-}
-
-fn slots() -> &'static Slots {
-    static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| {
-        let at = |d: &ems_stu3::node::TypeDesc, name: &str| find_field(d, name, 0).map(|(i, _)| i);
-        let (c, r, cp, x) = (
-            &ems_stu3::CODING_DESC,
-            &ems_stu3::REFERENCE_DESC,
-            &ems_stu3::CONTACTPOINT_DESC,
-            &ems_stu3::EXTENSION_DESC,
-        );
-        let bit = |name: &str| {
-            x.fields
-                .iter()
-                .position(|f| f.name == name)
-                .filter(|&i| i < 128)
-                .map_or(0, |i| 1u128 << i)
-        };
-        Slots {
-            coding: [at(c, "system"), at(c, "code"), at(c, "display")],
-            reference: at(r, "reference"),
-            contact_point: [at(cp, "system"), at(cp, "value")],
-            extension: [bit("value"), bit("extension")],
-        }
-    })
-}
+use ems_stu3::node::{find_field, FieldDesc, TypeDesc};
+use ems_stu3::primitive::{PrimKind, PrimValue, Primitive};
+use ems_stu3::visit::{PrimSite, Visit, Visitor};
+use ems_stu3::{Coding, ContactPoint, Extension, PathStack, Reference, Resource};
 
 struct Walker<'r, 'u> {
-    /// Each TypeDesc's required-element mask: the base layer's minimums
-    /// without a field loop per node.
-    required: Box<RequiredCache>,
     rep: &'r mut Report,
     path: PathStack,
     full_urls: Option<&'u FnvMap<&'u str, usize>>,
-    slots: &'static Slots,
 }
 
 /// Walks `r`; `full_urls` (the bundle's entry fullUrls) enables the
 /// unresolved-reference check.
 pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvMap<&str, usize>>) {
-    let required = REQUIRED
-        .with(|c| c.take())
-        .unwrap_or_else(|| Box::new([(0, 0); 512]));
     let mut w = Walker {
-        required,
         rep,
-        path: PathStack::default(),
+        path: PATH.take(),
         full_urls,
-        slots: slots(),
     };
     w.path.push(r.resource_type(), None, None);
-    w.node(r.as_node());
-    REQUIRED.with(|c| c.set(Some(w.required)));
+    r.visit(&mut w);
+    w.path.pop();
+    PATH.set(w.path);
 }
 
-/// The string value of the primitive in slot `i` of `n` (a slot from
-/// [`Slots`]; `desc` is `n`'s table), borrowed. Sets bit `i` of `done` when
-/// the element loop has nothing to check on it ([`checked`] is false), so
-/// that the loop does not fetch it again.
-#[inline]
-fn prim_at<'a>(
-    n: &'a dyn Node,
-    desc: &ems_stu3::node::TypeDesc,
-    i: Option<usize>,
-    done: &mut u128,
-) -> Option<&'a str> {
-    let i = i?;
-    match n.field(i) {
-        FieldRef::Prim(Some(p)) => {
-            if let Some(f) = desc.fields.get(i).filter(|_| i < 128) {
-                if matches!(f.kind, FieldKind::Prim(k) if !checked(f, k, p)) {
-                    *done |= 1 << i;
-                }
-            }
-            p.value_str()
-        }
-        _ => None,
-    }
+thread_local! {
+    /// Each thread's path stack, empty between walks: kept so that a walk
+    /// starts with the room the last one grew instead of growing it again.
+    static PATH: std::cell::Cell<PathStack> = std::cell::Cell::new(PathStack::default());
 }
 
-/// A string-valued primitive element of `n`, borrowed. `hint` is where the
-/// element normally sits in the table (checked first, so the usual lookup is
-/// one comparison).
-fn prim_str<'a>(n: &'a dyn Node, name: &str, hint: usize) -> Option<&'a str> {
-    let (i, _) = find_field(n.desc(), name, hint)?;
-    match n.field(i) {
-        FieldRef::Prim(Some(p)) => p.value_str(),
-        _ => None,
-    }
+/// The value of a string primitive element, inlined (the walk reads a few
+/// per Coding, Reference and ContactPoint).
+#[inline(always)]
+fn text(p: &Option<Primitive<ems_stu3::Str>>) -> Option<&str> {
+    p.as_ref().and_then(|p| p.value.as_deref())
 }
 
-/// Whether element `name` of `n` holds something.
-fn prim_or_list_present(n: &dyn Node, name: &str) -> bool {
-    find_field(n.desc(), name, 0).is_some_and(|(i, _)| ems_stu3::node::is_present(&n.field(i)))
-}
-
-/// Whether primitive `p` of element `f` has anything for the walk to check:
-/// a complete required binding, a NEMS dateTime/instant form, or extensions.
-#[inline]
-fn checked(f: &ems_stu3::node::FieldDesc, k: PrimKind, p: &dyn PrimNode) -> bool {
-    (f.codes_complete && !f.codes.is_empty())
-        || matches!(k, PrimKind::DateTime | PrimKind::Instant)
+/// Whether a primitive has anything for the walk to check: a complete
+/// required binding, a NEMS dateTime/instant form, or extensions. (`site`
+/// holds constants of each generated call site, so the usual primitive costs
+/// the extension test only.)
+#[inline(always)]
+fn checked<T>(site: &PrimSite, p: &Primitive<T>) -> bool {
+    site.bound
+        || matches!(site.kind, PrimKind::DateTime | PrimKind::Instant)
         || !p.extension().is_empty()
 }
 
-impl Walker<'_, '_> {
-    /// The base STU3 layer: minimum cardinalities from the element tables
-    /// (`SCHEMA-MIN`), `ele-1` (an element has a value or children) and
-    /// `ext-1` (an extension has a value or extensions, not both). A base
-    /// finding is dropped where a NEMS rule already reports the element.
-    fn base(&mut self, desc: &'static ems_stu3::node::TypeDesc, present: u128) {
+impl Visitor for Walker<'_, '_> {
+    /// The base STU3 layer: `ele-1` (an element has a value or children) and
+    /// minimum cardinalities from the element tables (`SCHEMA-MIN`).
+    #[inline]
+    fn node(&mut self, desc: &'static TypeDesc, present: u128, required: u128) -> bool {
         if present == 0 && !desc.is_resource {
-            let loc = self.path.render(None);
+            self.ele_1();
+            return false;
+        }
+        let missing = required & !present;
+        if missing != 0 {
+            self.schema_min(desc, missing);
+        }
+        true
+    }
+
+    fn coding(&mut self, c: &Coding) {
+        self.check_coding(c)
+    }
+
+    fn reference(&mut self, r: &Reference) {
+        self.check_reference(r)
+    }
+
+    fn contact_point(&mut self, c: &ContactPoint) {
+        let (Some(system), Some(value)) = (text(&c.system), text(&c.value)) else {
+            return;
+        };
+        if !crate::contact::shape_ok(system, value) {
+            let loc = self.path.render(Some("value"));
             self.rep.add(
-                R::ELE_1,
+                R::CONTACTPOINT_VALUE,
                 loc,
-                "ele-1: the element has neither a value nor children",
+                cat(&[
+                    &"`",
+                    &value,
+                    &"` does not look like a ",
+                    &system,
+                    &" contact",
+                ]),
             );
+        }
+    }
+
+    /// `ext-1`: an extension has a value or extensions, not both.
+    fn extension(&mut self, x: &Extension) {
+        let (value, children) = (x.value.is_some(), !x.extension.is_empty());
+        if value != children {
             return;
         }
-        let addr = desc as *const ems_stu3::node::TypeDesc as usize;
-        // Fibonacci hashing of the address: the top nine bits pick the slot
-        let slot = &mut self.required
-            [(((addr as u64) >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize];
-        if slot.0 != addr {
-            let mut m = 0u128;
-            for (i, f) in desc.fields.iter().enumerate().take(128) {
-                if f.min > 0 {
-                    m |= 1 << i;
-                }
-            }
-            *slot = (addr, m);
+        let loc = self.path.render(None);
+        self.rep.add(
+            R::EXT_1,
+            loc,
+            if value {
+                "ext-1: an extension has a value or nested extensions, not both"
+            } else {
+                "ext-1: an extension needs a value or nested extensions"
+            },
+        );
+    }
+
+    #[inline]
+    fn enter(
+        &mut self,
+        f: &'static FieldDesc,
+        index: Option<usize>,
+        of_type: Option<&'static str>,
+    ) {
+        self.path.push(f.name, index, of_type);
+    }
+
+    #[inline]
+    fn leave(&mut self) {
+        self.path.pop();
+    }
+
+    #[inline(always)]
+    fn prim<T: PrimValue>(&mut self, site: PrimSite, index: Option<usize>, p: &Primitive<T>) {
+        if checked(&site, p) {
+            self.checked_prim(&site, index, p);
         }
-        let mut missing = slot.1 & !present;
+    }
+
+    fn resource(&mut self, f: &'static FieldDesc, index: Option<usize>, r: &Resource) {
+        self.path.push(f.name, index, None);
+        self.path.push("", None, Some(r.resource_type()));
+        if index.is_some() && f.name == "contained" {
+            self.contained(r);
+        }
+        r.visit(self);
+        self.path.pop();
+        self.path.pop();
+    }
+}
+
+impl Walker<'_, '_> {
+    #[cold]
+    #[inline(never)]
+    fn ele_1(&mut self) {
+        let loc = self.path.render(None);
+        self.rep.add(
+            R::ELE_1,
+            loc,
+            "ele-1: the element has neither a value nor children",
+        );
+    }
+
+    /// `SCHEMA-MIN` for the required elements in `missing`; a base finding
+    /// is dropped where a NEMS rule already reports the element.
+    #[inline(never)]
+    fn schema_min(&mut self, desc: &'static TypeDesc, mut missing: u128) {
         while missing != 0 {
             let i = missing.trailing_zeros() as usize;
             missing &= missing - 1;
-            let f = &desc.fields[i];
+            let Some(f) = desc.fields.get(i) else { break };
             let loc = self.path.render(Some(f.name));
             if !self.rep.has_at(&loc) {
                 self.rep.add(
@@ -186,28 +191,38 @@ impl Walker<'_, '_> {
                 );
             }
         }
-        if std::ptr::eq(desc, &ems_stu3::EXTENSION_DESC) {
-            let [value, children] = self.slots.extension.map(|b| present & b != 0);
-            if value == children {
-                let loc = self.path.render(None);
-                self.rep.add(
-                    R::EXT_1,
-                    loc,
-                    if value {
-                        "ext-1: an extension has a value or nested extensions, not both"
-                    } else {
-                        "ext-1: an extension needs a value or nested extensions"
-                    },
-                );
-            }
+    }
+
+    /// A primitive with something to check (see [`checked`]): its required
+    /// binding (not for choice alternatives), its dateTime/instant form, and
+    /// its extensions, at its own location. Out of line: the generated call
+    /// sites stay a test and a call.
+    #[inline(never)]
+    fn checked_prim<T: PrimValue>(
+        &mut self,
+        site: &PrimSite,
+        index: Option<usize>,
+        p: &Primitive<T>,
+    ) {
+        let text = p.value.as_ref().and_then(PrimValue::as_str);
+        self.path.push(site.field.name, index, site.of_type);
+        if site.of_type.is_none() {
+            self.bound(site.owner.name, site.field, text);
         }
+        self.date_time(site.kind, text);
+        for (j, x) in p.extension().iter().enumerate() {
+            self.path.push("extension", Some(j), None);
+            x.visit(self);
+            self.path.pop();
+        }
+        self.path.pop();
     }
 
     /// `dom-2` (no nested contained) and `dom-4` (no meta.versionId or
     /// meta.lastUpdated) on a contained resource.
     fn contained(&mut self, r: &Resource) {
         let n = r.as_node();
-        if prim_or_list_present(n, "contained") {
+        if find_field(n.desc(), "contained", 0).is_some_and(|(i, _)| n.present() >> i & 1 != 0) {
             let loc = self.path.render(Some("contained"));
             self.rep.add(
                 R::DOM_2,
@@ -215,128 +230,25 @@ impl Walker<'_, '_> {
                 "dom-2: a contained resource cannot contain resources",
             );
         }
-        if let Some((i, _)) = find_field(n.desc(), "meta", 0) {
-            if let FieldRef::One(Some(m)) = n.field(i) {
-                if prim_str(m, "versionId", 0).is_some() || prim_str(m, "lastUpdated", 0).is_some()
-                {
-                    let loc = self.path.render(Some("meta"));
-                    self.rep.add(
-                        R::DOM_4,
-                        loc,
-                        "dom-4: a contained resource carries no meta.versionId or meta.lastUpdated",
-                    );
-                }
-            }
-        }
-    }
-
-    fn node(&mut self, n: &dyn Node) {
-        let desc = n.desc();
-        let present = n.present();
-        self.base(desc, present);
-        // the type checks, by table identity (no name comparisons per node);
-        // `done`: the primitives they fetched that need nothing more
-        let mut done = 0u128;
-        if std::ptr::eq(desc, &ems_stu3::CODING_DESC) {
-            self.coding(n, desc, &mut done);
-        } else if std::ptr::eq(desc, &ems_stu3::REFERENCE_DESC) {
-            self.reference(n, desc, &mut done);
-        } else if std::ptr::eq(desc, &ems_stu3::CONTACTPOINT_DESC) {
-            self.contact_point(n, desc, &mut done);
-        }
-        // the elements the value holds, in schema order (the bits of `present`)
-        let mut bits = present & !done;
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            let Some(f) = desc.fields.get(i) else { break };
-            match n.field(i) {
-                FieldRef::Prim(Some(p)) => {
-                    if let FieldKind::Prim(k) = f.kind {
-                        if checked(f, k, p) {
-                            self.path.push(f.name, None, None);
-                            self.bound(desc.name, f, p);
-                            self.prim(k, p);
-                            self.path.pop();
-                        }
-                    }
-                }
-                FieldRef::PrimList(v) => {
-                    if let FieldKind::Prim(k) = f.kind {
-                        for j in 0..v.len() {
-                            if let Some(p) = v.get(j).filter(|p| checked(f, k, *p)) {
-                                self.path.push(f.name, Some(j), None);
-                                self.bound(desc.name, f, p);
-                                self.prim(k, p);
-                                self.path.pop();
-                            }
-                        }
-                    }
-                }
-                FieldRef::One(Some(c)) => {
-                    self.path.push(f.name, None, None);
-                    self.node(c);
-                    self.path.pop();
-                }
-                FieldRef::Many(v) => {
-                    for j in 0..v.len() {
-                        if let Some(c) = v.get(j) {
-                            self.path.push(f.name, Some(j), None);
-                            self.node(c);
-                            self.path.pop();
-                        }
-                    }
-                }
-                FieldRef::Choice(Some((a, v))) => {
-                    if let FieldKind::Choice(alts) = &f.kind {
-                        match v {
-                            ChoiceRef::Prim(p) => {
-                                let k = alts[a].prim.unwrap_or(PrimKind::String);
-                                if checked(f, k, p) {
-                                    self.path.push(f.name, None, Some(alts[a].type_name));
-                                    self.prim(k, p);
-                                    self.path.pop();
-                                }
-                            }
-                            ChoiceRef::Node(c) => {
-                                self.path.push(f.name, None, Some(alts[a].type_name));
-                                self.node(c);
-                                self.path.pop();
-                            }
-                        }
-                    }
-                }
-                FieldRef::Resource(Some(r)) => {
-                    self.path.push(f.name, None, None);
-                    self.path.push("", None, Some(r.resource_type()));
-                    self.node(r.as_node());
-                    self.path.pop();
-                    self.path.pop();
-                }
-                FieldRef::Resources(v) => {
-                    for (j, r) in v.iter().enumerate() {
-                        self.path.push(f.name, Some(j), None);
-                        self.path.push("", None, Some(r.resource_type()));
-                        if f.name == "contained" {
-                            self.contained(r);
-                        }
-                        self.node(r.as_node());
-                        self.path.pop();
-                        self.path.pop();
-                    }
-                }
-                _ => {}
+        if let Some(m) = r.meta() {
+            if text(&m.version_id).is_some() || text(&m.last_updated).is_some() {
+                let loc = self.path.render(Some("meta"));
+                self.rep.add(
+                    R::DOM_4,
+                    loc,
+                    "dom-4: a contained resource carries no meta.versionId or meta.lastUpdated",
+                );
             }
         }
     }
 
     /// Required bindings to core value sets (`codes` of the STU3 element
     /// table); partial lists (`codes_complete == false`) are not enforced.
-    fn bound(&mut self, owner: &str, f: &ems_stu3::node::FieldDesc, p: &dyn PrimNode) {
+    fn bound(&mut self, owner: &str, f: &FieldDesc, text: Option<&str>) {
         if f.codes.is_empty() || !f.codes_complete {
             return;
         }
-        if let Some(v) = p.value_str() {
+        if let Some(v) = text {
             if !f.codes.contains(&v) {
                 let loc = self.path.render(None);
                 self.rep.add(
@@ -352,27 +264,10 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn contact_point(&mut self, n: &dyn Node, desc: &ems_stu3::node::TypeDesc, done: &mut u128) {
-        let [system, value] = self.slots.contact_point;
-        let (Some(system), Some(value)) = (
-            prim_at(n, desc, system, done),
-            prim_at(n, desc, value, done),
-        ) else {
-            return;
-        };
-        if !crate::contact::shape_ok(system, value) {
-            let loc = self.path.render(Some("value"));
-            self.rep.add(
-                R::CONTACTPOINT_VALUE,
-                loc,
-                format!("`{value}` does not look like a {system} contact"),
-            );
-        }
-    }
-
-    fn prim(&mut self, kind: PrimKind, p: &dyn PrimNode) {
+    /// NEMS dateTime and instant forms.
+    fn date_time(&mut self, kind: PrimKind, text: Option<&str>) {
         if matches!(kind, PrimKind::DateTime | PrimKind::Instant) {
-            if let Some(s) = p.value_str() {
+            if let Some(s) = text {
                 let ok = if kind == PrimKind::Instant {
                     lexical::is_instant(s)
                 } else {
@@ -393,16 +288,12 @@ impl Walker<'_, '_> {
                 }
             }
         }
-        for (j, x) in p.extension().iter().enumerate() {
-            self.path.push("extension", Some(j), None);
-            self.node(x);
-            self.path.pop();
-        }
     }
 
-    fn reference(&mut self, n: &dyn Node, desc: &ems_stu3::node::TypeDesc, done: &mut u128) {
+    /// `urn:uuid:` references that match no entry's fullUrl.
+    fn check_reference(&mut self, reference: &Reference) {
         let Some(urls) = self.full_urls else { return };
-        if let Some(r) = prim_at(n, desc, self.slots.reference, done) {
+        if let Some(r) = text(&reference.reference) {
             // `urn:uuid:X` also resolves to an entry whose fullUrl is the
             // bare UUID X (FULLURL-FORMAT reports that fullUrl)
             let bare = |id: &str| lexical::is_uuid(id) && urls.contains_key(id);
@@ -412,21 +303,30 @@ impl Walker<'_, '_> {
                 self.rep.add(
                     R::REF_UNRESOLVED,
                     loc,
-                    format!("`{r}` does not match the fullUrl of any entry in the bundle"),
+                    cat(&[
+                        &"`",
+                        &r,
+                        &"` does not match the fullUrl of any entry in the bundle",
+                    ]),
                 );
             }
         }
     }
 
-    fn coding(&mut self, n: &dyn Node, desc: &ems_stu3::node::TypeDesc, done: &mut u128) {
-        let [system, code, display] = self.slots.coding.map(|i| prim_at(n, desc, i, done));
+    /// A coding's system and code against the embedded code systems.
+    fn check_coding(&mut self, c: &Coding) {
+        let (system, code, display) = (text(&c.system), text(&c.code), text(&c.display));
         let Some(system) = system else {
             if let Some(c) = code {
                 let loc = self.path.render(None);
                 self.rep.add(
                     R::CODING_NO_SYSTEM,
                     loc,
-                    format!("coding `{c}` has no system, so its meaning is not defined"),
+                    cat(&[
+                        &"coding `",
+                        &c,
+                        &"` has no system, so its meaning is not defined",
+                    ]),
                 );
             }
             return;
@@ -439,14 +339,26 @@ impl Walker<'_, '_> {
                     self.rep.add(
                         R::CODE_INVALID,
                         loc,
-                        format!("`{code}` is not a code of {system}"),
+                        cat(&[&"`", &code, &"` is not a code of ", &system]),
                     );
                 }
                 Some(d) => {
                     if let Some(disp) = display {
                         if disp != d {
                             let loc = self.path.render(Some("display"));
-                            self.rep.add(R::CODE_DISPLAY, loc, format!("display `{disp}` for {code} differs from the code system display `{d}`"));
+                            self.rep.add(
+                                R::CODE_DISPLAY,
+                                loc,
+                                cat(&[
+                                    &"display `",
+                                    &disp,
+                                    &"` for ",
+                                    &code,
+                                    &" differs from the code system display `",
+                                    &d,
+                                    &"`",
+                                ]),
+                            );
                         }
                     }
                 }
@@ -464,7 +376,7 @@ impl Walker<'_, '_> {
             self.rep.add(
                 R::CODING_SYSTEM,
                 loc,
-                format!("`{system}` is a ValueSet URL, not a code system; use the code system of the codes (e.g. http://snomed.info/sct)"),
+                cat(&[&"`", &system, &"` is a ValueSet URL, not a code system; use the code system of the codes (e.g. http://snomed.info/sct)"]),
             );
         } else {
             let last = system.rsplit('/').next().unwrap_or("");
@@ -481,7 +393,12 @@ impl Walker<'_, '_> {
             self.rep.add(
                 R::CODING_SYSTEM,
                 loc,
-                format!("`{system}` is not a known NHS or HL7 UK code system{hint}"),
+                cat(&[
+                    &"`",
+                    &system,
+                    &"` is not a known NHS or HL7 UK code system",
+                    &hint,
+                ]),
             );
         }
     }

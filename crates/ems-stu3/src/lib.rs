@@ -75,6 +75,7 @@ pub mod primitive;
 mod read;
 mod scan;
 mod sink;
+pub mod visit;
 mod xhtml;
 pub mod xml;
 

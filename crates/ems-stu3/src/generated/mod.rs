@@ -5,6 +5,7 @@
 mod datatypes;
 mod resource_enum;
 mod resources;
+mod visit;
 
 pub use datatypes::*;
 pub use resource_enum::*;
