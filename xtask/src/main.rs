@@ -13,6 +13,7 @@ use std::process::{Command, ExitCode};
 mod codes;
 mod conformance;
 mod event_types;
+mod place;
 mod profiles;
 mod server_responses;
 
@@ -61,6 +62,7 @@ fn codegen(check: bool) -> Result<(), String> {
     files.push((gen_dir.join("datatypes.rs"), model.emit_structs(false)));
     files.push((gen_dir.join("resources.rs"), model.emit_structs(true)));
     files.push((gen_dir.join("resource_enum.rs"), model.emit_resource_enum()));
+    files.push((gen_dir.join("place.rs"), place::emit(&model)));
     for (p, c) in codes::emit(&shared())? {
         files.push((root().join(p), c));
     }
@@ -387,7 +389,7 @@ impl Model {
         let mut o = String::from(HEADER);
         o.push_str(
             "//! Generated STU3 model: datatypes, resources, backbone elements and the `Resource` enum.\n\n\
-             mod datatypes;\nmod resource_enum;\nmod resources;\n\n\
+             mod datatypes;\nmod place;\nmod resource_enum;\nmod resources;\n\n\
              pub use datatypes::*;\npub use resource_enum::*;\npub use resources::*;\n",
         );
         o

@@ -1,0 +1,216 @@
+//! Generator of `crates/ems-stu3/src/generated/place.rs`: the model sink's
+//! per-type placement code (`ems_stu3::place::Place` for every generated
+//! struct, see that module for the slot layout): `find` (element name →
+//! slot, a `match` on the length and a distinguishing byte), `put`
+//! (primitive or attribute of a slot → direct field write) and `open`
+//! (complex element of a slot → the new child), and `Resource::as_place_mut`.
+
+use crate::{prim, Kind, Model, Struct, HEADER};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Slot kinds (as `ems_stu3::place::{ATTR, PRIM, ...}`).
+const ATTR: u32 = 0;
+const PRIM: u32 = 1;
+const COMPLEX: u32 = 2;
+const RESOURCE: u32 = 3;
+const XHTML: u32 = 4;
+
+/// Packs a slot (see `ems_stu3::place`).
+fn slot(field: usize, number: usize, kind: u32, many: bool) -> u32 {
+    assert!(field < 256 && number < 4096, "slot out of range");
+    field as u32 | (number as u32) << 8 | kind << 20 | u32::from(many) << 24
+}
+
+/// One name a type's `find` answers.
+struct Name {
+    name: String,
+    slot: u32,
+}
+
+/// The generated file.
+pub fn emit(m: &Model) -> String {
+    let mut o = HEADER.replace("xtask/src/main.rs", "xtask/src/place.rs");
+    o.push_str(
+        "//! Per-type placement of the model sink (see `crate::place`).\n\n\
+         use crate::generated::*;\n\
+         use crate::place::*;\n\
+         use crate::primitive::PrimKind;\n\
+         use std::ptr::NonNull;\n\n",
+    );
+    for s in &m.structs {
+        emit_struct(m, &mut o, s);
+    }
+    o.push_str(
+        "impl Resource {\n    /// The resource as a [`Place`].\n    \
+         pub(crate) fn as_place_mut(&mut self) -> &mut (dyn Place + 'static) {\n        match self {\n",
+    );
+    for s in m.structs.iter().filter(|s| s.kind == "resource") {
+        let _ = writeln!(o, "            Resource::{}(r) => &mut **r,", s.rust);
+    }
+    o.push_str("        }\n    }\n}\n");
+    o
+}
+
+fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
+    let mut names = Vec::new();
+    let mut put = String::new();
+    let mut open = String::new();
+    let mut number = 0;
+    for (i, f) in s.fields.iter().enumerate() {
+        let r = &f.rust;
+        match &f.kind {
+            Kind::Choice(alts) => {
+                let en = Model::choice_enum_name(&s.rust, &f.name);
+                for (cname, ty) in alts {
+                    let (var, _) = m.variant(ty);
+                    match prim(ty) {
+                        Some((_, _, k)) => {
+                            names.push(Name {
+                                name: cname.clone(),
+                                slot: slot(i, number, PRIM, false),
+                            });
+                            let _ = writeln!(
+                                put,
+                                "            {number} => {{ let (p, bad) = prim_of(PrimKind::{k}, t); \
+                                 match self.{r}.insert({en}::{var}(p)) {{ \
+                                 {en}::{var}(p) => Put {{ prim: Some(prim_ptr(p)), bad }}, \
+                                 _ => Put {{ prim: None, bad }} }} }}"
+                            );
+                        }
+                        None => {
+                            names.push(Name {
+                                name: cname.clone(),
+                                slot: slot(i, number, COMPLEX, false),
+                            });
+                            let _ = writeln!(
+                                open,
+                                "            {number} if url.is_none() => \
+                                 match self.{r}.insert({en}::{var}(Box::default())) {{ \
+                                 {en}::{var}(c) => Some(place_ptr(&mut **c)), _ => None }},"
+                            );
+                        }
+                    }
+                    number += 1;
+                }
+                continue;
+            }
+            Kind::Attr => {
+                let _ = writeln!(put, "            {number} => put_attr(&mut self.{r}, t),");
+                names.push(Name {
+                    name: f.name.clone(),
+                    slot: slot(i, number, ATTR, f.many),
+                });
+            }
+            Kind::Prim(p) => {
+                let k = prim(p).map(|x| x.2).unwrap_or("String");
+                let call = if f.many { "put_many" } else { "put_one" };
+                let _ = writeln!(
+                    put,
+                    "            {number} => {call}(&mut self.{r}, PrimKind::{k}, t),"
+                );
+                names.push(Name {
+                    name: f.name.clone(),
+                    slot: slot(i, number, PRIM, f.many),
+                });
+            }
+            Kind::Complex(t) => {
+                let arm = if t == "Extension" && f.many {
+                    format!("{number} => open_extension(&mut self.{r}, url),")
+                } else if f.many {
+                    format!("{number} if url.is_none() => open_many(&mut self.{r}),")
+                } else if f.boxed {
+                    format!("{number} if url.is_none() => Some(open_boxed(&mut self.{r})),")
+                } else {
+                    format!("{number} if url.is_none() => Some(open_one(&mut self.{r})),")
+                };
+                assert!(
+                    t != "Extension" || f.many,
+                    "{}.{}: a single Extension",
+                    s.fhir,
+                    f.name
+                );
+                let _ = writeln!(open, "            {arm}");
+                names.push(Name {
+                    name: f.name.clone(),
+                    slot: slot(i, number, COMPLEX, f.many),
+                });
+            }
+            Kind::Resource => names.push(Name {
+                name: f.name.clone(),
+                slot: slot(i, number, RESOURCE, f.many),
+            }),
+            Kind::Xhtml => names.push(Name {
+                name: f.name.clone(),
+                slot: slot(i, number, XHTML, f.many),
+            }),
+        }
+        number += 1;
+    }
+    let _ = writeln!(o, "impl Place for {} {{", s.rust);
+    let _ = writeln!(o, "    fn find(&self, n: &str) -> u32 {{");
+    let mut by_len: BTreeMap<usize, Vec<&Name>> = BTreeMap::new();
+    for n in &names {
+        by_len.entry(n.name.len()).or_default().push(n);
+    }
+    o.push_str("        match n.len() {\n");
+    for (len, group) in &by_len {
+        let _ = write!(o, "            {len} => ");
+        emit_group(o, group, 3);
+        o.push_str(",\n");
+    }
+    o.push_str("            _ => NONE,\n        }\n    }\n");
+    if put.is_empty() {
+        o.push_str(
+            "    fn put(&mut self, _: u32, _: Text) -> Put {\n        Put::default()\n    }\n",
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "    fn put(&mut self, s: u32, t: Text) -> Put {{\n        match number(s) {{\n{put}            _ => Put::default(),\n        }}\n    }}"
+        );
+    }
+    if open.is_empty() {
+        o.push_str(
+            "    fn open(&mut self, _: u32, _: Option<&'static str>) -> Option<NonNull<dyn Place>> {\n        None\n    }\n",
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "    fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {{\n        match number(s) {{\n{open}            _ => None,\n        }}\n    }}"
+        );
+    }
+    o.push_str("}\n\n");
+}
+
+/// The `find` answer for names of one length: a `match` on the byte that
+/// tells most of them apart, down to one name, then its comparison.
+fn emit_group(o: &mut String, group: &[&Name], depth: usize) {
+    if let [one] = group {
+        let _ = write!(o, "is(n, {:?}, {})", one.name, one.slot);
+        return;
+    }
+    let len = group[0].name.len();
+    let distinct = |p: usize| {
+        let mut b: Vec<u8> = group.iter().map(|n| n.name.as_bytes()[p]).collect();
+        b.sort_unstable();
+        b.dedup();
+        b.len()
+    };
+    let best = (0..len).max_by_key(|&p| (distinct(p), std::cmp::Reverse(p)));
+    let Some(p) = best.filter(|&p| distinct(p) > 1) else {
+        unreachable!("two elements of one type share a name")
+    };
+    let mut parts: BTreeMap<u8, Vec<&Name>> = BTreeMap::new();
+    for n in group {
+        parts.entry(n.name.as_bytes()[p]).or_default().push(n);
+    }
+    let pad = "    ".repeat(depth + 1);
+    let _ = writeln!(o, "match n.as_bytes()[{p}] {{");
+    for (b, part) in parts {
+        let _ = write!(o, "{pad}    b'{}' => ", (b as char).escape_default());
+        emit_group(o, &part, depth + 1);
+        o.push_str(",\n");
+    }
+    let _ = write!(o, "{pad}    _ => NONE,\n{pad}}}");
+}
