@@ -389,7 +389,7 @@ impl Model {
         let mut o = String::from(HEADER);
         o.push_str(
             "//! Generated STU3 model: datatypes, resources, backbone elements and the `Resource` enum.\n\n\
-             mod datatypes;\nmod place;\nmod resource_enum;\nmod resources;\n\n\
+             mod datatypes;\npub(crate) mod place;\nmod resource_enum;\nmod resources;\n\n\
              pub use datatypes::*;\npub use resource_enum::*;\npub use resources::*;\n",
         );
         o

@@ -5,7 +5,7 @@
 //! (primitive or attribute of a slot → direct field write) and `open`
 //! (complex element of a slot → the new child), and `Resource::as_place_mut`.
 
-use crate::{prim, Kind, Model, Struct, HEADER};
+use crate::{prim, Kind, Model, Struct, HEADER, PRIMS};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -16,10 +16,28 @@ const COMPLEX: u32 = 2;
 const RESOURCE: u32 = 3;
 const XHTML: u32 = 4;
 
-/// Packs a slot (see `ems_stu3::place`).
-fn slot(field: usize, number: usize, kind: u32, many: bool) -> u32 {
+/// Packs a slot (see `ems_stu3::place`); `prim`: the primitive's FHIR
+/// type.
+fn slot(field: usize, number: usize, kind: u32, many: bool, prim_type: Option<&str>) -> u32 {
     assert!(field < 256 && number < 4096, "slot out of range");
-    field as u32 | (number as u32) << 8 | kind << 20 | u32::from(many) << 24
+    let (k, text) = match prim_type {
+        Some(t) => {
+            let k = PRIMS.iter().position(|p| p.0 == t).expect("a primitive");
+            // values held as text (`Primitive<Str>`) are kept unchecked when trusted
+            let text = !matches!(
+                PRIMS[k].1,
+                "Boolean" | "Integer" | "PositiveInt" | "UnsignedInt" | "Decimal"
+            );
+            (k as u32, text)
+        }
+        None => (0, false),
+    };
+    field as u32
+        | (number as u32) << 8
+        | kind << 20
+        | u32::from(many) << 23
+        | k << 24
+        | u32::from(text) << 28
 }
 
 /// One name a type's `find` answers.
@@ -35,9 +53,16 @@ pub fn emit(m: &Model) -> String {
         "//! Per-type placement of the model sink (see `crate::place`).\n\n\
          use crate::generated::*;\n\
          use crate::place::*;\n\
-         use crate::primitive::PrimKind;\n\
+         use crate::primitive::{PrimKind, PrimNode};\n\
+         use crate::Str;\n\
          use std::ptr::NonNull;\n\n",
     );
+    o.push_str("/// The primitive kinds by their number in a slot.\npub(crate) static PRIM_KINDS: [PrimKind; ");
+    let _ = writeln!(o, "{}] = [", PRIMS.len());
+    for p in PRIMS {
+        let _ = writeln!(o, "    PrimKind::{},", p.2);
+    }
+    o.push_str("];\n\n");
     for s in &m.structs {
         emit_struct(m, &mut o, s);
     }
@@ -68,20 +93,18 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
                         Some((_, _, k)) => {
                             names.push(Name {
                                 name: cname.clone(),
-                                slot: slot(i, number, PRIM, false),
+                                slot: slot(i, number, PRIM, false, Some(ty)),
                             });
                             let _ = writeln!(
                                 put,
-                                "            {number} => {{ let (p, bad) = prim_of(PrimKind::{k}, t); \
-                                 match self.{r}.insert({en}::{var}(p)) {{ \
-                                 {en}::{var}(p) => Put {{ prim: Some(prim_ptr(p)), bad }}, \
-                                 _ => Put {{ prim: None, bad }} }} }}"
+                                "            {number} => match self.{r}.insert({en}::{var}(prim_of(PrimKind::{k}, v, ok))) {{ \
+                                 {en}::{var}(p) => Some(prim_ptr(p)), _ => None }},"
                             );
                         }
                         None => {
                             names.push(Name {
                                 name: cname.clone(),
-                                slot: slot(i, number, COMPLEX, false),
+                                slot: slot(i, number, COMPLEX, false, None),
                             });
                             let _ = writeln!(
                                 open,
@@ -96,10 +119,10 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
                 continue;
             }
             Kind::Attr => {
-                let _ = writeln!(put, "            {number} => put_attr(&mut self.{r}, t),");
+                let _ = writeln!(put, "            {number} => put_attr(&mut self.{r}, v),");
                 names.push(Name {
                     name: f.name.clone(),
-                    slot: slot(i, number, ATTR, f.many),
+                    slot: slot(i, number, ATTR, f.many, None),
                 });
             }
             Kind::Prim(p) => {
@@ -107,11 +130,11 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
                 let call = if f.many { "put_many" } else { "put_one" };
                 let _ = writeln!(
                     put,
-                    "            {number} => {call}(&mut self.{r}, PrimKind::{k}, t),"
+                    "            {number} => {call}(&mut self.{r}, PrimKind::{k}, v, ok),"
                 );
                 names.push(Name {
                     name: f.name.clone(),
-                    slot: slot(i, number, PRIM, f.many),
+                    slot: slot(i, number, PRIM, f.many, Some(p)),
                 });
             }
             Kind::Complex(t) => {
@@ -133,16 +156,16 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
                 let _ = writeln!(open, "            {arm}");
                 names.push(Name {
                     name: f.name.clone(),
-                    slot: slot(i, number, COMPLEX, f.many),
+                    slot: slot(i, number, COMPLEX, f.many, None),
                 });
             }
             Kind::Resource => names.push(Name {
                 name: f.name.clone(),
-                slot: slot(i, number, RESOURCE, f.many),
+                slot: slot(i, number, RESOURCE, f.many, None),
             }),
             Kind::Xhtml => names.push(Name {
                 name: f.name.clone(),
-                slot: slot(i, number, XHTML, f.many),
+                slot: slot(i, number, XHTML, f.many, None),
             }),
         }
         number += 1;
@@ -160,14 +183,15 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
         o.push_str(",\n");
     }
     o.push_str("            _ => NONE,\n        }\n    }\n");
+    let ok = if put.contains(", ok)") { "ok" } else { "_ok" };
     if put.is_empty() {
         o.push_str(
-            "    fn put(&mut self, _: u32, _: Text) -> Put {\n        Put::default()\n    }\n",
+            "    fn put(&mut self, _: u32, _: Str, _: bool) -> Option<NonNull<dyn PrimNode>> {\n        None\n    }\n",
         );
     } else {
         let _ = writeln!(
             o,
-            "    fn put(&mut self, s: u32, t: Text) -> Put {{\n        match number(s) {{\n{put}            _ => Put::default(),\n        }}\n    }}"
+            "    fn put(&mut self, s: u32, v: Str, {ok}: bool) -> Option<NonNull<dyn PrimNode>> {{\n        match number(s) {{\n{put}            _ => None,\n        }}\n    }}"
         );
     }
     if open.is_empty() {

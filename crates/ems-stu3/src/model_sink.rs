@@ -15,8 +15,8 @@
 //! stay valid); everything else is safe code over the generated types.
 
 use crate::issue::{Issue, IssueType, Outcome, Severity};
-use crate::node::{find_field, FieldKind, FieldMut, Node};
-use crate::place::{self, Place, Text};
+use crate::node::{FieldMut, Node};
+use crate::place::{self, Place};
 use crate::primitive::PrimNode;
 use crate::read::{rules, Parsed, ReadError};
 use crate::sink::ElementSink;
@@ -273,20 +273,14 @@ impl ModelSink {
         self.slipped = true;
     }
 
-    /// Reports malformed value `shown` of primitive element `name` of `n`
-    /// (kept, as the reader keeps it).
+    /// Reports malformed value `shown` of primitive element `name` (slot
+    /// `s`), kept as the reader keeps it.
     #[cold]
     #[inline(never)]
-    fn bad_value(&mut self, n: &dyn Node, name: &str, shown: Str, expected: &'static str) {
-        let desc = n.desc();
-        let kind = find_field(desc, name, 0).and_then(|(i, alt)| match &desc.fields[i].kind {
-            FieldKind::Prim(k) => Some(*k),
-            FieldKind::Choice(alts) => alt.and_then(|a| alts[a].prim),
-            _ => None,
-        });
+    fn bad_value(&mut self, name: &str, s: u32, shown: &str, expected: &'static str) {
         let shown: String = shown.chars().take(80).collect();
-        let what = kind.map_or("primitive", |k| k.fhir_name());
-        let message = format!("`{shown}` is not a valid {what}: expected {expected}");
+        let kind = place::prim_kind(s).fhir_name();
+        let message = format!("`{shown}` is not a valid {kind}: expected {expected}");
         let location = self.location(Some(name));
         self.outcome.push(Issue::new(
             Severity::Error,
@@ -462,27 +456,34 @@ impl ModelSink {
         )
     }
 
-    /// Sets primitive element `name` of the top node to `v`; `open`: keeps
-    /// it open for its extensions.
+    /// Sets primitive element `name` of the top node to `v` (`checked`:
+    /// run-time text, checked as the reader checks it; otherwise a literal
+    /// or the describer's formatted text, trusted when held as text);
+    /// `open`: keeps it open for its extensions.
     #[inline]
-    fn set(&mut self, name: &'static str, v: Text, open: bool) {
+    fn set(&mut self, name: &'static str, v: Str, checked: bool, open: bool) {
         let Some((node, s)) = self.element(name) else {
             return;
         };
-        match place::kind(s) {
-            place::PRIM => {}
-            place::ATTR if !open => {}
+        let ok = match place::kind(s) {
+            place::PRIM if checked || !place::text_valued(s) => {
+                match crate::lexical::check(place::prim_kind(s), &v) {
+                    Ok(()) => true,
+                    Err(expected) => {
+                        self.bad_value(name, s, &v, expected);
+                        false
+                    }
+                }
+            }
+            place::PRIM => true,
+            place::ATTR if !open => true,
             _ => return self.not(node, name, "a primitive"),
-        }
+        };
         // SAFETY: the top frame's node (see `Open`): the `&mut` lives for
         // this call, the primitive's pointer is derived from it.
-        let put = unsafe { &mut *node.as_ptr() }.put(s, v);
-        if let Some((shown, expected)) = put.bad {
-            // SAFETY: as above, shared for this call (the `&mut` is gone).
-            self.bad_value(unsafe { node.as_ref() }, name, shown, expected);
-        }
+        let prim = unsafe { &mut *node.as_ptr() }.put(s, v, ok);
         if open {
-            match put.prim {
+            match prim {
                 Some(prim) => self.push_element(Open::Prim { prim, name }, name),
                 None => self.not(node, name, "a primitive"),
             }
@@ -650,20 +651,20 @@ impl ElementSink for ModelSink {
         self.elements -= 1;
     }
     fn value(&mut self, name: &'static str, v: &str) {
-        self.set(name, Text::Checked(Str::from(v)), false)
+        self.set(name, Str::from(v), true, false)
     }
     fn value_static(&mut self, name: &'static str, v: &'static str) {
-        self.set(name, Text::Literal(v), false)
+        self.set(name, Str::const_new(v), false, false)
     }
     fn value_formatted(&mut self, name: &'static str, v: &str) {
-        self.set(name, Text::Trusted(Str::from(v)), false)
+        self.set(name, Str::from(v), false, false)
     }
     fn value_i64(&mut self, name: &'static str, n: i64) {
         let v = compact_str::ToCompactString::to_compact_string(&n);
-        self.set(name, Text::Checked(v), false)
+        self.set(name, v, true, false)
     }
     fn start_value(&mut self, name: &'static str, v: &str) {
-        self.set(name, Text::Checked(Str::from(v)), true)
+        self.set(name, Str::from(v), true, true)
     }
     fn empty(&mut self, name: &'static str) {
         self.open_complex(name, None);
@@ -706,6 +707,8 @@ fn same(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::{find_field, FieldKind};
+    use crate::primitive::PrimKind;
     use crate::xml::XmlStream;
 
     fn rule(f: impl FnOnce(&mut ModelSink)) -> Option<&'static str> {
@@ -719,7 +722,8 @@ mod tests {
     /// every element and choice alternative, and for the same text at
     /// another address) with the table's kind and cardinality, unknown
     /// names (a near miss of each name, the bare choice name) are
-    /// unknown, `put` fills the element it was given, and `open` adds a
+    /// unknown, primitives carry their kind, `put` fills the element it
+    /// was given, and `open` adds a
     /// child of the table's type (an extension with its `url`).
     #[test]
     fn generated_placement_agrees_with_the_tables() {
@@ -729,7 +733,8 @@ mod tests {
                 return;
             }
             for (i, f) in desc.fields.iter().enumerate() {
-                let mut alts: Vec<(&'static str, Option<&'static str>, u32)> = Vec::new();
+                let mut alts: Vec<(&'static str, Option<&'static str>, u32, Option<PrimKind>)> =
+                    Vec::new();
                 match &f.kind {
                     FieldKind::Choice(cs) => {
                         assert_eq!(n.find(f.name), place::NONE, "{}.{}", desc.name, f.name);
@@ -739,16 +744,16 @@ mod tests {
                             } else {
                                 place::COMPLEX
                             };
-                            alts.push((c.name, Some(c.type_name), k));
+                            alts.push((c.name, Some(c.type_name), k, c.prim));
                         }
                     }
-                    FieldKind::Attr => alts.push((f.name, None, place::ATTR)),
-                    FieldKind::Prim(_) => alts.push((f.name, None, place::PRIM)),
-                    FieldKind::Complex(t) => alts.push((f.name, Some(t), place::COMPLEX)),
-                    FieldKind::Resource => alts.push((f.name, None, place::RESOURCE)),
-                    FieldKind::Xhtml => alts.push((f.name, None, place::XHTML)),
+                    FieldKind::Attr => alts.push((f.name, None, place::ATTR, None)),
+                    FieldKind::Prim(k) => alts.push((f.name, None, place::PRIM, Some(*k))),
+                    FieldKind::Complex(t) => alts.push((f.name, Some(t), place::COMPLEX, None)),
+                    FieldKind::Resource => alts.push((f.name, None, place::RESOURCE, None)),
+                    FieldKind::Xhtml => alts.push((f.name, None, place::XHTML, None)),
                 }
-                for (name, ty, kind) in alts {
+                for (name, ty, kind, prim) in alts {
                     let what = format!("{}.{name}", desc.name);
                     assert_eq!(find_field(desc, name, 0).map(|x| x.0), Some(i), "{what}");
                     let s = n.find(name);
@@ -757,6 +762,18 @@ mod tests {
                     assert_eq!(place::field(s), i, "{what}");
                     assert_eq!(place::kind(s), kind, "{what}");
                     assert_eq!(place::many(s), f.many, "{what}");
+                    if let Some(k) = prim {
+                        assert_eq!(place::prim_kind(s), k, "{what}");
+                        let text = !matches!(
+                            k,
+                            PrimKind::Boolean
+                                | PrimKind::Integer
+                                | PrimKind::PositiveInt
+                                | PrimKind::UnsignedInt
+                                | PrimKind::Decimal
+                        );
+                        assert_eq!(place::text_valued(s), text, "{what}");
+                    }
                     let mut near = copy.into_bytes();
                     let last = near.len() - 1;
                     near[last] ^= 0x20;
@@ -766,7 +783,7 @@ mod tests {
                     }
                     match kind {
                         place::PRIM | place::ATTR => {
-                            let _ = n.put(s, Text::Literal("x"));
+                            let _ = n.put(s, Str::const_new("x"), true);
                             assert!(crate::node::is_present(&n.field(i)), "{what}");
                         }
                         place::COMPLEX => {

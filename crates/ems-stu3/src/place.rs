@@ -13,12 +13,17 @@
 //! Slot layout: bits 0..8 the element's index in the type's
 //! [`TypeDesc::fields`](crate::node::TypeDesc) table, bits 8..20 the slot
 //! number (dense per type: one per element, one per choice alternative,
-//! in schema order) that `put` and `open` match on, bits 20..24 the kind,
-//! bit 24 set for a repeating element; [`NONE`] for an unknown name.
+//! in schema order) that `put` and `open` match on, bits 20..23 the kind,
+//! bit 23 set for a repeating element, and for primitives bits 24..28 the
+//! primitive kind (its index in `PRIM_KINDS`) and bit 28 set when the
+//! value is held as text (`Primitive<Str>`: trusted text is kept without
+//! the lexical check); [`NONE`] for an unknown name.
 
 use crate::node::Node;
 use crate::primitive::{PrimKind, PrimNode, PrimValue, Primitive};
 use crate::{Extension, Str};
+
+pub(crate) use crate::generated::place::PRIM_KINDS;
 use std::ptr::NonNull;
 
 /// An attribute-like string (`id` of a datatype, `Extension.url`).
@@ -44,13 +49,26 @@ pub(crate) fn field(s: u32) -> usize {
 /// The kind of slot `s` ([`ATTR`] ... [`XHTML`]).
 #[inline]
 pub(crate) fn kind(s: u32) -> u32 {
-    (s >> 20) & 0xf
+    (s >> 20) & 0x7
 }
 
 /// Whether slot `s` is a repeating element.
 #[inline]
 pub(crate) fn many(s: u32) -> bool {
-    s & (1 << 24) != 0
+    s & (1 << 23) != 0
+}
+
+/// The primitive kind of a [`PRIM`] slot `s`.
+#[inline]
+pub(crate) fn prim_kind(s: u32) -> PrimKind {
+    PRIM_KINDS[((s >> 24) & 0xf) as usize]
+}
+
+/// Whether the primitive of slot `s` holds its value as text (trusted
+/// text needs no check: it is kept as given).
+#[inline]
+pub(crate) fn text_valued(s: u32) -> bool {
+    s & (1 << 28) != 0
 }
 
 /// The slot number `put` and `open` match on.
@@ -69,23 +87,6 @@ pub(crate) fn is(n: &str, name: &'static str, s: u32) -> u32 {
     }
 }
 
-/// A value to set: run-time text (checked), a literal or the describer's
-/// formatted text (both trusted: kept without the lexical check).
-pub(crate) enum Text {
-    Checked(Str),
-    Literal(&'static str),
-    Trusted(Str),
-}
-
-/// What [`Place::put`] did: the primitive it set (for `start_value`, whose
-/// extensions follow) and, for a malformed value (kept as the reader keeps
-/// it), the text and the expected form.
-#[derive(Default)]
-pub(crate) struct Put {
-    pub prim: Option<NonNull<dyn PrimNode>>,
-    pub bad: Option<(Str, &'static str)>,
-}
-
 /// Element placement of a generated type (see the module docs). The
 /// pointers handed out are derived from `&mut self` (see `model_sink::Open`
 /// for why they stay valid while the sink uses them).
@@ -93,27 +94,29 @@ pub(crate) trait Place: Node {
     /// The slot of element `name` ([`NONE`]: not an element of the type).
     fn find(&self, name: &str) -> u32;
     /// Sets the primitive or attribute of slot `s` (a [`PRIM`] or [`ATTR`]
-    /// slot of [`Place::find`]; other slots are left alone).
-    fn put(&mut self, s: u32, t: Text) -> Put;
+    /// slot of [`Place::find`]; other slots are left alone) to `v`, `ok`
+    /// when it passed the lexical check or is trusted (otherwise it is
+    /// kept as the reader keeps a malformed value); returns the primitive.
+    fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>>;
     /// Adds the complex element of slot `s` (a [`COMPLEX`] slot) and
     /// returns it; an extension gets `url`. `None` when `url` is given for
     /// an element that is not an extension (or the slot is not complex).
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>>;
 }
 
-/// The primitive of text `t` as `kind`, and the malformed text if it is.
+/// The primitive of text `v` as `kind`: its value when `ok` (checked or
+/// trusted: `from_owned` cannot fail after `lexical::check`, which checks
+/// what the parsers parse, ranges included), otherwise what the reader
+/// keeps of a malformed form.
 #[inline]
-pub(crate) fn prim_of<V: PrimValue>(
-    kind: PrimKind,
-    t: Text,
-) -> (Primitive<V>, Option<(Str, &'static str)>) {
+pub(crate) fn prim_of<V: PrimValue>(kind: PrimKind, v: Str, ok: bool) -> Primitive<V> {
     let mut p = Primitive::<V>::default();
-    let bad = match t {
-        Text::Literal(s) => p.set_literal(kind, s).err().map(|e| (Str::const_new(s), e)),
-        Text::Trusted(s) => p.set_trusted(kind, s).err(),
-        Text::Checked(s) => p.set_owned(kind, s).err(),
+    p.value = if ok {
+        V::from_owned(kind, v).ok()
+    } else {
+        V::keep_invalid(&v)
     };
-    (p, bad)
+    p
 }
 
 /// The pointer of a primitive just placed.
@@ -130,33 +133,32 @@ pub(crate) fn place_ptr<T: Place + 'static>(n: &mut T) -> NonNull<dyn Place> {
 
 /// [`Place::put`] of a single-valued primitive.
 #[inline]
-pub(crate) fn put_one<V: PrimValue>(slot: &mut Option<Primitive<V>>, k: PrimKind, t: Text) -> Put {
-    let (p, bad) = prim_of(k, t);
-    Put {
-        prim: Some(prim_ptr(slot.insert(p))),
-        bad,
-    }
+pub(crate) fn put_one<V: PrimValue>(
+    slot: &mut Option<Primitive<V>>,
+    k: PrimKind,
+    v: Str,
+    ok: bool,
+) -> Option<NonNull<dyn PrimNode>> {
+    Some(prim_ptr(slot.insert(prim_of(k, v, ok))))
 }
 
 /// [`Place::put`] of a repeating primitive.
 #[inline]
-pub(crate) fn put_many<V: PrimValue>(list: &mut Vec<Primitive<V>>, k: PrimKind, t: Text) -> Put {
-    let (p, bad) = prim_of(k, t);
-    list.push(p);
-    Put {
-        prim: list.last_mut().map(prim_ptr),
-        bad,
-    }
+pub(crate) fn put_many<V: PrimValue>(
+    list: &mut Vec<Primitive<V>>,
+    k: PrimKind,
+    v: Str,
+    ok: bool,
+) -> Option<NonNull<dyn PrimNode>> {
+    list.push(prim_of(k, v, ok));
+    list.last_mut().map(prim_ptr)
 }
 
 /// [`Place::put`] of an attribute (never malformed, never opened).
 #[inline]
-pub(crate) fn put_attr(slot: &mut Option<Str>, t: Text) -> Put {
-    *slot = Some(match t {
-        Text::Literal(s) => Str::const_new(s),
-        Text::Checked(v) | Text::Trusted(v) => v,
-    });
-    Put::default()
+pub(crate) fn put_attr(slot: &mut Option<Str>, v: Str) -> Option<NonNull<dyn PrimNode>> {
+    *slot = Some(v);
+    None
 }
 
 /// [`Place::open`] of a single-valued complex element.

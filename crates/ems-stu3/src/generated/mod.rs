@@ -3,7 +3,7 @@
 //! Generated STU3 model: datatypes, resources, backbone elements and the `Resource` enum.
 
 mod datatypes;
-mod place;
+pub(crate) mod place;
 mod resource_enum;
 mod resources;
 
