@@ -722,7 +722,7 @@ impl Model {
             let _ = writeln!(o, "        Resource::{}(_) => \"{}\",", s.rust, s.fhir);
         }
         o.push_str("    } }\n\n");
-        o.push_str("    /// An empty resource of the named type, or `None` for an unknown name.\n    pub fn new_of_type(name: &str) -> Option<Resource> {\n        let i = RESOURCE_TYPES.binary_search(&name).ok()?;\n        Some(match i {\n");
+        o.push_str("    /// An empty resource of the named type, or `None` for an unknown name.\n    pub fn new_of_type(name: &str) -> Option<Resource> {\n        let i = crate::generated::place::resource_index(name) as usize;\n        Some(match i {\n");
         for (k, s) in res.iter().enumerate() {
             let _ = writeln!(
                 o,

@@ -73,8 +73,41 @@ pub fn emit(m: &Model) -> String {
     for s in m.structs.iter().filter(|s| s.kind == "resource") {
         let _ = writeln!(o, "            Resource::{}(r) => &mut **r,", s.rust);
     }
-    o.push_str("        }\n    }\n}\n");
+    o.push_str("        }\n    }\n}\n\n");
+    // resource type name -> its index in RESOURCE_TYPES (`Resource::new_of_type`)
+    let names: Vec<Name> = m
+        .structs
+        .iter()
+        .filter(|s| s.kind == "resource")
+        .enumerate()
+        .map(|(k, s)| Name {
+            name: s.fhir.clone(),
+            slot: k as u32,
+        })
+        .collect();
+    o.push_str(
+        "/// The index of resource type `n` in `RESOURCE_TYPES` ([`NONE`]: not a\n\
+         /// resource type), found as [`Place::find`] finds element names.\n\
+         pub(crate) fn resource_index(n: &str) -> u32 {\n",
+    );
+    emit_match(&mut o, &names);
+    o.push_str("}\n");
     o
+}
+
+/// `match n.len() { ... }`: the answer for `names` (see [`emit_group`]).
+fn emit_match(o: &mut String, names: &[Name]) {
+    let mut by_len: BTreeMap<usize, Vec<&Name>> = BTreeMap::new();
+    for n in names {
+        by_len.entry(n.name.len()).or_default().push(n);
+    }
+    o.push_str("        match n.len() {\n");
+    for (len, group) in &by_len {
+        let _ = write!(o, "            {len} => ");
+        emit_group(o, group, 3);
+        o.push_str(",\n");
+    }
+    o.push_str("            _ => NONE,\n        }\n");
 }
 
 fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
@@ -172,17 +205,8 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
     }
     let _ = writeln!(o, "impl Place for {} {{", s.rust);
     let _ = writeln!(o, "    fn find(&self, n: &str) -> u32 {{");
-    let mut by_len: BTreeMap<usize, Vec<&Name>> = BTreeMap::new();
-    for n in &names {
-        by_len.entry(n.name.len()).or_default().push(n);
-    }
-    o.push_str("        match n.len() {\n");
-    for (len, group) in &by_len {
-        let _ = write!(o, "            {len} => ");
-        emit_group(o, group, 3);
-        o.push_str(",\n");
-    }
-    o.push_str("            _ => NONE,\n        }\n    }\n");
+    emit_match(o, &names);
+    o.push_str("    }\n");
     let ok = if put.contains(", ok)") { "ok" } else { "_ok" };
     if put.is_empty() {
         o.push_str(

@@ -723,8 +723,9 @@ mod tests {
     /// another address) with the table's kind and cardinality, unknown
     /// names (a near miss of each name, the bare choice name) are
     /// unknown, primitives carry their kind, `put` fills the element it
-    /// was given, and `open` adds a
-    /// child of the table's type (an extension with its `url`).
+    /// was given, and `open` adds a child of the table's type (an
+    /// extension with its `url`); every resource type name (and no near
+    /// miss) gives its resource (the generated `resource_index`).
     #[test]
     fn generated_placement_agrees_with_the_tables() {
         fn walk(n: &mut dyn Place, seen: &mut std::collections::BTreeSet<&'static str>) {
@@ -804,7 +805,12 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for t in crate::RESOURCE_TYPES {
             let mut r = Resource::new_of_type(t).unwrap();
+            assert_eq!(r.resource_type(), t);
             walk(r.as_place_mut(), &mut seen);
+            let mut near = t.to_string();
+            near.pop();
+            assert!(Resource::new_of_type(&near).is_none(), "{near}");
+            assert!(Resource::new_of_type(&t.to_lowercase()).is_none(), "{t}");
         }
         // every datatype and backbone element is reached
         assert!(seen.len() > 400, "{}", seen.len());

@@ -108,7 +108,7 @@ pub(crate) trait Place: Node {
 /// trusted: `from_owned` cannot fail after `lexical::check`, which checks
 /// what the parsers parse, ranges included), otherwise what the reader
 /// keeps of a malformed form.
-#[inline]
+#[inline(always)]
 pub(crate) fn prim_of<V: PrimValue>(kind: PrimKind, v: Str, ok: bool) -> Primitive<V> {
     let mut p = Primitive::<V>::default();
     p.value = if ok {
