@@ -3,7 +3,14 @@
 //! struct, see that module for the slot layout): `find` (element name →
 //! slot, a `match` on the length and a distinguishing byte), `put`
 //! (primitive or attribute of a slot → direct field write) and `open`
-//! (complex element of a slot → the new child), and `Resource::as_place_mut`.
+//! (complex element of a slot → the new child), `Resource::as_place_mut`
+//! and `resource_index` (resource type name → its index in
+//! `RESOURCE_TYPES`, for `Resource::new_of_type`).
+//!
+//! xtask builds against ems-stu3, which includes the generated file: a
+//! change of the `Place` trait's signature is made in two steps (generate
+//! with the old `crates/ems-stu3/src/place.rs` and `model_sink.rs` in
+//! place, e.g. stashed, then put the new ones back).
 
 use crate::{prim, Kind, Model, Struct, HEADER, PRIMS};
 use std::collections::BTreeMap;
