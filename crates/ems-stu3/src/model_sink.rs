@@ -411,7 +411,7 @@ impl ModelSink {
 
     /// Opens complex element `name` of the top node (the extension's `url`
     /// set when `url` is given).
-    #[inline]
+    #[inline(always)]
     fn open_complex(&mut self, name: &'static str, url: Option<&'static str>) {
         let Some((node, s)) = self.element(name) else {
             return;
@@ -460,7 +460,7 @@ impl ModelSink {
     /// run-time text, checked as the reader checks it; otherwise a literal
     /// or the describer's formatted text, trusted when held as text);
     /// `open`: keeps it open for its extensions.
-    #[inline]
+    #[inline(always)]
     fn set(&mut self, name: &'static str, v: Str, checked: bool, open: bool) {
         let Some((node, s)) = self.element(name) else {
             return;
