@@ -13,6 +13,7 @@ use std::process::{Command, ExitCode};
 mod codes;
 mod conformance;
 mod event_types;
+mod place;
 mod profiles;
 mod server_responses;
 mod visit;
@@ -63,6 +64,7 @@ fn codegen(check: bool) -> Result<(), String> {
     files.push((gen_dir.join("resources.rs"), model.emit_structs(true)));
     files.push((gen_dir.join("resource_enum.rs"), model.emit_resource_enum()));
     files.push((gen_dir.join("visit.rs"), visit::emit(&model)));
+    files.push((gen_dir.join("place.rs"), place::emit(&model)));
     for (p, c) in codes::emit(&shared())? {
         files.push((root().join(p), c));
     }
@@ -389,7 +391,7 @@ impl Model {
         let mut o = String::from(HEADER);
         o.push_str(
             "//! Generated STU3 model: datatypes, resources, backbone elements and the `Resource` enum.\n\n\
-             mod datatypes;\nmod resource_enum;\nmod resources;\nmod visit;\n\n\
+             mod datatypes;\npub(crate) mod place;\nmod resource_enum;\nmod resources;\nmod visit;\n\n\
              pub use datatypes::*;\npub use resource_enum::*;\npub use resources::*;\n",
         );
         o
@@ -722,7 +724,7 @@ impl Model {
             let _ = writeln!(o, "        Resource::{}(_) => \"{}\",", s.rust, s.fhir);
         }
         o.push_str("    } }\n\n");
-        o.push_str("    /// An empty resource of the named type, or `None` for an unknown name.\n    pub fn new_of_type(name: &str) -> Option<Resource> {\n        let i = RESOURCE_TYPES.binary_search(&name).ok()?;\n        Some(match i {\n");
+        o.push_str("    /// An empty resource of the named type, or `None` for an unknown name.\n    pub fn new_of_type(name: &str) -> Option<Resource> {\n        let i = crate::generated::place::resource_index(name) as usize;\n        Some(match i {\n");
         for (k, s) in res.iter().enumerate() {
             let _ = writeln!(
                 o,

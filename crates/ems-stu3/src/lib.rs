@@ -71,6 +71,7 @@ pub mod lexical;
 #[allow(unsafe_code)]
 mod model_sink;
 pub mod node;
+mod place;
 pub mod primitive;
 mod read;
 mod scan;

@@ -3,32 +3,38 @@
 //! The sink places each element as it is called: it keeps a stack of the
 //! open nodes (the root resource, then each open element, primitive,
 //! resource slot and nested resource, innermost on top) and places the
-//! next element into the top one through the reflection layer, after the
-//! reader's checks (known name, schema order, single values). There is no
-//! tape and no replay: the model is complete when the last call returns.
+//! next element into the top one through the generated per-type placement
+//! code ([`crate::place`]: the element's slot found by name, its field
+//! written directly), after the reader's checks (known name, schema order,
+//! single values) made on the slot's element index. The reflection layer
+//! ([`crate::node`]) is used only to word a slip as the reader does and
+//! for resource slots. There is no tape and no replay: the model is
+//! complete when the last call returns.
 //!
 //! The stack holds raw pointers (see [`Open`] for the argument why they
-//! stay valid); everything else is safe code over the generated [`Node`]s.
+//! stay valid); everything else is safe code over the generated types.
 
 use crate::issue::{Issue, IssueType, Outcome, Severity};
-use crate::node::{find_field, ChoiceMut, FieldDesc, FieldKind, FieldMut, Node, TypeDesc};
-use crate::primitive::{PrimKind, PrimNode};
+use crate::node::{FieldMut, Node};
+use crate::place::{self, Place};
+use crate::primitive::PrimNode;
 use crate::read::{rules, Parsed, ReadError};
 use crate::sink::ElementSink;
 use crate::{Resource, Str};
 use std::ptr::NonNull;
 
-/// Assembles the typed [`Resource`] from [`ElementSink`] calls through the
-/// reflection layer ([`Node`]) the readers use: elements are found by name
-/// in the type's table, values given at run time are set from their
-/// lexical form by the same checks (literals, `value_static`, and the
-/// describer's own formatted text, `value_formatted`, are trusted: kept
-/// without the lexical check), and an unknown element, a schema-order slip
-/// or a repeated single-valued element is reported with the reader's rule
-/// id (`SCHEMA-UNKNOWN`, `SCHEMA-ORDER`, `SCHEMA-REPEATED`,
-/// `PRIMITIVE-FORMAT`, `RESOURCE-TYPE`). Each call places its element at
-/// once; [`ModelSink::finish`] hands over the model and reports the issues.
-/// A structural slip stops assembling (later calls are ignored): `finish`
+/// Assembles the typed [`Resource`] from [`ElementSink`] calls: elements
+/// are found by name in the generated placement code of the open node's
+/// type and written into their fields; values given at run time are set
+/// from their lexical form by the reader's checks (literals,
+/// `value_static`, and the describer's own formatted text,
+/// `value_formatted`, are trusted: kept without the lexical check), and an
+/// unknown element, a schema-order slip or a repeated single-valued
+/// element is reported with the reader's rule id (`SCHEMA-UNKNOWN`,
+/// `SCHEMA-ORDER`, `SCHEMA-REPEATED`, `PRIMITIVE-FORMAT`, `RESOURCE-TYPE`)
+/// and wording. Each call places its element at once;
+/// [`ModelSink::finish`] hands over the model and reports the issues. A
+/// structural slip stops assembling (later calls are ignored): `finish`
 /// then fails, because the model would no longer be what was described.
 ///
 /// ```
@@ -68,8 +74,6 @@ pub struct ModelSink {
     top: Open,
     /// The open nodes below `top`, the root's frame first.
     open: Vec<Open>,
-    /// The element-name lookups.
-    slots: SlotCache,
     /// Open elements and resources inside the root (the depth limits).
     elements: usize,
     nested: usize,
@@ -78,105 +82,19 @@ pub struct ModelSink {
     slipped: bool,
 }
 
-/// What a sink reuses from the thread's previous sink: the stack, the
-/// slot cache and the root's box (no allocation per message once they
-/// have grown).
+/// What a sink reuses from the thread's previous sink: the stack and the
+/// root's box (no allocation per message once they have grown).
 #[derive(Debug, Default)]
 struct Scratch {
     open: Vec<Open>,
-    slots: SlotCache,
     root: Option<Box<Option<Resource>>>,
 }
 
 thread_local! {
     /// The scratch of the thread's last dropped sink, reused.
     static SCRATCH: std::cell::Cell<Scratch> = const {
-        std::cell::Cell::new(Scratch { open: Vec::new(), slots: SlotCache(Vec::new()), root: None })
+        std::cell::Cell::new(Scratch { open: Vec::new(), root: None })
     };
-}
-
-/// log2 of the entries of the slot cache (the messages use a few hundred
-/// pairs: call sites of one name share its address only within a crate).
-const SLOT_BITS: u32 = 11;
-const SLOTS: usize = 1 << SLOT_BITS;
-
-/// The answers of [`find_field`] for (type, element name) pairs seen
-/// before, direct-mapped on the addresses of the type's table and of the
-/// name. Both are `&'static`: the same addresses and length mean the same
-/// table and the same text, so a hit is the answer `find_field` would give
-/// (it does not depend on the hint: a name matches one element of a table).
-#[derive(Debug, Default)]
-struct SlotCache(Vec<SlotEntry>);
-
-#[derive(Clone, Copy, Debug, Default)]
-struct SlotEntry {
-    /// Address of the `TypeDesc` (0: empty entry).
-    desc: usize,
-    /// Address and length of the name.
-    name: usize,
-    len: u32,
-    /// The element's index and the alternative's index + 1 (0: none).
-    field: u16,
-    alt: u16,
-}
-
-impl SlotCache {
-    /// [`find_field`] of `name` in `desc`, answered from the cache when the
-    /// pair was seen before (unknown names are not cached). The hit is
-    /// inlined at the call; the miss is a call of its own.
-    #[inline]
-    fn find(
-        &mut self,
-        desc: &'static TypeDesc,
-        name: &'static str,
-        hint: usize,
-    ) -> Option<(usize, Option<usize>)> {
-        let d = desc as *const TypeDesc as usize;
-        let p = name.as_ptr() as usize;
-        // Fibonacci hashing of both addresses (the high bits of the product)
-        let k = (d.rotate_left(29) ^ p) as u64;
-        let h = (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_BITS)) as usize;
-        match self.0.get(h) {
-            Some(e) if e.desc == d && e.name == p && e.len as usize == name.len() => {
-                Some((e.field as usize, e.alt.checked_sub(1).map(usize::from)))
-            }
-            _ => self.miss(h, desc, name, hint),
-        }
-    }
-
-    /// [`SlotCache::find`] of a pair not in the cache: scans the table and
-    /// keeps the answer in entry `h`.
-    #[cold]
-    #[inline(never)]
-    fn miss(
-        &mut self,
-        h: usize,
-        desc: &'static TypeDesc,
-        name: &'static str,
-        hint: usize,
-    ) -> Option<(usize, Option<usize>)> {
-        if self.0.is_empty() {
-            self.0 = vec![SlotEntry::default(); SLOTS];
-        }
-        let (field, alt) = find_field(desc, name, hint)?;
-        // the tables are far smaller than the index types (a name longer
-        // than u32::MAX is not cached)
-        if let (Some(e), Ok(len), Ok(f), Ok(a)) = (
-            self.0.get_mut(h),
-            u32::try_from(name.len()),
-            u16::try_from(field),
-            u16::try_from(alt.map_or(0, |a| a + 1)),
-        ) {
-            *e = SlotEntry {
-                desc: desc as *const TypeDesc as usize,
-                name: name.as_ptr() as usize,
-                len,
-                field: f,
-                alt: a,
-            };
-        }
-        Some((field, alt))
-    }
 }
 
 /// Deepest resource nesting inside the root.
@@ -201,15 +119,18 @@ enum Level {
 /// `ModelSink::open`, then `ModelSink::top`) is a chain: the
 /// root's pointer comes from the sink's own box, and every other node's
 /// pointer was derived, when it was opened, from a `&mut` made from the
-/// pointer of the frame below it (`field_mut` then `get_or_insert`,
-/// `push_default`, `set_variant`, `extension_mut` or the resource slot),
-/// so each frame's node lies inside the node of the frame below. Only the
-/// innermost node's pointer is ever turned into a `&mut` (for the duration
-/// of one sink call, never kept) — the top frame's, or, when the top is a
-/// resource slot (which has no pointer of its own), the slot owner's just
-/// below it — and a frame is popped before the one below it is used again: this is the discipline of nested reborrows, so no
-/// two live `&mut` alias. A node cannot move or be freed while its frame
-/// is on the stack: only the top node is mutated, and what it mutates are
+/// pointer of the frame below it (the generated [`Place::open`] /
+/// [`Place::put`] of the frame's node, which derive the child's pointer
+/// from `&mut self` — `Option::insert`, `Vec::push` then `last_mut`, the
+/// new choice variant — `extension_mut` of a primitive, or the resource
+/// slot), so each frame's node lies inside the node of the frame below.
+/// Only the innermost node's pointer is ever turned into a `&mut` (for the
+/// duration of one sink call, never kept) — the top frame's, or, when the
+/// top is a resource slot (which has no pointer of its own), the slot
+/// owner's just below it — and a frame is popped before the one below it
+/// is used again: this is the discipline of nested reborrows, so no two
+/// live `&mut` alias. A node cannot move or be freed while its frame is
+/// on the stack: only the top node is mutated, and what it mutates are
 /// its own slots — its children, none of which is open (an open child
 /// would be above it), so growing a child `Vec` moves no open node; the
 /// nodes below the top contain the top and are not touched. Nested
@@ -217,22 +138,23 @@ enum Level {
 /// (the pointer is derived from the slot, and a `Resource` boxes its
 /// content, so pushing it moves no node). The root's box is reached only
 /// through the raw pointer until the stack is cleared, in
-/// [`ModelSink::finish`] or on drop, after which it is a `Box` again. The
-/// frames' trait-object lifetimes are widened to `'static` (every node
-/// type is a generated `'static` type); a pointer never outlives its sink.
+/// [`ModelSink::finish`] or on drop, after which it is a `Box` again.
+/// Every pointer is to a `'static` generated type (the trait objects are
+/// `dyn Place + 'static` / `dyn PrimNode + 'static` by coercion, no
+/// lifetime is widened); a pointer never outlives its sink.
 /// Tested by `deep_nesting_and_regrown_lists_keep_the_open_nodes` (lists
 /// regrown next to open nodes, resources nested to the limit, the sink
-/// moved with elements open, a sink dropped unfinished) and the sink
-/// contract tests; not run under Miri (no Miri toolchain on the project
-/// machine).
+/// moved with elements open, a sink dropped unfinished), the placement
+/// test of every generated type and the sink contract tests; the small
+/// tests of this module run clean under Miri
+/// (`cargo +nightly miri test -p ems-stu3 --lib model_sink`).
 #[derive(Clone, Copy, Debug)]
 enum Open {
-    /// A resource or complex element: the node, its type's table, the
-    /// schema position after its last element (index + 1, 0: none yet),
-    /// the element name (the resource type for resources).
+    /// A resource or complex element: the node, the schema position after
+    /// its last element (index + 1, 0: none yet), the element name (the
+    /// resource type for resources).
     Node {
-        node: NonNull<dyn Node>,
-        desc: &'static TypeDesc,
+        node: NonNull<dyn Place>,
         at: usize,
         name: &'static str,
         level: Level,
@@ -247,51 +169,12 @@ enum Open {
     Slot { field: usize, name: &'static str },
 }
 
-/// The pointer of a node borrowed mutably (see [`Open`]).
-#[inline]
-fn node_ptr(n: &mut dyn Node) -> NonNull<dyn Node> {
-    let p: NonNull<dyn Node + '_> = NonNull::from(n);
-    // SAFETY: only the trait object's lifetime bound is widened (same
-    // pointer and vtable); every node type is `'static`, and the pointer
-    // is used only while its frame is on the stack (see [`Open`]).
-    unsafe { std::mem::transmute::<NonNull<dyn Node + '_>, NonNull<dyn Node>>(p) }
-}
-
-/// The pointer of a primitive borrowed mutably (see [`Open`]).
-#[inline]
-fn prim_ptr(p: &mut dyn PrimNode) -> NonNull<dyn PrimNode> {
-    let p: NonNull<dyn PrimNode + '_> = NonNull::from(p);
-    // SAFETY: as in `node_ptr`.
-    unsafe { std::mem::transmute::<NonNull<dyn PrimNode + '_>, NonNull<dyn PrimNode>>(p) }
-}
-
 /// The schema position after the last element `n` holds.
 fn last_present(n: &dyn Node) -> usize {
     crate::node::present_fields(n)
         .last()
         .map_or(0, |(i, _)| i + 1)
 }
-
-/// A value to set: run-time text (checked), a literal or the describer's
-/// formatted text (both trusted).
-enum Text {
-    Checked(Str),
-    Literal(&'static str),
-    Trusted(Str),
-}
-
-/// Where [`ModelSink::element`] found element `name` of the top node.
-struct Slot {
-    node: NonNull<dyn Node>,
-    desc: &'static TypeDesc,
-    field: usize,
-    alt: Option<usize>,
-    /// The name that closes the element (as opened: a choice's
-    /// alternative name).
-    elem: &'static str,
-}
-
-type Slip = (&'static str, String);
 
 impl ModelSink {
     /// A sink whose root resource `rtype` is open (`None`: not a resource
@@ -308,7 +191,6 @@ impl ModelSink {
         // sink once it has grown to the size of the messages
         let Scratch {
             mut open,
-            slots,
             root: boxed,
         } = SCRATCH.take();
         let at = last_present(root.as_node());
@@ -318,8 +200,8 @@ impl ModelSink {
         let root = NonNull::from(Box::leak(boxed));
         // SAFETY: `root` is the leaked box, valid and not otherwise
         // referred to; the `&mut` lives for this statement only.
-        let (node, desc) = match unsafe { &mut *root.as_ptr() } {
-            Some(r) => (node_ptr(r.as_node_mut()), r.as_node().desc()),
+        let node = match unsafe { &mut *root.as_ptr() } {
+            Some(r) => NonNull::from(r.as_place_mut()),
             None => unreachable!("the root was just stored"),
         };
         open.clear();
@@ -327,13 +209,11 @@ impl ModelSink {
             root,
             top: Open::Node {
                 node,
-                desc,
                 at,
                 name,
                 level: Level::Root,
             },
             open,
-            slots,
             elements: 0,
             nested: 0,
             outcome: Outcome::new(),
@@ -393,9 +273,14 @@ impl ModelSink {
         self.slipped = true;
     }
 
+    /// Reports malformed value `shown` of primitive element `name` (slot
+    /// `s`), kept as the reader keeps it.
     #[cold]
     #[inline(never)]
-    fn bad_value(&mut self, name: &str, message: String) {
+    fn bad_value(&mut self, name: &str, s: u32, shown: &str, expected: &'static str) {
+        let shown: String = shown.chars().take(80).collect();
+        let kind = place::prim_kind(s).fhir_name();
+        let message = format!("`{shown}` is not a valid {kind}: expected {expected}");
         let location = self.location(Some(name));
         self.outcome.push(Issue::new(
             Severity::Error,
@@ -459,14 +344,15 @@ impl ModelSink {
     }
 
     /// Finds element `name` in the top node and checks its schema
-    /// position as the reader does (`None`: a slip, reported).
+    /// position as the reader does: the node and the element's slot
+    /// (`None`: a slip, reported).
     #[inline]
-    fn element(&mut self, name: &'static str) -> Option<Slot> {
+    fn element(&mut self, name: &'static str) -> Option<(NonNull<dyn Place>, u32)> {
         if self.slipped {
             return None;
         }
-        let (node, desc, at) = match &mut self.top {
-            Open::Node { node, desc, at, .. } => (*node, *desc, at),
+        let (node, at) = match &mut self.top {
+            Open::Node { node, at, .. } => (*node, at),
             Open::Prim { .. } => {
                 self.misplaced(name, true);
                 return None;
@@ -476,79 +362,93 @@ impl ModelSink {
                 return None;
             }
         };
-        match check(&mut self.slots, desc, name, *at) {
-            Ok((field, alt)) => {
-                *at = field + 1;
-                // the element is closed by the name it was opened with: the
-                // describer's own text, the same as the table's (the element's
-                // or, for a choice, the alternative's name: the lookup
-                // compared them), at the address its `end` usually passes too
-                // (so `same` compares addresses, not bytes)
-                Some(Slot {
-                    node,
-                    desc,
-                    field,
-                    alt,
-                    elem: name,
-                })
-            }
-            Err((rule, msg)) => {
-                self.slip(rule, Some(name), msg);
-                None
-            }
+        // SAFETY: the top frame's node (see `Open`): the shared borrow
+        // lives for this call.
+        let s = unsafe { node.as_ref() }.find(name);
+        let i = place::field(s);
+        // the reader's checks as integer compares: a known name, not
+        // before the last element written, not a second single value
+        if s != place::NONE && *at <= i + 1 && (*at <= i || place::many(s)) {
+            *at = i + 1;
+            return Some((node, s));
         }
+        let at = *at;
+        self.out_of_place(node, name, s, at);
+        None
+    }
+
+    /// Reports element `name` of slot `s` of `node` at schema position
+    /// `at` with the reader's rule and words (unknown, repeated, out of
+    /// order).
+    #[cold]
+    #[inline(never)]
+    fn out_of_place(&mut self, node: NonNull<dyn Place>, name: &'static str, s: u32, at: usize) {
+        // SAFETY: the top frame's node (see `Open`), shared for this call.
+        let desc = unsafe { node.as_ref() }.desc();
+        let i = place::field(s);
+        let (rule, msg) = if s == place::NONE {
+            (
+                rules::SCHEMA_UNKNOWN,
+                format!("`{name}` is not an element of {}", desc.name),
+            )
+        } else if at == i + 1 {
+            (
+                rules::SCHEMA_REPEATED,
+                format!("`{name}` may appear only once in {}", desc.name),
+            )
+        } else {
+            let after = desc.fields[at - 1].name;
+            (
+                rules::SCHEMA_ORDER,
+                format!(
+                    "`{name}` is out of schema order: it must come before `{after}` in {}",
+                    desc.name
+                ),
+            )
+        };
+        self.slip(rule, Some(name), msg)
     }
 
     /// Opens complex element `name` of the top node (the extension's `url`
     /// set when `url` is given).
-    #[inline]
+    #[inline(always)]
     fn open_complex(&mut self, name: &'static str, url: Option<&'static str>) {
-        let Some(s) = self.element(name) else {
+        let Some((node, s)) = self.element(name) else {
             return;
         };
+        match place::kind(s) {
+            place::COMPLEX => {}
+            place::RESOURCE if url.is_none() => {
+                let frame = Open::Slot {
+                    field: place::field(s),
+                    name,
+                };
+                return self.push_element(frame, name);
+            }
+            _ => return self.not(node, name, "a complex element"),
+        }
         // SAFETY: the top frame's node (see `Open`): the `&mut` lives for
         // this call, the child's pointer is derived from it.
-        let n = unsafe { &mut *s.node.as_ptr() };
-        let child: &mut dyn Node = match n.field_mut(s.field) {
-            FieldMut::One(o) => o.get_or_insert(),
-            FieldMut::Many(v) => v.push_default(),
-            FieldMut::Choice(c) => match s.alt.and_then(|a| c.set_variant(a)) {
-                Some(ChoiceMut::Node(n)) => n,
-                _ => return self.not(name, s.desc, "a complex element"),
-            },
-            FieldMut::Resource(_) | FieldMut::Resources(_) if url.is_none() => {
-                let frame = Open::Slot {
-                    field: s.field,
-                    name: s.elem,
-                };
-                return self.push_element(frame, s.elem);
-            }
-            _ => return self.not(name, s.desc, "a complex element"),
+        let Some(child) = unsafe { &mut *node.as_ptr() }.open(s, url) else {
+            return self.not(node, name, "an extension");
         };
-        let desc = child.desc();
-        if let Some(url) = url {
-            match self
-                .slots
-                .find(desc, "url", 0)
-                .map(|(u, _)| child.field_mut(u))
-            {
-                Some(FieldMut::Attr(slot)) => *slot = Some(Str::const_new(url)),
-                _ => return self.not(name, s.desc, "an extension"),
-            }
-        }
+        // the element is closed by the name it was opened with: the
+        // describer's own text, at the address its `end` usually passes
+        // too (so `same` compares addresses, not bytes)
         let frame = Open::Node {
-            node: node_ptr(child),
-            desc,
+            node: child,
             at: 0,
-            name: s.elem,
+            name,
             level: Level::Element,
         };
-        self.push_element(frame, s.elem)
+        self.push_element(frame, name)
     }
 
     #[cold]
     #[inline(never)]
-    fn not(&mut self, name: &'static str, desc: &TypeDesc, what: &str) {
+    fn not(&mut self, node: NonNull<dyn Place>, name: &'static str, what: &str) {
+        // SAFETY: the top frame's node (see `Open`), shared for this call.
+        let desc = unsafe { node.as_ref() }.desc();
         self.slip(
             rules::SCHEMA_CONTENT,
             Some(name),
@@ -556,53 +456,37 @@ impl ModelSink {
         )
     }
 
-    /// Sets primitive element `name` of the top node to `v`; `open`: keeps
-    /// it open for its extensions.
-    #[inline]
-    fn set(&mut self, name: &'static str, v: Text, open: bool) {
-        let Some(s) = self.element(name) else {
+    /// Sets primitive element `name` of the top node to `v` (`checked`:
+    /// run-time text, checked as the reader checks it; otherwise a literal
+    /// or the describer's formatted text, trusted when held as text);
+    /// `open`: keeps it open for its extensions.
+    #[inline(always)]
+    fn set(&mut self, name: &'static str, v: Str, checked: bool, open: bool) {
+        let Some((node, s)) = self.element(name) else {
             return;
         };
-        let f: &FieldDesc = &s.desc.fields[s.field];
-        // SAFETY: the top frame's node (see `Open`): the `&mut` lives for
-        // this call, the primitive's pointer is derived from it.
-        let n = unsafe { &mut *s.node.as_ptr() };
-        let (prim, k): (&mut dyn PrimNode, PrimKind) = match (n.field_mut(s.field), &f.kind) {
-            (FieldMut::Prim(p), FieldKind::Prim(k)) => (p.get_or_insert(), *k),
-            (FieldMut::PrimList(l), FieldKind::Prim(k)) => (l.push_default(), *k),
-            (FieldMut::Choice(c), FieldKind::Choice(alts)) => {
-                let k = s.alt.and_then(|a| alts[a].prim);
-                match (s.alt.and_then(|a| c.set_variant(a)), k) {
-                    (Some(ChoiceMut::Prim(p)), Some(k)) => (p, k),
-                    _ => return self.not(name, s.desc, "a primitive"),
+        let ok = match place::kind(s) {
+            place::PRIM if checked || !place::text_valued(s) => {
+                match crate::lexical::check(place::prim_kind(s), &v) {
+                    Ok(()) => true,
+                    Err(expected) => {
+                        self.bad_value(name, s, &v, expected);
+                        false
+                    }
                 }
             }
-            (FieldMut::Attr(slot), _) if !open => {
-                *slot = Some(match v {
-                    Text::Literal(s) => Str::const_new(s),
-                    Text::Checked(v) | Text::Trusted(v) => v,
-                });
-                return;
+            place::PRIM => true,
+            place::ATTR if !open => true,
+            _ => return self.not(node, name, "a primitive"),
+        };
+        // SAFETY: the top frame's node (see `Open`): the `&mut` lives for
+        // this call, the primitive's pointer is derived from it.
+        let prim = unsafe { &mut *node.as_ptr() }.put(s, v, ok);
+        if open {
+            match prim {
+                Some(prim) => self.push_element(Open::Prim { prim, name }, name),
+                None => self.not(node, name, "a primitive"),
             }
-            _ => return self.not(name, s.desc, "a primitive"),
-        };
-        let bad = match v {
-            // a literal is the describer's own text: trusted
-            Text::Literal(t) => prim.set_literal(k, t).err().map(|e| (Str::const_new(t), e)),
-            Text::Trusted(t) => prim.set_trusted(k, t).err(),
-            Text::Checked(t) => prim.set_owned(k, t).err(),
-        };
-        let frame = open.then(|| Open::Prim {
-            prim: prim_ptr(prim),
-            name: s.elem,
-        });
-        if let Some((shown, exp)) = bad {
-            let shown: String = shown.chars().take(80).collect();
-            let msg = format!("`{shown}` is not a valid {}: expected {exp}", k.fhir_name());
-            self.bad_value(name, msg);
-        }
-        if let Some(frame) = frame {
-            self.push_element(frame, s.elem)
         }
     }
 
@@ -614,17 +498,11 @@ impl ModelSink {
         // SAFETY: the top frame's primitive (see `Open`): the `&mut` lives
         // for this call, the extension's pointer is derived from it.
         let p = unsafe { &mut *p.as_ptr() };
-        let list = p.extension_mut();
-        list.push(crate::Extension {
-            url: Some(Str::const_new(url)),
-            ..Default::default()
-        });
-        let Some(ext) = list.last_mut() else {
+        let Some(node) = place::open_extension(p.extension_mut(), Some(url)) else {
             return;
         };
         let frame = Open::Node {
-            desc: ext.desc(),
-            node: node_ptr(ext),
+            node,
             at: 0,
             name: "extension",
             level: Level::Element,
@@ -700,8 +578,7 @@ impl ModelSink {
         };
         self.nested += 1;
         let frame = Open::Node {
-            desc: placed.as_node().desc(),
-            node: node_ptr(placed.as_node_mut()),
+            node: NonNull::from(placed.as_place_mut()),
             at: 0,
             name: rtype,
             level: Level::Resource,
@@ -720,7 +597,6 @@ impl Drop for ModelSink {
         *boxed = None;
         let scratch = Scratch {
             open: std::mem::take(&mut self.open),
-            slots: std::mem::take(&mut self.slots),
             root: Some(boxed),
         };
         // keep the scratch for the thread's next sink (the larger one)
@@ -775,20 +651,20 @@ impl ElementSink for ModelSink {
         self.elements -= 1;
     }
     fn value(&mut self, name: &'static str, v: &str) {
-        self.set(name, Text::Checked(Str::from(v)), false)
+        self.set(name, Str::from(v), true, false)
     }
     fn value_static(&mut self, name: &'static str, v: &'static str) {
-        self.set(name, Text::Literal(v), false)
+        self.set(name, Str::const_new(v), false, false)
     }
     fn value_formatted(&mut self, name: &'static str, v: &str) {
-        self.set(name, Text::Trusted(Str::from(v)), false)
+        self.set(name, Str::from(v), false, false)
     }
     fn value_i64(&mut self, name: &'static str, n: i64) {
         let v = compact_str::ToCompactString::to_compact_string(&n);
-        self.set(name, Text::Checked(v), false)
+        self.set(name, v, true, false)
     }
     fn start_value(&mut self, name: &'static str, v: &str) {
-        self.set(name, Text::Checked(Str::from(v)), true)
+        self.set(name, Str::from(v), true, true)
     }
     fn empty(&mut self, name: &'static str) {
         self.open_complex(name, None);
@@ -828,45 +704,11 @@ fn same(a: &str, b: &str) -> bool {
     (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }
 
-/// Element `name` of `desc` at schema position `at` (index + 1 of the
-/// last element written): its field and alternative, or the reader's
-/// slip.
-#[inline]
-fn check(
-    slots: &mut SlotCache,
-    desc: &'static TypeDesc,
-    name: &'static str,
-    at: usize,
-) -> Result<(usize, Option<usize>), Slip> {
-    let Some((i, alt)) = slots.find(desc, name, at.saturating_sub(1)) else {
-        return Err((
-            rules::SCHEMA_UNKNOWN,
-            format!("`{name}` is not an element of {}", desc.name),
-        ));
-    };
-    let f = &desc.fields[i];
-    if at == i + 1 && !f.many {
-        return Err((
-            rules::SCHEMA_REPEATED,
-            format!("`{name}` may appear only once in {}", desc.name),
-        ));
-    }
-    if at > i + 1 {
-        let after = desc.fields[at - 1].name;
-        return Err((
-            rules::SCHEMA_ORDER,
-            format!(
-                "`{name}` is out of schema order: it must come before `{after}` in {}",
-                desc.name
-            ),
-        ));
-    }
-    Ok((i, alt))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::{find_field, FieldKind};
+    use crate::primitive::PrimKind;
     use crate::xml::XmlStream;
 
     fn rule(f: impl FnOnce(&mut ModelSink)) -> Option<&'static str> {
@@ -875,36 +717,106 @@ mod tests {
         m.finish().err().and_then(|e| e.issue().map(|i| i.rule))
     }
 
-    /// A cached answer is `find_field`'s, for every element and choice
-    /// alternative of a few tables, asked twice (miss, then hit), and for
-    /// the same text at another address; unknown names stay unknown.
+    /// The generated placement of every type reachable from a resource
+    /// agrees with its table: `find` answers `find_field`'s element (for
+    /// every element and choice alternative, and for the same text at
+    /// another address) with the table's kind and cardinality, unknown
+    /// names (a near miss of each name, the bare choice name) are
+    /// unknown, primitives carry their kind, `put` fills the element it
+    /// was given, and `open` adds a child of the table's type (an
+    /// extension with its `url`); every resource type name (and no near
+    /// miss) gives its resource (the generated `resource_index`).
     #[test]
-    fn the_slot_cache_answers_as_find_field() {
-        let mut c = SlotCache::default();
-        let descs = [
-            Resource::new_of_type("Patient").unwrap().as_node().desc(),
-            Resource::new_of_type("Bundle").unwrap().as_node().desc(),
-            crate::Extension::default().desc(),
-        ];
-        for desc in descs {
-            let mut names: Vec<&'static str> = Vec::new();
-            for f in desc.fields {
+    fn generated_placement_agrees_with_the_tables() {
+        fn walk(n: &mut dyn Place, seen: &mut std::collections::BTreeSet<&'static str>) {
+            let desc = n.desc();
+            if !seen.insert(desc.name) {
+                return;
+            }
+            for (i, f) in desc.fields.iter().enumerate() {
+                let mut alts: Vec<(&'static str, Option<&'static str>, u32, Option<PrimKind>)> =
+                    Vec::new();
                 match &f.kind {
-                    FieldKind::Choice(alts) => names.extend(alts.iter().map(|a| a.name)),
-                    _ => names.push(f.name),
+                    FieldKind::Choice(cs) => {
+                        assert_eq!(n.find(f.name), place::NONE, "{}.{}", desc.name, f.name);
+                        for c in cs.iter() {
+                            let k = if c.prim.is_some() {
+                                place::PRIM
+                            } else {
+                                place::COMPLEX
+                            };
+                            alts.push((c.name, Some(c.type_name), k, c.prim));
+                        }
+                    }
+                    FieldKind::Attr => alts.push((f.name, None, place::ATTR, None)),
+                    FieldKind::Prim(k) => alts.push((f.name, None, place::PRIM, Some(*k))),
+                    FieldKind::Complex(t) => alts.push((f.name, Some(t), place::COMPLEX, None)),
+                    FieldKind::Resource => alts.push((f.name, None, place::RESOURCE, None)),
+                    FieldKind::Xhtml => alts.push((f.name, None, place::XHTML, None)),
+                }
+                for (name, ty, kind, prim) in alts {
+                    let what = format!("{}.{name}", desc.name);
+                    assert_eq!(find_field(desc, name, 0).map(|x| x.0), Some(i), "{what}");
+                    let s = n.find(name);
+                    let copy = name.to_string();
+                    assert_eq!(n.find(&copy), s, "{what}");
+                    assert_eq!(place::field(s), i, "{what}");
+                    assert_eq!(place::kind(s), kind, "{what}");
+                    assert_eq!(place::many(s), f.many, "{what}");
+                    if let Some(k) = prim {
+                        assert_eq!(place::prim_kind(s), k, "{what}");
+                        let text = !matches!(
+                            k,
+                            PrimKind::Boolean
+                                | PrimKind::Integer
+                                | PrimKind::PositiveInt
+                                | PrimKind::UnsignedInt
+                                | PrimKind::Decimal
+                        );
+                        assert_eq!(place::text_valued(s), text, "{what}");
+                    }
+                    let mut near = copy.into_bytes();
+                    let last = near.len() - 1;
+                    near[last] ^= 0x20;
+                    let near = String::from_utf8(near).unwrap();
+                    if find_field(desc, &near, 0).is_none() {
+                        assert_eq!(n.find(&near), place::NONE, "{what}: {near}");
+                    }
+                    match kind {
+                        place::PRIM | place::ATTR => {
+                            let _ = n.put(s, Str::const_new("x"), true);
+                            assert!(crate::node::is_present(&n.field(i)), "{what}");
+                        }
+                        place::COMPLEX => {
+                            let ext = ty == Some("Extension");
+                            assert_eq!(n.open(s, Some("u")).is_some(), ext, "{what}");
+                            let c = n.open(s, None).unwrap();
+                            // SAFETY: the child was just placed in `n`, which
+                            // is not used until this borrow ends.
+                            let c = unsafe { &mut *c.as_ptr() };
+                            assert_eq!(Some(c.desc().name), ty, "{what}");
+                            walk(c, seen);
+                        }
+                        _ => {}
+                    }
                 }
             }
-            for name in names {
-                let want = find_field(desc, name, 0);
-                assert!(want.is_some(), "{name}");
-                let copy: &'static str = Box::leak(name.to_string().into_boxed_str());
-                for n in [name, name, copy, copy] {
-                    assert_eq!(c.find(desc, n, 0), want, "{} {n}", desc.name);
-                }
-            }
-            assert_eq!(c.find(desc, "nope", 0), None);
-            assert_eq!(c.find(desc, "nope", 0), None);
         }
+        let mut seen = std::collections::BTreeSet::new();
+        for t in crate::RESOURCE_TYPES {
+            let mut r = Resource::new_of_type(t).unwrap();
+            assert_eq!(r.resource_type(), t);
+            walk(r.as_place_mut(), &mut seen);
+            let mut near = t.to_string();
+            near.pop();
+            assert!(Resource::new_of_type(&near).is_none(), "{near}");
+            assert!(Resource::new_of_type(&t.to_lowercase()).is_none(), "{t}");
+        }
+        // every datatype and backbone element is reached
+        assert!(seen.len() > 400, "{}", seen.len());
+        let e = crate::Extension::default();
+        assert_eq!(e.find("nope"), place::NONE);
+        assert_eq!(e.find(""), place::NONE);
     }
 
     #[test]

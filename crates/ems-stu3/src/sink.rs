@@ -6,9 +6,11 @@
 //! * [`XmlStream`] writes compact wire XML as it goes (the same bytes as
 //!   [`crate::to_xml`] of the equivalent model);
 //! * [`ModelSink`](crate::ModelSink) assembles the typed [`Resource`](crate::Resource)
-//!   through the reflection layer ([`crate::node`]) the readers use, and
-//!   reports an unknown element, a schema-order slip, a repeat or a
-//!   malformed value exactly as the reader would (same rule ids).
+//!   through per-type placement code generated with the model (each
+//!   element found by name in its type and written straight into its
+//!   field), and reports an unknown element, a schema-order slip, a repeat
+//!   or a malformed value exactly as the reader would (same rule ids and
+//!   words, from the reflection layer [`crate::node`] the readers use).
 //!
 //! The calls nest like the XML: every `start*` is closed by the matching
 //! `end*`. A sink is created with its root resource already open (see each

@@ -3,6 +3,7 @@
 //! Generated STU3 model: datatypes, resources, backbone elements and the `Resource` enum.
 
 mod datatypes;
+pub(crate) mod place;
 mod resource_enum;
 mod resources;
 mod visit;

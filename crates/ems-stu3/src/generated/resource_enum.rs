@@ -490,7 +490,7 @@ impl Resource {
 
     /// An empty resource of the named type, or `None` for an unknown name.
     pub fn new_of_type(name: &str) -> Option<Resource> {
-        let i = RESOURCE_TYPES.binary_search(&name).ok()?;
+        let i = crate::generated::place::resource_index(name) as usize;
         Some(match i {
             0 => Resource::Account(Box::default()),
             1 => Resource::ActivityDefinition(Box::default()),

@@ -1,0 +1,198 @@
+//! Placement by element index, the model sink's fast path.
+//!
+//! `cargo xtask codegen` implements [`Place`] for every generated struct
+//! (`generated/place.rs`): [`Place::find`] turns an element name into a
+//! packed [`u32`] slot (a `match` on the name's length and a
+//! distinguishing byte, then one comparison), and [`Place::put`] /
+//! [`Place::open`] write the element of a slot straight into its field
+//! (one dynamic call, a jump on the slot, a direct field write). The
+//! [`ModelSink`](crate::ModelSink) checks schema order and repeats on the
+//! slot's field index (integer compares) and goes to the reflection layer
+//! ([`crate::node`]) only to report a slip with the reader's words.
+//!
+//! Slot layout: bits 0..8 the element's index in the type's
+//! [`TypeDesc::fields`](crate::node::TypeDesc) table, bits 8..20 the slot
+//! number (dense per type: one per element, one per choice alternative,
+//! in schema order) that `put` and `open` match on, bits 20..23 the kind,
+//! bit 23 set for a repeating element, and for primitives bits 24..28 the
+//! primitive kind (its index in `PRIM_KINDS`) and bit 28 set when the
+//! value is held as text (`Primitive<Str>`: trusted text is kept without
+//! the lexical check); [`NONE`] for an unknown name.
+
+use crate::node::Node;
+use crate::primitive::{PrimKind, PrimNode, PrimValue, Primitive};
+use crate::{Extension, Str};
+
+pub(crate) use crate::generated::place::PRIM_KINDS;
+use std::ptr::NonNull;
+
+/// An attribute-like string (`id` of a datatype, `Extension.url`).
+pub(crate) const ATTR: u32 = 0;
+/// A primitive (or a primitive choice alternative).
+pub(crate) const PRIM: u32 = 1;
+/// A complex element (or a complex choice alternative).
+pub(crate) const COMPLEX: u32 = 2;
+/// A resource slot (`contained`, `Bundle.entry.resource`).
+pub(crate) const RESOURCE: u32 = 3;
+/// `Narrative.div` (neither set nor opened by the sink).
+#[cfg(test)]
+pub(crate) const XHTML: u32 = 4;
+/// No element of that name.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// The element index of slot `s`.
+#[inline]
+pub(crate) fn field(s: u32) -> usize {
+    (s & 0xff) as usize
+}
+
+/// The kind of slot `s` ([`ATTR`] ... [`XHTML`]).
+#[inline]
+pub(crate) fn kind(s: u32) -> u32 {
+    (s >> 20) & 0x7
+}
+
+/// Whether slot `s` is a repeating element.
+#[inline]
+pub(crate) fn many(s: u32) -> bool {
+    s & (1 << 23) != 0
+}
+
+/// The primitive kind of a [`PRIM`] slot `s`.
+#[inline]
+pub(crate) fn prim_kind(s: u32) -> PrimKind {
+    PRIM_KINDS[((s >> 24) & 0xf) as usize]
+}
+
+/// Whether the primitive of slot `s` holds its value as text (trusted
+/// text needs no check: it is kept as given).
+#[inline]
+pub(crate) fn text_valued(s: u32) -> bool {
+    s & (1 << 28) != 0
+}
+
+/// The slot number `put` and `open` match on.
+#[inline]
+pub(crate) fn number(s: u32) -> u32 {
+    (s >> 8) & 0xfff
+}
+
+/// `s` when `n` is `name`, else [`NONE`] (the last step of [`Place::find`]).
+#[inline(always)]
+pub(crate) fn is(n: &str, name: &'static str, s: u32) -> u32 {
+    if n.as_bytes() == name.as_bytes() {
+        s
+    } else {
+        NONE
+    }
+}
+
+/// Element placement of a generated type (see the module docs). The
+/// pointers handed out are derived from `&mut self` (see `model_sink::Open`
+/// for why they stay valid while the sink uses them).
+pub(crate) trait Place: Node {
+    /// The slot of element `name` ([`NONE`]: not an element of the type).
+    fn find(&self, name: &str) -> u32;
+    /// Sets the primitive or attribute of slot `s` (a [`PRIM`] or [`ATTR`]
+    /// slot of [`Place::find`]; other slots are left alone) to `v`, `ok`
+    /// when it passed the lexical check or is trusted (otherwise it is
+    /// kept as the reader keeps a malformed value); returns the primitive.
+    fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>>;
+    /// Adds the complex element of slot `s` (a [`COMPLEX`] slot) and
+    /// returns it; an extension gets `url`. `None` when `url` is given for
+    /// an element that is not an extension (or the slot is not complex).
+    fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>>;
+}
+
+/// The primitive of text `v` as `kind`: its value when `ok` (checked or
+/// trusted: `from_owned` cannot fail after `lexical::check`, which checks
+/// what the parsers parse, ranges included), otherwise what the reader
+/// keeps of a malformed form.
+#[inline(always)]
+pub(crate) fn prim_of<V: PrimValue>(kind: PrimKind, v: Str, ok: bool) -> Primitive<V> {
+    let mut p = Primitive::<V>::default();
+    p.value = if ok {
+        V::from_owned(kind, v).ok()
+    } else {
+        V::keep_invalid(&v)
+    };
+    p
+}
+
+/// The pointer of a primitive just placed.
+#[inline]
+pub(crate) fn prim_ptr<V: PrimValue>(p: &mut Primitive<V>) -> NonNull<dyn PrimNode> {
+    NonNull::from(p as &mut (dyn PrimNode + 'static))
+}
+
+/// The pointer of a node just placed.
+#[inline]
+pub(crate) fn place_ptr<T: Place + 'static>(n: &mut T) -> NonNull<dyn Place> {
+    NonNull::from(n as &mut (dyn Place + 'static))
+}
+
+/// [`Place::put`] of a single-valued primitive.
+#[inline]
+pub(crate) fn put_one<V: PrimValue>(
+    slot: &mut Option<Primitive<V>>,
+    k: PrimKind,
+    v: Str,
+    ok: bool,
+) -> Option<NonNull<dyn PrimNode>> {
+    Some(prim_ptr(slot.insert(prim_of(k, v, ok))))
+}
+
+/// [`Place::put`] of a repeating primitive.
+#[inline]
+pub(crate) fn put_many<V: PrimValue>(
+    list: &mut Vec<Primitive<V>>,
+    k: PrimKind,
+    v: Str,
+    ok: bool,
+) -> Option<NonNull<dyn PrimNode>> {
+    list.push(prim_of(k, v, ok));
+    list.last_mut().map(prim_ptr)
+}
+
+/// [`Place::put`] of an attribute (never malformed, never opened).
+#[inline]
+pub(crate) fn put_attr(slot: &mut Option<Str>, v: Str) -> Option<NonNull<dyn PrimNode>> {
+    *slot = Some(v);
+    None
+}
+
+/// [`Place::open`] of a single-valued complex element.
+#[inline]
+pub(crate) fn open_one<T: Place + Default + 'static>(slot: &mut Option<T>) -> NonNull<dyn Place> {
+    place_ptr(slot.insert(T::default()))
+}
+
+/// [`Place::open`] of a single-valued complex element kept in a box.
+#[inline]
+pub(crate) fn open_boxed<T: Place + Default + 'static>(
+    slot: &mut Option<Box<T>>,
+) -> NonNull<dyn Place> {
+    place_ptr(&mut **slot.insert(Box::default()))
+}
+
+/// [`Place::open`] of a repeating complex element.
+#[inline]
+pub(crate) fn open_many<T: Place + Default + 'static>(
+    list: &mut Vec<T>,
+) -> Option<NonNull<dyn Place>> {
+    list.push(T::default());
+    list.last_mut().map(place_ptr)
+}
+
+/// [`Place::open`] of a repeating extension element, with its `url`.
+#[inline]
+pub(crate) fn open_extension(
+    list: &mut Vec<Extension>,
+    url: Option<&'static str>,
+) -> Option<NonNull<dyn Place>> {
+    list.push(Extension {
+        url: url.map(Str::const_new),
+        ..Default::default()
+    });
+    list.last_mut().map(place_ptr)
+}
