@@ -388,7 +388,7 @@ impl Walker<'_, '_> {
                         .strip_suffix(last)
                         .is_some_and(|head| head.ends_with('/'))
                 })
-                .map(|c| format!("; did you mean {}?", c.url))
+                .map(|c| cat(&[&"; did you mean ", &c.url, &"?"]))
                 .unwrap_or_default();
             self.rep.add(
                 R::CODING_SYSTEM,
