@@ -39,6 +39,7 @@ pub mod profiles;
 mod rules;
 mod subscription;
 pub mod tables;
+mod urls;
 mod walk;
 
 pub use codes::{code_system, CodeSystemDef, CODE_SYSTEMS};

@@ -7,9 +7,9 @@
 
 use crate::codes::{code_system, CODE_SYSTEMS};
 use crate::event::cat;
-use crate::fnv::FnvMap;
 use crate::rules::id as R;
 use crate::rules::Report;
+use crate::urls::FullUrls;
 use ems_stu3::lexical;
 use ems_stu3::node::{find_field, FieldDesc, TypeDesc};
 use ems_stu3::primitive::{PrimKind, PrimValue, Primitive};
@@ -19,12 +19,12 @@ use ems_stu3::{Coding, ContactPoint, Extension, PathStack, Reference, Resource};
 struct Walker<'r, 'u> {
     rep: &'r mut Report,
     path: PathStack,
-    full_urls: Option<&'u FnvMap<&'u str, usize>>,
+    full_urls: Option<&'u FullUrls<'u>>,
 }
 
 /// Walks `r`; `full_urls` (the bundle's entry fullUrls) enables the
 /// unresolved-reference check.
-pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FnvMap<&str, usize>>) {
+pub(crate) fn walk(r: &Resource, rep: &mut Report, full_urls: Option<&FullUrls>) {
     let mut w = Walker {
         rep,
         path: PATH.take(),
@@ -296,8 +296,8 @@ impl Walker<'_, '_> {
         if let Some(r) = text(&reference.reference) {
             // `urn:uuid:X` also resolves to an entry whose fullUrl is the
             // bare UUID X (FULLURL-FORMAT reports that fullUrl)
-            let bare = |id: &str| lexical::is_uuid(id) && urls.contains_key(id);
-            let resolved = urls.contains_key(r) || r.strip_prefix("urn:uuid:").is_some_and(bare);
+            let bare = |id: &str| lexical::is_uuid(id) && urls.get(id).is_some();
+            let resolved = urls.get(r).is_some() || r.strip_prefix("urn:uuid:").is_some_and(bare);
             if r.starts_with("urn:uuid:") && !resolved {
                 let loc = self.path.render(Some("reference"));
                 self.rep.add(
@@ -388,7 +388,7 @@ impl Walker<'_, '_> {
                         .strip_suffix(last)
                         .is_some_and(|head| head.ends_with('/'))
                 })
-                .map(|c| format!("; did you mean {}?", c.url))
+                .map(|c| cat(&[&"; did you mean ", &c.url, &"?"]))
                 .unwrap_or_default();
             self.rep.add(
                 R::CODING_SYSTEM,
@@ -479,7 +479,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let urls: FnvMap<&str, usize> = FnvMap::default();
+        let urls = FullUrls::default();
         let mut rep = Report::new(Mode::Publish);
         walk(&Resource::from(p), &mut rep, Some(&urls));
         let at: Vec<String> = rep
@@ -506,7 +506,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let urls: FnvMap<&str, usize> = [(full_url, 0)].into_iter().collect();
+        let urls: FullUrls = [(full_url, 0)].into_iter().collect();
         let mut rep = Report::new(Mode::Publish);
         walk(&Resource::from(p), &mut rep, Some(&urls));
         rep.finish()

@@ -29,28 +29,28 @@ pub(super) fn change_of_address(cx: &mut Ctx) {
             None => cx.rep.add(
                 R::COA_ADDRESS,
                 loc.join("address"),
-                format!("the {want} address (use = {want}) is required"),
+                cat(&[&"the ", &want, &" address (use = ", &want, &") is required"]),
             ),
             Some((j, a)) => {
-                let al = format!("{loc}.address[{j}]");
+                let al = loc.join(&cat(&[&"address[", &j, &"]"]));
                 if a.line.is_empty() {
                     cx.rep.add(
                         R::COA_ADDRESS,
-                        format!("{al}.line"),
+                        cat(&[&al, &".line"]),
                         "address lines are required",
                     );
                 }
                 if a.postal_code.is_none() {
                     cx.rep.add(
                         R::COA_ADDRESS,
-                        format!("{al}.postalCode"),
+                        cat(&[&al, &".postalCode"]),
                         "postalCode is required",
                     );
                 }
                 if a.text.is_none() {
                     cx.rep.add(
                         R::COA_ADDRESS_TEXT,
-                        format!("{al}.text"),
+                        cat(&[&al, &".text"]),
                         "address.text (the whole address as text) is required",
                     );
                 }
@@ -61,7 +61,7 @@ pub(super) fn change_of_address(cx: &mut Ctx) {
                 {
                     cx.rep.add(
                         R::COA_ADDRESS,
-                        format!("{al}.period.start"),
+                        cat(&[&al, &".period.start"]),
                         "period.start is required",
                     );
                 }

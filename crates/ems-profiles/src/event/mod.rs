@@ -2,9 +2,9 @@
 //! CareConnect Patient and Organization (2.5, 2.6) and the per-event rules of
 //! section 10.
 
-use crate::fnv::FnvMap;
 use crate::rules::id as R;
 use crate::rules::{Report, Strength};
+use crate::urls::FullUrls;
 use ems_match::{event_type, EventType, NhsNumber};
 use ems_stu3::lexical::is_uuid;
 use ems_stu3::*;
@@ -151,7 +151,7 @@ impl From<Loc> for String {
 struct Ctx<'a, 'r> {
     rep: &'r mut Report,
     entries: Vec<Entry<'a>>,
-    by_url: FnvMap<&'a str, usize>,
+    by_url: FullUrls<'a>,
     event: Option<&'static EventType>,
     /// The messageEventType code (borrowed from the header).
     met: Option<&'a str>,
@@ -192,18 +192,15 @@ impl<'a> Ctx<'a, '_> {
 
 /// Index (in `entries`) of the entry a reference points at.
 #[inline]
-fn index_of(entries: &[Entry], by_url: &FnvMap<&str, usize>, r: &str) -> Option<usize> {
-    if let Some(&k) = by_url.get(r) {
+fn index_of(entries: &[Entry], by_url: &FullUrls, r: &str) -> Option<usize> {
+    if let Some(k) = by_url.get(r) {
         return Some(k);
     }
     // a reference to urn:uuid:X finds an entry whose fullUrl is the bare X
-    // (FULLURL-FORMAT reports the bare fullUrl): a map lookup, so that many
-    // unresolved references stay linear
+    // (FULLURL-FORMAT reports the bare fullUrl): a `FullUrls` lookup (a map
+    // past a few entries), so that many unresolved references stay linear
     let id = r.strip_prefix("urn:uuid:")?;
-    by_url
-        .get(id)
-        .copied()
-        .filter(|&k| entries[k].full_url == Some(id))
+    by_url.get(id).filter(|&k| entries[k].full_url == Some(id))
 }
 
 /// The message as the table evaluator sees it.
@@ -211,7 +208,7 @@ struct Message<'c, 'a> {
     /// Some fullUrl is used by more than one entry.
     duplicates: bool,
     entries: &'c [Entry<'a>],
-    by_url: &'c FnvMap<&'a str, usize>,
+    by_url: &'c FullUrls<'a>,
     focus: Option<usize>,
     met: Option<&'c str>,
     event: Option<&'static EventType>,
@@ -234,7 +231,7 @@ impl<'a> crate::tables::View<'a> for Message<'_, 'a> {
         self.duplicates
             && self.entries[k]
                 .full_url
-                .is_some_and(|u| self.by_url.get(u) != Some(&k))
+                .is_some_and(|u| self.by_url.get(u) != Some(k))
     }
     fn focus(&self) -> Option<usize> {
         self.focus
@@ -266,7 +263,7 @@ fn tables(cx: &mut Ctx, table: Option<&'static crate::tables::Table>) {
 
 /// Validates an event-message Bundle; returns the entry fullUrls (with their
 /// indices) for the walk's reference check.
-pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&'a str, usize>> {
+pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FullUrls<'a>> {
     let Some(b) = r.get::<Bundle>() else {
         rep.add(
             R::BUNDLE_TYPE,
@@ -302,7 +299,7 @@ pub(crate) fn validate<'a>(r: &'a Resource, rep: &mut Report) -> Option<FnvMap<&
             });
         }
     }
-    let mut by_url = FnvMap::with_capacity_and_hasher(entries.len(), Default::default());
+    let mut by_url = FullUrls::with_capacity(entries.len());
     for (k, e) in entries.iter().enumerate() {
         let loc = || format!("Bundle.entry[{}].fullUrl", e.i);
         match e.full_url {

@@ -33,13 +33,13 @@ pub(super) fn patients(cx: &mut Ctx) {
                     cx.rep.add(
                         R::PATIENT_NHSNUMBER,
                         l("identifier"),
-                        format!("no identifier with system {NHS_SYSTEM}"),
+                        cat(&[&"no identifier with system ", &NHS_SYSTEM]),
                     );
                 }
             }
             Some((j, id)) => {
                 if let Some(v) = id.value.str_value() {
-                    check_nhs_number(cx.rep, v, || l(&format!("identifier[{j}].value")));
+                    check_nhs_number(cx.rep, v, || l(&cat(&[&"identifier[", &j, &"].value"])));
                 }
                 match ext(&id.extension, VERIFICATION_URL).map(verification_code) {
                     // a receiver cannot trust an NHS number without its status
@@ -47,7 +47,7 @@ pub(super) fn patients(cx: &mut Ctx) {
                         R::PROFILE_PATIENT,
                         None,
                         Some(true),
-                        l(&format!("identifier[{j}]")),
+                        l(&cat(&[&"identifier[", &j, &"]"])),
                         "[2.5/Patient/nhsNumber.verificationStatus] CareConnect-Patient-1 requires the NHSNumberVerificationStatus extension on the NHS number",
                     ),
                     Some(Some("01")) => {}
@@ -55,11 +55,12 @@ pub(super) fn patients(cx: &mut Ctx) {
                     Some(Some(c)) if !verification_status_known(c) => {}
                     Some(code) => cx.rep.add(
                         R::PATIENT_NHSNUMBER_VERIFIED,
-                        l(&format!("identifier[{j}].extension('{VERIFICATION_URL}')")),
-                        format!(
-                            "NHS number verification status is `{}`; a message carries only verified numbers (`01`)",
-                            code.unwrap_or("(missing)")
-                        ),
+                        l(&cat(&[&"identifier[", &j, &"].extension('", &VERIFICATION_URL, &"')"])),
+                        cat(&[
+                            &"NHS number verification status is `",
+                            &code.unwrap_or("(missing)"),
+                            &"`; a message carries only verified numbers (`01`)",
+                        ]),
                     ),
                 }
             }
@@ -69,7 +70,7 @@ pub(super) fn patients(cx: &mut Ctx) {
                 None => cx.rep.add(R::PATIENT_NAME, l("name"), "no official name"),
                 Some((j, n)) if n.family.str_value().is_none() => cx.rep.add(
                     R::PATIENT_NAME,
-                    l(&format!("name[{j}].family")),
+                    l(&cat(&[&"name[", &j, &"].family"])),
                     "the official name needs a family name",
                 ),
                 _ => {}
