@@ -36,6 +36,7 @@ use std::ptr::NonNull;
 /// [`ModelSink::finish`] hands over the model and reports the issues. A
 /// structural slip stops assembling (later calls are ignored): `finish`
 /// then fails, because the model would no longer be what was described.
+/// A half-built sink is `Send`: it can be finished on another thread.
 ///
 /// ```
 /// use ems_stu3::{ElementSink, ModelSink, Resource, xml::XmlStream};
@@ -81,6 +82,28 @@ pub struct ModelSink {
     /// A structural slip was reported: the calls that follow are ignored.
     slipped: bool,
 }
+
+// SAFETY: a `ModelSink` owns everything its pointers point into: `root`
+// is its own box (leaked in `with_root`, given back in `Drop`) and every
+// pointer of the stack (`top`, `open`) was derived from it and points into
+// the tree of that one `Resource` (see `Open`); no other value — on this
+// thread or another — holds a reference into that tree while the sink
+// lives, and the pointers are dereferenced only in the sink's own `&mut
+// self` methods. Sending the sink therefore moves the unique owner of a
+// `Resource` (with its `Outcome` and `&'static str` names), which is
+// sound exactly when those are `Send` — checked at compile time below.
+// The thread-local scratch is not part of the sink: `with_root` takes it
+// from the creating thread, `Drop` gives it (emptied of pointers) to the
+// dropping thread's.
+unsafe impl Send for ModelSink {}
+
+/// The owned content of a [`ModelSink`] is `Send` (the premise of its
+/// `Send` impl).
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Resource>();
+    send::<Outcome>();
+};
 
 /// What a sink reuses from the thread's previous sink: the stack and the
 /// root's box (no allocation per message once they have grown).
@@ -145,9 +168,10 @@ enum Level {
 /// Tested by `deep_nesting_and_regrown_lists_keep_the_open_nodes` (lists
 /// regrown next to open nodes, resources nested to the limit, the sink
 /// moved with elements open, a sink dropped unfinished), the placement
-/// test of every generated type and the sink contract tests; the small
-/// tests of this module run clean under Miri
-/// (`cargo +nightly miri test -p ems-stu3 --lib model_sink`).
+/// test of every generated type and the sink contract tests; every test
+/// of this module runs clean under Miri (the two large ones with smaller
+/// sizes under `cfg(miri)`:
+/// `cargo +nightly miri test -p ems-stu3 --lib model_sink`).
 #[derive(Clone, Copy, Debug)]
 enum Open {
     /// A resource or complex element: the node, the schema position after
@@ -875,6 +899,63 @@ mod tests {
         let e = crate::Extension::default();
         assert_eq!(e.find("nope"), place::NONE);
         assert_eq!(e.find(""), place::NONE);
+    }
+
+    /// A half-built sink sent to another thread (the pointers of its open
+    /// nodes move with it, see the `Send` impl) is finished there: the
+    /// model equals the one built on one thread; a half-built sink
+    /// dropped on another thread frees its model there.
+    #[test]
+    fn a_half_built_sink_is_finished_on_another_thread() {
+        fn first<S: ElementSink>(s: &mut S) {
+            s.value("id", "b1");
+            s.value_static("type", "collection");
+            s.start("entry");
+            s.start("resource");
+            s.start_resource("Patient");
+            s.start("name");
+            s.start_value("given", "G");
+            s.start_extension("extension", "http://example.org/x");
+        }
+        fn rest<S: ElementSink>(s: &mut S) {
+            s.value("valueString", "x");
+            s.end("extension");
+            s.end("given");
+            s.end("name");
+            for _ in 0..5 {
+                s.start("name");
+                s.value("family", "F");
+                s.end("name");
+            }
+            s.end_resource("Patient");
+            s.end("resource");
+            s.end("entry");
+            s.start("entry");
+            s.value("fullUrl", "urn:uuid:2");
+            s.end("entry");
+        }
+        let mut m = ModelSink::new("Bundle").unwrap();
+        first(&mut m);
+        let sent = std::thread::spawn(move || {
+            rest(&mut m);
+            m.finish().unwrap()
+        })
+        .join()
+        .unwrap();
+        let mut m = ModelSink::new("Bundle").unwrap();
+        first(&mut m);
+        rest(&mut m);
+        let here = m.finish().unwrap();
+        assert!(sent.outcome.issues.is_empty(), "{:?}", sent.outcome);
+        assert_eq!(sent.resource, here.resource);
+        assert!(matches!(
+            &here.resource,
+            Resource::Bundle(b) if b.entry.len() == 2
+        ));
+
+        let mut m = ModelSink::new("Bundle").unwrap();
+        first(&mut m);
+        std::thread::spawn(move || drop(m)).join().unwrap();
     }
 
     #[test]
