@@ -198,17 +198,21 @@ pub(crate) enum InstantText {
 impl InstantText {
     pub fn new(t: DateTime<Utc>) -> InstantText {
         use chrono::{Datelike, Timelike};
-        let y = t.year();
-        if !(0..=9999).contains(&y) || t.nanosecond() >= 1_000_000_000 {
+        // the UTC date and time read once (each field of a `DateTime`
+        // would apply the offset again)
+        let n = t.naive_utc();
+        let (d, tm) = (n.date(), n.time());
+        let y = d.year();
+        if !(0..=9999).contains(&y) || tm.nanosecond() >= 1_000_000_000 {
             return InstantText::Long(t.to_rfc3339_opts(SecondsFormat::Secs, false));
         }
         let mut b = *b"0000-00-00T00:00:00+00:00";
         put_digits(&mut b[0..4], y as u32);
-        put_digits(&mut b[5..7], t.month());
-        put_digits(&mut b[8..10], t.day());
-        put_digits(&mut b[11..13], t.hour());
-        put_digits(&mut b[14..16], t.minute());
-        put_digits(&mut b[17..19], t.second());
+        put_digits(&mut b[5..7], d.month());
+        put_digits(&mut b[8..10], d.day());
+        put_digits(&mut b[11..13], tm.hour());
+        put_digits(&mut b[14..16], tm.minute());
+        put_digits(&mut b[17..19], tm.second());
         InstantText::Short(b)
     }
     pub fn as_str(&self) -> &str {
@@ -280,8 +284,15 @@ pub(crate) fn nhs_concept(system: &str, code: &str) -> Option<(&'static str, &'s
 
 /// The ten digits of an NHS number (inline in a [`Str`], no heap allocation).
 pub(crate) fn nhs_digits(n: NhsNumber) -> Str {
-    use compact_str::ToCompactString;
-    n.to_compact_string()
+    // the digits of the value, leading zeros kept (as `NhsNumber`'s
+    // `Display`), without the formatting machinery
+    let mut b = [b'0'; 10];
+    let mut v = n.as_u64();
+    for c in b.iter_mut().rev() {
+        *c = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    Str::from_utf8(b).unwrap_or_default()
 }
 
 /// `a` followed by `b`, allocated once (and not at all when short).
@@ -296,6 +307,21 @@ pub(crate) fn cat(a: &str, b: &str) -> Str {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// The digits of an NHS number are its `Display` form (leading zeros
+    /// kept).
+    #[test]
+    fn nhs_digits_match_display() {
+        let numbers: Vec<NhsNumber> = (0..2_000u64)
+            .chain(9_999_990_000..10_000_000_000)
+            .chain([4_010_232_137, 9_434_765_919, 123_456_788])
+            .filter_map(|v| NhsNumber::from_u64(v).ok())
+            .collect();
+        assert!(numbers.len() > 200, "{}", numbers.len());
+        for n in numbers {
+            assert_eq!(nhs_digits(n), n.to_string(), "{n:?}");
+        }
+    }
 
     /// The stack-formatted instant is chrono's RFC 3339 form with whole
     /// seconds, including the fallbacks (years outside 0..=9999, leap second).

@@ -94,16 +94,20 @@ pub struct InMemorySequence {
 
 impl SequenceSource for InMemorySequence {
     fn next(&mut self, publisher: &str, nhs_number: &str, event_code: &str) -> u64 {
-        fn slot<'m, V: Default>(m: &'m mut HashMap<String, V>, k: &str) -> &'m mut V {
-            if !m.contains_key(k) {
-                m.insert(k.to_string(), V::default());
-            }
-            m.get_mut(k).expect("inserted above")
-        }
-        let c = slot(
-            slot(slot(&mut self.counters, publisher), nhs_number),
-            event_code,
-        );
+        // a stream already seen costs one lookup (one hash) per level; a
+        // new key is inserted (and hashed again) once
+        let patients = match self.counters.get_mut(publisher) {
+            Some(m) => m,
+            None => self.counters.entry(publisher.to_string()).or_default(),
+        };
+        let events = match patients.get_mut(nhs_number) {
+            Some(m) => m,
+            None => patients.entry(nhs_number.to_string()).or_default(),
+        };
+        let c = match events.get_mut(event_code) {
+            Some(c) => c,
+            None => events.entry(event_code.to_string()).or_default(),
+        };
         *c += 1;
         *c
     }

@@ -130,11 +130,13 @@ pub(crate) fn entry<S: ElementSink>(
     rtype: &'static str,
     body: impl FnOnce(&mut S),
 ) {
+    // the fullUrl's text once (the id is its tail)
+    let full_url = u.as_str();
     w.start("entry");
-    w.value_formatted("fullUrl", u.as_str());
+    w.value_formatted("fullUrl", full_url);
     w.start("resource");
     w.start_resource(rtype);
-    w.value_formatted("id", u.id());
+    w.value_formatted("id", full_url.get(9..).unwrap_or_default());
     body(w);
     w.end_resource(rtype);
     w.end("resource");
