@@ -23,9 +23,10 @@ pub(crate) trait MessageSink: ElementSink + Sized {
     type Message;
     /// A sink for the entries (inside the Bundle, after its header entry).
     fn entries() -> Self;
-    /// Puts the Bundle's `id`, `type` and the header entry (written by
-    /// `header` into a sink of this kind) in front of the entries and
-    /// closes the Bundle.
+    /// Puts the Bundle's `id`, `type` and the header entry (the
+    /// MessageHeader `made.message_id`, whose content after its `id` is
+    /// written by `header` into a sink of this kind) in front of the
+    /// entries and closes the Bundle.
     fn finish(
         self,
         made: Made,
@@ -59,7 +60,7 @@ impl MessageSink for XmlStream {
         let mut head = XmlStream::with_capacity(2048);
         head.root("Bundle");
         bundle_start(&mut head, &made.bundle_id);
-        header(&mut head);
+        entry(&mut head, &made.message_id, "MessageHeader", header);
         self.prepend(&head);
         self.end("Bundle");
         Ok(XmlMessage {
@@ -71,26 +72,28 @@ impl MessageSink for XmlStream {
     }
 }
 
-/// The typed model: the header entry is written after the entries (a
-/// repeating element, so in schema order) and moved to the front; the
-/// Bundle's `id` and `type` are then set on the assembled Bundle (written
-/// after the entries they would be out of schema order).
+/// The typed model: the entries follow an empty first entry, kept for the
+/// header; the MessageHeader is assembled in a sink of its own once the
+/// entries' sink is finished (reusing its scratch) and put into that first
+/// entry, so no entry is moved. The Bundle's `id` and `type` are then set
+/// on the assembled Bundle (written after the entries they would be out of
+/// schema order).
 impl MessageSink for ModelSink {
     type Message = BuiltMessage;
     fn entries() -> Self {
-        // room for the largest messages without regrowing (a blood spot
-        // outcome with all 11 conditions has 16 entries)
-        ModelSink::with_root(Resource::from(ems_stu3::Bundle {
-            entry: Vec::with_capacity(16),
-            ..Default::default()
-        }))
+        // the Bundle made in its box (not moved into it); room for the
+        // largest messages without regrowing (a blood spot outcome with
+        // all 11 conditions has 16 entries)
+        let mut bundle = Box::<ems_stu3::Bundle>::default();
+        bundle.entry.reserve_exact(16);
+        bundle.entry.push(ems_stu3::BundleEntry::default());
+        ModelSink::with_root(Resource::Bundle(bundle))
     }
     fn finish(
-        mut self,
+        self,
         made: Made,
         header: impl FnOnce(&mut Self),
     ) -> Result<BuiltMessage, BuildError> {
-        header(&mut self);
         let slip = |outcome: &ems_stu3::Outcome| BuildError {
             event: made.event.code,
             field: "(description)",
@@ -104,7 +107,14 @@ impl MessageSink for ModelSink {
         let Resource::Bundle(mut bundle) = parsed.resource else {
             return Err(slip(&parsed.outcome));
         };
-        bundle.entry.rotate_right(1);
+        let mut w = ModelSink::with_root(Resource::MessageHeader(Box::default()));
+        w.value_formatted("id", made.message_id.id());
+        header(&mut w);
+        let parsed = w.finish().map_err(|e| slip(&e.outcome))?;
+        if let Some(first) = bundle.entry.first_mut() {
+            first.full_url = Some(Primitive::from(made.message_id.as_str()));
+            first.resource = Some(parsed.resource);
+        }
         bundle.id = Some(Primitive::from(made.bundle_id.id()));
         bundle.type_ = Some(Primitive::from_static(BUNDLE_TYPE));
         Ok(BuiltMessage {
@@ -284,11 +294,8 @@ impl<'c, S: MessageSink> Message<'c, S> {
             message_id: stamp.header_id,
             bundle_id: stamp.bundle_id,
         };
-        self.w.finish(made, |w| {
-            entry(w, &stamp.header_id, "MessageHeader", |w| {
-                message_header(w, &h, &stamp, publisher)
-            })
-        })
+        self.w
+            .finish(made, |w| message_header(w, &h, &stamp, publisher))
     }
 }
 
