@@ -166,12 +166,12 @@ pub struct Publisher {
 impl Publisher {
     /// `urn:nhs:addressing:asid:<ASID>`.
     pub fn endpoint(&self) -> String {
-        self.endpoint_str().into()
+        self.endpoint_text().to_string()
     }
 
-    /// [`Publisher::endpoint`] as a model string.
-    pub(crate) fn endpoint_str(&self) -> ems_stu3::Str {
-        crate::build::cat("urn:nhs:addressing:asid:", &self.asid)
+    /// [`Publisher::endpoint`] in a reused buffer.
+    pub(crate) fn endpoint_text(&self) -> crate::build::Text {
+        crate::build::Text::cat("urn:nhs:addressing:asid:", &self.asid)
     }
 }
 

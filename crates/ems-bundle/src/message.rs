@@ -172,7 +172,7 @@ struct Stamp {
     header_id: Urn,
     now: InstantText,
     /// `urn:nhs:addressing:asid:<ASID>`.
-    endpoint: ems_stu3::Str,
+    endpoint: Text,
     /// The routing NHS number's digits.
     nhs_number: Option<ems_stu3::Str>,
     version: Option<u64>,
@@ -183,7 +183,7 @@ impl Stamp {
     fn draw(cx: &mut BuildContext, now: Option<InstantText>, h: &Header<'_>) -> Stamp {
         let header_id = cx.urn();
         let now = now.unwrap_or_else(|| cx.now_text());
-        let endpoint = cx.publisher.endpoint_str();
+        let endpoint = cx.publisher.endpoint_text();
         let nhs_number = h.patient.map(|p| nhs_digits(p.nhs_number));
         let version = nhs_number
             .as_deref()
