@@ -320,12 +320,11 @@ thread_local! {
 pub(crate) fn nhs_digits(n: NhsNumber) -> Str {
     // the digits of the value, leading zeros kept (as `NhsNumber`'s
     // `Display`), without the formatting machinery
+    // (two halves of five digits: 32-bit arithmetic)
+    let v = n.as_u64();
     let mut b = [b'0'; 10];
-    let mut v = n.as_u64();
-    for c in b.iter_mut().rev() {
-        *c = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
+    put_digits(&mut b[..5], (v / 100_000 % 100_000) as u32);
+    put_digits(&mut b[5..], (v % 100_000) as u32);
     Str::from_utf8(b).unwrap_or_default()
 }
 

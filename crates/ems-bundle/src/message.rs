@@ -108,11 +108,13 @@ impl MessageSink for ModelSink {
             return Err(slip(&parsed.outcome));
         };
         let mut w = ModelSink::with_root(Resource::MessageHeader(Box::default()));
-        w.value_formatted("id", made.message_id.id());
+        // the header's fullUrl text once (the id is its tail)
+        let full_url = made.message_id.as_str();
+        w.value_formatted("id", full_url.get(9..).unwrap_or_default());
         header(&mut w);
         let parsed = w.finish().map_err(|e| slip(&e.outcome))?;
         if let Some(first) = bundle.entry.first_mut() {
-            first.full_url = Some(Primitive::from(made.message_id.as_str()));
+            first.full_url = Some(Primitive::from(full_url));
             first.resource = Some(parsed.resource);
         }
         bundle.id = Some(Primitive::from(made.bundle_id.id()));
