@@ -87,29 +87,43 @@ pub trait SequenceSource: Send {
 /// In-memory sequence numbers.
 #[derive(Clone, Debug, Default)]
 pub struct InMemorySequence {
-    /// publisher → NHS number → event code → last number. Nested so that a
-    /// stream already seen is found by `&str` without building a key.
-    counters: HashMap<String, HashMap<String, HashMap<String, u64>>>,
+    /// NHS number → that patient's streams. One hash a message (of the
+    /// NHS number, found by `&str` without building a key); a patient's
+    /// few streams (publishers × event types) are scanned.
+    counters: HashMap<String, Vec<Stream>>,
+}
+
+/// One stream of a patient and its last number.
+#[derive(Clone, Debug)]
+struct Stream {
+    publisher: String,
+    event_code: String,
+    last: u64,
 }
 
 impl SequenceSource for InMemorySequence {
     fn next(&mut self, publisher: &str, nhs_number: &str, event_code: &str) -> u64 {
-        // a stream already seen costs one lookup (one hash) per level; a
-        // new key is inserted (and hashed again) once
-        let patients = match self.counters.get_mut(publisher) {
-            Some(m) => m,
-            None => self.counters.entry(publisher.to_string()).or_default(),
+        let streams = match self.counters.get_mut(nhs_number) {
+            Some(s) => s,
+            None => self.counters.entry(nhs_number.to_string()).or_default(),
         };
-        let events = match patients.get_mut(nhs_number) {
-            Some(m) => m,
-            None => patients.entry(nhs_number.to_string()).or_default(),
-        };
-        let c = match events.get_mut(event_code) {
-            Some(c) => c,
-            None => events.entry(event_code.to_string()).or_default(),
-        };
-        *c += 1;
-        *c
+        let known = streams
+            .iter_mut()
+            .find(|s| s.event_code == event_code && s.publisher == publisher);
+        match known {
+            Some(s) => {
+                s.last += 1;
+                s.last
+            }
+            None => {
+                streams.push(Stream {
+                    publisher: publisher.to_string(),
+                    event_code: event_code.to_string(),
+                    last: 1,
+                });
+                1
+            }
+        }
     }
 }
 
