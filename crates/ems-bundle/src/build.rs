@@ -223,26 +223,49 @@ impl InstantText {
     }
 }
 
-/// A resource's `urn:uuid:<id>` fullUrl, on the stack; derefs to the
-/// fullUrl text.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Urn([u8; 45]);
+/// A resource's `urn:uuid:<id>` fullUrl, formatted once into a [`Text`]
+/// buffer (the UUID's own encoder gives the text, so it is never validated
+/// again); derefs to the fullUrl text.
+#[derive(Debug)]
+pub(crate) struct Urn(Text);
 
 impl Urn {
     /// The fullUrl of resource id `id`.
     pub fn new(id: uuid::Uuid) -> Urn {
-        let mut b = *b"urn:uuid:000000000000000000000000000000000000";
-        id.hyphenated().encode_lower(&mut b[9..]);
-        Urn(b)
+        let mut t = Text::new();
+        t.push_str("urn:uuid:");
+        t.push_str(
+            id.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer()),
+        );
+        Urn(t)
     }
     /// `urn:uuid:<id>`.
     pub fn as_str(&self) -> &str {
-        // "urn:uuid:" and a hyphenated lower-case UUID: ASCII
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        &self.0
     }
     /// The id (the UUID).
     pub fn id(&self) -> &str {
         self.as_str().get(9..).unwrap_or_default()
+    }
+}
+
+/// A fullUrl kept by a finished message (its bytes: no buffer of the
+/// thread leaves with the message).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeptUrn([u8; 45]);
+
+impl KeptUrn {
+    /// The bytes of `u`.
+    pub fn of(u: &Urn) -> KeptUrn {
+        let mut b = [0; 45];
+        b.copy_from_slice(u.as_bytes());
+        KeptUrn(b)
+    }
+    /// The id (the UUID).
+    pub fn id(&self) -> &str {
+        // "urn:uuid:" and a hyphenated lower-case UUID: ASCII
+        std::str::from_utf8(&self.0[9..]).unwrap_or_default()
     }
 }
 
@@ -332,10 +355,12 @@ pub(crate) fn nhs_digits(n: NhsNumber) -> Str {
 /// endpoint, an address's text: the sinks copy what they keep), made in a
 /// buffer the thread reuses, so that a message allocates none once the
 /// buffers have grown; derefs to the text.
+#[derive(Debug)]
 pub(crate) struct Text(String);
 
-/// How many [`Text`] buffers a thread keeps (more at once are allocated).
-const TEXT_BUFFERS: usize = 4;
+/// How many [`Text`] buffers a thread keeps (more at once are allocated):
+/// the fullUrls of the largest messages' entries and the other texts.
+const TEXT_BUFFERS: usize = 32;
 
 /// Room of a new [`Text`] buffer: the texts above fit.
 const TEXT_ROOM: usize = 128;

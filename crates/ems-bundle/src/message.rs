@@ -65,7 +65,7 @@ impl MessageSink for XmlStream {
         self.end("Bundle");
         Ok(XmlMessage {
             xml: self.into_string(),
-            message_id: made.message_id,
+            message_id: KeptUrn::of(&made.message_id),
             event: made.event,
             message_event_type: made.met,
         })
@@ -170,19 +170,20 @@ pub(crate) struct Header<'a> {
 /// in this order after every entry's id: the header id, the message instant
 /// (unless an entry already read it), the sequence number of the publisher
 /// + patient + event stream, the Bundle id.
+///
+/// The two ids are handed back beside the stamp: they go into [`Made`].
 struct Stamp {
-    header_id: Urn,
     now: InstantText,
     /// `urn:nhs:addressing:asid:<ASID>`.
     endpoint: Text,
     /// The routing NHS number's digits.
     nhs_number: Option<ems_stu3::Str>,
     version: Option<u64>,
-    bundle_id: Urn,
 }
 
 impl Stamp {
-    fn draw(cx: &mut BuildContext, now: Option<InstantText>, h: &Header<'_>) -> Stamp {
+    /// The header id, the stamp and the Bundle id.
+    fn draw(cx: &mut BuildContext, now: Option<InstantText>, h: &Header<'_>) -> (Urn, Stamp, Urn) {
         let header_id = cx.urn();
         let now = now.unwrap_or_else(|| cx.now_text());
         let endpoint = cx.publisher.endpoint_text();
@@ -191,14 +192,13 @@ impl Stamp {
             .as_deref()
             .map(|n| cx.sequence.next(&endpoint, n, h.event.code));
         let bundle_id = cx.urn();
-        Stamp {
-            header_id,
+        let stamp = Stamp {
             now,
             endpoint,
             nhs_number,
             version,
-            bundle_id,
-        }
+        };
+        (header_id, stamp, bundle_id)
     }
 }
 
@@ -288,13 +288,13 @@ impl<'c, S: MessageSink> Message<'c, S> {
 
     /// Writes the MessageHeader entry and finishes the Bundle.
     pub fn finish(mut self, h: Header<'_>) -> Result<S::Message, BuildError> {
-        let stamp = Stamp::draw(self.cx, self.now.take(), &h);
+        let (header_id, stamp, bundle_id) = Stamp::draw(self.cx, self.now.take(), &h);
         let publisher = &self.cx.publisher;
         let made = Made {
             event: h.event,
             met: h.met,
-            message_id: stamp.header_id,
-            bundle_id: stamp.bundle_id,
+            message_id: header_id,
+            bundle_id,
         };
         self.w
             .finish(made, |w| message_header(w, &h, &stamp, publisher))
