@@ -1,7 +1,7 @@
 //! The builders' input types (patient, address, gender, message event
 //! type, errors) and the text the descriptions share: dates and instants
-//! formatted on the stack, `urn:uuid:` fullUrls, ODS directory URLs, NHS
-//! code-system displays.
+//! formatted on the stack, `urn:uuid:` fullUrls and ODS directory URLs
+//! in reused buffers, NHS code-system displays.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use ems_match::NhsNumber;
@@ -259,7 +259,9 @@ impl KeptUrn {
     /// The bytes of `u`.
     pub fn of(u: &Urn) -> KeptUrn {
         let mut b = [0; 45];
-        b.copy_from_slice(u.as_bytes());
+        for (k, c) in b.iter_mut().zip(u.as_bytes()) {
+            *k = *c;
+        }
         KeptUrn(b)
     }
     /// The id (the UUID).

@@ -227,7 +227,8 @@ impl BuildContext {
         }
     }
 
-    /// A new id as a `urn:uuid:` fullUrl, without a heap allocation.
+    /// A new id as a `urn:uuid:` fullUrl, in a reused buffer (no heap
+    /// allocation once the thread's buffers exist).
     pub(crate) fn urn(&mut self) -> crate::build::Urn {
         crate::build::Urn::new(self.ids.next_uuid())
     }
