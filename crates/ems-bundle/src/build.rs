@@ -1,7 +1,7 @@
 //! The builders' input types (patient, address, gender, message event
 //! type, errors) and the text the descriptions share: dates and instants
-//! formatted on the stack, `urn:uuid:` fullUrls, ODS directory URLs, NHS
-//! code-system displays.
+//! formatted on the stack, `urn:uuid:` fullUrls and ODS directory URLs
+//! in reused buffers, NHS code-system displays.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use ems_match::NhsNumber;
@@ -90,10 +90,9 @@ pub struct AddressInfo {
 }
 
 impl AddressInfo {
-    /// `Address.text`: "line, line, postcode", allocated once.
-    pub(crate) fn text(&self) -> Str {
-        let len = self.lines.iter().map(|l| l.len() + 2).sum::<usize>() + self.postcode.len();
-        let mut text = Str::with_capacity(len);
+    /// `Address.text`: "line, line, postcode", in a reused buffer.
+    pub(crate) fn text(&self) -> Text {
+        let mut text = Text::new();
         for l in &self.lines {
             text.push_str(l);
             text.push_str(", ");
@@ -198,17 +197,21 @@ pub(crate) enum InstantText {
 impl InstantText {
     pub fn new(t: DateTime<Utc>) -> InstantText {
         use chrono::{Datelike, Timelike};
-        let y = t.year();
-        if !(0..=9999).contains(&y) || t.nanosecond() >= 1_000_000_000 {
+        // the UTC date and time read once (each field of a `DateTime`
+        // would apply the offset again)
+        let n = t.naive_utc();
+        let (d, tm) = (n.date(), n.time());
+        let y = d.year();
+        if !(0..=9999).contains(&y) || tm.nanosecond() >= 1_000_000_000 {
             return InstantText::Long(t.to_rfc3339_opts(SecondsFormat::Secs, false));
         }
         let mut b = *b"0000-00-00T00:00:00+00:00";
         put_digits(&mut b[0..4], y as u32);
-        put_digits(&mut b[5..7], t.month());
-        put_digits(&mut b[8..10], t.day());
-        put_digits(&mut b[11..13], t.hour());
-        put_digits(&mut b[14..16], t.minute());
-        put_digits(&mut b[17..19], t.second());
+        put_digits(&mut b[5..7], d.month());
+        put_digits(&mut b[8..10], d.day());
+        put_digits(&mut b[11..13], tm.hour());
+        put_digits(&mut b[14..16], tm.minute());
+        put_digits(&mut b[17..19], tm.second());
         InstantText::Short(b)
     }
     pub fn as_str(&self) -> &str {
@@ -220,26 +223,51 @@ impl InstantText {
     }
 }
 
-/// A resource's `urn:uuid:<id>` fullUrl, on the stack; derefs to the
-/// fullUrl text.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Urn([u8; 45]);
+/// A resource's `urn:uuid:<id>` fullUrl, formatted once into a [`Text`]
+/// buffer (the UUID's own encoder gives the text, so it is never validated
+/// again); derefs to the fullUrl text.
+#[derive(Debug)]
+pub(crate) struct Urn(Text);
 
 impl Urn {
     /// The fullUrl of resource id `id`.
     pub fn new(id: uuid::Uuid) -> Urn {
-        let mut b = *b"urn:uuid:000000000000000000000000000000000000";
-        id.hyphenated().encode_lower(&mut b[9..]);
-        Urn(b)
+        let mut t = Text::new();
+        t.push_str("urn:uuid:");
+        t.push_str(
+            id.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer()),
+        );
+        Urn(t)
     }
     /// `urn:uuid:<id>`.
     pub fn as_str(&self) -> &str {
-        // "urn:uuid:" and a hyphenated lower-case UUID: ASCII
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        &self.0
     }
     /// The id (the UUID).
     pub fn id(&self) -> &str {
         self.as_str().get(9..).unwrap_or_default()
+    }
+}
+
+/// A fullUrl kept by a finished message (its bytes: no buffer of the
+/// thread leaves with the message).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeptUrn([u8; 45]);
+
+impl KeptUrn {
+    /// The bytes of `u`.
+    pub fn of(u: &Urn) -> KeptUrn {
+        let mut b = [0; 45];
+        for (k, c) in b.iter_mut().zip(u.as_bytes()) {
+            *k = *c;
+        }
+        KeptUrn(b)
+    }
+    /// The id (the UUID).
+    pub fn id(&self) -> &str {
+        // "urn:uuid:" and a hyphenated lower-case UUID: ASCII
+        std::str::from_utf8(&self.0[9..]).unwrap_or_default()
     }
 }
 
@@ -254,7 +282,7 @@ impl std::ops::Deref for Urn {
 /// an ODS directory URL.
 pub(crate) enum Responsible {
     Entry(Urn),
-    Url(Str),
+    Url(Text),
 }
 
 impl std::ops::Deref for Responsible {
@@ -268,34 +296,159 @@ impl std::ops::Deref for Responsible {
 }
 
 /// The ODS directory URL of an organisation code.
-pub(crate) fn directory_url(ods: &str) -> Str {
-    cat(ODS_DIRECTORY, ods)
+pub(crate) fn directory_url(ods: &str) -> Text {
+    Text::cat(ODS_DIRECTORY, ods)
 }
 
 /// Code and display of `code` in the embedded NHS code system `system`
 /// (`None`: not found).
-pub(crate) fn nhs_concept(system: &str, code: &str) -> Option<(&'static str, &'static str)> {
-    ems_nhs::code_system(system).and_then(|c| c.concept(code))
+///
+/// The descriptions look up the same few concepts in every message: the
+/// thread remembers those found in a table of [`KNOWN`] places, one place
+/// per (system, code) by a hash of the system's address (a `&'static
+/// str`, so its text never changes) and the code's text; a place holds
+/// the last concept found that hashed to it.
+pub(crate) fn nhs_concept(
+    system: &'static str,
+    code: &str,
+) -> Option<(&'static str, &'static str)> {
+    let mut h = (system.as_ptr() as u64) ^ ((system.len() as u64) << 40);
+    for &b in code.as_bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let place = (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % KNOWN;
+    let hit = KNOWN_CONCEPTS.with_borrow(|known| match known[place] {
+        Some((s, c, d)) if std::ptr::eq(s, system) && c == code => Some((c, d)),
+        _ => None,
+    });
+    if hit.is_some() {
+        return hit;
+    }
+    let found = ems_nhs::code_system(system).and_then(|c| c.concept(code))?;
+    KNOWN_CONCEPTS.with_borrow_mut(|known| known[place] = Some((system, found.0, found.1)));
+    Some(found)
+}
+
+/// How many concepts a thread remembers (at most: places are shared).
+const KNOWN: usize = 64;
+
+/// A remembered concept: system, code, display.
+type Known = Option<(&'static str, &'static str, &'static str)>;
+
+thread_local! {
+    /// The concepts found, by place.
+    static KNOWN_CONCEPTS: std::cell::RefCell<[Known; KNOWN]> =
+        const { std::cell::RefCell::new([None; KNOWN]) };
 }
 
 /// The ten digits of an NHS number (inline in a [`Str`], no heap allocation).
 pub(crate) fn nhs_digits(n: NhsNumber) -> Str {
-    use compact_str::ToCompactString;
-    n.to_compact_string()
+    // the digits of the value, leading zeros kept (as `NhsNumber`'s
+    // `Display`), without the formatting machinery
+    // (two halves of five digits: 32-bit arithmetic)
+    let v = n.as_u64();
+    let mut b = [b'0'; 10];
+    put_digits(&mut b[..5], (v / 100_000 % 100_000) as u32);
+    put_digits(&mut b[5..], (v % 100_000) as u32);
+    Str::from_utf8(b).unwrap_or_default()
 }
 
-/// `a` followed by `b`, allocated once (and not at all when short).
-pub(crate) fn cat(a: &str, b: &str) -> Str {
-    let mut s = Str::with_capacity(a.len() + b.len());
-    s.push_str(a);
-    s.push_str(b);
-    s
+/// A short-lived text of a description (an ODS directory URL, the ASID
+/// endpoint, an address's text: the sinks copy what they keep), made in a
+/// buffer the thread reuses, so that a message allocates none once the
+/// buffers have grown; derefs to the text.
+#[derive(Debug)]
+pub(crate) struct Text(String);
+
+/// How many [`Text`] buffers a thread keeps (more at once are allocated):
+/// the fullUrls of the largest messages' entries and the other texts.
+const TEXT_BUFFERS: usize = 32;
+
+/// Room of a new [`Text`] buffer: the texts above fit.
+const TEXT_ROOM: usize = 128;
+
+thread_local! {
+    /// The buffers of the thread's dropped [`Text`]s, empty.
+    static TEXTS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Text {
+    /// An empty text in a reused buffer.
+    pub fn new() -> Text {
+        let reused = TEXTS.with_borrow_mut(Vec::pop);
+        Text(reused.unwrap_or_else(|| String::with_capacity(TEXT_ROOM)))
+    }
+    /// `a` followed by `b`.
+    pub fn cat(a: &str, b: &str) -> Text {
+        let mut t = Text::new();
+        t.push_str(a);
+        t.push_str(b);
+        t
+    }
+    /// Appends `s`.
+    pub fn push_str(&mut self, s: &str) {
+        self.0.push_str(s);
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for Text {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.0);
+        buf.clear();
+        // `try_with`: a thread being torn down drops the buffer
+        let _ = TEXTS.try_with(|texts| {
+            let mut texts = texts.borrow_mut();
+            if texts.len() < TEXT_BUFFERS {
+                texts.push(buf);
+            }
+        });
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// A remembered concept is the one the code system gives, for more
+    /// concepts than are remembered and for unknown codes.
+    #[test]
+    fn remembered_concepts_match_the_code_systems() {
+        for _ in 0..3 {
+            for cs in &ems_nhs::CODE_SYSTEMS {
+                let codes = cs.concepts.iter().map(|c| c.0).take(3 * KNOWN);
+                for code in codes.chain(["x", ""]) {
+                    assert_eq!(nhs_concept(cs.url, code), cs.concept(code), "{code}");
+                    // the same code at another address
+                    let copy = String::from(code);
+                    assert_eq!(nhs_concept(cs.url, copy.as_str()), cs.concept(code));
+                }
+            }
+        }
+        assert_eq!(nhs_concept("urn:unknown", "01"), None);
+    }
+
+    /// The digits of an NHS number are its `Display` form (leading zeros
+    /// kept).
+    #[test]
+    fn nhs_digits_match_display() {
+        let numbers: Vec<NhsNumber> = (0..2_000u64)
+            .chain(9_999_990_000..10_000_000_000)
+            .chain([4_010_232_137, 9_434_765_919, 123_456_788])
+            .filter_map(|v| NhsNumber::from_u64(v).ok())
+            .collect();
+        assert!(numbers.len() > 200, "{}", numbers.len());
+        for n in numbers {
+            assert_eq!(nhs_digits(n), n.to_string(), "{n:?}");
+        }
+    }
 
     /// The stack-formatted instant is chrono's RFC 3339 form with whole
     /// seconds, including the fallbacks (years outside 0..=9999, leap second).

@@ -102,7 +102,7 @@ impl BuiltMessage {
 pub struct XmlMessage {
     /// The Bundle as compact XML in schema order (the NEMS wire format).
     pub xml: String,
-    pub(crate) message_id: Urn,
+    pub(crate) message_id: KeptUrn,
     /// The event type.
     pub event: &'static EventType,
     /// new / update / delete.

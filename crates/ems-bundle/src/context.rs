@@ -87,25 +87,43 @@ pub trait SequenceSource: Send {
 /// In-memory sequence numbers.
 #[derive(Clone, Debug, Default)]
 pub struct InMemorySequence {
-    /// publisher → NHS number → event code → last number. Nested so that a
-    /// stream already seen is found by `&str` without building a key.
-    counters: HashMap<String, HashMap<String, HashMap<String, u64>>>,
+    /// NHS number → that patient's streams. One hash a message (of the
+    /// NHS number, found by `&str` without building a key); a patient's
+    /// few streams (publishers × event types) are scanned.
+    counters: HashMap<String, Vec<Stream>>,
+}
+
+/// One stream of a patient and its last number.
+#[derive(Clone, Debug)]
+struct Stream {
+    publisher: String,
+    event_code: String,
+    last: u64,
 }
 
 impl SequenceSource for InMemorySequence {
     fn next(&mut self, publisher: &str, nhs_number: &str, event_code: &str) -> u64 {
-        fn slot<'m, V: Default>(m: &'m mut HashMap<String, V>, k: &str) -> &'m mut V {
-            if !m.contains_key(k) {
-                m.insert(k.to_string(), V::default());
+        let streams = match self.counters.get_mut(nhs_number) {
+            Some(s) => s,
+            None => self.counters.entry(nhs_number.to_string()).or_default(),
+        };
+        let known = streams
+            .iter_mut()
+            .find(|s| s.event_code == event_code && s.publisher == publisher);
+        match known {
+            Some(s) => {
+                s.last += 1;
+                s.last
             }
-            m.get_mut(k).expect("inserted above")
+            None => {
+                streams.push(Stream {
+                    publisher: publisher.to_string(),
+                    event_code: event_code.to_string(),
+                    last: 1,
+                });
+                1
+            }
         }
-        let c = slot(
-            slot(slot(&mut self.counters, publisher), nhs_number),
-            event_code,
-        );
-        *c += 1;
-        *c
     }
 }
 
@@ -162,12 +180,12 @@ pub struct Publisher {
 impl Publisher {
     /// `urn:nhs:addressing:asid:<ASID>`.
     pub fn endpoint(&self) -> String {
-        self.endpoint_str().into()
+        self.endpoint_text().to_string()
     }
 
-    /// [`Publisher::endpoint`] as a model string.
-    pub(crate) fn endpoint_str(&self) -> ems_stu3::Str {
-        crate::build::cat("urn:nhs:addressing:asid:", &self.asid)
+    /// [`Publisher::endpoint`] in a reused buffer.
+    pub(crate) fn endpoint_text(&self) -> crate::build::Text {
+        crate::build::Text::cat("urn:nhs:addressing:asid:", &self.asid)
     }
 }
 
@@ -209,7 +227,8 @@ impl BuildContext {
         }
     }
 
-    /// A new id as a `urn:uuid:` fullUrl, without a heap allocation.
+    /// A new id as a `urn:uuid:` fullUrl, in a reused buffer (no heap
+    /// allocation once the thread's buffers exist).
     pub(crate) fn urn(&mut self) -> crate::build::Urn {
         crate::build::Urn::new(self.ids.next_uuid())
     }

@@ -23,9 +23,10 @@ pub(crate) trait MessageSink: ElementSink + Sized {
     type Message;
     /// A sink for the entries (inside the Bundle, after its header entry).
     fn entries() -> Self;
-    /// Puts the Bundle's `id`, `type` and the header entry (written by
-    /// `header` into a sink of this kind) in front of the entries and
-    /// closes the Bundle.
+    /// Puts the Bundle's `id`, `type` and the header entry (the
+    /// MessageHeader `made.message_id`, whose content after its `id` is
+    /// written by `header` into a sink of this kind) in front of the
+    /// entries and closes the Bundle.
     fn finish(
         self,
         made: Made,
@@ -59,38 +60,40 @@ impl MessageSink for XmlStream {
         let mut head = XmlStream::with_capacity(2048);
         head.root("Bundle");
         bundle_start(&mut head, &made.bundle_id);
-        header(&mut head);
+        entry(&mut head, &made.message_id, "MessageHeader", header);
         self.prepend(&head);
         self.end("Bundle");
         Ok(XmlMessage {
             xml: self.into_string(),
-            message_id: made.message_id,
+            message_id: KeptUrn::of(&made.message_id),
             event: made.event,
             message_event_type: made.met,
         })
     }
 }
 
-/// The typed model: the header entry is written after the entries (a
-/// repeating element, so in schema order) and moved to the front; the
-/// Bundle's `id` and `type` are then set on the assembled Bundle (written
-/// after the entries they would be out of schema order).
+/// The typed model: the entries follow an empty first entry, kept for the
+/// header; the MessageHeader is assembled in a sink of its own once the
+/// entries' sink is finished (reusing its scratch) and put into that first
+/// entry, so no entry is moved. The Bundle's `id` and `type` are then set
+/// on the assembled Bundle (written after the entries they would be out of
+/// schema order).
 impl MessageSink for ModelSink {
     type Message = BuiltMessage;
     fn entries() -> Self {
-        // room for the largest messages without regrowing (a blood spot
-        // outcome with all 11 conditions has 16 entries)
-        ModelSink::with_root(Resource::from(ems_stu3::Bundle {
-            entry: Vec::with_capacity(16),
-            ..Default::default()
-        }))
+        // the Bundle made in its box (not moved into it); room for the
+        // largest messages without regrowing (a blood spot outcome with
+        // all 11 conditions has 16 entries)
+        let mut bundle = Box::<ems_stu3::Bundle>::default();
+        bundle.entry.reserve_exact(16);
+        bundle.entry.push(ems_stu3::BundleEntry::default());
+        ModelSink::with_root(Resource::Bundle(bundle))
     }
     fn finish(
-        mut self,
+        self,
         made: Made,
         header: impl FnOnce(&mut Self),
     ) -> Result<BuiltMessage, BuildError> {
-        header(&mut self);
         let slip = |outcome: &ems_stu3::Outcome| BuildError {
             event: made.event.code,
             field: "(description)",
@@ -104,7 +107,16 @@ impl MessageSink for ModelSink {
         let Resource::Bundle(mut bundle) = parsed.resource else {
             return Err(slip(&parsed.outcome));
         };
-        bundle.entry.rotate_right(1);
+        let mut w = ModelSink::with_root(Resource::MessageHeader(Box::default()));
+        // the header's fullUrl text once (the id is its tail)
+        let full_url = made.message_id.as_str();
+        w.value_formatted("id", full_url.get(9..).unwrap_or_default());
+        header(&mut w);
+        let parsed = w.finish().map_err(|e| slip(&e.outcome))?;
+        if let Some(first) = bundle.entry.first_mut() {
+            first.full_url = Some(Primitive::from(full_url));
+            first.resource = Some(parsed.resource);
+        }
         bundle.id = Some(Primitive::from(made.bundle_id.id()));
         bundle.type_ = Some(Primitive::from_static(BUNDLE_TYPE));
         Ok(BuiltMessage {
@@ -130,11 +142,13 @@ pub(crate) fn entry<S: ElementSink>(
     rtype: &'static str,
     body: impl FnOnce(&mut S),
 ) {
+    // the fullUrl's text once (the id is its tail)
+    let full_url = u.as_str();
     w.start("entry");
-    w.value_formatted("fullUrl", u.as_str());
+    w.value_formatted("fullUrl", full_url);
     w.start("resource");
     w.start_resource(rtype);
-    w.value_formatted("id", u.id());
+    w.value_formatted("id", full_url.get(9..).unwrap_or_default());
     body(w);
     w.end_resource(rtype);
     w.end("resource");
@@ -156,35 +170,35 @@ pub(crate) struct Header<'a> {
 /// in this order after every entry's id: the header id, the message instant
 /// (unless an entry already read it), the sequence number of the publisher
 /// + patient + event stream, the Bundle id.
+///
+/// The two ids are handed back beside the stamp: they go into [`Made`].
 struct Stamp {
-    header_id: Urn,
     now: InstantText,
     /// `urn:nhs:addressing:asid:<ASID>`.
-    endpoint: ems_stu3::Str,
+    endpoint: Text,
     /// The routing NHS number's digits.
     nhs_number: Option<ems_stu3::Str>,
     version: Option<u64>,
-    bundle_id: Urn,
 }
 
 impl Stamp {
-    fn draw(cx: &mut BuildContext, now: Option<InstantText>, h: &Header<'_>) -> Stamp {
+    /// The header id, the stamp and the Bundle id.
+    fn draw(cx: &mut BuildContext, now: Option<InstantText>, h: &Header<'_>) -> (Urn, Stamp, Urn) {
         let header_id = cx.urn();
         let now = now.unwrap_or_else(|| cx.now_text());
-        let endpoint = cx.publisher.endpoint_str();
+        let endpoint = cx.publisher.endpoint_text();
         let nhs_number = h.patient.map(|p| nhs_digits(p.nhs_number));
         let version = nhs_number
             .as_deref()
             .map(|n| cx.sequence.next(&endpoint, n, h.event.code));
         let bundle_id = cx.urn();
-        Stamp {
-            header_id,
+        let stamp = Stamp {
             now,
             endpoint,
             nhs_number,
             version,
-            bundle_id,
-        }
+        };
+        (header_id, stamp, bundle_id)
     }
 }
 
@@ -274,19 +288,16 @@ impl<'c, S: MessageSink> Message<'c, S> {
 
     /// Writes the MessageHeader entry and finishes the Bundle.
     pub fn finish(mut self, h: Header<'_>) -> Result<S::Message, BuildError> {
-        let stamp = Stamp::draw(self.cx, self.now.take(), &h);
+        let (header_id, stamp, bundle_id) = Stamp::draw(self.cx, self.now.take(), &h);
         let publisher = &self.cx.publisher;
         let made = Made {
             event: h.event,
             met: h.met,
-            message_id: stamp.header_id,
-            bundle_id: stamp.bundle_id,
+            message_id: header_id,
+            bundle_id,
         };
-        self.w.finish(made, |w| {
-            entry(w, &stamp.header_id, "MessageHeader", |w| {
-                message_header(w, &h, &stamp, publisher)
-            })
-        })
+        self.w
+            .finish(made, |w| message_header(w, &h, &stamp, publisher))
     }
 }
 
