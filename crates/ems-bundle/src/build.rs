@@ -301,44 +301,9 @@ pub(crate) fn directory_url(ods: &str) -> Text {
 }
 
 /// Code and display of `code` in the embedded NHS code system `system`
-/// (`None`: not found).
-///
-/// The descriptions look up the same few concepts in every message: the
-/// thread remembers those found in a table of [`KNOWN`] places, one place
-/// per (system, code) by a hash of the system's address (a `&'static
-/// str`, so its text never changes) and the code's text; a place holds
-/// the last concept found that hashed to it.
-pub(crate) fn nhs_concept(
-    system: &'static str,
-    code: &str,
-) -> Option<(&'static str, &'static str)> {
-    let mut h = (system.as_ptr() as u64) ^ ((system.len() as u64) << 40);
-    for &b in code.as_bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let place = (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % KNOWN;
-    let hit = KNOWN_CONCEPTS.with_borrow(|known| match known[place] {
-        Some((s, c, d)) if std::ptr::eq(s, system) && c == code => Some((c, d)),
-        _ => None,
-    });
-    if hit.is_some() {
-        return hit;
-    }
-    let found = ems_nhs::code_system(system).and_then(|c| c.concept(code))?;
-    KNOWN_CONCEPTS.with_borrow_mut(|known| known[place] = Some((system, found.0, found.1)));
-    Some(found)
-}
-
-/// How many concepts a thread remembers (at most: places are shared).
-const KNOWN: usize = 64;
-
-/// A remembered concept: system, code, display.
-type Known = Option<(&'static str, &'static str, &'static str)>;
-
-thread_local! {
-    /// The concepts found, by place.
-    static KNOWN_CONCEPTS: std::cell::RefCell<[Known; KNOWN]> =
-        const { std::cell::RefCell::new([None; KNOWN]) };
+/// (`None`: not found; ems-nhs looks both up by key).
+pub(crate) fn nhs_concept(system: &str, code: &str) -> Option<(&'static str, &'static str)> {
+    ems_nhs::code_system(system).and_then(|c| c.concept(code))
 }
 
 /// The ten digits of an NHS number (inline in a [`Str`], no heap allocation).
@@ -416,24 +381,6 @@ impl Drop for Text {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    /// A remembered concept is the one the code system gives, for more
-    /// concepts than are remembered and for unknown codes.
-    #[test]
-    fn remembered_concepts_match_the_code_systems() {
-        for _ in 0..3 {
-            for cs in &ems_nhs::CODE_SYSTEMS {
-                let codes = cs.concepts.iter().map(|c| c.0).take(3 * KNOWN);
-                for code in codes.chain(["x", ""]) {
-                    assert_eq!(nhs_concept(cs.url, code), cs.concept(code), "{code}");
-                    // the same code at another address
-                    let copy = String::from(code);
-                    assert_eq!(nhs_concept(cs.url, copy.as_str()), cs.concept(code));
-                }
-            }
-        }
-        assert_eq!(nhs_concept("urn:unknown", "01"), None);
-    }
 
     /// The digits of an NHS number are its `Display` form (leading zeros
     /// kept).
