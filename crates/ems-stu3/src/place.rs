@@ -87,9 +87,39 @@ pub(crate) fn is(n: &str, name: &'static str, s: u32) -> u32 {
     }
 }
 
+/// Why [`Place::set`] or [`Place::start`] placed nothing (the sink reports
+/// it, or, for [`Miss::Slot`] and [`Miss::Bad`], goes on).
+#[derive(Debug)]
+pub(crate) enum Miss {
+    /// Slot `s` ([`NONE`]: an unknown name) is not allowed at schema
+    /// position `at` (the position before the call, left unchanged): an
+    /// unknown element, a slip of schema order or a repeated single value.
+    Order { s: u32, at: u32 },
+    /// The element is not what the call places (`"a primitive"`, `"a
+    /// complex element"`, `"an extension"`); the position has moved past it.
+    Not(&'static str),
+    /// [`Place::start`] of resource slot `field` (the calls that follow
+    /// start resources); the position has moved past it.
+    Slot(usize),
+    /// [`Place::set`] of run-time text `v` that fails the lexical check of
+    /// slot `s` (`expected`: the reader's words): nothing placed yet, the
+    /// position has moved past it; the sink reports it and places it with
+    /// [`Place::put`] as malformed, as the reader keeps it.
+    Bad {
+        s: u32,
+        v: Str,
+        expected: &'static str,
+    },
+}
+
 /// Element placement of a generated type (see the module docs). The
 /// pointers handed out are derived from `&mut self` (see `model_sink::Open`
 /// for why they stay valid while the sink uses them).
+///
+/// [`Place::set`] and [`Place::start`] are what the sink calls: one
+/// dynamic call per element, whose body (this trait's default, compiled
+/// for each generated type) inlines the type's own `find`, the reader's
+/// order checks as integer compares, and its `put` / `open`.
 pub(crate) trait Place: Node {
     /// The slot of element `name` ([`NONE`]: not an element of the type).
     fn find(&self, name: &str) -> u32;
@@ -102,6 +132,72 @@ pub(crate) trait Place: Node {
     /// returns it; an extension gets `url`. `None` when `url` is given for
     /// an element that is not an extension (or the slot is not complex).
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>>;
+
+    /// Places primitive (or attribute) element `name` with value `v` after
+    /// the schema position `at` (index + 1 of the last element written, 0:
+    /// none), which moves to it: [`Place::find`], the reader's checks (a
+    /// known name, not before the last element written, not a second
+    /// single value), the lexical check of `v` when `checked` (run-time
+    /// text) or when the value is not held as text, then [`Place::put`].
+    /// `open`: the primitive is opened for its extensions (an attribute
+    /// is then [`Miss::Not`] a primitive). Returns the primitive placed.
+    #[inline]
+    fn set(
+        &mut self,
+        name: &str,
+        at: &mut u32,
+        v: Str,
+        checked: bool,
+        open: bool,
+    ) -> Result<Option<NonNull<dyn PrimNode>>, Miss> {
+        let s = self.find(name);
+        step(s, at)?;
+        let ok = match kind(s) {
+            PRIM if checked || !text_valued(s) => match crate::lexical::check(prim_kind(s), &v) {
+                Ok(()) => true,
+                Err(expected) => return Err(Miss::Bad { s, v, expected }),
+            },
+            PRIM => true,
+            ATTR if !open => true,
+            _ => return Err(Miss::Not("a primitive")),
+        };
+        Ok(self.put(s, v, ok))
+    }
+
+    /// Opens complex element `name` (an extension with `url` when given)
+    /// after schema position `at`, which moves to it: [`Place::find`], the
+    /// reader's checks (as [`Place::set`]), then [`Place::open`]. Returns
+    /// the new child; a resource slot is [`Miss::Slot`].
+    #[inline]
+    fn start(
+        &mut self,
+        name: &str,
+        at: &mut u32,
+        url: Option<&'static str>,
+    ) -> Result<NonNull<dyn Place>, Miss> {
+        let s = self.find(name);
+        step(s, at)?;
+        match kind(s) {
+            COMPLEX => {}
+            RESOURCE if url.is_none() => return Err(Miss::Slot(field(s))),
+            _ => return Err(Miss::Not("a complex element")),
+        }
+        self.open(s, url).ok_or(Miss::Not("an extension"))
+    }
+}
+
+/// The reader's checks of slot `s` at schema position `at` as integer
+/// compares (a known name, not before the last element written, not a
+/// second single value); moves `at` past the element.
+#[inline(always)]
+fn step(s: u32, at: &mut u32) -> Result<(), Miss> {
+    let i = field(s) as u32;
+    if s != NONE && *at <= i + 1 && (*at <= i || many(s)) {
+        *at = i + 1;
+        Ok(())
+    } else {
+        Err(Miss::Order { s, at: *at })
+    }
 }
 
 /// The primitive of text `v` as `kind`: its value when `ok` (checked or
