@@ -276,7 +276,9 @@ pub(crate) fn open_boxed<T: Place + Default + 'static>(
 pub(crate) fn open_many<T: Place + Default + 'static>(
     list: &mut Vec<T>,
 ) -> Option<NonNull<dyn Place>> {
-    list.push(T::default());
+    // `resize_with` (the growth of `push`): the new element is written in
+    // place, not built aside and copied in
+    list.resize_with(list.len() + 1, T::default);
     list.last_mut().map(place_ptr)
 }
 
@@ -286,7 +288,7 @@ pub(crate) fn open_extension(
     list: &mut Vec<Extension>,
     url: Option<&'static str>,
 ) -> Option<NonNull<dyn Place>> {
-    list.push(Extension {
+    list.resize_with(list.len() + 1, || Extension {
         url: url.map(Str::const_new),
         ..Default::default()
     });
