@@ -682,7 +682,7 @@ impl ElementSink for ModelSink {
     fn start(&mut self, name: &'static str) {
         self.open_complex(name, None)
     }
-    #[inline]
+    #[inline(always)]
     fn start_extension(&mut self, name: &'static str, url: &'static str) {
         match self.open.last() {
             Some(Open::Prim { prim, .. }) => {
@@ -735,7 +735,7 @@ impl ElementSink for ModelSink {
     fn start_value(&mut self, name: &'static str, v: &str) {
         self.set(name, Str::from(v), true, true)
     }
-    #[inline]
+    #[inline(always)]
     fn empty(&mut self, name: &'static str) {
         self.open_complex(name, None);
         self.end(name)
@@ -751,7 +751,7 @@ impl ElementSink for ModelSink {
             None => {}
         }
     }
-    #[inline]
+    #[inline(always)]
     fn end_resource(&mut self, rtype: &'static str) {
         match self.open.last() {
             Some(Open::Node {
