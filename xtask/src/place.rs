@@ -211,28 +211,34 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
         number += 1;
     }
     let _ = writeln!(o, "impl Place for {} {{", s.rust);
-    let _ = writeln!(o, "    fn find(&self, n: &str) -> u32 {{");
+    // `#[inline]`: the trait's `set` / `start`, compiled for each type,
+    // inline the type's own `find`, `put` and `open` (one dynamic call per
+    // element)
+    let _ = writeln!(
+        o,
+        "    #[inline(always)]\n    fn find(&self, n: &str) -> u32 {{"
+    );
     emit_match(o, &names);
     o.push_str("    }\n");
     let ok = if put.contains(", ok)") { "ok" } else { "_ok" };
     if put.is_empty() {
         o.push_str(
-            "    fn put(&mut self, _: u32, _: Str, _: bool) -> Option<NonNull<dyn PrimNode>> {\n        None\n    }\n",
+            "    #[inline(always)]\n    fn put(&mut self, _: u32, _: Str, _: bool) -> Option<NonNull<dyn PrimNode>> {\n        None\n    }\n",
         );
     } else {
         let _ = writeln!(
             o,
-            "    fn put(&mut self, s: u32, v: Str, {ok}: bool) -> Option<NonNull<dyn PrimNode>> {{\n        match number(s) {{\n{put}            _ => None,\n        }}\n    }}"
+            "    #[inline(always)]\n    fn put(&mut self, s: u32, v: Str, {ok}: bool) -> Option<NonNull<dyn PrimNode>> {{\n        match number(s) {{\n{put}            _ => None,\n        }}\n    }}"
         );
     }
     if open.is_empty() {
         o.push_str(
-            "    fn open(&mut self, _: u32, _: Option<&'static str>) -> Option<NonNull<dyn Place>> {\n        None\n    }\n",
+            "    #[inline(always)]\n    fn open(&mut self, _: u32, _: Option<&'static str>) -> Option<NonNull<dyn Place>> {\n        None\n    }\n",
         );
     } else {
         let _ = writeln!(
             o,
-            "    fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {{\n        match number(s) {{\n{open}            _ => None,\n        }}\n    }}"
+            "    #[inline(always)]\n    fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {{\n        match number(s) {{\n{open}            _ => None,\n        }}\n    }}"
         );
     }
     o.push_str("}\n\n");

@@ -16,7 +16,7 @@
 
 use crate::issue::{Issue, IssueType, Outcome, Severity};
 use crate::node::{FieldMut, Node};
-use crate::place::{self, Place};
+use crate::place::{self, Miss, Place};
 use crate::primitive::PrimNode;
 use crate::read::{rules, Parsed, ReadError};
 use crate::sink::ElementSink;
@@ -71,22 +71,22 @@ pub struct ModelSink {
     /// nodes' pointers were derived from), given back as a `Box` on drop.
     /// `None` once [`ModelSink::finish`] has taken the resource.
     root: NonNull<Option<Resource>>,
-    /// The innermost open node, where the next element goes (see [`Open`]).
-    top: Open,
-    /// The open nodes below `top`, the root's frame first.
+    /// The open nodes, the root's frame first, the innermost (where the
+    /// next element goes) last (see [`Open`]); emptied by a structural
+    /// slip, so that the calls that follow find no node and are ignored.
     open: Vec<Open>,
-    /// Open elements and resources inside the root (the depth limits).
-    elements: usize,
+    /// Open resources inside the root (the nesting limit; the other
+    /// frames above the root's are open elements).
     nested: usize,
     outcome: Outcome,
-    /// A structural slip was reported: the calls that follow are ignored.
+    /// A structural slip was reported (and the stack emptied).
     slipped: bool,
 }
 
 // SAFETY: a `ModelSink` owns everything its pointers point into: `root`
 // is its own box (leaked in `with_root`, given back in `Drop`) and every
-// pointer of the stack (`top`, `open`) was derived from it and points into
-// the tree of that one `Resource` (see `Open`); no other value — on this
+// pointer of the stack (`open`) was derived from it and points into the
+// tree of that one `Resource` (see `Open`); no other value — on this
 // thread or another — holds a reference into that tree while the sink
 // lives, and the pointers are dereferenced only in the sink's own `&mut
 // self` methods. Sending the sink therefore moves the unique owner of a
@@ -124,6 +124,10 @@ thread_local! {
 const MAX_NESTED: usize = 8;
 /// Most elements open at once (over all open resources).
 const MAX_STEPS: usize = 48;
+/// The most frames the stack holds (the root, the nested resources, the
+/// open elements): its capacity from the first sink on, so that pushing
+/// a frame never reallocates.
+const MAX_FRAMES: usize = 1 + MAX_NESTED + MAX_STEPS;
 
 /// What an [`Open::Node`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,35 +140,41 @@ enum Level {
     Element,
 }
 
-/// One open node of a [`ModelSink`].
+/// One open node of a [`ModelSink`] (40 bytes: the enum's tag lives in
+/// the spare values of [`Level`]).
 ///
 /// **Why the pointers stay valid (soundness).** The stack (the frames in
-/// `ModelSink::open`, then `ModelSink::top`) is a chain: the
+/// `ModelSink::open`, the top last) is a chain: the
 /// root's pointer comes from the sink's own box, and every other node's
 /// pointer was derived, when it was opened, from a `&mut` made from the
-/// pointer of the frame below it (the generated [`Place::open`] /
-/// [`Place::put`] of the frame's node, which derive the child's pointer
-/// from `&mut self` — `Option::insert`, `Vec::push` then `last_mut`, the
-/// new choice variant — `extension_mut` of a primitive, or the resource
-/// slot), so each frame's node lies inside the node of the frame below.
-/// Only the innermost node's pointer is ever turned into a `&mut` (for the
-/// duration of one sink call, never kept) — the top frame's, or, when the
-/// top is a resource slot (which has no pointer of its own), the slot
-/// owner's just below it — and a frame is popped before the one below it
-/// is used again: this is the discipline of nested reborrows, so no two
-/// live `&mut` alias. A node cannot move or be freed while its frame is
-/// on the stack: only the top node is mutated, and what it mutates are
-/// its own slots — its children, none of which is open (an open child
-/// would be above it), so growing a child `Vec` moves no open node; the
-/// nodes below the top contain the top and are not touched. Nested
-/// resources are placed into their slot *before* their frame is pushed
-/// (the pointer is derived from the slot, and a `Resource` boxes its
-/// content, so pushing it moves no node). The root's box is reached only
-/// through the raw pointer until the stack is cleared, in
-/// [`ModelSink::finish`] or on drop, after which it is a `Box` again.
-/// Every pointer is to a `'static` generated type (the trait objects are
-/// `dyn Place + 'static` / `dyn PrimNode + 'static` by coercion, no
-/// lifetime is widened); a pointer never outlives its sink.
+/// pointer of the frame below it (the generated [`Place::start`] /
+/// [`Place::set`] / [`Place::put`] of the frame's node, which derive the
+/// child's pointer from `&mut self` — `Option::insert`, `Vec::push` then
+/// `last_mut`, the new choice variant — `extension_mut` of a primitive,
+/// or the resource slot), so each frame's node lies inside the node of
+/// the frame below. The frames themselves are plain values in the `Vec`
+/// (its buffer is the sink's, apart from the model: a schema position
+/// borrowed from the top frame while the top node is borrowed aliases
+/// nothing). Only the innermost node's pointer is ever turned into a
+/// `&mut` (for the duration of one sink call, never kept) — the top
+/// frame's, or, when the top is a resource slot (which has no pointer of
+/// its own), the slot owner's just below it — and a frame is popped
+/// before the one below it is used again: this is the discipline of
+/// nested reborrows, so no two live `&mut` alias. A node cannot move or
+/// be freed while its frame is on the stack: only the top node is
+/// mutated, and what it mutates are its own slots — its children, none
+/// of which is open (an open child would be above it), so growing a
+/// child `Vec` moves no open node; the nodes below the top contain the
+/// top and are not touched. Nested resources are placed into their slot
+/// *before* their frame is pushed (the pointer is derived from the slot,
+/// and a `Resource` boxes its content, so pushing it moves no node). A
+/// structural slip empties the stack (the pointers are dropped, nothing
+/// is dereferenced after it). The root's box is reached only through the
+/// raw pointer until the stack is cleared, in [`ModelSink::finish`] or
+/// on drop, after which it is a `Box` again. Every pointer is to a
+/// `'static` generated type (the trait objects are `dyn Place + 'static`
+/// / `dyn PrimNode + 'static` by coercion, no lifetime is widened); a
+/// pointer never outlives its sink.
 /// Tested by `deep_nesting_and_regrown_lists_keep_the_open_nodes` (lists
 /// regrown next to open nodes, resources nested to the limit, the sink
 /// moved with elements open, a sink dropped unfinished), the placement
@@ -179,9 +189,9 @@ enum Open {
     /// resource type for resources).
     Node {
         node: NonNull<dyn Place>,
-        at: usize,
-        name: &'static str,
+        at: u32,
         level: Level,
+        name: &'static str,
     },
     /// A primitive opened for its extensions.
     Prim {
@@ -190,14 +200,26 @@ enum Open {
     },
     /// Resource slot `field` of the node of the frame below: the calls
     /// that follow start resources.
-    Slot { field: usize, name: &'static str },
+    Slot { field: u32, name: &'static str },
+}
+
+/// A frame is 40 bytes (see [`Open`]).
+const _: () = assert!(std::mem::size_of::<Open>() <= 40);
+
+impl Open {
+    /// The frame's element name (the resource type of a resource).
+    fn name(&self) -> &'static str {
+        match self {
+            Open::Node { name, .. } | Open::Prim { name, .. } | Open::Slot { name, .. } => name,
+        }
+    }
 }
 
 /// The schema position after the last element `n` holds.
-fn last_present(n: &dyn Node) -> usize {
+fn last_present(n: &dyn Node) -> u32 {
     crate::node::present_fields(n)
         .last()
-        .map_or(0, |(i, _)| i + 1)
+        .map_or(0, |(i, _)| i as u32 + 1)
 }
 
 impl ModelSink {
@@ -229,16 +251,16 @@ impl ModelSink {
             None => unreachable!("the root was just stored"),
         };
         open.clear();
+        open.reserve(MAX_FRAMES);
+        open.push(Open::Node {
+            node,
+            at,
+            level: Level::Root,
+            name,
+        });
         ModelSink {
             root,
-            top: Open::Node {
-                node,
-                at,
-                name,
-                level: Level::Root,
-            },
             open,
-            elements: 0,
             nested: 0,
             outcome: Outcome::new(),
             slipped: false,
@@ -249,7 +271,7 @@ impl ModelSink {
     /// issues (malformed values, kept as given, as the reader keeps them);
     /// `Err` after a structural slip or when elements are left open.
     pub fn finish(mut self) -> Result<Parsed, ReadError> {
-        if !self.slipped && !self.open.is_empty() {
+        if !self.slipped && self.open.len() > 1 {
             self.slip(
                 rules::SCHEMA_CONTENT,
                 None,
@@ -270,9 +292,7 @@ impl ModelSink {
     /// `Type.element.element` of the open nodes (and `name`).
     fn location(&self, name: Option<&str>) -> String {
         let mut s = String::new();
-        let names = self.open.iter().chain([&self.top]).map(|o| match o {
-            Open::Node { name, .. } | Open::Prim { name, .. } | Open::Slot { name, .. } => *name,
-        });
+        let names = self.open.iter().map(|o| -> &str { o.name() });
         for (k, p) in names.chain(name).enumerate() {
             if k > 0 {
                 s.push('.');
@@ -282,7 +302,8 @@ impl ModelSink {
         s
     }
 
-    /// Reports a structural slip at `name`: assembling stops.
+    /// Reports a structural slip at `name`: assembling stops (the stack is
+    /// emptied, so the calls that follow find no open node).
     #[cold]
     #[inline(never)]
     fn slip(&mut self, rule: &'static str, name: Option<&str>, message: String) {
@@ -295,6 +316,7 @@ impl ModelSink {
             message,
         ));
         self.slipped = true;
+        self.open.clear();
     }
 
     /// Reports malformed value `shown` of primitive element `name` (slot
@@ -315,97 +337,76 @@ impl ModelSink {
         ));
     }
 
-    /// The top frame.
-    #[inline]
-    fn top(&self) -> Option<Open> {
-        if self.slipped {
-            return None;
-        }
-        Some(self.top)
-    }
-
-    /// Makes the frame below the top the top (after an `end`).
-    #[inline]
-    fn pop(&mut self) {
-        if let Some(below) = self.open.pop() {
-            self.top = below;
-        }
-    }
-
     /// Pushes the frame of an element opened in the top node.
-    #[inline]
+    #[inline(always)]
     fn push_element(&mut self, frame: Open, name: &'static str) {
-        if self.elements == MAX_STEPS {
-            return self.slip(
-                rules::INPUT_DEPTH,
-                Some(name),
-                format!("more than {MAX_STEPS} elements open"),
-            );
+        if self.open.len() - self.nested > MAX_STEPS {
+            return self.too_deep(name);
         }
-        self.elements += 1;
-        let below = std::mem::replace(&mut self.top, frame);
-        self.open.push(below);
+        self.open.push(frame);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&mut self, name: &'static str) {
+        self.slip(
+            rules::INPUT_DEPTH,
+            Some(name),
+            format!("more than {MAX_STEPS} elements open"),
+        )
     }
 
     /// Reports element `name` where the top frame takes none: in a
-    /// primitive (only `extension`) or a resource slot (only resources).
+    /// primitive (only `extension`) or a resource slot (only resources);
+    /// nothing after a slip (no frame).
     #[cold]
     #[inline(never)]
-    fn misplaced(&mut self, name: &'static str, in_primitive: bool) {
-        if in_primitive {
-            self.slip(
+    fn misplaced(&mut self, name: &'static str) {
+        match self.open.last() {
+            Some(Open::Prim { .. }) => self.slip(
                 rules::SCHEMA_UNKNOWN,
                 Some(name),
                 format!("`{name}` is not allowed in a primitive (only `extension`)"),
-            )
-        } else {
-            self.slip(
+            ),
+            Some(Open::Slot { .. }) => self.slip(
                 rules::SCHEMA_CONTENT,
                 Some(name),
                 format!("`{name}` where a resource must start"),
-            )
+            ),
+            _ => {}
         }
     }
 
-    /// Finds element `name` in the top node and checks its schema
-    /// position as the reader does: the node and the element's slot
-    /// (`None`: a slip, reported).
-    #[inline]
-    fn element(&mut self, name: &'static str) -> Option<(NonNull<dyn Place>, u32)> {
-        if self.slipped {
-            return None;
-        }
-        let (node, at) = match &mut self.top {
-            Open::Node { node, at, .. } => (*node, at),
-            Open::Prim { .. } => {
-                self.misplaced(name, true);
-                return None;
+    /// Reports element `name` that the top node did not place (`m`, see
+    /// [`place::Miss`]) with the reader's rule and words; a malformed
+    /// value is reported and placed as the reader keeps it (its
+    /// primitive returned).
+    #[cold]
+    #[inline(never)]
+    fn missed(
+        &mut self,
+        node: NonNull<dyn Place>,
+        name: &'static str,
+        m: Miss,
+    ) -> Option<NonNull<dyn PrimNode>> {
+        match m {
+            Miss::Order { s, at } => self.out_of_place(node, name, s, at as usize),
+            Miss::Not(what) => self.not(node, name, what),
+            Miss::Slot(_) => self.not(node, name, "a primitive"),
+            Miss::Bad { s, v, expected } => {
+                self.bad_value(name, s, &v, expected);
+                // SAFETY: the top frame's node (see `Open`): the `&mut`
+                // lives for this call, the primitive's pointer is derived
+                // from it.
+                return unsafe { &mut *node.as_ptr() }.put(s, v, false);
             }
-            Open::Slot { .. } => {
-                self.misplaced(name, false);
-                return None;
-            }
-        };
-        // SAFETY: the top frame's node (see `Open`): the shared borrow
-        // lives for this call.
-        let s = unsafe { node.as_ref() }.find(name);
-        let i = place::field(s);
-        // the reader's checks as integer compares: a known name, not
-        // before the last element written, not a second single value
-        if s != place::NONE && *at <= i + 1 && (*at <= i || place::many(s)) {
-            *at = i + 1;
-            return Some((node, s));
         }
-        let at = *at;
-        self.out_of_place(node, name, s, at);
         None
     }
 
     /// Reports element `name` of slot `s` of `node` at schema position
     /// `at` with the reader's rule and words (unknown, repeated, out of
     /// order).
-    #[cold]
-    #[inline(never)]
     fn out_of_place(&mut self, node: NonNull<dyn Place>, name: &'static str, s: u32, at: usize) {
         // SAFETY: the top frame's node (see `Open`), shared for this call.
         let desc = unsafe { node.as_ref() }.desc();
@@ -437,33 +438,30 @@ impl ModelSink {
     /// set when `url` is given).
     #[inline(always)]
     fn open_complex(&mut self, name: &'static str, url: Option<&'static str>) {
-        let Some((node, s)) = self.element(name) else {
-            return;
+        let Some(Open::Node { node, at, .. }) = self.open.last_mut() else {
+            return self.misplaced(name);
         };
-        match place::kind(s) {
-            place::COMPLEX => {}
-            place::RESOURCE if url.is_none() => {
-                let frame = Open::Slot {
-                    field: place::field(s),
-                    name,
-                };
-                return self.push_element(frame, name);
-            }
-            _ => return self.not(node, name, "a complex element"),
-        }
+        let node = *node;
         // SAFETY: the top frame's node (see `Open`): the `&mut` lives for
         // this call, the child's pointer is derived from it.
-        let Some(child) = unsafe { &mut *node.as_ptr() }.open(s, url) else {
-            return self.not(node, name, "an extension");
-        };
-        // the element is closed by the name it was opened with: the
-        // describer's own text, at the address its `end` usually passes
-        // too (so `same` compares addresses, not bytes)
-        let frame = Open::Node {
-            node: child,
-            at: 0,
-            name,
-            level: Level::Element,
+        let frame = match unsafe { &mut *node.as_ptr() }.start(name, at, url) {
+            // the element is closed by the name it was opened with: the
+            // describer's own text, at the address its `end` usually
+            // passes too (so `same` compares addresses, not bytes)
+            Ok(child) => Open::Node {
+                node: child,
+                at: 0,
+                level: Level::Element,
+                name,
+            },
+            Err(Miss::Slot(field)) => Open::Slot {
+                field: field as u32,
+                name,
+            },
+            Err(m) => {
+                self.missed(node, name, m);
+                return;
+            }
         };
         self.push_element(frame, name)
     }
@@ -486,38 +484,38 @@ impl ModelSink {
     /// `open`: keeps it open for its extensions.
     #[inline(always)]
     fn set(&mut self, name: &'static str, v: Str, checked: bool, open: bool) {
-        let Some((node, s)) = self.element(name) else {
-            return;
+        let Some(Open::Node { node, at, .. }) = self.open.last_mut() else {
+            return self.misplaced(name);
         };
-        let ok = match place::kind(s) {
-            place::PRIM if checked || !place::text_valued(s) => {
-                match crate::lexical::check(place::prim_kind(s), &v) {
-                    Ok(()) => true,
-                    Err(expected) => {
-                        self.bad_value(name, s, &v, expected);
-                        false
-                    }
-                }
-            }
-            place::PRIM => true,
-            place::ATTR if !open => true,
-            _ => return self.not(node, name, "a primitive"),
-        };
+        let node = *node;
         // SAFETY: the top frame's node (see `Open`): the `&mut` lives for
         // this call, the primitive's pointer is derived from it.
-        let prim = unsafe { &mut *node.as_ptr() }.put(s, v, ok);
+        let prim = match unsafe { &mut *node.as_ptr() }.set(name, at, v, checked, open) {
+            Ok(prim) => prim,
+            Err(m) => self.missed(node, name, m),
+        };
         if open {
             match prim {
                 Some(prim) => self.push_element(Open::Prim { prim, name }, name),
-                None => self.not(node, name, "a primitive"),
+                None => self.not_prim(node, name),
             }
+        }
+    }
+
+    /// `start_value` of an element that placed no primitive (after a
+    /// slip: nothing).
+    #[cold]
+    #[inline(never)]
+    fn not_prim(&mut self, node: NonNull<dyn Place>, name: &'static str) {
+        if !self.slipped {
+            self.not(node, name, "a primitive")
         }
     }
 
     /// `start_extension` inside a primitive opened for its extensions.
     fn prim_extension(&mut self, p: NonNull<dyn PrimNode>, name: &'static str, url: &'static str) {
         if name != "extension" {
-            return self.misplaced(name, true);
+            return self.misplaced(name);
         }
         // SAFETY: the top frame's primitive (see `Open`): the `&mut` lives
         // for this call, the extension's pointer is derived from it.
@@ -528,12 +526,14 @@ impl ModelSink {
         let frame = Open::Node {
             node,
             at: 0,
-            name: "extension",
             level: Level::Element,
+            name: "extension",
         };
         self.push_element(frame, "extension")
     }
 
+    #[cold]
+    #[inline(never)]
     fn not_open(&mut self, rtype: &str) {
         self.slip(
             rules::SCHEMA_CONTENT,
@@ -543,6 +543,8 @@ impl ModelSink {
     }
 
     /// A resource started where no resource slot is open.
+    #[cold]
+    #[inline(never)]
     fn stray(&mut self, rtype: &'static str) {
         if Resource::new_of_type(rtype).is_none() {
             return self.slip(
@@ -575,7 +577,8 @@ impl ModelSink {
                 format!("resources nested more than {MAX_NESTED} deep"),
             );
         }
-        let owner = match self.open.last() {
+        let below = self.open.len().wrapping_sub(2);
+        let owner = match self.open.get(below) {
             Some(Open::Node { node, .. }) => *node,
             _ => return self.not_open(rtype),
         };
@@ -604,11 +607,48 @@ impl ModelSink {
         let frame = Open::Node {
             node: NonNull::from(placed.as_place_mut()),
             at: 0,
-            name: rtype,
             level: Level::Resource,
+            name: rtype,
         };
-        let below = std::mem::replace(&mut self.top, frame);
-        self.open.push(below);
+        self.open.push(frame);
+    }
+
+    /// `end(name)` of an element opened with the same name at another
+    /// address (closed), or that does not close the top frame (reported).
+    #[cold]
+    #[inline(never)]
+    fn end_other(&mut self, name: &'static str) {
+        let elem = match self.open.last() {
+            Some(
+                Open::Node {
+                    level: Level::Element,
+                    name: elem,
+                    ..
+                }
+                | Open::Prim { name: elem, .. }
+                | Open::Slot { name: elem, .. },
+            ) if same(name, elem) => {
+                self.open.pop();
+                return;
+            }
+            Some(Open::Node {
+                level: Level::Root | Level::Resource,
+                ..
+            }) => {
+                return self.slip(
+                    rules::SCHEMA_CONTENT,
+                    Some(name),
+                    format!("`{name}` closed, but no element is open"),
+                )
+            }
+            Some(top) => top.name(),
+            None => return,
+        };
+        self.slip(
+            rules::SCHEMA_CONTENT,
+            Some(name),
+            format!("`{name}` closed while `{elem}` is open"),
+        )
     }
 }
 
@@ -633,89 +673,103 @@ impl Drop for ModelSink {
     }
 }
 
+// `#[inline(always)]` (`#[inline]` for the rarer calls): the describers
+// (generic over the sink) take each call's fast path in place — the top frame, one dynamic call of the top node's
+// generated placement, the frame pushed or popped — with the literal
+// names and values as constants; the slips are out of line.
 impl ElementSink for ModelSink {
+    #[inline(always)]
     fn start(&mut self, name: &'static str) {
         self.open_complex(name, None)
     }
+    #[inline(always)]
     fn start_extension(&mut self, name: &'static str, url: &'static str) {
-        match self.top() {
-            Some(Open::Prim { prim, .. }) => self.prim_extension(prim, name, url),
+        match self.open.last() {
+            Some(Open::Prim { prim, .. }) => {
+                let prim = *prim;
+                self.prim_extension(prim, name, url)
+            }
             Some(_) => self.open_complex(name, Some(url)),
             None => {}
         }
     }
+    #[inline(always)]
     fn end(&mut self, name: &'static str) {
-        let Some(top) = self.top() else {
-            return;
-        };
-        let elem = match top {
+        // the usual case, without a call: `name` is the very literal the
+        // element was opened with
+        if let Some(
             Open::Node {
                 level: Level::Element,
-                name,
+                name: elem,
                 ..
             }
-            | Open::Prim { name, .. }
-            | Open::Slot { name, .. } => name,
-            Open::Node { .. } => {
-                return self.slip(
-                    rules::SCHEMA_CONTENT,
-                    Some(name),
-                    format!("`{name}` closed, but no element is open"),
-                )
+            | Open::Prim { name: elem, .. }
+            | Open::Slot { name: elem, .. },
+        ) = self.open.last()
+        {
+            if elem.as_ptr() == name.as_ptr() && elem.len() == name.len() {
+                self.open.pop();
+                return;
             }
-        };
-        if !same(name, elem) {
-            return self.slip(
-                rules::SCHEMA_CONTENT,
-                Some(name),
-                format!("`{name}` closed while `{elem}` is open"),
-            );
         }
-        self.pop();
-        self.elements -= 1;
+        self.end_other(name)
     }
+    #[inline(always)]
     fn value(&mut self, name: &'static str, v: &str) {
         self.set(name, Str::from(v), true, false)
     }
+    #[inline(always)]
     fn value_static(&mut self, name: &'static str, v: &'static str) {
         self.set(name, Str::const_new(v), false, false)
     }
+    #[inline(always)]
     fn value_formatted(&mut self, name: &'static str, v: &str) {
         self.set(name, Str::from(v), false, false)
     }
+    #[inline]
     fn value_i64(&mut self, name: &'static str, n: i64) {
         let v = compact_str::ToCompactString::to_compact_string(&n);
         self.set(name, v, true, false)
     }
+    #[inline(always)]
     fn start_value(&mut self, name: &'static str, v: &str) {
         self.set(name, Str::from(v), true, true)
     }
+    #[inline(always)]
     fn empty(&mut self, name: &'static str) {
         self.open_complex(name, None);
         self.end(name)
     }
+    #[inline]
     fn start_resource(&mut self, rtype: &'static str) {
-        match self.top() {
-            Some(Open::Slot { field, .. }) => self.resource(field, rtype),
+        match self.open.last() {
+            Some(Open::Slot { field, .. }) => {
+                let field = *field as usize;
+                self.resource(field, rtype)
+            }
             Some(_) => self.stray(rtype),
             None => {}
         }
     }
+    #[inline(always)]
     fn end_resource(&mut self, rtype: &'static str) {
-        match self.top() {
+        match self.open.last() {
             Some(Open::Node {
                 level: Level::Resource,
                 name,
                 ..
             }) if same(name, rtype) => {
-                self.pop();
+                self.open.pop();
                 self.nested -= 1;
             }
             Some(Open::Node {
                 level: Level::Resource,
                 name,
                 ..
-            }) => self.not_open(name),
+            }) => {
+                let name = *name;
+                self.not_open(name)
+            }
             Some(_) => self.not_open(rtype),
             None => {}
         }
@@ -840,14 +894,54 @@ mod tests {
                     if find_field(desc, &near, 0).is_none() {
                         assert_eq!(n.find(&near), place::NONE, "{what}: {near}");
                     }
+                    // `set` / `start`: the order checks on the position,
+                    // which moves past the element
+                    let again = |r: Result<(), Miss>, at: u32| match r {
+                        // a second value (malformed, when checked) of a list
+                        Ok(()) | Err(Miss::Bad { .. }) => assert!(f.many, "{what}: placed twice"),
+                        Err(Miss::Order { s: m, at: a }) => {
+                            assert!(!f.many, "{what}");
+                            assert_eq!((m, a), (s, i as u32 + 1), "{what}");
+                            assert_eq!(at, a, "{what}");
+                        }
+                        Err(m) => panic!("{what}: {m:?}"),
+                    };
+                    let mut at = 0;
                     match kind {
                         place::PRIM | place::ATTR => {
                             let _ = n.put(s, Str::const_new("x"), true);
                             assert!(crate::node::is_present(&n.field(i)), "{what}");
+                            let v = || Str::const_new("x");
+                            // trusted text is kept as given; other values
+                            // are checked ("x" is no number or boolean)
+                            match n.set(name, &mut at, v(), false, false) {
+                                Ok(p) => {
+                                    assert_eq!(p.is_some(), kind == place::PRIM, "{what}");
+                                    assert!(kind == place::ATTR || place::text_valued(s));
+                                }
+                                Err(Miss::Bad { s: b, .. }) => {
+                                    assert_eq!(b, s, "{what}");
+                                    assert!(!place::text_valued(s), "{what}");
+                                }
+                                Err(m) => panic!("{what}: {m:?}"),
+                            }
+                            assert_eq!(at, i as u32 + 1, "{what}");
+                            let r = n.set(name, &mut at, v(), false, false);
+                            again(r.map(drop), at);
+                            if kind == place::ATTR {
+                                let r = n.set(name, &mut 0, v(), false, true);
+                                assert!(matches!(r, Err(Miss::Not(_))), "{what}");
+                            }
                         }
                         place::COMPLEX => {
                             let ext = ty == Some("Extension");
                             assert_eq!(n.open(s, Some("u")).is_some(), ext, "{what}");
+                            let _ = n.start(name, &mut at, None).unwrap();
+                            assert_eq!(at, i as u32 + 1, "{what}");
+                            let r = n.start(name, &mut at, None);
+                            again(r.map(drop), at);
+                            let r = n.set(name, &mut 0, Str::const_new("x"), false, false);
+                            assert!(matches!(r, Err(Miss::Not(_))), "{what}");
                             let c = n.open(s, None).unwrap();
                             // SAFETY: the child was just placed in `n`, which
                             // is not used until this borrow ends.
@@ -855,8 +949,20 @@ mod tests {
                             assert_eq!(Some(c.desc().name), ty, "{what}");
                             walk(c, seen, kinds);
                         }
-                        _ => {}
+                        place::RESOURCE => {
+                            let r = n.start(name, &mut at, None);
+                            assert!(matches!(r, Err(Miss::Slot(x)) if x == i), "{what}");
+                            assert_eq!(at, i as u32 + 1, "{what}");
+                        }
+                        _ => {
+                            let r = n.start(name, &mut at, None);
+                            assert!(matches!(r, Err(Miss::Not(_))), "{what}");
+                        }
                     }
+                    assert!(matches!(
+                        n.set(name, &mut 0xfff, Str::const_new("x"), false, false),
+                        Err(Miss::Order { .. })
+                    ));
                 }
             }
         }

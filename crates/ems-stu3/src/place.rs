@@ -87,9 +87,39 @@ pub(crate) fn is(n: &str, name: &'static str, s: u32) -> u32 {
     }
 }
 
+/// Why [`Place::set`] or [`Place::start`] placed nothing (the sink reports
+/// it, or, for [`Miss::Slot`] and [`Miss::Bad`], goes on).
+#[derive(Debug)]
+pub(crate) enum Miss {
+    /// Slot `s` ([`NONE`]: an unknown name) is not allowed at schema
+    /// position `at` (the position before the call, left unchanged): an
+    /// unknown element, a slip of schema order or a repeated single value.
+    Order { s: u32, at: u32 },
+    /// The element is not what the call places (`"a primitive"`, `"a
+    /// complex element"`, `"an extension"`); the position has moved past it.
+    Not(&'static str),
+    /// [`Place::start`] of resource slot `field` (the calls that follow
+    /// start resources); the position has moved past it.
+    Slot(usize),
+    /// [`Place::set`] of run-time text `v` that fails the lexical check of
+    /// slot `s` (`expected`: the reader's words): nothing placed yet, the
+    /// position has moved past it; the sink reports it and places it with
+    /// [`Place::put`] as malformed, as the reader keeps it.
+    Bad {
+        s: u32,
+        v: Str,
+        expected: &'static str,
+    },
+}
+
 /// Element placement of a generated type (see the module docs). The
 /// pointers handed out are derived from `&mut self` (see `model_sink::Open`
 /// for why they stay valid while the sink uses them).
+///
+/// [`Place::set`] and [`Place::start`] are what the sink calls: one
+/// dynamic call per element, whose body (this trait's default, compiled
+/// for each generated type) inlines the type's own `find`, the reader's
+/// order checks as integer compares, and its `put` / `open`.
 pub(crate) trait Place: Node {
     /// The slot of element `name` ([`NONE`]: not an element of the type).
     fn find(&self, name: &str) -> u32;
@@ -102,6 +132,72 @@ pub(crate) trait Place: Node {
     /// returns it; an extension gets `url`. `None` when `url` is given for
     /// an element that is not an extension (or the slot is not complex).
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>>;
+
+    /// Places primitive (or attribute) element `name` with value `v` after
+    /// the schema position `at` (index + 1 of the last element written, 0:
+    /// none), which moves to it: [`Place::find`], the reader's checks (a
+    /// known name, not before the last element written, not a second
+    /// single value), the lexical check of `v` when `checked` (run-time
+    /// text) or when the value is not held as text, then [`Place::put`].
+    /// `open`: the primitive is opened for its extensions (an attribute
+    /// is then [`Miss::Not`] a primitive). Returns the primitive placed.
+    #[inline]
+    fn set(
+        &mut self,
+        name: &str,
+        at: &mut u32,
+        v: Str,
+        checked: bool,
+        open: bool,
+    ) -> Result<Option<NonNull<dyn PrimNode>>, Miss> {
+        let s = self.find(name);
+        step(s, at)?;
+        let ok = match kind(s) {
+            PRIM if checked || !text_valued(s) => match crate::lexical::check(prim_kind(s), &v) {
+                Ok(()) => true,
+                Err(expected) => return Err(Miss::Bad { s, v, expected }),
+            },
+            PRIM => true,
+            ATTR if !open => true,
+            _ => return Err(Miss::Not("a primitive")),
+        };
+        Ok(self.put(s, v, ok))
+    }
+
+    /// Opens complex element `name` (an extension with `url` when given)
+    /// after schema position `at`, which moves to it: [`Place::find`], the
+    /// reader's checks (as [`Place::set`]), then [`Place::open`]. Returns
+    /// the new child; a resource slot is [`Miss::Slot`].
+    #[inline]
+    fn start(
+        &mut self,
+        name: &str,
+        at: &mut u32,
+        url: Option<&'static str>,
+    ) -> Result<NonNull<dyn Place>, Miss> {
+        let s = self.find(name);
+        step(s, at)?;
+        match kind(s) {
+            COMPLEX => {}
+            RESOURCE if url.is_none() => return Err(Miss::Slot(field(s))),
+            _ => return Err(Miss::Not("a complex element")),
+        }
+        self.open(s, url).ok_or(Miss::Not("an extension"))
+    }
+}
+
+/// The reader's checks of slot `s` at schema position `at` as integer
+/// compares (a known name, not before the last element written, not a
+/// second single value); moves `at` past the element.
+#[inline(always)]
+fn step(s: u32, at: &mut u32) -> Result<(), Miss> {
+    let i = field(s) as u32;
+    if s != NONE && *at <= i + 1 && (*at <= i || many(s)) {
+        *at = i + 1;
+        Ok(())
+    } else {
+        Err(Miss::Order { s, at: *at })
+    }
 }
 
 /// The primitive of text `v` as `kind`: its value when `ok` (checked or
@@ -150,7 +246,7 @@ pub(crate) fn put_many<V: PrimValue>(
     v: Str,
     ok: bool,
 ) -> Option<NonNull<dyn PrimNode>> {
-    push(list, prim_of(k, v, ok));
+    list.push(prim_of(k, v, ok));
     list.last_mut().map(prim_ptr)
 }
 
@@ -180,7 +276,10 @@ pub(crate) fn open_boxed<T: Place + Default + 'static>(
 pub(crate) fn open_many<T: Place + Default + 'static>(
     list: &mut Vec<T>,
 ) -> Option<NonNull<dyn Place>> {
-    push(list, T::default());
+    // `resize_with` (the growth of `push`): the new element is written in
+    // place, not built aside and copied in
+    reserve_first(list);
+    list.resize_with(list.len() + 1, T::default);
     list.last_mut().map(place_ptr)
 }
 
@@ -190,31 +289,28 @@ pub(crate) fn open_extension(
     list: &mut Vec<Extension>,
     url: Option<&'static str>,
 ) -> Option<NonNull<dyn Place>> {
-    push(
-        list,
-        Extension {
-            url: url.map(Str::const_new),
-            ..Default::default()
-        },
-    );
+    reserve_first(list);
+    list.resize_with(list.len() + 1, || Extension {
+        url: url.map(Str::const_new),
+        ..Default::default()
+    });
     list.last_mut().map(place_ptr)
 }
 
-/// Pushes `x` onto a list of the model. A list's first push makes room
+/// Before a list of the model gets its first element: makes room
 /// for as many elements as fit in [`FIRST_BLOCK`] bytes (at least one, at
 /// most the four `Vec` would make room for): `Vec`'s four elements of a
 /// large type (`Identifier`, `HumanName`, `Address`, `ContactPoint`) are a
 /// block above glibc's thread cache (1 032 bytes), served by the slow bin
 /// search; most lists of a message hold one or two elements.
 #[inline(always)]
-fn push<T>(list: &mut Vec<T>, x: T) {
+fn reserve_first<T>(list: &mut Vec<T>) {
     if list.capacity() == 0 && first_room::<T>() < 4 {
         list.reserve_exact(first_room::<T>());
     }
-    list.push(x);
 }
 
-/// Room made by a list's first push (see [`push`]).
+/// Room made by a list's first push (see [`reserve_first`]).
 const fn first_room<T>() -> usize {
     let size = std::mem::size_of::<T>();
     if size == 0 || size * 4 <= FIRST_BLOCK {
@@ -242,7 +338,8 @@ mod tests {
     fn first_push_makes_room_within_one_block() {
         fn first<T: Default>() -> usize {
             let mut list: Vec<T> = Vec::new();
-            push(&mut list, T::default());
+            reserve_first(&mut list);
+            list.push(T::default());
             list.capacity()
         }
         let address = std::mem::size_of::<crate::Address>();
@@ -252,7 +349,8 @@ mod tests {
         assert!(first::<u64>() >= 4);
         let mut list: Vec<crate::Address> = Vec::new();
         for n in 1..=5 {
-            push(&mut list, Default::default());
+            reserve_first(&mut list);
+            list.push(Default::default());
             assert!(list.capacity() >= n);
         }
     }

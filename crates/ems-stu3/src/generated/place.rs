@@ -29,6 +29,7 @@ pub(crate) static PRIM_KINDS: [PrimKind; 16] = [
 ];
 
 impl Place for Account {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -69,6 +70,7 @@ impl Place for Account {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -80,6 +82,7 @@ impl Place for Account {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -101,6 +104,7 @@ impl Place for Account {
 }
 
 impl Place for AccountCoverage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -114,6 +118,7 @@ impl Place for AccountCoverage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -121,6 +126,7 @@ impl Place for AccountCoverage {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -132,6 +138,7 @@ impl Place for AccountCoverage {
 }
 
 impl Place for AccountGuarantor {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -146,6 +153,7 @@ impl Place for AccountGuarantor {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -153,6 +161,7 @@ impl Place for AccountGuarantor {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -165,6 +174,7 @@ impl Place for AccountGuarantor {
 }
 
 impl Place for ActivityDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -249,6 +259,7 @@ impl Place for ActivityDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -282,6 +293,7 @@ impl Place for ActivityDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -346,6 +358,7 @@ impl Place for ActivityDefinition {
 }
 
 impl Place for ActivityDefinitionDynamicValue {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -358,6 +371,7 @@ impl Place for ActivityDefinitionDynamicValue {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -368,6 +382,7 @@ impl Place for ActivityDefinitionDynamicValue {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -378,6 +393,7 @@ impl Place for ActivityDefinitionDynamicValue {
 }
 
 impl Place for ActivityDefinitionParticipant {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -391,6 +407,7 @@ impl Place for ActivityDefinitionParticipant {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -398,6 +415,7 @@ impl Place for ActivityDefinitionParticipant {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -409,6 +427,7 @@ impl Place for ActivityDefinitionParticipant {
 }
 
 impl Place for Address {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -429,6 +448,7 @@ impl Place for Address {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -444,6 +464,7 @@ impl Place for Address {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -454,6 +475,7 @@ impl Place for Address {
 }
 
 impl Place for AdverseEvent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -507,6 +529,7 @@ impl Place for AdverseEvent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -518,6 +541,7 @@ impl Place for AdverseEvent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -543,6 +567,7 @@ impl Place for AdverseEvent {
 }
 
 impl Place for AdverseEventSuspectEntity {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -564,6 +589,7 @@ impl Place for AdverseEventSuspectEntity {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -577,6 +603,7 @@ impl Place for AdverseEventSuspectEntity {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -592,6 +619,7 @@ impl Place for AdverseEventSuspectEntity {
 }
 
 impl Place for Age {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -607,6 +635,7 @@ impl Place for Age {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -618,6 +647,7 @@ impl Place for Age {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -627,6 +657,7 @@ impl Place for Age {
 }
 
 impl Place for AllergyIntolerance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -683,6 +714,7 @@ impl Place for AllergyIntolerance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -714,6 +746,7 @@ impl Place for AllergyIntolerance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -754,6 +787,7 @@ impl Place for AllergyIntolerance {
 }
 
 impl Place for AllergyIntoleranceReaction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -775,6 +809,7 @@ impl Place for AllergyIntoleranceReaction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -784,6 +819,7 @@ impl Place for AllergyIntoleranceReaction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -798,6 +834,7 @@ impl Place for AllergyIntoleranceReaction {
 }
 
 impl Place for Annotation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -812,6 +849,7 @@ impl Place for Annotation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -829,6 +867,7 @@ impl Place for Annotation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -845,6 +884,7 @@ impl Place for Annotation {
 }
 
 impl Place for Appointment {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -902,6 +942,7 @@ impl Place for Appointment {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -918,6 +959,7 @@ impl Place for Appointment {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -942,6 +984,7 @@ impl Place for Appointment {
 }
 
 impl Place for AppointmentParticipant {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -954,6 +997,7 @@ impl Place for AppointmentParticipant {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -962,6 +1006,7 @@ impl Place for AppointmentParticipant {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -974,6 +1019,7 @@ impl Place for AppointmentParticipant {
 }
 
 impl Place for AppointmentResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -1007,6 +1053,7 @@ impl Place for AppointmentResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -1019,6 +1066,7 @@ impl Place for AppointmentResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -1035,6 +1083,7 @@ impl Place for AppointmentResponse {
 }
 
 impl Place for Attachment {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1056,6 +1105,7 @@ impl Place for Attachment {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1070,6 +1120,7 @@ impl Place for Attachment {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1079,6 +1130,7 @@ impl Place for Attachment {
 }
 
 impl Place for AuditEvent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -1117,6 +1169,7 @@ impl Place for AuditEvent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -1129,6 +1182,7 @@ impl Place for AuditEvent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -1147,6 +1201,7 @@ impl Place for AuditEvent {
 }
 
 impl Place for AuditEventAgent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1178,6 +1233,7 @@ impl Place for AuditEventAgent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1188,6 +1244,7 @@ impl Place for AuditEventAgent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1205,6 +1262,7 @@ impl Place for AuditEventAgent {
 }
 
 impl Place for AuditEventAgentNetwork {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1215,6 +1273,7 @@ impl Place for AuditEventAgentNetwork {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1223,6 +1282,7 @@ impl Place for AuditEventAgentNetwork {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1233,6 +1293,7 @@ impl Place for AuditEventAgentNetwork {
 }
 
 impl Place for AuditEventEntity {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1257,6 +1318,7 @@ impl Place for AuditEventEntity {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1266,6 +1328,7 @@ impl Place for AuditEventEntity {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1283,6 +1346,7 @@ impl Place for AuditEventEntity {
 }
 
 impl Place for AuditEventEntityDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1293,6 +1357,7 @@ impl Place for AuditEventEntityDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1301,6 +1366,7 @@ impl Place for AuditEventEntityDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1311,6 +1377,7 @@ impl Place for AuditEventEntityDetail {
 }
 
 impl Place for AuditEventSource {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1325,6 +1392,7 @@ impl Place for AuditEventSource {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1332,6 +1400,7 @@ impl Place for AuditEventSource {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1344,6 +1413,7 @@ impl Place for AuditEventSource {
 }
 
 impl Place for Basic {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -1371,6 +1441,7 @@ impl Place for Basic {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -1380,6 +1451,7 @@ impl Place for Basic {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -1396,6 +1468,7 @@ impl Place for Basic {
 }
 
 impl Place for Binary {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -1408,6 +1481,7 @@ impl Place for Binary {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -1418,6 +1492,7 @@ impl Place for Binary {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -1428,6 +1503,7 @@ impl Place for Binary {
 }
 
 impl Place for BodySite {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -1454,6 +1530,7 @@ impl Place for BodySite {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -1464,6 +1541,7 @@ impl Place for BodySite {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -1481,6 +1559,7 @@ impl Place for BodySite {
 }
 
 impl Place for Bundle {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -1502,6 +1581,7 @@ impl Place for Bundle {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -1512,6 +1592,7 @@ impl Place for Bundle {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -1525,6 +1606,7 @@ impl Place for Bundle {
 }
 
 impl Place for BundleEntry {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1545,6 +1627,7 @@ impl Place for BundleEntry {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1552,6 +1635,7 @@ impl Place for BundleEntry {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1566,6 +1650,7 @@ impl Place for BundleEntry {
 }
 
 impl Place for BundleEntryRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1583,6 +1668,7 @@ impl Place for BundleEntryRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1595,6 +1681,7 @@ impl Place for BundleEntryRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1605,6 +1692,7 @@ impl Place for BundleEntryRequest {
 }
 
 impl Place for BundleEntryResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1618,6 +1706,7 @@ impl Place for BundleEntryResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1628,6 +1717,7 @@ impl Place for BundleEntryResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1638,6 +1728,7 @@ impl Place for BundleEntryResponse {
 }
 
 impl Place for BundleEntrySearch {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1648,6 +1739,7 @@ impl Place for BundleEntrySearch {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1656,6 +1748,7 @@ impl Place for BundleEntrySearch {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1666,6 +1759,7 @@ impl Place for BundleEntrySearch {
 }
 
 impl Place for BundleLink {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1676,6 +1770,7 @@ impl Place for BundleLink {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1684,6 +1779,7 @@ impl Place for BundleLink {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1694,6 +1790,7 @@ impl Place for BundleLink {
 }
 
 impl Place for CapabilityStatement {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -1758,6 +1855,7 @@ impl Place for CapabilityStatement {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -1784,6 +1882,7 @@ impl Place for CapabilityStatement {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -1805,6 +1904,7 @@ impl Place for CapabilityStatement {
 }
 
 impl Place for CapabilityStatementDocument {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1816,6 +1916,7 @@ impl Place for CapabilityStatementDocument {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1824,6 +1925,7 @@ impl Place for CapabilityStatementDocument {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1835,6 +1937,7 @@ impl Place for CapabilityStatementDocument {
 }
 
 impl Place for CapabilityStatementImplementation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1845,6 +1948,7 @@ impl Place for CapabilityStatementImplementation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1853,6 +1957,7 @@ impl Place for CapabilityStatementImplementation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1863,6 +1968,7 @@ impl Place for CapabilityStatementImplementation {
 }
 
 impl Place for CapabilityStatementMessaging {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1879,6 +1985,7 @@ impl Place for CapabilityStatementMessaging {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1887,6 +1994,7 @@ impl Place for CapabilityStatementMessaging {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1900,6 +2008,7 @@ impl Place for CapabilityStatementMessaging {
 }
 
 impl Place for CapabilityStatementMessagingEndpoint {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1910,6 +2019,7 @@ impl Place for CapabilityStatementMessagingEndpoint {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1917,6 +2027,7 @@ impl Place for CapabilityStatementMessagingEndpoint {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1928,6 +2039,7 @@ impl Place for CapabilityStatementMessagingEndpoint {
 }
 
 impl Place for CapabilityStatementMessagingEvent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1949,6 +2061,7 @@ impl Place for CapabilityStatementMessagingEvent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1959,6 +2072,7 @@ impl Place for CapabilityStatementMessagingEvent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -1972,6 +2086,7 @@ impl Place for CapabilityStatementMessagingEvent {
 }
 
 impl Place for CapabilityStatementMessagingSupportedMessage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -1982,6 +2097,7 @@ impl Place for CapabilityStatementMessagingSupportedMessage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -1989,6 +2105,7 @@ impl Place for CapabilityStatementMessagingSupportedMessage {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2000,6 +2117,7 @@ impl Place for CapabilityStatementMessagingSupportedMessage {
 }
 
 impl Place for CapabilityStatementRest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2025,6 +2143,7 @@ impl Place for CapabilityStatementRest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2034,6 +2153,7 @@ impl Place for CapabilityStatementRest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2049,6 +2169,7 @@ impl Place for CapabilityStatementRest {
 }
 
 impl Place for CapabilityStatementRestInteraction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2059,6 +2180,7 @@ impl Place for CapabilityStatementRestInteraction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2067,6 +2189,7 @@ impl Place for CapabilityStatementRestInteraction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2077,6 +2200,7 @@ impl Place for CapabilityStatementRestInteraction {
 }
 
 impl Place for CapabilityStatementRestOperation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2087,6 +2211,7 @@ impl Place for CapabilityStatementRestOperation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2094,6 +2219,7 @@ impl Place for CapabilityStatementRestOperation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2105,6 +2231,7 @@ impl Place for CapabilityStatementRestOperation {
 }
 
 impl Place for CapabilityStatementRestResource {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2140,6 +2267,7 @@ impl Place for CapabilityStatementRestResource {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2158,6 +2286,7 @@ impl Place for CapabilityStatementRestResource {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2171,6 +2300,7 @@ impl Place for CapabilityStatementRestResource {
 }
 
 impl Place for CapabilityStatementRestResourceInteraction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2181,6 +2311,7 @@ impl Place for CapabilityStatementRestResourceInteraction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2189,6 +2320,7 @@ impl Place for CapabilityStatementRestResourceInteraction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2199,6 +2331,7 @@ impl Place for CapabilityStatementRestResourceInteraction {
 }
 
 impl Place for CapabilityStatementRestResourceSearchParam {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2214,6 +2347,7 @@ impl Place for CapabilityStatementRestResourceSearchParam {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2224,6 +2358,7 @@ impl Place for CapabilityStatementRestResourceSearchParam {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2234,6 +2369,7 @@ impl Place for CapabilityStatementRestResourceSearchParam {
 }
 
 impl Place for CapabilityStatementRestSecurity {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2249,6 +2385,7 @@ impl Place for CapabilityStatementRestSecurity {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2257,6 +2394,7 @@ impl Place for CapabilityStatementRestSecurity {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2269,6 +2407,7 @@ impl Place for CapabilityStatementRestSecurity {
 }
 
 impl Place for CapabilityStatementRestSecurityCertificate {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2282,6 +2421,7 @@ impl Place for CapabilityStatementRestSecurityCertificate {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2290,6 +2430,7 @@ impl Place for CapabilityStatementRestSecurityCertificate {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2300,6 +2441,7 @@ impl Place for CapabilityStatementRestSecurityCertificate {
 }
 
 impl Place for CapabilityStatementSoftware {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2311,6 +2453,7 @@ impl Place for CapabilityStatementSoftware {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2320,6 +2463,7 @@ impl Place for CapabilityStatementSoftware {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2330,6 +2474,7 @@ impl Place for CapabilityStatementSoftware {
 }
 
 impl Place for CarePlan {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -2381,6 +2526,7 @@ impl Place for CarePlan {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -2393,6 +2539,7 @@ impl Place for CarePlan {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -2421,6 +2568,7 @@ impl Place for CarePlan {
 }
 
 impl Place for CarePlanActivity {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2437,12 +2585,14 @@ impl Place for CarePlanActivity {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2458,6 +2608,7 @@ impl Place for CarePlanActivity {
 }
 
 impl Place for CarePlanActivityDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2503,6 +2654,7 @@ impl Place for CarePlanActivityDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2523,6 +2675,7 @@ impl Place for CarePlanActivityDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2574,6 +2727,7 @@ impl Place for CarePlanActivityDetail {
 }
 
 impl Place for CareTeam {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -2620,6 +2774,7 @@ impl Place for CareTeam {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -2630,6 +2785,7 @@ impl Place for CareTeam {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -2652,6 +2808,7 @@ impl Place for CareTeam {
 }
 
 impl Place for CareTeamParticipant {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2667,12 +2824,14 @@ impl Place for CareTeamParticipant {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2687,6 +2846,7 @@ impl Place for CareTeamParticipant {
 }
 
 impl Place for ChargeItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -2758,6 +2918,7 @@ impl Place for ChargeItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -2781,6 +2942,7 @@ impl Place for ChargeItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -2824,6 +2986,7 @@ impl Place for ChargeItem {
 }
 
 impl Place for ChargeItemParticipant {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2834,12 +2997,14 @@ impl Place for ChargeItemParticipant {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -2852,6 +3017,7 @@ impl Place for ChargeItemParticipant {
 }
 
 impl Place for Claim {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -2916,6 +3082,7 @@ impl Place for Claim {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -2927,6 +3094,7 @@ impl Place for Claim {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -2966,6 +3134,7 @@ impl Place for Claim {
 }
 
 impl Place for ClaimAccident {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -2984,6 +3153,7 @@ impl Place for ClaimAccident {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -2991,6 +3161,7 @@ impl Place for ClaimAccident {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3016,6 +3187,7 @@ impl Place for ClaimAccident {
 }
 
 impl Place for ClaimCareTeam {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3032,6 +3204,7 @@ impl Place for ClaimCareTeam {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3040,6 +3213,7 @@ impl Place for ClaimCareTeam {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3053,6 +3227,7 @@ impl Place for ClaimCareTeam {
 }
 
 impl Place for ClaimDiagnosis {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3066,6 +3241,7 @@ impl Place for ClaimDiagnosis {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3073,6 +3249,7 @@ impl Place for ClaimDiagnosis {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3099,6 +3276,7 @@ impl Place for ClaimDiagnosis {
 }
 
 impl Place for ClaimInformation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3120,6 +3298,7 @@ impl Place for ClaimInformation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3143,6 +3322,7 @@ impl Place for ClaimInformation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3184,6 +3364,7 @@ impl Place for ClaimInformation {
 }
 
 impl Place for ClaimInsurance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3201,6 +3382,7 @@ impl Place for ClaimInsurance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3211,6 +3393,7 @@ impl Place for ClaimInsurance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3223,6 +3406,7 @@ impl Place for ClaimInsurance {
 }
 
 impl Place for ClaimItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3279,6 +3463,7 @@ impl Place for ClaimItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3300,6 +3485,7 @@ impl Place for ClaimItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3351,6 +3537,7 @@ impl Place for ClaimItem {
 }
 
 impl Place for ClaimItemDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3383,6 +3570,7 @@ impl Place for ClaimItemDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3391,6 +3579,7 @@ impl Place for ClaimItemDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3411,6 +3600,7 @@ impl Place for ClaimItemDetail {
 }
 
 impl Place for ClaimItemDetailSubDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3442,6 +3632,7 @@ impl Place for ClaimItemDetailSubDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3450,6 +3641,7 @@ impl Place for ClaimItemDetailSubDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3469,6 +3661,7 @@ impl Place for ClaimItemDetailSubDetail {
 }
 
 impl Place for ClaimPayee {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3480,12 +3673,14 @@ impl Place for ClaimPayee {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3499,6 +3694,7 @@ impl Place for ClaimPayee {
 }
 
 impl Place for ClaimProcedure {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3511,6 +3707,7 @@ impl Place for ClaimProcedure {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3519,6 +3716,7 @@ impl Place for ClaimProcedure {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3543,6 +3741,7 @@ impl Place for ClaimProcedure {
 }
 
 impl Place for ClaimRelated {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3557,12 +3756,14 @@ impl Place for ClaimRelated {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3576,6 +3777,7 @@ impl Place for ClaimRelated {
 }
 
 impl Place for ClaimResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -3633,6 +3835,7 @@ impl Place for ClaimResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -3644,6 +3847,7 @@ impl Place for ClaimResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -3676,6 +3880,7 @@ impl Place for ClaimResponse {
 }
 
 impl Place for ClaimResponseAddItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3699,6 +3904,7 @@ impl Place for ClaimResponseAddItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3707,6 +3913,7 @@ impl Place for ClaimResponseAddItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3724,6 +3931,7 @@ impl Place for ClaimResponseAddItem {
 }
 
 impl Place for ClaimResponseAddItemDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3745,6 +3953,7 @@ impl Place for ClaimResponseAddItemDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3752,6 +3961,7 @@ impl Place for ClaimResponseAddItemDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3768,6 +3978,7 @@ impl Place for ClaimResponseAddItemDetail {
 }
 
 impl Place for ClaimResponseError {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3780,6 +3991,7 @@ impl Place for ClaimResponseError {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3799,6 +4011,7 @@ impl Place for ClaimResponseError {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3810,6 +4023,7 @@ impl Place for ClaimResponseError {
 }
 
 impl Place for ClaimResponseInsurance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3827,6 +4041,7 @@ impl Place for ClaimResponseInsurance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3837,6 +4052,7 @@ impl Place for ClaimResponseInsurance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3849,6 +4065,7 @@ impl Place for ClaimResponseInsurance {
 }
 
 impl Place for ClaimResponseItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3861,6 +4078,7 @@ impl Place for ClaimResponseItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3869,6 +4087,7 @@ impl Place for ClaimResponseItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3881,6 +4100,7 @@ impl Place for ClaimResponseItem {
 }
 
 impl Place for ClaimResponseItemAdjudication {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3896,6 +4116,7 @@ impl Place for ClaimResponseItemAdjudication {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3903,6 +4124,7 @@ impl Place for ClaimResponseItemAdjudication {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3916,6 +4138,7 @@ impl Place for ClaimResponseItemAdjudication {
 }
 
 impl Place for ClaimResponseItemDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3931,6 +4154,7 @@ impl Place for ClaimResponseItemDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3939,6 +4163,7 @@ impl Place for ClaimResponseItemDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3951,6 +4176,7 @@ impl Place for ClaimResponseItemDetail {
 }
 
 impl Place for ClaimResponseItemDetailSubDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -3962,6 +4188,7 @@ impl Place for ClaimResponseItemDetailSubDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -3970,6 +4197,7 @@ impl Place for ClaimResponseItemDetailSubDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -3981,6 +4209,7 @@ impl Place for ClaimResponseItemDetailSubDetail {
 }
 
 impl Place for ClaimResponsePayment {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4001,6 +4230,7 @@ impl Place for ClaimResponsePayment {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4008,6 +4238,7 @@ impl Place for ClaimResponsePayment {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4023,6 +4254,7 @@ impl Place for ClaimResponsePayment {
 }
 
 impl Place for ClaimResponseProcessNote {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4038,6 +4270,7 @@ impl Place for ClaimResponseProcessNote {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4046,6 +4279,7 @@ impl Place for ClaimResponseProcessNote {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4058,6 +4292,7 @@ impl Place for ClaimResponseProcessNote {
 }
 
 impl Place for ClinicalImpression {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -4112,6 +4347,7 @@ impl Place for ClinicalImpression {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -4135,6 +4371,7 @@ impl Place for ClinicalImpression {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -4167,6 +4404,7 @@ impl Place for ClinicalImpression {
 }
 
 impl Place for ClinicalImpressionFinding {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4178,6 +4416,7 @@ impl Place for ClinicalImpressionFinding {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4185,6 +4424,7 @@ impl Place for ClinicalImpressionFinding {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4212,6 +4452,7 @@ impl Place for ClinicalImpressionFinding {
 }
 
 impl Place for ClinicalImpressionInvestigation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4225,12 +4466,14 @@ impl Place for ClinicalImpressionInvestigation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4243,6 +4486,7 @@ impl Place for ClinicalImpressionInvestigation {
 }
 
 impl Place for CodeSystem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -4308,6 +4552,7 @@ impl Place for CodeSystem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -4334,6 +4579,7 @@ impl Place for CodeSystem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -4353,6 +4599,7 @@ impl Place for CodeSystem {
 }
 
 impl Place for CodeSystemConcept {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4370,6 +4617,7 @@ impl Place for CodeSystemConcept {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4379,6 +4627,7 @@ impl Place for CodeSystemConcept {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4392,6 +4641,7 @@ impl Place for CodeSystemConcept {
 }
 
 impl Place for CodeSystemConceptDesignation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4403,6 +4653,7 @@ impl Place for CodeSystemConceptDesignation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4411,6 +4662,7 @@ impl Place for CodeSystemConceptDesignation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4422,6 +4674,7 @@ impl Place for CodeSystemConceptDesignation {
 }
 
 impl Place for CodeSystemConceptProperty {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4446,6 +4699,7 @@ impl Place for CodeSystemConceptProperty {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4503,6 +4757,7 @@ impl Place for CodeSystemConceptProperty {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4520,6 +4775,7 @@ impl Place for CodeSystemConceptProperty {
 }
 
 impl Place for CodeSystemFilter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4532,6 +4788,7 @@ impl Place for CodeSystemFilter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4542,6 +4799,7 @@ impl Place for CodeSystemFilter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4552,6 +4810,7 @@ impl Place for CodeSystemFilter {
 }
 
 impl Place for CodeSystemProperty {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4567,6 +4826,7 @@ impl Place for CodeSystemProperty {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4577,6 +4837,7 @@ impl Place for CodeSystemProperty {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4587,6 +4848,7 @@ impl Place for CodeSystemProperty {
 }
 
 impl Place for CodeableConcept {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4596,6 +4858,7 @@ impl Place for CodeableConcept {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4603,6 +4866,7 @@ impl Place for CodeableConcept {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4613,6 +4877,7 @@ impl Place for CodeableConcept {
 }
 
 impl Place for Coding {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4628,6 +4893,7 @@ impl Place for Coding {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4639,6 +4905,7 @@ impl Place for Coding {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4648,6 +4915,7 @@ impl Place for Coding {
 }
 
 impl Place for Communication {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -4702,6 +4970,7 @@ impl Place for Communication {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -4714,6 +4983,7 @@ impl Place for Communication {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -4742,6 +5012,7 @@ impl Place for Communication {
 }
 
 impl Place for CommunicationPayload {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4756,6 +5027,7 @@ impl Place for CommunicationPayload {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4772,6 +5044,7 @@ impl Place for CommunicationPayload {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4796,6 +5069,7 @@ impl Place for CommunicationPayload {
 }
 
 impl Place for CommunicationRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -4851,6 +5125,7 @@ impl Place for CommunicationRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -4872,6 +5147,7 @@ impl Place for CommunicationRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -4907,6 +5183,7 @@ impl Place for CommunicationRequest {
 }
 
 impl Place for CommunicationRequestPayload {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4921,6 +5198,7 @@ impl Place for CommunicationRequestPayload {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -4937,6 +5215,7 @@ impl Place for CommunicationRequestPayload {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4964,6 +5243,7 @@ impl Place for CommunicationRequestPayload {
 }
 
 impl Place for CommunicationRequestRequester {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -4974,12 +5254,14 @@ impl Place for CommunicationRequestRequester {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -4992,6 +5274,7 @@ impl Place for CommunicationRequestRequester {
 }
 
 impl Place for CompartmentDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -5038,6 +5321,7 @@ impl Place for CompartmentDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -5057,6 +5341,7 @@ impl Place for CompartmentDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -5073,6 +5358,7 @@ impl Place for CompartmentDefinition {
 }
 
 impl Place for CompartmentDefinitionResource {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5084,6 +5370,7 @@ impl Place for CompartmentDefinitionResource {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -5093,6 +5380,7 @@ impl Place for CompartmentDefinitionResource {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5103,6 +5391,7 @@ impl Place for CompartmentDefinitionResource {
 }
 
 impl Place for Composition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -5152,6 +5441,7 @@ impl Place for Composition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -5164,6 +5454,7 @@ impl Place for Composition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -5187,6 +5478,7 @@ impl Place for Composition {
 }
 
 impl Place for CompositionAttester {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5201,6 +5493,7 @@ impl Place for CompositionAttester {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -5209,6 +5502,7 @@ impl Place for CompositionAttester {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5220,6 +5514,7 @@ impl Place for CompositionAttester {
 }
 
 impl Place for CompositionEvent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5234,12 +5529,14 @@ impl Place for CompositionEvent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5253,6 +5550,7 @@ impl Place for CompositionEvent {
 }
 
 impl Place for CompositionRelatesTo {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5264,6 +5562,7 @@ impl Place for CompositionRelatesTo {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -5271,6 +5570,7 @@ impl Place for CompositionRelatesTo {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5295,6 +5595,7 @@ impl Place for CompositionRelatesTo {
 }
 
 impl Place for CompositionSection {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5320,6 +5621,7 @@ impl Place for CompositionSection {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -5328,6 +5630,7 @@ impl Place for CompositionSection {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5344,6 +5647,7 @@ impl Place for CompositionSection {
 }
 
 impl Place for ConceptMap {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -5398,6 +5702,7 @@ impl Place for ConceptMap {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -5431,6 +5736,7 @@ impl Place for ConceptMap {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -5462,6 +5768,7 @@ impl Place for ConceptMap {
 }
 
 impl Place for ConceptMapGroup {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5482,6 +5789,7 @@ impl Place for ConceptMapGroup {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -5492,6 +5800,7 @@ impl Place for ConceptMapGroup {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5504,6 +5813,7 @@ impl Place for ConceptMapGroup {
 }
 
 impl Place for ConceptMapGroupElement {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5515,6 +5825,7 @@ impl Place for ConceptMapGroupElement {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -5523,6 +5834,7 @@ impl Place for ConceptMapGroupElement {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5534,6 +5846,7 @@ impl Place for ConceptMapGroupElement {
 }
 
 impl Place for ConceptMapGroupElementTarget {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5554,6 +5867,7 @@ impl Place for ConceptMapGroupElementTarget {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -5564,6 +5878,7 @@ impl Place for ConceptMapGroupElementTarget {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5576,6 +5891,7 @@ impl Place for ConceptMapGroupElementTarget {
 }
 
 impl Place for ConceptMapGroupElementTargetDependsOn {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5588,6 +5904,7 @@ impl Place for ConceptMapGroupElementTargetDependsOn {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -5598,6 +5915,7 @@ impl Place for ConceptMapGroupElementTargetDependsOn {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5608,6 +5926,7 @@ impl Place for ConceptMapGroupElementTargetDependsOn {
 }
 
 impl Place for ConceptMapGroupUnmapped {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5623,6 +5942,7 @@ impl Place for ConceptMapGroupUnmapped {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -5633,6 +5953,7 @@ impl Place for ConceptMapGroupUnmapped {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5643,6 +5964,7 @@ impl Place for ConceptMapGroupUnmapped {
 }
 
 impl Place for Condition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -5714,6 +6036,7 @@ impl Place for Condition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -5764,6 +6087,7 @@ impl Place for Condition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -5822,6 +6146,7 @@ impl Place for Condition {
 }
 
 impl Place for ConditionEvidence {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5832,12 +6157,14 @@ impl Place for ConditionEvidence {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5850,6 +6177,7 @@ impl Place for ConditionEvidence {
 }
 
 impl Place for ConditionStage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -5860,12 +6188,14 @@ impl Place for ConditionStage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -5878,6 +6208,7 @@ impl Place for ConditionStage {
 }
 
 impl Place for Consent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -5938,6 +6269,7 @@ impl Place for Consent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -5949,6 +6281,7 @@ impl Place for Consent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -5995,6 +6328,7 @@ impl Place for Consent {
 }
 
 impl Place for ConsentActor {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6008,12 +6342,14 @@ impl Place for ConsentActor {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6026,6 +6362,7 @@ impl Place for ConsentActor {
 }
 
 impl Place for ConsentData {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6039,6 +6376,7 @@ impl Place for ConsentData {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6046,6 +6384,7 @@ impl Place for ConsentData {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6057,6 +6396,7 @@ impl Place for ConsentData {
 }
 
 impl Place for ConsentExcept {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6084,6 +6424,7 @@ impl Place for ConsentExcept {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6091,6 +6432,7 @@ impl Place for ConsentExcept {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6110,6 +6452,7 @@ impl Place for ConsentExcept {
 }
 
 impl Place for ConsentExceptActor {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6123,12 +6466,14 @@ impl Place for ConsentExceptActor {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6141,6 +6486,7 @@ impl Place for ConsentExceptActor {
 }
 
 impl Place for ConsentExceptData {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6154,6 +6500,7 @@ impl Place for ConsentExceptData {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6161,6 +6508,7 @@ impl Place for ConsentExceptData {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6172,6 +6520,7 @@ impl Place for ConsentExceptData {
 }
 
 impl Place for ConsentPolicy {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6185,6 +6534,7 @@ impl Place for ConsentPolicy {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6193,6 +6543,7 @@ impl Place for ConsentPolicy {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6203,6 +6554,7 @@ impl Place for ConsentPolicy {
 }
 
 impl Place for ContactDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6212,6 +6564,7 @@ impl Place for ContactDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6219,6 +6572,7 @@ impl Place for ContactDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6229,6 +6583,7 @@ impl Place for ContactDetail {
 }
 
 impl Place for ContactPoint {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6244,6 +6599,7 @@ impl Place for ContactPoint {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6254,6 +6610,7 @@ impl Place for ContactPoint {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6264,6 +6621,7 @@ impl Place for ContactPoint {
 }
 
 impl Place for Contract {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -6331,6 +6689,7 @@ impl Place for Contract {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -6341,6 +6700,7 @@ impl Place for Contract {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -6387,6 +6747,7 @@ impl Place for Contract {
 }
 
 impl Place for ContractAgent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6397,12 +6758,14 @@ impl Place for ContractAgent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6415,6 +6778,7 @@ impl Place for ContractAgent {
 }
 
 impl Place for ContractFriendly {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6428,12 +6792,14 @@ impl Place for ContractFriendly {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6458,6 +6824,7 @@ impl Place for ContractFriendly {
 }
 
 impl Place for ContractLegal {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6471,12 +6838,14 @@ impl Place for ContractLegal {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6501,6 +6870,7 @@ impl Place for ContractLegal {
 }
 
 impl Place for ContractRule {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6514,12 +6884,14 @@ impl Place for ContractRule {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6544,6 +6916,7 @@ impl Place for ContractRule {
 }
 
 impl Place for ContractSigner {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6558,12 +6931,14 @@ impl Place for ContractSigner {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6577,6 +6952,7 @@ impl Place for ContractSigner {
 }
 
 impl Place for ContractTerm {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6613,6 +6989,7 @@ impl Place for ContractTerm {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6621,6 +6998,7 @@ impl Place for ContractTerm {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6642,6 +7020,7 @@ impl Place for ContractTerm {
 }
 
 impl Place for ContractTermAgent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6652,12 +7031,14 @@ impl Place for ContractTermAgent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6670,6 +7051,7 @@ impl Place for ContractTermAgent {
 }
 
 impl Place for ContractTermValuedItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6693,6 +7075,7 @@ impl Place for ContractTermValuedItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6702,6 +7085,7 @@ impl Place for ContractTermValuedItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6730,6 +7114,7 @@ impl Place for ContractTermValuedItem {
 }
 
 impl Place for ContractValuedItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6753,6 +7138,7 @@ impl Place for ContractValuedItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6762,6 +7148,7 @@ impl Place for ContractValuedItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6790,6 +7177,7 @@ impl Place for ContractValuedItem {
 }
 
 impl Place for Contributor {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6803,6 +7191,7 @@ impl Place for Contributor {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6811,6 +7200,7 @@ impl Place for Contributor {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6821,6 +7211,7 @@ impl Place for Contributor {
 }
 
 impl Place for Count {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6836,6 +7227,7 @@ impl Place for Count {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6847,6 +7239,7 @@ impl Place for Count {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -6856,6 +7249,7 @@ impl Place for Count {
 }
 
 impl Place for Coverage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -6906,6 +7300,7 @@ impl Place for Coverage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -6920,6 +7315,7 @@ impl Place for Coverage {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -6942,6 +7338,7 @@ impl Place for Coverage {
 }
 
 impl Place for CoverageGrouping {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -6974,6 +7371,7 @@ impl Place for CoverageGrouping {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -6992,6 +7390,7 @@ impl Place for CoverageGrouping {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7002,6 +7401,7 @@ impl Place for CoverageGrouping {
 }
 
 impl Place for DataElement {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -7046,6 +7446,7 @@ impl Place for DataElement {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -7064,6 +7465,7 @@ impl Place for DataElement {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -7082,6 +7484,7 @@ impl Place for DataElement {
 }
 
 impl Place for DataElementMapping {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -7094,6 +7497,7 @@ impl Place for DataElementMapping {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -7104,6 +7508,7 @@ impl Place for DataElementMapping {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7114,6 +7519,7 @@ impl Place for DataElementMapping {
 }
 
 impl Place for DataRequirement {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -7129,6 +7535,7 @@ impl Place for DataRequirement {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -7138,6 +7545,7 @@ impl Place for DataRequirement {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7149,6 +7557,7 @@ impl Place for DataRequirement {
 }
 
 impl Place for DataRequirementCodeFilter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -7165,6 +7574,7 @@ impl Place for DataRequirementCodeFilter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -7183,6 +7593,7 @@ impl Place for DataRequirementCodeFilter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7201,6 +7612,7 @@ impl Place for DataRequirementCodeFilter {
 }
 
 impl Place for DataRequirementDateFilter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -7215,6 +7627,7 @@ impl Place for DataRequirementDateFilter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -7232,6 +7645,7 @@ impl Place for DataRequirementDateFilter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7255,6 +7669,7 @@ impl Place for DataRequirementDateFilter {
 }
 
 impl Place for DetectedIssue {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -7294,6 +7709,7 @@ impl Place for DetectedIssue {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -7307,6 +7723,7 @@ impl Place for DetectedIssue {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -7325,6 +7742,7 @@ impl Place for DetectedIssue {
 }
 
 impl Place for DetectedIssueMitigation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -7339,6 +7757,7 @@ impl Place for DetectedIssueMitigation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -7346,6 +7765,7 @@ impl Place for DetectedIssueMitigation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7358,6 +7778,7 @@ impl Place for DetectedIssueMitigation {
 }
 
 impl Place for Device {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -7412,6 +7833,7 @@ impl Place for Device {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -7428,6 +7850,7 @@ impl Place for Device {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -7449,6 +7872,7 @@ impl Place for Device {
 }
 
 impl Place for DeviceUdi {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -7467,6 +7891,7 @@ impl Place for DeviceUdi {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -7480,6 +7905,7 @@ impl Place for DeviceUdi {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7490,6 +7916,7 @@ impl Place for DeviceUdi {
 }
 
 impl Place for DeviceComponent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -7525,6 +7952,7 @@ impl Place for DeviceComponent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -7535,6 +7963,7 @@ impl Place for DeviceComponent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -7555,6 +7984,7 @@ impl Place for DeviceComponent {
 }
 
 impl Place for DeviceComponentProductionSpecification {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -7566,6 +7996,7 @@ impl Place for DeviceComponentProductionSpecification {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -7573,6 +8004,7 @@ impl Place for DeviceComponentProductionSpecification {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7585,6 +8017,7 @@ impl Place for DeviceComponentProductionSpecification {
 }
 
 impl Place for DeviceMetric {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -7623,6 +8056,7 @@ impl Place for DeviceMetric {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -7634,6 +8068,7 @@ impl Place for DeviceMetric {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -7653,6 +8088,7 @@ impl Place for DeviceMetric {
 }
 
 impl Place for DeviceMetricCalibration {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -7667,6 +8103,7 @@ impl Place for DeviceMetricCalibration {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -7676,6 +8113,7 @@ impl Place for DeviceMetricCalibration {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7686,6 +8124,7 @@ impl Place for DeviceMetricCalibration {
 }
 
 impl Place for DeviceRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -7750,6 +8189,7 @@ impl Place for DeviceRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -7771,6 +8211,7 @@ impl Place for DeviceRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -7827,6 +8268,7 @@ impl Place for DeviceRequest {
 }
 
 impl Place for DeviceRequestRequester {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -7837,12 +8279,14 @@ impl Place for DeviceRequestRequester {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -7855,6 +8299,7 @@ impl Place for DeviceRequestRequester {
 }
 
 impl Place for DeviceUseStatement {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -7899,6 +8344,7 @@ impl Place for DeviceUseStatement {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -7919,6 +8365,7 @@ impl Place for DeviceUseStatement {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -7953,6 +8400,7 @@ impl Place for DeviceUseStatement {
 }
 
 impl Place for DiagnosticReport {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -8008,6 +8456,7 @@ impl Place for DiagnosticReport {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -8029,6 +8478,7 @@ impl Place for DiagnosticReport {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -8061,6 +8511,7 @@ impl Place for DiagnosticReport {
 }
 
 impl Place for DiagnosticReportImage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8071,6 +8522,7 @@ impl Place for DiagnosticReportImage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -8078,6 +8530,7 @@ impl Place for DiagnosticReportImage {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8089,6 +8542,7 @@ impl Place for DiagnosticReportImage {
 }
 
 impl Place for DiagnosticReportPerformer {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8099,12 +8553,14 @@ impl Place for DiagnosticReportPerformer {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8117,6 +8573,7 @@ impl Place for DiagnosticReportPerformer {
 }
 
 impl Place for Distance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8132,6 +8589,7 @@ impl Place for Distance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -8143,6 +8601,7 @@ impl Place for Distance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8152,6 +8611,7 @@ impl Place for Distance {
 }
 
 impl Place for DocumentManifest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -8189,6 +8649,7 @@ impl Place for DocumentManifest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -8201,6 +8662,7 @@ impl Place for DocumentManifest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -8221,6 +8683,7 @@ impl Place for DocumentManifest {
 }
 
 impl Place for DocumentManifestContent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8231,12 +8694,14 @@ impl Place for DocumentManifestContent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8261,6 +8726,7 @@ impl Place for DocumentManifestContent {
 }
 
 impl Place for DocumentManifestRelated {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8271,12 +8737,14 @@ impl Place for DocumentManifestRelated {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8289,6 +8757,7 @@ impl Place for DocumentManifestRelated {
 }
 
 impl Place for DocumentReference {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -8337,6 +8806,7 @@ impl Place for DocumentReference {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -8350,6 +8820,7 @@ impl Place for DocumentReference {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -8374,6 +8845,7 @@ impl Place for DocumentReference {
 }
 
 impl Place for DocumentReferenceContent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8384,12 +8856,14 @@ impl Place for DocumentReferenceContent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8402,6 +8876,7 @@ impl Place for DocumentReferenceContent {
 }
 
 impl Place for DocumentReferenceContext {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8423,12 +8898,14 @@ impl Place for DocumentReferenceContext {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8446,6 +8923,7 @@ impl Place for DocumentReferenceContext {
 }
 
 impl Place for DocumentReferenceContextRelated {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8456,12 +8934,14 @@ impl Place for DocumentReferenceContextRelated {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8474,6 +8954,7 @@ impl Place for DocumentReferenceContextRelated {
 }
 
 impl Place for DocumentReferenceRelatesTo {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8484,6 +8965,7 @@ impl Place for DocumentReferenceRelatesTo {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -8491,6 +8973,7 @@ impl Place for DocumentReferenceRelatesTo {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8502,6 +8985,7 @@ impl Place for DocumentReferenceRelatesTo {
 }
 
 impl Place for Dosage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8545,6 +9029,7 @@ impl Place for Dosage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -8562,6 +9047,7 @@ impl Place for Dosage {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8606,6 +9092,7 @@ impl Place for Dosage {
 }
 
 impl Place for Duration {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8621,6 +9108,7 @@ impl Place for Duration {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -8632,6 +9120,7 @@ impl Place for Duration {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -8641,6 +9130,7 @@ impl Place for Duration {
 }
 
 impl Place for ElementDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -8942,6 +9432,7 @@ impl Place for ElementDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -9570,6 +10061,7 @@ impl Place for ElementDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10066,6 +10558,7 @@ impl Place for ElementDefinition {
 }
 
 impl Place for ElementDefinitionBase {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10079,6 +10572,7 @@ impl Place for ElementDefinitionBase {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -10088,6 +10582,7 @@ impl Place for ElementDefinitionBase {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10097,6 +10592,7 @@ impl Place for ElementDefinitionBase {
 }
 
 impl Place for ElementDefinitionBinding {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10111,6 +10607,7 @@ impl Place for ElementDefinitionBinding {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -10129,6 +10626,7 @@ impl Place for ElementDefinitionBinding {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10145,6 +10643,7 @@ impl Place for ElementDefinitionBinding {
 }
 
 impl Place for ElementDefinitionConstraint {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10162,6 +10661,7 @@ impl Place for ElementDefinitionConstraint {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -10175,6 +10675,7 @@ impl Place for ElementDefinitionConstraint {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10184,6 +10685,7 @@ impl Place for ElementDefinitionConstraint {
 }
 
 impl Place for ElementDefinitionExample {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10260,6 +10762,7 @@ impl Place for ElementDefinitionExample {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -10425,6 +10928,7 @@ impl Place for ElementDefinitionExample {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10591,6 +11095,7 @@ impl Place for ElementDefinitionExample {
 }
 
 impl Place for ElementDefinitionMapping {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10605,6 +11110,7 @@ impl Place for ElementDefinitionMapping {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -10615,6 +11121,7 @@ impl Place for ElementDefinitionMapping {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10624,6 +11131,7 @@ impl Place for ElementDefinitionMapping {
 }
 
 impl Place for ElementDefinitionSlicing {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10635,6 +11143,7 @@ impl Place for ElementDefinitionSlicing {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -10644,6 +11153,7 @@ impl Place for ElementDefinitionSlicing {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10654,6 +11164,7 @@ impl Place for ElementDefinitionSlicing {
 }
 
 impl Place for ElementDefinitionSlicingDiscriminator {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10666,6 +11177,7 @@ impl Place for ElementDefinitionSlicingDiscriminator {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -10674,6 +11186,7 @@ impl Place for ElementDefinitionSlicingDiscriminator {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10683,6 +11196,7 @@ impl Place for ElementDefinitionSlicingDiscriminator {
 }
 
 impl Place for ElementDefinitionType {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10695,6 +11209,7 @@ impl Place for ElementDefinitionType {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -10706,6 +11221,7 @@ impl Place for ElementDefinitionType {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10715,6 +11231,7 @@ impl Place for ElementDefinitionType {
 }
 
 impl Place for EligibilityRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -10759,6 +11276,7 @@ impl Place for EligibilityRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -10780,6 +11298,7 @@ impl Place for EligibilityRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -10810,6 +11329,7 @@ impl Place for EligibilityRequest {
 }
 
 impl Place for EligibilityResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -10845,6 +11365,7 @@ impl Place for EligibilityResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -10857,6 +11378,7 @@ impl Place for EligibilityResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -10878,6 +11400,7 @@ impl Place for EligibilityResponse {
 }
 
 impl Place for EligibilityResponseError {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10887,12 +11410,14 @@ impl Place for EligibilityResponseError {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10904,6 +11429,7 @@ impl Place for EligibilityResponseError {
 }
 
 impl Place for EligibilityResponseInsurance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10918,12 +11444,14 @@ impl Place for EligibilityResponseInsurance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10937,6 +11465,7 @@ impl Place for EligibilityResponseInsurance {
 }
 
 impl Place for EligibilityResponseInsuranceBenefitBalance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -10966,6 +11495,7 @@ impl Place for EligibilityResponseInsuranceBenefitBalance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -10975,6 +11505,7 @@ impl Place for EligibilityResponseInsuranceBenefitBalance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -10991,6 +11522,7 @@ impl Place for EligibilityResponseInsuranceBenefitBalance {
 }
 
 impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11008,6 +11540,7 @@ impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11050,6 +11583,7 @@ impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11077,6 +11611,7 @@ impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
 }
 
 impl Place for Encounter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -11135,6 +11670,7 @@ impl Place for Encounter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -11144,6 +11680,7 @@ impl Place for Encounter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -11176,6 +11713,7 @@ impl Place for Encounter {
 }
 
 impl Place for EncounterClassHistory {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11186,12 +11724,14 @@ impl Place for EncounterClassHistory {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11204,6 +11744,7 @@ impl Place for EncounterClassHistory {
 }
 
 impl Place for EncounterDiagnosis {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11221,6 +11762,7 @@ impl Place for EncounterDiagnosis {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11228,6 +11770,7 @@ impl Place for EncounterDiagnosis {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11240,6 +11783,7 @@ impl Place for EncounterDiagnosis {
 }
 
 impl Place for EncounterHospitalization {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11260,12 +11804,14 @@ impl Place for EncounterHospitalization {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11285,6 +11831,7 @@ impl Place for EncounterHospitalization {
 }
 
 impl Place for EncounterLocation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11299,6 +11846,7 @@ impl Place for EncounterLocation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11306,6 +11854,7 @@ impl Place for EncounterLocation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11318,6 +11867,7 @@ impl Place for EncounterLocation {
 }
 
 impl Place for EncounterParticipant {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11329,12 +11879,14 @@ impl Place for EncounterParticipant {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11348,6 +11900,7 @@ impl Place for EncounterParticipant {
 }
 
 impl Place for EncounterStatusHistory {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11361,6 +11914,7 @@ impl Place for EncounterStatusHistory {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11368,6 +11922,7 @@ impl Place for EncounterStatusHistory {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11379,6 +11934,7 @@ impl Place for EncounterStatusHistory {
 }
 
 impl Place for Endpoint {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -11415,6 +11971,7 @@ impl Place for Endpoint {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -11428,6 +11985,7 @@ impl Place for Endpoint {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -11446,6 +12004,7 @@ impl Place for Endpoint {
 }
 
 impl Place for EnrollmentRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -11479,6 +12038,7 @@ impl Place for EnrollmentRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -11489,6 +12049,7 @@ impl Place for EnrollmentRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -11507,6 +12068,7 @@ impl Place for EnrollmentRequest {
 }
 
 impl Place for EnrollmentResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -11538,6 +12100,7 @@ impl Place for EnrollmentResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -11549,6 +12112,7 @@ impl Place for EnrollmentResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -11567,6 +12131,7 @@ impl Place for EnrollmentResponse {
 }
 
 impl Place for EpisodeOfCare {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -11607,6 +12172,7 @@ impl Place for EpisodeOfCare {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -11616,6 +12182,7 @@ impl Place for EpisodeOfCare {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -11639,6 +12206,7 @@ impl Place for EpisodeOfCare {
 }
 
 impl Place for EpisodeOfCareDiagnosis {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11656,6 +12224,7 @@ impl Place for EpisodeOfCareDiagnosis {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11663,6 +12232,7 @@ impl Place for EpisodeOfCareDiagnosis {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11675,6 +12245,7 @@ impl Place for EpisodeOfCareDiagnosis {
 }
 
 impl Place for EpisodeOfCareStatusHistory {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11688,6 +12259,7 @@ impl Place for EpisodeOfCareStatusHistory {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11695,6 +12267,7 @@ impl Place for EpisodeOfCareStatusHistory {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11706,6 +12279,7 @@ impl Place for EpisodeOfCareStatusHistory {
 }
 
 impl Place for ExpansionProfile {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -11769,6 +12343,7 @@ impl Place for ExpansionProfile {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -11793,6 +12368,7 @@ impl Place for ExpansionProfile {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -11812,6 +12388,7 @@ impl Place for ExpansionProfile {
 }
 
 impl Place for ExpansionProfileDesignation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11825,12 +12402,14 @@ impl Place for ExpansionProfileDesignation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11843,6 +12422,7 @@ impl Place for ExpansionProfileDesignation {
 }
 
 impl Place for ExpansionProfileDesignationExclude {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11852,12 +12432,14 @@ impl Place for ExpansionProfileDesignationExclude {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11869,6 +12451,7 @@ impl Place for ExpansionProfileDesignationExclude {
 }
 
 impl Place for ExpansionProfileDesignationExcludeDesignation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11879,6 +12462,7 @@ impl Place for ExpansionProfileDesignationExcludeDesignation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11886,6 +12470,7 @@ impl Place for ExpansionProfileDesignationExcludeDesignation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11897,6 +12482,7 @@ impl Place for ExpansionProfileDesignationExcludeDesignation {
 }
 
 impl Place for ExpansionProfileDesignationInclude {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11906,12 +12492,14 @@ impl Place for ExpansionProfileDesignationInclude {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11923,6 +12511,7 @@ impl Place for ExpansionProfileDesignationInclude {
 }
 
 impl Place for ExpansionProfileDesignationIncludeDesignation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11933,6 +12522,7 @@ impl Place for ExpansionProfileDesignationIncludeDesignation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11940,6 +12530,7 @@ impl Place for ExpansionProfileDesignationIncludeDesignation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11951,6 +12542,7 @@ impl Place for ExpansionProfileDesignationIncludeDesignation {
 }
 
 impl Place for ExpansionProfileExcludedSystem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11961,6 +12553,7 @@ impl Place for ExpansionProfileExcludedSystem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11969,6 +12562,7 @@ impl Place for ExpansionProfileExcludedSystem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -11979,6 +12573,7 @@ impl Place for ExpansionProfileExcludedSystem {
 }
 
 impl Place for ExpansionProfileFixedVersion {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -11990,6 +12585,7 @@ impl Place for ExpansionProfileFixedVersion {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -11999,6 +12595,7 @@ impl Place for ExpansionProfileFixedVersion {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12009,6 +12606,7 @@ impl Place for ExpansionProfileFixedVersion {
 }
 
 impl Place for ExplanationOfBenefit {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -12097,6 +12695,7 @@ impl Place for ExplanationOfBenefit {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -12109,6 +12708,7 @@ impl Place for ExplanationOfBenefit {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -12156,6 +12756,7 @@ impl Place for ExplanationOfBenefit {
 }
 
 impl Place for ExplanationOfBenefitAccident {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12174,6 +12775,7 @@ impl Place for ExplanationOfBenefitAccident {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12181,6 +12783,7 @@ impl Place for ExplanationOfBenefitAccident {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12209,6 +12812,7 @@ impl Place for ExplanationOfBenefitAccident {
 }
 
 impl Place for ExplanationOfBenefitAddItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12232,6 +12836,7 @@ impl Place for ExplanationOfBenefitAddItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12240,6 +12845,7 @@ impl Place for ExplanationOfBenefitAddItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12257,6 +12863,7 @@ impl Place for ExplanationOfBenefitAddItem {
 }
 
 impl Place for ExplanationOfBenefitAddItemDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12278,6 +12885,7 @@ impl Place for ExplanationOfBenefitAddItemDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12285,6 +12893,7 @@ impl Place for ExplanationOfBenefitAddItemDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12301,6 +12910,7 @@ impl Place for ExplanationOfBenefitAddItemDetail {
 }
 
 impl Place for ExplanationOfBenefitBenefitBalance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12330,6 +12940,7 @@ impl Place for ExplanationOfBenefitBenefitBalance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12339,6 +12950,7 @@ impl Place for ExplanationOfBenefitBenefitBalance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12355,6 +12967,7 @@ impl Place for ExplanationOfBenefitBenefitBalance {
 }
 
 impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12372,6 +12985,7 @@ impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12412,6 +13026,7 @@ impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12443,6 +13058,7 @@ impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
 }
 
 impl Place for ExplanationOfBenefitCareTeam {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12459,6 +13075,7 @@ impl Place for ExplanationOfBenefitCareTeam {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12467,6 +13084,7 @@ impl Place for ExplanationOfBenefitCareTeam {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12480,6 +13098,7 @@ impl Place for ExplanationOfBenefitCareTeam {
 }
 
 impl Place for ExplanationOfBenefitDiagnosis {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12493,6 +13112,7 @@ impl Place for ExplanationOfBenefitDiagnosis {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12500,6 +13120,7 @@ impl Place for ExplanationOfBenefitDiagnosis {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12532,6 +13153,7 @@ impl Place for ExplanationOfBenefitDiagnosis {
 }
 
 impl Place for ExplanationOfBenefitInformation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12553,6 +13175,7 @@ impl Place for ExplanationOfBenefitInformation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12580,6 +13203,7 @@ impl Place for ExplanationOfBenefitInformation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12632,6 +13256,7 @@ impl Place for ExplanationOfBenefitInformation {
 }
 
 impl Place for ExplanationOfBenefitInsurance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12642,6 +13267,7 @@ impl Place for ExplanationOfBenefitInsurance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12649,6 +13275,7 @@ impl Place for ExplanationOfBenefitInsurance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12660,6 +13287,7 @@ impl Place for ExplanationOfBenefitInsurance {
 }
 
 impl Place for ExplanationOfBenefitItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12721,6 +13349,7 @@ impl Place for ExplanationOfBenefitItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12744,6 +13373,7 @@ impl Place for ExplanationOfBenefitItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12801,6 +13431,7 @@ impl Place for ExplanationOfBenefitItem {
 }
 
 impl Place for ExplanationOfBenefitItemAdjudication {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12816,6 +13447,7 @@ impl Place for ExplanationOfBenefitItemAdjudication {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12823,6 +13455,7 @@ impl Place for ExplanationOfBenefitItemAdjudication {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12836,6 +13469,7 @@ impl Place for ExplanationOfBenefitItemAdjudication {
 }
 
 impl Place for ExplanationOfBenefitItemDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12871,6 +13505,7 @@ impl Place for ExplanationOfBenefitItemDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12880,6 +13515,7 @@ impl Place for ExplanationOfBenefitItemDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12902,6 +13538,7 @@ impl Place for ExplanationOfBenefitItemDetail {
 }
 
 impl Place for ExplanationOfBenefitItemDetailSubDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12936,6 +13573,7 @@ impl Place for ExplanationOfBenefitItemDetailSubDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -12945,6 +13583,7 @@ impl Place for ExplanationOfBenefitItemDetailSubDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12966,6 +13605,7 @@ impl Place for ExplanationOfBenefitItemDetailSubDetail {
 }
 
 impl Place for ExplanationOfBenefitPayee {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -12977,12 +13617,14 @@ impl Place for ExplanationOfBenefitPayee {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -12996,6 +13638,7 @@ impl Place for ExplanationOfBenefitPayee {
 }
 
 impl Place for ExplanationOfBenefitPayment {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -13016,6 +13659,7 @@ impl Place for ExplanationOfBenefitPayment {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -13023,6 +13667,7 @@ impl Place for ExplanationOfBenefitPayment {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -13038,6 +13683,7 @@ impl Place for ExplanationOfBenefitPayment {
 }
 
 impl Place for ExplanationOfBenefitProcedure {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -13050,6 +13696,7 @@ impl Place for ExplanationOfBenefitProcedure {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -13058,6 +13705,7 @@ impl Place for ExplanationOfBenefitProcedure {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -13088,6 +13736,7 @@ impl Place for ExplanationOfBenefitProcedure {
 }
 
 impl Place for ExplanationOfBenefitProcessNote {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -13103,6 +13752,7 @@ impl Place for ExplanationOfBenefitProcessNote {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -13111,6 +13761,7 @@ impl Place for ExplanationOfBenefitProcessNote {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -13123,6 +13774,7 @@ impl Place for ExplanationOfBenefitProcessNote {
 }
 
 impl Place for ExplanationOfBenefitRelated {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -13137,12 +13789,14 @@ impl Place for ExplanationOfBenefitRelated {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -13156,6 +13810,7 @@ impl Place for ExplanationOfBenefitRelated {
 }
 
 impl Place for Extension {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -13232,6 +13887,7 @@ impl Place for Extension {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -13360,6 +14016,7 @@ impl Place for Extension {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -13494,6 +14151,7 @@ impl Place for Extension {
 }
 
 impl Place for FamilyMemberHistory {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -13563,6 +14221,7 @@ impl Place for FamilyMemberHistory {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -13631,6 +14290,7 @@ impl Place for FamilyMemberHistory {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -13686,6 +14346,7 @@ impl Place for FamilyMemberHistory {
 }
 
 impl Place for FamilyMemberHistoryCondition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -13707,6 +14368,7 @@ impl Place for FamilyMemberHistoryCondition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -13723,6 +14385,7 @@ impl Place for FamilyMemberHistoryCondition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -13757,6 +14420,7 @@ impl Place for FamilyMemberHistoryCondition {
 }
 
 impl Place for Flag {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -13790,6 +14454,7 @@ impl Place for Flag {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -13799,6 +14464,7 @@ impl Place for Flag {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -13818,6 +14484,7 @@ impl Place for Flag {
 }
 
 impl Place for Goal {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -13865,6 +14532,7 @@ impl Place for Goal {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -13883,6 +14551,7 @@ impl Place for Goal {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -13913,6 +14582,7 @@ impl Place for Goal {
 }
 
 impl Place for GoalTarget {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -13933,6 +14603,7 @@ impl Place for GoalTarget {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -13946,6 +14617,7 @@ impl Place for GoalTarget {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -13980,6 +14652,7 @@ impl Place for GoalTarget {
 }
 
 impl Place for GraphDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -14020,6 +14693,7 @@ impl Place for GraphDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -14039,6 +14713,7 @@ impl Place for GraphDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -14055,6 +14730,7 @@ impl Place for GraphDefinition {
 }
 
 impl Place for GraphDefinitionLink {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14075,6 +14751,7 @@ impl Place for GraphDefinitionLink {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14086,6 +14763,7 @@ impl Place for GraphDefinitionLink {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14097,6 +14775,7 @@ impl Place for GraphDefinitionLink {
 }
 
 impl Place for GraphDefinitionLinkTarget {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14112,6 +14791,7 @@ impl Place for GraphDefinitionLinkTarget {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14120,6 +14800,7 @@ impl Place for GraphDefinitionLinkTarget {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14132,6 +14813,7 @@ impl Place for GraphDefinitionLinkTarget {
 }
 
 impl Place for GraphDefinitionLinkTargetCompartment {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14147,6 +14829,7 @@ impl Place for GraphDefinitionLinkTargetCompartment {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14157,6 +14840,7 @@ impl Place for GraphDefinitionLinkTargetCompartment {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14167,6 +14851,7 @@ impl Place for GraphDefinitionLinkTargetCompartment {
 }
 
 impl Place for Group {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -14201,6 +14886,7 @@ impl Place for Group {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -14214,6 +14900,7 @@ impl Place for Group {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -14230,6 +14917,7 @@ impl Place for Group {
 }
 
 impl Place for GroupCharacteristic {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14245,6 +14933,7 @@ impl Place for GroupCharacteristic {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14260,6 +14949,7 @@ impl Place for GroupCharacteristic {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14293,6 +14983,7 @@ impl Place for GroupCharacteristic {
 }
 
 impl Place for GroupMember {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14307,6 +14998,7 @@ impl Place for GroupMember {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14314,6 +15006,7 @@ impl Place for GroupMember {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14326,6 +15019,7 @@ impl Place for GroupMember {
 }
 
 impl Place for GuidanceResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -14372,6 +15066,7 @@ impl Place for GuidanceResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -14383,6 +15078,7 @@ impl Place for GuidanceResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -14419,6 +15115,7 @@ impl Place for GuidanceResponse {
 }
 
 impl Place for HealthcareService {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -14483,6 +15180,7 @@ impl Place for HealthcareService {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -14499,6 +15197,7 @@ impl Place for HealthcareService {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -14527,6 +15226,7 @@ impl Place for HealthcareService {
 }
 
 impl Place for HealthcareServiceAvailableTime {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14539,6 +15239,7 @@ impl Place for HealthcareServiceAvailableTime {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14549,6 +15250,7 @@ impl Place for HealthcareServiceAvailableTime {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14559,6 +15261,7 @@ impl Place for HealthcareServiceAvailableTime {
 }
 
 impl Place for HealthcareServiceNotAvailable {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14569,6 +15272,7 @@ impl Place for HealthcareServiceNotAvailable {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14576,6 +15280,7 @@ impl Place for HealthcareServiceNotAvailable {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14587,6 +15292,7 @@ impl Place for HealthcareServiceNotAvailable {
 }
 
 impl Place for HumanName {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14604,6 +15310,7 @@ impl Place for HumanName {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14616,6 +15323,7 @@ impl Place for HumanName {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14626,6 +15334,7 @@ impl Place for HumanName {
 }
 
 impl Place for Identifier {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14642,6 +15351,7 @@ impl Place for Identifier {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14651,6 +15361,7 @@ impl Place for Identifier {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14663,6 +15374,7 @@ impl Place for Identifier {
 }
 
 impl Place for ImagingManifest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -14691,6 +15403,7 @@ impl Place for ImagingManifest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -14701,6 +15414,7 @@ impl Place for ImagingManifest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -14717,6 +15431,7 @@ impl Place for ImagingManifest {
 }
 
 impl Place for ImagingManifestStudy {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14729,6 +15444,7 @@ impl Place for ImagingManifestStudy {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14736,6 +15452,7 @@ impl Place for ImagingManifestStudy {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14749,6 +15466,7 @@ impl Place for ImagingManifestStudy {
 }
 
 impl Place for ImagingManifestStudySeries {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14763,6 +15481,7 @@ impl Place for ImagingManifestStudySeries {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14770,6 +15489,7 @@ impl Place for ImagingManifestStudySeries {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14782,6 +15502,7 @@ impl Place for ImagingManifestStudySeries {
 }
 
 impl Place for ImagingManifestStudySeriesInstance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14792,6 +15513,7 @@ impl Place for ImagingManifestStudySeriesInstance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14800,6 +15522,7 @@ impl Place for ImagingManifestStudySeriesInstance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14810,6 +15533,7 @@ impl Place for ImagingManifestStudySeriesInstance {
 }
 
 impl Place for ImagingStudy {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -14869,6 +15593,7 @@ impl Place for ImagingStudy {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -14883,6 +15608,7 @@ impl Place for ImagingStudy {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -14908,6 +15634,7 @@ impl Place for ImagingStudy {
 }
 
 impl Place for ImagingStudySeries {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14937,6 +15664,7 @@ impl Place for ImagingStudySeries {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14949,6 +15677,7 @@ impl Place for ImagingStudySeries {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14965,6 +15694,7 @@ impl Place for ImagingStudySeries {
 }
 
 impl Place for ImagingStudySeriesInstance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -14977,6 +15707,7 @@ impl Place for ImagingStudySeriesInstance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -14987,6 +15718,7 @@ impl Place for ImagingStudySeriesInstance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -14997,6 +15729,7 @@ impl Place for ImagingStudySeriesInstance {
 }
 
 impl Place for Immunization {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -15049,6 +15782,7 @@ impl Place for Immunization {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -15063,6 +15797,7 @@ impl Place for Immunization {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -15090,6 +15825,7 @@ impl Place for Immunization {
 }
 
 impl Place for ImmunizationExplanation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15100,12 +15836,14 @@ impl Place for ImmunizationExplanation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15118,6 +15856,7 @@ impl Place for ImmunizationExplanation {
 }
 
 impl Place for ImmunizationPractitioner {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15128,12 +15867,14 @@ impl Place for ImmunizationPractitioner {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15146,6 +15887,7 @@ impl Place for ImmunizationPractitioner {
 }
 
 impl Place for ImmunizationReaction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15157,6 +15899,7 @@ impl Place for ImmunizationReaction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15165,6 +15908,7 @@ impl Place for ImmunizationReaction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15176,6 +15920,7 @@ impl Place for ImmunizationReaction {
 }
 
 impl Place for ImmunizationVaccinationProtocol {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15198,6 +15943,7 @@ impl Place for ImmunizationVaccinationProtocol {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15208,6 +15954,7 @@ impl Place for ImmunizationVaccinationProtocol {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15222,6 +15969,7 @@ impl Place for ImmunizationVaccinationProtocol {
 }
 
 impl Place for ImmunizationRecommendation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -15244,6 +15992,7 @@ impl Place for ImmunizationRecommendation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -15252,6 +16001,7 @@ impl Place for ImmunizationRecommendation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -15267,6 +16017,7 @@ impl Place for ImmunizationRecommendation {
 }
 
 impl Place for ImmunizationRecommendationRecommendation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15287,6 +16038,7 @@ impl Place for ImmunizationRecommendationRecommendation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15295,6 +16047,7 @@ impl Place for ImmunizationRecommendationRecommendation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15312,6 +16065,7 @@ impl Place for ImmunizationRecommendationRecommendation {
 }
 
 impl Place for ImmunizationRecommendationRecommendationDateCriterion {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15322,6 +16076,7 @@ impl Place for ImmunizationRecommendationRecommendationDateCriterion {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15329,6 +16084,7 @@ impl Place for ImmunizationRecommendationRecommendationDateCriterion {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15340,6 +16096,7 @@ impl Place for ImmunizationRecommendationRecommendationDateCriterion {
 }
 
 impl Place for ImmunizationRecommendationRecommendationProtocol {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15355,6 +16112,7 @@ impl Place for ImmunizationRecommendationRecommendationProtocol {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15364,6 +16122,7 @@ impl Place for ImmunizationRecommendationRecommendationProtocol {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15375,6 +16134,7 @@ impl Place for ImmunizationRecommendationRecommendationProtocol {
 }
 
 impl Place for ImplementationGuide {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -15427,6 +16187,7 @@ impl Place for ImplementationGuide {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -15446,6 +16207,7 @@ impl Place for ImplementationGuide {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -15465,6 +16227,7 @@ impl Place for ImplementationGuide {
 }
 
 impl Place for ImplementationGuideDependency {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15475,6 +16238,7 @@ impl Place for ImplementationGuideDependency {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15483,6 +16247,7 @@ impl Place for ImplementationGuideDependency {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15493,6 +16258,7 @@ impl Place for ImplementationGuideDependency {
 }
 
 impl Place for ImplementationGuideGlobal {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15503,6 +16269,7 @@ impl Place for ImplementationGuideGlobal {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15510,6 +16277,7 @@ impl Place for ImplementationGuideGlobal {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15521,6 +16289,7 @@ impl Place for ImplementationGuideGlobal {
 }
 
 impl Place for ImplementationGuidePackage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15532,6 +16301,7 @@ impl Place for ImplementationGuidePackage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15540,6 +16310,7 @@ impl Place for ImplementationGuidePackage {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15551,6 +16322,7 @@ impl Place for ImplementationGuidePackage {
 }
 
 impl Place for ImplementationGuidePackageResource {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15572,6 +16344,7 @@ impl Place for ImplementationGuidePackageResource {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15592,6 +16365,7 @@ impl Place for ImplementationGuidePackageResource {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15615,6 +16389,7 @@ impl Place for ImplementationGuidePackageResource {
 }
 
 impl Place for ImplementationGuidePage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15636,6 +16411,7 @@ impl Place for ImplementationGuidePage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15648,6 +16424,7 @@ impl Place for ImplementationGuidePage {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15659,6 +16436,7 @@ impl Place for ImplementationGuidePage {
 }
 
 impl Place for Library {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -15725,6 +16503,7 @@ impl Place for Library {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -15747,6 +16526,7 @@ impl Place for Library {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -15771,6 +16551,7 @@ impl Place for Library {
 }
 
 impl Place for Linkage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -15796,6 +16577,7 @@ impl Place for Linkage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -15805,6 +16587,7 @@ impl Place for Linkage {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -15819,6 +16602,7 @@ impl Place for Linkage {
 }
 
 impl Place for LinkageItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15829,6 +16613,7 @@ impl Place for LinkageItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15836,6 +16621,7 @@ impl Place for LinkageItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15847,6 +16633,7 @@ impl Place for LinkageItem {
 }
 
 impl Place for List {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -15888,6 +16675,7 @@ impl Place for List {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -15900,6 +16688,7 @@ impl Place for List {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -15921,6 +16710,7 @@ impl Place for List {
 }
 
 impl Place for ListEntry {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -15936,6 +16726,7 @@ impl Place for ListEntry {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -15944,6 +16735,7 @@ impl Place for ListEntry {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -15956,6 +16748,7 @@ impl Place for ListEntry {
 }
 
 impl Place for Location {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -16002,6 +16795,7 @@ impl Place for Location {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -16015,6 +16809,7 @@ impl Place for Location {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -16037,6 +16832,7 @@ impl Place for Location {
 }
 
 impl Place for LocationPosition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16054,6 +16850,7 @@ impl Place for LocationPosition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16063,6 +16860,7 @@ impl Place for LocationPosition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16073,6 +16871,7 @@ impl Place for LocationPosition {
 }
 
 impl Place for Measure {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -16162,6 +16961,7 @@ impl Place for Measure {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -16198,6 +16998,7 @@ impl Place for Measure {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -16224,6 +17025,7 @@ impl Place for Measure {
 }
 
 impl Place for MeasureGroup {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16240,6 +17042,7 @@ impl Place for MeasureGroup {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16248,6 +17051,7 @@ impl Place for MeasureGroup {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16261,6 +17065,7 @@ impl Place for MeasureGroup {
 }
 
 impl Place for MeasureGroupPopulation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16277,6 +17082,7 @@ impl Place for MeasureGroupPopulation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16286,6 +17092,7 @@ impl Place for MeasureGroupPopulation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16298,6 +17105,7 @@ impl Place for MeasureGroupPopulation {
 }
 
 impl Place for MeasureGroupStratifier {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16309,6 +17117,7 @@ impl Place for MeasureGroupStratifier {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16317,6 +17126,7 @@ impl Place for MeasureGroupStratifier {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16328,6 +17138,7 @@ impl Place for MeasureGroupStratifier {
 }
 
 impl Place for MeasureSupplementalData {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16340,6 +17151,7 @@ impl Place for MeasureSupplementalData {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16348,6 +17160,7 @@ impl Place for MeasureSupplementalData {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16360,6 +17173,7 @@ impl Place for MeasureSupplementalData {
 }
 
 impl Place for MeasureReport {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -16398,6 +17212,7 @@ impl Place for MeasureReport {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -16409,6 +17224,7 @@ impl Place for MeasureReport {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -16428,6 +17244,7 @@ impl Place for MeasureReport {
 }
 
 impl Place for MeasureReportGroup {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16443,6 +17260,7 @@ impl Place for MeasureReportGroup {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16450,6 +17268,7 @@ impl Place for MeasureReportGroup {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16463,6 +17282,7 @@ impl Place for MeasureReportGroup {
 }
 
 impl Place for MeasureReportGroupPopulation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16475,6 +17295,7 @@ impl Place for MeasureReportGroupPopulation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16482,6 +17303,7 @@ impl Place for MeasureReportGroupPopulation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16495,6 +17317,7 @@ impl Place for MeasureReportGroupPopulation {
 }
 
 impl Place for MeasureReportGroupStratifier {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16505,12 +17328,14 @@ impl Place for MeasureReportGroupStratifier {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16523,6 +17348,7 @@ impl Place for MeasureReportGroupStratifier {
 }
 
 impl Place for MeasureReportGroupStratifierStratum {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16534,6 +17360,7 @@ impl Place for MeasureReportGroupStratifierStratum {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16542,6 +17369,7 @@ impl Place for MeasureReportGroupStratifierStratum {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16553,6 +17381,7 @@ impl Place for MeasureReportGroupStratifierStratum {
 }
 
 impl Place for MeasureReportGroupStratifierStratumPopulation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16565,6 +17394,7 @@ impl Place for MeasureReportGroupStratifierStratumPopulation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16572,6 +17402,7 @@ impl Place for MeasureReportGroupStratifierStratumPopulation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16585,6 +17416,7 @@ impl Place for MeasureReportGroupStratifierStratumPopulation {
 }
 
 impl Place for Media {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -16638,6 +17470,7 @@ impl Place for Media {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -16659,6 +17492,7 @@ impl Place for Media {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -16690,6 +17524,7 @@ impl Place for Media {
 }
 
 impl Place for Medication {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -16721,6 +17556,7 @@ impl Place for Medication {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -16732,6 +17568,7 @@ impl Place for Medication {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -16750,6 +17587,7 @@ impl Place for Medication {
 }
 
 impl Place for MedicationIngredient {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16762,6 +17600,7 @@ impl Place for MedicationIngredient {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16769,6 +17608,7 @@ impl Place for MedicationIngredient {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16794,6 +17634,7 @@ impl Place for MedicationIngredient {
 }
 
 impl Place for MedicationPackage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16808,12 +17649,14 @@ impl Place for MedicationPackage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16827,6 +17670,7 @@ impl Place for MedicationPackage {
 }
 
 impl Place for MedicationPackageBatch {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16840,6 +17684,7 @@ impl Place for MedicationPackageBatch {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -16848,6 +17693,7 @@ impl Place for MedicationPackageBatch {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16858,6 +17704,7 @@ impl Place for MedicationPackageBatch {
 }
 
 impl Place for MedicationPackageContent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -16869,12 +17716,14 @@ impl Place for MedicationPackageContent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -16900,6 +17749,7 @@ impl Place for MedicationPackageContent {
 }
 
 impl Place for MedicationAdministration {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -16962,6 +17812,7 @@ impl Place for MedicationAdministration {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -16982,6 +17833,7 @@ impl Place for MedicationAdministration {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -17036,6 +17888,7 @@ impl Place for MedicationAdministration {
 }
 
 impl Place for MedicationAdministrationDosage {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17057,6 +17910,7 @@ impl Place for MedicationAdministrationDosage {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -17064,6 +17918,7 @@ impl Place for MedicationAdministrationDosage {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17092,6 +17947,7 @@ impl Place for MedicationAdministrationDosage {
 }
 
 impl Place for MedicationAdministrationPerformer {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17102,12 +17958,14 @@ impl Place for MedicationAdministrationPerformer {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17120,6 +17978,7 @@ impl Place for MedicationAdministrationPerformer {
 }
 
 impl Place for MedicationDispense {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -17189,6 +18048,7 @@ impl Place for MedicationDispense {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -17201,6 +18061,7 @@ impl Place for MedicationDispense {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -17264,6 +18125,7 @@ impl Place for MedicationDispense {
 }
 
 impl Place for MedicationDispensePerformer {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17274,12 +18136,14 @@ impl Place for MedicationDispensePerformer {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17292,6 +18156,7 @@ impl Place for MedicationDispensePerformer {
 }
 
 impl Place for MedicationDispenseSubstitution {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17304,6 +18169,7 @@ impl Place for MedicationDispenseSubstitution {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -17311,6 +18177,7 @@ impl Place for MedicationDispenseSubstitution {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17324,6 +18191,7 @@ impl Place for MedicationDispenseSubstitution {
 }
 
 impl Place for MedicationRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -17392,6 +18260,7 @@ impl Place for MedicationRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -17404,6 +18273,7 @@ impl Place for MedicationRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -17449,6 +18319,7 @@ impl Place for MedicationRequest {
 }
 
 impl Place for MedicationRequestDispenseRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17468,6 +18339,7 @@ impl Place for MedicationRequestDispenseRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -17480,6 +18352,7 @@ impl Place for MedicationRequestDispenseRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17494,6 +18367,7 @@ impl Place for MedicationRequestDispenseRequest {
 }
 
 impl Place for MedicationRequestRequester {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17504,12 +18378,14 @@ impl Place for MedicationRequestRequester {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17522,6 +18398,7 @@ impl Place for MedicationRequestRequester {
 }
 
 impl Place for MedicationRequestSubstitution {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17532,6 +18409,7 @@ impl Place for MedicationRequestSubstitution {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -17539,6 +18417,7 @@ impl Place for MedicationRequestSubstitution {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17550,6 +18429,7 @@ impl Place for MedicationRequestSubstitution {
 }
 
 impl Place for MedicationStatement {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -17607,6 +18487,7 @@ impl Place for MedicationStatement {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -17628,6 +18509,7 @@ impl Place for MedicationStatement {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -17677,6 +18559,7 @@ impl Place for MedicationStatement {
 }
 
 impl Place for MessageDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -17737,6 +18620,7 @@ impl Place for MessageDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -17758,6 +18642,7 @@ impl Place for MessageDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -17780,6 +18665,7 @@ impl Place for MessageDefinition {
 }
 
 impl Place for MessageDefinitionAllowedResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17793,6 +18679,7 @@ impl Place for MessageDefinitionAllowedResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -17800,6 +18687,7 @@ impl Place for MessageDefinitionAllowedResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17811,6 +18699,7 @@ impl Place for MessageDefinitionAllowedResponse {
 }
 
 impl Place for MessageDefinitionFocus {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17826,6 +18715,7 @@ impl Place for MessageDefinitionFocus {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -17835,6 +18725,7 @@ impl Place for MessageDefinitionFocus {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17846,6 +18737,7 @@ impl Place for MessageDefinitionFocus {
 }
 
 impl Place for MessageHeader {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -17889,6 +18781,7 @@ impl Place for MessageHeader {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -17898,6 +18791,7 @@ impl Place for MessageHeader {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -17921,6 +18815,7 @@ impl Place for MessageHeader {
 }
 
 impl Place for MessageHeaderDestination {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17932,6 +18827,7 @@ impl Place for MessageHeaderDestination {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -17940,6 +18836,7 @@ impl Place for MessageHeaderDestination {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17951,6 +18848,7 @@ impl Place for MessageHeaderDestination {
 }
 
 impl Place for MessageHeaderResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -17962,6 +18860,7 @@ impl Place for MessageHeaderResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -17970,6 +18869,7 @@ impl Place for MessageHeaderResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -17981,6 +18881,7 @@ impl Place for MessageHeaderResponse {
 }
 
 impl Place for MessageHeaderSource {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18000,6 +18901,7 @@ impl Place for MessageHeaderSource {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18010,6 +18912,7 @@ impl Place for MessageHeaderSource {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18021,6 +18924,7 @@ impl Place for MessageHeaderSource {
 }
 
 impl Place for Meta {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18036,6 +18940,7 @@ impl Place for Meta {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18045,6 +18950,7 @@ impl Place for Meta {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18056,6 +18962,7 @@ impl Place for Meta {
 }
 
 impl Place for Money {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18071,6 +18978,7 @@ impl Place for Money {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18082,6 +18990,7 @@ impl Place for Money {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18091,6 +19000,7 @@ impl Place for Money {
 }
 
 impl Place for NamingSystem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -18136,6 +19046,7 @@ impl Place for NamingSystem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -18152,6 +19063,7 @@ impl Place for NamingSystem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -18170,6 +19082,7 @@ impl Place for NamingSystem {
 }
 
 impl Place for NamingSystemUniqueId {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18186,6 +19099,7 @@ impl Place for NamingSystemUniqueId {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18196,6 +19110,7 @@ impl Place for NamingSystemUniqueId {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18207,6 +19122,7 @@ impl Place for NamingSystemUniqueId {
 }
 
 impl Place for Narrative {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18216,6 +19132,7 @@ impl Place for Narrative {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18223,6 +19140,7 @@ impl Place for Narrative {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18232,6 +19150,7 @@ impl Place for Narrative {
 }
 
 impl Place for NutritionOrder {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -18272,6 +19191,7 @@ impl Place for NutritionOrder {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -18282,6 +19202,7 @@ impl Place for NutritionOrder {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -18304,6 +19225,7 @@ impl Place for NutritionOrder {
 }
 
 impl Place for NutritionOrderEnteralFormula {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18324,6 +19246,7 @@ impl Place for NutritionOrderEnteralFormula {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18338,6 +19261,7 @@ impl Place for NutritionOrderEnteralFormula {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18354,6 +19278,7 @@ impl Place for NutritionOrderEnteralFormula {
 }
 
 impl Place for NutritionOrderEnteralFormulaAdministration {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18372,12 +19297,14 @@ impl Place for NutritionOrderEnteralFormulaAdministration {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18414,6 +19341,7 @@ impl Place for NutritionOrderEnteralFormulaAdministration {
 }
 
 impl Place for NutritionOrderOralDiet {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18431,6 +19359,7 @@ impl Place for NutritionOrderOralDiet {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18438,6 +19367,7 @@ impl Place for NutritionOrderOralDiet {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18453,6 +19383,7 @@ impl Place for NutritionOrderOralDiet {
 }
 
 impl Place for NutritionOrderOralDietNutrient {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18463,12 +19394,14 @@ impl Place for NutritionOrderOralDietNutrient {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18481,6 +19414,7 @@ impl Place for NutritionOrderOralDietNutrient {
 }
 
 impl Place for NutritionOrderOralDietTexture {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18494,12 +19428,14 @@ impl Place for NutritionOrderOralDietTexture {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18512,6 +19448,7 @@ impl Place for NutritionOrderOralDietTexture {
 }
 
 impl Place for NutritionOrderSupplement {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18531,6 +19468,7 @@ impl Place for NutritionOrderSupplement {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18539,6 +19477,7 @@ impl Place for NutritionOrderSupplement {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18552,6 +19491,7 @@ impl Place for NutritionOrderSupplement {
 }
 
 impl Place for Observation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -18633,6 +19573,7 @@ impl Place for Observation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -18686,6 +19627,7 @@ impl Place for Observation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -18765,6 +19707,7 @@ impl Place for Observation {
 }
 
 impl Place for ObservationComponent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18805,6 +19748,7 @@ impl Place for ObservationComponent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18837,6 +19781,7 @@ impl Place for ObservationComponent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18900,6 +19845,7 @@ impl Place for ObservationComponent {
 }
 
 impl Place for ObservationReferenceRange {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18923,6 +19869,7 @@ impl Place for ObservationReferenceRange {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18930,6 +19877,7 @@ impl Place for ObservationReferenceRange {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18945,6 +19893,7 @@ impl Place for ObservationReferenceRange {
 }
 
 impl Place for ObservationRelated {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -18955,6 +19904,7 @@ impl Place for ObservationRelated {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -18962,6 +19912,7 @@ impl Place for ObservationRelated {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -18973,6 +19924,7 @@ impl Place for ObservationRelated {
 }
 
 impl Place for OperationDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -19033,6 +19985,7 @@ impl Place for OperationDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -19058,6 +20011,7 @@ impl Place for OperationDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -19076,6 +20030,7 @@ impl Place for OperationDefinition {
 }
 
 impl Place for OperationDefinitionOverload {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -19086,6 +20041,7 @@ impl Place for OperationDefinitionOverload {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -19094,6 +20050,7 @@ impl Place for OperationDefinitionOverload {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -19104,6 +20061,7 @@ impl Place for OperationDefinitionOverload {
 }
 
 impl Place for OperationDefinitionParameter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -19131,6 +20089,7 @@ impl Place for OperationDefinitionParameter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -19144,6 +20103,7 @@ impl Place for OperationDefinitionParameter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -19157,6 +20117,7 @@ impl Place for OperationDefinitionParameter {
 }
 
 impl Place for OperationDefinitionParameterBinding {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -19171,6 +20132,7 @@ impl Place for OperationDefinitionParameterBinding {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -19188,6 +20150,7 @@ impl Place for OperationDefinitionParameterBinding {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -19210,6 +20173,7 @@ impl Place for OperationDefinitionParameterBinding {
 }
 
 impl Place for OperationOutcome {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -19230,6 +20194,7 @@ impl Place for OperationOutcome {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -19238,6 +20203,7 @@ impl Place for OperationOutcome {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -19251,6 +20217,7 @@ impl Place for OperationOutcome {
 }
 
 impl Place for OperationOutcomeIssue {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -19268,6 +20235,7 @@ impl Place for OperationOutcomeIssue {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -19279,6 +20247,7 @@ impl Place for OperationOutcomeIssue {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -19290,6 +20259,7 @@ impl Place for OperationOutcomeIssue {
 }
 
 impl Place for Organization {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -19328,6 +20298,7 @@ impl Place for Organization {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -19339,6 +20310,7 @@ impl Place for Organization {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -19358,6 +20330,7 @@ impl Place for Organization {
 }
 
 impl Place for OrganizationContact {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -19373,12 +20346,14 @@ impl Place for OrganizationContact {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -19393,6 +20368,7 @@ impl Place for OrganizationContact {
 }
 
 impl Place for ParameterDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -19413,6 +20389,7 @@ impl Place for ParameterDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -19425,6 +20402,7 @@ impl Place for ParameterDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -19435,6 +20413,7 @@ impl Place for ParameterDefinition {
 }
 
 impl Place for Parameters {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -19445,6 +20424,7 @@ impl Place for Parameters {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -19453,6 +20433,7 @@ impl Place for Parameters {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -19463,6 +20444,7 @@ impl Place for Parameters {
 }
 
 impl Place for ParametersParameter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -19545,6 +20527,7 @@ impl Place for ParametersParameter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -19691,6 +20674,7 @@ impl Place for ParametersParameter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -19856,6 +20840,7 @@ impl Place for ParametersParameter {
 }
 
 impl Place for Patient {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -19906,6 +20891,7 @@ impl Place for Patient {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -19953,6 +20939,7 @@ impl Place for Patient {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -19977,6 +20964,7 @@ impl Place for Patient {
 }
 
 impl Place for PatientAnimal {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -19988,12 +20976,14 @@ impl Place for PatientAnimal {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20007,6 +20997,7 @@ impl Place for PatientAnimal {
 }
 
 impl Place for PatientCommunication {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20020,6 +21011,7 @@ impl Place for PatientCommunication {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20027,6 +21019,7 @@ impl Place for PatientCommunication {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20038,6 +21031,7 @@ impl Place for PatientCommunication {
 }
 
 impl Place for PatientContact {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20062,6 +21056,7 @@ impl Place for PatientContact {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20069,6 +21064,7 @@ impl Place for PatientContact {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20085,6 +21081,7 @@ impl Place for PatientContact {
 }
 
 impl Place for PatientLink {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20095,6 +21092,7 @@ impl Place for PatientLink {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20102,6 +21100,7 @@ impl Place for PatientLink {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20113,6 +21112,7 @@ impl Place for PatientLink {
 }
 
 impl Place for PaymentNotice {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -20157,6 +21157,7 @@ impl Place for PaymentNotice {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -20168,6 +21169,7 @@ impl Place for PaymentNotice {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -20187,6 +21189,7 @@ impl Place for PaymentNotice {
 }
 
 impl Place for PaymentReconciliation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -20229,6 +21232,7 @@ impl Place for PaymentReconciliation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -20240,6 +21244,7 @@ impl Place for PaymentReconciliation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -20263,6 +21268,7 @@ impl Place for PaymentReconciliation {
 }
 
 impl Place for PaymentReconciliationDetail {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20284,6 +21290,7 @@ impl Place for PaymentReconciliationDetail {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20291,6 +21298,7 @@ impl Place for PaymentReconciliationDetail {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20307,6 +21315,7 @@ impl Place for PaymentReconciliationDetail {
 }
 
 impl Place for PaymentReconciliationProcessNote {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20320,6 +21329,7 @@ impl Place for PaymentReconciliationProcessNote {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20327,6 +21337,7 @@ impl Place for PaymentReconciliationProcessNote {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20338,6 +21349,7 @@ impl Place for PaymentReconciliationProcessNote {
 }
 
 impl Place for Period {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20347,6 +21359,7 @@ impl Place for Period {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20355,6 +21368,7 @@ impl Place for Period {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20364,6 +21378,7 @@ impl Place for Period {
 }
 
 impl Place for Person {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -20399,6 +21414,7 @@ impl Place for Person {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -20410,6 +21426,7 @@ impl Place for Person {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -20429,6 +21446,7 @@ impl Place for Person {
 }
 
 impl Place for PersonLink {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20442,6 +21460,7 @@ impl Place for PersonLink {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20449,6 +21468,7 @@ impl Place for PersonLink {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20460,6 +21480,7 @@ impl Place for PersonLink {
 }
 
 impl Place for PlanDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -20529,6 +21550,7 @@ impl Place for PlanDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -20551,6 +21573,7 @@ impl Place for PlanDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -20575,6 +21598,7 @@ impl Place for PlanDefinition {
 }
 
 impl Place for PlanDefinitionAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20642,6 +21666,7 @@ impl Place for PlanDefinitionAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20668,6 +21693,7 @@ impl Place for PlanDefinitionAction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20720,6 +21746,7 @@ impl Place for PlanDefinitionAction {
 }
 
 impl Place for PlanDefinitionActionCondition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20732,6 +21759,7 @@ impl Place for PlanDefinitionActionCondition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20742,6 +21770,7 @@ impl Place for PlanDefinitionActionCondition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20752,6 +21781,7 @@ impl Place for PlanDefinitionActionCondition {
 }
 
 impl Place for PlanDefinitionActionDynamicValue {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20764,6 +21794,7 @@ impl Place for PlanDefinitionActionDynamicValue {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20774,6 +21805,7 @@ impl Place for PlanDefinitionActionDynamicValue {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20784,6 +21816,7 @@ impl Place for PlanDefinitionActionDynamicValue {
 }
 
 impl Place for PlanDefinitionActionParticipant {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20797,6 +21830,7 @@ impl Place for PlanDefinitionActionParticipant {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20804,6 +21838,7 @@ impl Place for PlanDefinitionActionParticipant {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20815,6 +21850,7 @@ impl Place for PlanDefinitionActionParticipant {
 }
 
 impl Place for PlanDefinitionActionRelatedAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20827,6 +21863,7 @@ impl Place for PlanDefinitionActionRelatedAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -20835,6 +21872,7 @@ impl Place for PlanDefinitionActionRelatedAction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20867,6 +21905,7 @@ impl Place for PlanDefinitionActionRelatedAction {
 }
 
 impl Place for PlanDefinitionGoal {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20888,12 +21927,14 @@ impl Place for PlanDefinitionGoal {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20911,6 +21952,7 @@ impl Place for PlanDefinitionGoal {
 }
 
 impl Place for PlanDefinitionGoalTarget {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -20924,12 +21966,14 @@ impl Place for PlanDefinitionGoalTarget {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -20966,6 +22010,7 @@ impl Place for PlanDefinitionGoalTarget {
 }
 
 impl Place for Practitioner {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -21004,6 +22049,7 @@ impl Place for Practitioner {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -21015,6 +22061,7 @@ impl Place for Practitioner {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -21034,6 +22081,7 @@ impl Place for Practitioner {
 }
 
 impl Place for PractitionerQualification {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21049,12 +22097,14 @@ impl Place for PractitionerQualification {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21069,6 +22119,7 @@ impl Place for PractitionerQualification {
 }
 
 impl Place for PractitionerRole {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -21117,6 +22168,7 @@ impl Place for PractitionerRole {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -21127,6 +22179,7 @@ impl Place for PractitionerRole {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -21151,6 +22204,7 @@ impl Place for PractitionerRole {
 }
 
 impl Place for PractitionerRoleAvailableTime {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21163,6 +22217,7 @@ impl Place for PractitionerRoleAvailableTime {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -21173,6 +22228,7 @@ impl Place for PractitionerRoleAvailableTime {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21183,6 +22239,7 @@ impl Place for PractitionerRoleAvailableTime {
 }
 
 impl Place for PractitionerRoleNotAvailable {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21193,6 +22250,7 @@ impl Place for PractitionerRoleNotAvailable {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -21200,6 +22258,7 @@ impl Place for PractitionerRoleNotAvailable {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21211,6 +22270,7 @@ impl Place for PractitionerRoleNotAvailable {
 }
 
 impl Place for Procedure {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -21278,6 +22338,7 @@ impl Place for Procedure {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -21296,6 +22357,7 @@ impl Place for Procedure {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -21338,6 +22400,7 @@ impl Place for Procedure {
 }
 
 impl Place for ProcedureFocalDevice {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21348,12 +22411,14 @@ impl Place for ProcedureFocalDevice {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21366,6 +22431,7 @@ impl Place for ProcedureFocalDevice {
 }
 
 impl Place for ProcedurePerformer {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21377,12 +22443,14 @@ impl Place for ProcedurePerformer {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21396,6 +22464,7 @@ impl Place for ProcedurePerformer {
 }
 
 impl Place for ProcedureRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -21465,6 +22534,7 @@ impl Place for ProcedureRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -21498,6 +22568,7 @@ impl Place for ProcedureRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -21550,6 +22621,7 @@ impl Place for ProcedureRequest {
 }
 
 impl Place for ProcedureRequestRequester {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21560,12 +22632,14 @@ impl Place for ProcedureRequestRequester {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21578,6 +22652,7 @@ impl Place for ProcedureRequestRequester {
 }
 
 impl Place for ProcessRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -21621,6 +22696,7 @@ impl Place for ProcessRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -21636,6 +22712,7 @@ impl Place for ProcessRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -21656,6 +22733,7 @@ impl Place for ProcessRequest {
 }
 
 impl Place for ProcessRequestItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21665,6 +22743,7 @@ impl Place for ProcessRequestItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -21672,6 +22751,7 @@ impl Place for ProcessRequestItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21682,6 +22762,7 @@ impl Place for ProcessRequestItem {
 }
 
 impl Place for ProcessResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -21720,6 +22801,7 @@ impl Place for ProcessResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -21731,6 +22813,7 @@ impl Place for ProcessResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -21753,6 +22836,7 @@ impl Place for ProcessResponse {
 }
 
 impl Place for ProcessResponseProcessNote {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21766,6 +22850,7 @@ impl Place for ProcessResponseProcessNote {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -21773,6 +22858,7 @@ impl Place for ProcessResponseProcessNote {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21784,6 +22870,7 @@ impl Place for ProcessResponseProcessNote {
 }
 
 impl Place for Provenance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -21822,6 +22909,7 @@ impl Place for Provenance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -21832,6 +22920,7 @@ impl Place for Provenance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -21852,6 +22941,7 @@ impl Place for Provenance {
 }
 
 impl Place for ProvenanceAgent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21866,6 +22956,7 @@ impl Place for ProvenanceAgent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -21889,6 +22980,7 @@ impl Place for ProvenanceAgent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21915,6 +23007,7 @@ impl Place for ProvenanceAgent {
 }
 
 impl Place for ProvenanceEntity {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21928,6 +23021,7 @@ impl Place for ProvenanceEntity {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -21942,6 +23036,7 @@ impl Place for ProvenanceEntity {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -21967,6 +23062,7 @@ impl Place for ProvenanceEntity {
 }
 
 impl Place for Quantity {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -21982,6 +23078,7 @@ impl Place for Quantity {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -21993,6 +23090,7 @@ impl Place for Quantity {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -22002,6 +23100,7 @@ impl Place for Quantity {
 }
 
 impl Place for Questionnaire {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -22054,6 +23153,7 @@ impl Place for Questionnaire {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -22076,6 +23176,7 @@ impl Place for Questionnaire {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -22095,6 +23196,7 @@ impl Place for Questionnaire {
 }
 
 impl Place for QuestionnaireItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -22162,6 +23264,7 @@ impl Place for QuestionnaireItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -22251,6 +23354,7 @@ impl Place for QuestionnaireItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -22294,6 +23398,7 @@ impl Place for QuestionnaireItem {
 }
 
 impl Place for QuestionnaireItemEnableWhen {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -22331,6 +23436,7 @@ impl Place for QuestionnaireItemEnableWhen {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -22419,6 +23525,7 @@ impl Place for QuestionnaireItemEnableWhen {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -22457,6 +23564,7 @@ impl Place for QuestionnaireItemEnableWhen {
 }
 
 impl Place for QuestionnaireItemOption {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -22476,6 +23584,7 @@ impl Place for QuestionnaireItemOption {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -22522,6 +23631,7 @@ impl Place for QuestionnaireItemOption {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -22539,6 +23649,7 @@ impl Place for QuestionnaireItemOption {
 }
 
 impl Place for QuestionnaireResponse {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -22581,6 +23692,7 @@ impl Place for QuestionnaireResponse {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -22591,6 +23703,7 @@ impl Place for QuestionnaireResponse {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -22612,6 +23725,7 @@ impl Place for QuestionnaireResponse {
 }
 
 impl Place for QuestionnaireResponseItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -22632,6 +23746,7 @@ impl Place for QuestionnaireResponseItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -22641,6 +23756,7 @@ impl Place for QuestionnaireResponseItem {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -22654,6 +23770,7 @@ impl Place for QuestionnaireResponseItem {
 }
 
 impl Place for QuestionnaireResponseItemAnswer {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -22687,6 +23804,7 @@ impl Place for QuestionnaireResponseItemAnswer {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -22773,6 +23891,7 @@ impl Place for QuestionnaireResponseItemAnswer {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -22823,6 +23942,7 @@ impl Place for QuestionnaireResponseItemAnswer {
 }
 
 impl Place for Range {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -22832,12 +23952,14 @@ impl Place for Range {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -22849,6 +23971,7 @@ impl Place for Range {
 }
 
 impl Place for Ratio {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -22861,12 +23984,14 @@ impl Place for Ratio {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -22878,6 +24003,7 @@ impl Place for Ratio {
 }
 
 impl Place for Reference {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -22891,6 +24017,7 @@ impl Place for Reference {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -22899,6 +24026,7 @@ impl Place for Reference {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -22909,6 +24037,7 @@ impl Place for Reference {
 }
 
 impl Place for ReferralRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -22973,6 +24102,7 @@ impl Place for ReferralRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -22996,6 +24126,7 @@ impl Place for ReferralRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -23032,6 +24163,7 @@ impl Place for ReferralRequest {
 }
 
 impl Place for ReferralRequestRequester {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -23042,12 +24174,14 @@ impl Place for ReferralRequestRequester {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -23060,6 +24194,7 @@ impl Place for ReferralRequestRequester {
 }
 
 impl Place for RelatedArtifact {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -23076,6 +24211,7 @@ impl Place for RelatedArtifact {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -23086,6 +24222,7 @@ impl Place for RelatedArtifact {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -23097,6 +24234,7 @@ impl Place for RelatedArtifact {
 }
 
 impl Place for RelatedPerson {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -23133,6 +24271,7 @@ impl Place for RelatedPerson {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -23144,6 +24283,7 @@ impl Place for RelatedPerson {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -23164,6 +24304,7 @@ impl Place for RelatedPerson {
 }
 
 impl Place for RequestGroup {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -23214,6 +24355,7 @@ impl Place for RequestGroup {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -23226,6 +24368,7 @@ impl Place for RequestGroup {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -23262,6 +24405,7 @@ impl Place for RequestGroup {
 }
 
 impl Place for RequestGroupAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -23319,6 +24463,7 @@ impl Place for RequestGroupAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -23344,6 +24489,7 @@ impl Place for RequestGroupAction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -23390,6 +24536,7 @@ impl Place for RequestGroupAction {
 }
 
 impl Place for RequestGroupActionCondition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -23402,6 +24549,7 @@ impl Place for RequestGroupActionCondition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -23412,6 +24560,7 @@ impl Place for RequestGroupActionCondition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -23422,6 +24571,7 @@ impl Place for RequestGroupActionCondition {
 }
 
 impl Place for RequestGroupActionRelatedAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -23434,6 +24584,7 @@ impl Place for RequestGroupActionRelatedAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -23442,6 +24593,7 @@ impl Place for RequestGroupActionRelatedAction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -23469,6 +24621,7 @@ impl Place for RequestGroupActionRelatedAction {
 }
 
 impl Place for ResearchStudy {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -23526,6 +24679,7 @@ impl Place for ResearchStudy {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -23537,6 +24691,7 @@ impl Place for ResearchStudy {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -23566,6 +24721,7 @@ impl Place for ResearchStudy {
 }
 
 impl Place for ResearchStudyArm {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -23580,6 +24736,7 @@ impl Place for ResearchStudyArm {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -23588,6 +24745,7 @@ impl Place for ResearchStudyArm {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -23599,6 +24757,7 @@ impl Place for ResearchStudyArm {
 }
 
 impl Place for ResearchSubject {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -23632,6 +24791,7 @@ impl Place for ResearchSubject {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -23643,6 +24803,7 @@ impl Place for ResearchSubject {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -23660,6 +24821,7 @@ impl Place for ResearchSubject {
 }
 
 impl Place for RiskAssessment {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -23706,6 +24868,7 @@ impl Place for RiskAssessment {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -23727,6 +24890,7 @@ impl Place for RiskAssessment {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -23771,6 +24935,7 @@ impl Place for RiskAssessment {
 }
 
 impl Place for RiskAssessmentPrediction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -23790,6 +24955,7 @@ impl Place for RiskAssessmentPrediction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -23808,6 +24974,7 @@ impl Place for RiskAssessmentPrediction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -23841,6 +25008,7 @@ impl Place for RiskAssessmentPrediction {
 }
 
 impl Place for SampledData {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -23861,6 +25029,7 @@ impl Place for SampledData {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -23873,6 +25042,7 @@ impl Place for SampledData {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -23883,6 +25053,7 @@ impl Place for SampledData {
 }
 
 impl Place for Schedule {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -23913,6 +25084,7 @@ impl Place for Schedule {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -23923,6 +25095,7 @@ impl Place for Schedule {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -23941,6 +25114,7 @@ impl Place for Schedule {
 }
 
 impl Place for SearchParameter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -24008,6 +25182,7 @@ impl Place for SearchParameter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -24036,6 +25211,7 @@ impl Place for SearchParameter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -24052,6 +25228,7 @@ impl Place for SearchParameter {
 }
 
 impl Place for SearchParameterComponent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24065,6 +25242,7 @@ impl Place for SearchParameterComponent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -24072,6 +25250,7 @@ impl Place for SearchParameterComponent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24083,6 +25262,7 @@ impl Place for SearchParameterComponent {
 }
 
 impl Place for Sequence {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -24129,6 +25309,7 @@ impl Place for Sequence {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -24141,6 +25322,7 @@ impl Place for Sequence {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -24164,6 +25346,7 @@ impl Place for Sequence {
 }
 
 impl Place for SequenceQuality {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24207,6 +25390,7 @@ impl Place for SequenceQuality {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -24224,6 +25408,7 @@ impl Place for SequenceQuality {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24237,6 +25422,7 @@ impl Place for SequenceQuality {
 }
 
 impl Place for SequenceReferenceSeq {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24259,6 +25445,7 @@ impl Place for SequenceReferenceSeq {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -24270,6 +25457,7 @@ impl Place for SequenceReferenceSeq {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24283,6 +25471,7 @@ impl Place for SequenceReferenceSeq {
 }
 
 impl Place for SequenceRepository {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24303,6 +25492,7 @@ impl Place for SequenceRepository {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -24315,6 +25505,7 @@ impl Place for SequenceRepository {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24325,6 +25516,7 @@ impl Place for SequenceRepository {
 }
 
 impl Place for SequenceVariant {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24345,6 +25537,7 @@ impl Place for SequenceVariant {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -24356,6 +25549,7 @@ impl Place for SequenceVariant {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24367,6 +25561,7 @@ impl Place for SequenceVariant {
 }
 
 impl Place for ServiceDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -24429,6 +25624,7 @@ impl Place for ServiceDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -24451,6 +25647,7 @@ impl Place for ServiceDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -24474,6 +25671,7 @@ impl Place for ServiceDefinition {
 }
 
 impl Place for Signature {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24492,6 +25690,7 @@ impl Place for Signature {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -24516,6 +25715,7 @@ impl Place for Signature {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24537,6 +25737,7 @@ impl Place for Signature {
 }
 
 impl Place for Slot {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -24576,6 +25777,7 @@ impl Place for Slot {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -24589,6 +25791,7 @@ impl Place for Slot {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -24607,6 +25810,7 @@ impl Place for Slot {
 }
 
 impl Place for Specimen {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -24650,6 +25854,7 @@ impl Place for Specimen {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -24660,6 +25865,7 @@ impl Place for Specimen {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -24682,6 +25888,7 @@ impl Place for Specimen {
 }
 
 impl Place for SpecimenCollection {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24705,6 +25912,7 @@ impl Place for SpecimenCollection {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -24721,6 +25929,7 @@ impl Place for SpecimenCollection {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24742,6 +25951,7 @@ impl Place for SpecimenCollection {
 }
 
 impl Place for SpecimenContainer {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24760,6 +25970,7 @@ impl Place for SpecimenContainer {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -24767,6 +25978,7 @@ impl Place for SpecimenContainer {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24795,6 +26007,7 @@ impl Place for SpecimenContainer {
 }
 
 impl Place for SpecimenProcessing {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24811,6 +26024,7 @@ impl Place for SpecimenProcessing {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -24826,6 +26040,7 @@ impl Place for SpecimenProcessing {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24845,6 +26060,7 @@ impl Place for SpecimenProcessing {
 }
 
 impl Place for StructureDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -24910,6 +26126,7 @@ impl Place for StructureDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -24938,6 +26155,7 @@ impl Place for StructureDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -24958,6 +26176,7 @@ impl Place for StructureDefinition {
 }
 
 impl Place for StructureDefinitionDifferential {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24967,12 +26186,14 @@ impl Place for StructureDefinitionDifferential {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -24984,6 +26205,7 @@ impl Place for StructureDefinitionDifferential {
 }
 
 impl Place for StructureDefinitionMapping {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -24996,6 +26218,7 @@ impl Place for StructureDefinitionMapping {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -25006,6 +26229,7 @@ impl Place for StructureDefinitionMapping {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25016,6 +26240,7 @@ impl Place for StructureDefinitionMapping {
 }
 
 impl Place for StructureDefinitionSnapshot {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -25025,12 +26250,14 @@ impl Place for StructureDefinitionSnapshot {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25042,6 +26269,7 @@ impl Place for StructureDefinitionSnapshot {
 }
 
 impl Place for StructureMap {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -25094,6 +26322,7 @@ impl Place for StructureMap {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -25114,6 +26343,7 @@ impl Place for StructureMap {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -25132,6 +26362,7 @@ impl Place for StructureMap {
 }
 
 impl Place for StructureMapGroup {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -25149,6 +26380,7 @@ impl Place for StructureMapGroup {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -25159,6 +26391,7 @@ impl Place for StructureMapGroup {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25171,6 +26404,7 @@ impl Place for StructureMapGroup {
 }
 
 impl Place for StructureMapGroupInput {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -25186,6 +26420,7 @@ impl Place for StructureMapGroupInput {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -25196,6 +26431,7 @@ impl Place for StructureMapGroupInput {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25206,6 +26442,7 @@ impl Place for StructureMapGroupInput {
 }
 
 impl Place for StructureMapGroupRule {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -25229,6 +26466,7 @@ impl Place for StructureMapGroupRule {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -25237,6 +26475,7 @@ impl Place for StructureMapGroupRule {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25251,6 +26490,7 @@ impl Place for StructureMapGroupRule {
 }
 
 impl Place for StructureMapGroupRuleDependent {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -25261,6 +26501,7 @@ impl Place for StructureMapGroupRuleDependent {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -25269,6 +26510,7 @@ impl Place for StructureMapGroupRuleDependent {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25279,6 +26521,7 @@ impl Place for StructureMapGroupRuleDependent {
 }
 
 impl Place for StructureMapGroupRuleSource {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -25376,6 +26619,7 @@ impl Place for StructureMapGroupRuleSource {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -25555,6 +26799,7 @@ impl Place for StructureMapGroupRuleSource {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25775,6 +27020,7 @@ impl Place for StructureMapGroupRuleSource {
 }
 
 impl Place for StructureMapGroupRuleTarget {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -25800,6 +27046,7 @@ impl Place for StructureMapGroupRuleTarget {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -25813,6 +27060,7 @@ impl Place for StructureMapGroupRuleTarget {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25824,6 +27072,7 @@ impl Place for StructureMapGroupRuleTarget {
 }
 
 impl Place for StructureMapGroupRuleTargetParameter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -25840,6 +27089,7 @@ impl Place for StructureMapGroupRuleTargetParameter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -25896,6 +27146,7 @@ impl Place for StructureMapGroupRuleTargetParameter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25906,6 +27157,7 @@ impl Place for StructureMapGroupRuleTargetParameter {
 }
 
 impl Place for StructureMapStructure {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -25918,6 +27170,7 @@ impl Place for StructureMapStructure {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -25928,6 +27181,7 @@ impl Place for StructureMapStructure {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -25938,6 +27192,7 @@ impl Place for StructureMapStructure {
 }
 
 impl Place for Subscription {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -25977,6 +27232,7 @@ impl Place for Subscription {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -25990,6 +27246,7 @@ impl Place for Subscription {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -26005,6 +27262,7 @@ impl Place for Subscription {
 }
 
 impl Place for SubscriptionChannel {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -26017,6 +27275,7 @@ impl Place for SubscriptionChannel {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -26027,6 +27286,7 @@ impl Place for SubscriptionChannel {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -26037,6 +27297,7 @@ impl Place for SubscriptionChannel {
 }
 
 impl Place for Substance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -26069,6 +27330,7 @@ impl Place for Substance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -26079,6 +27341,7 @@ impl Place for Substance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -26096,6 +27359,7 @@ impl Place for Substance {
 }
 
 impl Place for SubstanceIngredient {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -26107,12 +27371,14 @@ impl Place for SubstanceIngredient {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -26138,6 +27404,7 @@ impl Place for SubstanceIngredient {
 }
 
 impl Place for SubstanceInstance {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -26149,6 +27416,7 @@ impl Place for SubstanceInstance {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -26156,6 +27424,7 @@ impl Place for SubstanceInstance {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -26168,6 +27437,7 @@ impl Place for SubstanceInstance {
 }
 
 impl Place for SupplyDelivery {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -26212,6 +27482,7 @@ impl Place for SupplyDelivery {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -26231,6 +27502,7 @@ impl Place for SupplyDelivery {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -26266,6 +27538,7 @@ impl Place for SupplyDelivery {
 }
 
 impl Place for SupplyDeliverySuppliedItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -26277,12 +27550,14 @@ impl Place for SupplyDeliverySuppliedItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -26311,6 +27586,7 @@ impl Place for SupplyDeliverySuppliedItem {
 }
 
 impl Place for SupplyRequest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -26357,6 +27633,7 @@ impl Place for SupplyRequest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -26378,6 +27655,7 @@ impl Place for SupplyRequest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -26425,6 +27703,7 @@ impl Place for SupplyRequest {
 }
 
 impl Place for SupplyRequestOrderedItem {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -26436,12 +27715,14 @@ impl Place for SupplyRequestOrderedItem {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -26467,6 +27748,7 @@ impl Place for SupplyRequestOrderedItem {
 }
 
 impl Place for SupplyRequestRequester {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -26477,12 +27759,14 @@ impl Place for SupplyRequestRequester {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -26495,6 +27779,7 @@ impl Place for SupplyRequestRequester {
 }
 
 impl Place for Task {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -26569,6 +27854,7 @@ impl Place for Task {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -26590,6 +27876,7 @@ impl Place for Task {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -26629,6 +27916,7 @@ impl Place for Task {
 }
 
 impl Place for TaskInput {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -26706,6 +27994,7 @@ impl Place for TaskInput {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -26833,6 +28122,7 @@ impl Place for TaskInput {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -26969,6 +28259,7 @@ impl Place for TaskInput {
 }
 
 impl Place for TaskOutput {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27046,6 +28337,7 @@ impl Place for TaskOutput {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27177,6 +28469,7 @@ impl Place for TaskOutput {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27322,6 +28615,7 @@ impl Place for TaskOutput {
 }
 
 impl Place for TaskRequester {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27332,12 +28626,14 @@ impl Place for TaskRequester {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27350,6 +28646,7 @@ impl Place for TaskRequester {
 }
 
 impl Place for TaskRestriction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27364,6 +28661,7 @@ impl Place for TaskRestriction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27371,6 +28669,7 @@ impl Place for TaskRestriction {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27383,6 +28682,7 @@ impl Place for TaskRestriction {
 }
 
 impl Place for TestReport {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -27426,6 +28726,7 @@ impl Place for TestReport {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -27440,6 +28741,7 @@ impl Place for TestReport {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -27458,6 +28760,7 @@ impl Place for TestReport {
 }
 
 impl Place for TestReportParticipant {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27469,6 +28772,7 @@ impl Place for TestReportParticipant {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27478,6 +28782,7 @@ impl Place for TestReportParticipant {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27488,6 +28793,7 @@ impl Place for TestReportParticipant {
 }
 
 impl Place for TestReportSetup {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27497,12 +28803,14 @@ impl Place for TestReportSetup {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27514,6 +28822,7 @@ impl Place for TestReportSetup {
 }
 
 impl Place for TestReportSetupAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27527,12 +28836,14 @@ impl Place for TestReportSetupAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27545,6 +28856,7 @@ impl Place for TestReportSetupAction {
 }
 
 impl Place for TestReportSetupActionAssert {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27559,6 +28871,7 @@ impl Place for TestReportSetupActionAssert {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27568,6 +28881,7 @@ impl Place for TestReportSetupActionAssert {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27578,6 +28892,7 @@ impl Place for TestReportSetupActionAssert {
 }
 
 impl Place for TestReportSetupActionOperation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27592,6 +28907,7 @@ impl Place for TestReportSetupActionOperation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27601,6 +28917,7 @@ impl Place for TestReportSetupActionOperation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27611,6 +28928,7 @@ impl Place for TestReportSetupActionOperation {
 }
 
 impl Place for TestReportTeardown {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27620,12 +28938,14 @@ impl Place for TestReportTeardown {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27637,6 +28957,7 @@ impl Place for TestReportTeardown {
 }
 
 impl Place for TestReportTeardownAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27649,12 +28970,14 @@ impl Place for TestReportTeardownAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27666,6 +28989,7 @@ impl Place for TestReportTeardownAction {
 }
 
 impl Place for TestReportTest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27677,6 +29001,7 @@ impl Place for TestReportTest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27685,6 +29010,7 @@ impl Place for TestReportTest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27696,6 +29022,7 @@ impl Place for TestReportTest {
 }
 
 impl Place for TestReportTestAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27709,12 +29036,14 @@ impl Place for TestReportTestAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27727,6 +29056,7 @@ impl Place for TestReportTestAction {
 }
 
 impl Place for TestScript {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -27796,6 +29126,7 @@ impl Place for TestScript {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -27815,6 +29146,7 @@ impl Place for TestScript {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -27842,6 +29174,7 @@ impl Place for TestScript {
 }
 
 impl Place for TestScriptDestination {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27852,6 +29185,7 @@ impl Place for TestScriptDestination {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27859,6 +29193,7 @@ impl Place for TestScriptDestination {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27870,6 +29205,7 @@ impl Place for TestScriptDestination {
 }
 
 impl Place for TestScriptFixture {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27884,6 +29220,7 @@ impl Place for TestScriptFixture {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27892,6 +29229,7 @@ impl Place for TestScriptFixture {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27903,6 +29241,7 @@ impl Place for TestScriptFixture {
 }
 
 impl Place for TestScriptMetadata {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27913,12 +29252,14 @@ impl Place for TestScriptMetadata {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27931,6 +29272,7 @@ impl Place for TestScriptMetadata {
 }
 
 impl Place for TestScriptMetadataCapability {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27952,6 +29294,7 @@ impl Place for TestScriptMetadataCapability {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27964,6 +29307,7 @@ impl Place for TestScriptMetadataCapability {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -27975,6 +29319,7 @@ impl Place for TestScriptMetadataCapability {
 }
 
 impl Place for TestScriptMetadataLink {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -27985,6 +29330,7 @@ impl Place for TestScriptMetadataLink {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -27993,6 +29339,7 @@ impl Place for TestScriptMetadataLink {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28003,6 +29350,7 @@ impl Place for TestScriptMetadataLink {
 }
 
 impl Place for TestScriptOrigin {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28013,6 +29361,7 @@ impl Place for TestScriptOrigin {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28020,6 +29369,7 @@ impl Place for TestScriptOrigin {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28031,6 +29381,7 @@ impl Place for TestScriptOrigin {
 }
 
 impl Place for TestScriptRule {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28041,12 +29392,14 @@ impl Place for TestScriptRule {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28059,6 +29412,7 @@ impl Place for TestScriptRule {
 }
 
 impl Place for TestScriptRuleParam {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28069,6 +29423,7 @@ impl Place for TestScriptRuleParam {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28077,6 +29432,7 @@ impl Place for TestScriptRuleParam {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28087,6 +29443,7 @@ impl Place for TestScriptRuleParam {
 }
 
 impl Place for TestScriptRuleset {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28097,12 +29454,14 @@ impl Place for TestScriptRuleset {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28115,6 +29474,7 @@ impl Place for TestScriptRuleset {
 }
 
 impl Place for TestScriptRulesetRule {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28125,6 +29485,7 @@ impl Place for TestScriptRulesetRule {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28132,6 +29493,7 @@ impl Place for TestScriptRulesetRule {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28143,6 +29505,7 @@ impl Place for TestScriptRulesetRule {
 }
 
 impl Place for TestScriptRulesetRuleParam {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28153,6 +29516,7 @@ impl Place for TestScriptRulesetRuleParam {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28161,6 +29525,7 @@ impl Place for TestScriptRulesetRuleParam {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28171,6 +29536,7 @@ impl Place for TestScriptRulesetRuleParam {
 }
 
 impl Place for TestScriptSetup {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28180,12 +29546,14 @@ impl Place for TestScriptSetup {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28197,6 +29565,7 @@ impl Place for TestScriptSetup {
 }
 
 impl Place for TestScriptSetupAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28210,12 +29579,14 @@ impl Place for TestScriptSetupAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28228,6 +29599,7 @@ impl Place for TestScriptSetupAction {
 }
 
 impl Place for TestScriptSetupActionAssert {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28281,6 +29653,7 @@ impl Place for TestScriptSetupActionAssert {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28314,6 +29687,7 @@ impl Place for TestScriptSetupActionAssert {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28326,6 +29700,7 @@ impl Place for TestScriptSetupActionAssert {
 }
 
 impl Place for TestScriptSetupActionAssertRule {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28336,6 +29711,7 @@ impl Place for TestScriptSetupActionAssertRule {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28343,6 +29719,7 @@ impl Place for TestScriptSetupActionAssertRule {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28354,6 +29731,7 @@ impl Place for TestScriptSetupActionAssertRule {
 }
 
 impl Place for TestScriptSetupActionAssertRuleParam {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28364,6 +29742,7 @@ impl Place for TestScriptSetupActionAssertRuleParam {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28372,6 +29751,7 @@ impl Place for TestScriptSetupActionAssertRuleParam {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28382,6 +29762,7 @@ impl Place for TestScriptSetupActionAssertRuleParam {
 }
 
 impl Place for TestScriptSetupActionAssertRuleset {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28395,6 +29776,7 @@ impl Place for TestScriptSetupActionAssertRuleset {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28402,6 +29784,7 @@ impl Place for TestScriptSetupActionAssertRuleset {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28413,6 +29796,7 @@ impl Place for TestScriptSetupActionAssertRuleset {
 }
 
 impl Place for TestScriptSetupActionAssertRulesetRule {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28423,6 +29807,7 @@ impl Place for TestScriptSetupActionAssertRulesetRule {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28430,6 +29815,7 @@ impl Place for TestScriptSetupActionAssertRulesetRule {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28441,6 +29827,7 @@ impl Place for TestScriptSetupActionAssertRulesetRule {
 }
 
 impl Place for TestScriptSetupActionAssertRulesetRuleParam {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28451,6 +29838,7 @@ impl Place for TestScriptSetupActionAssertRulesetRuleParam {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28459,6 +29847,7 @@ impl Place for TestScriptSetupActionAssertRulesetRuleParam {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28469,6 +29858,7 @@ impl Place for TestScriptSetupActionAssertRulesetRuleParam {
 }
 
 impl Place for TestScriptSetupActionOperation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28505,6 +29895,7 @@ impl Place for TestScriptSetupActionOperation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28525,6 +29916,7 @@ impl Place for TestScriptSetupActionOperation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28537,6 +29929,7 @@ impl Place for TestScriptSetupActionOperation {
 }
 
 impl Place for TestScriptSetupActionOperationRequestHeader {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28550,6 +29943,7 @@ impl Place for TestScriptSetupActionOperationRequestHeader {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28558,6 +29952,7 @@ impl Place for TestScriptSetupActionOperationRequestHeader {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28568,6 +29963,7 @@ impl Place for TestScriptSetupActionOperationRequestHeader {
 }
 
 impl Place for TestScriptTeardown {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28577,12 +29973,14 @@ impl Place for TestScriptTeardown {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28594,6 +29992,7 @@ impl Place for TestScriptTeardown {
 }
 
 impl Place for TestScriptTeardownAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28606,12 +30005,14 @@ impl Place for TestScriptTeardownAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28623,6 +30024,7 @@ impl Place for TestScriptTeardownAction {
 }
 
 impl Place for TestScriptTest {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28634,6 +30036,7 @@ impl Place for TestScriptTest {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28642,6 +30045,7 @@ impl Place for TestScriptTest {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28653,6 +30057,7 @@ impl Place for TestScriptTest {
 }
 
 impl Place for TestScriptTestAction {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28666,12 +30071,14 @@ impl Place for TestScriptTestAction {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28684,6 +30091,7 @@ impl Place for TestScriptTestAction {
 }
 
 impl Place for TestScriptVariable {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28706,6 +30114,7 @@ impl Place for TestScriptVariable {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28720,6 +30129,7 @@ impl Place for TestScriptVariable {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28730,6 +30140,7 @@ impl Place for TestScriptVariable {
 }
 
 impl Place for Timing {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28740,6 +30151,7 @@ impl Place for Timing {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28747,6 +30159,7 @@ impl Place for Timing {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28758,6 +30171,7 @@ impl Place for Timing {
 }
 
 impl Place for TimingRepeat {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28797,6 +30211,7 @@ impl Place for TimingRepeat {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28817,6 +30232,7 @@ impl Place for TimingRepeat {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28847,6 +30263,7 @@ impl Place for TimingRepeat {
 }
 
 impl Place for TriggerDefinition {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28864,6 +30281,7 @@ impl Place for TriggerDefinition {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -28892,6 +30310,7 @@ impl Place for TriggerDefinition {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28916,6 +30335,7 @@ impl Place for TriggerDefinition {
 }
 
 impl Place for UsageContext {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -28927,12 +30347,14 @@ impl Place for UsageContext {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, _ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -28962,6 +30384,7 @@ impl Place for UsageContext {
 }
 
 impl Place for ValueSet {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -29012,6 +30435,7 @@ impl Place for ValueSet {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -29033,6 +30457,7 @@ impl Place for ValueSet {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -29051,6 +30476,7 @@ impl Place for ValueSet {
 }
 
 impl Place for ValueSetCompose {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -29066,6 +30492,7 @@ impl Place for ValueSetCompose {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -29074,6 +30501,7 @@ impl Place for ValueSetCompose {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -29086,6 +30514,7 @@ impl Place for ValueSetCompose {
 }
 
 impl Place for ValueSetComposeInclude {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -29105,6 +30534,7 @@ impl Place for ValueSetComposeInclude {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -29114,6 +30544,7 @@ impl Place for ValueSetComposeInclude {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -29126,6 +30557,7 @@ impl Place for ValueSetComposeInclude {
 }
 
 impl Place for ValueSetComposeIncludeConcept {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -29137,6 +30569,7 @@ impl Place for ValueSetComposeIncludeConcept {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -29145,6 +30578,7 @@ impl Place for ValueSetComposeIncludeConcept {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -29156,6 +30590,7 @@ impl Place for ValueSetComposeIncludeConcept {
 }
 
 impl Place for ValueSetComposeIncludeConceptDesignation {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -29167,6 +30602,7 @@ impl Place for ValueSetComposeIncludeConceptDesignation {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -29175,6 +30611,7 @@ impl Place for ValueSetComposeIncludeConceptDesignation {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -29186,6 +30623,7 @@ impl Place for ValueSetComposeIncludeConceptDesignation {
 }
 
 impl Place for ValueSetComposeIncludeFilter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => match n.as_bytes()[0] {
@@ -29200,6 +30638,7 @@ impl Place for ValueSetComposeIncludeFilter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -29209,6 +30648,7 @@ impl Place for ValueSetComposeIncludeFilter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -29219,6 +30659,7 @@ impl Place for ValueSetComposeIncludeFilter {
 }
 
 impl Place for ValueSetExpansion {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -29236,6 +30677,7 @@ impl Place for ValueSetExpansion {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -29246,6 +30688,7 @@ impl Place for ValueSetExpansion {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -29258,6 +30701,7 @@ impl Place for ValueSetExpansion {
 }
 
 impl Place for ValueSetExpansionContains {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -29280,6 +30724,7 @@ impl Place for ValueSetExpansionContains {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -29292,6 +30737,7 @@ impl Place for ValueSetExpansionContains {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -29304,6 +30750,7 @@ impl Place for ValueSetExpansionContains {
 }
 
 impl Place for ValueSetExpansionParameter {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -29325,6 +30772,7 @@ impl Place for ValueSetExpansionParameter {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -29392,6 +30840,7 @@ impl Place for ValueSetExpansionParameter {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
@@ -29402,6 +30851,7 @@ impl Place for ValueSetExpansionParameter {
 }
 
 impl Place for VisionPrescription {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 403701760),
@@ -29436,6 +30886,7 @@ impl Place for VisionPrescription {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
@@ -29446,6 +30897,7 @@ impl Place for VisionPrescription {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 if url.is_none() => Some(open_one(&mut self.meta)),
@@ -29477,6 +30929,7 @@ impl Place for VisionPrescription {
 }
 
 impl Place for VisionPrescriptionDispense {
+    #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
             2 => is(n, "id", 0),
@@ -29515,6 +30968,7 @@ impl Place for VisionPrescriptionDispense {
             _ => NONE,
         }
     }
+    #[inline(always)]
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
@@ -29533,6 +30987,7 @@ impl Place for VisionPrescriptionDispense {
             _ => None,
         }
     }
+    #[inline(always)]
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
