@@ -149,8 +149,8 @@ enum Level {
 /// pointer was derived, when it was opened, from a `&mut` made from the
 /// pointer of the frame below it (the generated [`Place::start`] /
 /// [`Place::set`] / [`Place::put`] of the frame's node, which derive the
-/// child's pointer from `&mut self` — `Option::insert`, `Vec::push` then
-/// `last_mut`, the new choice variant — `extension_mut` of a primitive,
+/// child's pointer from `&mut self` — `Option::insert`, `Vec::push` or
+/// `Vec::resize_with` then `last_mut`, the new choice variant — `extension_mut` of a primitive,
 /// or the resource slot), so each frame's node lies inside the node of
 /// the frame below. The frames themselves are plain values in the `Vec`
 /// (its buffer is the sink's, apart from the model: a schema position
@@ -238,7 +238,7 @@ impl ModelSink {
         let Scratch {
             mut open,
             root: boxed,
-        } = SCRATCH.take();
+        } = SCRATCH.try_with(std::cell::Cell::take).unwrap_or_default();
         let at = last_present(root.as_node());
         let name = root.resource_type();
         let mut boxed = boxed.unwrap_or_default();
@@ -317,6 +317,7 @@ impl ModelSink {
         ));
         self.slipped = true;
         self.open.clear();
+        self.nested = 0;
     }
 
     /// Reports malformed value `shown` of primitive element `name` (slot
@@ -343,6 +344,10 @@ impl ModelSink {
         if self.open.len() - self.nested > MAX_STEPS {
             return self.too_deep(name);
         }
+        debug_assert!(
+            self.open.len() < self.open.capacity(),
+            "the stack is reserved once"
+        );
         self.open.push(frame);
     }
 
@@ -663,12 +668,16 @@ impl Drop for ModelSink {
             open: std::mem::take(&mut self.open),
             root: Some(boxed),
         };
-        // keep the scratch for the thread's next sink (the larger one)
-        let kept = SCRATCH.take();
-        SCRATCH.set(if kept.open.capacity() > scratch.open.capacity() {
-            kept
-        } else {
-            scratch
+        // keep the scratch for the thread's next sink (the larger one);
+        // during thread exit the thread's scratch may be gone already
+        // (then the buffers are freed)
+        let _ = SCRATCH.try_with(|cell| {
+            let kept = cell.take();
+            cell.set(if kept.open.capacity() > scratch.open.capacity() {
+                kept
+            } else {
+                scratch
+            });
         });
     }
 }
@@ -1136,6 +1145,49 @@ mod tests {
         assert_eq!(read.outcome.issues[0].rule, rules::PRIMITIVE_FORMAT);
     }
 
+    /// A malformed primitive opened for its extensions keeps them: the
+    /// pointer `put` hands out for a malformed value is used as the sink
+    /// uses it (the model equals the reader's, with the same issue).
+    #[test]
+    fn a_malformed_primitive_keeps_its_extensions() {
+        const URL: &str = "https://example.org/ext";
+        let mut m = ModelSink::new("Patient").unwrap();
+        m.start_value("birthDate", "2019-13-45");
+        m.start_extension("extension", URL);
+        m.value("valueString", "kept");
+        m.end("extension");
+        m.end("birthDate");
+        let p = m.finish().unwrap();
+        assert_eq!(p.outcome.issues.len(), 1, "{:?}", p.outcome);
+        assert_eq!(p.outcome.issues[0].rule, rules::PRIMITIVE_FORMAT);
+        let read = crate::from_xml(
+            br#"<Patient xmlns="http://hl7.org/fhir"><birthDate value="2019-13-45"><extension url="https://example.org/ext"><valueString value="kept"/></extension></birthDate></Patient>"#,
+        )
+        .unwrap();
+        assert_eq!(read.resource, p.resource);
+        assert_eq!(read.outcome.issues[0].rule, rules::PRIMITIVE_FORMAT);
+    }
+
+    /// At most [`MAX_STEPS`] elements are open at once: one more is
+    /// `INPUT-DEPTH` (and the stack, reserved once, is never regrown:
+    /// the debug assertion of `push_element`).
+    #[test]
+    fn elements_open_at_once_are_limited() {
+        fn nest(depth: usize) -> Result<Parsed, ReadError> {
+            let mut m = ModelSink::new("Patient").unwrap();
+            for _ in 0..depth {
+                m.start_extension("extension", "https://example.org/ext");
+            }
+            for _ in 0..depth {
+                m.end("extension");
+            }
+            m.finish()
+        }
+        assert!(nest(MAX_STEPS).is_ok());
+        let err = nest(MAX_STEPS + 1).err().unwrap();
+        assert_eq!(err.issue().map(|i| i.rule), Some(rules::INPUT_DEPTH));
+    }
+
     /// Nested resources, choice alternatives, primitives with extensions and
     /// empty elements assemble the model the reader makes of the same XML.
     #[test]
@@ -1178,16 +1230,17 @@ mod tests {
         assert_eq!(crate::to_xml(&model.resource), x.as_str());
     }
 
-    /// The open nodes' pointers stay valid while the lists that hold them
-    /// and their siblings regrow, through nested resources eight deep, and
+    /// The open nodes' pointers stay valid while the lists of their closed
+    /// siblings (the parent's lists) regrow, through nested resources eight deep, and
     /// when the sink is moved between calls (see `Open`): the model equals
     /// the reader's of the same description's XML. A sink dropped with
     /// elements open frees its model (no leak, no double free).
     ///
     /// Under Miri (an interpreter) the sizes are smaller ([`Sizes`]) but
     /// still regrow every list the sink appends to here (`Bundle.entry`,
-    /// `Patient.name`, `HumanName.given`: Vec capacity 4 → 8 on the fifth
-    /// push, moving the earlier, closed elements) while the frames of the
+    /// `Patient.name`, `HumanName.given`: each list regrows past its first
+    /// block — four elements, or what fits in 1 KiB for large ones, see
+    /// `place::reserve_first` — moving the earlier, closed elements) while the frames of the
     /// parent nodes, resources nested several levels deep, stay open
     /// below; the over-the-limit nesting (`MAX_NESTED + 1`) is the same.
     #[test]

@@ -6,8 +6,10 @@
 //! distinguishing byte, then one comparison), and [`Place::put`] /
 //! [`Place::open`] write the element of a slot straight into its field
 //! (one dynamic call, a jump on the slot, a direct field write). The
-//! [`ModelSink`](crate::ModelSink) checks schema order and repeats on the
-//! slot's field index (integer compares) and goes to the reflection layer
+//! generated [`Place::set`] / [`Place::start`] of each type (one dynamic
+//! call per element) find the slot, check schema order and repeats on
+//! its field index (integer compares) and place the element; the
+//! [`ModelSink`](crate::ModelSink) goes to the reflection layer
 //! ([`crate::node`]) only to report a slip with the reader's words.
 //!
 //! Slot layout: bits 0..8 the element's index in the type's
