@@ -397,6 +397,11 @@ impl ModelSink {
         match m {
             Miss::Order { s, at } => self.out_of_place(node, name, s, at as usize),
             Miss::Not(what) => self.not(node, name, what),
+            Miss::Attr => self.slip(
+                rules::SCHEMA_UNKNOWN,
+                Some(name),
+                format!("`{name}` must be an XML attribute here, not an element"),
+            ),
             Miss::Slot(_) => self.not(node, name, "a primitive"),
             Miss::Bad { s, v, expected } => {
                 self.bad_value(name, s, &v, expected);
@@ -495,7 +500,7 @@ impl ModelSink {
         let node = *node;
         // SAFETY: the top frame's node (see `Open`): the `&mut` lives for
         // this call, the primitive's pointer is derived from it.
-        let prim = match unsafe { &mut *node.as_ptr() }.set(name, at, v, checked, open) {
+        let prim = match unsafe { &mut *node.as_ptr() }.set(name, at, v, checked) {
             Ok(prim) => prim,
             Err(m) => self.missed(node, name, m),
         };
@@ -917,16 +922,25 @@ mod tests {
                     };
                     let mut at = 0;
                     match kind {
-                        place::PRIM | place::ATTR => {
+                        place::ATTR => {
+                            // set by the reader's attributes (`put`), never
+                            // as an element by the sink
+                            let _ = n.put(s, Str::const_new("x"), true);
+                            assert!(crate::node::is_present(&n.field(i)), "{what}");
+                            let r = n.set(name, &mut at, Str::const_new("x"), false);
+                            assert!(matches!(r, Err(Miss::Attr)), "{what}");
+                            assert_eq!(at, i as u32 + 1, "{what}");
+                        }
+                        place::PRIM => {
                             let _ = n.put(s, Str::const_new("x"), true);
                             assert!(crate::node::is_present(&n.field(i)), "{what}");
                             let v = || Str::const_new("x");
                             // trusted text is kept as given; other values
                             // are checked ("x" is no number or boolean)
-                            match n.set(name, &mut at, v(), false, false) {
+                            match n.set(name, &mut at, v(), false) {
                                 Ok(p) => {
-                                    assert_eq!(p.is_some(), kind == place::PRIM, "{what}");
-                                    assert!(kind == place::ATTR || place::text_valued(s));
+                                    assert!(p.is_some(), "{what}");
+                                    assert!(place::text_valued(s), "{what}");
                                 }
                                 Err(Miss::Bad { s: b, .. }) => {
                                     assert_eq!(b, s, "{what}");
@@ -935,12 +949,8 @@ mod tests {
                                 Err(m) => panic!("{what}: {m:?}"),
                             }
                             assert_eq!(at, i as u32 + 1, "{what}");
-                            let r = n.set(name, &mut at, v(), false, false);
+                            let r = n.set(name, &mut at, v(), false);
                             again(r.map(drop), at);
-                            if kind == place::ATTR {
-                                let r = n.set(name, &mut 0, v(), false, true);
-                                assert!(matches!(r, Err(Miss::Not(_))), "{what}");
-                            }
                         }
                         place::COMPLEX => {
                             let ext = ty == Some("Extension");
@@ -949,7 +959,7 @@ mod tests {
                             assert_eq!(at, i as u32 + 1, "{what}");
                             let r = n.start(name, &mut at, None);
                             again(r.map(drop), at);
-                            let r = n.set(name, &mut 0, Str::const_new("x"), false, false);
+                            let r = n.set(name, &mut 0, Str::const_new("x"), false);
                             assert!(matches!(r, Err(Miss::Not(_))), "{what}");
                             let c = n.open(s, None).unwrap();
                             // SAFETY: the child was just placed in `n`, which
@@ -969,7 +979,7 @@ mod tests {
                         }
                     }
                     assert!(matches!(
-                        n.set(name, &mut 0xfff, Str::const_new("x"), false, false),
+                        n.set(name, &mut 0xfff, Str::const_new("x"), false),
                         Err(Miss::Order { .. })
                     ));
                 }
@@ -1166,6 +1176,44 @@ mod tests {
         .unwrap();
         assert_eq!(read.resource, p.resource);
         assert_eq!(read.outcome.issues[0].rule, rules::PRIMITIVE_FORMAT);
+    }
+
+    /// An attribute written as an element (`id` of an element, `url` of an
+    /// extension opened with its url) is the reader's `SCHEMA-UNKNOWN`,
+    /// with the reader's words (it used to replace the
+    /// attribute silently).
+    #[test]
+    fn attributes_are_not_elements() {
+        type Describe = fn(&mut ModelSink);
+        let cases: [(&[u8], Describe); 2] = [
+            (
+                br#"<Patient xmlns="http://hl7.org/fhir"><name><id value="x"/></name></Patient>"#,
+                |m| {
+                    m.start("name");
+                    m.value("id", "x");
+                },
+            ),
+            (
+                br#"<Patient xmlns="http://hl7.org/fhir"><extension url="a"><url value="b"/></extension></Patient>"#,
+                |m| {
+                    m.start_extension("extension", "a");
+                    m.value_static("url", "b");
+                },
+            ),
+        ];
+        for (xml, describe) in cases {
+            let read = crate::from_xml(xml).unwrap();
+            let want = &read.outcome.issues[0];
+            let mut m = ModelSink::new("Patient").unwrap();
+            describe(&mut m);
+            let err = m.finish().err().unwrap();
+            let got = err.issue().unwrap();
+            assert_eq!(got.rule, rules::SCHEMA_UNKNOWN);
+            assert_eq!((got.rule, &got.message), (want.rule, &want.message));
+            // the sink's locations carry no list indices
+            let bare = want.location.replace("[0]", "");
+            assert_eq!(got.location, bare);
+        }
     }
 
     /// At most [`MAX_STEPS`] elements are open at once: one more is

@@ -100,6 +100,11 @@ pub(crate) enum Miss {
     /// The element is not what the call places (`"a primitive"`, `"a
     /// complex element"`, `"an extension"`); the position has moved past it.
     Not(&'static str),
+    /// [`Place::set`] of an attribute (`id` of an element, `Extension.url`):
+    /// in FHIR XML it is an attribute, never an element, so the sink
+    /// reports it as the reader reports an `<id>` / `<url>` element; the
+    /// position has moved past it.
+    Attr,
     /// [`Place::start`] of resource slot `field` (the calls that follow
     /// start resources); the position has moved past it.
     Slot(usize),
@@ -135,14 +140,15 @@ pub(crate) trait Place: Node {
     /// an element that is not an extension (or the slot is not complex).
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>>;
 
-    /// Places primitive (or attribute) element `name` with value `v` after
+    /// Places primitive element `name` with value `v` after
     /// the schema position `at` (index + 1 of the last element written, 0:
     /// none), which moves to it: [`Place::find`], the reader's checks (a
     /// known name, not before the last element written, not a second
     /// single value), the lexical check of `v` when `checked` (run-time
     /// text) or when the value is not held as text, then [`Place::put`].
-    /// `open`: the primitive is opened for its extensions (an attribute
-    /// is then [`Miss::Not`] a primitive). Returns the primitive placed.
+    /// An attribute (`id` of an element, `Extension.url`) is [`Miss::Attr`]:
+    /// the sinks' names are element names (the extension's `url` comes
+    /// with `start_extension`). Returns the primitive placed.
     #[inline]
     fn set(
         &mut self,
@@ -150,7 +156,6 @@ pub(crate) trait Place: Node {
         at: &mut u32,
         v: Str,
         checked: bool,
-        open: bool,
     ) -> Result<Option<NonNull<dyn PrimNode>>, Miss> {
         let s = self.find(name);
         step(s, at)?;
@@ -160,7 +165,7 @@ pub(crate) trait Place: Node {
                 Err(expected) => return Err(Miss::Bad { s, v, expected }),
             },
             PRIM => true,
-            ATTR if !open => true,
+            ATTR => return Err(Miss::Attr),
             _ => return Err(Miss::Not("a primitive")),
         };
         Ok(self.put(s, v, ok))
