@@ -108,13 +108,11 @@ impl MessageSink for ModelSink {
             return Err(slip(&parsed.outcome));
         };
         let mut w = ModelSink::with_root(Resource::MessageHeader(Box::default()));
-        // the header's fullUrl text once (the id is its tail)
-        let full_url = made.message_id.as_str();
-        w.value_formatted("id", full_url.get(9..).unwrap_or_default());
+        w.value_formatted("id", made.message_id.id());
         header(&mut w);
         let parsed = w.finish().map_err(|e| slip(&e.outcome))?;
         if let Some(first) = bundle.entry.first_mut() {
-            first.full_url = Some(Primitive::from(full_url));
+            first.full_url = Some(Primitive::from(made.message_id.as_str()));
             first.resource = Some(parsed.resource);
         }
         bundle.id = Some(Primitive::from(made.bundle_id.id()));
@@ -142,13 +140,11 @@ pub(crate) fn entry<S: ElementSink>(
     rtype: &'static str,
     body: impl FnOnce(&mut S),
 ) {
-    // the fullUrl's text once (the id is its tail)
-    let full_url = u.as_str();
     w.start("entry");
-    w.value_formatted("fullUrl", full_url);
+    w.value_formatted("fullUrl", u.as_str());
     w.start("resource");
     w.start_resource(rtype);
-    w.value_formatted("id", full_url.get(9..).unwrap_or_default());
+    w.value_formatted("id", u.id());
     body(w);
     w.end_resource(rtype);
     w.end("resource");
