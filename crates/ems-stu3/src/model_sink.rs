@@ -79,8 +79,6 @@ pub struct ModelSink {
     /// frames above the root's are open elements).
     nested: usize,
     outcome: Outcome,
-    /// A structural slip was reported (and the stack emptied).
-    slipped: bool,
 }
 
 // SAFETY: a `ModelSink` owns everything its pointers point into: `root`
@@ -263,7 +261,6 @@ impl ModelSink {
             open,
             nested: 0,
             outcome: Outcome::new(),
-            slipped: false,
         }
     }
 
@@ -271,20 +268,21 @@ impl ModelSink {
     /// issues (malformed values, kept as given, as the reader keeps them);
     /// `Err` after a structural slip or when elements are left open.
     pub fn finish(mut self) -> Result<Parsed, ReadError> {
-        if !self.slipped && self.open.len() > 1 {
+        if self.open.len() > 1 {
             self.slip(
                 rules::SCHEMA_CONTENT,
                 None,
                 "the description left elements open".into(),
             );
         }
+        let slipped = self.slipped();
         self.open.clear();
         // SAFETY: the stack is empty, so no pointer derived from the root
         // is left; the root is the sink's own live box.
         let resource = unsafe { (*self.root.as_ptr()).take() };
         let outcome = std::mem::take(&mut self.outcome);
         match resource {
-            Some(resource) if !self.slipped => Ok(Parsed { resource, outcome }),
+            Some(resource) if !slipped => Ok(Parsed { resource, outcome }),
             _ => Err(ReadError { outcome }),
         }
     }
@@ -315,9 +313,15 @@ impl ModelSink {
             location,
             message,
         ));
-        self.slipped = true;
         self.open.clear();
         self.nested = 0;
+    }
+
+    /// Whether a structural slip was reported: only a slip empties the
+    /// stack (the root's frame is popped by no `end`).
+    #[inline]
+    fn slipped(&self) -> bool {
+        self.open.is_empty()
     }
 
     /// Reports malformed value `shown` of primitive element `name` (slot
@@ -517,7 +521,7 @@ impl ModelSink {
     #[cold]
     #[inline(never)]
     fn not_prim(&mut self, node: NonNull<dyn Place>, name: &'static str) {
-        if !self.slipped {
+        if !self.slipped() {
             self.not(node, name, "a primitive")
         }
     }
