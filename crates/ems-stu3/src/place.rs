@@ -119,6 +119,16 @@ pub(crate) enum Miss {
     },
 }
 
+/// The type tag of a generated type: a number of its own (distinct per
+/// type, `cargo xtask codegen`), which [`Place::tag`] gives for a node
+/// behind a `dyn Place` and the typed element constants of
+/// [`crate::element`] carry for their owner: a node whose tag is `O::TAG`
+/// is an `O`.
+pub(crate) trait Tagged {
+    /// The type's tag.
+    const TAG: u16;
+}
+
 /// Element placement of a generated type (see the module docs). The
 /// pointers handed out are derived from `&mut self` (see `model_sink::Open`
 /// for why they stay valid while the sink uses them).
@@ -128,6 +138,8 @@ pub(crate) enum Miss {
 /// for each generated type) inlines the type's own `find`, the reader's
 /// order checks as integer compares, and its `put` / `open`.
 pub(crate) trait Place: Node {
+    /// The type's [`Tagged::TAG`].
+    fn tag(&self) -> u16;
     /// The slot of element `name` ([`NONE`]: not an element of the type).
     fn find(&self, name: &str) -> u32;
     /// Sets the primitive or attribute of slot `s` (a [`PRIM`] or [`ATTR`]
