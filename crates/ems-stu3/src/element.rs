@@ -148,6 +148,17 @@ impl Prim<Untyped> {
     }
 }
 
+impl Res<Untyped> {
+    /// Resource type `name`, placed by name (its `id` too; see the
+    /// [module docs](self)).
+    pub const fn named(name: &'static str) -> Self {
+        Res {
+            name,
+            id: Prim::named("id"),
+        }
+    }
+}
+
 impl<R> Res<R> {
     /// The resource type name.
     pub const fn name(&self) -> &'static str {

@@ -210,13 +210,21 @@ pub(crate) trait Place: Node {
 /// second single value); moves `at` past the element.
 #[inline(always)]
 fn step(s: u32, at: &mut u32) -> Result<(), Miss> {
-    let i = field(s) as u32;
-    if s != NONE && *at <= i + 1 && (*at <= i || many(s)) {
-        *at = i + 1;
+    if fits(s, *at) {
+        *at = field(s) as u32 + 1;
         Ok(())
     } else {
         Err(Miss::Order { s, at: *at })
     }
+}
+
+/// Whether slot `s` may come at schema position `at` (a known name, not
+/// before the last element written, not a second single value): the
+/// reader's order checks as integer compares.
+#[inline(always)]
+pub(crate) fn fits(s: u32, at: u32) -> bool {
+    let i = field(s) as u32;
+    s != NONE && at <= i + 1 && (at <= i || many(s))
 }
 
 /// The primitive of text `v` as `kind`: its value when `ok` (checked or
