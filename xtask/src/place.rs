@@ -135,7 +135,10 @@ fn emit_elements(m: &Model, o: &mut String, s: &Struct, elems: &[Name]) {
     let _ = writeln!(o, "impl {ty} {{");
     // attributes (`id` of an element, `Extension.url`) and `Narrative.div`
     // are not written by the sinks' element calls
-    for e in elems.iter().filter(|e| matches!(e.slot >> 20 & 7, PRIM | COMPLEX | RESOURCE)) {
+    for e in elems
+        .iter()
+        .filter(|e| matches!(e.slot >> 20 & 7, PRIM | COMPLEX | RESOURCE))
+    {
         let c = screaming(&e.name);
         assert!(
             c != "RESOURCE_TYPE" || s.kind != "resource",
