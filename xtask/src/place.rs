@@ -168,7 +168,7 @@ fn emit_elements(m: &Model, o: &mut String, s: &Struct, elems: &[Name]) {
     if s.kind == "resource" {
         let _ = writeln!(
             o,
-            "    /// The `{0}` resource type.\n    pub const RESOURCE_TYPE: Res<{ty}> = Res {{ name: {0:?}, id: {ty}::ID }};",
+            "    /// The `{0}` resource type.\n    pub const RESOURCE_TYPE: Res<{ty}> = Res {{ name: {0:?}, id: {ty}::ID, new: Some(|| Resource::{ty}(Box::default())) }};",
             s.fhir
         );
     }

@@ -26,7 +26,7 @@
 
 use crate::place::{Place, Tagged};
 use crate::primitive::PrimNode;
-use crate::{Extension, Str};
+use crate::{Extension, Resource, Str};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
@@ -43,7 +43,7 @@ const NO_SLOT: u32 = u32::MAX;
 
 /// Complex element of `O` whose content is a `C` (a datatype, a backbone
 /// element, an extension, a choice alternative), or a resource slot (`C`
-/// is [`Resource`](crate::Resource)). See the [module docs](self).
+/// is [`Resource`]). See the [module docs](self).
 pub struct Complex<O, C> {
     /// The element name (`valueCodeableConcept` for a choice alternative).
     pub(crate) name: &'static str,
@@ -75,6 +75,8 @@ pub struct Res<R> {
     pub(crate) name: &'static str,
     /// `R.id`.
     pub(crate) id: Prim<R>,
+    /// A new empty `R` (`None`: found by name).
+    pub(crate) new: Option<fn() -> Resource>,
 }
 
 /// The constant of element `name` of generated type `O` in `slot` (its
@@ -155,6 +157,7 @@ impl Res<Untyped> {
         Res {
             name,
             id: Prim::named("id"),
+            new: None,
         }
     }
 }

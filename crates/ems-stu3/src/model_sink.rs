@@ -596,10 +596,10 @@ impl ModelSink {
         )
     }
 
-    /// Starts resource `rtype` in resource slot `field` of the node below
-    /// the top frame.
-    fn resource(&mut self, field: usize, rtype: &'static str) {
-        let Some(resource) = Resource::new_of_type(rtype) else {
+    /// Starts resource `rtype` (made by `new` when given) in resource slot
+    /// `field` of the node below the top frame.
+    fn resource(&mut self, field: usize, rtype: &'static str, new: Option<fn() -> Resource>) {
+        let Some(resource) = new.map_or_else(|| Resource::new_of_type(rtype), |f| Some(f())) else {
             return self.slip(
                 rules::RESOURCE_TYPE,
                 Some(rtype),
@@ -759,6 +759,26 @@ impl ModelSink {
         true
     }
 
+    /// The typed fast path of resource slot `e` (as
+    /// [`ModelSink::start_typed`]): its frame pushed, the resources that
+    /// follow go into it; `false` (nothing done) for the path by name.
+    #[inline(always)]
+    fn slot_typed<O, C>(&mut self, e: Complex<O, C>) -> bool {
+        let Some(Open::Node { at, tag, .. }) = self.open.last_mut() else {
+            return false;
+        };
+        if *tag != e.owner || !place::fits(e.slot, *at) {
+            return false;
+        }
+        *at = place::field(e.slot) as u32 + 1;
+        let frame = Open::Slot {
+            field: place::field(e.slot) as u32,
+            name: e.name,
+        };
+        self.push_element(frame, e.name);
+        true
+    }
+
     /// Primitive element `e` with value `v` (`checked`: run-time text;
     /// `open`: kept open for its extensions): the typed fast path as
     /// [`ModelSink::start_typed`] (`O`'s placement on a constant slot,
@@ -771,7 +791,7 @@ impl ModelSink {
             if *tag == e.owner
                 && place::kind(e.slot) == place::PRIM
                 && place::fits(e.slot, *at)
-                && (!check || crate::lexical::check(place::prim_kind(e.slot), &v).is_ok())
+                && (!check || place::lexical_ok(place::prim_kind(e.slot), &v))
             {
                 *at = place::field(e.slot) as u32 + 1;
                 // SAFETY: as in `start_typed`: the frame's tag is the
@@ -803,7 +823,12 @@ impl ModelSink {
 impl ElementSink for ModelSink {
     #[inline(always)]
     fn start<O, C>(&mut self, e: Complex<O, C>) {
-        if !self.start_typed(e, None) {
+        let placed = if place::kind(e.slot) == place::RESOURCE {
+            self.slot_typed(e)
+        } else {
+            self.start_typed(e, None)
+        };
+        if !placed {
             self.open_complex(e.name, None)
         }
     }
@@ -875,7 +900,7 @@ impl ElementSink for ModelSink {
         match self.open.last() {
             Some(Open::Slot { field, .. }) => {
                 let field = *field as usize;
-                self.resource(field, rtype)
+                self.resource(field, rtype, r.new)
             }
             Some(_) => self.stray(rtype),
             None => {}

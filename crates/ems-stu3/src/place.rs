@@ -227,6 +227,18 @@ pub(crate) fn fits(s: u32, at: u32) -> bool {
     s != NONE && at <= i + 1 && (at <= i || many(s))
 }
 
+/// Whether `v` passes the reader's lexical check of `kind`: a string's
+/// (the most common kind of run-time text) inlined, where `kind` is a
+/// constant of the typed fast path, the others through
+/// [`crate::lexical::check`].
+#[inline(always)]
+pub(crate) fn lexical_ok(kind: PrimKind, v: &str) -> bool {
+    match kind {
+        PrimKind::String | PrimKind::Markdown => crate::lexical::is_string(v),
+        _ => crate::lexical::check(kind, v).is_ok(),
+    }
+}
+
 /// The primitive of text `v` as `kind`: its value when `ok` (checked or
 /// trusted: `from_owned` cannot fail after `lexical::check`, which checks
 /// what the parsers parse, ranges included), otherwise what the reader

@@ -69,6 +69,7 @@ impl Account {
     pub const RESOURCE_TYPE: Res<Account> = Res {
         name: "Account",
         id: Account::ID,
+        new: Some(|| Resource::Account(Box::default())),
     };
 }
 
@@ -289,6 +290,7 @@ impl ActivityDefinition {
     pub const RESOURCE_TYPE: Res<ActivityDefinition> = Res {
         name: "ActivityDefinition",
         id: ActivityDefinition::ID,
+        new: Some(|| Resource::ActivityDefinition(Box::default())),
     };
 }
 
@@ -466,6 +468,7 @@ impl AdverseEvent {
     pub const RESOURCE_TYPE: Res<AdverseEvent> = Res {
         name: "AdverseEvent",
         id: AdverseEvent::ID,
+        new: Some(|| Resource::AdverseEvent(Box::default())),
     };
 }
 
@@ -650,6 +653,7 @@ impl AllergyIntolerance {
     pub const RESOURCE_TYPE: Res<AllergyIntolerance> = Res {
         name: "AllergyIntolerance",
         id: AllergyIntolerance::ID,
+        new: Some(|| Resource::AllergyIntolerance(Box::default())),
     };
 }
 
@@ -816,6 +820,7 @@ impl Appointment {
     pub const RESOURCE_TYPE: Res<Appointment> = Res {
         name: "Appointment",
         id: Appointment::ID,
+        new: Some(|| Resource::Appointment(Box::default())),
     };
 }
 
@@ -914,6 +919,7 @@ impl AppointmentResponse {
     pub const RESOURCE_TYPE: Res<AppointmentResponse> = Res {
         name: "AppointmentResponse",
         id: AppointmentResponse::ID,
+        new: Some(|| Resource::AppointmentResponse(Box::default())),
     };
 }
 
@@ -1000,6 +1006,7 @@ impl AuditEvent {
     pub const RESOURCE_TYPE: Res<AuditEvent> = Res {
         name: "AuditEvent",
         id: AuditEvent::ID,
+        new: Some(|| Resource::AuditEvent(Box::default())),
     };
 }
 
@@ -1193,6 +1200,7 @@ impl Basic {
     pub const RESOURCE_TYPE: Res<Basic> = Res {
         name: "Basic",
         id: Basic::ID,
+        new: Some(|| Resource::Basic(Box::default())),
     };
 }
 
@@ -1218,6 +1226,7 @@ impl Binary {
     pub const RESOURCE_TYPE: Res<Binary> = Res {
         name: "Binary",
         id: Binary::ID,
+        new: Some(|| Resource::Binary(Box::default())),
     };
 }
 
@@ -1269,6 +1278,7 @@ impl BodySite {
     pub const RESOURCE_TYPE: Res<BodySite> = Res {
         name: "BodySite",
         id: BodySite::ID,
+        new: Some(|| Resource::BodySite(Box::default())),
     };
 }
 
@@ -1302,6 +1312,7 @@ impl Bundle {
     pub const RESOURCE_TYPE: Res<Bundle> = Res {
         name: "Bundle",
         id: Bundle::ID,
+        new: Some(|| Resource::Bundle(Box::default())),
     };
 }
 
@@ -1568,6 +1579,7 @@ impl CapabilityStatement {
     pub const RESOURCE_TYPE: Res<CapabilityStatement> = Res {
         name: "CapabilityStatement",
         id: CapabilityStatement::ID,
+        new: Some(|| Resource::CapabilityStatement(Box::default())),
     };
 }
 
@@ -2295,6 +2307,7 @@ impl CarePlan {
     pub const RESOURCE_TYPE: Res<CarePlan> = Res {
         name: "CarePlan",
         id: CarePlan::ID,
+        new: Some(|| Resource::CarePlan(Box::default())),
     };
 }
 
@@ -2505,6 +2518,7 @@ impl CareTeam {
     pub const RESOURCE_TYPE: Res<CareTeam> = Res {
         name: "CareTeam",
         id: CareTeam::ID,
+        new: Some(|| Resource::CareTeam(Box::default())),
     };
 }
 
@@ -2644,6 +2658,7 @@ impl ChargeItem {
     pub const RESOURCE_TYPE: Res<ChargeItem> = Res {
         name: "ChargeItem",
         id: ChargeItem::ID,
+        new: Some(|| Resource::ChargeItem(Box::default())),
     };
 }
 
@@ -2781,6 +2796,7 @@ impl Claim {
     pub const RESOURCE_TYPE: Res<Claim> = Res {
         name: "Claim",
         id: Claim::ID,
+        new: Some(|| Resource::Claim(Box::default())),
     };
 }
 
@@ -3321,6 +3337,7 @@ impl ClaimResponse {
     pub const RESOURCE_TYPE: Res<ClaimResponse> = Res {
         name: "ClaimResponse",
         id: ClaimResponse::ID,
+        new: Some(|| Resource::ClaimResponse(Box::default())),
     };
 }
 
@@ -3819,6 +3836,7 @@ impl ClinicalImpression {
     pub const RESOURCE_TYPE: Res<ClinicalImpression> = Res {
         name: "ClinicalImpression",
         id: ClinicalImpression::ID,
+        new: Some(|| Resource::ClinicalImpression(Box::default())),
     };
 }
 
@@ -3982,6 +4000,7 @@ impl CodeSystem {
     pub const RESOURCE_TYPE: Res<CodeSystem> = Res {
         name: "CodeSystem",
         id: CodeSystem::ID,
+        new: Some(|| Resource::CodeSystem(Box::default())),
     };
 }
 
@@ -4270,6 +4289,7 @@ impl Communication {
     pub const RESOURCE_TYPE: Res<Communication> = Res {
         name: "Communication",
         id: Communication::ID,
+        new: Some(|| Resource::Communication(Box::default())),
     };
 }
 
@@ -4422,6 +4442,7 @@ impl CommunicationRequest {
     pub const RESOURCE_TYPE: Res<CommunicationRequest> = Res {
         name: "CommunicationRequest",
         id: CommunicationRequest::ID,
+        new: Some(|| Resource::CommunicationRequest(Box::default())),
     };
 }
 
@@ -4586,6 +4607,7 @@ impl CompartmentDefinition {
     pub const RESOURCE_TYPE: Res<CompartmentDefinition> = Res {
         name: "CompartmentDefinition",
         id: CompartmentDefinition::ID,
+        new: Some(|| Resource::CompartmentDefinition(Box::default())),
     };
 }
 
@@ -4694,6 +4716,7 @@ impl Composition {
     pub const RESOURCE_TYPE: Res<Composition> = Res {
         name: "Composition",
         id: Composition::ID,
+        new: Some(|| Resource::Composition(Box::default())),
     };
 }
 
@@ -4886,6 +4909,7 @@ impl ConceptMap {
     pub const RESOURCE_TYPE: Res<ConceptMap> = Res {
         name: "ConceptMap",
         id: ConceptMap::ID,
+        new: Some(|| Resource::ConceptMap(Box::default())),
     };
 }
 
@@ -5173,6 +5197,7 @@ impl Condition {
     pub const RESOURCE_TYPE: Res<Condition> = Res {
         name: "Condition",
         id: Condition::ID,
+        new: Some(|| Resource::Condition(Box::default())),
     };
 }
 
@@ -5297,6 +5322,7 @@ impl Consent {
     pub const RESOURCE_TYPE: Res<Consent> = Res {
         name: "Consent",
         id: Consent::ID,
+        new: Some(|| Resource::Consent(Box::default())),
     };
 }
 
@@ -5555,6 +5581,7 @@ impl Contract {
     pub const RESOURCE_TYPE: Res<Contract> = Res {
         name: "Contract",
         id: Contract::ID,
+        new: Some(|| Resource::Contract(Box::default())),
     };
 }
 
@@ -5928,6 +5955,7 @@ impl Coverage {
     pub const RESOURCE_TYPE: Res<Coverage> = Res {
         name: "Coverage",
         id: Coverage::ID,
+        new: Some(|| Resource::Coverage(Box::default())),
     };
 }
 
@@ -6061,6 +6089,7 @@ impl DataElement {
     pub const RESOURCE_TYPE: Res<DataElement> = Res {
         name: "DataElement",
         id: DataElement::ID,
+        new: Some(|| Resource::DataElement(Box::default())),
     };
 }
 
@@ -6246,6 +6275,7 @@ impl DetectedIssue {
     pub const RESOURCE_TYPE: Res<DetectedIssue> = Res {
         name: "DetectedIssue",
         id: DetectedIssue::ID,
+        new: Some(|| Resource::DetectedIssue(Box::default())),
     };
 }
 
@@ -6345,6 +6375,7 @@ impl Device {
     pub const RESOURCE_TYPE: Res<Device> = Res {
         name: "Device",
         id: Device::ID,
+        new: Some(|| Resource::Device(Box::default())),
     };
 }
 
@@ -6453,6 +6484,7 @@ impl DeviceComponent {
     pub const RESOURCE_TYPE: Res<DeviceComponent> = Res {
         name: "DeviceComponent",
         id: DeviceComponent::ID,
+        new: Some(|| Resource::DeviceComponent(Box::default())),
     };
 }
 
@@ -6550,6 +6582,7 @@ impl DeviceMetric {
     pub const RESOURCE_TYPE: Res<DeviceMetric> = Res {
         name: "DeviceMetric",
         id: DeviceMetric::ID,
+        new: Some(|| Resource::DeviceMetric(Box::default())),
     };
 }
 
@@ -6686,6 +6719,7 @@ impl DeviceRequest {
     pub const RESOURCE_TYPE: Res<DeviceRequest> = Res {
         name: "DeviceRequest",
         id: DeviceRequest::ID,
+        new: Some(|| Resource::DeviceRequest(Box::default())),
     };
 }
 
@@ -6790,6 +6824,7 @@ impl DeviceUseStatement {
     pub const RESOURCE_TYPE: Res<DeviceUseStatement> = Res {
         name: "DeviceUseStatement",
         id: DeviceUseStatement::ID,
+        new: Some(|| Resource::DeviceUseStatement(Box::default())),
     };
 }
 
@@ -6888,6 +6923,7 @@ impl DiagnosticReport {
     pub const RESOURCE_TYPE: Res<DiagnosticReport> = Res {
         name: "DiagnosticReport",
         id: DiagnosticReport::ID,
+        new: Some(|| Resource::DiagnosticReport(Box::default())),
     };
 }
 
@@ -7021,6 +7057,7 @@ impl DocumentManifest {
     pub const RESOURCE_TYPE: Res<DocumentManifest> = Res {
         name: "DocumentManifest",
         id: DocumentManifest::ID,
+        new: Some(|| Resource::DocumentManifest(Box::default())),
     };
 }
 
@@ -7167,6 +7204,7 @@ impl DocumentReference {
     pub const RESOURCE_TYPE: Res<DocumentReference> = Res {
         name: "DocumentReference",
         id: DocumentReference::ID,
+        new: Some(|| Resource::DocumentReference(Box::default())),
     };
 }
 
@@ -8688,6 +8726,7 @@ impl EligibilityRequest {
     pub const RESOURCE_TYPE: Res<EligibilityRequest> = Res {
         name: "EligibilityRequest",
         id: EligibilityRequest::ID,
+        new: Some(|| Resource::EligibilityRequest(Box::default())),
     };
 }
 
@@ -8774,6 +8813,7 @@ impl EligibilityResponse {
     pub const RESOURCE_TYPE: Res<EligibilityResponse> = Res {
         name: "EligibilityResponse",
         id: EligibilityResponse::ID,
+        new: Some(|| Resource::EligibilityResponse(Box::default())),
     };
 }
 
@@ -9061,6 +9101,7 @@ impl Encounter {
     pub const RESOURCE_TYPE: Res<Encounter> = Res {
         name: "Encounter",
         id: Encounter::ID,
+        new: Some(|| Resource::Encounter(Box::default())),
     };
 }
 
@@ -9295,6 +9336,7 @@ impl Endpoint {
     pub const RESOURCE_TYPE: Res<Endpoint> = Res {
         name: "Endpoint",
         id: Endpoint::ID,
+        new: Some(|| Resource::Endpoint(Box::default())),
     };
 }
 
@@ -9357,6 +9399,7 @@ impl EnrollmentRequest {
     pub const RESOURCE_TYPE: Res<EnrollmentRequest> = Res {
         name: "EnrollmentRequest",
         id: EnrollmentRequest::ID,
+        new: Some(|| Resource::EnrollmentRequest(Box::default())),
     };
 }
 
@@ -9428,6 +9471,7 @@ impl EnrollmentResponse {
     pub const RESOURCE_TYPE: Res<EnrollmentResponse> = Res {
         name: "EnrollmentResponse",
         id: EnrollmentResponse::ID,
+        new: Some(|| Resource::EnrollmentResponse(Box::default())),
     };
 }
 
@@ -9501,6 +9545,7 @@ impl EpisodeOfCare {
     pub const RESOURCE_TYPE: Res<EpisodeOfCare> = Res {
         name: "EpisodeOfCare",
         id: EpisodeOfCare::ID,
+        new: Some(|| Resource::EpisodeOfCare(Box::default())),
     };
 }
 
@@ -9674,6 +9719,7 @@ impl ExpansionProfile {
     pub const RESOURCE_TYPE: Res<ExpansionProfile> = Res {
         name: "ExpansionProfile",
         id: ExpansionProfile::ID,
+        new: Some(|| Resource::ExpansionProfile(Box::default())),
     };
 }
 
@@ -10076,6 +10122,7 @@ impl ExplanationOfBenefit {
     pub const RESOURCE_TYPE: Res<ExplanationOfBenefit> = Res {
         name: "ExplanationOfBenefit",
         id: ExplanationOfBenefit::ID,
+        new: Some(|| Resource::ExplanationOfBenefit(Box::default())),
     };
 }
 
@@ -11455,6 +11502,7 @@ impl FamilyMemberHistory {
     pub const RESOURCE_TYPE: Res<FamilyMemberHistory> = Res {
         name: "FamilyMemberHistory",
         id: FamilyMemberHistory::ID,
+        new: Some(|| Resource::FamilyMemberHistory(Box::default())),
     };
 }
 
@@ -11564,6 +11612,7 @@ impl Flag {
     pub const RESOURCE_TYPE: Res<Flag> = Res {
         name: "Flag",
         id: Flag::ID,
+        new: Some(|| Resource::Flag(Box::default())),
     };
 }
 
@@ -11638,6 +11687,7 @@ impl Goal {
     pub const RESOURCE_TYPE: Res<Goal> = Res {
         name: "Goal",
         id: Goal::ID,
+        new: Some(|| Resource::Goal(Box::default())),
     };
 }
 
@@ -11748,6 +11798,7 @@ impl GraphDefinition {
     pub const RESOURCE_TYPE: Res<GraphDefinition> = Res {
         name: "GraphDefinition",
         id: GraphDefinition::ID,
+        new: Some(|| Resource::GraphDefinition(Box::default())),
     };
 }
 
@@ -11908,6 +11959,7 @@ impl Group {
     pub const RESOURCE_TYPE: Res<Group> = Res {
         name: "Group",
         id: Group::ID,
+        new: Some(|| Resource::Group(Box::default())),
     };
 }
 
@@ -12063,6 +12115,7 @@ impl GuidanceResponse {
     pub const RESOURCE_TYPE: Res<GuidanceResponse> = Res {
         name: "GuidanceResponse",
         id: GuidanceResponse::ID,
+        new: Some(|| Resource::GuidanceResponse(Box::default())),
     };
 }
 
@@ -12195,6 +12248,7 @@ impl HealthcareService {
     pub const RESOURCE_TYPE: Res<HealthcareService> = Res {
         name: "HealthcareService",
         id: HealthcareService::ID,
+        new: Some(|| Resource::HealthcareService(Box::default())),
     };
 }
 
@@ -12358,6 +12412,7 @@ impl ImagingManifest {
     pub const RESOURCE_TYPE: Res<ImagingManifest> = Res {
         name: "ImagingManifest",
         id: ImagingManifest::ID,
+        new: Some(|| Resource::ImagingManifest(Box::default())),
     };
 }
 
@@ -12534,6 +12589,7 @@ impl ImagingStudy {
     pub const RESOURCE_TYPE: Res<ImagingStudy> = Res {
         name: "ImagingStudy",
         id: ImagingStudy::ID,
+        new: Some(|| Resource::ImagingStudy(Box::default())),
     };
 }
 
@@ -12722,6 +12778,7 @@ impl Immunization {
     pub const RESOURCE_TYPE: Res<Immunization> = Res {
         name: "Immunization",
         id: Immunization::ID,
+        new: Some(|| Resource::Immunization(Box::default())),
     };
 }
 
@@ -12923,6 +12980,7 @@ impl ImmunizationRecommendation {
     pub const RESOURCE_TYPE: Res<ImmunizationRecommendation> = Res {
         name: "ImmunizationRecommendation",
         id: ImmunizationRecommendation::ID,
+        new: Some(|| Resource::ImmunizationRecommendation(Box::default())),
     };
 }
 
@@ -13188,6 +13246,7 @@ impl ImplementationGuide {
     pub const RESOURCE_TYPE: Res<ImplementationGuide> = Res {
         name: "ImplementationGuide",
         id: ImplementationGuide::ID,
+        new: Some(|| Resource::ImplementationGuide(Box::default())),
     };
 }
 
@@ -13471,6 +13530,7 @@ impl Library {
     pub const RESOURCE_TYPE: Res<Library> = Res {
         name: "Library",
         id: Library::ID,
+        new: Some(|| Resource::Library(Box::default())),
     };
 }
 
@@ -13509,6 +13569,7 @@ impl Linkage {
     pub const RESOURCE_TYPE: Res<Linkage> = Res {
         name: "Linkage",
         id: Linkage::ID,
+        new: Some(|| Resource::Linkage(Box::default())),
     };
 }
 
@@ -13587,6 +13648,7 @@ impl List {
     pub const RESOURCE_TYPE: Res<List> = Res {
         name: "List",
         id: List::ID,
+        new: Some(|| Resource::List(Box::default())),
     };
 }
 
@@ -13678,6 +13740,7 @@ impl Location {
     pub const RESOURCE_TYPE: Res<Location> = Res {
         name: "Location",
         id: Location::ID,
+        new: Some(|| Resource::Location(Box::default())),
     };
 }
 
@@ -13833,6 +13896,7 @@ impl Measure {
     pub const RESOURCE_TYPE: Res<Measure> = Res {
         name: "Measure",
         id: Measure::ID,
+        new: Some(|| Resource::Measure(Box::default())),
     };
 }
 
@@ -14029,6 +14093,7 @@ impl MeasureReport {
     pub const RESOURCE_TYPE: Res<MeasureReport> = Res {
         name: "MeasureReport",
         id: MeasureReport::ID,
+        new: Some(|| Resource::MeasureReport(Box::default())),
     };
 }
 
@@ -14284,6 +14349,7 @@ impl Media {
     pub const RESOURCE_TYPE: Res<Media> = Res {
         name: "Media",
         id: Media::ID,
+        new: Some(|| Resource::Media(Box::default())),
     };
 }
 
@@ -14342,6 +14408,7 @@ impl Medication {
     pub const RESOURCE_TYPE: Res<Medication> = Res {
         name: "Medication",
         id: Medication::ID,
+        new: Some(|| Resource::Medication(Box::default())),
     };
 }
 
@@ -14626,6 +14693,7 @@ impl MedicationAdministration {
     pub const RESOURCE_TYPE: Res<MedicationAdministration> = Res {
         name: "MedicationAdministration",
         id: MedicationAdministration::ID,
+        new: Some(|| Resource::MedicationAdministration(Box::default())),
     };
 }
 
@@ -14863,6 +14931,7 @@ impl MedicationDispense {
     pub const RESOURCE_TYPE: Res<MedicationDispense> = Res {
         name: "MedicationDispense",
         id: MedicationDispense::ID,
+        new: Some(|| Resource::MedicationDispense(Box::default())),
     };
 }
 
@@ -15072,6 +15141,7 @@ impl MedicationRequest {
     pub const RESOURCE_TYPE: Res<MedicationRequest> = Res {
         name: "MedicationRequest",
         id: MedicationRequest::ID,
+        new: Some(|| Resource::MedicationRequest(Box::default())),
     };
 }
 
@@ -15299,6 +15369,7 @@ impl MedicationStatement {
     pub const RESOURCE_TYPE: Res<MedicationStatement> = Res {
         name: "MedicationStatement",
         id: MedicationStatement::ID,
+        new: Some(|| Resource::MedicationStatement(Box::default())),
     };
 }
 
@@ -15413,6 +15484,7 @@ impl MessageDefinition {
     pub const RESOURCE_TYPE: Res<MessageDefinition> = Res {
         name: "MessageDefinition",
         id: MessageDefinition::ID,
+        new: Some(|| Resource::MessageDefinition(Box::default())),
     };
 }
 
@@ -15538,6 +15610,7 @@ impl MessageHeader {
     pub const RESOURCE_TYPE: Res<MessageHeader> = Res {
         name: "MessageHeader",
         id: MessageHeader::ID,
+        new: Some(|| Resource::MessageHeader(Box::default())),
     };
 }
 
@@ -15725,6 +15798,7 @@ impl NamingSystem {
     pub const RESOURCE_TYPE: Res<NamingSystem> = Res {
         name: "NamingSystem",
         id: NamingSystem::ID,
+        new: Some(|| Resource::NamingSystem(Box::default())),
     };
 }
 
@@ -15840,6 +15914,7 @@ impl NutritionOrder {
     pub const RESOURCE_TYPE: Res<NutritionOrder> = Res {
         name: "NutritionOrder",
         id: NutritionOrder::ID,
+        new: Some(|| Resource::NutritionOrder(Box::default())),
     };
 }
 
@@ -16233,6 +16308,7 @@ impl Observation {
     pub const RESOURCE_TYPE: Res<Observation> = Res {
         name: "Observation",
         id: Observation::ID,
+        new: Some(|| Resource::Observation(Box::default())),
     };
 }
 
@@ -16486,6 +16562,7 @@ impl OperationDefinition {
     pub const RESOURCE_TYPE: Res<OperationDefinition> = Res {
         name: "OperationDefinition",
         id: OperationDefinition::ID,
+        new: Some(|| Resource::OperationDefinition(Box::default())),
     };
 }
 
@@ -16663,6 +16740,7 @@ impl OperationOutcome {
     pub const RESOURCE_TYPE: Res<OperationOutcome> = Res {
         name: "OperationOutcome",
         id: OperationOutcome::ID,
+        new: Some(|| Resource::OperationOutcome(Box::default())),
     };
 }
 
@@ -16763,6 +16841,7 @@ impl Organization {
     pub const RESOURCE_TYPE: Res<Organization> = Res {
         name: "Organization",
         id: Organization::ID,
+        new: Some(|| Resource::Organization(Box::default())),
     };
 }
 
@@ -16839,6 +16918,7 @@ impl Parameters {
     pub const RESOURCE_TYPE: Res<Parameters> = Res {
         name: "Parameters",
         id: Parameters::ID,
+        new: Some(|| Resource::Parameters(Box::default())),
     };
 }
 
@@ -17125,6 +17205,7 @@ impl Patient {
     pub const RESOURCE_TYPE: Res<Patient> = Res {
         name: "Patient",
         id: Patient::ID,
+        new: Some(|| Resource::Patient(Box::default())),
     };
 }
 
@@ -17275,6 +17356,7 @@ impl PaymentNotice {
     pub const RESOURCE_TYPE: Res<PaymentNotice> = Res {
         name: "PaymentNotice",
         id: PaymentNotice::ID,
+        new: Some(|| Resource::PaymentNotice(Box::default())),
     };
 }
 
@@ -17380,6 +17462,7 @@ impl PaymentReconciliation {
     pub const RESOURCE_TYPE: Res<PaymentReconciliation> = Res {
         name: "PaymentReconciliation",
         id: PaymentReconciliation::ID,
+        new: Some(|| Resource::PaymentReconciliation(Box::default())),
     };
 }
 
@@ -17531,6 +17614,7 @@ impl Person {
     pub const RESOURCE_TYPE: Res<Person> = Res {
         name: "Person",
         id: Person::ID,
+        new: Some(|| Resource::Person(Box::default())),
     };
 }
 
@@ -17659,6 +17743,7 @@ impl PlanDefinition {
     pub const RESOURCE_TYPE: Res<PlanDefinition> = Res {
         name: "PlanDefinition",
         id: PlanDefinition::ID,
+        new: Some(|| Resource::PlanDefinition(Box::default())),
     };
 }
 
@@ -18099,6 +18184,7 @@ impl Practitioner {
     pub const RESOURCE_TYPE: Res<Practitioner> = Res {
         name: "Practitioner",
         id: Practitioner::ID,
+        new: Some(|| Resource::Practitioner(Box::default())),
     };
 }
 
@@ -18218,6 +18304,7 @@ impl PractitionerRole {
     pub const RESOURCE_TYPE: Res<PractitionerRole> = Res {
         name: "PractitionerRole",
         id: PractitionerRole::ID,
+        new: Some(|| Resource::PractitionerRole(Box::default())),
     };
 }
 
@@ -18394,6 +18481,7 @@ impl Procedure {
     pub const RESOURCE_TYPE: Res<Procedure> = Res {
         name: "Procedure",
         id: Procedure::ID,
+        new: Some(|| Resource::Procedure(Box::default())),
     };
 }
 
@@ -18580,6 +18668,7 @@ impl ProcedureRequest {
     pub const RESOURCE_TYPE: Res<ProcedureRequest> = Res {
         name: "ProcedureRequest",
         id: ProcedureRequest::ID,
+        new: Some(|| Resource::ProcedureRequest(Box::default())),
     };
 }
 
@@ -18684,6 +18773,7 @@ impl ProcessRequest {
     pub const RESOURCE_TYPE: Res<ProcessRequest> = Res {
         name: "ProcessRequest",
         id: ProcessRequest::ID,
+        new: Some(|| Resource::ProcessRequest(Box::default())),
     };
 }
 
@@ -18782,6 +18872,7 @@ impl ProcessResponse {
     pub const RESOURCE_TYPE: Res<ProcessResponse> = Res {
         name: "ProcessResponse",
         id: ProcessResponse::ID,
+        new: Some(|| Resource::ProcessResponse(Box::default())),
     };
 }
 
@@ -18867,6 +18958,7 @@ impl Provenance {
     pub const RESOURCE_TYPE: Res<Provenance> = Res {
         name: "Provenance",
         id: Provenance::ID,
+        new: Some(|| Resource::Provenance(Box::default())),
     };
 }
 
@@ -19044,6 +19136,7 @@ impl Questionnaire {
     pub const RESOURCE_TYPE: Res<Questionnaire> = Res {
         name: "Questionnaire",
         id: Questionnaire::ID,
+        new: Some(|| Resource::Questionnaire(Box::default())),
     };
 }
 
@@ -19382,6 +19475,7 @@ impl QuestionnaireResponse {
     pub const RESOURCE_TYPE: Res<QuestionnaireResponse> = Res {
         name: "QuestionnaireResponse",
         id: QuestionnaireResponse::ID,
+        new: Some(|| Resource::QuestionnaireResponse(Box::default())),
     };
 }
 
@@ -19684,6 +19778,7 @@ impl ReferralRequest {
     pub const RESOURCE_TYPE: Res<ReferralRequest> = Res {
         name: "ReferralRequest",
         id: ReferralRequest::ID,
+        new: Some(|| Resource::ReferralRequest(Box::default())),
     };
 }
 
@@ -19799,6 +19894,7 @@ impl RelatedPerson {
     pub const RESOURCE_TYPE: Res<RelatedPerson> = Res {
         name: "RelatedPerson",
         id: RelatedPerson::ID,
+        new: Some(|| Resource::RelatedPerson(Box::default())),
     };
 }
 
@@ -19881,6 +19977,7 @@ impl RequestGroup {
     pub const RESOURCE_TYPE: Res<RequestGroup> = Res {
         name: "RequestGroup",
         id: RequestGroup::ID,
+        new: Some(|| Resource::RequestGroup(Box::default())),
     };
 }
 
@@ -20166,6 +20263,7 @@ impl ResearchStudy {
     pub const RESOURCE_TYPE: Res<ResearchStudy> = Res {
         name: "ResearchStudy",
         id: ResearchStudy::ID,
+        new: Some(|| Resource::ResearchStudy(Box::default())),
     };
 }
 
@@ -20246,6 +20344,7 @@ impl ResearchSubject {
     pub const RESOURCE_TYPE: Res<ResearchSubject> = Res {
         name: "ResearchSubject",
         id: ResearchSubject::ID,
+        new: Some(|| Resource::ResearchSubject(Box::default())),
     };
 }
 
@@ -20341,6 +20440,7 @@ impl RiskAssessment {
     pub const RESOURCE_TYPE: Res<RiskAssessment> = Res {
         name: "RiskAssessment",
         id: RiskAssessment::ID,
+        new: Some(|| Resource::RiskAssessment(Box::default())),
     };
 }
 
@@ -20483,6 +20583,7 @@ impl Schedule {
     pub const RESOURCE_TYPE: Res<Schedule> = Res {
         name: "Schedule",
         id: Schedule::ID,
+        new: Some(|| Resource::Schedule(Box::default())),
     };
 }
 
@@ -20590,6 +20691,7 @@ impl SearchParameter {
     pub const RESOURCE_TYPE: Res<SearchParameter> = Res {
         name: "SearchParameter",
         id: SearchParameter::ID,
+        new: Some(|| Resource::SearchParameter(Box::default())),
     };
 }
 
@@ -20692,6 +20794,7 @@ impl Sequence {
     pub const RESOURCE_TYPE: Res<Sequence> = Res {
         name: "Sequence",
         id: Sequence::ID,
+        new: Some(|| Resource::Sequence(Box::default())),
     };
 }
 
@@ -20994,6 +21097,7 @@ impl ServiceDefinition {
     pub const RESOURCE_TYPE: Res<ServiceDefinition> = Res {
         name: "ServiceDefinition",
         id: ServiceDefinition::ID,
+        new: Some(|| Resource::ServiceDefinition(Box::default())),
     };
 }
 
@@ -21078,6 +21182,7 @@ impl Slot {
     pub const RESOURCE_TYPE: Res<Slot> = Res {
         name: "Slot",
         id: Slot::ID,
+        new: Some(|| Resource::Slot(Box::default())),
     };
 }
 
@@ -21144,6 +21249,7 @@ impl Specimen {
     pub const RESOURCE_TYPE: Res<Specimen> = Res {
         name: "Specimen",
         id: Specimen::ID,
+        new: Some(|| Resource::Specimen(Box::default())),
     };
 }
 
@@ -21397,6 +21503,7 @@ impl StructureDefinition {
     pub const RESOURCE_TYPE: Res<StructureDefinition> = Res {
         name: "StructureDefinition",
         id: StructureDefinition::ID,
+        new: Some(|| Resource::StructureDefinition(Box::default())),
     };
 }
 
@@ -21560,6 +21667,7 @@ impl StructureMap {
     pub const RESOURCE_TYPE: Res<StructureMap> = Res {
         name: "StructureMap",
         id: StructureMap::ID,
+        new: Some(|| Resource::StructureMap(Box::default())),
     };
 }
 
@@ -22195,6 +22303,7 @@ impl Subscription {
     pub const RESOURCE_TYPE: Res<Subscription> = Res {
         name: "Subscription",
         id: Subscription::ID,
+        new: Some(|| Resource::Subscription(Box::default())),
     };
 }
 
@@ -22270,6 +22379,7 @@ impl Substance {
     pub const RESOURCE_TYPE: Res<Substance> = Res {
         name: "Substance",
         id: Substance::ID,
+        new: Some(|| Resource::Substance(Box::default())),
     };
 }
 
@@ -22396,6 +22506,7 @@ impl SupplyDelivery {
     pub const RESOURCE_TYPE: Res<SupplyDelivery> = Res {
         name: "SupplyDelivery",
         id: SupplyDelivery::ID,
+        new: Some(|| Resource::SupplyDelivery(Box::default())),
     };
 }
 
@@ -22515,6 +22626,7 @@ impl SupplyRequest {
     pub const RESOURCE_TYPE: Res<SupplyRequest> = Res {
         name: "SupplyRequest",
         id: SupplyRequest::ID,
+        new: Some(|| Resource::SupplyRequest(Box::default())),
     };
 }
 
@@ -22680,6 +22792,7 @@ impl Task {
     pub const RESOURCE_TYPE: Res<Task> = Res {
         name: "Task",
         id: Task::ID,
+        new: Some(|| Resource::Task(Box::default())),
     };
 }
 
@@ -23036,6 +23149,7 @@ impl TestReport {
     pub const RESOURCE_TYPE: Res<TestReport> = Res {
         name: "TestReport",
         id: TestReport::ID,
+        new: Some(|| Resource::TestReport(Box::default())),
     };
 }
 
@@ -23344,6 +23458,7 @@ impl TestScript {
     pub const RESOURCE_TYPE: Res<TestScript> = Res {
         name: "TestScript",
         id: TestScript::ID,
+        new: Some(|| Resource::TestScript(Box::default())),
     };
 }
 
@@ -24423,6 +24538,7 @@ impl ValueSet {
     pub const RESOURCE_TYPE: Res<ValueSet> = Res {
         name: "ValueSet",
         id: ValueSet::ID,
+        new: Some(|| Resource::ValueSet(Box::default())),
     };
 }
 
@@ -24806,6 +24922,7 @@ impl VisionPrescription {
     pub const RESOURCE_TYPE: Res<VisionPrescription> = Res {
         name: "VisionPrescription",
         id: VisionPrescription::ID,
+        new: Some(|| Resource::VisionPrescription(Box::default())),
     };
 }
 
