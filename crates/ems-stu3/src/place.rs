@@ -285,6 +285,7 @@ pub(crate) fn put_many<V: PrimValue>(
     v: Str,
     ok: bool,
 ) -> Option<NonNull<dyn PrimNode>> {
+    reserve_first(list);
     list.push(prim_of(k, v, ok));
     list.last_mut().map(prim_ptr)
 }
@@ -342,10 +343,14 @@ pub(crate) fn open_extension(
 /// large type (`Identifier`, `HumanName`, `Address`, `ContactPoint`) are a
 /// block above glibc's thread cache (1 032 bytes), served by the slow bin
 /// search; most lists of a message hold one or two elements.
+///
+/// The first block is allocated as a new `Vec` of that capacity (the
+/// direct allocation; growing an empty `Vec` goes through `RawVec`'s
+/// general growth path, ~60 instructions more per list).
 #[inline(always)]
 fn reserve_first<T>(list: &mut Vec<T>) {
-    if list.capacity() == 0 && first_room::<T>() < 4 {
-        list.reserve_exact(first_room::<T>());
+    if list.capacity() == 0 {
+        *list = Vec::with_capacity(first_room::<T>());
     }
 }
 
