@@ -5,7 +5,13 @@
 //! (primitive or attribute of a slot → direct field write) and `open`
 //! (complex element of a slot → the new child), `Resource::as_place_mut`
 //! and `resource_index` (resource type name → its index in
-//! `RESOURCE_TYPES`, for `Resource::new_of_type`).
+//! `RESOURCE_TYPES`, for `Resource::new_of_type`), each type's tag
+//! (`Tagged`, its index in the model); and
+//! `crates/ems-stu3/src/generated/elements.rs`: the typed element
+//! constants of every type (`ems_stu3::element`; one per element that the
+//! sinks write — not the attributes nor `Narrative.div` — named
+//! `LIKE_THIS` after the element, with its slot and its owner's
+//! placement, and the `RESOURCE_TYPE` of each resource).
 //!
 //! xtask builds against ems-stu3, which includes the generated file: a
 //! change of the `Place` trait's signature is made in two steps (generate
@@ -84,7 +90,7 @@ pub fn emit(m: &Model) -> (String, String) {
     o.push_str("];\n\n");
     for s in &m.structs {
         let elems = emit_struct(m, &mut o, s);
-        emit_elements(m, &mut e, s, &elems);
+        emit_elements(&mut e, s, &elems);
     }
     o.push_str(
         "impl Resource {\n    /// The resource as a [`Place`].\n    \
@@ -129,7 +135,7 @@ fn screaming(name: &str) -> String {
 }
 
 /// The element constants of `s` (and its [`Res`] when it is a resource).
-fn emit_elements(m: &Model, o: &mut String, s: &Struct, elems: &[Name]) {
+fn emit_elements(o: &mut String, s: &Struct, elems: &[Name]) {
     let ty = &s.rust;
     let mut seen = std::collections::BTreeSet::new();
     let _ = writeln!(o, "impl {ty} {{");

@@ -41,6 +41,13 @@ pub(crate) const BY_NAME: u16 = u16::MAX;
 /// The slot of a constant placed by name (see `place::NONE`).
 const NO_SLOT: u32 = u32::MAX;
 
+/// `O`'s generated placement of the complex element of a slot
+/// (`Place::open`).
+pub(crate) type OpenFn<O> = fn(&mut O, u32, Option<&'static str>) -> Option<NonNull<dyn Place>>;
+
+/// `O`'s generated placement of the primitive of a slot (`Place::put`).
+pub(crate) type PutFn<O> = fn(&mut O, u32, Str, bool) -> Option<NonNull<dyn PrimNode>>;
+
 /// Complex element of `O` whose content is a `C` (a datatype, a backbone
 /// element, an extension, a choice alternative), or a resource slot (`C`
 /// is [`Resource`]). See the [module docs](self).
@@ -52,7 +59,7 @@ pub struct Complex<O, C> {
     /// The type tag of `O` ([`BY_NAME`]: placed by name).
     pub(crate) owner: u16,
     /// `O`'s generated placement of a complex element of a slot.
-    pub(crate) open: fn(&mut O, u32, Option<&'static str>) -> Option<NonNull<dyn Place>>,
+    pub(crate) open: OpenFn<O>,
     content: PhantomData<fn() -> C>,
 }
 
@@ -66,7 +73,7 @@ pub struct Prim<O> {
     /// The type tag of `O` ([`BY_NAME`]: placed by name).
     pub(crate) owner: u16,
     /// `O`'s generated placement of a primitive of a slot.
-    pub(crate) put: fn(&mut O, u32, Str, bool) -> Option<NonNull<dyn PrimNode>>,
+    pub(crate) put: PutFn<O>,
 }
 
 /// Resource type `R` (what a resource slot holds): its name and its `id`.
@@ -85,7 +92,7 @@ pub struct Res<R> {
 pub(crate) const fn typed_complex<O: Tagged, C>(
     name: &'static str,
     slot: u32,
-    open: fn(&mut O, u32, Option<&'static str>) -> Option<NonNull<dyn Place>>,
+    open: OpenFn<O>,
 ) -> Complex<O, C> {
     Complex {
         name,
@@ -101,7 +108,7 @@ pub(crate) const fn typed_complex<O: Tagged, C>(
 pub(crate) const fn typed_prim<O: Tagged>(
     name: &'static str,
     slot: u32,
-    put: fn(&mut O, u32, Str, bool) -> Option<NonNull<dyn PrimNode>>,
+    put: PutFn<O>,
 ) -> Prim<O> {
     Prim {
         name,

@@ -4,9 +4,11 @@
 //! open nodes (the root resource, then each open element, primitive,
 //! resource slot and nested resource, innermost on top) and places the
 //! next element into the top one through the generated per-type placement
-//! code ([`crate::place`]: the element's slot found by name, its field
-//! written directly), after the reader's checks (known name, schema order,
-//! single values) made on the slot's element index. The reflection layer
+//! code ([`crate::place`]), after the reader's checks (known name, schema
+//! order, single values) made on the slot's element index: an element
+//! constant of the top node's own type ([`crate::element`]) carries its
+//! slot (the typed fast path: the owner's placement called directly on
+//! that slot), any other element's slot is found by name. The reflection layer
 //! ([`crate::node`]) is used only to word a slip as the reader does and
 //! for resource slots. There is no tape and no replay: the model is
 //! complete when the last call returns.
@@ -988,11 +990,11 @@ mod tests {
         const MIRI_ROOTS: &[&str] = &["Bundle", "Patient"];
         fn walk(
             n: &mut dyn Place,
-            seen: &mut std::collections::BTreeSet<&'static str>,
+            seen: &mut std::collections::BTreeMap<&'static str, u16>,
             kinds: &mut Kinds,
         ) {
             let desc = n.desc();
-            if !seen.insert(desc.name) {
+            if seen.insert(desc.name, n.tag()).is_some() {
                 return;
             }
             for (i, f) in desc.fields.iter().enumerate() {
@@ -1133,7 +1135,7 @@ mod tests {
                 }
             }
         }
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = std::collections::BTreeMap::new();
         let mut kinds = Kinds::new();
         for t in crate::RESOURCE_TYPES {
             let mut r = Resource::new_of_type(t).unwrap();
@@ -1169,6 +1171,12 @@ mod tests {
         assert!(seen.len() > 400, "{}", seen.len());
         #[cfg(miri)]
         assert!(seen.len() > 20, "{}", seen.len());
+        // every type walked has a tag of its own (the typed fast path's
+        // premise: a node whose tag is `O::TAG` is an `O`), and none is
+        // the by-name constants' tag
+        let tags: std::collections::BTreeSet<u16> = seen.values().copied().collect();
+        assert_eq!(tags.len(), seen.len(), "two types share a tag");
+        assert!(!tags.contains(&crate::element::BY_NAME));
         let e = crate::Extension::default();
         assert_eq!(e.find("nope"), place::NONE);
         assert_eq!(e.find(""), place::NONE);
