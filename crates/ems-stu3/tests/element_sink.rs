@@ -1230,3 +1230,573 @@ fn calls_after_a_slip_are_ignored_both_ways() {
     assert_eq!(e.issue().unwrap().rule, "SCHEMA-UNKNOWN");
     assert_eq!(e.issue().unwrap().location, "Patient.status");
 }
+
+// ---------------------------------------------------------------------------
+// 3. random call sequences
+
+/// One call, made with an entry's constant (typed) or its name.
+#[derive(Clone, Copy, Debug)]
+enum Call {
+    Start,
+    StartExtension(&'static str),
+    Empty,
+    End,
+    Value(&'static str),
+    Static(&'static str),
+    Formatted(&'static str),
+    I64(i64),
+    StartValue(&'static str),
+    StartResource,
+    EndResource,
+}
+
+/// What an entry's constant is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Complex,
+    Extension,
+    Prim,
+    Res,
+}
+
+/// A typed constant (or a by-name one) of the pool, with what the
+/// generator needs to know of it.
+struct Entry {
+    name: &'static str,
+    /// The owner's type name (`Untyped` for a by-name constant).
+    owner: &'static str,
+    /// The content's type name (`Resource`: a resource slot; the resource
+    /// type of a [`Kind::Res`]).
+    content: &'static str,
+    kind: Kind,
+    /// The call with the constant itself.
+    typed: TypedCall,
+}
+
+/// A call made with an entry's own constant.
+type TypedCall = Box<dyn Fn(&mut ModelSink, Call)>;
+
+impl Entry {
+    /// The call with the element given by name (at another address).
+    fn by_name(&self, m: &mut ModelSink, c: Call) {
+        let name = elsewhere(self.name);
+        match self.kind {
+            Kind::Complex => match c {
+                Call::Empty => m.empty(el(name)),
+                Call::End => m.end(name),
+                _ => m.start(el(name)),
+            },
+            Kind::Extension => {
+                let e = Complex::<Untyped, Extension>::named(name);
+                match c {
+                    Call::StartExtension(url) => m.start_extension(e, url),
+                    Call::Empty => m.empty(e),
+                    Call::End => m.end(e),
+                    _ => m.start(e),
+                }
+            }
+            Kind::Prim => prim_call(m, pr(name), c),
+            Kind::Res => match c {
+                Call::EndResource => m.end_resource(Res::named(name)),
+                _ => m.start_resource(Res::named(name)),
+            },
+        }
+    }
+}
+
+/// The last segment of a type's path.
+fn short(t: &'static str) -> &'static str {
+    t.rsplit("::").next().unwrap_or(t)
+}
+
+fn complex<O: 'static, C: 'static>(k: Complex<O, C>) -> Entry {
+    Entry {
+        name: k.name(),
+        owner: short(std::any::type_name::<O>()),
+        content: short(std::any::type_name::<C>()),
+        kind: Kind::Complex,
+        typed: Box::new(move |m, c| match c {
+            Call::Empty => m.empty(k),
+            Call::End => m.end(k),
+            _ => m.start(k),
+        }),
+    }
+}
+
+fn extension<O: 'static>(k: Complex<O, Extension>) -> Entry {
+    Entry {
+        name: k.name(),
+        owner: short(std::any::type_name::<O>()),
+        content: "Extension",
+        kind: Kind::Extension,
+        typed: Box::new(move |m, c| match c {
+            Call::StartExtension(url) => m.start_extension(k, url),
+            Call::Empty => m.empty(k),
+            Call::End => m.end(k),
+            _ => m.start(k),
+        }),
+    }
+}
+
+fn prim_call<O>(m: &mut ModelSink, k: Prim<O>, c: Call) {
+    match c {
+        Call::Value(v) => m.value(k, v),
+        Call::Static(v) => m.value_static(k, v),
+        Call::Formatted(v) => m.value_formatted(k, v),
+        Call::I64(n) => m.value_i64(k, n),
+        Call::StartValue(v) => m.start_value(k, v),
+        Call::End => m.end(k),
+        _ => m.value(k, "x"),
+    }
+}
+
+fn prim<O: 'static>(k: Prim<O>) -> Entry {
+    Entry {
+        name: k.name(),
+        owner: short(std::any::type_name::<O>()),
+        content: "",
+        kind: Kind::Prim,
+        typed: Box::new(move |m, c| prim_call(m, k, c)),
+    }
+}
+
+fn res<R: 'static>(r: Res<R>) -> Entry {
+    Entry {
+        name: r.name(),
+        owner: "",
+        content: r.name(),
+        kind: Kind::Res,
+        typed: Box::new(move |m, c| match c {
+            Call::EndResource => m.end_resource(r),
+            _ => m.start_resource(r),
+        }),
+    }
+}
+
+/// Patient, its datatypes and a contained Observation: the constants of
+/// each type in schema order, by-name constants, resource types.
+fn pool() -> Vec<Entry> {
+    vec![
+        prim(Patient::ID),
+        complex(Patient::META),
+        complex(Patient::TEXT),
+        complex(Patient::CONTAINED),
+        extension(Patient::EXTENSION),
+        extension(Patient::MODIFIER_EXTENSION),
+        complex(Patient::IDENTIFIER),
+        prim(Patient::ACTIVE),
+        complex(Patient::NAME),
+        complex(Patient::TELECOM),
+        prim(Patient::GENDER),
+        prim(Patient::BIRTH_DATE),
+        prim(Patient::DECEASED_BOOLEAN),
+        prim(Patient::DECEASED_DATE_TIME),
+        complex(Patient::ADDRESS),
+        complex(Patient::MARITAL_STATUS),
+        prim(Patient::MULTIPLE_BIRTH_BOOLEAN),
+        prim(Patient::MULTIPLE_BIRTH_INTEGER),
+        complex(Patient::CONTACT),
+        complex(Patient::GENERAL_PRACTITIONER),
+        complex(Patient::MANAGING_ORGANIZATION),
+        extension(Meta::EXTENSION),
+        prim(Meta::VERSION_ID),
+        prim(Meta::LAST_UPDATED),
+        prim(Meta::PROFILE),
+        complex(Meta::SECURITY),
+        complex(Meta::TAG),
+        prim(Narrative::STATUS),
+        extension(Coding::EXTENSION),
+        prim(Coding::SYSTEM),
+        prim(Coding::VERSION),
+        prim(Coding::CODE),
+        prim(Coding::DISPLAY),
+        prim(Coding::USER_SELECTED),
+        extension(CodeableConcept::EXTENSION),
+        complex(CodeableConcept::CODING),
+        prim(CodeableConcept::TEXT),
+        extension(Identifier::EXTENSION),
+        prim(Identifier::USE),
+        complex(Identifier::TYPE),
+        prim(Identifier::SYSTEM),
+        prim(Identifier::VALUE),
+        complex(Identifier::PERIOD),
+        complex(Identifier::ASSIGNER),
+        extension(Period::EXTENSION),
+        prim(Period::START),
+        prim(Period::END),
+        extension(HumanName::EXTENSION),
+        prim(HumanName::USE),
+        prim(HumanName::TEXT),
+        prim(HumanName::FAMILY),
+        prim(HumanName::GIVEN),
+        prim(HumanName::PREFIX),
+        prim(HumanName::SUFFIX),
+        complex(HumanName::PERIOD),
+        prim(ContactPoint::SYSTEM),
+        prim(ContactPoint::VALUE),
+        prim(ContactPoint::USE),
+        prim(ContactPoint::RANK),
+        complex(ContactPoint::PERIOD),
+        prim(Address::USE),
+        prim(Address::TYPE),
+        prim(Address::LINE),
+        prim(Address::CITY),
+        prim(Address::POSTAL_CODE),
+        prim(Address::COUNTRY),
+        complex(Address::PERIOD),
+        extension(PatientContact::MODIFIER_EXTENSION),
+        complex(PatientContact::RELATIONSHIP),
+        complex(PatientContact::NAME),
+        complex(PatientContact::TELECOM),
+        complex(PatientContact::ADDRESS),
+        prim(PatientContact::GENDER),
+        complex(PatientContact::ORGANIZATION),
+        complex(PatientContact::PERIOD),
+        extension(Reference::EXTENSION),
+        prim(Reference::REFERENCE),
+        complex(Reference::IDENTIFIER),
+        prim(Reference::DISPLAY),
+        extension(Extension::EXTENSION),
+        prim(Extension::VALUE_BOOLEAN),
+        prim(Extension::VALUE_DATE_TIME),
+        prim(Extension::VALUE_INTEGER),
+        prim(Extension::VALUE_STRING),
+        complex(Extension::VALUE_CODEABLE_CONCEPT),
+        complex(Extension::VALUE_CODING),
+        complex(Extension::VALUE_PERIOD),
+        complex(Extension::VALUE_REFERENCE),
+        complex(Extension::VALUE_HUMAN_NAME),
+        complex(Extension::VALUE_QUANTITY),
+        prim(Observation::ID),
+        complex(Observation::CONTAINED),
+        prim(Observation::STATUS),
+        complex(Observation::CODE),
+        complex(Observation::SUBJECT),
+        prim(Observation::EFFECTIVE_DATE_TIME),
+        complex(Observation::VALUE_QUANTITY),
+        prim(Observation::VALUE_STRING),
+        prim(Quantity::VALUE),
+        prim(Quantity::UNIT),
+        prim(Quantity::SYSTEM),
+        prim(Quantity::CODE),
+        prim(Age::VALUE),
+        res(Patient::RESOURCE_TYPE),
+        res(Observation::RESOURCE_TYPE),
+        res(Res::named("Nope")),
+        extension(PRIMITIVE_EXTENSION),
+        complex(el("name")),
+        complex(el("nope")),
+        prim(pr("gender")),
+        prim(pr("nope")),
+        prim(pr("id")),
+    ]
+}
+
+/// Values: valid and malformed for the pool's primitives.
+const VALUES: &[&str] = &[
+    "female",
+    "male",
+    "2019-10-01",
+    "2019-13-45",
+    "2019",
+    "true",
+    "false",
+    "yes",
+    "1",
+    "42",
+    "-7",
+    "2.5",
+    "01",
+    "",
+    "x",
+    "urn:uuid:11111111-1111-4111-8111-111111111111",
+    "2020-01-01T10:00:00+00:00",
+    "2020-01-01T10:00:00",
+    "official",
+    "O'Brien <&>",
+];
+
+const NUMBERS: &[i64] = &[0, 1, -1, 2, 2019, 4_294_967_296];
+
+const URLS: &[&str] = &["https://example.org/a", "https://example.org/b?x=1&y=2"];
+
+/// An open element of the generated sequence, as the generator sees it.
+struct Shadow {
+    /// The open node's type (`slot`, `prim` for those frames).
+    ty: &'static str,
+    /// The pool index of the last entry chosen in it (its owner's list).
+    at: Option<usize>,
+    /// The entry that opened it, and how it is closed.
+    opener: Option<(usize, Call)>,
+    /// A resource slot that holds its resource.
+    filled: bool,
+}
+
+/// The choice element of alternative `name` (`deceased` of
+/// `deceasedBoolean`), or `name`.
+fn choice(name: &str) -> &str {
+    for p in ["deceased", "multipleBirth", "value", "effective"] {
+        if name.len() > p.len()
+            && name.starts_with(p)
+            && name.as_bytes()[p.len()].is_ascii_uppercase()
+        {
+            return p;
+        }
+    }
+    name
+}
+
+/// Whether the pool's element `name` of `owner` repeats.
+fn repeats(owner: &str, name: &str) -> bool {
+    matches!(name, "extension" | "modifierExtension")
+        || matches!(
+            (owner, name),
+            (
+                "Patient",
+                "contained" | "identifier" | "name" | "telecom" | "address" | "contact"
+            ) | ("Patient", "generalPractitioner")
+                | ("HumanName", "given" | "prefix" | "suffix")
+                | ("Address", "line")
+                | ("CodeableConcept", "coding")
+                | ("Meta", "profile" | "security" | "tag")
+                | ("PatientContact", "relationship" | "telecom")
+                | ("Observation", "contained")
+        )
+}
+
+/// The call sequence the random numbers `r` describe. The first number
+/// sets the noise: with none, the calls are elements of the open node's
+/// type in schema order (a repeating element repeated), closed properly
+/// (mostly a valid description, values malformed at times); with more,
+/// more calls are a constant of any type or by name, out of schema order,
+/// a repeat, closed by another name, and rarely more extensions open than
+/// the sink allows; resource slots get valid, unknown and (noisy) extra
+/// resources.
+fn calls(pool: &[Entry], r: &[u32]) -> Vec<(usize, Call)> {
+    let mut by_owner: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, e) in pool.iter().enumerate() {
+        by_owner.entry(e.owner).or_default().push(i);
+    }
+    let find = |name: &str, kind: Kind| {
+        pool.iter()
+            .position(|e| e.name == name && e.kind == kind && e.owner == "Untyped")
+            .or_else(|| pool.iter().position(|e| e.name == name && e.kind == kind))
+            .unwrap()
+    };
+    let slot_starts = [find("Patient", Kind::Res), find("Observation", Kind::Res)];
+    let nope = find("Nope", Kind::Res);
+    let prim_ext = find("extension", Kind::Extension);
+    let deep = pool
+        .iter()
+        .position(|e| e.owner == "Extension" && e.kind == Kind::Extension)
+        .unwrap();
+    let noise = r.first().map_or(0, |x| x % 4);
+    let mut out = Vec::new();
+    let mut stack = vec![Shadow {
+        ty: "Patient",
+        at: None,
+        opener: None,
+        filled: false,
+    }];
+    let mut it = r.iter().copied().skip(1);
+    let mut next = move || it.next();
+    while let Some(x) = next() {
+        let y = next().unwrap_or(x.rotate_left(13));
+        let p = x % 100;
+        let top = stack.last().unwrap();
+        // close the top element
+        let done = top.ty == "slot" && top.filled && p >= noise * 5;
+        if (p < 14 || stack.len() > 14 || done) && stack.len() > 1 {
+            let s = stack.pop().unwrap();
+            let (i, c) = s.opener.unwrap();
+            if y % 100 < noise * 3 {
+                // closed by another name
+                out.push(((y as usize / 100) % pool.len(), Call::End));
+            } else {
+                out.push((i, c));
+            }
+            continue;
+        }
+        // rarely: more extensions open than the sink allows
+        if noise == 3 && p == 99 && y % 4 == 0 {
+            for _ in 0..50 {
+                out.push((deep, Call::StartExtension(URLS[0])));
+            }
+            continue;
+        }
+        let top = stack.last_mut().unwrap();
+        let wild = p >= 100 - noise * 4;
+        let i = match top.ty {
+            "slot" if !wild => {
+                top.filled = true;
+                if y % 16 < noise {
+                    nope
+                } else {
+                    slot_starts[(y % 2) as usize]
+                }
+            }
+            "prim" if !wild => prim_ext,
+            ty if !wild && by_owner.contains_key(ty) => {
+                let own = &by_owner[ty];
+                let from = top.at.map(|a| own.iter().position(|&j| j == a).unwrap());
+                let k = if y % 100 < noise * 3 {
+                    // any element of the type: out of order or repeated at times
+                    (y as usize / 100) % own.len()
+                } else {
+                    let last = from.map(|f| pool[own[f]].name);
+                    match last {
+                        Some(n) if repeats(ty, n) && y % 3 == 0 => from.unwrap(),
+                        _ => {
+                            // the next elements, past the alternatives of a choice
+                            let mut k = from.map_or(0, |f| f + 1);
+                            if let Some(f) = from {
+                                let c = choice(pool[own[f]].name);
+                                while k < own.len() && choice(pool[own[k]].name) == c {
+                                    k += 1;
+                                }
+                            }
+                            if k >= own.len() {
+                                // nothing is left to write: close it
+                                if stack.len() > 1 {
+                                    let s = stack.pop().unwrap();
+                                    out.push(s.opener.unwrap());
+                                }
+                                continue;
+                            }
+                            k + ((y as usize / 100) % (own.len() - k).min(3))
+                        }
+                    }
+                };
+                top.at = Some(own[k]);
+                own[k]
+            }
+            _ => (y as usize) % pool.len(),
+        };
+        let e = &pool[i];
+        let v = VALUES[(y as usize / 7) % VALUES.len()];
+        let (call, open) = match e.kind {
+            Kind::Complex if e.content == "Resource" => (Call::Start, Some("slot")),
+            Kind::Complex if y % 5 == 0 => (Call::Empty, None),
+            Kind::Complex => (Call::Start, Some(e.content)),
+            // an extension of a primitive needs its url
+            Kind::Extension if e.owner == "Untyped" => (
+                Call::StartExtension(URLS[(y as usize / 10) % URLS.len()]),
+                Some("Extension"),
+            ),
+            Kind::Extension if y % 10 == 0 => (Call::Empty, None),
+            Kind::Extension if y % 10 == 1 => (Call::Start, Some("Extension")),
+            Kind::Extension => (
+                Call::StartExtension(URLS[(y as usize / 10) % URLS.len()]),
+                Some("Extension"),
+            ),
+            Kind::Prim => match (y / 3) % 9 {
+                0..=2 => (Call::Value(v), None),
+                3 | 4 => (Call::Static(v), None),
+                5 => (Call::Formatted(v), None),
+                6 => (Call::I64(NUMBERS[(y as usize / 27) % NUMBERS.len()]), None),
+                _ => (Call::StartValue(v), Some("prim")),
+            },
+            Kind::Res => (Call::StartResource, Some(e.content)),
+        };
+        out.push((i, call));
+        if let Some(ty) = open {
+            let close = if e.kind == Kind::Res {
+                Call::EndResource
+            } else {
+                Call::End
+            };
+            stack.push(Shadow {
+                ty,
+                at: None,
+                opener: Some((i, close)),
+                filled: false,
+            });
+        }
+    }
+    // mostly closed at the end (a description left open fails)
+    if r.get(1).is_none_or(|x| x % 8 != 0) {
+        while let Some(s) = stack.pop() {
+            if let Some(o) = s.opener {
+                out.push(o);
+            }
+        }
+    }
+    out
+}
+
+/// Guards the contract on random call sequences over Patient, its
+/// datatypes and a contained Observation (elements of the open node's
+/// type in and out of schema order, repeats, constants of other types,
+/// by-name constants, malformed run-time and literal values, primitives
+/// opened for extensions, resource slots with valid, unknown and stray
+/// resources, properly and improperly nested ends, elements left open,
+/// nesting past the limit): the typed calls and the same calls by name
+/// give equal `finish` results (the model and its issues, or the issues
+/// of the failure, issue by issue). The sequences must reach both
+/// outcomes (long valid descriptions too) and every slip rule, or the
+/// generator proves nothing. 600 cases, well under a second in debug.
+#[test]
+fn random_sequences_are_the_same_typed_and_by_name() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use std::cell::RefCell;
+
+    let pool = pool();
+    let ok = std::cell::Cell::new(0usize);
+    let err = std::cell::Cell::new(0usize);
+    // valid descriptions of more than 60 calls
+    let long = std::cell::Cell::new(0usize);
+    let rules = RefCell::new(std::collections::BTreeSet::new());
+    let mut runner = TestRunner::new(Config {
+        cases: 600,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&proptest::collection::vec(any::<u32>(), 0..240), |r| {
+        let calls = calls(&pool, &r);
+        let mut typed = ModelSink::new("Patient").unwrap();
+        let mut by_name = ModelSink::new("Patient").unwrap();
+        for &(i, c) in &calls {
+            (pool[i].typed)(&mut typed, c);
+            pool[i].by_name(&mut by_name, c);
+        }
+        let (typed, by_name) = (typed.finish(), by_name.finish());
+        let trace = || {
+            calls
+                .iter()
+                .map(|&(i, c)| format!("{}.{} {c:?}", pool[i].owner, pool[i].name))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        prop_assert_eq!(&typed, &by_name, "calls:\n{}", trace());
+        match &typed {
+            Ok(_) if calls.len() > 60 => long.set(long.get() + 1),
+            Ok(_) => ok.set(ok.get() + 1),
+            Err(_) => err.set(err.get() + 1),
+        }
+        rules
+            .borrow_mut()
+            .extend(issues(&typed).iter().map(|i| i.rule));
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let (ok, err, long) = (ok.get() + long.get(), err.get(), long.get());
+    assert!(
+        ok >= 100 && err >= 100 && long >= 20,
+        "ok {ok} (long {long}), err {err}"
+    );
+    let rules = rules.into_inner();
+    for rule in [
+        "SCHEMA-UNKNOWN",
+        "SCHEMA-ORDER",
+        "SCHEMA-REPEATED",
+        "SCHEMA-CONTENT",
+        "PRIMITIVE-FORMAT",
+        "RESOURCE-TYPE",
+        "INPUT-DEPTH",
+    ] {
+        assert!(rules.contains(rule), "{rule} never reported: {rules:?}");
+    }
+}
