@@ -1800,3 +1800,134 @@ fn random_sequences_are_the_same_typed_and_by_name() {
         assert!(rules.contains(rule), "{rule} never reported: {rules:?}");
     }
 }
+
+/// Where the pool's constants of each owner type are written: the path of
+/// (owner, element) that opens a node of that type in a Patient (an
+/// extension with a url, a resource in a slot).
+const CONTEXTS: &[(&str, &[(&str, &str)])] = &[
+    ("Patient", &[]),
+    ("Meta", &[("Patient", "meta")]),
+    ("Narrative", &[("Patient", "text")]),
+    ("Coding", &[("Patient", "meta"), ("Meta", "tag")]),
+    ("CodeableConcept", &[("Patient", "maritalStatus")]),
+    ("Identifier", &[("Patient", "identifier")]),
+    (
+        "Period",
+        &[("Patient", "identifier"), ("Identifier", "period")],
+    ),
+    ("HumanName", &[("Patient", "name")]),
+    ("ContactPoint", &[("Patient", "telecom")]),
+    ("Address", &[("Patient", "address")]),
+    ("PatientContact", &[("Patient", "contact")]),
+    ("Reference", &[("Patient", "generalPractitioner")]),
+    ("Extension", &[("Patient", "extension")]),
+    (
+        "Observation",
+        &[("Patient", "contained"), ("", "Observation")],
+    ),
+    (
+        "Quantity",
+        &[
+            ("Patient", "contained"),
+            ("", "Observation"),
+            ("Observation", "valueQuantity"),
+        ],
+    ),
+    ("slot", &[("Patient", "contained")]),
+    ("prim", &[("Patient", "birthDate")]),
+];
+
+/// The calls of `pool[i]` (closed when they open something).
+fn single_calls(pool: &[Entry], i: usize) -> Vec<Vec<(usize, Call)>> {
+    let mut v = Vec::new();
+    match pool[i].kind {
+        Kind::Complex => {
+            v.push(vec![(i, Call::Start), (i, Call::End)]);
+            v.push(vec![(i, Call::Empty)]);
+        }
+        Kind::Extension => {
+            for url in URLS {
+                v.push(vec![(i, Call::StartExtension(url)), (i, Call::End)]);
+            }
+            v.push(vec![(i, Call::Start), (i, Call::End)]);
+            v.push(vec![(i, Call::Empty)]);
+        }
+        Kind::Prim => {
+            for &x in VALUES {
+                v.push(vec![(i, Call::Value(x))]);
+                v.push(vec![(i, Call::Static(x))]);
+                v.push(vec![(i, Call::Formatted(x))]);
+                v.push(vec![(i, Call::StartValue(x)), (i, Call::End)]);
+            }
+            for &n in NUMBERS {
+                v.push(vec![(i, Call::I64(n))]);
+            }
+        }
+        Kind::Res => v.push(vec![(i, Call::StartResource), (i, Call::EndResource)]),
+    }
+    v
+}
+
+/// Guards every constant of the pool on its own, in the node of its own
+/// type and in the nodes of every other type of the pool (a primitive
+/// opened for its extensions and a resource slot too), with every call
+/// that takes it and every value of the pool (valid and malformed, run
+/// time, literal and formatted): typed and by name give equal `finish`
+/// results. This catches a constant whose slot, kind or name disagrees
+/// with its element's where the random sequences may not reach it.
+#[test]
+fn every_constant_alone_is_the_same_typed_and_by_name() {
+    let pool = pool();
+    let find = |owner: &str, name: &str| {
+        pool.iter()
+            .position(|e| e.owner == owner && e.name == name)
+            .unwrap_or_else(|| panic!("{owner}.{name}"))
+    };
+    let mut runs = 0;
+    let mut placed = 0;
+    for (ty, path) in CONTEXTS {
+        // how the context is opened and closed
+        let mut open = Vec::new();
+        let mut close = Vec::new();
+        for &(owner, name) in *path {
+            let k = if owner.is_empty() {
+                pool.iter()
+                    .position(|e| e.kind == Kind::Res && e.name == name)
+                    .unwrap()
+            } else {
+                find(owner, name)
+            };
+            let (o, c) = match pool[k].kind {
+                Kind::Res => (Call::StartResource, Call::EndResource),
+                Kind::Extension => (Call::StartExtension(URLS[0]), Call::End),
+                Kind::Prim => (Call::StartValue("2019"), Call::End),
+                Kind::Complex => (Call::Start, Call::End),
+            };
+            open.push((k, o));
+            close.insert(0, (k, c));
+        }
+        for i in 0..pool.len() {
+            for calls in single_calls(&pool, i) {
+                let all: Vec<_> = open.iter().chain(&calls).chain(&close).copied().collect();
+                let mut typed = ModelSink::new("Patient").unwrap();
+                let mut by_name = ModelSink::new("Patient").unwrap();
+                for &(k, c) in &all {
+                    (pool[k].typed)(&mut typed, c);
+                    pool[k].by_name(&mut by_name, c);
+                }
+                let (typed, by_name) = (typed.finish(), by_name.finish());
+                assert_eq!(
+                    typed, by_name,
+                    "in {ty}: {}.{} {calls:?}",
+                    pool[i].owner, pool[i].name
+                );
+                runs += 1;
+                placed += usize::from(typed.is_ok());
+            }
+        }
+    }
+    assert!(
+        runs > 20_000 && placed > 5_000,
+        "{runs} runs, {placed} placed"
+    );
+}
