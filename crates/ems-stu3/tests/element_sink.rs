@@ -1931,3 +1931,88 @@ fn every_constant_alone_is_the_same_typed_and_by_name() {
         "{runs} runs, {placed} placed"
     );
 }
+
+// ---------------------------------------------------------------------------
+// found while writing these tests: the sink (typed and by name alike)
+// departs from the reader
+
+/// Checks that `sink` (a description's result) has the reader's issue
+/// (rule, words, location without indices) of the XML `xml` of the same
+/// calls.
+#[track_caller]
+fn has_readers_issue(sink: &Result<Parsed, ReadError>, xml: &str) {
+    let read = from_xml(xml.as_bytes()).unwrap();
+    let want = read.outcome.issues.first().expect("the reader reports it");
+    assert!(
+        issues(sink)
+            .iter()
+            .any(|i| (i.rule, &i.message, &i.location)
+                == (want.rule, &want.message, &bare(&want.location))),
+        "the reader reports {want:?} in {xml}; the sink: {sink:?}"
+    );
+}
+
+/// Guards the resource wrappers: a wrapper (`contained`) given two
+/// resources is the reader's `SCHEMA-CONTENT` "a resource wrapper holds
+/// exactly one resource"; the sink accepts it silently and its model
+/// writes two wrappers (`to_xml` differs from the XmlStream bytes of the
+/// same calls, for a description without slips).
+#[test]
+#[ignore = "bug: ModelSink accepts two resources in one `contained` wrapper silently (FieldMut::Resources pushes a second one); the reader reports SCHEMA-CONTENT \"a resource wrapper holds exactly one resource\", and to_xml of the model (two <contained>) differs from the XmlStream bytes"]
+fn two_resources_in_one_contained_wrapper_are_reported() {
+    let (typed, by_name, xml) = typed_and_by_name!("Patient", |s| {
+        s.start(Patient::CONTAINED);
+        s.start_resource(Patient::RESOURCE_TYPE);
+        s.end_resource(Patient::RESOURCE_TYPE);
+        s.start_resource(Observation::RESOURCE_TYPE);
+        s.end_resource(Observation::RESOURCE_TYPE);
+        s.end(Patient::CONTAINED);
+    });
+    assert_eq!(typed, by_name);
+    has_readers_issue(&typed, &xml);
+}
+
+/// Guards the resource wrappers: a wrapper closed with no resource
+/// (`empty(BundleEntry::RESOURCE)`, `contained` opened and closed) is the
+/// reader's `SCHEMA-CONTENT` "resource wrapper holds no resource"; the
+/// sink accepts it silently and its model has no wrapper (`to_xml` writes
+/// `<entry/>` where the XmlStream wrote `<entry><resource/></entry>`).
+#[test]
+#[ignore = "bug: ModelSink accepts a resource wrapper closed with no resource (empty(BundleEntry::RESOURCE), an empty `contained`) silently; the reader reports SCHEMA-CONTENT \"resource wrapper holds no resource\", and to_xml of the model differs from the XmlStream bytes"]
+fn a_resource_wrapper_without_its_resource_is_reported() {
+    let (typed, by_name, xml) = typed_and_by_name!("Bundle", |s| {
+        s.start(Bundle::ENTRY);
+        s.empty(BundleEntry::RESOURCE);
+        s.end(Bundle::ENTRY);
+    });
+    assert_eq!(typed, by_name);
+    has_readers_issue(&typed, &xml);
+    let (typed, by_name, xml) = typed_and_by_name!("Patient", |s| {
+        s.start(Patient::CONTAINED);
+        s.end(Patient::CONTAINED);
+    });
+    assert_eq!(typed, by_name);
+    has_readers_issue(&typed, &xml);
+}
+
+/// Guards the extensions of a primitive: one opened with `start` (no url;
+/// [`PRIMITIVE_EXTENSION`] or `empty`) is read by the reader without an
+/// issue (as `start(Patient::EXTENSION)` is placed in a Patient), but the
+/// sink fails with `SCHEMA-UNKNOWN` "`extension` is not allowed in a
+/// primitive (only `extension`)", which contradicts itself.
+#[test]
+#[ignore = "bug: ModelSink::start / empty of `extension` (no url) in a primitive opened with start_value is SCHEMA-UNKNOWN \"`extension` is not allowed in a primitive (only `extension`)\" (self-contradictory); the reader reads the XML without an issue, and in a node the same start is placed"]
+fn an_extension_of_a_primitive_opened_without_url_is_placed() {
+    let (typed, by_name, xml) = typed_and_by_name!("Patient", |s| {
+        s.start_value(Patient::BIRTH_DATE, "2019");
+        s.start(PRIMITIVE_EXTENSION);
+        s.value(Extension::VALUE_STRING, "x");
+        s.end(PRIMITIVE_EXTENSION);
+        s.empty(PRIMITIVE_EXTENSION);
+        s.end(Patient::BIRTH_DATE);
+    });
+    assert_eq!(typed, by_name);
+    let read = from_xml(xml.as_bytes()).unwrap();
+    assert!(read.outcome.issues.is_empty(), "{:?}", read.outcome);
+    assert_eq!(typed.map(|p| p.resource), Ok(read.resource));
+}
