@@ -1017,18 +1017,16 @@ fn slot_and_nesting_slips_are_the_same_typed_and_by_name() {
         "Bundle.entry.resource.Observation",
         Reader::No,
     );
-    slip(
-        &typed_and_by_name!("Patient", |s| {
-            s.start(Patient::CONTAINED);
-            s.start_resource(Observation::RESOURCE_TYPE);
-            s.value_static(Observation::STATUS, "final");
-            s.end_resource(Patient::RESOURCE_TYPE);
-            s.end(Patient::CONTAINED);
-        }),
-        "SCHEMA-CONTENT",
-        "Patient.contained.Observation.Observation",
-        Reader::No,
-    );
+    // (its words are wrong: see `a_resource_closed_by_another_type_is_named`)
+    let (typed, by_name, _) = typed_and_by_name!("Patient", |s| {
+        s.start(Patient::CONTAINED);
+        s.start_resource(Observation::RESOURCE_TYPE);
+        s.value_static(Observation::STATUS, "final");
+        s.end_resource(Patient::RESOURCE_TYPE);
+        s.end(Patient::CONTAINED);
+    });
+    assert_eq!(typed, by_name);
+    assert_eq!(typed.unwrap_err().issue().unwrap().rule, "SCHEMA-CONTENT");
     slip(
         &typed_and_by_name!("Patient", |s| {
             s.start(Patient::CONTAINED);
@@ -2015,4 +2013,31 @@ fn an_extension_of_a_primitive_opened_without_url_is_placed() {
     let read = from_xml(xml.as_bytes()).unwrap();
     assert!(read.outcome.issues.is_empty(), "{:?}", read.outcome);
     assert_eq!(typed.map(|p| p.resource), Ok(read.resource));
+}
+
+/// Guards the words of a resource closed by another type
+/// (`end_resource(Patient)` while an Observation is open): the issue
+/// should name the type given (`Patient`), at its place; the sink names
+/// the open resource instead ("`Observation` closed while it is not the
+/// open resource", at `Patient.contained.Observation.Observation`), which
+/// is the one resource that is open.
+#[test]
+#[ignore = "bug: ModelSink::end_resource(R) while another resource type is open reports `<the open type>` closed while it is not the open resource (end_resource passes the open frame's name to not_open instead of R's)"]
+fn a_resource_closed_by_another_type_is_named() {
+    let (typed, by_name, _) = typed_and_by_name!("Patient", |s| {
+        s.start(Patient::CONTAINED);
+        s.start_resource(Observation::RESOURCE_TYPE);
+        s.end_resource(Patient::RESOURCE_TYPE);
+        s.end(Patient::CONTAINED);
+    });
+    assert_eq!(typed, by_name);
+    let e = typed.unwrap_err();
+    let i = e.issue().unwrap();
+    assert_eq!(
+        (i.location.as_str(), i.message.as_str()),
+        (
+            "Patient.contained.Observation.Patient",
+            "`Patient` closed while it is not the open resource"
+        )
+    );
 }
