@@ -209,9 +209,14 @@ enum Open {
         prim: NonNull<dyn PrimNode>,
         name: &'static str,
     },
-    /// Resource slot `field` of the node of the frame below: the calls
-    /// that follow start resources.
-    Slot { field: u32, name: &'static str },
+    /// Resource slot `field` of the node of the frame below (a resource
+    /// wrapper: `resource`, `contained`): the call that follows starts its
+    /// resource; `filled` once it has (a wrapper holds exactly one).
+    Slot {
+        field: u32,
+        filled: bool,
+        name: &'static str,
+    },
 }
 
 /// A frame is 40 bytes (see [`Open`]).
@@ -470,10 +475,15 @@ impl ModelSink {
     /// set when `url` is given).
     #[inline(always)]
     fn open_complex(&mut self, name: &'static str, url: Option<&'static str>) {
-        let Some(Open::Node { node, at, .. }) = self.open.last_mut() else {
-            return self.misplaced(name);
+        let node = match self.open.last_mut() {
+            Some(Open::Node { node, at, .. }) => (*node, at),
+            Some(Open::Prim { prim, .. }) => {
+                let prim = *prim;
+                return self.prim_extension(prim, name, url);
+            }
+            _ => return self.misplaced(name),
         };
-        let node = *node;
+        let (node, at) = node;
         // SAFETY: the top frame's node (see `Open`): the `&mut` lives for
         // this call, the child's pointer is derived from it.
         let frame = match unsafe { &mut *node.as_ptr() }.start(name, at, url) {
@@ -491,6 +501,7 @@ impl ModelSink {
             },
             Err(Miss::Slot(field)) => Open::Slot {
                 field: field as u32,
+                filled: false,
                 name,
             },
             Err(m) => {
@@ -547,15 +558,23 @@ impl ModelSink {
         }
     }
 
-    /// `start_extension` inside a primitive opened for its extensions.
-    fn prim_extension(&mut self, p: NonNull<dyn PrimNode>, name: &'static str, url: &'static str) {
+    /// An extension (with `url` when given) inside a primitive opened for
+    /// its extensions.
+    #[cold]
+    #[inline(never)]
+    fn prim_extension(
+        &mut self,
+        p: NonNull<dyn PrimNode>,
+        name: &'static str,
+        url: Option<&'static str>,
+    ) {
         if name != "extension" {
             return self.misplaced(name);
         }
         // SAFETY: the top frame's primitive (see `Open`): the `&mut` lives
         // for this call, the extension's pointer is derived from it.
         let p = unsafe { &mut *p.as_ptr() };
-        let Some(node) = place::open_extension(p.extension_mut(), Some(url)) else {
+        let Some(node) = place::open_extension(p.extension_mut(), url) else {
             return;
         };
         let frame = Open::Node {
@@ -577,6 +596,17 @@ impl ModelSink {
             rules::SCHEMA_CONTENT,
             Some(rtype),
             format!("`{rtype}` closed while it is not the open resource"),
+        )
+    }
+
+    /// A second resource started in one resource wrapper.
+    #[cold]
+    #[inline(never)]
+    fn second_resource(&mut self, rtype: &'static str) {
+        self.slip(
+            rules::SCHEMA_CONTENT,
+            Some(rtype),
+            "a resource wrapper holds exactly one resource".into(),
         )
     }
 
@@ -659,6 +689,17 @@ impl ModelSink {
     #[inline(never)]
     fn end_other(&mut self, name: &'static str) {
         let elem = match self.open.last() {
+            Some(Open::Slot {
+                name: elem,
+                filled: false,
+                ..
+            }) if same(name, elem) => {
+                return self.slip(
+                    rules::SCHEMA_CONTENT,
+                    None,
+                    "resource wrapper holds no resource".into(),
+                )
+            }
             Some(
                 Open::Node {
                     level: Level::Element,
@@ -775,6 +816,7 @@ impl ModelSink {
         *at = place::field(e.slot) as u32 + 1;
         let frame = Open::Slot {
             field: place::field(e.slot) as u32,
+            filled: false,
             name: e.name,
         };
         self.push_element(frame, e.name);
@@ -836,16 +878,8 @@ impl ElementSink for ModelSink {
     }
     #[inline(always)]
     fn start_extension<O>(&mut self, e: Complex<O, Extension>, url: &'static str) {
-        if self.start_typed(e, Some(url)) {
-            return;
-        }
-        match self.open.last() {
-            Some(Open::Prim { prim, .. }) => {
-                let prim = *prim;
-                self.prim_extension(prim, e.name, url)
-            }
-            Some(_) => self.open_complex(e.name, Some(url)),
-            None => {}
+        if !self.start_typed(e, Some(url)) {
+            self.open_complex(e.name, Some(url))
         }
     }
     #[inline(always)]
@@ -860,7 +894,11 @@ impl ElementSink for ModelSink {
                 ..
             }
             | Open::Prim { name: elem, .. }
-            | Open::Slot { name: elem, .. },
+            | Open::Slot {
+                name: elem,
+                filled: true,
+                ..
+            },
         ) = self.open.last()
         {
             if elem.as_ptr() == name.as_ptr() && elem.len() == name.len() {
@@ -899,8 +937,10 @@ impl ElementSink for ModelSink {
     #[inline]
     fn start_resource<R>(&mut self, r: Res<R>) {
         let rtype = r.name;
-        match self.open.last() {
-            Some(Open::Slot { field, .. }) => {
+        match self.open.last_mut() {
+            Some(Open::Slot { filled: true, .. }) => self.second_resource(rtype),
+            Some(Open::Slot { field, filled, .. }) => {
+                *filled = true;
                 let field = *field as usize;
                 self.resource(field, rtype, r.new)
             }
@@ -919,14 +959,6 @@ impl ElementSink for ModelSink {
             }) if same(name, rtype) => {
                 self.open.pop();
                 self.nested -= 1;
-            }
-            Some(Open::Node {
-                level: Level::Resource,
-                name,
-                ..
-            }) => {
-                let name = *name;
-                self.not_open(name)
             }
             Some(_) => self.not_open(rtype),
             None => {}
@@ -1293,7 +1325,8 @@ mod tests {
                 m.start_resource(Res::named("Patient"));
                 m.end_resource(Res::named("Patient"));
             }),
-            Some(rules::SCHEMA_REPEATED)
+            // the reader's words for a wrapper of two resources
+            Some(rules::SCHEMA_CONTENT)
         );
         // a slip stops assembling: what follows is not reported again
         let mut m = ModelSink::new("Bundle").unwrap();
