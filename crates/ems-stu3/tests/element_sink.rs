@@ -1013,11 +1013,12 @@ fn slot_and_nesting_slips_are_the_same_typed_and_by_name() {
             s.end(BundleEntry::RESOURCE);
             s.end(Bundle::ENTRY);
         }),
-        "SCHEMA-REPEATED",
+        // the reader's rule for a wrapper of two resources
+        "SCHEMA-CONTENT",
         "Bundle.entry.resource.Observation",
         Reader::No,
     );
-    // (its words are wrong: see `a_resource_closed_by_another_type_is_named`)
+    // (its words: see `a_resource_closed_by_another_type_is_named`)
     let (typed, by_name, _) = typed_and_by_name!("Patient", |s| {
         s.start(Patient::CONTAINED);
         s.start_resource(Observation::RESOURCE_TYPE);
