@@ -105,11 +105,7 @@ pub(crate) const fn typed_complex<O: Tagged, C>(
 
 /// The constant of primitive element `name` of generated type `O` in
 /// `slot` (see [`typed_complex`]).
-pub(crate) const fn typed_prim<O: Tagged>(
-    name: &'static str,
-    slot: u32,
-    put: PutFn<O>,
-) -> Prim<O> {
+pub(crate) const fn typed_prim<O: Tagged>(name: &'static str, slot: u32, put: PutFn<O>) -> Prim<O> {
     Prim {
         name,
         slot,

@@ -1746,11 +1746,15 @@ fn random_sequences_are_the_same_typed_and_by_name() {
     // valid descriptions of more than 60 calls
     let long = std::cell::Cell::new(0usize);
     let rules = RefCell::new(std::collections::BTreeSet::new());
-    let mut runner = TestRunner::new(Config {
+    // a fixed seed: the coverage asserted below (both outcomes, every
+    // rule) is a property of these 600 sequences, not of a random draw
+    let config = Config {
         cases: 600,
         failure_persistence: None,
         ..Config::default()
-    });
+    };
+    let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
     let result = runner.run(&proptest::collection::vec(any::<u32>(), 0..240), |r| {
         let calls = calls(&pool, &r);
         let mut typed = ModelSink::new("Patient").unwrap();
