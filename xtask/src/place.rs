@@ -71,7 +71,7 @@ pub fn emit(m: &Model) -> (String, String) {
          //! [`Res`] of each resource type.\n\n\
          use crate::element::{typed_complex, typed_prim, Complex, Prim, Res};\n\
          use crate::generated::*;\n\
-         \n",
+         use crate::place::Place;\n\n",
     );
     let mut o = HEADER.replace("xtask/src/main.rs", "xtask/src/place.rs");
     o.push_str(
@@ -158,14 +158,14 @@ fn emit_elements(o: &mut String, s: &Struct, elems: &[Name]) {
             Some(child) => {
                 let _ = writeln!(
                     o,
-                    "    pub const {c}: Complex<{child}> = typed_complex::<{ty}, {child}>({:?}, {});",
+                    "    pub const {c}: Complex<{ty}, {child}> = typed_complex({:?}, {}, <{ty} as Place>::open);",
                     e.name, e.slot
                 );
             }
             None => {
                 let _ = writeln!(
                     o,
-                    "    pub const {c}: Prim = typed_prim::<{ty}>({:?}, {});",
+                    "    pub const {c}: Prim<{ty}> = typed_prim({:?}, {}, <{ty} as Place>::put);",
                     e.name, e.slot
                 );
             }
@@ -174,7 +174,7 @@ fn emit_elements(o: &mut String, s: &Struct, elems: &[Name]) {
     if s.kind == "resource" {
         let _ = writeln!(
             o,
-            "    /// The `{0}` resource type.\n    pub const RESOURCE_TYPE: Res = Res {{ name: {0:?}, id: {ty}::ID, new: Some(|| Resource::{ty}(Box::default())) }};",
+            "    /// The `{0}` resource type.\n    pub const RESOURCE_TYPE: Res<{ty}> = Res {{ name: {0:?}, id: {ty}::ID, new: Some(|| Resource::{ty}(Box::default())) }};",
             s.fhir
         );
     }

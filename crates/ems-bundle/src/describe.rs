@@ -20,9 +20,9 @@ use ems_stu3::{
 };
 
 /// `meta` with a profile (and a version id).
-pub(crate) fn meta<S: ElementSink>(
+pub(crate) fn meta<S: ElementSink, O>(
     w: &mut S,
-    e: Complex<Meta>,
+    e: Complex<O, Meta>,
     profile: &'static str,
     version: Option<u32>,
 ) {
@@ -35,9 +35,9 @@ pub(crate) fn meta<S: ElementSink>(
 }
 
 /// A Coding element `e` of literals.
-pub(crate) fn coding<S: ElementSink>(
+pub(crate) fn coding<S: ElementSink, O>(
     w: &mut S,
-    e: Complex<Coding>,
+    e: Complex<O, Coding>,
     system: &'static str,
     code: &'static str,
     display: Option<&'static str>,
@@ -52,9 +52,9 @@ pub(crate) fn coding<S: ElementSink>(
 }
 
 /// A CodeableConcept element `e` of one coding of literals.
-pub(crate) fn codeable<S: ElementSink>(
+pub(crate) fn codeable<S: ElementSink, O>(
     w: &mut S,
-    e: Complex<CodeableConcept>,
+    e: Complex<O, CodeableConcept>,
     system: &'static str,
     code: &'static str,
     display: &'static str,
@@ -66,9 +66,9 @@ pub(crate) fn codeable<S: ElementSink>(
 
 /// A CodeableConcept element `e` of one coding with a literal system and
 /// a given code and display.
-pub(crate) fn codeable_of<S: ElementSink>(
+pub(crate) fn codeable_of<S: ElementSink, O>(
     w: &mut S,
-    e: Complex<CodeableConcept>,
+    e: Complex<O, CodeableConcept>,
     system: &'static str,
     code: &str,
     display: &str,
@@ -84,9 +84,9 @@ pub(crate) fn codeable_of<S: ElementSink>(
 
 /// A CodeableConcept of one coding whose display comes from the embedded
 /// NHS code system (an unknown code is its own display).
-pub(crate) fn nhs_codeable<S: ElementSink>(
+pub(crate) fn nhs_codeable<S: ElementSink, O>(
     w: &mut S,
-    e: Complex<CodeableConcept>,
+    e: Complex<O, CodeableConcept>,
     system: &'static str,
     code: &str,
 ) {
@@ -97,9 +97,9 @@ pub(crate) fn nhs_codeable<S: ElementSink>(
 }
 
 /// A CodeableConcept of text only.
-pub(crate) fn text_concept<S: ElementSink>(
+pub(crate) fn text_concept<S: ElementSink, O>(
     w: &mut S,
-    e: Complex<CodeableConcept>,
+    e: Complex<O, CodeableConcept>,
     text: &'static str,
 ) {
     w.start(e);
@@ -108,7 +108,7 @@ pub(crate) fn text_concept<S: ElementSink>(
 }
 
 /// A Reference element `e`.
-pub(crate) fn reference<S: ElementSink>(w: &mut S, e: Complex<Reference>, url: &str) {
+pub(crate) fn reference<S: ElementSink, O>(w: &mut S, e: Complex<O, Reference>, url: &str) {
     w.start(e);
     w.value(Reference::REFERENCE, url);
     w.end(e);
@@ -116,16 +116,16 @@ pub(crate) fn reference<S: ElementSink>(w: &mut S, e: Complex<Reference>, url: &
 
 /// A Reference element `e` to an entry of the message by its fullUrl
 /// (formatted from the entry's UUID: `value_formatted`).
-pub(crate) fn entry_reference<S: ElementSink>(w: &mut S, e: Complex<Reference>, u: &Urn) {
+pub(crate) fn entry_reference<S: ElementSink, O>(w: &mut S, e: Complex<O, Reference>, u: &Urn) {
     w.start(e);
     w.value_formatted(Reference::REFERENCE, u);
     w.end(e);
 }
 
 /// An identifier element `e`.
-pub(crate) fn identifier<S: ElementSink>(
+pub(crate) fn identifier<S: ElementSink, O>(
     w: &mut S,
-    e: Complex<Identifier>,
+    e: Complex<O, Identifier>,
     system: &str,
     value: &str,
 ) {
@@ -136,9 +136,9 @@ pub(crate) fn identifier<S: ElementSink>(
 }
 
 /// A HumanName element `e`.
-pub(crate) fn human_name<S: ElementSink>(
+pub(crate) fn human_name<S: ElementSink, O>(
     w: &mut S,
-    e: Complex<HumanName>,
+    e: Complex<O, HumanName>,
     use_: Option<&'static str>,
     family: &str,
     given: &[String],
@@ -155,9 +155,9 @@ pub(crate) fn human_name<S: ElementSink>(
 }
 
 /// A Period element `e` of dates; empty (`<period/>`) when both are absent.
-pub(crate) fn date_period<S: ElementSink>(
+pub(crate) fn date_period<S: ElementSink, O>(
     w: &mut S,
-    e: Complex<Period>,
+    e: Complex<O, Period>,
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
 ) {
@@ -176,7 +176,7 @@ pub(crate) fn date_period<S: ElementSink>(
 }
 
 /// A dateTime element `e` of an instant.
-pub(crate) fn instant_value<S: ElementSink>(w: &mut S, e: Prim, t: DateTime<Utc>) {
+pub(crate) fn instant_value<S: ElementSink, O>(w: &mut S, e: Prim<O>, t: DateTime<Utc>) {
     w.value_formatted(e, InstantText::new(t).as_str());
 }
 

@@ -142,7 +142,7 @@ fn bundle_start(w: &mut XmlStream, id: &Urn) {
 }
 
 /// `<entry><fullUrl/><resource><rtype><id/>` … `</rtype></resource></entry>`.
-pub(crate) fn entry<S: ElementSink>(w: &mut S, u: &Urn, r: Res, body: impl FnOnce(&mut S)) {
+pub(crate) fn entry<S: ElementSink, R>(w: &mut S, u: &Urn, r: Res<R>, body: impl FnOnce(&mut S)) {
     w.start(Bundle::ENTRY);
     w.value_formatted(BundleEntry::FULL_URL, u.as_str());
     w.start(BundleEntry::RESOURCE);
@@ -232,14 +232,14 @@ impl<'c, S: MessageSink> Message<'c, S> {
 
     /// Writes the next entry, a resource of type `r` under a new id, whose
     /// content after `id` is written by `body`; returns its fullUrl.
-    pub fn add(&mut self, r: Res, body: impl FnOnce(&mut S)) -> Urn {
+    pub fn add<R>(&mut self, r: Res<R>, body: impl FnOnce(&mut S)) -> Urn {
         let u = self.cx.urn();
         self.add_reserved(&u, r, body);
         u
     }
 
     /// [`Message::add`] under an id from [`Message::reserve`].
-    pub fn add_reserved(&mut self, u: &Urn, r: Res, body: impl FnOnce(&mut S)) {
+    pub fn add_reserved<R>(&mut self, u: &Urn, r: Res<R>, body: impl FnOnce(&mut S)) {
         entry(&mut self.w, u, r, body);
     }
 

@@ -3,10 +3,11 @@
 //!
 //! `cargo xtask codegen` gives every generated type one associated
 //! constant per element (`generated/elements.rs`): `Patient::NAME` is a
-//! [`Complex<HumanName>`](Complex), `Patient::GENDER` a [`Prim`],
-//! `Observation::VALUE_CODEABLE_CONCEPT` a `Complex<CodeableConcept>`,
-//! `BundleEntry::RESOURCE` a `Complex<Resource>` (a resource slot); every
-//! resource type has its [`Res`] (`Patient::RESOURCE_TYPE`). A constant carries the element
+//! [`Complex<Patient, HumanName>`](Complex), `Patient::GENDER` a
+//! [`Prim<Patient>`](Prim), `Observation::VALUE_CODEABLE_CONCEPT` a
+//! `Complex<Observation, CodeableConcept>`, `BundleEntry::RESOURCE` a
+//! `Complex<BundleEntry, Resource>` (a resource slot); every resource type
+//! has its [`Res`] (`Patient::RESOURCE`). A constant carries the element
 //! name (what [`XmlStream`](crate::xml::XmlStream) writes) and where the
 //! element lives in its owner's model (its slot and the owner's type):
 //! [`ModelSink`](crate::ModelSink) places an element of the very type it
@@ -15,25 +16,22 @@
 //! would (so a describer's slip is reported with the reader's rule and
 //! words, whichever constant it used).
 //!
-//! The content type makes the describer's shape checked by the compiler:
-//! a helper that writes a Coding takes a `Complex<Coding>`, whatever the
-//! owner (which is run-time data: a constant of another type than the
-//! open node is placed by name, so its slip is reported as the reader
-//! would, and the helper is compiled once for all owners).
+//! The types also make the describer's shape checked by the compiler: a
+//! helper that writes a Coding takes a `Complex<O, Coding>`, for any owner
+//! `O`.
 //!
 //! An element known only by its name (a producer that does not know the
 //! types statically, or a test of a slip) is [`Complex::named`] /
 //! [`Prim::named`]: placed by name.
 
-use crate::model_sink::{open_of, put_of};
 use crate::place::{Place, Tagged};
 use crate::primitive::PrimNode;
 use crate::{Extension, Resource, Str};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-/// The content of an element given by name whose type the caller does not
-/// state ([`Complex::named`]); it has no values.
+/// The owner of an element given by name only ([`Complex::named`],
+/// [`Prim::named`]); it has no values.
 #[derive(Debug)]
 pub enum Untyped {}
 
@@ -43,92 +41,87 @@ pub(crate) const BY_NAME: u16 = u16::MAX;
 /// The slot of a constant placed by name (see `place::NONE`).
 const NO_SLOT: u32 = u32::MAX;
 
-/// The owner's generated placement of the complex element of a slot
-/// (`Place::open` of the owner type behind the pointer; see
-/// `model_sink::open_of` for its contract).
-pub(crate) type OpenFn =
-    unsafe fn(NonNull<()>, u32, Option<&'static str>) -> Option<NonNull<dyn Place>>;
+/// `O`'s generated placement of the complex element of a slot
+/// (`Place::open`).
+pub(crate) type OpenFn<O> = fn(&mut O, u32, Option<&'static str>) -> Option<NonNull<dyn Place>>;
 
-/// The owner's generated placement of the primitive of a slot
-/// (`Place::put`; see `model_sink::put_of`).
-pub(crate) type PutFn = unsafe fn(NonNull<()>, u32, Str, bool) -> Option<NonNull<dyn PrimNode>>;
+/// `O`'s generated placement of the primitive of a slot (`Place::put`).
+pub(crate) type PutFn<O> = fn(&mut O, u32, Str, bool) -> Option<NonNull<dyn PrimNode>>;
 
-/// Complex element whose content is a `C` (a datatype, a backbone element,
-/// an extension, a choice alternative), or a resource slot (`C` is
-/// [`Resource`]). Its owner type is data (a tag), not a type parameter:
-/// a describer's helper that writes a Coding takes a `Complex<Coding>`
-/// and is compiled once whatever the owner. See the [module docs](self).
-pub struct Complex<C> {
+/// Complex element of `O` whose content is a `C` (a datatype, a backbone
+/// element, an extension, a choice alternative), or a resource slot (`C`
+/// is [`Resource`]). See the [module docs](self).
+pub struct Complex<O, C> {
     /// The element name (`valueCodeableConcept` for a choice alternative).
     pub(crate) name: &'static str,
-    /// Its slot in its owner (see `place`).
+    /// Its slot in `O` (see `place`).
     pub(crate) slot: u32,
-    /// The type tag of its owner ([`BY_NAME`]: placed by name).
+    /// The type tag of `O` ([`BY_NAME`]: placed by name).
     pub(crate) owner: u16,
-    /// The owner's placement of a complex element of a slot.
-    pub(crate) open: OpenFn,
+    /// `O`'s generated placement of a complex element of a slot.
+    pub(crate) open: OpenFn<O>,
     content: PhantomData<fn() -> C>,
 }
 
-/// Primitive element (a primitive choice alternative too). See the
+/// Primitive element of `O` (a primitive choice alternative too). See the
 /// [module docs](self).
-#[derive(Clone, Copy)]
-pub struct Prim {
+pub struct Prim<O> {
     /// The element name (`valueDateTime` for a choice alternative).
     pub(crate) name: &'static str,
-    /// Its slot in its owner (see `place`).
+    /// Its slot in `O` (see `place`).
     pub(crate) slot: u32,
-    /// The type tag of its owner ([`BY_NAME`]: placed by name).
+    /// The type tag of `O` ([`BY_NAME`]: placed by name).
     pub(crate) owner: u16,
-    /// The owner's placement of a primitive of a slot.
-    pub(crate) put: PutFn,
+    /// `O`'s generated placement of a primitive of a slot.
+    pub(crate) put: PutFn<O>,
 }
 
-/// Resource type (what a resource slot holds): its name and its `id`.
-#[derive(Clone, Copy)]
-pub struct Res {
+/// Resource type `R` (what a resource slot holds): its name and its `id`.
+pub struct Res<R> {
     /// The resource type name.
     pub(crate) name: &'static str,
-    /// The resource's `id`.
-    pub(crate) id: Prim,
-    /// A new empty resource of the type (`None`: found by name).
+    /// `R.id`.
+    pub(crate) id: Prim<R>,
+    /// A new empty `R` (`None`: found by name).
     pub(crate) new: Option<fn() -> Resource>,
 }
 
-/// The constant of element `name` of generated type `O` in `slot`: its
-/// owner tag and its placement are both `O`'s (the type parameter ties
-/// them together: a node whose tag is the constant's is an `O`, which
-/// `open_of::<O>` places into).
-pub(crate) const fn typed_complex<O: Place + Tagged, C>(
+/// The constant of element `name` of generated type `O` in `slot` (its
+/// owner tag is `O`'s: the type system ties the tag, the type and its
+/// placement together).
+pub(crate) const fn typed_complex<O: Tagged, C>(
     name: &'static str,
     slot: u32,
-) -> Complex<C> {
+    open: OpenFn<O>,
+) -> Complex<O, C> {
     Complex {
         name,
         slot,
         owner: O::TAG,
-        open: open_of::<O>,
+        open,
         content: PhantomData,
     }
 }
 
 /// The constant of primitive element `name` of generated type `O` in
 /// `slot` (see [`typed_complex`]).
-pub(crate) const fn typed_prim<O: Place + Tagged>(name: &'static str, slot: u32) -> Prim {
+pub(crate) const fn typed_prim<O: Tagged>(name: &'static str, slot: u32, put: PutFn<O>) -> Prim<O> {
     Prim {
         name,
         slot,
         owner: O::TAG,
-        put: put_of::<O>,
+        put,
     }
 }
 
-impl<C> Complex<C> {
+impl<O, C> Complex<O, C> {
     /// The element name.
     pub const fn name(&self) -> &'static str {
         self.name
     }
+}
 
+impl<C> Complex<Untyped, C> {
     /// Complex element `name`, placed by name (see the [module docs](self)).
     pub const fn named(name: &'static str) -> Self {
         Complex {
@@ -141,12 +134,14 @@ impl<C> Complex<C> {
     }
 }
 
-impl Prim {
+impl<O> Prim<O> {
     /// The element name.
     pub const fn name(&self) -> &'static str {
         self.name
     }
+}
 
+impl Prim<Untyped> {
     /// Primitive element `name`, placed by name (see the [module docs](self)).
     pub const fn named(name: &'static str) -> Self {
         Prim {
@@ -158,7 +153,7 @@ impl Prim {
     }
 }
 
-impl Res {
+impl Res<Untyped> {
     /// Resource type `name`, placed by name (its `id` too; see the
     /// [module docs](self)).
     pub const fn named(name: &'static str) -> Self {
@@ -168,14 +163,15 @@ impl Res {
             new: None,
         }
     }
+}
 
+impl<R> Res<R> {
     /// The resource type name.
     pub const fn name(&self) -> &'static str {
         self.name
     }
-
     /// The resource's `id` element.
-    pub const fn id(&self) -> Prim {
+    pub const fn id(&self) -> Prim<R> {
         self.id
     }
 }
@@ -183,17 +179,14 @@ impl Res {
 /// An extension of a primitive opened with
 /// [`ElementSink::start_value`](crate::ElementSink::start_value) (placed by
 /// name: a primitive has no generated type).
-pub const PRIMITIVE_EXTENSION: Complex<Extension> = Complex::named("extension");
+pub const PRIMITIVE_EXTENSION: Complex<Untyped, Extension> = Complex::named("extension");
 
-/// The placement of a constant given by name: never called (no node has
-/// its owner tag, [`BY_NAME`]).
-fn untyped_open(_: NonNull<()>, _: u32, _: Option<&'static str>) -> Option<NonNull<dyn Place>> {
-    None
+fn untyped_open(o: &mut Untyped, _: u32, _: Option<&'static str>) -> Option<NonNull<dyn Place>> {
+    match *o {}
 }
 
-/// See [`untyped_open`].
-fn untyped_put(_: NonNull<()>, _: u32, _: Str, _: bool) -> Option<NonNull<dyn PrimNode>> {
-    None
+fn untyped_put(o: &mut Untyped, _: u32, _: Str, _: bool) -> Option<NonNull<dyn PrimNode>> {
+    match *o {}
 }
 
 /// What names an element or a resource: the constants of this module (and
@@ -204,21 +197,21 @@ pub trait Named: Copy {
     fn name(self) -> &'static str;
 }
 
-impl<C> Named for Complex<C> {
+impl<O, C> Named for Complex<O, C> {
     #[inline(always)]
     fn name(self) -> &'static str {
         self.name
     }
 }
 
-impl Named for Prim {
+impl<O> Named for Prim<O> {
     #[inline(always)]
     fn name(self) -> &'static str {
         self.name
     }
 }
 
-impl Named for Res {
+impl<R> Named for Res<R> {
     #[inline(always)]
     fn name(self) -> &'static str {
         self.name
@@ -232,26 +225,38 @@ impl Named for &'static str {
     }
 }
 
-// `derive` would ask `C: Clone`: the constant is copied whatever its
-// content type (a name, numbers and a function pointer).
-impl<C> Clone for Complex<C> {
+// `derive` would ask `O: Clone`: the constants are copied whatever their
+// owner (a name, numbers and a function pointer).
+impl<O, C> Clone for Complex<O, C> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<C> Copy for Complex<C> {}
+impl<O, C> Copy for Complex<O, C> {}
+impl<O> Clone for Prim<O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<O> Copy for Prim<O> {}
+impl<R> Clone for Res<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R> Copy for Res<R> {}
 
-impl<C> std::fmt::Debug for Complex<C> {
+impl<O, C> std::fmt::Debug for Complex<O, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Complex").field(&self.name).finish()
     }
 }
-impl std::fmt::Debug for Prim {
+impl<O> std::fmt::Debug for Prim<O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Prim").field(&self.name).finish()
     }
 }
-impl std::fmt::Debug for Res {
+impl<R> std::fmt::Debug for Res<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Res").field(&self.name).finish()
     }

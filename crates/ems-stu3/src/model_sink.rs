@@ -758,66 +758,34 @@ impl Drop for ModelSink {
     }
 }
 
-/// [`Place::open`] of the `O` at `p`: the placement a typed constant of
-/// `O` carries ([`crate::element`]).
-///
-/// # Safety
-/// `p` is the data pointer of a live `O` that nothing else borrows during
-/// the call (the `&mut O` made of it lives for the call; the child's
-/// pointer returned is derived from it).
-pub(crate) unsafe fn open_of<O: Place>(
-    p: NonNull<()>,
-    s: u32,
-    url: Option<&'static str>,
-) -> Option<NonNull<dyn Place>> {
-    // SAFETY: the caller's contract.
-    unsafe { p.cast::<O>().as_mut() }.open(s, url)
-}
-
-/// [`Place::put`] of the `O` at `p` (see [`open_of`]).
-///
-/// # Safety
-/// As [`open_of`].
-pub(crate) unsafe fn put_of<O: Place>(
-    p: NonNull<()>,
-    s: u32,
-    v: Str,
-    ok: bool,
-) -> Option<NonNull<dyn PrimNode>> {
-    // SAFETY: the caller's contract.
-    unsafe { p.cast::<O>().as_mut() }.put(s, v, ok)
-}
-
 impl ModelSink {
-    /// The typed fast path of complex element `e` of a type `O`: when the
-    /// top node is an `O` (its tag is `e`'s owner tag) and the element may
-    /// come at the top node's schema position, the child is placed by
-    /// `O`'s own placement (`open_of::<O>` on the constant slot: the field
-    /// write) and
+    /// The typed fast path of complex element `e`: when the top node is
+    /// an `O` (its tag is `e`'s owner tag) and the element may come at the
+    /// top node's schema position, the child is placed by `O`'s own
+    /// placement (a direct call on a constant slot: the field write) and
     /// its frame pushed; `false` (nothing done) otherwise — a constant of
     /// another type, given by name, out of order, a resource slot, a url
     /// for an element that is no extension — for the path by name, which
     /// places it or reports it as the reader does.
     #[inline(always)]
-    fn start_typed<C>(&mut self, e: Complex<C>, url: Option<&'static str>) -> bool {
+    fn start_typed<O, C>(&mut self, e: Complex<O, C>, url: Option<&'static str>) -> bool {
         let Some(Open::Node { node, at, tag, .. }) = self.open.last_mut() else {
             return false;
         };
         if *tag != e.owner || place::kind(e.slot) != place::COMPLEX || !place::fits(e.slot, *at) {
             return false;
         }
-        // SAFETY: `e.open` is `open_of::<O>` of the type `O` whose tag is
-        // `e.owner` (`element::typed_complex` sets both from one `O`; a
-        // constant given by name has `BY_NAME`, which no type has), and the
-        // node is an `O`: the frame's tag is the node's own `Place::tag`
-        // (read from the node when its frame was pushed), equal to
-        // `e.owner`, and tags are distinct per generated type (tested by
-        // `generated_placement_agrees_with_the_tables`). So the node's data
-        // pointer is a live `O` that nothing else borrows during the call
-        // (`open_of`'s contract: the `&mut` it makes lives for the call, as
-        // `&mut *node.as_ptr()` on the path by name, see `Open`); the
-        // child's pointer is derived from it.
-        let Some(child) = (unsafe { (e.open)(node.cast::<()>(), e.slot, url) }) else {
+        // SAFETY: the node is an `O`: the frame's tag is the node's own
+        // `Place::tag` (read from the node when its frame was pushed),
+        // equal to `e.owner`, which is `O::TAG` (`element::typed_complex`
+        // sets it from `O`; a constant given by name has `BY_NAME`, which
+        // no type has), and tags are distinct per generated type (tested
+        // by `generated_placement_agrees_with_the_tables`). So the node's
+        // data pointer is a valid `*mut O`, made a `&mut` for this call
+        // only, as `&mut *node.as_ptr()` is on the path by name (see
+        // `Open`); the child's pointer is derived from it.
+        let o = unsafe { node.cast::<O>().as_mut() };
+        let Some(child) = (e.open)(o, e.slot, url) else {
             return false;
         };
         *at = place::field(e.slot) as u32 + 1;
@@ -838,7 +806,7 @@ impl ModelSink {
     /// [`ModelSink::start_typed`]): its frame pushed, the resources that
     /// follow go into it; `false` (nothing done) for the path by name.
     #[inline(always)]
-    fn slot_typed<C>(&mut self, e: Complex<C>) -> bool {
+    fn slot_typed<O, C>(&mut self, e: Complex<O, C>) -> bool {
         let Some(Open::Node { at, tag, .. }) = self.open.last_mut() else {
             return false;
         };
@@ -861,7 +829,7 @@ impl ModelSink {
     /// after the lexical check of run-time text and of values not held as
     /// text), else the path by name.
     #[inline(always)]
-    fn put_value(&mut self, e: Prim, v: Str, checked: bool, open: bool) {
+    fn put_value<O>(&mut self, e: Prim<O>, v: Str, checked: bool, open: bool) {
         if let Some(Open::Node { node, at, tag, .. }) = self.open.last_mut() {
             let check = checked || !place::text_valued(e.slot);
             if *tag == e.owner
@@ -870,13 +838,13 @@ impl ModelSink {
                 && (!check || place::lexical_ok(place::prim_kind(e.slot), &v))
             {
                 *at = place::field(e.slot) as u32 + 1;
+                // SAFETY: as in `start_typed`: the frame's tag is the
+                // node's own and equals `O::TAG`, so the node is an `O`;
+                // the `&mut` lives for this call, the primitive's pointer
+                // is derived from it.
                 let node = *node;
-                // SAFETY: as in `start_typed`: `e.put` is `put_of::<O>` of
-                // the type whose tag is `e.owner`, the frame's tag is the
-                // node's own and equals it, so the node is a live `O`,
-                // borrowed for this call only; the primitive's pointer is
-                // derived from it.
-                let prim = unsafe { (e.put)(node.cast::<()>(), e.slot, v, true) };
+                let o = unsafe { node.cast::<O>().as_mut() };
+                let prim = (e.put)(o, e.slot, v, true);
                 if open {
                     match prim {
                         Some(prim) => self.push_element(Open::Prim { prim, name: e.name }, e.name),
@@ -898,7 +866,7 @@ impl ModelSink {
 // name and the slips are out of line.
 impl ElementSink for ModelSink {
     #[inline(always)]
-    fn start<C>(&mut self, e: Complex<C>) {
+    fn start<O, C>(&mut self, e: Complex<O, C>) {
         let placed = if place::kind(e.slot) == place::RESOURCE {
             self.slot_typed(e)
         } else {
@@ -909,7 +877,7 @@ impl ElementSink for ModelSink {
         }
     }
     #[inline(always)]
-    fn start_extension(&mut self, e: Complex<Extension>, url: &'static str) {
+    fn start_extension<O>(&mut self, e: Complex<O, Extension>, url: &'static str) {
         if !self.start_typed(e, Some(url)) {
             self.open_complex(e.name, Some(url))
         }
@@ -941,33 +909,33 @@ impl ElementSink for ModelSink {
         self.end_other(name)
     }
     #[inline(always)]
-    fn value(&mut self, e: Prim, v: &str) {
+    fn value<O>(&mut self, e: Prim<O>, v: &str) {
         self.put_value(e, Str::from(v), true, false)
     }
     #[inline(always)]
-    fn value_static(&mut self, e: Prim, v: &'static str) {
+    fn value_static<O>(&mut self, e: Prim<O>, v: &'static str) {
         self.put_value(e, Str::const_new(v), false, false)
     }
     #[inline(always)]
-    fn value_formatted(&mut self, e: Prim, v: &str) {
+    fn value_formatted<O>(&mut self, e: Prim<O>, v: &str) {
         self.put_value(e, Str::from(v), false, false)
     }
     #[inline]
-    fn value_i64(&mut self, e: Prim, n: i64) {
+    fn value_i64<O>(&mut self, e: Prim<O>, n: i64) {
         let v = compact_str::ToCompactString::to_compact_string(&n);
         self.put_value(e, v, true, false)
     }
     #[inline(always)]
-    fn start_value(&mut self, e: Prim, v: &str) {
+    fn start_value<O>(&mut self, e: Prim<O>, v: &str) {
         self.put_value(e, Str::from(v), true, true)
     }
     #[inline(always)]
-    fn empty<C>(&mut self, e: Complex<C>) {
+    fn empty<O, C>(&mut self, e: Complex<O, C>) {
         self.start(e);
         self.end(e)
     }
     #[inline]
-    fn start_resource(&mut self, r: Res) {
+    fn start_resource<R>(&mut self, r: Res<R>) {
         let rtype = r.name;
         match self.open.last_mut() {
             Some(Open::Slot { filled: true, .. }) => self.second_resource(rtype),
@@ -981,7 +949,7 @@ impl ElementSink for ModelSink {
         }
     }
     #[inline(always)]
-    fn end_resource(&mut self, r: Res) {
+    fn end_resource<R>(&mut self, r: Res<R>) {
         let rtype = r.name;
         match self.open.last() {
             Some(Open::Node {
@@ -1013,7 +981,7 @@ mod tests {
     use crate::{Complex, Prim, Res, Untyped};
 
     /// Complex element `name`, placed by name.
-    const fn el(name: &'static str) -> Complex<Untyped> {
+    const fn el(name: &'static str) -> Complex<Untyped, Untyped> {
         Complex::named(name)
     }
 

@@ -33,22 +33,22 @@ pub trait ElementSink {
     /// Opens complex element `e` (a datatype or backbone element, or the
     /// wrapper of a nested resource: `BundleEntry::RESOURCE`,
     /// `contained`).
-    fn start<C>(&mut self, e: Complex<C>);
+    fn start<O, C>(&mut self, e: Complex<O, C>);
     /// Opens extension element `e` (`extension`, `modifierExtension`;
     /// [`crate::PRIMITIVE_EXTENSION`] in a primitive opened with
     /// [`ElementSink::start_value`]) with its `url`.
-    fn start_extension(&mut self, e: Complex<Extension>, url: &'static str);
+    fn start_extension<O>(&mut self, e: Complex<O, Extension>, url: &'static str);
     /// Closes the element opened last by [`ElementSink::start`],
     /// [`ElementSink::start_extension`] or [`ElementSink::start_value`]
     /// (`e`: its constant, or its name).
     fn end<E: Named>(&mut self, e: E);
     /// Primitive element `e` with value `v`.
-    fn value(&mut self, e: Prim, v: &str);
+    fn value<O>(&mut self, e: Prim<O>, v: &str);
     /// [`ElementSink::value`] of a literal. A literal is the describer's own
     /// text: [`ModelSink`](crate::ModelSink) trusts its lexical form (keeps
     /// it without the check; the describer's tests must read its output
     /// back with the reader, as `ems-bundle`'s sink contract test does).
-    fn value_static(&mut self, e: Prim, v: &'static str) {
+    fn value_static<O>(&mut self, e: Prim<O>, v: &'static str) {
         self.value(e, v)
     }
     /// [`ElementSink::value`] of text the describer formatted itself from
@@ -56,23 +56,23 @@ pub trait ElementSink {
     /// from chrono values, NHS number digits), which cannot be malformed:
     /// [`ModelSink`](crate::ModelSink) trusts it as it trusts literals
     /// (the same test duty); other sinks write it as any value.
-    fn value_formatted(&mut self, e: Prim, v: &str) {
+    fn value_formatted<O>(&mut self, e: Prim<O>, v: &str) {
         self.value(e, v)
     }
     /// An integer or decimal primitive.
-    fn value_i64(&mut self, e: Prim, n: i64) {
+    fn value_i64<O>(&mut self, e: Prim<O>, n: i64) {
         self.value(e, &compact_str::ToCompactString::to_compact_string(&n))
     }
     /// Opens primitive element `e` with value `v` whose extensions follow
     /// ([`crate::PRIMITIVE_EXTENSION`]); close it with [`ElementSink::end`].
-    fn start_value(&mut self, e: Prim, v: &str);
+    fn start_value<O>(&mut self, e: Prim<O>, v: &str);
     /// Complex element `e` present with no content (`<period/>`).
-    fn empty<C>(&mut self, e: Complex<C>);
+    fn empty<O, C>(&mut self, e: Complex<O, C>);
     /// Opens resource `r` inside the wrapper element opened last
     /// (`<resource>` of a Bundle entry, `<contained>`).
-    fn start_resource(&mut self, r: Res);
+    fn start_resource<R>(&mut self, r: Res<R>);
     /// Closes the resource opened last.
-    fn end_resource(&mut self, r: Res);
+    fn end_resource<R>(&mut self, r: Res<R>);
 }
 
 /// Wire XML. Create the stream and write the root with [`XmlStream::root`];
@@ -80,11 +80,11 @@ pub trait ElementSink {
 /// stream's open element, joined with [`XmlStream::prepend`]).
 impl ElementSink for XmlStream {
     #[inline]
-    fn start<C>(&mut self, e: Complex<C>) {
+    fn start<O, C>(&mut self, e: Complex<O, C>) {
         XmlStream::start(self, e.name())
     }
     #[inline]
-    fn start_extension(&mut self, e: Complex<Extension>, url: &'static str) {
+    fn start_extension<O>(&mut self, e: Complex<O, Extension>, url: &'static str) {
         XmlStream::start_url(self, e.name(), url)
     }
     #[inline]
@@ -92,27 +92,27 @@ impl ElementSink for XmlStream {
         XmlStream::end(self, e.name())
     }
     #[inline]
-    fn value(&mut self, e: Prim, v: &str) {
+    fn value<O>(&mut self, e: Prim<O>, v: &str) {
         XmlStream::value(self, e.name(), v)
     }
     #[inline]
-    fn value_i64(&mut self, e: Prim, n: i64) {
+    fn value_i64<O>(&mut self, e: Prim<O>, n: i64) {
         XmlStream::value_i64(self, e.name(), n)
     }
     #[inline]
-    fn start_value(&mut self, e: Prim, v: &str) {
+    fn start_value<O>(&mut self, e: Prim<O>, v: &str) {
         XmlStream::value_start(self, e.name(), v)
     }
     #[inline]
-    fn empty<C>(&mut self, e: Complex<C>) {
+    fn empty<O, C>(&mut self, e: Complex<O, C>) {
         XmlStream::empty(self, e.name())
     }
     #[inline]
-    fn start_resource(&mut self, r: Res) {
+    fn start_resource<R>(&mut self, r: Res<R>) {
         XmlStream::start(self, r.name())
     }
     #[inline]
-    fn end_resource(&mut self, r: Res) {
+    fn end_resource<R>(&mut self, r: Res<R>) {
         XmlStream::end(self, r.name())
     }
 }

@@ -39,49 +39,53 @@ fn elsewhere(name: &'static str) -> &'static str {
 struct ByName<S>(S);
 
 impl<S: ElementSink> ElementSink for ByName<S> {
-    fn start<C>(&mut self, e: Complex<C>) {
-        self.0.start(Complex::<C>::named(elsewhere(e.name())))
-    }
-    fn start_extension(&mut self, e: Complex<Extension>, url: &'static str) {
+    fn start<O, C>(&mut self, e: Complex<O, C>) {
         self.0
-            .start_extension(Complex::<Extension>::named(elsewhere(e.name())), url)
+            .start(Complex::<Untyped, C>::named(elsewhere(e.name())))
+    }
+    fn start_extension<O>(&mut self, e: Complex<O, Extension>, url: &'static str) {
+        self.0.start_extension(
+            Complex::<Untyped, Extension>::named(elsewhere(e.name())),
+            url,
+        )
     }
     fn end<E: Named>(&mut self, e: E) {
         self.0.end(elsewhere(e.name()))
     }
-    fn value(&mut self, e: Prim, v: &str) {
+    fn value<O>(&mut self, e: Prim<O>, v: &str) {
         self.0.value(Prim::named(elsewhere(e.name())), v)
     }
-    fn value_static(&mut self, e: Prim, v: &'static str) {
+    fn value_static<O>(&mut self, e: Prim<O>, v: &'static str) {
         self.0.value_static(Prim::named(elsewhere(e.name())), v)
     }
-    fn value_formatted(&mut self, e: Prim, v: &str) {
+    fn value_formatted<O>(&mut self, e: Prim<O>, v: &str) {
         self.0.value_formatted(Prim::named(elsewhere(e.name())), v)
     }
-    fn value_i64(&mut self, e: Prim, n: i64) {
+    fn value_i64<O>(&mut self, e: Prim<O>, n: i64) {
         self.0.value_i64(Prim::named(elsewhere(e.name())), n)
     }
-    fn start_value(&mut self, e: Prim, v: &str) {
+    fn start_value<O>(&mut self, e: Prim<O>, v: &str) {
         self.0.start_value(Prim::named(elsewhere(e.name())), v)
     }
-    fn empty<C>(&mut self, e: Complex<C>) {
-        self.0.empty(Complex::<C>::named(elsewhere(e.name())))
+    fn empty<O, C>(&mut self, e: Complex<O, C>) {
+        self.0
+            .empty(Complex::<Untyped, C>::named(elsewhere(e.name())))
     }
-    fn start_resource(&mut self, r: Res) {
+    fn start_resource<R>(&mut self, r: Res<R>) {
         self.0.start_resource(Res::named(elsewhere(r.name())))
     }
-    fn end_resource(&mut self, r: Res) {
+    fn end_resource<R>(&mut self, r: Res<R>) {
         self.0.end_resource(Res::named(elsewhere(r.name())))
     }
 }
 
 /// Complex element `name`, placed by name.
-const fn el(name: &'static str) -> Complex<Untyped> {
+const fn el(name: &'static str) -> Complex<Untyped, Untyped> {
     Complex::named(name)
 }
 
 /// Primitive element `name`, placed by name.
-const fn pr(name: &'static str) -> Prim {
+const fn pr(name: &'static str) -> Prim<Untyped> {
     Prim::named(name)
 }
 
@@ -1282,7 +1286,7 @@ impl Entry {
                 _ => m.start(el(name)),
             },
             Kind::Extension => {
-                let e = Complex::<Extension>::named(name);
+                let e = Complex::<Untyped, Extension>::named(name);
                 match c {
                     Call::StartExtension(url) => m.start_extension(e, url),
                     Call::Empty => m.empty(e),
@@ -1304,8 +1308,7 @@ fn short(t: &'static str) -> &'static str {
     t.rsplit("::").next().unwrap_or(t)
 }
 
-/// A pool entry of complex element `k` of type `O` (named for the trace).
-fn complex<O: 'static, C: 'static>(k: Complex<C>) -> Entry {
+fn complex<O: 'static, C: 'static>(k: Complex<O, C>) -> Entry {
     Entry {
         name: k.name(),
         owner: short(std::any::type_name::<O>()),
@@ -1319,8 +1322,7 @@ fn complex<O: 'static, C: 'static>(k: Complex<C>) -> Entry {
     }
 }
 
-/// A pool entry of extension element `k` of type `O`.
-fn extension<O: 'static>(k: Complex<Extension>) -> Entry {
+fn extension<O: 'static>(k: Complex<O, Extension>) -> Entry {
     Entry {
         name: k.name(),
         owner: short(std::any::type_name::<O>()),
@@ -1335,7 +1337,7 @@ fn extension<O: 'static>(k: Complex<Extension>) -> Entry {
     }
 }
 
-fn prim_call(m: &mut ModelSink, k: Prim, c: Call) {
+fn prim_call<O>(m: &mut ModelSink, k: Prim<O>, c: Call) {
     match c {
         Call::Value(v) => m.value(k, v),
         Call::Static(v) => m.value_static(k, v),
@@ -1347,8 +1349,7 @@ fn prim_call(m: &mut ModelSink, k: Prim, c: Call) {
     }
 }
 
-/// A pool entry of primitive element `k` of type `O`.
-fn prim<O: 'static>(k: Prim) -> Entry {
+fn prim<O: 'static>(k: Prim<O>) -> Entry {
     Entry {
         name: k.name(),
         owner: short(std::any::type_name::<O>()),
@@ -1358,7 +1359,7 @@ fn prim<O: 'static>(k: Prim) -> Entry {
     }
 }
 
-fn res(r: Res) -> Entry {
+fn res<R: 'static>(r: Res<R>) -> Entry {
     Entry {
         name: r.name(),
         owner: "",
@@ -1375,118 +1376,118 @@ fn res(r: Res) -> Entry {
 /// each type in schema order, by-name constants, resource types.
 fn pool() -> Vec<Entry> {
     vec![
-        prim::<Patient>(Patient::ID),
-        complex::<Patient, _>(Patient::META),
-        complex::<Patient, _>(Patient::TEXT),
-        complex::<Patient, _>(Patient::CONTAINED),
-        extension::<Patient>(Patient::EXTENSION),
-        extension::<Patient>(Patient::MODIFIER_EXTENSION),
-        complex::<Patient, _>(Patient::IDENTIFIER),
-        prim::<Patient>(Patient::ACTIVE),
-        complex::<Patient, _>(Patient::NAME),
-        complex::<Patient, _>(Patient::TELECOM),
-        prim::<Patient>(Patient::GENDER),
-        prim::<Patient>(Patient::BIRTH_DATE),
-        prim::<Patient>(Patient::DECEASED_BOOLEAN),
-        prim::<Patient>(Patient::DECEASED_DATE_TIME),
-        complex::<Patient, _>(Patient::ADDRESS),
-        complex::<Patient, _>(Patient::MARITAL_STATUS),
-        prim::<Patient>(Patient::MULTIPLE_BIRTH_BOOLEAN),
-        prim::<Patient>(Patient::MULTIPLE_BIRTH_INTEGER),
-        complex::<Patient, _>(Patient::CONTACT),
-        complex::<Patient, _>(Patient::GENERAL_PRACTITIONER),
-        complex::<Patient, _>(Patient::MANAGING_ORGANIZATION),
-        extension::<Meta>(Meta::EXTENSION),
-        prim::<Meta>(Meta::VERSION_ID),
-        prim::<Meta>(Meta::LAST_UPDATED),
-        prim::<Meta>(Meta::PROFILE),
-        complex::<Meta, _>(Meta::SECURITY),
-        complex::<Meta, _>(Meta::TAG),
-        prim::<Narrative>(Narrative::STATUS),
-        extension::<Coding>(Coding::EXTENSION),
-        prim::<Coding>(Coding::SYSTEM),
-        prim::<Coding>(Coding::VERSION),
-        prim::<Coding>(Coding::CODE),
-        prim::<Coding>(Coding::DISPLAY),
-        prim::<Coding>(Coding::USER_SELECTED),
-        extension::<CodeableConcept>(CodeableConcept::EXTENSION),
-        complex::<CodeableConcept, _>(CodeableConcept::CODING),
-        prim::<CodeableConcept>(CodeableConcept::TEXT),
-        extension::<Identifier>(Identifier::EXTENSION),
-        prim::<Identifier>(Identifier::USE),
-        complex::<Identifier, _>(Identifier::TYPE),
-        prim::<Identifier>(Identifier::SYSTEM),
-        prim::<Identifier>(Identifier::VALUE),
-        complex::<Identifier, _>(Identifier::PERIOD),
-        complex::<Identifier, _>(Identifier::ASSIGNER),
-        extension::<Period>(Period::EXTENSION),
-        prim::<Period>(Period::START),
-        prim::<Period>(Period::END),
-        extension::<HumanName>(HumanName::EXTENSION),
-        prim::<HumanName>(HumanName::USE),
-        prim::<HumanName>(HumanName::TEXT),
-        prim::<HumanName>(HumanName::FAMILY),
-        prim::<HumanName>(HumanName::GIVEN),
-        prim::<HumanName>(HumanName::PREFIX),
-        prim::<HumanName>(HumanName::SUFFIX),
-        complex::<HumanName, _>(HumanName::PERIOD),
-        prim::<ContactPoint>(ContactPoint::SYSTEM),
-        prim::<ContactPoint>(ContactPoint::VALUE),
-        prim::<ContactPoint>(ContactPoint::USE),
-        prim::<ContactPoint>(ContactPoint::RANK),
-        complex::<ContactPoint, _>(ContactPoint::PERIOD),
-        prim::<Address>(Address::USE),
-        prim::<Address>(Address::TYPE),
-        prim::<Address>(Address::LINE),
-        prim::<Address>(Address::CITY),
-        prim::<Address>(Address::POSTAL_CODE),
-        prim::<Address>(Address::COUNTRY),
-        complex::<Address, _>(Address::PERIOD),
-        extension::<PatientContact>(PatientContact::MODIFIER_EXTENSION),
-        complex::<PatientContact, _>(PatientContact::RELATIONSHIP),
-        complex::<PatientContact, _>(PatientContact::NAME),
-        complex::<PatientContact, _>(PatientContact::TELECOM),
-        complex::<PatientContact, _>(PatientContact::ADDRESS),
-        prim::<PatientContact>(PatientContact::GENDER),
-        complex::<PatientContact, _>(PatientContact::ORGANIZATION),
-        complex::<PatientContact, _>(PatientContact::PERIOD),
-        extension::<Reference>(Reference::EXTENSION),
-        prim::<Reference>(Reference::REFERENCE),
-        complex::<Reference, _>(Reference::IDENTIFIER),
-        prim::<Reference>(Reference::DISPLAY),
-        extension::<Extension>(Extension::EXTENSION),
-        prim::<Extension>(Extension::VALUE_BOOLEAN),
-        prim::<Extension>(Extension::VALUE_DATE_TIME),
-        prim::<Extension>(Extension::VALUE_INTEGER),
-        prim::<Extension>(Extension::VALUE_STRING),
-        complex::<Extension, _>(Extension::VALUE_CODEABLE_CONCEPT),
-        complex::<Extension, _>(Extension::VALUE_CODING),
-        complex::<Extension, _>(Extension::VALUE_PERIOD),
-        complex::<Extension, _>(Extension::VALUE_REFERENCE),
-        complex::<Extension, _>(Extension::VALUE_HUMAN_NAME),
-        complex::<Extension, _>(Extension::VALUE_QUANTITY),
-        prim::<Observation>(Observation::ID),
-        complex::<Observation, _>(Observation::CONTAINED),
-        prim::<Observation>(Observation::STATUS),
-        complex::<Observation, _>(Observation::CODE),
-        complex::<Observation, _>(Observation::SUBJECT),
-        prim::<Observation>(Observation::EFFECTIVE_DATE_TIME),
-        complex::<Observation, _>(Observation::VALUE_QUANTITY),
-        prim::<Observation>(Observation::VALUE_STRING),
-        prim::<Quantity>(Quantity::VALUE),
-        prim::<Quantity>(Quantity::UNIT),
-        prim::<Quantity>(Quantity::SYSTEM),
-        prim::<Quantity>(Quantity::CODE),
-        prim::<Age>(Age::VALUE),
+        prim(Patient::ID),
+        complex(Patient::META),
+        complex(Patient::TEXT),
+        complex(Patient::CONTAINED),
+        extension(Patient::EXTENSION),
+        extension(Patient::MODIFIER_EXTENSION),
+        complex(Patient::IDENTIFIER),
+        prim(Patient::ACTIVE),
+        complex(Patient::NAME),
+        complex(Patient::TELECOM),
+        prim(Patient::GENDER),
+        prim(Patient::BIRTH_DATE),
+        prim(Patient::DECEASED_BOOLEAN),
+        prim(Patient::DECEASED_DATE_TIME),
+        complex(Patient::ADDRESS),
+        complex(Patient::MARITAL_STATUS),
+        prim(Patient::MULTIPLE_BIRTH_BOOLEAN),
+        prim(Patient::MULTIPLE_BIRTH_INTEGER),
+        complex(Patient::CONTACT),
+        complex(Patient::GENERAL_PRACTITIONER),
+        complex(Patient::MANAGING_ORGANIZATION),
+        extension(Meta::EXTENSION),
+        prim(Meta::VERSION_ID),
+        prim(Meta::LAST_UPDATED),
+        prim(Meta::PROFILE),
+        complex(Meta::SECURITY),
+        complex(Meta::TAG),
+        prim(Narrative::STATUS),
+        extension(Coding::EXTENSION),
+        prim(Coding::SYSTEM),
+        prim(Coding::VERSION),
+        prim(Coding::CODE),
+        prim(Coding::DISPLAY),
+        prim(Coding::USER_SELECTED),
+        extension(CodeableConcept::EXTENSION),
+        complex(CodeableConcept::CODING),
+        prim(CodeableConcept::TEXT),
+        extension(Identifier::EXTENSION),
+        prim(Identifier::USE),
+        complex(Identifier::TYPE),
+        prim(Identifier::SYSTEM),
+        prim(Identifier::VALUE),
+        complex(Identifier::PERIOD),
+        complex(Identifier::ASSIGNER),
+        extension(Period::EXTENSION),
+        prim(Period::START),
+        prim(Period::END),
+        extension(HumanName::EXTENSION),
+        prim(HumanName::USE),
+        prim(HumanName::TEXT),
+        prim(HumanName::FAMILY),
+        prim(HumanName::GIVEN),
+        prim(HumanName::PREFIX),
+        prim(HumanName::SUFFIX),
+        complex(HumanName::PERIOD),
+        prim(ContactPoint::SYSTEM),
+        prim(ContactPoint::VALUE),
+        prim(ContactPoint::USE),
+        prim(ContactPoint::RANK),
+        complex(ContactPoint::PERIOD),
+        prim(Address::USE),
+        prim(Address::TYPE),
+        prim(Address::LINE),
+        prim(Address::CITY),
+        prim(Address::POSTAL_CODE),
+        prim(Address::COUNTRY),
+        complex(Address::PERIOD),
+        extension(PatientContact::MODIFIER_EXTENSION),
+        complex(PatientContact::RELATIONSHIP),
+        complex(PatientContact::NAME),
+        complex(PatientContact::TELECOM),
+        complex(PatientContact::ADDRESS),
+        prim(PatientContact::GENDER),
+        complex(PatientContact::ORGANIZATION),
+        complex(PatientContact::PERIOD),
+        extension(Reference::EXTENSION),
+        prim(Reference::REFERENCE),
+        complex(Reference::IDENTIFIER),
+        prim(Reference::DISPLAY),
+        extension(Extension::EXTENSION),
+        prim(Extension::VALUE_BOOLEAN),
+        prim(Extension::VALUE_DATE_TIME),
+        prim(Extension::VALUE_INTEGER),
+        prim(Extension::VALUE_STRING),
+        complex(Extension::VALUE_CODEABLE_CONCEPT),
+        complex(Extension::VALUE_CODING),
+        complex(Extension::VALUE_PERIOD),
+        complex(Extension::VALUE_REFERENCE),
+        complex(Extension::VALUE_HUMAN_NAME),
+        complex(Extension::VALUE_QUANTITY),
+        prim(Observation::ID),
+        complex(Observation::CONTAINED),
+        prim(Observation::STATUS),
+        complex(Observation::CODE),
+        complex(Observation::SUBJECT),
+        prim(Observation::EFFECTIVE_DATE_TIME),
+        complex(Observation::VALUE_QUANTITY),
+        prim(Observation::VALUE_STRING),
+        prim(Quantity::VALUE),
+        prim(Quantity::UNIT),
+        prim(Quantity::SYSTEM),
+        prim(Quantity::CODE),
+        prim(Age::VALUE),
         res(Patient::RESOURCE_TYPE),
         res(Observation::RESOURCE_TYPE),
         res(Res::named("Nope")),
-        extension::<Untyped>(PRIMITIVE_EXTENSION),
-        complex::<Untyped, _>(el("name")),
-        complex::<Untyped, _>(el("nope")),
-        prim::<Untyped>(pr("gender")),
-        prim::<Untyped>(pr("nope")),
-        prim::<Untyped>(pr("id")),
+        extension(PRIMITIVE_EXTENSION),
+        complex(el("name")),
+        complex(el("nope")),
+        prim(pr("gender")),
+        prim(pr("nope")),
+        prim(pr("id")),
     ]
 }
 

@@ -101,18 +101,18 @@ fn procedure<S: ElementSink>(
     outcome.describe(w, Procedure::OUTCOME);
 }
 
-/// The elements a screening finding starts with, of its resource type (a
-/// DiagnosticReport or an Observation).
-struct Finding {
-    meta: Complex<Meta>,
-    status: Prim,
-    code: Complex<CodeableConcept>,
-    subject: Complex<Reference>,
-    context: Complex<Reference>,
+/// The elements a screening finding starts with, in its resource type
+/// `O` (a DiagnosticReport or an Observation).
+struct Finding<O> {
+    meta: Complex<O, Meta>,
+    status: Prim<O>,
+    code: Complex<O, CodeableConcept>,
+    subject: Complex<O, Reference>,
+    context: Complex<O, Reference>,
 }
 
 /// A screening report's.
-const REPORT: Finding = Finding {
+const REPORT: Finding<DiagnosticReport> = Finding {
     meta: DiagnosticReport::META,
     status: DiagnosticReport::STATUS,
     code: DiagnosticReport::CODE,
@@ -121,7 +121,7 @@ const REPORT: Finding = Finding {
 };
 
 /// A screening observation's.
-const OBSERVATION: Finding = Finding {
+const OBSERVATION: Finding<Observation> = Finding {
     meta: Observation::META,
     status: Observation::STATUS,
     code: Observation::CODE,
@@ -131,9 +131,9 @@ const OBSERVATION: Finding = Finding {
 
 /// How a screening report or observation (elements `e`) starts: meta,
 /// status `final`, a text-only code, the baby and the Encounter.
-fn finding<S: ElementSink>(
+fn finding<S: ElementSink, O>(
     w: &mut S,
-    e: &Finding,
+    e: &Finding<O>,
     profile: &'static str,
     code: &'static str,
     patient: &Urn,
