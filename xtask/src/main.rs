@@ -64,7 +64,9 @@ fn codegen(check: bool) -> Result<(), String> {
     files.push((gen_dir.join("resources.rs"), model.emit_structs(true)));
     files.push((gen_dir.join("resource_enum.rs"), model.emit_resource_enum()));
     files.push((gen_dir.join("visit.rs"), visit::emit(&model)));
-    files.push((gen_dir.join("place.rs"), place::emit(&model)));
+    let (place, elements) = place::emit(&model);
+    files.push((gen_dir.join("place.rs"), place));
+    files.push((gen_dir.join("elements.rs"), elements));
     for (p, c) in codes::emit(&shared())? {
         files.push((root().join(p), c));
     }
@@ -391,7 +393,7 @@ impl Model {
         let mut o = String::from(HEADER);
         o.push_str(
             "//! Generated STU3 model: datatypes, resources, backbone elements and the `Resource` enum.\n\n\
-             mod datatypes;\npub(crate) mod place;\nmod resource_enum;\nmod resources;\nmod visit;\n\n\
+             mod datatypes;\nmod elements;\npub(crate) mod place;\nmod resource_enum;\nmod resources;\nmod visit;\n\n\
              pub use datatypes::*;\npub use resource_enum::*;\npub use resources::*;\n",
         );
         o

@@ -5,7 +5,13 @@
 //! (primitive or attribute of a slot → direct field write) and `open`
 //! (complex element of a slot → the new child), `Resource::as_place_mut`
 //! and `resource_index` (resource type name → its index in
-//! `RESOURCE_TYPES`, for `Resource::new_of_type`).
+//! `RESOURCE_TYPES`, for `Resource::new_of_type`), each type's tag
+//! (`Tagged`, its index in the model); and
+//! `crates/ems-stu3/src/generated/elements.rs`: the typed element
+//! constants of every type (`ems_stu3::element`; one per element that the
+//! sinks write — not the attributes nor `Narrative.div` — named
+//! `LIKE_THIS` after the element, with its slot and its owner's
+//! placement, and the `RESOURCE_TYPE` of each resource).
 //!
 //! xtask builds against ems-stu3, which includes the generated file: a
 //! change of the `Place` trait's signature is made in two steps (generate
@@ -51,10 +57,22 @@ fn slot(field: usize, number: usize, kind: u32, many: bool, prim_type: Option<&s
 struct Name {
     name: String,
     slot: u32,
+    /// The content's Rust type of a complex element or a resource slot
+    /// (`Resource`); `None` for the others.
+    child: Option<String>,
 }
 
-/// The generated file.
-pub fn emit(m: &Model) -> String {
+/// The generated files: `place.rs` and `elements.rs`.
+pub fn emit(m: &Model) -> (String, String) {
+    let mut e = HEADER.replace("xtask/src/main.rs", "xtask/src/place.rs");
+    e.push_str(
+        "//! The typed element constants of every generated type (see\n\
+         //! `crate::element`): one per element, named after it, and the\n\
+         //! [`Res`] of each resource type.\n\n\
+         use crate::element::{typed_complex, typed_prim, Complex, Prim, Res};\n\
+         use crate::generated::*;\n\
+         use crate::place::Place;\n\n",
+    );
     let mut o = HEADER.replace("xtask/src/main.rs", "xtask/src/place.rs");
     o.push_str(
         "//! Per-type placement of the model sink (see `crate::place`).\n\n\
@@ -71,7 +89,8 @@ pub fn emit(m: &Model) -> String {
     }
     o.push_str("];\n\n");
     for s in &m.structs {
-        emit_struct(m, &mut o, s);
+        let elems = emit_struct(m, &mut o, s);
+        emit_elements(&mut e, s, &elems);
     }
     o.push_str(
         "impl Resource {\n    /// The resource as a [`Place`].\n    \
@@ -90,6 +109,7 @@ pub fn emit(m: &Model) -> String {
         .map(|(k, s)| Name {
             name: s.fhir.clone(),
             slot: k as u32,
+            child: None,
         })
         .collect();
     o.push_str(
@@ -99,7 +119,66 @@ pub fn emit(m: &Model) -> String {
     );
     emit_match(&mut o, &names);
     o.push_str("}\n");
-    o
+    (o, e)
+}
+
+/// `LIKE_THIS` of element name `likeThis`.
+fn screaming(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !s.is_empty() {
+            s.push('_');
+        }
+        s.push(c.to_ascii_uppercase());
+    }
+    s
+}
+
+/// The element constants of `s` (and its [`Res`] when it is a resource).
+fn emit_elements(o: &mut String, s: &Struct, elems: &[Name]) {
+    let ty = &s.rust;
+    let mut seen = std::collections::BTreeSet::new();
+    let _ = writeln!(o, "impl {ty} {{");
+    // attributes (`id` of an element, `Extension.url`) and `Narrative.div`
+    // are not written by the sinks' element calls
+    for e in elems
+        .iter()
+        .filter(|e| matches!(e.slot >> 20 & 7, PRIM | COMPLEX | RESOURCE))
+    {
+        let c = screaming(&e.name);
+        assert!(
+            c != "RESOURCE_TYPE" || s.kind != "resource",
+            "{}.{}: an element named like the resource constant",
+            s.fhir,
+            e.name
+        );
+        assert!(seen.insert(c.clone()), "{}: two elements named {c}", s.fhir);
+        let _ = writeln!(o, "    /// `{}.{}`.", s.fhir, e.name);
+        match &e.child {
+            Some(child) => {
+                let _ = writeln!(
+                    o,
+                    "    pub const {c}: Complex<{ty}, {child}> = typed_complex({:?}, {}, <{ty} as Place>::open);",
+                    e.name, e.slot
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    o,
+                    "    pub const {c}: Prim<{ty}> = typed_prim({:?}, {}, <{ty} as Place>::put);",
+                    e.name, e.slot
+                );
+            }
+        }
+    }
+    if s.kind == "resource" {
+        let _ = writeln!(
+            o,
+            "    /// The `{0}` resource type.\n    pub const RESOURCE_TYPE: Res<{ty}> = Res {{ name: {0:?}, id: {ty}::ID, new: Some(|| Resource::{ty}(Box::default())) }};",
+            s.fhir
+        );
+    }
+    o.push_str("}\n\n");
 }
 
 /// `match n.len() { ... }`: the answer for `names` (see [`emit_group`]).
@@ -117,7 +196,7 @@ fn emit_match(o: &mut String, names: &[Name]) {
     o.push_str("            _ => NONE,\n        }\n");
 }
 
-fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
+fn emit_struct(m: &Model, o: &mut String, s: &Struct) -> Vec<Name> {
     let mut names = Vec::new();
     let mut put = String::new();
     let mut open = String::new();
@@ -134,6 +213,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
                             names.push(Name {
                                 name: cname.clone(),
                                 slot: slot(i, number, PRIM, false, Some(ty)),
+                                child: None,
                             });
                             let _ = writeln!(
                                 put,
@@ -145,6 +225,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
                             names.push(Name {
                                 name: cname.clone(),
                                 slot: slot(i, number, COMPLEX, false, None),
+                                child: Some(m.rust_of(ty)),
                             });
                             let _ = writeln!(
                                 open,
@@ -163,6 +244,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
                 names.push(Name {
                     name: f.name.clone(),
                     slot: slot(i, number, ATTR, f.many, None),
+                    child: None,
                 });
             }
             Kind::Prim(p) => {
@@ -175,6 +257,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
                 names.push(Name {
                     name: f.name.clone(),
                     slot: slot(i, number, PRIM, f.many, Some(p)),
+                    child: None,
                 });
             }
             Kind::Complex(t) => {
@@ -197,20 +280,31 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
                 names.push(Name {
                     name: f.name.clone(),
                     slot: slot(i, number, COMPLEX, f.many, None),
+                    child: Some(m.rust_of(t)),
                 });
             }
-            Kind::Resource => names.push(Name {
-                name: f.name.clone(),
-                slot: slot(i, number, RESOURCE, f.many, None),
-            }),
+            Kind::Resource => {
+                names.push(Name {
+                    name: f.name.clone(),
+                    slot: slot(i, number, RESOURCE, f.many, None),
+                    child: Some("Resource".into()),
+                });
+            }
             Kind::Xhtml => names.push(Name {
                 name: f.name.clone(),
                 slot: slot(i, number, XHTML, f.many, None),
+                child: None,
             }),
         }
         number += 1;
     }
+    let _ = writeln!(
+        o,
+        "impl Tagged for {} {{\n    const TAG: u16 = {};\n}}\n",
+        s.rust, m.index[&s.fhir]
+    );
     let _ = writeln!(o, "impl Place for {} {{", s.rust);
+    o.push_str("    #[inline]\n    fn tag(&self) -> u16 {\n        <Self as Tagged>::TAG\n    }\n");
     // `#[inline]`: the trait's `set` / `start`, compiled for each type,
     // inline the type's own `find`, `put` and `open` (one dynamic call per
     // element)
@@ -242,6 +336,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) {
         );
     }
     o.push_str("}\n\n");
+    names
 }
 
 /// The `find` answer for names of one length: a `match` on the byte that

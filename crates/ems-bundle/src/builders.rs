@@ -15,7 +15,9 @@ use crate::message::{Header, Message, MessageSink};
 use chrono::{DateTime, NaiveDate, Utc};
 use ems_match::{event_type, EventType};
 use ems_stu3::xml::XmlStream;
-use ems_stu3::{Bundle, ElementSink, ModelSink, Resource};
+use ems_stu3::{
+    Bundle, CodeableConcept, Complex, ElementSink, Identifier, ModelSink, Practitioner, Resource,
+};
 
 /// `update()` and `delete()`, for the builders whose event allows them.
 macro_rules! update_delete {
@@ -178,9 +180,9 @@ impl RecordId {
             value: value.into(),
         }
     }
-    /// The `identifier` element.
-    fn describe<S: ElementSink>(&self, w: &mut S) {
-        describe::identifier(w, &self.system, &self.value);
+    /// Identifier element `e` (the resource's `identifier`).
+    fn describe<S: ElementSink, O>(&self, w: &mut S, e: Complex<O, Identifier>) {
+        describe::identifier(w, e, &self.system, &self.value);
     }
 }
 
@@ -203,8 +205,13 @@ impl PractitionerInfo {
     }
     /// A CareConnect Practitioner's content.
     fn describe<S: ElementSink>(&self, w: &mut S) {
-        describe::meta(w, care_connect_profile!("Practitioner"), None);
-        describe::human_name(w, "name", None, &self.family, &self.given);
+        describe::meta(
+            w,
+            Practitioner::META,
+            care_connect_profile!("Practitioner"),
+            None,
+        );
+        describe::human_name(w, Practitioner::NAME, None, &self.family, &self.given);
     }
 }
 
@@ -225,9 +232,9 @@ impl Snomed {
             display: display.into(),
         }
     }
-    /// A CodeableConcept element `name` of this concept.
-    fn describe<S: ElementSink>(&self, w: &mut S, name: &'static str) {
-        describe::codeable_of(w, name, SNOMED_CT, &self.code, &self.display);
+    /// A CodeableConcept element `e` of this concept.
+    fn describe<S: ElementSink, O>(&self, w: &mut S, e: Complex<O, CodeableConcept>) {
+        describe::codeable_of(w, e, SNOMED_CT, &self.code, &self.display);
     }
 }
 

@@ -13,164 +13,183 @@
 use crate::build::*;
 use crate::context::OrgInfo;
 use chrono::{DateTime, NaiveDate, Utc};
-use ems_stu3::ElementSink;
+use ems_stu3::{
+    Address, CodeableConcept, Coding, Communication, Complex, ContactPoint, ElementSink, Extension,
+    HumanName, Identifier, Meta, Organization, Patient, PatientLink, Period, Prim, Reference,
+    PRIMITIVE_EXTENSION,
+};
 
 /// `meta` with a profile (and a version id).
-pub(crate) fn meta<S: ElementSink>(w: &mut S, profile: &'static str, version: Option<u32>) {
-    w.start("meta");
+pub(crate) fn meta<S: ElementSink, O>(
+    w: &mut S,
+    e: Complex<O, Meta>,
+    profile: &'static str,
+    version: Option<u32>,
+) {
+    w.start(e);
     if let Some(v) = version {
-        w.value_i64("versionId", v.into());
+        w.value_i64(Meta::VERSION_ID, v.into());
     }
-    w.value_static("profile", profile);
-    w.end("meta");
+    w.value_static(Meta::PROFILE, profile);
+    w.end(e);
 }
 
-/// A Coding element `name` of literals.
-pub(crate) fn coding<S: ElementSink>(
+/// A Coding element `e` of literals.
+pub(crate) fn coding<S: ElementSink, O>(
     w: &mut S,
-    name: &'static str,
+    e: Complex<O, Coding>,
     system: &'static str,
     code: &'static str,
     display: Option<&'static str>,
 ) {
-    w.start(name);
-    w.value_static("system", system);
-    w.value_static("code", code);
+    w.start(e);
+    w.value_static(Coding::SYSTEM, system);
+    w.value_static(Coding::CODE, code);
     if let Some(d) = display {
-        w.value_static("display", d);
+        w.value_static(Coding::DISPLAY, d);
     }
-    w.end(name);
+    w.end(e);
 }
 
-/// A CodeableConcept element `name` of one coding of literals.
-pub(crate) fn codeable<S: ElementSink>(
+/// A CodeableConcept element `e` of one coding of literals.
+pub(crate) fn codeable<S: ElementSink, O>(
     w: &mut S,
-    name: &'static str,
+    e: Complex<O, CodeableConcept>,
     system: &'static str,
     code: &'static str,
     display: &'static str,
 ) {
-    w.start(name);
-    coding(w, "coding", system, code, Some(display));
-    w.end(name);
+    w.start(e);
+    coding(w, CodeableConcept::CODING, system, code, Some(display));
+    w.end(e);
 }
 
-/// A CodeableConcept element `name` of one coding with a literal system and
+/// A CodeableConcept element `e` of one coding with a literal system and
 /// a given code and display.
-pub(crate) fn codeable_of<S: ElementSink>(
+pub(crate) fn codeable_of<S: ElementSink, O>(
     w: &mut S,
-    name: &'static str,
+    e: Complex<O, CodeableConcept>,
     system: &'static str,
     code: &str,
     display: &str,
 ) {
-    w.start(name);
-    w.start("coding");
-    w.value_static("system", system);
-    w.value("code", code);
-    w.value("display", display);
-    w.end("coding");
-    w.end(name);
+    w.start(e);
+    w.start(CodeableConcept::CODING);
+    w.value_static(Coding::SYSTEM, system);
+    w.value(Coding::CODE, code);
+    w.value(Coding::DISPLAY, display);
+    w.end(CodeableConcept::CODING);
+    w.end(e);
 }
 
 /// A CodeableConcept of one coding whose display comes from the embedded
 /// NHS code system (an unknown code is its own display).
-pub(crate) fn nhs_codeable<S: ElementSink>(
+pub(crate) fn nhs_codeable<S: ElementSink, O>(
     w: &mut S,
-    name: &'static str,
+    e: Complex<O, CodeableConcept>,
     system: &'static str,
     code: &str,
 ) {
     match nhs_concept(system, code) {
-        Some((code, display)) => codeable(w, name, system, code, display),
-        None => codeable_of(w, name, system, code, code),
+        Some((code, display)) => codeable(w, e, system, code, display),
+        None => codeable_of(w, e, system, code, code),
     }
 }
 
 /// A CodeableConcept of text only.
-pub(crate) fn text_concept<S: ElementSink>(w: &mut S, name: &'static str, text: &'static str) {
-    w.start(name);
-    w.value_static("text", text);
-    w.end(name);
-}
-
-/// A Reference element `name`.
-pub(crate) fn reference<S: ElementSink>(w: &mut S, name: &'static str, url: &str) {
-    w.start(name);
-    w.value("reference", url);
-    w.end(name);
-}
-
-/// A Reference element `name` to an entry of the message by its fullUrl
-/// (formatted from the entry's UUID: `value_formatted`).
-pub(crate) fn entry_reference<S: ElementSink>(w: &mut S, name: &'static str, u: &Urn) {
-    w.start(name);
-    w.value_formatted("reference", u);
-    w.end(name);
-}
-
-/// An `identifier`.
-pub(crate) fn identifier<S: ElementSink>(w: &mut S, system: &str, value: &str) {
-    w.start("identifier");
-    w.value("system", system);
-    w.value("value", value);
-    w.end("identifier");
-}
-
-/// A HumanName element `name`.
-pub(crate) fn human_name<S: ElementSink>(
+pub(crate) fn text_concept<S: ElementSink, O>(
     w: &mut S,
-    name: &'static str,
+    e: Complex<O, CodeableConcept>,
+    text: &'static str,
+) {
+    w.start(e);
+    w.value_static(CodeableConcept::TEXT, text);
+    w.end(e);
+}
+
+/// A Reference element `e`.
+pub(crate) fn reference<S: ElementSink, O>(w: &mut S, e: Complex<O, Reference>, url: &str) {
+    w.start(e);
+    w.value(Reference::REFERENCE, url);
+    w.end(e);
+}
+
+/// A Reference element `e` to an entry of the message by its fullUrl
+/// (formatted from the entry's UUID: `value_formatted`).
+pub(crate) fn entry_reference<S: ElementSink, O>(w: &mut S, e: Complex<O, Reference>, u: &Urn) {
+    w.start(e);
+    w.value_formatted(Reference::REFERENCE, u);
+    w.end(e);
+}
+
+/// An identifier element `e`.
+pub(crate) fn identifier<S: ElementSink, O>(
+    w: &mut S,
+    e: Complex<O, Identifier>,
+    system: &str,
+    value: &str,
+) {
+    w.start(e);
+    w.value(Identifier::SYSTEM, system);
+    w.value(Identifier::VALUE, value);
+    w.end(e);
+}
+
+/// A HumanName element `e`.
+pub(crate) fn human_name<S: ElementSink, O>(
+    w: &mut S,
+    e: Complex<O, HumanName>,
     use_: Option<&'static str>,
     family: &str,
     given: &[String],
 ) {
-    w.start(name);
+    w.start(e);
     if let Some(u) = use_ {
-        w.value_static("use", u);
+        w.value_static(HumanName::USE, u);
     }
-    w.value("family", family);
+    w.value(HumanName::FAMILY, family);
     for g in given {
-        w.value("given", g);
+        w.value(HumanName::GIVEN, g);
     }
-    w.end(name);
+    w.end(e);
 }
 
-/// A `period` of dates; `<period/>` when both are absent.
-pub(crate) fn date_period<S: ElementSink>(
+/// A Period element `e` of dates; empty (`<period/>`) when both are absent.
+pub(crate) fn date_period<S: ElementSink, O>(
     w: &mut S,
+    e: Complex<O, Period>,
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
 ) {
     if start.is_none() && end.is_none() {
-        w.empty("period");
+        w.empty(e);
         return;
     }
-    w.start("period");
+    w.start(e);
     if let Some(d) = start {
-        w.value_formatted("start", &date(d));
+        w.value_formatted(Period::START, &date(d));
     }
     if let Some(d) = end {
-        w.value_formatted("end", &date(d));
+        w.value_formatted(Period::END, &date(d));
     }
-    w.end("period");
+    w.end(e);
 }
 
-/// A dateTime element `name` of an instant.
-pub(crate) fn instant_value<S: ElementSink>(w: &mut S, name: &'static str, t: DateTime<Utc>) {
-    w.value_formatted(name, InstantText::new(t).as_str());
+/// A dateTime element `e` of an instant.
+pub(crate) fn instant_value<S: ElementSink, O>(w: &mut S, e: Prim<O>, t: DateTime<Utc>) {
+    w.value_formatted(e, InstantText::new(t).as_str());
 }
 
 fn address<S: ElementSink>(w: &mut S, a: &AddressInfo, use_: &'static str) {
-    w.start("address");
-    w.value_static("use", use_);
-    w.value("text", &a.text());
+    w.start(Patient::ADDRESS);
+    w.value_static(Address::USE, use_);
+    w.value(Address::TEXT, &a.text());
     for l in &a.lines {
-        w.value("line", l);
+        w.value(Address::LINE, l);
     }
-    w.value("postalCode", &a.postcode);
-    date_period(w, Some(a.from), a.to);
-    w.end("address");
+    w.value(Address::POSTAL_CODE, &a.postcode);
+    date_period(w, Address::PERIOD, Some(a.from), a.to);
+    w.end(Patient::ADDRESS);
 }
 
 /// An Organization's content: CareConnect meta, ODS identifier, `type`
@@ -182,24 +201,29 @@ pub(crate) fn organization<S: ElementSink>(
     type_: Option<(&'static str, &str)>,
     part_of: Option<&str>,
 ) {
-    meta(w, care_connect_profile!("Organization"), None);
-    w.start("identifier");
-    w.value_static("system", ODS_ORGANIZATION_SYSTEM);
-    w.value("value", &o.ods_code);
-    w.end("identifier");
+    meta(
+        w,
+        Organization::META,
+        care_connect_profile!("Organization"),
+        None,
+    );
+    w.start(Organization::IDENTIFIER);
+    w.value_static(Identifier::SYSTEM, ODS_ORGANIZATION_SYSTEM);
+    w.value(Identifier::VALUE, &o.ods_code);
+    w.end(Organization::IDENTIFIER);
     if let Some((system, code)) = type_ {
-        nhs_codeable(w, "type", system, code);
+        nhs_codeable(w, Organization::TYPE, system, code);
     }
-    w.value("name", &o.name);
+    w.value(Organization::NAME, &o.name);
     if let Some(p) = &o.phone {
-        w.start("telecom");
-        w.value_static("system", "phone");
-        w.value("value", p);
-        w.value_static("use", "work");
-        w.end("telecom");
+        w.start(Organization::TELECOM);
+        w.value_static(ContactPoint::SYSTEM, "phone");
+        w.value(ContactPoint::VALUE, p);
+        w.value_static(ContactPoint::USE, "work");
+        w.end(Organization::TELECOM);
     }
     if let Some(c) = part_of {
-        reference(w, "partOf", &directory_url(c));
+        reference(w, Organization::PART_OF, &directory_url(c));
     }
 }
 
@@ -241,40 +265,43 @@ impl<S> Default for PatientExtra<'_, S> {
 /// A CareConnect Patient's content (`p` `None`: a Patient of meta and
 /// extras only, as the unknown mother of a birth notification).
 pub(crate) fn patient<S: ElementSink>(w: &mut S, p: Option<&PatientInfo>, x: &PatientExtra<'_, S>) {
-    meta(w, care_connect_profile!("Patient"), x.scn);
+    meta(w, Patient::META, care_connect_profile!("Patient"), x.scn);
     if let Some(f) = x.extension {
         f(w);
     }
     if let Some(p) = p {
-        w.start("identifier");
-        w.start_extension("extension", vocab::NHS_NUMBER_VERIFICATION_STATUS_EXTENSION);
+        w.start(Patient::IDENTIFIER);
+        w.start_extension(
+            Identifier::EXTENSION,
+            vocab::NHS_NUMBER_VERIFICATION_STATUS_EXTENSION,
+        );
         nhs_codeable(
             w,
-            "valueCodeableConcept",
+            Extension::VALUE_CODEABLE_CONCEPT,
             vocab::NHS_NUMBER_VERIFICATION_STATUS_SYSTEM,
             "01",
         );
-        w.end("extension");
-        w.value_static("system", NHS_NUMBER_SYSTEM);
-        w.value_formatted("value", &nhs_digits(p.nhs_number));
-        w.end("identifier");
-        human_name(w, "name", Some("official"), &p.family, &p.given);
+        w.end(Identifier::EXTENSION);
+        w.value_static(Identifier::SYSTEM, NHS_NUMBER_SYSTEM);
+        w.value_formatted(Identifier::VALUE, &nhs_digits(p.nhs_number));
+        w.end(Patient::IDENTIFIER);
+        human_name(w, Patient::NAME, Some("official"), &p.family, &p.given);
         if let Some(g) = p.gender {
-            w.value_static("gender", g.code());
+            w.value_static(Patient::GENDER, g.code());
         }
         let birth = date(p.birth_date);
         match x.birth_time {
             Some(t) => {
-                w.start_value("birthDate", &birth);
-                w.start_extension("extension", vocab::BIRTH_TIME_EXTENSION);
-                instant_value(w, "valueDateTime", t);
-                w.end("extension");
-                w.end("birthDate");
+                w.start_value(Patient::BIRTH_DATE, &birth);
+                w.start_extension(PRIMITIVE_EXTENSION, vocab::BIRTH_TIME_EXTENSION);
+                instant_value(w, Extension::VALUE_DATE_TIME, t);
+                w.end(PRIMITIVE_EXTENSION);
+                w.end(Patient::BIRTH_DATE);
             }
-            None => w.value_formatted("birthDate", &birth),
+            None => w.value_formatted(Patient::BIRTH_DATE, &birth),
         }
         if let Some(t) = x.deceased {
-            instant_value(w, "deceasedDateTime", t);
+            instant_value(w, Patient::DECEASED_DATE_TIME, t);
         }
         if let Some(a) = &p.address {
             address(w, a, "home");
@@ -284,16 +311,16 @@ pub(crate) fn patient<S: ElementSink>(w: &mut S, p: Option<&PatientInfo>, x: &Pa
         }
     }
     if let Some(n) = x.multiple_birth {
-        w.value_i64("multipleBirthInteger", n.into());
+        w.value_i64(Patient::MULTIPLE_BIRTH_INTEGER, n.into());
     }
     if let Some(gp) = x.gp {
-        reference(w, "generalPractitioner", gp);
+        reference(w, Patient::GENERAL_PRACTITIONER, gp);
     }
     if let Some(l) = x.link {
-        w.start("link");
-        reference(w, "other", l);
-        w.value_static("type", "seealso");
-        w.end("link");
+        w.start(Patient::LINK);
+        reference(w, PatientLink::OTHER, l);
+        w.value_static(PatientLink::TYPE, "seealso");
+        w.end(Patient::LINK);
     }
 }
 
@@ -304,11 +331,16 @@ pub(crate) fn communication<S: ElementSink>(
     sender: &str,
     sent: &InstantText,
 ) {
-    meta(w, care_connect_profile!("Communication"), None);
-    w.value_static("status", "completed");
-    entry_reference(w, "subject", subject);
-    w.value_formatted("sent", sent.as_str());
-    reference(w, "sender", sender);
+    meta(
+        w,
+        Communication::META,
+        care_connect_profile!("Communication"),
+        None,
+    );
+    w.value_static(Communication::STATUS, "completed");
+    entry_reference(w, Communication::SUBJECT, subject);
+    w.value_formatted(Communication::SENT, sent.as_str());
+    reference(w, Communication::SENDER, sender);
 }
 
 /// A boolean's lexical form.

@@ -12,7 +12,10 @@ use crate::context::{BuildContext, OrgInfo, SourceContact};
 use crate::describe::{self, PatientExtra};
 use ems_match::EventType;
 use ems_stu3::xml::XmlStream;
-use ems_stu3::{ElementSink, ModelSink, Primitive, Resource};
+use ems_stu3::{
+    Bundle, BundleEntry, ContactPoint, ElementSink, Extension, Identifier, MessageHeader,
+    MessageHeaderSource, Meta, ModelSink, Organization, Patient, Primitive, Res, Resource,
+};
 
 /// A sink a whole message can be written into. The entries are written
 /// first (they are described before the MessageHeader, which refers to
@@ -60,7 +63,12 @@ impl MessageSink for XmlStream {
         let mut head = XmlStream::with_capacity(2048);
         head.root("Bundle");
         bundle_start(&mut head, &made.bundle_id);
-        entry(&mut head, &made.message_id, "MessageHeader", header);
+        entry(
+            &mut head,
+            &made.message_id,
+            MessageHeader::RESOURCE_TYPE,
+            header,
+        );
         self.prepend(&head);
         self.end("Bundle");
         Ok(XmlMessage {
@@ -108,7 +116,7 @@ impl MessageSink for ModelSink {
             return Err(slip(&parsed.outcome));
         };
         let mut w = ModelSink::with_root(Resource::MessageHeader(Box::default()));
-        w.value_formatted("id", made.message_id.id());
+        w.value_formatted(MessageHeader::ID, made.message_id.id());
         header(&mut w);
         let parsed = w.finish().map_err(|e| slip(&e.outcome))?;
         if let Some(first) = bundle.entry.first_mut() {
@@ -129,26 +137,21 @@ const BUNDLE_TYPE: &str = "message";
 
 /// The Bundle's own elements before its entries.
 fn bundle_start(w: &mut XmlStream, id: &Urn) {
-    w.value("id", id.id());
-    w.value_static("type", BUNDLE_TYPE);
+    ElementSink::value_formatted(w, Bundle::ID, id.id());
+    ElementSink::value_static(w, Bundle::TYPE, BUNDLE_TYPE);
 }
 
 /// `<entry><fullUrl/><resource><rtype><id/>` … `</rtype></resource></entry>`.
-pub(crate) fn entry<S: ElementSink>(
-    w: &mut S,
-    u: &Urn,
-    rtype: &'static str,
-    body: impl FnOnce(&mut S),
-) {
-    w.start("entry");
-    w.value_formatted("fullUrl", u.as_str());
-    w.start("resource");
-    w.start_resource(rtype);
-    w.value_formatted("id", u.id());
+pub(crate) fn entry<S: ElementSink, R>(w: &mut S, u: &Urn, r: Res<R>, body: impl FnOnce(&mut S)) {
+    w.start(Bundle::ENTRY);
+    w.value_formatted(BundleEntry::FULL_URL, u.as_str());
+    w.start(BundleEntry::RESOURCE);
+    w.start_resource(r);
+    w.value_formatted(r.id(), u.id());
     body(w);
-    w.end_resource(rtype);
-    w.end("resource");
-    w.end("entry");
+    w.end_resource(r);
+    w.end(BundleEntry::RESOURCE);
+    w.end(Bundle::ENTRY);
 }
 
 /// The header data of one message.
@@ -227,27 +230,29 @@ impl<'c, S: MessageSink> Message<'c, S> {
         self.cx.urn()
     }
 
-    /// Writes the next entry, a `rtype` resource under a new id, whose
+    /// Writes the next entry, a resource of type `r` under a new id, whose
     /// content after `id` is written by `body`; returns its fullUrl.
-    pub fn add(&mut self, rtype: &'static str, body: impl FnOnce(&mut S)) -> Urn {
+    pub fn add<R>(&mut self, r: Res<R>, body: impl FnOnce(&mut S)) -> Urn {
         let u = self.cx.urn();
-        self.add_reserved(&u, rtype, body);
+        self.add_reserved(&u, r, body);
         u
     }
 
     /// [`Message::add`] under an id from [`Message::reserve`].
-    pub fn add_reserved(&mut self, u: &Urn, rtype: &'static str, body: impl FnOnce(&mut S)) {
-        entry(&mut self.w, u, rtype, body);
+    pub fn add_reserved<R>(&mut self, u: &Urn, r: Res<R>, body: impl FnOnce(&mut S)) {
+        entry(&mut self.w, u, r, body);
     }
 
     /// Adds an Organization; returns its fullUrl.
     pub fn organization(&mut self, o: &OrgInfo) -> Urn {
-        self.add("Organization", |w| describe::organization(w, o, None, None))
+        self.add(Organization::RESOURCE_TYPE, |w| {
+            describe::organization(w, o, None, None)
+        })
     }
 
     /// Adds a Patient; returns its fullUrl.
     pub fn patient(&mut self, p: &PatientInfo) -> Urn {
-        self.add("Patient", |w| {
+        self.add(Patient::RESOURCE_TYPE, |w| {
             describe::patient(w, Some(p), &PatientExtra::default())
         })
     }
@@ -256,7 +261,7 @@ impl<'c, S: MessageSink> Message<'c, S> {
     pub fn publisher_org(&mut self) -> Urn {
         let u = self.cx.urn();
         let o = &self.cx.publisher.organization;
-        entry(&mut self.w, &u, "Organization", |w| {
+        entry(&mut self.w, &u, Organization::RESOURCE_TYPE, |w| {
             describe::organization(w, o, None, None)
         });
         u
@@ -305,61 +310,73 @@ fn message_header<S: ElementSink>(
     publisher: &crate::context::Publisher,
 ) {
     let now = stamp.now.as_str();
-    w.start("meta");
+    w.start(MessageHeader::META);
     if let Some(v) = stamp.version {
-        w.value_i64("versionId", v as i64);
+        w.value_i64(Meta::VERSION_ID, v as i64);
     }
-    w.value_formatted("lastUpdated", now);
-    w.value_static("profile", vocab::MESSAGE_HEADER_PROFILE);
-    w.end("meta");
+    w.value_formatted(Meta::LAST_UPDATED, now);
+    w.value_static(Meta::PROFILE, vocab::MESSAGE_HEADER_PROFILE);
+    w.end(MessageHeader::META);
     if let (Some(p), Some(n)) = (h.patient, &stamp.nhs_number) {
-        w.start_extension("extension", vocab::ROUTING_DEMOGRAPHICS_EXTENSION);
-        w.start_extension("extension", "nhsNumber");
-        w.start("valueIdentifier");
-        w.value_static("system", NHS_NUMBER_SYSTEM);
-        w.value_formatted("value", n);
-        w.end("valueIdentifier");
-        w.end("extension");
-        w.start_extension("extension", "name");
-        describe::human_name(w, "valueHumanName", Some("official"), &p.family, &p.given);
-        w.end("extension");
-        w.start_extension("extension", "birthDateTime");
-        w.value_formatted("valueDateTime", &date(p.birth_date));
-        w.end("extension");
-        w.end("extension");
+        w.start_extension(
+            MessageHeader::EXTENSION,
+            vocab::ROUTING_DEMOGRAPHICS_EXTENSION,
+        );
+        w.start_extension(Extension::EXTENSION, "nhsNumber");
+        w.start(Extension::VALUE_IDENTIFIER);
+        w.value_static(Identifier::SYSTEM, NHS_NUMBER_SYSTEM);
+        w.value_formatted(Identifier::VALUE, n);
+        w.end(Extension::VALUE_IDENTIFIER);
+        w.end(Extension::EXTENSION);
+        w.start_extension(Extension::EXTENSION, "name");
+        describe::human_name(
+            w,
+            Extension::VALUE_HUMAN_NAME,
+            Some("official"),
+            &p.family,
+            &p.given,
+        );
+        w.end(Extension::EXTENSION);
+        w.start_extension(Extension::EXTENSION, "birthDateTime");
+        w.value_formatted(Extension::VALUE_DATE_TIME, &date(p.birth_date));
+        w.end(Extension::EXTENSION);
+        w.end(MessageHeader::EXTENSION);
     }
-    w.start_extension("extension", vocab::MESSAGE_EVENT_TYPE_EXTENSION);
+    w.start_extension(
+        MessageHeader::EXTENSION,
+        vocab::MESSAGE_EVENT_TYPE_EXTENSION,
+    );
     describe::codeable(
         w,
-        "valueCodeableConcept",
+        Extension::VALUE_CODEABLE_CONCEPT,
         ems_match::MESSAGE_EVENT_TYPE_SYSTEM,
         h.met.code(),
         h.met.display(),
     );
-    w.end("extension");
+    w.end(MessageHeader::EXTENSION);
     describe::coding(
         w,
-        "event",
+        MessageHeader::EVENT,
         ems_match::EVENT_TYPE_SYSTEM,
         h.event.code,
         Some(h.event.display),
     );
-    w.value_formatted("timestamp", now);
+    w.value_formatted(MessageHeader::TIMESTAMP, now);
     if let Some(e) = h.enterer {
-        describe::reference(w, "enterer", e);
+        describe::reference(w, MessageHeader::ENTERER, e);
     }
-    w.start("source");
-    w.value("name", &publisher.system_name);
-    w.start("contact");
+    w.start(MessageHeader::SOURCE);
+    w.value(MessageHeaderSource::NAME, &publisher.system_name);
+    w.start(MessageHeaderSource::CONTACT);
     let (system, value) = match &publisher.contact {
         SourceContact::Phone(p) => ("phone", p),
         SourceContact::Email(e) => ("email", e),
     };
-    w.value_static("system", system);
-    w.value("value", value);
-    w.end("contact");
-    w.value("endpoint", &stamp.endpoint);
-    w.end("source");
-    describe::reference(w, "responsible", h.responsible);
-    describe::entry_reference(w, "focus", h.focus);
+    w.value_static(ContactPoint::SYSTEM, system);
+    w.value(ContactPoint::VALUE, value);
+    w.end(MessageHeaderSource::CONTACT);
+    w.value(MessageHeaderSource::ENDPOINT, &stamp.endpoint);
+    w.end(MessageHeader::SOURCE);
+    describe::reference(w, MessageHeader::RESPONSIBLE, h.responsible);
+    describe::entry_reference(w, MessageHeader::FOCUS, h.focus);
 }

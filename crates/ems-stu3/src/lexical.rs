@@ -16,7 +16,7 @@ pub fn check(kind: PrimKind, s: &str) -> Result<(), &'static str> {
         }
         PrimKind::UnsignedInt => is_unsigned(s) && s.parse::<i32>().is_ok(),
         PrimKind::Decimal => is_decimal(s),
-        PrimKind::String | PrimKind::Markdown => !s.is_empty(),
+        PrimKind::String | PrimKind::Markdown => is_string(s),
         PrimKind::Uri => is_uri(s),
         PrimKind::Code => is_code(s),
         PrimKind::Id => is_id(s),
@@ -32,6 +32,12 @@ pub fn check(kind: PrimKind, s: &str) -> Result<(), &'static str> {
     } else {
         Err(expected(kind))
     }
+}
+
+/// A `string` (or `markdown`): not empty.
+#[inline(always)]
+pub(crate) fn is_string(s: &str) -> bool {
+    !s.is_empty()
 }
 
 fn expected(kind: PrimKind) -> &'static str {

@@ -64,6 +64,7 @@
 #![warn(missing_docs)]
 
 mod detect;
+pub mod element;
 mod generated;
 pub mod issue;
 pub mod json;
@@ -81,6 +82,7 @@ mod xhtml;
 pub mod xml;
 
 pub use detect::{from_bytes, Format};
+pub use element::{Complex, Named, Prim, Res, Untyped, PRIMITIVE_EXTENSION};
 pub use generated::*;
 pub use issue::{Issue, IssueType, Outcome, Severity, MAX_ISSUES};
 pub use json::{from_json, to_json, to_json_of, to_json_pretty, to_json_pretty_of};

@@ -4,9 +4,11 @@
 //! open nodes (the root resource, then each open element, primitive,
 //! resource slot and nested resource, innermost on top) and places the
 //! next element into the top one through the generated per-type placement
-//! code ([`crate::place`]: the element's slot found by name, its field
-//! written directly), after the reader's checks (known name, schema order,
-//! single values) made on the slot's element index. The reflection layer
+//! code ([`crate::place`]), after the reader's checks (known name, schema
+//! order, single values) made on the slot's element index: an element
+//! constant of the top node's own type ([`crate::element`]) carries its
+//! slot (the typed fast path: the owner's placement called directly on
+//! that slot), any other element's slot is found by name. The reflection layer
 //! ([`crate::node`]) is used only to word a slip as the reader does and
 //! for resource slots. There is no tape and no replay: the model is
 //! complete when the last call returns.
@@ -14,18 +16,21 @@
 //! The stack holds raw pointers (see [`Open`] for the argument why they
 //! stay valid); everything else is safe code over the generated types.
 
+use crate::element::{Complex, Named, Prim, Res};
 use crate::issue::{Issue, IssueType, Outcome, Severity};
 use crate::node::{FieldMut, Node};
 use crate::place::{self, Miss, Place};
 use crate::primitive::PrimNode;
 use crate::read::{rules, Parsed, ReadError};
 use crate::sink::ElementSink;
-use crate::{Resource, Str};
+use crate::{Extension, Resource, Str};
 use std::ptr::NonNull;
 
-/// Assembles the typed [`Resource`] from [`ElementSink`] calls: elements
-/// are found by name in the generated placement code of the open node's
-/// type and written into their fields; values given at run time are set
+/// Assembles the typed [`Resource`] from [`ElementSink`] calls: an element
+/// constant of the open node's own type is written straight into its
+/// field (the order check and the field write; see [`crate::element`]),
+/// any other element is found by name in the generated placement code of
+/// the open node's type; values given at run time are set
 /// from their lexical form by the reader's checks (literals,
 /// `value_static`, and the describer's own formatted text,
 /// `value_formatted`, are trusted: kept without the lexical check), and an
@@ -39,14 +44,14 @@ use std::ptr::NonNull;
 /// A half-built sink is `Send`: it can be finished on another thread.
 ///
 /// ```
-/// use ems_stu3::{ElementSink, ModelSink, Resource, xml::XmlStream};
+/// use ems_stu3::{ElementSink, HumanName, ModelSink, Patient, Prim, xml::XmlStream};
 /// fn describe(s: &mut impl ElementSink) {
-///     s.value("id", "p1");
-///     s.start("name");
-///     s.value_static("use", "official");
-///     s.value("family", "O'Brien");
-///     s.end("name");
-///     s.value("birthDate", "2019-10-01");
+///     s.value(Patient::ID, "p1");
+///     s.start(Patient::NAME);
+///     s.value_static(HumanName::USE, "official");
+///     s.value(HumanName::FAMILY, "O'Brien");
+///     s.end(Patient::NAME);
+///     s.value(Patient::BIRTH_DATE, "2019-10-01");
 /// }
 /// let mut m = ModelSink::new("Patient").unwrap();
 /// describe(&mut m);
@@ -59,10 +64,16 @@ use std::ptr::NonNull;
 ///
 /// // a slip is reported as the reader reports it
 /// let mut m = ModelSink::new("Patient").unwrap();
-/// m.value("birthDate", "2019-10-01");
-/// m.value("gender", "female");
+/// m.value(Patient::BIRTH_DATE, "2019-10-01");
+/// m.value(Patient::GENDER, "female");
 /// let e = m.finish().unwrap_err();
 /// assert_eq!(e.issue().unwrap().rule, "SCHEMA-ORDER");
+///
+/// // an element given by name is placed by name
+/// let mut m = ModelSink::new("Patient").unwrap();
+/// m.value(Prim::named("gender"), "female");
+/// let p = m.finish().unwrap().resource;
+/// assert_eq!(p.get::<Patient>().unwrap().gender.as_ref().unwrap().value.as_deref(), Some("female"));
 /// ```
 #[derive(Debug)]
 pub struct ModelSink {
@@ -183,12 +194,14 @@ enum Level {
 #[derive(Clone, Copy, Debug)]
 enum Open {
     /// A resource or complex element: the node, the schema position after
-    /// its last element (index + 1, 0: none yet), the element name (the
-    /// resource type for resources).
+    /// its last element (index + 1, 0: none yet), the node's own type tag
+    /// ([`Place::tag`], read from the node when the frame is pushed), the
+    /// element name (the resource type for resources).
     Node {
         node: NonNull<dyn Place>,
         at: u32,
         level: Level,
+        tag: u16,
         name: &'static str,
     },
     /// A primitive opened for its extensions.
@@ -196,9 +209,14 @@ enum Open {
         prim: NonNull<dyn PrimNode>,
         name: &'static str,
     },
-    /// Resource slot `field` of the node of the frame below: the calls
-    /// that follow start resources.
-    Slot { field: u32, name: &'static str },
+    /// Resource slot `field` of the node of the frame below (a resource
+    /// wrapper: `resource`, `contained`): the call that follows starts its
+    /// resource; `filled` once it has (a wrapper holds exactly one).
+    Slot {
+        field: u32,
+        filled: bool,
+        name: &'static str,
+    },
 }
 
 /// A frame is 40 bytes (see [`Open`]).
@@ -244,8 +262,12 @@ impl ModelSink {
         let root = NonNull::from(Box::leak(boxed));
         // SAFETY: `root` is the leaked box, valid and not otherwise
         // referred to; the `&mut` lives for this statement only.
-        let node = match unsafe { &mut *root.as_ptr() } {
-            Some(r) => NonNull::from(r.as_place_mut()),
+        let (node, tag) = match unsafe { &mut *root.as_ptr() } {
+            Some(r) => {
+                let p = r.as_place_mut();
+                let tag = p.tag();
+                (NonNull::from(p), tag)
+            }
             None => unreachable!("the root was just stored"),
         };
         open.clear();
@@ -254,6 +276,7 @@ impl ModelSink {
             node,
             at,
             level: Level::Root,
+            tag,
             name,
         });
         ModelSink {
@@ -452,10 +475,15 @@ impl ModelSink {
     /// set when `url` is given).
     #[inline(always)]
     fn open_complex(&mut self, name: &'static str, url: Option<&'static str>) {
-        let Some(Open::Node { node, at, .. }) = self.open.last_mut() else {
-            return self.misplaced(name);
+        let node = match self.open.last_mut() {
+            Some(Open::Node { node, at, .. }) => (*node, at),
+            Some(Open::Prim { prim, .. }) => {
+                let prim = *prim;
+                return self.prim_extension(prim, name, url);
+            }
+            _ => return self.misplaced(name),
         };
-        let node = *node;
+        let (node, at) = node;
         // SAFETY: the top frame's node (see `Open`): the `&mut` lives for
         // this call, the child's pointer is derived from it.
         let frame = match unsafe { &mut *node.as_ptr() }.start(name, at, url) {
@@ -466,10 +494,14 @@ impl ModelSink {
                 node: child,
                 at: 0,
                 level: Level::Element,
+                // SAFETY: the child just placed (see `Open`), shared for
+                // this call (the parent's `&mut` has ended).
+                tag: unsafe { child.as_ref() }.tag(),
                 name,
             },
             Err(Miss::Slot(field)) => Open::Slot {
                 field: field as u32,
+                filled: false,
                 name,
             },
             Err(m) => {
@@ -526,21 +558,32 @@ impl ModelSink {
         }
     }
 
-    /// `start_extension` inside a primitive opened for its extensions.
-    fn prim_extension(&mut self, p: NonNull<dyn PrimNode>, name: &'static str, url: &'static str) {
+    /// An extension (with `url` when given) inside a primitive opened for
+    /// its extensions.
+    #[cold]
+    #[inline(never)]
+    fn prim_extension(
+        &mut self,
+        p: NonNull<dyn PrimNode>,
+        name: &'static str,
+        url: Option<&'static str>,
+    ) {
         if name != "extension" {
             return self.misplaced(name);
         }
         // SAFETY: the top frame's primitive (see `Open`): the `&mut` lives
         // for this call, the extension's pointer is derived from it.
         let p = unsafe { &mut *p.as_ptr() };
-        let Some(node) = place::open_extension(p.extension_mut(), Some(url)) else {
+        let Some(node) = place::open_extension(p.extension_mut(), url) else {
             return;
         };
         let frame = Open::Node {
             node,
             at: 0,
             level: Level::Element,
+            // SAFETY: the extension just placed (see `Open`), shared for
+            // this call (the primitive's `&mut` has ended).
+            tag: unsafe { node.as_ref() }.tag(),
             name: "extension",
         };
         self.push_element(frame, "extension")
@@ -553,6 +596,17 @@ impl ModelSink {
             rules::SCHEMA_CONTENT,
             Some(rtype),
             format!("`{rtype}` closed while it is not the open resource"),
+        )
+    }
+
+    /// A second resource started in one resource wrapper.
+    #[cold]
+    #[inline(never)]
+    fn second_resource(&mut self, rtype: &'static str) {
+        self.slip(
+            rules::SCHEMA_CONTENT,
+            Some(rtype),
+            "a resource wrapper holds exactly one resource".into(),
         )
     }
 
@@ -574,10 +628,10 @@ impl ModelSink {
         )
     }
 
-    /// Starts resource `rtype` in resource slot `field` of the node below
-    /// the top frame.
-    fn resource(&mut self, field: usize, rtype: &'static str) {
-        let Some(resource) = Resource::new_of_type(rtype) else {
+    /// Starts resource `rtype` (made by `new` when given) in resource slot
+    /// `field` of the node below the top frame.
+    fn resource(&mut self, field: usize, rtype: &'static str, new: Option<fn() -> Resource>) {
+        let Some(resource) = new.map_or_else(|| Resource::new_of_type(rtype), |f| Some(f())) else {
             return self.slip(
                 rules::RESOURCE_TYPE,
                 Some(rtype),
@@ -618,8 +672,10 @@ impl ModelSink {
             }
         };
         self.nested += 1;
+        let placed = placed.as_place_mut();
         let frame = Open::Node {
-            node: NonNull::from(placed.as_place_mut()),
+            tag: placed.tag(),
+            node: NonNull::from(placed),
             at: 0,
             level: Level::Resource,
             name: rtype,
@@ -633,6 +689,17 @@ impl ModelSink {
     #[inline(never)]
     fn end_other(&mut self, name: &'static str) {
         let elem = match self.open.last() {
+            Some(Open::Slot {
+                name: elem,
+                filled: false,
+                ..
+            }) if same(name, elem) => {
+                return self.slip(
+                    rules::SCHEMA_CONTENT,
+                    None,
+                    "resource wrapper holds no resource".into(),
+                )
+            }
             Some(
                 Open::Node {
                     level: Level::Element,
@@ -691,28 +758,133 @@ impl Drop for ModelSink {
     }
 }
 
+impl ModelSink {
+    /// The typed fast path of complex element `e`: when the top node is
+    /// an `O` (its tag is `e`'s owner tag) and the element may come at the
+    /// top node's schema position, the child is placed by `O`'s own
+    /// placement (a direct call on a constant slot: the field write) and
+    /// its frame pushed; `false` (nothing done) otherwise — a constant of
+    /// another type, given by name, out of order, a resource slot, a url
+    /// for an element that is no extension — for the path by name, which
+    /// places it or reports it as the reader does.
+    #[inline(always)]
+    fn start_typed<O, C>(&mut self, e: Complex<O, C>, url: Option<&'static str>) -> bool {
+        let Some(Open::Node { node, at, tag, .. }) = self.open.last_mut() else {
+            return false;
+        };
+        if *tag != e.owner || place::kind(e.slot) != place::COMPLEX || !place::fits(e.slot, *at) {
+            return false;
+        }
+        // SAFETY: the node is an `O`: the frame's tag is the node's own
+        // `Place::tag` (read from the node when its frame was pushed),
+        // equal to `e.owner`, which is `O::TAG` (`element::typed_complex`
+        // sets it from `O`; a constant given by name has `BY_NAME`, which
+        // no type has), and tags are distinct per generated type (tested
+        // by `generated_placement_agrees_with_the_tables`). So the node's
+        // data pointer is a valid `*mut O`, made a `&mut` for this call
+        // only, as `&mut *node.as_ptr()` is on the path by name (see
+        // `Open`); the child's pointer is derived from it.
+        let o = unsafe { node.cast::<O>().as_mut() };
+        let Some(child) = (e.open)(o, e.slot, url) else {
+            return false;
+        };
+        *at = place::field(e.slot) as u32 + 1;
+        let frame = Open::Node {
+            node: child,
+            at: 0,
+            level: Level::Element,
+            // SAFETY: the child just placed (see `Open`), shared for this
+            // call (the parent's `&mut` has ended).
+            tag: unsafe { child.as_ref() }.tag(),
+            name: e.name,
+        };
+        self.push_element(frame, e.name);
+        true
+    }
+
+    /// The typed fast path of resource slot `e` (as
+    /// [`ModelSink::start_typed`]): its frame pushed, the resources that
+    /// follow go into it; `false` (nothing done) for the path by name.
+    #[inline(always)]
+    fn slot_typed<O, C>(&mut self, e: Complex<O, C>) -> bool {
+        let Some(Open::Node { at, tag, .. }) = self.open.last_mut() else {
+            return false;
+        };
+        if *tag != e.owner || !place::fits(e.slot, *at) {
+            return false;
+        }
+        *at = place::field(e.slot) as u32 + 1;
+        let frame = Open::Slot {
+            field: place::field(e.slot) as u32,
+            filled: false,
+            name: e.name,
+        };
+        self.push_element(frame, e.name);
+        true
+    }
+
+    /// Primitive element `e` with value `v` (`checked`: run-time text;
+    /// `open`: kept open for its extensions): the typed fast path as
+    /// [`ModelSink::start_typed`] (`O`'s placement on a constant slot,
+    /// after the lexical check of run-time text and of values not held as
+    /// text), else the path by name.
+    #[inline(always)]
+    fn put_value<O>(&mut self, e: Prim<O>, v: Str, checked: bool, open: bool) {
+        if let Some(Open::Node { node, at, tag, .. }) = self.open.last_mut() {
+            let check = checked || !place::text_valued(e.slot);
+            if *tag == e.owner
+                && place::kind(e.slot) == place::PRIM
+                && place::fits(e.slot, *at)
+                && (!check || place::lexical_ok(place::prim_kind(e.slot), &v))
+            {
+                *at = place::field(e.slot) as u32 + 1;
+                // SAFETY: as in `start_typed`: the frame's tag is the
+                // node's own and equals `O::TAG`, so the node is an `O`;
+                // the `&mut` lives for this call, the primitive's pointer
+                // is derived from it.
+                let node = *node;
+                let o = unsafe { node.cast::<O>().as_mut() };
+                let prim = (e.put)(o, e.slot, v, true);
+                if open {
+                    match prim {
+                        Some(prim) => self.push_element(Open::Prim { prim, name: e.name }, e.name),
+                        None => self.not_prim(node, e.name),
+                    }
+                }
+                return;
+            }
+        }
+        self.set(e.name, v, checked, open)
+    }
+}
+
 // `#[inline(always)]` (`#[inline]` for the rarer calls): the describers
-// (generic over the sink) take each call's fast path in place — the top frame, one dynamic call of the top node's
-// generated placement, the frame pushed or popped — with the literal
-// names and values as constants; the slips are out of line.
+// (generic over the sink) take each call's fast path in place — the top
+// frame's type checked against the constant's owner, the order check, the
+// owner's placement on the constant slot (a field write), the frame pushed
+// or popped — with the literal names and values as constants; the path by
+// name and the slips are out of line.
 impl ElementSink for ModelSink {
     #[inline(always)]
-    fn start(&mut self, name: &'static str) {
-        self.open_complex(name, None)
-    }
-    #[inline(always)]
-    fn start_extension(&mut self, name: &'static str, url: &'static str) {
-        match self.open.last() {
-            Some(Open::Prim { prim, .. }) => {
-                let prim = *prim;
-                self.prim_extension(prim, name, url)
-            }
-            Some(_) => self.open_complex(name, Some(url)),
-            None => {}
+    fn start<O, C>(&mut self, e: Complex<O, C>) {
+        let placed = if place::kind(e.slot) == place::RESOURCE {
+            self.slot_typed(e)
+        } else {
+            self.start_typed(e, None)
+        };
+        if !placed {
+            self.open_complex(e.name, None)
         }
     }
     #[inline(always)]
-    fn end(&mut self, name: &'static str) {
+    fn start_extension<O>(&mut self, e: Complex<O, Extension>, url: &'static str) {
+        if !self.start_typed(e, Some(url)) {
+            self.open_complex(e.name, Some(url))
+        }
+    }
+    #[inline(always)]
+    fn end<E: Named>(&mut self, e: E) {
+        let name = e.name();
         // the usual case, without a call: `name` is the very literal the
         // element was opened with
         if let Some(
@@ -722,7 +894,11 @@ impl ElementSink for ModelSink {
                 ..
             }
             | Open::Prim { name: elem, .. }
-            | Open::Slot { name: elem, .. },
+            | Open::Slot {
+                name: elem,
+                filled: true,
+                ..
+            },
         ) = self.open.last()
         {
             if elem.as_ptr() == name.as_ptr() && elem.len() == name.len() {
@@ -733,44 +909,48 @@ impl ElementSink for ModelSink {
         self.end_other(name)
     }
     #[inline(always)]
-    fn value(&mut self, name: &'static str, v: &str) {
-        self.set(name, Str::from(v), true, false)
+    fn value<O>(&mut self, e: Prim<O>, v: &str) {
+        self.put_value(e, Str::from(v), true, false)
     }
     #[inline(always)]
-    fn value_static(&mut self, name: &'static str, v: &'static str) {
-        self.set(name, Str::const_new(v), false, false)
+    fn value_static<O>(&mut self, e: Prim<O>, v: &'static str) {
+        self.put_value(e, Str::const_new(v), false, false)
     }
     #[inline(always)]
-    fn value_formatted(&mut self, name: &'static str, v: &str) {
-        self.set(name, Str::from(v), false, false)
+    fn value_formatted<O>(&mut self, e: Prim<O>, v: &str) {
+        self.put_value(e, Str::from(v), false, false)
     }
     #[inline]
-    fn value_i64(&mut self, name: &'static str, n: i64) {
+    fn value_i64<O>(&mut self, e: Prim<O>, n: i64) {
         let v = compact_str::ToCompactString::to_compact_string(&n);
-        self.set(name, v, true, false)
+        self.put_value(e, v, true, false)
     }
     #[inline(always)]
-    fn start_value(&mut self, name: &'static str, v: &str) {
-        self.set(name, Str::from(v), true, true)
+    fn start_value<O>(&mut self, e: Prim<O>, v: &str) {
+        self.put_value(e, Str::from(v), true, true)
     }
     #[inline(always)]
-    fn empty(&mut self, name: &'static str) {
-        self.open_complex(name, None);
-        self.end(name)
+    fn empty<O, C>(&mut self, e: Complex<O, C>) {
+        self.start(e);
+        self.end(e)
     }
     #[inline]
-    fn start_resource(&mut self, rtype: &'static str) {
-        match self.open.last() {
-            Some(Open::Slot { field, .. }) => {
+    fn start_resource<R>(&mut self, r: Res<R>) {
+        let rtype = r.name;
+        match self.open.last_mut() {
+            Some(Open::Slot { filled: true, .. }) => self.second_resource(rtype),
+            Some(Open::Slot { field, filled, .. }) => {
+                *filled = true;
                 let field = *field as usize;
-                self.resource(field, rtype)
+                self.resource(field, rtype, r.new)
             }
             Some(_) => self.stray(rtype),
             None => {}
         }
     }
     #[inline(always)]
-    fn end_resource(&mut self, rtype: &'static str) {
+    fn end_resource<R>(&mut self, r: Res<R>) {
+        let rtype = r.name;
         match self.open.last() {
             Some(Open::Node {
                 level: Level::Resource,
@@ -779,14 +959,6 @@ impl ElementSink for ModelSink {
             }) if same(name, rtype) => {
                 self.open.pop();
                 self.nested -= 1;
-            }
-            Some(Open::Node {
-                level: Level::Resource,
-                name,
-                ..
-            }) => {
-                let name = *name;
-                self.not_open(name)
             }
             Some(_) => self.not_open(rtype),
             None => {}
@@ -806,6 +978,12 @@ mod tests {
     use crate::node::{find_field, FieldKind};
     use crate::primitive::PrimKind;
     use crate::xml::XmlStream;
+    use crate::{Complex, Prim, Res, Untyped};
+
+    /// Complex element `name`, placed by name.
+    const fn el(name: &'static str) -> Complex<Untyped, Untyped> {
+        Complex::named(name)
+    }
 
     fn rule(f: impl FnOnce(&mut ModelSink)) -> Option<&'static str> {
         let mut m = ModelSink::new("Bundle").unwrap();
@@ -844,11 +1022,11 @@ mod tests {
         const MIRI_ROOTS: &[&str] = &["Bundle", "Patient"];
         fn walk(
             n: &mut dyn Place,
-            seen: &mut std::collections::BTreeSet<&'static str>,
+            seen: &mut std::collections::BTreeMap<&'static str, u16>,
             kinds: &mut Kinds,
         ) {
             let desc = n.desc();
-            if !seen.insert(desc.name) {
+            if seen.insert(desc.name, n.tag()).is_some() {
                 return;
             }
             for (i, f) in desc.fields.iter().enumerate() {
@@ -989,7 +1167,7 @@ mod tests {
                 }
             }
         }
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = std::collections::BTreeMap::new();
         let mut kinds = Kinds::new();
         for t in crate::RESOURCE_TYPES {
             let mut r = Resource::new_of_type(t).unwrap();
@@ -1025,6 +1203,12 @@ mod tests {
         assert!(seen.len() > 400, "{}", seen.len());
         #[cfg(miri)]
         assert!(seen.len() > 20, "{}", seen.len());
+        // every type walked has a tag of its own (the typed fast path's
+        // premise: a node whose tag is `O::TAG` is an `O`), and none is
+        // the by-name constants' tag
+        let tags: std::collections::BTreeSet<u16> = seen.values().copied().collect();
+        assert_eq!(tags.len(), seen.len(), "two types share a tag");
+        assert!(!tags.contains(&crate::element::BY_NAME));
         let e = crate::Extension::default();
         assert_eq!(e.find("nope"), place::NONE);
         assert_eq!(e.find(""), place::NONE);
@@ -1037,30 +1221,30 @@ mod tests {
     #[test]
     fn a_half_built_sink_is_finished_on_another_thread() {
         fn first<S: ElementSink>(s: &mut S) {
-            s.value("id", "b1");
-            s.value_static("type", "collection");
-            s.start("entry");
-            s.start("resource");
-            s.start_resource("Patient");
-            s.start("name");
-            s.start_value("given", "G");
-            s.start_extension("extension", "http://example.org/x");
+            s.value(Prim::named("id"), "b1");
+            s.value_static(Prim::named("type"), "collection");
+            s.start(el("entry"));
+            s.start(el("resource"));
+            s.start_resource(Res::named("Patient"));
+            s.start(el("name"));
+            s.start_value(Prim::named("given"), "G");
+            s.start_extension(Complex::named("extension"), "http://example.org/x");
         }
         fn rest<S: ElementSink>(s: &mut S) {
-            s.value("valueString", "x");
+            s.value(Prim::named("valueString"), "x");
             s.end("extension");
             s.end("given");
             s.end("name");
             for _ in 0..5 {
-                s.start("name");
-                s.value("family", "F");
+                s.start(el("name"));
+                s.value(Prim::named("family"), "F");
                 s.end("name");
             }
-            s.end_resource("Patient");
+            s.end_resource(Res::named("Patient"));
             s.end("resource");
             s.end("entry");
-            s.start("entry");
-            s.value("fullUrl", "urn:uuid:2");
+            s.start(el("entry"));
+            s.value(Prim::named("fullUrl"), "urn:uuid:2");
             s.end("entry");
         }
         let mut m = ModelSink::new("Bundle").unwrap();
@@ -1089,66 +1273,73 @@ mod tests {
 
     #[test]
     fn slips_are_reported_with_the_readers_rules() {
-        assert_eq!(rule(|m| m.value("nope", "x")), Some(rules::SCHEMA_UNKNOWN));
+        assert_eq!(
+            rule(|m| m.value(Prim::named("nope"), "x")),
+            Some(rules::SCHEMA_UNKNOWN)
+        );
         assert_eq!(
             rule(|m| {
-                m.value("type", "message");
-                m.value("id", "b");
+                m.value(Prim::named("type"), "message");
+                m.value(Prim::named("id"), "b");
             }),
             Some(rules::SCHEMA_ORDER)
         );
         assert_eq!(
             rule(|m| {
-                m.value("id", "a");
-                m.value("id", "b");
+                m.value(Prim::named("id"), "a");
+                m.value(Prim::named("id"), "b");
             }),
             Some(rules::SCHEMA_REPEATED)
         );
-        assert_eq!(rule(|m| m.start("entry")), Some(rules::SCHEMA_CONTENT));
+        assert_eq!(rule(|m| m.start(el("entry"))), Some(rules::SCHEMA_CONTENT));
         assert_eq!(
             rule(|m| {
-                m.start("entry");
+                m.start(el("entry"));
                 m.end("fullUrl");
             }),
             Some(rules::SCHEMA_CONTENT)
         );
         assert_eq!(
             rule(|m| {
-                m.start("entry");
-                m.start("resource");
-                m.start_resource("NotAResource");
+                m.start(el("entry"));
+                m.start(el("resource"));
+                m.start_resource(Res::named("NotAResource"));
             }),
             Some(rules::RESOURCE_TYPE)
         );
         assert_eq!(
-            rule(|m| m.start_resource("Patient")),
+            rule(|m| m.start_resource(Res::named("Patient"))),
             Some(rules::SCHEMA_CONTENT)
         );
-        assert_eq!(rule(|m| m.start("id")), Some(rules::SCHEMA_CONTENT));
-        assert_eq!(rule(|m| m.value("entry", "x")), Some(rules::SCHEMA_CONTENT));
+        assert_eq!(rule(|m| m.start(el("id"))), Some(rules::SCHEMA_CONTENT));
+        assert_eq!(
+            rule(|m| m.value(Prim::named("entry"), "x")),
+            Some(rules::SCHEMA_CONTENT)
+        );
         assert_eq!(
             rule(|m| {
-                m.start("entry");
-                m.start("resource");
-                m.start_resource("Patient");
-                m.end_resource("Patient");
-                m.start_resource("Patient");
-                m.end_resource("Patient");
+                m.start(el("entry"));
+                m.start(el("resource"));
+                m.start_resource(Res::named("Patient"));
+                m.end_resource(Res::named("Patient"));
+                m.start_resource(Res::named("Patient"));
+                m.end_resource(Res::named("Patient"));
             }),
-            Some(rules::SCHEMA_REPEATED)
+            // the reader's words for a wrapper of two resources
+            Some(rules::SCHEMA_CONTENT)
         );
         // a slip stops assembling: what follows is not reported again
         let mut m = ModelSink::new("Bundle").unwrap();
-        m.value("type", "message");
-        m.value("id", "b");
-        m.value("nope", "x");
+        m.value(Prim::named("type"), "message");
+        m.value(Prim::named("id"), "b");
+        m.value(Prim::named("nope"), "x");
         assert_eq!(m.finish().unwrap_err().outcome.issues.len(), 1);
     }
 
     #[test]
     fn malformed_values_are_kept_and_reported_as_the_reader_does() {
         let mut m = ModelSink::new("Patient").unwrap();
-        m.value("birthDate", "2019-13-45");
+        m.value(Prim::named("birthDate"), "2019-13-45");
         let p = m.finish().unwrap();
         assert_eq!(p.outcome.issues[0].rule, rules::PRIMITIVE_FORMAT);
         let read = crate::from_xml(
@@ -1166,9 +1357,9 @@ mod tests {
     fn a_malformed_primitive_keeps_its_extensions() {
         const URL: &str = "https://example.org/ext";
         let mut m = ModelSink::new("Patient").unwrap();
-        m.start_value("birthDate", "2019-13-45");
-        m.start_extension("extension", URL);
-        m.value("valueString", "kept");
+        m.start_value(Prim::named("birthDate"), "2019-13-45");
+        m.start_extension(Complex::named("extension"), URL);
+        m.value(Prim::named("valueString"), "kept");
         m.end("extension");
         m.end("birthDate");
         let p = m.finish().unwrap();
@@ -1193,15 +1384,15 @@ mod tests {
             (
                 br#"<Patient xmlns="http://hl7.org/fhir"><name><id value="x"/></name></Patient>"#,
                 |m| {
-                    m.start("name");
-                    m.value("id", "x");
+                    m.start(el("name"));
+                    m.value(Prim::named("id"), "x");
                 },
             ),
             (
                 br#"<Patient xmlns="http://hl7.org/fhir"><extension url="a"><url value="b"/></extension></Patient>"#,
                 |m| {
-                    m.start_extension("extension", "a");
-                    m.value_static("url", "b");
+                    m.start_extension(Complex::named("extension"), "a");
+                    m.value_static(Prim::named("url"), "b");
                 },
             ),
         ];
@@ -1228,7 +1419,7 @@ mod tests {
         fn nest(depth: usize) -> Result<Parsed, ReadError> {
             let mut m = ModelSink::new("Patient").unwrap();
             for _ in 0..depth {
-                m.start_extension("extension", "https://example.org/ext");
+                m.start_extension(Complex::named("extension"), "https://example.org/ext");
             }
             for _ in 0..depth {
                 m.end("extension");
@@ -1245,27 +1436,27 @@ mod tests {
     #[test]
     fn nested_resources_and_extensions_match_the_reader() {
         fn describe(s: &mut impl ElementSink) {
-            s.value("id", "b1");
-            s.value_static("type", "collection");
-            s.start("entry");
-            s.value("fullUrl", "urn:uuid:1");
-            s.start("resource");
-            s.start_resource("Patient");
-            s.start_extension("extension", "http://example.org/x");
-            s.start("valueCodeableConcept");
-            s.value("text", "t");
+            s.value(Prim::named("id"), "b1");
+            s.value_static(Prim::named("type"), "collection");
+            s.start(el("entry"));
+            s.value(Prim::named("fullUrl"), "urn:uuid:1");
+            s.start(el("resource"));
+            s.start_resource(Res::named("Patient"));
+            s.start_extension(Complex::named("extension"), "http://example.org/x");
+            s.start(el("valueCodeableConcept"));
+            s.value(Prim::named("text"), "t");
             s.end("valueCodeableConcept");
             s.end("extension");
-            s.start_value("birthDate", "2020-01-01");
-            s.start_extension("extension", "http://example.org/time");
-            s.value("valueDateTime", "2020-01-01T10:00:00+00:00");
+            s.start_value(Prim::named("birthDate"), "2020-01-01");
+            s.start_extension(Complex::named("extension"), "http://example.org/time");
+            s.value(Prim::named("valueDateTime"), "2020-01-01T10:00:00+00:00");
             s.end("extension");
             s.end("birthDate");
-            s.value_i64("multipleBirthInteger", 2);
-            s.start("contact");
-            s.empty("period");
+            s.value_i64(Prim::named("multipleBirthInteger"), 2);
+            s.start(el("contact"));
+            s.empty(el("period"));
             s.end("contact");
-            s.end_resource("Patient");
+            s.end_resource(Res::named("Patient"));
             s.end("resource");
             s.end("entry");
         }
@@ -1323,21 +1514,24 @@ mod tests {
             given: 5,
         };
         fn patient<S: ElementSink>(s: &mut S, depth: usize) {
-            s.value("id", "p");
+            s.value(Prim::named("id"), "p");
             if depth > 0 {
-                s.start("contained");
-                s.start_resource("Patient");
+                s.start(el("contained"));
+                s.start_resource(Res::named("Patient"));
                 patient(s, depth - 1);
-                s.end_resource("Patient");
+                s.end_resource(Res::named("Patient"));
                 s.end("contained");
             }
             for k in 0..SIZES.names {
-                s.start("name");
-                s.value("family", if k % 2 == 0 { "Even" } else { "Odd" });
+                s.start(el("name"));
+                s.value(
+                    Prim::named("family"),
+                    if k % 2 == 0 { "Even" } else { "Odd" },
+                );
                 for _ in 0..SIZES.given {
-                    s.start_value("given", "G");
-                    s.start_extension("extension", "http://example.org/x");
-                    s.value("valueString", "x");
+                    s.start_value(Prim::named("given"), "G");
+                    s.start_extension(Complex::named("extension"), "http://example.org/x");
+                    s.value(Prim::named("valueString"), "x");
                     s.end("extension");
                     s.end("given");
                 }
@@ -1346,11 +1540,11 @@ mod tests {
         }
         fn describe<S: ElementSink>(s: &mut S) {
             for _ in 0..SIZES.entries {
-                s.start("entry");
-                s.start("resource");
-                s.start_resource("Patient");
+                s.start(el("entry"));
+                s.start(el("resource"));
+                s.start_resource(Res::named("Patient"));
                 patient(s, SIZES.depth);
-                s.end_resource("Patient");
+                s.end_resource(Res::named("Patient"));
                 s.end("resource");
                 s.end("entry");
             }
@@ -1358,8 +1552,8 @@ mod tests {
         let mut m = ModelSink::new("Bundle").unwrap();
         let mut moved = Vec::new();
         for _ in 0..3 {
-            m.start("entry");
-            m.value("fullUrl", "urn:uuid:1");
+            m.start(el("entry"));
+            m.value(Prim::named("fullUrl"), "urn:uuid:1");
             // the sink moves (into a Vec and out) with elements open
             moved.push(m);
             m = moved.pop().unwrap();
@@ -1381,10 +1575,10 @@ mod tests {
         assert_eq!(read.resource, model.resource);
 
         let mut m = ModelSink::new("Bundle").unwrap();
-        m.start("entry");
-        m.start("resource");
-        m.start_resource("Patient");
-        m.start("name");
+        m.start(el("entry"));
+        m.start(el("resource"));
+        m.start_resource(Res::named("Patient"));
+        m.start(el("name"));
         drop(m);
         // nesting past the limit is reported, not followed
         let mut m = ModelSink::new("Patient").unwrap();

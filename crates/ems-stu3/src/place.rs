@@ -119,6 +119,16 @@ pub(crate) enum Miss {
     },
 }
 
+/// The type tag of a generated type: a number of its own (distinct per
+/// type, `cargo xtask codegen`), which [`Place::tag`] gives for a node
+/// behind a `dyn Place` and the typed element constants of
+/// [`crate::element`] carry for their owner: a node whose tag is `O::TAG`
+/// is an `O`.
+pub(crate) trait Tagged {
+    /// The type's tag.
+    const TAG: u16;
+}
+
 /// Element placement of a generated type (see the module docs). The
 /// pointers handed out are derived from `&mut self` (see `model_sink::Open`
 /// for why they stay valid while the sink uses them).
@@ -128,6 +138,8 @@ pub(crate) enum Miss {
 /// for each generated type) inlines the type's own `find`, the reader's
 /// order checks as integer compares, and its `put` / `open`.
 pub(crate) trait Place: Node {
+    /// The type's [`Tagged::TAG`].
+    fn tag(&self) -> u16;
     /// The slot of element `name` ([`NONE`]: not an element of the type).
     fn find(&self, name: &str) -> u32;
     /// Sets the primitive or attribute of slot `s` (a [`PRIM`] or [`ATTR`]
@@ -198,12 +210,32 @@ pub(crate) trait Place: Node {
 /// second single value); moves `at` past the element.
 #[inline(always)]
 fn step(s: u32, at: &mut u32) -> Result<(), Miss> {
-    let i = field(s) as u32;
-    if s != NONE && *at <= i + 1 && (*at <= i || many(s)) {
-        *at = i + 1;
+    if fits(s, *at) {
+        *at = field(s) as u32 + 1;
         Ok(())
     } else {
         Err(Miss::Order { s, at: *at })
+    }
+}
+
+/// Whether slot `s` may come at schema position `at` (a known name, not
+/// before the last element written, not a second single value): the
+/// reader's order checks as integer compares.
+#[inline(always)]
+pub(crate) fn fits(s: u32, at: u32) -> bool {
+    let i = field(s) as u32;
+    s != NONE && at <= i + 1 && (at <= i || many(s))
+}
+
+/// Whether `v` passes the reader's lexical check of `kind`: a string's
+/// (the most common kind of run-time text) inlined, where `kind` is a
+/// constant of the typed fast path, the others through
+/// [`crate::lexical::check`].
+#[inline(always)]
+pub(crate) fn lexical_ok(kind: PrimKind, v: &str) -> bool {
+    match kind {
+        PrimKind::String | PrimKind::Markdown => crate::lexical::is_string(v),
+        _ => crate::lexical::check(kind, v).is_ok(),
     }
 }
 
@@ -253,6 +285,7 @@ pub(crate) fn put_many<V: PrimValue>(
     v: Str,
     ok: bool,
 ) -> Option<NonNull<dyn PrimNode>> {
+    reserve_first(list);
     list.push(prim_of(k, v, ok));
     list.last_mut().map(prim_ptr)
 }
@@ -310,10 +343,14 @@ pub(crate) fn open_extension(
 /// large type (`Identifier`, `HumanName`, `Address`, `ContactPoint`) are a
 /// block above glibc's thread cache (1 032 bytes), served by the slow bin
 /// search; most lists of a message hold one or two elements.
+///
+/// The first block is allocated as a new `Vec` of that capacity (the
+/// direct allocation; growing an empty `Vec` goes through `RawVec`'s
+/// general growth path, ~60 instructions more per list).
 #[inline(always)]
 fn reserve_first<T>(list: &mut Vec<T>) {
-    if list.capacity() == 0 && first_room::<T>() < 4 {
-        list.reserve_exact(first_room::<T>());
+    if list.capacity() == 0 {
+        *list = Vec::with_capacity(first_room::<T>());
     }
 }
 

@@ -3,6 +3,10 @@
 //! Record Change.
 
 use super::*;
+use ems_stu3::{
+    Coding, Communication, EpisodeOfCare, Extension, Observation, Organization, Patient, Quantity,
+    RelatedPerson,
+};
 
 use vocab::{
     BIRTH_EPISODE_CATEGORY_SYSTEM, CONGENITAL_ABNORMALITY_INDICATOR_SYSTEM,
@@ -32,7 +36,7 @@ fn pds_message<S: MessageSink>(
     org: &str,
 ) -> Result<S::Message, BuildError> {
     let now = a.now();
-    let focus = a.add("Communication", |w| {
+    let focus = a.add(Communication::RESOURCE_TYPE, |w| {
         describe::communication(w, pat, org, &now)
     });
     a.message(event, MessageEventType::New, Some(patient), &focus, org)
@@ -69,7 +73,9 @@ impl Describe for PdsChangeOfAddress {
             previous: Some(&self.previous),
             ..Default::default()
         };
-        let pat = a.add("Patient", |w| describe::patient(w, Some(&self.patient), &x));
+        let pat = a.add(Patient::RESOURCE_TYPE, |w| {
+            describe::patient(w, Some(&self.patient), &x)
+        });
         pds_message(a, event, &self.patient, &pat, &org)
     }
 }
@@ -135,7 +141,7 @@ impl Describe for PdsChangeOfGp {
         // Organization; the bundle's Organizations are the practices.
         let org = directory_url(&a.cx.publisher.organization.ods_code);
         let practice = |a: &mut Message<S>, p: &PracticeInfo| {
-            a.add("Organization", |w| {
+            a.add(Organization::RESOURCE_TYPE, |w| {
                 describe::organization(w, &p.practice, None, Some(&p.commissioner))
             })
         };
@@ -145,16 +151,28 @@ impl Describe for PdsChangeOfGp {
             gp: gp.as_ref().map(Urn::as_str),
             ..Default::default()
         };
-        let pat = a.add("Patient", |w| describe::patient(w, Some(&self.patient), &x));
+        let pat = a.add(Patient::RESOURCE_TYPE, |w| {
+            describe::patient(w, Some(&self.patient), &x)
+        });
         if let Some((prev, start, end)) = &self.previous {
             let prev_url = practice(&mut a, prev);
-            a.add("EpisodeOfCare", |w| {
-                describe::meta(w, care_connect_profile!("EpisodeOfCare"), None);
-                w.value_static("status", "finished");
-                describe::nhs_codeable(w, "type", vocab::PATIENT_CARE_PROVISION_TYPE_SYSTEM, "1");
-                describe::entry_reference(w, "patient", &pat);
-                describe::reference(w, "managingOrganization", &prev_url);
-                describe::date_period(w, *start, *end);
+            a.add(EpisodeOfCare::RESOURCE_TYPE, |w| {
+                describe::meta(
+                    w,
+                    EpisodeOfCare::META,
+                    care_connect_profile!("EpisodeOfCare"),
+                    None,
+                );
+                w.value_static(EpisodeOfCare::STATUS, "finished");
+                describe::nhs_codeable(
+                    w,
+                    EpisodeOfCare::TYPE,
+                    vocab::PATIENT_CARE_PROVISION_TYPE_SYSTEM,
+                    "1",
+                );
+                describe::entry_reference(w, EpisodeOfCare::PATIENT, &pat);
+                describe::reference(w, EpisodeOfCare::MANAGING_ORGANIZATION, &prev_url);
+                describe::date_period(w, EpisodeOfCare::PERIOD, *start, *end);
             });
         }
         pds_message(a, event, &self.patient, &pat, &org)
@@ -214,19 +232,19 @@ impl Describe for PdsDeathNotification {
         let org = a.publisher_org();
         let (code, died) = self.status.code_and_time();
         let status = |w: &mut S| {
-            w.start_extension("extension", DEATH_NOTIFICATION_STATUS_EXTENSION);
-            w.start_extension("extension", "deathNotificationStatus");
+            w.start_extension(Patient::EXTENSION, DEATH_NOTIFICATION_STATUS_EXTENSION);
+            w.start_extension(Extension::EXTENSION, "deathNotificationStatus");
             describe::nhs_codeable(
                 w,
-                "valueCodeableConcept",
+                Extension::VALUE_CODEABLE_CONCEPT,
                 DEATH_NOTIFICATION_STATUS_SYSTEM,
                 code,
             );
-            w.end("extension");
-            w.start_extension("extension", "systemEffectiveDate");
-            describe::instant_value(w, "valueDateTime", self.effective);
-            w.end("extension");
-            w.end("extension");
+            w.end(Extension::EXTENSION);
+            w.start_extension(Extension::EXTENSION, "systemEffectiveDate");
+            describe::instant_value(w, Extension::VALUE_DATE_TIME, self.effective);
+            w.end(Extension::EXTENSION);
+            w.end(Patient::EXTENSION);
         };
         let x = PatientExtra {
             scn: Some(self.scn),
@@ -234,7 +252,9 @@ impl Describe for PdsDeathNotification {
             deceased: died,
             ..Default::default()
         };
-        let pat = a.add("Patient", |w| describe::patient(w, Some(&self.patient), &x));
+        let pat = a.add(Patient::RESOURCE_TYPE, |w| {
+            describe::patient(w, Some(&self.patient), &x)
+        });
         pds_message(a, event, &self.patient, &pat, &org)
     }
 }
@@ -260,7 +280,9 @@ impl Describe for PdsRecordChange {
             scn: Some(self.scn),
             ..Default::default()
         };
-        let focus = a.add("Patient", |w| describe::patient(w, Some(&self.patient), &x));
+        let focus = a.add(Patient::RESOURCE_TYPE, |w| {
+            describe::patient(w, Some(&self.patient), &x)
+        });
         a.message(
             event,
             MessageEventType::New,
@@ -347,14 +369,14 @@ impl Describe for PdsBirthNotification {
         let org = a.publisher_org();
         // baby
         let ethnic = |w: &mut S| {
-            w.start_extension("extension", ETHNIC_CATEGORY_EXTENSION);
+            w.start_extension(Patient::EXTENSION, ETHNIC_CATEGORY_EXTENSION);
             describe::nhs_codeable(
                 w,
-                "valueCodeableConcept",
+                Extension::VALUE_CODEABLE_CONCEPT,
                 ETHNIC_CATEGORY_SYSTEM,
                 &self.baby.ethnic_category,
             );
-            w.end("extension");
+            w.end(Patient::EXTENSION);
         };
         let x = PatientExtra {
             scn: Some(self.baby.scn),
@@ -363,7 +385,7 @@ impl Describe for PdsBirthNotification {
             multiple_birth: Some(self.baby.birth_order as i32),
             ..Default::default()
         };
-        let baby = a.add("Patient", |w| {
+        let baby = a.add(Patient::RESOURCE_TYPE, |w| {
             describe::patient(w, Some(&self.baby.patient), &x)
         });
         // mother and the RelatedPerson linking her to the baby
@@ -372,54 +394,70 @@ impl Describe for PdsBirthNotification {
             link: Some(rp.as_str()),
             ..Default::default()
         };
-        let mother = a.add("Patient", |w| {
+        let mother = a.add(Patient::RESOURCE_TYPE, |w| {
             describe::patient(w, self.mother.as_ref(), &x)
         });
-        a.add_reserved(&rp, "RelatedPerson", |w| {
-            describe::meta(w, care_connect_profile!("RelatedPerson"), None);
-            describe::entry_reference(w, "patient", &baby);
+        a.add_reserved(&rp, RelatedPerson::RESOURCE_TYPE, |w| {
+            describe::meta(
+                w,
+                RelatedPerson::META,
+                care_connect_profile!("RelatedPerson"),
+                None,
+            );
+            describe::entry_reference(w, RelatedPerson::PATIENT, &baby);
             describe::codeable(
                 w,
-                "relationship",
+                RelatedPerson::RELATIONSHIP,
                 ROLE_CODE_SYSTEM,
                 "NMTH",
                 "natural mother",
             );
         });
         // notifying practitioner
-        let enterer = a.add("Practitioner", |w| self.notifier.describe(w));
+        let enterer = a.add(Practitioner::RESOURCE_TYPE, |w| self.notifier.describe(w));
         // observations
         let obs = |a: &mut Message<S>,
                    subject: &Urn,
                    category: bool,
                    code: &dyn Fn(&mut S),
                    value: &dyn Fn(&mut S)| {
-            a.add("Observation", |w| {
-                describe::meta(w, care_connect_profile!("Observation"), None);
-                w.value_static("status", "final");
+            a.add(Observation::RESOURCE_TYPE, |w| {
+                describe::meta(
+                    w,
+                    Observation::META,
+                    care_connect_profile!("Observation"),
+                    None,
+                );
+                w.value_static(Observation::STATUS, "final");
                 if category {
                     describe::codeable(
                         w,
-                        "category",
+                        Observation::CATEGORY,
                         "http://hl7.org/fhir/observation-category",
                         "vital-signs",
                         "Vital Signs",
                     );
                 }
                 code(w);
-                describe::reference(w, "subject", subject);
+                describe::reference(w, Observation::SUBJECT, subject);
                 value(w);
             });
         };
         let d = &self.details;
         let weight = |w: &mut S| {
-            w.start("code");
-            w.start("coding");
-            w.value_static("system", "http://loinc.org");
-            w.value_static("code", "29463-7");
-            w.end("coding");
-            describe::coding(w, "coding", SNOMED_CT, "364589006", Some("Birth weight"));
-            w.end("code");
+            w.start(Observation::CODE);
+            w.start(CodeableConcept::CODING);
+            w.value_static(Coding::SYSTEM, "http://loinc.org");
+            w.value_static(Coding::CODE, "29463-7");
+            w.end(CodeableConcept::CODING);
+            describe::coding(
+                w,
+                CodeableConcept::CODING,
+                SNOMED_CT,
+                "364589006",
+                Some("Birth weight"),
+            );
+            w.end(Observation::CODE);
         };
         let (births, gestation, stillbirth, abnormality) = (
             sct(BIRTHS_IN_CONFINEMENT),
@@ -449,7 +487,7 @@ impl Describe for PdsBirthNotification {
             obs(&mut a, subject, category, code, value);
         }
         // registering authority
-        let ra = a.add("Organization", |w| {
+        let ra = a.add(Organization::RESOURCE_TYPE, |w| {
             describe::organization(
                 w,
                 &self.registering_authority,
@@ -460,20 +498,25 @@ impl Describe for PdsBirthNotification {
                 None,
             )
         });
-        a.add("EpisodeOfCare", |w| {
-            describe::meta(w, care_connect_profile!("EpisodeOfCare"), None);
-            w.value_static("status", "active");
+        a.add(EpisodeOfCare::RESOURCE_TYPE, |w| {
+            describe::meta(
+                w,
+                EpisodeOfCare::META,
+                care_connect_profile!("EpisodeOfCare"),
+                None,
+            );
+            w.value_static(EpisodeOfCare::STATUS, "active");
             describe::nhs_codeable(
                 w,
-                "type",
+                EpisodeOfCare::TYPE,
                 BIRTH_EPISODE_CATEGORY_SYSTEM,
                 "registering-authority",
             );
-            describe::entry_reference(w, "patient", &baby);
-            describe::reference(w, "managingOrganization", &ra);
+            describe::entry_reference(w, EpisodeOfCare::PATIENT, &baby);
+            describe::reference(w, EpisodeOfCare::MANAGING_ORGANIZATION, &ra);
         });
         let now = a.now();
-        let focus = a.add("Communication", |w| {
+        let focus = a.add(Communication::RESOURCE_TYPE, |w| {
             describe::communication(w, &mother, &org, &now)
         });
         a.finish(Header {
@@ -492,24 +535,24 @@ type Part<'a, S> = &'a dyn Fn(&mut S);
 
 /// A SNOMED CT `code` of literals (code, display).
 fn sct<S: ElementSink>((code, display): (&'static str, &'static str)) -> impl Fn(&mut S) {
-    move |w| describe::codeable(w, "code", SNOMED_CT, code, display)
+    move |w| describe::codeable(w, Observation::CODE, SNOMED_CT, code, display)
 }
 
 /// A `valueQuantity` (UCUM `unit`, when given).
 fn qty<S: ElementSink>(v: u32, unit: Option<&'static str>) -> impl Fn(&mut S) {
     move |w| {
-        w.start("valueQuantity");
-        w.value_i64("value", v.into());
+        w.start(Observation::VALUE_QUANTITY);
+        w.value_i64(Quantity::VALUE, v.into());
         if let Some(u) = unit {
-            w.value_static("unit", u);
-            w.value_static("system", "http://unitsofmeasure.org");
-            w.value_static("code", u);
+            w.value_static(Quantity::UNIT, u);
+            w.value_static(Quantity::SYSTEM, "http://unitsofmeasure.org");
+            w.value_static(Quantity::CODE, u);
         }
-        w.end("valueQuantity");
+        w.end(Observation::VALUE_QUANTITY);
     }
 }
 
 /// A `valueCodeableConcept` from an NHS code system.
 fn indicator<'a, S: ElementSink>(system: &'static str, code: &'a str) -> impl Fn(&mut S) + 'a {
-    move |w| describe::nhs_codeable(w, "valueCodeableConcept", system, code)
+    move |w| describe::nhs_codeable(w, Observation::VALUE_CODEABLE_CONCEPT, system, code)
 }

@@ -1,6 +1,7 @@
 //! Professional Contacts (digest 10.9).
 
 use super::*;
+use ems_stu3::EpisodeOfCare;
 
 /// Professional Contacts (`professional-contacts-1`): `new`, `update`, `delete`.
 #[derive(Clone, Debug)]
@@ -53,15 +54,20 @@ impl Describe for ProfessionalContacts {
     fn describe<S: MessageSink>(&self, event: Ev, mut a: Message<S>) -> Out<S> {
         let org = a.organization(&self.organization);
         let pat = a.patient(&self.patient);
-        let focus = a.add("EpisodeOfCare", |w| {
-            describe::meta(w, care_connect_profile!("EpisodeOfCare"), None);
-            self.record.describe(w);
-            w.value("status", &self.status);
-            self.care_setting.describe(w, "type");
-            describe::entry_reference(w, "patient", &pat);
-            describe::entry_reference(w, "managingOrganization", &org);
+        let focus = a.add(EpisodeOfCare::RESOURCE_TYPE, |w| {
+            describe::meta(
+                w,
+                EpisodeOfCare::META,
+                care_connect_profile!("EpisodeOfCare"),
+                None,
+            );
+            self.record.describe(w, EpisodeOfCare::IDENTIFIER);
+            w.value(EpisodeOfCare::STATUS, &self.status);
+            self.care_setting.describe(w, EpisodeOfCare::TYPE);
+            describe::entry_reference(w, EpisodeOfCare::PATIENT, &pat);
+            describe::entry_reference(w, EpisodeOfCare::MANAGING_ORGANIZATION, &org);
             if self.period != (None, None) {
-                describe::date_period(w, self.period.0, self.period.1);
+                describe::date_period(w, EpisodeOfCare::PERIOD, self.period.0, self.period.1);
             }
         });
         a.message(event, self.met, Some(&self.patient), &focus, &org)

@@ -4,6 +4,10 @@
 //! which is the focus.
 
 use super::*;
+use ems_stu3::{
+    CodeableConcept, Complex, DiagnosticReport, Encounter, Meta, Observation, Period, Prim,
+    Procedure, Reference,
+};
 
 /// What the three screening builders (blood spot, hearing, NIPE) share.
 #[derive(Clone, Debug)]
@@ -46,10 +50,10 @@ fn encounter<S: ElementSink>(
     start: Option<DateTime<Utc>>,
     deleted: bool,
 ) {
-    describe::meta(w, care_connect_profile!("Encounter"), None);
-    record.describe(w);
+    describe::meta(w, Encounter::META, care_connect_profile!("Encounter"), None);
+    record.describe(w, Encounter::IDENTIFIER);
     w.value_static(
-        "status",
+        Encounter::STATUS,
         if deleted {
             "entered-in-error"
         } else {
@@ -57,18 +61,23 @@ fn encounter<S: ElementSink>(
         },
     );
     if let Some(c) = type_code {
-        describe::nhs_codeable(w, "type", vocab::CHILD_HEALTH_ENCOUNTER_TYPE_SYSTEM, c);
+        describe::nhs_codeable(
+            w,
+            Encounter::TYPE,
+            vocab::CHILD_HEALTH_ENCOUNTER_TYPE_SYSTEM,
+            c,
+        );
     }
     if let Some(p) = patient {
-        describe::entry_reference(w, "subject", p);
+        describe::entry_reference(w, Encounter::SUBJECT, p);
     }
     if let Some(s) = start {
-        w.start("period");
-        describe::instant_value(w, "start", s);
-        w.end("period");
+        w.start(Encounter::PERIOD);
+        describe::instant_value(w, Period::START, s);
+        w.end(Encounter::PERIOD);
     }
     if let Some(p) = provider {
-        describe::entry_reference(w, "serviceProvider", p);
+        describe::entry_reference(w, Encounter::SERVICE_PROVIDER, p);
     }
 }
 
@@ -81,31 +90,60 @@ fn procedure<S: ElementSink>(
     context: &Urn,
     performed: Option<DateTime<Utc>>,
 ) {
-    describe::meta(w, care_connect_profile!("Procedure"), None);
-    w.value_static("status", "completed");
-    describe::codeable(w, "code", SNOMED_CT, code.0, code.1);
-    describe::entry_reference(w, "subject", patient);
-    describe::entry_reference(w, "context", context);
+    describe::meta(w, Procedure::META, care_connect_profile!("Procedure"), None);
+    w.value_static(Procedure::STATUS, "completed");
+    describe::codeable(w, Procedure::CODE, SNOMED_CT, code.0, code.1);
+    describe::entry_reference(w, Procedure::SUBJECT, patient);
+    describe::entry_reference(w, Procedure::CONTEXT, context);
     if let Some(t) = performed {
-        describe::instant_value(w, "performedDateTime", t);
+        describe::instant_value(w, Procedure::PERFORMED_DATE_TIME, t);
     }
-    outcome.describe(w, "outcome");
+    outcome.describe(w, Procedure::OUTCOME);
 }
 
-/// How a screening report or observation starts: meta, status `final`, a
-/// text-only code, the baby and the Encounter.
-fn finding<S: ElementSink>(
+/// The elements a screening finding starts with, in its resource type
+/// `O` (a DiagnosticReport or an Observation).
+struct Finding<O> {
+    meta: Complex<O, Meta>,
+    status: Prim<O>,
+    code: Complex<O, CodeableConcept>,
+    subject: Complex<O, Reference>,
+    context: Complex<O, Reference>,
+}
+
+/// A screening report's.
+const REPORT: Finding<DiagnosticReport> = Finding {
+    meta: DiagnosticReport::META,
+    status: DiagnosticReport::STATUS,
+    code: DiagnosticReport::CODE,
+    subject: DiagnosticReport::SUBJECT,
+    context: DiagnosticReport::CONTEXT,
+};
+
+/// A screening observation's.
+const OBSERVATION: Finding<Observation> = Finding {
+    meta: Observation::META,
+    status: Observation::STATUS,
+    code: Observation::CODE,
+    subject: Observation::SUBJECT,
+    context: Observation::CONTEXT,
+};
+
+/// How a screening report or observation (elements `e`) starts: meta,
+/// status `final`, a text-only code, the baby and the Encounter.
+fn finding<S: ElementSink, O>(
     w: &mut S,
+    e: &Finding<O>,
     profile: &'static str,
     code: &'static str,
     patient: &Urn,
     context: &Urn,
 ) {
-    describe::meta(w, profile, None);
-    w.value_static("status", "final");
-    describe::text_concept(w, "code", code);
-    describe::entry_reference(w, "subject", patient);
-    describe::entry_reference(w, "context", context);
+    describe::meta(w, e.meta, profile, None);
+    w.value_static(e.status, "final");
+    describe::text_concept(w, e.code, code);
+    describe::entry_reference(w, e.subject, patient);
+    describe::entry_reference(w, e.context, context);
 }
 
 /// The common shape of the three screening messages. A `delete` carries
@@ -124,7 +162,7 @@ fn screening_message<S: MessageSink>(
 ) -> Out<S> {
     let enc = a.reserve();
     let responsible = if s.met == MessageEventType::Delete {
-        a.add_reserved(&enc, "Encounter", |w| {
+        a.add_reserved(&enc, Encounter::RESOURCE_TYPE, |w| {
             encounter(w, &s.record, None, None, None, None, true)
         });
         Responsible::Url(directory_url(&s.provider.ods_code))
@@ -132,7 +170,7 @@ fn screening_message<S: MessageSink>(
         let org = a.organization(&s.provider);
         let pat = a.patient(&s.patient);
         entries(&mut a, &pat, &enc);
-        a.add_reserved(&enc, "Encounter", |w| {
+        a.add_reserved(&enc, Encounter::RESOURCE_TYPE, |w| {
             encounter(
                 w,
                 &s.record,
@@ -271,20 +309,21 @@ impl Describe for BloodSpotTestOutcome {
     }
     fn describe<S: MessageSink>(&self, event: Ev, a: Message<S>) -> Out<S> {
         screening_message(a, event, &self.s, "008", None, |a, pat, enc_url| {
-            a.add("DiagnosticReport", |w| {
+            a.add(DiagnosticReport::RESOURCE_TYPE, |w| {
                 finding(
                     w,
+                    &REPORT,
                     care_connect_profile!("DiagnosticReport"),
                     "Newborn blood spot screening",
                     pat,
                     enc_url,
                 );
                 if let Some(t) = self.received {
-                    describe::instant_value(w, "issued", t);
+                    describe::instant_value(w, DiagnosticReport::ISSUED, t);
                 }
             });
             for (cond, outcome) in &self.results {
-                a.add("Procedure", |w| {
+                a.add(Procedure::RESOURCE_TYPE, |w| {
                     procedure(w, cond.procedure(), outcome, pat, enc_url, None)
                 });
             }
@@ -357,20 +396,21 @@ impl Describe for NewbornHearing {
     fn describe<S: MessageSink>(&self, event: Ev, a: Message<S>) -> Out<S> {
         screening_message(a, event, &self.s, "007", self.start, |a, pat, enc_url| {
             if let Some((outcome, set)) = &self.outcome {
-                a.add("Observation", |w| {
+                a.add(Observation::RESOURCE_TYPE, |w| {
                     finding(
                         w,
+                        &OBSERVATION,
                         care_connect_profile!("Observation"),
                         "Newborn hearing screening outcome",
                         pat,
                         enc_url,
                     );
-                    describe::instant_value(w, "effectiveDateTime", *set);
-                    outcome.describe(w, "valueCodeableConcept");
+                    describe::instant_value(w, Observation::EFFECTIVE_DATE_TIME, *set);
+                    outcome.describe(w, Observation::VALUE_CODEABLE_CONCEPT);
                 });
             }
             for t in &self.tests {
-                a.add("Procedure", |w| {
+                a.add(Procedure::RESOURCE_TYPE, |w| {
                     procedure(
                         w,
                         hearing_test_code(t.aabr),
@@ -475,11 +515,11 @@ impl Describe for NipeOutcome {
     fn describe<S: MessageSink>(&self, event: Ev, a: Message<S>) -> Out<S> {
         screening_message(a, event, &self.s, "006", self.start, |a, pat, enc_url| {
             if let Some(ex) = &self.examiner {
-                a.add("Practitioner", |w| ex.describe(w));
+                a.add(Practitioner::RESOURCE_TYPE, |w| ex.describe(w));
             }
             if let Some(f) = &self.findings {
                 for (code, display, outcome) in f.procedures() {
-                    a.add("Procedure", |w| {
+                    a.add(Procedure::RESOURCE_TYPE, |w| {
                         procedure(w, (code, display), outcome, pat, enc_url, self.start)
                     });
                 }

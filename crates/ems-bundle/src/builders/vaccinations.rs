@@ -1,6 +1,7 @@
 //! Vaccinations (digest 10.10).
 
 use super::*;
+use ems_stu3::{Extension, Immunization, ImmunizationExplanation};
 
 use vocab::VACCINATION_PROCEDURE_EXTENSION;
 
@@ -61,25 +62,34 @@ impl Describe for Vaccinations {
     fn describe<S: MessageSink>(&self, event: Ev, mut a: Message<S>) -> Out<S> {
         let org = a.organization(&self.organization);
         let pat = a.patient(&self.patient);
-        let focus = a.add("Immunization", |w| {
-            describe::meta(w, care_connect_profile!("Immunization"), None);
-            w.start_extension("extension", VACCINATION_PROCEDURE_EXTENSION);
-            self.procedure.describe(w, "valueCodeableConcept");
-            w.end("extension");
-            self.record.describe(w);
-            w.value_static("status", "completed");
+        let focus = a.add(Immunization::RESOURCE_TYPE, |w| {
+            describe::meta(
+                w,
+                Immunization::META,
+                care_connect_profile!("Immunization"),
+                None,
+            );
+            w.start_extension(Immunization::EXTENSION, VACCINATION_PROCEDURE_EXTENSION);
+            self.procedure
+                .describe(w, Extension::VALUE_CODEABLE_CONCEPT);
+            w.end(Immunization::EXTENSION);
+            self.record.describe(w, Immunization::IDENTIFIER);
+            w.value_static(Immunization::STATUS, "completed");
             w.value_static(
-                "notGiven",
+                Immunization::NOT_GIVEN,
                 describe::bool_text(self.not_given_reason.is_some()),
             );
-            self.vaccine.describe(w, "vaccineCode");
-            describe::entry_reference(w, "patient", &pat);
-            w.value_formatted("date", &date(self.date));
-            w.value_static("primarySource", describe::bool_text(self.primary_source));
+            self.vaccine.describe(w, Immunization::VACCINE_CODE);
+            describe::entry_reference(w, Immunization::PATIENT, &pat);
+            w.value_formatted(Immunization::DATE, &date(self.date));
+            w.value_static(
+                Immunization::PRIMARY_SOURCE,
+                describe::bool_text(self.primary_source),
+            );
             if let Some(r) = &self.not_given_reason {
-                w.start("explanation");
-                r.describe(w, "reasonNotGiven");
-                w.end("explanation");
+                w.start(Immunization::EXPLANATION);
+                r.describe(w, ImmunizationExplanation::REASON_NOT_GIVEN);
+                w.end(Immunization::EXPLANATION);
             }
         });
         a.message(event, self.met, Some(&self.patient), &focus, &org)

@@ -3,6 +3,7 @@
 //! Generated STU3 model: datatypes, resources, backbone elements and the `Resource` enum.
 
 mod datatypes;
+mod elements;
 pub(crate) mod place;
 mod resource_enum;
 mod resources;

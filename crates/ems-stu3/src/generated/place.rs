@@ -28,7 +28,15 @@ pub(crate) static PRIM_KINDS: [PrimKind; 16] = [
     PrimKind::Time,
 ];
 
+impl Tagged for Account {
+    const TAG: u16 = 0;
+}
+
 impl Place for Account {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -103,7 +111,15 @@ impl Place for Account {
     }
 }
 
+impl Tagged for AccountCoverage {
+    const TAG: u16 = 1;
+}
+
 impl Place for AccountCoverage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -137,7 +153,15 @@ impl Place for AccountCoverage {
     }
 }
 
+impl Tagged for AccountGuarantor {
+    const TAG: u16 = 2;
+}
+
 impl Place for AccountGuarantor {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -173,7 +197,15 @@ impl Place for AccountGuarantor {
     }
 }
 
+impl Tagged for ActivityDefinition {
+    const TAG: u16 = 3;
+}
+
 impl Place for ActivityDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -357,7 +389,15 @@ impl Place for ActivityDefinition {
     }
 }
 
+impl Tagged for ActivityDefinitionDynamicValue {
+    const TAG: u16 = 4;
+}
+
 impl Place for ActivityDefinitionDynamicValue {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -392,7 +432,15 @@ impl Place for ActivityDefinitionDynamicValue {
     }
 }
 
+impl Tagged for ActivityDefinitionParticipant {
+    const TAG: u16 = 5;
+}
+
 impl Place for ActivityDefinitionParticipant {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -426,7 +474,15 @@ impl Place for ActivityDefinitionParticipant {
     }
 }
 
+impl Tagged for Address {
+    const TAG: u16 = 6;
+}
+
 impl Place for Address {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -474,7 +530,15 @@ impl Place for Address {
     }
 }
 
+impl Tagged for AdverseEvent {
+    const TAG: u16 = 7;
+}
+
 impl Place for AdverseEvent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -566,7 +630,15 @@ impl Place for AdverseEvent {
     }
 }
 
+impl Tagged for AdverseEventSuspectEntity {
+    const TAG: u16 = 8;
+}
+
 impl Place for AdverseEventSuspectEntity {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -618,7 +690,15 @@ impl Place for AdverseEventSuspectEntity {
     }
 }
 
+impl Tagged for Age {
+    const TAG: u16 = 9;
+}
+
 impl Place for Age {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -656,7 +736,15 @@ impl Place for Age {
     }
 }
 
+impl Tagged for AllergyIntolerance {
+    const TAG: u16 = 10;
+}
+
 impl Place for AllergyIntolerance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -786,7 +874,15 @@ impl Place for AllergyIntolerance {
     }
 }
 
+impl Tagged for AllergyIntoleranceReaction {
+    const TAG: u16 = 11;
+}
+
 impl Place for AllergyIntoleranceReaction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -833,7 +929,15 @@ impl Place for AllergyIntoleranceReaction {
     }
 }
 
+impl Tagged for Annotation {
+    const TAG: u16 = 12;
+}
+
 impl Place for Annotation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -883,7 +987,15 @@ impl Place for Annotation {
     }
 }
 
+impl Tagged for Appointment {
+    const TAG: u16 = 13;
+}
+
 impl Place for Appointment {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -983,7 +1095,15 @@ impl Place for Appointment {
     }
 }
 
+impl Tagged for AppointmentParticipant {
+    const TAG: u16 = 14;
+}
+
 impl Place for AppointmentParticipant {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1018,7 +1138,15 @@ impl Place for AppointmentParticipant {
     }
 }
 
+impl Tagged for AppointmentResponse {
+    const TAG: u16 = 15;
+}
+
 impl Place for AppointmentResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1082,7 +1210,15 @@ impl Place for AppointmentResponse {
     }
 }
 
+impl Tagged for Attachment {
+    const TAG: u16 = 16;
+}
+
 impl Place for Attachment {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1129,7 +1265,15 @@ impl Place for Attachment {
     }
 }
 
+impl Tagged for AuditEvent {
+    const TAG: u16 = 17;
+}
+
 impl Place for AuditEvent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1200,7 +1344,15 @@ impl Place for AuditEvent {
     }
 }
 
+impl Tagged for AuditEventAgent {
+    const TAG: u16 = 18;
+}
+
 impl Place for AuditEventAgent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1261,7 +1413,15 @@ impl Place for AuditEventAgent {
     }
 }
 
+impl Tagged for AuditEventAgentNetwork {
+    const TAG: u16 = 19;
+}
+
 impl Place for AuditEventAgentNetwork {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1292,7 +1452,15 @@ impl Place for AuditEventAgentNetwork {
     }
 }
 
+impl Tagged for AuditEventEntity {
+    const TAG: u16 = 20;
+}
+
 impl Place for AuditEventEntity {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1345,7 +1513,15 @@ impl Place for AuditEventEntity {
     }
 }
 
+impl Tagged for AuditEventEntityDetail {
+    const TAG: u16 = 21;
+}
+
 impl Place for AuditEventEntityDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1376,7 +1552,15 @@ impl Place for AuditEventEntityDetail {
     }
 }
 
+impl Tagged for AuditEventSource {
+    const TAG: u16 = 22;
+}
+
 impl Place for AuditEventSource {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1412,7 +1596,15 @@ impl Place for AuditEventSource {
     }
 }
 
+impl Tagged for Basic {
+    const TAG: u16 = 23;
+}
+
 impl Place for Basic {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1467,7 +1659,15 @@ impl Place for Basic {
     }
 }
 
+impl Tagged for Binary {
+    const TAG: u16 = 24;
+}
+
 impl Place for Binary {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1502,7 +1702,15 @@ impl Place for Binary {
     }
 }
 
+impl Tagged for BodySite {
+    const TAG: u16 = 25;
+}
+
 impl Place for BodySite {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1558,7 +1766,15 @@ impl Place for BodySite {
     }
 }
 
+impl Tagged for Bundle {
+    const TAG: u16 = 26;
+}
+
 impl Place for Bundle {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1605,7 +1821,15 @@ impl Place for Bundle {
     }
 }
 
+impl Tagged for BundleEntry {
+    const TAG: u16 = 27;
+}
+
 impl Place for BundleEntry {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1649,7 +1873,15 @@ impl Place for BundleEntry {
     }
 }
 
+impl Tagged for BundleEntryRequest {
+    const TAG: u16 = 28;
+}
+
 impl Place for BundleEntryRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1691,7 +1923,15 @@ impl Place for BundleEntryRequest {
     }
 }
 
+impl Tagged for BundleEntryResponse {
+    const TAG: u16 = 29;
+}
+
 impl Place for BundleEntryResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1727,7 +1967,15 @@ impl Place for BundleEntryResponse {
     }
 }
 
+impl Tagged for BundleEntrySearch {
+    const TAG: u16 = 30;
+}
+
 impl Place for BundleEntrySearch {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1758,7 +2006,15 @@ impl Place for BundleEntrySearch {
     }
 }
 
+impl Tagged for BundleLink {
+    const TAG: u16 = 31;
+}
+
 impl Place for BundleLink {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1789,7 +2045,15 @@ impl Place for BundleLink {
     }
 }
 
+impl Tagged for CapabilityStatement {
+    const TAG: u16 = 32;
+}
+
 impl Place for CapabilityStatement {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1903,7 +2167,15 @@ impl Place for CapabilityStatement {
     }
 }
 
+impl Tagged for CapabilityStatementDocument {
+    const TAG: u16 = 33;
+}
+
 impl Place for CapabilityStatementDocument {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1936,7 +2208,15 @@ impl Place for CapabilityStatementDocument {
     }
 }
 
+impl Tagged for CapabilityStatementImplementation {
+    const TAG: u16 = 34;
+}
+
 impl Place for CapabilityStatementImplementation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -1967,7 +2247,15 @@ impl Place for CapabilityStatementImplementation {
     }
 }
 
+impl Tagged for CapabilityStatementMessaging {
+    const TAG: u16 = 35;
+}
+
 impl Place for CapabilityStatementMessaging {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2007,7 +2295,15 @@ impl Place for CapabilityStatementMessaging {
     }
 }
 
+impl Tagged for CapabilityStatementMessagingEndpoint {
+    const TAG: u16 = 36;
+}
+
 impl Place for CapabilityStatementMessagingEndpoint {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2038,7 +2334,15 @@ impl Place for CapabilityStatementMessagingEndpoint {
     }
 }
 
+impl Tagged for CapabilityStatementMessagingEvent {
+    const TAG: u16 = 37;
+}
+
 impl Place for CapabilityStatementMessagingEvent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2085,7 +2389,15 @@ impl Place for CapabilityStatementMessagingEvent {
     }
 }
 
+impl Tagged for CapabilityStatementMessagingSupportedMessage {
+    const TAG: u16 = 38;
+}
+
 impl Place for CapabilityStatementMessagingSupportedMessage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2116,7 +2428,15 @@ impl Place for CapabilityStatementMessagingSupportedMessage {
     }
 }
 
+impl Tagged for CapabilityStatementRest {
+    const TAG: u16 = 39;
+}
+
 impl Place for CapabilityStatementRest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2168,7 +2488,15 @@ impl Place for CapabilityStatementRest {
     }
 }
 
+impl Tagged for CapabilityStatementRestInteraction {
+    const TAG: u16 = 40;
+}
+
 impl Place for CapabilityStatementRestInteraction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2199,7 +2527,15 @@ impl Place for CapabilityStatementRestInteraction {
     }
 }
 
+impl Tagged for CapabilityStatementRestOperation {
+    const TAG: u16 = 41;
+}
+
 impl Place for CapabilityStatementRestOperation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2230,7 +2566,15 @@ impl Place for CapabilityStatementRestOperation {
     }
 }
 
+impl Tagged for CapabilityStatementRestResource {
+    const TAG: u16 = 42;
+}
+
 impl Place for CapabilityStatementRestResource {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2299,7 +2643,15 @@ impl Place for CapabilityStatementRestResource {
     }
 }
 
+impl Tagged for CapabilityStatementRestResourceInteraction {
+    const TAG: u16 = 43;
+}
+
 impl Place for CapabilityStatementRestResourceInteraction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2330,7 +2682,15 @@ impl Place for CapabilityStatementRestResourceInteraction {
     }
 }
 
+impl Tagged for CapabilityStatementRestResourceSearchParam {
+    const TAG: u16 = 44;
+}
+
 impl Place for CapabilityStatementRestResourceSearchParam {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2368,7 +2728,15 @@ impl Place for CapabilityStatementRestResourceSearchParam {
     }
 }
 
+impl Tagged for CapabilityStatementRestSecurity {
+    const TAG: u16 = 45;
+}
+
 impl Place for CapabilityStatementRestSecurity {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2406,7 +2774,15 @@ impl Place for CapabilityStatementRestSecurity {
     }
 }
 
+impl Tagged for CapabilityStatementRestSecurityCertificate {
+    const TAG: u16 = 46;
+}
+
 impl Place for CapabilityStatementRestSecurityCertificate {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2440,7 +2816,15 @@ impl Place for CapabilityStatementRestSecurityCertificate {
     }
 }
 
+impl Tagged for CapabilityStatementSoftware {
+    const TAG: u16 = 47;
+}
+
 impl Place for CapabilityStatementSoftware {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2473,7 +2857,15 @@ impl Place for CapabilityStatementSoftware {
     }
 }
 
+impl Tagged for CarePlan {
+    const TAG: u16 = 48;
+}
+
 impl Place for CarePlan {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2567,7 +2959,15 @@ impl Place for CarePlan {
     }
 }
 
+impl Tagged for CarePlanActivity {
+    const TAG: u16 = 49;
+}
+
 impl Place for CarePlanActivity {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2607,7 +3007,15 @@ impl Place for CarePlanActivity {
     }
 }
 
+impl Tagged for CarePlanActivityDetail {
+    const TAG: u16 = 50;
+}
+
 impl Place for CarePlanActivityDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2726,7 +3134,15 @@ impl Place for CarePlanActivityDetail {
     }
 }
 
+impl Tagged for CareTeam {
+    const TAG: u16 = 51;
+}
+
 impl Place for CareTeam {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2807,7 +3223,15 @@ impl Place for CareTeam {
     }
 }
 
+impl Tagged for CareTeamParticipant {
+    const TAG: u16 = 52;
+}
+
 impl Place for CareTeamParticipant {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2845,7 +3269,15 @@ impl Place for CareTeamParticipant {
     }
 }
 
+impl Tagged for ChargeItem {
+    const TAG: u16 = 53;
+}
+
 impl Place for ChargeItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -2985,7 +3417,15 @@ impl Place for ChargeItem {
     }
 }
 
+impl Tagged for ChargeItemParticipant {
+    const TAG: u16 = 54;
+}
+
 impl Place for ChargeItemParticipant {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3016,7 +3456,15 @@ impl Place for ChargeItemParticipant {
     }
 }
 
+impl Tagged for Claim {
+    const TAG: u16 = 55;
+}
+
 impl Place for Claim {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3133,7 +3581,15 @@ impl Place for Claim {
     }
 }
 
+impl Tagged for ClaimAccident {
+    const TAG: u16 = 56;
+}
+
 impl Place for ClaimAccident {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3186,7 +3642,15 @@ impl Place for ClaimAccident {
     }
 }
 
+impl Tagged for ClaimCareTeam {
+    const TAG: u16 = 57;
+}
+
 impl Place for ClaimCareTeam {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3226,7 +3690,15 @@ impl Place for ClaimCareTeam {
     }
 }
 
+impl Tagged for ClaimDiagnosis {
+    const TAG: u16 = 58;
+}
+
 impl Place for ClaimDiagnosis {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3275,7 +3747,15 @@ impl Place for ClaimDiagnosis {
     }
 }
 
+impl Tagged for ClaimInformation {
+    const TAG: u16 = 59;
+}
+
 impl Place for ClaimInformation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3363,7 +3843,15 @@ impl Place for ClaimInformation {
     }
 }
 
+impl Tagged for ClaimInsurance {
+    const TAG: u16 = 60;
+}
+
 impl Place for ClaimInsurance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3405,7 +3893,15 @@ impl Place for ClaimInsurance {
     }
 }
 
+impl Tagged for ClaimItem {
+    const TAG: u16 = 61;
+}
+
 impl Place for ClaimItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3536,7 +4032,15 @@ impl Place for ClaimItem {
     }
 }
 
+impl Tagged for ClaimItemDetail {
+    const TAG: u16 = 62;
+}
+
 impl Place for ClaimItemDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3599,7 +4103,15 @@ impl Place for ClaimItemDetail {
     }
 }
 
+impl Tagged for ClaimItemDetailSubDetail {
+    const TAG: u16 = 63;
+}
+
 impl Place for ClaimItemDetailSubDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3660,7 +4172,15 @@ impl Place for ClaimItemDetailSubDetail {
     }
 }
 
+impl Tagged for ClaimPayee {
+    const TAG: u16 = 64;
+}
+
 impl Place for ClaimPayee {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3693,7 +4213,15 @@ impl Place for ClaimPayee {
     }
 }
 
+impl Tagged for ClaimProcedure {
+    const TAG: u16 = 65;
+}
+
 impl Place for ClaimProcedure {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3740,7 +4268,15 @@ impl Place for ClaimProcedure {
     }
 }
 
+impl Tagged for ClaimRelated {
+    const TAG: u16 = 66;
+}
+
 impl Place for ClaimRelated {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3776,7 +4312,15 @@ impl Place for ClaimRelated {
     }
 }
 
+impl Tagged for ClaimResponse {
+    const TAG: u16 = 67;
+}
+
 impl Place for ClaimResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3879,7 +4423,15 @@ impl Place for ClaimResponse {
     }
 }
 
+impl Tagged for ClaimResponseAddItem {
+    const TAG: u16 = 68;
+}
+
 impl Place for ClaimResponseAddItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3930,7 +4482,15 @@ impl Place for ClaimResponseAddItem {
     }
 }
 
+impl Tagged for ClaimResponseAddItemDetail {
+    const TAG: u16 = 69;
+}
+
 impl Place for ClaimResponseAddItemDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -3977,7 +4537,15 @@ impl Place for ClaimResponseAddItemDetail {
     }
 }
 
+impl Tagged for ClaimResponseError {
+    const TAG: u16 = 70;
+}
+
 impl Place for ClaimResponseError {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4022,7 +4590,15 @@ impl Place for ClaimResponseError {
     }
 }
 
+impl Tagged for ClaimResponseInsurance {
+    const TAG: u16 = 71;
+}
+
 impl Place for ClaimResponseInsurance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4064,7 +4640,15 @@ impl Place for ClaimResponseInsurance {
     }
 }
 
+impl Tagged for ClaimResponseItem {
+    const TAG: u16 = 72;
+}
+
 impl Place for ClaimResponseItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4099,7 +4683,15 @@ impl Place for ClaimResponseItem {
     }
 }
 
+impl Tagged for ClaimResponseItemAdjudication {
+    const TAG: u16 = 73;
+}
+
 impl Place for ClaimResponseItemAdjudication {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4137,7 +4729,15 @@ impl Place for ClaimResponseItemAdjudication {
     }
 }
 
+impl Tagged for ClaimResponseItemDetail {
+    const TAG: u16 = 74;
+}
+
 impl Place for ClaimResponseItemDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4175,7 +4775,15 @@ impl Place for ClaimResponseItemDetail {
     }
 }
 
+impl Tagged for ClaimResponseItemDetailSubDetail {
+    const TAG: u16 = 75;
+}
+
 impl Place for ClaimResponseItemDetailSubDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4208,7 +4816,15 @@ impl Place for ClaimResponseItemDetailSubDetail {
     }
 }
 
+impl Tagged for ClaimResponsePayment {
+    const TAG: u16 = 76;
+}
+
 impl Place for ClaimResponsePayment {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4253,7 +4869,15 @@ impl Place for ClaimResponsePayment {
     }
 }
 
+impl Tagged for ClaimResponseProcessNote {
+    const TAG: u16 = 77;
+}
+
 impl Place for ClaimResponseProcessNote {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4291,7 +4915,15 @@ impl Place for ClaimResponseProcessNote {
     }
 }
 
+impl Tagged for ClinicalImpression {
+    const TAG: u16 = 78;
+}
+
 impl Place for ClinicalImpression {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4403,7 +5035,15 @@ impl Place for ClinicalImpression {
     }
 }
 
+impl Tagged for ClinicalImpressionFinding {
+    const TAG: u16 = 79;
+}
+
 impl Place for ClinicalImpressionFinding {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4451,7 +5091,15 @@ impl Place for ClinicalImpressionFinding {
     }
 }
 
+impl Tagged for ClinicalImpressionInvestigation {
+    const TAG: u16 = 80;
+}
+
 impl Place for ClinicalImpressionInvestigation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4485,7 +5133,15 @@ impl Place for ClinicalImpressionInvestigation {
     }
 }
 
+impl Tagged for CodeSystem {
+    const TAG: u16 = 81;
+}
+
 impl Place for CodeSystem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4598,7 +5254,15 @@ impl Place for CodeSystem {
     }
 }
 
+impl Tagged for CodeSystemConcept {
+    const TAG: u16 = 82;
+}
+
 impl Place for CodeSystemConcept {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4640,7 +5304,15 @@ impl Place for CodeSystemConcept {
     }
 }
 
+impl Tagged for CodeSystemConceptDesignation {
+    const TAG: u16 = 83;
+}
+
 impl Place for CodeSystemConceptDesignation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4673,7 +5345,15 @@ impl Place for CodeSystemConceptDesignation {
     }
 }
 
+impl Tagged for CodeSystemConceptProperty {
+    const TAG: u16 = 84;
+}
+
 impl Place for CodeSystemConceptProperty {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4774,7 +5454,15 @@ impl Place for CodeSystemConceptProperty {
     }
 }
 
+impl Tagged for CodeSystemFilter {
+    const TAG: u16 = 85;
+}
+
 impl Place for CodeSystemFilter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4809,7 +5497,15 @@ impl Place for CodeSystemFilter {
     }
 }
 
+impl Tagged for CodeSystemProperty {
+    const TAG: u16 = 86;
+}
+
 impl Place for CodeSystemProperty {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4847,7 +5543,15 @@ impl Place for CodeSystemProperty {
     }
 }
 
+impl Tagged for CodeableConcept {
+    const TAG: u16 = 87;
+}
+
 impl Place for CodeableConcept {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4876,7 +5580,15 @@ impl Place for CodeableConcept {
     }
 }
 
+impl Tagged for Coding {
+    const TAG: u16 = 88;
+}
+
 impl Place for Coding {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -4914,7 +5626,15 @@ impl Place for Coding {
     }
 }
 
+impl Tagged for Communication {
+    const TAG: u16 = 89;
+}
+
 impl Place for Communication {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5011,7 +5731,15 @@ impl Place for Communication {
     }
 }
 
+impl Tagged for CommunicationPayload {
+    const TAG: u16 = 90;
+}
+
 impl Place for CommunicationPayload {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5068,7 +5796,15 @@ impl Place for CommunicationPayload {
     }
 }
 
+impl Tagged for CommunicationRequest {
+    const TAG: u16 = 91;
+}
+
 impl Place for CommunicationRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5182,7 +5918,15 @@ impl Place for CommunicationRequest {
     }
 }
 
+impl Tagged for CommunicationRequestPayload {
+    const TAG: u16 = 92;
+}
+
 impl Place for CommunicationRequestPayload {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5242,7 +5986,15 @@ impl Place for CommunicationRequestPayload {
     }
 }
 
+impl Tagged for CommunicationRequestRequester {
+    const TAG: u16 = 93;
+}
+
 impl Place for CommunicationRequestRequester {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5273,7 +6025,15 @@ impl Place for CommunicationRequestRequester {
     }
 }
 
+impl Tagged for CompartmentDefinition {
+    const TAG: u16 = 94;
+}
+
 impl Place for CompartmentDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5357,7 +6117,15 @@ impl Place for CompartmentDefinition {
     }
 }
 
+impl Tagged for CompartmentDefinitionResource {
+    const TAG: u16 = 95;
+}
+
 impl Place for CompartmentDefinitionResource {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5390,7 +6158,15 @@ impl Place for CompartmentDefinitionResource {
     }
 }
 
+impl Tagged for Composition {
+    const TAG: u16 = 96;
+}
+
 impl Place for Composition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5477,7 +6253,15 @@ impl Place for Composition {
     }
 }
 
+impl Tagged for CompositionAttester {
+    const TAG: u16 = 97;
+}
+
 impl Place for CompositionAttester {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5513,7 +6297,15 @@ impl Place for CompositionAttester {
     }
 }
 
+impl Tagged for CompositionEvent {
+    const TAG: u16 = 98;
+}
+
 impl Place for CompositionEvent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5549,7 +6341,15 @@ impl Place for CompositionEvent {
     }
 }
 
+impl Tagged for CompositionRelatesTo {
+    const TAG: u16 = 99;
+}
+
 impl Place for CompositionRelatesTo {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5594,7 +6394,15 @@ impl Place for CompositionRelatesTo {
     }
 }
 
+impl Tagged for CompositionSection {
+    const TAG: u16 = 100;
+}
+
 impl Place for CompositionSection {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5646,7 +6454,15 @@ impl Place for CompositionSection {
     }
 }
 
+impl Tagged for ConceptMap {
+    const TAG: u16 = 101;
+}
+
 impl Place for ConceptMap {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5767,7 +6583,15 @@ impl Place for ConceptMap {
     }
 }
 
+impl Tagged for ConceptMapGroup {
+    const TAG: u16 = 102;
+}
+
 impl Place for ConceptMapGroup {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5812,7 +6636,15 @@ impl Place for ConceptMapGroup {
     }
 }
 
+impl Tagged for ConceptMapGroupElement {
+    const TAG: u16 = 103;
+}
+
 impl Place for ConceptMapGroupElement {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5845,7 +6677,15 @@ impl Place for ConceptMapGroupElement {
     }
 }
 
+impl Tagged for ConceptMapGroupElementTarget {
+    const TAG: u16 = 104;
+}
+
 impl Place for ConceptMapGroupElementTarget {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5890,7 +6730,15 @@ impl Place for ConceptMapGroupElementTarget {
     }
 }
 
+impl Tagged for ConceptMapGroupElementTargetDependsOn {
+    const TAG: u16 = 105;
+}
+
 impl Place for ConceptMapGroupElementTargetDependsOn {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5925,7 +6773,15 @@ impl Place for ConceptMapGroupElementTargetDependsOn {
     }
 }
 
+impl Tagged for ConceptMapGroupUnmapped {
+    const TAG: u16 = 106;
+}
+
 impl Place for ConceptMapGroupUnmapped {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -5963,7 +6819,15 @@ impl Place for ConceptMapGroupUnmapped {
     }
 }
 
+impl Tagged for Condition {
+    const TAG: u16 = 107;
+}
+
 impl Place for Condition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6145,7 +7009,15 @@ impl Place for Condition {
     }
 }
 
+impl Tagged for ConditionEvidence {
+    const TAG: u16 = 108;
+}
+
 impl Place for ConditionEvidence {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6176,7 +7048,15 @@ impl Place for ConditionEvidence {
     }
 }
 
+impl Tagged for ConditionStage {
+    const TAG: u16 = 109;
+}
+
 impl Place for ConditionStage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6207,7 +7087,15 @@ impl Place for ConditionStage {
     }
 }
 
+impl Tagged for Consent {
+    const TAG: u16 = 110;
+}
+
 impl Place for Consent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6327,7 +7215,15 @@ impl Place for Consent {
     }
 }
 
+impl Tagged for ConsentActor {
+    const TAG: u16 = 111;
+}
+
 impl Place for ConsentActor {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6361,7 +7257,15 @@ impl Place for ConsentActor {
     }
 }
 
+impl Tagged for ConsentData {
+    const TAG: u16 = 112;
+}
+
 impl Place for ConsentData {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6395,7 +7299,15 @@ impl Place for ConsentData {
     }
 }
 
+impl Tagged for ConsentExcept {
+    const TAG: u16 = 113;
+}
+
 impl Place for ConsentExcept {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6451,7 +7363,15 @@ impl Place for ConsentExcept {
     }
 }
 
+impl Tagged for ConsentExceptActor {
+    const TAG: u16 = 114;
+}
+
 impl Place for ConsentExceptActor {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6485,7 +7405,15 @@ impl Place for ConsentExceptActor {
     }
 }
 
+impl Tagged for ConsentExceptData {
+    const TAG: u16 = 115;
+}
+
 impl Place for ConsentExceptData {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6519,7 +7447,15 @@ impl Place for ConsentExceptData {
     }
 }
 
+impl Tagged for ConsentPolicy {
+    const TAG: u16 = 116;
+}
+
 impl Place for ConsentPolicy {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6553,7 +7489,15 @@ impl Place for ConsentPolicy {
     }
 }
 
+impl Tagged for ContactDetail {
+    const TAG: u16 = 117;
+}
+
 impl Place for ContactDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6582,7 +7526,15 @@ impl Place for ContactDetail {
     }
 }
 
+impl Tagged for ContactPoint {
+    const TAG: u16 = 118;
+}
+
 impl Place for ContactPoint {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6620,7 +7572,15 @@ impl Place for ContactPoint {
     }
 }
 
+impl Tagged for Contract {
+    const TAG: u16 = 119;
+}
+
 impl Place for Contract {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6746,7 +7706,15 @@ impl Place for Contract {
     }
 }
 
+impl Tagged for ContractAgent {
+    const TAG: u16 = 120;
+}
+
 impl Place for ContractAgent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6777,7 +7745,15 @@ impl Place for ContractAgent {
     }
 }
 
+impl Tagged for ContractFriendly {
+    const TAG: u16 = 121;
+}
+
 impl Place for ContractFriendly {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6823,7 +7799,15 @@ impl Place for ContractFriendly {
     }
 }
 
+impl Tagged for ContractLegal {
+    const TAG: u16 = 122;
+}
+
 impl Place for ContractLegal {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6869,7 +7853,15 @@ impl Place for ContractLegal {
     }
 }
 
+impl Tagged for ContractRule {
+    const TAG: u16 = 123;
+}
+
 impl Place for ContractRule {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6915,7 +7907,15 @@ impl Place for ContractRule {
     }
 }
 
+impl Tagged for ContractSigner {
+    const TAG: u16 = 124;
+}
+
 impl Place for ContractSigner {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -6951,7 +7951,15 @@ impl Place for ContractSigner {
     }
 }
 
+impl Tagged for ContractTerm {
+    const TAG: u16 = 125;
+}
+
 impl Place for ContractTerm {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7019,7 +8027,15 @@ impl Place for ContractTerm {
     }
 }
 
+impl Tagged for ContractTermAgent {
+    const TAG: u16 = 126;
+}
+
 impl Place for ContractTermAgent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7050,7 +8066,15 @@ impl Place for ContractTermAgent {
     }
 }
 
+impl Tagged for ContractTermValuedItem {
+    const TAG: u16 = 127;
+}
+
 impl Place for ContractTermValuedItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7113,7 +8137,15 @@ impl Place for ContractTermValuedItem {
     }
 }
 
+impl Tagged for ContractValuedItem {
+    const TAG: u16 = 128;
+}
+
 impl Place for ContractValuedItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7176,7 +8208,15 @@ impl Place for ContractValuedItem {
     }
 }
 
+impl Tagged for Contributor {
+    const TAG: u16 = 129;
+}
+
 impl Place for Contributor {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7210,7 +8250,15 @@ impl Place for Contributor {
     }
 }
 
+impl Tagged for Count {
+    const TAG: u16 = 130;
+}
+
 impl Place for Count {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7248,7 +8296,15 @@ impl Place for Count {
     }
 }
 
+impl Tagged for Coverage {
+    const TAG: u16 = 131;
+}
+
 impl Place for Coverage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7337,7 +8393,15 @@ impl Place for Coverage {
     }
 }
 
+impl Tagged for CoverageGrouping {
+    const TAG: u16 = 132;
+}
+
 impl Place for CoverageGrouping {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7400,7 +8464,15 @@ impl Place for CoverageGrouping {
     }
 }
 
+impl Tagged for DataElement {
+    const TAG: u16 = 133;
+}
+
 impl Place for DataElement {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7483,7 +8555,15 @@ impl Place for DataElement {
     }
 }
 
+impl Tagged for DataElementMapping {
+    const TAG: u16 = 134;
+}
+
 impl Place for DataElementMapping {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7518,7 +8598,15 @@ impl Place for DataElementMapping {
     }
 }
 
+impl Tagged for DataRequirement {
+    const TAG: u16 = 135;
+}
+
 impl Place for DataRequirement {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7556,7 +8644,15 @@ impl Place for DataRequirement {
     }
 }
 
+impl Tagged for DataRequirementCodeFilter {
+    const TAG: u16 = 136;
+}
+
 impl Place for DataRequirementCodeFilter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7611,7 +8707,15 @@ impl Place for DataRequirementCodeFilter {
     }
 }
 
+impl Tagged for DataRequirementDateFilter {
+    const TAG: u16 = 137;
+}
+
 impl Place for DataRequirementDateFilter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7668,7 +8772,15 @@ impl Place for DataRequirementDateFilter {
     }
 }
 
+impl Tagged for DetectedIssue {
+    const TAG: u16 = 138;
+}
+
 impl Place for DetectedIssue {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7741,7 +8853,15 @@ impl Place for DetectedIssue {
     }
 }
 
+impl Tagged for DetectedIssueMitigation {
+    const TAG: u16 = 139;
+}
+
 impl Place for DetectedIssueMitigation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7777,7 +8897,15 @@ impl Place for DetectedIssueMitigation {
     }
 }
 
+impl Tagged for Device {
+    const TAG: u16 = 140;
+}
+
 impl Place for Device {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7871,7 +8999,15 @@ impl Place for Device {
     }
 }
 
+impl Tagged for DeviceUdi {
+    const TAG: u16 = 141;
+}
+
 impl Place for DeviceUdi {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7915,7 +9051,15 @@ impl Place for DeviceUdi {
     }
 }
 
+impl Tagged for DeviceComponent {
+    const TAG: u16 = 142;
+}
+
 impl Place for DeviceComponent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -7983,7 +9127,15 @@ impl Place for DeviceComponent {
     }
 }
 
+impl Tagged for DeviceComponentProductionSpecification {
+    const TAG: u16 = 143;
+}
+
 impl Place for DeviceComponentProductionSpecification {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8016,7 +9168,15 @@ impl Place for DeviceComponentProductionSpecification {
     }
 }
 
+impl Tagged for DeviceMetric {
+    const TAG: u16 = 144;
+}
+
 impl Place for DeviceMetric {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8087,7 +9247,15 @@ impl Place for DeviceMetric {
     }
 }
 
+impl Tagged for DeviceMetricCalibration {
+    const TAG: u16 = 145;
+}
+
 impl Place for DeviceMetricCalibration {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8123,7 +9291,15 @@ impl Place for DeviceMetricCalibration {
     }
 }
 
+impl Tagged for DeviceRequest {
+    const TAG: u16 = 146;
+}
+
 impl Place for DeviceRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8267,7 +9443,15 @@ impl Place for DeviceRequest {
     }
 }
 
+impl Tagged for DeviceRequestRequester {
+    const TAG: u16 = 147;
+}
+
 impl Place for DeviceRequestRequester {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8298,7 +9482,15 @@ impl Place for DeviceRequestRequester {
     }
 }
 
+impl Tagged for DeviceUseStatement {
+    const TAG: u16 = 148;
+}
+
 impl Place for DeviceUseStatement {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8399,7 +9591,15 @@ impl Place for DeviceUseStatement {
     }
 }
 
+impl Tagged for DiagnosticReport {
+    const TAG: u16 = 149;
+}
+
 impl Place for DiagnosticReport {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8510,7 +9710,15 @@ impl Place for DiagnosticReport {
     }
 }
 
+impl Tagged for DiagnosticReportImage {
+    const TAG: u16 = 150;
+}
+
 impl Place for DiagnosticReportImage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8541,7 +9749,15 @@ impl Place for DiagnosticReportImage {
     }
 }
 
+impl Tagged for DiagnosticReportPerformer {
+    const TAG: u16 = 151;
+}
+
 impl Place for DiagnosticReportPerformer {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8572,7 +9788,15 @@ impl Place for DiagnosticReportPerformer {
     }
 }
 
+impl Tagged for Distance {
+    const TAG: u16 = 152;
+}
+
 impl Place for Distance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8610,7 +9834,15 @@ impl Place for Distance {
     }
 }
 
+impl Tagged for DocumentManifest {
+    const TAG: u16 = 153;
+}
+
 impl Place for DocumentManifest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8682,7 +9914,15 @@ impl Place for DocumentManifest {
     }
 }
 
+impl Tagged for DocumentManifestContent {
+    const TAG: u16 = 154;
+}
+
 impl Place for DocumentManifestContent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8725,7 +9965,15 @@ impl Place for DocumentManifestContent {
     }
 }
 
+impl Tagged for DocumentManifestRelated {
+    const TAG: u16 = 155;
+}
+
 impl Place for DocumentManifestRelated {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8756,7 +10004,15 @@ impl Place for DocumentManifestRelated {
     }
 }
 
+impl Tagged for DocumentReference {
+    const TAG: u16 = 156;
+}
+
 impl Place for DocumentReference {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8844,7 +10100,15 @@ impl Place for DocumentReference {
     }
 }
 
+impl Tagged for DocumentReferenceContent {
+    const TAG: u16 = 157;
+}
+
 impl Place for DocumentReferenceContent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8875,7 +10139,15 @@ impl Place for DocumentReferenceContent {
     }
 }
 
+impl Tagged for DocumentReferenceContext {
+    const TAG: u16 = 158;
+}
+
 impl Place for DocumentReferenceContext {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8922,7 +10194,15 @@ impl Place for DocumentReferenceContext {
     }
 }
 
+impl Tagged for DocumentReferenceContextRelated {
+    const TAG: u16 = 159;
+}
+
 impl Place for DocumentReferenceContextRelated {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8953,7 +10233,15 @@ impl Place for DocumentReferenceContextRelated {
     }
 }
 
+impl Tagged for DocumentReferenceRelatesTo {
+    const TAG: u16 = 160;
+}
+
 impl Place for DocumentReferenceRelatesTo {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -8984,7 +10272,15 @@ impl Place for DocumentReferenceRelatesTo {
     }
 }
 
+impl Tagged for Dosage {
+    const TAG: u16 = 161;
+}
+
 impl Place for Dosage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -9091,7 +10387,15 @@ impl Place for Dosage {
     }
 }
 
+impl Tagged for Duration {
+    const TAG: u16 = 162;
+}
+
 impl Place for Duration {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -9129,7 +10433,15 @@ impl Place for Duration {
     }
 }
 
+impl Tagged for ElementDefinition {
+    const TAG: u16 = 163;
+}
+
 impl Place for ElementDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -10557,7 +11869,15 @@ impl Place for ElementDefinition {
     }
 }
 
+impl Tagged for ElementDefinitionBase {
+    const TAG: u16 = 164;
+}
+
 impl Place for ElementDefinitionBase {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -10591,7 +11911,15 @@ impl Place for ElementDefinitionBase {
     }
 }
 
+impl Tagged for ElementDefinitionBinding {
+    const TAG: u16 = 165;
+}
+
 impl Place for ElementDefinitionBinding {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -10642,7 +11970,15 @@ impl Place for ElementDefinitionBinding {
     }
 }
 
+impl Tagged for ElementDefinitionConstraint {
+    const TAG: u16 = 166;
+}
+
 impl Place for ElementDefinitionConstraint {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -10684,7 +12020,15 @@ impl Place for ElementDefinitionConstraint {
     }
 }
 
+impl Tagged for ElementDefinitionExample {
+    const TAG: u16 = 167;
+}
+
 impl Place for ElementDefinitionExample {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11094,7 +12438,15 @@ impl Place for ElementDefinitionExample {
     }
 }
 
+impl Tagged for ElementDefinitionMapping {
+    const TAG: u16 = 168;
+}
+
 impl Place for ElementDefinitionMapping {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11130,7 +12482,15 @@ impl Place for ElementDefinitionMapping {
     }
 }
 
+impl Tagged for ElementDefinitionSlicing {
+    const TAG: u16 = 169;
+}
+
 impl Place for ElementDefinitionSlicing {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11163,7 +12523,15 @@ impl Place for ElementDefinitionSlicing {
     }
 }
 
+impl Tagged for ElementDefinitionSlicingDiscriminator {
+    const TAG: u16 = 170;
+}
+
 impl Place for ElementDefinitionSlicingDiscriminator {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11195,7 +12563,15 @@ impl Place for ElementDefinitionSlicingDiscriminator {
     }
 }
 
+impl Tagged for ElementDefinitionType {
+    const TAG: u16 = 171;
+}
+
 impl Place for ElementDefinitionType {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11230,7 +12606,15 @@ impl Place for ElementDefinitionType {
     }
 }
 
+impl Tagged for EligibilityRequest {
+    const TAG: u16 = 172;
+}
+
 impl Place for EligibilityRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11328,7 +12712,15 @@ impl Place for EligibilityRequest {
     }
 }
 
+impl Tagged for EligibilityResponse {
+    const TAG: u16 = 173;
+}
+
 impl Place for EligibilityResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11399,7 +12791,15 @@ impl Place for EligibilityResponse {
     }
 }
 
+impl Tagged for EligibilityResponseError {
+    const TAG: u16 = 174;
+}
+
 impl Place for EligibilityResponseError {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11428,7 +12828,15 @@ impl Place for EligibilityResponseError {
     }
 }
 
+impl Tagged for EligibilityResponseInsurance {
+    const TAG: u16 = 175;
+}
+
 impl Place for EligibilityResponseInsurance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11464,7 +12872,15 @@ impl Place for EligibilityResponseInsurance {
     }
 }
 
+impl Tagged for EligibilityResponseInsuranceBenefitBalance {
+    const TAG: u16 = 176;
+}
+
 impl Place for EligibilityResponseInsuranceBenefitBalance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11521,7 +12937,15 @@ impl Place for EligibilityResponseInsuranceBenefitBalance {
     }
 }
 
+impl Tagged for EligibilityResponseInsuranceBenefitBalanceFinancial {
+    const TAG: u16 = 177;
+}
+
 impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11610,7 +13034,15 @@ impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
     }
 }
 
+impl Tagged for Encounter {
+    const TAG: u16 = 178;
+}
+
 impl Place for Encounter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11712,7 +13144,15 @@ impl Place for Encounter {
     }
 }
 
+impl Tagged for EncounterClassHistory {
+    const TAG: u16 = 179;
+}
+
 impl Place for EncounterClassHistory {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11743,7 +13183,15 @@ impl Place for EncounterClassHistory {
     }
 }
 
+impl Tagged for EncounterDiagnosis {
+    const TAG: u16 = 180;
+}
+
 impl Place for EncounterDiagnosis {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11782,7 +13230,15 @@ impl Place for EncounterDiagnosis {
     }
 }
 
+impl Tagged for EncounterHospitalization {
+    const TAG: u16 = 181;
+}
+
 impl Place for EncounterHospitalization {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11830,7 +13286,15 @@ impl Place for EncounterHospitalization {
     }
 }
 
+impl Tagged for EncounterLocation {
+    const TAG: u16 = 182;
+}
+
 impl Place for EncounterLocation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11866,7 +13330,15 @@ impl Place for EncounterLocation {
     }
 }
 
+impl Tagged for EncounterParticipant {
+    const TAG: u16 = 183;
+}
+
 impl Place for EncounterParticipant {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11899,7 +13371,15 @@ impl Place for EncounterParticipant {
     }
 }
 
+impl Tagged for EncounterStatusHistory {
+    const TAG: u16 = 184;
+}
+
 impl Place for EncounterStatusHistory {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -11933,7 +13413,15 @@ impl Place for EncounterStatusHistory {
     }
 }
 
+impl Tagged for Endpoint {
+    const TAG: u16 = 185;
+}
+
 impl Place for Endpoint {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12003,7 +13491,15 @@ impl Place for Endpoint {
     }
 }
 
+impl Tagged for EnrollmentRequest {
+    const TAG: u16 = 186;
+}
+
 impl Place for EnrollmentRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12067,7 +13563,15 @@ impl Place for EnrollmentRequest {
     }
 }
 
+impl Tagged for EnrollmentResponse {
+    const TAG: u16 = 187;
+}
+
 impl Place for EnrollmentResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12130,7 +13634,15 @@ impl Place for EnrollmentResponse {
     }
 }
 
+impl Tagged for EpisodeOfCare {
+    const TAG: u16 = 188;
+}
+
 impl Place for EpisodeOfCare {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12205,7 +13717,15 @@ impl Place for EpisodeOfCare {
     }
 }
 
+impl Tagged for EpisodeOfCareDiagnosis {
+    const TAG: u16 = 189;
+}
+
 impl Place for EpisodeOfCareDiagnosis {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12244,7 +13764,15 @@ impl Place for EpisodeOfCareDiagnosis {
     }
 }
 
+impl Tagged for EpisodeOfCareStatusHistory {
+    const TAG: u16 = 190;
+}
+
 impl Place for EpisodeOfCareStatusHistory {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12278,7 +13806,15 @@ impl Place for EpisodeOfCareStatusHistory {
     }
 }
 
+impl Tagged for ExpansionProfile {
+    const TAG: u16 = 191;
+}
+
 impl Place for ExpansionProfile {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12387,7 +13923,15 @@ impl Place for ExpansionProfile {
     }
 }
 
+impl Tagged for ExpansionProfileDesignation {
+    const TAG: u16 = 192;
+}
+
 impl Place for ExpansionProfileDesignation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12421,7 +13965,15 @@ impl Place for ExpansionProfileDesignation {
     }
 }
 
+impl Tagged for ExpansionProfileDesignationExclude {
+    const TAG: u16 = 193;
+}
+
 impl Place for ExpansionProfileDesignationExclude {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12448,9 +14000,17 @@ impl Place for ExpansionProfileDesignationExclude {
             _ => None,
         }
     }
+}
+
+impl Tagged for ExpansionProfileDesignationExcludeDesignation {
+    const TAG: u16 = 194;
 }
 
 impl Place for ExpansionProfileDesignationExcludeDesignation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12481,7 +14041,15 @@ impl Place for ExpansionProfileDesignationExcludeDesignation {
     }
 }
 
+impl Tagged for ExpansionProfileDesignationInclude {
+    const TAG: u16 = 195;
+}
+
 impl Place for ExpansionProfileDesignationInclude {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12510,7 +14078,15 @@ impl Place for ExpansionProfileDesignationInclude {
     }
 }
 
+impl Tagged for ExpansionProfileDesignationIncludeDesignation {
+    const TAG: u16 = 196;
+}
+
 impl Place for ExpansionProfileDesignationIncludeDesignation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12541,7 +14117,15 @@ impl Place for ExpansionProfileDesignationIncludeDesignation {
     }
 }
 
+impl Tagged for ExpansionProfileExcludedSystem {
+    const TAG: u16 = 197;
+}
+
 impl Place for ExpansionProfileExcludedSystem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12572,7 +14156,15 @@ impl Place for ExpansionProfileExcludedSystem {
     }
 }
 
+impl Tagged for ExpansionProfileFixedVersion {
+    const TAG: u16 = 198;
+}
+
 impl Place for ExpansionProfileFixedVersion {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12605,7 +14197,15 @@ impl Place for ExpansionProfileFixedVersion {
     }
 }
 
+impl Tagged for ExplanationOfBenefit {
+    const TAG: u16 = 199;
+}
+
 impl Place for ExplanationOfBenefit {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12755,7 +14355,15 @@ impl Place for ExplanationOfBenefit {
     }
 }
 
+impl Tagged for ExplanationOfBenefitAccident {
+    const TAG: u16 = 200;
+}
+
 impl Place for ExplanationOfBenefitAccident {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12811,7 +14419,15 @@ impl Place for ExplanationOfBenefitAccident {
     }
 }
 
+impl Tagged for ExplanationOfBenefitAddItem {
+    const TAG: u16 = 201;
+}
+
 impl Place for ExplanationOfBenefitAddItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12862,7 +14478,15 @@ impl Place for ExplanationOfBenefitAddItem {
     }
 }
 
+impl Tagged for ExplanationOfBenefitAddItemDetail {
+    const TAG: u16 = 202;
+}
+
 impl Place for ExplanationOfBenefitAddItemDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12909,7 +14533,15 @@ impl Place for ExplanationOfBenefitAddItemDetail {
     }
 }
 
+impl Tagged for ExplanationOfBenefitBenefitBalance {
+    const TAG: u16 = 203;
+}
+
 impl Place for ExplanationOfBenefitBenefitBalance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -12966,7 +14598,15 @@ impl Place for ExplanationOfBenefitBenefitBalance {
     }
 }
 
+impl Tagged for ExplanationOfBenefitBenefitBalanceFinancial {
+    const TAG: u16 = 204;
+}
+
 impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13057,7 +14697,15 @@ impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
     }
 }
 
+impl Tagged for ExplanationOfBenefitCareTeam {
+    const TAG: u16 = 205;
+}
+
 impl Place for ExplanationOfBenefitCareTeam {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13097,7 +14745,15 @@ impl Place for ExplanationOfBenefitCareTeam {
     }
 }
 
+impl Tagged for ExplanationOfBenefitDiagnosis {
+    const TAG: u16 = 206;
+}
+
 impl Place for ExplanationOfBenefitDiagnosis {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13152,7 +14808,15 @@ impl Place for ExplanationOfBenefitDiagnosis {
     }
 }
 
+impl Tagged for ExplanationOfBenefitInformation {
+    const TAG: u16 = 207;
+}
+
 impl Place for ExplanationOfBenefitInformation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13255,7 +14919,15 @@ impl Place for ExplanationOfBenefitInformation {
     }
 }
 
+impl Tagged for ExplanationOfBenefitInsurance {
+    const TAG: u16 = 208;
+}
+
 impl Place for ExplanationOfBenefitInsurance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13286,7 +14958,15 @@ impl Place for ExplanationOfBenefitInsurance {
     }
 }
 
+impl Tagged for ExplanationOfBenefitItem {
+    const TAG: u16 = 209;
+}
+
 impl Place for ExplanationOfBenefitItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13430,7 +15110,15 @@ impl Place for ExplanationOfBenefitItem {
     }
 }
 
+impl Tagged for ExplanationOfBenefitItemAdjudication {
+    const TAG: u16 = 210;
+}
+
 impl Place for ExplanationOfBenefitItemAdjudication {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13468,7 +15156,15 @@ impl Place for ExplanationOfBenefitItemAdjudication {
     }
 }
 
+impl Tagged for ExplanationOfBenefitItemDetail {
+    const TAG: u16 = 211;
+}
+
 impl Place for ExplanationOfBenefitItemDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13537,7 +15233,15 @@ impl Place for ExplanationOfBenefitItemDetail {
     }
 }
 
+impl Tagged for ExplanationOfBenefitItemDetailSubDetail {
+    const TAG: u16 = 212;
+}
+
 impl Place for ExplanationOfBenefitItemDetailSubDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13604,7 +15308,15 @@ impl Place for ExplanationOfBenefitItemDetailSubDetail {
     }
 }
 
+impl Tagged for ExplanationOfBenefitPayee {
+    const TAG: u16 = 213;
+}
+
 impl Place for ExplanationOfBenefitPayee {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13637,7 +15349,15 @@ impl Place for ExplanationOfBenefitPayee {
     }
 }
 
+impl Tagged for ExplanationOfBenefitPayment {
+    const TAG: u16 = 214;
+}
+
 impl Place for ExplanationOfBenefitPayment {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13682,7 +15402,15 @@ impl Place for ExplanationOfBenefitPayment {
     }
 }
 
+impl Tagged for ExplanationOfBenefitProcedure {
+    const TAG: u16 = 215;
+}
+
 impl Place for ExplanationOfBenefitProcedure {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13735,7 +15463,15 @@ impl Place for ExplanationOfBenefitProcedure {
     }
 }
 
+impl Tagged for ExplanationOfBenefitProcessNote {
+    const TAG: u16 = 216;
+}
+
 impl Place for ExplanationOfBenefitProcessNote {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13773,7 +15509,15 @@ impl Place for ExplanationOfBenefitProcessNote {
     }
 }
 
+impl Tagged for ExplanationOfBenefitRelated {
+    const TAG: u16 = 217;
+}
+
 impl Place for ExplanationOfBenefitRelated {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -13809,7 +15553,15 @@ impl Place for ExplanationOfBenefitRelated {
     }
 }
 
+impl Tagged for Extension {
+    const TAG: u16 = 218;
+}
+
 impl Place for Extension {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14150,7 +15902,15 @@ impl Place for Extension {
     }
 }
 
+impl Tagged for FamilyMemberHistory {
+    const TAG: u16 = 219;
+}
+
 impl Place for FamilyMemberHistory {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14345,7 +16105,15 @@ impl Place for FamilyMemberHistory {
     }
 }
 
+impl Tagged for FamilyMemberHistoryCondition {
+    const TAG: u16 = 220;
+}
+
 impl Place for FamilyMemberHistoryCondition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14419,7 +16187,15 @@ impl Place for FamilyMemberHistoryCondition {
     }
 }
 
+impl Tagged for Flag {
+    const TAG: u16 = 221;
+}
+
 impl Place for Flag {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14483,7 +16259,15 @@ impl Place for Flag {
     }
 }
 
+impl Tagged for Goal {
+    const TAG: u16 = 222;
+}
+
 impl Place for Goal {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14581,7 +16365,15 @@ impl Place for Goal {
     }
 }
 
+impl Tagged for GoalTarget {
+    const TAG: u16 = 223;
+}
+
 impl Place for GoalTarget {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14651,7 +16443,15 @@ impl Place for GoalTarget {
     }
 }
 
+impl Tagged for GraphDefinition {
+    const TAG: u16 = 224;
+}
+
 impl Place for GraphDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14729,7 +16529,15 @@ impl Place for GraphDefinition {
     }
 }
 
+impl Tagged for GraphDefinitionLink {
+    const TAG: u16 = 225;
+}
+
 impl Place for GraphDefinitionLink {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14774,7 +16582,15 @@ impl Place for GraphDefinitionLink {
     }
 }
 
+impl Tagged for GraphDefinitionLinkTarget {
+    const TAG: u16 = 226;
+}
+
 impl Place for GraphDefinitionLinkTarget {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14812,7 +16628,15 @@ impl Place for GraphDefinitionLinkTarget {
     }
 }
 
+impl Tagged for GraphDefinitionLinkTargetCompartment {
+    const TAG: u16 = 227;
+}
+
 impl Place for GraphDefinitionLinkTargetCompartment {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14850,7 +16674,15 @@ impl Place for GraphDefinitionLinkTargetCompartment {
     }
 }
 
+impl Tagged for Group {
+    const TAG: u16 = 228;
+}
+
 impl Place for Group {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14916,7 +16748,15 @@ impl Place for Group {
     }
 }
 
+impl Tagged for GroupCharacteristic {
+    const TAG: u16 = 229;
+}
+
 impl Place for GroupCharacteristic {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -14982,7 +16822,15 @@ impl Place for GroupCharacteristic {
     }
 }
 
+impl Tagged for GroupMember {
+    const TAG: u16 = 230;
+}
+
 impl Place for GroupMember {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15018,7 +16866,15 @@ impl Place for GroupMember {
     }
 }
 
+impl Tagged for GuidanceResponse {
+    const TAG: u16 = 231;
+}
+
 impl Place for GuidanceResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15114,7 +16970,15 @@ impl Place for GuidanceResponse {
     }
 }
 
+impl Tagged for HealthcareService {
+    const TAG: u16 = 232;
+}
+
 impl Place for HealthcareService {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15225,7 +17089,15 @@ impl Place for HealthcareService {
     }
 }
 
+impl Tagged for HealthcareServiceAvailableTime {
+    const TAG: u16 = 233;
+}
+
 impl Place for HealthcareServiceAvailableTime {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15260,7 +17132,15 @@ impl Place for HealthcareServiceAvailableTime {
     }
 }
 
+impl Tagged for HealthcareServiceNotAvailable {
+    const TAG: u16 = 234;
+}
+
 impl Place for HealthcareServiceNotAvailable {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15291,7 +17171,15 @@ impl Place for HealthcareServiceNotAvailable {
     }
 }
 
+impl Tagged for HumanName {
+    const TAG: u16 = 235;
+}
+
 impl Place for HumanName {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15333,7 +17221,15 @@ impl Place for HumanName {
     }
 }
 
+impl Tagged for Identifier {
+    const TAG: u16 = 236;
+}
+
 impl Place for Identifier {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15373,7 +17269,15 @@ impl Place for Identifier {
     }
 }
 
+impl Tagged for ImagingManifest {
+    const TAG: u16 = 237;
+}
+
 impl Place for ImagingManifest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15430,7 +17334,15 @@ impl Place for ImagingManifest {
     }
 }
 
+impl Tagged for ImagingManifestStudy {
+    const TAG: u16 = 238;
+}
+
 impl Place for ImagingManifestStudy {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15465,7 +17377,15 @@ impl Place for ImagingManifestStudy {
     }
 }
 
+impl Tagged for ImagingManifestStudySeries {
+    const TAG: u16 = 239;
+}
+
 impl Place for ImagingManifestStudySeries {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15501,7 +17421,15 @@ impl Place for ImagingManifestStudySeries {
     }
 }
 
+impl Tagged for ImagingManifestStudySeriesInstance {
+    const TAG: u16 = 240;
+}
+
 impl Place for ImagingManifestStudySeriesInstance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15532,7 +17460,15 @@ impl Place for ImagingManifestStudySeriesInstance {
     }
 }
 
+impl Tagged for ImagingStudy {
+    const TAG: u16 = 241;
+}
+
 impl Place for ImagingStudy {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15633,7 +17569,15 @@ impl Place for ImagingStudy {
     }
 }
 
+impl Tagged for ImagingStudySeries {
+    const TAG: u16 = 242;
+}
+
 impl Place for ImagingStudySeries {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15693,7 +17637,15 @@ impl Place for ImagingStudySeries {
     }
 }
 
+impl Tagged for ImagingStudySeriesInstance {
+    const TAG: u16 = 243;
+}
+
 impl Place for ImagingStudySeriesInstance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15728,7 +17680,15 @@ impl Place for ImagingStudySeriesInstance {
     }
 }
 
+impl Tagged for Immunization {
+    const TAG: u16 = 244;
+}
+
 impl Place for Immunization {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15824,7 +17784,15 @@ impl Place for Immunization {
     }
 }
 
+impl Tagged for ImmunizationExplanation {
+    const TAG: u16 = 245;
+}
+
 impl Place for ImmunizationExplanation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15855,7 +17823,15 @@ impl Place for ImmunizationExplanation {
     }
 }
 
+impl Tagged for ImmunizationPractitioner {
+    const TAG: u16 = 246;
+}
+
 impl Place for ImmunizationPractitioner {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15886,7 +17862,15 @@ impl Place for ImmunizationPractitioner {
     }
 }
 
+impl Tagged for ImmunizationReaction {
+    const TAG: u16 = 247;
+}
+
 impl Place for ImmunizationReaction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15919,7 +17903,15 @@ impl Place for ImmunizationReaction {
     }
 }
 
+impl Tagged for ImmunizationVaccinationProtocol {
+    const TAG: u16 = 248;
+}
+
 impl Place for ImmunizationVaccinationProtocol {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -15968,7 +17960,15 @@ impl Place for ImmunizationVaccinationProtocol {
     }
 }
 
+impl Tagged for ImmunizationRecommendation {
+    const TAG: u16 = 249;
+}
+
 impl Place for ImmunizationRecommendation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16016,7 +18016,15 @@ impl Place for ImmunizationRecommendation {
     }
 }
 
+impl Tagged for ImmunizationRecommendationRecommendation {
+    const TAG: u16 = 250;
+}
+
 impl Place for ImmunizationRecommendationRecommendation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16064,7 +18072,15 @@ impl Place for ImmunizationRecommendationRecommendation {
     }
 }
 
+impl Tagged for ImmunizationRecommendationRecommendationDateCriterion {
+    const TAG: u16 = 251;
+}
+
 impl Place for ImmunizationRecommendationRecommendationDateCriterion {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16095,7 +18111,15 @@ impl Place for ImmunizationRecommendationRecommendationDateCriterion {
     }
 }
 
+impl Tagged for ImmunizationRecommendationRecommendationProtocol {
+    const TAG: u16 = 252;
+}
+
 impl Place for ImmunizationRecommendationRecommendationProtocol {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16133,7 +18157,15 @@ impl Place for ImmunizationRecommendationRecommendationProtocol {
     }
 }
 
+impl Tagged for ImplementationGuide {
+    const TAG: u16 = 253;
+}
+
 impl Place for ImplementationGuide {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16226,7 +18258,15 @@ impl Place for ImplementationGuide {
     }
 }
 
+impl Tagged for ImplementationGuideDependency {
+    const TAG: u16 = 254;
+}
+
 impl Place for ImplementationGuideDependency {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16257,7 +18297,15 @@ impl Place for ImplementationGuideDependency {
     }
 }
 
+impl Tagged for ImplementationGuideGlobal {
+    const TAG: u16 = 255;
+}
+
 impl Place for ImplementationGuideGlobal {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16288,7 +18336,15 @@ impl Place for ImplementationGuideGlobal {
     }
 }
 
+impl Tagged for ImplementationGuidePackage {
+    const TAG: u16 = 256;
+}
+
 impl Place for ImplementationGuidePackage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16321,7 +18377,15 @@ impl Place for ImplementationGuidePackage {
     }
 }
 
+impl Tagged for ImplementationGuidePackageResource {
+    const TAG: u16 = 257;
+}
+
 impl Place for ImplementationGuidePackageResource {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16388,7 +18452,15 @@ impl Place for ImplementationGuidePackageResource {
     }
 }
 
+impl Tagged for ImplementationGuidePage {
+    const TAG: u16 = 258;
+}
+
 impl Place for ImplementationGuidePage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16435,7 +18507,15 @@ impl Place for ImplementationGuidePage {
     }
 }
 
+impl Tagged for Library {
+    const TAG: u16 = 259;
+}
+
 impl Place for Library {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16550,7 +18630,15 @@ impl Place for Library {
     }
 }
 
+impl Tagged for Linkage {
+    const TAG: u16 = 260;
+}
+
 impl Place for Linkage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16601,7 +18689,15 @@ impl Place for Linkage {
     }
 }
 
+impl Tagged for LinkageItem {
+    const TAG: u16 = 261;
+}
+
 impl Place for LinkageItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16632,7 +18728,15 @@ impl Place for LinkageItem {
     }
 }
 
+impl Tagged for List {
+    const TAG: u16 = 262;
+}
+
 impl Place for List {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16709,7 +18813,15 @@ impl Place for List {
     }
 }
 
+impl Tagged for ListEntry {
+    const TAG: u16 = 263;
+}
+
 impl Place for ListEntry {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16747,7 +18859,15 @@ impl Place for ListEntry {
     }
 }
 
+impl Tagged for Location {
+    const TAG: u16 = 264;
+}
+
 impl Place for Location {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16831,7 +18951,15 @@ impl Place for Location {
     }
 }
 
+impl Tagged for LocationPosition {
+    const TAG: u16 = 265;
+}
+
 impl Place for LocationPosition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -16870,7 +18998,15 @@ impl Place for LocationPosition {
     }
 }
 
+impl Tagged for Measure {
+    const TAG: u16 = 266;
+}
+
 impl Place for Measure {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17024,7 +19160,15 @@ impl Place for Measure {
     }
 }
 
+impl Tagged for MeasureGroup {
+    const TAG: u16 = 267;
+}
+
 impl Place for MeasureGroup {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17064,7 +19208,15 @@ impl Place for MeasureGroup {
     }
 }
 
+impl Tagged for MeasureGroupPopulation {
+    const TAG: u16 = 268;
+}
+
 impl Place for MeasureGroupPopulation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17104,7 +19256,15 @@ impl Place for MeasureGroupPopulation {
     }
 }
 
+impl Tagged for MeasureGroupStratifier {
+    const TAG: u16 = 269;
+}
+
 impl Place for MeasureGroupStratifier {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17137,7 +19297,15 @@ impl Place for MeasureGroupStratifier {
     }
 }
 
+impl Tagged for MeasureSupplementalData {
+    const TAG: u16 = 270;
+}
+
 impl Place for MeasureSupplementalData {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17172,7 +19340,15 @@ impl Place for MeasureSupplementalData {
     }
 }
 
+impl Tagged for MeasureReport {
+    const TAG: u16 = 271;
+}
+
 impl Place for MeasureReport {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17243,7 +19419,15 @@ impl Place for MeasureReport {
     }
 }
 
+impl Tagged for MeasureReportGroup {
+    const TAG: u16 = 272;
+}
+
 impl Place for MeasureReportGroup {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17281,7 +19465,15 @@ impl Place for MeasureReportGroup {
     }
 }
 
+impl Tagged for MeasureReportGroupPopulation {
+    const TAG: u16 = 273;
+}
+
 impl Place for MeasureReportGroupPopulation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17316,7 +19508,15 @@ impl Place for MeasureReportGroupPopulation {
     }
 }
 
+impl Tagged for MeasureReportGroupStratifier {
+    const TAG: u16 = 274;
+}
+
 impl Place for MeasureReportGroupStratifier {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17347,7 +19547,15 @@ impl Place for MeasureReportGroupStratifier {
     }
 }
 
+impl Tagged for MeasureReportGroupStratifierStratum {
+    const TAG: u16 = 275;
+}
+
 impl Place for MeasureReportGroupStratifierStratum {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17380,7 +19588,15 @@ impl Place for MeasureReportGroupStratifierStratum {
     }
 }
 
+impl Tagged for MeasureReportGroupStratifierStratumPopulation {
+    const TAG: u16 = 276;
+}
+
 impl Place for MeasureReportGroupStratifierStratumPopulation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17415,7 +19631,15 @@ impl Place for MeasureReportGroupStratifierStratumPopulation {
     }
 }
 
+impl Tagged for Media {
+    const TAG: u16 = 277;
+}
+
 impl Place for Media {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17523,7 +19747,15 @@ impl Place for Media {
     }
 }
 
+impl Tagged for Medication {
+    const TAG: u16 = 278;
+}
+
 impl Place for Medication {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17586,7 +19818,15 @@ impl Place for Medication {
     }
 }
 
+impl Tagged for MedicationIngredient {
+    const TAG: u16 = 279;
+}
+
 impl Place for MedicationIngredient {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17633,7 +19873,15 @@ impl Place for MedicationIngredient {
     }
 }
 
+impl Tagged for MedicationPackage {
+    const TAG: u16 = 280;
+}
+
 impl Place for MedicationPackage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17669,7 +19917,15 @@ impl Place for MedicationPackage {
     }
 }
 
+impl Tagged for MedicationPackageBatch {
+    const TAG: u16 = 281;
+}
+
 impl Place for MedicationPackageBatch {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17703,7 +19959,15 @@ impl Place for MedicationPackageBatch {
     }
 }
 
+impl Tagged for MedicationPackageContent {
+    const TAG: u16 = 282;
+}
+
 impl Place for MedicationPackageContent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17748,7 +20012,15 @@ impl Place for MedicationPackageContent {
     }
 }
 
+impl Tagged for MedicationAdministration {
+    const TAG: u16 = 283;
+}
+
 impl Place for MedicationAdministration {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17887,7 +20159,15 @@ impl Place for MedicationAdministration {
     }
 }
 
+impl Tagged for MedicationAdministrationDosage {
+    const TAG: u16 = 284;
+}
+
 impl Place for MedicationAdministrationDosage {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17946,7 +20226,15 @@ impl Place for MedicationAdministrationDosage {
     }
 }
 
+impl Tagged for MedicationAdministrationPerformer {
+    const TAG: u16 = 285;
+}
+
 impl Place for MedicationAdministrationPerformer {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -17977,7 +20265,15 @@ impl Place for MedicationAdministrationPerformer {
     }
 }
 
+impl Tagged for MedicationDispense {
+    const TAG: u16 = 286;
+}
+
 impl Place for MedicationDispense {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18124,7 +20420,15 @@ impl Place for MedicationDispense {
     }
 }
 
+impl Tagged for MedicationDispensePerformer {
+    const TAG: u16 = 287;
+}
+
 impl Place for MedicationDispensePerformer {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18155,7 +20459,15 @@ impl Place for MedicationDispensePerformer {
     }
 }
 
+impl Tagged for MedicationDispenseSubstitution {
+    const TAG: u16 = 288;
+}
+
 impl Place for MedicationDispenseSubstitution {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18190,7 +20502,15 @@ impl Place for MedicationDispenseSubstitution {
     }
 }
 
+impl Tagged for MedicationRequest {
+    const TAG: u16 = 289;
+}
+
 impl Place for MedicationRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18318,7 +20638,15 @@ impl Place for MedicationRequest {
     }
 }
 
+impl Tagged for MedicationRequestDispenseRequest {
+    const TAG: u16 = 290;
+}
+
 impl Place for MedicationRequestDispenseRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18366,7 +20694,15 @@ impl Place for MedicationRequestDispenseRequest {
     }
 }
 
+impl Tagged for MedicationRequestRequester {
+    const TAG: u16 = 291;
+}
+
 impl Place for MedicationRequestRequester {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18397,7 +20733,15 @@ impl Place for MedicationRequestRequester {
     }
 }
 
+impl Tagged for MedicationRequestSubstitution {
+    const TAG: u16 = 292;
+}
+
 impl Place for MedicationRequestSubstitution {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18428,7 +20772,15 @@ impl Place for MedicationRequestSubstitution {
     }
 }
 
+impl Tagged for MedicationStatement {
+    const TAG: u16 = 293;
+}
+
 impl Place for MedicationStatement {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18558,7 +20910,15 @@ impl Place for MedicationStatement {
     }
 }
 
+impl Tagged for MessageDefinition {
+    const TAG: u16 = 294;
+}
+
 impl Place for MessageDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18664,7 +21024,15 @@ impl Place for MessageDefinition {
     }
 }
 
+impl Tagged for MessageDefinitionAllowedResponse {
+    const TAG: u16 = 295;
+}
+
 impl Place for MessageDefinitionAllowedResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18698,7 +21066,15 @@ impl Place for MessageDefinitionAllowedResponse {
     }
 }
 
+impl Tagged for MessageDefinitionFocus {
+    const TAG: u16 = 296;
+}
+
 impl Place for MessageDefinitionFocus {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18736,7 +21112,15 @@ impl Place for MessageDefinitionFocus {
     }
 }
 
+impl Tagged for MessageHeader {
+    const TAG: u16 = 297;
+}
+
 impl Place for MessageHeader {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18814,7 +21198,15 @@ impl Place for MessageHeader {
     }
 }
 
+impl Tagged for MessageHeaderDestination {
+    const TAG: u16 = 298;
+}
+
 impl Place for MessageHeaderDestination {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18847,7 +21239,15 @@ impl Place for MessageHeaderDestination {
     }
 }
 
+impl Tagged for MessageHeaderResponse {
+    const TAG: u16 = 299;
+}
+
 impl Place for MessageHeaderResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18880,7 +21280,15 @@ impl Place for MessageHeaderResponse {
     }
 }
 
+impl Tagged for MessageHeaderSource {
+    const TAG: u16 = 300;
+}
+
 impl Place for MessageHeaderSource {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18923,7 +21331,15 @@ impl Place for MessageHeaderSource {
     }
 }
 
+impl Tagged for Meta {
+    const TAG: u16 = 301;
+}
+
 impl Place for Meta {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18961,7 +21377,15 @@ impl Place for Meta {
     }
 }
 
+impl Tagged for Money {
+    const TAG: u16 = 302;
+}
+
 impl Place for Money {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -18999,7 +21423,15 @@ impl Place for Money {
     }
 }
 
+impl Tagged for NamingSystem {
+    const TAG: u16 = 303;
+}
+
 impl Place for NamingSystem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19081,7 +21513,15 @@ impl Place for NamingSystem {
     }
 }
 
+impl Tagged for NamingSystemUniqueId {
+    const TAG: u16 = 304;
+}
+
 impl Place for NamingSystemUniqueId {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19121,7 +21561,15 @@ impl Place for NamingSystemUniqueId {
     }
 }
 
+impl Tagged for Narrative {
+    const TAG: u16 = 305;
+}
+
 impl Place for Narrative {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19149,7 +21597,15 @@ impl Place for Narrative {
     }
 }
 
+impl Tagged for NutritionOrder {
+    const TAG: u16 = 306;
+}
+
 impl Place for NutritionOrder {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19224,7 +21680,15 @@ impl Place for NutritionOrder {
     }
 }
 
+impl Tagged for NutritionOrderEnteralFormula {
+    const TAG: u16 = 307;
+}
+
 impl Place for NutritionOrderEnteralFormula {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19277,7 +21741,15 @@ impl Place for NutritionOrderEnteralFormula {
     }
 }
 
+impl Tagged for NutritionOrderEnteralFormulaAdministration {
+    const TAG: u16 = 308;
+}
+
 impl Place for NutritionOrderEnteralFormulaAdministration {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19340,7 +21812,15 @@ impl Place for NutritionOrderEnteralFormulaAdministration {
     }
 }
 
+impl Tagged for NutritionOrderOralDiet {
+    const TAG: u16 = 309;
+}
+
 impl Place for NutritionOrderOralDiet {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19382,7 +21862,15 @@ impl Place for NutritionOrderOralDiet {
     }
 }
 
+impl Tagged for NutritionOrderOralDietNutrient {
+    const TAG: u16 = 310;
+}
+
 impl Place for NutritionOrderOralDietNutrient {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19413,7 +21901,15 @@ impl Place for NutritionOrderOralDietNutrient {
     }
 }
 
+impl Tagged for NutritionOrderOralDietTexture {
+    const TAG: u16 = 311;
+}
+
 impl Place for NutritionOrderOralDietTexture {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19447,7 +21943,15 @@ impl Place for NutritionOrderOralDietTexture {
     }
 }
 
+impl Tagged for NutritionOrderSupplement {
+    const TAG: u16 = 312;
+}
+
 impl Place for NutritionOrderSupplement {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19490,7 +21994,15 @@ impl Place for NutritionOrderSupplement {
     }
 }
 
+impl Tagged for Observation {
+    const TAG: u16 = 313;
+}
+
 impl Place for Observation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19706,7 +22218,15 @@ impl Place for Observation {
     }
 }
 
+impl Tagged for ObservationComponent {
+    const TAG: u16 = 314;
+}
+
 impl Place for ObservationComponent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19844,7 +22364,15 @@ impl Place for ObservationComponent {
     }
 }
 
+impl Tagged for ObservationReferenceRange {
+    const TAG: u16 = 315;
+}
+
 impl Place for ObservationReferenceRange {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19892,7 +22420,15 @@ impl Place for ObservationReferenceRange {
     }
 }
 
+impl Tagged for ObservationRelated {
+    const TAG: u16 = 316;
+}
+
 impl Place for ObservationRelated {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -19923,7 +22459,15 @@ impl Place for ObservationRelated {
     }
 }
 
+impl Tagged for OperationDefinition {
+    const TAG: u16 = 317;
+}
+
 impl Place for OperationDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20029,7 +22573,15 @@ impl Place for OperationDefinition {
     }
 }
 
+impl Tagged for OperationDefinitionOverload {
+    const TAG: u16 = 318;
+}
+
 impl Place for OperationDefinitionOverload {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20060,7 +22612,15 @@ impl Place for OperationDefinitionOverload {
     }
 }
 
+impl Tagged for OperationDefinitionParameter {
+    const TAG: u16 = 319;
+}
+
 impl Place for OperationDefinitionParameter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20116,7 +22676,15 @@ impl Place for OperationDefinitionParameter {
     }
 }
 
+impl Tagged for OperationDefinitionParameterBinding {
+    const TAG: u16 = 320;
+}
+
 impl Place for OperationDefinitionParameterBinding {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20172,7 +22740,15 @@ impl Place for OperationDefinitionParameterBinding {
     }
 }
 
+impl Tagged for OperationOutcome {
+    const TAG: u16 = 321;
+}
+
 impl Place for OperationOutcome {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20216,7 +22792,15 @@ impl Place for OperationOutcome {
     }
 }
 
+impl Tagged for OperationOutcomeIssue {
+    const TAG: u16 = 322;
+}
+
 impl Place for OperationOutcomeIssue {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20258,7 +22842,15 @@ impl Place for OperationOutcomeIssue {
     }
 }
 
+impl Tagged for Organization {
+    const TAG: u16 = 323;
+}
+
 impl Place for Organization {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20329,7 +22921,15 @@ impl Place for Organization {
     }
 }
 
+impl Tagged for OrganizationContact {
+    const TAG: u16 = 324;
+}
+
 impl Place for OrganizationContact {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20367,7 +22967,15 @@ impl Place for OrganizationContact {
     }
 }
 
+impl Tagged for ParameterDefinition {
+    const TAG: u16 = 325;
+}
+
 impl Place for ParameterDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20412,7 +23020,15 @@ impl Place for ParameterDefinition {
     }
 }
 
+impl Tagged for Parameters {
+    const TAG: u16 = 326;
+}
+
 impl Place for Parameters {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20443,7 +23059,15 @@ impl Place for Parameters {
     }
 }
 
+impl Tagged for ParametersParameter {
+    const TAG: u16 = 327;
+}
+
 impl Place for ParametersParameter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20839,7 +23463,15 @@ impl Place for ParametersParameter {
     }
 }
 
+impl Tagged for Patient {
+    const TAG: u16 = 328;
+}
+
 impl Place for Patient {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20963,7 +23595,15 @@ impl Place for Patient {
     }
 }
 
+impl Tagged for PatientAnimal {
+    const TAG: u16 = 329;
+}
+
 impl Place for PatientAnimal {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -20996,7 +23636,15 @@ impl Place for PatientAnimal {
     }
 }
 
+impl Tagged for PatientCommunication {
+    const TAG: u16 = 330;
+}
+
 impl Place for PatientCommunication {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21030,7 +23678,15 @@ impl Place for PatientCommunication {
     }
 }
 
+impl Tagged for PatientContact {
+    const TAG: u16 = 331;
+}
+
 impl Place for PatientContact {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21080,7 +23736,15 @@ impl Place for PatientContact {
     }
 }
 
+impl Tagged for PatientLink {
+    const TAG: u16 = 332;
+}
+
 impl Place for PatientLink {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21111,7 +23775,15 @@ impl Place for PatientLink {
     }
 }
 
+impl Tagged for PaymentNotice {
+    const TAG: u16 = 333;
+}
+
 impl Place for PaymentNotice {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21188,7 +23860,15 @@ impl Place for PaymentNotice {
     }
 }
 
+impl Tagged for PaymentReconciliation {
+    const TAG: u16 = 334;
+}
+
 impl Place for PaymentReconciliation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21267,7 +23947,15 @@ impl Place for PaymentReconciliation {
     }
 }
 
+impl Tagged for PaymentReconciliationDetail {
+    const TAG: u16 = 335;
+}
+
 impl Place for PaymentReconciliationDetail {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21314,7 +24002,15 @@ impl Place for PaymentReconciliationDetail {
     }
 }
 
+impl Tagged for PaymentReconciliationProcessNote {
+    const TAG: u16 = 336;
+}
+
 impl Place for PaymentReconciliationProcessNote {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21348,7 +24044,15 @@ impl Place for PaymentReconciliationProcessNote {
     }
 }
 
+impl Tagged for Period {
+    const TAG: u16 = 337;
+}
+
 impl Place for Period {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21377,7 +24081,15 @@ impl Place for Period {
     }
 }
 
+impl Tagged for Person {
+    const TAG: u16 = 338;
+}
+
 impl Place for Person {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21445,7 +24157,15 @@ impl Place for Person {
     }
 }
 
+impl Tagged for PersonLink {
+    const TAG: u16 = 339;
+}
+
 impl Place for PersonLink {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21479,7 +24199,15 @@ impl Place for PersonLink {
     }
 }
 
+impl Tagged for PlanDefinition {
+    const TAG: u16 = 340;
+}
+
 impl Place for PlanDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21597,7 +24325,15 @@ impl Place for PlanDefinition {
     }
 }
 
+impl Tagged for PlanDefinitionAction {
+    const TAG: u16 = 341;
+}
+
 impl Place for PlanDefinitionAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21745,7 +24481,15 @@ impl Place for PlanDefinitionAction {
     }
 }
 
+impl Tagged for PlanDefinitionActionCondition {
+    const TAG: u16 = 342;
+}
+
 impl Place for PlanDefinitionActionCondition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21780,7 +24524,15 @@ impl Place for PlanDefinitionActionCondition {
     }
 }
 
+impl Tagged for PlanDefinitionActionDynamicValue {
+    const TAG: u16 = 343;
+}
+
 impl Place for PlanDefinitionActionDynamicValue {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21815,7 +24567,15 @@ impl Place for PlanDefinitionActionDynamicValue {
     }
 }
 
+impl Tagged for PlanDefinitionActionParticipant {
+    const TAG: u16 = 344;
+}
+
 impl Place for PlanDefinitionActionParticipant {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21849,7 +24609,15 @@ impl Place for PlanDefinitionActionParticipant {
     }
 }
 
+impl Tagged for PlanDefinitionActionRelatedAction {
+    const TAG: u16 = 345;
+}
+
 impl Place for PlanDefinitionActionRelatedAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21904,7 +24672,15 @@ impl Place for PlanDefinitionActionRelatedAction {
     }
 }
 
+impl Tagged for PlanDefinitionGoal {
+    const TAG: u16 = 346;
+}
+
 impl Place for PlanDefinitionGoal {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -21951,7 +24727,15 @@ impl Place for PlanDefinitionGoal {
     }
 }
 
+impl Tagged for PlanDefinitionGoalTarget {
+    const TAG: u16 = 347;
+}
+
 impl Place for PlanDefinitionGoalTarget {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22009,7 +24793,15 @@ impl Place for PlanDefinitionGoalTarget {
     }
 }
 
+impl Tagged for Practitioner {
+    const TAG: u16 = 348;
+}
+
 impl Place for Practitioner {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22080,7 +24872,15 @@ impl Place for Practitioner {
     }
 }
 
+impl Tagged for PractitionerQualification {
+    const TAG: u16 = 349;
+}
+
 impl Place for PractitionerQualification {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22118,7 +24918,15 @@ impl Place for PractitionerQualification {
     }
 }
 
+impl Tagged for PractitionerRole {
+    const TAG: u16 = 350;
+}
+
 impl Place for PractitionerRole {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22203,7 +25011,15 @@ impl Place for PractitionerRole {
     }
 }
 
+impl Tagged for PractitionerRoleAvailableTime {
+    const TAG: u16 = 351;
+}
+
 impl Place for PractitionerRoleAvailableTime {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22238,7 +25054,15 @@ impl Place for PractitionerRoleAvailableTime {
     }
 }
 
+impl Tagged for PractitionerRoleNotAvailable {
+    const TAG: u16 = 352;
+}
+
 impl Place for PractitionerRoleNotAvailable {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22269,7 +25093,15 @@ impl Place for PractitionerRoleNotAvailable {
     }
 }
 
+impl Tagged for Procedure {
+    const TAG: u16 = 353;
+}
+
 impl Place for Procedure {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22399,7 +25231,15 @@ impl Place for Procedure {
     }
 }
 
+impl Tagged for ProcedureFocalDevice {
+    const TAG: u16 = 354;
+}
+
 impl Place for ProcedureFocalDevice {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22430,7 +25270,15 @@ impl Place for ProcedureFocalDevice {
     }
 }
 
+impl Tagged for ProcedurePerformer {
+    const TAG: u16 = 355;
+}
+
 impl Place for ProcedurePerformer {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22463,7 +25311,15 @@ impl Place for ProcedurePerformer {
     }
 }
 
+impl Tagged for ProcedureRequest {
+    const TAG: u16 = 356;
+}
+
 impl Place for ProcedureRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22620,7 +25476,15 @@ impl Place for ProcedureRequest {
     }
 }
 
+impl Tagged for ProcedureRequestRequester {
+    const TAG: u16 = 357;
+}
+
 impl Place for ProcedureRequestRequester {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22651,7 +25515,15 @@ impl Place for ProcedureRequestRequester {
     }
 }
 
+impl Tagged for ProcessRequest {
+    const TAG: u16 = 358;
+}
+
 impl Place for ProcessRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22732,7 +25604,15 @@ impl Place for ProcessRequest {
     }
 }
 
+impl Tagged for ProcessRequestItem {
+    const TAG: u16 = 359;
+}
+
 impl Place for ProcessRequestItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22761,7 +25641,15 @@ impl Place for ProcessRequestItem {
     }
 }
 
+impl Tagged for ProcessResponse {
+    const TAG: u16 = 360;
+}
+
 impl Place for ProcessResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22835,7 +25723,15 @@ impl Place for ProcessResponse {
     }
 }
 
+impl Tagged for ProcessResponseProcessNote {
+    const TAG: u16 = 361;
+}
+
 impl Place for ProcessResponseProcessNote {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22869,7 +25765,15 @@ impl Place for ProcessResponseProcessNote {
     }
 }
 
+impl Tagged for Provenance {
+    const TAG: u16 = 362;
+}
+
 impl Place for Provenance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -22940,7 +25844,15 @@ impl Place for Provenance {
     }
 }
 
+impl Tagged for ProvenanceAgent {
+    const TAG: u16 = 363;
+}
+
 impl Place for ProvenanceAgent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23006,7 +25918,15 @@ impl Place for ProvenanceAgent {
     }
 }
 
+impl Tagged for ProvenanceEntity {
+    const TAG: u16 = 364;
+}
+
 impl Place for ProvenanceEntity {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23061,7 +25981,15 @@ impl Place for ProvenanceEntity {
     }
 }
 
+impl Tagged for Quantity {
+    const TAG: u16 = 365;
+}
+
 impl Place for Quantity {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23099,7 +26027,15 @@ impl Place for Quantity {
     }
 }
 
+impl Tagged for Questionnaire {
+    const TAG: u16 = 366;
+}
+
 impl Place for Questionnaire {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23195,7 +26131,15 @@ impl Place for Questionnaire {
     }
 }
 
+impl Tagged for QuestionnaireItem {
+    const TAG: u16 = 367;
+}
+
 impl Place for QuestionnaireItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23397,7 +26341,15 @@ impl Place for QuestionnaireItem {
     }
 }
 
+impl Tagged for QuestionnaireItemEnableWhen {
+    const TAG: u16 = 368;
+}
+
 impl Place for QuestionnaireItemEnableWhen {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23563,7 +26515,15 @@ impl Place for QuestionnaireItemEnableWhen {
     }
 }
 
+impl Tagged for QuestionnaireItemOption {
+    const TAG: u16 = 369;
+}
+
 impl Place for QuestionnaireItemOption {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23648,7 +26608,15 @@ impl Place for QuestionnaireItemOption {
     }
 }
 
+impl Tagged for QuestionnaireResponse {
+    const TAG: u16 = 370;
+}
+
 impl Place for QuestionnaireResponse {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23724,7 +26692,15 @@ impl Place for QuestionnaireResponse {
     }
 }
 
+impl Tagged for QuestionnaireResponseItem {
+    const TAG: u16 = 371;
+}
+
 impl Place for QuestionnaireResponseItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23769,7 +26745,15 @@ impl Place for QuestionnaireResponseItem {
     }
 }
 
+impl Tagged for QuestionnaireResponseItemAnswer {
+    const TAG: u16 = 372;
+}
+
 impl Place for QuestionnaireResponseItemAnswer {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23941,7 +26925,15 @@ impl Place for QuestionnaireResponseItemAnswer {
     }
 }
 
+impl Tagged for Range {
+    const TAG: u16 = 373;
+}
+
 impl Place for Range {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -23970,7 +26962,15 @@ impl Place for Range {
     }
 }
 
+impl Tagged for Ratio {
+    const TAG: u16 = 374;
+}
+
 impl Place for Ratio {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24002,7 +27002,15 @@ impl Place for Ratio {
     }
 }
 
+impl Tagged for Reference {
+    const TAG: u16 = 375;
+}
+
 impl Place for Reference {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24036,7 +27044,15 @@ impl Place for Reference {
     }
 }
 
+impl Tagged for ReferralRequest {
+    const TAG: u16 = 376;
+}
+
 impl Place for ReferralRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24162,7 +27178,15 @@ impl Place for ReferralRequest {
     }
 }
 
+impl Tagged for ReferralRequestRequester {
+    const TAG: u16 = 377;
+}
+
 impl Place for ReferralRequestRequester {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24193,7 +27217,15 @@ impl Place for ReferralRequestRequester {
     }
 }
 
+impl Tagged for RelatedArtifact {
+    const TAG: u16 = 378;
+}
+
 impl Place for RelatedArtifact {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24233,7 +27265,15 @@ impl Place for RelatedArtifact {
     }
 }
 
+impl Tagged for RelatedPerson {
+    const TAG: u16 = 379;
+}
+
 impl Place for RelatedPerson {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24303,7 +27343,15 @@ impl Place for RelatedPerson {
     }
 }
 
+impl Tagged for RequestGroup {
+    const TAG: u16 = 380;
+}
+
 impl Place for RequestGroup {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24404,7 +27452,15 @@ impl Place for RequestGroup {
     }
 }
 
+impl Tagged for RequestGroupAction {
+    const TAG: u16 = 381;
+}
+
 impl Place for RequestGroupAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24535,7 +27591,15 @@ impl Place for RequestGroupAction {
     }
 }
 
+impl Tagged for RequestGroupActionCondition {
+    const TAG: u16 = 382;
+}
+
 impl Place for RequestGroupActionCondition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24570,7 +27634,15 @@ impl Place for RequestGroupActionCondition {
     }
 }
 
+impl Tagged for RequestGroupActionRelatedAction {
+    const TAG: u16 = 383;
+}
+
 impl Place for RequestGroupActionRelatedAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24620,7 +27692,15 @@ impl Place for RequestGroupActionRelatedAction {
     }
 }
 
+impl Tagged for ResearchStudy {
+    const TAG: u16 = 384;
+}
+
 impl Place for ResearchStudy {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24720,7 +27800,15 @@ impl Place for ResearchStudy {
     }
 }
 
+impl Tagged for ResearchStudyArm {
+    const TAG: u16 = 385;
+}
+
 impl Place for ResearchStudyArm {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24756,7 +27844,15 @@ impl Place for ResearchStudyArm {
     }
 }
 
+impl Tagged for ResearchSubject {
+    const TAG: u16 = 386;
+}
+
 impl Place for ResearchSubject {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24820,7 +27916,15 @@ impl Place for ResearchSubject {
     }
 }
 
+impl Tagged for RiskAssessment {
+    const TAG: u16 = 387;
+}
+
 impl Place for RiskAssessment {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -24934,7 +28038,15 @@ impl Place for RiskAssessment {
     }
 }
 
+impl Tagged for RiskAssessmentPrediction {
+    const TAG: u16 = 388;
+}
+
 impl Place for RiskAssessmentPrediction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25007,7 +28119,15 @@ impl Place for RiskAssessmentPrediction {
     }
 }
 
+impl Tagged for SampledData {
+    const TAG: u16 = 389;
+}
+
 impl Place for SampledData {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25052,7 +28172,15 @@ impl Place for SampledData {
     }
 }
 
+impl Tagged for Schedule {
+    const TAG: u16 = 390;
+}
+
 impl Place for Schedule {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25113,7 +28241,15 @@ impl Place for Schedule {
     }
 }
 
+impl Tagged for SearchParameter {
+    const TAG: u16 = 391;
+}
+
 impl Place for SearchParameter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25227,7 +28363,15 @@ impl Place for SearchParameter {
     }
 }
 
+impl Tagged for SearchParameterComponent {
+    const TAG: u16 = 392;
+}
+
 impl Place for SearchParameterComponent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25261,7 +28405,15 @@ impl Place for SearchParameterComponent {
     }
 }
 
+impl Tagged for Sequence {
+    const TAG: u16 = 393;
+}
+
 impl Place for Sequence {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25345,7 +28497,15 @@ impl Place for Sequence {
     }
 }
 
+impl Tagged for SequenceQuality {
+    const TAG: u16 = 394;
+}
+
 impl Place for SequenceQuality {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25421,7 +28581,15 @@ impl Place for SequenceQuality {
     }
 }
 
+impl Tagged for SequenceReferenceSeq {
+    const TAG: u16 = 395;
+}
+
 impl Place for SequenceReferenceSeq {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25470,7 +28638,15 @@ impl Place for SequenceReferenceSeq {
     }
 }
 
+impl Tagged for SequenceRepository {
+    const TAG: u16 = 396;
+}
+
 impl Place for SequenceRepository {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25515,7 +28691,15 @@ impl Place for SequenceRepository {
     }
 }
 
+impl Tagged for SequenceVariant {
+    const TAG: u16 = 397;
+}
+
 impl Place for SequenceVariant {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25560,7 +28744,15 @@ impl Place for SequenceVariant {
     }
 }
 
+impl Tagged for ServiceDefinition {
+    const TAG: u16 = 398;
+}
+
 impl Place for ServiceDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25670,7 +28862,15 @@ impl Place for ServiceDefinition {
     }
 }
 
+impl Tagged for Signature {
+    const TAG: u16 = 399;
+}
+
 impl Place for Signature {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25736,7 +28936,15 @@ impl Place for Signature {
     }
 }
 
+impl Tagged for Slot {
+    const TAG: u16 = 400;
+}
+
 impl Place for Slot {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25809,7 +29017,15 @@ impl Place for Slot {
     }
 }
 
+impl Tagged for Specimen {
+    const TAG: u16 = 401;
+}
+
 impl Place for Specimen {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25887,7 +29103,15 @@ impl Place for Specimen {
     }
 }
 
+impl Tagged for SpecimenCollection {
+    const TAG: u16 = 402;
+}
+
 impl Place for SpecimenCollection {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -25950,7 +29174,15 @@ impl Place for SpecimenCollection {
     }
 }
 
+impl Tagged for SpecimenContainer {
+    const TAG: u16 = 403;
+}
+
 impl Place for SpecimenContainer {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26006,7 +29238,15 @@ impl Place for SpecimenContainer {
     }
 }
 
+impl Tagged for SpecimenProcessing {
+    const TAG: u16 = 404;
+}
+
 impl Place for SpecimenProcessing {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26059,7 +29299,15 @@ impl Place for SpecimenProcessing {
     }
 }
 
+impl Tagged for StructureDefinition {
+    const TAG: u16 = 405;
+}
+
 impl Place for StructureDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26175,7 +29423,15 @@ impl Place for StructureDefinition {
     }
 }
 
+impl Tagged for StructureDefinitionDifferential {
+    const TAG: u16 = 406;
+}
+
 impl Place for StructureDefinitionDifferential {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26204,7 +29460,15 @@ impl Place for StructureDefinitionDifferential {
     }
 }
 
+impl Tagged for StructureDefinitionMapping {
+    const TAG: u16 = 407;
+}
+
 impl Place for StructureDefinitionMapping {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26239,7 +29503,15 @@ impl Place for StructureDefinitionMapping {
     }
 }
 
+impl Tagged for StructureDefinitionSnapshot {
+    const TAG: u16 = 408;
+}
+
 impl Place for StructureDefinitionSnapshot {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26268,7 +29540,15 @@ impl Place for StructureDefinitionSnapshot {
     }
 }
 
+impl Tagged for StructureMap {
+    const TAG: u16 = 409;
+}
+
 impl Place for StructureMap {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26361,7 +29641,15 @@ impl Place for StructureMap {
     }
 }
 
+impl Tagged for StructureMapGroup {
+    const TAG: u16 = 410;
+}
+
 impl Place for StructureMapGroup {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26403,7 +29691,15 @@ impl Place for StructureMapGroup {
     }
 }
 
+impl Tagged for StructureMapGroupInput {
+    const TAG: u16 = 411;
+}
+
 impl Place for StructureMapGroupInput {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26441,7 +29737,15 @@ impl Place for StructureMapGroupInput {
     }
 }
 
+impl Tagged for StructureMapGroupRule {
+    const TAG: u16 = 412;
+}
+
 impl Place for StructureMapGroupRule {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26489,7 +29793,15 @@ impl Place for StructureMapGroupRule {
     }
 }
 
+impl Tagged for StructureMapGroupRuleDependent {
+    const TAG: u16 = 413;
+}
+
 impl Place for StructureMapGroupRuleDependent {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -26520,7 +29832,15 @@ impl Place for StructureMapGroupRuleDependent {
     }
 }
 
+impl Tagged for StructureMapGroupRuleSource {
+    const TAG: u16 = 414;
+}
+
 impl Place for StructureMapGroupRuleSource {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27019,7 +30339,15 @@ impl Place for StructureMapGroupRuleSource {
     }
 }
 
+impl Tagged for StructureMapGroupRuleTarget {
+    const TAG: u16 = 415;
+}
+
 impl Place for StructureMapGroupRuleTarget {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27071,7 +30399,15 @@ impl Place for StructureMapGroupRuleTarget {
     }
 }
 
+impl Tagged for StructureMapGroupRuleTargetParameter {
+    const TAG: u16 = 416;
+}
+
 impl Place for StructureMapGroupRuleTargetParameter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27156,7 +30492,15 @@ impl Place for StructureMapGroupRuleTargetParameter {
     }
 }
 
+impl Tagged for StructureMapStructure {
+    const TAG: u16 = 417;
+}
+
 impl Place for StructureMapStructure {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27191,7 +30535,15 @@ impl Place for StructureMapStructure {
     }
 }
 
+impl Tagged for Subscription {
+    const TAG: u16 = 418;
+}
+
 impl Place for Subscription {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27261,7 +30613,15 @@ impl Place for Subscription {
     }
 }
 
+impl Tagged for SubscriptionChannel {
+    const TAG: u16 = 419;
+}
+
 impl Place for SubscriptionChannel {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27296,7 +30656,15 @@ impl Place for SubscriptionChannel {
     }
 }
 
+impl Tagged for Substance {
+    const TAG: u16 = 420;
+}
+
 impl Place for Substance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27358,7 +30726,15 @@ impl Place for Substance {
     }
 }
 
+impl Tagged for SubstanceIngredient {
+    const TAG: u16 = 421;
+}
+
 impl Place for SubstanceIngredient {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27403,7 +30779,15 @@ impl Place for SubstanceIngredient {
     }
 }
 
+impl Tagged for SubstanceInstance {
+    const TAG: u16 = 422;
+}
+
 impl Place for SubstanceInstance {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27436,7 +30820,15 @@ impl Place for SubstanceInstance {
     }
 }
 
+impl Tagged for SupplyDelivery {
+    const TAG: u16 = 423;
+}
+
 impl Place for SupplyDelivery {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27537,7 +30929,15 @@ impl Place for SupplyDelivery {
     }
 }
 
+impl Tagged for SupplyDeliverySuppliedItem {
+    const TAG: u16 = 424;
+}
+
 impl Place for SupplyDeliverySuppliedItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27585,7 +30985,15 @@ impl Place for SupplyDeliverySuppliedItem {
     }
 }
 
+impl Tagged for SupplyRequest {
+    const TAG: u16 = 425;
+}
+
 impl Place for SupplyRequest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27702,7 +31110,15 @@ impl Place for SupplyRequest {
     }
 }
 
+impl Tagged for SupplyRequestOrderedItem {
+    const TAG: u16 = 426;
+}
+
 impl Place for SupplyRequestOrderedItem {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27747,7 +31163,15 @@ impl Place for SupplyRequestOrderedItem {
     }
 }
 
+impl Tagged for SupplyRequestRequester {
+    const TAG: u16 = 427;
+}
+
 impl Place for SupplyRequestRequester {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27778,7 +31202,15 @@ impl Place for SupplyRequestRequester {
     }
 }
 
+impl Tagged for Task {
+    const TAG: u16 = 428;
+}
+
 impl Place for Task {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -27915,7 +31347,15 @@ impl Place for Task {
     }
 }
 
+impl Tagged for TaskInput {
+    const TAG: u16 = 429;
+}
+
 impl Place for TaskInput {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28258,7 +31698,15 @@ impl Place for TaskInput {
     }
 }
 
+impl Tagged for TaskOutput {
+    const TAG: u16 = 430;
+}
+
 impl Place for TaskOutput {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28614,7 +32062,15 @@ impl Place for TaskOutput {
     }
 }
 
+impl Tagged for TaskRequester {
+    const TAG: u16 = 431;
+}
+
 impl Place for TaskRequester {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28645,7 +32101,15 @@ impl Place for TaskRequester {
     }
 }
 
+impl Tagged for TaskRestriction {
+    const TAG: u16 = 432;
+}
+
 impl Place for TaskRestriction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28681,7 +32145,15 @@ impl Place for TaskRestriction {
     }
 }
 
+impl Tagged for TestReport {
+    const TAG: u16 = 433;
+}
+
 impl Place for TestReport {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28759,7 +32231,15 @@ impl Place for TestReport {
     }
 }
 
+impl Tagged for TestReportParticipant {
+    const TAG: u16 = 434;
+}
+
 impl Place for TestReportParticipant {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28792,7 +32272,15 @@ impl Place for TestReportParticipant {
     }
 }
 
+impl Tagged for TestReportSetup {
+    const TAG: u16 = 435;
+}
+
 impl Place for TestReportSetup {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28821,7 +32309,15 @@ impl Place for TestReportSetup {
     }
 }
 
+impl Tagged for TestReportSetupAction {
+    const TAG: u16 = 436;
+}
+
 impl Place for TestReportSetupAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28855,7 +32351,15 @@ impl Place for TestReportSetupAction {
     }
 }
 
+impl Tagged for TestReportSetupActionAssert {
+    const TAG: u16 = 437;
+}
+
 impl Place for TestReportSetupActionAssert {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28891,7 +32395,15 @@ impl Place for TestReportSetupActionAssert {
     }
 }
 
+impl Tagged for TestReportSetupActionOperation {
+    const TAG: u16 = 438;
+}
+
 impl Place for TestReportSetupActionOperation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28927,7 +32439,15 @@ impl Place for TestReportSetupActionOperation {
     }
 }
 
+impl Tagged for TestReportTeardown {
+    const TAG: u16 = 439;
+}
+
 impl Place for TestReportTeardown {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28956,7 +32476,15 @@ impl Place for TestReportTeardown {
     }
 }
 
+impl Tagged for TestReportTeardownAction {
+    const TAG: u16 = 440;
+}
+
 impl Place for TestReportTeardownAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -28988,7 +32516,15 @@ impl Place for TestReportTeardownAction {
     }
 }
 
+impl Tagged for TestReportTest {
+    const TAG: u16 = 441;
+}
+
 impl Place for TestReportTest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29021,7 +32557,15 @@ impl Place for TestReportTest {
     }
 }
 
+impl Tagged for TestReportTestAction {
+    const TAG: u16 = 442;
+}
+
 impl Place for TestReportTestAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29055,7 +32599,15 @@ impl Place for TestReportTestAction {
     }
 }
 
+impl Tagged for TestScript {
+    const TAG: u16 = 443;
+}
+
 impl Place for TestScript {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29173,7 +32725,15 @@ impl Place for TestScript {
     }
 }
 
+impl Tagged for TestScriptDestination {
+    const TAG: u16 = 444;
+}
+
 impl Place for TestScriptDestination {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29204,7 +32764,15 @@ impl Place for TestScriptDestination {
     }
 }
 
+impl Tagged for TestScriptFixture {
+    const TAG: u16 = 445;
+}
+
 impl Place for TestScriptFixture {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29240,7 +32808,15 @@ impl Place for TestScriptFixture {
     }
 }
 
+impl Tagged for TestScriptMetadata {
+    const TAG: u16 = 446;
+}
+
 impl Place for TestScriptMetadata {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29271,7 +32847,15 @@ impl Place for TestScriptMetadata {
     }
 }
 
+impl Tagged for TestScriptMetadataCapability {
+    const TAG: u16 = 447;
+}
+
 impl Place for TestScriptMetadataCapability {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29318,7 +32902,15 @@ impl Place for TestScriptMetadataCapability {
     }
 }
 
+impl Tagged for TestScriptMetadataLink {
+    const TAG: u16 = 448;
+}
+
 impl Place for TestScriptMetadataLink {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29349,7 +32941,15 @@ impl Place for TestScriptMetadataLink {
     }
 }
 
+impl Tagged for TestScriptOrigin {
+    const TAG: u16 = 449;
+}
+
 impl Place for TestScriptOrigin {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29380,7 +32980,15 @@ impl Place for TestScriptOrigin {
     }
 }
 
+impl Tagged for TestScriptRule {
+    const TAG: u16 = 450;
+}
+
 impl Place for TestScriptRule {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29411,7 +33019,15 @@ impl Place for TestScriptRule {
     }
 }
 
+impl Tagged for TestScriptRuleParam {
+    const TAG: u16 = 451;
+}
+
 impl Place for TestScriptRuleParam {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29442,7 +33058,15 @@ impl Place for TestScriptRuleParam {
     }
 }
 
+impl Tagged for TestScriptRuleset {
+    const TAG: u16 = 452;
+}
+
 impl Place for TestScriptRuleset {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29473,7 +33097,15 @@ impl Place for TestScriptRuleset {
     }
 }
 
+impl Tagged for TestScriptRulesetRule {
+    const TAG: u16 = 453;
+}
+
 impl Place for TestScriptRulesetRule {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29504,7 +33136,15 @@ impl Place for TestScriptRulesetRule {
     }
 }
 
+impl Tagged for TestScriptRulesetRuleParam {
+    const TAG: u16 = 454;
+}
+
 impl Place for TestScriptRulesetRuleParam {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29535,7 +33175,15 @@ impl Place for TestScriptRulesetRuleParam {
     }
 }
 
+impl Tagged for TestScriptSetup {
+    const TAG: u16 = 455;
+}
+
 impl Place for TestScriptSetup {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29564,7 +33212,15 @@ impl Place for TestScriptSetup {
     }
 }
 
+impl Tagged for TestScriptSetupAction {
+    const TAG: u16 = 456;
+}
+
 impl Place for TestScriptSetupAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29598,7 +33254,15 @@ impl Place for TestScriptSetupAction {
     }
 }
 
+impl Tagged for TestScriptSetupActionAssert {
+    const TAG: u16 = 457;
+}
+
 impl Place for TestScriptSetupActionAssert {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29699,7 +33363,15 @@ impl Place for TestScriptSetupActionAssert {
     }
 }
 
+impl Tagged for TestScriptSetupActionAssertRule {
+    const TAG: u16 = 458;
+}
+
 impl Place for TestScriptSetupActionAssertRule {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29730,7 +33402,15 @@ impl Place for TestScriptSetupActionAssertRule {
     }
 }
 
+impl Tagged for TestScriptSetupActionAssertRuleParam {
+    const TAG: u16 = 459;
+}
+
 impl Place for TestScriptSetupActionAssertRuleParam {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29761,7 +33441,15 @@ impl Place for TestScriptSetupActionAssertRuleParam {
     }
 }
 
+impl Tagged for TestScriptSetupActionAssertRuleset {
+    const TAG: u16 = 460;
+}
+
 impl Place for TestScriptSetupActionAssertRuleset {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29795,7 +33483,15 @@ impl Place for TestScriptSetupActionAssertRuleset {
     }
 }
 
+impl Tagged for TestScriptSetupActionAssertRulesetRule {
+    const TAG: u16 = 461;
+}
+
 impl Place for TestScriptSetupActionAssertRulesetRule {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29826,7 +33522,15 @@ impl Place for TestScriptSetupActionAssertRulesetRule {
     }
 }
 
+impl Tagged for TestScriptSetupActionAssertRulesetRuleParam {
+    const TAG: u16 = 462;
+}
+
 impl Place for TestScriptSetupActionAssertRulesetRuleParam {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29857,7 +33561,15 @@ impl Place for TestScriptSetupActionAssertRulesetRuleParam {
     }
 }
 
+impl Tagged for TestScriptSetupActionOperation {
+    const TAG: u16 = 463;
+}
+
 impl Place for TestScriptSetupActionOperation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29928,7 +33640,15 @@ impl Place for TestScriptSetupActionOperation {
     }
 }
 
+impl Tagged for TestScriptSetupActionOperationRequestHeader {
+    const TAG: u16 = 464;
+}
+
 impl Place for TestScriptSetupActionOperationRequestHeader {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29962,7 +33682,15 @@ impl Place for TestScriptSetupActionOperationRequestHeader {
     }
 }
 
+impl Tagged for TestScriptTeardown {
+    const TAG: u16 = 465;
+}
+
 impl Place for TestScriptTeardown {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -29991,7 +33719,15 @@ impl Place for TestScriptTeardown {
     }
 }
 
+impl Tagged for TestScriptTeardownAction {
+    const TAG: u16 = 466;
+}
+
 impl Place for TestScriptTeardownAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30023,7 +33759,15 @@ impl Place for TestScriptTeardownAction {
     }
 }
 
+impl Tagged for TestScriptTest {
+    const TAG: u16 = 467;
+}
+
 impl Place for TestScriptTest {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30056,7 +33800,15 @@ impl Place for TestScriptTest {
     }
 }
 
+impl Tagged for TestScriptTestAction {
+    const TAG: u16 = 468;
+}
+
 impl Place for TestScriptTestAction {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30090,7 +33842,15 @@ impl Place for TestScriptTestAction {
     }
 }
 
+impl Tagged for TestScriptVariable {
+    const TAG: u16 = 469;
+}
+
 impl Place for TestScriptVariable {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30139,7 +33899,15 @@ impl Place for TestScriptVariable {
     }
 }
 
+impl Tagged for Timing {
+    const TAG: u16 = 470;
+}
+
 impl Place for Timing {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30170,7 +33938,15 @@ impl Place for Timing {
     }
 }
 
+impl Tagged for TimingRepeat {
+    const TAG: u16 = 471;
+}
+
 impl Place for TimingRepeat {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30262,7 +34038,15 @@ impl Place for TimingRepeat {
     }
 }
 
+impl Tagged for TriggerDefinition {
+    const TAG: u16 = 472;
+}
+
 impl Place for TriggerDefinition {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30334,7 +34118,15 @@ impl Place for TriggerDefinition {
     }
 }
 
+impl Tagged for UsageContext {
+    const TAG: u16 = 473;
+}
+
 impl Place for UsageContext {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30383,7 +34175,15 @@ impl Place for UsageContext {
     }
 }
 
+impl Tagged for ValueSet {
+    const TAG: u16 = 474;
+}
+
 impl Place for ValueSet {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30475,7 +34275,15 @@ impl Place for ValueSet {
     }
 }
 
+impl Tagged for ValueSetCompose {
+    const TAG: u16 = 475;
+}
+
 impl Place for ValueSetCompose {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30513,7 +34321,15 @@ impl Place for ValueSetCompose {
     }
 }
 
+impl Tagged for ValueSetComposeInclude {
+    const TAG: u16 = 476;
+}
+
 impl Place for ValueSetComposeInclude {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30556,7 +34372,15 @@ impl Place for ValueSetComposeInclude {
     }
 }
 
+impl Tagged for ValueSetComposeIncludeConcept {
+    const TAG: u16 = 477;
+}
+
 impl Place for ValueSetComposeIncludeConcept {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30589,7 +34413,15 @@ impl Place for ValueSetComposeIncludeConcept {
     }
 }
 
+impl Tagged for ValueSetComposeIncludeConceptDesignation {
+    const TAG: u16 = 478;
+}
+
 impl Place for ValueSetComposeIncludeConceptDesignation {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30622,7 +34454,15 @@ impl Place for ValueSetComposeIncludeConceptDesignation {
     }
 }
 
+impl Tagged for ValueSetComposeIncludeFilter {
+    const TAG: u16 = 479;
+}
+
 impl Place for ValueSetComposeIncludeFilter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30658,7 +34498,15 @@ impl Place for ValueSetComposeIncludeFilter {
     }
 }
 
+impl Tagged for ValueSetExpansion {
+    const TAG: u16 = 480;
+}
+
 impl Place for ValueSetExpansion {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30700,7 +34548,15 @@ impl Place for ValueSetExpansion {
     }
 }
 
+impl Tagged for ValueSetExpansionContains {
+    const TAG: u16 = 481;
+}
+
 impl Place for ValueSetExpansionContains {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30749,7 +34605,15 @@ impl Place for ValueSetExpansionContains {
     }
 }
 
+impl Tagged for ValueSetExpansionParameter {
+    const TAG: u16 = 482;
+}
+
 impl Place for ValueSetExpansionParameter {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30850,7 +34714,15 @@ impl Place for ValueSetExpansionParameter {
     }
 }
 
+impl Tagged for VisionPrescription {
+    const TAG: u16 = 483;
+}
+
 impl Place for VisionPrescription {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
@@ -30928,7 +34800,15 @@ impl Place for VisionPrescription {
     }
 }
 
+impl Tagged for VisionPrescriptionDispense {
+    const TAG: u16 = 484;
+}
+
 impl Place for VisionPrescriptionDispense {
+    #[inline]
+    fn tag(&self) -> u16 {
+        <Self as Tagged>::TAG
+    }
     #[inline(always)]
     fn find(&self, n: &str) -> u32 {
         match n.len() {
