@@ -217,7 +217,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) -> Vec<Name> {
                             });
                             let _ = writeln!(
                                 put,
-                                "            {number} => match self.{r}.insert({en}::{var}(prim_of(PrimKind::{k}, v, ok))) {{ \
+                                "            {number} => match fill(&mut self.{r}, {en}::{var}(prim_of(PrimKind::{k}, v, ok))) {{ \
                                  {en}::{var}(p) => Some(prim_ptr(p)), _ => None }},"
                             );
                         }
@@ -230,7 +230,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) -> Vec<Name> {
                             let _ = writeln!(
                                 open,
                                 "            {number} if url.is_none() => \
-                                 match self.{r}.insert({en}::{var}(Box::default())) {{ \
+                                 match fill(&mut self.{r}, {en}::{var}(Box::default())) {{ \
                                  {en}::{var}(c) => Some(place_ptr(&mut **c)), _ => None }},"
                             );
                         }

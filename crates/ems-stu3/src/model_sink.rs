@@ -802,6 +802,23 @@ impl ModelSink {
         true
     }
 
+    /// The path by name of a value (see [`ModelSink::put_value`]), out of
+    /// line: the describers' calls take the typed fast path, so the path
+    /// by name is not expanded at each of them.
+    #[cold]
+    #[inline(never)]
+    fn set_by_name(&mut self, name: &'static str, v: Str, checked: bool, open: bool) {
+        self.set(name, v, checked, open)
+    }
+
+    /// The path by name of a complex element (see
+    /// [`ModelSink::start_typed`]), out of line as [`ModelSink::set_by_name`].
+    #[cold]
+    #[inline(never)]
+    fn open_by_name(&mut self, name: &'static str, url: Option<&'static str>) {
+        self.open_complex(name, url)
+    }
+
     /// The typed fast path of resource slot `e` (as
     /// [`ModelSink::start_typed`]): its frame pushed, the resources that
     /// follow go into it; `false` (nothing done) for the path by name.
@@ -854,7 +871,7 @@ impl ModelSink {
                 return;
             }
         }
-        self.set(e.name, v, checked, open)
+        self.set_by_name(e.name, v, checked, open)
     }
 }
 
@@ -873,13 +890,13 @@ impl ElementSink for ModelSink {
             self.start_typed(e, None)
         };
         if !placed {
-            self.open_complex(e.name, None)
+            self.open_by_name(e.name, None)
         }
     }
     #[inline(always)]
     fn start_extension<O>(&mut self, e: Complex<O, Extension>, url: &'static str) {
         if !self.start_typed(e, Some(url)) {
-            self.open_complex(e.name, Some(url))
+            self.open_by_name(e.name, Some(url))
         }
     }
     #[inline(always)]

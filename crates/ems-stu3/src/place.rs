@@ -266,6 +266,29 @@ pub(crate) fn place_ptr<T: Place + 'static>(n: &mut T) -> NonNull<dyn Place> {
     NonNull::from(n as &mut (dyn Place + 'static))
 }
 
+/// `slot.insert(x)` with the replaced value's drop out of line: a slot the
+/// order checks admit is empty (a single value is placed once), so on the
+/// placement's path there is nothing to drop, and the drop glue of the
+/// slot's type (a primitive's id, extensions and value; a choice's every
+/// alternative) is not expanded at every element write.
+#[inline(always)]
+pub(crate) fn fill<T>(slot: &mut Option<T>, x: T) -> &mut T {
+    if slot.is_none() {
+        slot.insert(x)
+    } else {
+        refill(slot, x)
+    }
+}
+
+/// [`fill`] of a slot that holds a value: the value is replaced (the sink's
+/// order checks refuse a second single value before placing it, so only
+/// a direct [`Place::put`] / [`Place::open`] gets here).
+#[cold]
+#[inline(never)]
+fn refill<T>(slot: &mut Option<T>, x: T) -> &mut T {
+    slot.insert(x)
+}
+
 /// [`Place::put`] of a single-valued primitive.
 #[inline]
 pub(crate) fn put_one<V: PrimValue>(
@@ -274,7 +297,7 @@ pub(crate) fn put_one<V: PrimValue>(
     v: Str,
     ok: bool,
 ) -> Option<NonNull<dyn PrimNode>> {
-    Some(prim_ptr(slot.insert(prim_of(k, v, ok))))
+    Some(prim_ptr(fill(slot, prim_of(k, v, ok))))
 }
 
 /// [`Place::put`] of a repeating primitive.
@@ -300,7 +323,7 @@ pub(crate) fn put_attr(slot: &mut Option<Str>, v: Str) -> Option<NonNull<dyn Pri
 /// [`Place::open`] of a single-valued complex element.
 #[inline]
 pub(crate) fn open_one<T: Place + Default + 'static>(slot: &mut Option<T>) -> NonNull<dyn Place> {
-    place_ptr(slot.insert(T::default()))
+    place_ptr(fill(slot, T::default()))
 }
 
 /// [`Place::open`] of a single-valued complex element kept in a box.
@@ -308,7 +331,7 @@ pub(crate) fn open_one<T: Place + Default + 'static>(slot: &mut Option<T>) -> No
 pub(crate) fn open_boxed<T: Place + Default + 'static>(
     slot: &mut Option<Box<T>>,
 ) -> NonNull<dyn Place> {
-    place_ptr(&mut **slot.insert(Box::default()))
+    place_ptr(&mut **fill(slot, Box::default()))
 }
 
 /// [`Place::open`] of a repeating complex element.

@@ -312,13 +312,10 @@ impl Place for ActivityDefinition {
             21 => put_one(&mut self.last_review_date, PrimKind::Date, v, ok),
             28 => put_one(&mut self.copyright, PrimKind::Markdown, v, ok),
             31 => put_one(&mut self.kind, PrimKind::Code, v, ok),
-            34 => match self
-                .timing
-                .insert(ActivityDefinitionTiming::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            34 => match fill(
+                &mut self.timing,
+                ActivityDefinitionTiming::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ActivityDefinitionTiming::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -342,40 +339,40 @@ impl Place for ActivityDefinition {
             29 if url.is_none() => open_many(&mut self.related_artifact),
             30 if url.is_none() => open_many(&mut self.library),
             32 if url.is_none() => Some(open_one(&mut self.code)),
-            33 if url.is_none() => match self
-                .timing
-                .insert(ActivityDefinitionTiming::Timing(Box::default()))
-            {
+            33 if url.is_none() => match fill(
+                &mut self.timing,
+                ActivityDefinitionTiming::Timing(Box::default()),
+            ) {
                 ActivityDefinitionTiming::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            35 if url.is_none() => match self
-                .timing
-                .insert(ActivityDefinitionTiming::Period(Box::default()))
-            {
+            35 if url.is_none() => match fill(
+                &mut self.timing,
+                ActivityDefinitionTiming::Period(Box::default()),
+            ) {
                 ActivityDefinitionTiming::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            36 if url.is_none() => match self
-                .timing
-                .insert(ActivityDefinitionTiming::Range(Box::default()))
-            {
+            36 if url.is_none() => match fill(
+                &mut self.timing,
+                ActivityDefinitionTiming::Range(Box::default()),
+            ) {
                 ActivityDefinitionTiming::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             37 if url.is_none() => Some(open_one(&mut self.location)),
             38 if url.is_none() => open_many(&mut self.participant),
-            39 if url.is_none() => match self
-                .product
-                .insert(ActivityDefinitionProduct::Reference(Box::default()))
-            {
+            39 if url.is_none() => match fill(
+                &mut self.product,
+                ActivityDefinitionProduct::Reference(Box::default()),
+            ) {
                 ActivityDefinitionProduct::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            40 if url.is_none() => match self
-                .product
-                .insert(ActivityDefinitionProduct::CodeableConcept(Box::default()))
-            {
+            40 if url.is_none() => match fill(
+                &mut self.product,
+                ActivityDefinitionProduct::CodeableConcept(Box::default()),
+            ) {
                 ActivityDefinitionProduct::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -813,19 +810,17 @@ impl Place for AllergyIntolerance {
             11 => put_one(&mut self.type_, PrimKind::Code, v, ok),
             12 => put_many(&mut self.category, PrimKind::Code, v, ok),
             13 => put_one(&mut self.criticality, PrimKind::Code, v, ok),
-            16 => match self.onset.insert(AllergyIntoleranceOnset::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            16 => match fill(
+                &mut self.onset,
+                AllergyIntoleranceOnset::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 AllergyIntoleranceOnset::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            20 => match self.onset.insert(AllergyIntoleranceOnset::String(prim_of(
-                PrimKind::String,
-                v,
-                ok,
-            ))) {
+            20 => match fill(
+                &mut self.onset,
+                AllergyIntoleranceOnset::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 AllergyIntoleranceOnset::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -844,24 +839,24 @@ impl Place for AllergyIntolerance {
             8 if url.is_none() => open_many(&mut self.identifier),
             14 if url.is_none() => Some(open_one(&mut self.code)),
             15 if url.is_none() => Some(open_one(&mut self.patient)),
-            17 if url.is_none() => match self
-                .onset
-                .insert(AllergyIntoleranceOnset::Age(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.onset,
+                AllergyIntoleranceOnset::Age(Box::default()),
+            ) {
                 AllergyIntoleranceOnset::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            18 if url.is_none() => match self
-                .onset
-                .insert(AllergyIntoleranceOnset::Period(Box::default()))
-            {
+            18 if url.is_none() => match fill(
+                &mut self.onset,
+                AllergyIntoleranceOnset::Period(Box::default()),
+            ) {
                 AllergyIntoleranceOnset::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            19 if url.is_none() => match self
-                .onset
-                .insert(AllergyIntoleranceOnset::Range(Box::default()))
-            {
+            19 if url.is_none() => match fill(
+                &mut self.onset,
+                AllergyIntoleranceOnset::Range(Box::default()),
+            ) {
                 AllergyIntoleranceOnset::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -957,15 +952,13 @@ impl Place for Annotation {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            3 => {
-                match self
-                    .author
-                    .insert(AnnotationAuthor::String(prim_of(PrimKind::String, v, ok)))
-                {
-                    AnnotationAuthor::String(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
+            3 => match fill(
+                &mut self.author,
+                AnnotationAuthor::String(prim_of(PrimKind::String, v, ok)),
+            ) {
+                AnnotationAuthor::String(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
             4 => put_one(&mut self.time, PrimKind::DateTime, v, ok),
             5 => put_one(&mut self.text, PrimKind::String, v, ok),
             _ => None,
@@ -975,10 +968,10 @@ impl Place for Annotation {
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
-            2 if url.is_none() => match self
-                .author
-                .insert(AnnotationAuthor::Reference(Box::default()))
-            {
+            2 if url.is_none() => match fill(
+                &mut self.author,
+                AnnotationAuthor::Reference(Box::default()),
+            ) {
                 AnnotationAuthor::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -3069,13 +3062,10 @@ impl Place for CarePlanActivityDetail {
             9 => put_one(&mut self.status, PrimKind::Code, v, ok),
             10 => put_one(&mut self.status_reason, PrimKind::String, v, ok),
             11 => put_one(&mut self.prohibited, PrimKind::Boolean, v, ok),
-            14 => match self
-                .scheduled
-                .insert(CarePlanActivityDetailScheduled::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            14 => match fill(
+                &mut self.scheduled,
+                CarePlanActivityDetailScheduled::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 CarePlanActivityDetailScheduled::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -3094,36 +3084,33 @@ impl Place for CarePlanActivityDetail {
             6 if url.is_none() => open_many(&mut self.reason_code),
             7 if url.is_none() => open_many(&mut self.reason_reference),
             8 if url.is_none() => open_many(&mut self.goal),
-            12 if url.is_none() => match self
-                .scheduled
-                .insert(CarePlanActivityDetailScheduled::Timing(Box::default()))
-            {
+            12 if url.is_none() => match fill(
+                &mut self.scheduled,
+                CarePlanActivityDetailScheduled::Timing(Box::default()),
+            ) {
                 CarePlanActivityDetailScheduled::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            13 if url.is_none() => match self
-                .scheduled
-                .insert(CarePlanActivityDetailScheduled::Period(Box::default()))
-            {
+            13 if url.is_none() => match fill(
+                &mut self.scheduled,
+                CarePlanActivityDetailScheduled::Period(Box::default()),
+            ) {
                 CarePlanActivityDetailScheduled::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             15 if url.is_none() => Some(open_one(&mut self.location)),
             16 if url.is_none() => open_many(&mut self.performer),
-            17 if url.is_none() => {
-                match self
-                    .product
-                    .insert(CarePlanActivityDetailProduct::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    CarePlanActivityDetailProduct::CodeableConcept(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            18 if url.is_none() => match self
-                .product
-                .insert(CarePlanActivityDetailProduct::Reference(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.product,
+                CarePlanActivityDetailProduct::CodeableConcept(Box::default()),
+            ) {
+                CarePlanActivityDetailProduct::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            18 if url.is_none() => match fill(
+                &mut self.product,
+                CarePlanActivityDetailProduct::Reference(Box::default()),
+            ) {
                 CarePlanActivityDetailProduct::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -3358,13 +3345,10 @@ impl Place for ChargeItem {
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             9 => put_many(&mut self.definition, PrimKind::Uri, v, ok),
             10 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            15 => match self
-                .occurrence
-                .insert(ChargeItemOccurrence::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            15 => match fill(
+                &mut self.occurrence,
+                ChargeItemOccurrence::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ChargeItemOccurrence::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -3386,17 +3370,17 @@ impl Place for ChargeItem {
             12 if url.is_none() => Some(open_one(&mut self.code)),
             13 if url.is_none() => Some(open_one(&mut self.subject)),
             14 if url.is_none() => Some(open_one(&mut self.context)),
-            16 if url.is_none() => match self
-                .occurrence
-                .insert(ChargeItemOccurrence::Period(Box::default()))
-            {
+            16 if url.is_none() => match fill(
+                &mut self.occurrence,
+                ChargeItemOccurrence::Period(Box::default()),
+            ) {
                 ChargeItemOccurrence::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            17 if url.is_none() => match self
-                .occurrence
-                .insert(ChargeItemOccurrence::Timing(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.occurrence,
+                ChargeItemOccurrence::Timing(Box::default()),
+            ) {
                 ChargeItemOccurrence::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -3623,17 +3607,17 @@ impl Place for ClaimAccident {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             4 if url.is_none() => Some(open_one(&mut self.type_)),
-            5 if url.is_none() => match self
-                .location
-                .insert(ClaimAccidentLocation::Address(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.location,
+                ClaimAccidentLocation::Address(Box::default()),
+            ) {
                 ClaimAccidentLocation::Address(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            6 if url.is_none() => match self
-                .location
-                .insert(ClaimAccidentLocation::Reference(Box::default()))
-            {
+            6 if url.is_none() => match fill(
+                &mut self.location,
+                ClaimAccidentLocation::Reference(Box::default()),
+            ) {
                 ClaimAccidentLocation::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -3726,17 +3710,17 @@ impl Place for ClaimDiagnosis {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            4 if url.is_none() => match self
-                .diagnosis
-                .insert(ClaimDiagnosisDiagnosis::CodeableConcept(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.diagnosis,
+                ClaimDiagnosisDiagnosis::CodeableConcept(Box::default()),
+            ) {
                 ClaimDiagnosisDiagnosis::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            5 if url.is_none() => match self
-                .diagnosis
-                .insert(ClaimDiagnosisDiagnosis::Reference(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.diagnosis,
+                ClaimDiagnosisDiagnosis::Reference(Box::default()),
+            ) {
                 ClaimDiagnosisDiagnosis::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -3783,19 +3767,17 @@ impl Place for ClaimInformation {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.sequence, PrimKind::PositiveInt, v, ok),
-            6 => match self.timing.insert(ClaimInformationTiming::Date(prim_of(
-                PrimKind::Date,
-                v,
-                ok,
-            ))) {
+            6 => match fill(
+                &mut self.timing,
+                ClaimInformationTiming::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ClaimInformationTiming::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self.value.insert(ClaimInformationValue::String(prim_of(
-                PrimKind::String,
-                v,
-                ok,
-            ))) {
+            8 => match fill(
+                &mut self.value,
+                ClaimInformationValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ClaimInformationValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -3809,31 +3791,31 @@ impl Place for ClaimInformation {
             2 => open_extension(&mut self.modifier_extension, url),
             4 if url.is_none() => Some(open_one(&mut self.category)),
             5 if url.is_none() => Some(open_one(&mut self.code)),
-            7 if url.is_none() => match self
-                .timing
-                .insert(ClaimInformationTiming::Period(Box::default()))
-            {
+            7 if url.is_none() => match fill(
+                &mut self.timing,
+                ClaimInformationTiming::Period(Box::default()),
+            ) {
                 ClaimInformationTiming::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            9 if url.is_none() => match self
-                .value
-                .insert(ClaimInformationValue::Quantity(Box::default()))
-            {
+            9 if url.is_none() => match fill(
+                &mut self.value,
+                ClaimInformationValue::Quantity(Box::default()),
+            ) {
                 ClaimInformationValue::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            10 if url.is_none() => match self
-                .value
-                .insert(ClaimInformationValue::Attachment(Box::default()))
-            {
+            10 if url.is_none() => match fill(
+                &mut self.value,
+                ClaimInformationValue::Attachment(Box::default()),
+            ) {
                 ClaimInformationValue::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            11 if url.is_none() => match self
-                .value
-                .insert(ClaimInformationValue::Reference(Box::default()))
-            {
+            11 if url.is_none() => match fill(
+                &mut self.value,
+                ClaimInformationValue::Reference(Box::default()),
+            ) {
                 ClaimInformationValue::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -3968,15 +3950,13 @@ impl Place for ClaimItem {
             5 => put_many(&mut self.diagnosis_link_id, PrimKind::PositiveInt, v, ok),
             6 => put_many(&mut self.procedure_link_id, PrimKind::PositiveInt, v, ok),
             7 => put_many(&mut self.information_link_id, PrimKind::PositiveInt, v, ok),
-            13 => {
-                match self
-                    .serviced
-                    .insert(ClaimItemServiced::Date(prim_of(PrimKind::Date, v, ok)))
-                {
-                    ClaimItemServiced::Date(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
+            13 => match fill(
+                &mut self.serviced,
+                ClaimItemServiced::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
+                ClaimItemServiced::Date(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
             20 => put_one(&mut self.factor, PrimKind::Decimal, v, ok),
             _ => None,
         }
@@ -3991,31 +3971,31 @@ impl Place for ClaimItem {
             10 if url.is_none() => Some(open_one(&mut self.service)),
             11 if url.is_none() => open_many(&mut self.modifier),
             12 if url.is_none() => open_many(&mut self.program_code),
-            14 if url.is_none() => match self
-                .serviced
-                .insert(ClaimItemServiced::Period(Box::default()))
-            {
+            14 if url.is_none() => match fill(
+                &mut self.serviced,
+                ClaimItemServiced::Period(Box::default()),
+            ) {
                 ClaimItemServiced::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            15 if url.is_none() => match self
-                .location
-                .insert(ClaimItemLocation::CodeableConcept(Box::default()))
-            {
+            15 if url.is_none() => match fill(
+                &mut self.location,
+                ClaimItemLocation::CodeableConcept(Box::default()),
+            ) {
                 ClaimItemLocation::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            16 if url.is_none() => match self
-                .location
-                .insert(ClaimItemLocation::Address(Box::default()))
-            {
+            16 if url.is_none() => match fill(
+                &mut self.location,
+                ClaimItemLocation::Address(Box::default()),
+            ) {
                 ClaimItemLocation::Address(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            17 if url.is_none() => match self
-                .location
-                .insert(ClaimItemLocation::Reference(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.location,
+                ClaimItemLocation::Reference(Box::default()),
+            ) {
                 ClaimItemLocation::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -4249,17 +4229,17 @@ impl Place for ClaimProcedure {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            5 if url.is_none() => match self
-                .procedure
-                .insert(ClaimProcedureProcedure::CodeableConcept(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.procedure,
+                ClaimProcedureProcedure::CodeableConcept(Box::default()),
+            ) {
                 ClaimProcedureProcedure::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            6 if url.is_none() => match self
-                .procedure
-                .insert(ClaimProcedureProcedure::Reference(Box::default()))
-            {
+            6 if url.is_none() => match fill(
+                &mut self.procedure,
+                ClaimProcedureProcedure::Reference(Box::default()),
+            ) {
                 ClaimProcedureProcedure::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -4987,13 +4967,10 @@ impl Place for ClinicalImpression {
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             9 => put_one(&mut self.status, PrimKind::Code, v, ok),
             11 => put_one(&mut self.description, PrimKind::String, v, ok),
-            14 => match self
-                .effective
-                .insert(ClinicalImpressionEffective::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            14 => match fill(
+                &mut self.effective,
+                ClinicalImpressionEffective::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ClinicalImpressionEffective::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -5014,10 +4991,10 @@ impl Place for ClinicalImpression {
             10 if url.is_none() => Some(open_one(&mut self.code)),
             12 if url.is_none() => Some(open_one(&mut self.subject)),
             13 if url.is_none() => Some(open_one(&mut self.context)),
-            15 if url.is_none() => match self
-                .effective
-                .insert(ClinicalImpressionEffective::Period(Box::default()))
-            {
+            15 if url.is_none() => match fill(
+                &mut self.effective,
+                ClinicalImpressionEffective::Period(Box::default()),
+            ) {
                 ClinicalImpressionEffective::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -5069,20 +5046,17 @@ impl Place for ClinicalImpressionFinding {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            3 if url.is_none() => {
-                match self
-                    .item
-                    .insert(ClinicalImpressionFindingItem::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    ClinicalImpressionFindingItem::CodeableConcept(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            4 if url.is_none() => match self
-                .item
-                .insert(ClinicalImpressionFindingItem::Reference(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.item,
+                ClinicalImpressionFindingItem::CodeableConcept(Box::default()),
+            ) {
+                ClinicalImpressionFindingItem::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            4 if url.is_none() => match fill(
+                &mut self.item,
+                ClinicalImpressionFindingItem::Reference(Box::default()),
+            ) {
                 ClinicalImpressionFindingItem::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -5384,53 +5358,38 @@ impl Place for CodeSystemConceptProperty {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.code, PrimKind::Code, v, ok),
-            4 => match self
-                .value
-                .insert(CodeSystemConceptPropertyValue::Code(prim_of(
-                    PrimKind::Code,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.value,
+                CodeSystemConceptPropertyValue::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 CodeSystemConceptPropertyValue::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .value
-                .insert(CodeSystemConceptPropertyValue::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            6 => match fill(
+                &mut self.value,
+                CodeSystemConceptPropertyValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 CodeSystemConceptPropertyValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self
-                .value
-                .insert(CodeSystemConceptPropertyValue::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            7 => match fill(
+                &mut self.value,
+                CodeSystemConceptPropertyValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 CodeSystemConceptPropertyValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self
-                .value
-                .insert(CodeSystemConceptPropertyValue::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            8 => match fill(
+                &mut self.value,
+                CodeSystemConceptPropertyValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 CodeSystemConceptPropertyValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => match self
-                .value
-                .insert(CodeSystemConceptPropertyValue::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            9 => match fill(
+                &mut self.value,
+                CodeSystemConceptPropertyValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 CodeSystemConceptPropertyValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -5442,10 +5401,10 @@ impl Place for CodeSystemConceptProperty {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            5 if url.is_none() => match self
-                .value
-                .insert(CodeSystemConceptPropertyValue::Coding(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.value,
+                CodeSystemConceptPropertyValue::Coding(Box::default()),
+            ) {
                 CodeSystemConceptPropertyValue::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -5759,13 +5718,10 @@ impl Place for CommunicationPayload {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            3 => match self
-                .content
-                .insert(CommunicationPayloadContent::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            3 => match fill(
+                &mut self.content,
+                CommunicationPayloadContent::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 CommunicationPayloadContent::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -5777,17 +5733,17 @@ impl Place for CommunicationPayload {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            4 if url.is_none() => match self
-                .content
-                .insert(CommunicationPayloadContent::Attachment(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.content,
+                CommunicationPayloadContent::Attachment(Box::default()),
+            ) {
                 CommunicationPayloadContent::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            5 if url.is_none() => match self
-                .content
-                .insert(CommunicationPayloadContent::Reference(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.content,
+                CommunicationPayloadContent::Reference(Box::default()),
+            ) {
                 CommunicationPayloadContent::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -5869,13 +5825,10 @@ impl Place for CommunicationRequest {
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             12 => put_one(&mut self.status, PrimKind::Code, v, ok),
             14 => put_one(&mut self.priority, PrimKind::Code, v, ok),
-            21 => match self
-                .occurrence
-                .insert(CommunicationRequestOccurrence::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            21 => match fill(
+                &mut self.occurrence,
+                CommunicationRequestOccurrence::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 CommunicationRequestOccurrence::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -5901,10 +5854,10 @@ impl Place for CommunicationRequest {
             18 if url.is_none() => open_many(&mut self.topic),
             19 if url.is_none() => Some(open_one(&mut self.context)),
             20 if url.is_none() => open_many(&mut self.payload),
-            22 if url.is_none() => match self
-                .occurrence
-                .insert(CommunicationRequestOccurrence::Period(Box::default()))
-            {
+            22 if url.is_none() => match fill(
+                &mut self.occurrence,
+                CommunicationRequestOccurrence::Period(Box::default()),
+            ) {
                 CommunicationRequestOccurrence::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -5946,13 +5899,10 @@ impl Place for CommunicationRequestPayload {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            3 => match self
-                .content
-                .insert(CommunicationRequestPayloadContent::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            3 => match fill(
+                &mut self.content,
+                CommunicationRequestPayloadContent::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 CommunicationRequestPayloadContent::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -5964,20 +5914,17 @@ impl Place for CommunicationRequestPayload {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            4 if url.is_none() => {
-                match self
-                    .content
-                    .insert(CommunicationRequestPayloadContent::Attachment(
-                        Box::default(),
-                    )) {
-                    CommunicationRequestPayloadContent::Attachment(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            5 if url.is_none() => match self
-                .content
-                .insert(CommunicationRequestPayloadContent::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.content,
+                CommunicationRequestPayloadContent::Attachment(Box::default()),
+            ) {
+                CommunicationRequestPayloadContent::Attachment(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            5 if url.is_none() => match fill(
+                &mut self.content,
+                CommunicationRequestPayloadContent::Reference(Box::default()),
+            ) {
                 CommunicationRequestPayloadContent::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -6375,17 +6322,17 @@ impl Place for CompositionRelatesTo {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            4 if url.is_none() => match self
-                .target
-                .insert(CompositionRelatesToTarget::Identifier(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.target,
+                CompositionRelatesToTarget::Identifier(Box::default()),
+            ) {
                 CompositionRelatesToTarget::Identifier(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            5 if url.is_none() => match self
-                .target
-                .insert(CompositionRelatesToTarget::Reference(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.target,
+                CompositionRelatesToTarget::Reference(Box::default()),
+            ) {
                 CompositionRelatesToTarget::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -6535,17 +6482,17 @@ impl Place for ConceptMap {
             18 => put_one(&mut self.description, PrimKind::Markdown, v, ok),
             21 => put_one(&mut self.purpose, PrimKind::Markdown, v, ok),
             22 => put_one(&mut self.copyright, PrimKind::Markdown, v, ok),
-            23 => match self
-                .source
-                .insert(ConceptMapSource::Uri(prim_of(PrimKind::Uri, v, ok)))
-            {
+            23 => match fill(
+                &mut self.source,
+                ConceptMapSource::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ConceptMapSource::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            25 => match self
-                .target
-                .insert(ConceptMapTarget::Uri(prim_of(PrimKind::Uri, v, ok)))
-            {
+            25 => match fill(
+                &mut self.target,
+                ConceptMapTarget::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ConceptMapTarget::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -6563,17 +6510,17 @@ impl Place for ConceptMap {
             17 if url.is_none() => open_many(&mut self.contact),
             19 if url.is_none() => open_many(&mut self.use_context),
             20 if url.is_none() => open_many(&mut self.jurisdiction),
-            24 if url.is_none() => match self
-                .source
-                .insert(ConceptMapSource::Reference(Box::default()))
-            {
+            24 if url.is_none() => match fill(
+                &mut self.source,
+                ConceptMapSource::Reference(Box::default()),
+            ) {
                 ConceptMapSource::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            26 if url.is_none() => match self
-                .target
-                .insert(ConceptMapTarget::Reference(Box::default()))
-            {
+            26 if url.is_none() => match fill(
+                &mut self.target,
+                ConceptMapTarget::Reference(Box::default()),
+            ) {
                 ConceptMapTarget::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -6908,42 +6855,38 @@ impl Place for Condition {
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             9 => put_one(&mut self.clinical_status, PrimKind::Code, v, ok),
             10 => put_one(&mut self.verification_status, PrimKind::Code, v, ok),
-            17 => match self.onset.insert(ConditionOnset::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            17 => match fill(
+                &mut self.onset,
+                ConditionOnset::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ConditionOnset::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            21 => match self
-                .onset
-                .insert(ConditionOnset::String(prim_of(PrimKind::String, v, ok)))
-            {
+            21 => match fill(
+                &mut self.onset,
+                ConditionOnset::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ConditionOnset::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            22 => match self.abatement.insert(ConditionAbatement::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            22 => match fill(
+                &mut self.abatement,
+                ConditionAbatement::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ConditionAbatement::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            24 => match self.abatement.insert(ConditionAbatement::Boolean(prim_of(
-                PrimKind::Boolean,
-                v,
-                ok,
-            ))) {
+            24 => match fill(
+                &mut self.abatement,
+                ConditionAbatement::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ConditionAbatement::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            27 => match self.abatement.insert(ConditionAbatement::String(prim_of(
-                PrimKind::String,
-                v,
-                ok,
-            ))) {
+            27 => match fill(
+                &mut self.abatement,
+                ConditionAbatement::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ConditionAbatement::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -6965,38 +6908,40 @@ impl Place for Condition {
             14 if url.is_none() => open_many(&mut self.body_site),
             15 if url.is_none() => Some(open_one(&mut self.subject)),
             16 if url.is_none() => Some(open_one(&mut self.context)),
-            18 if url.is_none() => match self.onset.insert(ConditionOnset::Age(Box::default())) {
+            18 if url.is_none() => match fill(&mut self.onset, ConditionOnset::Age(Box::default()))
+            {
                 ConditionOnset::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             19 if url.is_none() => {
-                match self.onset.insert(ConditionOnset::Period(Box::default())) {
+                match fill(&mut self.onset, ConditionOnset::Period(Box::default())) {
                     ConditionOnset::Period(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            20 if url.is_none() => match self.onset.insert(ConditionOnset::Range(Box::default())) {
-                ConditionOnset::Range(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            23 if url.is_none() => match self
-                .abatement
-                .insert(ConditionAbatement::Age(Box::default()))
-            {
-                ConditionAbatement::Age(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            25 if url.is_none() => match self
-                .abatement
-                .insert(ConditionAbatement::Period(Box::default()))
-            {
+            20 if url.is_none() => {
+                match fill(&mut self.onset, ConditionOnset::Range(Box::default())) {
+                    ConditionOnset::Range(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            23 if url.is_none() => {
+                match fill(&mut self.abatement, ConditionAbatement::Age(Box::default())) {
+                    ConditionAbatement::Age(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            25 if url.is_none() => match fill(
+                &mut self.abatement,
+                ConditionAbatement::Period(Box::default()),
+            ) {
                 ConditionAbatement::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            26 if url.is_none() => match self
-                .abatement
-                .insert(ConditionAbatement::Range(Box::default()))
-            {
+            26 if url.is_none() => match fill(
+                &mut self.abatement,
+                ConditionAbatement::Range(Box::default()),
+            ) {
                 ConditionAbatement::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -7184,22 +7129,20 @@ impl Place for Consent {
             15 if url.is_none() => open_many(&mut self.actor),
             16 if url.is_none() => open_many(&mut self.action),
             17 if url.is_none() => open_many(&mut self.organization),
-            18 if url.is_none() => match self
-                .source
-                .insert(ConsentSource::Attachment(Box::default()))
-            {
-                ConsentSource::Attachment(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            19 if url.is_none() => match self
-                .source
-                .insert(ConsentSource::Identifier(Box::default()))
-            {
-                ConsentSource::Identifier(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            18 if url.is_none() => {
+                match fill(&mut self.source, ConsentSource::Attachment(Box::default())) {
+                    ConsentSource::Attachment(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            19 if url.is_none() => {
+                match fill(&mut self.source, ConsentSource::Identifier(Box::default())) {
+                    ConsentSource::Identifier(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             20 if url.is_none() => {
-                match self.source.insert(ConsentSource::Reference(Box::default())) {
+                match fill(&mut self.source, ConsentSource::Reference(Box::default())) {
                     ConsentSource::Reference(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
@@ -7684,17 +7627,17 @@ impl Place for Contract {
             24 if url.is_none() => open_many(&mut self.signer),
             25 if url.is_none() => open_many(&mut self.valued_item),
             26 if url.is_none() => open_many(&mut self.term),
-            27 if url.is_none() => match self
-                .binding
-                .insert(ContractBinding::Attachment(Box::default()))
-            {
+            27 if url.is_none() => match fill(
+                &mut self.binding,
+                ContractBinding::Attachment(Box::default()),
+            ) {
                 ContractBinding::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            28 if url.is_none() => match self
-                .binding
-                .insert(ContractBinding::Reference(Box::default()))
-            {
+            28 if url.is_none() => match fill(
+                &mut self.binding,
+                ContractBinding::Reference(Box::default()),
+            ) {
                 ContractBinding::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -7780,17 +7723,17 @@ impl Place for ContractFriendly {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            3 if url.is_none() => match self
-                .content
-                .insert(ContractFriendlyContent::Attachment(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.content,
+                ContractFriendlyContent::Attachment(Box::default()),
+            ) {
                 ContractFriendlyContent::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            4 if url.is_none() => match self
-                .content
-                .insert(ContractFriendlyContent::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.content,
+                ContractFriendlyContent::Reference(Box::default()),
+            ) {
                 ContractFriendlyContent::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -7834,17 +7777,17 @@ impl Place for ContractLegal {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            3 if url.is_none() => match self
-                .content
-                .insert(ContractLegalContent::Attachment(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.content,
+                ContractLegalContent::Attachment(Box::default()),
+            ) {
                 ContractLegalContent::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            4 if url.is_none() => match self
-                .content
-                .insert(ContractLegalContent::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.content,
+                ContractLegalContent::Reference(Box::default()),
+            ) {
                 ContractLegalContent::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -7888,17 +7831,17 @@ impl Place for ContractRule {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            3 if url.is_none() => match self
-                .content
-                .insert(ContractRuleContent::Attachment(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.content,
+                ContractRuleContent::Attachment(Box::default()),
+            ) {
                 ContractRuleContent::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            4 if url.is_none() => match self
-                .content
-                .insert(ContractRuleContent::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.content,
+                ContractRuleContent::Reference(Box::default()),
+            ) {
                 ContractRuleContent::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -8114,17 +8057,17 @@ impl Place for ContractTermValuedItem {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            3 if url.is_none() => match self
-                .entity
-                .insert(ContractTermValuedItemEntity::CodeableConcept(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.entity,
+                ContractTermValuedItemEntity::CodeableConcept(Box::default()),
+            ) {
                 ContractTermValuedItemEntity::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            4 if url.is_none() => match self
-                .entity
-                .insert(ContractTermValuedItemEntity::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.entity,
+                ContractTermValuedItemEntity::Reference(Box::default()),
+            ) {
                 ContractTermValuedItemEntity::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -8185,17 +8128,17 @@ impl Place for ContractValuedItem {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            3 if url.is_none() => match self
-                .entity
-                .insert(ContractValuedItemEntity::CodeableConcept(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.entity,
+                ContractValuedItemEntity::CodeableConcept(Box::default()),
+            ) {
                 ContractValuedItemEntity::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            4 if url.is_none() => match self
-                .entity
-                .insert(ContractValuedItemEntity::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.entity,
+                ContractValuedItemEntity::Reference(Box::default()),
+            ) {
                 ContractValuedItemEntity::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -8675,13 +8618,10 @@ impl Place for DataRequirementCodeFilter {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             2 => put_one(&mut self.path, PrimKind::String, v, ok),
-            3 => match self
-                .value_set
-                .insert(DataRequirementCodeFilterValueSet::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            3 => match fill(
+                &mut self.value_set,
+                DataRequirementCodeFilterValueSet::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 DataRequirementCodeFilterValueSet::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -8693,10 +8633,10 @@ impl Place for DataRequirementCodeFilter {
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
-            4 if url.is_none() => match self
-                .value_set
-                .insert(DataRequirementCodeFilterValueSet::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.value_set,
+                DataRequirementCodeFilterValueSet::Reference(Box::default()),
+            ) {
                 DataRequirementCodeFilterValueSet::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -8736,13 +8676,10 @@ impl Place for DataRequirementDateFilter {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             2 => put_one(&mut self.path, PrimKind::String, v, ok),
-            3 => match self
-                .value
-                .insert(DataRequirementDateFilterValue::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            3 => match fill(
+                &mut self.value,
+                DataRequirementDateFilterValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 DataRequirementDateFilterValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -8753,17 +8690,17 @@ impl Place for DataRequirementDateFilter {
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
-            4 if url.is_none() => match self
-                .value
-                .insert(DataRequirementDateFilterValue::Period(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.value,
+                DataRequirementDateFilterValue::Period(Box::default()),
+            ) {
                 DataRequirementDateFilterValue::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            5 if url.is_none() => match self
-                .value
-                .insert(DataRequirementDateFilterValue::Duration(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.value,
+                DataRequirementDateFilterValue::Duration(Box::default()),
+            ) {
                 DataRequirementDateFilterValue::Duration(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -9373,13 +9310,10 @@ impl Place for DeviceRequest {
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             13 => put_one(&mut self.status, PrimKind::Code, v, ok),
             15 => put_one(&mut self.priority, PrimKind::Code, v, ok),
-            20 => match self
-                .occurrence
-                .insert(DeviceRequestOccurrence::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            20 => match fill(
+                &mut self.occurrence,
+                DeviceRequestOccurrence::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 DeviceRequestOccurrence::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -9400,33 +9334,32 @@ impl Place for DeviceRequest {
             11 if url.is_none() => open_many(&mut self.prior_request),
             12 if url.is_none() => Some(open_one(&mut self.group_identifier)),
             14 if url.is_none() => Some(open_one(&mut self.intent)),
-            16 if url.is_none() => match self
-                .code
-                .insert(DeviceRequestCode::Reference(Box::default()))
-            {
-                DeviceRequestCode::Reference(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            17 if url.is_none() => match self
-                .code
-                .insert(DeviceRequestCode::CodeableConcept(Box::default()))
-            {
+            16 if url.is_none() => {
+                match fill(&mut self.code, DeviceRequestCode::Reference(Box::default())) {
+                    DeviceRequestCode::Reference(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            17 if url.is_none() => match fill(
+                &mut self.code,
+                DeviceRequestCode::CodeableConcept(Box::default()),
+            ) {
                 DeviceRequestCode::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             18 if url.is_none() => Some(open_one(&mut self.subject)),
             19 if url.is_none() => Some(open_one(&mut self.context)),
-            21 if url.is_none() => match self
-                .occurrence
-                .insert(DeviceRequestOccurrence::Period(Box::default()))
-            {
+            21 if url.is_none() => match fill(
+                &mut self.occurrence,
+                DeviceRequestOccurrence::Period(Box::default()),
+            ) {
                 DeviceRequestOccurrence::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            22 if url.is_none() => match self
-                .occurrence
-                .insert(DeviceRequestOccurrence::Timing(Box::default()))
-            {
+            22 if url.is_none() => match fill(
+                &mut self.occurrence,
+                DeviceRequestOccurrence::Timing(Box::default()),
+            ) {
                 DeviceRequestOccurrence::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -9543,13 +9476,10 @@ impl Place for DeviceUseStatement {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             9 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            14 => match self
-                .timing
-                .insert(DeviceUseStatementTiming::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            14 => match fill(
+                &mut self.timing,
+                DeviceUseStatementTiming::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 DeviceUseStatementTiming::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -9567,17 +9497,17 @@ impl Place for DeviceUseStatement {
             8 if url.is_none() => open_many(&mut self.identifier),
             10 if url.is_none() => Some(open_one(&mut self.subject)),
             11 if url.is_none() => Some(open_one(&mut self.when_used)),
-            12 if url.is_none() => match self
-                .timing
-                .insert(DeviceUseStatementTiming::Timing(Box::default()))
-            {
+            12 if url.is_none() => match fill(
+                &mut self.timing,
+                DeviceUseStatementTiming::Timing(Box::default()),
+            ) {
                 DeviceUseStatementTiming::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            13 if url.is_none() => match self
-                .timing
-                .insert(DeviceUseStatementTiming::Period(Box::default()))
-            {
+            13 if url.is_none() => match fill(
+                &mut self.timing,
+                DeviceUseStatementTiming::Period(Box::default()),
+            ) {
                 DeviceUseStatementTiming::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -9663,13 +9593,10 @@ impl Place for DiagnosticReport {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             10 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            15 => match self
-                .effective
-                .insert(DiagnosticReportEffective::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            15 => match fill(
+                &mut self.effective,
+                DiagnosticReportEffective::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 DiagnosticReportEffective::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -9691,10 +9618,10 @@ impl Place for DiagnosticReport {
             12 if url.is_none() => Some(open_one(&mut self.code)),
             13 if url.is_none() => Some(open_one(&mut self.subject)),
             14 if url.is_none() => Some(open_one(&mut self.context)),
-            16 if url.is_none() => match self
-                .effective
-                .insert(DiagnosticReportEffective::Period(Box::default()))
-            {
+            16 if url.is_none() => match fill(
+                &mut self.effective,
+                DiagnosticReportEffective::Period(Box::default()),
+            ) {
                 DiagnosticReportEffective::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -9946,17 +9873,17 @@ impl Place for DocumentManifestContent {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            3 if url.is_none() => match self
-                .p
-                .insert(DocumentManifestContentP::Attachment(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.p,
+                DocumentManifestContentP::Attachment(Box::default()),
+            ) {
                 DocumentManifestContentP::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            4 if url.is_none() => match self
-                .p
-                .insert(DocumentManifestContentP::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.p,
+                DocumentManifestContentP::Reference(Box::default()),
+            ) {
                 DocumentManifestContentP::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -10332,11 +10259,10 @@ impl Place for Dosage {
             2 => put_one(&mut self.sequence, PrimKind::Integer, v, ok),
             3 => put_one(&mut self.text, PrimKind::String, v, ok),
             5 => put_one(&mut self.patient_instruction, PrimKind::String, v, ok),
-            7 => match self.as_needed.insert(DosageAsNeeded::Boolean(prim_of(
-                PrimKind::Boolean,
-                v,
-                ok,
-            ))) {
+            7 => match fill(
+                &mut self.as_needed,
+                DosageAsNeeded::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 DosageAsNeeded::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -10349,36 +10275,38 @@ impl Place for Dosage {
             1 => open_extension(&mut self.extension, url),
             4 if url.is_none() => open_many(&mut self.additional_instruction),
             6 if url.is_none() => Some(open_one(&mut self.timing)),
-            8 if url.is_none() => match self
-                .as_needed
-                .insert(DosageAsNeeded::CodeableConcept(Box::default()))
-            {
+            8 if url.is_none() => match fill(
+                &mut self.as_needed,
+                DosageAsNeeded::CodeableConcept(Box::default()),
+            ) {
                 DosageAsNeeded::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             9 if url.is_none() => Some(open_one(&mut self.site)),
             10 if url.is_none() => Some(open_one(&mut self.route)),
             11 if url.is_none() => Some(open_one(&mut self.method)),
-            12 if url.is_none() => match self.dose.insert(DosageDose::Range(Box::default())) {
+            12 if url.is_none() => match fill(&mut self.dose, DosageDose::Range(Box::default())) {
                 DosageDose::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            13 if url.is_none() => match self.dose.insert(DosageDose::Quantity(Box::default())) {
+            13 if url.is_none() => match fill(&mut self.dose, DosageDose::Quantity(Box::default()))
+            {
                 DosageDose::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             14 if url.is_none() => Some(open_one(&mut self.max_dose_per_period)),
             15 if url.is_none() => Some(open_one(&mut self.max_dose_per_administration)),
             16 if url.is_none() => Some(open_one(&mut self.max_dose_per_lifetime)),
-            17 if url.is_none() => match self.rate.insert(DosageRate::Ratio(Box::default())) {
+            17 if url.is_none() => match fill(&mut self.rate, DosageRate::Ratio(Box::default())) {
                 DosageRate::Ratio(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            18 if url.is_none() => match self.rate.insert(DosageRate::Range(Box::default())) {
+            18 if url.is_none() => match fill(&mut self.rate, DosageRate::Range(Box::default())) {
                 DosageRate::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            19 if url.is_none() => match self.rate.insert(DosageRate::Quantity(Box::default())) {
+            19 if url.is_none() => match fill(&mut self.rate, DosageRate::Quantity(Box::default()))
+            {
                 DosageRate::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -10760,608 +10688,453 @@ impl Place for ElementDefinition {
             13 => put_one(&mut self.min, PrimKind::UnsignedInt, v, ok),
             14 => put_one(&mut self.max, PrimKind::String, v, ok),
             16 => put_one(&mut self.content_reference, PrimKind::Uri, v, ok),
-            18 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Base64Binary(prim_of(
-                    PrimKind::Base64Binary,
-                    v,
-                    ok,
-                ))) {
+            18 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Base64Binary(prim_of(PrimKind::Base64Binary, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Base64Binary(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            19 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            19 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            20 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Code(prim_of(
-                    PrimKind::Code,
-                    v,
-                    ok,
-                ))) {
+            20 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            21 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            21 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            22 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            22 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            23 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            23 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            24 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Id(prim_of(
-                    PrimKind::Id,
-                    v,
-                    ok,
-                ))) {
+            24 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Id(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            25 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Instant(prim_of(
-                    PrimKind::Instant,
-                    v,
-                    ok,
-                ))) {
+            25 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Instant(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            26 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            26 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            27 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Markdown(prim_of(
-                    PrimKind::Markdown,
-                    v,
-                    ok,
-                ))) {
+            27 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Markdown(prim_of(PrimKind::Markdown, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Markdown(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            28 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Oid(prim_of(
-                    PrimKind::Oid,
-                    v,
-                    ok,
-                ))) {
+            28 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Oid(prim_of(PrimKind::Oid, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Oid(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            29 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::PositiveInt(prim_of(
-                    PrimKind::PositiveInt,
-                    v,
-                    ok,
-                ))) {
+            29 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            30 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            30 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            31 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Time(prim_of(
-                    PrimKind::Time,
-                    v,
-                    ok,
-                ))) {
+            31 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            32 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::UnsignedInt(prim_of(
-                    PrimKind::UnsignedInt,
-                    v,
-                    ok,
-                ))) {
+            32 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            33 => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            33 => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ElementDefinitionDefaultValue::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
             56 => put_one(&mut self.meaning_when_missing, PrimKind::Markdown, v, ok),
             57 => put_one(&mut self.order_meaning, PrimKind::String, v, ok),
-            58 => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Base64Binary(prim_of(
-                    PrimKind::Base64Binary,
-                    v,
-                    ok,
-                ))) {
+            58 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Base64Binary(prim_of(PrimKind::Base64Binary, v, ok)),
+            ) {
                 ElementDefinitionFixed::Base64Binary(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            59 => match self.fixed.insert(ElementDefinitionFixed::Boolean(prim_of(
-                PrimKind::Boolean,
-                v,
-                ok,
-            ))) {
+            59 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ElementDefinitionFixed::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            60 => match self.fixed.insert(ElementDefinitionFixed::Code(prim_of(
-                PrimKind::Code,
-                v,
-                ok,
-            ))) {
+            60 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 ElementDefinitionFixed::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            61 => match self.fixed.insert(ElementDefinitionFixed::Date(prim_of(
-                PrimKind::Date,
-                v,
-                ok,
-            ))) {
+            61 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ElementDefinitionFixed::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            62 => match self.fixed.insert(ElementDefinitionFixed::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            62 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ElementDefinitionFixed::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            63 => match self.fixed.insert(ElementDefinitionFixed::Decimal(prim_of(
-                PrimKind::Decimal,
-                v,
-                ok,
-            ))) {
+            63 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 ElementDefinitionFixed::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            64 => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Id(prim_of(PrimKind::Id, v, ok)))
-            {
+            64 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
                 ElementDefinitionFixed::Id(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            65 => match self.fixed.insert(ElementDefinitionFixed::Instant(prim_of(
-                PrimKind::Instant,
-                v,
-                ok,
-            ))) {
+            65 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
                 ElementDefinitionFixed::Instant(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            66 => match self.fixed.insert(ElementDefinitionFixed::Integer(prim_of(
-                PrimKind::Integer,
-                v,
-                ok,
-            ))) {
+            66 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 ElementDefinitionFixed::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            67 => match self.fixed.insert(ElementDefinitionFixed::Markdown(prim_of(
-                PrimKind::Markdown,
-                v,
-                ok,
-            ))) {
+            67 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Markdown(prim_of(PrimKind::Markdown, v, ok)),
+            ) {
                 ElementDefinitionFixed::Markdown(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            68 => {
-                match self
-                    .fixed
-                    .insert(ElementDefinitionFixed::Oid(prim_of(PrimKind::Oid, v, ok)))
-                {
-                    ElementDefinitionFixed::Oid(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            69 => match self
-                .fixed
-                .insert(ElementDefinitionFixed::PositiveInt(prim_of(
-                    PrimKind::PositiveInt,
-                    v,
-                    ok,
-                ))) {
+            68 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Oid(prim_of(PrimKind::Oid, v, ok)),
+            ) {
+                ElementDefinitionFixed::Oid(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            69 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 ElementDefinitionFixed::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            70 => match self.fixed.insert(ElementDefinitionFixed::String(prim_of(
-                PrimKind::String,
-                v,
-                ok,
-            ))) {
+            70 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ElementDefinitionFixed::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            71 => match self.fixed.insert(ElementDefinitionFixed::Time(prim_of(
-                PrimKind::Time,
-                v,
-                ok,
-            ))) {
+            71 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ElementDefinitionFixed::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            72 => match self
-                .fixed
-                .insert(ElementDefinitionFixed::UnsignedInt(prim_of(
-                    PrimKind::UnsignedInt,
-                    v,
-                    ok,
-                ))) {
+            72 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 ElementDefinitionFixed::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            73 => {
-                match self
-                    .fixed
-                    .insert(ElementDefinitionFixed::Uri(prim_of(PrimKind::Uri, v, ok)))
-                {
-                    ElementDefinitionFixed::Uri(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            96 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Base64Binary(prim_of(
-                    PrimKind::Base64Binary,
-                    v,
-                    ok,
-                ))) {
+            73 => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
+                ElementDefinitionFixed::Uri(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            96 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Base64Binary(prim_of(PrimKind::Base64Binary, v, ok)),
+            ) {
                 ElementDefinitionPattern::Base64Binary(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            97 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            97 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ElementDefinitionPattern::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            98 => match self.pattern.insert(ElementDefinitionPattern::Code(prim_of(
-                PrimKind::Code,
-                v,
-                ok,
-            ))) {
+            98 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 ElementDefinitionPattern::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            99 => match self.pattern.insert(ElementDefinitionPattern::Date(prim_of(
-                PrimKind::Date,
-                v,
-                ok,
-            ))) {
+            99 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ElementDefinitionPattern::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            100 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            100 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ElementDefinitionPattern::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            101 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            101 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 ElementDefinitionPattern::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            102 => match self.pattern.insert(ElementDefinitionPattern::Id(prim_of(
-                PrimKind::Id,
-                v,
-                ok,
-            ))) {
+            102 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
                 ElementDefinitionPattern::Id(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            103 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Instant(prim_of(
-                    PrimKind::Instant,
-                    v,
-                    ok,
-                ))) {
+            103 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
                 ElementDefinitionPattern::Instant(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            104 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            104 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 ElementDefinitionPattern::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            105 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Markdown(prim_of(
-                    PrimKind::Markdown,
-                    v,
-                    ok,
-                ))) {
+            105 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Markdown(prim_of(PrimKind::Markdown, v, ok)),
+            ) {
                 ElementDefinitionPattern::Markdown(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            106 => match self.pattern.insert(ElementDefinitionPattern::Oid(prim_of(
-                PrimKind::Oid,
-                v,
-                ok,
-            ))) {
+            106 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Oid(prim_of(PrimKind::Oid, v, ok)),
+            ) {
                 ElementDefinitionPattern::Oid(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            107 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::PositiveInt(prim_of(
-                    PrimKind::PositiveInt,
-                    v,
-                    ok,
-                ))) {
+            107 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 ElementDefinitionPattern::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            108 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            108 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ElementDefinitionPattern::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            109 => match self.pattern.insert(ElementDefinitionPattern::Time(prim_of(
-                PrimKind::Time,
-                v,
-                ok,
-            ))) {
+            109 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ElementDefinitionPattern::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            110 => match self
-                .pattern
-                .insert(ElementDefinitionPattern::UnsignedInt(prim_of(
-                    PrimKind::UnsignedInt,
-                    v,
-                    ok,
-                ))) {
+            110 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 ElementDefinitionPattern::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            111 => match self.pattern.insert(ElementDefinitionPattern::Uri(prim_of(
-                PrimKind::Uri,
-                v,
-                ok,
-            ))) {
+            111 => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ElementDefinitionPattern::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            135 => match self
-                .min_value
-                .insert(ElementDefinitionMinValue::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            135 => match fill(
+                &mut self.min_value,
+                ElementDefinitionMinValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ElementDefinitionMinValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            136 => match self
-                .min_value
-                .insert(ElementDefinitionMinValue::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            136 => match fill(
+                &mut self.min_value,
+                ElementDefinitionMinValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ElementDefinitionMinValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            137 => match self
-                .min_value
-                .insert(ElementDefinitionMinValue::Instant(prim_of(
-                    PrimKind::Instant,
-                    v,
-                    ok,
-                ))) {
+            137 => match fill(
+                &mut self.min_value,
+                ElementDefinitionMinValue::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
                 ElementDefinitionMinValue::Instant(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            138 => match self
-                .min_value
-                .insert(ElementDefinitionMinValue::Time(prim_of(
-                    PrimKind::Time,
-                    v,
-                    ok,
-                ))) {
+            138 => match fill(
+                &mut self.min_value,
+                ElementDefinitionMinValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ElementDefinitionMinValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            139 => match self
-                .min_value
-                .insert(ElementDefinitionMinValue::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            139 => match fill(
+                &mut self.min_value,
+                ElementDefinitionMinValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 ElementDefinitionMinValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            140 => match self
-                .min_value
-                .insert(ElementDefinitionMinValue::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            140 => match fill(
+                &mut self.min_value,
+                ElementDefinitionMinValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 ElementDefinitionMinValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            141 => match self
-                .min_value
-                .insert(ElementDefinitionMinValue::PositiveInt(prim_of(
-                    PrimKind::PositiveInt,
-                    v,
-                    ok,
-                ))) {
+            141 => match fill(
+                &mut self.min_value,
+                ElementDefinitionMinValue::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 ElementDefinitionMinValue::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            142 => match self
-                .min_value
-                .insert(ElementDefinitionMinValue::UnsignedInt(prim_of(
-                    PrimKind::UnsignedInt,
-                    v,
-                    ok,
-                ))) {
+            142 => match fill(
+                &mut self.min_value,
+                ElementDefinitionMinValue::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 ElementDefinitionMinValue::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            144 => match self
-                .max_value
-                .insert(ElementDefinitionMaxValue::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            144 => match fill(
+                &mut self.max_value,
+                ElementDefinitionMaxValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ElementDefinitionMaxValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            145 => match self
-                .max_value
-                .insert(ElementDefinitionMaxValue::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            145 => match fill(
+                &mut self.max_value,
+                ElementDefinitionMaxValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ElementDefinitionMaxValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            146 => match self
-                .max_value
-                .insert(ElementDefinitionMaxValue::Instant(prim_of(
-                    PrimKind::Instant,
-                    v,
-                    ok,
-                ))) {
+            146 => match fill(
+                &mut self.max_value,
+                ElementDefinitionMaxValue::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
                 ElementDefinitionMaxValue::Instant(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            147 => match self
-                .max_value
-                .insert(ElementDefinitionMaxValue::Time(prim_of(
-                    PrimKind::Time,
-                    v,
-                    ok,
-                ))) {
+            147 => match fill(
+                &mut self.max_value,
+                ElementDefinitionMaxValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ElementDefinitionMaxValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            148 => match self
-                .max_value
-                .insert(ElementDefinitionMaxValue::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            148 => match fill(
+                &mut self.max_value,
+                ElementDefinitionMaxValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 ElementDefinitionMaxValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            149 => match self
-                .max_value
-                .insert(ElementDefinitionMaxValue::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            149 => match fill(
+                &mut self.max_value,
+                ElementDefinitionMaxValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 ElementDefinitionMaxValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            150 => match self
-                .max_value
-                .insert(ElementDefinitionMaxValue::PositiveInt(prim_of(
-                    PrimKind::PositiveInt,
-                    v,
-                    ok,
-                ))) {
+            150 => match fill(
+                &mut self.max_value,
+                ElementDefinitionMaxValue::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 ElementDefinitionMaxValue::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            151 => match self
-                .max_value
-                .insert(ElementDefinitionMaxValue::UnsignedInt(prim_of(
-                    PrimKind::UnsignedInt,
-                    v,
-                    ok,
-                ))) {
+            151 => match fill(
+                &mut self.max_value,
+                ElementDefinitionMaxValue::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 ElementDefinitionMaxValue::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -11381,483 +11154,479 @@ impl Place for ElementDefinition {
             7 if url.is_none() => Some(open_one(&mut self.slicing)),
             15 if url.is_none() => Some(open_one(&mut self.base)),
             17 if url.is_none() => open_many(&mut self.type_),
-            34 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Address(Box::default()))
-            {
+            34 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Address(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Address(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            35 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Age(Box::default()))
-            {
+            35 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Age(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            36 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Annotation(Box::default()))
-            {
+            36 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Annotation(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Annotation(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            37 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Attachment(Box::default()))
-            {
+            37 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Attachment(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            38 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(ElementDefinitionDefaultValue::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    ElementDefinitionDefaultValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            39 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Coding(Box::default()))
-            {
+            38 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::CodeableConcept(Box::default()),
+            ) {
+                ElementDefinitionDefaultValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            39 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Coding(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            40 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::ContactPoint(Box::default()))
-            {
+            40 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::ContactPoint(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::ContactPoint(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            41 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Count(Box::default()))
-            {
+            41 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Count(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Count(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            42 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Distance(Box::default()))
-            {
+            42 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Distance(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Distance(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            43 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Duration(Box::default()))
-            {
+            43 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Duration(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Duration(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            44 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::HumanName(Box::default()))
-            {
+            44 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::HumanName(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::HumanName(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            45 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Identifier(Box::default()))
-            {
+            45 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Identifier(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Identifier(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            46 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Money(Box::default()))
-            {
+            46 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Money(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Money(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            47 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Period(Box::default()))
-            {
+            47 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Period(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            48 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Quantity(Box::default()))
-            {
+            48 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Quantity(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            49 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Range(Box::default()))
-            {
+            49 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Range(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            50 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Ratio(Box::default()))
-            {
+            50 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Ratio(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Ratio(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            51 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Reference(Box::default()))
-            {
+            51 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Reference(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            52 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::SampledData(Box::default()))
-            {
+            52 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::SampledData(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::SampledData(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            53 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Signature(Box::default()))
-            {
+            53 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Signature(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Signature(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            54 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Timing(Box::default()))
-            {
+            54 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Timing(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            55 if url.is_none() => match self
-                .default_value
-                .insert(ElementDefinitionDefaultValue::Meta(Box::default()))
-            {
+            55 if url.is_none() => match fill(
+                &mut self.default_value,
+                ElementDefinitionDefaultValue::Meta(Box::default()),
+            ) {
                 ElementDefinitionDefaultValue::Meta(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            74 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Address(Box::default()))
-            {
+            74 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Address(Box::default()),
+            ) {
                 ElementDefinitionFixed::Address(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            75 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Age(Box::default()))
-            {
-                ElementDefinitionFixed::Age(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            76 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Annotation(Box::default()))
-            {
+            75 if url.is_none() => {
+                match fill(&mut self.fixed, ElementDefinitionFixed::Age(Box::default())) {
+                    ElementDefinitionFixed::Age(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            76 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Annotation(Box::default()),
+            ) {
                 ElementDefinitionFixed::Annotation(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            77 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Attachment(Box::default()))
-            {
+            77 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Attachment(Box::default()),
+            ) {
                 ElementDefinitionFixed::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            78 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::CodeableConcept(Box::default()))
-            {
+            78 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::CodeableConcept(Box::default()),
+            ) {
                 ElementDefinitionFixed::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            79 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Coding(Box::default()))
-            {
+            79 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Coding(Box::default()),
+            ) {
                 ElementDefinitionFixed::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            80 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::ContactPoint(Box::default()))
-            {
+            80 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::ContactPoint(Box::default()),
+            ) {
                 ElementDefinitionFixed::ContactPoint(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            81 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Count(Box::default()))
-            {
+            81 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Count(Box::default()),
+            ) {
                 ElementDefinitionFixed::Count(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            82 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Distance(Box::default()))
-            {
+            82 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Distance(Box::default()),
+            ) {
                 ElementDefinitionFixed::Distance(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            83 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Duration(Box::default()))
-            {
+            83 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Duration(Box::default()),
+            ) {
                 ElementDefinitionFixed::Duration(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            84 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::HumanName(Box::default()))
-            {
+            84 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::HumanName(Box::default()),
+            ) {
                 ElementDefinitionFixed::HumanName(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            85 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Identifier(Box::default()))
-            {
+            85 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Identifier(Box::default()),
+            ) {
                 ElementDefinitionFixed::Identifier(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            86 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Money(Box::default()))
-            {
+            86 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Money(Box::default()),
+            ) {
                 ElementDefinitionFixed::Money(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            87 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Period(Box::default()))
-            {
+            87 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Period(Box::default()),
+            ) {
                 ElementDefinitionFixed::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            88 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Quantity(Box::default()))
-            {
+            88 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Quantity(Box::default()),
+            ) {
                 ElementDefinitionFixed::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            89 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Range(Box::default()))
-            {
+            89 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Range(Box::default()),
+            ) {
                 ElementDefinitionFixed::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            90 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Ratio(Box::default()))
-            {
+            90 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Ratio(Box::default()),
+            ) {
                 ElementDefinitionFixed::Ratio(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            91 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Reference(Box::default()))
-            {
+            91 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Reference(Box::default()),
+            ) {
                 ElementDefinitionFixed::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            92 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::SampledData(Box::default()))
-            {
+            92 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::SampledData(Box::default()),
+            ) {
                 ElementDefinitionFixed::SampledData(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            93 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Signature(Box::default()))
-            {
+            93 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Signature(Box::default()),
+            ) {
                 ElementDefinitionFixed::Signature(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            94 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Timing(Box::default()))
-            {
+            94 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Timing(Box::default()),
+            ) {
                 ElementDefinitionFixed::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            95 if url.is_none() => match self
-                .fixed
-                .insert(ElementDefinitionFixed::Meta(Box::default()))
-            {
+            95 if url.is_none() => match fill(
+                &mut self.fixed,
+                ElementDefinitionFixed::Meta(Box::default()),
+            ) {
                 ElementDefinitionFixed::Meta(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            112 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Address(Box::default()))
-            {
+            112 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Address(Box::default()),
+            ) {
                 ElementDefinitionPattern::Address(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            113 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Age(Box::default()))
-            {
+            113 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Age(Box::default()),
+            ) {
                 ElementDefinitionPattern::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            114 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Annotation(Box::default()))
-            {
+            114 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Annotation(Box::default()),
+            ) {
                 ElementDefinitionPattern::Annotation(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            115 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Attachment(Box::default()))
-            {
+            115 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Attachment(Box::default()),
+            ) {
                 ElementDefinitionPattern::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            116 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::CodeableConcept(Box::default()))
-            {
+            116 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::CodeableConcept(Box::default()),
+            ) {
                 ElementDefinitionPattern::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            117 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Coding(Box::default()))
-            {
+            117 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Coding(Box::default()),
+            ) {
                 ElementDefinitionPattern::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            118 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::ContactPoint(Box::default()))
-            {
+            118 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::ContactPoint(Box::default()),
+            ) {
                 ElementDefinitionPattern::ContactPoint(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            119 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Count(Box::default()))
-            {
+            119 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Count(Box::default()),
+            ) {
                 ElementDefinitionPattern::Count(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            120 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Distance(Box::default()))
-            {
+            120 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Distance(Box::default()),
+            ) {
                 ElementDefinitionPattern::Distance(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            121 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Duration(Box::default()))
-            {
+            121 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Duration(Box::default()),
+            ) {
                 ElementDefinitionPattern::Duration(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            122 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::HumanName(Box::default()))
-            {
+            122 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::HumanName(Box::default()),
+            ) {
                 ElementDefinitionPattern::HumanName(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            123 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Identifier(Box::default()))
-            {
+            123 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Identifier(Box::default()),
+            ) {
                 ElementDefinitionPattern::Identifier(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            124 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Money(Box::default()))
-            {
+            124 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Money(Box::default()),
+            ) {
                 ElementDefinitionPattern::Money(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            125 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Period(Box::default()))
-            {
+            125 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Period(Box::default()),
+            ) {
                 ElementDefinitionPattern::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            126 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Quantity(Box::default()))
-            {
+            126 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Quantity(Box::default()),
+            ) {
                 ElementDefinitionPattern::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            127 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Range(Box::default()))
-            {
+            127 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Range(Box::default()),
+            ) {
                 ElementDefinitionPattern::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            128 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Ratio(Box::default()))
-            {
+            128 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Ratio(Box::default()),
+            ) {
                 ElementDefinitionPattern::Ratio(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            129 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Reference(Box::default()))
-            {
+            129 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Reference(Box::default()),
+            ) {
                 ElementDefinitionPattern::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            130 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::SampledData(Box::default()))
-            {
+            130 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::SampledData(Box::default()),
+            ) {
                 ElementDefinitionPattern::SampledData(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            131 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Signature(Box::default()))
-            {
+            131 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Signature(Box::default()),
+            ) {
                 ElementDefinitionPattern::Signature(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            132 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Timing(Box::default()))
-            {
+            132 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Timing(Box::default()),
+            ) {
                 ElementDefinitionPattern::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            133 if url.is_none() => match self
-                .pattern
-                .insert(ElementDefinitionPattern::Meta(Box::default()))
-            {
+            133 if url.is_none() => match fill(
+                &mut self.pattern,
+                ElementDefinitionPattern::Meta(Box::default()),
+            ) {
                 ElementDefinitionPattern::Meta(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             134 if url.is_none() => open_many(&mut self.example),
-            143 if url.is_none() => match self
-                .min_value
-                .insert(ElementDefinitionMinValue::Quantity(Box::default()))
-            {
+            143 if url.is_none() => match fill(
+                &mut self.min_value,
+                ElementDefinitionMinValue::Quantity(Box::default()),
+            ) {
                 ElementDefinitionMinValue::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            152 if url.is_none() => match self
-                .max_value
-                .insert(ElementDefinitionMaxValue::Quantity(Box::default()))
-            {
+            152 if url.is_none() => match fill(
+                &mut self.max_value,
+                ElementDefinitionMaxValue::Quantity(Box::default()),
+            ) {
                 ElementDefinitionMaxValue::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -11941,13 +11710,10 @@ impl Place for ElementDefinitionBinding {
             0 => put_attr(&mut self.id, v),
             2 => put_one(&mut self.strength, PrimKind::Code, v, ok),
             3 => put_one(&mut self.description, PrimKind::String, v, ok),
-            4 => match self
-                .value_set
-                .insert(ElementDefinitionBindingValueSet::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.value_set,
+                ElementDefinitionBindingValueSet::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ElementDefinitionBindingValueSet::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -11958,10 +11724,10 @@ impl Place for ElementDefinitionBinding {
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
-            5 if url.is_none() => match self
-                .value_set
-                .insert(ElementDefinitionBindingValueSet::Reference(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.value_set,
+                ElementDefinitionBindingValueSet::Reference(Box::default()),
+            ) {
                 ElementDefinitionBindingValueSet::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -12111,161 +11877,115 @@ impl Place for ElementDefinitionExample {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             2 => put_one(&mut self.label, PrimKind::String, v, ok),
-            3 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Base64Binary(prim_of(
-                    PrimKind::Base64Binary,
-                    v,
-                    ok,
-                ))) {
+            3 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Base64Binary(prim_of(PrimKind::Base64Binary, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Base64Binary(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            4 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            5 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Code(prim_of(
-                    PrimKind::Code,
-                    v,
-                    ok,
-                ))) {
+            5 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            6 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            7 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            8 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => match self.value.insert(ElementDefinitionExampleValue::Id(prim_of(
-                PrimKind::Id,
-                v,
-                ok,
-            ))) {
+            9 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Id(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            10 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Instant(prim_of(
-                    PrimKind::Instant,
-                    v,
-                    ok,
-                ))) {
+            10 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Instant(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            11 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            11 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            12 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Markdown(prim_of(
-                    PrimKind::Markdown,
-                    v,
-                    ok,
-                ))) {
+            12 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Markdown(prim_of(PrimKind::Markdown, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Markdown(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            13 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Oid(prim_of(
-                    PrimKind::Oid,
-                    v,
-                    ok,
-                ))) {
+            13 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Oid(prim_of(PrimKind::Oid, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Oid(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            14 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::PositiveInt(prim_of(
-                    PrimKind::PositiveInt,
-                    v,
-                    ok,
-                ))) {
+            14 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            15 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            15 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            16 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Time(prim_of(
-                    PrimKind::Time,
-                    v,
-                    ok,
-                ))) {
+            16 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            17 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::UnsignedInt(prim_of(
-                    PrimKind::UnsignedInt,
-                    v,
-                    ok,
-                ))) {
+            17 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            18 => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            18 => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ElementDefinitionExampleValue::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -12276,160 +11996,157 @@ impl Place for ElementDefinitionExample {
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
-            19 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Address(Box::default()))
-            {
+            19 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Address(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Address(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            20 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Age(Box::default()))
-            {
+            20 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Age(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            21 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Annotation(Box::default()))
-            {
+            21 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Annotation(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Annotation(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            22 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Attachment(Box::default()))
-            {
+            22 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Attachment(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            23 if url.is_none() => {
-                match self
-                    .value
-                    .insert(ElementDefinitionExampleValue::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    ElementDefinitionExampleValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            24 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Coding(Box::default()))
-            {
+            23 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::CodeableConcept(Box::default()),
+            ) {
+                ElementDefinitionExampleValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            24 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Coding(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            25 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::ContactPoint(Box::default()))
-            {
+            25 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::ContactPoint(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::ContactPoint(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            26 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Count(Box::default()))
-            {
+            26 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Count(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Count(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            27 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Distance(Box::default()))
-            {
+            27 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Distance(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Distance(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            28 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Duration(Box::default()))
-            {
+            28 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Duration(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Duration(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            29 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::HumanName(Box::default()))
-            {
+            29 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::HumanName(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::HumanName(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            30 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Identifier(Box::default()))
-            {
+            30 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Identifier(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Identifier(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            31 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Money(Box::default()))
-            {
+            31 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Money(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Money(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            32 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Period(Box::default()))
-            {
+            32 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Period(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            33 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Quantity(Box::default()))
-            {
+            33 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Quantity(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            34 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Range(Box::default()))
-            {
+            34 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Range(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            35 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Ratio(Box::default()))
-            {
+            35 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Ratio(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Ratio(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            36 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Reference(Box::default()))
-            {
+            36 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Reference(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            37 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::SampledData(Box::default()))
-            {
+            37 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::SampledData(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::SampledData(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            38 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Signature(Box::default()))
-            {
+            38 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Signature(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Signature(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            39 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Timing(Box::default()))
-            {
+            39 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Timing(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            40 if url.is_none() => match self
-                .value
-                .insert(ElementDefinitionExampleValue::Meta(Box::default()))
-            {
+            40 if url.is_none() => match fill(
+                &mut self.value,
+                ElementDefinitionExampleValue::Meta(Box::default()),
+            ) {
                 ElementDefinitionExampleValue::Meta(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -12667,13 +12384,10 @@ impl Place for EligibilityRequest {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             9 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            12 => match self
-                .serviced
-                .insert(EligibilityRequestServiced::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            12 => match fill(
+                &mut self.serviced,
+                EligibilityRequestServiced::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 EligibilityRequestServiced::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -12692,10 +12406,10 @@ impl Place for EligibilityRequest {
             8 if url.is_none() => open_many(&mut self.identifier),
             10 if url.is_none() => Some(open_one(&mut self.priority)),
             11 if url.is_none() => Some(open_one(&mut self.patient)),
-            13 if url.is_none() => match self
-                .serviced
-                .insert(EligibilityRequestServiced::Period(Box::default()))
-            {
+            13 if url.is_none() => match fill(
+                &mut self.serviced,
+                EligibilityRequestServiced::Period(Box::default()),
+            ) {
                 EligibilityRequestServiced::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -12969,7 +12683,8 @@ impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             4 => {
-                match self.allowed.insert(
+                match fill(
+                    &mut self.allowed,
                     EligibilityResponseInsuranceBenefitBalanceFinancialAllowed::UnsignedInt(
                         prim_of(PrimKind::UnsignedInt, v, ok),
                     ),
@@ -12980,7 +12695,8 @@ impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
                     _ => None,
                 }
             }
-            5 => match self.allowed.insert(
+            5 => match fill(
+                &mut self.allowed,
                 EligibilityResponseInsuranceBenefitBalanceFinancialAllowed::String(prim_of(
                     PrimKind::String,
                     v,
@@ -12992,7 +12708,8 @@ impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
                 }
                 _ => None,
             },
-            7 => match self.used.insert(
+            7 => match fill(
+                &mut self.used,
                 EligibilityResponseInsuranceBenefitBalanceFinancialUsed::UnsignedInt(prim_of(
                     PrimKind::UnsignedInt,
                     v,
@@ -13013,7 +12730,8 @@ impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.type_)),
-            6 if url.is_none() => match self.allowed.insert(
+            6 if url.is_none() => match fill(
+                &mut self.allowed,
                 EligibilityResponseInsuranceBenefitBalanceFinancialAllowed::Money(Box::default()),
             ) {
                 EligibilityResponseInsuranceBenefitBalanceFinancialAllowed::Money(c) => {
@@ -13021,7 +12739,8 @@ impl Place for EligibilityResponseInsuranceBenefitBalanceFinancial {
                 }
                 _ => None,
             },
-            8 if url.is_none() => match self.used.insert(
+            8 if url.is_none() => match fill(
+                &mut self.used,
                 EligibilityResponseInsuranceBenefitBalanceFinancialUsed::Money(Box::default()),
             ) {
                 EligibilityResponseInsuranceBenefitBalanceFinancialUsed::Money(c) => {
@@ -14397,23 +14116,20 @@ impl Place for ExplanationOfBenefitAccident {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             4 if url.is_none() => Some(open_one(&mut self.type_)),
-            5 if url.is_none() => match self
-                .location
-                .insert(ExplanationOfBenefitAccidentLocation::Address(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.location,
+                ExplanationOfBenefitAccidentLocation::Address(Box::default()),
+            ) {
                 ExplanationOfBenefitAccidentLocation::Address(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            6 if url.is_none() => {
-                match self
-                    .location
-                    .insert(ExplanationOfBenefitAccidentLocation::Reference(
-                        Box::default(),
-                    )) {
-                    ExplanationOfBenefitAccidentLocation::Reference(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
+            6 if url.is_none() => match fill(
+                &mut self.location,
+                ExplanationOfBenefitAccidentLocation::Reference(Box::default()),
+            ) {
+                ExplanationOfBenefitAccidentLocation::Reference(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -14629,7 +14345,8 @@ impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            4 => match self.allowed.insert(
+            4 => match fill(
+                &mut self.allowed,
                 ExplanationOfBenefitBenefitBalanceFinancialAllowed::UnsignedInt(prim_of(
                     PrimKind::UnsignedInt,
                     v,
@@ -14641,7 +14358,8 @@ impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
                 }
                 _ => None,
             },
-            5 => match self.allowed.insert(
+            5 => match fill(
+                &mut self.allowed,
                 ExplanationOfBenefitBenefitBalanceFinancialAllowed::String(prim_of(
                     PrimKind::String,
                     v,
@@ -14651,7 +14369,8 @@ impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
                 ExplanationOfBenefitBenefitBalanceFinancialAllowed::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self.used.insert(
+            7 => match fill(
+                &mut self.used,
                 ExplanationOfBenefitBenefitBalanceFinancialUsed::UnsignedInt(prim_of(
                     PrimKind::UnsignedInt,
                     v,
@@ -14672,7 +14391,8 @@ impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.type_)),
-            6 if url.is_none() => match self.allowed.insert(
+            6 if url.is_none() => match fill(
+                &mut self.allowed,
                 ExplanationOfBenefitBenefitBalanceFinancialAllowed::Money(Box::default()),
             ) {
                 ExplanationOfBenefitBenefitBalanceFinancialAllowed::Money(c) => {
@@ -14680,18 +14400,15 @@ impl Place for ExplanationOfBenefitBenefitBalanceFinancial {
                 }
                 _ => None,
             },
-            8 if url.is_none() => {
-                match self
-                    .used
-                    .insert(ExplanationOfBenefitBenefitBalanceFinancialUsed::Money(
-                        Box::default(),
-                    )) {
-                    ExplanationOfBenefitBenefitBalanceFinancialUsed::Money(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
+            8 if url.is_none() => match fill(
+                &mut self.used,
+                ExplanationOfBenefitBenefitBalanceFinancialUsed::Money(Box::default()),
+            ) {
+                ExplanationOfBenefitBenefitBalanceFinancialUsed::Money(c) => {
+                    Some(place_ptr(&mut **c))
                 }
-            }
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -14781,7 +14498,8 @@ impl Place for ExplanationOfBenefitDiagnosis {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            4 if url.is_none() => match self.diagnosis.insert(
+            4 if url.is_none() => match fill(
+                &mut self.diagnosis,
                 ExplanationOfBenefitDiagnosisDiagnosis::CodeableConcept(Box::default()),
             ) {
                 ExplanationOfBenefitDiagnosisDiagnosis::CodeableConcept(c) => {
@@ -14789,18 +14507,13 @@ impl Place for ExplanationOfBenefitDiagnosis {
                 }
                 _ => None,
             },
-            5 if url.is_none() => {
-                match self
-                    .diagnosis
-                    .insert(ExplanationOfBenefitDiagnosisDiagnosis::Reference(
-                        Box::default(),
-                    )) {
-                    ExplanationOfBenefitDiagnosisDiagnosis::Reference(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
+            5 if url.is_none() => match fill(
+                &mut self.diagnosis,
+                ExplanationOfBenefitDiagnosisDiagnosis::Reference(Box::default()),
+            ) {
+                ExplanationOfBenefitDiagnosisDiagnosis::Reference(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
             6 if url.is_none() => open_many(&mut self.type_),
             7 if url.is_none() => Some(open_one(&mut self.package_code)),
             _ => None,
@@ -14844,23 +14557,17 @@ impl Place for ExplanationOfBenefitInformation {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.sequence, PrimKind::PositiveInt, v, ok),
-            6 => match self
-                .timing
-                .insert(ExplanationOfBenefitInformationTiming::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            6 => match fill(
+                &mut self.timing,
+                ExplanationOfBenefitInformationTiming::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ExplanationOfBenefitInformationTiming::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self
-                .value
-                .insert(ExplanationOfBenefitInformationValue::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            8 => match fill(
+                &mut self.value,
+                ExplanationOfBenefitInformationValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ExplanationOfBenefitInformationValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -14874,45 +14581,34 @@ impl Place for ExplanationOfBenefitInformation {
             2 => open_extension(&mut self.modifier_extension, url),
             4 if url.is_none() => Some(open_one(&mut self.category)),
             5 if url.is_none() => Some(open_one(&mut self.code)),
-            7 if url.is_none() => match self
-                .timing
-                .insert(ExplanationOfBenefitInformationTiming::Period(Box::default()))
-            {
+            7 if url.is_none() => match fill(
+                &mut self.timing,
+                ExplanationOfBenefitInformationTiming::Period(Box::default()),
+            ) {
                 ExplanationOfBenefitInformationTiming::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            9 if url.is_none() => {
-                match self
-                    .value
-                    .insert(ExplanationOfBenefitInformationValue::Quantity(
-                        Box::default(),
-                    )) {
-                    ExplanationOfBenefitInformationValue::Quantity(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            10 if url.is_none() => {
-                match self
-                    .value
-                    .insert(ExplanationOfBenefitInformationValue::Attachment(
-                        Box::default(),
-                    )) {
-                    ExplanationOfBenefitInformationValue::Attachment(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            11 if url.is_none() => {
-                match self
-                    .value
-                    .insert(ExplanationOfBenefitInformationValue::Reference(
-                        Box::default(),
-                    )) {
-                    ExplanationOfBenefitInformationValue::Reference(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
+            9 if url.is_none() => match fill(
+                &mut self.value,
+                ExplanationOfBenefitInformationValue::Quantity(Box::default()),
+            ) {
+                ExplanationOfBenefitInformationValue::Quantity(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            10 if url.is_none() => match fill(
+                &mut self.value,
+                ExplanationOfBenefitInformationValue::Attachment(Box::default()),
+            ) {
+                ExplanationOfBenefitInformationValue::Attachment(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            11 if url.is_none() => match fill(
+                &mut self.value,
+                ExplanationOfBenefitInformationValue::Reference(Box::default()),
+            ) {
+                ExplanationOfBenefitInformationValue::Reference(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
             12 if url.is_none() => Some(open_one(&mut self.reason)),
             _ => None,
         }
@@ -15038,13 +14734,10 @@ impl Place for ExplanationOfBenefitItem {
             5 => put_many(&mut self.diagnosis_link_id, PrimKind::PositiveInt, v, ok),
             6 => put_many(&mut self.procedure_link_id, PrimKind::PositiveInt, v, ok),
             7 => put_many(&mut self.information_link_id, PrimKind::PositiveInt, v, ok),
-            13 => match self
-                .serviced
-                .insert(ExplanationOfBenefitItemServiced::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            13 => match fill(
+                &mut self.serviced,
+                ExplanationOfBenefitItemServiced::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ExplanationOfBenefitItemServiced::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -15063,36 +14756,31 @@ impl Place for ExplanationOfBenefitItem {
             10 if url.is_none() => Some(open_one(&mut self.service)),
             11 if url.is_none() => open_many(&mut self.modifier),
             12 if url.is_none() => open_many(&mut self.program_code),
-            14 if url.is_none() => match self
-                .serviced
-                .insert(ExplanationOfBenefitItemServiced::Period(Box::default()))
-            {
+            14 if url.is_none() => match fill(
+                &mut self.serviced,
+                ExplanationOfBenefitItemServiced::Period(Box::default()),
+            ) {
                 ExplanationOfBenefitItemServiced::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            15 if url.is_none() => {
-                match self
-                    .location
-                    .insert(ExplanationOfBenefitItemLocation::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    ExplanationOfBenefitItemLocation::CodeableConcept(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            16 if url.is_none() => match self
-                .location
-                .insert(ExplanationOfBenefitItemLocation::Address(Box::default()))
-            {
+            15 if url.is_none() => match fill(
+                &mut self.location,
+                ExplanationOfBenefitItemLocation::CodeableConcept(Box::default()),
+            ) {
+                ExplanationOfBenefitItemLocation::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            16 if url.is_none() => match fill(
+                &mut self.location,
+                ExplanationOfBenefitItemLocation::Address(Box::default()),
+            ) {
                 ExplanationOfBenefitItemLocation::Address(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            17 if url.is_none() => match self
-                .location
-                .insert(ExplanationOfBenefitItemLocation::Reference(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.location,
+                ExplanationOfBenefitItemLocation::Reference(Box::default()),
+            ) {
                 ExplanationOfBenefitItemLocation::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -15438,7 +15126,8 @@ impl Place for ExplanationOfBenefitProcedure {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            5 if url.is_none() => match self.procedure.insert(
+            5 if url.is_none() => match fill(
+                &mut self.procedure,
                 ExplanationOfBenefitProcedureProcedure::CodeableConcept(Box::default()),
             ) {
                 ExplanationOfBenefitProcedureProcedure::CodeableConcept(c) => {
@@ -15446,18 +15135,13 @@ impl Place for ExplanationOfBenefitProcedure {
                 }
                 _ => None,
             },
-            6 if url.is_none() => {
-                match self
-                    .procedure
-                    .insert(ExplanationOfBenefitProcedureProcedure::Reference(
-                        Box::default(),
-                    )) {
-                    ExplanationOfBenefitProcedureProcedure::Reference(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
+            6 if url.is_none() => match fill(
+                &mut self.procedure,
+                ExplanationOfBenefitProcedureProcedure::Reference(Box::default()),
+            ) {
+                ExplanationOfBenefitProcedureProcedure::Reference(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -15644,124 +15328,115 @@ impl Place for Extension {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             2 => put_attr(&mut self.url, v),
-            3 => match self.value.insert(ExtensionValue::Base64Binary(prim_of(
-                PrimKind::Base64Binary,
-                v,
-                ok,
-            ))) {
+            3 => match fill(
+                &mut self.value,
+                ExtensionValue::Base64Binary(prim_of(PrimKind::Base64Binary, v, ok)),
+            ) {
                 ExtensionValue::Base64Binary(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            4 => match self
-                .value
-                .insert(ExtensionValue::Boolean(prim_of(PrimKind::Boolean, v, ok)))
-            {
+            4 => match fill(
+                &mut self.value,
+                ExtensionValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ExtensionValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            5 => match self
-                .value
-                .insert(ExtensionValue::Code(prim_of(PrimKind::Code, v, ok)))
-            {
+            5 => match fill(
+                &mut self.value,
+                ExtensionValue::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 ExtensionValue::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .value
-                .insert(ExtensionValue::Date(prim_of(PrimKind::Date, v, ok)))
-            {
+            6 => match fill(
+                &mut self.value,
+                ExtensionValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ExtensionValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self.value.insert(ExtensionValue::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            7 => match fill(
+                &mut self.value,
+                ExtensionValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ExtensionValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self
-                .value
-                .insert(ExtensionValue::Decimal(prim_of(PrimKind::Decimal, v, ok)))
-            {
+            8 => match fill(
+                &mut self.value,
+                ExtensionValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 ExtensionValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => match self
-                .value
-                .insert(ExtensionValue::Id(prim_of(PrimKind::Id, v, ok)))
-            {
+            9 => match fill(
+                &mut self.value,
+                ExtensionValue::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
                 ExtensionValue::Id(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            10 => {
-                match self
-                    .value
-                    .insert(ExtensionValue::Instant(prim_of(PrimKind::Instant, v, ok)))
-                {
-                    ExtensionValue::Instant(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            11 => {
-                match self
-                    .value
-                    .insert(ExtensionValue::Integer(prim_of(PrimKind::Integer, v, ok)))
-                {
-                    ExtensionValue::Integer(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            12 => match self.value.insert(ExtensionValue::Markdown(prim_of(
-                PrimKind::Markdown,
-                v,
-                ok,
-            ))) {
+            10 => match fill(
+                &mut self.value,
+                ExtensionValue::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
+                ExtensionValue::Instant(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            11 => match fill(
+                &mut self.value,
+                ExtensionValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
+                ExtensionValue::Integer(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            12 => match fill(
+                &mut self.value,
+                ExtensionValue::Markdown(prim_of(PrimKind::Markdown, v, ok)),
+            ) {
                 ExtensionValue::Markdown(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            13 => match self
-                .value
-                .insert(ExtensionValue::Oid(prim_of(PrimKind::Oid, v, ok)))
-            {
+            13 => match fill(
+                &mut self.value,
+                ExtensionValue::Oid(prim_of(PrimKind::Oid, v, ok)),
+            ) {
                 ExtensionValue::Oid(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            14 => match self.value.insert(ExtensionValue::PositiveInt(prim_of(
-                PrimKind::PositiveInt,
-                v,
-                ok,
-            ))) {
+            14 => match fill(
+                &mut self.value,
+                ExtensionValue::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 ExtensionValue::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            15 => match self
-                .value
-                .insert(ExtensionValue::String(prim_of(PrimKind::String, v, ok)))
-            {
+            15 => match fill(
+                &mut self.value,
+                ExtensionValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ExtensionValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            16 => match self
-                .value
-                .insert(ExtensionValue::Time(prim_of(PrimKind::Time, v, ok)))
-            {
+            16 => match fill(
+                &mut self.value,
+                ExtensionValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ExtensionValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            17 => match self.value.insert(ExtensionValue::UnsignedInt(prim_of(
-                PrimKind::UnsignedInt,
-                v,
-                ok,
-            ))) {
+            17 => match fill(
+                &mut self.value,
+                ExtensionValue::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 ExtensionValue::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            18 => match self
-                .value
-                .insert(ExtensionValue::Uri(prim_of(PrimKind::Uri, v, ok)))
-            {
+            18 => match fill(
+                &mut self.value,
+                ExtensionValue::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ExtensionValue::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -15772,131 +15447,139 @@ impl Place for Extension {
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
-            19 if url.is_none() => match self.value.insert(ExtensionValue::Address(Box::default()))
+            19 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::Address(Box::default())) {
+                    ExtensionValue::Address(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            20 if url.is_none() => match fill(&mut self.value, ExtensionValue::Age(Box::default()))
             {
-                ExtensionValue::Address(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            20 if url.is_none() => match self.value.insert(ExtensionValue::Age(Box::default())) {
                 ExtensionValue::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            21 if url.is_none() => match self
-                .value
-                .insert(ExtensionValue::Annotation(Box::default()))
-            {
-                ExtensionValue::Annotation(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            22 if url.is_none() => match self
-                .value
-                .insert(ExtensionValue::Attachment(Box::default()))
-            {
-                ExtensionValue::Attachment(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            23 if url.is_none() => match self
-                .value
-                .insert(ExtensionValue::CodeableConcept(Box::default()))
-            {
+            21 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::Annotation(Box::default())) {
+                    ExtensionValue::Annotation(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            22 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::Attachment(Box::default())) {
+                    ExtensionValue::Attachment(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            23 if url.is_none() => match fill(
+                &mut self.value,
+                ExtensionValue::CodeableConcept(Box::default()),
+            ) {
                 ExtensionValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             24 if url.is_none() => {
-                match self.value.insert(ExtensionValue::Coding(Box::default())) {
+                match fill(&mut self.value, ExtensionValue::Coding(Box::default())) {
                     ExtensionValue::Coding(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            25 if url.is_none() => match self
-                .value
-                .insert(ExtensionValue::ContactPoint(Box::default()))
-            {
+            25 if url.is_none() => match fill(
+                &mut self.value,
+                ExtensionValue::ContactPoint(Box::default()),
+            ) {
                 ExtensionValue::ContactPoint(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            26 if url.is_none() => match self.value.insert(ExtensionValue::Count(Box::default())) {
-                ExtensionValue::Count(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            26 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::Count(Box::default())) {
+                    ExtensionValue::Count(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             27 if url.is_none() => {
-                match self.value.insert(ExtensionValue::Distance(Box::default())) {
+                match fill(&mut self.value, ExtensionValue::Distance(Box::default())) {
                     ExtensionValue::Distance(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             28 if url.is_none() => {
-                match self.value.insert(ExtensionValue::Duration(Box::default())) {
+                match fill(&mut self.value, ExtensionValue::Duration(Box::default())) {
                     ExtensionValue::Duration(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             29 if url.is_none() => {
-                match self.value.insert(ExtensionValue::HumanName(Box::default())) {
+                match fill(&mut self.value, ExtensionValue::HumanName(Box::default())) {
                     ExtensionValue::HumanName(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            30 if url.is_none() => match self
-                .value
-                .insert(ExtensionValue::Identifier(Box::default()))
-            {
-                ExtensionValue::Identifier(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            31 if url.is_none() => match self.value.insert(ExtensionValue::Money(Box::default())) {
-                ExtensionValue::Money(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            30 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::Identifier(Box::default())) {
+                    ExtensionValue::Identifier(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            31 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::Money(Box::default())) {
+                    ExtensionValue::Money(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             32 if url.is_none() => {
-                match self.value.insert(ExtensionValue::Period(Box::default())) {
+                match fill(&mut self.value, ExtensionValue::Period(Box::default())) {
                     ExtensionValue::Period(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             33 if url.is_none() => {
-                match self.value.insert(ExtensionValue::Quantity(Box::default())) {
+                match fill(&mut self.value, ExtensionValue::Quantity(Box::default())) {
                     ExtensionValue::Quantity(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            34 if url.is_none() => match self.value.insert(ExtensionValue::Range(Box::default())) {
-                ExtensionValue::Range(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            35 if url.is_none() => match self.value.insert(ExtensionValue::Ratio(Box::default())) {
-                ExtensionValue::Ratio(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            34 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::Range(Box::default())) {
+                    ExtensionValue::Range(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            35 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::Ratio(Box::default())) {
+                    ExtensionValue::Ratio(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             36 if url.is_none() => {
-                match self.value.insert(ExtensionValue::Reference(Box::default())) {
+                match fill(&mut self.value, ExtensionValue::Reference(Box::default())) {
                     ExtensionValue::Reference(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            37 if url.is_none() => match self
-                .value
-                .insert(ExtensionValue::SampledData(Box::default()))
-            {
-                ExtensionValue::SampledData(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            37 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::SampledData(Box::default())) {
+                    ExtensionValue::SampledData(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             38 if url.is_none() => {
-                match self.value.insert(ExtensionValue::Signature(Box::default())) {
+                match fill(&mut self.value, ExtensionValue::Signature(Box::default())) {
                     ExtensionValue::Signature(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             39 if url.is_none() => {
-                match self.value.insert(ExtensionValue::Timing(Box::default())) {
+                match fill(&mut self.value, ExtensionValue::Timing(Box::default())) {
                     ExtensionValue::Timing(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            40 if url.is_none() => match self.value.insert(ExtensionValue::Meta(Box::default())) {
-                ExtensionValue::Meta(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            40 if url.is_none() => {
+                match fill(&mut self.value, ExtensionValue::Meta(Box::default())) {
+                    ExtensionValue::Meta(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -15992,58 +15675,46 @@ impl Place for FamilyMemberHistory {
             14 => put_one(&mut self.date, PrimKind::DateTime, v, ok),
             15 => put_one(&mut self.name, PrimKind::String, v, ok),
             17 => put_one(&mut self.gender, PrimKind::Code, v, ok),
-            19 => match self.born.insert(FamilyMemberHistoryBorn::Date(prim_of(
-                PrimKind::Date,
-                v,
-                ok,
-            ))) {
+            19 => match fill(
+                &mut self.born,
+                FamilyMemberHistoryBorn::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 FamilyMemberHistoryBorn::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            20 => match self.born.insert(FamilyMemberHistoryBorn::String(prim_of(
-                PrimKind::String,
-                v,
-                ok,
-            ))) {
+            20 => match fill(
+                &mut self.born,
+                FamilyMemberHistoryBorn::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 FamilyMemberHistoryBorn::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            23 => match self.age.insert(FamilyMemberHistoryAge::String(prim_of(
-                PrimKind::String,
-                v,
-                ok,
-            ))) {
+            23 => match fill(
+                &mut self.age,
+                FamilyMemberHistoryAge::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 FamilyMemberHistoryAge::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
             24 => put_one(&mut self.estimated_age, PrimKind::Boolean, v, ok),
-            25 => match self
-                .deceased
-                .insert(FamilyMemberHistoryDeceased::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            25 => match fill(
+                &mut self.deceased,
+                FamilyMemberHistoryDeceased::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 FamilyMemberHistoryDeceased::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            28 => match self
-                .deceased
-                .insert(FamilyMemberHistoryDeceased::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            28 => match fill(
+                &mut self.deceased,
+                FamilyMemberHistoryDeceased::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 FamilyMemberHistoryDeceased::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            29 => match self
-                .deceased
-                .insert(FamilyMemberHistoryDeceased::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            29 => match fill(
+                &mut self.deceased,
+                FamilyMemberHistoryDeceased::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 FamilyMemberHistoryDeceased::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -16062,37 +15733,36 @@ impl Place for FamilyMemberHistory {
             12 if url.is_none() => Some(open_one(&mut self.not_done_reason)),
             13 if url.is_none() => Some(open_one(&mut self.patient)),
             16 if url.is_none() => Some(open_one(&mut self.relationship)),
-            18 if url.is_none() => match self
-                .born
-                .insert(FamilyMemberHistoryBorn::Period(Box::default()))
-            {
+            18 if url.is_none() => match fill(
+                &mut self.born,
+                FamilyMemberHistoryBorn::Period(Box::default()),
+            ) {
                 FamilyMemberHistoryBorn::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             21 if url.is_none() => {
-                match self.age.insert(FamilyMemberHistoryAge::Age(Box::default())) {
+                match fill(&mut self.age, FamilyMemberHistoryAge::Age(Box::default())) {
                     FamilyMemberHistoryAge::Age(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            22 if url.is_none() => match self
-                .age
-                .insert(FamilyMemberHistoryAge::Range(Box::default()))
-            {
-                FamilyMemberHistoryAge::Range(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            26 if url.is_none() => match self
-                .deceased
-                .insert(FamilyMemberHistoryDeceased::Age(Box::default()))
-            {
+            22 if url.is_none() => {
+                match fill(&mut self.age, FamilyMemberHistoryAge::Range(Box::default())) {
+                    FamilyMemberHistoryAge::Range(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            26 if url.is_none() => match fill(
+                &mut self.deceased,
+                FamilyMemberHistoryDeceased::Age(Box::default()),
+            ) {
                 FamilyMemberHistoryDeceased::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            27 if url.is_none() => match self
-                .deceased
-                .insert(FamilyMemberHistoryDeceased::Range(Box::default()))
-            {
+            27 if url.is_none() => match fill(
+                &mut self.deceased,
+                FamilyMemberHistoryDeceased::Range(Box::default()),
+            ) {
                 FamilyMemberHistoryDeceased::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -16140,13 +15810,10 @@ impl Place for FamilyMemberHistoryCondition {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            8 => match self
-                .onset
-                .insert(FamilyMemberHistoryConditionOnset::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            8 => match fill(
+                &mut self.onset,
+                FamilyMemberHistoryConditionOnset::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 FamilyMemberHistoryConditionOnset::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -16160,24 +15827,24 @@ impl Place for FamilyMemberHistoryCondition {
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.code)),
             4 if url.is_none() => Some(open_one(&mut self.outcome)),
-            5 if url.is_none() => match self
-                .onset
-                .insert(FamilyMemberHistoryConditionOnset::Age(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.onset,
+                FamilyMemberHistoryConditionOnset::Age(Box::default()),
+            ) {
                 FamilyMemberHistoryConditionOnset::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            6 if url.is_none() => match self
-                .onset
-                .insert(FamilyMemberHistoryConditionOnset::Range(Box::default()))
-            {
+            6 if url.is_none() => match fill(
+                &mut self.onset,
+                FamilyMemberHistoryConditionOnset::Range(Box::default()),
+            ) {
                 FamilyMemberHistoryConditionOnset::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            7 if url.is_none() => match self
-                .onset
-                .insert(FamilyMemberHistoryConditionOnset::Period(Box::default()))
-            {
+            7 if url.is_none() => match fill(
+                &mut self.onset,
+                FamilyMemberHistoryConditionOnset::Period(Box::default()),
+            ) {
                 FamilyMemberHistoryConditionOnset::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -16323,10 +15990,10 @@ impl Place for Goal {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             9 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            14 => match self
-                .start
-                .insert(GoalStart::Date(prim_of(PrimKind::Date, v, ok)))
-            {
+            14 => match fill(
+                &mut self.start,
+                GoalStart::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 GoalStart::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -16347,13 +16014,12 @@ impl Place for Goal {
             11 if url.is_none() => Some(open_one(&mut self.priority)),
             12 if url.is_none() => Some(open_one(&mut self.description)),
             13 if url.is_none() => Some(open_one(&mut self.subject)),
-            15 if url.is_none() => match self
-                .start
-                .insert(GoalStart::CodeableConcept(Box::default()))
-            {
-                GoalStart::CodeableConcept(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            15 if url.is_none() => {
+                match fill(&mut self.start, GoalStart::CodeableConcept(Box::default())) {
+                    GoalStart::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             16 if url.is_none() => Some(open_one(&mut self.target)),
             19 if url.is_none() => Some(open_one(&mut self.expressed_by)),
             20 if url.is_none() => open_many(&mut self.addresses),
@@ -16399,10 +16065,10 @@ impl Place for GoalTarget {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            7 => match self
-                .due
-                .insert(GoalTargetDue::Date(prim_of(PrimKind::Date, v, ok)))
-            {
+            7 => match fill(
+                &mut self.due,
+                GoalTargetDue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 GoalTargetDue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -16415,29 +16081,31 @@ impl Place for GoalTarget {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.measure)),
-            4 if url.is_none() => match self
-                .detail
-                .insert(GoalTargetDetail::Quantity(Box::default()))
-            {
-                GoalTargetDetail::Quantity(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            5 if url.is_none() => match self.detail.insert(GoalTargetDetail::Range(Box::default()))
-            {
-                GoalTargetDetail::Range(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            6 if url.is_none() => match self
-                .detail
-                .insert(GoalTargetDetail::CodeableConcept(Box::default()))
-            {
+            4 if url.is_none() => {
+                match fill(&mut self.detail, GoalTargetDetail::Quantity(Box::default())) {
+                    GoalTargetDetail::Quantity(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            5 if url.is_none() => {
+                match fill(&mut self.detail, GoalTargetDetail::Range(Box::default())) {
+                    GoalTargetDetail::Range(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            6 if url.is_none() => match fill(
+                &mut self.detail,
+                GoalTargetDetail::CodeableConcept(Box::default()),
+            ) {
                 GoalTargetDetail::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            8 if url.is_none() => match self.due.insert(GoalTargetDue::Duration(Box::default())) {
-                GoalTargetDue::Duration(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            8 if url.is_none() => {
+                match fill(&mut self.due, GoalTargetDue::Duration(Box::default())) {
+                    GoalTargetDue::Duration(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -16777,11 +16445,10 @@ impl Place for GroupCharacteristic {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            5 => match self.value.insert(GroupCharacteristicValue::Boolean(prim_of(
-                PrimKind::Boolean,
-                v,
-                ok,
-            ))) {
+            5 => match fill(
+                &mut self.value,
+                GroupCharacteristicValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 GroupCharacteristicValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -16795,24 +16462,24 @@ impl Place for GroupCharacteristic {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.code)),
-            4 if url.is_none() => match self
-                .value
-                .insert(GroupCharacteristicValue::CodeableConcept(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.value,
+                GroupCharacteristicValue::CodeableConcept(Box::default()),
+            ) {
                 GroupCharacteristicValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            6 if url.is_none() => match self
-                .value
-                .insert(GroupCharacteristicValue::Quantity(Box::default()))
-            {
+            6 if url.is_none() => match fill(
+                &mut self.value,
+                GroupCharacteristicValue::Quantity(Box::default()),
+            ) {
                 GroupCharacteristicValue::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            7 if url.is_none() => match self
-                .value
-                .insert(GroupCharacteristicValue::Range(Box::default()))
-            {
+            7 if url.is_none() => match fill(
+                &mut self.value,
+                GroupCharacteristicValue::Range(Box::default()),
+            ) {
                 GroupCharacteristicValue::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -16946,17 +16613,17 @@ impl Place for GuidanceResponse {
             12 if url.is_none() => Some(open_one(&mut self.subject)),
             13 if url.is_none() => Some(open_one(&mut self.context)),
             15 if url.is_none() => Some(open_one(&mut self.performer)),
-            16 if url.is_none() => match self
-                .reason
-                .insert(GuidanceResponseReason::CodeableConcept(Box::default()))
-            {
+            16 if url.is_none() => match fill(
+                &mut self.reason,
+                GuidanceResponseReason::CodeableConcept(Box::default()),
+            ) {
                 GuidanceResponseReason::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            17 if url.is_none() => match self
-                .reason
-                .insert(GuidanceResponseReason::Reference(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.reason,
+                GuidanceResponseReason::Reference(Box::default()),
+            ) {
                 GuidanceResponseReason::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -18416,13 +18083,10 @@ impl Place for ImplementationGuidePackageResource {
             4 => put_one(&mut self.name, PrimKind::String, v, ok),
             5 => put_one(&mut self.description, PrimKind::String, v, ok),
             6 => put_one(&mut self.acronym, PrimKind::String, v, ok),
-            7 => match self
-                .source
-                .insert(ImplementationGuidePackageResourceSource::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            7 => match fill(
+                &mut self.source,
+                ImplementationGuidePackageResourceSource::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ImplementationGuidePackageResourceSource::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -18434,18 +18098,13 @@ impl Place for ImplementationGuidePackageResource {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            8 if url.is_none() => {
-                match self
-                    .source
-                    .insert(ImplementationGuidePackageResourceSource::Reference(
-                        Box::default(),
-                    )) {
-                    ImplementationGuidePackageResourceSource::Reference(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
+            8 if url.is_none() => match fill(
+                &mut self.source,
+                ImplementationGuidePackageResourceSource::Reference(Box::default()),
+            ) {
+                ImplementationGuidePackageResourceSource::Reference(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
             9 if url.is_none() => Some(open_one(&mut self.example_for)),
             _ => None,
         }
@@ -19701,11 +19360,10 @@ impl Place for Media {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             10 => put_one(&mut self.type_, PrimKind::Code, v, ok),
-            15 => match self.occurrence.insert(MediaOccurrence::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            15 => match fill(
+                &mut self.occurrence,
+                MediaOccurrence::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 MediaOccurrence::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -19729,10 +19387,10 @@ impl Place for Media {
             12 if url.is_none() => Some(open_one(&mut self.view)),
             13 if url.is_none() => Some(open_one(&mut self.subject)),
             14 if url.is_none() => Some(open_one(&mut self.context)),
-            16 if url.is_none() => match self
-                .occurrence
-                .insert(MediaOccurrence::Period(Box::default()))
-            {
+            16 if url.is_none() => match fill(
+                &mut self.occurrence,
+                MediaOccurrence::Period(Box::default()),
+            ) {
                 MediaOccurrence::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -19853,17 +19511,17 @@ impl Place for MedicationIngredient {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            3 if url.is_none() => match self
-                .item
-                .insert(MedicationIngredientItem::CodeableConcept(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.item,
+                MedicationIngredientItem::CodeableConcept(Box::default()),
+            ) {
                 MedicationIngredientItem::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            4 if url.is_none() => match self
-                .item
-                .insert(MedicationIngredientItem::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.item,
+                MedicationIngredientItem::Reference(Box::default()),
+            ) {
                 MedicationIngredientItem::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -19992,17 +19650,17 @@ impl Place for MedicationPackageContent {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            3 if url.is_none() => match self
-                .item
-                .insert(MedicationPackageContentItem::CodeableConcept(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.item,
+                MedicationPackageContentItem::CodeableConcept(Box::default()),
+            ) {
                 MedicationPackageContentItem::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            4 if url.is_none() => match self
-                .item
-                .insert(MedicationPackageContentItem::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.item,
+                MedicationPackageContentItem::Reference(Box::default()),
+            ) {
                 MedicationPackageContentItem::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -20091,13 +19749,10 @@ impl Place for MedicationAdministration {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             11 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            18 => match self
-                .effective
-                .insert(MedicationAdministrationEffective::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            18 => match fill(
+                &mut self.effective,
+                MedicationAdministrationEffective::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 MedicationAdministrationEffective::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -20116,32 +19771,27 @@ impl Place for MedicationAdministration {
             9 if url.is_none() => open_many(&mut self.definition),
             10 if url.is_none() => open_many(&mut self.part_of),
             12 if url.is_none() => Some(open_one(&mut self.category)),
-            13 if url.is_none() => {
-                match self
-                    .medication
-                    .insert(MedicationAdministrationMedication::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    MedicationAdministrationMedication::CodeableConcept(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            14 if url.is_none() => match self
-                .medication
-                .insert(MedicationAdministrationMedication::Reference(Box::default()))
-            {
+            13 if url.is_none() => match fill(
+                &mut self.medication,
+                MedicationAdministrationMedication::CodeableConcept(Box::default()),
+            ) {
+                MedicationAdministrationMedication::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            14 if url.is_none() => match fill(
+                &mut self.medication,
+                MedicationAdministrationMedication::Reference(Box::default()),
+            ) {
                 MedicationAdministrationMedication::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             15 if url.is_none() => Some(open_one(&mut self.subject)),
             16 if url.is_none() => Some(open_one(&mut self.context)),
             17 if url.is_none() => open_many(&mut self.supporting_information),
-            19 if url.is_none() => match self
-                .effective
-                .insert(MedicationAdministrationEffective::Period(Box::default()))
-            {
+            19 if url.is_none() => match fill(
+                &mut self.effective,
+                MedicationAdministrationEffective::Period(Box::default()),
+            ) {
                 MedicationAdministrationEffective::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -20207,17 +19857,17 @@ impl Place for MedicationAdministrationDosage {
             5 if url.is_none() => Some(open_one(&mut self.route)),
             6 if url.is_none() => Some(open_one(&mut self.method)),
             7 if url.is_none() => Some(open_one(&mut self.dose)),
-            8 if url.is_none() => match self
-                .rate
-                .insert(MedicationAdministrationDosageRate::Ratio(Box::default()))
-            {
+            8 if url.is_none() => match fill(
+                &mut self.rate,
+                MedicationAdministrationDosageRate::Ratio(Box::default()),
+            ) {
                 MedicationAdministrationDosageRate::Ratio(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            9 if url.is_none() => match self
-                .rate
-                .insert(MedicationAdministrationDosageRate::Quantity(Box::default()))
-            {
+            9 if url.is_none() => match fill(
+                &mut self.rate,
+                MedicationAdministrationDosageRate::Quantity(Box::default()),
+            ) {
                 MedicationAdministrationDosageRate::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -20367,17 +20017,17 @@ impl Place for MedicationDispense {
             8 if url.is_none() => open_many(&mut self.identifier),
             9 if url.is_none() => open_many(&mut self.part_of),
             11 if url.is_none() => Some(open_one(&mut self.category)),
-            12 if url.is_none() => match self
-                .medication
-                .insert(MedicationDispenseMedication::CodeableConcept(Box::default()))
-            {
+            12 if url.is_none() => match fill(
+                &mut self.medication,
+                MedicationDispenseMedication::CodeableConcept(Box::default()),
+            ) {
                 MedicationDispenseMedication::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            13 if url.is_none() => match self
-                .medication
-                .insert(MedicationDispenseMedication::Reference(Box::default()))
-            {
+            13 if url.is_none() => match fill(
+                &mut self.medication,
+                MedicationDispenseMedication::Reference(Box::default()),
+            ) {
                 MedicationDispenseMedication::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -20395,22 +20045,17 @@ impl Place for MedicationDispense {
             27 if url.is_none() => open_many(&mut self.dosage_instruction),
             28 if url.is_none() => Some(open_one(&mut self.substitution)),
             29 if url.is_none() => open_many(&mut self.detected_issue),
-            31 if url.is_none() => {
-                match self
-                    .not_done_reason
-                    .insert(MedicationDispenseNotDoneReason::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    MedicationDispenseNotDoneReason::CodeableConcept(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            32 if url.is_none() => match self
-                .not_done_reason
-                .insert(MedicationDispenseNotDoneReason::Reference(Box::default()))
-            {
+            31 if url.is_none() => match fill(
+                &mut self.not_done_reason,
+                MedicationDispenseNotDoneReason::CodeableConcept(Box::default()),
+            ) {
+                MedicationDispenseNotDoneReason::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            32 if url.is_none() => match fill(
+                &mut self.not_done_reason,
+                MedicationDispenseNotDoneReason::Reference(Box::default()),
+            ) {
                 MedicationDispenseNotDoneReason::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -20605,17 +20250,17 @@ impl Place for MedicationRequest {
             10 if url.is_none() => open_many(&mut self.based_on),
             11 if url.is_none() => Some(open_one(&mut self.group_identifier)),
             14 if url.is_none() => Some(open_one(&mut self.category)),
-            16 if url.is_none() => match self
-                .medication
-                .insert(MedicationRequestMedication::CodeableConcept(Box::default()))
-            {
+            16 if url.is_none() => match fill(
+                &mut self.medication,
+                MedicationRequestMedication::CodeableConcept(Box::default()),
+            ) {
                 MedicationRequestMedication::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            17 if url.is_none() => match self
-                .medication
-                .insert(MedicationRequestMedication::Reference(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.medication,
+                MedicationRequestMedication::Reference(Box::default()),
+            ) {
                 MedicationRequestMedication::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -20846,13 +20491,10 @@ impl Place for MedicationStatement {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             12 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            16 => match self
-                .effective
-                .insert(MedicationStatementEffective::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            16 => match fill(
+                &mut self.effective,
+                MedicationStatementEffective::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 MedicationStatementEffective::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -20873,27 +20515,24 @@ impl Place for MedicationStatement {
             10 if url.is_none() => open_many(&mut self.part_of),
             11 if url.is_none() => Some(open_one(&mut self.context)),
             13 if url.is_none() => Some(open_one(&mut self.category)),
-            14 if url.is_none() => {
-                match self
-                    .medication
-                    .insert(MedicationStatementMedication::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    MedicationStatementMedication::CodeableConcept(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            15 if url.is_none() => match self
-                .medication
-                .insert(MedicationStatementMedication::Reference(Box::default()))
-            {
+            14 if url.is_none() => match fill(
+                &mut self.medication,
+                MedicationStatementMedication::CodeableConcept(Box::default()),
+            ) {
+                MedicationStatementMedication::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            15 if url.is_none() => match fill(
+                &mut self.medication,
+                MedicationStatementMedication::Reference(Box::default()),
+            ) {
                 MedicationStatementMedication::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            17 if url.is_none() => match self
-                .effective
-                .insert(MedicationStatementEffective::Period(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.effective,
+                MedicationStatementEffective::Period(Box::default()),
+            ) {
                 MedicationStatementEffective::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -21783,30 +21422,24 @@ impl Place for NutritionOrderEnteralFormulaAdministration {
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.schedule)),
             4 if url.is_none() => Some(open_one(&mut self.quantity)),
-            5 if url.is_none() => {
-                match self
-                    .rate
-                    .insert(NutritionOrderEnteralFormulaAdministrationRate::Quantity(
-                        Box::default(),
-                    )) {
-                    NutritionOrderEnteralFormulaAdministrationRate::Quantity(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
+            5 if url.is_none() => match fill(
+                &mut self.rate,
+                NutritionOrderEnteralFormulaAdministrationRate::Quantity(Box::default()),
+            ) {
+                NutritionOrderEnteralFormulaAdministrationRate::Quantity(c) => {
+                    Some(place_ptr(&mut **c))
                 }
-            }
-            6 if url.is_none() => {
-                match self
-                    .rate
-                    .insert(NutritionOrderEnteralFormulaAdministrationRate::Ratio(
-                        Box::default(),
-                    )) {
-                    NutritionOrderEnteralFormulaAdministrationRate::Ratio(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
+                _ => None,
+            },
+            6 if url.is_none() => match fill(
+                &mut self.rate,
+                NutritionOrderEnteralFormulaAdministrationRate::Ratio(Box::default()),
+            ) {
+                NutritionOrderEnteralFormulaAdministrationRate::Ratio(c) => {
+                    Some(place_ptr(&mut **c))
                 }
-            }
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -22092,46 +21725,39 @@ impl Place for Observation {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             10 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            15 => match self
-                .effective
-                .insert(ObservationEffective::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            15 => match fill(
+                &mut self.effective,
+                ObservationEffective::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ObservationEffective::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
             17 => put_one(&mut self.issued, PrimKind::Instant, v, ok),
-            21 => {
-                match self
-                    .value
-                    .insert(ObservationValue::String(prim_of(PrimKind::String, v, ok)))
-                {
-                    ObservationValue::String(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            22 => match self.value.insert(ObservationValue::Boolean(prim_of(
-                PrimKind::Boolean,
-                v,
-                ok,
-            ))) {
+            21 => match fill(
+                &mut self.value,
+                ObservationValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
+                ObservationValue::String(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            22 => match fill(
+                &mut self.value,
+                ObservationValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ObservationValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            27 => match self
-                .value
-                .insert(ObservationValue::Time(prim_of(PrimKind::Time, v, ok)))
-            {
+            27 => match fill(
+                &mut self.value,
+                ObservationValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ObservationValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            28 => match self.value.insert(ObservationValue::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            28 => match fill(
+                &mut self.value,
+                ObservationValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ObservationValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -22152,54 +21778,55 @@ impl Place for Observation {
             12 if url.is_none() => Some(open_one(&mut self.code)),
             13 if url.is_none() => Some(open_one(&mut self.subject)),
             14 if url.is_none() => Some(open_one(&mut self.context)),
-            16 if url.is_none() => match self
-                .effective
-                .insert(ObservationEffective::Period(Box::default()))
-            {
+            16 if url.is_none() => match fill(
+                &mut self.effective,
+                ObservationEffective::Period(Box::default()),
+            ) {
                 ObservationEffective::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             18 if url.is_none() => open_many(&mut self.performer),
-            19 if url.is_none() => match self
-                .value
-                .insert(ObservationValue::Quantity(Box::default()))
-            {
-                ObservationValue::Quantity(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            20 if url.is_none() => match self
-                .value
-                .insert(ObservationValue::CodeableConcept(Box::default()))
-            {
+            19 if url.is_none() => {
+                match fill(&mut self.value, ObservationValue::Quantity(Box::default())) {
+                    ObservationValue::Quantity(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            20 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationValue::CodeableConcept(Box::default()),
+            ) {
                 ObservationValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            23 if url.is_none() => match self.value.insert(ObservationValue::Range(Box::default()))
-            {
-                ObservationValue::Range(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            24 if url.is_none() => match self.value.insert(ObservationValue::Ratio(Box::default()))
-            {
-                ObservationValue::Ratio(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            25 if url.is_none() => match self
-                .value
-                .insert(ObservationValue::SampledData(Box::default()))
-            {
+            23 if url.is_none() => {
+                match fill(&mut self.value, ObservationValue::Range(Box::default())) {
+                    ObservationValue::Range(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            24 if url.is_none() => {
+                match fill(&mut self.value, ObservationValue::Ratio(Box::default())) {
+                    ObservationValue::Ratio(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            25 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationValue::SampledData(Box::default()),
+            ) {
                 ObservationValue::SampledData(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            26 if url.is_none() => match self
-                .value
-                .insert(ObservationValue::Attachment(Box::default()))
-            {
+            26 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationValue::Attachment(Box::default()),
+            ) {
                 ObservationValue::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             29 if url.is_none() => {
-                match self.value.insert(ObservationValue::Period(Box::default())) {
+                match fill(&mut self.value, ObservationValue::Period(Box::default())) {
                     ObservationValue::Period(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
@@ -22272,29 +21899,24 @@ impl Place for ObservationComponent {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            6 => match self.value.insert(ObservationComponentValue::String(prim_of(
-                PrimKind::String,
-                v,
-                ok,
-            ))) {
+            6 => match fill(
+                &mut self.value,
+                ObservationComponentValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ObservationComponentValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            11 => match self.value.insert(ObservationComponentValue::Time(prim_of(
-                PrimKind::Time,
-                v,
-                ok,
-            ))) {
+            11 => match fill(
+                &mut self.value,
+                ObservationComponentValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ObservationComponentValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            12 => match self
-                .value
-                .insert(ObservationComponentValue::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            12 => match fill(
+                &mut self.value,
+                ObservationComponentValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ObservationComponentValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -22307,52 +21929,52 @@ impl Place for ObservationComponent {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.code)),
-            4 if url.is_none() => match self
-                .value
-                .insert(ObservationComponentValue::Quantity(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationComponentValue::Quantity(Box::default()),
+            ) {
                 ObservationComponentValue::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            5 if url.is_none() => match self
-                .value
-                .insert(ObservationComponentValue::CodeableConcept(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationComponentValue::CodeableConcept(Box::default()),
+            ) {
                 ObservationComponentValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            7 if url.is_none() => match self
-                .value
-                .insert(ObservationComponentValue::Range(Box::default()))
-            {
+            7 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationComponentValue::Range(Box::default()),
+            ) {
                 ObservationComponentValue::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            8 if url.is_none() => match self
-                .value
-                .insert(ObservationComponentValue::Ratio(Box::default()))
-            {
+            8 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationComponentValue::Ratio(Box::default()),
+            ) {
                 ObservationComponentValue::Ratio(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            9 if url.is_none() => match self
-                .value
-                .insert(ObservationComponentValue::SampledData(Box::default()))
-            {
+            9 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationComponentValue::SampledData(Box::default()),
+            ) {
                 ObservationComponentValue::SampledData(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            10 if url.is_none() => match self
-                .value
-                .insert(ObservationComponentValue::Attachment(Box::default()))
-            {
+            10 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationComponentValue::Attachment(Box::default()),
+            ) {
                 ObservationComponentValue::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            13 if url.is_none() => match self
-                .value
-                .insert(ObservationComponentValue::Period(Box::default()))
-            {
+            13 if url.is_none() => match fill(
+                &mut self.value,
+                ObservationComponentValue::Period(Box::default()),
+            ) {
                 ObservationComponentValue::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -22705,13 +22327,10 @@ impl Place for OperationDefinitionParameterBinding {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.strength, PrimKind::Code, v, ok),
-            4 => match self
-                .value_set
-                .insert(OperationDefinitionParameterBindingValueSet::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.value_set,
+                OperationDefinitionParameterBindingValueSet::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 OperationDefinitionParameterBindingValueSet::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -22723,18 +22342,15 @@ impl Place for OperationDefinitionParameterBinding {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            5 if url.is_none() => {
-                match self
-                    .value_set
-                    .insert(OperationDefinitionParameterBindingValueSet::Reference(
-                        Box::default(),
-                    )) {
-                    OperationDefinitionParameterBindingValueSet::Reference(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
+            5 if url.is_none() => match fill(
+                &mut self.value_set,
+                OperationDefinitionParameterBindingValueSet::Reference(Box::default()),
+            ) {
+                OperationDefinitionParameterBindingValueSet::Reference(c) => {
+                    Some(place_ptr(&mut **c))
                 }
-            }
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -23156,142 +22772,115 @@ impl Place for ParametersParameter {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.name, PrimKind::String, v, ok),
-            4 => match self
-                .value
-                .insert(ParametersParameterValue::Base64Binary(prim_of(
-                    PrimKind::Base64Binary,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Base64Binary(prim_of(PrimKind::Base64Binary, v, ok)),
+            ) {
                 ParametersParameterValue::Base64Binary(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            5 => match self.value.insert(ParametersParameterValue::Boolean(prim_of(
-                PrimKind::Boolean,
-                v,
-                ok,
-            ))) {
+            5 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ParametersParameterValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self.value.insert(ParametersParameterValue::Code(prim_of(
-                PrimKind::Code,
-                v,
-                ok,
-            ))) {
+            6 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 ParametersParameterValue::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self.value.insert(ParametersParameterValue::Date(prim_of(
-                PrimKind::Date,
-                v,
-                ok,
-            ))) {
+            7 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 ParametersParameterValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self
-                .value
-                .insert(ParametersParameterValue::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            8 => match fill(
+                &mut self.value,
+                ParametersParameterValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ParametersParameterValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => match self.value.insert(ParametersParameterValue::Decimal(prim_of(
-                PrimKind::Decimal,
-                v,
-                ok,
-            ))) {
+            9 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 ParametersParameterValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            10 => {
-                match self
-                    .value
-                    .insert(ParametersParameterValue::Id(prim_of(PrimKind::Id, v, ok)))
-                {
-                    ParametersParameterValue::Id(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            11 => match self.value.insert(ParametersParameterValue::Instant(prim_of(
-                PrimKind::Instant,
-                v,
-                ok,
-            ))) {
+            10 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
+                ParametersParameterValue::Id(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            11 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
                 ParametersParameterValue::Instant(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            12 => match self.value.insert(ParametersParameterValue::Integer(prim_of(
-                PrimKind::Integer,
-                v,
-                ok,
-            ))) {
+            12 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 ParametersParameterValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            13 => match self
-                .value
-                .insert(ParametersParameterValue::Markdown(prim_of(
-                    PrimKind::Markdown,
-                    v,
-                    ok,
-                ))) {
+            13 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Markdown(prim_of(PrimKind::Markdown, v, ok)),
+            ) {
                 ParametersParameterValue::Markdown(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            14 => match self.value.insert(ParametersParameterValue::Oid(prim_of(
-                PrimKind::Oid,
-                v,
-                ok,
-            ))) {
+            14 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Oid(prim_of(PrimKind::Oid, v, ok)),
+            ) {
                 ParametersParameterValue::Oid(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            15 => match self
-                .value
-                .insert(ParametersParameterValue::PositiveInt(prim_of(
-                    PrimKind::PositiveInt,
-                    v,
-                    ok,
-                ))) {
+            15 => match fill(
+                &mut self.value,
+                ParametersParameterValue::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 ParametersParameterValue::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            16 => match self.value.insert(ParametersParameterValue::String(prim_of(
-                PrimKind::String,
-                v,
-                ok,
-            ))) {
+            16 => match fill(
+                &mut self.value,
+                ParametersParameterValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ParametersParameterValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            17 => match self.value.insert(ParametersParameterValue::Time(prim_of(
-                PrimKind::Time,
-                v,
-                ok,
-            ))) {
+            17 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 ParametersParameterValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            18 => match self
-                .value
-                .insert(ParametersParameterValue::UnsignedInt(prim_of(
-                    PrimKind::UnsignedInt,
-                    v,
-                    ok,
-                ))) {
+            18 => match fill(
+                &mut self.value,
+                ParametersParameterValue::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 ParametersParameterValue::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            19 => match self.value.insert(ParametersParameterValue::Uri(prim_of(
-                PrimKind::Uri,
-                v,
-                ok,
-            ))) {
+            19 => match fill(
+                &mut self.value,
+                ParametersParameterValue::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ParametersParameterValue::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -23303,157 +22892,157 @@ impl Place for ParametersParameter {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            20 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Address(Box::default()))
-            {
+            20 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Address(Box::default()),
+            ) {
                 ParametersParameterValue::Address(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            21 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Age(Box::default()))
-            {
+            21 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Age(Box::default()),
+            ) {
                 ParametersParameterValue::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            22 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Annotation(Box::default()))
-            {
+            22 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Annotation(Box::default()),
+            ) {
                 ParametersParameterValue::Annotation(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            23 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Attachment(Box::default()))
-            {
+            23 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Attachment(Box::default()),
+            ) {
                 ParametersParameterValue::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            24 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::CodeableConcept(Box::default()))
-            {
+            24 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::CodeableConcept(Box::default()),
+            ) {
                 ParametersParameterValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            25 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Coding(Box::default()))
-            {
+            25 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Coding(Box::default()),
+            ) {
                 ParametersParameterValue::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            26 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::ContactPoint(Box::default()))
-            {
+            26 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::ContactPoint(Box::default()),
+            ) {
                 ParametersParameterValue::ContactPoint(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            27 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Count(Box::default()))
-            {
+            27 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Count(Box::default()),
+            ) {
                 ParametersParameterValue::Count(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            28 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Distance(Box::default()))
-            {
+            28 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Distance(Box::default()),
+            ) {
                 ParametersParameterValue::Distance(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            29 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Duration(Box::default()))
-            {
+            29 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Duration(Box::default()),
+            ) {
                 ParametersParameterValue::Duration(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            30 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::HumanName(Box::default()))
-            {
+            30 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::HumanName(Box::default()),
+            ) {
                 ParametersParameterValue::HumanName(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            31 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Identifier(Box::default()))
-            {
+            31 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Identifier(Box::default()),
+            ) {
                 ParametersParameterValue::Identifier(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            32 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Money(Box::default()))
-            {
+            32 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Money(Box::default()),
+            ) {
                 ParametersParameterValue::Money(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            33 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Period(Box::default()))
-            {
+            33 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Period(Box::default()),
+            ) {
                 ParametersParameterValue::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            34 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Quantity(Box::default()))
-            {
+            34 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Quantity(Box::default()),
+            ) {
                 ParametersParameterValue::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            35 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Range(Box::default()))
-            {
+            35 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Range(Box::default()),
+            ) {
                 ParametersParameterValue::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            36 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Ratio(Box::default()))
-            {
+            36 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Ratio(Box::default()),
+            ) {
                 ParametersParameterValue::Ratio(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            37 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Reference(Box::default()))
-            {
+            37 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Reference(Box::default()),
+            ) {
                 ParametersParameterValue::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            38 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::SampledData(Box::default()))
-            {
+            38 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::SampledData(Box::default()),
+            ) {
                 ParametersParameterValue::SampledData(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            39 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Signature(Box::default()))
-            {
+            39 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Signature(Box::default()),
+            ) {
                 ParametersParameterValue::Signature(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            40 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Timing(Box::default()))
-            {
+            40 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Timing(Box::default()),
+            ) {
                 ParametersParameterValue::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            41 if url.is_none() => match self
-                .value
-                .insert(ParametersParameterValue::Meta(Box::default()))
-            {
+            41 if url.is_none() => match fill(
+                &mut self.value,
+                ParametersParameterValue::Meta(Box::default()),
+            ) {
                 ParametersParameterValue::Meta(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -23532,39 +23121,31 @@ impl Place for Patient {
             9 => put_one(&mut self.active, PrimKind::Boolean, v, ok),
             12 => put_one(&mut self.gender, PrimKind::Code, v, ok),
             13 => put_one(&mut self.birth_date, PrimKind::Date, v, ok),
-            14 => match self.deceased.insert(PatientDeceased::Boolean(prim_of(
-                PrimKind::Boolean,
-                v,
-                ok,
-            ))) {
+            14 => match fill(
+                &mut self.deceased,
+                PatientDeceased::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 PatientDeceased::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            15 => match self.deceased.insert(PatientDeceased::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            15 => match fill(
+                &mut self.deceased,
+                PatientDeceased::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 PatientDeceased::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            18 => match self
-                .multiple_birth
-                .insert(PatientMultipleBirth::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            18 => match fill(
+                &mut self.multiple_birth,
+                PatientMultipleBirth::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 PatientMultipleBirth::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            19 => match self
-                .multiple_birth
-                .insert(PatientMultipleBirth::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            19 => match fill(
+                &mut self.multiple_birth,
+                PatientMultipleBirth::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 PatientMultipleBirth::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -24411,13 +23992,10 @@ impl Place for PlanDefinitionAction {
             5 => put_one(&mut self.description, PrimKind::String, v, ok),
             6 => put_one(&mut self.text_equivalent, PrimKind::String, v, ok),
             10 => put_many(&mut self.goal_id, PrimKind::Id, v, ok),
-            16 => match self
-                .timing
-                .insert(PlanDefinitionActionTiming::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            16 => match fill(
+                &mut self.timing,
+                PlanDefinitionActionTiming::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 PlanDefinitionActionTiming::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -24442,31 +24020,31 @@ impl Place for PlanDefinitionAction {
             13 if url.is_none() => open_many(&mut self.input),
             14 if url.is_none() => open_many(&mut self.output),
             15 if url.is_none() => open_many(&mut self.related_action),
-            17 if url.is_none() => match self
-                .timing
-                .insert(PlanDefinitionActionTiming::Period(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.timing,
+                PlanDefinitionActionTiming::Period(Box::default()),
+            ) {
                 PlanDefinitionActionTiming::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            18 if url.is_none() => match self
-                .timing
-                .insert(PlanDefinitionActionTiming::Duration(Box::default()))
-            {
+            18 if url.is_none() => match fill(
+                &mut self.timing,
+                PlanDefinitionActionTiming::Duration(Box::default()),
+            ) {
                 PlanDefinitionActionTiming::Duration(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            19 if url.is_none() => match self
-                .timing
-                .insert(PlanDefinitionActionTiming::Range(Box::default()))
-            {
+            19 if url.is_none() => match fill(
+                &mut self.timing,
+                PlanDefinitionActionTiming::Range(Box::default()),
+            ) {
                 PlanDefinitionActionTiming::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            20 if url.is_none() => match self
-                .timing
-                .insert(PlanDefinitionActionTiming::Timing(Box::default()))
-            {
+            20 if url.is_none() => match fill(
+                &mut self.timing,
+                PlanDefinitionActionTiming::Timing(Box::default()),
+            ) {
                 PlanDefinitionActionTiming::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -24645,28 +24223,20 @@ impl Place for PlanDefinitionActionRelatedAction {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            5 if url.is_none() => {
-                match self
-                    .offset
-                    .insert(PlanDefinitionActionRelatedActionOffset::Duration(
-                        Box::default(),
-                    )) {
-                    PlanDefinitionActionRelatedActionOffset::Duration(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            6 if url.is_none() => {
-                match self
-                    .offset
-                    .insert(PlanDefinitionActionRelatedActionOffset::Range(
-                        Box::default(),
-                    )) {
-                    PlanDefinitionActionRelatedActionOffset::Range(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
+            5 if url.is_none() => match fill(
+                &mut self.offset,
+                PlanDefinitionActionRelatedActionOffset::Duration(Box::default()),
+            ) {
+                PlanDefinitionActionRelatedActionOffset::Duration(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            6 if url.is_none() => match fill(
+                &mut self.offset,
+                PlanDefinitionActionRelatedActionOffset::Range(Box::default()),
+            ) {
+                PlanDefinitionActionRelatedActionOffset::Range(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -24763,30 +24333,27 @@ impl Place for PlanDefinitionGoalTarget {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.measure)),
-            4 if url.is_none() => match self
-                .detail
-                .insert(PlanDefinitionGoalTargetDetail::Quantity(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.detail,
+                PlanDefinitionGoalTargetDetail::Quantity(Box::default()),
+            ) {
                 PlanDefinitionGoalTargetDetail::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            5 if url.is_none() => match self
-                .detail
-                .insert(PlanDefinitionGoalTargetDetail::Range(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.detail,
+                PlanDefinitionGoalTargetDetail::Range(Box::default()),
+            ) {
                 PlanDefinitionGoalTargetDetail::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            6 if url.is_none() => {
-                match self
-                    .detail
-                    .insert(PlanDefinitionGoalTargetDetail::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    PlanDefinitionGoalTargetDetail::CodeableConcept(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
+            6 if url.is_none() => match fill(
+                &mut self.detail,
+                PlanDefinitionGoalTargetDetail::CodeableConcept(Box::default()),
+            ) {
+                PlanDefinitionGoalTargetDetail::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
             7 if url.is_none() => Some(open_one(&mut self.due)),
             _ => None,
         }
@@ -25178,11 +24745,10 @@ impl Place for Procedure {
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             12 => put_one(&mut self.status, PrimKind::Code, v, ok),
             13 => put_one(&mut self.not_done, PrimKind::Boolean, v, ok),
-            19 => match self.performed.insert(ProcedurePerformed::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            19 => match fill(
+                &mut self.performed,
+                ProcedurePerformed::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ProcedurePerformed::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -25205,10 +24771,10 @@ impl Place for Procedure {
             16 if url.is_none() => Some(open_one(&mut self.code)),
             17 if url.is_none() => Some(open_one(&mut self.subject)),
             18 if url.is_none() => Some(open_one(&mut self.context)),
-            20 if url.is_none() => match self
-                .performed
-                .insert(ProcedurePerformed::Period(Box::default()))
-            {
+            20 if url.is_none() => match fill(
+                &mut self.performed,
+                ProcedurePerformed::Period(Box::default()),
+            ) {
                 ProcedurePerformed::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -25400,23 +24966,17 @@ impl Place for ProcedureRequest {
             14 => put_one(&mut self.intent, PrimKind::Code, v, ok),
             15 => put_one(&mut self.priority, PrimKind::Code, v, ok),
             16 => put_one(&mut self.do_not_perform, PrimKind::Boolean, v, ok),
-            21 => match self
-                .occurrence
-                .insert(ProcedureRequestOccurrence::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            21 => match fill(
+                &mut self.occurrence,
+                ProcedureRequestOccurrence::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ProcedureRequestOccurrence::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            24 => match self
-                .as_needed
-                .insert(ProcedureRequestAsNeeded::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            24 => match fill(
+                &mut self.as_needed,
+                ProcedureRequestAsNeeded::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ProcedureRequestAsNeeded::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -25440,24 +25000,24 @@ impl Place for ProcedureRequest {
             18 if url.is_none() => Some(open_one(&mut self.code)),
             19 if url.is_none() => Some(open_one(&mut self.subject)),
             20 if url.is_none() => Some(open_one(&mut self.context)),
-            22 if url.is_none() => match self
-                .occurrence
-                .insert(ProcedureRequestOccurrence::Period(Box::default()))
-            {
+            22 if url.is_none() => match fill(
+                &mut self.occurrence,
+                ProcedureRequestOccurrence::Period(Box::default()),
+            ) {
                 ProcedureRequestOccurrence::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            23 if url.is_none() => match self
-                .occurrence
-                .insert(ProcedureRequestOccurrence::Timing(Box::default()))
-            {
+            23 if url.is_none() => match fill(
+                &mut self.occurrence,
+                ProcedureRequestOccurrence::Timing(Box::default()),
+            ) {
                 ProcedureRequestOccurrence::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            25 if url.is_none() => match self
-                .as_needed
-                .insert(ProcedureRequestAsNeeded::CodeableConcept(Box::default()))
-            {
+            25 if url.is_none() => match fill(
+                &mut self.as_needed,
+                ProcedureRequestAsNeeded::CodeableConcept(Box::default()),
+            ) {
                 ProcedureRequestAsNeeded::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -25872,20 +25432,17 @@ impl Place for ProvenanceAgent {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            4 => match self
-                .who
-                .insert(ProvenanceAgentWho::Uri(prim_of(PrimKind::Uri, v, ok)))
-            {
+            4 => match fill(
+                &mut self.who,
+                ProvenanceAgentWho::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ProvenanceAgentWho::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .on_behalf_of
-                .insert(ProvenanceAgentOnBehalfOf::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            6 => match fill(
+                &mut self.on_behalf_of,
+                ProvenanceAgentOnBehalfOf::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ProvenanceAgentOnBehalfOf::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -25898,17 +25455,16 @@ impl Place for ProvenanceAgent {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => open_many(&mut self.role),
-            5 if url.is_none() => match self
-                .who
-                .insert(ProvenanceAgentWho::Reference(Box::default()))
-            {
-                ProvenanceAgentWho::Reference(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            7 if url.is_none() => match self
-                .on_behalf_of
-                .insert(ProvenanceAgentOnBehalfOf::Reference(Box::default()))
-            {
+            5 if url.is_none() => {
+                match fill(&mut self.who, ProvenanceAgentWho::Reference(Box::default())) {
+                    ProvenanceAgentWho::Reference(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            7 if url.is_none() => match fill(
+                &mut self.on_behalf_of,
+                ProvenanceAgentOnBehalfOf::Reference(Box::default()),
+            ) {
                 ProvenanceAgentOnBehalfOf::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -25946,10 +25502,10 @@ impl Place for ProvenanceEntity {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.role, PrimKind::Code, v, ok),
-            4 => match self
-                .what
-                .insert(ProvenanceEntityWhat::Uri(prim_of(PrimKind::Uri, v, ok)))
-            {
+            4 => match fill(
+                &mut self.what,
+                ProvenanceEntityWhat::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ProvenanceEntityWhat::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -25961,17 +25517,17 @@ impl Place for ProvenanceEntity {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            5 if url.is_none() => match self
-                .what
-                .insert(ProvenanceEntityWhat::Reference(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.what,
+                ProvenanceEntityWhat::Reference(Box::default()),
+            ) {
                 ProvenanceEntityWhat::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            6 if url.is_none() => match self
-                .what
-                .insert(ProvenanceEntityWhat::Identifier(Box::default()))
-            {
+            6 if url.is_none() => match fill(
+                &mut self.what,
+                ProvenanceEntityWhat::Identifier(Box::default()),
+            ) {
                 ProvenanceEntityWhat::Identifier(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -26221,77 +25777,59 @@ impl Place for QuestionnaireItem {
             11 => put_one(&mut self.repeats, PrimKind::Boolean, v, ok),
             12 => put_one(&mut self.read_only, PrimKind::Boolean, v, ok),
             13 => put_one(&mut self.max_length, PrimKind::Integer, v, ok),
-            16 => match self
-                .initial
-                .insert(QuestionnaireItemInitial::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            16 => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 QuestionnaireItemInitial::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            17 => match self
-                .initial
-                .insert(QuestionnaireItemInitial::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            17 => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 QuestionnaireItemInitial::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            18 => match self
-                .initial
-                .insert(QuestionnaireItemInitial::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            18 => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 QuestionnaireItemInitial::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            19 => match self.initial.insert(QuestionnaireItemInitial::Date(prim_of(
-                PrimKind::Date,
-                v,
-                ok,
-            ))) {
+            19 => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 QuestionnaireItemInitial::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            20 => match self
-                .initial
-                .insert(QuestionnaireItemInitial::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            20 => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 QuestionnaireItemInitial::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            21 => match self.initial.insert(QuestionnaireItemInitial::Time(prim_of(
-                PrimKind::Time,
-                v,
-                ok,
-            ))) {
+            21 => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 QuestionnaireItemInitial::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            22 => match self
-                .initial
-                .insert(QuestionnaireItemInitial::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            22 => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 QuestionnaireItemInitial::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            23 => match self.initial.insert(QuestionnaireItemInitial::Uri(prim_of(
-                PrimKind::Uri,
-                v,
-                ok,
-            ))) {
+            23 => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 QuestionnaireItemInitial::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -26307,31 +25845,31 @@ impl Place for QuestionnaireItem {
             9 if url.is_none() => open_many(&mut self.enable_when),
             14 if url.is_none() => Some(open_one(&mut self.options)),
             15 if url.is_none() => open_many(&mut self.option),
-            24 if url.is_none() => match self
-                .initial
-                .insert(QuestionnaireItemInitial::Attachment(Box::default()))
-            {
+            24 if url.is_none() => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Attachment(Box::default()),
+            ) {
                 QuestionnaireItemInitial::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            25 if url.is_none() => match self
-                .initial
-                .insert(QuestionnaireItemInitial::Coding(Box::default()))
-            {
+            25 if url.is_none() => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Coding(Box::default()),
+            ) {
                 QuestionnaireItemInitial::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            26 if url.is_none() => match self
-                .initial
-                .insert(QuestionnaireItemInitial::Quantity(Box::default()))
-            {
+            26 if url.is_none() => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Quantity(Box::default()),
+            ) {
                 QuestionnaireItemInitial::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            27 if url.is_none() => match self
-                .initial
-                .insert(QuestionnaireItemInitial::Reference(Box::default()))
-            {
+            27 if url.is_none() => match fill(
+                &mut self.initial,
+                QuestionnaireItemInitial::Reference(Box::default()),
+            ) {
                 QuestionnaireItemInitial::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -26394,83 +25932,59 @@ impl Place for QuestionnaireItemEnableWhen {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.question, PrimKind::String, v, ok),
             4 => put_one(&mut self.has_answer, PrimKind::Boolean, v, ok),
-            5 => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            5 => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            6 => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            7 => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            8 => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            9 => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            10 => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Time(prim_of(
-                    PrimKind::Time,
-                    v,
-                    ok,
-                ))) {
+            10 => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            11 => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            11 => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            12 => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            12 => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -26482,31 +25996,31 @@ impl Place for QuestionnaireItemEnableWhen {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            13 if url.is_none() => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Attachment(Box::default()))
-            {
+            13 if url.is_none() => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Attachment(Box::default()),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            14 if url.is_none() => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Coding(Box::default()))
-            {
+            14 if url.is_none() => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Coding(Box::default()),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            15 if url.is_none() => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Quantity(Box::default()))
-            {
+            15 if url.is_none() => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Quantity(Box::default()),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Quantity(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            16 if url.is_none() => match self
-                .answer
-                .insert(QuestionnaireItemEnableWhenAnswer::Reference(Box::default()))
-            {
+            16 if url.is_none() => match fill(
+                &mut self.answer,
+                QuestionnaireItemEnableWhenAnswer::Reference(Box::default()),
+            ) {
                 QuestionnaireItemEnableWhenAnswer::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -26548,43 +26062,31 @@ impl Place for QuestionnaireItemOption {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            3 => match self
-                .value
-                .insert(QuestionnaireItemOptionValue::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            3 => match fill(
+                &mut self.value,
+                QuestionnaireItemOptionValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 QuestionnaireItemOptionValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            4 => match self
-                .value
-                .insert(QuestionnaireItemOptionValue::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.value,
+                QuestionnaireItemOptionValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 QuestionnaireItemOptionValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            5 => match self
-                .value
-                .insert(QuestionnaireItemOptionValue::Time(prim_of(
-                    PrimKind::Time,
-                    v,
-                    ok,
-                ))) {
+            5 => match fill(
+                &mut self.value,
+                QuestionnaireItemOptionValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 QuestionnaireItemOptionValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .value
-                .insert(QuestionnaireItemOptionValue::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            6 => match fill(
+                &mut self.value,
+                QuestionnaireItemOptionValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 QuestionnaireItemOptionValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -26596,10 +26098,10 @@ impl Place for QuestionnaireItemOption {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            7 if url.is_none() => match self
-                .value
-                .insert(QuestionnaireItemOptionValue::Coding(Box::default()))
-            {
+            7 if url.is_none() => match fill(
+                &mut self.value,
+                QuestionnaireItemOptionValue::Coding(Box::default()),
+            ) {
                 QuestionnaireItemOptionValue::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -26792,83 +26294,59 @@ impl Place for QuestionnaireResponseItemAnswer {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            3 => match self
-                .value
-                .insert(QuestionnaireResponseItemAnswerValue::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            3 => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 QuestionnaireResponseItemAnswerValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            4 => match self
-                .value
-                .insert(QuestionnaireResponseItemAnswerValue::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 QuestionnaireResponseItemAnswerValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            5 => match self
-                .value
-                .insert(QuestionnaireResponseItemAnswerValue::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            5 => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 QuestionnaireResponseItemAnswerValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .value
-                .insert(QuestionnaireResponseItemAnswerValue::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            6 => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 QuestionnaireResponseItemAnswerValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self
-                .value
-                .insert(QuestionnaireResponseItemAnswerValue::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            7 => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 QuestionnaireResponseItemAnswerValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self
-                .value
-                .insert(QuestionnaireResponseItemAnswerValue::Time(prim_of(
-                    PrimKind::Time,
-                    v,
-                    ok,
-                ))) {
+            8 => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 QuestionnaireResponseItemAnswerValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => match self
-                .value
-                .insert(QuestionnaireResponseItemAnswerValue::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            9 => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 QuestionnaireResponseItemAnswerValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            10 => match self
-                .value
-                .insert(QuestionnaireResponseItemAnswerValue::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            10 => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 QuestionnaireResponseItemAnswerValue::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -26880,45 +26358,34 @@ impl Place for QuestionnaireResponseItemAnswer {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            11 if url.is_none() => {
-                match self
-                    .value
-                    .insert(QuestionnaireResponseItemAnswerValue::Attachment(
-                        Box::default(),
-                    )) {
-                    QuestionnaireResponseItemAnswerValue::Attachment(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            12 if url.is_none() => match self
-                .value
-                .insert(QuestionnaireResponseItemAnswerValue::Coding(Box::default()))
-            {
+            11 if url.is_none() => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Attachment(Box::default()),
+            ) {
+                QuestionnaireResponseItemAnswerValue::Attachment(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            12 if url.is_none() => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Coding(Box::default()),
+            ) {
                 QuestionnaireResponseItemAnswerValue::Coding(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            13 if url.is_none() => {
-                match self
-                    .value
-                    .insert(QuestionnaireResponseItemAnswerValue::Quantity(
-                        Box::default(),
-                    )) {
-                    QuestionnaireResponseItemAnswerValue::Quantity(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            14 if url.is_none() => {
-                match self
-                    .value
-                    .insert(QuestionnaireResponseItemAnswerValue::Reference(
-                        Box::default(),
-                    )) {
-                    QuestionnaireResponseItemAnswerValue::Reference(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
+            13 if url.is_none() => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Quantity(Box::default()),
+            ) {
+                QuestionnaireResponseItemAnswerValue::Quantity(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            14 if url.is_none() => match fill(
+                &mut self.value,
+                QuestionnaireResponseItemAnswerValue::Reference(Box::default()),
+            ) {
+                QuestionnaireResponseItemAnswerValue::Reference(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
             15 if url.is_none() => open_many(&mut self.item),
             _ => None,
         }
@@ -27127,13 +26594,10 @@ impl Place for ReferralRequest {
             13 => put_one(&mut self.status, PrimKind::Code, v, ok),
             14 => put_one(&mut self.intent, PrimKind::Code, v, ok),
             16 => put_one(&mut self.priority, PrimKind::Code, v, ok),
-            20 => match self
-                .occurrence
-                .insert(ReferralRequestOccurrence::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            20 => match fill(
+                &mut self.occurrence,
+                ReferralRequestOccurrence::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 ReferralRequestOccurrence::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -27158,10 +26622,10 @@ impl Place for ReferralRequest {
             17 if url.is_none() => open_many(&mut self.service_requested),
             18 if url.is_none() => Some(open_one(&mut self.subject)),
             19 if url.is_none() => Some(open_one(&mut self.context)),
-            21 if url.is_none() => match self
-                .occurrence
-                .insert(ReferralRequestOccurrence::Period(Box::default()))
-            {
+            21 if url.is_none() => match fill(
+                &mut self.occurrence,
+                ReferralRequestOccurrence::Period(Box::default()),
+            ) {
                 ReferralRequestOccurrence::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -27431,17 +26895,17 @@ impl Place for RequestGroup {
             16 if url.is_none() => Some(open_one(&mut self.subject)),
             17 if url.is_none() => Some(open_one(&mut self.context)),
             19 if url.is_none() => Some(open_one(&mut self.author)),
-            20 if url.is_none() => match self
-                .reason
-                .insert(RequestGroupReason::CodeableConcept(Box::default()))
-            {
+            20 if url.is_none() => match fill(
+                &mut self.reason,
+                RequestGroupReason::CodeableConcept(Box::default()),
+            ) {
                 RequestGroupReason::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            21 if url.is_none() => match self
-                .reason
-                .insert(RequestGroupReason::Reference(Box::default()))
-            {
+            21 if url.is_none() => match fill(
+                &mut self.reason,
+                RequestGroupReason::Reference(Box::default()),
+            ) {
                 RequestGroupReason::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -27527,13 +26991,10 @@ impl Place for RequestGroupAction {
             4 => put_one(&mut self.title, PrimKind::String, v, ok),
             5 => put_one(&mut self.description, PrimKind::String, v, ok),
             6 => put_one(&mut self.text_equivalent, PrimKind::String, v, ok),
-            11 => match self
-                .timing
-                .insert(RequestGroupActionTiming::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            11 => match fill(
+                &mut self.timing,
+                RequestGroupActionTiming::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 RequestGroupActionTiming::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -27554,31 +27015,31 @@ impl Place for RequestGroupAction {
             8 if url.is_none() => open_many(&mut self.documentation),
             9 if url.is_none() => open_many(&mut self.condition),
             10 if url.is_none() => open_many(&mut self.related_action),
-            12 if url.is_none() => match self
-                .timing
-                .insert(RequestGroupActionTiming::Period(Box::default()))
-            {
+            12 if url.is_none() => match fill(
+                &mut self.timing,
+                RequestGroupActionTiming::Period(Box::default()),
+            ) {
                 RequestGroupActionTiming::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            13 if url.is_none() => match self
-                .timing
-                .insert(RequestGroupActionTiming::Duration(Box::default()))
-            {
+            13 if url.is_none() => match fill(
+                &mut self.timing,
+                RequestGroupActionTiming::Duration(Box::default()),
+            ) {
                 RequestGroupActionTiming::Duration(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            14 if url.is_none() => match self
-                .timing
-                .insert(RequestGroupActionTiming::Range(Box::default()))
-            {
+            14 if url.is_none() => match fill(
+                &mut self.timing,
+                RequestGroupActionTiming::Range(Box::default()),
+            ) {
                 RequestGroupActionTiming::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            15 if url.is_none() => match self
-                .timing
-                .insert(RequestGroupActionTiming::Timing(Box::default()))
-            {
+            15 if url.is_none() => match fill(
+                &mut self.timing,
+                RequestGroupActionTiming::Timing(Box::default()),
+            ) {
                 RequestGroupActionTiming::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -27670,20 +27131,17 @@ impl Place for RequestGroupActionRelatedAction {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            5 if url.is_none() => {
-                match self
-                    .offset
-                    .insert(RequestGroupActionRelatedActionOffset::Duration(
-                        Box::default(),
-                    )) {
-                    RequestGroupActionRelatedActionOffset::Duration(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            6 if url.is_none() => match self
-                .offset
-                .insert(RequestGroupActionRelatedActionOffset::Range(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.offset,
+                RequestGroupActionRelatedActionOffset::Duration(Box::default()),
+            ) {
+                RequestGroupActionRelatedActionOffset::Duration(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            6 if url.is_none() => match fill(
+                &mut self.offset,
+                RequestGroupActionRelatedActionOffset::Range(Box::default()),
+            ) {
                 RequestGroupActionRelatedActionOffset::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -27979,13 +27437,10 @@ impl Place for RiskAssessment {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             11 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            16 => match self
-                .occurrence
-                .insert(RiskAssessmentOccurrence::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            16 => match fill(
+                &mut self.occurrence,
+                RiskAssessmentOccurrence::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 RiskAssessmentOccurrence::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -28008,26 +27463,26 @@ impl Place for RiskAssessment {
             13 if url.is_none() => Some(open_one(&mut self.code)),
             14 if url.is_none() => Some(open_one(&mut self.subject)),
             15 if url.is_none() => Some(open_one(&mut self.context)),
-            17 if url.is_none() => match self
-                .occurrence
-                .insert(RiskAssessmentOccurrence::Period(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.occurrence,
+                RiskAssessmentOccurrence::Period(Box::default()),
+            ) {
                 RiskAssessmentOccurrence::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             18 if url.is_none() => Some(open_one(&mut self.condition)),
             19 if url.is_none() => Some(open_one(&mut self.performer)),
-            20 if url.is_none() => match self
-                .reason
-                .insert(RiskAssessmentReason::CodeableConcept(Box::default()))
-            {
+            20 if url.is_none() => match fill(
+                &mut self.reason,
+                RiskAssessmentReason::CodeableConcept(Box::default()),
+            ) {
                 RiskAssessmentReason::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            21 if url.is_none() => match self
-                .reason
-                .insert(RiskAssessmentReason::Reference(Box::default()))
-            {
+            21 if url.is_none() => match fill(
+                &mut self.reason,
+                RiskAssessmentReason::Reference(Box::default()),
+            ) {
                 RiskAssessmentReason::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -28071,13 +27526,10 @@ impl Place for RiskAssessmentPrediction {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            4 => match self
-                .probability
-                .insert(RiskAssessmentPredictionProbability::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.probability,
+                RiskAssessmentPredictionProbability::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 RiskAssessmentPredictionProbability::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -28092,25 +27544,25 @@ impl Place for RiskAssessmentPrediction {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.outcome)),
-            5 if url.is_none() => match self
-                .probability
-                .insert(RiskAssessmentPredictionProbability::Range(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.probability,
+                RiskAssessmentPredictionProbability::Range(Box::default()),
+            ) {
                 RiskAssessmentPredictionProbability::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             6 if url.is_none() => Some(open_one(&mut self.qualitative_risk)),
-            8 if url.is_none() => match self
-                .when
-                .insert(RiskAssessmentPredictionWhen::Period(Box::default()))
-            {
+            8 if url.is_none() => match fill(
+                &mut self.when,
+                RiskAssessmentPredictionWhen::Period(Box::default()),
+            ) {
                 RiskAssessmentPredictionWhen::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            9 if url.is_none() => match self
-                .when
-                .insert(RiskAssessmentPredictionWhen::Range(Box::default()))
-            {
+            9 if url.is_none() => match fill(
+                &mut self.when,
+                RiskAssessmentPredictionWhen::Range(Box::default()),
+            ) {
                 RiskAssessmentPredictionWhen::Range(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -28895,18 +28347,17 @@ impl Place for Signature {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.when, PrimKind::Instant, v, ok),
-            4 => match self
-                .who
-                .insert(SignatureWho::Uri(prim_of(PrimKind::Uri, v, ok)))
-            {
+            4 => match fill(
+                &mut self.who,
+                SignatureWho::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 SignatureWho::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self.on_behalf_of.insert(SignatureOnBehalfOf::Uri(prim_of(
-                PrimKind::Uri,
-                v,
-                ok,
-            ))) {
+            6 => match fill(
+                &mut self.on_behalf_of,
+                SignatureOnBehalfOf::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 SignatureOnBehalfOf::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -28920,14 +28371,16 @@ impl Place for Signature {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 if url.is_none() => open_many(&mut self.type_),
-            5 if url.is_none() => match self.who.insert(SignatureWho::Reference(Box::default())) {
-                SignatureWho::Reference(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            7 if url.is_none() => match self
-                .on_behalf_of
-                .insert(SignatureOnBehalfOf::Reference(Box::default()))
-            {
+            5 if url.is_none() => {
+                match fill(&mut self.who, SignatureWho::Reference(Box::default())) {
+                    SignatureWho::Reference(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            7 if url.is_none() => match fill(
+                &mut self.on_behalf_of,
+                SignatureOnBehalfOf::Reference(Box::default()),
+            ) {
                 SignatureOnBehalfOf::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -29140,13 +28593,10 @@ impl Place for SpecimenCollection {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            4 => match self
-                .collected
-                .insert(SpecimenCollectionCollected::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.collected,
+                SpecimenCollectionCollected::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 SpecimenCollectionCollected::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -29159,10 +28609,10 @@ impl Place for SpecimenCollection {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.collector)),
-            5 if url.is_none() => match self
-                .collected
-                .insert(SpecimenCollectionCollected::Period(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.collected,
+                SpecimenCollectionCollected::Period(Box::default()),
+            ) {
                 SpecimenCollectionCollected::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -29219,17 +28669,17 @@ impl Place for SpecimenContainer {
             5 if url.is_none() => Some(open_one(&mut self.type_)),
             6 if url.is_none() => Some(open_one(&mut self.capacity)),
             7 if url.is_none() => Some(open_one(&mut self.specimen_quantity)),
-            8 if url.is_none() => match self
-                .additive
-                .insert(SpecimenContainerAdditive::CodeableConcept(Box::default()))
-            {
+            8 if url.is_none() => match fill(
+                &mut self.additive,
+                SpecimenContainerAdditive::CodeableConcept(Box::default()),
+            ) {
                 SpecimenContainerAdditive::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            9 if url.is_none() => match self
-                .additive
-                .insert(SpecimenContainerAdditive::Reference(Box::default()))
-            {
+            9 if url.is_none() => match fill(
+                &mut self.additive,
+                SpecimenContainerAdditive::Reference(Box::default()),
+            ) {
                 SpecimenContainerAdditive::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -29269,11 +28719,10 @@ impl Place for SpecimenProcessing {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.description, PrimKind::String, v, ok),
-            6 => match self.time.insert(SpecimenProcessingTime::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            6 => match fill(
+                &mut self.time,
+                SpecimenProcessingTime::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 SpecimenProcessingTime::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -29287,10 +28736,10 @@ impl Place for SpecimenProcessing {
             2 => open_extension(&mut self.modifier_extension, url),
             4 if url.is_none() => Some(open_one(&mut self.procedure)),
             5 if url.is_none() => open_many(&mut self.additive),
-            7 if url.is_none() => match self
-                .time
-                .insert(SpecimenProcessingTime::Period(Box::default()))
-            {
+            7 if url.is_none() => match fill(
+                &mut self.time,
+                SpecimenProcessingTime::Period(Box::default()),
+            ) {
                 SpecimenProcessingTime::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -29947,7 +29396,8 @@ impl Place for StructureMapGroupRuleSource {
             4 => put_one(&mut self.min, PrimKind::Integer, v, ok),
             5 => put_one(&mut self.max, PrimKind::String, v, ok),
             6 => put_one(&mut self.type_, PrimKind::String, v, ok),
-            7 => match self.default_value.insert(
+            7 => match fill(
+                &mut self.default_value,
                 StructureMapGroupRuleSourceDefaultValue::Base64Binary(prim_of(
                     PrimKind::Base64Binary,
                     v,
@@ -29957,111 +29407,86 @@ impl Place for StructureMapGroupRuleSource {
                 StructureMapGroupRuleSourceDefaultValue::Base64Binary(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            8 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Code(prim_of(
-                    PrimKind::Code,
-                    v,
-                    ok,
-                ))) {
+            9 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            10 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            10 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            11 => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::DateTime(prim_of(
-                        PrimKind::DateTime,
-                        v,
-                        ok,
-                    ))) {
-                    StructureMapGroupRuleSourceDefaultValue::DateTime(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            12 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Decimal(prim_of(
-                    PrimKind::Decimal,
+            11 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::DateTime(prim_of(
+                    PrimKind::DateTime,
                     v,
                     ok,
-                ))) {
+                )),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::DateTime(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            12 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            13 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Id(prim_of(
-                    PrimKind::Id,
-                    v,
-                    ok,
-                ))) {
+            13 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Id(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            14 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Instant(prim_of(
-                    PrimKind::Instant,
-                    v,
-                    ok,
-                ))) {
+            14 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Instant(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            15 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            15 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            16 => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Markdown(prim_of(
-                        PrimKind::Markdown,
-                        v,
-                        ok,
-                    ))) {
-                    StructureMapGroupRuleSourceDefaultValue::Markdown(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            17 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Oid(prim_of(
-                    PrimKind::Oid,
+            16 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Markdown(prim_of(
+                    PrimKind::Markdown,
                     v,
                     ok,
-                ))) {
+                )),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Markdown(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            17 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Oid(prim_of(PrimKind::Oid, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Oid(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            18 => match self.default_value.insert(
+            18 => match fill(
+                &mut self.default_value,
                 StructureMapGroupRuleSourceDefaultValue::PositiveInt(prim_of(
                     PrimKind::PositiveInt,
                     v,
@@ -30071,27 +29496,22 @@ impl Place for StructureMapGroupRuleSource {
                 StructureMapGroupRuleSourceDefaultValue::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            19 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            19 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            20 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Time(prim_of(
-                    PrimKind::Time,
-                    v,
-                    ok,
-                ))) {
+            20 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            21 => match self.default_value.insert(
+            21 => match fill(
+                &mut self.default_value,
                 StructureMapGroupRuleSourceDefaultValue::UnsignedInt(prim_of(
                     PrimKind::UnsignedInt,
                     v,
@@ -30101,13 +29521,10 @@ impl Place for StructureMapGroupRuleSource {
                 StructureMapGroupRuleSourceDefaultValue::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            22 => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            22 => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -30124,38 +29541,36 @@ impl Place for StructureMapGroupRuleSource {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
-            23 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Address(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Address(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            24 if url.is_none() => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Age(Box::default()))
-            {
+            23 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Address(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Address(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            24 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Age(Box::default()),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            25 if url.is_none() => match self.default_value.insert(
+            25 if url.is_none() => match fill(
+                &mut self.default_value,
                 StructureMapGroupRuleSourceDefaultValue::Annotation(Box::default()),
             ) {
                 StructureMapGroupRuleSourceDefaultValue::Annotation(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            26 if url.is_none() => match self.default_value.insert(
+            26 if url.is_none() => match fill(
+                &mut self.default_value,
                 StructureMapGroupRuleSourceDefaultValue::Attachment(Box::default()),
             ) {
                 StructureMapGroupRuleSourceDefaultValue::Attachment(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            27 if url.is_none() => match self.default_value.insert(
+            27 if url.is_none() => match fill(
+                &mut self.default_value,
                 StructureMapGroupRuleSourceDefaultValue::CodeableConcept(Box::default()),
             ) {
                 StructureMapGroupRuleSourceDefaultValue::CodeableConcept(c) => {
@@ -30163,17 +29578,15 @@ impl Place for StructureMapGroupRuleSource {
                 }
                 _ => None,
             },
-            28 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Coding(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Coding(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            29 if url.is_none() => match self.default_value.insert(
+            28 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Coding(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Coding(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            29 if url.is_none() => match fill(
+                &mut self.default_value,
                 StructureMapGroupRuleSourceDefaultValue::ContactPoint(Box::default()),
             ) {
                 StructureMapGroupRuleSourceDefaultValue::ContactPoint(c) => {
@@ -30181,123 +29594,85 @@ impl Place for StructureMapGroupRuleSource {
                 }
                 _ => None,
             },
-            30 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Count(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Count(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            31 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Distance(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Distance(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            32 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Duration(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Duration(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            33 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::HumanName(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::HumanName(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            34 if url.is_none() => match self.default_value.insert(
+            30 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Count(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Count(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            31 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Distance(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Distance(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            32 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Duration(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Duration(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            33 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::HumanName(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::HumanName(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            34 if url.is_none() => match fill(
+                &mut self.default_value,
                 StructureMapGroupRuleSourceDefaultValue::Identifier(Box::default()),
             ) {
                 StructureMapGroupRuleSourceDefaultValue::Identifier(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            35 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Money(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Money(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            36 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Period(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Period(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            37 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Quantity(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Quantity(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            38 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Range(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Range(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            39 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Ratio(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Ratio(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            40 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Reference(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Reference(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            41 if url.is_none() => match self.default_value.insert(
+            35 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Money(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Money(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            36 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Period(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Period(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            37 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Quantity(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Quantity(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            38 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Range(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Range(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            39 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Ratio(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Ratio(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            40 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Reference(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Reference(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            41 if url.is_none() => match fill(
+                &mut self.default_value,
                 StructureMapGroupRuleSourceDefaultValue::SampledData(Box::default()),
             ) {
                 StructureMapGroupRuleSourceDefaultValue::SampledData(c) => {
@@ -30305,32 +29680,24 @@ impl Place for StructureMapGroupRuleSource {
                 }
                 _ => None,
             },
-            42 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Signature(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Signature(c) => {
-                        Some(place_ptr(&mut **c))
-                    }
-                    _ => None,
-                }
-            }
-            43 if url.is_none() => {
-                match self
-                    .default_value
-                    .insert(StructureMapGroupRuleSourceDefaultValue::Timing(
-                        Box::default(),
-                    )) {
-                    StructureMapGroupRuleSourceDefaultValue::Timing(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            44 if url.is_none() => match self
-                .default_value
-                .insert(StructureMapGroupRuleSourceDefaultValue::Meta(Box::default()))
-            {
+            42 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Signature(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Signature(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            43 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Timing(Box::default()),
+            ) {
+                StructureMapGroupRuleSourceDefaultValue::Timing(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            44 if url.is_none() => match fill(
+                &mut self.default_value,
+                StructureMapGroupRuleSourceDefaultValue::Meta(Box::default()),
+            ) {
                 StructureMapGroupRuleSourceDefaultValue::Meta(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -30429,53 +29796,50 @@ impl Place for StructureMapGroupRuleTargetParameter {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            3 => match self
-                .value
-                .insert(StructureMapGroupRuleTargetParameterValue::Id(prim_of(
-                    PrimKind::Id,
-                    v,
-                    ok,
-                ))) {
+            3 => match fill(
+                &mut self.value,
+                StructureMapGroupRuleTargetParameterValue::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
                 StructureMapGroupRuleTargetParameterValue::Id(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            4 => match self
-                .value
-                .insert(StructureMapGroupRuleTargetParameterValue::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.value,
+                StructureMapGroupRuleTargetParameterValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 StructureMapGroupRuleTargetParameterValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            5 => match self
-                .value
-                .insert(StructureMapGroupRuleTargetParameterValue::Boolean(prim_of(
+            5 => match fill(
+                &mut self.value,
+                StructureMapGroupRuleTargetParameterValue::Boolean(prim_of(
                     PrimKind::Boolean,
                     v,
                     ok,
-                ))) {
+                )),
+            ) {
                 StructureMapGroupRuleTargetParameterValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .value
-                .insert(StructureMapGroupRuleTargetParameterValue::Integer(prim_of(
+            6 => match fill(
+                &mut self.value,
+                StructureMapGroupRuleTargetParameterValue::Integer(prim_of(
                     PrimKind::Integer,
                     v,
                     ok,
-                ))) {
+                )),
+            ) {
                 StructureMapGroupRuleTargetParameterValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self
-                .value
-                .insert(StructureMapGroupRuleTargetParameterValue::Decimal(prim_of(
+            7 => match fill(
+                &mut self.value,
+                StructureMapGroupRuleTargetParameterValue::Decimal(prim_of(
                     PrimKind::Decimal,
                     v,
                     ok,
-                ))) {
+                )),
+            ) {
                 StructureMapGroupRuleTargetParameterValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -30760,17 +30124,17 @@ impl Place for SubstanceIngredient {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.quantity)),
-            4 if url.is_none() => match self
-                .substance
-                .insert(SubstanceIngredientSubstance::CodeableConcept(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.substance,
+                SubstanceIngredientSubstance::CodeableConcept(Box::default()),
+            ) {
                 SubstanceIngredientSubstance::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            5 if url.is_none() => match self
-                .substance
-                .insert(SubstanceIngredientSubstance::Reference(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.substance,
+                SubstanceIngredientSubstance::Reference(Box::default()),
+            ) {
                 SubstanceIngredientSubstance::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -30881,13 +30245,10 @@ impl Place for SupplyDelivery {
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             11 => put_one(&mut self.status, PrimKind::Code, v, ok),
-            15 => match self
-                .occurrence
-                .insert(SupplyDeliveryOccurrence::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            15 => match fill(
+                &mut self.occurrence,
+                SupplyDeliveryOccurrence::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 SupplyDeliveryOccurrence::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -30907,17 +30268,17 @@ impl Place for SupplyDelivery {
             12 if url.is_none() => Some(open_one(&mut self.patient)),
             13 if url.is_none() => Some(open_one(&mut self.type_)),
             14 if url.is_none() => Some(open_one(&mut self.supplied_item)),
-            16 if url.is_none() => match self
-                .occurrence
-                .insert(SupplyDeliveryOccurrence::Period(Box::default()))
-            {
+            16 if url.is_none() => match fill(
+                &mut self.occurrence,
+                SupplyDeliveryOccurrence::Period(Box::default()),
+            ) {
                 SupplyDeliveryOccurrence::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            17 if url.is_none() => match self
-                .occurrence
-                .insert(SupplyDeliveryOccurrence::Timing(Box::default()))
-            {
+            17 if url.is_none() => match fill(
+                &mut self.occurrence,
+                SupplyDeliveryOccurrence::Timing(Box::default()),
+            ) {
                 SupplyDeliveryOccurrence::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -30963,20 +30324,17 @@ impl Place for SupplyDeliverySuppliedItem {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.quantity)),
-            4 if url.is_none() => {
-                match self
-                    .item
-                    .insert(SupplyDeliverySuppliedItemItem::CodeableConcept(
-                        Box::default(),
-                    )) {
-                    SupplyDeliverySuppliedItemItem::CodeableConcept(c) => Some(place_ptr(&mut **c)),
-                    _ => None,
-                }
-            }
-            5 if url.is_none() => match self
-                .item
-                .insert(SupplyDeliverySuppliedItemItem::Reference(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.item,
+                SupplyDeliverySuppliedItemItem::CodeableConcept(Box::default()),
+            ) {
+                SupplyDeliverySuppliedItemItem::CodeableConcept(c) => Some(place_ptr(&mut **c)),
+                _ => None,
+            },
+            5 if url.is_none() => match fill(
+                &mut self.item,
+                SupplyDeliverySuppliedItemItem::Reference(Box::default()),
+            ) {
                 SupplyDeliverySuppliedItemItem::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -31049,13 +30407,10 @@ impl Place for SupplyRequest {
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
             9 => put_one(&mut self.status, PrimKind::Code, v, ok),
             11 => put_one(&mut self.priority, PrimKind::Code, v, ok),
-            13 => match self
-                .occurrence
-                .insert(SupplyRequestOccurrence::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            13 => match fill(
+                &mut self.occurrence,
+                SupplyRequestOccurrence::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 SupplyRequestOccurrence::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -31073,33 +30428,33 @@ impl Place for SupplyRequest {
             8 if url.is_none() => Some(open_one(&mut self.identifier)),
             10 if url.is_none() => Some(open_one(&mut self.category)),
             12 if url.is_none() => Some(open_one(&mut self.ordered_item)),
-            14 if url.is_none() => match self
-                .occurrence
-                .insert(SupplyRequestOccurrence::Period(Box::default()))
-            {
+            14 if url.is_none() => match fill(
+                &mut self.occurrence,
+                SupplyRequestOccurrence::Period(Box::default()),
+            ) {
                 SupplyRequestOccurrence::Period(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            15 if url.is_none() => match self
-                .occurrence
-                .insert(SupplyRequestOccurrence::Timing(Box::default()))
-            {
+            15 if url.is_none() => match fill(
+                &mut self.occurrence,
+                SupplyRequestOccurrence::Timing(Box::default()),
+            ) {
                 SupplyRequestOccurrence::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             17 if url.is_none() => Some(open_one(&mut self.requester)),
             18 if url.is_none() => open_many(&mut self.supplier),
-            19 if url.is_none() => match self
-                .reason
-                .insert(SupplyRequestReason::CodeableConcept(Box::default()))
-            {
+            19 if url.is_none() => match fill(
+                &mut self.reason,
+                SupplyRequestReason::CodeableConcept(Box::default()),
+            ) {
                 SupplyRequestReason::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            20 if url.is_none() => match self
-                .reason
-                .insert(SupplyRequestReason::Reference(Box::default()))
-            {
+            20 if url.is_none() => match fill(
+                &mut self.reason,
+                SupplyRequestReason::Reference(Box::default()),
+            ) {
                 SupplyRequestReason::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -31144,17 +30499,17 @@ impl Place for SupplyRequestOrderedItem {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.quantity)),
-            4 if url.is_none() => match self
-                .item
-                .insert(SupplyRequestOrderedItemItem::CodeableConcept(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.item,
+                SupplyRequestOrderedItemItem::CodeableConcept(Box::default()),
+            ) {
                 SupplyRequestOrderedItemItem::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            5 if url.is_none() => match self
-                .item
-                .insert(SupplyRequestOrderedItemItem::Reference(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.item,
+                SupplyRequestOrderedItemItem::Reference(Box::default()),
+            ) {
                 SupplyRequestOrderedItemItem::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -31292,10 +30647,10 @@ impl Place for Task {
             0 => put_one(&mut self.id, PrimKind::Id, v, ok),
             2 => put_one(&mut self.implicit_rules, PrimKind::Uri, v, ok),
             3 => put_one(&mut self.language, PrimKind::Code, v, ok),
-            9 => match self
-                .definition
-                .insert(TaskDefinition::Uri(prim_of(PrimKind::Uri, v, ok)))
-            {
+            9 => match fill(
+                &mut self.definition,
+                TaskDefinition::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 TaskDefinition::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -31316,10 +30671,10 @@ impl Place for Task {
             6 => open_extension(&mut self.extension, url),
             7 => open_extension(&mut self.modifier_extension, url),
             8 if url.is_none() => open_many(&mut self.identifier),
-            10 if url.is_none() => match self
-                .definition
-                .insert(TaskDefinition::Reference(Box::default()))
-            {
+            10 if url.is_none() => match fill(
+                &mut self.definition,
+                TaskDefinition::Reference(Box::default()),
+            ) {
                 TaskDefinition::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -31438,124 +30793,115 @@ impl Place for TaskInput {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            4 => match self.value.insert(TaskInputValue::Base64Binary(prim_of(
-                PrimKind::Base64Binary,
-                v,
-                ok,
-            ))) {
+            4 => match fill(
+                &mut self.value,
+                TaskInputValue::Base64Binary(prim_of(PrimKind::Base64Binary, v, ok)),
+            ) {
                 TaskInputValue::Base64Binary(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            5 => match self
-                .value
-                .insert(TaskInputValue::Boolean(prim_of(PrimKind::Boolean, v, ok)))
-            {
+            5 => match fill(
+                &mut self.value,
+                TaskInputValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 TaskInputValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .value
-                .insert(TaskInputValue::Code(prim_of(PrimKind::Code, v, ok)))
-            {
+            6 => match fill(
+                &mut self.value,
+                TaskInputValue::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 TaskInputValue::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self
-                .value
-                .insert(TaskInputValue::Date(prim_of(PrimKind::Date, v, ok)))
-            {
+            7 => match fill(
+                &mut self.value,
+                TaskInputValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 TaskInputValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self.value.insert(TaskInputValue::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            8 => match fill(
+                &mut self.value,
+                TaskInputValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 TaskInputValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => match self
-                .value
-                .insert(TaskInputValue::Decimal(prim_of(PrimKind::Decimal, v, ok)))
-            {
+            9 => match fill(
+                &mut self.value,
+                TaskInputValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 TaskInputValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            10 => match self
-                .value
-                .insert(TaskInputValue::Id(prim_of(PrimKind::Id, v, ok)))
-            {
+            10 => match fill(
+                &mut self.value,
+                TaskInputValue::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
                 TaskInputValue::Id(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            11 => {
-                match self
-                    .value
-                    .insert(TaskInputValue::Instant(prim_of(PrimKind::Instant, v, ok)))
-                {
-                    TaskInputValue::Instant(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            12 => {
-                match self
-                    .value
-                    .insert(TaskInputValue::Integer(prim_of(PrimKind::Integer, v, ok)))
-                {
-                    TaskInputValue::Integer(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            13 => match self.value.insert(TaskInputValue::Markdown(prim_of(
-                PrimKind::Markdown,
-                v,
-                ok,
-            ))) {
+            11 => match fill(
+                &mut self.value,
+                TaskInputValue::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
+                TaskInputValue::Instant(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            12 => match fill(
+                &mut self.value,
+                TaskInputValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
+                TaskInputValue::Integer(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            13 => match fill(
+                &mut self.value,
+                TaskInputValue::Markdown(prim_of(PrimKind::Markdown, v, ok)),
+            ) {
                 TaskInputValue::Markdown(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            14 => match self
-                .value
-                .insert(TaskInputValue::Oid(prim_of(PrimKind::Oid, v, ok)))
-            {
+            14 => match fill(
+                &mut self.value,
+                TaskInputValue::Oid(prim_of(PrimKind::Oid, v, ok)),
+            ) {
                 TaskInputValue::Oid(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            15 => match self.value.insert(TaskInputValue::PositiveInt(prim_of(
-                PrimKind::PositiveInt,
-                v,
-                ok,
-            ))) {
+            15 => match fill(
+                &mut self.value,
+                TaskInputValue::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 TaskInputValue::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            16 => match self
-                .value
-                .insert(TaskInputValue::String(prim_of(PrimKind::String, v, ok)))
-            {
+            16 => match fill(
+                &mut self.value,
+                TaskInputValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 TaskInputValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            17 => match self
-                .value
-                .insert(TaskInputValue::Time(prim_of(PrimKind::Time, v, ok)))
-            {
+            17 => match fill(
+                &mut self.value,
+                TaskInputValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 TaskInputValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            18 => match self.value.insert(TaskInputValue::UnsignedInt(prim_of(
-                PrimKind::UnsignedInt,
-                v,
-                ok,
-            ))) {
+            18 => match fill(
+                &mut self.value,
+                TaskInputValue::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 TaskInputValue::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            19 => match self
-                .value
-                .insert(TaskInputValue::Uri(prim_of(PrimKind::Uri, v, ok)))
-            {
+            19 => match fill(
+                &mut self.value,
+                TaskInputValue::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 TaskInputValue::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -31568,131 +30914,139 @@ impl Place for TaskInput {
             1 => open_extension(&mut self.extension, url),
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.type_)),
-            20 if url.is_none() => match self.value.insert(TaskInputValue::Address(Box::default()))
+            20 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::Address(Box::default())) {
+                    TaskInputValue::Address(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            21 if url.is_none() => match fill(&mut self.value, TaskInputValue::Age(Box::default()))
             {
-                TaskInputValue::Address(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            21 if url.is_none() => match self.value.insert(TaskInputValue::Age(Box::default())) {
                 TaskInputValue::Age(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            22 if url.is_none() => match self
-                .value
-                .insert(TaskInputValue::Annotation(Box::default()))
-            {
-                TaskInputValue::Annotation(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            23 if url.is_none() => match self
-                .value
-                .insert(TaskInputValue::Attachment(Box::default()))
-            {
-                TaskInputValue::Attachment(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            24 if url.is_none() => match self
-                .value
-                .insert(TaskInputValue::CodeableConcept(Box::default()))
-            {
+            22 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::Annotation(Box::default())) {
+                    TaskInputValue::Annotation(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            23 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::Attachment(Box::default())) {
+                    TaskInputValue::Attachment(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            24 if url.is_none() => match fill(
+                &mut self.value,
+                TaskInputValue::CodeableConcept(Box::default()),
+            ) {
                 TaskInputValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             25 if url.is_none() => {
-                match self.value.insert(TaskInputValue::Coding(Box::default())) {
+                match fill(&mut self.value, TaskInputValue::Coding(Box::default())) {
                     TaskInputValue::Coding(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            26 if url.is_none() => match self
-                .value
-                .insert(TaskInputValue::ContactPoint(Box::default()))
-            {
+            26 if url.is_none() => match fill(
+                &mut self.value,
+                TaskInputValue::ContactPoint(Box::default()),
+            ) {
                 TaskInputValue::ContactPoint(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            27 if url.is_none() => match self.value.insert(TaskInputValue::Count(Box::default())) {
-                TaskInputValue::Count(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            27 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::Count(Box::default())) {
+                    TaskInputValue::Count(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             28 if url.is_none() => {
-                match self.value.insert(TaskInputValue::Distance(Box::default())) {
+                match fill(&mut self.value, TaskInputValue::Distance(Box::default())) {
                     TaskInputValue::Distance(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             29 if url.is_none() => {
-                match self.value.insert(TaskInputValue::Duration(Box::default())) {
+                match fill(&mut self.value, TaskInputValue::Duration(Box::default())) {
                     TaskInputValue::Duration(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             30 if url.is_none() => {
-                match self.value.insert(TaskInputValue::HumanName(Box::default())) {
+                match fill(&mut self.value, TaskInputValue::HumanName(Box::default())) {
                     TaskInputValue::HumanName(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            31 if url.is_none() => match self
-                .value
-                .insert(TaskInputValue::Identifier(Box::default()))
-            {
-                TaskInputValue::Identifier(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            32 if url.is_none() => match self.value.insert(TaskInputValue::Money(Box::default())) {
-                TaskInputValue::Money(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            31 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::Identifier(Box::default())) {
+                    TaskInputValue::Identifier(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            32 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::Money(Box::default())) {
+                    TaskInputValue::Money(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             33 if url.is_none() => {
-                match self.value.insert(TaskInputValue::Period(Box::default())) {
+                match fill(&mut self.value, TaskInputValue::Period(Box::default())) {
                     TaskInputValue::Period(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             34 if url.is_none() => {
-                match self.value.insert(TaskInputValue::Quantity(Box::default())) {
+                match fill(&mut self.value, TaskInputValue::Quantity(Box::default())) {
                     TaskInputValue::Quantity(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            35 if url.is_none() => match self.value.insert(TaskInputValue::Range(Box::default())) {
-                TaskInputValue::Range(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            36 if url.is_none() => match self.value.insert(TaskInputValue::Ratio(Box::default())) {
-                TaskInputValue::Ratio(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            35 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::Range(Box::default())) {
+                    TaskInputValue::Range(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            36 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::Ratio(Box::default())) {
+                    TaskInputValue::Ratio(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             37 if url.is_none() => {
-                match self.value.insert(TaskInputValue::Reference(Box::default())) {
+                match fill(&mut self.value, TaskInputValue::Reference(Box::default())) {
                     TaskInputValue::Reference(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            38 if url.is_none() => match self
-                .value
-                .insert(TaskInputValue::SampledData(Box::default()))
-            {
-                TaskInputValue::SampledData(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            38 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::SampledData(Box::default())) {
+                    TaskInputValue::SampledData(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             39 if url.is_none() => {
-                match self.value.insert(TaskInputValue::Signature(Box::default())) {
+                match fill(&mut self.value, TaskInputValue::Signature(Box::default())) {
                     TaskInputValue::Signature(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             40 if url.is_none() => {
-                match self.value.insert(TaskInputValue::Timing(Box::default())) {
+                match fill(&mut self.value, TaskInputValue::Timing(Box::default())) {
                     TaskInputValue::Timing(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            41 if url.is_none() => match self.value.insert(TaskInputValue::Meta(Box::default())) {
-                TaskInputValue::Meta(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            41 if url.is_none() => {
+                match fill(&mut self.value, TaskInputValue::Meta(Box::default())) {
+                    TaskInputValue::Meta(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -31789,128 +31143,115 @@ impl Place for TaskOutput {
     fn put(&mut self, s: u32, v: Str, ok: bool) -> Option<NonNull<dyn PrimNode>> {
         match number(s) {
             0 => put_attr(&mut self.id, v),
-            4 => match self.value.insert(TaskOutputValue::Base64Binary(prim_of(
-                PrimKind::Base64Binary,
-                v,
-                ok,
-            ))) {
+            4 => match fill(
+                &mut self.value,
+                TaskOutputValue::Base64Binary(prim_of(PrimKind::Base64Binary, v, ok)),
+            ) {
                 TaskOutputValue::Base64Binary(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            5 => {
-                match self
-                    .value
-                    .insert(TaskOutputValue::Boolean(prim_of(PrimKind::Boolean, v, ok)))
-                {
-                    TaskOutputValue::Boolean(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            6 => match self
-                .value
-                .insert(TaskOutputValue::Code(prim_of(PrimKind::Code, v, ok)))
-            {
+            5 => match fill(
+                &mut self.value,
+                TaskOutputValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
+                TaskOutputValue::Boolean(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            6 => match fill(
+                &mut self.value,
+                TaskOutputValue::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 TaskOutputValue::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self
-                .value
-                .insert(TaskOutputValue::Date(prim_of(PrimKind::Date, v, ok)))
-            {
+            7 => match fill(
+                &mut self.value,
+                TaskOutputValue::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 TaskOutputValue::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self.value.insert(TaskOutputValue::DateTime(prim_of(
-                PrimKind::DateTime,
-                v,
-                ok,
-            ))) {
+            8 => match fill(
+                &mut self.value,
+                TaskOutputValue::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 TaskOutputValue::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => {
-                match self
-                    .value
-                    .insert(TaskOutputValue::Decimal(prim_of(PrimKind::Decimal, v, ok)))
-                {
-                    TaskOutputValue::Decimal(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            10 => match self
-                .value
-                .insert(TaskOutputValue::Id(prim_of(PrimKind::Id, v, ok)))
-            {
+            9 => match fill(
+                &mut self.value,
+                TaskOutputValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
+                TaskOutputValue::Decimal(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            10 => match fill(
+                &mut self.value,
+                TaskOutputValue::Id(prim_of(PrimKind::Id, v, ok)),
+            ) {
                 TaskOutputValue::Id(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            11 => {
-                match self
-                    .value
-                    .insert(TaskOutputValue::Instant(prim_of(PrimKind::Instant, v, ok)))
-                {
-                    TaskOutputValue::Instant(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            12 => {
-                match self
-                    .value
-                    .insert(TaskOutputValue::Integer(prim_of(PrimKind::Integer, v, ok)))
-                {
-                    TaskOutputValue::Integer(p) => Some(prim_ptr(p)),
-                    _ => None,
-                }
-            }
-            13 => match self.value.insert(TaskOutputValue::Markdown(prim_of(
-                PrimKind::Markdown,
-                v,
-                ok,
-            ))) {
+            11 => match fill(
+                &mut self.value,
+                TaskOutputValue::Instant(prim_of(PrimKind::Instant, v, ok)),
+            ) {
+                TaskOutputValue::Instant(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            12 => match fill(
+                &mut self.value,
+                TaskOutputValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
+                TaskOutputValue::Integer(p) => Some(prim_ptr(p)),
+                _ => None,
+            },
+            13 => match fill(
+                &mut self.value,
+                TaskOutputValue::Markdown(prim_of(PrimKind::Markdown, v, ok)),
+            ) {
                 TaskOutputValue::Markdown(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            14 => match self
-                .value
-                .insert(TaskOutputValue::Oid(prim_of(PrimKind::Oid, v, ok)))
-            {
+            14 => match fill(
+                &mut self.value,
+                TaskOutputValue::Oid(prim_of(PrimKind::Oid, v, ok)),
+            ) {
                 TaskOutputValue::Oid(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            15 => match self.value.insert(TaskOutputValue::PositiveInt(prim_of(
-                PrimKind::PositiveInt,
-                v,
-                ok,
-            ))) {
+            15 => match fill(
+                &mut self.value,
+                TaskOutputValue::PositiveInt(prim_of(PrimKind::PositiveInt, v, ok)),
+            ) {
                 TaskOutputValue::PositiveInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            16 => match self
-                .value
-                .insert(TaskOutputValue::String(prim_of(PrimKind::String, v, ok)))
-            {
+            16 => match fill(
+                &mut self.value,
+                TaskOutputValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 TaskOutputValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            17 => match self
-                .value
-                .insert(TaskOutputValue::Time(prim_of(PrimKind::Time, v, ok)))
-            {
+            17 => match fill(
+                &mut self.value,
+                TaskOutputValue::Time(prim_of(PrimKind::Time, v, ok)),
+            ) {
                 TaskOutputValue::Time(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            18 => match self.value.insert(TaskOutputValue::UnsignedInt(prim_of(
-                PrimKind::UnsignedInt,
-                v,
-                ok,
-            ))) {
+            18 => match fill(
+                &mut self.value,
+                TaskOutputValue::UnsignedInt(prim_of(PrimKind::UnsignedInt, v, ok)),
+            ) {
                 TaskOutputValue::UnsignedInt(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            19 => match self
-                .value
-                .insert(TaskOutputValue::Uri(prim_of(PrimKind::Uri, v, ok)))
-            {
+            19 => match fill(
+                &mut self.value,
+                TaskOutputValue::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 TaskOutputValue::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -31924,139 +31265,140 @@ impl Place for TaskOutput {
             2 => open_extension(&mut self.modifier_extension, url),
             3 if url.is_none() => Some(open_one(&mut self.type_)),
             20 if url.is_none() => {
-                match self.value.insert(TaskOutputValue::Address(Box::default())) {
+                match fill(&mut self.value, TaskOutputValue::Address(Box::default())) {
                     TaskOutputValue::Address(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            21 if url.is_none() => match self.value.insert(TaskOutputValue::Age(Box::default())) {
-                TaskOutputValue::Age(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            22 if url.is_none() => match self
-                .value
-                .insert(TaskOutputValue::Annotation(Box::default()))
-            {
-                TaskOutputValue::Annotation(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            23 if url.is_none() => match self
-                .value
-                .insert(TaskOutputValue::Attachment(Box::default()))
-            {
-                TaskOutputValue::Attachment(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            24 if url.is_none() => match self
-                .value
-                .insert(TaskOutputValue::CodeableConcept(Box::default()))
-            {
+            21 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Age(Box::default())) {
+                    TaskOutputValue::Age(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            22 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Annotation(Box::default())) {
+                    TaskOutputValue::Annotation(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            23 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Attachment(Box::default())) {
+                    TaskOutputValue::Attachment(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            24 if url.is_none() => match fill(
+                &mut self.value,
+                TaskOutputValue::CodeableConcept(Box::default()),
+            ) {
                 TaskOutputValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            25 if url.is_none() => match self.value.insert(TaskOutputValue::Coding(Box::default()))
-            {
-                TaskOutputValue::Coding(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            26 if url.is_none() => match self
-                .value
-                .insert(TaskOutputValue::ContactPoint(Box::default()))
-            {
+            25 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Coding(Box::default())) {
+                    TaskOutputValue::Coding(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            26 if url.is_none() => match fill(
+                &mut self.value,
+                TaskOutputValue::ContactPoint(Box::default()),
+            ) {
                 TaskOutputValue::ContactPoint(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
             27 if url.is_none() => {
-                match self.value.insert(TaskOutputValue::Count(Box::default())) {
+                match fill(&mut self.value, TaskOutputValue::Count(Box::default())) {
                     TaskOutputValue::Count(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             28 if url.is_none() => {
-                match self.value.insert(TaskOutputValue::Distance(Box::default())) {
+                match fill(&mut self.value, TaskOutputValue::Distance(Box::default())) {
                     TaskOutputValue::Distance(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             29 if url.is_none() => {
-                match self.value.insert(TaskOutputValue::Duration(Box::default())) {
+                match fill(&mut self.value, TaskOutputValue::Duration(Box::default())) {
                     TaskOutputValue::Duration(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            30 if url.is_none() => match self
-                .value
-                .insert(TaskOutputValue::HumanName(Box::default()))
-            {
-                TaskOutputValue::HumanName(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            31 if url.is_none() => match self
-                .value
-                .insert(TaskOutputValue::Identifier(Box::default()))
-            {
-                TaskOutputValue::Identifier(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            30 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::HumanName(Box::default())) {
+                    TaskOutputValue::HumanName(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            31 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Identifier(Box::default())) {
+                    TaskOutputValue::Identifier(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             32 if url.is_none() => {
-                match self.value.insert(TaskOutputValue::Money(Box::default())) {
+                match fill(&mut self.value, TaskOutputValue::Money(Box::default())) {
                     TaskOutputValue::Money(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            33 if url.is_none() => match self.value.insert(TaskOutputValue::Period(Box::default()))
-            {
-                TaskOutputValue::Period(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            33 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Period(Box::default())) {
+                    TaskOutputValue::Period(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             34 if url.is_none() => {
-                match self.value.insert(TaskOutputValue::Quantity(Box::default())) {
+                match fill(&mut self.value, TaskOutputValue::Quantity(Box::default())) {
                     TaskOutputValue::Quantity(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             35 if url.is_none() => {
-                match self.value.insert(TaskOutputValue::Range(Box::default())) {
+                match fill(&mut self.value, TaskOutputValue::Range(Box::default())) {
                     TaskOutputValue::Range(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
             36 if url.is_none() => {
-                match self.value.insert(TaskOutputValue::Ratio(Box::default())) {
+                match fill(&mut self.value, TaskOutputValue::Ratio(Box::default())) {
                     TaskOutputValue::Ratio(c) => Some(place_ptr(&mut **c)),
                     _ => None,
                 }
             }
-            37 if url.is_none() => match self
-                .value
-                .insert(TaskOutputValue::Reference(Box::default()))
-            {
-                TaskOutputValue::Reference(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            38 if url.is_none() => match self
-                .value
-                .insert(TaskOutputValue::SampledData(Box::default()))
-            {
+            37 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Reference(Box::default())) {
+                    TaskOutputValue::Reference(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            38 if url.is_none() => match fill(
+                &mut self.value,
+                TaskOutputValue::SampledData(Box::default()),
+            ) {
                 TaskOutputValue::SampledData(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            39 if url.is_none() => match self
-                .value
-                .insert(TaskOutputValue::Signature(Box::default()))
-            {
-                TaskOutputValue::Signature(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            40 if url.is_none() => match self.value.insert(TaskOutputValue::Timing(Box::default()))
-            {
-                TaskOutputValue::Timing(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            41 if url.is_none() => match self.value.insert(TaskOutputValue::Meta(Box::default())) {
-                TaskOutputValue::Meta(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            39 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Signature(Box::default())) {
+                    TaskOutputValue::Signature(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            40 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Timing(Box::default())) {
+                    TaskOutputValue::Timing(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            41 if url.is_none() => {
+                match fill(&mut self.value, TaskOutputValue::Meta(Box::default())) {
+                    TaskOutputValue::Meta(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -34012,27 +33354,25 @@ impl Place for TimingRepeat {
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
-            2 if url.is_none() => match self
-                .bounds
-                .insert(TimingRepeatBounds::Duration(Box::default()))
-            {
+            2 if url.is_none() => match fill(
+                &mut self.bounds,
+                TimingRepeatBounds::Duration(Box::default()),
+            ) {
                 TimingRepeatBounds::Duration(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            3 if url.is_none() => match self
-                .bounds
-                .insert(TimingRepeatBounds::Range(Box::default()))
-            {
-                TimingRepeatBounds::Range(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            4 if url.is_none() => match self
-                .bounds
-                .insert(TimingRepeatBounds::Period(Box::default()))
-            {
-                TimingRepeatBounds::Period(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            3 if url.is_none() => {
+                match fill(&mut self.bounds, TimingRepeatBounds::Range(Box::default())) {
+                    TimingRepeatBounds::Range(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            4 if url.is_none() => {
+                match fill(&mut self.bounds, TimingRepeatBounds::Period(Box::default())) {
+                    TimingRepeatBounds::Period(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -34071,23 +33411,17 @@ impl Place for TriggerDefinition {
             0 => put_attr(&mut self.id, v),
             2 => put_one(&mut self.type_, PrimKind::Code, v, ok),
             3 => put_one(&mut self.event_name, PrimKind::String, v, ok),
-            6 => match self
-                .event_timing
-                .insert(TriggerDefinitionEventTiming::Date(prim_of(
-                    PrimKind::Date,
-                    v,
-                    ok,
-                ))) {
+            6 => match fill(
+                &mut self.event_timing,
+                TriggerDefinitionEventTiming::Date(prim_of(PrimKind::Date, v, ok)),
+            ) {
                 TriggerDefinitionEventTiming::Date(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self
-                .event_timing
-                .insert(TriggerDefinitionEventTiming::DateTime(prim_of(
-                    PrimKind::DateTime,
-                    v,
-                    ok,
-                ))) {
+            7 => match fill(
+                &mut self.event_timing,
+                TriggerDefinitionEventTiming::DateTime(prim_of(PrimKind::DateTime, v, ok)),
+            ) {
                 TriggerDefinitionEventTiming::DateTime(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -34098,17 +33432,17 @@ impl Place for TriggerDefinition {
     fn open(&mut self, s: u32, url: Option<&'static str>) -> Option<NonNull<dyn Place>> {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
-            4 if url.is_none() => match self
-                .event_timing
-                .insert(TriggerDefinitionEventTiming::Timing(Box::default()))
-            {
+            4 if url.is_none() => match fill(
+                &mut self.event_timing,
+                TriggerDefinitionEventTiming::Timing(Box::default()),
+            ) {
                 TriggerDefinitionEventTiming::Timing(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            5 if url.is_none() => match self
-                .event_timing
-                .insert(TriggerDefinitionEventTiming::Reference(Box::default()))
-            {
+            5 if url.is_none() => match fill(
+                &mut self.event_timing,
+                TriggerDefinitionEventTiming::Reference(Box::default()),
+            ) {
                 TriggerDefinitionEventTiming::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
@@ -34151,25 +33485,25 @@ impl Place for UsageContext {
         match number(s) {
             1 => open_extension(&mut self.extension, url),
             2 if url.is_none() => Some(open_one(&mut self.code)),
-            3 if url.is_none() => match self
-                .value
-                .insert(UsageContextValue::CodeableConcept(Box::default()))
-            {
+            3 if url.is_none() => match fill(
+                &mut self.value,
+                UsageContextValue::CodeableConcept(Box::default()),
+            ) {
                 UsageContextValue::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            4 if url.is_none() => match self
-                .value
-                .insert(UsageContextValue::Quantity(Box::default()))
-            {
-                UsageContextValue::Quantity(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
-            5 if url.is_none() => match self.value.insert(UsageContextValue::Range(Box::default()))
-            {
-                UsageContextValue::Range(c) => Some(place_ptr(&mut **c)),
-                _ => None,
-            },
+            4 if url.is_none() => {
+                match fill(&mut self.value, UsageContextValue::Quantity(Box::default())) {
+                    UsageContextValue::Quantity(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
+            5 if url.is_none() => {
+                match fill(&mut self.value, UsageContextValue::Range(Box::default())) {
+                    UsageContextValue::Range(c) => Some(place_ptr(&mut **c)),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -34641,63 +33975,45 @@ impl Place for ValueSetExpansionParameter {
         match number(s) {
             0 => put_attr(&mut self.id, v),
             3 => put_one(&mut self.name, PrimKind::String, v, ok),
-            4 => match self
-                .value
-                .insert(ValueSetExpansionParameterValue::String(prim_of(
-                    PrimKind::String,
-                    v,
-                    ok,
-                ))) {
+            4 => match fill(
+                &mut self.value,
+                ValueSetExpansionParameterValue::String(prim_of(PrimKind::String, v, ok)),
+            ) {
                 ValueSetExpansionParameterValue::String(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            5 => match self
-                .value
-                .insert(ValueSetExpansionParameterValue::Boolean(prim_of(
-                    PrimKind::Boolean,
-                    v,
-                    ok,
-                ))) {
+            5 => match fill(
+                &mut self.value,
+                ValueSetExpansionParameterValue::Boolean(prim_of(PrimKind::Boolean, v, ok)),
+            ) {
                 ValueSetExpansionParameterValue::Boolean(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            6 => match self
-                .value
-                .insert(ValueSetExpansionParameterValue::Integer(prim_of(
-                    PrimKind::Integer,
-                    v,
-                    ok,
-                ))) {
+            6 => match fill(
+                &mut self.value,
+                ValueSetExpansionParameterValue::Integer(prim_of(PrimKind::Integer, v, ok)),
+            ) {
                 ValueSetExpansionParameterValue::Integer(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            7 => match self
-                .value
-                .insert(ValueSetExpansionParameterValue::Decimal(prim_of(
-                    PrimKind::Decimal,
-                    v,
-                    ok,
-                ))) {
+            7 => match fill(
+                &mut self.value,
+                ValueSetExpansionParameterValue::Decimal(prim_of(PrimKind::Decimal, v, ok)),
+            ) {
                 ValueSetExpansionParameterValue::Decimal(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            8 => match self
-                .value
-                .insert(ValueSetExpansionParameterValue::Uri(prim_of(
-                    PrimKind::Uri,
-                    v,
-                    ok,
-                ))) {
+            8 => match fill(
+                &mut self.value,
+                ValueSetExpansionParameterValue::Uri(prim_of(PrimKind::Uri, v, ok)),
+            ) {
                 ValueSetExpansionParameterValue::Uri(p) => Some(prim_ptr(p)),
                 _ => None,
             },
-            9 => match self
-                .value
-                .insert(ValueSetExpansionParameterValue::Code(prim_of(
-                    PrimKind::Code,
-                    v,
-                    ok,
-                ))) {
+            9 => match fill(
+                &mut self.value,
+                ValueSetExpansionParameterValue::Code(prim_of(PrimKind::Code, v, ok)),
+            ) {
                 ValueSetExpansionParameterValue::Code(p) => Some(prim_ptr(p)),
                 _ => None,
             },
@@ -34780,17 +34096,17 @@ impl Place for VisionPrescription {
             10 if url.is_none() => Some(open_one(&mut self.patient)),
             11 if url.is_none() => Some(open_one(&mut self.encounter)),
             13 if url.is_none() => Some(open_one(&mut self.prescriber)),
-            14 if url.is_none() => match self
-                .reason
-                .insert(VisionPrescriptionReason::CodeableConcept(Box::default()))
-            {
+            14 if url.is_none() => match fill(
+                &mut self.reason,
+                VisionPrescriptionReason::CodeableConcept(Box::default()),
+            ) {
                 VisionPrescriptionReason::CodeableConcept(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
-            15 if url.is_none() => match self
-                .reason
-                .insert(VisionPrescriptionReason::Reference(Box::default()))
-            {
+            15 if url.is_none() => match fill(
+                &mut self.reason,
+                VisionPrescriptionReason::Reference(Box::default()),
+            ) {
                 VisionPrescriptionReason::Reference(c) => Some(place_ptr(&mut **c)),
                 _ => None,
             },
