@@ -472,9 +472,13 @@ impl ModelSink {
     }
 
     /// Opens complex element `name` of the top node (the extension's `url`
-    /// set when `url` is given).
-    #[inline(always)]
-    fn open_complex(&mut self, name: &'static str, url: Option<&'static str>) {
+    /// set when `url` is given): the path by name behind the typed fast
+    /// path ([`ModelSink::start_typed`]), out of line — the describers'
+    /// calls take the fast path, so this one is not expanded at each of
+    /// them.
+    #[cold]
+    #[inline(never)]
+    fn open_by_name(&mut self, name: &'static str, url: Option<&'static str>) {
         let node = match self.open.last_mut() {
             Some(Open::Node { node, at, .. }) => (*node, at),
             Some(Open::Prim { prim, .. }) => {
@@ -527,9 +531,12 @@ impl ModelSink {
     /// Sets primitive element `name` of the top node to `v` (`checked`:
     /// run-time text, checked as the reader checks it; otherwise a literal
     /// or the describer's formatted text, trusted when held as text);
-    /// `open`: keeps it open for its extensions.
-    #[inline(always)]
-    fn set(&mut self, name: &'static str, v: Str, checked: bool, open: bool) {
+    /// `open`: keeps it open for its extensions. The path by name behind
+    /// the typed fast path ([`ModelSink::put_value`]), out of line as
+    /// [`ModelSink::open_by_name`].
+    #[cold]
+    #[inline(never)]
+    fn set_by_name(&mut self, name: &'static str, v: Str, checked: bool, open: bool) {
         let Some(Open::Node { node, at, .. }) = self.open.last_mut() else {
             return self.misplaced(name);
         };
@@ -800,23 +807,6 @@ impl ModelSink {
         };
         self.push_element(frame, e.name);
         true
-    }
-
-    /// The path by name of a value (see [`ModelSink::put_value`]), out of
-    /// line: the describers' calls take the typed fast path, so the path
-    /// by name is not expanded at each of them.
-    #[cold]
-    #[inline(never)]
-    fn set_by_name(&mut self, name: &'static str, v: Str, checked: bool, open: bool) {
-        self.set(name, v, checked, open)
-    }
-
-    /// The path by name of a complex element (see
-    /// [`ModelSink::start_typed`]), out of line as [`ModelSink::set_by_name`].
-    #[cold]
-    #[inline(never)]
-    fn open_by_name(&mut self, name: &'static str, url: Option<&'static str>) {
-        self.open_complex(name, url)
     }
 
     /// The typed fast path of resource slot `e` (as
