@@ -18,7 +18,7 @@ fn main() {
     let mut cx = BuildContext::deterministic(example_publisher(), 1);
     let builders: Vec<_> = EVENT_TYPES
         .iter()
-        .filter(|e| only.as_deref().map_or(true, |o| o == e.code))
+        .filter(|e| only.as_deref().is_none_or(|o| o == e.code))
         .map(|e| sample_builder(e.code, MessageEventType::New, true).unwrap())
         .collect();
     let mut bytes = 0;

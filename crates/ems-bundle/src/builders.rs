@@ -181,6 +181,7 @@ impl RecordId {
         }
     }
     /// Identifier element `e` (the resource's `identifier`).
+    #[inline(always)]
     fn describe<S: ElementSink, O>(&self, w: &mut S, e: Complex<O, Identifier>) {
         describe::identifier(w, e, &self.system, &self.value);
     }
@@ -233,6 +234,7 @@ impl Snomed {
         }
     }
     /// A CodeableConcept element `e` of this concept.
+    #[inline(always)]
     fn describe<S: ElementSink, O>(&self, w: &mut S, e: Complex<O, CodeableConcept>) {
         describe::codeable_of(w, e, SNOMED_CT, &self.code, &self.display);
     }

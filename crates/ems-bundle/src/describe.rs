@@ -20,6 +20,7 @@ use ems_stu3::{
 };
 
 /// `meta` with a profile (and a version id).
+#[inline(always)]
 pub(crate) fn meta<S: ElementSink, O>(
     w: &mut S,
     e: Complex<O, Meta>,
@@ -27,14 +28,20 @@ pub(crate) fn meta<S: ElementSink, O>(
     version: Option<u32>,
 ) {
     w.start(e);
+    meta_content(w, profile, version);
+    w.end(e);
+}
+
+#[inline(never)]
+fn meta_content<S: ElementSink>(w: &mut S, profile: &'static str, version: Option<u32>) {
     if let Some(v) = version {
         w.value_i64(Meta::VERSION_ID, v.into());
     }
     w.value_static(Meta::PROFILE, profile);
-    w.end(e);
 }
 
 /// A Coding element `e` of literals.
+#[inline(always)]
 pub(crate) fn coding<S: ElementSink, O>(
     w: &mut S,
     e: Complex<O, Coding>,
@@ -43,15 +50,26 @@ pub(crate) fn coding<S: ElementSink, O>(
     display: Option<&'static str>,
 ) {
     w.start(e);
+    coding_content(w, system, code, display);
+    w.end(e);
+}
+
+#[inline(never)]
+fn coding_content<S: ElementSink>(
+    w: &mut S,
+    system: &'static str,
+    code: &'static str,
+    display: Option<&'static str>,
+) {
     w.value_static(Coding::SYSTEM, system);
     w.value_static(Coding::CODE, code);
     if let Some(d) = display {
         w.value_static(Coding::DISPLAY, d);
     }
-    w.end(e);
 }
 
 /// A CodeableConcept element `e` of one coding of literals.
+#[inline(always)]
 pub(crate) fn codeable<S: ElementSink, O>(
     w: &mut S,
     e: Complex<O, CodeableConcept>,
@@ -66,6 +84,7 @@ pub(crate) fn codeable<S: ElementSink, O>(
 
 /// A CodeableConcept element `e` of one coding with a literal system and
 /// a given code and display.
+#[inline(always)]
 pub(crate) fn codeable_of<S: ElementSink, O>(
     w: &mut S,
     e: Complex<O, CodeableConcept>,
@@ -74,29 +93,43 @@ pub(crate) fn codeable_of<S: ElementSink, O>(
     display: &str,
 ) {
     w.start(e);
+    one_coding(w, system, code, display);
+    w.end(e);
+}
+
+#[inline(never)]
+fn one_coding<S: ElementSink>(w: &mut S, system: &'static str, code: &str, display: &str) {
     w.start(CodeableConcept::CODING);
     w.value_static(Coding::SYSTEM, system);
     w.value(Coding::CODE, code);
     w.value(Coding::DISPLAY, display);
     w.end(CodeableConcept::CODING);
-    w.end(e);
 }
 
 /// A CodeableConcept of one coding whose display comes from the embedded
 /// NHS code system (an unknown code is its own display).
+#[inline(always)]
 pub(crate) fn nhs_codeable<S: ElementSink, O>(
     w: &mut S,
     e: Complex<O, CodeableConcept>,
     system: &'static str,
     code: &str,
 ) {
+    w.start(e);
+    nhs_coding(w, system, code);
+    w.end(e);
+}
+
+#[inline(never)]
+fn nhs_coding<S: ElementSink>(w: &mut S, system: &'static str, code: &str) {
     match nhs_concept(system, code) {
-        Some((code, display)) => codeable(w, e, system, code, display),
-        None => codeable_of(w, e, system, code, code),
+        Some((code, display)) => coding(w, CodeableConcept::CODING, system, code, Some(display)),
+        None => one_coding(w, system, code, code),
     }
 }
 
 /// A CodeableConcept of text only.
+#[inline(always)]
 pub(crate) fn text_concept<S: ElementSink, O>(
     w: &mut S,
     e: Complex<O, CodeableConcept>,
@@ -108,21 +141,34 @@ pub(crate) fn text_concept<S: ElementSink, O>(
 }
 
 /// A Reference element `e`.
+#[inline(always)]
 pub(crate) fn reference<S: ElementSink, O>(w: &mut S, e: Complex<O, Reference>, url: &str) {
     w.start(e);
-    w.value(Reference::REFERENCE, url);
+    reference_content(w, url);
     w.end(e);
+}
+
+#[inline(never)]
+fn reference_content<S: ElementSink>(w: &mut S, url: &str) {
+    w.value(Reference::REFERENCE, url);
 }
 
 /// A Reference element `e` to an entry of the message by its fullUrl
 /// (formatted from the entry's UUID: `value_formatted`).
+#[inline(always)]
 pub(crate) fn entry_reference<S: ElementSink, O>(w: &mut S, e: Complex<O, Reference>, u: &Urn) {
     w.start(e);
-    w.value_formatted(Reference::REFERENCE, u);
+    entry_reference_content(w, u);
     w.end(e);
 }
 
+#[inline(never)]
+fn entry_reference_content<S: ElementSink>(w: &mut S, u: &Urn) {
+    w.value_formatted(Reference::REFERENCE, u);
+}
+
 /// An identifier element `e`.
+#[inline(always)]
 pub(crate) fn identifier<S: ElementSink, O>(
     w: &mut S,
     e: Complex<O, Identifier>,
@@ -130,12 +176,18 @@ pub(crate) fn identifier<S: ElementSink, O>(
     value: &str,
 ) {
     w.start(e);
-    w.value(Identifier::SYSTEM, system);
-    w.value(Identifier::VALUE, value);
+    identifier_content(w, system, value);
     w.end(e);
 }
 
+#[inline(never)]
+fn identifier_content<S: ElementSink>(w: &mut S, system: &str, value: &str) {
+    w.value(Identifier::SYSTEM, system);
+    w.value(Identifier::VALUE, value);
+}
+
 /// A HumanName element `e`.
+#[inline(always)]
 pub(crate) fn human_name<S: ElementSink, O>(
     w: &mut S,
     e: Complex<O, HumanName>,
@@ -144,6 +196,17 @@ pub(crate) fn human_name<S: ElementSink, O>(
     given: &[String],
 ) {
     w.start(e);
+    human_name_content(w, use_, family, given);
+    w.end(e);
+}
+
+#[inline(never)]
+fn human_name_content<S: ElementSink>(
+    w: &mut S,
+    use_: Option<&'static str>,
+    family: &str,
+    given: &[String],
+) {
     if let Some(u) = use_ {
         w.value_static(HumanName::USE, u);
     }
@@ -151,7 +214,6 @@ pub(crate) fn human_name<S: ElementSink, O>(
     for g in given {
         w.value(HumanName::GIVEN, g);
     }
-    w.end(e);
 }
 
 /// A Period element `e` of dates; empty (`<period/>`) when both are absent.
@@ -176,6 +238,7 @@ pub(crate) fn date_period<S: ElementSink, O>(
 }
 
 /// A dateTime element `e` of an instant.
+#[inline(always)]
 pub(crate) fn instant_value<S: ElementSink, O>(w: &mut S, e: Prim<O>, t: DateTime<Utc>) {
     w.value_formatted(e, InstantText::new(t).as_str());
 }

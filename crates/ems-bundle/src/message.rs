@@ -142,14 +142,29 @@ fn bundle_start(w: &mut XmlStream, id: &Urn) {
 }
 
 /// `<entry><fullUrl/><resource><rtype><id/>` … `</rtype></resource></entry>`.
+/// (The parts that are the same for every resource type are compiled once
+/// per sink, not at every entry.)
+#[inline(always)]
 pub(crate) fn entry<S: ElementSink, R>(w: &mut S, u: &Urn, r: Res<R>, body: impl FnOnce(&mut S)) {
-    w.start(Bundle::ENTRY);
-    w.value_formatted(BundleEntry::FULL_URL, u.as_str());
-    w.start(BundleEntry::RESOURCE);
+    entry_start(w, u);
     w.start_resource(r);
     w.value_formatted(r.id(), u.id());
     body(w);
     w.end_resource(r);
+    entry_end(w);
+}
+
+/// `<entry><fullUrl/><resource>`.
+#[inline(never)]
+fn entry_start<S: ElementSink>(w: &mut S, u: &Urn) {
+    w.start(Bundle::ENTRY);
+    w.value_formatted(BundleEntry::FULL_URL, u.as_str());
+    w.start(BundleEntry::RESOURCE);
+}
+
+/// `</resource></entry>`.
+#[inline(never)]
+fn entry_end<S: ElementSink>(w: &mut S) {
     w.end(BundleEntry::RESOURCE);
     w.end(Bundle::ENTRY);
 }
