@@ -7,6 +7,13 @@
 //! Literal text goes through `value_static`, so the model refers to it
 //! instead of copying it.
 //!
+//! A helper that takes an element constant of any owner (`meta`, `coding`,
+//! `reference`, ...) is an inlined shell (`start(e)`, content, `end(e)`:
+//! the owner's constant folds at each call site) around a content
+//! function compiled once per sink (`#[inline(never)]`), so the content
+//! is not copied for every owner type (the instruction-cache footprint:
+//! docs/benchmarks.md, "Content once per sink").
+//!
 //! [`XmlStream`]: ems_stu3::xml::XmlStream
 //! [`ModelSink`]: ems_stu3::ModelSink
 
@@ -32,6 +39,7 @@ pub(crate) fn meta<S: ElementSink, O>(
     w.end(e);
 }
 
+/// `meta`'s content.
 #[inline(never)]
 fn meta_content<S: ElementSink>(w: &mut S, profile: &'static str, version: Option<u32>) {
     if let Some(v) = version {
@@ -54,6 +62,7 @@ pub(crate) fn coding<S: ElementSink, O>(
     w.end(e);
 }
 
+/// A Coding's content (literals).
 #[inline(never)]
 fn coding_content<S: ElementSink>(
     w: &mut S,
@@ -97,6 +106,7 @@ pub(crate) fn codeable_of<S: ElementSink, O>(
     w.end(e);
 }
 
+/// A CodeableConcept's one `coding` (literal system, given code and display).
 #[inline(never)]
 fn one_coding<S: ElementSink>(w: &mut S, system: &'static str, code: &str, display: &str) {
     w.start(CodeableConcept::CODING);
@@ -120,6 +130,7 @@ pub(crate) fn nhs_codeable<S: ElementSink, O>(
     w.end(e);
 }
 
+/// A CodeableConcept's one `coding` of an NHS code system concept.
 #[inline(never)]
 fn nhs_coding<S: ElementSink>(w: &mut S, system: &'static str, code: &str) {
     match nhs_concept(system, code) {
@@ -148,6 +159,7 @@ pub(crate) fn reference<S: ElementSink, O>(w: &mut S, e: Complex<O, Reference>, 
     w.end(e);
 }
 
+/// A Reference's content.
 #[inline(never)]
 fn reference_content<S: ElementSink>(w: &mut S, url: &str) {
     w.value(Reference::REFERENCE, url);
@@ -162,6 +174,7 @@ pub(crate) fn entry_reference<S: ElementSink, O>(w: &mut S, e: Complex<O, Refere
     w.end(e);
 }
 
+/// A Reference's content, to an entry's fullUrl.
 #[inline(never)]
 fn entry_reference_content<S: ElementSink>(w: &mut S, u: &Urn) {
     w.value_formatted(Reference::REFERENCE, u);
@@ -180,6 +193,7 @@ pub(crate) fn identifier<S: ElementSink, O>(
     w.end(e);
 }
 
+/// An Identifier's content.
 #[inline(never)]
 fn identifier_content<S: ElementSink>(w: &mut S, system: &str, value: &str) {
     w.value(Identifier::SYSTEM, system);
@@ -200,6 +214,7 @@ pub(crate) fn human_name<S: ElementSink, O>(
     w.end(e);
 }
 
+/// A HumanName's content.
 #[inline(never)]
 fn human_name_content<S: ElementSink>(
     w: &mut S,
