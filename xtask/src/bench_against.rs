@@ -4,8 +4,8 @@
 //! the drift of a shared machine cancels out of the ratio.
 //!
 //! 1. `git archive REV` into `target/bench-against/old/` (wiped first;
-//!    files dated now when the last export was of another commit, so that
-//!    cargo rebuilds the old crates);
+//!    files dated now unless the last successful build in the profile was
+//!    of the same commit, so that cargo rebuilds the old crates);
 //! 2. the library packages the old `ems-bundle` needs (the workspace members
 //!    among [`LIBS`] that exist at REV) are renamed `<name>-old` there, so
 //!    that they can sit beside the new ones in one dependency graph while
@@ -97,11 +97,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let commit = git_commit(&repo, &o.rev)?;
     let base = repo.join("target/bench-against");
     let old = base.join("old");
-    // `git archive` gives every file the commit's time: cargo would take
-    // the build of another revision's files as fresh when they are older
-    // than it, so the files get the time of extraction unless the last
-    // export (recorded in `old.commit` once complete) was of this commit.
-    let stamp = base.join("old.commit");
+    // `git archive` gives every file the commit's time: cargo would take a
+    // build of another revision's files as fresh when they are older than
+    // it. So the files get the time of extraction, unless the last build
+    // in this profile was of this commit and succeeded: the stamp is
+    // removed before the build and written once cargo has succeeded (an
+    // interrupted or failed run leaves none: the next one rebuilds).
+    let profile = if o.criterion { "bench" } else { "release" };
+    let stamp = base.join(format!("old-{profile}.commit"));
     let same = std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == commit);
     if stamp.exists() {
         std::fs::remove_file(&stamp).map_err(|e| format!("{}: {e}", stamp.display()))?;
@@ -126,7 +129,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for (p, text) in &renamed.crates {
         write(&old.join(p).join("Cargo.toml"), text)?;
     }
-    write(&stamp, &commit)?;
     let names: Vec<&str> = renamed
         .crates
         .iter()
@@ -208,7 +210,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if !status.success() {
         return Err(format!("the harness failed ({status})"));
     }
-    Ok(())
+    write(&stamp, &commit)
 }
 
 fn read(p: &Path) -> Result<String, String> {
