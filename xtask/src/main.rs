@@ -3,6 +3,10 @@
 //! `../shared/fhir-assets/hl7-stu3/stu3-elements.json` (override the shared
 //! folder with `EMS_SHARED=<dir>`); `cargo xtask codegen --check` fails when
 //! the committed files differ from what the generator produces.
+//!
+//! `cargo xtask bench-against [REV] [--quick] [--criterion]` times the
+//! model path `build` of the working tree against REV (default fce5018) in
+//! one process: see [`bench_against`].
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,6 +14,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench_against;
 mod codes;
 mod conformance;
 mod event_types;
@@ -29,8 +34,18 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some("bench-against") => match bench_against::run(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask bench-against: {e}");
+                ExitCode::FAILURE
+            }
+        },
         _ => {
-            eprintln!("usage: cargo xtask codegen [--check]");
+            eprintln!(
+                "usage: cargo xtask codegen [--check]\n       {}",
+                bench_against::USAGE.trim_start_matches("usage: ")
+            );
             ExitCode::from(2)
         }
     }
