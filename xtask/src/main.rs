@@ -4,8 +4,8 @@
 //! folder with `EMS_SHARED=<dir>`); `cargo xtask codegen --check` fails when
 //! the committed files differ from what the generator produces.
 //!
-//! `cargo xtask bench-against [REV] [--quick] [--criterion]` times the
-//! model path `build` of the working tree against REV (default fce5018) in
+//! `cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED]` times the
+//! model path `build` of the working tree against REV (default 563842b) in
 //! one process: see [`bench_against`].
 
 use serde_json::Value;

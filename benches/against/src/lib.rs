@@ -13,11 +13,11 @@
 use ems_bundle::BuildContext;
 use ems_bundle_old::BuildContext as OldBuildContext;
 
-/// Events whose message changed on purpose after fce5018 (the default
-/// revision of `cargo xtask bench-against`), with the
-/// commit and the change: old and new do not build the same message, so
-/// their lines are printed marked and left out of the summary. Any other
-/// difference between the two messages fails the run.
+/// Events whose message changed on purpose after fce5018 (the revision of
+/// the earlier figures; the default revision 563842b has the change), with
+/// the commit and the change: when old and new do not build the same
+/// message, the event's line is printed marked and left out of the
+/// summary. Any other difference between the two messages fails the run.
 pub const CHANGED: &[(&str, &str)] = &[(
     "pds-change-of-gp-1",
     "2913923 took the publisher Organization out of the bundle (10.3, COGP-ORG-PARTOF): one entry fewer",
