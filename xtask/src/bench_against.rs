@@ -60,7 +60,7 @@ pub const USAGE: &str =
     "usage: cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED] [-- CRITERION-ARGS]\n  \
 REV defaults to 563842b (the last revision with the hand-written builders);\n  \
 --layout SEED links the harness with ld.lld, its functions shuffled by SEED;\n  \
-BLOCKS / ITERS (alt) and ROUNDS / ONLY (both) are read from the environment";
+BLOCKS / ITERS / TIMED=build|build_xml (alt) and ROUNDS / ONLY (both) are read from the environment";
 
 #[derive(Debug, PartialEq)]
 struct Options {

@@ -131,6 +131,20 @@ pub fn changed_notes(pairs: &[Pair]) -> Vec<String> {
         .collect()
 }
 
+/// Whether `TIMED` asks for the direct path (`build_xml`) rather than the
+/// model path (`build`, the default).
+///
+/// # Panics
+///
+/// On any other value of `TIMED`.
+pub fn timed_xml() -> bool {
+    match std::env::var("TIMED").as_deref() {
+        Err(_) | Ok("build") => false,
+        Ok("build_xml") => true,
+        Ok(v) => panic!("TIMED={v}: expected build or build_xml"),
+    }
+}
+
 /// A positive integer from the environment, or `default`.
 pub fn env_usize(var: &str, default: usize) -> usize {
     match std::env::var(var) {

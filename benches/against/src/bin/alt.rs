@@ -31,9 +31,10 @@
 //! wholly above it, or across it.
 //!
 //! Environment: `BLOCKS` (default 1000), `ITERS` (default 100), `ONLY`
-//! (event codes containing it).
+//! (event codes containing it), `TIMED` (`build`, the default: the model
+//! path; `build_xml`: the direct path, wire XML).
 
-use ems_bench_against::{changed_notes, env_usize, header, pairs};
+use ems_bench_against::{changed_notes, env_usize, header, pairs, timed_xml};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -49,7 +50,12 @@ struct Row {
 fn main() {
     let blocks = env_usize("BLOCKS", 1000);
     let iters = env_usize("ITERS", 100);
-    println!("{}", header(&format!("BLOCKS={blocks} ITERS={iters}")));
+    let xml = timed_xml();
+    let timed = if xml { "build_xml" } else { "build" };
+    println!(
+        "{}",
+        header(&format!("TIMED={timed} BLOCKS={blocks} ITERS={iters}"))
+    );
     let mut ps = pairs();
     println!(
         "{:32} {:>12} {:>16} {:>16} {:>24} {:>12}",
@@ -65,7 +71,11 @@ fn main() {
         let mut run_old = |n: usize| {
             let t = Instant::now();
             for _ in 0..n {
-                black_box(p.old.build(&mut p.old_cx).expect("old build"));
+                if xml {
+                    black_box(p.old.build_xml(&mut p.old_cx).expect("old build_xml"));
+                } else {
+                    black_box(p.old.build(&mut p.old_cx).expect("old build"));
+                }
             }
             t.elapsed().as_nanos() as f64 / n as f64
         };
@@ -74,7 +84,11 @@ fn main() {
         let mut run_new = |n: usize| {
             let t = Instant::now();
             for _ in 0..n {
-                black_box(p.new.build(&mut p.new_cx).expect("new build"));
+                if xml {
+                    black_box(p.new.build_xml(&mut p.new_cx).expect("new build_xml"));
+                } else {
+                    black_box(p.new.build(&mut p.new_cx).expect("new build"));
+                }
             }
             t.elapsed().as_nanos() as f64 / n as f64
         };
