@@ -47,6 +47,29 @@ struct Row {
     hi: f64,
 }
 
+/// A closure timing `n` back-to-back builds of one side (`build`, or
+/// `build_xml` when `$xml`), in ns per build: one description for the old
+/// and the new builder, whose traits are different types.
+macro_rules! timed_block {
+    ($xml:expr, $builder:expr, $cx:expr, $side:literal) => {
+        |n: usize| {
+            let t = Instant::now();
+            for _ in 0..n {
+                if $xml {
+                    black_box(
+                        $builder
+                            .build_xml(&mut $cx)
+                            .expect(concat!($side, " build_xml")),
+                    );
+                } else {
+                    black_box($builder.build(&mut $cx).expect(concat!($side, " build")));
+                }
+            }
+            t.elapsed().as_nanos() as f64 / n as f64
+        }
+    };
+}
+
 fn main() {
     let blocks = env_usize("BLOCKS", 1000);
     let iters = env_usize("ITERS", 100);
@@ -68,30 +91,10 @@ fn main() {
     );
     let mut rows = Vec::new();
     for p in &mut ps {
-        let mut run_old = |n: usize| {
-            let t = Instant::now();
-            for _ in 0..n {
-                if xml {
-                    black_box(p.old.build_xml(&mut p.old_cx).expect("old build_xml"));
-                } else {
-                    black_box(p.old.build(&mut p.old_cx).expect("old build"));
-                }
-            }
-            t.elapsed().as_nanos() as f64 / n as f64
-        };
         let mut old = Vec::with_capacity(blocks);
         let mut new = Vec::with_capacity(blocks);
-        let mut run_new = |n: usize| {
-            let t = Instant::now();
-            for _ in 0..n {
-                if xml {
-                    black_box(p.new.build_xml(&mut p.new_cx).expect("new build_xml"));
-                } else {
-                    black_box(p.new.build(&mut p.new_cx).expect("new build"));
-                }
-            }
-            t.elapsed().as_nanos() as f64 / n as f64
-        };
+        let mut run_old = timed_block!(xml, p.old, p.old_cx, "old");
+        let mut run_new = timed_block!(xml, p.new, p.new_cx, "new");
         run_old(iters * 20);
         run_new(iters * 20);
         for k in 0..blocks {
