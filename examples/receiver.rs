@@ -6,7 +6,7 @@
 //! folder `publisher` writes; `examples/messages` is shipped in the repo).
 
 use ems::bundle::{Classification, EventMessage, InMemoryStore, SequenceTracker};
-use ems::profiles::{Kind, Mode, Validator};
+use ems::profiles::{InputKind, Mode, Validator};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()
@@ -46,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in shuffled {
         let path = &files[i];
         let bytes = std::fs::read(path)?;
-        let v = validator.validate_bytes(&bytes, Kind::Event);
+        let v = validator.validate_bytes(&bytes, InputKind::Event);
         let name = path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())

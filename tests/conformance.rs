@@ -4,7 +4,7 @@
 
 use ems::bundle::samples::sample;
 use ems::bundle::{example_publisher, BuildContext, MessageEventType};
-use ems::profiles::{Kind, Mode, Validator};
+use ems::profiles::{InputKind, Mode, Validator};
 use ems::stu3::*;
 
 fn valid(event: &str, met: MessageEventType) -> Bundle {
@@ -13,7 +13,7 @@ fn valid(event: &str, met: MessageEventType) -> Bundle {
 }
 
 fn errors_of_xml(xml: &str) -> Vec<&'static str> {
-    let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), Kind::Event);
+    let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), InputKind::Event);
     let mut r: Vec<&'static str> = v
         .outcome
         .issues
@@ -73,7 +73,7 @@ fn valid_messages_have_no_findings() {
     use ems::bundle::samples::all_pairs;
     for (e, m) in all_pairs() {
         let v = Validator::new(Mode::Publish)
-            .validate_resource(&Resource::from(valid(e, m)), Kind::Event);
+            .validate_resource(&Resource::from(valid(e, m)), InputKind::Event);
         assert!(
             v.issues
                 .iter()
@@ -392,7 +392,7 @@ fn wire_level_mutations() {
 }
 
 fn findings(b: Bundle) -> Vec<(&'static str, ems::stu3::Severity)> {
-    let v = Validator::new(Mode::Publish).validate_resource(&Resource::from(b), Kind::Event);
+    let v = Validator::new(Mode::Publish).validate_resource(&Resource::from(b), InputKind::Event);
     let mut r: Vec<_> = v.issues.iter().map(|i| (i.rule, i.severity)).collect();
     r.sort();
     r.dedup();
@@ -562,7 +562,7 @@ static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Errors in Receive mode.
 fn receive_errors(b: Bundle) -> Vec<&'static str> {
-    let v = Validator::new(Mode::Receive).validate_resource(&Resource::from(b), Kind::Event);
+    let v = Validator::new(Mode::Receive).validate_resource(&Resource::from(b), InputKind::Event);
     let mut r: Vec<&'static str> = v
         .issues
         .iter()
@@ -926,7 +926,7 @@ fn many_defective_resources_validate_in_linear_time() {
         }
         let r = Resource::from(b);
         let t = std::time::Instant::now();
-        let v = Validator::new(Mode::Publish).validate_resource(&r, Kind::Event);
+        let v = Validator::new(Mode::Publish).validate_resource(&r, InputKind::Event);
         let took = t.elapsed();
         // every defect found: listed, or counted in the ISSUES-TRUNCATED
         // summary once the outcome lists MAX_ISSUES (issue 14's cap)
@@ -981,7 +981,7 @@ fn profile_layer_reports_elements_the_profile_prohibits() {
             }),
             ..Default::default()
         });
-    let v = Validator::new(Mode::Publish).validate_resource(&Resource::from(b), Kind::Event);
+    let v = Validator::new(Mode::Publish).validate_resource(&Resource::from(b), InputKind::Event);
     let found: Vec<_> = v
         .issues
         .iter()
@@ -995,6 +995,6 @@ fn profile_layer_reports_elements_the_profile_prohibits() {
     .is_some_and(|p| p.cons.iter().any(|c| c.id == "communication"
         && matches!(
             c.kind,
-            ems::profiles::profiles::Kind::Card { max: Some(0), .. }
+            ems::profiles::profiles::ConstraintKind::Card { max: Some(0), .. }
         ))));
 }

@@ -11,7 +11,7 @@ use ems::bundle::{example_publisher, BuildContext, MessageEventType};
 use ems::profiles::tables::{
     all_tables, members_of, Check, Form, Met, Points, Row, Sel, Table, To,
 };
-use ems::profiles::{code_system, Kind, Mode, Validator};
+use ems::profiles::{code_system, InputKind, Mode, Validator};
 use ems::stu3::node::find_field;
 use ems::stu3::{Bundle, Resource};
 use serde_json::{json, Value};
@@ -25,7 +25,7 @@ type Found = BTreeSet<(bool, String, String, String)>;
 /// the findings about the others look new.
 fn errors(v: &Value) -> Found {
     let bytes = serde_json::to_vec(v).unwrap();
-    let out = Validator::new(Mode::Publish).validate_bytes(&bytes, Kind::Event);
+    let out = Validator::new(Mode::Publish).validate_bytes(&bytes, InputKind::Event);
     let stable = |loc: &str| -> String {
         let Some(rest) = loc.strip_prefix("Bundle.entry[") else {
             return loc.to_string();

@@ -113,6 +113,67 @@ pub fn emit(shared: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     for (c, d) in legacy {
         let _ = writeln!(o, "    ({c:?}, {:?}),", d.as_str().unwrap_or_default());
     }
-    o.push_str("];\n");
+    o.push_str("];\n\n");
+    o.push_str(
+        "/// Expands `$m! { Name = \"code\", ... }` with the supported events in\n\
+         /// code order, each named by its code without the version, in CamelCase\n\
+         /// (`pds-change-of-gp-1` → `PdsChangeOfGp`): the one list of the ten that\n\
+         /// a crate naming each event expands (ems-bundle's builders and\n\
+         /// `EventKind`), so that no second list of the codes is kept by hand.\n\
+         #[macro_export]\nmacro_rules! for_each_event_type {\n    ($m:ident) => {\n        $m! {\n",
+    );
+    for e in events {
+        let code = text(e, "code", "event")?;
+        let _ = writeln!(o, "            {} = {code:?},", type_name(code)?);
+    }
+    o.push_str("        }\n    };\n}\n");
     Ok(vec![(PathBuf::from(OUT), o)])
+}
+
+/// An event's Rust name: its code without the `-<version>` suffix, each
+/// `-`-separated word capitalised (`nipe-outcome-1` → `NipeOutcome`).
+fn type_name(code: &str) -> Result<String, String> {
+    let bad =
+        || format!("event-types.json: code `{code}` is not `<words>-<version>` in lower case");
+    let (words, version) = code.rsplit_once('-').ok_or_else(bad)?;
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let mut name = String::new();
+    for w in words.split('-') {
+        let mut cs = w.chars();
+        let first = cs.next().ok_or_else(bad)?;
+        if !first.is_ascii_lowercase()
+            || !cs
+                .clone()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        name.push(first.to_ascii_uppercase());
+        name.extend(cs);
+    }
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::type_name;
+
+    #[test]
+    fn type_names_from_codes() {
+        assert_eq!(type_name("pds-change-of-gp-1").unwrap(), "PdsChangeOfGp");
+        assert_eq!(type_name("vaccinations-1").unwrap(), "Vaccinations");
+        assert_eq!(type_name("nipe-outcome-12").unwrap(), "NipeOutcome");
+        for bad in [
+            "vaccinations",
+            "vaccinations-",
+            "-1",
+            "Pds-birth-1",
+            "pds--birth-1",
+            "pds-birth-x",
+        ] {
+            assert!(type_name(bad).is_err(), "{bad}");
+        }
+    }
 }

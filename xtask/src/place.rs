@@ -18,7 +18,7 @@
 //! with the old `crates/ems-stu3/src/place.rs` and `model_sink.rs` in
 //! place, e.g. stashed, then put the new ones back).
 
-use crate::{prim, Kind, Model, Struct, HEADER, PRIMS};
+use crate::{prim, FieldKind, Model, Struct, HEADER, PRIMS};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -204,7 +204,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) -> Vec<Name> {
     for (i, f) in s.fields.iter().enumerate() {
         let r = &f.rust;
         match &f.kind {
-            Kind::Choice(alts) => {
+            FieldKind::Choice(alts) => {
                 let en = Model::choice_enum_name(&s.rust, &f.name);
                 for (cname, ty) in alts {
                     let (var, _) = m.variant(ty);
@@ -239,7 +239,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) -> Vec<Name> {
                 }
                 continue;
             }
-            Kind::Attr => {
+            FieldKind::Attr => {
                 let _ = writeln!(put, "            {number} => put_attr(&mut self.{r}, v),");
                 names.push(Name {
                     name: f.name.clone(),
@@ -247,7 +247,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) -> Vec<Name> {
                     child: None,
                 });
             }
-            Kind::Prim(p) => {
+            FieldKind::Prim(p) => {
                 let k = prim(p).map(|x| x.2).unwrap_or("String");
                 let call = if f.many { "put_many" } else { "put_one" };
                 let _ = writeln!(
@@ -260,7 +260,7 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) -> Vec<Name> {
                     child: None,
                 });
             }
-            Kind::Complex(t) => {
+            FieldKind::Complex(t) => {
                 let arm = if t == "Extension" && f.many {
                     format!("{number} => open_extension(&mut self.{r}, url),")
                 } else if f.many {
@@ -283,14 +283,14 @@ fn emit_struct(m: &Model, o: &mut String, s: &Struct) -> Vec<Name> {
                     child: Some(m.rust_of(t)),
                 });
             }
-            Kind::Resource => {
+            FieldKind::Resource => {
                 names.push(Name {
                     name: f.name.clone(),
                     slot: slot(i, number, RESOURCE, f.many, None),
                     child: Some("Resource".into()),
                 });
             }
-            Kind::Xhtml => names.push(Name {
+            FieldKind::Xhtml => names.push(Name {
                 name: f.name.clone(),
                 slot: slot(i, number, XHTML, f.many, None),
                 child: None,

@@ -8,7 +8,7 @@
 //! visitor hands out are the ones of the generated structs (`*_DESC`), so the
 //! visitor and the reflection layer (`ems_stu3::node`) share one description.
 
-use crate::{prim, Kind, Model, HEADER};
+use crate::{prim, FieldKind, Model, HEADER};
 use std::fmt::Write as _;
 
 /// The datatypes with a typed hook on `ems_stu3::visit::Visitor`: FHIR name
@@ -55,15 +55,15 @@ pub fn emit(m: &Model) -> String {
         }
         if s.fields
             .iter()
-            .any(|f| !matches!(f.kind, Kind::Attr | Kind::Xhtml))
+            .any(|f| !matches!(f.kind, FieldKind::Attr | FieldKind::Xhtml))
         {
             let _ = writeln!(o, "        let f = d.fields;");
         }
         for (k, f) in s.fields.iter().enumerate() {
             let r = &f.rust;
             match &f.kind {
-                Kind::Attr | Kind::Xhtml => {}
-                Kind::Prim(p) => {
+                FieldKind::Attr | FieldKind::Xhtml => {}
+                FieldKind::Prim(p) => {
                     let kind = prim(p).map_or("String", |x| x.2);
                     let call = if f.many { "prims" } else { "prim" };
                     let bound = f.codes_complete && !f.codes.is_empty();
@@ -72,23 +72,23 @@ pub fn emit(m: &Model) -> String {
                         "        {call}(v, site(d, &f[{k}], PrimKind::{kind}, {bound}), &self.{r});"
                     );
                 }
-                Kind::Complex(_) => {
+                FieldKind::Complex(_) => {
                     let call = if f.many { "many" } else { "one" };
                     let _ = writeln!(o, "        {call}(v, &f[{k}], &self.{r});");
                 }
-                Kind::Resource if f.many => {
+                FieldKind::Resource if f.many => {
                     let _ = writeln!(
                         o,
                         "        for (j, x) in self.{r}.iter().enumerate() {{ v.resource(&f[{k}], Some(j), x); }}"
                     );
                 }
-                Kind::Resource => {
+                FieldKind::Resource => {
                     let _ = writeln!(
                         o,
                         "        if let Some(x) = &self.{r} {{ v.resource(&f[{k}], None, x); }}"
                     );
                 }
-                Kind::Choice(alts) => {
+                FieldKind::Choice(alts) => {
                     let en = Model::choice_enum_name(&s.rust, &f.name);
                     let _ = writeln!(
                         o,

@@ -275,8 +275,10 @@ pub trait EventBuilder {
     }
 }
 
-/// The ten events, each named once with its builder and code: the
-/// builders' `build` and `build_xml` (their one description, `describe`,
+/// The ten events, each named once with its builder and code (the list
+/// is ems-match's [`ems_match::for_each_event_type`], generated from
+/// `../shared/spec/event-types.json`; every event there needs its builder
+/// type here): the builders' `build` and `build_xml` (their one description, `describe`,
 /// driven into the model sink or the XML sink), their [`EventBuilder`]
 /// impl, and [`EventKind`], the event of a received message.
 macro_rules! events {
@@ -331,15 +333,4 @@ macro_rules! events {
         }
     };
 }
-events! {
-    BloodSpotTestOutcome = "blood-spot-test-outcome-1",
-    NewbornHearing = "newborn-hearing-1",
-    NipeOutcome = "nipe-outcome-1",
-    PdsBirthNotification = "pds-birth-notification-1",
-    PdsChangeOfAddress = "pds-change-of-address-1",
-    PdsChangeOfGp = "pds-change-of-gp-1",
-    PdsDeathNotification = "pds-death-notification-1",
-    PdsRecordChange = "pds-record-change-1",
-    ProfessionalContacts = "professional-contacts-1",
-    Vaccinations = "vaccinations-1",
-}
+ems_match::for_each_event_type!(events);

@@ -4,10 +4,10 @@
 
 use ems_bundle::samples::{all_pairs, sample};
 use ems_bundle::*;
-use ems_profiles::{Kind, Mode, Severity, Validator};
+use ems_profiles::{InputKind, Mode, Severity, Validator};
 
 fn check(bytes: &[u8], what: &str) {
-    let v = Validator::new(Mode::Publish).validate_bytes(bytes, Kind::Event);
+    let v = Validator::new(Mode::Publish).validate_bytes(bytes, InputKind::Event);
     let bad: Vec<String> = v
         .outcome
         .issues

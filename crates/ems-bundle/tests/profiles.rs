@@ -7,7 +7,7 @@
 use ems_bundle::samples::{all_pairs, sample};
 use ems_bundle::*;
 use ems_profiles::profiles::PROFILES;
-use ems_profiles::{Kind, Mode, Severity, Validator};
+use ems_profiles::{InputKind, Mode, Severity, Validator};
 use ems_stu3::*;
 
 fn vaccination() -> Bundle {
@@ -20,7 +20,7 @@ fn vaccination() -> Bundle {
 /// (rule, location) of every error and warning in Publish mode.
 fn findings(b: &Bundle) -> Vec<(String, String)> {
     let xml = to_xml(&Resource::from(b.clone()));
-    let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), Kind::Event);
+    let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), InputKind::Event);
     v.outcome
         .issues
         .iter()
@@ -123,7 +123,7 @@ fn profile_slice_second_nhs_number() {
     let nhs = p.identifier[0].clone();
     p.identifier.push(nhs);
     let xml = to_xml(&Resource::from(b.clone()));
-    let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), Kind::Event);
+    let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), InputKind::Event);
     let slice: Vec<_> = v.outcome.with_rule("PROFILE-SLICE").collect();
     assert_eq!(slice.len(), 1, "{:?}", v.outcome.issues);
     assert_eq!(slice[0].location, at(i, "Patient", "identifier"));
@@ -227,7 +227,7 @@ fn profile_findings_are_warnings_when_receiving() {
     let official = p.name[0].clone();
     p.name.push(official);
     let xml = to_xml(&Resource::from(b));
-    let v = Validator::new(Mode::Receive).validate_bytes(xml.as_bytes(), Kind::Event);
+    let v = Validator::new(Mode::Receive).validate_bytes(xml.as_bytes(), InputKind::Event);
     let slice: Vec<_> = v.outcome.with_rule("PROFILE-SLICE").collect();
     assert_eq!(slice.len(), 1);
     assert_eq!(slice[0].severity, Severity::Warning);

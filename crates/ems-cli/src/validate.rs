@@ -3,7 +3,7 @@
 
 use crate::inputs::{sources, Source};
 use crate::{ContextArg, FormatArg, KindArg, ModeArg, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
-use ems::profiles::{Kind, Mode, SubscriptionContext, Validator};
+use ems::profiles::{InputKind, Mode, SubscriptionContext, Validator};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
@@ -38,10 +38,10 @@ pub(crate) fn run(
         ContextArg::Stored => SubscriptionContext::Stored,
     });
     let kind = match kind {
-        KindArg::Auto => Kind::Auto,
-        KindArg::Event => Kind::Event,
-        KindArg::Subscription => Kind::Subscription,
-        KindArg::Outcome => Kind::Outcome,
+        KindArg::Auto => InputKind::Auto,
+        KindArg::Event => InputKind::Event,
+        KindArg::Subscription => InputKind::Subscription,
+        KindArg::Outcome => InputKind::Outcome,
     };
     // the progress bar appears once more than 50 inputs are listed (the
     // listing goes on while the first ones are validated)
@@ -126,7 +126,7 @@ pub(crate) fn run(
 fn report(
     input: &Source,
     validator: &Validator,
-    kind: Kind,
+    kind: InputKind,
     format: FormatArg,
     colour: bool,
 ) -> Report {

@@ -211,3 +211,26 @@ pub static LEGACY_EVENT_CODES: [(&str, &str); 6] = [
     ("PDS003", "PDS Birth Notification"),
     ("PDS004", "PDS Person Death"),
 ];
+
+/// Expands `$m! { Name = "code", ... }` with the supported events in
+/// code order, each named by its code without the version, in CamelCase
+/// (`pds-change-of-gp-1` → `PdsChangeOfGp`): the one list of the ten that
+/// a crate naming each event expands (ems-bundle's builders and
+/// `EventKind`), so that no second list of the codes is kept by hand.
+#[macro_export]
+macro_rules! for_each_event_type {
+    ($m:ident) => {
+        $m! {
+            BloodSpotTestOutcome = "blood-spot-test-outcome-1",
+            NewbornHearing = "newborn-hearing-1",
+            NipeOutcome = "nipe-outcome-1",
+            PdsBirthNotification = "pds-birth-notification-1",
+            PdsChangeOfAddress = "pds-change-of-address-1",
+            PdsChangeOfGp = "pds-change-of-gp-1",
+            PdsDeathNotification = "pds-death-notification-1",
+            PdsRecordChange = "pds-record-change-1",
+            ProfessionalContacts = "professional-contacts-1",
+            Vaccinations = "vaccinations-1",
+        }
+    };
+}

@@ -41,7 +41,7 @@ pub use client::{
 
 use ems::bundle::{Classification, EventMessage, SequenceTracker, TrackerStore};
 use ems::matching::{Delivery, Matcher, NhsNumber, PatientContext};
-use ems::profiles::{Kind, Validation, Validator};
+use ems::profiles::{InputKind, Validation, Validator};
 
 /// Content type of NEMS deliveries (XML only).
 pub const FHIR_XML: &str = "application/fhir+xml";
@@ -133,7 +133,7 @@ pub fn receive_once<S: TrackerStore, E: std::fmt::Display>(
     for id in client.inbox()? {
         let mesh = client.download(&id)?;
         stats.downloaded += 1;
-        let validation = validator.validate_bytes(&mesh.body, Kind::Event);
+        let validation = validator.validate_bytes(&mesh.body, InputKind::Event);
         let message = validation
             .resource
             .clone()

@@ -2,7 +2,7 @@
 //! the same bytes (same run), and validation alone against parsing.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use ems_profiles::{Kind, Mode, Validator};
+use ems_profiles::{InputKind, Mode, Validator};
 use ems_testdata::{nems_xml as corpus, tokenise};
 
 fn bench(c: &mut Criterion) {
@@ -28,14 +28,14 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse_and_validate", |b| {
         b.iter(|| {
             for x in &xml {
-                black_box(v.validate_bytes(black_box(x), Kind::Auto));
+                black_box(v.validate_bytes(black_box(x), InputKind::Auto));
             }
         })
     });
     g.bench_function("validate_only", |b| {
         b.iter(|| {
             for r in &parsed {
-                black_box(v.validate_resource(black_box(r), Kind::Auto));
+                black_box(v.validate_resource(black_box(r), InputKind::Auto));
             }
         })
     });

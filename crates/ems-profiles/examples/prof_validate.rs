@@ -24,7 +24,7 @@ fn main() {
         } else if bytes {
             for x in &xml {
                 n += v
-                    .validate_bytes(x, ems_profiles::Kind::Auto)
+                    .validate_bytes(x, ems_profiles::InputKind::Auto)
                     .outcome
                     .issues
                     .len();
@@ -32,7 +32,7 @@ fn main() {
         } else {
             for r in &parsed {
                 n += v
-                    .validate_resource(r, ems_profiles::Kind::Auto)
+                    .validate_resource(r, ems_profiles::InputKind::Auto)
                     .issues
                     .len();
             }

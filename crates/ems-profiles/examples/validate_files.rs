@@ -1,6 +1,6 @@
 //! Validates files given on the command line and prints every issue.
 //! `cargo run -p ems-profiles --example validate_files -- [--receive] FILE...`
-use ems_profiles::{Kind, Mode, Validator};
+use ems_profiles::{InputKind, Mode, Validator};
 
 fn main() {
     let mut mode = Mode::Publish;
@@ -10,7 +10,7 @@ fn main() {
             continue;
         }
         let bytes = std::fs::read(&a).expect("readable file");
-        let v = Validator::new(mode).validate_bytes(&bytes, Kind::Auto);
+        let v = Validator::new(mode).validate_bytes(&bytes, InputKind::Auto);
         println!(
             "== {a}: {} errors, {} warnings",
             v.outcome.error_count(),

@@ -17,10 +17,10 @@
 //!   same table is rendered in `docs/conformance.md`.
 //!
 //! ```
-//! use ems_profiles::{Kind, Mode, Validator};
+//! use ems_profiles::{InputKind, Mode, Validator};
 //!
 //! let xml = br#"<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/></Bundle>"#;
-//! let v = Validator::new(Mode::Publish).validate_bytes(xml, Kind::Event);
+//! let v = Validator::new(Mode::Publish).validate_bytes(xml, InputKind::Event);
 //! assert!(v.outcome.with_rule("BUNDLE-TYPE").next().is_some());
 //! assert!(v.outcome.has_errors());
 //! ```
@@ -64,7 +64,7 @@ pub enum Mode {
 
 /// What kind of resource to expect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum Kind {
+pub enum InputKind {
     /// Decide from the resource type: Bundle → event message, Subscription,
     /// OperationOutcome.
     #[default]
@@ -136,7 +136,7 @@ impl Validator {
 
     /// Reads XML or JSON (detected by ems-stu3's [`Format::detect`], the
     /// one format detection) and validates it.
-    pub fn validate_bytes(&self, bytes: &[u8], kind: Kind) -> Validation {
+    pub fn validate_bytes(&self, bytes: &[u8], kind: InputKind) -> Validation {
         let format = Format::detect(bytes);
         let parsed = self.read.read_format(format, bytes);
         match parsed {
@@ -203,27 +203,27 @@ impl Validator {
     }
 
     /// Validates a resource that is already in memory.
-    pub fn validate_resource(&self, r: &Resource, kind: Kind) -> Outcome {
+    pub fn validate_resource(&self, r: &Resource, kind: InputKind) -> Outcome {
         let mut rep = rules::Report::new(self.mode);
         let kind = match kind {
-            Kind::Auto => match r {
-                Resource::Subscription(_) => Kind::Subscription,
-                Resource::OperationOutcome(_) => Kind::Outcome,
+            InputKind::Auto => match r {
+                Resource::Subscription(_) => InputKind::Subscription,
+                Resource::OperationOutcome(_) => InputKind::Outcome,
                 Resource::Bundle(b)
                     if b.type_.as_ref().and_then(|t| t.value.as_deref()) == Some("searchset") =>
                 {
-                    Kind::Subscription
+                    InputKind::Subscription
                 }
-                _ => Kind::Event,
+                _ => InputKind::Event,
             },
             k => k,
         };
         let urls = match kind {
-            Kind::Subscription => {
+            InputKind::Subscription => {
                 subscription::validate(r, &mut rep, self.subscription);
                 None
             }
-            Kind::Outcome => {
+            InputKind::Outcome => {
                 oo::validate(r, &mut rep);
                 None
             }

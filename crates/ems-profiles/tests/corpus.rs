@@ -31,7 +31,7 @@
 //! review; no rule), the missing `enterer` (0..1 on the page), and the
 //! non-canonical `Bundle.meta.profile` (accepted, as the README advises).
 
-use ems_profiles::{rule, Kind, Mode, Severity, Validator};
+use ems_profiles::{rule, InputKind, Mode, Severity, Validator};
 use ems_testdata::nems as corpus;
 
 #[rustfmt::skip]
@@ -247,7 +247,7 @@ fn publish_mode_reports_exactly_the_known_defects() {
         "every corpus file has an expectation"
     );
     for (file, want) in EXPECTED {
-        let v = Validator::new(Mode::Publish).validate_bytes(&corpus(file), Kind::Auto);
+        let v = Validator::new(Mode::Publish).validate_bytes(&corpus(file), InputKind::Auto);
         let mut got: Vec<(String, String)> = v
             .outcome
             .issues
@@ -268,7 +268,7 @@ fn publish_mode_reports_exactly_the_known_defects() {
 #[test]
 fn receive_mode_errors_only_where_processing_is_unsafe() {
     for (file, _) in EXPECTED {
-        let v = Validator::new(Mode::Receive).validate_bytes(&corpus(file), Kind::Auto);
+        let v = Validator::new(Mode::Receive).validate_bytes(&corpus(file), InputKind::Auto);
         for i in v.outcome.issues.iter().filter(|i| i.severity.is_error()) {
             let r = rule(i.rule).unwrap_or_else(|| panic!("{file}: unknown rule {}", i.rule));
             assert!(
@@ -281,15 +281,17 @@ fn receive_mode_errors_only_where_processing_is_unsafe() {
     // the partial PRM sample cannot be processed: no message header
     let v = Validator::new(Mode::Receive).validate_bytes(
         &corpus("prm-change-of-gp-patient-entry-only.xml"),
-        Kind::Auto,
+        InputKind::Auto,
     );
     assert!(v
         .outcome
         .with_rule("MH-MISSING")
         .any(|i| i.severity == Severity::Error));
     // a real-world message with defects is accepted with warnings
-    let v = Validator::new(Mode::Receive)
-        .validate_bytes(&corpus("PDS-Change-Of-Address-ems-example.xml"), Kind::Auto);
+    let v = Validator::new(Mode::Receive).validate_bytes(
+        &corpus("PDS-Change-Of-Address-ems-example.xml"),
+        InputKind::Auto,
+    );
     assert!(v.is_valid(), "{}", v.outcome);
     assert!(v.outcome.warning_count() >= 8);
 }
@@ -298,7 +300,7 @@ fn receive_mode_errors_only_where_processing_is_unsafe() {
 fn every_reported_rule_is_in_the_rule_table() {
     for (file, _) in EXPECTED {
         for mode in [Mode::Publish, Mode::Receive] {
-            let v = Validator::new(mode).validate_bytes(&corpus(file), Kind::Auto);
+            let v = Validator::new(mode).validate_bytes(&corpus(file), InputKind::Auto);
             for i in &v.outcome.issues {
                 assert!(
                     rule(i.rule).is_some(),
@@ -312,8 +314,10 @@ fn every_reported_rule_is_in_the_rule_table() {
 
 #[test]
 fn outcome_renders_as_operation_outcome() {
-    let v = Validator::new(Mode::Publish)
-        .validate_bytes(&corpus("PDS-Change-Of-Address-ems-example.xml"), Kind::Auto);
+    let v = Validator::new(Mode::Publish).validate_bytes(
+        &corpus("PDS-Change-Of-Address-ems-example.xml"),
+        InputKind::Auto,
+    );
     let oo = ems_stu3::Resource::from(v.outcome.to_operation_outcome());
     let xml = ems_stu3::to_xml(&oo);
     assert!(xml.contains("COA-ADDRESS-TEXT"));

@@ -11,7 +11,7 @@
 //!   points at a Location (CareConnect-PractitionerRole-1 requires a
 //!   CareConnect-Organization-1).
 
-use ems_profiles::{Kind, Mode, Validator};
+use ems_profiles::{InputKind, Mode, Validator};
 
 fn profile_findings(mode: Mode) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
@@ -21,7 +21,7 @@ fn profile_findings(mode: Mode) -> Vec<(String, String, String)> {
         .chain(ems_testdata::files(dir, "json"))
     {
         let b = std::fs::read(&p).unwrap();
-        let v = Validator::new(mode).validate_bytes(&b, Kind::Auto);
+        let v = Validator::new(mode).validate_bytes(&b, InputKind::Auto);
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
         for i in v
             .outcome

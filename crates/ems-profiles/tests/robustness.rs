@@ -1,7 +1,7 @@
 //! Hostile-input regressions for the validator (issue 14 fuzz findings and
 //! time bounds).
 
-use ems_profiles::{Kind, Mode, Severity, Validator};
+use ems_profiles::{InputKind, Mode, Severity, Validator};
 
 /// The corpus create request with `extra` appended to its criteria.
 fn subscription_with(extra: &str) -> String {
@@ -17,12 +17,13 @@ fn subscription_with(extra: &str) -> String {
 fn finding_1_patient_age_multibyte_reports_sub_criteria_value() {
     for age in ["gé5", "gé", "é", "l€1"] {
         let xml = subscription_with(&format!("&amp;Patient.age={age}"));
-        let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), Kind::Subscription);
+        let v =
+            Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), InputKind::Subscription);
         let rules: Vec<_> = v.outcome.issues.iter().map(|i| i.rule).collect();
         assert_eq!(rules, vec!["SUB-CRITERIA-VALUE"], "{age}: {}", v.outcome);
     }
     let clean = subscription_with("&amp;Patient.age=gt5");
-    let v = Validator::new(Mode::Publish).validate_bytes(clean.as_bytes(), Kind::Subscription);
+    let v = Validator::new(Mode::Publish).validate_bytes(clean.as_bytes(), InputKind::Subscription);
     assert!(v.outcome.issues.is_empty(), "{}", v.outcome);
 }
 
@@ -34,7 +35,7 @@ fn finding_1_patient_age_multibyte_reports_sub_criteria_value() {
 fn finding_3_bad_timing_events_are_linear() {
     let v = Validator::new(Mode::Publish);
     let small = ems_testdata::hostile::bad_timing_events_xml(4096);
-    let out = v.validate_bytes(&small, Kind::Event).outcome;
+    let out = v.validate_bytes(&small, InputKind::Event).outcome;
     let events = small.windows(7).filter(|w| w == b"<event ").count();
     assert_eq!(out.with_rule("DATETIME-FORMAT").count(), events, "{out}");
     assert_eq!(out.with_rule("PRIMITIVE-FORMAT").count(), 0, "{out}");
@@ -49,7 +50,7 @@ fn finding_3_bad_timing_events_are_linear() {
         ),
     ] {
         ems_testdata::hostile::assert_scales_linearly(what, 1024 * 1024, make, |b| {
-            let o = v.validate_bytes(b, Kind::Event).outcome;
+            let o = v.validate_bytes(b, InputKind::Event).outcome;
             assert!(o.with_rule("DATETIME-FORMAT").next().is_some(), "{what}");
         });
     }
@@ -71,7 +72,7 @@ fn hostile_shapes_at_the_cap_are_validated_in_linear_time() {
         let v = Validator::new(mode);
         for (what, make) in hostile::SHAPES {
             let input = make(hostile::CAP);
-            let o = v.validate_bytes(&input, Kind::Auto).outcome;
+            let o = v.validate_bytes(&input, InputKind::Auto).outcome;
             assert!(
                 o.issues.len() <= ems_stu3::MAX_ISSUES + 2,
                 "{what}: {}",
@@ -86,7 +87,7 @@ fn hostile_shapes_at_the_cap_are_validated_in_linear_time() {
                 &clean_xml
             };
             let (base, bad) = hostile::assert_linear(what, clean, &input, |b| {
-                v.validate_bytes(b, Kind::Auto);
+                v.validate_bytes(b, InputKind::Auto);
             });
             eprintln!(
                 "{mode:?} {what}: {bad:?} vs clean {base:?}; {} listed, {} counted",
@@ -111,7 +112,7 @@ fn summary_issue_follows_the_mode() {
         (Mode::Receive, Severity::Warning),
     ] {
         let o = Validator::new(mode)
-            .validate_bytes(input.as_bytes(), Kind::Auto)
+            .validate_bytes(input.as_bytes(), InputKind::Auto)
             .outcome;
         let s = o.with_rule("ISSUES-TRUNCATED").next().expect("summary");
         assert_eq!(s.severity, want, "{mode:?}: {}", s.message);

@@ -1,7 +1,7 @@
 //! EMS-Subscription-1 and OperationOutcome rules, table-driven: a valid
 //! resource and single-defect mutations of it.
 
-use ems_profiles::{Kind, Mode, Severity, Validator};
+use ems_profiles::{InputKind, Mode, Severity, Validator};
 
 const VALID: &str = r#"<Subscription xmlns="http://hl7.org/fhir">
   <meta><profile value="https://fhir.nhs.uk/STU3/StructureDefinition/EMS-Subscription-1"/></meta>
@@ -13,7 +13,7 @@ const VALID: &str = r#"<Subscription xmlns="http://hl7.org/fhir">
 </Subscription>"#;
 
 fn findings(xml: &str, mode: Mode) -> Vec<(&'static str, Severity)> {
-    let v = Validator::new(mode).validate_bytes(xml.as_bytes(), Kind::Subscription);
+    let v = Validator::new(mode).validate_bytes(xml.as_bytes(), InputKind::Subscription);
     let mut r: Vec<_> = v
         .outcome
         .issues
@@ -81,7 +81,7 @@ const OO: &str = r#"<OperationOutcome xmlns="http://hl7.org/fhir">
 #[test]
 fn operation_outcome_rules() {
     let f = |xml: &str| {
-        let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), Kind::Outcome);
+        let v = Validator::new(Mode::Publish).validate_bytes(xml.as_bytes(), InputKind::Outcome);
         let mut r: Vec<_> = v
             .outcome
             .issues
@@ -142,7 +142,7 @@ fn create_request_with_id_and_last_updated_is_rejected() {
     let rules = |cx: C| -> Vec<(String, Severity)> {
         let v = Validator::new(Mode::Publish)
             .with_subscription_context(cx)
-            .validate_bytes(xml.as_bytes(), Kind::Subscription);
+            .validate_bytes(xml.as_bytes(), InputKind::Subscription);
         let mut r: Vec<_> = v
             .outcome
             .issues
@@ -171,6 +171,6 @@ fn create_request_with_id_and_last_updated_is_rejected() {
     let read = ems_testdata::nems("subscription-read-response.xml");
     let v = Validator::new(Mode::Publish)
         .with_subscription_context(C::Create)
-        .validate_bytes(&read, Kind::Subscription);
+        .validate_bytes(&read, InputKind::Subscription);
     assert!(v.outcome.with_rule("SUB-CREATE-META").next().is_some());
 }

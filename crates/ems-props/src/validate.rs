@@ -2,13 +2,18 @@
 //! every kind.
 
 use crate::{ensure, first_difference, Check};
-use ems::profiles::{rule, Kind, Mode, Validation, Validator};
+use ems::profiles::{rule, InputKind, Mode, Validation, Validator};
 use ems::stu3::{from_json, from_xml, to_json, to_xml, Resource, Severity};
 
 /// Every validation mode.
 pub const MODES: [Mode; 2] = [Mode::Publish, Mode::Receive];
 /// Every kind a caller can ask for.
-pub const KINDS: [Kind; 4] = [Kind::Auto, Kind::Event, Kind::Subscription, Kind::Outcome];
+pub const KINDS: [InputKind; 4] = [
+    InputKind::Auto,
+    InputKind::Event,
+    InputKind::Subscription,
+    InputKind::Outcome,
+];
 
 /// Validates `data` as every kind in both modes ([`validate_as`] each) and
 /// checks that Receive mode reports no error that Publish mode does not.
@@ -45,7 +50,11 @@ pub fn validate(data: &[u8]) -> Check {
 /// resource is missing exactly when the last issue is fatal (unreadable
 /// input) and then no other issue is; the OperationOutcome the CLI and the
 /// server emit re-reads to an equal model from JSON and from XML.
-pub fn validate_as(data: &[u8], mode: Mode, kind: Kind) -> Result<Validation, crate::Violation> {
+pub fn validate_as(
+    data: &[u8],
+    mode: Mode,
+    kind: InputKind,
+) -> Result<Validation, crate::Violation> {
     let v = Validator::new(mode).validate_bytes(data, kind);
     let ctx = || format!("{mode:?}/{kind:?}");
     for i in &v.outcome.issues {

@@ -31,7 +31,7 @@
 //! figures are 0).
 
 use base64::Engine;
-use ems::profiles::{Kind, Mode, Validator};
+use ems::profiles::{InputKind, Mode, Validator};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -286,7 +286,7 @@ fn main() {
     let mut k = 0usize;
     while t.elapsed() < Duration::from_secs(a.seconds.min(10)) {
         let (body, _) = &msgs[k % msgs.len()];
-        assert!(v.validate_bytes(body, Kind::Event).is_valid());
+        assert!(v.validate_bytes(body, InputKind::Event).is_valid());
         k += 1;
     }
     let validate_rate = k as f64 / t.elapsed().as_secs_f64();

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{Extensions, HeaderMap, Response, StatusCode};
 use chrono::{DateTime, Utc};
 use ems::bundle::EventMessage;
-use ems::profiles::{Format, Kind};
+use ems::profiles::{Format, InputKind};
 use ems::stu3::IssueType;
 use serde_json::json;
 use std::sync::Arc;
@@ -154,7 +154,7 @@ fn check(
             "the body is JSON; the publish API accepts FHIR XML only (digest 2.9)",
         ));
     }
-    let v = app.validator.validate_bytes(bytes, Kind::Event);
+    let v = app.validator.validate_bytes(bytes, InputKind::Event);
     if !v.is_valid() {
         return Err(ApiError::from_findings(v.outcome.issues));
     }

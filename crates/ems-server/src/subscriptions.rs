@@ -17,7 +17,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{Extensions, HeaderMap, Method, Response, StatusCode, Uri};
 use chrono::{DateTime, SecondsFormat, Utc};
-use ems::profiles::Kind;
+use ems::profiles::InputKind;
 use ems::stu3::{Issue, IssueType, OptStrExt, Primitive, Resource, Severity};
 use serde_json::json;
 use std::sync::Arc;
@@ -457,7 +457,9 @@ async fn create_inner(
     body_in_format(&bytes, wire)?;
     // create context: an id, meta.versionId or meta.lastUpdated is an error
     // (SUB-CREATE-META); status must be `requested` (SUB-STATUS)
-    let v = app.validator.validate_bytes(&bytes, Kind::Subscription);
+    let v = app
+        .validator
+        .validate_bytes(&bytes, InputKind::Subscription);
     let mut issues = v.outcome.issues.clone();
     // the validator decides create vs stored context by the presence of an
     // id, so a create request with an id is checked here (SUB-CREATE-META)

@@ -1251,7 +1251,7 @@ enum Call {
 
 /// What an entry's constant is.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Kind {
+enum ConstKind {
     Complex,
     Extension,
     Prim,
@@ -1265,9 +1265,9 @@ struct Entry {
     /// The owner's type name (`Untyped` for a by-name constant).
     owner: &'static str,
     /// The content's type name (`Resource`: a resource slot; the resource
-    /// type of a [`Kind::Res`]).
+    /// type of a [`ConstKind::Res`]).
     content: &'static str,
-    kind: Kind,
+    kind: ConstKind,
     /// The call with the constant itself.
     typed: TypedCall,
 }
@@ -1280,12 +1280,12 @@ impl Entry {
     fn by_name(&self, m: &mut ModelSink, c: Call) {
         let name = elsewhere(self.name);
         match self.kind {
-            Kind::Complex => match c {
+            ConstKind::Complex => match c {
                 Call::Empty => m.empty(el(name)),
                 Call::End => m.end(name),
                 _ => m.start(el(name)),
             },
-            Kind::Extension => {
+            ConstKind::Extension => {
                 let e = Complex::<Untyped, Extension>::named(name);
                 match c {
                     Call::StartExtension(url) => m.start_extension(e, url),
@@ -1294,8 +1294,8 @@ impl Entry {
                     _ => m.start(e),
                 }
             }
-            Kind::Prim => prim_call(m, pr(name), c),
-            Kind::Res => match c {
+            ConstKind::Prim => prim_call(m, pr(name), c),
+            ConstKind::Res => match c {
                 Call::EndResource => m.end_resource(Res::named(name)),
                 _ => m.start_resource(Res::named(name)),
             },
@@ -1313,7 +1313,7 @@ fn complex<O: 'static, C: 'static>(k: Complex<O, C>) -> Entry {
         name: k.name(),
         owner: short(std::any::type_name::<O>()),
         content: short(std::any::type_name::<C>()),
-        kind: Kind::Complex,
+        kind: ConstKind::Complex,
         typed: Box::new(move |m, c| match c {
             Call::Empty => m.empty(k),
             Call::End => m.end(k),
@@ -1327,7 +1327,7 @@ fn extension<O: 'static>(k: Complex<O, Extension>) -> Entry {
         name: k.name(),
         owner: short(std::any::type_name::<O>()),
         content: "Extension",
-        kind: Kind::Extension,
+        kind: ConstKind::Extension,
         typed: Box::new(move |m, c| match c {
             Call::StartExtension(url) => m.start_extension(k, url),
             Call::Empty => m.empty(k),
@@ -1354,7 +1354,7 @@ fn prim<O: 'static>(k: Prim<O>) -> Entry {
         name: k.name(),
         owner: short(std::any::type_name::<O>()),
         content: "",
-        kind: Kind::Prim,
+        kind: ConstKind::Prim,
         typed: Box::new(move |m, c| prim_call(m, k, c)),
     }
 }
@@ -1364,7 +1364,7 @@ fn res<R: 'static>(r: Res<R>) -> Entry {
         name: r.name(),
         owner: "",
         content: r.name(),
-        kind: Kind::Res,
+        kind: ConstKind::Res,
         typed: Box::new(move |m, c| match c {
             Call::EndResource => m.end_resource(r),
             _ => m.start_resource(r),
@@ -1576,18 +1576,21 @@ fn calls(pool: &[Entry], r: &[u32]) -> Vec<(usize, Call)> {
     for (i, e) in pool.iter().enumerate() {
         by_owner.entry(e.owner).or_default().push(i);
     }
-    let find = |name: &str, kind: Kind| {
+    let find = |name: &str, kind: ConstKind| {
         pool.iter()
             .position(|e| e.name == name && e.kind == kind && e.owner == "Untyped")
             .or_else(|| pool.iter().position(|e| e.name == name && e.kind == kind))
             .unwrap()
     };
-    let slot_starts = [find("Patient", Kind::Res), find("Observation", Kind::Res)];
-    let nope = find("Nope", Kind::Res);
-    let prim_ext = find("extension", Kind::Extension);
+    let slot_starts = [
+        find("Patient", ConstKind::Res),
+        find("Observation", ConstKind::Res),
+    ];
+    let nope = find("Nope", ConstKind::Res);
+    let prim_ext = find("extension", ConstKind::Extension);
     let deep = pool
         .iter()
-        .position(|e| e.owner == "Extension" && e.kind == Kind::Extension)
+        .position(|e| e.owner == "Extension" && e.kind == ConstKind::Extension)
         .unwrap();
     let noise = r.first().map_or(0, |x| x % 4);
     let mut out = Vec::new();
@@ -1674,32 +1677,32 @@ fn calls(pool: &[Entry], r: &[u32]) -> Vec<(usize, Call)> {
         let e = &pool[i];
         let v = VALUES[(y as usize / 7) % VALUES.len()];
         let (call, open) = match e.kind {
-            Kind::Complex if e.content == "Resource" => (Call::Start, Some("slot")),
-            Kind::Complex if y % 5 == 0 => (Call::Empty, None),
-            Kind::Complex => (Call::Start, Some(e.content)),
+            ConstKind::Complex if e.content == "Resource" => (Call::Start, Some("slot")),
+            ConstKind::Complex if y % 5 == 0 => (Call::Empty, None),
+            ConstKind::Complex => (Call::Start, Some(e.content)),
             // an extension of a primitive needs its url
-            Kind::Extension if e.owner == "Untyped" => (
+            ConstKind::Extension if e.owner == "Untyped" => (
                 Call::StartExtension(URLS[(y as usize / 10) % URLS.len()]),
                 Some("Extension"),
             ),
-            Kind::Extension if y % 10 == 0 => (Call::Empty, None),
-            Kind::Extension if y % 10 == 1 => (Call::Start, Some("Extension")),
-            Kind::Extension => (
+            ConstKind::Extension if y % 10 == 0 => (Call::Empty, None),
+            ConstKind::Extension if y % 10 == 1 => (Call::Start, Some("Extension")),
+            ConstKind::Extension => (
                 Call::StartExtension(URLS[(y as usize / 10) % URLS.len()]),
                 Some("Extension"),
             ),
-            Kind::Prim => match (y / 3) % 9 {
+            ConstKind::Prim => match (y / 3) % 9 {
                 0..=2 => (Call::Value(v), None),
                 3 | 4 => (Call::Static(v), None),
                 5 => (Call::Formatted(v), None),
                 6 => (Call::I64(NUMBERS[(y as usize / 27) % NUMBERS.len()]), None),
                 _ => (Call::StartValue(v), Some("prim")),
             },
-            Kind::Res => (Call::StartResource, Some(e.content)),
+            ConstKind::Res => (Call::StartResource, Some(e.content)),
         };
         out.push((i, call));
         if let Some(ty) = open {
-            let close = if e.kind == Kind::Res {
+            let close = if e.kind == ConstKind::Res {
                 Call::EndResource
             } else {
                 Call::End
@@ -1844,18 +1847,18 @@ const CONTEXTS: &[(&str, &[(&str, &str)])] = &[
 fn single_calls(pool: &[Entry], i: usize) -> Vec<Vec<(usize, Call)>> {
     let mut v = Vec::new();
     match pool[i].kind {
-        Kind::Complex => {
+        ConstKind::Complex => {
             v.push(vec![(i, Call::Start), (i, Call::End)]);
             v.push(vec![(i, Call::Empty)]);
         }
-        Kind::Extension => {
+        ConstKind::Extension => {
             for url in URLS {
                 v.push(vec![(i, Call::StartExtension(url)), (i, Call::End)]);
             }
             v.push(vec![(i, Call::Start), (i, Call::End)]);
             v.push(vec![(i, Call::Empty)]);
         }
-        Kind::Prim => {
+        ConstKind::Prim => {
             for &x in VALUES {
                 v.push(vec![(i, Call::Value(x))]);
                 v.push(vec![(i, Call::Static(x))]);
@@ -1866,7 +1869,7 @@ fn single_calls(pool: &[Entry], i: usize) -> Vec<Vec<(usize, Call)>> {
                 v.push(vec![(i, Call::I64(n))]);
             }
         }
-        Kind::Res => v.push(vec![(i, Call::StartResource), (i, Call::EndResource)]),
+        ConstKind::Res => v.push(vec![(i, Call::StartResource), (i, Call::EndResource)]),
     }
     v
 }
@@ -1895,16 +1898,16 @@ fn every_constant_alone_is_the_same_typed_and_by_name() {
         for &(owner, name) in *path {
             let k = if owner.is_empty() {
                 pool.iter()
-                    .position(|e| e.kind == Kind::Res && e.name == name)
+                    .position(|e| e.kind == ConstKind::Res && e.name == name)
                     .unwrap()
             } else {
                 find(owner, name)
             };
             let (o, c) = match pool[k].kind {
-                Kind::Res => (Call::StartResource, Call::EndResource),
-                Kind::Extension => (Call::StartExtension(URLS[0]), Call::End),
-                Kind::Prim => (Call::StartValue("2019"), Call::End),
-                Kind::Complex => (Call::Start, Call::End),
+                ConstKind::Res => (Call::StartResource, Call::EndResource),
+                ConstKind::Extension => (Call::StartExtension(URLS[0]), Call::End),
+                ConstKind::Prim => (Call::StartValue("2019"), Call::End),
+                ConstKind::Complex => (Call::Start, Call::End),
             };
             open.push((k, o));
             close.insert(0, (k, c));

@@ -4,7 +4,7 @@
 //! list indices on a fixed-size trail and formats a location only for a
 //! finding. No allocation unless something is reported.
 
-use super::{profile, Con, Kind, ProfileDef, Slice, Step, VALUE_SETS};
+use super::{profile, Con, ConstraintKind, ProfileDef, Slice, Step, VALUE_SETS};
 use crate::generated_profiles::STEPS;
 use crate::rules::{id as R, Report, RuleId};
 use crate::tables::{Check, Table, EVENT_TABLES, GENERIC};
@@ -317,7 +317,7 @@ fn same_steps(a: &[Step], b: &[Step]) -> bool {
 /// The parent path of a nested cardinality constraint.
 fn card_parent(c: &Con) -> Option<&'static [Step]> {
     match c.kind {
-        Kind::Card { .. } if c.steps.len() >= 2 => Some(&c.steps[..c.steps.len() - 1]),
+        ConstraintKind::Card { .. } if c.steps.len() >= 2 => Some(&c.steps[..c.steps.len() - 1]),
         _ => None,
     }
 }
@@ -357,7 +357,7 @@ pub(super) fn active(ti: usize, pi: usize) -> &'static Plan {
                 .enumerate()
                 .filter(|(_, c)| c.steps.len() <= DEPTH && c.steps.len() < 256)
                 .filter(|(_, c)| {
-                    !(matches!(c.kind, Kind::Card { .. })
+                    !(matches!(c.kind, ConstraintKind::Card { .. })
                         && stated.iter().any(|seg| states(seg, c)))
                 })
                 .filter_map(|(ci, c)| {
@@ -416,7 +416,7 @@ fn trie(p: &ProfileDef, list: &[Active]) -> Plan {
                 unit: k as u16,
                 sub: sub as u8,
                 wanted: match con.kind {
-                    Kind::Target(to) => wanted_types(to),
+                    ConstraintKind::Target(to) => wanted_types(to),
                     _ => &[],
                 },
             };
@@ -452,7 +452,7 @@ fn trie(p: &ProfileDef, list: &[Active]) -> Plan {
             if let Some(n) = at {
                 let node = &mut plan.nodes[n];
                 match con.kind {
-                    Kind::Card { .. } => node.on_count.push(u),
+                    ConstraintKind::Card { .. } => node.on_count.push(u),
                     _ => node.on_value.push(u),
                 }
             }
@@ -474,7 +474,7 @@ fn trie(p: &ProfileDef, list: &[Active]) -> Plan {
         }
         plan.with_roots |= 1u128 << s0;
         let counts_min = node.on_count.iter().any(|u| {
-            matches!(p.cons.get(u.ci as usize).map(|c| &c.kind), Some(Kind::Card { min, .. }) if *min > 0)
+            matches!(p.cons.get(u.ci as usize).map(|c| &c.kind), Some(ConstraintKind::Card { min, .. }) if *min > 0)
         });
         if counts_min {
             plan.needed |= 1u128 << s0;
@@ -619,7 +619,7 @@ impl<'a> Eval<'_, 'a> {
             let Some(con) = self.def.cons.get(u.ci as usize) else {
                 continue;
             };
-            if let Kind::Card { min, max } = con.kind {
+            if let ConstraintKind::Card { min, max } = con.kind {
                 if n < min || max.is_some_and(|m| n > m) {
                     found.push(((u.unit, parent, u.sub), self.card(con, trail, n, min, max)));
                 }
@@ -631,10 +631,10 @@ impl<'a> Eval<'_, 'a> {
     fn on_value(&self, u: &Use, v: V<'_>, trail: &Trail) -> Option<Finding> {
         let con = self.def.cons.get(u.ci as usize)?;
         match con.kind {
-            Kind::Card { .. } => None,
-            Kind::Fixed(want) => self.fixed(con, v, trail, want),
-            Kind::Binding(vs) => self.binding(con, v, trail, vs),
-            Kind::Target(to) => self.target(con, v, trail, to, u.wanted),
+            ConstraintKind::Card { .. } => None,
+            ConstraintKind::Fixed(want) => self.fixed(con, v, trail, want),
+            ConstraintKind::Binding(vs) => self.binding(con, v, trail, vs),
+            ConstraintKind::Target(to) => self.target(con, v, trail, to, u.wanted),
         }
     }
 
@@ -891,7 +891,7 @@ fn wanted_types(to: &[&str]) -> &'static [(&'static str, bool)] {
         let mut m = Map::default();
         for p in super::PROFILES.iter() {
             for c in p.cons {
-                if let Kind::Target(list) = c.kind {
+                if let ConstraintKind::Target(list) = c.kind {
                     m.entry(list.as_ptr() as usize).or_insert_with(|| {
                         list.iter()
                             .map(|u| match profile(u) {
@@ -952,12 +952,14 @@ mod tests {
                         assert_eq!(con.steps.len(), depth + 1, "{} {}", p.url, con.id);
                         assert!(same_step(&con.steps[depth], node.step));
                         assert_eq!(
-                            matches!(con.kind, Kind::Card { .. }),
+                            matches!(con.kind, ConstraintKind::Card { .. }),
                             node.on_count.iter().any(|x| x.ci == u.ci)
                         );
                         // a target's allowed types are its list's, resolved once
                         match con.kind {
-                            Kind::Target(to) => assert!(std::ptr::eq(u.wanted, wanted_types(to))),
+                            ConstraintKind::Target(to) => {
+                                assert!(std::ptr::eq(u.wanted, wanted_types(to)))
+                            }
                             _ => assert!(u.wanted.is_empty()),
                         }
                         seen[u.ci as usize] += 1;
@@ -979,7 +981,7 @@ mod tests {
                         let node = &plan.nodes[r as usize];
                         assert_eq!(node.s0, s0, "{}", p.url);
                         node.on_count.iter().any(|u| {
-                            matches!(p.cons[u.ci as usize].kind, Kind::Card { min, .. } if min > 0)
+                            matches!(p.cons[u.ci as usize].kind, ConstraintKind::Card { min, .. } if min > 0)
                         })
                     });
                     assert!(plan.with_roots & (1 << s0) != 0, "{}", p.url);
@@ -991,7 +993,7 @@ mod tests {
                 let t = ti.checked_sub(1).map(|i| EVENT_TABLES[i]);
                 for (ci, c) in p.cons.iter().enumerate() {
                     let applies = c.steps.len() <= DEPTH
-                        && !(matches!(c.kind, Kind::Card { .. })
+                        && !(matches!(c.kind, ConstraintKind::Card { .. })
                             && stated_elements(t, p.resource_type)
                                 .iter()
                                 .any(|seg| states(seg, c)));

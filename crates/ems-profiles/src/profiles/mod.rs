@@ -79,7 +79,7 @@ pub struct Con {
     /// Index of the first step's learned slot hint (one per step).
     pub hint: usize,
     /// What is required.
-    pub kind: Kind,
+    pub kind: ConstraintKind,
 }
 
 /// One step of a constraint's path.
@@ -126,7 +126,7 @@ pub const fn slice(
 
 /// What a constraint requires.
 #[derive(Debug)]
-pub enum Kind {
+pub enum ConstraintKind {
     /// The number of values inside each parent (`min` 0: no minimum beyond
     /// STU3's; `max` `None`: no maximum beyond STU3's).
     Card {
