@@ -15,7 +15,7 @@ mod seed;
 
 use ems::matching::{CsvGeography, Matcher, MatcherBuilder};
 use ems_server::pipeline::Pipeline;
-use ems_server::routing::{to_match_subscription, Routing};
+use ems_server::routing::{active_subscription, Routing};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -72,7 +72,7 @@ fn main() {
                 "insert per row" => {
                     let mut m = Matcher::new(geo.clone());
                     log.for_each_subscription(&mut |s| {
-                        if let Some(s) = to_match_subscription(&s) {
+                        if let Some(s) = active_subscription(&s) {
                             m.insert(&s).unwrap();
                         }
                     })
@@ -83,7 +83,7 @@ fn main() {
                 "MatcherBuilder" => {
                     let mut b = MatcherBuilder::new(geo.clone());
                     log.for_each_subscription(&mut |s| {
-                        if let Some(s) = to_match_subscription(&s) {
+                        if let Some(s) = active_subscription(&s) {
                             b.push(&s).unwrap();
                         }
                     })

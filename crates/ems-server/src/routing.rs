@@ -43,9 +43,11 @@ pub fn load_patients(path: Option<&Path>) -> Result<Patients, String> {
     }
 }
 
-/// The matcher's view of a stored subscription (`None`: not active, or
-/// criteria no longer parse).
-pub fn to_match_subscription(s: &StoredSubscription) -> Option<Subscription> {
+/// The matcher's view of a stored subscription row (`None`: not active, or
+/// criteria no longer parse). A FHIR Subscription resource is mapped by
+/// `ems::bundle::to_match_subscription` instead (on create); this reads the
+/// row the store kept of it.
+pub fn active_subscription(s: &StoredSubscription) -> Option<Subscription> {
     let status = SubscriptionStatus::parse(&s.status)?;
     if status != SubscriptionStatus::Active {
         return None;
@@ -106,7 +108,7 @@ impl Routing {
         let mut b = MatcherBuilder::new(geography);
         let mut bad = None;
         log.for_each_subscription(&mut |s| {
-            if let Some(sub) = to_match_subscription(&s) {
+            if let Some(sub) = active_subscription(&s) {
                 if let Err(e) = b.push(&sub) {
                     bad.get_or_insert(e.to_string());
                 }
@@ -182,7 +184,7 @@ impl Routing {
         let Ok(mut m) = self.matcher.write() else {
             return;
         };
-        match to_match_subscription(s) {
+        match active_subscription(s) {
             Some(sub) => {
                 let _ = m.insert(&sub);
             }
