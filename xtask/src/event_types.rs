@@ -131,29 +131,24 @@ pub fn emit(shared: &Path) -> Result<Vec<(PathBuf, String)>, String> {
 }
 
 /// An event's Rust name: its code without the `-<version>` suffix, each
-/// `-`-separated word capitalised (`nipe-outcome-1` → `NipeOutcome`).
+/// `-`-separated word capitalised (`nipe-outcome-1` → `NipeOutcome`, by
+/// the generator's [`crate::pascal`]).
 fn type_name(code: &str) -> Result<String, String> {
     let bad =
         || format!("event-types.json: code `{code}` is not `<words>-<version>` in lower case");
     let (words, version) = code.rsplit_once('-').ok_or_else(bad)?;
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+    let word = |w: &str| {
+        w.starts_with(|c: char| c.is_ascii_lowercase())
+            && w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    if version.is_empty()
+        || !version.bytes().all(|b| b.is_ascii_digit())
+        || !words.split('-').all(word)
+    {
         return Err(bad());
     }
-    let mut name = String::new();
-    for w in words.split('-') {
-        let mut cs = w.chars();
-        let first = cs.next().ok_or_else(bad)?;
-        if !first.is_ascii_lowercase()
-            || !cs
-                .clone()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        {
-            return Err(bad());
-        }
-        name.push(first.to_ascii_uppercase());
-        name.extend(cs);
-    }
-    Ok(name)
+    Ok(crate::pascal(words))
 }
 
 #[cfg(test)]

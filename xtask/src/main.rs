@@ -209,8 +209,10 @@ fn prim(t: &str) -> Option<(&'static str, &'static str, &'static str)> {
     PRIMS.iter().copied().find(|p| p.0 == t)
 }
 
+/// `s` in PascalCase: each segment (separated by `.` in an element path,
+/// by `-` in an event code) capitalised, the separators dropped.
 fn pascal(s: &str) -> String {
-    s.split('.')
+    s.split(['.', '-'])
         .map(|seg| {
             let mut c = seg.chars();
             match c.next() {
