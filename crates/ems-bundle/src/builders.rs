@@ -278,9 +278,10 @@ pub trait EventBuilder {
 /// The ten events, each named once with its builder and code (the list
 /// is ems-match's [`ems_match::for_each_event_type`], generated from
 /// `../shared/spec/event-types.json`; every event there needs its builder
-/// type here): the builders' `build` and `build_xml` (their one description, `describe`,
-/// driven into the model sink or the XML sink), their [`EventBuilder`]
-/// impl, and [`EventKind`], the event of a received message.
+/// type here): the builders' `build` and `build_xml` (their one
+/// description, `describe`, driven into the model sink or the XML sink),
+/// their [`EventBuilder`] impl, and [`EventKind`], the event of a received
+/// message.
 macro_rules! events {
     ($($t:ident = $code:literal),* $(,)?) => {
         $(
