@@ -120,6 +120,11 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "--layout is for the paired blocks, not --criterion\n{USAGE}"
         ));
     }
+    if !o.criterion && !o.extra.is_empty() {
+        return Err(format!(
+            "arguments after `--` are for criterion (--criterion)\n{USAGE}"
+        ));
+    }
     Ok(o)
 }
 
@@ -127,6 +132,15 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
 pub fn run(args: &[String]) -> Result<(), String> {
     let o = parse_args(args)?;
     let repo = crate::root();
+    // what can be refused is refused before the old tree is touched
+    if o.layout.is_some() {
+        lld_available()?;
+    }
+    let harness = repo.join("benches/against");
+    check_profiles(
+        &read(&repo.join("Cargo.toml"))?,
+        &read(&harness.join("Cargo.toml"))?,
+    )?;
     let commit = git_commit(&repo, &o.rev)?;
     let base = repo.join("target/bench-against");
     let old = base.join("old");
@@ -175,11 +189,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
         names.join(", ")
     );
 
-    let harness = repo.join("benches/against");
-    check_profiles(
-        &read(&repo.join("Cargo.toml"))?,
-        &read(&harness.join("Cargo.toml"))?,
-    )?;
     // The harness resolves with the root's lock, so that both sides and
     // the shared dependencies have the versions `cargo bench` uses; cargo
     // adds the entries of the old packages and prunes the rest.
@@ -213,17 +222,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         cmd.args(&o.extra);
     } else {
-        if !o.extra.is_empty() {
-            return Err(format!(
-                "arguments after `--` are for criterion (--criterion)\n{USAGE}"
-            ));
-        }
         match o.layout {
             None => {
                 cmd.arg("run");
             }
             Some(_) => {
-                lld_available()?;
                 cmd.arg("rustc");
             }
         }
@@ -856,6 +859,8 @@ debug = false
         assert!(a(&["--layout", "x"]).is_err());
         assert!(a(&["--layout", "0"]).is_err());
         assert!(a(&["--layout", "1", "--criterion"]).is_err());
+        assert!(a(&["--", "--bench", "x"]).is_err());
+        assert_eq!(a(&["--criterion", "--"]).unwrap().extra, [""; 0]);
         assert_eq!(
             layout_args(7).last().unwrap(),
             "link-arg=-Wl,--shuffle-sections=.text*=7"
