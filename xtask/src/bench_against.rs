@@ -54,11 +54,6 @@ pub const LIBS: &[&str] = &[
 /// The old packages the harness depends on.
 const NEEDED: &[&str] = &["ems-bundle", "ems-match"];
 
-/// Paired blocks of the full run and of `--quick` (CI smoke: tiny numbers,
-/// the figures mean nothing, the tool is exercised end to end).
-const FULL: (&str, &str) = ("1000", "100");
-const QUICK: (&str, &str) = ("30", "10");
-
 pub const USAGE: &str =
     "usage: cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED] [-- CRITERION-ARGS]\n  \
 REV defaults to 563842b (the last revision with the hand-written builders);\n  \
@@ -239,10 +234,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         if let Some(seed) = o.layout {
             cmd.args(layout_args(seed));
         }
-        let (blocks, iters) = if o.quick { QUICK } else { FULL };
-        for (var, default) in [("BLOCKS", blocks), ("ITERS", iters)] {
-            if std::env::var_os(var).is_none() {
-                cmd.env(var, default);
+        // `--quick` (CI smoke: tiny numbers, the figures mean nothing, the
+        // tool is exercised end to end); otherwise alt's defaults
+        if o.quick {
+            for (var, quick) in [("BLOCKS", "30"), ("ITERS", "10")] {
+                if std::env::var_os(var).is_none() {
+                    cmd.env(var, quick);
+                }
             }
         }
     }
