@@ -327,37 +327,27 @@ fn git(repo: &Path) -> Command {
 
 /// The full hash of REV, or an error saying why it is not in this clone.
 fn git_commit(repo: &Path, rev: &str) -> Result<String, String> {
-    let spec = format!("{rev}^{{commit}}");
-    let ok = git(repo)
-        .args(["cat-file", "-e", &spec])
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("git: {e}"))?
-        .success();
-    if !ok {
-        let shallow = git(repo)
-            .args(["rev-parse", "--is-shallow-repository"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
-            .unwrap_or(false);
-        return Err(format!(
-            "`{rev}` is not a commit of this clone{}",
-            if shallow {
-                " (a shallow clone: `git fetch --unshallow`)"
-            } else {
-                ""
-            }
-        ));
-    }
     let out = git(repo)
-        .args(["rev-parse", "--verify", &spec])
+        .args(["rev-parse", "--verify", "--quiet"])
+        .arg(format!("{rev}^{{commit}}"))
         .output()
         .map_err(|e| format!("git: {e}"))?;
-    let hash = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    if !out.status.success() || hash.len() < 12 {
-        return Err(format!("git rev-parse {spec} failed"));
+    if out.status.success() {
+        return Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned());
     }
-    Ok(hash)
+    let shallow = git(repo)
+        .args(["rev-parse", "--is-shallow-repository"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
+        .unwrap_or(false);
+    Err(format!(
+        "`{rev}` is not a commit of this clone{}",
+        if shallow {
+            " (a shallow clone: `git fetch --unshallow`)"
+        } else {
+            ""
+        }
+    ))
 }
 
 /// `git archive COMMIT | tar -x -C DIR` (`-m`, files dated now, with
@@ -863,6 +853,17 @@ debug = false
             layout_args(7).last().unwrap(),
             "link-arg=-Wl,--shuffle-sections=.text*=7"
         );
+    }
+
+    #[test]
+    fn revisions() {
+        let repo = crate::root();
+        let head = git_commit(&repo, "HEAD").unwrap();
+        assert!(head.len() >= 40 && head.bytes().all(|b| b.is_ascii_hexdigit()));
+        let e = git_commit(&repo, "no-such-revision-here").unwrap_err();
+        assert!(e.contains("not a commit of this clone"), "{e}");
+        // a tree is not a commit
+        assert!(git_commit(&repo, "HEAD^{tree}").is_err());
     }
 
     #[test]
