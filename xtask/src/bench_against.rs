@@ -190,6 +190,37 @@ pub fn run(args: &[String]) -> Result<(), String> {
     std::fs::copy(repo.join("Cargo.lock"), harness.join("Cargo.lock"))
         .map_err(|e| format!("copying Cargo.lock into {}: {e}", harness.display()))?;
 
+    // the harness's environment, for whichever command runs it
+    let tree = describe_tree(&repo);
+    let mut env = vec![
+        (
+            "BENCH_AGAINST_OLD",
+            format!("{} ({})", o.rev, &commit[..12]),
+        ),
+        (
+            "BENCH_AGAINST_NEW",
+            match o.layout {
+                Some(seed) => format!("{tree} | layout {seed}"),
+                None => tree,
+            },
+        ),
+        ("BENCH_AGAINST_RUSTC", rustc_version()),
+    ];
+    // `--quick` (CI smoke: tiny numbers, the figures mean nothing, the tool
+    // is exercised end to end); otherwise the harness's own defaults
+    if o.quick {
+        let quick: &[(&str, &str)] = if o.criterion {
+            &[("ROUNDS", "1")]
+        } else {
+            &[("BLOCKS", "30"), ("ITERS", "10")]
+        };
+        for (var, n) in quick {
+            if std::env::var_os(var).is_none() {
+                env.push((var, (*n).to_owned()));
+            }
+        }
+    }
+
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&repo);
@@ -211,21 +242,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 "--sample-size",
                 "10",
             ]);
-            if std::env::var_os("ROUNDS").is_none() {
-                cmd.env("ROUNDS", "1");
-            }
         }
         cmd.args(&o.extra);
     } else {
-        match o.layout {
-            None => {
-                cmd.arg("run");
-            }
-            Some(_) => {
-                cmd.arg("rustc");
-            }
-        }
-        cmd.arg("--release")
+        cmd.arg(if o.layout.is_some() { "rustc" } else { "run" })
+            .arg("--release")
             .arg("--manifest-path")
             .arg(&manifest)
             .arg("--target-dir")
@@ -234,56 +255,30 @@ pub fn run(args: &[String]) -> Result<(), String> {
         if let Some(seed) = o.layout {
             cmd.args(layout_args(seed));
         }
-        // `--quick` (CI smoke: tiny numbers, the figures mean nothing, the
-        // tool is exercised end to end); otherwise alt's defaults
-        if o.quick {
-            for (var, quick) in [("BLOCKS", "30"), ("ITERS", "10")] {
-                if std::env::var_os(var).is_none() {
-                    cmd.env(var, quick);
-                }
-            }
-        }
     }
-    cmd.env(
-        "BENCH_AGAINST_OLD",
-        format!("{} ({})", o.rev, &commit[..12]),
-    )
-    .env("BENCH_AGAINST_NEW", describe_tree(&repo))
-    .env("BENCH_AGAINST_RUSTC", rustc_version());
-    if let Some(seed) = o.layout {
+    if o.layout.is_some() {
         // `cargo rustc` builds (links) the harness; the binary is run here
-        let status = cmd
-            .status()
-            .map_err(|e| format!("running cargo for {}: {e}", manifest.display()))?;
-        if !status.success() {
-            return Err(format!("building the harness failed ({status})"));
-        }
-        let bin = target.join("release/alt");
-        let mut run = Command::new(&bin);
-        for (k, v) in cmd.get_envs() {
-            if let Some(v) = v {
-                run.env(k, v);
-            }
-        }
-        run.env(
-            "BENCH_AGAINST_NEW",
-            format!("{} | layout {seed}", describe_tree(&repo)),
-        );
-        let status = run
-            .status()
-            .map_err(|e| format!("running {}: {e}", bin.display()))?;
-        if !status.success() {
-            return Err(format!("the harness failed ({status})"));
-        }
-        return write(&stamp, &commit);
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| format!("running cargo for {}: {e}", manifest.display()))?;
-    if !status.success() {
-        return Err(format!("the harness failed ({status})"));
+        status(&mut cmd, "building the harness")?;
+        status(
+            Command::new(target.join("release/alt")).envs(env),
+            "the harness",
+        )?;
+    } else {
+        status(cmd.envs(env), "the harness")?;
     }
     write(&stamp, &commit)
+}
+
+/// Runs `cmd`; an error naming `what` when it cannot start or fails.
+fn status(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let s = cmd
+        .status()
+        .map_err(|e| format!("{what} ({:?}): {e}", cmd.get_program()))?;
+    if s.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({s})"))
+    }
 }
 
 /// The `cargo rustc` arguments that link the harness with `ld.lld`, its
