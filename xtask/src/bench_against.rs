@@ -1,7 +1,8 @@
-//! `cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED] [-- ARGS]`: the
-//! model path `build` of the working tree against an old revision of the
-//! repository, both linked into one process and timed interleaved, so that
-//! the drift of a shared machine cancels out of the ratio.
+//! `cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED]
+//! [-- CRITERION-ARGS]`: the model path `build` of the working tree against
+//! an old revision of the repository, both linked into one process and
+//! timed interleaved, so that the drift of a shared machine cancels out of
+//! the ratio.
 //!
 //! 1. `git archive REV` into `target/bench-against/old/` (wiped first;
 //!    files dated now unless the last successful build in the profile was
@@ -17,9 +18,9 @@
 //!    default), or `--bench cmp` (criterion) with `--criterion`; with
 //!    `--layout SEED` the harness is linked by `ld.lld` with its functions
 //!    in a shuffled order (`--shuffle-sections=.text*=SEED`), because the
-//!    placement of the code alone moves a line by a few per cent (an A/A
-//!    run, the tree against itself, gives 97.7-102.7 % depending on the
-//!    build): a difference is real when it holds over several layouts.
+//!    placement of the code alone moves a line by a few per cent (the A/A
+//!    runs, the tree against itself, in docs/benchmarks.md): a difference
+//!    is real when it holds over several layouts.
 //!
 //! Step 2 parses each manifest once as TOML, edits the tables and writes
 //! them back; an entry not of the expected form (a workspace dependency
@@ -54,11 +55,14 @@ pub const LIBS: &[&str] = &[
 /// The old packages the harness depends on.
 const NEEDED: &[&str] = &["ems-bundle", "ems-match"];
 
-pub const USAGE: &str =
-    "usage: cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED] [-- CRITERION-ARGS]\n  \
-REV defaults to 563842b (the last revision with the hand-written builders);\n  \
+pub fn usage() -> String {
+    format!(
+        "usage: cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED] [-- CRITERION-ARGS]\n  \
+REV defaults to {DEFAULT_REV} (the last revision with the hand-written builders);\n  \
 --layout SEED links the harness with ld.lld, its functions shuffled by SEED;\n  \
-BLOCKS / ITERS / TIMED=build|build_xml (alt) and ROUNDS / ONLY (both) are read from the environment";
+BLOCKS / ITERS / TIMED (alt), ROUNDS (--criterion), ONLY (both) are read from the environment"
+    )
+}
 
 #[derive(Debug, PartialEq)]
 struct Options {
@@ -70,6 +74,7 @@ struct Options {
 }
 
 fn parse_args(args: &[String]) -> Result<Options, String> {
+    let usage = usage();
     let mut o = Options {
         rev: DEFAULT_REV.to_owned(),
         quick: false,
@@ -86,23 +91,23 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "--layout" => {
                 let seed = it
                     .next()
-                    .ok_or_else(|| format!("--layout needs a seed\n{USAGE}"))?;
+                    .ok_or_else(|| format!("--layout needs a seed\n{usage}"))?;
                 o.layout = Some(seed.parse().map_err(|_| {
-                    format!("--layout {seed}: expected a positive integer\n{USAGE}")
+                    format!("--layout {seed}: expected a positive integer\n{usage}")
                 })?);
                 if o.layout == Some(0) {
                     return Err(format!(
-                        "--layout 0 would be a random layout, not reproducible\n{USAGE}"
+                        "--layout 0 would be a random layout, not reproducible\n{usage}"
                     ));
                 }
             }
             "--" => {
                 o.extra = it.by_ref().cloned().collect();
             }
-            s if s.starts_with('-') => return Err(format!("unknown option `{s}`\n{USAGE}")),
+            s if s.starts_with('-') => return Err(format!("unknown option `{s}`\n{usage}")),
             s => {
                 if rev.replace(s.to_owned()).is_some() {
-                    return Err(format!("more than one revision given\n{USAGE}"));
+                    return Err(format!("more than one revision given\n{usage}"));
                 }
             }
         }
@@ -112,12 +117,12 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     }
     if o.criterion && o.layout.is_some() {
         return Err(format!(
-            "--layout is for the paired blocks, not --criterion\n{USAGE}"
+            "--layout is for the paired blocks, not --criterion\n{usage}"
         ));
     }
     if !o.criterion && !o.extra.is_empty() {
         return Err(format!(
-            "arguments after `--` are for criterion (--criterion)\n{USAGE}"
+            "arguments after `--` are for criterion (--criterion)\n{usage}"
         ));
     }
     Ok(o)
@@ -128,6 +133,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let o = parse_args(args)?;
     let repo = crate::root();
     // what can be refused is refused before the old tree is touched
+    refuse_timed(o.criterion, std::env::var_os("TIMED").is_some())?;
     if o.layout.is_some() {
         lld_available()?;
     }
@@ -279,6 +285,17 @@ fn status(cmd: &mut Command, what: &str) -> Result<(), String> {
     } else {
         Err(format!("{what} failed ({s})"))
     }
+}
+
+/// `TIMED` picks what alt times; cmp.rs (`--criterion`) would ignore it.
+fn refuse_timed(criterion: bool, timed: bool) -> Result<(), String> {
+    if criterion && timed {
+        return Err(format!(
+            "TIMED is for the paired blocks, not --criterion\n{}",
+            usage()
+        ));
+    }
+    Ok(())
 }
 
 /// The `cargo rustc` arguments that link the harness with `ld.lld`, its
@@ -824,7 +841,7 @@ debug = false
         assert_eq!(
             a(&[]).unwrap(),
             Options {
-                rev: "563842b".into(),
+                rev: DEFAULT_REV.into(),
                 quick: false,
                 criterion: false,
                 layout: None,
@@ -844,6 +861,9 @@ debug = false
         assert!(a(&["--layout", "1", "--criterion"]).is_err());
         assert!(a(&["--", "--bench", "x"]).is_err());
         assert_eq!(a(&["--criterion", "--"]).unwrap().extra, [""; 0]);
+        assert!(refuse_timed(true, true).is_err());
+        assert!(refuse_timed(true, false).is_ok() && refuse_timed(false, true).is_ok());
+        assert!(usage().contains(&format!("REV defaults to {DEFAULT_REV} ")));
         assert_eq!(
             layout_args(7).last().unwrap(),
             "link-arg=-Wl,--shuffle-sections=.text*=7"
