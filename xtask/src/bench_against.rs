@@ -40,11 +40,11 @@ use std::process::{Command, Stdio};
 /// It builds the same ten messages as the tree. The earlier figures of
 /// docs/benchmarks.md are against fce5018, which predates the change-of-GP
 /// fix (see `CHANGED` in `benches/against/src/lib.rs`).
-pub const DEFAULT_REV: &str = "563842b";
+const DEFAULT_REV: &str = "563842b";
 
 /// Library packages renamed `<name>-old` in the old tree when they are
 /// workspace members at REV (`ems-nhs` appeared after fce5018).
-pub const LIBS: &[&str] = &[
+const LIBS: &[&str] = &[
     "ems-nhs",
     "ems-stu3",
     "ems-match",
@@ -55,7 +55,7 @@ pub const LIBS: &[&str] = &[
 /// The old packages the harness depends on.
 const NEEDED: &[&str] = &["ems-bundle", "ems-match"];
 
-pub fn usage() -> String {
+pub(crate) fn usage() -> String {
     format!(
         "usage: cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED] [-- CRITERION-ARGS]\n  \
 REV defaults to {DEFAULT_REV} (the last revision with the hand-written builders);\n  \
@@ -129,7 +129,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
 }
 
 /// Runs the subcommand (arguments after `bench-against`).
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let o = parse_args(args)?;
     let repo = crate::root();
     // what can be refused is refused before the old tree is touched
