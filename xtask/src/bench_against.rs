@@ -1,7 +1,8 @@
-//! `cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED] [-- ARGS]`: the
-//! model path `build` of the working tree against an old revision of the
-//! repository, both linked into one process and timed interleaved, so that
-//! the drift of a shared machine cancels out of the ratio.
+//! `cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED]
+//! [-- CRITERION-ARGS]`: the model path `build` of the working tree against
+//! an old revision of the repository, both linked into one process and
+//! timed interleaved, so that the drift of a shared machine cancels out of
+//! the ratio.
 //!
 //! 1. `git archive REV` into `target/bench-against/old/` (wiped first;
 //!    files dated now unless the last successful build in the profile was
@@ -17,15 +18,18 @@
 //!    default), or `--bench cmp` (criterion) with `--criterion`; with
 //!    `--layout SEED` the harness is linked by `ld.lld` with its functions
 //!    in a shuffled order (`--shuffle-sections=.text*=SEED`), because the
-//!    placement of the code alone moves a line by a few per cent (an A/A
-//!    run, the tree against itself, gives 97.7-102.7 % depending on the
-//!    build): a difference is real when it holds over several layouts.
+//!    placement of the code alone moves a line by a few per cent (the A/A
+//!    runs, the tree against itself, in docs/benchmarks.md): a difference
+//!    is real when it holds over several layouts.
 //!
-//! Every edit of step 2 must match exactly, and the result is re-read as
-//! TOML and checked: a tree that would build the new code as "old" is an
-//! error, never a silent result.
+//! Step 2 parses each manifest once as TOML, edits the tables and writes
+//! them back; an entry not of the expected form (a workspace dependency
+//! entry of a renamed crate that is not a table with its member's `path`
+//! and no `package`, a renamed crate depending on another member other
+//! than through a renamed workspace entry) is an error, never a tree that
+//! would build the new code as "old".
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -36,11 +40,11 @@ use std::process::{Command, Stdio};
 /// It builds the same ten messages as the tree. The earlier figures of
 /// docs/benchmarks.md are against fce5018, which predates the change-of-GP
 /// fix (see `CHANGED` in `benches/against/src/lib.rs`).
-pub const DEFAULT_REV: &str = "563842b";
+const DEFAULT_REV: &str = "563842b";
 
 /// Library packages renamed `<name>-old` in the old tree when they are
 /// workspace members at REV (`ems-nhs` appeared after fce5018).
-pub const LIBS: &[&str] = &[
+const LIBS: &[&str] = &[
     "ems-nhs",
     "ems-stu3",
     "ems-match",
@@ -51,16 +55,14 @@ pub const LIBS: &[&str] = &[
 /// The old packages the harness depends on.
 const NEEDED: &[&str] = &["ems-bundle", "ems-match"];
 
-/// Paired blocks of the full run and of `--quick` (CI smoke: tiny numbers,
-/// the figures mean nothing, the tool is exercised end to end).
-const FULL: (&str, &str) = ("1000", "100");
-const QUICK: (&str, &str) = ("30", "10");
-
-pub const USAGE: &str =
-    "usage: cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED] [-- CRITERION-ARGS]\n  \
-REV defaults to 563842b (the last revision with the hand-written builders);\n  \
+pub(crate) fn usage() -> String {
+    format!(
+        "usage: cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED] [-- CRITERION-ARGS]\n  \
+REV defaults to {DEFAULT_REV} (the last revision with the hand-written builders);\n  \
 --layout SEED links the harness with ld.lld, its functions shuffled by SEED;\n  \
-BLOCKS / ITERS / TIMED=build|build_xml (alt) and ROUNDS / ONLY (both) are read from the environment";
+BLOCKS / ITERS / TIMED (alt), ROUNDS (--criterion), ONLY (both) are read from the environment"
+    )
+}
 
 #[derive(Debug, PartialEq)]
 struct Options {
@@ -72,6 +74,7 @@ struct Options {
 }
 
 fn parse_args(args: &[String]) -> Result<Options, String> {
+    let usage = usage();
     let mut o = Options {
         rev: DEFAULT_REV.to_owned(),
         quick: false,
@@ -88,23 +91,23 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "--layout" => {
                 let seed = it
                     .next()
-                    .ok_or_else(|| format!("--layout needs a seed\n{USAGE}"))?;
+                    .ok_or_else(|| format!("--layout needs a seed\n{usage}"))?;
                 o.layout = Some(seed.parse().map_err(|_| {
-                    format!("--layout {seed}: expected a positive integer\n{USAGE}")
+                    format!("--layout {seed}: expected a positive integer\n{usage}")
                 })?);
                 if o.layout == Some(0) {
                     return Err(format!(
-                        "--layout 0 would be a random layout, not reproducible\n{USAGE}"
+                        "--layout 0 would be a random layout, not reproducible\n{usage}"
                     ));
                 }
             }
             "--" => {
                 o.extra = it.by_ref().cloned().collect();
             }
-            s if s.starts_with('-') => return Err(format!("unknown option `{s}`\n{USAGE}")),
+            s if s.starts_with('-') => return Err(format!("unknown option `{s}`\n{usage}")),
             s => {
                 if rev.replace(s.to_owned()).is_some() {
-                    return Err(format!("more than one revision given\n{USAGE}"));
+                    return Err(format!("more than one revision given\n{usage}"));
                 }
             }
         }
@@ -114,16 +117,31 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     }
     if o.criterion && o.layout.is_some() {
         return Err(format!(
-            "--layout is for the paired blocks, not --criterion\n{USAGE}"
+            "--layout is for the paired blocks, not --criterion\n{usage}"
+        ));
+    }
+    if !o.criterion && !o.extra.is_empty() {
+        return Err(format!(
+            "arguments after `--` are for criterion (--criterion)\n{usage}"
         ));
     }
     Ok(o)
 }
 
 /// Runs the subcommand (arguments after `bench-against`).
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let o = parse_args(args)?;
     let repo = crate::root();
+    // what can be refused is refused before the old tree is touched
+    refuse_timed(o.criterion, std::env::var_os("TIMED").is_some())?;
+    if o.layout.is_some() {
+        lld_available()?;
+    }
+    let harness = repo.join("benches/against");
+    check_profiles(
+        &read(&repo.join("Cargo.toml"))?,
+        &read(&harness.join("Cargo.toml"))?,
+    )?;
     let commit = git_commit(&repo, &o.rev)?;
     let base = repo.join("target/bench-against");
     let old = base.join("old");
@@ -146,23 +164,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
     export(&repo, &commit, &old, !same)?;
 
     let root_path = old.join("Cargo.toml");
-    let root_text = read(&root_path)?;
-    let members = member_paths(&root_text)?
+    let root = parse(&read(&root_path)?, "old Cargo.toml")?;
+    let members = member_paths(&root)?
         .into_iter()
         .map(|p| {
-            let manifest = read(&old.join(&p).join("Cargo.toml"))?;
+            let what = format!("old {p}/Cargo.toml");
+            let manifest = parse(&read(&old.join(&p).join("Cargo.toml"))?, &what)?;
             Ok(Member { path: p, manifest })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let renamed = rename(&root_text, &members)?;
-    write(&root_path, &renamed.root)?;
-    for (p, text) in &renamed.crates {
-        write(&old.join(p).join("Cargo.toml"), text)?;
+    let renamed = rename(&root, &members)?;
+    write(&root_path, &renamed.root.to_string())?;
+    for (p, t) in &renamed.crates {
+        write(&old.join(p).join("Cargo.toml"), &t.to_string())?;
     }
     let names: Vec<&str> = renamed
         .crates
         .iter()
-        .map(|(_, t)| package_name(t))
+        .filter_map(|(_, t)| package_name(t))
         .collect();
     println!(
         "bench-against: {} exported to {}, renamed {}",
@@ -171,16 +190,42 @@ pub fn run(args: &[String]) -> Result<(), String> {
         names.join(", ")
     );
 
-    let harness = repo.join("benches/against");
-    check_profiles(
-        &read(&repo.join("Cargo.toml"))?,
-        &read(&harness.join("Cargo.toml"))?,
-    )?;
     // The harness resolves with the root's lock, so that both sides and
     // the shared dependencies have the versions `cargo bench` uses; cargo
     // adds the entries of the old packages and prunes the rest.
     std::fs::copy(repo.join("Cargo.lock"), harness.join("Cargo.lock"))
         .map_err(|e| format!("copying Cargo.lock into {}: {e}", harness.display()))?;
+
+    // the harness's environment, for whichever command runs it
+    let tree = describe_tree(&repo);
+    let mut env = vec![
+        (
+            "BENCH_AGAINST_OLD",
+            format!("{} ({})", o.rev, &commit[..12]),
+        ),
+        (
+            "BENCH_AGAINST_NEW",
+            match o.layout {
+                Some(seed) => format!("{tree} | layout {seed}"),
+                None => tree,
+            },
+        ),
+        ("BENCH_AGAINST_RUSTC", rustc_version()),
+    ];
+    // `--quick` (CI smoke: tiny numbers, the figures mean nothing, the tool
+    // is exercised end to end); otherwise the harness's own defaults
+    if o.quick {
+        let quick: &[(&str, &str)] = if o.criterion {
+            &[("ROUNDS", "1")]
+        } else {
+            &[("BLOCKS", "30"), ("ITERS", "10")]
+        };
+        for (var, n) in quick {
+            if std::env::var_os(var).is_none() {
+                env.push((var, (*n).to_owned()));
+            }
+        }
+    }
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -203,27 +248,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 "--sample-size",
                 "10",
             ]);
-            if std::env::var_os("ROUNDS").is_none() {
-                cmd.env("ROUNDS", "1");
-            }
         }
         cmd.args(&o.extra);
     } else {
-        if !o.extra.is_empty() {
-            return Err(format!(
-                "arguments after `--` are for criterion (--criterion)\n{USAGE}"
-            ));
-        }
-        match o.layout {
-            None => {
-                cmd.arg("run");
-            }
-            Some(_) => {
-                lld_available()?;
-                cmd.arg("rustc");
-            }
-        }
-        cmd.arg("--release")
+        cmd.arg(if o.layout.is_some() { "rustc" } else { "run" })
+            .arg("--release")
             .arg("--manifest-path")
             .arg(&manifest)
             .arg("--target-dir")
@@ -232,53 +261,41 @@ pub fn run(args: &[String]) -> Result<(), String> {
         if let Some(seed) = o.layout {
             cmd.args(layout_args(seed));
         }
-        let (blocks, iters) = if o.quick { QUICK } else { FULL };
-        for (var, default) in [("BLOCKS", blocks), ("ITERS", iters)] {
-            if std::env::var_os(var).is_none() {
-                cmd.env(var, default);
-            }
-        }
     }
-    cmd.env(
-        "BENCH_AGAINST_OLD",
-        format!("{} ({})", o.rev, &commit[..12]),
-    )
-    .env("BENCH_AGAINST_NEW", describe_tree(&repo))
-    .env("BENCH_AGAINST_RUSTC", rustc_version());
-    if let Some(seed) = o.layout {
+    if o.layout.is_some() {
         // `cargo rustc` builds (links) the harness; the binary is run here
-        let status = cmd
-            .status()
-            .map_err(|e| format!("running cargo for {}: {e}", manifest.display()))?;
-        if !status.success() {
-            return Err(format!("building the harness failed ({status})"));
-        }
-        let bin = target.join("release/alt");
-        let mut run = Command::new(&bin);
-        for (k, v) in cmd.get_envs() {
-            if let Some(v) = v {
-                run.env(k, v);
-            }
-        }
-        run.env(
-            "BENCH_AGAINST_NEW",
-            format!("{} | layout {seed}", describe_tree(&repo)),
-        );
-        let status = run
-            .status()
-            .map_err(|e| format!("running {}: {e}", bin.display()))?;
-        if !status.success() {
-            return Err(format!("the harness failed ({status})"));
-        }
-        return write(&stamp, &commit);
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| format!("running cargo for {}: {e}", manifest.display()))?;
-    if !status.success() {
-        return Err(format!("the harness failed ({status})"));
+        status(&mut cmd, "building the harness")?;
+        status(
+            Command::new(target.join("release/alt")).envs(env),
+            "the harness",
+        )?;
+    } else {
+        status(cmd.envs(env), "the harness")?;
     }
     write(&stamp, &commit)
+}
+
+/// Runs `cmd`; an error naming `what` when it cannot start or fails.
+fn status(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let s = cmd
+        .status()
+        .map_err(|e| format!("{what} ({:?}): {e}", cmd.get_program()))?;
+    if s.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({s})"))
+    }
+}
+
+/// `TIMED` picks what alt times; cmp.rs (`--criterion`) would ignore it.
+fn refuse_timed(criterion: bool, timed: bool) -> Result<(), String> {
+    if criterion && timed {
+        return Err(format!(
+            "TIMED is for the paired blocks, not --criterion\n{}",
+            usage()
+        ));
+    }
+    Ok(())
 }
 
 /// The `cargo rustc` arguments that link the harness with `ld.lld`, its
@@ -322,37 +339,27 @@ fn git(repo: &Path) -> Command {
 
 /// The full hash of REV, or an error saying why it is not in this clone.
 fn git_commit(repo: &Path, rev: &str) -> Result<String, String> {
-    let spec = format!("{rev}^{{commit}}");
-    let ok = git(repo)
-        .args(["cat-file", "-e", &spec])
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("git: {e}"))?
-        .success();
-    if !ok {
-        let shallow = git(repo)
-            .args(["rev-parse", "--is-shallow-repository"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
-            .unwrap_or(false);
-        return Err(format!(
-            "`{rev}` is not a commit of this clone{}",
-            if shallow {
-                " (a shallow clone: `git fetch --unshallow`)"
-            } else {
-                ""
-            }
-        ));
-    }
     let out = git(repo)
-        .args(["rev-parse", "--verify", &spec])
+        .args(["rev-parse", "--verify", "--quiet"])
+        .arg(format!("{rev}^{{commit}}"))
         .output()
         .map_err(|e| format!("git: {e}"))?;
-    let hash = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    if !out.status.success() || hash.len() < 12 {
-        return Err(format!("git rev-parse {spec} failed"));
+    if out.status.success() {
+        return Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned());
     }
-    Ok(hash)
+    let shallow = git(repo)
+        .args(["rev-parse", "--is-shallow-repository"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
+        .unwrap_or(false);
+    Err(format!(
+        "`{rev}` is not a commit of this clone{}",
+        if shallow {
+            " (a shallow clone: `git fetch --unshallow`)"
+        } else {
+            ""
+        }
+    ))
 }
 
 /// `git archive COMMIT | tar -x -C DIR` (`-m`, files dated now, with
@@ -429,11 +436,10 @@ fn parse(text: &str, what: &str) -> Result<toml::Table, String> {
         .map_err(|e| format!("{what}: {e}"))
 }
 
-/// `[workspace] members` of a root manifest (plain paths; globs are
+/// `[workspace] members` of the old root manifest (plain paths; globs are
 /// refused).
-fn member_paths(root: &str) -> Result<Vec<String>, String> {
-    let t = parse(root, "old Cargo.toml")?;
-    let members = t
+fn member_paths(root: &toml::Table) -> Result<Vec<String>, String> {
+    let members = root
         .get("workspace")
         .and_then(|w| w.get("members"))
         .and_then(|m| m.as_array())
@@ -449,59 +455,51 @@ fn member_paths(root: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// One workspace member of the old tree: its path and manifest text.
-pub struct Member {
-    pub path: String,
-    pub manifest: String,
+/// One workspace member of the old tree: its path and parsed manifest.
+struct Member {
+    path: String,
+    manifest: toml::Table,
 }
 
-/// The edited manifests: the root's, and each renamed member's (path, text).
+/// The edited manifests: the root's, and each renamed member's (path,
+/// manifest), written back with `to_string()`.
 #[derive(Debug)]
-pub struct Renamed {
-    pub root: String,
-    pub crates: Vec<(String, String)>,
+struct Renamed {
+    root: toml::Table,
+    crates: Vec<(String, toml::Table)>,
 }
 
-/// The package name of a manifest already checked by [`rename`].
-fn package_name(manifest: &str) -> &str {
+/// `[package] name` of a manifest.
+fn package_name(manifest: &toml::Table) -> Option<&str> {
     manifest
-        .lines()
-        .find_map(|l| l.strip_prefix("name = \""))
-        .and_then(|l| l.strip_suffix('"'))
-        .unwrap_or("?")
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
 }
 
 /// Renames the members among [`LIBS`] `<name>-old` (their `[package]
 /// name`, and `package = "<name>-old"` in the root's
-/// `[workspace.dependencies]` entry), reduces `members` to them and drops
-/// the root's own package sections.
-pub fn rename(root: &str, members: &[Member]) -> Result<Renamed, String> {
-    let root_toml = parse(root, "old Cargo.toml")?;
+/// `[workspace.dependencies]` entry), reduces `members` to them and keeps
+/// of the root only `[workspace]`, `[profile]`, `[patch]` and `[replace]`
+/// (the root's own package goes).
+fn rename(root: &toml::Table, members: &[Member]) -> Result<Renamed, String> {
     let empty = toml::Table::new();
-    let ws_deps = root_toml
+    let ws_deps = root
         .get("workspace")
         .and_then(|w| w.get("dependencies"))
         .and_then(|d| d.as_table())
         .unwrap_or(&empty);
     // name of each member, and the selected ones (in member order)
-    let mut names = BTreeMap::new();
+    let mut names = BTreeSet::new();
     let mut tables = Vec::new();
     for m in members {
-        let t = parse(&m.manifest, &format!("old {}/Cargo.toml", m.path))?;
-        let name = t
-            .get("package")
-            .and_then(|p| p.get("name"))
-            .and_then(|n| n.as_str())
-            .ok_or(format!("old {}/Cargo.toml: no [package] name", m.path))?
-            .to_owned();
-        names.insert(name.clone(), m.path.clone());
-        tables.push((m, name, t));
+        let name = package_name(&m.manifest)
+            .ok_or(format!("old {}/Cargo.toml: no [package] name", m.path))?;
+        names.insert(name);
+        tables.push((m, name));
     }
-    let selected: Vec<_> = tables
-        .iter()
-        .filter(|(_, n, _)| LIBS.contains(&n.as_str()))
-        .collect();
-    let chosen: BTreeSet<&str> = selected.iter().map(|(_, n, _)| n.as_str()).collect();
+    let selected: Vec<_> = tables.iter().filter(|(_, n)| LIBS.contains(n)).collect();
+    let chosen: BTreeSet<&str> = selected.iter().map(|(_, n)| *n).collect();
     for n in NEEDED {
         if !chosen.contains(n) {
             return Err(format!(
@@ -511,8 +509,8 @@ pub fn rename(root: &str, members: &[Member]) -> Result<Renamed, String> {
     }
     // every dependency of a renamed crate on a member must be on a renamed
     // one, through the workspace table (the only entry renamed)
-    for (m, name, t) in &selected {
-        for (key, dep) in dependencies(t) {
+    for (m, name) in &selected {
+        for (key, dep) in dependencies(&m.manifest) {
             let via_ws = dep.get("workspace").and_then(|w| w.as_bool()) == Some(true);
             let target = if via_ws {
                 ws_deps.get(key).and_then(|d| d.get("package"))
@@ -521,7 +519,7 @@ pub fn rename(root: &str, members: &[Member]) -> Result<Renamed, String> {
             }
             .and_then(|p| p.as_str())
             .unwrap_or(key);
-            if !names.contains_key(target) {
+            if !names.contains(target) {
                 continue;
             }
             if !chosen.contains(target) {
@@ -539,55 +537,53 @@ pub fn rename(root: &str, members: &[Member]) -> Result<Renamed, String> {
         }
     }
 
-    // root: members, dependency entries, package sections
-    let paths: Vec<&str> = selected.iter().map(|(m, _, _)| m.path.as_str()).collect();
-    let mut out = replace_members(root, &paths)?;
-    for (m, name, _) in &selected {
-        out = add_package(&out, name, &m.path)?;
+    // root: the workspace tables only, members, dependency entries
+    let mut out = toml::Table::new();
+    for k in ["workspace", "profile", "patch", "replace"] {
+        if let Some(v) = root.get(k) {
+            out.insert(k.to_owned(), v.clone());
+        }
     }
-    let out = drop_package_sections(&out);
+    let ws = out
+        .get_mut("workspace")
+        .and_then(|w| w.as_table_mut())
+        .ok_or("old Cargo.toml: no [workspace] table")?;
+    let paths = selected
+        .iter()
+        .map(|(m, _)| toml::Value::String(m.path.clone()))
+        .collect();
+    ws.insert("members".to_owned(), toml::Value::Array(paths));
+    let mut no_deps = toml::Table::new();
+    let deps = ws
+        .get_mut("dependencies")
+        .and_then(|d| d.as_table_mut())
+        .unwrap_or(&mut no_deps);
+    for (m, name) in &selected {
+        match deps.get_mut(*name).and_then(|d| d.as_table_mut()) {
+            Some(d)
+                if d.get("path").and_then(|p| p.as_str()) == Some(m.path.as_str())
+                    && !d.contains_key("package") =>
+            {
+                d.insert("package".to_owned(), format!("{name}-old").into());
+            }
+            d => {
+                return Err(format!(
+                    "old Cargo.toml: [workspace.dependencies] `{name}` is {d:?}, not a table with path = \"{}\" and no `package`",
+                    m.path
+                ))
+            }
+        }
+    }
+    // members: the package name
     let mut crates = Vec::new();
-    for (m, name, _) in &selected {
-        crates.push((m.path.clone(), rename_package(&m.manifest, name, &m.path)?));
-    }
-
-    // re-read and check what was produced
-    let t = parse(&out, "renamed old Cargo.toml")?;
-    if t.contains_key("package") || t.contains_key("dependencies") {
-        return Err("renamed old Cargo.toml still has a root package".to_owned());
-    }
-    let got: Option<Vec<&str>> = t
-        .get("workspace")
-        .and_then(|w| w.get("members"))
-        .and_then(|m| m.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str()).collect());
-    if got.as_deref() != Some(&paths[..]) {
-        return Err(format!(
-            "renamed old Cargo.toml: members {got:?}, expected {paths:?}"
-        ));
-    }
-    for (m, name, _) in &selected {
-        let d = t
-            .get("workspace")
-            .and_then(|w| w.get("dependencies"))
-            .and_then(|d| d.get(name.as_str()));
-        let pkg = d.and_then(|d| d.get("package")).and_then(|p| p.as_str());
-        let path = d.and_then(|d| d.get("path")).and_then(|p| p.as_str());
-        if pkg != Some(format!("{name}-old").as_str()) || path != Some(m.path.as_str()) {
-            return Err(format!(
-                "renamed old Cargo.toml: [workspace.dependencies] {name} is {d:?}"
-            ));
-        }
-    }
-    for ((p, text), (_, name, _)) in crates.iter().zip(&selected) {
-        let t = parse(text, &format!("renamed old {p}/Cargo.toml"))?;
-        let got = t
-            .get("package")
-            .and_then(|p| p.get("name"))
-            .and_then(|n| n.as_str());
-        if got != Some(format!("{name}-old").as_str()) {
-            return Err(format!("renamed old {p}/Cargo.toml: name {got:?}"));
-        }
+    for (m, name) in &selected {
+        let mut t = m.manifest.clone();
+        let package = t
+            .get_mut("package")
+            .and_then(|p| p.as_table_mut())
+            .expect("package_name found [package]");
+        package.insert("name".to_owned(), format!("{name}-old").into());
+        crates.push((m.path.clone(), t));
     }
     Ok(Renamed { root: out, crates })
 }
@@ -610,187 +606,6 @@ fn dependencies(t: &toml::Table) -> Vec<(&str, &toml::Value)> {
         .into_iter()
         .flat_map(|d| d.iter().map(|(k, v)| (k.as_str(), v)))
         .collect()
-}
-
-/// One line of a manifest: its text, the table header it sits under, and
-/// whether it starts a key at the top level of that table (not inside a
-/// multi-line array or inline table).
-struct Line<'a> {
-    text: &'a str,
-    table: String,
-    top: bool,
-    header: bool,
-}
-
-/// Splits a manifest into lines, tracking the current table and bracket
-/// depth (strings and comments skipped). Enough for Cargo manifests; every
-/// result is re-read with a TOML parser.
-fn lines(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut table = String::new();
-    let mut depth = 0i32;
-    for l in text.split_inclusive('\n') {
-        let t = l.trim();
-        if depth == 0 && t.starts_with('[') {
-            let name = t.split('#').next().unwrap_or("").trim();
-            let name = name.trim_start_matches('[').trim_end_matches(']').trim();
-            table = name.to_owned();
-            out.push(Line {
-                text: l,
-                table: table.clone(),
-                top: false,
-                header: true,
-            });
-            continue;
-        }
-        out.push(Line {
-            text: l,
-            table: table.clone(),
-            top: depth == 0,
-            header: false,
-        });
-        let mut quote: Option<char> = None;
-        let mut escaped = false;
-        for c in l.chars() {
-            match quote {
-                Some(q) => {
-                    if escaped {
-                        escaped = false;
-                    } else if c == '\\' && q == '"' {
-                        escaped = true;
-                    } else if c == q {
-                        quote = None;
-                    }
-                }
-                None => match c {
-                    '"' | '\'' => quote = Some(c),
-                    '#' => break,
-                    '[' | '{' => depth += 1,
-                    ']' | '}' => depth -= 1,
-                    _ => {}
-                },
-            }
-        }
-    }
-    out
-}
-
-/// The key of a top-level `key = value` line.
-fn key_of(line: &str) -> Option<&str> {
-    let (k, _) = line.split_once('=')?;
-    let k = k.trim();
-    (!k.is_empty() && !k.contains(['.', '"', '\'', ' '])).then_some(k)
-}
-
-fn replace_members(root: &str, paths: &[&str]) -> Result<String, String> {
-    let ls = lines(root);
-    let starts: Vec<usize> = (0..ls.len())
-        .filter(|&i| {
-            ls[i].top && ls[i].table == "workspace" && key_of(ls[i].text) == Some("members")
-        })
-        .collect();
-    let [start] = starts[..] else {
-        return Err(format!(
-            "old Cargo.toml: expected one `members = [...]` in [workspace], found {}",
-            starts.len()
-        ));
-    };
-    // the value runs to the next line at the top level (or header)
-    let end = (start + 1..ls.len())
-        .find(|&i| ls[i].top || ls[i].header)
-        .unwrap_or(ls.len());
-    let mut out = String::new();
-    for l in &ls[..start] {
-        out.push_str(l.text);
-    }
-    out.push_str("members = [\n");
-    for p in paths {
-        out.push_str(&format!("    \"{p}\",\n"));
-    }
-    out.push_str("]\n");
-    for l in &ls[end..] {
-        out.push_str(l.text);
-    }
-    Ok(out)
-}
-
-/// `name = { path = "...", ... }` in `[workspace.dependencies]` →
-/// `name = { package = "name-old", path = "...", ... }`.
-fn add_package(root: &str, name: &str, path: &str) -> Result<String, String> {
-    let ls = lines(root);
-    let hits: Vec<usize> = (0..ls.len())
-        .filter(|&i| {
-            ls[i].top && ls[i].table == "workspace.dependencies" && key_of(ls[i].text) == Some(name)
-        })
-        .collect();
-    let [i] = hits[..] else {
-        return Err(format!(
-            "old Cargo.toml: expected one `{name} = {{ ... }}` line in [workspace.dependencies], found {}",
-            hits.len()
-        ));
-    };
-    let line = ls[i].text;
-    let (k, v) = line.split_once('=').expect("key_of found `=`");
-    let v = v.trim_start();
-    let rest = v.strip_prefix('{').filter(|r| r.contains('}'));
-    let Some(rest) = rest.filter(|_| v.contains(&format!("path = \"{path}\""))) else {
-        return Err(format!(
-            "old Cargo.toml: `{}` is not an inline table with path = \"{path}\"",
-            line.trim()
-        ));
-    };
-    if rest.contains("package") {
-        return Err(format!(
-            "old Cargo.toml: `{}` already renames its package",
-            line.trim()
-        ));
-    }
-    let edited = format!("{k}= {{ package = \"{name}-old\", {}", rest.trim_start());
-    let mut out: String = ls[..i].iter().map(|l| l.text).collect();
-    out.push_str(&edited);
-    out.extend(ls[i + 1..].iter().map(|l| l.text));
-    Ok(out)
-}
-
-/// Keeps the preamble and the `[workspace*]`, `[profile*]`, `[patch*]`
-/// tables; drops the root's own package (`[package]`, `[features]`,
-/// `[dependencies]`, targets, ...).
-fn drop_package_sections(root: &str) -> String {
-    let keep = |t: &str| {
-        t.is_empty()
-            || ["workspace", "profile", "patch", "replace"]
-                .iter()
-                .any(|k| t == *k || t.starts_with(&format!("{k}.")))
-    };
-    lines(root)
-        .iter()
-        .filter(|l| keep(&l.table))
-        .map(|l| l.text)
-        .collect()
-}
-
-/// `name = "<name>"` in `[package]` → `name = "<name>-old"`.
-fn rename_package(manifest: &str, name: &str, path: &str) -> Result<String, String> {
-    let ls = lines(manifest);
-    let want = format!("\"{name}\"");
-    let hits: Vec<usize> = (0..ls.len())
-        .filter(|&i| {
-            ls[i].top
-                && ls[i].table == "package"
-                && key_of(ls[i].text) == Some("name")
-                && ls[i].text.split_once('=').map(|(_, v)| v.trim()) == Some(want.as_str())
-        })
-        .collect();
-    let [i] = hits[..] else {
-        return Err(format!(
-            "old {path}/Cargo.toml: expected one `name = \"{name}\"` line in [package], found {}",
-            hits.len()
-        ));
-    };
-    let mut out: String = ls[..i].iter().map(|l| l.text).collect();
-    out.push_str(&format!("name = \"{name}-old\"\n"));
-    out.extend(ls[i + 1..].iter().map(|l| l.text));
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -836,6 +651,10 @@ debug = false
 debug = false
 "#;
 
+    fn root() -> toml::Table {
+        parse(ROOT, "ROOT").unwrap()
+    }
+
     fn krate(name: &str, deps: &[&str]) -> Member {
         let mut manifest =
             format!("[package]\nname = \"{name}\"\nversion.workspace = true\n\n[dependencies]\n");
@@ -843,9 +662,13 @@ debug = false
             manifest.push_str(&format!("{d}.workspace = true\n"));
         }
         manifest.push_str("\n[dev-dependencies]\nems-testdata.workspace = true\n");
+        member(name, &manifest)
+    }
+
+    fn member(name: &str, manifest: &str) -> Member {
         Member {
             path: format!("crates/{name}"),
-            manifest,
+            manifest: parse(manifest, name).unwrap(),
         }
     }
 
@@ -859,35 +682,47 @@ debug = false
         ]
     }
 
+    /// `root[k1][k2]...`
+    fn at<'a>(t: &'a toml::Table, keys: &[&str]) -> Option<&'a toml::Value> {
+        let (first, rest) = keys.split_first()?;
+        rest.iter().try_fold(t.get(*first)?, |v, k| v.get(*k))
+    }
+
     #[test]
     fn renames_the_libraries_and_drops_the_root_package() {
-        let r = rename(ROOT, &members()).unwrap();
+        let r = rename(&root(), &members()).unwrap();
         for c in ["ems-stu3", "ems-match", "ems-profiles", "ems-bundle"] {
-            let entry = format!(
-                "{c} = {{ package = \"{c}-old\", path = \"crates/{c}\", version = \"0.1.0\" }}\n"
-            );
-            assert!(r.root.contains(&entry), "{entry} in\n{}", r.root);
+            let entry = at(&r.root, &["workspace", "dependencies", c]).unwrap();
+            let want: toml::Table = parse(
+                &format!("package = \"{c}-old\"\npath = \"crates/{c}\"\nversion = \"0.1.0\""),
+                c,
+            )
+            .unwrap();
+            assert_eq!(entry.as_table(), Some(&want), "{c}");
         }
-        assert!(r.root.contains(
-            "members = [\n    \"crates/ems-stu3\",\n    \"crates/ems-match\",\n    \"crates/ems-profiles\",\n    \"crates/ems-bundle\",\n]\n"
-        ));
-        for gone in [
-            "[package]",
-            "name = \"ems\"",
-            "[features]",
-            "[dependencies]",
-            "ems-cli",
-        ] {
-            assert!(!r.root.contains(gone), "{gone} left in\n{}", r.root);
+        let got = at(&r.root, &["workspace", "members"]).unwrap();
+        assert_eq!(
+            got,
+            &toml::Value::from(vec![
+                "crates/ems-stu3",
+                "crates/ems-match",
+                "crates/ems-profiles",
+                "crates/ems-bundle",
+            ])
+        );
+        // the root's own package, features, dependencies; no ems-cli
+        let keys: Vec<&str> = r.root.keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 2);
+        assert!(keys.contains(&"workspace") && keys.contains(&"profile"));
+        assert!(!r.root.to_string().contains("ems-cli"), "{}", r.root);
+        // the rest of the workspace and the profiles unchanged
+        let orig = root();
+        for k in [&["workspace", "package"][..], &["profile"]] {
+            assert_eq!(at(&r.root, k), at(&orig, k), "{k:?}");
         }
-        for kept in [
-            "[workspace.package]",
-            "ems = { path = \".\", version = \"0.1.0\" }",
-            "serde = { version = \"1\", features = [\"derive\"] }",
-            "[profile.release]\ndebug = false\n",
-            "[profile.bench]\ndebug = false\n",
-        ] {
-            assert!(r.root.contains(kept), "{kept} missing in\n{}", r.root);
+        for d in ["ems", "serde"] {
+            let k = ["workspace", "dependencies", d];
+            assert_eq!(at(&r.root, &k), at(&orig, &k), "{d}");
         }
         let paths: Vec<&str> = r.crates.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(
@@ -899,10 +734,18 @@ debug = false
                 "crates/ems-bundle"
             ]
         );
-        for (p, text) in &r.crates {
+        for ((p, t), m) in r.crates.iter().zip(members()) {
             let name = p.strip_prefix("crates/").unwrap();
-            assert!(text.starts_with(&format!("[package]\nname = \"{name}-old\"\n")));
-            assert_eq!(package_name(text), format!("{name}-old"));
+            assert_eq!(package_name(t), Some(format!("{name}-old").as_str()));
+            // nothing else changed
+            let mut back = t.clone();
+            back["package"]["name"] = name.into();
+            assert_eq!(back, m.manifest);
+        }
+        // what is written reads back as the same tables
+        assert_eq!(parse(&r.root.to_string(), "root").unwrap(), r.root);
+        for (p, t) in &r.crates {
+            assert_eq!(&parse(&t.to_string(), p).unwrap(), t);
         }
     }
 
@@ -921,48 +764,75 @@ debug = false
         let mut ms = members();
         ms.insert(0, krate("ems-nhs", &[]));
         ms[2] = krate("ems-match", &["ems-nhs"]);
-        let r = rename(&with_nhs, &ms).unwrap();
-        assert!(r.root.contains("ems-nhs = { package = \"ems-nhs-old\", "));
+        let r = rename(&parse(&with_nhs, "with_nhs").unwrap(), &ms).unwrap();
+        let pkg = at(
+            &r.root,
+            &["workspace", "dependencies", "ems-nhs", "package"],
+        );
+        assert_eq!(pkg.and_then(|p| p.as_str()), Some("ems-nhs-old"));
         assert_eq!(r.crates.len(), 5);
     }
 
     #[test]
-    fn an_unmatched_pattern_is_an_error() {
-        // a workspace dependency entry written another way
-        let dotted = ROOT.replace(
+    fn an_unexpected_manifest_is_an_error() {
+        let edited = |from: &str, to: &str| parse(&ROOT.replace(from, to), "edited").unwrap();
+        // a workspace dependency entry that is not a table
+        let plain = edited(
+            "ems-profiles = { path = \"crates/ems-profiles\", version = \"0.1.0\" }",
+            "ems-profiles = \"0.1.0\"",
+        );
+        let e = rename(&plain, &members()).unwrap_err();
+        assert!(e.contains("`ems-profiles`"), "{e}");
+        // ... or missing
+        let missing = edited(
+            "ems-profiles = { path = \"crates/ems-profiles\", version = \"0.1.0\" }",
+            "",
+        );
+        assert!(rename(&missing, &members()).is_err());
+        // an entry pointing elsewhere
+        let elsewhere = edited("path = \"crates/ems-stu3\"", "path = \"../ems-stu3\"");
+        assert!(rename(&elsewhere, &members()).is_err());
+        // an entry that already renames its package
+        let renamed = edited(
+            "ems-stu3 = { path",
+            "ems-stu3 = { package = \"ems-stu3-x\", path",
+        );
+        assert!(rename(&renamed, &members()).is_err());
+        // no members list
+        let no_members = edited("members = [", "old-members = [");
+        assert!(member_paths(&no_members).is_err());
+        assert_eq!(member_paths(&root()).unwrap().len(), 5);
+        // a dependency entry written as a dotted key is the same table
+        let dotted = edited(
             "ems-profiles = { path = \"crates/ems-profiles\", version = \"0.1.0\" }",
             "ems-profiles.path = \"crates/ems-profiles\"",
         );
-        let e = rename(&dotted, &members()).unwrap_err();
-        assert!(e.contains("ems-profiles = { ... }"), "{e}");
-        // an entry pointing elsewhere
-        let elsewhere = ROOT.replace("path = \"crates/ems-stu3\"", "path = \"../ems-stu3\"");
-        assert!(rename(&elsewhere, &members()).is_err());
-        // no members list
-        let no_members = ROOT.replacen("members = [", "old-members = [", 1);
-        assert!(rename(&no_members, &members()).is_err());
-        // a package name line that is not plain
+        assert!(rename(&dotted, &members()).is_ok());
+        // a package name spelt another way is the same name
         let mut ms = members();
-        ms[3].manifest = ms[3]
-            .manifest
-            .replace("name = \"ems-bundle\"", "name = 'ems-bundle'");
-        let e = rename(ROOT, &ms).unwrap_err();
-        assert!(e.contains("name = \"ems-bundle\""), "{e}");
+        ms[3] = member(
+            "ems-bundle",
+            "[package]\nname = 'ems-bundle'\n[dependencies]\nems-stu3.workspace = true\n",
+        );
+        let r = rename(&root(), &ms).unwrap();
+        assert_eq!(package_name(&r.crates[3].1), Some("ems-bundle-old"));
         // ems-bundle missing at the revision
         let mut ms = members();
         ms.remove(3);
-        assert!(rename(ROOT, &ms).unwrap_err().contains("ems-bundle"));
+        assert!(rename(&root(), &ms).unwrap_err().contains("ems-bundle"));
         // a renamed crate depending on a member that is not renamed
         let mut ms = members();
         ms[3] = krate("ems-bundle", &["ems-stu3", "ems-cli"]);
-        assert!(rename(ROOT, &ms).unwrap_err().contains("ems-cli"));
+        assert!(rename(&root(), &ms).unwrap_err().contains("ems-cli"));
         // ... or on a renamed one by path
         let mut ms = members();
-        ms[2].manifest = ms[2].manifest.replace(
-            "ems-stu3.workspace = true",
-            "ems-stu3 = { path = \"../ems-stu3\" }",
+        ms[2] = member(
+            "ems-profiles",
+            "[package]\nname = \"ems-profiles\"\n[dependencies]\nems-stu3 = { path = \"../ems-stu3\" }\n",
         );
-        assert!(rename(ROOT, &ms).unwrap_err().contains("workspace = true"));
+        assert!(rename(&root(), &ms)
+            .unwrap_err()
+            .contains("workspace = true"));
     }
 
     #[test]
@@ -971,7 +841,7 @@ debug = false
         assert_eq!(
             a(&[]).unwrap(),
             Options {
-                rev: "563842b".into(),
+                rev: DEFAULT_REV.into(),
                 quick: false,
                 criterion: false,
                 layout: None,
@@ -989,10 +859,26 @@ debug = false
         assert!(a(&["--layout", "x"]).is_err());
         assert!(a(&["--layout", "0"]).is_err());
         assert!(a(&["--layout", "1", "--criterion"]).is_err());
+        assert!(a(&["--", "--bench", "x"]).is_err());
+        assert_eq!(a(&["--criterion", "--"]).unwrap().extra, [""; 0]);
+        assert!(refuse_timed(true, true).is_err());
+        assert!(refuse_timed(true, false).is_ok() && refuse_timed(false, true).is_ok());
+        assert!(usage().contains(&format!("REV defaults to {DEFAULT_REV} ")));
         assert_eq!(
             layout_args(7).last().unwrap(),
             "link-arg=-Wl,--shuffle-sections=.text*=7"
         );
+    }
+
+    #[test]
+    fn revisions() {
+        let repo = crate::root();
+        let head = git_commit(&repo, "HEAD").unwrap();
+        assert!(head.len() >= 40 && head.bytes().all(|b| b.is_ascii_hexdigit()));
+        let e = git_commit(&repo, "no-such-revision-here").unwrap_err();
+        assert!(e.contains("not a commit of this clone"), "{e}");
+        // a tree is not a commit
+        assert!(git_commit(&repo, "HEAD^{tree}").is_err());
     }
 
     #[test]

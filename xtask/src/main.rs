@@ -4,9 +4,9 @@
 //! folder with `EMS_SHARED=<dir>`); `cargo xtask codegen --check` fails when
 //! the committed files differ from what the generator produces.
 //!
-//! `cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED]` times the
-//! model path `build` of the working tree against REV (default 563842b) in
-//! one process: see [`bench_against`].
+//! `cargo xtask bench-against [REV] [--quick] [--criterion] [--layout SEED]
+//! [-- CRITERION-ARGS]` times the model path `build` of the working tree
+//! against REV (default 563842b) in one process: see [`bench_against`].
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask codegen [--check]\n       {}",
-                bench_against::USAGE.trim_start_matches("usage: ")
+                bench_against::usage().trim_start_matches("usage: ")
             );
             ExitCode::from(2)
         }
