@@ -195,6 +195,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // adds the entries of the old packages and prunes the rest.
     std::fs::copy(repo.join("Cargo.lock"), harness.join("Cargo.lock"))
         .map_err(|e| format!("copying Cargo.lock into {}: {e}", harness.display()))?;
+    check_old_links(&harness.join("Cargo.toml"), &old)?;
 
     // the harness's environment, for whichever command runs it
     let tree = describe_tree(&repo);
@@ -273,6 +274,74 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         status(cmd.envs(env), "the harness")?;
     }
     write(&stamp, &commit)
+}
+
+/// The old side must be the old revision all through: every path package
+/// the old `ems-bundle` links is one of the export's (`old`). Cargo finds a
+/// path package's workspace by walking up from it, and the export lies
+/// inside this workspace's directory: without `target/bench-against` in
+/// the root's `exclude`, the old crates' `workspace = true` dependencies
+/// resolved to the tree's crates, and the old builders ran over the new
+/// model. Read from `cargo metadata` (which resolves, as the build will).
+fn check_old_links(manifest: &Path, old: &Path) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(manifest)
+        .output()
+        .map_err(|e| format!("cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata of the harness failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    old_links(&meta, old)
+}
+
+/// [`check_old_links`] on parsed `cargo metadata` output.
+fn old_links(meta: &serde_json::Value, old: &Path) -> Result<(), String> {
+    let empty = Vec::new();
+    let list = |v: &serde_json::Value, k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_array())
+            .unwrap_or(&empty)
+            .clone()
+    };
+    let str_of =
+        |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
+    let packages = list(meta, "packages");
+    let by_id = |id: &str| packages.iter().find(|p| str_of(p, "id") == id);
+    let bundle = packages
+        .iter()
+        .find(|p| str_of(p, "name") == "ems-bundle-old")
+        .ok_or("cargo metadata: no ems-bundle-old in the harness's graph")?;
+    let resolve = meta.get("resolve").cloned().unwrap_or_default();
+    let node = list(&resolve, "nodes")
+        .into_iter()
+        .find(|n| str_of(n, "id") == str_of(bundle, "id"))
+        .ok_or("cargo metadata: ems-bundle-old not resolved")?;
+    for d in list(&node, "deps") {
+        let Some(p) = by_id(&str_of(&d, "pkg")) else {
+            continue;
+        };
+        // registry packages have a source; path packages have none
+        if p.get("source").is_some_and(|s| !s.is_null()) {
+            continue;
+        }
+        let at = str_of(p, "manifest_path");
+        if !Path::new(&at).starts_with(old) {
+            return Err(format!(
+                "the old ems-bundle links {} from {at}, not the old revision's ({}): \
+                 the comparison would run the old builders over the new crates",
+                str_of(p, "name"),
+                old.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Runs `cmd`; an error naming `what` when it cannot start or fails.
@@ -611,6 +680,35 @@ fn dependencies(t: &toml::Table) -> Vec<(&str, &toml::Value)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `cargo metadata` of a harness whose old ems-bundle links `stu3_at`'s
+    /// ems-stu3 and a registry crate.
+    fn metadata(stu3_at: &str) -> serde_json::Value {
+        serde_json::json!({
+            "packages": [
+                {"id": "b", "name": "ems-bundle-old", "source": null,
+                 "manifest_path": "/w/target/bench-against/old/crates/ems-bundle/Cargo.toml"},
+                {"id": "s", "name": "ems-stu3-old", "source": null, "manifest_path": stu3_at},
+                {"id": "u", "name": "uuid", "source": "registry+https://github.com/rust-lang/crates.io-index",
+                 "manifest_path": "/home/.cargo/registry/uuid/Cargo.toml"}
+            ],
+            "resolve": {"nodes": [{"id": "b", "deps": [{"pkg": "s"}, {"pkg": "u"}]}]}
+        })
+    }
+
+    #[test]
+    fn the_old_bundle_must_link_the_old_crates() {
+        let old = Path::new("/w/target/bench-against/old");
+        let inside = metadata("/w/target/bench-against/old/crates/ems-stu3/Cargo.toml");
+        assert_eq!(old_links(&inside, old), Ok(()));
+        let err = old_links(&metadata("/w/crates/ems-stu3/Cargo.toml"), old).unwrap_err();
+        assert!(
+            err.contains("links ems-stu3-old from /w/crates/ems-stu3"),
+            "{err}"
+        );
+        let none = serde_json::json!({"packages": [], "resolve": {"nodes": []}});
+        assert!(old_links(&none, old).is_err());
+    }
 
     const ROOT: &str = r#"[workspace]
 resolver = "2"
