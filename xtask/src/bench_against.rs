@@ -29,6 +29,7 @@
 //! than through a renamed workspace entry) is an error, never a tree that
 //! would build the new code as "old".
 
+use crate::{read, write};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -390,14 +391,6 @@ fn lld_available() -> Result<(), String> {
         Ok(s) if s.success() => Ok(()),
         _ => Err("--layout links with ld.lld, which is not installed (apt-get install lld)".into()),
     }
-}
-
-fn read(p: &Path) -> Result<String, String> {
-    std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
-}
-
-fn write(p: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))
 }
 
 fn git(repo: &Path) -> Command {

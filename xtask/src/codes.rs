@@ -20,7 +20,7 @@ fn attr_value(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
 }
 
 fn parse(path: &Path) -> Result<CodeSystem, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = crate::read(path)?;
     let text = text.trim_start_matches('\u{feff}');
     let mut r = quick_xml::Reader::from_str(text);
     let mut stack: Vec<String> = Vec::new();

@@ -268,7 +268,7 @@ fn generated(root: &Path, shared: &Path) -> Result<String, String> {
 /// `docs/conformance.md` with its generated part brought up to date.
 pub fn emit(root: &Path, shared: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let path = root.join("docs/conformance.md");
-    let current = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let current = crate::read(&path)?;
     let prose = match current.find(MARKER) {
         Some(i) => &current[..i],
         None => current

@@ -25,7 +25,7 @@ fn flag(v: &Value, key: &str, at: &str) -> Result<bool, String> {
 /// The generated file (path relative to the workspace root, content).
 pub fn emit(shared: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let path = shared.join("spec/event-types.json");
-    let src = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let src = crate::read(&path)?;
     let json: Value = serde_json::from_str(&src).map_err(|e| format!("{}: {e}", path.display()))?;
     let events = json
         .get("events")

@@ -68,7 +68,7 @@ pub fn shared() -> PathBuf {
 
 fn codegen(check: bool) -> Result<(), String> {
     let path = shared().join("fhir-assets/hl7-stu3/stu3-elements.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = read(&path)?;
     let json: Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let model = Model::load(&json)?;
@@ -109,7 +109,7 @@ fn codegen(check: bool) -> Result<(), String> {
                 if let Some(d) = p.parent() {
                     std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
                 }
-                std::fs::write(p, formatted).map_err(|e| format!("{}: {e}", p.display()))?;
+                write(p, &formatted)?;
                 println!("wrote {}", p.display());
             }
         }
@@ -211,6 +211,16 @@ fn prim(t: &str) -> Option<(&'static str, &'static str, &'static str)> {
 
 /// `s` in PascalCase: each segment (separated by `.` in an element path,
 /// by `-` in an event code) capitalised, the separators dropped.
+/// The text of file `p`; the error names the file.
+pub(crate) fn read(p: &Path) -> Result<String, String> {
+    std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Writes `text` to file `p`; the error names the file.
+pub(crate) fn write(p: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
 fn pascal(s: &str) -> String {
     s.split(['.', '-'])
         .map(|seg| {

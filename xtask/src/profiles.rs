@@ -57,9 +57,11 @@ fn attr(e: &quick_xml::events::BytesStart<'_>, key: &[u8]) -> Option<String> {
         .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
+/// The text of file `path` without a leading byte-order mark.
 fn read(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(text.trim_start_matches('\u{feff}').to_string())
+    Ok(crate::read(path)?
+        .trim_start_matches('\u{feff}')
+        .to_string())
 }
 
 /// Calls `f(name, ancestors, element)` for every element of the XML file
